@@ -1,0 +1,175 @@
+/**
+ * Canonical JSON exactly as notary 0.7 produces it (docker/go `canonical/json`).
+ *
+ * - object members sorted by the UTF-8 bytes of their names (= code point order);
+ * - no insignificant whitespace;
+ * - strings escape only `"` and `\`; everything else (control characters,
+ *   `<>&`, U+2028, non-ASCII) is written raw;
+ * - numbers must be integral and are printed as Go's int64(float64) would.
+ *
+ * Metadata *files* are this encoding passed through Go's HTML-escaping compact
+ * step (see `htmlEscape`), which is what `json.Marshal` does to a RawMessage.
+ */
+import { CoreError } from './errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+const NEEDS_ESCAPE = /["\\]/g;
+const HAS_SURROGATE = /[\ud800-\udfff]/;
+const TWO_POW_53 = 2 ** 53;
+const TWO_POW_63 = 2 ** 63;
+
+/** Returns the canonical JSON text of `value` (convert with Buffer.from(…, 'utf8') for bytes). */
+export function canonicalize(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return canonicalString(value);
+    case 'number':
+      return canonicalNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return canonicalArray(value);
+      return canonicalObject(value as Record<string, unknown>);
+    default:
+      throw new CoreError('CANONICAL_JSON_UNSUPPORTED_VALUE', `canonical JSON: unsupported value of type ${typeof value}`);
+  }
+}
+
+/** Canonical JSON as UTF-8 bytes: the exact bytes notary signs and verifies. */
+export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalize(value), 'utf8');
+}
+
+function canonicalString(s: string): string {
+  NEEDS_ESCAPE.lastIndex = 0;
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
+  return '"' + s.replace(NEEDS_ESCAPE, (c) => '\\' + c) + '"';
+}
+
+function canonicalNumber(n: number): string {
+  if (!Number.isFinite(n) || !Number.isInteger(n)) {
+    throw new CoreError('CANONICAL_JSON_UNSUPPORTED_VALUE', `canonical JSON: unsupported value: ${n}`);
+  }
+  if (Math.abs(n) < TWO_POW_53) return n === 0 ? '0' : String(n);
+  // Go converts with int64(f): exact digits, and out-of-range values become MinInt64 on amd64.
+  if (n >= TWO_POW_63 || n < -TWO_POW_63) return '-9223372036854775808';
+  return BigInt(n).toString();
+}
+
+function canonicalArray(values: unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    out += canonicalize(values[i]);
+  }
+  return out + ']';
+}
+
+function canonicalObject(obj: Record<string, unknown>): string {
+  const keys = sortKeys(Object.keys(obj));
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += canonicalString(key) + ':' + canonicalize(v);
+  }
+  return out + '}';
+}
+
+/** Sorts member names by UTF-8 byte order (UTF-16 order differs only around astral characters). */
+export function sortKeys(keys: string[]): string[] {
+  keys.sort();
+  if (keys.some((k) => HAS_SURROGATE.test(k))) keys.sort(compareCodePoints);
+  return keys;
+}
+
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+// Surrogates (astral characters) must sort after U+E000..U+FFFF.
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
+}
+
+const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+const HTML_ESCAPES: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+// Characters Go's compact step refuses inside a string literal.
+const CONTROL = /[\u0000-\u001f]/;
+
+/**
+ * Go's `json.Compact` with HTML escaping, applied to already-compact JSON text:
+ * what `json.Marshal` does to canonical bytes embedded as a RawMessage.
+ * Control characters are invalid there (Go fails the whole marshal), so are we.
+ */
+export function htmlEscape(compactJson: string): string {
+  if (CONTROL.test(compactJson)) {
+    throw new CoreError(
+      'CANONICAL_JSON_UNSUPPORTED_VALUE',
+      'metadata contains a control character in a string, which notary cannot serialise',
+    );
+  }
+  HTML_UNSAFE.lastIndex = 0;
+  if (!HTML_UNSAFE.test(compactJson)) return compactJson;
+  return compactJson.replace(HTML_UNSAFE, (c) => HTML_ESCAPES[c] as string);
+}
+
+const GO_STRING_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/g;
+
+/** A string as Go's encoding/json writes it (HTML-safe). */
+export function goJsonString(s: string): string {
+  GO_STRING_ESCAPE.lastIndex = 0;
+  if (!GO_STRING_ESCAPE.test(s)) return '"' + s + '"';
+  return (
+    '"' +
+    s.replace(GO_STRING_ESCAPE, (c) => {
+      switch (c) {
+        case '"':
+          return '\\"';
+        case '\\':
+          return '\\\\';
+        case '\n':
+          return '\\n';
+        case '\r':
+          return '\\r';
+        case '\t':
+          return '\\t';
+        default:
+          return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
+      }
+    }) +
+    '"'
+  );
+}
+
+/** JSON.parse with a stable error code. Bytes are decoded as UTF-8 (invalid sequences become U+FFFD, as in Go). */
+export function parseJson(input: Uint8Array | string, what = 'JSON'): unknown {
+  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CoreError('MALFORMED_JSON', `${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,80 @@
+/** File metadata: `{"custom"?:…, "hashes":{alg: base64}, "length":n}` (notary `FileMeta`). */
+import { createHash } from 'node:crypto';
+import { decodeBase64 } from '../encoding.js';
+import { CoreError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../canonical-json.js';
+import { asInteger, asObject, asString, invalid } from './json-reader.js';
+
+export const SUPPORTED_HASHES = { sha256: 32, sha512: 64 } as const;
+export type HashAlgorithm = keyof typeof SUPPORTED_HASHES;
+
+export interface FileMeta {
+  length: number;
+  hashes: Record<string, Buffer>;
+  /** arbitrary JSON kept as parsed; written in canonical form */
+  custom?: JsonValue;
+}
+
+export function fileMetaFromJSON(v: unknown, where: string): FileMeta {
+  const obj = asObject(v, where);
+  const length = asInteger(obj['length'], `${where}.length`);
+  if (length < 0) throw invalid(`${where}.length`, 'must not be negative');
+  const hashesObj = asObject(obj['hashes'], `${where}.hashes`);
+  const hashes: Record<string, Buffer> = {};
+  for (const [alg, value] of Object.entries(hashesObj)) {
+    hashes[alg] = decodeBase64(asString(value, `${where}.hashes.${alg}`), `${where}.hashes.${alg}`);
+  }
+  const meta: FileMeta = { length, hashes };
+  if (obj['custom'] !== undefined) meta.custom = obj['custom'] as JsonValue;
+  return meta;
+}
+
+export function fileMetaToJSON(meta: FileMeta): JsonObject {
+  const hashes: JsonObject = {};
+  for (const [alg, digest] of Object.entries(meta.hashes)) hashes[alg] = digest.toString('base64');
+  const out: JsonObject = { hashes, length: meta.length };
+  if (meta.custom !== undefined) out['custom'] = meta.custom;
+  return out;
+}
+
+/** notary's default: sha256 and sha512 of the bytes, and their length. */
+export function fileMetaOf(bytes: Uint8Array, algorithms: readonly HashAlgorithm[] = ['sha256', 'sha512']): FileMeta {
+  const hashes: Record<string, Buffer> = {};
+  for (const alg of algorithms) hashes[alg] = createHash(alg).update(bytes).digest();
+  return { length: bytes.length, hashes };
+}
+
+/** notary CheckValidHashStructures: every known algorithm has the right size, and sha256 is present. */
+export function assertValidHashStructure(meta: FileMeta, where: string): void {
+  const sha256 = meta.hashes['sha256'];
+  if (!sha256) throw invalid(where, 'missing sha256 checksum');
+  for (const [alg, size] of Object.entries(SUPPORTED_HASHES)) {
+    const digest = meta.hashes[alg];
+    if (digest && digest.length !== size) throw invalid(where, `invalid ${alg} checksum length`);
+  }
+}
+
+/**
+ * Checks `bytes` against `meta` as a client must: exact length, every supported
+ * algorithm listed matches, at least one supported algorithm listed.
+ */
+export function checkFileMeta(bytes: Uint8Array, meta: FileMeta, role: string): void {
+  if (bytes.length !== meta.length) {
+    throw new CoreError('LENGTH_MISMATCH', `${role}: expected ${meta.length} bytes, got ${bytes.length}`);
+  }
+  let checked = 0;
+  for (const alg of Object.keys(SUPPORTED_HASHES) as HashAlgorithm[]) {
+    const expected = meta.hashes[alg];
+    if (!expected) continue;
+    checked++;
+    const actual = createHash(alg).update(bytes).digest();
+    if (!actual.equals(expected)) throw new CoreError('HASH_MISMATCH', `${role}: ${alg} checksum mismatch`);
+  }
+  if (checked === 0) {
+    throw new CoreError('HASH_MISMATCH', `no checksums for supported algorithms were provided for ${role}`);
+  }
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,108 @@
+/**
+ * The signed envelope `{"signed":…,"signatures":[…]}` (notary `data.Signed`).
+ *
+ * Parsing keeps the original bytes and the generic `signed` value: signatures
+ * are verified over the canonical JSON re-derived from that value, exactly as
+ * notary does, never over the raw bytes. Serialising writes the bytes Go would
+ * write for the typed model, so a re-serialised notary file is byte-identical.
+ */
+import { canonicalBytes, canonicalize, goJsonString, htmlEscape, parseJson } from '../canonical-json.js';
+import { decodeBase64 } from '../encoding.js';
+import type { Signer } from '../keys/signer.js';
+import type { Signature } from '../keys/signature.js';
+import { asArray, asObject, asString, invalid } from './json-reader.js';
+import { Root } from './root.js';
+import { Snapshot, Timestamp } from './snapshot.js';
+import { Targets } from './targets.js';
+import type { RoleKind } from './common.js';
+import { isBaseRole, isDelegationRole } from './roles.js';
+
+export type RoleMetadata = Root | Targets | Snapshot | Timestamp;
+
+interface Parsed {
+  raw: Buffer;
+  signedValue: unknown;
+}
+
+export class Metadata<T extends RoleMetadata = RoleMetadata> {
+  private cachedSignedBytes: Buffer | undefined;
+
+  constructor(
+    readonly signed: T,
+    readonly signatures: readonly Signature[],
+    private readonly parsed?: Parsed,
+  ) {}
+
+  /** The bytes this metadata was parsed from, if it was. */
+  get raw(): Buffer | undefined {
+    return this.parsed?.raw;
+  }
+
+  /** The canonical bytes signatures are made and checked over. */
+  signedBytes(): Buffer {
+    this.cachedSignedBytes ??= canonicalBytes(this.parsed ? this.parsed.signedValue : this.signed.toJSON());
+    return this.cachedSignedBytes;
+  }
+
+  /** The file bytes notary (Go) writes for this metadata. */
+  serialize(): Buffer {
+    const signed = htmlEscape(canonicalize(this.signed.toJSON()));
+    const sigs = this.signatures
+      .map((s) => `{"keyid":${goJsonString(s.keyid)},"method":${goJsonString(s.method)},"sig":"${s.sig.toString('base64')}"}`)
+      .join(',');
+    return Buffer.from(`{"signed":${signed},"signatures":[${sigs}]}`, 'utf8');
+  }
+
+  /** Signs the current content with every signer (notary signs with all keys it has), keeping `keep` signatures. */
+  async sign(signers: readonly Signer[], keep: readonly Signature[] = []): Promise<Metadata<T>> {
+    const bytes = canonicalBytes(this.signed.toJSON());
+    const fresh = await Promise.all(signers.map((s) => s.sign(bytes)));
+    const freshIds = new Set(fresh.map((s) => s.keyid));
+    return new Metadata(this.signed, [...keep.filter((s) => !freshIds.has(s.keyid)), ...fresh]);
+  }
+}
+
+export function roleKind(roleName: string): RoleKind {
+  if (isBaseRole(roleName)) return roleName;
+  if (isDelegationRole(roleName)) return 'targets';
+  throw invalid(roleName, `${JSON.stringify(roleName)} is not a valid role`);
+}
+
+/** Parses envelope and signatures; the `signed` value stays generic. */
+export function parseEnvelope(bytes: Buffer, roleName: string): { signedValue: unknown; signatures: Signature[] } {
+  const doc = asObject(parseJson(bytes, `${roleName} metadata`), roleName);
+  if (doc['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
+  const sigList = doc['signatures'] === null || doc['signatures'] === undefined ? [] : asArray(doc['signatures'], `${roleName}.signatures`);
+  const signatures = sigList.map((s, i): Signature => {
+    const where = `${roleName}.signatures[${i}]`;
+    const obj = asObject(s, where);
+    return {
+      keyid: asString(obj['keyid'], `${where}.keyid`),
+      method: asString(obj['method'], `${where}.method`).toLowerCase(),
+      sig: decodeBase64(asString(obj['sig'], `${where}.sig`), `${where}.sig`),
+    };
+  });
+  return { signedValue: doc['signed'], signatures };
+}
+
+export function parseMetadata(bytes: Buffer, roleName: 'root'): Metadata<Root>;
+export function parseMetadata(bytes: Buffer, roleName: 'snapshot'): Metadata<Snapshot>;
+export function parseMetadata(bytes: Buffer, roleName: 'timestamp'): Metadata<Timestamp>;
+export function parseMetadata(bytes: Buffer, roleName: string): Metadata;
+export function parseMetadata(bytes: Buffer, roleName: string): Metadata {
+  const { signedValue, signatures } = parseEnvelope(bytes, roleName);
+  const kind = roleKind(roleName);
+  const signed =
+    kind === 'root'
+      ? Root.fromJSON(signedValue)
+      : kind === 'snapshot'
+        ? Snapshot.fromJSON(signedValue)
+        : kind === 'timestamp'
+          ? Timestamp.fromJSON(signedValue)
+          : Targets.fromJSON(signedValue, roleName);
+  return new Metadata(signed, signatures, { raw: bytes, signedValue });
+}
+
+export function parseTargets(bytes: Buffer, roleName: string): Metadata<Targets> {
+  return parseMetadata(bytes, roleName) as Metadata<Targets>;
+}

@@ -1,0 +1,108 @@
+/** Targets and delegated targets roles (notary `tuf/data/targets.go`, `roles.go`). */
+import type { JsonObject } from '../canonical-json.js';
+import type { GoTime } from '../go-time.js';
+import type { PublicKey } from '../keys/public-key.js';
+import { commonFromJSON, type SignedCommon } from './common.js';
+import { fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
+import { asArray, asObject, asString, invalid, unrecognized, type JsonRecord } from './json-reader.js';
+import { keysFromJSON, keysToJSON, roleKeysFromJSON } from './root.js';
+import { isDelegationRole, isTargetsRole, parentRole } from './roles.js';
+
+export interface DelegatedRole {
+  name: string;
+  keyids: string[];
+  threshold: number;
+  /** empty = the role may sign nothing; `[""]` = everything */
+  paths: string[];
+}
+
+export interface Delegations {
+  keys: Record<string, PublicKey>;
+  /** in file order (notary keeps insertion order) */
+  roles: DelegatedRole[];
+}
+
+const KNOWN = ['_type', 'version', 'expires', 'targets', 'delegations'] as const;
+
+export class Targets implements SignedCommon {
+  readonly kind = 'targets';
+
+  constructor(
+    /** which role this file is: `targets` or `targets/…` */
+    readonly roleName: string,
+    public version: number,
+    public expires: GoTime,
+    public targets: Record<string, FileMeta> = {},
+    public delegations: Delegations = { keys: {}, roles: [] },
+    readonly unrecognized: JsonRecord = {},
+  ) {}
+
+  static fromJSON(v: unknown, roleName = 'targets'): Targets {
+    if (!isTargetsRole(roleName)) throw invalid(roleName, `${JSON.stringify(roleName)} is not a targets role`);
+    const { version, expires, obj } = commonFromJSON(v, 'targets', roleName);
+    const targets: Record<string, FileMeta> = {};
+    for (const [name, meta] of Object.entries(asObject(obj['targets'], `${roleName}.targets`))) {
+      targets[name] = fileMetaFromJSON(meta, `${roleName}.targets[${JSON.stringify(name)}]`);
+    }
+    let delegations: Delegations = { keys: {}, roles: [] };
+    if (obj['delegations'] !== undefined && obj['delegations'] !== null) {
+      const d = asObject(obj['delegations'], `${roleName}.delegations`);
+      delegations = {
+        keys: d['keys'] === undefined || d['keys'] === null ? {} : keysFromJSON(d['keys'], `${roleName}.delegations.keys`),
+        roles:
+          d['roles'] === undefined || d['roles'] === null
+            ? []
+            : asArray(d['roles'], `${roleName}.delegations.roles`).map((r, i) =>
+                delegatedRoleFromJSON(r, `${roleName}.delegations.roles[${i}]`),
+              ),
+      };
+    }
+    const t = new Targets(roleName, version, expires, targets, delegations, unrecognized(obj, KNOWN));
+    t.assertValidStructure();
+    return t;
+  }
+
+  /** notary isValidTargetsStructure: delegations are valid direct children with known keys. */
+  assertValidStructure(): void {
+    for (const role of this.delegations.roles) {
+      const bad = (why: string) => invalid(this.roleName, `delegation role ${role.name} invalid: ${why}`);
+      if (!isDelegationRole(role.name)) throw bad('not a valid delegation name');
+      if (parentRole(role.name) !== this.roleName) throw bad(`not a direct child of ${this.roleName}`);
+      if (role.threshold < 1) throw bad('threshold must be at least 1');
+      for (const id of role.keyids) if (!this.delegations.keys[id]) throw bad(`key ID ${id} has no key`);
+    }
+  }
+
+  delegation(name: string): DelegatedRole | undefined {
+    return this.delegations.roles.find((r) => r.name === name);
+  }
+
+  toJSON(): JsonObject {
+    const targets: JsonObject = {};
+    for (const [name, meta] of Object.entries(this.targets)) targets[name] = fileMetaToJSON(meta);
+    return {
+      _type: 'Targets',
+      delegations: {
+        keys: keysToJSON(this.delegations.keys),
+        roles: this.delegations.roles.map((r) => {
+          const out: JsonObject = { keyids: r.keyids, name: r.name, threshold: r.threshold };
+          if (r.paths.length > 0) out['paths'] = r.paths; // Go: `paths,omitempty`
+          return out;
+        }),
+      },
+      expires: this.expires.format(),
+      targets,
+      version: this.version,
+    };
+  }
+}
+
+function delegatedRoleFromJSON(v: unknown, where: string): DelegatedRole {
+  const obj = asObject(v, where);
+  const { keyids, threshold } = roleKeysFromJSON(obj, where);
+  const paths =
+    obj['paths'] === undefined || obj['paths'] === null
+      ? []
+      : asArray(obj['paths'], `${where}.paths`).map((p, i) => asString(p, `${where}.paths[${i}]`));
+  return { name: asString(obj['name'], `${where}.name`), keyids, threshold, paths };
+}
