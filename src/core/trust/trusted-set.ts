@@ -243,6 +243,31 @@ export class TrustedSet {
    * are skipped (the caller loads what `childRoles` lists first).
    */
   findTarget(name: string, startRoles: readonly string[] = ['targets']): FoundTarget | undefined {
+    for (const role of this.walkRoles(startRoles, name)) {
+      const meta = this.targetsMd.get(role)!.signed.targets[name];
+      if (meta) return { role, meta };
+    }
+    return undefined;
+  }
+
+  /**
+   * Every target of the loaded roles below `startRoles`, each name once: the first
+   * role in walk order wins (notary ListTargets); names outside a role's paths are skipped.
+   */
+  listTargets(startRoles: readonly string[] = ['targets']): Array<FoundTarget & { name: string }> {
+    const found = new Map<string, FoundTarget>();
+    for (const role of this.walkRoles(startRoles)) {
+      const paths = this.effectivePaths.get(role) ?? [];
+      for (const [name, meta] of Object.entries(this.targetsMd.get(role)!.signed.targets)) {
+        if (!found.has(name) && pathsAllow(paths, name)) found.set(name, { role, meta });
+      }
+    }
+    return [...found.entries()].map(([name, t]) => ({ name, ...t }));
+  }
+
+  /** Loaded roles in notary's walk order; with `targetName`, only roles whose paths allow it. */
+  private *walkRoles(startRoles: readonly string[], targetName?: string): Generator<string> {
+    const allows = (paths: readonly string[]) => targetName === undefined || pathsAllow(paths, targetName);
     let visited = 0;
     for (const start of startRoles) {
       const queue = [start];
@@ -252,20 +277,14 @@ export class TrustedSet {
         if (seen.has(role)) continue;
         seen.add(role);
         if (++visited > this.maxVisited) {
-          throw new CoreError('SIZE_LIMIT_EXCEEDED', `more than ${this.maxVisited} delegated roles visited looking for ${name}`);
+          throw new CoreError('SIZE_LIMIT_EXCEEDED', `more than ${this.maxVisited} delegated roles visited in one lookup`);
         }
-        const md = this.targetsMd.get(role);
-        if (!md) continue;
-        if (!pathsAllow(this.effectivePaths.get(role) ?? [], name)) continue;
-        const meta = md.signed.targets[name];
-        if (meta) return { role, meta };
-        const children = this.childRoles(role)
-          .filter((c) => pathsAllow(c.paths, name) && !startRoles.includes(c.name))
-          .map((c) => c.name);
-        queue.unshift(...children);
+        if (!this.targetsMd.has(role) || !allows(this.effectivePaths.get(role) ?? [])) continue;
+        yield role;
+        const children = this.childRoles(role).filter((c) => allows(c.paths) && !startRoles.includes(c.name));
+        queue.unshift(...children.map((c) => c.name));
       }
     }
-    return undefined;
   }
 
   private verifyBaseRole(md: Metadata<RoleMetadata>, role: 'timestamp' | 'snapshot' | 'targets'): void {

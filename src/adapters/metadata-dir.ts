@@ -1,0 +1,35 @@
+/** A folder of metadata files laid out as notary's cache: `<dir>/<role>.json`. */
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DctError } from '../core/errors.js';
+import type { MetadataSource } from '../core/ports.js';
+import { isValidRoleName } from '../core/tuf/roles.js';
+
+export class MetadataDirectory implements MetadataSource {
+  constructor(readonly dir: string) {}
+
+  async read(role: string, maxBytes: number): Promise<Buffer | undefined> {
+    if (!isValidRoleName(role)) throw new DctError('INVALID_ROLE_NAME', `${JSON.stringify(role)} is not a role name`);
+    let handle;
+    try {
+      handle = await open(join(this.dir, `${role}.json`), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DctError('IO_ERROR', `cannot read ${role}.json in ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      // read one byte more than allowed so an oversized file is noticed without reading it all
+      const buf = Buffer.alloc(maxBytes + 1);
+      let total = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, total, buf.length - total, total);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        if (total === buf.length) break;
+      }
+      return buf.subarray(0, total);
+    } finally {
+      await handle.close();
+    }
+  }
+}

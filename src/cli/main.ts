@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** The dct command line: composition root of the CLI. */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { isDctError } from '../core/errors.js';
+import { registerTufVerify } from './commands/tuf-verify.js';
+import { processOutput } from './output.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('dct')
+    .description('Docker Content Trust, maintained: Notary v1 compatible trust data, keys and verification')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  const tuf = program.command('tuf').description('work with TUF metadata files directly');
+  registerTufVerify(tuf, processOutput);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isDctError(err)) {
+      process.stderr.write(`dct: ${err.message} [${err.code}]\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
