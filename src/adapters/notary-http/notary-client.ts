@@ -1,0 +1,384 @@
+/**
+ * A minimal HTTP client for a Notary v1 server (notary `storage/httpstore.go`):
+ * metadata GETs (current, by checksum, by version), server key GET/POST, the
+ * atomic multipart publish and repository deletion.
+ *
+ * Built on node:http/node:https so a private CA can be given per client
+ * (no undici dependency). Every request has a deadline and every response a
+ * size cap; failures are `NotaryHttpError`s with a stable `code`.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { DctError } from '../../core/errors.js';
+import { PublicKey } from '../../core/keys/public-key.js';
+import { isValidRoleName } from '../../core/tuf/roles.js';
+
+/** Codes of the errors this client raises (server codes pass through unchanged). */
+export type NotaryClientErrorCode =
+  /** 404: notary's ErrMetaNotFound (whatever the body said) */
+  | 'METADATA_NOT_FOUND'
+  /** 400 without a recognised server code (notary's ErrInvalidOperation) */
+  | 'INVALID_OPERATION'
+  | 'UNAUTHORIZED'
+  /** any other status (notary's ErrServerUnavailable) */
+  | 'SERVER_UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'NETWORK_ERROR'
+  | 'RESPONSE_TOO_LARGE'
+  | 'INVALID_RESPONSE'
+  | 'INVALID_REQUEST';
+
+/** One entry of notary's `{"errors":[{code,message,detail}]}` body. */
+export interface ServerErrorEntry {
+  code: string;
+  message: string;
+  detail?: unknown;
+}
+
+/** A decoded `INVALID_UPDATE` detail: `{"Name":"ErrBadTargets","Error":{"Msg":"…"}}`. */
+export interface ValidationFailure {
+  /** ErrBadRoot, ErrBadTargets, ErrBadSnapshot, ErrBadHierarchy, ErrValidation, … */
+  name: string;
+  msg: string;
+  /** ErrBadHierarchy's missing role */
+  missing?: string;
+}
+
+/**
+ * An error from the server or the transport. `code` is the server's error code
+ * for 400/401 responses that carry one (INVALID_UPDATE, VERSION, MALFORMED_JSON…),
+ * METADATA_NOT_FOUND for every 404, else one of `NotaryClientErrorCode`.
+ */
+export class NotaryHttpError extends DctError {
+  constructor(
+    code: string,
+    message: string,
+    readonly details: {
+      status?: number;
+      method?: string;
+      url?: string;
+      /** the decoded error body entries, if any */
+      errors?: ServerErrorEntry[];
+      validation?: ValidationFailure;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+  }
+
+  get status(): number | undefined {
+    return this.details.status;
+  }
+
+  /** The first server error entry's code, if the body had one. */
+  get serverCode(): string | undefined {
+    return this.details.errors?.[0]?.code;
+  }
+}
+
+export interface NotaryClientOptions {
+  /** e.g. `https://notary.example.com:4443` (a path prefix is kept) */
+  baseUrl: string;
+  /** PEM CA bundle to trust instead of the system roots (`caFile` is read once) */
+  ca?: string | Buffer;
+  caFile?: string;
+  /** per-request deadline in milliseconds (default 30 s) */
+  timeoutMs?: number;
+  /** cap for metadata responses (default 100 MiB, notary's MaxDownloadSize) */
+  maxMetadataBytes?: number;
+  /** cap for timestamp.json (default 1 MiB, notary's MaxTimestampSize) */
+  maxTimestampBytes?: number;
+  /** cap for key responses (default 256 KiB) */
+  maxKeyBytes?: number;
+  /** extra headers on every request, e.g. `Authorization` */
+  headers?: Record<string, string>;
+  userAgent?: string;
+}
+
+export type ServerKeyRole = 'timestamp' | 'snapshot';
+
+/** Which stored version to fetch: the current one, one by sha256 (hex) of its bytes, or one by version. */
+export type MetadataSelector = { sha256: string } | { version: number };
+
+const MiB = 1024 * 1024;
+const MAX_ERROR_BODY = 64 * 1024;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class NotaryClient {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly timeoutMs: number;
+  private readonly maxMetadataBytes: number;
+  private readonly maxTimestampBytes: number;
+  private readonly maxKeyBytes: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: NotaryClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.baseUrl);
+    } catch (err) {
+      throw new NotaryHttpError('INVALID_REQUEST', `invalid notary server URL ${JSON.stringify(options.baseUrl)}`, { cause: err });
+    }
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+      throw new NotaryHttpError('INVALID_REQUEST', `unsupported notary server URL scheme ${base.protocol}`);
+    }
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.base = base;
+    const ca = options.ca ?? (options.caFile ? readFileSync(options.caFile) : undefined);
+    this.agent =
+      base.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, minVersion: 'TLSv1.2', ...(ca ? { ca } : {}) })
+        : new http.Agent({ keepAlive: true });
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? 100 * MiB;
+    this.maxTimestampBytes = options.maxTimestampBytes ?? 1 * MiB;
+    this.maxKeyBytes = options.maxKeyBytes ?? 256 * 1024;
+    this.headers = { 'User-Agent': options.userAgent ?? 'dct', ...(options.headers ?? {}) };
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** `GET /v2/<gun>/_trust/tuf/<role>.key`: the server's public key for the role (created on first use). */
+  async getKey(gun: string, role: ServerKeyRole): Promise<PublicKey> {
+    return this.keyRequest('GET', gun, role);
+  }
+
+  /** `POST /v2/<gun>/_trust/tuf/<role>.key`: asks the server for a new key (rotation). */
+  async rotateKey(gun: string, role: ServerKeyRole): Promise<PublicKey> {
+    return this.keyRequest('POST', gun, role);
+  }
+
+  /**
+   * The bytes of a metadata file: `<role>.json` (current), `<role>.<sha256>.json`
+   * or `<version>.<role>.json`.
+   */
+  async getMetadata(gun: string, role: string, which?: MetadataSelector): Promise<Buffer> {
+    assertRole(role);
+    let file: string;
+    if (which === undefined) file = `${role}.json`;
+    else if ('sha256' in which) {
+      const hex = which.sha256.toLowerCase();
+      if (!HEX64.test(hex)) throw new NotaryHttpError('INVALID_REQUEST', `invalid sha256 checksum ${JSON.stringify(which.sha256)}`);
+      file = `${role}.${hex}.json`;
+    } else {
+      if (!Number.isSafeInteger(which.version) || which.version < 0) {
+        throw new NotaryHttpError('INVALID_REQUEST', `invalid metadata version ${String(which.version)}`);
+      }
+      file = `${which.version}.${role}.json`;
+    }
+    const max = role === 'timestamp' ? this.maxTimestampBytes : this.maxMetadataBytes;
+    const res = await this.request('GET', this.tufUrl(gun, file), { maxBytes: max });
+    return res.body;
+  }
+
+  /**
+   * `POST /v2/<gun>/_trust/tuf/`: one atomic update. Each file becomes a
+   * multipart part `name="files"; filename="<role>"` with the exact bytes.
+   */
+  async publish(gun: string, files: ReadonlyArray<{ role: string; bytes: Uint8Array }>): Promise<void> {
+    if (files.length === 0) throw new NotaryHttpError('INVALID_REQUEST', 'nothing to publish');
+    for (const f of files) assertRole(f.role);
+    const { contentType, body } = encodeMultipart(files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes })));
+    await this.request('POST', this.tufUrl(gun, ''), {
+      body,
+      headers: { 'Content-Type': contentType },
+      maxBytes: MAX_ERROR_BODY,
+    });
+  }
+
+  /** `DELETE /v2/<gun>/_trust/tuf/`: removes all of the GUN's metadata on the server. */
+  async deleteRepository(gun: string): Promise<void> {
+    await this.request('DELETE', this.tufUrl(gun, ''), { maxBytes: MAX_ERROR_BODY });
+  }
+
+  private async keyRequest(method: 'GET' | 'POST', gun: string, role: ServerKeyRole): Promise<PublicKey> {
+    if (role !== 'timestamp' && role !== 'snapshot') {
+      throw new NotaryHttpError('INVALID_REQUEST', `the server manages only timestamp and snapshot keys, not ${JSON.stringify(role)}`);
+    }
+    const url = this.tufUrl(gun, `${role}.key`);
+    const res = await this.request(method, url, { maxBytes: this.maxKeyBytes });
+    let json: unknown;
+    try {
+      json = JSON.parse(res.body.toString('utf8'));
+    } catch (err) {
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url} is not JSON`, { status: res.status, method, url: url.href, cause: err });
+    }
+    try {
+      return PublicKey.fromJSON(json, `${role} key`);
+    } catch (err) {
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url}: ${(err as Error).message}`, { status: res.status, method, url: url.href, cause: err });
+    }
+  }
+
+  private tufUrl(gun: string, file: string): URL {
+    if (gun.length === 0 || gun.includes('*') || /[\s]/.test(gun) || gun.startsWith('/')) {
+      throw new NotaryHttpError('INVALID_REQUEST', `invalid GUN ${JSON.stringify(gun)}`);
+    }
+    const path = `v2/${gun.split('/').map(escapeSegment).join('/')}/_trust/tuf/${escapeSegment(file)}`;
+    return new URL(path, this.base);
+  }
+
+  private request(
+    method: string,
+    url: URL,
+    opts: { body?: Buffer; headers?: Record<string, string>; maxBytes: number },
+  ): Promise<RawResponse> {
+    const where = `${method} ${url.href}`;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: NotaryHttpError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(err);
+      };
+      const headers: Record<string, string> = { ...this.headers, ...(opts.headers ?? {}) };
+      if (opts.body) headers['Content-Length'] = String(opts.body.length);
+      const mod = url.protocol === 'https:' ? https : http;
+      const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const cap = status === 200 ? opts.maxBytes : MAX_ERROR_BODY;
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > cap) {
+          fail(new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response of ${declared} bytes exceeds the limit of ${cap}`, { status, method, url: url.href }));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > cap) {
+            fail(new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response exceeds the limit of ${cap} bytes`, { status, method, url: url.href }));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err) => fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const body = Buffer.concat(chunks, size);
+          if (status === 200) resolve({ status, headers: res.headers, body });
+          else reject(errorFromResponse(status, body, method, url.href));
+        });
+      });
+      const timer = setTimeout(
+        () => fail(new NotaryHttpError('TIMEOUT', `${where}: no complete response within ${this.timeoutMs} ms`, { method, url: url.href })),
+        this.timeoutMs,
+      );
+      req.on('error', (err) => fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })));
+      req.end(opts.body);
+    });
+  }
+}
+
+/** Keeps RFC 3986 pchar characters (incl. `:` and `@`) as Go's URL path escaping does. */
+function escapeSegment(seg: string): string {
+  return encodeURIComponent(seg).replace(/%3A/gi, ':').replace(/%40/g, '@');
+}
+
+function assertRole(role: string): void {
+  if (!isValidRoleName(role)) throw new NotaryHttpError('INVALID_REQUEST', `${JSON.stringify(role)} is not a valid role name`);
+}
+
+const VALIDATION_TEXT: Record<string, string> = {
+  ErrBadRoot: 'The root metadata is invalid:',
+  ErrBadTargets: 'The targets metadata is invalid:',
+  ErrBadSnapshot: 'The snapshot metadata is invalid:',
+  ErrBadHierarchy: 'Metadata hierarchy is incomplete:',
+  ErrValidation: 'An error occurred during validation:',
+};
+
+/** Maps a non-200 response to an error the way notary's httpstore does, keeping the decoded body. */
+export function errorFromResponse(status: number, body: Buffer, method?: string, url?: string): NotaryHttpError {
+  const errors = decodeErrorBody(body);
+  const first = errors?.[0];
+  const base = { status, ...(method ? { method } : {}), ...(url ? { url } : {}), ...(errors ? { errors } : {}) };
+  const where = method && url ? `${method} ${url}: ` : '';
+  if (status === 404) {
+    return new NotaryHttpError('METADATA_NOT_FOUND', `${where}${first?.message ?? 'You have requested metadata that does not exist.'}`, base);
+  }
+  if (status === 400 || status === 401) {
+    const code = first?.code ?? (status === 401 ? 'UNAUTHORIZED' : 'INVALID_OPERATION');
+    const validation = first?.code === 'INVALID_UPDATE' ? decodeValidation(first.detail) : undefined;
+    let message = first?.message ?? (status === 401 ? 'authentication required' : 'invalid operation');
+    if (validation) {
+      const prefix = VALIDATION_TEXT[validation.name];
+      message = prefix ? `${prefix} ${validation.msg}` : `${validation.name}: ${validation.msg}`;
+    }
+    return new NotaryHttpError(code, `${where}${message}`, { ...base, ...(validation ? { validation } : {}) });
+  }
+  return new NotaryHttpError('SERVER_UNAVAILABLE', `${where}unable to reach trust server at this time: ${status}${first ? ` (${first.code}: ${first.message})` : ''}`, base);
+}
+
+function decodeErrorBody(body: Buffer): ServerErrorEntry[] | undefined {
+  if (body.length === 0) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const list = (json as { errors?: unknown }).errors;
+  if (!Array.isArray(list)) return undefined;
+  const out: ServerErrorEntry[] = [];
+  for (const e of list) {
+    if (typeof e !== 'object' || e === null) continue;
+    const { code, message, detail } = e as Record<string, unknown>;
+    if (typeof code !== 'string') continue;
+    const entry: ServerErrorEntry = { code, message: typeof message === 'string' ? message : '' };
+    if (detail !== undefined) entry.detail = detail;
+    out.push(entry);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function decodeValidation(detail: unknown): ValidationFailure | undefined {
+  if (typeof detail !== 'object' || detail === null) return undefined;
+  const { Name, Error: inner } = detail as Record<string, unknown>;
+  if (typeof Name !== 'string') return undefined;
+  const fields = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
+  const out: ValidationFailure = { name: Name, msg: typeof fields['Msg'] === 'string' ? fields['Msg'] : '' };
+  if (typeof fields['Missing'] === 'string') out.missing = fields['Missing'];
+  return out;
+}
+
+export interface MultipartPart {
+  field: string;
+  filename: string;
+  bytes: Uint8Array;
+  contentType?: string;
+}
+
+/** multipart/form-data exactly as Go's mime/multipart writes it (CRLF, random 60-hex boundary). */
+export function encodeMultipart(parts: readonly MultipartPart[], boundary = randomBytes(30).toString('hex')): { contentType: string; body: Buffer } {
+  const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const chunks: Buffer[] = [];
+  parts.forEach((p, i) => {
+    if (/[\r\n]/.test(p.filename) || /[\r\n]/.test(p.field)) {
+      throw new NotaryHttpError('INVALID_REQUEST', 'multipart names must not contain line breaks');
+    }
+    const head =
+      `${i === 0 ? '' : '\r\n'}--${boundary}\r\n` +
+      `Content-Disposition: form-data; name="${quote(p.field)}"; filename="${quote(p.filename)}"\r\n` +
+      `Content-Type: ${p.contentType ?? 'application/octet-stream'}\r\n\r\n`;
+    chunks.push(Buffer.from(head, 'utf8'), Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength));
+  });
+  chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'));
+  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
+}
