@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
+import { registerKeyCommands } from './commands/key.js';
 import { registerTufVerify } from './commands/tuf-verify.js';
 import { processOutput } from './output.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerKeyCommands(program, processOutput);
   const tuf = program.command('tuf').description('work with TUF metadata files directly');
   registerTufVerify(tuf, processOutput);
   return program;
