@@ -18,6 +18,7 @@ export interface JsonObject {
 }
 
 const NEEDS_ESCAPE = /["\\]/g;
+const HAS_ESCAPE = /["\\]/;
 const HAS_SURROGATE = /[\ud800-\udfff]/;
 const TWO_POW_53 = 2 ** 53;
 const TWO_POW_63 = 2 ** 63;
@@ -46,8 +47,7 @@ export function canonicalBytes(value: unknown): Buffer {
 }
 
 function canonicalString(s: string): string {
-  NEEDS_ESCAPE.lastIndex = 0;
-  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
+  if (!HAS_ESCAPE.test(s)) return '"' + s + '"';
   return '"' + s.replace(NEEDS_ESCAPE, (c) => '\\' + c) + '"';
 }
 
@@ -86,9 +86,15 @@ function canonicalObject(obj: Record<string, unknown>): string {
 
 /** Sorts member names by UTF-8 byte order (UTF-16 order differs only around astral characters). */
 export function sortKeys(keys: string[]): string[] {
-  keys.sort();
+  // Parsed canonical input is already in order: checking is far cheaper than sorting.
+  if (!isAscending(keys)) keys.sort();
   if (keys.some((k) => HAS_SURROGATE.test(k))) keys.sort(compareCodePoints);
   return keys;
+}
+
+function isAscending(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 export function compareCodePoints(a: string, b: string): number {
@@ -102,7 +108,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 // Surrogates (astral characters) must sort after U+E000..U+FFFF.
-function codePointRank(unit: number): number {
+export function codePointRank(unit: number): number {
   if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
   if (unit >= 0xe000) return unit - 0x800;
   return unit;

@@ -1,14 +1,67 @@
 /** Strict base64 / hex decoding and PEM blocks with Go-style headers. */
 import { CoreError } from './errors.js';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
-/** Standard, padded base64 as Go's encoding/base64.StdEncoding accepts it. */
-export function decodeBase64(s: string, what = 'value'): Buffer {
-  if (!BASE64.test(s)) throw new CoreError('MALFORMED_ENCODING', `${what} is not valid base64`);
-  return Buffer.from(s, 'base64');
+/**
+ * Standard, padded base64 as Go's encoding/base64.StdEncoding accepts it.
+ * `what` names the value in the error; a function is called only on error.
+ */
+export function decodeBase64(s: string, what: string | (() => string) = 'value'): Buffer {
+  const bytes = decodeStdBase64(s);
+  if (bytes) return bytes;
+  throw new CoreError('MALFORMED_ENCODING', `${typeof what === 'string' ? what : what()} is not valid base64`);
 }
+
+const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** 6-bit value of each ASCII code unit, -1 for code units outside the standard alphabet. */
+const BASE64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64_VALUE[BASE64_ALPHABET.charCodeAt(i)] = i;
+
+function base64Value(unit: number): number {
+  return unit < 128 ? (BASE64_VALUE[unit] as number) : -1;
+}
+
+/**
+ * Padded standard base64: accepts exactly `BASE64_PATTERN` and yields the bytes
+ * of `Buffer.from(s, 'base64')` (unused low bits of the last group dropped, as Go
+ * and node do); undefined for anything else.
+ */
+export function decodeStdBase64(s: string): Buffer | undefined {
+  // short strings (digests): one JS pass beats regex + native decode; long ones (certificates): the reverse
+  if (s.length > 128) return BASE64_PATTERN.test(s) ? Buffer.from(s, 'base64') : undefined;
+  const n = s.length;
+  if ((n & 3) !== 0) return undefined;
+  let pad = 0;
+  if (n > 0 && s.charCodeAt(n - 1) === 0x3d) pad = s.charCodeAt(n - 2) === 0x3d ? 2 : 1;
+  const out = Buffer.allocUnsafe((n >> 2) * 3 - pad);
+  const full = pad === 0 ? n : n - 4;
+  let o = 0;
+  let i = 0;
+  for (; i < full; i += 4) {
+    const a = base64Value(s.charCodeAt(i));
+    const b = base64Value(s.charCodeAt(i + 1));
+    const c = base64Value(s.charCodeAt(i + 2));
+    const d = base64Value(s.charCodeAt(i + 3));
+    if ((a | b | c | d) < 0) return undefined;
+    const x = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = x >> 16;
+    out[o++] = (x >> 8) & 0xff;
+    out[o++] = x & 0xff;
+  }
+  if (pad !== 0) {
+    const a = base64Value(s.charCodeAt(i));
+    const b = base64Value(s.charCodeAt(i + 1));
+    const c = pad === 1 ? base64Value(s.charCodeAt(i + 2)) : 0;
+    if ((a | b | c) < 0) return undefined;
+    const x = (a << 18) | (b << 12) | (c << 6);
+    out[o++] = x >> 16;
+    if (pad === 1) out[o++] = (x >> 8) & 0xff;
+  }
+  return out;
+}
+
 
 export function decodeHex(s: string, what = 'value'): Buffer {
   if (!HEX.test(s)) throw new CoreError('MALFORMED_ENCODING', `${what} is not valid hex`);

@@ -22,17 +22,48 @@ export interface PublicKeyJson {
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+/** What is derived from a key's bytes (ID, KeyObject, certificates), shared by equal keys. */
+interface Derived {
+  id?: string;
+  canonicalId?: string;
+  keyObject?: KeyObject;
+  certs?: X509Certificate[];
+}
+
+/**
+ * Metadata names the same few keys over and over (every root, every update), and
+ * parsing a certificate or a key costs far more than the signature check: equal
+ * keys share their derived data through this small bounded cache.
+ */
+const DERIVED_CACHE_SIZE = 1024;
+const derivedCache = new Map<string, Derived>();
+
+function derivedFor(cacheKey: string): Derived {
+  let d = derivedCache.get(cacheKey);
+  if (!d) {
+    if (derivedCache.size >= DERIVED_CACHE_SIZE) derivedCache.delete(derivedCache.keys().next().value as string);
+    d = {};
+    derivedCache.set(cacheKey, d);
+  }
+  return d;
+}
+
 export class PublicKey {
-  private cachedId: string | undefined;
-  private cachedCanonicalId: string | undefined;
-  private cachedKeyObject: KeyObject | undefined;
-  private cachedCerts: X509Certificate[] | undefined;
+  private derivedData: Derived | undefined;
 
   constructor(
     readonly keyType: string,
     /** the decoded `keyval.public` bytes (DER SPKI, raw ed25519, or PEM certificate text) */
     readonly publicBytes: Buffer,
+    /** `publicBytes` in base64, when already at hand */
+    private publicBase64?: string,
   ) {}
+
+  private get derived(): Derived {
+    this.publicBase64 ??= this.publicBytes.toString('base64');
+    this.derivedData ??= derivedFor(`${this.keyType}\u0000${this.publicBase64}`);
+    return this.derivedData;
+  }
 
   static fromJSON(json: unknown, where = 'key'): PublicKey {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -48,7 +79,7 @@ export class PublicKey {
     if (priv !== null && priv !== undefined) {
       throw new CoreError('INVALID_KEY', `${where}: metadata must not carry private key material`);
     }
-    return new PublicKey(keytype, decodeBase64(pub, `${where}: keyval.public`));
+    return new PublicKey(keytype, decodeBase64(pub, `${where}: keyval.public`), pub);
   }
 
   /** A plain (non-certificate) key from a node public KeyObject. */
@@ -86,16 +117,16 @@ export class PublicKey {
 
   /** The TUF key ID used in metadata. */
   get id(): string {
-    this.cachedId ??= keyIdOf(this.keyType, this.publicBytes);
-    return this.cachedId;
+    const d = this.derived;
+    d.id ??= keyIdOf(this.keyType, this.publicBytes);
+    return d.id;
   }
 
   /** The ID of the bare public key (differs from `id` only for certificate keys). */
   get canonicalId(): string {
-    if (this.cachedCanonicalId === undefined) {
-      this.cachedCanonicalId = this.isCertificate ? this.withoutCertificate().id : this.id;
-    }
-    return this.cachedCanonicalId;
+    const d = this.derived;
+    d.canonicalId ??= this.isCertificate ? this.withoutCertificate().id : this.id;
+    return d.canonicalId;
   }
 
   get isCertificate(): boolean {
@@ -111,13 +142,15 @@ export class PublicKey {
   /** The certificates of an x509 key, leaf first. */
   certificates(): X509Certificate[] {
     if (!this.isCertificate) throw new CoreError('INVALID_KEY', `${this.keyType} keys carry no certificate`);
-    this.cachedCerts ??= parseCertificates(this.publicBytes);
-    return this.cachedCerts;
+    const d = this.derived;
+    d.certs ??= parseCertificates(this.publicBytes);
+    return d.certs;
   }
 
   /** The node KeyObject to verify with. */
   keyObject(): KeyObject {
-    if (this.cachedKeyObject) return this.cachedKeyObject;
+    const d = this.derived;
+    if (d.keyObject) return d.keyObject;
     let key: KeyObject;
     try {
       switch (this.keyType) {
@@ -149,7 +182,7 @@ export class PublicKey {
     if (algo === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new CoreError('UNSUPPORTED_KEY_TYPE', 'only P-256 ECDSA keys are supported');
     }
-    this.cachedKeyObject = key;
+    d.keyObject = key;
     return key;
   }
 }

@@ -15,18 +15,39 @@ export interface FileMeta {
   custom?: JsonValue;
 }
 
-export function fileMetaFromJSON(v: unknown, where: string): FileMeta {
-  const obj = asObject(v, where);
-  const length = asInteger(obj['length'], `${where}.length`);
-  if (length < 0) throw invalid(`${where}.length`, 'must not be negative');
-  const hashesObj = asObject(obj['hashes'], `${where}.hashes`);
+/**
+ * `where` names the value in error messages; it may be given as a function so
+ * that callers parsing many entries (a targets file) build it only on error.
+ */
+export function fileMetaFromJSON(v: unknown, whereOrFn: string | (() => string)): FileMeta {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) asObject(v, whereOf(whereOrFn));
+  const obj = v as Record<string, unknown>;
+  // Hot path (a targets file holds one of these per target): the checks below are
+  // those of asInteger / asObject / decodeBase64, inlined so that the field names
+  // for error messages are only built, and the generic helpers only called, when
+  // a check fails; the helpers then throw exactly the errors they always did.
+  const rawLength = obj['length'];
+  const length =
+    typeof rawLength === 'number' && Number.isSafeInteger(rawLength) ? rawLength : asInteger(rawLength, `${whereOf(whereOrFn)}.length`);
+  if (length < 0) throw invalid(`${whereOf(whereOrFn)}.length`, 'must not be negative');
+  const rawHashes = obj['hashes'];
+  const hashesObj =
+    typeof rawHashes === 'object' && rawHashes !== null && !Array.isArray(rawHashes)
+      ? (rawHashes as Record<string, unknown>)
+      : asObject(rawHashes, `${whereOf(whereOrFn)}.hashes`);
   const hashes: Record<string, Buffer> = {};
-  for (const [alg, value] of Object.entries(hashesObj)) {
-    hashes[alg] = decodeBase64(asString(value, `${where}.hashes.${alg}`), `${where}.hashes.${alg}`);
+  for (const alg of Object.keys(hashesObj)) {
+    const value = hashesObj[alg];
+    const what = () => `${whereOf(whereOrFn)}.hashes.${alg}`;
+    hashes[alg] = decodeBase64(typeof value === 'string' ? value : asString(value, what()), what);
   }
   const meta: FileMeta = { length, hashes };
   if (obj['custom'] !== undefined) meta.custom = obj['custom'] as JsonValue;
   return meta;
+}
+
+function whereOf(whereOrFn: string | (() => string)): string {
+  return typeof whereOrFn === 'string' ? whereOrFn : whereOrFn();
 }
 
 export function fileMetaToJSON(meta: FileMeta): JsonObject {

@@ -1,12 +1,13 @@
 /**
  * The signed envelope `{"signed":…,"signatures":[…]}` (notary `data.Signed`).
  *
- * Parsing keeps the original bytes and the generic `signed` value: signatures
- * are verified over the canonical JSON re-derived from that value, exactly as
- * notary does, never over the raw bytes. Serialising writes the bytes Go would
+ * Parsing keeps the original bytes; signatures are verified over the canonical
+ * JSON of the parsed `signed` value, exactly as notary does — taken from the
+ * file's text only when a validating check proves the two identical. Serialising writes the bytes Go would
  * write for the typed model, so a re-serialised notary file is byte-identical.
  */
 import { canonicalBytes, canonicalize, goJsonString, htmlEscape, parseJson } from '../canonical-json.js';
+import { canonicalSignedText } from '../canonical-text.js';
 import { decodeBase64 } from '../encoding.js';
 import type { Signer } from '../keys/signer.js';
 import type { Signature } from '../keys/signature.js';
@@ -21,7 +22,10 @@ export type RoleMetadata = Root | Targets | Snapshot | Timestamp;
 
 interface Parsed {
   raw: Buffer;
-  signedValue: unknown;
+  /** the `signed` text of the file when it is provably canonical already (the common case) */
+  canonicalText?: string;
+  /** otherwise the parsed generic `signed` value, to re-derive the canonical bytes from */
+  signedValue?: unknown;
 }
 
 export class Metadata<T extends RoleMetadata = RoleMetadata> {
@@ -40,7 +44,10 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
 
   /** The canonical bytes signatures are made and checked over. */
   signedBytes(): Buffer {
-    this.cachedSignedBytes ??= canonicalBytes(this.parsed ? this.parsed.signedValue : this.signed.toJSON());
+    if (this.cachedSignedBytes) return this.cachedSignedBytes;
+    const parsed = this.parsed;
+    if (parsed?.canonicalText !== undefined) this.cachedSignedBytes = Buffer.from(parsed.canonicalText, 'utf8');
+    else this.cachedSignedBytes = canonicalBytes(parsed ? parsed.signedValue : this.signed.toJSON());
     return this.cachedSignedBytes;
   }
 
@@ -68,9 +75,17 @@ export function roleKind(roleName: string): RoleKind {
   throw invalid(roleName, `${JSON.stringify(roleName)} is not a valid role`);
 }
 
-/** Parses envelope and signatures; the `signed` value stays generic. */
-export function parseEnvelope(bytes: Buffer, roleName: string): { signedValue: unknown; signatures: Signature[] } {
-  const doc = asObject(parseJson(bytes, `${roleName} metadata`), roleName);
+/**
+ * Parses envelope and signatures; the `signed` value stays generic.
+ * `canonicalText` is set when the file's `signed` text already is the canonical
+ * JSON of that value (checked, not assumed), which spares re-deriving it.
+ */
+export function parseEnvelope(
+  bytes: Buffer,
+  roleName: string,
+): { signedValue: unknown; signatures: Signature[]; canonicalText: string | undefined } {
+  const text = bytes.toString('utf8');
+  const doc = asObject(parseJson(text, `${roleName} metadata`), roleName);
   if (doc['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
   const sigList = doc['signatures'] === null || doc['signatures'] === undefined ? [] : asArray(doc['signatures'], `${roleName}.signatures`);
   const signatures = sigList.map((s, i): Signature => {
@@ -82,7 +97,7 @@ export function parseEnvelope(bytes: Buffer, roleName: string): { signedValue: u
       sig: decodeBase64(asString(obj['sig'], `${where}.sig`), `${where}.sig`),
     };
   });
-  return { signedValue: doc['signed'], signatures };
+  return { signedValue: doc['signed'], signatures, canonicalText: canonicalSignedText(text) };
 }
 
 export function parseMetadata(bytes: Buffer, roleName: 'root'): Metadata<Root>;
@@ -90,7 +105,7 @@ export function parseMetadata(bytes: Buffer, roleName: 'snapshot'): Metadata<Sna
 export function parseMetadata(bytes: Buffer, roleName: 'timestamp'): Metadata<Timestamp>;
 export function parseMetadata(bytes: Buffer, roleName: string): Metadata;
 export function parseMetadata(bytes: Buffer, roleName: string): Metadata {
-  const { signedValue, signatures } = parseEnvelope(bytes, roleName);
+  const { signedValue, signatures, canonicalText } = parseEnvelope(bytes, roleName);
   const kind = roleKind(roleName);
   const signed =
     kind === 'root'
@@ -100,7 +115,7 @@ export function parseMetadata(bytes: Buffer, roleName: string): Metadata {
         : kind === 'timestamp'
           ? Timestamp.fromJSON(signedValue)
           : Targets.fromJSON(signedValue, roleName);
-  return new Metadata(signed, signatures, { raw: bytes, signedValue });
+  return new Metadata(signed, signatures, canonicalText !== undefined ? { raw: bytes, canonicalText } : { raw: bytes, signedValue });
 }
 
 export function parseTargets(bytes: Buffer, roleName: string): Metadata<Targets> {
