@@ -212,7 +212,7 @@ export interface UpdatedTargets {
 export async function updateTargets(state: RepositoryState, input: UpdateTargetsInput): Promise<UpdatedTargets> {
   const { now } = input;
   const current = state.targets.signed;
-  const targetMap: Record<string, FileMeta> = { ...current.targets };
+  const targetMap: Record<string, FileMeta> = current.targets.toRecord();
   for (const name of input.remove ?? []) delete targetMap[name];
   for (const [name, t] of Object.entries(input.add ?? {})) targetMap[name] = copyTarget(t, name);
   const targets = new Targets(

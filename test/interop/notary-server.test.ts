@@ -209,10 +209,10 @@ if (unavailable && process.env['CI']) {
       const targets = parseTargets(targetsBytes, 'targets');
       verifyThreshold(targets, roleOf(root, 'targets'), 'targets');
       assert.equal(targets.signed.version, 2);
-      assert.deepEqual(Object.keys(targets.signed.targets).sort(), [...contents.keys()].sort());
-      assert.deepEqual(targets.signed.targets['v2-custom']?.custom, contents.get('v2-custom')?.custom);
+      assert.deepEqual([...targets.signed.targets.names()].sort(), [...contents.keys()].sort());
+      assert.deepEqual(targets.signed.targets.get('v2-custom')?.custom, contents.get('v2-custom')?.custom);
       for (const [name, c] of contents) {
-        checkFileMeta(c.bytes, targets.signed.targets[name] as never, name);
+        checkFileMeta(c.bytes, targets.signed.targets.get(name)!, name);
       }
 
       // Go's bytes re-serialise identically with dct's typed models

@@ -78,7 +78,7 @@ export class RepoSimulator {
   addTarget(name: string, content: string, role = 'targets'): void {
     const t = role === 'targets' ? this.targets : this.delegated.get(role);
     if (!t) throw new Error(`no role ${role}`);
-    t.targets[name] = fileMetaOf(Buffer.from(content));
+    t.targets.set(name, fileMetaOf(Buffer.from(content)));
   }
 
   /** Adds a delegation `name` below `parent` with a fresh key. */

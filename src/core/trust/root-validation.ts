@@ -7,6 +7,7 @@ import type { X509Certificate } from 'node:crypto';
 import { CoreError } from '../errors.js';
 import { certificateCommonName, commonNameMatchesGun, validateCertificate } from '../keys/certificate.js';
 import type { PublicKey } from '../keys/public-key.js';
+import { getOwn, setOwn } from '../tuf/json-reader.js';
 import type { Root } from '../tuf/root.js';
 
 export interface TrustPinning {
@@ -20,7 +21,7 @@ export interface TrustPinning {
 export function validRootKeys(root: Root, gun: string, now: Date, checkExpiry: boolean): Record<string, PublicKey> {
   const valid: Record<string, PublicKey> = {};
   for (const id of root.roles['root']?.keyids ?? []) {
-    const key = root.keys[id];
+    const key = getOwn(root.keys, id);
     if (!key || !key.isCertificate) continue;
     let leaf: X509Certificate;
     try {
@@ -33,7 +34,7 @@ export function validRootKeys(root: Root, gun: string, now: Date, checkExpiry: b
     } catch {
       continue;
     }
-    valid[id] = key;
+    setOwn(valid, id, key);
   }
   if (Object.keys(valid).length === 0) {
     throw new CoreError(
@@ -47,7 +48,7 @@ export function validRootKeys(root: Root, gun: string, now: Date, checkExpiry: b
 /** Applies trust pinning (exact GUN, then longest `prefix*`, else TOFU) to the candidate root keys. */
 export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinning: TrustPinning | undefined): Record<string, PublicKey> {
   const certs = pinning?.certs ?? {};
-  let allowed = certs[gun];
+  let allowed = getOwn(certs, gun);
   if (!allowed) {
     const prefix = Object.keys(certs)
       .filter((p) => p.endsWith('*') && gun.startsWith(p.slice(0, -1)))
@@ -59,7 +60,7 @@ export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinni
     return keys;
   }
   const pinned: Record<string, PublicKey> = {};
-  for (const [id, key] of Object.entries(keys)) if (allowed.includes(id)) pinned[id] = key;
+  for (const [id, key] of Object.entries(keys)) if (allowed.includes(id)) setOwn(pinned, id, key);
   if (Object.keys(pinned).length === 0) {
     throw new CoreError(
       'CERTIFICATE_VALIDATION_FAILED',

@@ -16,6 +16,7 @@ import type { PublicKey } from '../keys/public-key.js';
 import { checkFileMeta, type FileMeta } from '../tuf/file-meta.js';
 import { parseMetadata, type Metadata, type RoleMetadata } from '../tuf/metadata.js';
 import type { Root } from '../tuf/root.js';
+import { getOwn } from '../tuf/json-reader.js';
 import { isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../tuf/roles.js';
 import type { Snapshot, Timestamp } from '../tuf/snapshot.js';
 import type { Targets } from '../tuf/targets.js';
@@ -226,7 +227,7 @@ export class TrustedSet {
     const parentPaths = this.effectivePaths.get(parent) ?? [];
     const { keys, roles } = md.signed.delegations;
     return roles
-      .filter((r) => r.keyids.every((id) => keys[id] !== undefined))
+      .filter((r) => r.keyids.every((id) => getOwn(keys, id) !== undefined))
       .map((r) => ({
         name: r.name,
         keys,
@@ -244,7 +245,7 @@ export class TrustedSet {
    */
   findTarget(name: string, startRoles: readonly string[] = ['targets']): FoundTarget | undefined {
     for (const role of this.walkRoles(startRoles, name)) {
-      const meta = this.targetsMd.get(role)!.signed.targets[name];
+      const meta = this.targetsMd.get(role)!.signed.targets.get(name);
       if (meta) return { role, meta };
     }
     return undefined;
@@ -258,7 +259,7 @@ export class TrustedSet {
     const found = new Map<string, FoundTarget>();
     for (const role of this.walkRoles(startRoles)) {
       const paths = this.effectivePaths.get(role) ?? [];
-      for (const [name, meta] of Object.entries(this.targetsMd.get(role)!.signed.targets)) {
+      for (const [name, meta] of this.targetsMd.get(role)!.signed.targets.entries()) {
         if (!found.has(name) && pathsAllow(paths, name)) found.set(name, { role, meta });
       }
     }

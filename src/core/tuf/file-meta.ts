@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { decodeBase64 } from '../encoding.js';
 import { CoreError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../canonical-json.js';
-import { asInteger, asObject, asString, invalid } from './json-reader.js';
+import { asInteger, asObject, asString, invalid, setOwn } from './json-reader.js';
 
 export const SUPPORTED_HASHES = { sha256: 32, sha512: 64 } as const;
 export type HashAlgorithm = keyof typeof SUPPORTED_HASHES;
@@ -39,10 +39,11 @@ export function fileMetaFromJSON(v: unknown, whereOrFn: string | (() => string))
   for (const alg of Object.keys(hashesObj)) {
     const value = hashesObj[alg];
     const what = () => `${whereOf(whereOrFn)}.hashes.${alg}`;
-    hashes[alg] = decodeBase64(typeof value === 'string' ? value : asString(value, what()), what);
+    setOwn(hashes, alg, decodeBase64(typeof value === 'string' ? value : asString(value, what()), what));
   }
   const meta: FileMeta = { length, hashes };
-  if (obj['custom'] !== undefined) meta.custom = obj['custom'] as JsonValue;
+  // Go decodes `"custom":null` into a nil pointer and then omits it
+  if (obj['custom'] !== undefined && obj['custom'] !== null) meta.custom = obj['custom'] as JsonValue;
   return meta;
 }
 
@@ -52,7 +53,7 @@ function whereOf(whereOrFn: string | (() => string)): string {
 
 export function fileMetaToJSON(meta: FileMeta): JsonObject {
   const hashes: JsonObject = {};
-  for (const [alg, digest] of Object.entries(meta.hashes)) hashes[alg] = digest.toString('base64');
+  for (const [alg, digest] of Object.entries(meta.hashes)) setOwn(hashes, alg, digest.toString('base64'));
   const out: JsonObject = { hashes, length: meta.length };
   if (meta.custom !== undefined) out['custom'] = meta.custom;
   return out;

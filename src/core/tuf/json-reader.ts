@@ -40,6 +40,20 @@ export function asStringArray(v: unknown, where: string): string[] {
 /** Members of `obj` not in `known`, kept so nothing a newer writer added is silently lost. */
 export function unrecognized(obj: JsonRecord, known: readonly string[]): JsonRecord {
   const out: JsonRecord = {};
-  for (const [k, v] of Object.entries(obj)) if (!known.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(obj)) if (!known.includes(k)) setOwn(out, k, v);
   return out;
+}
+
+/**
+ * Sets a member whose name comes from untrusted input: `__proto__` becomes an
+ * ordinary own member instead of changing the object's prototype.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** Reads a member whose name comes from untrusted input: own members only. */
+export function getOwn<T>(obj: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }

@@ -3,7 +3,7 @@ import type { JsonObject } from '../canonical-json.js';
 import type { GoTime } from '../go-time.js';
 import { PublicKey } from '../keys/public-key.js';
 import { commonFromJSON, type SignedCommon } from './common.js';
-import { asBoolean, asInteger, asObject, asStringArray, invalid, unrecognized, type JsonRecord } from './json-reader.js';
+import { asBoolean, asInteger, asObject, asStringArray, getOwn, invalid, setOwn, unrecognized, type JsonRecord } from './json-reader.js';
 import { BASE_ROLES } from './roles.js';
 
 export interface RoleKeys {
@@ -18,13 +18,13 @@ export function roleKeysFromJSON(v: unknown, where: string): RoleKeys {
 
 export function keysFromJSON(v: unknown, where: string): Record<string, PublicKey> {
   const out: Record<string, PublicKey> = {};
-  for (const [id, key] of Object.entries(asObject(v, where))) out[id] = PublicKey.fromJSON(key, `${where}.${id}`);
+  for (const [id, key] of Object.entries(asObject(v, where))) setOwn(out, id, PublicKey.fromJSON(key, `${where}.${id}`));
   return out;
 }
 
 export function keysToJSON(keys: Record<string, PublicKey>): JsonObject {
   const out: JsonObject = {};
-  for (const [id, key] of Object.entries(keys)) out[id] = key.toJSON() as unknown as JsonObject;
+  for (const [id, key] of Object.entries(keys)) setOwn(out, id, key.toJSON() as unknown as JsonObject);
   return out;
 }
 
@@ -47,7 +47,7 @@ export class Root implements SignedCommon {
     const keys = keysFromJSON(obj['keys'], 'root.keys');
     const roles: Record<string, RoleKeys> = {};
     for (const [name, role] of Object.entries(asObject(obj['roles'], 'root.roles'))) {
-      roles[name] = roleKeysFromJSON(role, `root.roles.${name}`);
+      setOwn(roles, name, roleKeysFromJSON(role, `root.roles.${name}`));
     }
     const consistent = obj['consistent_snapshot'] === undefined ? false : asBoolean(obj['consistent_snapshot'], 'root.consistent_snapshot');
     const root = new Root(version, expires, keys, roles, consistent, unrecognized(obj, KNOWN));
@@ -62,7 +62,7 @@ export class Root implements SignedCommon {
       if (!role) throw invalid('root', `missing ${name} role specification`);
       if (role.threshold < 1) throw invalid('root', `invalid threshold specified for ${name}: ${role.threshold} `);
       for (const id of role.keyids) {
-        if (!this.keys[id]) throw invalid('root', `key ID ${id} specified in ${name} without corresponding key`);
+        if (!getOwn(this.keys, id)) throw invalid('root', `key ID ${id} specified in ${name} without corresponding key`);
       }
     }
   }
@@ -71,12 +71,12 @@ export class Root implements SignedCommon {
   role(name: string): { keys: PublicKey[]; threshold: number } {
     const role = this.roles[name];
     if (!role) throw invalid('root', `missing ${name} role specification`);
-    return { keys: role.keyids.map((id) => this.keys[id]).filter((k): k is PublicKey => k !== undefined), threshold: role.threshold };
+    return { keys: role.keyids.map((id) => getOwn(this.keys, id)).filter((k): k is PublicKey => k !== undefined), threshold: role.threshold };
   }
 
   toJSON(): JsonObject {
     const roles: JsonObject = {};
-    for (const [name, role] of Object.entries(this.roles)) roles[name] = { keyids: role.keyids, threshold: role.threshold };
+    for (const [name, role] of Object.entries(this.roles)) setOwn(roles, name, { keyids: role.keyids, threshold: role.threshold });
     return {
       _type: 'Root',
       consistent_snapshot: this.consistentSnapshot,

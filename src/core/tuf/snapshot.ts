@@ -3,19 +3,19 @@ import type { JsonObject } from '../canonical-json.js';
 import type { GoTime } from '../go-time.js';
 import { commonFromJSON, type SignedCommon } from './common.js';
 import { assertValidHashStructure, fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
-import { asObject, invalid, unrecognized, type JsonRecord } from './json-reader.js';
+import { asObject, invalid, setOwn, unrecognized, type JsonRecord } from './json-reader.js';
 
 const KNOWN = ['_type', 'version', 'expires', 'meta'] as const;
 
 function metaFromJSON(v: unknown, where: string): Record<string, FileMeta> {
   const meta: Record<string, FileMeta> = {};
-  for (const [name, fm] of Object.entries(asObject(v, where))) meta[name] = fileMetaFromJSON(fm, `${where}.${name}`);
+  for (const [name, fm] of Object.entries(asObject(v, where))) setOwn(meta, name, fileMetaFromJSON(fm, `${where}.${name}`));
   return meta;
 }
 
 function metaToJSON(meta: Record<string, FileMeta>): JsonObject {
   const out: JsonObject = {};
-  for (const [name, fm] of Object.entries(meta)) out[name] = fileMetaToJSON(fm);
+  for (const [name, fm] of Object.entries(meta)) setOwn(out, name, fileMetaToJSON(fm));
   return out;
 }
 

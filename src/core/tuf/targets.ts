@@ -3,8 +3,9 @@ import type { JsonObject } from '../canonical-json.js';
 import type { GoTime } from '../go-time.js';
 import type { PublicKey } from '../keys/public-key.js';
 import { commonFromJSON, type SignedCommon } from './common.js';
-import { fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
-import { asArray, asObject, asString, invalid, unrecognized, type JsonRecord } from './json-reader.js';
+import type { FileMeta } from './file-meta.js';
+import { TargetFiles } from './target-files.js';
+import { asArray, asObject, asString, getOwn, invalid, unrecognized, type JsonRecord } from './json-reader.js';
 import { keysFromJSON, keysToJSON, roleKeysFromJSON } from './root.js';
 import { isDelegationRole, isTargetsRole, parentRole } from './roles.js';
 
@@ -32,18 +33,20 @@ export class Targets implements SignedCommon {
     readonly roleName: string,
     public version: number,
     public expires: GoTime,
-    public targets: Record<string, FileMeta> = {},
+    targets: TargetFiles | Record<string, FileMeta> = {},
     public delegations: Delegations = { keys: {}, roles: [] },
     readonly unrecognized: JsonRecord = {},
-  ) {}
+  ) {
+    this.targets = targets instanceof TargetFiles ? targets : new TargetFiles(targets);
+  }
+
+  /** target name → file meta */
+  targets: TargetFiles;
 
   static fromJSON(v: unknown, roleName = 'targets'): Targets {
     if (!isTargetsRole(roleName)) throw invalid(roleName, `${JSON.stringify(roleName)} is not a targets role`);
     const { version, expires, obj } = commonFromJSON(v, 'targets', roleName);
-    const targets: Record<string, FileMeta> = {};
-    for (const [name, meta] of Object.entries(asObject(obj['targets'], `${roleName}.targets`))) {
-      targets[name] = fileMetaFromJSON(meta, `${roleName}.targets[${JSON.stringify(name)}]`);
-    }
+    const targets = TargetFiles.fromJSON(obj['targets'], `${roleName}.targets`);
     let delegations: Delegations = { keys: {}, roles: [] };
     if (obj['delegations'] !== undefined && obj['delegations'] !== null) {
       const d = asObject(obj['delegations'], `${roleName}.delegations`);
@@ -69,7 +72,7 @@ export class Targets implements SignedCommon {
       if (!isDelegationRole(role.name)) throw bad('not a valid delegation name');
       if (parentRole(role.name) !== this.roleName) throw bad(`not a direct child of ${this.roleName}`);
       if (role.threshold < 1) throw bad('threshold must be at least 1');
-      for (const id of role.keyids) if (!this.delegations.keys[id]) throw bad(`key ID ${id} has no key`);
+      for (const id of role.keyids) if (!getOwn(this.delegations.keys, id)) throw bad(`key ID ${id} has no key`);
     }
   }
 
@@ -78,8 +81,6 @@ export class Targets implements SignedCommon {
   }
 
   toJSON(): JsonObject {
-    const targets: JsonObject = {};
-    for (const [name, meta] of Object.entries(this.targets)) targets[name] = fileMetaToJSON(meta);
     return {
       _type: 'Targets',
       delegations: {
@@ -91,7 +92,7 @@ export class Targets implements SignedCommon {
         }),
       },
       expires: this.expires.format(),
-      targets,
+      targets: this.targets.toJSON(),
       version: this.version,
     };
   }

@@ -2,6 +2,7 @@
 import { CoreError } from '../errors.js';
 import type { PublicKey } from '../keys/public-key.js';
 import { verifySignature } from '../keys/signature.js';
+import { getOwn } from './json-reader.js';
 import type { Metadata } from './metadata.js';
 
 export interface RoleKeySet {
@@ -21,7 +22,7 @@ export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: 
   if (metadata.signatures.length === 0) throw new CoreError('NO_SIGNATURES', `tuf: data has no signatures (${roleName})`);
   if (role.threshold < 1) throw new CoreError('THRESHOLD_NOT_MET', `invalid threshold for ${roleName}`);
   const allowed = new Set(role.keyids);
-  const lookup = (id: string) => (role.keys instanceof Map ? role.keys.get(id) : (role.keys as Record<string, PublicKey>)[id]);
+  const lookup = (id: string) => (role.keys instanceof Map ? role.keys.get(id) : getOwn(role.keys as Record<string, PublicKey>, id));
   const message = metadata.signedBytes();
   const valid = new Set<string>();
   for (const sig of metadata.signatures) {

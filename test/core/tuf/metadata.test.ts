@@ -138,6 +138,15 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
     });
   }
 
+  it('member names like __proto__ are ordinary names (no prototype tricks)', () => {
+    const text = good.replace('"hello.txt":', '"__proto__":');
+    const md = parseMetadata(Buffer.from(text), 'targets');
+    assert.equal(md.serialize().toString(), text);
+    assert.equal((md.signed as Targets).targets.get('__proto__')?.length, 13);
+    const keyText = good.replace(/"6e828bbb[0-9a-f]*":\{"keytype"/, '"__proto__":{"keytype"');
+    assert.throws(() => parseMetadata(Buffer.from(keyText), 'targets'), (err) => isDctError(err, 'INVALID_METADATA'));
+  });
+
   it('a root without all base roles', () => {
     const root = JSON.parse(readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json'), 'utf8'));
     delete root.signed.roles.snapshot;

@@ -1,0 +1,129 @@
+/**
+ * The `targets` map of a targets role. A file with thousands of targets is
+ * checked in one pass when parsed, but each entry becomes a `FileMeta` (with
+ * its digest Buffers) only when it is read: a client looks up a handful of
+ * names, and decoding every digest up front costs more than the signature check.
+ * The parsed JSON is never mutated; changes are kept beside it.
+ */
+import type { JsonObject } from '../canonical-json.js';
+import { fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
+import { asObject, setOwn } from './json-reader.js';
+
+// Standard base64 whose unused low bits are zero, so re-encoding the decoded bytes gives the same text.
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
+
+export class TargetFiles {
+  /** validated entries of the parsed file, not decoded yet */
+  private readonly raw: Record<string, unknown>;
+  private readonly decoded = new Map<string, FileMeta>();
+  private readonly removed = new Set<string>();
+
+  constructor(entries: Record<string, FileMeta> = {}) {
+    this.raw = {};
+    for (const [name, meta] of Object.entries(entries)) this.decoded.set(name, meta);
+  }
+
+  /**
+   * Checks every entry as `fileMetaFromJSON` would (same errors); entries whose
+   * form re-serialises byte for byte stay undecoded until read.
+   */
+  static fromJSON(v: unknown, where: string): TargetFiles {
+    const obj = asObject(v, where);
+    const files = new TargetFiles();
+    const raw = files.raw as Record<string, unknown>;
+    for (const name of Object.keys(obj)) {
+      const entry = obj[name];
+      if (isPlainCanonicalEntry(entry)) setOwn(raw, name, entry);
+      else files.decoded.set(name, fileMetaFromJSON(entry, () => `${where}[${JSON.stringify(name)}]`));
+    }
+    return files;
+  }
+
+  get(name: string): FileMeta | undefined {
+    const done = this.decoded.get(name);
+    if (done || this.removed.has(name) || !Object.hasOwn(this.raw, name)) return done;
+    const meta = fileMetaFromJSON(this.raw[name], name);
+    this.decoded.set(name, meta);
+    return meta;
+  }
+
+  has(name: string): boolean {
+    return this.decoded.has(name) || (!this.removed.has(name) && Object.hasOwn(this.raw, name));
+  }
+
+  set(name: string, meta: FileMeta): this {
+    this.decoded.set(name, meta);
+    this.removed.delete(name);
+    return this;
+  }
+
+  delete(name: string): boolean {
+    const had = this.has(name);
+    this.decoded.delete(name);
+    if (Object.hasOwn(this.raw, name)) this.removed.add(name);
+    return had;
+  }
+
+  *names(): Generator<string> {
+    for (const name of this.decoded.keys()) yield name;
+    for (const name of Object.keys(this.raw)) if (!this.decoded.has(name) && !this.removed.has(name)) yield name;
+  }
+
+  *entries(): Generator<[string, FileMeta]> {
+    for (const name of this.names()) yield [name, this.get(name) as FileMeta];
+  }
+
+  get size(): number {
+    let n = this.decoded.size;
+    for (const name of Object.keys(this.raw)) if (!this.decoded.has(name) && !this.removed.has(name)) n++;
+    return n;
+  }
+
+  toRecord(): Record<string, FileMeta> {
+    return Object.fromEntries(this.entries());
+  }
+
+  toJSON(): JsonObject {
+    const out: JsonObject = {};
+    for (const [name, meta] of this.decoded) setOwn(out, name, fileMetaToJSON(meta));
+    for (const name of Object.keys(this.raw)) {
+      if (this.decoded.has(name) || this.removed.has(name)) continue;
+      const entry = this.raw[name] as { length: number; hashes: Record<string, string>; custom?: JsonObject };
+      const json: JsonObject = { hashes: copyOwn(entry.hashes), length: entry.length };
+      if (entry.custom !== undefined) json['custom'] = entry.custom;
+      setOwn(out, name, json);
+    }
+    return out;
+  }
+}
+
+/**
+ * True for `{"length": n ≥ 0, "hashes": {alg: canonical base64}, "custom"?: any}`
+ * with nothing else: entries whose serialisation needs no decoding.
+ */
+function isPlainCanonicalEntry(entry: unknown): boolean {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  const e = entry as Record<string, unknown>;
+  const length = e['length'];
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return false;
+  const hashes = e['hashes'];
+  if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return false;
+  let fields = 2;
+  if (e['custom'] === null) return false; // dropped when decoded, as Go drops it
+  if (e['custom'] !== undefined) fields++;
+  let count = 0;
+  for (const k in e) if (Object.hasOwn(e, k)) count++;
+  if (count !== fields) return false;
+  for (const alg in hashes) {
+    if (!Object.hasOwn(hashes, alg)) continue;
+    const value = (hashes as Record<string, unknown>)[alg];
+    if (typeof value !== 'string' || !CANONICAL_BASE64.test(value)) return false;
+  }
+  return true;
+}
+
+function copyOwn(obj: Record<string, string>): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(obj)) setOwn(out, k, obj[k] as string);
+  return out;
+}

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalize } from '../../../src/core/canonical-json.js';
+import { isDctError } from '../../../src/core/errors.js';
+import { TargetFiles } from '../../../src/core/tuf/target-files.js';
+
+const sha = (c: string) => Buffer.alloc(32, c).toString('base64');
+
+describe('TargetFiles', () => {
+  const json = {
+    a: { hashes: { sha256: sha('a') }, length: 1 },
+    b: { custom: { x: 1 }, hashes: { sha256: sha('b'), sha512: Buffer.alloc(64, 'b').toString('base64') }, length: 2 },
+    c: { hashes: { sha256: sha('p') }, length: 3 },
+  };
+  const parsed = () => JSON.parse(JSON.stringify(json)) as Record<string, unknown>;
+
+  it('serialises an untouched map exactly as parsed', () => {
+    const files = TargetFiles.fromJSON(parsed(), 'targets');
+    assert.equal(canonicalize(files.toJSON()), canonicalize(parsed()));
+    assert.equal(files.size, 3);
+  });
+
+  it('decodes entries on read, including a name like __proto__', () => {
+    const files = TargetFiles.fromJSON(JSON.parse('{"__proto__":{"hashes":{"sha256":"' + sha('p') + '"},"length":3}}'), 'targets');
+    assert.equal(files.get('__proto__')?.length, 3);
+    assert.deepEqual(files.get('__proto__')?.hashes['sha256'], Buffer.alloc(32, 'p'));
+    assert.equal(files.get('toString'), undefined);
+    assert.equal(files.has('constructor'), false);
+  });
+
+  it('set, delete, names and size see changes without touching the parsed JSON', () => {
+    const raw = parsed();
+    const files = TargetFiles.fromJSON(raw, 'targets');
+    files.delete('a');
+    files.set('d', { length: 9, hashes: { sha256: Buffer.alloc(32, 'c') } });
+    assert.deepEqual([...files.names()].sort(), ['b', 'c', 'd']);
+    assert.equal(files.size, 3);
+    assert.equal(files.get('a'), undefined);
+    assert.ok(Object.hasOwn(raw, 'a'), 'the parsed value is left alone (it may be what signatures are checked over)');
+    files.set('a', { length: 5, hashes: {} });
+    assert.equal(files.get('a')?.length, 5);
+  });
+
+  it('normalises what Go normalises: non-canonical base64 and "custom": null', () => {
+    const files = TargetFiles.fromJSON({ x: { hashes: { sha256: 'QR==' }, length: 1, custom: null } }, 'targets');
+    assert.deepEqual(files.toJSON(), { x: { hashes: { sha256: 'QQ==' }, length: 1 } });
+  });
+
+  it('refuses malformed entries at parse time, with the same errors as a full decode', () => {
+    for (const [entry, code] of [
+      [{ hashes: {}, length: -1 }, 'INVALID_METADATA'],
+      [{ hashes: { sha256: '***' }, length: 1 }, 'MALFORMED_ENCODING'],
+      [{ hashes: { sha256: 5 }, length: 1 }, 'INVALID_METADATA'],
+      [{ hashes: [], length: 1 }, 'INVALID_METADATA'],
+      [{ length: 1 }, 'INVALID_METADATA'],
+      [{ hashes: {}, length: 1.5 }, 'INVALID_METADATA'],
+      ['x', 'INVALID_METADATA'],
+    ] as const) {
+      assert.throws(() => TargetFiles.fromJSON({ t: entry }, 'targets'), (err) => isDctError(err, code), JSON.stringify(entry));
+    }
+  });
+});
