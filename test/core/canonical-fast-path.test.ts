@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../../src/core/canonical-json.js';
 import { canonicalSignedText, canonicalValueEnd } from '../../src/core/canonical-text.js';
-import { decodeBase64, decodeStdBase64 } from '../../src/core/encoding.js';
+import { decodeBase64, decodeStdBase64, isCanonicalBase64 } from '../../src/core/encoding.js';
 import { fixturePath, listFiles, notaryCases } from '../support/fixtures.js';
 
 /** The property every acceptance must satisfy. */
@@ -319,6 +319,8 @@ describe('decodeStdBase64 against Go-strict base64 (pattern + native decoder)', 
         s = s.slice(0, at) + pickChar(rnd, alphabet) + s.slice(at + 1);
       }
       assert.deepEqual(decodeStdBase64(s), reference(s), JSON.stringify(s));
+      const ref = reference(s);
+      assert.equal(isCanonicalBase64(s), ref !== undefined && ref.toString('base64') === s, JSON.stringify(s));
     }
   });
 });

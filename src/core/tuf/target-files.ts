@@ -6,11 +6,9 @@
  * The parsed JSON is never mutated; changes are kept beside it.
  */
 import type { JsonObject } from '../canonical-json.js';
+import { isCanonicalBase64 } from '../encoding.js';
 import { fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
 import { asObject, setOwn } from './json-reader.js';
-
-// Standard base64 whose unused low bits are zero, so re-encoding the decoded bytes gives the same text.
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 
 export class TargetFiles {
   /** validated entries of the parsed file, not decoded yet */
@@ -98,8 +96,8 @@ export class TargetFiles {
 }
 
 /**
- * True for `{"length": n ≥ 0, "hashes": {alg: canonical base64}, "custom"?: any}`
- * with nothing else: entries whose serialisation needs no decoding.
+ * True for `{"length": n ≥ 0, "hashes": {alg: canonical base64}, "custom"?: non-null}`:
+ * entries whose serialisation needs no decoding (other members are dropped, as Go drops them).
  */
 function isPlainCanonicalEntry(entry: unknown): boolean {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
@@ -108,16 +106,11 @@ function isPlainCanonicalEntry(entry: unknown): boolean {
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) return false;
   const hashes = e['hashes'];
   if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return false;
-  let fields = 2;
   if (e['custom'] === null) return false; // dropped when decoded, as Go drops it
-  if (e['custom'] !== undefined) fields++;
-  let count = 0;
-  for (const k in e) if (Object.hasOwn(e, k)) count++;
-  if (count !== fields) return false;
   for (const alg in hashes) {
     if (!Object.hasOwn(hashes, alg)) continue;
     const value = (hashes as Record<string, unknown>)[alg];
-    if (typeof value !== 'string' || !CANONICAL_BASE64.test(value)) return false;
+    if (typeof value !== 'string' || !isCanonicalBase64(value)) return false;
   }
   return true;
 }
