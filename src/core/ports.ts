@@ -1,4 +1,6 @@
 /** Interfaces the core and the use cases need from the outside world (implemented in adapters). */
+import type { PublicKey } from './keys/public-key.js';
+import type { Signer } from './keys/signer.js';
 
 /** Where a repository's metadata files come from: a trust server, a cache, a folder. */
 export interface MetadataSource {
@@ -8,4 +10,107 @@ export interface MetadataSource {
    * implementations must not return more than `maxBytes` bytes.
    */
   read(role: string, maxBytes: number, checksum?: string): Promise<Buffer | undefined>;
+}
+
+// ---------------------------------------------------------------------------
+// Trust server ports (notary-server's storage and trust service)
+// ---------------------------------------------------------------------------
+
+/** One stored metadata file: exactly the bytes a client uploaded (or the server signed). */
+export interface StoredFile {
+  gun: string;
+  role: string;
+  version: number;
+  data: Buffer;
+  /** lower-case hex sha256 of `data` */
+  sha256: string;
+  createdAt: Date;
+}
+
+export interface FileUpdate {
+  role: string;
+  version: number;
+  data: Buffer;
+}
+
+/** A changefeed record (notary `Change`): written for every stored timestamp and every deletion. */
+export interface ChangeRecord {
+  id: number;
+  createdAt: Date;
+  gun: string;
+  version: number;
+  /** hex sha256 of the timestamp stored, '' for deletions */
+  sha256: string;
+  category: 'update' | 'deletion';
+}
+
+/**
+ * Storage of TUF files per repository (notary's `tuf_files` and `changefeed`).
+ * Implementations: SQLite (embedded default) and PostgreSQL (several replicas).
+ */
+export interface TufStore {
+  /** the highest stored version of `role` */
+  getCurrent(gun: string, role: string): Promise<StoredFile | undefined>;
+  getByVersion(gun: string, role: string, version: number): Promise<StoredFile | undefined>;
+  getByChecksum(gun: string, role: string, sha256: string): Promise<StoredFile | undefined>;
+  /**
+   * Stores all files in one transaction, or none: fails with a DctError of code
+   * `VERSION_CONFLICT` when any (gun, role) already has a version ≥ the new one.
+   * A stored `timestamp` appends an `update` change record.
+   */
+  updateMany(gun: string, files: readonly FileUpdate[]): Promise<void>;
+  /** Removes every version of every role of `gun`; records a `deletion` change when anything was removed. */
+  deleteRepository(gun: string): Promise<boolean>;
+  /**
+   * Changefeed page: with records > 0, up to `records` entries with id > `changeId`
+   * (ascending); with records < 0, the |records| entries just before `changeId`
+   * (or the latest when changeId < 0), still in ascending order. `gun` filters.
+   */
+  changes(opts: { gun?: string; changeId: number; records: number }): Promise<ChangeRecord[]>;
+  /**
+   * Calls `listener(gun)` after any process (this one or a replica) changed `gun`;
+   * returns an unsubscribe function. Lets read caches stay correct across replicas.
+   */
+  watch(listener: (gun: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** A server-held private key as stored: the private part encrypted at rest. */
+export interface StoredPrivateKey {
+  keyId: string;
+  gun: string;
+  role: string;
+  /** 'ecdsa' | 'ed25519' | 'rsa' */
+  algorithm: string;
+  /** the TUF public key JSON (`{"keytype":…,"keyval":{…}}`) */
+  publicKey: string;
+  /** opaque encrypted private key (format owned by the key service) */
+  encryptedPrivateKey: string;
+  createdAt: Date;
+  /** null until the key first signed (notary-signer's "pending" keys) */
+  lastUsed: Date | null;
+}
+
+/** Where a key service keeps its keys (the same database as the TUF files, another table). */
+export interface PrivateKeyStore {
+  putKey(key: StoredPrivateKey): Promise<void>;
+  getKey(keyId: string): Promise<StoredPrivateKey | undefined>;
+  /** an unused key for (gun, role, algorithm), if one is pending */
+  findUnusedKey(gun: string, role: string, algorithm: string): Promise<StoredPrivateKey | undefined>;
+  markUsed(keyId: string, when: Date): Promise<void>;
+  deleteKey(keyId: string): Promise<void>;
+}
+
+/**
+ * The trust service (notary's `signed.CryptoService` / notary-signer): creates
+ * and holds the server-managed timestamp and snapshot keys and signs with them.
+ * Embedded in the server by default, or remote (`dct signer`, mutual TLS).
+ */
+export interface KeyService {
+  /** Creates a key (or returns a pending unused one) for a repository's role. */
+  createKey(gun: string, role: 'timestamp' | 'snapshot', algorithm?: string): Promise<PublicKey>;
+  /** The public key and owner of a held key, or undefined when not held. */
+  getKey(keyId: string): Promise<{ publicKey: PublicKey; gun: string; role: string } | undefined>;
+  /** A signer for a held key (its first signature marks it used), or undefined. */
+  signer(keyId: string): Promise<Signer | undefined>;
 }
