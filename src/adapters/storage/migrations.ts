@@ -1,0 +1,152 @@
+/**
+ * Schema migrations of the trust server's database, per backend. Each store
+ * keeps a `schema_migrations(version, description, applied_at)` table and, on
+ * open, applies in order every migration whose version is not recorded there,
+ * each in its own transaction together with its `schema_migrations` row.
+ *
+ * Table definitions differ per backend (SQLite STRICT types and AUTOINCREMENT
+ * vs PostgreSQL BYTEA, BIGSERIAL and TIMESTAMPTZ); the indexes are portable SQL
+ * shared by both. Released migrations are never edited: add a new version.
+ *
+ * The layout follows notary-server's `tuf_files` and `changefeed` (spec §6.3)
+ * without the gorm soft-delete columns (notary hard-deletes anyway), plus the
+ * key service's `private_keys`.
+ */
+import { DctError } from '../../core/errors.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** Indexes of migration 1, portable across both backends. */
+const TUF_INDEXES = `
+CREATE UNIQUE INDEX tuf_files_gun_role_version ON tuf_files (gun, role, version);
+CREATE INDEX tuf_files_gun_role_sha256 ON tuf_files (gun, role, sha256);
+CREATE INDEX changefeed_gun_id ON changefeed (gun, id);
+`;
+
+/** Index of migration 2 (finding a pending, never used key), portable. */
+const PRIVATE_KEY_INDEXES = `
+CREATE INDEX private_keys_gun_role_algorithm ON private_keys (gun, role, algorithm, last_used);
+`;
+
+/** Times are ISO 8601 UTC strings with milliseconds (sortable as text). */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tuf_files and changefeed',
+    sql: `
+CREATE TABLE tuf_files (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  gun TEXT NOT NULL,
+  role TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE changefeed (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at TEXT NOT NULL,
+  gun TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  sha256 TEXT NOT NULL DEFAULT '',
+  category TEXT NOT NULL DEFAULT 'update' CHECK (category IN ('update', 'deletion'))
+) STRICT;
+${TUF_INDEXES}`,
+  },
+  {
+    version: 2,
+    description: 'private_keys',
+    sql: `
+CREATE TABLE private_keys (
+  key_id TEXT PRIMARY KEY,
+  gun TEXT NOT NULL,
+  role TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  encrypted_private_key TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used TEXT
+) STRICT;
+${PRIVATE_KEY_INDEXES}`,
+  },
+];
+
+/**
+ * `changefeed.sha256` is VARCHAR, not CHAR(64): deletions store '' and a CHAR
+ * column would hand it back as 64 spaces.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tuf_files and changefeed',
+    sql: `
+CREATE TABLE tuf_files (
+  id BIGSERIAL PRIMARY KEY,
+  gun VARCHAR(255) NOT NULL,
+  role VARCHAR(255) NOT NULL,
+  version INTEGER NOT NULL,
+  data BYTEA NOT NULL,
+  sha256 CHAR(64) NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE changefeed (
+  id BIGSERIAL PRIMARY KEY,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  gun VARCHAR(255) NOT NULL,
+  version INTEGER NOT NULL,
+  sha256 VARCHAR(64) NOT NULL DEFAULT '',
+  category VARCHAR(20) NOT NULL DEFAULT 'update' CHECK (category IN ('update', 'deletion'))
+);
+${TUF_INDEXES}`,
+  },
+  {
+    version: 2,
+    description: 'private_keys',
+    sql: `
+CREATE TABLE private_keys (
+  key_id VARCHAR(255) PRIMARY KEY,
+  gun VARCHAR(255) NOT NULL,
+  role VARCHAR(255) NOT NULL,
+  algorithm VARCHAR(50) NOT NULL,
+  public_key TEXT NOT NULL,
+  encrypted_private_key TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  last_used TIMESTAMPTZ
+);
+${PRIVATE_KEY_INDEXES}`,
+  },
+];
+
+/** The `schema_migrations` table itself (portable). */
+export const SCHEMA_MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;
+
+/** The largest version notary's `int` columns (and ours, INTEGER) hold. */
+export const MAX_VERSION = 2_147_483_647;
+
+/** Both stores refuse, before touching the database, versions the schema cannot hold. */
+export function assertStorableVersion(role: string, version: number): void {
+  if (!isStorableVersion(version)) {
+    throw new DctError('INVALID_VERSION', `version ${version} of ${role} is not an integer in 0..${MAX_VERSION}`);
+  }
+}
+
+/** Changefeed paging arguments must be safe integers (ids are BIGINT, counts bounded by the caller). */
+export function assertChangefeedQuery(changeId: number, records: number): void {
+  if (!Number.isSafeInteger(changeId) || !Number.isSafeInteger(records)) {
+    throw new DctError('INVALID_PARAMETERS', `changefeed change ID ${changeId} and records ${records} must be integers`);
+  }
+}
+
+/** Whether `version` can be stored at all (a lookup of any other version finds nothing). */
+export function isStorableVersion(version: number): boolean {
+  return Number.isSafeInteger(version) && version >= 0 && version <= MAX_VERSION;
+}
