@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
 import { registerKeyCommands } from './commands/key.js';
+import { registerServerCommand } from './commands/server.js';
+import { registerSignerCommand } from './commands/signer.js';
 import { registerTufVerify } from './commands/tuf-verify.js';
 import { processOutput } from './output.js';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerKeyCommands(program, processOutput);
+  registerServerCommand(program, processOutput);
+  registerSignerCommand(program, processOutput);
   const tuf = program.command('tuf').description('work with TUF metadata files directly');
   registerTufVerify(tuf, processOutput);
   return program;

@@ -1,0 +1,122 @@
+/**
+ * `dct server` settings: defaults < config file (JSON) < environment (DCT_*) < flags.
+ */
+import { readFileSync } from 'node:fs';
+import { DctError } from '../core/errors.js';
+
+export interface ServerConfig {
+  /** HOST:PORT */
+  listen: string;
+  /** sqlite:PATH | sqlite::memory: | postgres://… */
+  storage: string;
+  /** where the SQLite file, self-signed TLS files and generated secrets live */
+  dataDir: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSelfSigned: boolean;
+  /** serve plain HTTP (only when asked for) */
+  plainHttp: boolean;
+  /** accept writes without authentication on a non-loopback address */
+  insecureNoAuth: boolean;
+  /** name of the environment variable holding the server keys' passphrase */
+  keyPassphraseEnv: string;
+  /** a remote `dct signer` (mutual TLS) instead of the embedded key service */
+  signerUrl?: string;
+  signerCert?: string;
+  signerKey?: string;
+  signerCa?: string;
+  gunPrefixes: string[];
+  maxBodyBytes: number;
+  maxRoleBytes: number;
+  writesPerSecond: number;
+  writeBurst: number;
+  requestTimeoutMs: number;
+  logLevel: string;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  listen: '127.0.0.1:4443',
+  storage: 'sqlite:.dct/dct.db',
+  dataDir: '.dct',
+  tlsSelfSigned: false,
+  plainHttp: false,
+  insecureNoAuth: false,
+  keyPassphraseEnv: 'DCT_SERVER_KEY_PASSPHRASE',
+  gunPrefixes: [],
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxRoleBytes: 16 * 1024 * 1024,
+  writesPerSecond: 20,
+  writeBurst: 100,
+  requestTimeoutMs: 30_000,
+  logLevel: 'info',
+};
+
+const ENV: Record<string, keyof ServerConfig> = {
+  DCT_LISTEN: 'listen',
+  DCT_STORAGE: 'storage',
+  DCT_DATA_DIR: 'dataDir',
+  DCT_TLS_CERT: 'tlsCert',
+  DCT_TLS_KEY: 'tlsKey',
+  DCT_TLS_SELF_SIGNED: 'tlsSelfSigned',
+  DCT_PLAIN_HTTP: 'plainHttp',
+  DCT_INSECURE_NO_AUTH: 'insecureNoAuth',
+  DCT_SIGNER_URL: 'signerUrl',
+  DCT_SIGNER_CERT: 'signerCert',
+  DCT_SIGNER_KEY: 'signerKey',
+  DCT_SIGNER_CA: 'signerCa',
+  DCT_LOG_LEVEL: 'logLevel',
+};
+
+export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  if (opts.file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(opts.file, 'utf8'));
+    } catch (err) {
+      throw new DctError('INVALID_CONFIG', `cannot read config file ${opts.file}: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new DctError('INVALID_CONFIG', `config file ${opts.file} must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!(k in DEFAULT_CONFIG) && !['tlsCert', 'tlsKey', 'signerUrl', 'signerCert', 'signerKey', 'signerCa'].includes(k)) {
+        throw new DctError('INVALID_CONFIG', `unknown setting ${JSON.stringify(k)} in ${opts.file}`);
+      }
+      config[k] = v;
+    }
+  }
+  for (const [name, key] of Object.entries(ENV)) {
+    const v = opts.env[name];
+    if (v === undefined || v === '') continue;
+    config[key] = typeof DEFAULT_CONFIG[key] === 'boolean' ? !['0', 'false', 'no'].includes(v.toLowerCase()) : v;
+  }
+  for (const [k, v] of Object.entries(opts.flags)) if (v !== undefined) config[k] = v;
+  return validate(config as unknown as ServerConfig);
+}
+
+function validate(c: ServerConfig): ServerConfig {
+  parseListen(c.listen);
+  if (c.tlsSelfSigned && (c.tlsCert || c.tlsKey)) {
+    throw new DctError('INVALID_CONFIG', 'choose either --tls-self-signed or --tls-cert/--tls-key');
+  }
+  if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new DctError('INVALID_CONFIG', '--tls-cert and --tls-key go together');
+  if (c.plainHttp && (c.tlsSelfSigned || c.tlsCert)) throw new DctError('INVALID_CONFIG', '--plain-http cannot be combined with TLS settings');
+  // TLS is the default: without certificate files, a self-signed CA in the data folder
+  if (!c.plainHttp && !c.tlsCert) c.tlsSelfSigned = true;
+  for (const p of c.gunPrefixes) {
+    if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);
+  }
+  return c;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new DctError('INVALID_CONFIG', `--listen must be HOST:PORT (e.g. 127.0.0.1:4443), not ${JSON.stringify(listen)}`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,71 @@
+/**
+ * notary-server's routes (server/server.go RootHandler), matched in the same
+ * order: by checksum, by version, current. `<gun>` may hold `/` and `:` but no
+ * `*`; dct also refuses GUNs that are not clean paths (empty, `.` or `..`
+ * segments), which Go's router would have redirected.
+ */
+export type Route =
+  | { name: 'base' }
+  | { name: 'health' }
+  | { name: 'metrics' }
+  | { name: 'update'; gun: string }
+  | { name: 'delete'; gun: string }
+  | { name: 'metadataByChecksum'; gun: string; role: string; checksum: string }
+  | { name: 'metadataByVersion'; gun: string; role: string; version: number }
+  | { name: 'currentMetadata'; gun: string; role: string }
+  | { name: 'getKey'; gun: string; role: 'timestamp' | 'snapshot' }
+  | { name: 'rotateKey'; gun: string; role: 'timestamp' | 'snapshot' }
+  | { name: 'changefeed'; gun?: string }
+  | { name: 'notFound' };
+
+const ROLE = 'root|targets(?:/[^/\\s]+)*|snapshot|timestamp';
+const TUF = /^\/v2\/([^*]+)\/_trust\/tuf\/(.*)$/;
+const BY_CHECKSUM = new RegExp(`^(${ROLE})\\.([0-9a-fA-F]{64}|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})\\.json$`);
+const BY_VERSION = new RegExp(`^([1-9]*[0-9]+)\\.(${ROLE})\\.json$`);
+const CURRENT = new RegExp(`^(${ROLE})\\.json$`);
+const KEY = /^(snapshot|timestamp)\.key$/;
+const GUN_CHANGEFEED = /^\/v2\/([^*]+)\/_trust\/changefeed$/;
+
+export function isCleanGun(gun: string): boolean {
+  return gun.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+export function matchRoute(method: string, path: string): Route {
+  if (method === 'GET') {
+    if (path === '/v2/') return { name: 'base' };
+    if (path === '/_notary_server/health') return { name: 'health' };
+    if (path === '/metrics') return { name: 'metrics' };
+    if (path === '/v2/_trust/changefeed') return { name: 'changefeed' };
+  }
+  const tuf = TUF.exec(path);
+  if (tuf) {
+    const gun = tuf[1] as string;
+    const rest = tuf[2] as string;
+    if (!isCleanGun(gun)) return { name: 'notFound' };
+    if (rest === '') {
+      if (method === 'POST') return { name: 'update', gun };
+      if (method === 'DELETE') return { name: 'delete', gun };
+      return { name: 'notFound' };
+    }
+    const key = KEY.exec(rest);
+    if (key) {
+      const role = key[1] as 'timestamp' | 'snapshot';
+      if (method === 'GET') return { name: 'getKey', gun, role };
+      if (method === 'POST') return { name: 'rotateKey', gun, role };
+      return { name: 'notFound' };
+    }
+    if (method !== 'GET') return { name: 'notFound' };
+    let m = BY_CHECKSUM.exec(rest);
+    if (m) return { name: 'metadataByChecksum', gun, role: m[1] as string, checksum: (m[2] as string).toLowerCase() };
+    m = BY_VERSION.exec(rest);
+    if (m) return { name: 'metadataByVersion', gun, role: m[2] as string, version: Number(m[1]) };
+    m = CURRENT.exec(rest);
+    if (m) return { name: 'currentMetadata', gun, role: m[1] as string };
+    return { name: 'notFound' };
+  }
+  if (method === 'GET') {
+    const feed = GUN_CHANGEFEED.exec(path);
+    if (feed && isCleanGun(feed[1] as string)) return { name: 'changefeed', gun: feed[1] as string };
+  }
+  return { name: 'notFound' };
+}

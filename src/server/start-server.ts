@@ -1,0 +1,122 @@
+/**
+ * Composition root of the trust server: storage, key custody, TLS, HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { destination, pino, type Logger } from 'pino';
+import { openStore } from '../adapters/storage/open-store.js';
+import { EmbeddedKeyService } from '../adapters/key-service/embedded-key-service.js';
+import { RemoteKeyService } from '../adapters/key-service/remote-key-service.js';
+import { ensureSelfSignedTls } from '../adapters/tls/self-signed.js';
+import { DctError } from '../core/errors.js';
+import type { KeyService } from '../core/ports.js';
+import { isLoopback, parseListen, type ServerConfig } from './config.js';
+import { createTrustHttpServer } from './http-server.js';
+import { ResponseCache } from './response-cache.js';
+
+export interface RunningServer {
+  url: string;
+  /** the CA clients must trust, when the server made its own */
+  caFile?: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, env: Record<string, string | undefined>, log: Logger = pino({ level: config.logLevel }, destination(2))): Promise<RunningServer> {
+  const { host, port } = parseListen(config.listen);
+  if (!isLoopback(host) && !config.insecureNoAuth) {
+    throw new DctError(
+      'AUTH_REQUIRED',
+      `refusing to listen on ${host} without authentication: token auth is not configured; listen on 127.0.0.1, or pass --insecure-no-auth to accept unauthenticated writes from the network`,
+    );
+  }
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.storage);
+  let keys: KeyService;
+  if (config.signerUrl) {
+    if (!config.signerCert || !config.signerKey || !config.signerCa) {
+      throw new DctError('INVALID_CONFIG', 'a remote signer needs --signer-cert, --signer-key and --signer-ca (mutual TLS)');
+    }
+    keys = new RemoteKeyService({
+      url: config.signerUrl,
+      tls: { cert: await readFile(config.signerCert), key: await readFile(config.signerKey), ca: await readFile(config.signerCa) },
+    });
+  } else {
+    keys = new EmbeddedKeyService({ store, passphrase: await keyPassphrase(config, env, log), now: () => new Date() });
+  }
+
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  let caFile: string | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    tls = { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) };
+  } else if (config.tlsSelfSigned) {
+    const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...(host && host !== '0.0.0.0' && host !== '::' ? [host] : [])])];
+    const made = await ensureSelfSignedTls(config.dataDir, hosts);
+    tls = { cert: made.cert, key: made.key };
+    caFile = made.caFile;
+  }
+
+  const cache = new ResponseCache();
+  const unwatch = await store.watch((gun: string) => cache.invalidate(gun));
+  const { server } = createTrustHttpServer(
+    {
+      store,
+      keys,
+      now: () => new Date(),
+      cache,
+      gunPrefixes: config.gunPrefixes,
+      limits: { maxRoleBytes: config.maxRoleBytes, maxParts: 1000 },
+    },
+    {
+      ...(tls ? { tls } : {}),
+      maxBodyBytes: config.maxBodyBytes,
+      writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
+      requestTimeoutMs: config.requestTimeoutMs,
+    },
+    log,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
+  log.info({ url, storage: redact(config.storage), signer: config.signerUrl ? 'remote' : 'embedded' }, 'dct server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    ...(caFile ? { caFile } : {}),
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await unwatch();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The server keys' passphrase: from the environment, else one generated once into the data folder (0600). */
+async function keyPassphrase(config: ServerConfig, env: Record<string, string | undefined>, log: Logger): Promise<string> {
+  const fromEnv = env[config.keyPassphraseEnv];
+  if (fromEnv) return fromEnv;
+  const file = join(config.dataDir, 'server-keys.passphrase');
+  if (!existsSync(file)) {
+    await writeFile(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+    await chmod(file, 0o600);
+    log.warn({ file }, `no ${config.keyPassphraseEnv} set: generated a passphrase for the server keys in the data folder; set ${config.keyPassphraseEnv} to keep keys and passphrase apart`);
+  }
+  return (await readFile(file, 'utf8')).trim();
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
