@@ -7,7 +7,7 @@ import { der, derChildren, decodeOid, readDerExact, TAG, expectTag } from '../de
 import { encodePem } from '../encoding.js';
 import { CoreError } from '../errors.js';
 
-const OID = {
+export const OID = {
   commonName: '2.5.4.3',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
   sha256WithRsa: '1.2.840.113549.1.1.11',
@@ -15,6 +15,10 @@ const OID = {
   extKeyUsage: '2.5.29.37',
   basicConstraints: '2.5.29.19',
   codeSigning: '1.3.6.1.5.5.7.3.3',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  subjectAltName: '2.5.29.17',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
 } as const;
 
 const SHA1_SIGNATURE_OIDS = new Set([
@@ -36,41 +40,74 @@ export interface RootCertificateOptions {
   serial: Buffer;
 }
 
-/** A self-signed certificate exactly as notary creates for a root key: CN = GUN only, codeSigning, CA:FALSE. */
-export function createRootCertificate(opts: RootCertificateOptions): string {
-  const publicKey = createPublicKey(opts.privateKey);
-  const spki = publicKey.export({ format: 'der', type: 'spki' });
-  const isEc = publicKey.asymmetricKeyType === 'ec';
-  if (!isEc && publicKey.asymmetricKeyType !== 'rsa') {
-    throw new CoreError('UNSUPPORTED_KEY_TYPE', 'root certificates need an ECDSA or RSA key');
-  }
+export interface CertificateOptions {
+  /** subject common name */
+  commonName: string;
+  /** issuer common name (= subject for a self-signed certificate) */
+  issuerCommonName?: string;
+  /** the certified public key */
+  publicKey: KeyObject;
+  /** the issuer's private key (= the subject's own for a self-signed certificate) */
+  signingKey: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  /** 16 random bytes, used as a positive serial < 2^128 */
+  serial: Buffer;
+  /** DER-encoded Extension values (see `extension`) */
+  extensions: Buffer[];
+}
+
+/** One X.509 extension: SEQUENCE { OID, critical?, OCTET STRING value }. */
+export function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return critical ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(oid), der.octetString(value));
+}
+
+/** An X.509 v3 certificate signed with ECDSA-SHA256 or RSA-SHA256, names holding only a CN (as Go writes them). */
+export function createCertificate(opts: CertificateOptions): string {
+  const spki = opts.publicKey.export({ format: 'der', type: 'spki' });
+  const signer = opts.signingKey.asymmetricKeyType;
+  if (signer !== 'ec' && signer !== 'rsa') throw new CoreError('UNSUPPORTED_KEY_TYPE', 'certificates are signed with ECDSA or RSA keys');
+  const isEc = signer === 'ec';
   const sigAlg = isEc ? der.sequence(der.oid(OID.ecdsaWithSha256)) : der.sequence(der.oid(OID.sha256WithRsa), der.null());
-  const name = der.sequence(der.set(der.sequence(der.oid(OID.commonName), directoryString(opts.gun))));
+  const name = (cn: string) => der.sequence(der.set(der.sequence(der.oid(OID.commonName), directoryString(cn))));
   const serial = Buffer.from(opts.serial);
   serial[0] = (serial[0] as number) & 0x7f;
-  const extensions = der.explicit(
-    3,
-    der.sequence(
-      der.sequence(der.oid(OID.keyUsage), der.boolean(true), der.octetString(Buffer.from([0x03, 0x02, 0x05, 0xa0]))),
-      der.sequence(der.oid(OID.extKeyUsage), der.octetString(der.sequence(der.oid(OID.codeSigning)))),
-      der.sequence(der.oid(OID.basicConstraints), der.boolean(true), der.octetString(der.sequence())),
-    ),
-  );
   const tbs = der.sequence(
     der.explicit(0, der.integer(2)),
     der.integer(serial),
     sigAlg,
-    name,
+    name(opts.issuerCommonName ?? opts.commonName),
     der.sequence(der.time(opts.notBefore), der.time(opts.notAfter)),
-    name,
+    name(opts.commonName),
     spki,
-    extensions,
+    der.explicit(3, der.sequence(...opts.extensions)),
   );
   const signature = isEc
-    ? cryptoSign('sha256', tbs, { key: opts.privateKey, dsaEncoding: 'der' })
-    : cryptoSign('sha256', tbs, opts.privateKey);
-  const cert = der.sequence(tbs, sigAlg, der.bitString(signature));
-  return encodePem({ type: 'CERTIFICATE', headers: {}, bytes: cert });
+    ? cryptoSign('sha256', tbs, { key: opts.signingKey, dsaEncoding: 'der' })
+    : cryptoSign('sha256', tbs, opts.signingKey);
+  return encodePem({ type: 'CERTIFICATE', headers: {}, bytes: der.sequence(tbs, sigAlg, der.bitString(signature)) });
+}
+
+/** A self-signed certificate exactly as notary creates for a root key: CN = GUN only, codeSigning, CA:FALSE. */
+export function createRootCertificate(opts: RootCertificateOptions): string {
+  const publicKey = createPublicKey(opts.privateKey);
+  if (publicKey.asymmetricKeyType !== 'ec' && publicKey.asymmetricKeyType !== 'rsa') {
+    throw new CoreError('UNSUPPORTED_KEY_TYPE', 'root certificates need an ECDSA or RSA key');
+  }
+  return createCertificate({
+    commonName: opts.gun,
+    publicKey,
+    signingKey: opts.privateKey,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    serial: opts.serial,
+    extensions: [
+      // digitalSignature | keyEncipherment
+      extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x05, 0xa0])),
+      extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.codeSigning))),
+      extension(OID.basicConstraints, true, der.sequence()),
+    ],
+  });
 }
 
 // Go's asn1 marshals a string as PrintableString when it can, else UTF8String.
