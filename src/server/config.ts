@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DctError } from '../core/errors.js';
+import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 
 export interface ServerConfig {
   /** HOST:PORT */
@@ -32,6 +33,22 @@ export interface ServerConfig {
   writeBurst: number;
   requestTimeoutMs: number;
   logLevel: string;
+  /** token auth with the built-in issuer: htpasswd file of users (bcrypt entries) */
+  authHtpasswd?: string;
+  /** the token endpoint announced to clients (default `<scheme>://<host the client used>/auth/token`) */
+  authRealm?: string;
+  /** the token audience (`aud`, `service`) */
+  authService: string;
+  /** the token issuer (`iss`) the server signs with and accepts */
+  authIssuer: string;
+  /** per-repository rules of the built-in issuer (default: every user may do everything) */
+  authRules?: AccessRule[];
+  /** the built-in issuer grants `pull` on every repository to anonymous clients */
+  authAnonymousPull: boolean;
+  /** lifetime of issued tokens */
+  authTokenTtlSeconds: number;
+  /** PEM certificates / public keys of external token issuers to accept (`rootcertbundle`) */
+  authRootCertBundle?: string;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -49,7 +66,25 @@ export const DEFAULT_CONFIG: ServerConfig = {
   writeBurst: 100,
   requestTimeoutMs: 30_000,
   logLevel: 'info',
+  authService: 'dct',
+  authIssuer: 'dct',
+  authAnonymousPull: false,
+  authTokenTtlSeconds: 300,
 };
+
+/** settings without a default (absent unless given) */
+const OPTIONAL_KEYS: ReadonlyArray<keyof ServerConfig> = [
+  'tlsCert',
+  'tlsKey',
+  'signerUrl',
+  'signerCert',
+  'signerKey',
+  'signerCa',
+  'authHtpasswd',
+  'authRealm',
+  'authRules',
+  'authRootCertBundle',
+];
 
 const ENV: Record<string, keyof ServerConfig> = {
   DCT_LISTEN: 'listen',
@@ -65,6 +100,14 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_SIGNER_KEY: 'signerKey',
   DCT_SIGNER_CA: 'signerCa',
   DCT_LOG_LEVEL: 'logLevel',
+  DCT_AUTH_HTPASSWD: 'authHtpasswd',
+  DCT_AUTH_REALM: 'authRealm',
+  DCT_AUTH_SERVICE: 'authService',
+  DCT_AUTH_ISSUER: 'authIssuer',
+  DCT_AUTH_RULES: 'authRules',
+  DCT_AUTH_ANONYMOUS_PULL: 'authAnonymousPull',
+  DCT_AUTH_TOKEN_TTL_SECONDS: 'authTokenTtlSeconds',
+  DCT_AUTH_ROOT_CERT_BUNDLE: 'authRootCertBundle',
 };
 
 export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
@@ -80,7 +123,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
       throw new DctError('INVALID_CONFIG', `config file ${opts.file} must hold a JSON object`);
     }
     for (const [k, v] of Object.entries(parsed)) {
-      if (!(k in DEFAULT_CONFIG) && !['tlsCert', 'tlsKey', 'signerUrl', 'signerCert', 'signerKey', 'signerCa'].includes(k)) {
+      if (!(k in DEFAULT_CONFIG) && !(OPTIONAL_KEYS as readonly string[]).includes(k)) {
         throw new DctError('INVALID_CONFIG', `unknown setting ${JSON.stringify(k)} in ${opts.file}`);
       }
       config[k] = v;
@@ -89,7 +132,15 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
   for (const [name, key] of Object.entries(ENV)) {
     const v = opts.env[name];
     if (v === undefined || v === '') continue;
-    config[key] = typeof DEFAULT_CONFIG[key] === 'boolean' ? !['0', 'false', 'no'].includes(v.toLowerCase()) : v;
+    if (typeof DEFAULT_CONFIG[key] === 'boolean') config[key] = !['0', 'false', 'no'].includes(v.toLowerCase());
+    else if (typeof DEFAULT_CONFIG[key] === 'number') config[key] = Number(v);
+    else if (key === 'authRules') {
+      try {
+        config[key] = JSON.parse(v);
+      } catch (err) {
+        throw new DctError('INVALID_CONFIG', `${name} must hold JSON rules: ${(err as Error).message}`);
+      }
+    } else config[key] = v;
   }
   for (const [k, v] of Object.entries(opts.flags)) if (v !== undefined) config[k] = v;
   return validate(config as unknown as ServerConfig);
@@ -107,7 +158,39 @@ function validate(c: ServerConfig): ServerConfig {
   for (const p of c.gunPrefixes) {
     if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);
   }
+  validateAuth(c);
   return c;
+}
+
+function validateAuth(c: ServerConfig): void {
+  const on = Boolean(c.authHtpasswd || c.authRootCertBundle);
+  if (on && c.insecureNoAuth) throw new DctError('INVALID_CONFIG', '--insecure-no-auth contradicts the token auth settings: choose one');
+  if (!c.authHtpasswd) {
+    if (c.authAnonymousPull) throw new DctError('INVALID_CONFIG', '--auth-anonymous-pull is a rule of the built-in token issuer: it needs --auth-htpasswd');
+    if (c.authRules !== undefined) throw new DctError('INVALID_CONFIG', 'authRules are rules of the built-in token issuer: they need --auth-htpasswd');
+    if (c.authRootCertBundle && !c.authRealm) {
+      throw new DctError('INVALID_CONFIG', 'with an external token issuer (authRootCertBundle) and no --auth-htpasswd, --auth-realm must name its token endpoint');
+    }
+  }
+  if (c.authRules !== undefined) c.authRules = parseAccessRules(c.authRules);
+  if (typeof c.authService !== 'string' || c.authService === '' || /["\\\s]/.test(c.authService)) {
+    throw new DctError('INVALID_CONFIG', '--auth-service must be a non-empty name without spaces or quotes');
+  }
+  if (typeof c.authIssuer !== 'string' || c.authIssuer === '') throw new DctError('INVALID_CONFIG', 'authIssuer must be a non-empty string');
+  if (c.authRealm !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(c.authRealm);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || /["\\\s]/.test(c.authRealm)) {
+      throw new DctError('INVALID_CONFIG', `--auth-realm must be an http(s) URL, not ${JSON.stringify(c.authRealm)}`);
+    }
+  }
+  if (!Number.isInteger(c.authTokenTtlSeconds) || c.authTokenTtlSeconds < 60 || c.authTokenTtlSeconds > 86_400) {
+    throw new DctError('INVALID_CONFIG', 'authTokenTtlSeconds must be a whole number of seconds from 60 to 86400');
+  }
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

@@ -2,6 +2,10 @@
  * The HTTP(S) edge of the trust server: node:http(s) with a read path that
  * answers cached metadata synchronously (no JSON, crypto, database or logging
  * per request while nothing changed) and everything else through `handleRoute`.
+ *
+ * With token auth, one authorization hook runs before dispatch (cached
+ * answers included): a verified token is remembered by its text, so a cached
+ * read costs a map lookup more. The built-in issuer answers `/auth/token`.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -9,6 +13,7 @@ import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { ApiError, routeNotFound } from './api-errors.js';
 import { errorResponse, type PreparedResponse } from './responses.js';
+import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 
@@ -19,6 +24,8 @@ export interface HttpOptions {
   /** per client address: write requests (POST/DELETE/PUT) per second, and burst */
   writeRate: { perSecond: number; burst: number };
   requestTimeoutMs: number;
+  /** token auth; absent = every route is open */
+  auth?: ServerAuth;
 }
 
 export interface TrustHttpServer {
@@ -35,11 +42,14 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     registers: [metrics],
   });
   const limiter = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
+  // token requests with credentials cost a bcrypt comparison each: limited like writes
+  const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
+  const auth = opts.auth;
 
-  const send = (res: ServerResponse, route: Route, prepared: PreparedResponse) => {
+  const send = (res: ServerResponse, routeName: string, prepared: PreparedResponse) => {
     res.writeHead(prepared.status, prepared.headers);
     res.end(prepared.body);
-    requests.inc({ route: route.name, status: prepared.status });
+    requests.inc({ route: routeName, status: prepared.status });
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -49,25 +59,72 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     try {
       path = decodeURIComponent(q < 0 ? url : url.slice(0, q));
     } catch {
-      send(res, { name: 'notFound' }, errorResponse(routeNotFound()));
+      send(res, 'notFound', errorResponse(routeNotFound()));
       return;
     }
     const method = req.method ?? 'GET';
+    if (auth?.issuer && path === TOKEN_PATH && (method === 'GET' || method === 'POST')) {
+      void serveToken(req, res, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
+        log.error({ err, route: 'token' }, 'request failed');
+        if (!res.headersSent) send(res, 'token', errorResponse(new ApiError('UNKNOWN', {})));
+        else res.destroy();
+      });
+      return;
+    }
     const route = matchRoute(method, path);
+    // the authorization hook: every route but health and metrics, before any answer
+    if (auth) {
+      const denied = auth.bearer.check(route, { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] });
+      if (denied) {
+        req.resume();
+        send(res, route.name, denied);
+        return;
+      }
+    }
     // the hot path: a prepared answer, written synchronously
     if (method === 'GET') {
       const key = cacheKey(route);
       const hit = key !== undefined ? ctx.cache.get(key, Date.now()) : undefined;
       if (hit) {
-        send(res, route, hit);
+        send(res, route.name, hit);
         return;
       }
     }
     void serveSlow(req, res, route, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
       log.error({ err, route: route.name }, 'request failed');
-      if (!res.headersSent) send(res, route, errorResponse(new ApiError('UNKNOWN', {})));
+      if (!res.headersSent) send(res, route.name, errorResponse(new ApiError('UNKNOWN', {})));
       else res.destroy();
     });
+  };
+
+  /** The built-in token issuer (docker registry token auth realm). */
+  const serveToken = async (req: IncomingMessage, res: ServerResponse, query: string) => {
+    const issuer = auth?.issuer;
+    if (!issuer) throw new Error('no token issuer');
+    const client = req.socket.remoteAddress ?? '?';
+    const withCredentials = req.method === 'POST' || req.headers.authorization !== undefined;
+    let prepared: PreparedResponse;
+    try {
+      if (withCredentials && !logins.take(client)) throw new ApiError('TOO_MANY_REQUESTS', undefined, undefined, { 'Retry-After': '1' });
+      let body: Buffer | undefined;
+      if (req.method === 'POST') body = await readBody(req, 64 * 1024);
+      else req.resume();
+      const result = await issuer.handle({
+        method: req.method ?? 'GET',
+        query: new URLSearchParams(query),
+        authorization: req.headers.authorization,
+        contentType: req.headers['content-type'],
+        body,
+      });
+      prepared = result.response;
+      if (result.refused !== undefined) log.info({ route: 'token', client, status: prepared.status, reason: result.refused }, 'token refused');
+      else if (result.grant) log.debug({ route: 'token', client, user: result.grant.user ?? '(anonymous)', access: result.grant.access }, 'token issued');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      prepared = errorResponse(err);
+      log.info({ route: 'token', client, code: err.code, status: err.status }, 'token refused');
+    }
+    send(res, 'token', prepared);
   };
 
   const serveSlow = async (req: IncomingMessage, res: ServerResponse, route: Route, query: string) => {
@@ -94,7 +151,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       if (err.status >= 500) log.error({ err, route: route.name }, 'request failed');
       else if (req.method !== 'GET') log.info({ route: route.name, code: err.code, status: err.status }, 'write refused');
     }
-    send(res, route, prepared);
+    send(res, route.name, prepared);
   };
 
   const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);

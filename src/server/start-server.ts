@@ -13,6 +13,7 @@ import { RemoteKeyService } from '../adapters/key-service/remote-key-service.js'
 import { ensureSelfSignedTls } from '../adapters/tls/self-signed.js';
 import { DctError } from '../core/errors.js';
 import type { KeyService } from '../core/ports.js';
+import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
 import { ResponseCache } from './response-cache.js';
@@ -21,18 +22,25 @@ export interface RunningServer {
   url: string;
   /** the CA clients must trust, when the server made its own */
   caFile?: string;
+  /** token auth: the realm clients are sent to when none is configured is `<url>/auth/token` */
+  auth?: { realm: string; service: string; tokenCertFile?: string };
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig, env: Record<string, string | undefined>, log: Logger = pino({ level: config.logLevel }, destination(2))): Promise<RunningServer> {
   const { host, port } = parseListen(config.listen);
-  if (!isLoopback(host) && !config.insecureNoAuth) {
+  // without auth, writes are accepted only from this machine
+  if (!isLoopback(host) && !authConfigured(config) && !config.insecureNoAuth) {
     throw new DctError(
       'AUTH_REQUIRED',
-      `refusing to listen on ${host} without authentication: token auth is not configured; listen on 127.0.0.1, or pass --insecure-no-auth to accept unauthenticated writes from the network`,
+      `refusing to listen on ${host || 'all addresses'} without authentication: configure token auth (--auth-htpasswd FILE), listen on 127.0.0.1, or pass --insecure-no-auth to accept unauthenticated writes from the network`,
     );
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // (before the store opens: a bad user file or key stops the start without anything to clean up)
+  let auth: ServerAuth | undefined;
+  if (authConfigured(config)) auth = await createServerAuth(config, { secure: !config.plainHttp, log });
+  else if (config.insecureNoAuth && !isLoopback(host)) log.warn({ listen: config.listen }, 'no authentication: anyone who reaches this address can write trust data');
   const store = await openStore(config.storage);
   let keys: KeyService;
   if (config.signerUrl) {
@@ -74,6 +82,7 @@ export async function startServer(config: ServerConfig, env: Record<string, stri
       maxBodyBytes: config.maxBodyBytes,
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
       requestTimeoutMs: config.requestTimeoutMs,
+      ...(auth ? { auth } : {}),
     },
     log,
   );
@@ -84,12 +93,16 @@ export async function startServer(config: ServerConfig, env: Record<string, stri
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
-  log.info({ url, storage: redact(config.storage), signer: config.signerUrl ? 'remote' : 'embedded' }, 'dct server listening');
+  auth?.bearer.setOrigin(url);
+  log.info({ url, storage: redact(config.storage), signer: config.signerUrl ? 'remote' : 'embedded', auth: auth ? 'token' : 'none' }, 'dct server listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     ...(caFile ? { caFile } : {}),
+    ...(auth
+      ? { auth: { realm: config.authRealm ?? `${url}/auth/token`, service: config.authService, ...(auth.tokenCertFile ? { tokenCertFile: auth.tokenCertFile } : {}) } }
+      : {}),
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

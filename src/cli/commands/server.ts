@@ -19,6 +19,11 @@ export function registerServerCommand(program: Command, out: Output): void {
     .option('--tls-self-signed', 'make a local CA and server certificate in the data folder once (the default without --tls-cert)')
     .option('--plain-http', 'serve plain HTTP (no TLS): only behind a TLS-terminating proxy')
     .option('--insecure-no-auth', 'accept unauthenticated writes on a non-loopback address')
+    .option('--auth-htpasswd <file>', 'turn on docker registry token auth with the built-in token issuer; users in an htpasswd file (bcrypt: htpasswd -B)')
+    .option('--auth-realm <url>', 'token endpoint announced to clients (default <scheme>://<host the client used>/auth/token, the built-in issuer)')
+    .option('--auth-service <name>', 'token audience / service name (default dct)')
+    .option('--auth-anonymous-pull', 'the built-in issuer grants pull on every repository to clients without credentials')
+    .option('--auth-root-cert-bundle <file>', 'also accept tokens of an external issuer signed by these PEM certificates / public keys')
     .option('--key-passphrase-env <name>', 'environment variable with the passphrase encrypting server keys at rest (default DCT_SERVER_KEY_PASSPHRASE)')
     .option('--signer-url <url>', 'use a remote `dct signer` (https://host:port) instead of the embedded key service')
     .option('--signer-cert <file>', 'client certificate for the remote signer (mutual TLS)')
@@ -33,8 +38,22 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addHelpText(
       'after',
       '\nEnvironment: DCT_LISTEN, DCT_STORAGE, DCT_DATA_DIR, DCT_TLS_CERT, DCT_TLS_KEY, DCT_TLS_SELF_SIGNED, DCT_PLAIN_HTTP,\n' +
-        'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, and the key passphrase\n' +
-        'variable (DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment, which wins over the config file.\n',
+        'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
+        'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
+        'DCT_AUTH_ROOT_CERT_BUNDLE, and the key passphrase variable (DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
+        'which wins over the config file.\n' +
+        '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
+        'addresses unless --insecure-no-auth is given. With --auth-htpasswd FILE clients authenticate as with a docker registry:\n' +
+        'GET /v2/ answers 401 with a Bearer challenge, clients fetch a token from GET /auth/token with Basic credentials\n' +
+        '(notary: NOTARY_AUTH=base64(user:pass); docker: the "auths" entry of the GUN\'s registry host in config.json) and\n' +
+        'send it as "Authorization: Bearer …". Reads need pull, publishing and GET of server keys push+pull, deletion and\n' +
+        'server key rotation "*", the global changefeed registry:catalog:*. Health and metrics stay open. In the config file:\n' +
+        '  "authRules": [{"user": "ci", "repositories": "registry.example.com/team/*", "actions": ["push", "pull"]},\n' +
+        '                {"user": "*", "repositories": "*", "actions": ["pull"]}]\n' +
+        '("*" user = any authenticated user; "*" in repositories matches any characters, "${user}" the user name; grants add\n' +
+        'up; without authRules every user may do everything), "authIssuer" (default dct), "authTokenTtlSeconds" (default 300).\n' +
+        'Tokens are ES256 JWTs signed with <data-dir>/auth/token-signing.key (made once); token-signing.crt beside it lets\n' +
+        'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n',
     )
     .action(async (opts: Record<string, unknown>) => {
       const flags: Partial<ServerConfig> = {};
@@ -58,12 +77,21 @@ export function registerServerCommand(program: Command, out: Output): void {
         writesPerSecond: 'writesPerSecond',
         requestTimeoutMs: 'requestTimeoutMs',
         logLevel: 'logLevel',
+        authHtpasswd: 'authHtpasswd',
+        authRealm: 'authRealm',
+        authService: 'authService',
+        authAnonymousPull: 'authAnonymousPull',
+        authRootCertBundle: 'authRootCertBundle',
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
       const config = loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), env: process.env, flags });
       const running = await startServer(config, process.env);
       const { port } = parseListen(config.listen);
       out.text(`dct server listening on ${running.url}\n`);
+      if (running.auth) {
+        const realm = config.authRealm ?? `${new URL(running.url).protocol}//<the host:port clients use>/auth/token`;
+        out.text(`token auth: service ${running.auth.service}, realm ${realm}${config.authHtpasswd ? `, users in ${config.authHtpasswd}` : ''}\n`);
+      }
       if (running.caFile) {
         out.text(
           `\nTLS: self-signed; clients must trust ${running.caFile}\n` +
