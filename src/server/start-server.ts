@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
 import { openStore } from '../adapters/storage/open-store.js';
 import { EmbeddedKeyService } from '../adapters/key-service/embedded-key-service.js';
@@ -63,7 +63,7 @@ export async function startServer(config: ServerConfig, env: Record<string, stri
     const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...(host && host !== '0.0.0.0' && host !== '::' ? [host] : [])])];
     const made = await ensureSelfSignedTls(config.dataDir, hosts);
     tls = { cert: made.cert, key: made.key };
-    caFile = made.caFile;
+    caFile = resolve(made.caFile);
   }
 
   const cache = new ResponseCache();
