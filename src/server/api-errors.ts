@@ -26,7 +26,10 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
-/** An error the server answers with; `detail` is written only when defined (notary omits nil). */
+/**
+ * An error the server answers with; `detail` is written only when defined (notary omits nil).
+ * `message` and `cause` are for the server's log only: the body carries notary's fixed message.
+ */
 export class ApiError extends DctError {
   declare readonly code: ApiErrorCode;
 
@@ -35,8 +38,9 @@ export class ApiError extends DctError {
     readonly detail?: unknown,
     message?: string,
     readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
   ) {
-    super(code, message ?? API_ERRORS[code].message);
+    super(code, message ?? API_ERRORS[code].message, options);
   }
 
   get status(): number {

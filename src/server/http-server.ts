@@ -9,6 +9,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { ApiError, routeNotFound } from './api-errors.js';
@@ -154,11 +155,42 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     send(res, route.name, prepared);
   };
 
-  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
-  server.requestTimeout = opts.requestTimeoutMs;
-  server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);
+  const timeouts = {
+    requestTimeout: opts.requestTimeoutMs,
+    headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
+    // node checks request timeouts on this interval (30 s by default)
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(opts.requestTimeoutMs / 4))),
+  };
+  const server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2', ...timeouts }, handler)
+    : createHttpServer(timeouts, handler);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   server.keepAliveTimeout = 30_000;
   return { server, metrics };
+}
+
+/**
+ * Requests node refuses before they reach the handler (timeouts, malformed or
+ * oversized headers) still get notary's JSON error body. With a listener here
+ * node sends nothing by itself, so every case is answered.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (writable && err.code !== 'ECONNRESET') {
+    const [status, reason, error] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', new ApiError('TIMEOUT')]
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', new ApiError('TOO_LARGE')]
+          : [400, 'Bad Request', new ApiError('MALFORMED_UPLOAD')];
+    const body = error.body();
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString()}`,
+    );
+    setTimeout(() => socket.destroy(), 1000).unref();
+    return;
+  }
+  socket.destroy();
 }
 
 /** Reads a request body up to `limit` bytes; TOO_LARGE (without reading the rest) beyond. */
@@ -182,7 +214,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    // a client that goes away mid-body is not a server error
+    req.on('error', () => reject(new ApiError('TIMEOUT')));
+    req.on('aborted', () => reject(new ApiError('TIMEOUT')));
   });
 }
 

@@ -1,8 +1,18 @@
 /**
- * multipart/form-data as notary's update endpoint reads it: every part named
- * `files` is one metadata file whose role is the RAW `filename` parameter,
- * slashes included (`targets/releases`). RFC 7578 says to strip paths, and Go
- * ≥ 1.17 does, which broke notary (notary#1630); we read the parameter as sent.
+ * multipart/form-data as notary's update endpoint reads it (`N:server/handlers/default.go`
+ * atomicUpdateHandler): EVERY part is one metadata file, whatever its form
+ * name, and its role is the RAW `filename` parameter, slashes included
+ * (`targets/releases`); a part without one (no Content-Disposition, no
+ * `filename`, or a repeated parameter, which Go's mime.ParseMediaType refuses)
+ * has the empty name, which the handler answers with NO_FILENAME. RFC 7578 says to
+ * strip paths, and Go ≥ 1.17 does, which broke notary (notary#1630); we read
+ * the parameter as sent.
+ *
+ * Framing follows Go's mime/multipart reader: a delimiter is `CRLF--boundary`
+ * followed by `--`, white space or a line end (anything else is part data);
+ * after it, optional spaces/tabs and CRLF, or `--` for the last one. Lines end
+ * in CRLF (Go also tolerates bare LF; real clients never send it, and dct
+ * refuses it). Anything else is MALFORMED_UPLOAD.
  */
 import { ApiError } from './api-errors.js';
 
@@ -12,6 +22,11 @@ export interface UploadPart {
   data: Buffer;
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
+const DASH = 0x2d;
+const SPACE = 0x20;
+const TAB = 0x09;
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
 /** The boundary of a multipart/form-data Content-Type, or undefined for anything else. */
@@ -29,45 +44,119 @@ export function multipartBoundary(contentType: string | undefined): string | und
   return undefined;
 }
 
-/** The `files` parts of a multipart body; MALFORMED_UPLOAD when it is not well formed. */
+/** Every part of a multipart body; MALFORMED_UPLOAD when it is not well formed or has more than `maxParts` parts. */
 export function parseUploadParts(body: Buffer, boundary: string, maxParts = 1000): UploadPart[] {
   const malformed = () => new ApiError('MALFORMED_UPLOAD');
-  const delimiter = Buffer.from(`--${boundary}`);
-  let pos = body.indexOf(delimiter);
-  if (pos < 0) throw malformed();
+  const dashBoundary = Buffer.from(`--${boundary}`);
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  // the first boundary opens the body, or follows a preamble
+  let pos: number;
+  if (body.subarray(0, dashBoundary.length).equals(dashBoundary) && isDelimiterEnd(body, dashBoundary.length)) {
+    pos = dashBoundary.length;
+  } else {
+    const first = findDelimiter(body, delimiter, 0);
+    if (first < 0) throw malformed();
+    pos = first + delimiter.length;
+  }
   const parts: UploadPart[] = [];
   for (;;) {
-    pos += delimiter.length;
-    if (body[pos] === 0x2d && body[pos + 1] === 0x2d) break; // closing delimiter "--"
-    if (body[pos] !== 0x0d || body[pos + 1] !== 0x0a) throw malformed();
-    pos += 2;
-    const headerEnd = body.indexOf(CRLF_CRLF, pos);
-    if (headerEnd < 0) throw malformed();
-    const headers = body.subarray(pos, headerEnd).toString('latin1').split('\r\n');
-    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), headerEnd + 4);
-    if (next < 0) throw malformed();
-    if (parts.length >= maxParts) throw malformed();
-    const disposition = headers.find((h) => h.toLowerCase().startsWith('content-disposition:'));
-    if (disposition) {
-      const params = dispositionParams(disposition.slice(disposition.indexOf(':') + 1));
-      if (params.get('name') === 'files') {
-        parts.push({ filename: params.get('filename') ?? '', data: Buffer.from(body.subarray(headerEnd + 4, next)) });
-      }
+    if (body[pos] === DASH) {
+      if (body[pos + 1] === DASH) return parts; // the close delimiter; an epilogue is ignored
+      throw malformed();
     }
-    pos = next + 2;
+    while (body[pos] === SPACE || body[pos] === TAB) pos++;
+    if (!isCrlf(body, pos)) throw malformed();
+    pos += 2;
+    if (parts.length >= maxParts) throw malformed();
+    // the part's header block ends with an empty line (which may be the first line)
+    let headerEnd: number;
+    let dataStart: number;
+    if (isCrlf(body, pos)) {
+      headerEnd = pos;
+      dataStart = pos + 2;
+    } else {
+      headerEnd = body.indexOf(CRLF_CRLF, pos);
+      if (headerEnd < 0) throw malformed();
+      dataStart = headerEnd + 4;
+    }
+    const headers = parseHeaders(body.subarray(pos, headerEnd).toString('latin1'));
+    if (!headers) throw malformed();
+    const end = findDelimiter(body, delimiter, dataStart);
+    if (end < 0) throw malformed();
+    parts.push({ filename: filenameOf(headers), data: Buffer.from(body.subarray(dataStart, end)) });
+    pos = end + delimiter.length;
   }
-  return parts;
 }
 
-/** `form-data; name="files"; filename="targets/releases"` → its parameters (Go-style quoting). */
-function dispositionParams(value: string): Map<string, string> {
+function isCrlf(body: Buffer, pos: number): boolean {
+  return body[pos] === CR && body[pos + 1] === LF;
+}
+
+/** Go's matchAfterPrefix: a boundary counts when followed by `-`, space, tab, CR, LF or the end. */
+function isDelimiterEnd(body: Buffer, pos: number): boolean {
+  const next = body[pos];
+  return next === undefined || next === DASH || next === SPACE || next === TAB || next === CR || next === LF;
+}
+
+function findDelimiter(body: Buffer, delimiter: Buffer, from: number): number {
+  for (let at = body.indexOf(delimiter, from); at >= 0; at = body.indexOf(delimiter, at + 1)) {
+    if (isDelimiterEnd(body, at + delimiter.length)) return at;
+  }
+  return -1;
+}
+
+/**
+ * A part's MIME header block (lines without their CRLFs) → lower-cased name →
+ * first value; undefined when a line is not `Name: value` (Go's textproto
+ * "malformed MIME header line"). Continuation lines are folded in.
+ */
+function parseHeaders(block: string): Map<string, string> | undefined {
+  const headers = new Map<string, string>();
+  if (block === '') return headers;
+  /** the header the previous line set (a continuation extends it), null after a repeated one */
+  let last: string | null | undefined;
+  for (const line of block.split('\r\n')) {
+    if (line.startsWith(' ') || line.startsWith('\t')) {
+      if (last === undefined) return undefined;
+      if (last !== null) headers.set(last, `${headers.get(last) as string} ${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name)) return undefined;
+    if (headers.has(name)) {
+      last = null;
+      continue;
+    }
+    headers.set(name, line.slice(colon + 1).trim());
+    last = name;
+  }
+  return headers;
+}
+
+/** Go's Part.FileName() on the raw parameter: '' without a usable Content-Disposition. */
+function filenameOf(headers: Map<string, string>): string {
+  const disposition = headers.get('content-disposition');
+  if (disposition === undefined) return '';
+  return dispositionParams(disposition)?.get('filename') ?? '';
+}
+
+/**
+ * `form-data; name="files"; filename="targets/releases"` → its parameters
+ * (Go-style quoting); undefined when a parameter is repeated, which Go's
+ * mime.ParseMediaType refuses ("duplicate parameter name"): a proxy and the
+ * server must never disagree about which `filename` counts.
+ */
+function dispositionParams(value: string): Map<string, string> | undefined {
   const out = new Map<string, string>();
   const [, ...params] = splitParams(value);
   for (const p of params) {
     const eq = p.indexOf('=');
     if (eq <= 0) continue;
+    const name = p.slice(0, eq).trim().toLowerCase();
+    if (out.has(name)) return undefined;
     // bytes in a header are latin1 on the wire; filenames are UTF-8 inside
-    out.set(p.slice(0, eq).trim().toLowerCase(), Buffer.from(unquote(p.slice(eq + 1).trim()), 'latin1').toString('utf8'));
+    out.set(name, Buffer.from(unquote(p.slice(eq + 1).trim()), 'latin1').toString('utf8'));
   }
   return out;
 }

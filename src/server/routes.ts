@@ -2,7 +2,9 @@
  * notary-server's routes (server/server.go RootHandler), matched in the same
  * order: by checksum, by version, current. `<gun>` may hold `/` and `:` but no
  * `*`; dct also refuses GUNs that are not clean paths (empty, `.` or `..`
- * segments), which Go's router would have redirected.
+ * segments), which Go's router would have redirected, GUNs longer than
+ * `MAX_GUN_LENGTH` and GUNs with control characters (NUL included): no store
+ * or key service can hold them, so they are route misses (404) like a `*`.
  */
 export type Route =
   | { name: 'base' }
@@ -26,7 +28,13 @@ const CURRENT = new RegExp(`^(${ROLE})\\.json$`);
 const KEY = /^(snapshot|timestamp)\.key$/;
 const GUN_CHANGEFEED = /^\/v2\/([^*]+)\/_trust\/changefeed$/;
 
+/** The longest GUN served: notary's `gun` columns are VARCHAR(255), and so are dct's (PostgreSQL) and its key service's limit. */
+export const MAX_GUN_LENGTH = 255;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 export function isCleanGun(gun: string): boolean {
+  if (gun.length > MAX_GUN_LENGTH || CONTROL.test(gun)) return false;
   return gun.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 

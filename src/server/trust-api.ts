@@ -2,19 +2,23 @@
  * The Notary v1 API as functions from a matched route to a prepared response
  * (notary server/handlers). The HTTP layer only reads bodies and writes bytes.
  */
-import { DctError, isDctError } from '../core/errors.js';
-import type { KeyService, TufStore } from '../core/ports.js';
+import { DctError } from '../core/errors.js';
+import type { FileUpdate, KeyService, TufStore } from '../core/ports.js';
 import { parseMetadata } from '../core/tuf/metadata.js';
 import { isValidRoleName } from '../core/tuf/roles.js';
 import type { Timestamp, Snapshot } from '../core/tuf/snapshot.js';
 import type { PublicKey } from '../core/keys/public-key.js';
-import { validateUpdate } from '../app/notary-server/validate-update.js';
+import { validationError } from '../app/notary-server/update-errors.js';
+import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
 import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, rotateServerKey } from '../app/notary-server/server-metadata.js';
 import { ApiError, notFound } from './api-errors.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
 import { emptyResponse, jsonResponse, metadataResponse, type PreparedResponse } from './responses.js';
 import type { Route } from './routes.js';
+
+/** The largest version a store holds (notary's and dct's INTEGER columns). */
+const MAX_STORED_VERSION = 2 ** 31 - 1;
 
 export interface TrustApiContext {
   store: TufStore;
@@ -46,7 +50,20 @@ export function cacheKey(route: Route): string | undefined {
   }
 }
 
+/**
+ * The answer to a matched route. Failures are ApiErrors (notary's code and
+ * status) wherever the cause is known; anything else is a server fault the
+ * HTTP layer answers with 500 UNKNOWN.
+ */
 export async function handleRoute(ctx: TrustApiContext, route: Route, req: ApiRequest): Promise<PreparedResponse> {
+  try {
+    return await dispatch(ctx, route, req);
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Promise<PreparedResponse> {
   if ('gun' in route && route.gun !== undefined && !gunAllowed(ctx, route.gun)) {
     if (route.name === 'update') throw new ApiError('INVALID_GUN', `Require GUNs with prefix: [${ctx.gunPrefixes.join(' ')}]`);
     throw new ApiError('METADATA_NOT_FOUND');
@@ -65,6 +82,8 @@ export async function handleRoute(ctx: TrustApiContext, route: Route, req: ApiRe
         return metadataResponse(file.data, file.createdAt, true);
       });
     case 'metadataByVersion':
+      // a version no store column holds (notary: 32-bit) is simply not there; never a database error
+      if (route.version > MAX_STORED_VERSION) throw notFound();
       return cached(ctx, route, route.gun, async () => {
         const file = await ctx.store.getByVersion(route.gun, route.role, route.version);
         if (!file) throw notFound();
@@ -131,13 +150,20 @@ async function freshUntil(ctx: TrustApiContext, gun: string, timestamp: Buffer):
   return until;
 }
 
+/**
+ * `POST /v2/<gun>/_trust/tuf/` (spec §5.4): per part, in order, a role name
+ * (NO_FILENAME, INVALID_ROLE) and dct's per-role size limit (TOO_LARGE); then
+ * every part, repeated roles included, goes to validation in upload order
+ * (envelope checks per part, the last of a repeated role wins), and the
+ * result is stored in one transaction.
+ */
 async function update(ctx: TrustApiContext, gun: string, req: ApiRequest): Promise<PreparedResponse> {
   const contentType = req.headers['content-type'];
   const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
   if (!boundary || !req.body) throw new ApiError('MALFORMED_UPLOAD');
   const parts = parseUploadParts(req.body, boundary, ctx.limits.maxParts);
   if (parts.length === 0) throw new ApiError('MALFORMED_UPLOAD');
-  const uploads = new Map<string, Buffer>();
+  const uploads: UploadedFile[] = [];
   for (const part of parts) {
     const role = part.filename.endsWith('.json') ? part.filename.slice(0, -5) : part.filename;
     if (role === '') throw new ApiError('NO_FILENAME');
@@ -145,45 +171,80 @@ async function update(ctx: TrustApiContext, gun: string, req: ApiRequest): Promi
     if (part.data.length > ctx.limits.maxRoleBytes) {
       throw new ApiError('TOO_LARGE', { role, limit: ctx.limits.maxRoleBytes }, `${role} is larger than ${ctx.limits.maxRoleBytes} bytes`);
     }
-    uploads.set(role, part.data); // a repeated role: the last one wins, as in notary
+    uploads.push({ role, data: part.data });
   }
-  let files;
+  let files: FileUpdate[];
   try {
-    files = await validateUpdate(
-      { gun, now: ctx.now(), store: ctx.store, keys: ctx.keys },
-      [...uploads].map(([role, data]) => ({ role, data })),
-    );
+    files = await validateUpdate({ gun, now: ctx.now(), store: ctx.store, keys: ctx.keys }, uploads);
   } catch (err) {
-    throw toApiError(err);
+    throw validationFailure(err);
   }
   try {
     await ctx.store.updateMany(gun, files);
   } catch (err) {
-    if (isDctError(err, 'VERSION_CONFLICT')) throw new ApiError('VERSION', {});
-    throw err;
+    throw storageFailure(err);
   } finally {
     ctx.cache.invalidate(gun);
   }
   return emptyResponse();
 }
 
-/** Maps validation failures to notary's wire errors; anything else stays a server error. */
-function toApiError(err: unknown): unknown {
-  if (err instanceof ApiError) return err;
-  if (err instanceof DctError) {
-    const withDetail = err as DctError & { detail?: () => unknown };
-    switch (err.code) {
-      case 'INVALID_UPDATE':
-        return new ApiError('INVALID_UPDATE', typeof withDetail.detail === 'function' ? withDetail.detail() : undefined);
-      case 'MALFORMED_JSON':
-        return new ApiError('MALFORMED_JSON');
-      case 'INVALID_ROLE':
-        return new ApiError('INVALID_ROLE');
-      case 'VERSION_CONFLICT':
-        return new ApiError('VERSION', {});
-    }
-  }
+/**
+ * notary: every failure of validateUpdate is the client's (400): validation
+ * verdicts carry their detail, anything else is INVALID_UPDATE without one.
+ * Only non-DctErrors (bugs) stay server faults.
+ */
+function validationFailure(err: unknown): unknown {
+  const mapped = toApiError(err);
+  if (mapped instanceof ApiError) return mapped;
+  if (err instanceof DctError) return new ApiError('INVALID_UPDATE', undefined, err.message, {}, { cause: err });
   return err;
+}
+
+/**
+ * notary: a version the store already has (or passed) is VERSION; other
+ * storage failures are the server's (500 UPDATING). A version no store can
+ * hold (beyond notary's 32-bit columns, or negative) is the client's.
+ */
+function storageFailure(err: unknown): unknown {
+  if (err instanceof DctError) {
+    if (err.code === 'VERSION_CONFLICT') return new ApiError('VERSION', {}, err.message, {}, { cause: err });
+    if (err.code === 'INVALID_VERSION') return new ApiError('INVALID_UPDATE', validationError(err.message).detail(), err.message, {}, { cause: err });
+  }
+  return new ApiError('UPDATING', undefined, err instanceof Error ? err.message : String(err), {}, { cause: err });
+}
+
+/**
+ * Known failures as notary's wire errors (spec §5.3; codes of
+ * app/notary-server/update-errors.ts). Server-side faults with a known cause
+ * — the server must re-sign but holds no key, stored metadata no longer
+ * parses — are 500 UNKNOWN on purpose (notary answers them so). Anything else
+ * is returned unchanged.
+ */
+export function toApiError(err: unknown): unknown {
+  if (err instanceof ApiError || !(err instanceof DctError)) return err;
+  const detailOf = (e: DctError): unknown => {
+    const withDetail = e as DctError & { detail?: unknown };
+    return typeof withDetail.detail === 'function' ? (withDetail.detail as () => unknown)() : undefined;
+  };
+  const cause = { cause: err };
+  switch (err.code) {
+    case 'INVALID_UPDATE':
+      return new ApiError('INVALID_UPDATE', detailOf(err), err.message, {}, cause);
+    case 'MALFORMED_JSON':
+      return new ApiError('MALFORMED_JSON', undefined, err.message, {}, cause);
+    case 'INVALID_ROLE':
+      return new ApiError('INVALID_ROLE', detailOf(err), err.message, {}, cause);
+    case 'VERSION_CONFLICT':
+      return new ApiError('VERSION', {}, err.message, {}, cause);
+    case 'INVALID_PARAMETERS':
+      return new ApiError('INVALID_PARAMETERS', err.message, err.message, {}, cause);
+    case 'SIGNING_KEYS_UNAVAILABLE':
+    case 'STORED_METADATA_INVALID':
+      return new ApiError('UNKNOWN', {}, err.message, {}, cause);
+    default:
+      return err;
+  }
 }
 
 /** Go's encoding/json of a TUF public key: `public` before `private`. */
@@ -196,15 +257,13 @@ function keyResponse(key: PublicKey): PreparedResponse {
 }
 
 async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: URLSearchParams): Promise<PreparedResponse> {
-  const recordsParam = query.get('records');
-  const records = Number(recordsParam ?? '');
-  if (recordsParam === null || recordsParam.trim() === '' || !Number.isSafeInteger(records)) {
-    throw new ApiError('INVALID_PARAMETERS', `invalid records parameter: ${JSON.stringify(recordsParam ?? '')}`);
-  }
-  const changeParam = query.get('change_id');
-  const changeId = changeParam === null || changeParam === '' ? 0 : Number(changeParam);
-  if (!Number.isSafeInteger(changeId)) {
-    throw new ApiError('INVALID_PARAMETERS', `did not recognize parameters: change ID expected to be integer, provided ${changeParam}`);
+  const recordsParam = query.get('records') ?? '';
+  const records = parseGoInt32(recordsParam);
+  if (typeof records === 'string') throw new ApiError('INVALID_PARAMETERS', `invalid records parameter: ${records}`);
+  const changeParam = query.get('change_id') ?? '';
+  const changeId = changeParam === '' ? 0 : parseGoInt32(changeParam);
+  if (typeof changeId === 'string') {
+    throw new ApiError('INVALID_PARAMETERS', `did not recognize parameters: change ID expected to be integer, provided ID was: ${changeParam}`);
   }
   const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: records === 0 ? 100 : records });
   const out = list.map((c) => ({
@@ -216,4 +275,12 @@ async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: 
     Category: c.category,
   }));
   return jsonResponse(JSON.stringify({ count: out.length, records: out.length ? out : null }));
+}
+
+/** Go's strconv.ParseInt(s, 10, 32): the number, or the text of Go's error. */
+function parseGoInt32(s: string): number | string {
+  if (!/^[+-]?[0-9]+$/.test(s)) return `strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`;
+  const n = Number(s);
+  if (n < -(2 ** 31) || n > 2 ** 31 - 1) return `strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`;
+  return n;
 }
