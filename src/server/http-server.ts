@@ -36,12 +36,26 @@ export interface TrustHttpServer {
 
 export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, log: Logger): TrustHttpServer {
   const metrics = new Registry();
-  const requests = new Counter({
+  // the hot path only bumps a number; Prometheus reads the totals when scraped
+  const counts = new Map<string, number>();
+  const reported = new Map<string, number>();
+  new Counter({
     name: 'dct_http_requests_total',
     help: 'HTTP requests by route and status',
     labelNames: ['route', 'status'],
     registers: [metrics],
+    collect() {
+      for (const [key, n] of counts) {
+        const delta = n - (reported.get(key) ?? 0);
+        if (delta === 0) continue;
+        const [route, status] = key.split(' ') as [string, string];
+        this.inc({ route, status }, delta);
+        reported.set(key, n);
+      }
+    },
   });
+  /** GET paths seen recently → their route (matching costs several regexes) */
+  const routeMemo = new Map<string, Route>();
   const limiter = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
   // token requests with credentials cost a bcrypt comparison each: limited like writes
   const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
@@ -50,7 +64,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   const send = (res: ServerResponse, routeName: string, prepared: PreparedResponse) => {
     res.writeHead(prepared.status, prepared.headers);
     res.end(prepared.body);
-    requests.inc({ route: routeName, status: prepared.status });
+    const key = `${routeName} ${prepared.status}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -72,7 +87,14 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       });
       return;
     }
-    const route = matchRoute(method, path);
+    let route = method === 'GET' ? routeMemo.get(path) : undefined;
+    if (!route) {
+      route = matchRoute(method, path);
+      if (method === 'GET') {
+        if (routeMemo.size >= 10_000) routeMemo.delete(routeMemo.keys().next().value as string);
+        routeMemo.set(path, route);
+      }
+    }
     // the authorization hook: every route but health and metrics, before any answer
     if (auth) {
       const denied = auth.bearer.check(route, { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] });
