@@ -27,23 +27,10 @@ import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
 import { dockerSession, notarySession, type Step, type TrustServerUnderTest } from '../support/trust-scenarios.js';
+import { POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
 
-const POSTGRES_URL = process.env['DCT_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
 const PASSPHRASE_ENV = { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys-postgres' };
 
-async function postgresUnreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${POSTGRES_URL} is unreachable (${(err as Error).message}); set DCT_TEST_POSTGRES_URL`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const missingTools = await ensureReferenceTools();
 const missingPostgres = await postgresUnreachable();

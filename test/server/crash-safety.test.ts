@@ -24,8 +24,8 @@ import { createRepository, targetFromContent, updateTargets, type RepositoryStat
 import { loadRepository } from '../../src/app/load-repository.js';
 import type { MetadataSource } from '../../src/core/ports.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
+import { POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
 
-const POSTGRES_URL = process.env['DCT_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
 const PASSPHRASE = 'crash-safety-server-keys';
 const REPOSITORIES = 8;
 const KILLS = 3;
@@ -283,19 +283,6 @@ async function crashScenario(storage: string, t: { diagnostic(message: string): 
   }
 }
 
-async function postgresUnreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${POSTGRES_URL} is unreachable (${(err as Error).message}); set DCT_TEST_POSTGRES_URL`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const noPostgres = await postgresUnreachable();
 

@@ -11,24 +11,11 @@ import { openStore } from '../../../src/adapters/storage/open-store.js';
 import { PostgresStore } from '../../../src/adapters/storage/postgres-store.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { eventually, meta, storeContract } from './store-contract.js';
+import { POSTGRES_URL, postgresUnreachable } from '../../support/postgres.js';
 
-const POSTGRES_URL = process.env.DCT_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
-async function unreachableReason(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL at ${POSTGRES_URL} is unreachable (${(err as Error).message}); set DCT_TEST_POSTGRES_URL`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
-const unreachable = await unreachableReason();
+const unreachable = await postgresUnreachable();
 
 if (unreachable !== undefined && process.env.CI) {
   describe('PostgresStore', () => {

@@ -1,0 +1,19 @@
+/** The PostgreSQL the tests use (the machine's, trust auth), and whether it answers. */
+import pg from 'pg';
+
+export const POSTGRES_URL = process.env['DCT_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
+
+/** undefined when PostgreSQL answers, else why not (tests skip locally and fail in CI on it). */
+export async function postgresUnreachable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return `PostgreSQL at ${POSTGRES_URL} is unreachable (${(err as Error).message}); set DCT_TEST_POSTGRES_URL`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
