@@ -10,7 +10,7 @@ import type { Timestamp, Snapshot } from '../core/tuf/snapshot.js';
 import type { PublicKey } from '../core/keys/public-key.js';
 import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
-import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, rotateServerKey } from '../app/notary-server/server-metadata.js';
+import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, REFRESH_MARGIN_MS, rotateServerKey } from '../app/notary-server/server-metadata.js';
 import { ApiError, notFound } from './api-errors.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
@@ -133,30 +133,32 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
     const snap = await getCurrentSnapshot(serverCtx(ctx), gun);
     if (!snap) throw notFound();
     const expires = (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime();
-    return metadataResponse(snap.data, snap.createdAt, false, expires);
+    return metadataResponse(snap.data, snap.createdAt, false, refreshDeadline(ctx, expires));
   }
   const file = await ctx.store.getCurrent(gun, role);
   if (!file) throw notFound();
   return metadataResponse(file.data, file.createdAt, false);
 }
 
-/** A cached timestamp must be rebuilt once it, or the snapshot it pins, expires (lazy re-signing). */
+/**
+ * A cached timestamp must be rebuilt when the server would re-sign it: once it,
+ * or the snapshot it pins, comes within the refresh margin of expiring.
+ */
 async function freshUntil(ctx: TrustApiContext, gun: string, timestamp: Buffer): Promise<number> {
   const ts = parseMetadata(timestamp, 'timestamp').signed as Timestamp;
-  let until = ts.expires.toDate().getTime();
+  let until = ts.expires.toDate().getTime() - REFRESH_MARGIN_MS.timestamp;
   const sha = ts.snapshotMeta.hashes['sha256']?.toString('hex');
   const snap = sha ? await ctx.store.getByChecksum(gun, 'snapshot', sha) : undefined;
-  if (snap) until = Math.min(until, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime());
+  if (snap) until = Math.min(until, refreshDeadline(ctx, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime()));
   return until;
 }
 
-/**
- * `POST /v2/<gun>/_trust/tuf/` (spec §5.4): per part, in order, a role name
- * (NO_FILENAME, INVALID_ROLE) and dct's per-role size limit (TOO_LARGE); then
- * every part, repeated roles included, goes to validation in upload order
- * (envelope checks per part, the last of a repeated role wins), and the
- * result is stored in one transaction.
- */
+/** When a snapshot is re-signed (within the margin), or, for one the server cannot re-sign, when it expires. */
+function refreshDeadline(ctx: TrustApiContext, snapshotExpires: number): number {
+  const early = snapshotExpires - REFRESH_MARGIN_MS.snapshot;
+  return early > ctx.now().getTime() ? early : snapshotExpires;
+}
+
 async function update(ctx: TrustApiContext, gun: string, req: ApiRequest): Promise<PreparedResponse> {
   const contentType = req.headers['content-type'];
   const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);

@@ -3,7 +3,8 @@
  * `N:server/timestamp/timestamp.go`, `N:server/snapshot/snapshot.go`).
  *
  * `GET timestamp.json` refreshes lazily: when the latest timestamp, or the
- * snapshot it pins, has expired (or the timestamp no longer matches that
+ * snapshot it pins, expires within REFRESH_MARGIN_MS (notary waits until it has
+ * expired) or the timestamp no longer matches that
  * snapshot), the server re-signs what it holds keys for — the snapshot
  * (version + 1, meta carried over, root entry refreshed) and the timestamp
  * (version + 1) — and stores them together, so clients never see an expired
@@ -24,6 +25,12 @@ export interface ServerContext {
   keyAlgorithm?: string;
 }
 
+/**
+ * Server-signed metadata is re-signed this long BEFORE it expires, so that no
+ * client ever receives a timestamp (or snapshot) about to lapse.
+ */
+export const REFRESH_MARGIN_MS = { timestamp: 24 * 3600 * 1000, snapshot: 7 * 24 * 3600 * 1000 } as const;
+
 /** Attempts when concurrent refreshers race (each loser re-reads what the winner stored). */
 const MAX_REFRESH_ATTEMPTS = 5;
 
@@ -43,8 +50,9 @@ export async function getCurrentTimestamp(ctx: ServerContext, gun: string): Prom
     if (!snapFile) return undefined;
     const snapshot = parseStored(snapFile, 'snapshot').signed;
 
-    const snapshotExpired = snapshot.expires.isBefore(ctx.now);
-    const timestampStale = timestamp.expires.isBefore(ctx.now) || !pins(snapFile.data, pin);
+    const soon = (margin: number) => new Date(ctx.now.getTime() + margin);
+    const snapshotExpired = snapshot.expires.isBefore(soon(REFRESH_MARGIN_MS.snapshot));
+    const timestampStale = timestamp.expires.isBefore(soon(REFRESH_MARGIN_MS.timestamp)) || !pins(snapFile.data, pin);
     if (!snapshotExpired && !timestampStale) return tsFile;
 
     const rootFile = await ctx.store.getCurrent(gun, 'root');
@@ -67,6 +75,9 @@ export async function getCurrentTimestamp(ctx: ServerContext, gun: string): Prom
     if (updates.length === 0 && !timestampStale) return tsFile;
 
     const tsSigners = await heldSigners(ctx.keys, gun, root, 'timestamp');
+    if (!tsSigners && updates.length === 0 && !timestamp.expires.isBefore(ctx.now) && pins(snapFile.data, pin)) {
+      return tsFile; // due for an early refresh the server cannot make: still valid, serve it
+    }
     if (!tsSigners) {
       throw new DctError('SIGNING_KEYS_UNAVAILABLE', `the timestamp of ${gun} must be re-signed but the server holds no timestamp key of it`);
     }

@@ -46,6 +46,16 @@ describe('getCurrentTimestamp / getCurrentSnapshot: lazy re-signing (spec §5.5)
     assert.equal((await readAsClient(server)).timestamp!.signed.version, 2);
   });
 
+  it('refreshes BEFORE expiry: 13.5 days later the timestamp is re-signed; 12 days later it is not', async () => {
+    const { server } = await published();
+    server.later(12 * DAY_MS);
+    assert.equal((await getCurrentTimestamp(server.serverCtx(), GUN))!.version, 1);
+    server.later(DAY_MS + DAY_MS / 2);
+    const ts = (await getCurrentTimestamp(server.serverCtx(), GUN))!;
+    assert.equal(ts.version, 2);
+    assert.equal(timestampOf(ts.data).expires.toDate().getTime(), server.now.getTime() + 14 * DAY_MS);
+  });
+
   it('an expired server-managed snapshot is re-signed (version + 1, meta carried over) with a new timestamp', async () => {
     const { server } = await published();
     const before = snapshotOf((await server.store.getCurrent(GUN, 'snapshot'))!.data);
@@ -88,7 +98,9 @@ describe('getCurrentTimestamp / getCurrentSnapshot: lazy re-signing (spec §5.5)
     const { server, client } = await published();
     server.keys.forget(client.root.roles['timestamp']!.keyids[0]!);
     assert.equal((await getCurrentTimestamp(server.serverCtx(), GUN))!.version, 1, 'fresh: served as is');
-    server.later(15 * DAY_MS);
+    server.later(13 * DAY_MS + DAY_MS / 2);
+    assert.equal((await getCurrentTimestamp(server.serverCtx(), GUN))!.version, 1, 'due for an early refresh it cannot make: still valid, served');
+    server.later(DAY_MS);
     await assert.rejects(getCurrentTimestamp(server.serverCtx(), GUN), (err) => isDctError(err, 'SIGNING_KEYS_UNAVAILABLE'));
   });
 });
