@@ -33,17 +33,18 @@ interface Options {
   publishes: number;
   repos: number;
   nginxWorkers: number;
+  dctWorkers: number;
   skipRss: boolean;
   nodeFloor: boolean;
 }
 
 const USAGE = `usage: npm run bench:server -- [--json] [--rounds N (5)] [--duration S (5)] [--warmup S (2)]
        [--connections N (16)] [--publishes N per server and round (20)] [--repos N (10000)]
-       [--nginx-workers N (1)] [--skip-rss] [--node-floor]
+       [--nginx-workers N (1)] [--dct-workers N (1)] [--skip-rss] [--node-floor]
 `;
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 5, durationS: 5, warmupS: 2, connections: 16, publishes: 20, repos: 10_000, nginxWorkers: 1, skipRss: false, nodeFloor: false };
+  const opts: Options = { json: false, rounds: 5, durationS: 5, warmupS: 2, connections: 16, publishes: 20, repos: 10_000, nginxWorkers: 1, dctWorkers: 1, skipRss: false, nodeFloor: false };
   const num = (i: number, name: string) => {
     const v = Number(argv[i]);
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
@@ -60,6 +61,7 @@ function parseArgs(argv: string[]): Options {
       case '--publishes': opts.publishes = Math.round(num(++i, arg)); break;
       case '--repos': opts.repos = Math.round(num(++i, arg)); break;
       case '--nginx-workers': opts.nginxWorkers = Math.round(num(++i, arg)); break;
+      case '--dct-workers': opts.dctWorkers = Math.round(num(++i, arg)); break;
       case '--skip-rss': opts.skipRss = true; break;
       case '--node-floor': opts.nodeFloor = true; break;
       case '--help':
@@ -283,7 +285,7 @@ async function main(): Promise<void> {
     const dctDir = mkdtempSync(join(tmpdir(), 'dct-bench-server-'));
     cleanups.push(() => rmSync(dctDir, { recursive: true, force: true }));
     log('starting dct server (SQLite, --log-level warn) …');
-    const dct: DctProcess = await startDct({ main: build.main, storage: `sqlite:${join(dctDir, 'dct.db')}`, dataDir: dctDir, tlsCert: tls.cert, tlsKey: tls.key, passphrase: 'bench-server-keys' });
+    const dct: DctProcess = await startDct({ main: build.main, storage: `sqlite:${join(dctDir, 'dct.db')}`, dataDir: dctDir, tlsCert: tls.cert, tlsKey: tls.key, passphrase: 'bench-server-keys', workers: opts.dctWorkers });
     cleanups.push(() => dct.stop());
 
     const clients = {

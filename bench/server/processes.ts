@@ -137,6 +137,8 @@ export async function startDct(opts: {
   tlsCert: string;
   tlsKey: string;
   passphrase: string;
+  /** `dct server --workers` (default 1) */
+  workers?: number;
 }): Promise<DctProcess> {
   const port = await freePort();
   const child = track(spawn(
@@ -151,6 +153,7 @@ export async function startDct(opts: {
       '--log-level', 'warn',
       // the publish benchmark writes faster than the default per-client limit (20/s)
       '--writes-per-second', '1000000',
+      ...(opts.workers && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
     ],
     { env: { ...process.env, DCT_SERVER_KEY_PASSPHRASE: opts.passphrase }, stdio: ['ignore', 'pipe', 'pipe'] },
   ));

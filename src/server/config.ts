@@ -27,6 +27,8 @@ export interface ServerConfig {
   signerKey?: string;
   signerCa?: string;
   gunPrefixes: string[];
+  /** processes serving requests (node cluster); 1 = this process only */
+  workers: number;
   maxBodyBytes: number;
   maxRoleBytes: number;
   writesPerSecond: number;
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   insecureNoAuth: false,
   keyPassphraseEnv: 'DCT_SERVER_KEY_PASSPHRASE',
   gunPrefixes: [],
+  workers: 1,
   maxBodyBytes: 64 * 1024 * 1024,
   maxRoleBytes: 16 * 1024 * 1024,
   writesPerSecond: 20,
@@ -100,6 +103,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_SIGNER_KEY: 'signerKey',
   DCT_SIGNER_CA: 'signerCa',
   DCT_LOG_LEVEL: 'logLevel',
+  DCT_WORKERS: 'workers',
   DCT_AUTH_HTPASSWD: 'authHtpasswd',
   DCT_AUTH_REALM: 'authRealm',
   DCT_AUTH_SERVICE: 'authService',
@@ -148,6 +152,12 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
 
 function validate(c: ServerConfig): ServerConfig {
   parseListen(c.listen);
+  if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 64) {
+    throw new DctError('INVALID_CONFIG', `--workers must be a whole number from 1 to 64, not ${JSON.stringify(c.workers)}`);
+  }
+  if (c.workers > 1 && c.storage === 'sqlite::memory:') {
+    throw new DctError('INVALID_CONFIG', 'several workers need shared storage: use a sqlite file or postgres, not sqlite::memory:');
+  }
   if (c.tlsSelfSigned && (c.tlsCert || c.tlsKey)) {
     throw new DctError('INVALID_CONFIG', 'choose either --tls-self-signed or --tls-cert/--tls-key');
   }

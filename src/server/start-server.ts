@@ -27,7 +27,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, env: Record<string, string | undefined>, log: Logger = pino({ level: config.logLevel }, destination(2))): Promise<RunningServer> {
+/** Other processes serving the same storage (workers of one `dct server`): they hear of each local change. */
+export interface ServerPeers {
+  publish(gun: string): void;
+  subscribe(listener: (gun: string) => void): void;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  env: Record<string, string | undefined>,
+  log: Logger = pino({ level: config.logLevel }, destination(2)),
+  peers?: ServerPeers,
+): Promise<RunningServer> {
   const { host, port } = parseListen(config.listen);
   // without auth, writes are accepted only from this machine
   if (!isLoopback(host) && !authConfigured(config) && !config.insecureNoAuth) {
@@ -67,7 +78,11 @@ export async function startServer(config: ServerConfig, env: Record<string, stri
   }
 
   const cache = new ResponseCache();
-  const unwatch = await store.watch((gun: string) => cache.invalidate(gun));
+  const unwatch = await store.watch((gun: string) => {
+    cache.invalidate(gun);
+    peers?.publish(gun);
+  });
+  peers?.subscribe((gun) => cache.invalidate(gun));
   const { server } = createTrustHttpServer(
     {
       store,
@@ -118,7 +133,7 @@ export async function startServer(config: ServerConfig, env: Record<string, stri
 }
 
 /** The server keys' passphrase: from the environment, else one generated once into the data folder (0600). */
-async function keyPassphrase(config: ServerConfig, env: Record<string, string | undefined>, log: Logger): Promise<string> {
+export async function keyPassphrase(config: ServerConfig, env: Record<string, string | undefined>, log: Logger): Promise<string> {
   const fromEnv = env[config.keyPassphraseEnv];
   if (fromEnv) return fromEnv;
   const file = join(config.dataDir, 'server-keys.passphrase');

@@ -1,6 +1,8 @@
 /** `dct server`: the Notary-compatible trust server. */
 import { Command, Option } from 'commander';
 import { loadConfig, parseListen, type ServerConfig } from '../../server/config.js';
+import { destination, pino } from 'pino';
+import { isClusterWorker, startClusterPrimary, startClusterWorker } from '../../server/cluster.js';
 import { startServer } from '../../server/start-server.js';
 import type { Output } from '../output.js';
 
@@ -34,6 +36,7 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
+    .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
       'after',
@@ -77,6 +80,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         writesPerSecond: 'writesPerSecond',
         requestTimeoutMs: 'requestTimeoutMs',
         logLevel: 'logLevel',
+        workers: 'workers',
         authHtpasswd: 'authHtpasswd',
         authRealm: 'authRealm',
         authService: 'authService',
@@ -85,7 +89,15 @@ export function registerServerCommand(program: Command, out: Output): void {
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
       const config = loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), env: process.env, flags });
-      const running = await startServer(config, process.env);
+      const log = pino({ level: config.logLevel }, destination(2));
+      if (config.workers > 1 && isClusterWorker()) {
+        const worker = await startClusterWorker(config, process.env, log);
+        await untilSignal();
+        await worker.close();
+        process.disconnect?.(); // the IPC channel to the primary would keep this process alive
+        return;
+      }
+      const running = config.workers > 1 ? await startClusterPrimary(config, process.env, log) : await startServer(config, process.env, log);
       const { port } = parseListen(config.listen);
       out.text(`dct server listening on ${running.url}\n`);
       if (running.auth) {
@@ -103,14 +115,20 @@ export function registerServerCommand(program: Command, out: Output): void {
       } else {
         out.text(`\n  notary:  notary -s ${running.url} …\n  docker:  export DOCKER_CONTENT_TRUST_SERVER=${running.url}\n`);
       }
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
+      await running.close();
     });
+}
+
+/** Resolves at the first SIGINT or SIGTERM (graceful shutdown). */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
