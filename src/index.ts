@@ -16,4 +16,5 @@ export { TrustedSet, type TrustedSetOptions } from './core/trust/trusted-set.js'
 export type { MetadataSource, TufStore, KeyService, PrivateKeyStore } from './core/ports.js';
 export { loadRepository } from './app/load-repository.js';
 export { NotaryClient } from './adapters/notary-http/notary-client.js';
+export { NotaryServerSource } from './adapters/notary-http/notary-source.js';
 export { FileKeyStore } from './adapters/keystore/file-keystore.js';

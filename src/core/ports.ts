@@ -7,7 +7,8 @@ export interface MetadataSource {
   /**
    * The bytes of `role`'s current metadata, or undefined when there is none.
    * `checksum` is the sha256 hex a parent pins (servers serve `<role>.<sha256>.json`);
-   * implementations must not return more than `maxBytes` bytes.
+   * implementations return at most `maxBytes + 1` bytes: one byte over the limit
+   * is enough for the caller to refuse the file without reading the rest.
    */
   read(role: string, maxBytes: number, checksum?: string): Promise<Buffer | undefined>;
 }

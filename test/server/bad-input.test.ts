@@ -41,7 +41,7 @@ import { loadRepository } from '../../src/app/load-repository.js';
 import { GoTime } from '../../src/core/go-time.js';
 import { KeySigner, type Signer } from '../../src/core/keys/signer.js';
 import type { PublicKey } from '../../src/core/keys/public-key.js';
-import type { MetadataSource } from '../../src/core/ports.js';
+import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source.js';
 import { defaultExpires } from '../../src/core/tuf/common.js';
 import { fileMetaOf } from '../../src/core/tuf/file-meta.js';
 import { Metadata, parseMetadata } from '../../src/core/tuf/metadata.js';
@@ -295,20 +295,6 @@ async function buildRepos(client: NotaryClient): Promise<{ managed: Owner; clien
   return { managed, clientOwner };
 }
 
-/** Reads a repository as a client does (timestamp → snapshot → targets by checksum), over HTTP. */
-function httpSource(client: NotaryClient, gun: string): MetadataSource {
-  return {
-    async read(role, maxBytes, checksum) {
-      try {
-        const bytes = await client.getMetadata(gun, role, checksum !== undefined ? { sha256: checksum } : undefined);
-        return bytes.length > maxBytes ? bytes.subarray(0, maxBytes + 1) : bytes;
-      } catch (err) {
-        if (err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND') return undefined;
-        throw err;
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------
 
@@ -358,9 +344,9 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
   }
 
   it('the repositories are published and load through the client trust rules', async () => {
-    const m = await loadRepository(httpSource(client, MANAGED), { gun: MANAGED, now: now() });
+    const m = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: now() });
     assert.deepEqual(m.trusted.listTargets().map((t) => t.name).sort(), ['a', 'rel-1']);
-    const c = await loadRepository(httpSource(client, CLIENT), { gun: CLIENT, now: now() });
+    const c = await loadRepository(new NotaryServerSource(client, CLIENT), { gun: CLIENT, now: now() });
     assert.deepEqual(c.trusted.listTargets().map((t) => t.name), ['b']);
   });
 
@@ -918,7 +904,7 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       const res = await post(MANAGED, multipart([{ filename: 'timestamp', bytes: forged }]));
       assert.equal(res.status, 200, res.body.toString('utf8'));
       assert.equal((db.prepare('SELECT COUNT(*) AS n FROM tuf_files WHERE sha256 = ?').get(sha256(forged)) as { n: number }).n, 0);
-      const { trusted } = await loadRepository(httpSource(client, MANAGED), { gun: MANAGED, now: now() });
+      const { trusted } = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: now() });
       assert.ok(trusted.timestamp!.signed.version < 999);
       assert.deepEqual(trusted.timestamp!.signatures.map((s) => s.keyid), timestampKeys);
       assert.deepEqual(trusted.listTargets().map((t) => t.name).sort(), ['a', 'rel-1']);
@@ -948,7 +934,7 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         assert.equal(countRows('tuf_files', owner.gun), filesBefore + uploads[winner]!.length + (owner.snapshotKey ? 1 : 2));
         assert.equal(countRows('changefeed', owner.gun), changesBefore + 1);
         // the repository verifies, at the winner's version, with the winner's content
-        const { trusted } = await loadRepository(httpSource(client, owner.gun), { gun: owner.gun, now: now() });
+        const { trusted } = await loadRepository(new NotaryServerSource(client, owner.gun), { gun: owner.gun, now: now() });
         assert.equal(trusted.targets()!.signed.version, version);
         assert.ok(trusted.targets()!.raw!.equals(uploads[winner]!.find((f) => f.role === 'targets')!.bytes));
         assert.ok(trusted.findTarget(`race-${winner}`), `the winner's target race-${winner}`);

@@ -22,7 +22,7 @@ import pg from 'pg';
 import { NotaryClient, NotaryHttpError } from '../../src/adapters/notary-http/notary-client.js';
 import { createRepository, targetFromContent, updateTargets, type RepositoryState } from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
-import type { MetadataSource } from '../../src/core/ports.js';
+import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
 
@@ -136,21 +136,6 @@ interface Repo {
   attempted: number;
 }
 
-/** A MetadataSource reading current and pinned (by sha256) metadata over HTTP. */
-function httpSource(client: NotaryClient, gun: string): MetadataSource {
-  return {
-    async read(role, maxBytes, checksum) {
-      try {
-        const bytes = await client.getMetadata(gun, role, checksum !== undefined ? { sha256: checksum } : undefined);
-        // as MetadataDirectory: one byte over the limit is enough for the trusted set to refuse it
-        return bytes.length > maxBytes ? bytes.subarray(0, maxBytes + 1) : bytes;
-      } catch (err) {
-        if (err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND') return undefined;
-        throw err;
-      }
-    },
-  };
-}
 
 function newTarget(repo: Repo, version: number) {
   return { [`v${version}`]: targetFromContent(Buffer.from(`${repo.gun} version ${version}\n`)) };
@@ -181,7 +166,7 @@ async function createRepos(client: NotaryClient, prefix: string): Promise<Repo[]
  * was acknowledged and attempted; the client state becomes what the server has.
  */
 async function verifyRepo(client: NotaryClient, repo: Repo): Promise<number> {
-  const { trusted } = await loadRepository(httpSource(client, repo.gun), { gun: repo.gun, now: new Date() });
+  const { trusted } = await loadRepository(new NotaryServerSource(client, repo.gun), { gun: repo.gun, now: new Date() });
   const timestamp = trusted.timestamp;
   const snapshot = trusted.snapshot;
   const targets = trusted.targets();

@@ -40,7 +40,7 @@ import { encodeMultipart, NotaryClient } from '../../src/adapters/notary-http/no
 import { createRepository, targetFromContent, updateTargets, type RepositoryState, type TargetInput } from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
 import { KeySigner } from '../../src/core/keys/signer.js';
-import type { MetadataSource } from '../../src/core/ports.js';
+import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source.js';
 import { defaultExpires } from '../../src/core/tuf/common.js';
 import { Metadata, parseMetadata } from '../../src/core/tuf/metadata.js';
 import { Root } from '../../src/core/tuf/root.js';
@@ -266,20 +266,6 @@ async function buildClientManaged(client: NotaryClient, now: Date): Promise<Buff
   return next.files[0]!.bytes;
 }
 
-/** Reads a repository through the client trust pipeline, over HTTPS. */
-function httpSource(client: NotaryClient, gun: string): MetadataSource {
-  return {
-    async read(role, maxBytes, checksum) {
-      try {
-        const bytes = await client.getMetadata(gun, role, checksum !== undefined ? { sha256: checksum } : undefined);
-        return bytes.length > maxBytes ? bytes.subarray(0, maxBytes + 1) : bytes;
-      } catch (err) {
-        if ((err as { code?: string }).code === 'METADATA_NOT_FOUND') return undefined;
-        throw err;
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------
 
@@ -345,7 +331,7 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
   it('04 GET timestamp.json → the stored server-signed timestamp', async () => {
     await replay('04-get-timestamp-ok.txt', () => storedCurrent(MANAGED, 'timestamp'));
     // and it is what a client trusts: signed by the key the server announced, pinning the served snapshot
-    const { trusted } = await loadRepository(httpSource(client, MANAGED), { gun: MANAGED, now: new Date() });
+    const { trusted } = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: new Date() });
     assert.deepEqual(trusted.timestamp?.signatures.map((s) => s.keyid), [managed.timestampKey]);
     assert.deepEqual(trusted.listTargets().map((t) => t.name), ['v1']);
   });
