@@ -1,4 +1,5 @@
 /** Interfaces the core and the use cases need from the outside world (implemented in adapters). */
+import type { KeyObject } from 'node:crypto';
 import type { PublicKey } from './keys/public-key.js';
 import type { Signer } from './keys/signer.js';
 
@@ -114,4 +115,63 @@ export interface KeyService {
   getKey(keyId: string): Promise<{ publicKey: PublicKey; gun: string; role: string } | undefined>;
   /** A signer for a held key (its first signature marks it used), or undefined. */
   signer(keyId: string): Promise<Signer | undefined>;
+}
+
+// ---------------------------------------------------------------------------
+// Client ports (notary's client: remote store, local cache, key store)
+// ---------------------------------------------------------------------------
+
+/** A file to upload or cache: a role's exact metadata bytes. */
+export interface RoleFile {
+  role: string;
+  bytes: Buffer;
+}
+
+/**
+ * The local copy of one repository's metadata (`<trust dir>/tuf/<gun>/metadata/`,
+ * the layout docker and notary share): the exact bytes last verified.
+ */
+export interface MetadataCache extends MetadataSource {
+  /** replaces each file atomically (a reader sees the old or the new bytes) */
+  write(files: readonly RoleFile[]): Promise<void>;
+  /** removes every cached file of the repository */
+  clear(): Promise<void>;
+}
+
+/**
+ * One repository on a Notary server. Reads return undefined for a 404; transport
+ * failures raise DctErrors with codes NETWORK_ERROR, TIMEOUT or SERVER_UNAVAILABLE
+ * (what a client may fall back to its cache for); anything else is fatal.
+ */
+export interface RemoteRepository extends MetadataSource {
+  /** how the server is named in messages (notary: the URL host with its port) */
+  readonly serverName: string;
+  readRootVersion(version: number, maxBytes: number): Promise<Buffer | undefined>;
+  /** the server-held key of a role (created on first request) */
+  getKey(role: 'timestamp' | 'snapshot'): Promise<PublicKey>;
+  rotateKey(role: 'timestamp' | 'snapshot'): Promise<PublicKey>;
+  /** one atomic multipart update */
+  publish(files: readonly RoleFile[]): Promise<void>;
+  deleteRepository(): Promise<void>;
+}
+
+/** A private key the client holds, as listed (nothing decrypted). */
+export interface HeldKey {
+  /** the canonical key ID (the file name docker and notary use) */
+  keyId: string;
+  role: string;
+  gun?: string;
+}
+
+/**
+ * The client's private keys (docker/notary `<trust dir>/private/`), by canonical
+ * key ID. Implementations ask for passphrases as they need them.
+ */
+export interface KeyRing {
+  list(): Promise<HeldKey[]>;
+  has(keyId: string): Promise<boolean>;
+  /** the decrypted private key, or undefined when not held */
+  unlock(keyId: string): Promise<KeyObject | undefined>;
+  /** creates and stores a new ECDSA P-256 key (notary and docker make no other kind) */
+  generate(role: string, gun?: string): Promise<{ keyId: string; privateKey: KeyObject }>;
 }

@@ -46,6 +46,11 @@ export interface TrustedSetOptions {
   limits?: Partial<SizeLimits>;
   /** most delegated roles one lookup visits */
   maxDelegationsVisited?: number;
+  /**
+   * Trust an expired initial root as the anchor of a rotation only (a cached root
+   * that expired): nothing but `updateRoot` is accepted until a fresh root is loaded.
+   */
+  allowExpiredRoot?: boolean;
 }
 
 /** A delegated role a client may follow from its parent. */
@@ -92,7 +97,7 @@ export class TrustedSet {
     const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, options.pinning);
     verifyThreshold(root, { keys, keyids: Object.keys(keys), threshold: root.signed.roles['root']!.threshold }, 'root');
     this.checkVersion('root', root.signed.version);
-    this.checkExpiry('root', root.signed);
+    if (!options.allowExpiredRoot) this.checkExpiry('root', root.signed);
     this.rootMd = root;
   }
 
@@ -107,6 +112,14 @@ export class TrustedSet {
   }
   targets(role = 'targets'): Metadata<Targets> | undefined {
     return this.targetsMd.get(role);
+  }
+  /** the loaded targets roles, in load order */
+  targetsRoles(): string[] {
+    return [...this.targetsMd.keys()];
+  }
+  /** a loaded role's effective paths (its own, restricted by its parents') */
+  pathsOf(role: string): string[] | undefined {
+    return this.effectivePaths.get(role);
   }
 
   /**
@@ -157,6 +170,7 @@ export class TrustedSet {
   /** A timestamp signed by the root's timestamp keys, unexpired, not older than trusted. */
   updateTimestamp(bytes: Buffer): Metadata<Timestamp> {
     checkSize(bytes, this.limits.timestamp, 'timestamp');
+    this.checkExpiry('root', this.rootMd.signed); // an expired root anchors rotations only
     const md = parseMetadata(bytes, 'timestamp');
     this.verifyBaseRole(md, 'timestamp');
     const previous = this.timestampMd;
@@ -267,7 +281,7 @@ export class TrustedSet {
   }
 
   /** Loaded roles in notary's walk order; with `targetName`, only roles whose paths allow it. */
-  private *walkRoles(startRoles: readonly string[], targetName?: string): Generator<string> {
+  *walkRoles(startRoles: readonly string[], targetName?: string): Generator<string> {
     const allows = (paths: readonly string[]) => targetName === undefined || pathsAllow(paths, targetName);
     let visited = 0;
     for (const start of startRoles) {

@@ -1,0 +1,284 @@
+/**
+ * The client update (notary `client/tufclient.go`): brings a repository's trusted
+ * metadata up to date from a Notary server, starting from the local cache.
+ *
+ * Order and rules as notary's client, with one difference that only makes it
+ * safer: verified downloads reach the cache only when the whole update succeeded,
+ * so a server that serves one bad file leaves the cache exactly as it was.
+ *
+ * 1. A cached root is trusted as it is (no pinning: it was validated when first
+ *    cached); an expired one only anchors a rotation to the server's newer root.
+ *    Without a cached root, the server's root is validated with trust pinning
+ *    (trust on first use by default).
+ * 2. timestamp (from the server; from the cache when the server cannot be
+ *    reached), then snapshot, targets and delegations breadth-first, each from
+ *    the cache when it matches its parent's pin, else from the server by checksum.
+ * 3. On any error in 2, the root is refreshed once (walking `<v>.root.json` when
+ *    the newest root is not signed by the trusted one) and 2 is retried.
+ */
+import { DctError, isDctError } from '../../core/errors.js';
+import type { MetadataCache, RemoteRepository, RoleFile } from '../../core/ports.js';
+import type { TrustPinning } from '../../core/trust/root-validation.js';
+import { DEFAULT_SIZE_LIMITS, TrustedSet, type SizeLimits } from '../../core/trust/trusted-set.js';
+import { checkFileMeta, type FileMeta } from '../../core/tuf/file-meta.js';
+import { parseMetadata } from '../../core/tuf/metadata.js';
+
+export interface UpdateOptions {
+  gun: string;
+  now: Date;
+  cache: MetadataCache;
+  /** absent: offline, the cache alone (it must hold an unexpired repository) */
+  remote?: RemoteRepository;
+  /** first-contact rules (notary `trust_pinning`); none = trust on first use */
+  pinning?: TrustPinning;
+  /** for a publish: the server's root is fetched even when a root is cached (to learn that the repository exists) */
+  forWrite?: boolean;
+  limits?: Partial<SizeLimits>;
+}
+
+export interface UpdatedRepository {
+  trusted: TrustedSet;
+  /** what notary prints as warnings: skipped delegations, cached timestamp, nearing expiry */
+  warnings: string[];
+  /** true when the timestamp came from the cache because the server could not be reached */
+  offline: boolean;
+}
+
+/** Codes of the errors this use case adds to the core's. */
+export type UpdateErrorCode = 'REPOSITORY_NOT_FOUND' | 'REPOSITORY_NOT_INITIALIZED' | 'MISSING_METADATA' | 'OFFLINE';
+
+/** Transport failures a read may fall back to the cache for (notary: network errors and "server unavailable"). */
+export function isUnreachable(err: unknown): boolean {
+  return isDctError(err, 'NETWORK_ERROR') || isDctError(err, 'TIMEOUT') || isDctError(err, 'SERVER_UNAVAILABLE');
+}
+
+/** notary ErrRepositoryNotExist */
+export function repositoryNotFound(serverName: string, gun: string): DctError {
+  return new DctError('REPOSITORY_NOT_FOUND', `${serverName} does not have trust data for ${gun}`);
+}
+
+/** notary ErrMetaNotFound (its text has two spaces) */
+export function metadataNotFound(role: string): DctError {
+  return new DctError('MISSING_METADATA', `${role} trust data unavailable.  Has a notary repository been initialized?`);
+}
+
+const MAX_ROOT_WALK = 1000;
+const NEAR_EXPIRY_MS = 182 * 24 * 60 * 60 * 1000; // notary: 6 months
+export const CACHED_TIMESTAMP_WARNING =
+  'Error while downloading remote metadata, using cached timestamp - this might not be the latest version available remotely';
+
+export async function updateRepository(options: UpdateOptions): Promise<UpdatedRepository> {
+  return new RepositoryUpdate(options).run();
+}
+
+class RepositoryUpdate {
+  private readonly limits: SizeLimits;
+  private readonly warnings: string[] = [];
+  /** bytes verified in this update, by role, to cache when everything succeeded */
+  private readonly verified = new Map<string, Buffer>();
+  private offline = false;
+
+  constructor(private readonly o: UpdateOptions) {
+    this.limits = { ...DEFAULT_SIZE_LIMITS, ...o.limits };
+  }
+
+  async run(): Promise<UpdatedRepository> {
+    const set = await this.trustedRoot();
+    try {
+      await this.updateFromTimestamp(set);
+    } catch (err) {
+      const remote = this.o.remote;
+      if (!remote || this.offline) throw err;
+      // notary: one root refresh, then one retry; an unchanged root cannot help
+      const newest = await remote.read('root', this.limits.root);
+      if (!newest) throw repositoryNotFound(remote.serverName, this.o.gun);
+      if (newest.equals(rootBytes(set))) throw err;
+      await this.rotateRoot(set, newest);
+      this.clearVerifiedExceptRoot();
+      await this.updateFromTimestamp(set);
+    }
+    this.warnNearExpiry(set);
+    await this.o.cache.write(await this.changedFiles());
+    return { trusted: set, warnings: this.warnings, offline: this.offline };
+  }
+
+  /** Step 1: the trusted root, from the cache or (first contact, expired cache, write) the server. */
+  private async trustedRoot(): Promise<TrustedSet> {
+    const { gun, now, cache, remote } = this.o;
+    const minimumVersions = await this.cachedVersions();
+    const base = { gun, now, minimumVersions, limits: this.limits };
+    const cached = await cache.read('root', this.limits.root);
+    let set: TrustedSet | undefined;
+    let expired = false;
+    if (cached) {
+      try {
+        set = new TrustedSet(cached, base);
+      } catch (err) {
+        if (!isDctError(err, 'EXPIRED') && !isDctError(err, 'CERTIFICATE_VALIDATION_FAILED')) {
+          // an unusable cached root is treated as none, as notary does; its version still bounds the next one
+          set = undefined;
+        } else {
+          try {
+            set = new TrustedSet(cached, { ...base, allowExpiredRoot: true });
+            expired = true;
+          } catch {
+            set = undefined;
+          }
+        }
+      }
+    }
+    if (set && !expired && !this.o.forWrite) return set;
+    if (!remote) {
+      if (set && !expired) return set;
+      if (set) throw new DctError('EXPIRED', `the cached root of ${gun} has expired and the trust server cannot be reached to renew it`);
+      throw new DctError('OFFLINE', `no trust data for ${gun} is cached, and the trust server is not used (offline)`);
+    }
+    const remoteRoot = await remote.read('root', this.limits.root);
+    if (!remoteRoot) throw repositoryNotFound(remote.serverName, gun);
+    if (!set) {
+      set = new TrustedSet(remoteRoot, { ...base, ...(this.o.pinning ? { pinning: this.o.pinning } : {}) });
+      this.verified.set('root', remoteRoot);
+    } else if (expired) {
+      await this.rotateRoot(set, remoteRoot);
+    }
+    return set;
+  }
+
+  /**
+   * Rotates to `newest`: directly when the trusted root signed it, else one
+   * version at a time (`<v>.root.json`), each signed by its predecessor.
+   */
+  private async rotateRoot(set: TrustedSet, newest: Buffer): Promise<void> {
+    try {
+      set.updateRoot(newest);
+    } catch (err) {
+      if (!isDctError(err, 'ROOT_ROTATION_FAILED') || !this.o.remote) throw err;
+      const from = set.root.signed.version;
+      const to = parseMetadata(newest, 'root').signed.version; // bounds only: every step is verified
+      if (to - from > MAX_ROOT_WALK) {
+        throw new DctError('ROOT_ROTATION_FAILED', `root version ${to} is more than ${MAX_ROOT_WALK} versions ahead of trusted version ${from}`, {
+          cause: err,
+        });
+      }
+      for (let v = from + 1; v < to; v++) {
+        const step = await this.o.remote.readRootVersion(v, this.limits.root);
+        if (!step) throw metadataNotFound(`${v}.root`);
+        set.updateRoot(step, { intermediate: true });
+      }
+      set.updateRoot(newest);
+    }
+    this.verified.set('root', newest);
+  }
+
+  /** Step 2: timestamp, snapshot, targets and delegations. */
+  private async updateFromTimestamp(set: TrustedSet): Promise<void> {
+    const { remote, cache } = this.o;
+    let timestamp: Buffer | undefined;
+    let unreachable: unknown;
+    if (remote) {
+      try {
+        timestamp = await remote.read('timestamp', this.limits.timestamp);
+      } catch (err) {
+        if (!isUnreachable(err)) throw err;
+        unreachable = err;
+      }
+    }
+    if (timestamp) {
+      set.updateTimestamp(timestamp);
+      this.verified.set('timestamp', timestamp);
+    } else {
+      const cached = await cache.read('timestamp', this.limits.timestamp);
+      if (!cached) {
+        if (remote && !unreachable) throw metadataNotFound('timestamp');
+        throw new DctError('OFFLINE', `no cached timestamp for ${this.o.gun} and the trust server cannot be reached`, { cause: unreachable });
+      }
+      this.warnings.push(CACHED_TIMESTAMP_WARNING);
+      set.updateTimestamp(cached);
+      this.offline = true;
+    }
+
+    const snapshot = set.updateSnapshot(await this.pinned('snapshot', set.timestamp!.signed.snapshotMeta));
+    const queue = ['targets'];
+    while (queue.length > 0) {
+      const role = queue.shift() as string;
+      const pin = snapshot.signed.meta[role];
+      if (!pin) continue; // notary skips roles the snapshot does not list
+      const bytes = await this.pinned(role, pin);
+      try {
+        set.updateTargets(bytes, role);
+      } catch (err) {
+        if (role === 'targets' || !(isDctError(err, 'EXPIRED') || isDctError(err, 'THRESHOLD_NOT_MET'))) throw err;
+        this.verified.delete(role);
+        this.warnings.push(`Error getting ${role}: ${(err as Error).message}`);
+        continue;
+      }
+      queue.unshift(...set.childRoles(role).map((c) => c.name));
+    }
+  }
+
+  /** A file its parent pins: the cached copy when it matches, else the server's by checksum. */
+  private async pinned(role: string, pin: FileMeta): Promise<Buffer> {
+    const max = Math.min(pin.length, this.limits.metadata);
+    const cached = await this.o.cache.read(role, max);
+    if (cached && matches(cached, pin)) return cached;
+    if (!this.o.remote || this.offline) throw metadataNotFound(role);
+    const checksum = pin.hashes['sha256']?.toString('hex');
+    const bytes = await this.o.remote.read(role, max, checksum);
+    if (!bytes) throw metadataNotFound(role);
+    this.verified.set(role, bytes);
+    return bytes;
+  }
+
+  /** Versions of the cached files: nothing older is accepted (rollback protection across runs). */
+  private async cachedVersions(): Promise<Record<string, number>> {
+    const versions: Record<string, number> = {};
+    for (const role of ['root', 'timestamp', 'snapshot', 'targets']) {
+      const bytes = await this.o.cache.read(role, role === 'timestamp' ? this.limits.timestamp : this.limits.metadata);
+      if (!bytes) continue;
+      try {
+        versions[role] = parseMetadata(bytes, role).signed.version;
+      } catch {
+        // an unreadable cached file sets no minimum; it is replaced by the verified download
+      }
+    }
+    return versions;
+  }
+
+  private clearVerifiedExceptRoot(): void {
+    for (const role of [...this.verified.keys()]) if (role !== 'root') this.verified.delete(role);
+  }
+
+  private async changedFiles(): Promise<RoleFile[]> {
+    const files: RoleFile[] = [];
+    for (const [role, bytes] of this.verified) {
+      const cached = await this.o.cache.read(role, bytes.length);
+      if (!cached || !cached.equals(bytes)) files.push({ role, bytes });
+    }
+    return files;
+  }
+
+  private warnNearExpiry(set: TrustedSet): void {
+    const soon = new Date(this.o.now.getTime() + NEAR_EXPIRY_MS);
+    const roles: Array<[string, { expires: { isBefore(d: Date): boolean } } | undefined]> = [
+      ['root', set.root.signed],
+      ['snapshot', set.snapshot?.signed],
+      ...set.targetsRoles().map((r) => [r, set.targets(r)?.signed] as [string, { expires: { isBefore(d: Date): boolean } } | undefined]),
+    ];
+    for (const [role, signed] of roles) {
+      if (signed?.expires.isBefore(soon)) this.warnings.push(`${role} is nearing expiry, you should re-sign the role metadata`);
+    }
+  }
+}
+
+function matches(bytes: Buffer, pin: FileMeta): boolean {
+  try {
+    checkFileMeta(bytes, pin, 'cached');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function rootBytes(set: TrustedSet): Buffer {
+  return set.root.raw ?? set.root.serialize();
+}
