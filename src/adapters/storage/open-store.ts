@@ -9,8 +9,6 @@
  */
 import { DctError } from '../../core/errors.js';
 import type { PrivateKeyStore, TufStore } from '../../core/ports.js';
-import { PostgresStore } from './postgres-store.js';
-import { SqliteStore } from './sqlite-store.js';
 
 export type ServerStore = TufStore & PrivateKeyStore;
 
@@ -42,10 +40,11 @@ export function parseStorageUrl(url: string): StorageLocation {
   throw invalid(url, 'unknown storage backend');
 }
 
-/** Opens (and migrates) the store a storage URL names. */
+/** Opens (and migrates) the store a storage URL names; only the driver in use is loaded. */
 export async function openStore(url: string): Promise<ServerStore> {
   const location = parseStorageUrl(url);
-  if (location.backend === 'sqlite') return SqliteStore.open(location.path);
+  if (location.backend === 'sqlite') return (await import('./sqlite-store.js')).SqliteStore.open(location.path);
+  const { PostgresStore } = await import('./postgres-store.js');
   return PostgresStore.open({
     connectionString: location.connectionString,
     ...(location.schema === undefined ? {} : { schema: location.schema }),

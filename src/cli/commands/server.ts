@@ -1,9 +1,6 @@
 /** `dct server`: the Notary-compatible trust server. */
 import { Command, Option } from 'commander';
 import { loadConfig, parseListen, type ServerConfig } from '../../server/config.js';
-import { destination, pino } from 'pino';
-import { isClusterWorker, startClusterPrimary, startClusterWorker } from '../../server/cluster.js';
-import { startServer } from '../../server/start-server.js';
 import type { Output } from '../output.js';
 
 const int = (v: string) => Number.parseInt(v, 10);
@@ -89,6 +86,10 @@ export function registerServerCommand(program: Command, out: Output): void {
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
       const config = loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), env: process.env, flags });
+      // loaded here, not at start: the client commands must not pay for the server's modules
+      const { destination, pino } = await import('pino');
+      const { isClusterWorker, startClusterPrimary, startClusterWorker } = await import('../../server/cluster.js');
+      const { startServer } = await import('../../server/start-server.js');
       const log = pino({ level: config.logLevel }, destination(2));
       if (config.workers > 1 && isClusterWorker()) {
         const worker = await startClusterWorker(config, process.env, log);

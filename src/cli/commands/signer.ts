@@ -7,9 +7,8 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { EmbeddedKeyService, GENERATED_KEY_ALGORITHMS, type GeneratedKeyAlgorithm } from '../../adapters/key-service/embedded-key-service.js';
-import { openStore } from '../../adapters/storage/open-store.js';
 import { DctError } from '../../core/errors.js';
-import { startSignerService, type RunningSignerService } from '../../signer/signer-service.js';
+import type { RunningSignerService } from '../../signer/signer-service.js';
 import type { Output } from '../output.js';
 
 export const DEFAULT_SIGNER_PASSPHRASE_ENV = 'DCT_SIGNER_PASSPHRASE';
@@ -45,6 +44,8 @@ export function registerSignerCommand(program: Command, out: Output, env: Record
       const passphrase = passphraseFrom(env, opts.passphraseEnv);
       const [cert, key, ca] = await Promise.all([readPem(opts.tlsCert), readPem(opts.tlsKey), readPem(opts.tlsClientCa)]);
 
+      const { openStore } = await import('../../adapters/storage/open-store.js');
+      const { startSignerService } = await import('../../signer/signer-service.js');
       const store = await openStore(opts.storage);
       let service: RunningSignerService;
       try {
