@@ -94,7 +94,8 @@ export class TrustedSet {
     this.minimumVersions = new Map(Object.entries(options.minimumVersions ?? {}));
     checkSize(rootBytes, this.limits.root, 'root');
     const root = parseMetadata(rootBytes, 'root');
-    const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, options.pinning);
+    const pinning = options.pinning && { now: this.now, ...options.pinning };
+    const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, pinning);
     verifyThreshold(root, { keys, keyids: Object.keys(keys), threshold: root.signed.roles['root']!.threshold }, 'root');
     this.checkVersion('root', root.signed.version);
     if (!options.allowExpiredRoot) this.checkExpiry('root', root.signed);
