@@ -22,8 +22,6 @@ export interface TrustPinning {
   ca?: Record<string, string>;
   /** refuse first contact with a GUN that no pinning rule covers */
   disableTofu?: boolean;
-  /** the clock for CA validity (defaults to the root's validation time) */
-  now?: Date;
 }
 
 /** The root keys whose certificates are valid for `gun` at `now` (expiry optional). */
@@ -55,7 +53,7 @@ export function validRootKeys(root: Root, gun: string, now: Date, checkExpiry: b
 }
 
 /** Applies trust pinning (exact GUN, then longest `prefix*`, else TOFU) to the candidate root keys. */
-export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinning: TrustPinning | undefined): Record<string, PublicKey> {
+export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinning: TrustPinning | undefined, now: Date): Record<string, PublicKey> {
   const certs = pinning?.certs ?? {};
   let allowed = getOwn(certs, gun);
   if (!allowed) {
@@ -68,7 +66,7 @@ export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinni
     const caPrefix = Object.keys(pinning?.ca ?? {})
       .filter((p) => gun.startsWith(p))
       .sort((a, b) => b.length - a.length)[0];
-    if (caPrefix !== undefined) return pinToCa(keys, (pinning!.ca as Record<string, string>)[caPrefix] as string, pinning!.now ?? new Date());
+    if (caPrefix !== undefined) return pinToCa(keys, (pinning!.ca as Record<string, string>)[caPrefix] as string, now);
     if (pinning?.disableTofu) throw new CoreError('CERTIFICATE_VALIDATION_FAILED', 'invalid trust pinning specified');
     return keys;
   }

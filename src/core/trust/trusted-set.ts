@@ -94,8 +94,7 @@ export class TrustedSet {
     this.minimumVersions = new Map(Object.entries(options.minimumVersions ?? {}));
     checkSize(rootBytes, this.limits.root, 'root');
     const root = parseMetadata(rootBytes, 'root');
-    const pinning = options.pinning && { now: this.now, ...options.pinning };
-    const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, pinning);
+    const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, options.pinning, this.now);
     verifyThreshold(root, { keys, keyids: Object.keys(keys), threshold: root.signed.roles['root']!.threshold }, 'root');
     this.checkVersion('root', root.signed.version);
     if (!options.allowExpiredRoot) this.checkExpiry('root', root.signed);
