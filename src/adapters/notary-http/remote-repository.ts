@@ -40,7 +40,8 @@ export class NotaryRemoteRepository implements RemoteRepository {
 
   private async get(role: string, maxBytes: number, which?: MetadataSelector): Promise<Buffer | undefined> {
     try {
-      const bytes = await this.client.getMetadata(this.gun, role, which);
+      // the client reads no more than maxBytes + 1 (an endless or oversized body is cut there)
+      const bytes = await this.client.getMetadata(this.gun, role, which, { maxBytes });
       // one byte over the limit is enough for the trusted set to refuse the file
       return bytes.length > maxBytes ? bytes.subarray(0, maxBytes + 1) : bytes;
     } catch (err) {

@@ -22,6 +22,7 @@ import type { TrustPinning } from '../../core/trust/root-validation.js';
 import { DEFAULT_SIZE_LIMITS, TrustedSet, type SizeLimits } from '../../core/trust/trusted-set.js';
 import { checkFileMeta, type FileMeta } from '../../core/tuf/file-meta.js';
 import { parseMetadata } from '../../core/tuf/metadata.js';
+import { isDelegationRole } from '../../core/tuf/roles.js';
 
 export interface UpdateOptions {
   gun: string;
@@ -198,6 +199,12 @@ class RepositoryUpdate {
     }
 
     const snapshot = set.updateSnapshot(await this.pinned('snapshot', set.timestamp!.signed.snapshotMeta));
+    // as notary's builder: the trusted root must be the one the snapshot pins; if not, the
+    // root refresh in run() fetches the newer root (a rotation the client has not seen yet)
+    const rootPin = snapshot.signed.meta['root'];
+    if (rootPin && !matches(rootBytes(set), rootPin)) {
+      throw new DctError('HASH_MISMATCH', `root: the snapshot pins a root other than the trusted root (version ${set.root.signed.version})`);
+    }
     const queue = ['targets'];
     while (queue.length > 0) {
       const role = queue.shift() as string;
@@ -232,11 +239,15 @@ class RepositoryUpdate {
   /** Versions of the cached files: nothing older is accepted (rollback protection across runs). */
   private async cachedVersions(): Promise<Record<string, number>> {
     const versions: Record<string, number> = {};
-    for (const role of ['root', 'timestamp', 'snapshot', 'targets']) {
+    const roles = ['root', 'timestamp', 'snapshot', 'targets'];
+    for (const role of roles) {
       const bytes = await this.o.cache.read(role, role === 'timestamp' ? this.limits.timestamp : this.limits.metadata);
       if (!bytes) continue;
       try {
-        versions[role] = parseMetadata(bytes, role).signed.version;
+        const signed = parseMetadata(bytes, role).signed;
+        versions[role] = signed.version;
+        // the delegations the cached snapshot lists: their cached copies bound them too (no delegation rollback)
+        if (signed.kind === 'snapshot') roles.push(...Object.keys(signed.meta).filter(isDelegationRole).sort());
       } catch {
         // an unreadable cached file sets no minimum; it is replaced by the verified download
       }
