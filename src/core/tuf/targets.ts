@@ -15,6 +15,8 @@ export interface DelegatedRole {
   threshold: number;
   /** empty = the role may sign nothing; `[""]` = everything */
   paths: string[];
+  /** the file had `"keyids":null` (Go's nil slice: docker removed the role's last key); written back so while still empty */
+  nullKeyids?: boolean;
 }
 
 export interface Delegations {
@@ -86,7 +88,7 @@ export class Targets implements SignedCommon {
       delegations: {
         keys: keysToJSON(this.delegations.keys),
         roles: this.delegations.roles.map((r) => {
-          const out: JsonObject = { keyids: r.keyids, name: r.name, threshold: r.threshold };
+          const out: JsonObject = { keyids: r.nullKeyids && r.keyids.length === 0 ? null : r.keyids, name: r.name, threshold: r.threshold };
           if (r.paths.length > 0) out['paths'] = r.paths; // Go: `paths,omitempty`
           return out;
         }),
@@ -100,10 +102,14 @@ export class Targets implements SignedCommon {
 
 function delegatedRoleFromJSON(v: unknown, where: string): DelegatedRole {
   const obj = asObject(v, where);
-  const { keyids, threshold } = roleKeysFromJSON(obj, where);
+  // Go writes a nil slice as null: a delegation whose last key was removed
+  const nullKeyids = obj['keyids'] === null;
+  const { keyids, threshold } = roleKeysFromJSON(nullKeyids ? { ...obj, keyids: [] } : obj, where);
   const paths =
     obj['paths'] === undefined || obj['paths'] === null
       ? []
       : asArray(obj['paths'], `${where}.paths`).map((p, i) => asString(p, `${where}.paths[${i}]`));
-  return { name: asString(obj['name'], `${where}.name`), keyids, threshold, paths };
+  const role: DelegatedRole = { name: asString(obj['name'], `${where}.name`), keyids, threshold, paths };
+  if (nullKeyids) role.nullKeyids = true;
+  return role;
 }
