@@ -1,0 +1,47 @@
+/**
+ * The "natural" order docker sorts tags and signers by (fvbommel/sortorder
+ * `NaturalLess`): byte-wise, except that runs of digits compare as numbers,
+ * digits sort before other bytes, and with equal numbers fewer leading zeros
+ * come first.
+ */
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+
+export function naturalLess(a: string, b: string): boolean {
+  const s1 = Buffer.from(a, 'utf8');
+  const s2 = Buffer.from(b, 'utf8');
+  let i = 0;
+  let j = 0;
+  while (i < s1.length && j < s2.length) {
+    const c1 = s1[i] as number;
+    const c2 = s2[j] as number;
+    const d1 = isDigit(c1);
+    const d2 = isDigit(c2);
+    if (d1 !== d2) return d1;
+    if (!d1) {
+      if (c1 !== c2) return c1 < c2;
+      i++;
+      j++;
+      continue;
+    }
+    while (i < s1.length && s1[i] === 0x30) i++;
+    while (j < s2.length && s2[j] === 0x30) j++;
+    const start1 = i;
+    const start2 = j;
+    while (i < s1.length && isDigit(s1[i] as number)) i++;
+    while (j < s2.length && isDigit(s2[j] as number)) j++;
+    const len1 = i - start1;
+    const len2 = j - start2;
+    if (len1 !== len2) return len1 < len2;
+    const cmp = Buffer.compare(s1.subarray(start1, i), s2.subarray(start2, j));
+    if (cmp !== 0) return cmp < 0;
+    if (start1 !== start2) return start1 < start2;
+  }
+  return s1.length < s2.length;
+}
+
+/** A comparator for `Array.prototype.sort` (stable) from `naturalLess`. */
+export function naturalCompare(a: string, b: string): number {
+  if (naturalLess(a, b)) return -1;
+  if (naturalLess(b, a)) return 1;
+  return 0;
+}

@@ -1,0 +1,208 @@
+/**
+ * `dct trust signer add --key FILE… NAME REPO…` and `dct trust signer remove [-f] NAME REPO…`
+ * (`C:cli/command/trust/signer_add.go`, `signer_remove.go`; spec §7.5, §7.6).
+ *
+ * `signer remove` does what docker's help promises, which docker CLI 26+ does
+ * not: it removes the signer (its keys leave targets/releases and targets/<name>
+ * is deleted) whether or not it is the last one, asking first only when it
+ * signed the last released version (unless `-f`). docker 28 removes nothing
+ * unless that question was asked and answered `y`.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { RepositoryDraft } from '../../../app/client/repository-draft.js';
+import { repositoryNotFound } from '../../../app/client/update-repository.js';
+import { rolesWithSignatures } from '../../../app/docker-trust/inspect.js';
+import { parsePublicKeyPem } from '../../../app/docker-trust/keys.js';
+import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles.js';
+import { planSignerRemoval, stageSigner, unstageSigner } from '../../../app/docker-trust/signers.js';
+import { DctError } from '../../../core/errors.js';
+import type { PublicKey } from '../../../core/keys/public-key.js';
+import { boolFlag, listFlag, type ParsedArgs } from './args.js';
+import { FORMAT_FLAG, formatOf, goFileError, jsonOut, logrusWarning, type TrustCommand } from './common.js';
+import { openTrustContext } from './context.js';
+import { errorJson, hintFor, notaryErrorMessage } from './docker-errors.js';
+import { confirm, type TrustIo } from './io.js';
+
+/** An error whose message is final (already worded as docker words it). */
+class Worded extends Error {
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_KEY_FILE = 1 << 20;
+
+export const signerAddCommand: TrustCommand = {
+  spec: {
+    path: 'trust signer add',
+    use: 'OPTIONS NAME REPOSITORY [REPOSITORY...] ',
+    short: 'Add a signer',
+    flags: [{ name: 'key', kind: 'list', help: "Path to the signer's public key file" }, FORMAT_FLAG],
+    args: { min: 2 },
+  },
+  async run(p: ParsedArgs, io: TrustIo): Promise<number> {
+    const format = formatOf(p);
+    const json = format === 'json';
+    const [name, ...repos] = p.args as [string, ...string[]];
+    const say = (t: string) => void (json ? undefined : io.out(t));
+    const fail = (message: string, err?: unknown) => {
+      if (json) jsonOut(io, { signer: name, error: errorJson(err, message, repos[0] ?? '') });
+      else io.err(`${message}\n`);
+      return 1;
+    };
+    if (!SIGNER_NAME.test(name)) return fail(invalidNameMessage('signer', name));
+    if (name === 'releases') return fail('releases is a reserved keyword, use a different signer name');
+    const keyFiles = listFlag(p, 'key');
+    if (keyFiles.length === 0) return fail('path to a public key must be provided using the `--key` flag');
+    const keys: PublicKey[] = [];
+    for (const file of keyFiles) {
+      let text: string;
+      try {
+        const bytes = await readFile(isAbsolute(file) ? file : resolve(io.cwd, file));
+        text = bytes.subarray(0, MAX_KEY_FILE).toString('utf8');
+      } catch (err) {
+        return fail(`unable to read public key from file: ${goFileError('open', file, err)}`, err);
+      }
+      try {
+        keys.push(parsePublicKeyPem(text, io.now()));
+      } catch (err) {
+        return fail(`could not parse public key from file: ${file}: ${(err as Error).message}`, err);
+      }
+    }
+    const failed: string[] = [];
+    const results: unknown[] = [];
+    for (const repoName of repos) {
+      say(`Adding signer "${name}" to ${repoName}...\n`);
+      try {
+        const initialized = await addSignerToRepo(io, name, repoName, keys, say);
+        say(`Successfully added signer: ${name} to ${repoName}\n\n`);
+        results.push({ repository: repoName, added: true, initialized, keyIds: keys.map((k) => k.canonicalId) });
+      } catch (err) {
+        const cause = err instanceof Worded ? err.cause : err;
+        if (!json) {
+          io.err(`${(err as Error).message}\n\n`);
+          const hint = io.hints ? hintFor(cause, repoName) : undefined;
+          if (hint) io.err(`hint: ${hint}\n`);
+        }
+        results.push({ repository: repoName, added: false, error: errorJson(cause, (err as Error).message, repoName) });
+        failed.push(repoName);
+      }
+    }
+    if (json) jsonOut(io, { signer: name, repositories: results });
+    if (failed.length > 0) {
+      if (!json) io.err(`failed to add signer to: ${failed.join(', ')}\n`);
+      return 1;
+    }
+    return 0;
+  },
+};
+
+/** docker's `addSignerToRepo`; true when the repository had to be initialised. */
+async function addSignerToRepo(io: TrustIo, name: string, repoName: string, keys: readonly PublicKey[], say: (t: string) => void): Promise<boolean> {
+  const ctx = await openTrustContext(io, repoName);
+  try {
+    let draft: RepositoryDraft | undefined;
+    try {
+      draft = await ctx.repo.openDraft();
+    } catch (err) {
+      throw new Worded(notaryErrorMessage(repoName, err), err);
+    }
+    let initialized = false;
+    if (!draft || draft.initialPublish) {
+      say(`Initializing signed repository for ${repoName}...\n`);
+      try {
+        draft ??= await ctx.repo.initialize({ serverManagedSnapshot: true });
+      } catch (err) {
+        throw new Worded(notaryErrorMessage(repoName, err), err);
+      }
+      say(`Successfully initialized "${repoName}"\n`);
+      initialized = true;
+    }
+    try {
+      stageSigner(draft, name, keys);
+    } catch (err) {
+      throw new Worded(`could not add signer to repo: ${name}: ${(err as Error).message}`, err);
+    }
+    await ctx.repo.publish(draft);
+    return initialized;
+  } finally {
+    ctx.close();
+  }
+}
+
+export const signerRemoveCommand: TrustCommand = {
+  spec: {
+    path: 'trust signer remove',
+    use: '[OPTIONS] NAME REPOSITORY [REPOSITORY...]',
+    short: 'Remove a signer',
+    flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation before removing the most recent signer' }, FORMAT_FLAG],
+    args: { min: 2 },
+  },
+  async run(p: ParsedArgs, io: TrustIo): Promise<number> {
+    const json = formatOf(p) === 'json';
+    const [name, ...repos] = p.args as [string, ...string[]];
+    const force = boolFlag(p, 'force');
+    const failed: string[] = [];
+    const results: unknown[] = [];
+    for (const repoName of repos) {
+      if (!json) io.out(`Removing signer "${name}" from ${repoName}...\n`);
+      try {
+        const removed = await removeSingleSigner(io, repoName, name, force, json);
+        if (removed && !json) io.out(`Successfully removed ${name} from ${repoName}\n\n`);
+        results.push({ repository: repoName, removed });
+      } catch (err) {
+        const cause = err instanceof Worded ? err.cause : err;
+        if (!json) {
+          io.err(`${(err as Error).message}\n\n`);
+          const hint = io.hints ? hintFor(cause, repoName) : undefined;
+          if (hint) io.err(`hint: ${hint}\n`);
+        }
+        results.push({ repository: repoName, removed: false, error: errorJson(cause, (err as Error).message, repoName) });
+        failed.push(repoName);
+      }
+    }
+    if (json) jsonOut(io, { signer: name, repositories: results });
+    if (failed.length > 0) {
+      if (!json) io.err(`error removing signer from: ${failed.join(', ')}\n`);
+      return 1;
+    }
+    return 0;
+  },
+};
+
+/** docker's `removeSingleSigner`, with the removal it means to do; false when the user said no. */
+async function removeSingleSigner(io: TrustIo, repoName: string, name: string, force: boolean, json: boolean): Promise<boolean> {
+  const ctx = await openTrustContext(io, repoName);
+  try {
+    if (name === 'releases') throw new DctError('RESERVED_SIGNER', 'releases is a reserved keyword and cannot be removed');
+    let read;
+    try {
+      read = await ctx.repo.read();
+    } catch (err) {
+      throw new Worded(`error retrieving signers for ${repoName}: ${(err as Error).message}`, err);
+    }
+    for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
+    const draft = await ctx.repo.openDraft();
+    if (!draft) {
+      const err = repositoryNotFound(ctx.repo.remote?.serverName ?? ctx.server.tlsHost, ctx.gun);
+      throw new Worded(`error retrieving signers for ${repoName}: ${err.message}`, err);
+    }
+    const removal = planSignerRemoval(draft, rolesWithSignatures(read.trusted), name, repoName);
+    if (removal.isLastSigner && !force) {
+      const message =
+        `The signer "${name}" signed the last released version of ${repoName}. ` +
+        `Removing this signer will make ${repoName} unpullable. ` +
+        'Are you sure you want to continue?';
+      if (!(await confirm(io, json ? io.err : io.out, message))) return false;
+    }
+    unstageSigner(draft, removal);
+    await ctx.repo.publish(draft);
+    return true;
+  } finally {
+    ctx.close();
+  }
+}
