@@ -18,8 +18,10 @@ export class MetadataDirectory implements MetadataSource {
       throw new DctError('IO_ERROR', `cannot read ${role}.json in ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      // read one byte more than allowed so an oversized file is noticed without reading it all
-      const buf = Buffer.alloc(maxBytes + 1);
+      // read one byte more than allowed so an oversized file is noticed without reading it all;
+      // the buffer fits the file (a limit of 100 MiB must not allocate 100 MiB)
+      const { size } = await handle.stat();
+      const buf = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
       let total = 0;
       for (;;) {
         const { bytesRead } = await handle.read(buf, total, buf.length - total, total);

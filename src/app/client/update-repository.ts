@@ -22,7 +22,6 @@ import type { TrustPinning } from '../../core/trust/root-validation.js';
 import { DEFAULT_SIZE_LIMITS, TrustedSet, type SizeLimits } from '../../core/trust/trusted-set.js';
 import { checkFileMeta, type FileMeta } from '../../core/tuf/file-meta.js';
 import { parseMetadata } from '../../core/tuf/metadata.js';
-import { isDelegationRole } from '../../core/tuf/roles.js';
 
 export interface UpdateOptions {
   gun: string;
@@ -198,7 +197,7 @@ class RepositoryUpdate {
       this.offline = true;
     }
 
-    const snapshot = set.updateSnapshot(await this.pinned('snapshot', set.timestamp!.signed.snapshotMeta));
+    const snapshot = set.updateSnapshot(await this.pinned(set, 'snapshot', set.timestamp!.signed.snapshotMeta));
     // as notary's builder: the trusted root must be the one the snapshot pins; if not, the
     // root refresh in run() fetches the newer root (a rotation the client has not seen yet)
     const rootPin = snapshot.signed.meta['root'];
@@ -210,7 +209,7 @@ class RepositoryUpdate {
       const role = queue.shift() as string;
       const pin = snapshot.signed.meta[role];
       if (!pin) continue; // notary skips roles the snapshot does not list
-      const bytes = await this.pinned(role, pin);
+      const bytes = await this.pinned(set, role, pin);
       try {
         set.updateTargets(bytes, role);
       } catch (err) {
@@ -223,11 +222,18 @@ class RepositoryUpdate {
     }
   }
 
-  /** A file its parent pins: the cached copy when it matches, else the server's by checksum. */
-  private async pinned(role: string, pin: FileMeta): Promise<Buffer> {
+  /**
+   * A file its parent pins: the cached copy when it matches, else the server's by
+   * checksum; a cached copy being replaced still bounds the version (no rollback).
+   */
+  private async pinned(set: TrustedSet, role: string, pin: FileMeta): Promise<Buffer> {
     const max = Math.min(pin.length, this.limits.metadata);
-    const cached = await this.o.cache.read(role, max);
+    const cached = await this.o.cache.read(role, this.limits.metadata);
     if (cached && matches(cached, pin)) return cached;
+    if (cached) {
+      const version = peekVersion(cached);
+      if (version !== undefined) set.requireMinimumVersion(role, version);
+    }
     if (!this.o.remote || this.offline) throw metadataNotFound(role);
     const checksum = pin.hashes['sha256']?.toString('hex');
     const bytes = await this.o.remote.read(role, max, checksum);
@@ -236,21 +242,17 @@ class RepositoryUpdate {
     return bytes;
   }
 
-  /** Versions of the cached files: nothing older is accepted (rollback protection across runs). */
+  /**
+   * Versions of the cached root and timestamp: nothing older is accepted (rollback
+   * protection across runs). Snapshot, targets and delegations are bounded the same
+   * way when their cached copy is replaced (`pinned`), without parsing what is unchanged.
+   */
   private async cachedVersions(): Promise<Record<string, number>> {
     const versions: Record<string, number> = {};
-    const roles = ['root', 'timestamp', 'snapshot', 'targets'];
-    for (const role of roles) {
-      const bytes = await this.o.cache.read(role, role === 'timestamp' ? this.limits.timestamp : this.limits.metadata);
-      if (!bytes) continue;
-      try {
-        const signed = parseMetadata(bytes, role).signed;
-        versions[role] = signed.version;
-        // the delegations the cached snapshot lists: their cached copies bound them too (no delegation rollback)
-        if (signed.kind === 'snapshot') roles.push(...Object.keys(signed.meta).filter(isDelegationRole).sort());
-      } catch {
-        // an unreadable cached file sets no minimum; it is replaced by the verified download
-      }
+    for (const role of ['root', 'timestamp']) {
+      const bytes = await this.o.cache.read(role, role === 'timestamp' ? this.limits.timestamp : this.limits.root);
+      const version = bytes && peekVersion(bytes);
+      if (version !== undefined) versions[role] = version;
     }
     return versions;
   }
@@ -292,4 +294,14 @@ function matches(bytes: Buffer, pin: FileMeta): boolean {
 
 function rootBytes(set: TrustedSet): Buffer {
   return set.root.raw ?? set.root.serialize();
+}
+
+/** The `signed.version` of an unverified (cached) file, or undefined when it has none. */
+function peekVersion(bytes: Buffer): number | undefined {
+  try {
+    const version = (JSON.parse(bytes.toString('utf8')) as { signed?: { version?: unknown } }).signed?.version;
+    return typeof version === 'number' && Number.isSafeInteger(version) ? version : undefined;
+  } catch {
+    return undefined;
+  }
 }

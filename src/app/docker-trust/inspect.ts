@@ -5,7 +5,7 @@
  */
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { delegationRoles, listRoles, targetsInAllRoles, type TargetInRole } from '../../core/trust/repository-view.js';
-import { naturalCompare } from './natural-order.js';
+import { sortNatural } from './natural-order.js';
 import { isReleasedRole, RELEASES_ROLE, signerNameOf } from './roles.js';
 
 /** One released (tag, digest) and the signers (non-released roles) that hold the same. */
@@ -61,7 +61,7 @@ export function releasedSignatures(targets: readonly TargetInRole[]): SignedTag[
     const row = rows.get(keyOf(t.name, digestOf(t)));
     if (row) row.signers.push(signerNameOf(t.role));
   }
-  return [...rows.values()].sort((a, b) => naturalCompare(a.tag, b.tag));
+  return sortNatural([...rows.values()], (row) => row.tag);
 }
 
 /** docker's `getDelegationRoleToKeyMap`: every delegation but targets/releases, by signer name. */

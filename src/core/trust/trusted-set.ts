@@ -78,6 +78,8 @@ export class TrustedSet {
   private timestampMd: Metadata<Timestamp> | undefined;
   private snapshotMd: Metadata<Snapshot> | undefined;
   private readonly targetsMd = new Map<string, Metadata<Targets>>();
+  /** base roles whose keys a root rotation replaced */
+  private readonly keysRotated = new Set<string>();
   /** effective paths of each loaded targets role */
   private readonly effectivePaths = new Map<string, string[]>();
 
@@ -157,7 +159,10 @@ export class TrustedSet {
     this.checkVersion('root', candidate.signed.version);
     if (!intermediate) this.checkExpiry('root', candidate.signed);
     for (const role of ['timestamp', 'snapshot'] as const) {
-      if (!sameKeys(old.roles[role]?.keyids, candidate.signed.roles[role]?.keyids)) this.minimumVersions.delete(role);
+      if (!sameKeys(old.roles[role]?.keyids, candidate.signed.roles[role]?.keyids)) {
+        this.minimumVersions.delete(role);
+        this.keysRotated.add(role);
+      }
     }
     this.rootMd = candidate;
     this.timestampMd = undefined;
@@ -300,6 +305,13 @@ export class TrustedSet {
         queue.unshift(...children.map((c) => c.name));
       }
     }
+  }
+
+  /** Refuses versions of `role` below `version` from now on (e.g. the version of a cached copy being replaced). */
+  requireMinimumVersion(role: string, version: number): void {
+    if (this.keysRotated.has(role)) return; // versions signed by a rotated-out key bound nothing (fast-forward recovery)
+    const min = this.minimumVersions.get(role);
+    if (min === undefined || version > min) this.minimumVersions.set(role, version);
   }
 
   private verifyBaseRole(md: Metadata<RoleMetadata>, role: 'timestamp' | 'snapshot' | 'targets'): void {

@@ -226,3 +226,18 @@ describe('key files (docker trust key generate / load, signer add --key)', () =>
     assert.throws(() => parsePublicKeyPem('-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n', FIXTURE_NOW), (e: Error) => e.message === 'unsupported PEM block type "FOO", expected CERTIFICATE or PUBLIC KEY');
   });
 });
+
+describe('natural order comparator', () => {
+  it('agrees with NaturalLess both ways on random tags with digits, zeros and other bytes', () => {
+    const alphabet = ['0', '0', '1', '2', '9', 'a', 'b', '.', '-', 'é'];
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const tag = () => Array.from({ length: rand(7) }, () => alphabet[rand(alphabet.length)]).join('');
+    for (let i = 0; i < 5000; i++) {
+      const a = tag();
+      const b = tag();
+      const expected = naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0;
+      assert.equal(naturalCompare(a, b), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+  });
+});

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { trustInfoOf, type TrustInfo } from '../../../src/app/docker-trust/inspect.js';
-import { displayWidth, dockerTable, goIndentedJson, inspectJson, inspectPretty, truncateId } from '../../../src/cli/commands/trust/inspect-format.js';
+import { displayWidth, dockerTable, goIndentedJson, inspectJson, inspectPretty, truncateId, trustRepoJson } from '../../../src/cli/commands/trust/inspect-format.js';
 import { fixturePath, notaryCases } from '../../support/fixtures.js';
 import { fixtureGun, fixtureRepository } from '../../app/docker-trust/fixture-repository.js';
 
@@ -78,5 +78,15 @@ describe('inspect formatting details', () => {
     assert.equal(displayWidth('e\u0301'), 1);
     assert.equal(dockerTable([['A', 'B'], ['日本語', 'x']]), 'A         B\n日本語    x\n');
     assert.equal(truncateId('sha256:0123456789abcdef'), '0123456789ab');
+  });
+});
+
+describe('inspect JSON: the fast writer equals the exact Go writer', () => {
+  it('for names with HTML characters, control characters, line separators, emoji and lone surrogates', () => {
+    const names = ['plain', 'a<b>&c', 'tab\there', 'bs\bff\f', 'nl\nline', 'ls\u2028ps\u2029', 'smile 😀', 'lone \ud800 x', 'back\\slash', 'quote"', 'del\u007f'];
+    for (const name of names) {
+      const info = { signedTags: [{ tag: name, digest: 'ab'.repeat(32), signers: [name] }], signers: [{ name, keyIds: ['k'] }], rootKeyIds: ['r'], repositoryKeyIds: [] };
+      assert.equal(inspectJson([{ name, info }]), goIndentedJson([trustRepoJson(name, info)]) + '\n', JSON.stringify(name));
+    }
   });
 });

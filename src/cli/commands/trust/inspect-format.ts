@@ -54,7 +54,13 @@ export function goIndentedJson(value: GoJson, indent = '    ', depth = 0): strin
 
 /** What `docker trust inspect` prints on stdout for the repositories it could inspect. */
 export function inspectJson(repos: ReadonlyArray<{ name: string; info: TrustInfo }>): string {
-  return goIndentedJson(repos.map((r) => trustRepoJson(r.name, r.info))) + '\n';
+  const value = repos.map((r) => trustRepoJson(r.name, r.info));
+  // fast path: JSON.stringify lays out as json.Indent does; Go's escapes differ only for
+  // <, >, & and U+2028/U+2029 (which occur only inside strings), \b and \f (Go: \u0008,
+  // \u000c) and lone surrogates: those rare cases take the exact, slower writer
+  const fast = JSON.stringify(value, null, 4);
+  if (/\\(u[dD][89a-fA-F]|[bf])/.test(fast)) return goIndentedJson(value) + '\n';
+  return fast.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
 }
 
 // ---- pretty --------------------------------------------------------------------------------------
