@@ -4,9 +4,11 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
 import { registerKeyCommands } from './commands/key.js';
+import { notaryInvocation, registerNotaryCommand, runNotaryCli } from './commands/notary/register.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerSignerCommand } from './commands/signer.js';
 import { registerTufVerify } from './commands/tuf-verify.js';
+import { registerTrustCommands } from './commands/trust/index.js';
 import { processOutput } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,12 +22,16 @@ export function buildProgram(): Command {
   registerKeyCommands(program, processOutput);
   registerServerCommand(program, processOutput);
   registerSignerCommand(program, processOutput);
+  registerNotaryCommand(program);
+  registerTrustCommands(program);
   const tuf = program.command('tuf').description('work with TUF metadata files directly');
   registerTufVerify(tuf, processOutput);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const notaryArgs = notaryInvocation(argv);
+  if (notaryArgs) return runNotaryCli(notaryArgs);
   try {
     await buildProgram().parseAsync(argv);
     return 0;

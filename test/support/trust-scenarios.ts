@@ -30,6 +30,7 @@ function exec(file: string, args: string[], shell: Shell, input?: string): Promi
       const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
       resolve({ code, out: `${stdout}${stderr ? `[stderr]\n${stderr}` : ''}` });
     });
+    child.stdin?.on('error', () => undefined); // a child that exits without reading its input
     child.stdin?.end(input ?? '');
   });
 }
@@ -71,9 +72,18 @@ const PASSPHRASES = {
   DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'delegpass123',
 };
 
+export interface SessionOptions {
+  /** a folder put first on PATH (e.g. one whose `notary` runs `dct`) */
+  pathPrefix?: string;
+}
+
+function pathWith(opts: SessionOptions): string | undefined {
+  return opts.pathPrefix ? `${opts.pathPrefix}:${process.env['PATH'] ?? ''}` : process.env['PATH'];
+}
+
 /** The notary CLI session of the issue: init … delete --remote. */
-export async function notarySession(server: TrustServerUnderTest, workDir: string, gun: string): Promise<Step[]> {
-  const shell: Shell = { dir: workDir, env: { PATH: process.env['PATH'], HOME: workDir, ...PASSPHRASES } };
+export async function notarySession(server: TrustServerUnderTest, workDir: string, gun: string, opts: SessionOptions = {}): Promise<Step[]> {
+  const shell: Shell = { dir: workDir, env: { PATH: pathWith(opts), HOME: workDir, ...PASSPHRASES } };
   const trust = join(workDir, 'trust');
   mkdirSync(join(workDir, 'files'), { recursive: true });
   writeFileSync(join(workDir, 'files', 'hello.txt'), 'hello\n');
@@ -123,7 +133,12 @@ export async function notarySession(server: TrustServerUnderTest, workDir: strin
 }
 
 /** The docker CLI trust session: key generate, signer add, inspect, sign (through notary), revoke, signer remove. */
-export async function dockerSession(server: TrustServerUnderTest, workDir: string, gun: string): Promise<Step[]> {
+export async function dockerSession(
+  server: TrustServerUnderTest,
+  workDir: string,
+  gun: string,
+  opts: { /** a folder put first on PATH (e.g. one whose `docker` runs `dct`) */ pathPrefix?: string } = {},
+): Promise<Step[]> {
   const config = join(workDir, 'docker');
   const port = new URL(server.url).port;
   mkdirSync(join(config, 'tls', `127.0.0.1:${port}`), { recursive: true });
@@ -131,7 +146,13 @@ export async function dockerSession(server: TrustServerUnderTest, workDir: strin
   mkdirSync(join(workDir, 'keys'), { recursive: true });
   const shell: Shell = {
     dir: workDir,
-    env: { PATH: process.env['PATH'], HOME: workDir, DOCKER_CONFIG: config, DOCKER_CONTENT_TRUST_SERVER: server.url, ...PASSPHRASES },
+    env: {
+      PATH: opts.pathPrefix ? `${opts.pathPrefix}:${process.env['PATH'] ?? ''}` : process.env['PATH'],
+      HOME: workDir,
+      DOCKER_CONFIG: config,
+      DOCKER_CONTENT_TRUST_SERVER: server.url,
+      ...PASSPHRASES,
+    },
   };
   chmodSync(workDir, 0o700);
   const norm = new Normaliser([

@@ -1,0 +1,235 @@
+/**
+ * dct as the `notary` binary: the scripted notary session (and docker's, whose
+ * signing step runs `notary`) with dct first on PATH under the name `notary` gives
+ * the same outputs and exit codes as the real notary 0.7, against the real
+ * notary-server and against `dct server`; and what one tool leaves in a trust
+ * directory (staged changelist, keys, cached metadata) the other one uses.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/server/config.js';
+import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import { PROJECT_ROOT } from '../support/fixtures.js';
+import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
+import { dockerSession, notarySession, type Step } from '../support/trust-scenarios.js';
+
+const unavailable = await ensureReferenceTools();
+if (unavailable && process.env['CI']) throw new Error(`reference notary stack unavailable in CI: ${unavailable}`);
+const dockerMissing = await new Promise<string | undefined>((resolve) =>
+  execFile('docker', ['--version'], (err) => resolve(err ? `docker CLI unavailable: ${err.message}` : undefined)),
+);
+
+/**
+ * A folder holding `notary` = dct: a symlink to a bundle of src/cli/main.ts (dct
+ * recognises its name, the argv[0] route), or, without esbuild, a script running
+ * `node --import tsx src/cli/main.ts notary "$@"`.
+ */
+async function dctAsNotary(dir: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  try {
+    const esbuild = await import('esbuild');
+    const app = join(dir, 'app');
+    await esbuild.build({
+      entryPoints: [join(PROJECT_ROOT, 'src', 'cli', 'main.ts')],
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outdir: join(app, 'src', 'cli'),
+      outExtension: { '.js': '.mjs' },
+      logLevel: 'warning',
+    });
+    symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(app, 'node_modules'));
+    copyFileSync(join(PROJECT_ROOT, 'package.json'), join(app, 'package.json'));
+    const main = join(app, 'src', 'cli', 'main.mjs');
+    chmodSync(main, 0o755);
+    symlinkSync(main, join(bin, 'notary'));
+  } catch {
+    const loader = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+    writeFileSync(join(bin, 'notary'), `#!/bin/sh\nexec node --import ${loader} ${join(PROJECT_ROOT, 'src', 'cli', 'main.ts')} notary "$@"\n`, { mode: 0o755 });
+  }
+  return bin;
+}
+
+/** Steps of a session with `gun` renamed to `as`, so that sessions on two GUNs of one server compare. */
+function renamed(steps: Step[], gun: string, as: string): Step[] {
+  return steps.map((s) => ({ command: s.command.split(gun).join(as), exitCode: s.exitCode, output: s.output.split(gun).join(as) }));
+}
+
+function compare(reference: Step[], dct: Step[]): void {
+  assert.equal(dct.length, reference.length);
+  for (let i = 0; i < reference.length; i++) {
+    const r = reference[i] as Step;
+    const d = dct[i] as Step;
+    assert.deepEqual({ command: d.command, exitCode: d.exitCode, output: d.output }, { command: r.command, exitCode: r.exitCode, output: r.output }, `step ${i + 1}: ${r.command}`);
+  }
+}
+
+const PASSPHRASES = {
+  NOTARY_ROOT_PASSPHRASE: 'rootpass123',
+  NOTARY_TARGETS_PASSPHRASE: 'targetspass123',
+  NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass123',
+  NOTARY_DELEGATION_PASSPHRASE: 'delegpass123',
+};
+
+describe('dct under the name notary: the notary CLI 0.7, output for output', { skip: unavailable }, () => {
+  let reference: ReferenceStack;
+  let dct: RunningServer;
+  let dctBin: string;
+  const work = mkdtempSync(join(tmpdir(), 'dct-notary-interop-'));
+  const pid = process.pid;
+  let referenceSession: Step[] | undefined;
+  let referenceGun = '';
+
+  before(async () => {
+    [reference, dctBin] = await Promise.all([startReferenceStack({ logLevel: 'warn' }), dctAsNotary(join(work, 'launcher'))]);
+    const config = loadConfig({
+      env: {},
+      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), logLevel: 'warn' },
+    });
+    dct = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys' }, pino({ level: 'warn' }));
+  });
+  after(async () => {
+    await dct?.close();
+    await reference?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** the real notary's session on the reference server (run once, shared by the comparisons) */
+  async function realNotarySession(): Promise<Step[]> {
+    if (!referenceSession) {
+      referenceGun = `127.0.0.1:${reference.registryPort}/interop/notary-ref-${pid}`;
+      referenceSession = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ref-')), referenceGun);
+    }
+    return referenceSession;
+  }
+
+  it('the notary session with dct as notary, on the same notary-server, matches the real notary step for step', { timeout: 120_000 }, async () => {
+    const ref = await realNotarySession();
+    const gun = `127.0.0.1:${reference.registryPort}/interop/notary-dct-${pid}`;
+    const ours = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'dct-')), gun, { pathPrefix: dctBin });
+    compare(ref, renamed(ours, gun, referenceGun));
+  });
+
+  it('the notary session with dct as notary against dct server matches the real notary against notary-server', { timeout: 120_000 }, async () => {
+    const ref = await realNotarySession();
+    // same GUN text as the reference (another server): nothing to rename
+    const ours = await notarySession({ url: dct.url, caFile: dct.caFile as string }, mkdtempSync(join(work, 'dctsrv-')), referenceGun, { pathPrefix: dctBin });
+    compare(ref, ours);
+  });
+
+  it('docker trust session whose signing step runs dct as notary matches the one running the real notary', { timeout: 180_000, skip: dockerMissing }, async () => {
+    const gunRef = `127.0.0.1:${reference.registryPort}/interop/docker-ref-${pid}`;
+    const gunDct = `127.0.0.1:${reference.registryPort}/interop/docker-dct-${pid}`;
+    const ref = await dockerSession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'dref-')), gunRef);
+    const ours = await dockerSession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ddct-')), gunDct, { pathPrefix: dctBin });
+    compare(ref, renamed(ours, gunDct, gunRef));
+  });
+
+  it('trust directories are shared: changelists, keys and caches written by one tool are used by the other', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(work, 'shared-'));
+    writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+    // unsorted members and <>&: notary signs such custom data as it is, and its own server then refuses
+    // the signature (notary's "custom pitfall"); dct publishes it canonicalised
+    writeFileSync(join(dir, 'custom.json'), '{"b": 2, "a": "<x> & y"}\n');
+    writeFileSync(join(dir, 'plain.json'), '{"a": 1, "b": [true, null]}\n');
+    const trust = join(dir, 'trust');
+    const env = { PATH: process.env['PATH'], HOME: dir, ...PASSPHRASES };
+    const exec = (file: string, args: string[], trustDir = trust, server = reference.serverUrl) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        const child = execFile(file, ['-s', server, '--tlscacert', reference.caFile, '-d', trustDir, ...args], { cwd: dir, env, timeout: 60_000 }, (e, out, err) =>
+          resolve({ code: e ? (typeof e.code === 'number' ? e.code : 99) : 0, out, err }),
+        );
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end();
+      });
+    const real = (...args: string[]) => exec('notary', args);
+    const ours = (...args: string[]) => exec(join(dctBin, 'notary'), args);
+    const ok = (r: { code: number; out: string; err: string }, what: string) => assert.equal(r.code, 0, `${what}\n${r.out}${r.err}`);
+    const sha256 = createHash('sha256').update('hello\n').digest('hex');
+    const gun = (name: string) => `127.0.0.1:${reference.registryPort}/interop/shared-${name}-${pid}`;
+    const changelistFiles = (t: string, g: string) => readdirSync(join(t, 'tuf', ...g.split('/'), 'changelist')).sort();
+
+    // notary stages, dct shows and publishes, notary reads
+    const a = gun('a');
+    ok(await real('init', '-p', a), 'notary init');
+    ok(await real('add', a, 'v1', 'hello.txt', '--custom', 'custom.json'), 'notary add');
+    ok(await real('addhash', a, 'v2', '10', '--sha256', 'ab'.repeat(32)), 'notary addhash');
+    const statusByNotary = await real('status', a);
+    assert.equal((await ours('status', a)).out, statusByNotary.out);
+    ok(await ours('publish', a), 'dct publish of notary-staged changes');
+    assert.deepEqual(changelistFiles(trust, a), []);
+    const listed = await real('list', a);
+    ok(listed, 'notary list');
+    assert.match(listed.out, new RegExp(`^v1\\s+${sha256}\\s+6\\s+targets\\s*$`, 'm'));
+    assert.match(listed.out, new RegExp(`^v2\\s+${'ab'.repeat(32)}\\s+10\\s+targets\\s*$`, 'm'));
+    assert.equal((await ours('list', a)).out, listed.out);
+
+    // dct stages (targets, custom data, a delegation), notary shows and publishes, both read the same
+    const b = gun('b');
+    ok(await ours('init', '-p', b), 'dct init');
+    ok(await ours('add', b, 'c1', 'hello.txt', '--custom', 'custom.json'), 'dct add --custom');
+    ok(await real('add', b, 'c2', 'hello.txt', '--custom', 'custom.json'), 'notary add --custom');
+    const [fromDct, fromNotary] = changelistFiles(trust, b).map((f) => readFileSync(join(trust, 'tuf', ...b.split('/'), 'changelist', f), 'utf8'));
+    assert.match(changelistFiles(trust, b)[0] as string, /^\d{20}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.change$/);
+    // byte for byte what notary writes for the same change (only the target name differs)
+    assert.equal(fromDct, (fromNotary as string).replace('"path":"c2"', '"path":"c1"'));
+    ok(await real('reset', b, '--all'), 'notary reset');
+    ok(await ours('add', b, 'c1', 'hello.txt', '--custom', 'plain.json'), 'dct add --custom');
+    const rel = join(dir, 'rel');
+    await new Promise<void>((resolve, reject) =>
+      execFile('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${rel}.key`, '-out', `${rel}.crt`, '-days', '400', '-subj', '/CN=releases'], (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+    ok(await ours('delegation', 'add', b, 'targets/releases', 'rel.crt', '--all-paths'), 'dct delegation add');
+    assert.equal((await ours('status', b)).out, (await real('status', b)).out);
+    ok(await real('publish', b), 'notary publish of dct-staged changes');
+    const listB = await real('list', b);
+    ok(listB, 'notary list');
+    assert.equal((await ours('list', b)).out, listB.out);
+    assert.match(listB.out, /^c1\s/m);
+    assert.equal((await ours('delegation', 'list', b)).out, (await real('delegation', 'list', b)).out);
+    // a key dct imports signs for notary
+    ok(await ours('key', 'import', 'rel.key', '--role', 'targets/releases'), 'dct key import');
+    ok(await real('add', b, 'r1', 'hello.txt', '--roles', 'targets/releases', '-p'), 'notary add signed with the key dct imported');
+    assert.match((await ours('list', b)).out, /^r1\s+\S+\s+6\s+targets\/releases\s*$/m);
+    assert.equal((await ours('key', 'list')).out, (await real('key', 'list')).out);
+
+    // a root key dct generated is the one notary initialises with
+    const keysOnly = join(dir, 'keys-only');
+    const generated = await exec(join(dctBin, 'notary'), ['key', 'generate', '--role', 'root'], keysOnly);
+    ok(generated, 'dct key generate');
+    const rootId = /keyID: ([0-9a-f]{64})/.exec(generated.out)?.[1];
+    assert.ok(rootId, generated.out);
+    const c = gun('c');
+    const init = await exec('notary', ['init', c], keysOnly);
+    ok(init, 'notary init with a dct key');
+    assert.match(init.out, new RegExp(`^Root key found, using: ${rootId}$`, 'm'));
+    ok(await exec(join(dctBin, 'notary'), ['publish', c], keysOnly), 'dct publish of what notary initialised');
+    assert.equal((await exec('notary', ['list', c], keysOnly)).out, '\nNo targets present in this repository.\n\n');
+
+    // caches: what one tool downloaded, the other reads offline (server unreachable)
+    for (const [writer, reader] of [
+      ['notary', join(dctBin, 'notary')],
+      [join(dctBin, 'notary'), 'notary'],
+    ] as const) {
+      const fresh = mkdtempSync(join(dir, 'cache-'));
+      const online = await exec(writer, ['list', a], fresh);
+      ok(online, `${writer} list`);
+      const offline = await exec(reader, ['list', a], fresh, 'https://127.0.0.1:1');
+      ok(offline, `${reader} list from the cache written by ${writer}`);
+      assert.equal(offline.out, online.out);
+      assert.match(offline.err, /level=error msg="could not reach https:\/\/127\.0\.0\.1:1: /);
+      assert.match(offline.err, /using cached timestamp/);
+    }
+  });
+});
