@@ -204,7 +204,7 @@ describe('dct trust / dct notary against a malicious Notary server', () => {
     }
   });
 
-  it('trust inspect names the cause off a terminal too', { todo: 'inspect prints only docker\'s "no signatures or cannot access" line unless stderr is a terminal' }, async () => {
+  it('trust inspect names the cause off a terminal too', async () => {
     const repo = recording.docker;
     evil.serve(putFile(honest(repo, 'new'), 'timestamp', tamper(cur(repo, 'new', 'timestamp'))));
     const [only] = await runAll(repo, 'old', ['trust inspect']);
@@ -222,7 +222,7 @@ describe('dct trust / dct notary against a malicious Notary server', () => {
           assert.equal(result.code, 0, `${command} works from the cache: ${result.stderr}`);
         } else {
           assert.notEqual(result.code, 0, `${command} must fail; stdout: ${result.stdout}`);
-          // docker's inspect words every failure the same (the cause only at debug level / as a hint on a terminal)
+          // docker's inspect words every failure the same; dct adds a `refused: <cause>` line when data was refused
           const cause = command === 'trust inspect' ? INSPECT_FAILURE : c.cause;
           // (notary prints `* fatal: …` on stdout, as notary does)
           const output = `${result.stderr}\n${result.stdout}`;

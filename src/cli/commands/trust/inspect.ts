@@ -5,6 +5,7 @@
  * the command ends with the joined error messages (exit 1).
  */
 import { trustInfoOf, type TrustInfo } from '../../../app/docker-trust/inspect.js';
+import { isDctError } from '../../../core/errors.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import { FORMAT_FLAG, logrusWarning, type TrustCommand } from './common.js';
 import { openTrustContext } from './context.js';
@@ -16,6 +17,8 @@ class InspectFailure extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    /** the cause when trust data was refused (tampered, rolled back, expired…) */
+    readonly refused?: string,
   ) {
     super(message);
   }
@@ -38,7 +41,10 @@ async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
     } catch (err) {
       const cause = (err as Error).message;
       const hint = hintFor(err, ctx.gun);
-      throw new InspectFailure(`no signatures or cannot access ${remote}`, `${cause}${hint ? `\n${hint}` : ''}`);
+      // docker words every failure the same; a refusal of tampered, rolled-back or frozen data
+      // is also named (always: a script must be able to tell an attack from a missing repository)
+      const refused = isDctError(err) && !NOT_REFUSALS.has(err.code) ? `${cause} [${err.code}]` : undefined;
+      throw new InspectFailure(`no signatures or cannot access ${remote}`, `${cause}${hint ? `\n${hint}` : ''}`, refused);
     }
     for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
     const info = trustInfoOf(read.trusted, tag);
@@ -49,8 +55,13 @@ async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
   }
 }
 
+/** failures that say the data is absent or out of reach, not that it was refused */
+const NOT_REFUSALS = new Set(['REPOSITORY_NOT_FOUND', 'MISSING_METADATA', 'OFFLINE', 'NETWORK_ERROR', 'TIMEOUT', 'SERVER_UNAVAILABLE', 'UNAUTHORIZED', 'INVALID_REFERENCE']);
+
 function showHint(io: TrustIo, err: unknown): void {
-  if (io.hints && err instanceof InspectFailure && err.hint) io.err(`hint: ${err.hint.replace(/\n/g, '\nhint: ')}\n`);
+  if (!(err instanceof InspectFailure)) return;
+  if (io.hints && err.hint) io.err(`hint: ${err.hint.replace(/\n/g, '\nhint: ')}\n`);
+  else if (err.refused) io.err(`refused: ${err.refused}\n`);
 }
 
 export const inspectCommand: TrustCommand = {
