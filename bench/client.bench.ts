@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       cpSync(stack.caFile, join(dir, 'docker', 'tls', host, 'ca.crt'));
     };
     const tools: Tool[] = [
-      { name: 'dct trust inspect', prepare: dockerConfig, run: async (dir) => (await run(process.execPath, [build.main, 'trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
+      { name: 'dct trust inspect', prepare: dockerConfig, run: async (dir) => (await run(process.execPath, [build.bin, 'trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
       { name: 'docker trust inspect', prepare: dockerConfig, run: async (dir) => (await run('docker', ['trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
       {
         name: 'notary list',

@@ -96,7 +96,10 @@ export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
 
 /** A compiled copy of src (tsconfig.build.json) in a temp folder; `main` runs like `dist/cli/main.js`. */
 export interface DctBuild {
+  /** tsc's output, module by module */
   main: string;
+  /** the bundled CLI, as `npm run build` makes it for the `dct` bin */
+  bin: string;
   cleanup(): void;
 }
 
@@ -114,6 +117,11 @@ export async function buildDct(): Promise<DctBuild> {
       if (!existsSync(main)) throw err;
       log(`warning: the dct build has type errors; measuring the JavaScript tsc emitted anyway:\n${(err as Error).message.split('\n').filter((l) => l.includes('error TS')).join('\n')}`);
     }
+    // the CLI as installed: one bundle of dct's own modules (npm run build does the same into dist/bin)
+    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', '--splitting', `--outdir=${join(dir, 'dist', 'bin')}`, '--log-level=warning'], {
+      cwd: PROJECT_ROOT,
+      timeoutMs: 120_000,
+    });
     // main.js reads ../../package.json (version) and needs "type": "module"; packages resolve through node_modules
     copyFileSync(join(PROJECT_ROOT, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
@@ -121,7 +129,7 @@ export async function buildDct(): Promise<DctBuild> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return { main, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { main, bin: join(dir, 'dist', 'bin', 'main.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface DctProcess {
