@@ -97,5 +97,5 @@ export function rolesWithSignatures(set: TrustedSet): RoleWithSignatures[] {
 }
 
 function digestOf(t: TargetInRole): string {
-  return t.meta.hashes['sha256']?.toString('hex') ?? '';
+  return t.sha256Hex ?? '';
 }

@@ -6,15 +6,36 @@
 import type { PublicKey } from '../keys/public-key.js';
 import type { Signature } from '../keys/signature.js';
 import type { FileMeta } from '../tuf/file-meta.js';
+import type { TargetFiles } from '../tuf/target-files.js';
 import { getOwn } from '../tuf/json-reader.js';
 import type { TrustedSet } from './trusted-set.js';
 
 export interface TargetInRole {
   name: string;
   role: string;
-  meta: FileMeta;
+  /** the entry (decoded when first read) */
+  readonly meta: FileMeta;
+  /** hex sha256 of the target, without decoding the whole entry */
+  readonly sha256Hex: string | undefined;
   /** the signatures on the role's file (docker shows who signed) */
   signatures: readonly Signature[];
+}
+
+class TargetEntry implements TargetInRole {
+  constructor(
+    readonly name: string,
+    readonly role: string,
+    private readonly files: TargetFiles,
+    readonly signatures: readonly Signature[],
+  ) {}
+
+  get meta(): FileMeta {
+    return this.files.get(this.name) as FileMeta;
+  }
+
+  get sha256Hex(): string | undefined {
+    return this.files.hashHex(this.name, 'sha256');
+  }
 }
 
 export interface RoleSummary {
@@ -34,11 +55,11 @@ export function targetsInAllRoles(set: TrustedSet, name = ''): TargetInRole[] {
   const out: TargetInRole[] = [];
   for (const role of set.walkRoles(['targets'], name === '' ? undefined : name)) {
     const md = set.targets(role)!;
+    const files = md.signed.targets;
     if (name === '') {
-      for (const [n, meta] of md.signed.targets.entries()) out.push({ name: n, role, meta, signatures: md.signatures });
-    } else {
-      const meta = md.signed.targets.get(name);
-      if (meta) out.push({ name, role, meta, signatures: md.signatures });
+      for (const n of files.names()) out.push(new TargetEntry(n, role, files, md.signatures));
+    } else if (files.has(name)) {
+      out.push(new TargetEntry(name, role, files, md.signatures));
     }
   }
   return out;

@@ -45,6 +45,16 @@ export class TargetFiles {
     return meta;
   }
 
+  /** Hex of one digest of an entry, without decoding the rest of it (listing 10,000 tags stays cheap). */
+  hashHex(name: string, alg: string): string | undefined {
+    const done = this.decoded.get(name);
+    if (done) return done.hashes[alg]?.toString('hex');
+    if (this.removed.has(name) || !Object.hasOwn(this.raw, name)) return undefined;
+    const hashes = (this.raw[name] as { hashes: Record<string, unknown> }).hashes;
+    const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
+    return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : undefined;
+  }
+
   has(name: string): boolean {
     return this.decoded.has(name) || (!this.removed.has(name) && Object.hasOwn(this.raw, name));
   }

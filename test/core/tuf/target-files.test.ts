@@ -14,6 +14,18 @@ describe('TargetFiles', () => {
   };
   const parsed = () => JSON.parse(JSON.stringify(json)) as Record<string, unknown>;
 
+  it('hashHex reads one digest of raw and decoded entries alike, and nothing for removed ones', () => {
+    const files = TargetFiles.fromJSON(parsed(), 'targets');
+    assert.equal(files.hashHex('a', 'sha256'), Buffer.alloc(32, 'a').toString('hex'));
+    assert.equal(files.hashHex('a', 'sha512'), undefined);
+    assert.equal(files.hashHex('a', '__proto__'), undefined);
+    files.get('b'); // decoded now
+    assert.equal(files.hashHex('b', 'sha512'), Buffer.alloc(64, 'b').toString('hex'));
+    files.delete('c');
+    assert.equal(files.hashHex('c', 'sha256'), undefined);
+    assert.equal(files.hashHex('missing', 'sha256'), undefined);
+  });
+
   it('serialises an untouched map exactly as parsed', () => {
     const files = TargetFiles.fromJSON(parsed(), 'targets');
     assert.equal(canonicalize(files.toJSON()), canonicalize(parsed()));
