@@ -7,38 +7,7 @@
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 
 export function naturalLess(a: string, b: string): boolean {
-  return naturalLessBytes(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function naturalLessBytes(s1: Buffer, s2: Buffer): boolean {
-  let i = 0;
-  let j = 0;
-  while (i < s1.length && j < s2.length) {
-    const c1 = s1[i] as number;
-    const c2 = s2[j] as number;
-    const d1 = isDigit(c1);
-    const d2 = isDigit(c2);
-    if (d1 !== d2) return d1;
-    if (!d1) {
-      if (c1 !== c2) return c1 < c2;
-      i++;
-      j++;
-      continue;
-    }
-    while (i < s1.length && s1[i] === 0x30) i++;
-    while (j < s2.length && s2[j] === 0x30) j++;
-    const start1 = i;
-    const start2 = j;
-    while (i < s1.length && isDigit(s1[i] as number)) i++;
-    while (j < s2.length && isDigit(s2[j] as number)) j++;
-    const len1 = i - start1;
-    const len2 = j - start2;
-    if (len1 !== len2) return len1 < len2;
-    const cmp = Buffer.compare(s1.subarray(start1, i), s2.subarray(start2, j));
-    if (cmp !== 0) return cmp < 0;
-    if (start1 !== start2) return start1 < start2;
-  }
-  return s1.length < s2.length;
+  return compareBytes(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) < 0;
 }
 
 /** A comparator for `Array.prototype.sort` (stable) from `naturalLess`. */
@@ -48,7 +17,7 @@ export function naturalCompare(a: string, b: string): number {
 
 /**
  * NaturalLess(a, b) ? -1 : NaturalLess(b, a) ? 1 : 0, in one pass: every decision of
- * `naturalLessBytes` is symmetric in its arguments, so each can answer both questions.
+ * NaturalLess is symmetric in its arguments, so each answers both questions.
  */
 function compareBytes(s1: Buffer, s2: Buffer): number {
   let i = 0;

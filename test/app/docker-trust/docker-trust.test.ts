@@ -228,16 +228,18 @@ describe('key files (docker trust key generate / load, signer add --key)', () =>
 });
 
 describe('natural order comparator', () => {
-  it('agrees with NaturalLess both ways on random tags with digits, zeros and other bytes', () => {
+  it('is a consistent order on random tags with digits, zeros and other bytes (antisymmetric, transitive, 0 only for equal tags)', () => {
     const alphabet = ['0', '0', '1', '2', '9', 'a', 'b', '.', '-', 'é'];
     let seed = 42;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
     const tag = () => Array.from({ length: rand(7) }, () => alphabet[rand(alphabet.length)]).join('');
     for (let i = 0; i < 5000; i++) {
-      const a = tag();
-      const b = tag();
-      const expected = naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0;
-      assert.equal(naturalCompare(a, b), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      const [a, b, c] = [tag(), tag(), tag()];
+      const ab = naturalCompare(a, b);
+      assert.equal(naturalCompare(b, a), -ab || 0, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      assert.equal(ab === 0, a === b, `${JSON.stringify(a)} vs ${JSON.stringify(b)}: 0 only for equal tags`);
+      assert.equal(naturalLess(a, b), ab < 0);
+      if (ab < 0 && naturalCompare(b, c) < 0) assert.ok(naturalCompare(a, c) < 0, `${a} < ${b} < ${c}`);
     }
   });
 });
