@@ -9,6 +9,13 @@ import { registerServerCommand } from './commands/server.js';
 import { registerSignerCommand } from './commands/signer.js';
 import { registerTufVerify } from './commands/tuf-verify.js';
 import { registerTrustCommands } from './commands/trust/index.js';
+import { registerDockerCommand } from './commands/images/docker.js';
+import { registerPinCommand } from './commands/images/pin.js';
+import { registerPullCommand } from './commands/pull.js';
+import { registerPushCommand } from './commands/push.js';
+import { registerVerifyCommand } from './commands/images/verify.js';
+import { INVOKED_AS_ENV, pluginInvocation, registerPluginCommand, runPlugin } from './commands/plugin.js';
+import { processIo } from './commands/trust/io.js';
 import { processOutput } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +31,12 @@ export function buildProgram(): Command {
   registerSignerCommand(program, processOutput);
   registerNotaryCommand(program);
   registerTrustCommands(program);
+  registerPushCommand(program);
+  registerPullCommand(program);
+  registerVerifyCommand(program);
+  registerPinCommand(program);
+  registerDockerCommand(program);
+  registerPluginCommand(program);
   const tuf = program.command('tuf').description('work with TUF metadata files directly');
   registerTufVerify(tuf, processOutput);
   return program;
@@ -32,6 +45,11 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const notaryArgs = notaryInvocation(argv);
   if (notaryArgs) return runNotaryCli(notaryArgs);
+  const pluginArgs = pluginInvocation(argv);
+  if (pluginArgs) {
+    delete process.env[INVOKED_AS_ENV];
+    return runPlugin(pluginArgs, processIo(), pkg.version);
+  }
   try {
     await buildProgram().parseAsync(argv);
     return 0;

@@ -15,29 +15,28 @@
  * Basic auth go through a `RegistryAuth` (scope `repository:<path>:pull`).
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { DctError } from '../../core/errors.js';
-import { DEFAULT_DOMAIN, isLoopbackHost, parseDigest, parseImageReference, type ImageReference } from '../../core/image-reference.js';
-import { dockerConfigDir, isInsecureRegistry, tlsFilesInDir, withSystemRoots } from '../docker-config.js';
+import { DEFAULT_DOMAIN, parseDigest, parseImageReference, type ImageReference } from '../../core/image-reference.js';
+import { DEFAULT_MAX_MANIFEST_BYTES } from '../../core/oci/manifest.js';
+import { DOCKER_MEDIA_TYPES, MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES, isSchema1MediaType } from '../../core/oci/media-types.js';
 import { exchange, repositoryScope, type ExchangeResult, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
+import { registryEndpoints, registryHostFor } from './endpoints.js';
+
+export { DOCKER_HUB_REGISTRY, registryHostFor } from './endpoints.js';
 
 export const MEDIA_TYPES = {
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  ociIndex: OCI_MEDIA_TYPES.index,
+  ociManifest: OCI_MEDIA_TYPES.manifest,
+  dockerManifestList: DOCKER_MEDIA_TYPES.manifestList,
+  dockerManifest: DOCKER_MEDIA_TYPES.manifest,
 } as const;
 
 /** What is asked for, most specific first. */
-export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
+export const MANIFEST_ACCEPT = MANIFEST_ACCEPT_TYPES.join(', ');
 
 /** 4 MiB, as containerd and the distribution spec's recommended minimum */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = DEFAULT_MAX_MANIFEST_BYTES;
 
-/** The registry host serving Docker Hub's images. */
-export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
-
-const SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(?:prettyjws|json)$/;
 const DIGEST_ALGORITHMS: Record<string, string> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 
 export interface ResolvedManifest {
@@ -64,11 +63,6 @@ export interface ManifestResolverOptions {
   /** default 4 MiB */
   maxManifestBytes?: number;
   userAgent?: string;
-}
-
-/** The host that serves a reference's domain: `docker.io` → `registry-1.docker.io`. */
-export function registryHostFor(domain: string): string {
-  return domain === DEFAULT_DOMAIN || domain === 'index.docker.io' ? DOCKER_HUB_REGISTRY : domain;
 }
 
 interface Endpoint {
@@ -109,28 +103,8 @@ export class ManifestResolver {
   }
 
   private async endpoints(host: string): Promise<Endpoint[]> {
-    const insecure = isLoopbackHost(host) || isInsecureRegistry(host, { insecureRegistries: this.options.insecureRegistries ?? [] });
-    if (insecure) {
-      const https: Endpoint = { base: `https://${host}`, tls: { ...((await this.tlsFor(host)) ?? {}), rejectUnauthorized: false } };
-      const http: Endpoint = { base: `http://${host}`, tls: undefined };
-      return this.working.get(host) === http.base ? [http, https] : [https, http];
-    }
-    return [{ base: `https://${host}`, tls: await this.tlsFor(host) }];
-  }
-
-  private async tlsFor(host: string): Promise<TlsSettings | undefined> {
-    if (this.options.tls) return this.options.tls(host);
-    if (/[/\\\0]/.test(host)) return undefined;
-    const dirs = this.options.certDirs ?? [join(dockerConfigDir(), 'tls'), '/etc/docker/certs.d'];
-    const ca: string[] = [];
-    let cert: { cert: string; key: string } | undefined;
-    for (const dir of dirs) {
-      const files = await tlsFilesInDir(join(dir, host));
-      ca.push(...files.ca);
-      cert ??= files.clientCertificates[0];
-    }
-    if (ca.length === 0 && !cert) return undefined;
-    return { ...(ca.length > 0 ? { ca: withSystemRoots(ca) } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) };
+    const list = await registryEndpoints(host, this.options, this.working.get(host) === `http://${host}`);
+    return list.map((e) => ({ base: e.base, tls: e.tls }));
   }
 
   private async fetch(endpoint: Endpoint, ref: ImageReference): Promise<ResolvedManifest> {
@@ -178,7 +152,7 @@ export class ManifestResolver {
       throw new DctError('REGISTRY_BAD_RESPONSE', `${endpoint.base} announced ${headSize} bytes for the manifest of ${shown} but served ${bytes.length}`);
     }
     const mediaType = mediaTypeOf(header(get, 'content-type'), bytes);
-    if (SCHEMA1.test(mediaType)) {
+    if (isSchema1MediaType(mediaType)) {
       throw new DctError('UNSUPPORTED_MANIFEST', `${shown} is a docker schema 1 manifest, which has no stable digest: push the image again with a current docker or buildx`);
     }
     return { digest: digestOf(bytes, 'sha256:'), size: bytes.length, mediaType, bytes, endpoint: endpoint.base };

@@ -1,0 +1,136 @@
+/**
+ * Pulling an image into an OCI layout: the manifest first — by digest when trust
+ * data named one, checked against the signed digest and size before anything
+ * else is fetched — then, for an index, the platform's manifest, then config and
+ * layers. Every byte is checked against its digest and size on the way; a layer
+ * interrupted half way is continued from where it stopped; the layout lists the
+ * image (index.json) only once every blob is in place.
+ */
+import { PassThrough } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { DctError } from '../../core/errors.js';
+import type { Descriptor } from '../../core/oci/descriptor.js';
+import type { Digester } from '../../core/oci/digest.js';
+import type { Manifest } from '../../core/oci/manifest.js';
+import { requirePlatform, type Platform } from '../../core/oci/platform.js';
+
+/** The registry operations a pull needs (`RegistryClient` has them). */
+export interface RegistryReader {
+  getManifest(repo: string, reference: string): Promise<{ bytes: Buffer; digest: string; size: number; mediaType: string; manifest: Manifest }>;
+  getBlob(
+    repo: string,
+    descriptor: Descriptor,
+    sink: Writable,
+    opts: { offset?: number; digester?: Digester; onProgress?: (received: number, total: number) => void },
+  ): Promise<unknown>;
+}
+
+/** Where a pull writes (`OciLayout` is one). */
+export interface ImageStore {
+  hasBlob(d: { digest: string; size?: number }): Promise<boolean>;
+  partialBlobSize(digest: string): Promise<number>;
+  /** the digest state of the partial bytes of `digest` (for a resumed download) */
+  partialDigester(digest: string, length: number): Promise<Digester>;
+  writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, opts?: { offset?: number }): Promise<unknown>;
+  putManifest(bytes: Uint8Array, opts: { contentType?: string; expected?: { digest: string; size?: number } }): Promise<Manifest>;
+  commit(entries: ReadonlyArray<{ descriptor: Descriptor; tag?: string; annotations?: Record<string, string> }>): Promise<void>;
+}
+
+export interface PullTarget {
+  repo: string;
+  /** a tag, or `sha256:…` */
+  reference: string;
+  /** the signed manifest (trust data): fetched by this digest and checked against it and the size */
+  signed?: { digest: string; size: number };
+  /** the tag to list the image under in the layout */
+  tag?: string;
+}
+
+export interface PullEvents {
+  manifest?(d: Descriptor): void;
+  blob?(d: Descriptor, received: number, state: 'start' | 'progress' | 'done' | 'present'): void;
+}
+
+export interface PulledImage {
+  /** what the reference names (the signed digest, for a trusted pull) */
+  root: Descriptor;
+  /** the manifest pulled for the platform (the root itself unless it is an index) */
+  image: Descriptor;
+  bytesFetched: number;
+}
+
+export async function pullImage(
+  registry: RegistryReader,
+  store: ImageStore,
+  target: PullTarget,
+  opts: { platform: Platform; allPlatforms?: boolean; concurrency?: number; events?: PullEvents } ,
+): Promise<PulledImage> {
+  const events = opts.events ?? {};
+  const fetched = await registry.getManifest(target.repo, target.signed?.digest ?? target.reference);
+  if (target.signed && (fetched.digest !== target.signed.digest || fetched.size !== target.signed.size)) {
+    throw new DctError(
+      'DIGEST_MISMATCH',
+      `the registry served a manifest for ${target.repo}@${target.signed.digest} that is not the signed one (${fetched.digest}, ${fetched.size} bytes; signed: ${target.signed.size} bytes)`,
+    );
+  }
+  const root: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.size };
+  events.manifest?.(root);
+  const manifests: Manifest[] = [fetched.manifest];
+  let image = root;
+  if (fetched.manifest.kind === 'index') {
+    const children = opts.allPlatforms ? fetched.manifest.manifests : [requirePlatform(fetched.manifest, opts.platform, `${target.repo}@${root.digest}`)];
+    for (const child of children) {
+      const m = await registry.getManifest(target.repo, child.digest);
+      if (m.size !== child.size) throw new DctError('SIZE_MISMATCH', `manifest ${child.digest} has ${m.size} bytes, the index says ${child.size}`);
+      if (m.manifest.kind !== 'manifest') throw new DctError('UNSUPPORTED_MANIFEST', `${child.digest}: nested indexes are not pulled`);
+      events.manifest?.(child);
+      manifests.push(m.manifest);
+    }
+    if (!opts.allPlatforms) image = children[0] as Descriptor;
+  }
+
+  // config and layers of every image manifest, each once
+  const blobs = new Map<string, Descriptor>();
+  for (const m of manifests) {
+    if (m.kind !== 'manifest') continue;
+    for (const d of [m.config, ...m.layers]) if (!blobs.has(d.digest) && !d.urls?.length) blobs.set(d.digest, d);
+  }
+  let bytesFetched = 0;
+  const queue = [...blobs.values()];
+  const worker = async (): Promise<void> => {
+    for (let d = queue.shift(); d; d = queue.shift()) bytesFetched += await pullBlob(registry, store, target.repo, d, events);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 3, queue.length)) }, worker));
+
+  for (const m of manifests) await store.putManifest(m.bytes, { contentType: m.mediaType, expected: { digest: m.digest, size: m.size } });
+  const listed = opts.allPlatforms || image === root ? root : image;
+  await store.commit([{ descriptor: listed, ...(target.tag !== undefined ? { tag: target.tag } : {}) }]);
+  return { root, image, bytesFetched };
+}
+
+/** One blob into the store, continuing a partial download; returns the bytes fetched. */
+async function pullBlob(registry: RegistryReader, store: ImageStore, repo: string, d: Descriptor, events: PullEvents): Promise<number> {
+  if (await store.hasBlob(d)) {
+    events.blob?.(d, d.size, 'present');
+    return 0;
+  }
+  let offset = await store.partialBlobSize(d.digest);
+  if (offset > d.size) offset = 0;
+  const digester = offset > 0 ? await store.partialDigester(d.digest, offset) : undefined;
+  events.blob?.(d, offset, 'start');
+  const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset });
+  try {
+    await registry.getBlob(repo, d, pipe, {
+      ...(offset > 0 && digester ? { offset, digester } : {}),
+      onProgress: (received) => events.blob?.(d, received, 'progress'),
+    });
+  } catch (err) {
+    pipe.destroy(err as Error);
+    await writing.catch(() => undefined);
+    throw err;
+  }
+  await writing;
+  events.blob?.(d, d.size, 'done');
+  return d.size - offset;
+}

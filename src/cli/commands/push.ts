@@ -1,0 +1,80 @@
+/**
+ * `dct push SOURCE IMAGE:TAG`: an OCI image layout folder (`DIR[:TAG]`) or a
+ * `docker save` tarball (`FILE[:TAG]`) to any registry, without a docker engine.
+ * With DOCKER_CONTENT_TRUST=1 (or `--sign`) the pushed tag is then signed as
+ * docker push signed it (`dct trust sign` with the pushed digest and size): into
+ * `targets/releases` and the signer's delegation when they exist, else `targets`.
+ * A multi-arch index is pushed children first and signed as the index.
+ */
+import type { Command } from 'commander';
+import { openPushSource } from '../../adapters/image-layout/push-plan.js';
+import { pushImage } from '../../app/images/push-image.js';
+import { DctError } from '../../core/errors.js';
+import { parseImageReference } from '../../core/image-reference.js';
+import { CommandFailed, parseFormat } from '../output.js';
+import { ProgressBoard } from '../progress.js';
+import { contentTrustEnabled, openRegistry } from './registry-access.js';
+import { processIo } from './trust/io.js';
+import { runTrust } from './trust/index.js';
+
+interface PushOptions {
+  sign?: boolean;
+  disableContentTrust?: boolean;
+  compress: boolean;
+  format: string;
+}
+
+export function registerPushCommand(program: Command): void {
+  program
+    .command('push')
+    .description('push an OCI image layout (DIR[:TAG]) or a docker save tarball (FILE[:TAG]) to a registry; signs the tag with DOCKER_CONTENT_TRUST=1 or --sign')
+    .argument('<source>', 'OCI layout folder or docker archive, optionally :TAG to pick an image in it')
+    .argument('<image>', 'IMAGE:TAG to push to')
+    .option('--sign', 'sign the pushed tag (as DOCKER_CONTENT_TRUST=1 does)')
+    .option('--disable-content-trust', 'do not sign, even with DOCKER_CONTENT_TRUST=1')
+    .option('--no-compress', 'push the layers of a docker archive uncompressed (as stored)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (source: string, image: string, opts: PushOptions) => {
+      const format = parseFormat(opts.format);
+      const io = processIo();
+      const ref = parseImageReference(image);
+      if (ref.digest !== undefined) throw new DctError('INVALID_REFERENCE', 'cannot push a digest reference');
+      const tag = ref.tag ?? 'latest';
+      if (ref.tag === undefined && format === 'table') io.out('Using default tag: latest\n');
+      const sign = !opts.disableContentTrust && (opts.sign === true || contentTrustEnabled(io.env));
+
+      const opened = await openPushSource(source, { compress: opts.compress });
+      const { client, repo } = await openRegistry(ref, io.env, (m) => io.err(`${m}\n`));
+      const board = new ProgressBoard(process.stderr);
+      let pushed;
+      try {
+        if (format === 'table') io.out(`The push refers to repository [${ref.name}]\n`);
+        pushed = await pushImage(client, repo, tag, opened.plan, {
+          events: {
+            blob: (d, sent, state) =>
+              board.update(d.digest, state === 'progress' || state === 'start' ? 'Uploading' : state === 'exists' ? 'Layer already exists' : state === 'mounted' ? 'Mounted' : 'Pushed', sent, d.size),
+          },
+        });
+        board.finish();
+      } finally {
+        client.close();
+        await opened.dispose();
+      }
+      if (format === 'table') io.out(`${tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
+      let signature: unknown;
+      if (sign) {
+        // docker push's signing step is `trust sign` of what was pushed; in JSON mode its document is nested in ours
+        let captured = '';
+        const signIo = format === 'json' ? { ...io, out: (t: string) => void (captured += t) } : io;
+        const code = await runTrust(['sign', ...(format === 'json' ? ['--format', 'json'] : []), `${ref.name}:${tag}`, '--digest', pushed.digest, '--size', String(pushed.size)], signIo);
+        if (format === 'json') signature = captured.trim() === '' ? undefined : (JSON.parse(captured) as unknown);
+        if (code !== 0) {
+          if (format === 'json') process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: false, signature }, null, 2) + '\n');
+          throw new CommandFailed(code);
+        }
+      }
+      if (format === 'json') {
+        process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: sign, ...(signature ? { signature } : {}) }, null, 2) + '\n');
+      }
+    });
+}
