@@ -175,3 +175,90 @@ export interface KeyRing {
   /** creates and stores a new ECDSA P-256 key (notary and docker make no other kind) */
   generate(role: string, gun?: string): Promise<{ keyId: string; privateKey: KeyObject }>;
 }
+
+// ---------------------------------------------------------------------------
+// Embedded registry ports (`dct server`'s OCI distribution API)
+// ---------------------------------------------------------------------------
+
+/** A manifest as the embedded registry keeps it: exactly the bytes pushed. */
+export interface StoredManifest {
+  repository: string;
+  /** `sha256:<hex>` of `data` */
+  digest: string;
+  mediaType: string;
+  size: number;
+  data: Buffer;
+  /** the artifact type a referrers answer lists (OCI 1.1: `artifactType`, else the config's media type) */
+  artifactType?: string;
+  /** OCI 1.1: the digest of the manifest this one refers to */
+  subject?: string;
+  /** when it was (last) pushed: pushing the same bytes again refreshes it */
+  createdAt: Date;
+}
+
+/** What a manifest points at, kept so deletion and garbage collection know what is in use. */
+export interface ManifestReference {
+  digest: string;
+  /** `blob` (config, layers: must be linked to the repository) or `manifest` (an index's children) */
+  kind: 'blob' | 'manifest';
+}
+
+/** A manifest with what points at it and what it points at (garbage collection's view). */
+export interface ManifestInventoryEntry {
+  digest: string;
+  mediaType: string;
+  subject?: string;
+  createdAt: Date;
+  tags: string[];
+  references: ManifestReference[];
+}
+
+/** A blob linked to a repository (pushed or mounted there). */
+export interface BlobLink {
+  digest: string;
+  size: number;
+  /** when it was (last) pushed or mounted */
+  createdAt: Date;
+}
+
+/**
+ * The embedded registry's metadata (the blobs themselves live on disk): which
+ * blobs each repository may serve, its manifests (bytes included), tags and
+ * referrers. Implemented next to the TUF files, in SQLite and PostgreSQL.
+ * Repository names are registry paths (`team/app`), not GUNs.
+ */
+export interface RegistryStore {
+  /** Records that `repository` holds the blob (idempotent; refreshes its time). */
+  linkBlob(repository: string, digest: string, size: number): Promise<void>;
+  getBlobLink(repository: string, digest: string): Promise<BlobLink | undefined>;
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
+  /** Whether any repository links the blob (a file nobody links may be collected). */
+  isBlobLinked(digest: string): Promise<boolean>;
+  /**
+   * Stores a manifest (the same bytes again only refresh its time) with what it
+   * references, and points `tag` at it when given — all in one transaction.
+   */
+  putManifest(manifest: Omit<StoredManifest, 'createdAt'>, references: readonly ManifestReference[], tag?: string): Promise<void>;
+  getManifest(repository: string, digest: string): Promise<StoredManifest | undefined>;
+  /** the digest `tag` points at */
+  resolveTag(repository: string, tag: string): Promise<string | undefined>;
+  /** tags in lexical (byte) order after `last`, at most `limit` */
+  listTags(repository: string, opts: { last?: string; limit: number }): Promise<string[]>;
+  /** the tags pointing at a manifest */
+  tagsOf(repository: string, digest: string): Promise<string[]>;
+  /** the manifests of `repository` that reference `digest` (indexes listing it, manifests using it as a blob) */
+  referencedBy(repository: string, digest: string): Promise<string[]>;
+  /** Whether the repository holds any manifest or blob. */
+  repositoryExists(repository: string): Promise<boolean>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Removes a manifest, its references and every tag pointing at it. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  /** manifests of `repository` whose subject is `subject`, oldest first */
+  referrers(repository: string, subject: string): Promise<StoredManifest[]>;
+  /** repositories in lexical order after `last`, at most `limit` */
+  listRepositories(opts: { last?: string; limit: number }): Promise<string[]>;
+  /** every manifest of a repository with its tags and references (garbage collection) */
+  manifestInventory(repository: string): Promise<ManifestInventoryEntry[]>;
+  /** every blob linked to a repository (garbage collection) */
+  blobLinks(repository: string): Promise<BlobLink[]>;
+}

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
+import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
 
 export interface ServerConfig {
   /** HOST:PORT */
@@ -51,6 +52,15 @@ export interface ServerConfig {
   authTokenTtlSeconds: number;
   /** PEM certificates / public keys of external token issuers to accept (`rootcertbundle`) */
   authRootCertBundle?: string;
+  /** serve the embedded registry (OCI distribution API) next to the trust API */
+  registry: boolean;
+  /**
+   * the registry's public host[:port], the first part of its images' GUNs
+   * (`<registryName>/<repository>`); default: the listen address with the port it got
+   */
+  registryName?: string;
+  /** the pull gate: per GUN pattern, manifests are served only when signed */
+  pullGate: PullGateRule[];
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -73,6 +83,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   authIssuer: 'dct',
   authAnonymousPull: false,
   authTokenTtlSeconds: 300,
+  registry: true,
+  pullGate: [],
 };
 
 /** settings without a default (absent unless given) */
@@ -87,6 +99,7 @@ const OPTIONAL_KEYS: ReadonlyArray<keyof ServerConfig> = [
   'authRealm',
   'authRules',
   'authRootCertBundle',
+  'registryName',
 ];
 
 const ENV: Record<string, keyof ServerConfig> = {
@@ -112,6 +125,9 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_AUTH_ANONYMOUS_PULL: 'authAnonymousPull',
   DCT_AUTH_TOKEN_TTL_SECONDS: 'authTokenTtlSeconds',
   DCT_AUTH_ROOT_CERT_BUNDLE: 'authRootCertBundle',
+  DCT_REGISTRY: 'registry',
+  DCT_REGISTRY_NAME: 'registryName',
+  DCT_PULL_GATE: 'pullGate',
 };
 
 export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
@@ -138,7 +154,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     if (v === undefined || v === '') continue;
     if (typeof DEFAULT_CONFIG[key] === 'boolean') config[key] = !['0', 'false', 'no'].includes(v.toLowerCase());
     else if (typeof DEFAULT_CONFIG[key] === 'number') config[key] = Number(v);
-    else if (key === 'authRules') {
+    else if (key === 'authRules' || key === 'pullGate') {
       try {
         config[key] = JSON.parse(v);
       } catch (err) {
@@ -169,7 +185,22 @@ function validate(c: ServerConfig): ServerConfig {
     if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);
   }
   validateAuth(c);
+  validateRegistry(c);
   return c;
+}
+
+function validateRegistry(c: ServerConfig): void {
+  if (typeof c.registry !== 'boolean') throw new DctError('INVALID_CONFIG', 'registry must be true or false');
+  c.pullGate = parsePullGate(c.pullGate);
+  if (!c.registry && c.pullGate.length > 0) throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
+  if (c.registryName !== undefined && (typeof c.registryName !== 'string' || !isRegistryHost(c.registryName))) {
+    throw new DctError('INVALID_CONFIG', `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`);
+  }
+}
+
+/** A registry host as docker references spell it: a domain (or IPv4) with an optional port, or a bracketed IPv6 address. */
+export function isRegistryHost(name: string): boolean {
+  return /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(name);
 }
 
 function validateAuth(c: ServerConfig): void {

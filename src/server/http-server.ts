@@ -6,6 +6,11 @@
  * With token auth, one authorization hook runs before dispatch (cached
  * answers included): a verified token is remembered by its text, so a cached
  * read costs a map lookup more. The built-in issuer answers `/auth/token`.
+ *
+ * With the embedded registry, paths the trust API does not know go to it
+ * (`/v2/<name>/blobs|manifests|tags|referrers/…`, `/v2/_catalog`); its bodies
+ * stream, so node's whole-request timeout is off and the trust API's own
+ * bodies get the same deadline from a timer instead.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -17,6 +22,8 @@ import { errorResponse, type PreparedResponse } from './responses.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
+import type { RegistryHttp } from './registry/embedded-registry.js';
+import type { RegistryRoute } from './registry/routes.js';
 
 export interface HttpOptions {
   tls?: { cert: Buffer | string; key: Buffer | string };
@@ -27,6 +34,8 @@ export interface HttpOptions {
   requestTimeoutMs: number;
   /** token auth; absent = every route is open */
   auth?: ServerAuth;
+  /** the embedded registry (OCI distribution API) on the same port */
+  registry?: RegistryHttp;
 }
 
 export interface TrustHttpServer {
@@ -60,6 +69,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   // token requests with credentials cost a bcrypt comparison each: limited like writes
   const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
   const auth = opts.auth;
+  const registry = opts.registry;
 
   const send = (res: ServerResponse, routeName: string, prepared: PreparedResponse) => {
     res.writeHead(prepared.status, prepared.headers);
@@ -95,6 +105,13 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         routeMemo.set(path, route);
       }
     }
+    if (registry && route.name === 'notFound') {
+      const registryRoute = registry.match(path);
+      if (registryRoute) {
+        serveRegistry(req, res, registryRoute, method, q < 0 ? '' : url.slice(q + 1));
+        return;
+      }
+    }
     // the authorization hook: every route but health and metrics, before any answer
     if (auth) {
       const denied = auth.bearer.check(route, { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] });
@@ -118,6 +135,34 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       if (!res.headersSent) send(res, route.name, errorResponse(new ApiError('UNKNOWN', {})));
       else res.destroy();
     });
+  };
+
+  /** The embedded registry: its own access needs, then it answers (streaming) by itself. */
+  const serveRegistry = (req: IncomingMessage, res: ServerResponse, route: RegistryRoute, method: string, rawQuery: string) => {
+    const reg = registry as RegistryHttp;
+    const name = `registry_${route.kind}`;
+    const query = new URLSearchParams(rawQuery);
+    if (auth) {
+      const info = { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] };
+      const denied = auth.bearer.checkAccess(reg.access(route, method, query), info);
+      if (denied) {
+        req.resume();
+        denied.headers['Docker-Distribution-API-Version'] = 'registry/2.0';
+        send(res, name, denied);
+        return;
+      }
+    }
+    reg.serve(req, res, route, query).then(
+      (status) => {
+        const key = `${name} ${status}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      },
+      (err: unknown) => {
+        log.error({ err, route: name }, 'request failed');
+        if (!res.headersSent) send(res, name, errorResponse(new ApiError('UNKNOWN', {})));
+        else res.destroy();
+      },
+    );
   };
 
   /** The built-in token issuer (docker registry token auth realm). */
@@ -164,7 +209,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         if (write && !limiter.take(req.socket.remoteAddress ?? '?')) {
           throw new ApiError('TOO_MANY_REQUESTS', undefined, undefined, { 'Retry-After': '1' });
         }
-        const body = write ? await readBody(req, opts.maxBodyBytes) : undefined;
+        const body = write ? await readBody(req, opts.maxBodyBytes, registry ? opts.requestTimeoutMs : undefined) : undefined;
+        // (GET /v2/ stays notary's exactly, registry or not: docker, containerd and skopeo only look at its status)
         prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}) });
         if (write) log.info({ route: route.name, gun: 'gun' in route ? route.gun : undefined, status: prepared.status }, 'write');
       }
@@ -178,7 +224,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   };
 
   const timeouts = {
-    requestTimeout: opts.requestTimeoutMs,
+    // registry uploads may take long: their bodies have an idle timeout instead (trust API bodies: readBody's deadline)
+    requestTimeout: registry ? 0 : opts.requestTimeoutMs,
     headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
     // node checks request timeouts on this interval (30 s by default)
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(opts.requestTimeoutMs / 4))),
@@ -215,8 +262,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy();
 }
 
-/** Reads a request body up to `limit` bytes; TOO_LARGE (without reading the rest) beyond. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a request body up to `limit` bytes; TOO_LARGE (without reading the rest) beyond.
+ * With `timeoutMs`, a body still incomplete that long after the request began is TIMEOUT (408, connection closed).
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs?: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
@@ -225,6 +275,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            req.removeAllListeners('data');
+            req.resume();
+            reject(new ApiError('TIMEOUT', undefined, undefined, { Connection: 'close' }));
+          }, timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('end', () => clearTimeout(timer));
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {

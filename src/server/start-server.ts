@@ -16,6 +16,7 @@ import type { KeyService } from '../core/ports.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
+import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 
 export interface RunningServer {
@@ -24,6 +25,8 @@ export interface RunningServer {
   caFile?: string;
   /** token auth: the realm clients are sent to when none is configured is `<url>/auth/token` */
   auth?: { realm: string; service: string; tokenCertFile?: string };
+  /** the embedded registry, when on: its public name (GUNs of its images are `<name>/<repository>`) */
+  registry?: { name: string };
   close(): Promise<void>;
 }
 
@@ -77,12 +80,31 @@ export async function startServer(
     caFile = resolve(made.caFile);
   }
 
+  // the registry's name is known once the server listens (port 0 → the port it got), unless configured
+  let registryName = config.registryName ?? '';
+  let registry: RegistryHttp | undefined;
+  if (config.registry) {
+    registry = await createEmbeddedRegistry({
+      dataDir: config.dataDir,
+      store: store.registry,
+      tuf: store,
+      keys,
+      pullGate: config.pullGate,
+      registryName: () => registryName,
+      log,
+      idleTimeoutMs: config.requestTimeoutMs,
+    });
+  }
   const cache = new ResponseCache();
   const unwatch = await store.watch((gun: string) => {
     cache.invalidate(gun);
+    registry?.trustChanged(gun);
     peers?.publish(gun);
   });
-  peers?.subscribe((gun) => cache.invalidate(gun));
+  peers?.subscribe((gun) => {
+    cache.invalidate(gun);
+    registry?.trustChanged(gun);
+  });
   const { server } = createTrustHttpServer(
     {
       store,
@@ -98,6 +120,7 @@ export async function startServer(
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
       requestTimeoutMs: config.requestTimeoutMs,
       ...(auth ? { auth } : {}),
+      ...(registry ? { registry } : {}),
     },
     log,
   );
@@ -109,7 +132,24 @@ export async function startServer(
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
   auth?.bearer.setOrigin(url);
-  log.info({ url, storage: redact(config.storage), signer: config.signerUrl ? 'remote' : 'embedded', auth: auth ? 'token' : 'none' }, 'dct server listening');
+  if (registry && !config.registryName) {
+    const wildcard = host === '' || host === '0.0.0.0' || host === '::';
+    registryName = `${wildcard ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    if (wildcard && config.pullGate.length > 0) {
+      log.warn({ registryName }, 'listening on all addresses without registryName: GUNs of this registry are taken to be localhost:<port>/<name>; set registryName to the host clients use');
+    }
+  }
+  log.info(
+    {
+      url,
+      storage: redact(config.storage),
+      signer: config.signerUrl ? 'remote' : 'embedded',
+      auth: auth ? 'token' : 'none',
+      registry: registry ? registryName : 'off',
+      pullGate: config.pullGate.length,
+    },
+    'dct server listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,6 +158,7 @@ export async function startServer(
     ...(auth
       ? { auth: { realm: config.authRealm ?? `${url}/auth/token`, service: config.authService, ...(auth.tokenCertFile ? { tokenCertFile: auth.tokenCertFile } : {}) } }
       : {}),
+    ...(registry ? { registry: { name: registryName } } : {}),
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -32,6 +32,18 @@ const PRIVATE_KEY_INDEXES = `
 CREATE INDEX private_keys_gun_role_algorithm ON private_keys (gun, role, algorithm, last_used);
 `;
 
+/**
+ * Indexes of migration 3 (the embedded registry), portable: which repositories
+ * link a blob (garbage collection), referrers by subject, tags by digest, and
+ * which manifests reference a digest.
+ */
+const REGISTRY_INDEXES = `
+CREATE INDEX registry_blobs_digest ON registry_blobs (digest);
+CREATE INDEX registry_manifests_subject ON registry_manifests (repository, subject);
+CREATE INDEX registry_tags_digest ON registry_tags (repository, digest);
+CREATE INDEX registry_references_digest ON registry_references (repository, digest);
+`;
+
 /** Times are ISO 8601 UTC strings with milliseconds (sortable as text). */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -72,6 +84,44 @@ CREATE TABLE private_keys (
   last_used TEXT
 ) STRICT;
 ${PRIVATE_KEY_INDEXES}`,
+  },
+  {
+    version: 3,
+    description: 'embedded registry: blob links, manifests, tags, references',
+    sql: `
+CREATE TABLE registry_blobs (
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (repository, digest)
+) STRICT;
+CREATE TABLE registry_manifests (
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  artifact_type TEXT,
+  subject TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (repository, digest)
+) STRICT;
+CREATE TABLE registry_tags (
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (repository, tag)
+) STRICT;
+CREATE TABLE registry_references (
+  repository TEXT NOT NULL,
+  manifest TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('blob', 'manifest')),
+  PRIMARY KEY (repository, manifest, digest)
+) STRICT;
+${REGISTRY_INDEXES}`,
   },
 ];
 
@@ -118,6 +168,45 @@ CREATE TABLE private_keys (
   last_used TIMESTAMPTZ
 );
 ${PRIVATE_KEY_INDEXES}`,
+  },
+  {
+    version: 3,
+    description: 'embedded registry: blob links, manifests, tags, references',
+    // names and tags in byte order ("C"), as SQLite compares them: tag lists page the same on both
+    sql: `
+CREATE TABLE registry_blobs (
+  repository VARCHAR(255) COLLATE "C" NOT NULL,
+  digest VARCHAR(200) COLLATE "C" NOT NULL,
+  size BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (repository, digest)
+);
+CREATE TABLE registry_manifests (
+  repository VARCHAR(255) COLLATE "C" NOT NULL,
+  digest VARCHAR(200) COLLATE "C" NOT NULL,
+  media_type VARCHAR(255) NOT NULL,
+  size BIGINT NOT NULL,
+  data BYTEA NOT NULL,
+  artifact_type VARCHAR(255),
+  subject VARCHAR(200) COLLATE "C",
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (repository, digest)
+);
+CREATE TABLE registry_tags (
+  repository VARCHAR(255) COLLATE "C" NOT NULL,
+  tag VARCHAR(128) COLLATE "C" NOT NULL,
+  digest VARCHAR(200) COLLATE "C" NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (repository, tag)
+);
+CREATE TABLE registry_references (
+  repository VARCHAR(255) COLLATE "C" NOT NULL,
+  manifest VARCHAR(200) COLLATE "C" NOT NULL,
+  digest VARCHAR(200) COLLATE "C" NOT NULL,
+  kind VARCHAR(10) NOT NULL CHECK (kind IN ('blob', 'manifest')),
+  PRIMARY KEY (repository, manifest, digest)
+);
+${REGISTRY_INDEXES}`,
   },
 ];
 

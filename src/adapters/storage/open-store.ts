@@ -8,9 +8,10 @@
  *                                    parameters (sslmode, …) go to the driver unchanged
  */
 import { DctError } from '../../core/errors.js';
-import type { PrivateKeyStore, TufStore } from '../../core/ports.js';
+import type { PrivateKeyStore, RegistryStore, TufStore } from '../../core/ports.js';
 
-export type ServerStore = TufStore & PrivateKeyStore;
+/** TUF files, server keys and the embedded registry's metadata (`registry`), in one database. */
+export type ServerStore = TufStore & PrivateKeyStore & { readonly registry: RegistryStore };
 
 const ACCEPTED_FORMS = 'sqlite:PATH, sqlite::memory:, postgres://USER@HOST:PORT/DATABASE[?schema=NAME] or postgresql://…';
 

@@ -24,10 +24,12 @@ import type {
   ChangeRecord,
   FileUpdate,
   PrivateKeyStore,
+  RegistryStore,
   StoredFile,
   StoredPrivateKey,
   TufStore,
 } from '../../core/ports.js';
+import { PostgresRegistryStore } from './postgres-registry-store.js';
 import {
   assertChangefeedQuery, assertStorableVersion, isStorableVersion, POSTGRES_MIGRATIONS, SCHEMA_MIGRATIONS_TABLE,
 } from './migrations.js';
@@ -89,6 +91,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
   /** the highest changefeed id when LISTEN was last (re)established */
   private watermark: number | undefined;
   private closed = false;
+  /** the embedded registry's metadata, in the same database */
+  readonly registry: RegistryStore;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -96,7 +100,9 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     private readonly channel: string,
     /** versions of the migrations this open applied (empty when another replica had done it) */
     readonly appliedMigrations: readonly number[],
-  ) {}
+  ) {
+    this.registry = new PostgresRegistryStore(pool);
+  }
 
   async getCurrent(gun: string, role: string): Promise<StoredFile | undefined> {
     return this.oneFile(`WHERE gun = $1 AND role = $2 ORDER BY version DESC LIMIT 1`, [gun, role]);

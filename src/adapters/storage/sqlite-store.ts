@@ -21,10 +21,12 @@ import type {
   ChangeRecord,
   FileUpdate,
   PrivateKeyStore,
+  RegistryStore,
   StoredFile,
   StoredPrivateKey,
   TufStore,
 } from '../../core/ports.js';
+import { SqliteRegistryStore } from './sqlite-registry-store.js';
 import { assertChangefeedQuery, assertStorableVersion, SCHEMA_MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
 
 /** The path that opens a private, non-persistent in-memory database. */
@@ -105,6 +107,8 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly listeners = new Set<(gun: string) => void>();
+  /** the embedded registry's metadata, in the same file */
+  readonly registry: RegistryStore;
 
   private constructor(
     private readonly db: Database.Database,
@@ -112,6 +116,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
     readonly appliedMigrations: readonly number[],
   ) {
     this.statements = prepareStatements(db);
+    this.registry = new SqliteRegistryStore(db);
   }
 
   async getCurrent(gun: string, role: string): Promise<StoredFile | undefined> {

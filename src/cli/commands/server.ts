@@ -6,7 +6,7 @@ import type { Output } from '../output.js';
 const int = (v: string) => Number.parseInt(v, 10);
 
 export function registerServerCommand(program: Command, out: Output): void {
-  program
+  const server = program
     .command('server')
     .description('run the Notary v1 compatible trust server (SQLite by default, PostgreSQL for replicas)')
     .option('--config <file>', 'JSON config file (keys as the long flags in camelCase: listen, storage, tlsCert, …)')
@@ -29,6 +29,8 @@ export function registerServerCommand(program: Command, out: Output): void {
     .option('--signer-key <file>', 'client key for the remote signer')
     .option('--signer-ca <file>', 'CA that signed the remote signer certificate')
     .option('--gun-prefix <prefix...>', 'serve only repositories whose names start with one of these (each ends with "/")')
+    .option('--no-registry', 'do not serve the embedded registry (OCI distribution API) next to the trust API')
+    .option('--registry-name <host:port>', "the registry's public name: its images' GUNs are <name>/<repository> (default: the listen address)")
     .addOption(new Option('--max-body-bytes <n>', 'largest update request accepted').argParser(int))
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
@@ -53,7 +55,12 @@ export function registerServerCommand(program: Command, out: Output): void {
         '("*" user = any authenticated user; "*" in repositories matches any characters, "${user}" the user name; grants add\n' +
         'up; without authRules every user may do everything), "authIssuer" (default dct), "authTokenTtlSeconds" (default 300).\n' +
         'Tokens are ES256 JWTs signed with <data-dir>/auth/token-signing.key (made once); token-signing.crt beside it lets\n' +
-        'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n',
+        'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n' +
+        '\nEmbedded registry (on by default; --no-registry turns it off): the OCI distribution API on the same port\n' +
+        '(/v2/<name>/blobs|manifests|tags|referrers/…), blobs under <data-dir>/registry, scopes repository:<name>:pull|push|delete.\n' +
+        'Images are named <registry name>/<name>, which is also their GUN. The pull gate serves manifests only when signed:\n' +
+        '  "pullGate": [{"repositories": "registry.example.com/prod/*", "signers": ["alice"], "allowDigests": false}]\n' +
+        '`dct server gc` removes unreferenced blobs and untagged manifests (never signed ones).\n',
     )
     .action(async (opts: Record<string, unknown>) => {
       const flags: Partial<ServerConfig> = {};
@@ -83,8 +90,11 @@ export function registerServerCommand(program: Command, out: Output): void {
         authService: 'authService',
         authAnonymousPull: 'authAnonymousPull',
         authRootCertBundle: 'authRootCertBundle',
+        registryName: 'registryName',
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
+      // commander sets registry=true unless --no-registry: only the flag itself may override the config file
+      if (opts['registry'] === false) flags.registry = false;
       const config = loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), env: process.env, flags });
       // loaded here, not at start: the client commands must not pay for the server's modules
       const { destination, pino } = await import('pino');
@@ -101,6 +111,7 @@ export function registerServerCommand(program: Command, out: Output): void {
       const running = config.workers > 1 ? await startClusterPrimary(config, process.env, log) : await startServer(config, process.env, log);
       const { port } = parseListen(config.listen);
       out.text(`dct server listening on ${running.url}\n`);
+      if (running.registry) out.text(`registry: ${running.registry.name} (images ${running.registry.name}/<name>, trust server ${running.url})\n`);
       if (running.auth) {
         const realm = config.authRealm ?? `${new URL(running.url).protocol}//<the host:port clients use>/auth/token`;
         out.text(`token auth: service ${running.auth.service}, realm ${realm}${config.authHtpasswd ? `, users in ${config.authHtpasswd}` : ''}\n`);
@@ -118,6 +129,29 @@ export function registerServerCommand(program: Command, out: Output): void {
       }
       await untilSignal();
       await running.close();
+    });
+
+  server
+    .command('gc')
+    .description("garbage-collect the embedded registry: unreferenced blobs, untagged manifests and abandoned uploads older than the grace period (never a signed manifest)")
+    .option('--config <file>', 'the server\'s JSON config file')
+    .option('--storage <url>', 'the server\'s storage (default sqlite:.dct/dct.db)')
+    .option('--data-dir <dir>', 'the server\'s data folder (default .dct)')
+    .option('--registry-name <host:port>', "the registry's public name (default: the configured one, else the listen address)")
+    .option('--grace <duration>', 'keep anything pushed more recently than this (e.g. 30m, 2h, 1d)', '1h')
+    .option('--dry-run', 'report what would be removed, remove nothing')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (opts: Record<string, unknown>) => {
+      const flags: Partial<ServerConfig> = {};
+      if (typeof opts['storage'] === 'string') flags.storage = opts['storage'];
+      if (typeof opts['dataDir'] === 'string') flags.dataDir = opts['dataDir'];
+      if (typeof opts['registryName'] === 'string') flags.registryName = opts['registryName'];
+      const config = loadConfig({ ...(typeof opts['config'] === 'string' ? { file: opts['config'] } : {}), env: process.env, flags });
+      const { formatGcReport, parseDuration, runGarbageCollection } = await import('../../server/registry/gc-command.js');
+      const dryRun = opts['dryRun'] === true;
+      const report = await runGarbageCollection(config, { graceMs: parseDuration(String(opts['grace'])), dryRun });
+      if (opts['format'] === 'json') out.json({ dryRun, ...report });
+      else out.text(formatGcReport(report, dryRun));
     });
 }
 

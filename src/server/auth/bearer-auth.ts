@@ -267,7 +267,11 @@ export class BearerAuth {
 
   /** undefined when the request may go on; otherwise the 401 to answer. */
   check(route: Route, req: AuthRequestInfo): PreparedResponse | undefined {
-    const needs = routeAccess(route);
+    return this.checkAccess(routeAccess(route), req);
+  }
+
+  /** The same check for a route of another API on this server (the embedded registry): what it needs is given. */
+  checkAccess(needs: RouteAccess | undefined, req: AuthRequestInfo): PreparedResponse | undefined {
     if (!needs) return undefined;
     const header = req.authorization;
     if (header === undefined || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ' || header.indexOf(' ', 7) >= 0) {

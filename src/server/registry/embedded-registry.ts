@@ -1,0 +1,60 @@
+/**
+ * Composition of the embedded registry for the HTTP edge: blob store, the
+ * registry API, the pull gate and its view of the server's trust data.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
+import type { KeyService, RegistryStore, TufStore } from '../../core/ports.js';
+import type { RouteAccess } from '../auth/bearer-auth.js';
+import { PullGate, type PullGateRule } from './pull-gate.js';
+import { RegistryApi } from './registry-api.js';
+import { matchRegistryRoute, registryRouteAccess, type RegistryRoute } from './routes.js';
+import { ServerTrust } from './server-trust.js';
+
+export interface EmbeddedRegistryOptions {
+  dataDir: string;
+  store: RegistryStore;
+  tuf: TufStore;
+  keys: KeyService;
+  pullGate: readonly PullGateRule[];
+  /** the registry's public name (host[:port]); may be known only once the server listens */
+  registryName: () => string;
+  log: Logger;
+  idleTimeoutMs?: number;
+}
+
+/** What the HTTP edge needs from the registry. */
+export interface RegistryHttp {
+  /** the registry route of a path (after the trust API's routes missed) */
+  match(path: string): RegistryRoute | undefined;
+  access(route: RegistryRoute, method: string, query: URLSearchParams): RouteAccess;
+  serve: RegistryApi['serve'];
+  /** trust data of a GUN changed (the pull gate re-verifies it) */
+  trustChanged(gun: string): void;
+}
+
+/** `<data dir>/registry`: blobs and upload sessions. */
+export function registryDataDir(dataDir: string): string {
+  return join(dataDir, 'registry');
+}
+
+export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Promise<RegistryHttp> {
+  const blobs = await FsBlobStore.open(registryDataDir(opts.dataDir));
+  const trust = new ServerTrust({ tuf: opts.tuf, keys: opts.keys });
+  const gate = opts.pullGate.length > 0 ? new PullGate(opts.pullGate, trust, opts.store) : undefined;
+  const api = new RegistryApi({
+    store: opts.store,
+    blobs,
+    registryName: opts.registryName,
+    ...(gate ? { gate } : {}),
+    log: opts.log,
+    ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+  });
+  return {
+    match: matchRegistryRoute,
+    access: registryRouteAccess,
+    serve: (req, res, route, query) => api.serve(req, res, route, query),
+    trustChanged: (gun) => trust.invalidate(gun),
+  };
+}
