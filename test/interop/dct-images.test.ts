@@ -14,8 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/server/config.js';
+import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
-import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
+import { ensureReferenceTools, startReferenceStack } from '../support/reference-stack.js';
 import { generateTestImage, LINUX_AMD64, LINUX_ARM64, type GeneratedImage } from '../support/test-images.js';
 
 const unavailable = await ensureReferenceTools();
@@ -37,8 +40,42 @@ function run(file: string, args: string[], env: Record<string, string>): Promise
 
 const dctMain = join(PROJECT_ROOT, 'src/cli/main.ts');
 
-describe('dct push and pull against docker-registry 2.8 and notary-server', { skip: unavailable }, () => {
-  let stack: ReferenceStack;
+interface Target {
+  /** `host:port` of the registry */
+  registry: string;
+  /** DOCKER_CONTENT_TRUST_SERVER, or undefined for docker's rule (the trust server of R is https://R) */
+  trustServer: string | undefined;
+  stop(): Promise<void>;
+}
+
+const targets: Array<[string, () => Promise<Target>]> = [
+  [
+    'docker-registry 2.8 with notary-server',
+    async () => {
+      const stack = await startReferenceStack({ logLevel: 'warn' });
+      return { registry: `127.0.0.1:${stack.registryPort}`, trustServer: stack.serverUrl, stop: () => stack.stop() };
+    },
+  ],
+  [
+    "dct server's embedded registry (its own trust server, as https://<registry>)",
+    async () => {
+      const data = mkdtempSync(join(tmpdir(), 'dct-images-server-'));
+      const config = loadConfig({ env: {}, flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(data, 'dct.db')}`, dataDir: data, logLevel: 'warn' } });
+      const server: RunningServer = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'images-test' }, pino({ level: 'warn' }));
+      return {
+        registry: new URL(server.url).host,
+        trustServer: undefined,
+        stop: async () => {
+          await server.close();
+          rmSync(data, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+];
+
+for (const [targetName, setup] of targets) describe(`dct push and pull: ${targetName}`, { skip: unavailable }, () => {
+  let target: Target;
   let image: GeneratedImage;
   const work = mkdtempSync(join(tmpdir(), 'dct-images-'));
   const home = join(work, 'home');
@@ -47,20 +84,20 @@ describe('dct push and pull against docker-registry 2.8 and notary-server', { sk
   const dct = (args: string[], extra: Record<string, string> = {}) => run(process.execPath, ['--import', 'tsx', dctMain, ...args], { ...env, ...extra });
 
   before(async () => {
-    stack = await startReferenceStack({ logLevel: 'warn' });
+    target = await setup();
     mkdirSync(home, { recursive: true });
     env = {
       HOME: home,
       DOCKER_CONFIG: join(home, '.docker'),
-      DOCKER_CONTENT_TRUST_SERVER: stack.serverUrl,
+      ...(target.trustServer ? { DOCKER_CONTENT_TRUST_SERVER: target.trustServer } : {}),
       DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'images-root-pass',
       DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'images-repo-pass',
     };
-    gun = `127.0.0.1:${stack.registryPort}/dct/images-${process.pid}`;
+    gun = `${target.registry}/dct/images-${process.pid}`;
     image = await generateTestImage(join(work, 'src'), { seed: 'dct-images', layers: [300_000, 200_000, 100_000], platforms: [LINUX_AMD64, LINUX_ARM64], tag: 'v1' });
   });
   after(async () => {
-    await stack?.stop();
+    await target?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -69,6 +106,7 @@ describe('dct push and pull against docker-registry 2.8 and notary-server', { sk
     assert.equal(pushed.code, 0, pushed.stderr);
     assert.match(pushed.stdout, new RegExp(`v1: digest: ${image.descriptor.digest} size: ${image.descriptor.size}`));
     assert.match(pushed.stdout, /Successfully signed/);
+    // the real docker CLI 28 reads the trust data dct wrote (DOCKER_CONFIG's tls folder not needed: loopback)
     const inspect = await run('docker', ['trust', 'inspect', gun], env);
     assert.equal(inspect.code, 0, inspect.stderr);
     const [repo] = JSON.parse(inspect.stdout) as Array<{ SignedTags: Array<{ SignedTag: string; Digest: string }> }>;
@@ -110,12 +148,13 @@ describe('dct push and pull against docker-registry 2.8 and notary-server', { sk
     assert.equal(pulled.code, 1);
     assert.match(pulled.stderr, /No valid trust data for unsigned/);
     assert.ok(!existsSync(out), 'nothing was written');
-    const missing = await dct(['pull', `127.0.0.1:${stack.registryPort}/dct/never-signed:v1`, '--output', out], { DOCKER_CONTENT_TRUST: '1' });
+    const missing = await dct(['pull', `${target.registry}/dct/never-signed:v1`, '--output', out], { DOCKER_CONTENT_TRUST: '1' });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /remote trust data does not exist for 127\.0\.0\.1:\d+\/dct\/never-signed/);
   });
 
-  it('refuses a registry that serves other manifest bytes than were signed', { timeout: 120_000 }, async () => {
+  it('refuses a registry that serves other manifest bytes than were signed', { timeout: 120_000 }, async (t) => {
+    if (!target.trustServer) return t.skip('needs a trust server apart from the registry');
     // a registry that answers every manifest request with the index of another image
     const other = await generateTestImage(join(work, 'other'), { seed: 'other', layers: [1000] });
     const otherBytes = readFileSync(join(work, 'other', 'blobs', 'sha256', other.descriptor.digest.slice('sha256:'.length)));
