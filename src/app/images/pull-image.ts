@@ -119,6 +119,8 @@ async function pullBlob(registry: RegistryReader, store: ImageStore, repo: strin
   const digester = offset > 0 ? await store.partialDigester(d.digest, offset) : undefined;
   events.blob?.(d, offset, 'start');
   const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // the store reports a failed stream through its own promise; the event must not go unheard
+  pipe.on('error', () => undefined);
   const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset });
   try {
     await registry.getBlob(repo, d, pipe, {

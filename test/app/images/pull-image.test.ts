@@ -1,0 +1,86 @@
+/**
+ * The pull use case on its own: a trusted pull refuses other manifest bytes
+ * before any blob is fetched, and an interrupted pull continues from the bytes
+ * already written (the registry is asked for the rest only), listing the image
+ * only once it is complete.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { OciLayout, OciLayoutReader } from '../../../src/adapters/image-layout/oci-layout.js';
+import { DirectoryFiles } from '../../../src/adapters/image-layout/layout-files.js';
+import { pullImage, type RegistryReader } from '../../../src/app/images/pull-image.js';
+import type { Descriptor } from '../../../src/core/oci/descriptor.js';
+import type { Digester } from '../../../src/core/oci/digest.js';
+import { parseManifest } from '../../../src/core/oci/manifest.js';
+import { generateTestImage, LINUX_AMD64 } from '../../support/test-images.js';
+
+const work = mkdtempSync(join(tmpdir(), 'dct-pull-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** A registry over a generated layout; `breakAfter` bytes of the first layer download, then the connection "drops". */
+function layoutRegistry(dir: string, opts: { breakAfter?: number; manifestBytes?: Buffer } = {}) {
+  const blobPath = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  const calls: Array<{ digest: string; offset: number }> = [];
+  let broken = false;
+  const registry: RegistryReader = {
+    async getManifest(_repo, reference) {
+      const reader = await OciLayoutReader.openFiles(new DirectoryFiles(dir));
+      const d = reference.startsWith('sha256:') ? { digest: reference } : await reader.resolve(reference);
+      const bytes = opts.manifestBytes ?? readFileSync(blobPath(d.digest));
+      const manifest = parseManifest(bytes);
+      return { bytes, digest: manifest.digest, size: manifest.size, mediaType: manifest.mediaType, manifest };
+    },
+    async getBlob(_repo, d: Descriptor, sink: Writable, o: { offset?: number; digester?: Digester }) {
+      const offset = o.offset ?? 0;
+      calls.push({ digest: d.digest, offset });
+      const bytes = readFileSync(blobPath(d.digest)).subarray(offset);
+      if (opts.breakAfter !== undefined && !broken && d.size > opts.breakAfter * 2) {
+        broken = true;
+        await new Promise<void>((resolve) => sink.write(bytes.subarray(0, opts.breakAfter), () => resolve()));
+        throw Object.assign(new Error('connection reset'), { code: 'NETWORK_ERROR' });
+      }
+      await new Promise<void>((resolve, reject) => sink.end(bytes, () => resolve()).on('error', reject));
+      return {};
+    },
+  };
+  return { registry, calls };
+}
+
+describe('pullImage', () => {
+  it('continues an interrupted layer from the bytes written, and lists the image only when complete', async () => {
+    const src = join(work, 'src');
+    const image = await generateTestImage(src, { seed: 'pull-resume', layers: [400_000, 100_000], tag: 'v1' });
+    const { registry, calls } = layoutRegistry(src, { breakAfter: 100_000 });
+    const out = await OciLayout.create(join(work, 'out'));
+    const target = { repo: 'r', reference: 'v1', tag: 'v1', signed: { digest: image.descriptor.digest, size: image.descriptor.size } };
+    await assert.rejects(pullImage(registry, out, target, { platform: LINUX_AMD64, concurrency: 1 }), /connection reset/);
+    assert.deepEqual((await out.readIndex()).manifests, [], 'nothing listed after the failure');
+    const big = image.manifests[0]!.layers.find((l) => l.descriptor.size > 200_000)!.descriptor;
+    assert.ok((await out.partialBlobSize(big.digest)) >= 100_000, 'the partial layer stays');
+
+    calls.length = 0;
+    const pulled = await pullImage(registry, out, target, { platform: LINUX_AMD64, concurrency: 1 });
+    const resumed = calls.find((c) => c.digest === big.digest);
+    assert.ok(resumed && resumed.offset >= 100_000, `the layer continued at ${resumed?.offset}`);
+    assert.ok(pulled.bytesFetched < image.totalLayerBytes, 'less than the whole image fetched the second time');
+    assert.deepEqual((await out.readIndex()).manifests.map((m) => m.digest), [image.descriptor.digest]);
+    assert.deepEqual(await out.missingBlobs(image.descriptor), []);
+  });
+
+  it('refuses manifest bytes other than the signed ones before fetching any blob', async () => {
+    const a = await generateTestImage(join(work, 'a'), { seed: 'signed', layers: [1000], tag: 'v1' });
+    const b = await generateTestImage(join(work, 'b'), { seed: 'served', layers: [1000], tag: 'v1' });
+    const served = readFileSync(join(work, 'b', 'blobs', 'sha256', b.descriptor.digest.slice('sha256:'.length)));
+    const { registry, calls } = layoutRegistry(join(work, 'a'), { manifestBytes: served });
+    const out = await OciLayout.create(join(work, 'refused'));
+    await assert.rejects(
+      pullImage(registry, out, { repo: 'r', reference: 'v1', signed: { digest: a.descriptor.digest, size: a.descriptor.size } }, { platform: LINUX_AMD64 }),
+      (err: { code?: string }) => err.code === 'DIGEST_MISMATCH',
+    );
+    assert.deepEqual(calls, [], 'no blob requested');
+  });
+});
