@@ -82,13 +82,7 @@ export const signerAddCommand: TrustCommand = {
         say(`Successfully added signer: ${name} to ${repoName}\n\n`);
         results.push({ repository: repoName, added: true, initialized, keyIds: keys.map((k) => k.canonicalId) });
       } catch (err) {
-        const cause = err instanceof Worded ? err.cause : err;
-        if (!json) {
-          io.err(`${(err as Error).message}\n\n`);
-          const hint = io.hints ? hintFor(cause, repoName) : undefined;
-          if (hint) io.err(`hint: ${hint}\n`);
-        }
-        results.push({ repository: repoName, added: false, error: errorJson(cause, (err as Error).message, repoName) });
+        results.push({ repository: repoName, added: false, error: reportFailure(io, json, err, repoName) });
         failed.push(repoName);
       }
     }
@@ -155,13 +149,7 @@ export const signerRemoveCommand: TrustCommand = {
         if (removed && !json) io.out(`Successfully removed ${name} from ${repoName}\n\n`);
         results.push({ repository: repoName, removed });
       } catch (err) {
-        const cause = err instanceof Worded ? err.cause : err;
-        if (!json) {
-          io.err(`${(err as Error).message}\n\n`);
-          const hint = io.hints ? hintFor(cause, repoName) : undefined;
-          if (hint) io.err(`hint: ${hint}\n`);
-        }
-        results.push({ repository: repoName, removed: false, error: errorJson(cause, (err as Error).message, repoName) });
+        results.push({ repository: repoName, removed: false, error: reportFailure(io, json, err, repoName) });
         failed.push(repoName);
       }
     }
@@ -205,4 +193,15 @@ async function removeSingleSigner(io: TrustIo, repoName: string, name: string, f
   } finally {
     ctx.close();
   }
+}
+
+/** One repository's failure: docker's lines on stderr (and a hint), or the JSON error entry. */
+function reportFailure(io: TrustIo, json: boolean, err: unknown, repoName: string): ReturnType<typeof errorJson> {
+  const cause = err instanceof Worded ? err.cause : err;
+  if (!json) {
+    io.err(`${(err as Error).message}\n\n`);
+    const hint = io.hints ? hintFor(cause, repoName) : undefined;
+    if (hint) io.err(`hint: ${hint}\n`);
+  }
+  return errorJson(cause, (err as Error).message, repoName);
 }
