@@ -101,7 +101,12 @@ function rangeOf(open: (start: number) => Promise<Readable>, seeks: boolean): Bl
         const input = await open(start);
         let skip = seeks ? 0 : start;
         let left = end - start;
-        input.on('error', (err) => out.destroy(err));
+        let done = false;
+        // leaving the loop once the range is read destroys the input with an AbortError (it has
+        // not ended yet): that is no failure, and must not reach `out`, whose reader is done
+        input.on('error', (err) => {
+          if (!done) out.destroy(err);
+        });
         for await (const chunk of input as AsyncIterable<Buffer>) {
           let piece = chunk;
           if (skip > 0) {
@@ -112,8 +117,12 @@ function rangeOf(open: (start: number) => Promise<Readable>, seeks: boolean): Bl
           if (piece.length > left) piece = piece.subarray(0, left);
           left -= piece.length;
           if (piece.length > 0 && !out.write(piece)) await new Promise((resolve) => out.once('drain', resolve));
-          if (left <= 0) break;
+          if (left <= 0) {
+            done = true;
+            break;
+          }
         }
+        done = true;
         input.destroy();
         out.end();
       })().catch((err: unknown) => out.destroy(err as Error));
