@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,6 +111,20 @@ for (const [targetName, setup] of targets) describe(`dct push and pull: ${target
     assert.equal(inspect.code, 0, inspect.stderr);
     const [repo] = JSON.parse(inspect.stdout) as Array<{ SignedTags: Array<{ SignedTag: string; Digest: string }> }>;
     assert.deepEqual(repo!.SignedTags.map((t) => [t.SignedTag, `sha256:${t.Digest}`]), [['v1', image.descriptor.digest]]);
+  });
+
+  it('signs a push into a new repository as docker push does (into targets), even with a registry login in config.json', { timeout: 120_000 }, async () => {
+    const config = join(work, 'logged-in');
+    mkdirSync(config, { recursive: true });
+    const login = Buffer.from('alice:secret').toString('base64');
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [target.registry]: { auth: login } } }));
+    const repo = `${target.registry}/dct/pushed-${process.pid}`;
+    const pushed = await dct(['push', join(work, 'src'), `${repo}:v1`, '--sign'], { DOCKER_CONFIG: config });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.doesNotMatch(pushed.stdout, /Created signer/);
+    const inspect = await run('docker', ['trust', 'inspect', repo], { ...env, DOCKER_CONFIG: config });
+    const [info] = JSON.parse(inspect.stdout) as Array<{ SignedTags: Array<{ Signers: string[] }>; Signers: unknown[] }>;
+    assert.deepEqual([info!.SignedTags[0]?.Signers, info!.Signers], [['Repo Admin'], []]);
   });
 
   it('pulls the signed tag through trust into a layout: every blob as pushed', { timeout: 120_000 }, async () => {

@@ -15,7 +15,7 @@ import { CommandFailed, parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
 import { contentTrustEnabled, openRegistry } from './registry-access.js';
 import { processIo } from './trust/io.js';
-import { runTrust } from './trust/index.js';
+import { signPushedTag } from './trust/sign.js';
 
 interface PushOptions {
   sign?: boolean;
@@ -63,10 +63,10 @@ export function registerPushCommand(program: Command): void {
       if (format === 'table') io.out(`${tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
       let signature: unknown;
       if (sign) {
-        // docker push's signing step is `trust sign` of what was pushed; in JSON mode its document is nested in ours
+        // docker push's signing step (a new repository: the tag goes into targets); in JSON mode its document is nested in ours
         let captured = '';
         const signIo = format === 'json' ? { ...io, out: (t: string) => void (captured += t) } : io;
-        const code = await runTrust(['sign', ...(format === 'json' ? ['--format', 'json'] : []), `${ref.name}:${tag}`, '--digest', pushed.digest, '--size', String(pushed.size)], signIo);
+        const code = await signPushedTag(signIo, `${ref.name}:${tag}`, { sha256: pushed.digest.slice('sha256:'.length), size: pushed.size }, format === 'json');
         if (format === 'json') signature = captured.trim() === '' ? undefined : (JSON.parse(captured) as unknown);
         if (code !== 0) {
           if (format === 'json') process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: false, signature }, null, 2) + '\n');

@@ -62,48 +62,66 @@ export const signCommand: TrustCommand = {
     args: { exact: 1 },
   },
   async run(p: ParsedArgs, io: TrustIo): Promise<number> {
-    const json = formatOf(p) === 'json';
     const image = p.args[0] as string;
-    const say = (t: string) => void (json ? undefined : io.out(t));
-    const fail = (message: string, err?: unknown, gun = image) => {
-      const cause = err instanceof Worded ? err.cause : err;
-      if (json) jsonOut(io, { image, error: errorJson(cause, message, gun) });
-      else {
-        io.err(`${message}\n`);
-        const hint = io.hints ? hintFor(cause, gun) : undefined;
-        if (hint) io.err(`hint: ${hint}\n`);
-      }
-      return 1;
-    };
     let given: { sha256: string; size: number } | undefined;
     try {
       given = manifestFlags(p);
     } catch (err) {
-      return fail((err as Error).message, err);
+      return reportFailure(io, formatOf(p) === 'json', image, (err as Error).message, err, image);
     }
-    let ctx: TrustContext;
-    try {
-      ctx = await openTrustContext(io, image);
-    } catch (err) {
-      return fail((err as Error).message, err);
-    }
-    try {
-      const { ref } = ctx;
-      if (ref.tag === undefined || ref.digest !== undefined) {
-        return fail(ref.digest !== undefined ? 'cannot use a digest reference for IMAGE:TAG' : `no tag specified for ${image}`);
-      }
-      await ctx.clearChangelist();
-      const result = await sign(io, ctx, ref.tag, given, boolFlag(p, 'local'), say);
-      if (json) jsonOut(io, result);
-      return 0;
-    } catch (err) {
-      return fail((err as Error).message, err, ctx.gun);
-    } finally {
-      await ctx.clearChangelist().catch(() => undefined);
-      ctx.close();
-    }
+    return runSign(io, image, { given, local: boolFlag(p, 'local'), json: formatOf(p) === 'json', push: false });
   },
 };
+
+/**
+ * docker push's signing step (spec §7.10): the pushed digest and size are signed;
+ * a repository without trust data is initialised and the tag goes into `targets`.
+ */
+export function signPushedTag(io: TrustIo, image: string, manifest: { sha256: string; size: number }, json: boolean): Promise<number> {
+  return runSign(io, image, { given: manifest, local: true, json, push: true });
+}
+
+async function runSign(
+  io: TrustIo,
+  image: string,
+  opts: { given: { sha256: string; size: number } | undefined; local: boolean; json: boolean; push: boolean },
+): Promise<number> {
+  const { json } = opts;
+  const say = (t: string) => void (json ? undefined : io.out(t));
+  let ctx: TrustContext;
+  try {
+    ctx = await openTrustContext(io, image);
+  } catch (err) {
+    return reportFailure(io, json, image, (err as Error).message, err, image);
+  }
+  try {
+    const { ref } = ctx;
+    if (ref.tag === undefined || ref.digest !== undefined) {
+      return reportFailure(io, json, image, ref.digest !== undefined ? 'cannot use a digest reference for IMAGE:TAG' : `no tag specified for ${image}`, undefined, image);
+    }
+    await ctx.clearChangelist();
+    const result = await sign(io, ctx, ref.tag, opts.given, opts.local, say, opts.push);
+    if (json) jsonOut(io, result);
+    return 0;
+  } catch (err) {
+    return reportFailure(io, json, image, (err as Error).message, err, ctx.gun);
+  } finally {
+    await ctx.clearChangelist().catch(() => undefined);
+    ctx.close();
+  }
+}
+
+/** A failure as docker prints it (and a hint on a terminal), or as the JSON error document. */
+function reportFailure(io: TrustIo, json: boolean, image: string, message: string, err: unknown, gun: string): number {
+  const cause = err instanceof Worded ? err.cause : err;
+  if (json) jsonOut(io, { image, error: errorJson(cause, message, gun) });
+  else {
+    io.err(`${message}\n`);
+    const hint = io.hints ? hintFor(cause, gun) : undefined;
+    if (hint) io.err(`hint: ${hint}\n`);
+  }
+  return 1;
+}
 
 function manifestFlags(p: ParsedArgs): { sha256: string; size: number } | undefined {
   const digest = stringFlag(p, 'digest');
@@ -127,6 +145,8 @@ async function sign(
   given: { sha256: string; size: number } | undefined,
   local: boolean,
   say: (t: string) => void,
+  /** docker push's semantics: a new repository gets the tag in `targets`, no signer is created */
+  push = false,
 ): Promise<SignResult> {
   const { gun, repo } = ctx;
   const image = ctx.original;
@@ -146,7 +166,7 @@ async function sign(
     const m = await manifest();
     const creds = await ctx.credentials();
     const user = creds && 'username' in creds ? creds.username : undefined;
-    if (user !== undefined) {
+    if (user !== undefined && !push) {
       const created = await initializeWithSigner(ctx, user);
       say(`Created signer: ${user}\n`);
       say(`Finished initializing signed repository for ${image}\n`);
