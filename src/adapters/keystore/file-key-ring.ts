@@ -3,11 +3,10 @@
  * first use with a passphrase from the environment or a prompt (notary's rules,
  * `unlockWithPassphrase`), then kept in memory for the rest of the command only.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { HeldKey, KeyRing } from '../../core/ports.js';
-import { PublicKey } from '../../core/keys/public-key.js';
 import { unlockWithPassphrase, type PassphraseSource } from '../passphrase.js';
-import type { FileKeyStore } from './file-keystore.js';
+import { generateStoredKey, type FileKeyStore } from './file-keystore.js';
 
 export class FileKeyRing implements KeyRing {
   private readonly unlocked = new Map<string, KeyObject>();
@@ -40,10 +39,7 @@ export class FileKeyRing implements KeyRing {
   }
 
   async generate(role: string, gun?: string): Promise<{ keyId: string; privateKey: KeyObject }> {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const id = PublicKey.fromKeyObject(publicKey).id;
-    const passphrase = await this.passphrases.get({ role, keyId: id, isNew: true, attempt: 0, ...(gun ? { gun } : {}) });
-    const keyId = await this.store.save({ privateKey, role, passphrase, ...(gun ? { gun } : {}) });
+    const { keyId, privateKey } = await generateStoredKey(this.store, this.passphrases, role, gun);
     this.unlocked.set(keyId, privateKey);
     return { keyId, privateKey };
   }

@@ -11,10 +11,12 @@
  *
  * Key material never reaches logs or error messages.
  */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { DctError } from '../../core/errors.js';
+import { PublicKey } from '../../core/keys/public-key.js';
+import type { PassphraseSource } from '../passphrase.js';
 import {
   decodePrivateKeyFile,
   encodePrivateKeyFile,
@@ -214,4 +216,21 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
     else if (entry.isFile()) out.push(rel);
   }
   return out.sort();
+}
+
+/**
+ * A new signing key as notary and docker make them (always ECDSA P-256), stored
+ * encrypted under a new passphrase asked of `passphrases` for `role`.
+ */
+export async function generateStoredKey(
+  store: Pick<FileKeyStore, 'save'>,
+  passphrases: PassphraseSource,
+  role: string,
+  gun?: string,
+): Promise<{ keyId: string; privateKey: KeyObject; publicKey: PublicKey }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const pub = PublicKey.fromKeyObject(publicKey);
+  const passphrase = await passphrases.get({ role, keyId: pub.id, isNew: true, attempt: 0, ...(gun ? { gun } : {}) });
+  const keyId = await store.save({ privateKey, role, passphrase, ...(gun ? { gun } : {}) });
+  return { keyId, privateKey, publicKey: pub };
 }

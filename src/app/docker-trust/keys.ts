@@ -4,8 +4,8 @@
  * with a `role: <name>` header, and a `PUBLIC KEY` PEM with the same header for
  * `signer add`. The store and the passphrases come in through their interfaces.
  */
-import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import type { SaveKeyOptions } from '../../adapters/keystore/file-keystore.js';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { generateStoredKey, type SaveKeyOptions } from '../../adapters/keystore/file-keystore.js';
 import { unlockWithPassphrase, type PassphraseSource } from '../../adapters/passphrase.js';
 import { decodePemBlocks, encodePem, type PemBlock } from '../../core/encoding.js';
 import { DctError, isDctError } from '../../core/errors.js';
@@ -25,11 +25,8 @@ export function publicKeyPem(key: PublicKey, role: string): string {
 
 /** `docker trust key generate NAME`: a new key stored under the role NAME; returns its ID and public PEM. */
 export async function generateSignerKey(store: PrivateKeySaver, passphrases: PassphraseSource, name: string): Promise<{ keyId: string; pem: string }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const pub = PublicKey.fromKeyObject(publicKey);
-  const passphrase = await passphrases.get({ role: name, keyId: pub.id, isNew: true, attempt: 0 });
-  const keyId = await store.save({ privateKey, role: name, passphrase });
-  return { keyId, pem: publicKeyPem(pub, name) };
+  const { keyId, publicKey } = await generateStoredKey(store, passphrases, name);
+  return { keyId, pem: publicKeyPem(publicKey, name) };
 }
 
 const PRIVATE_KEY_BLOCKS = new Set(['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'ED25519 PRIVATE KEY']);
