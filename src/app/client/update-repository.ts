@@ -105,9 +105,9 @@ class RepositoryUpdate {
   /** Step 1: the trusted root, from the cache or (first contact, expired cache, write) the server. */
   private async trustedRoot(): Promise<TrustedSet> {
     const { gun, now, cache, remote } = this.o;
-    const minimumVersions = await this.cachedVersions();
-    const base = { gun, now, minimumVersions, limits: this.limits };
     const cached = await cache.read('root', this.limits.root);
+    const minimumVersions = await this.cachedVersions(cached);
+    const base = { gun, now, minimumVersions, limits: this.limits };
     let set: TrustedSet | undefined;
     let expired = false;
     if (cached) {
@@ -247,10 +247,10 @@ class RepositoryUpdate {
    * protection across runs). Snapshot, targets and delegations are bounded the same
    * way when their cached copy is replaced (`pinned`), without parsing what is unchanged.
    */
-  private async cachedVersions(): Promise<Record<string, number>> {
+  private async cachedVersions(cachedRoot: Buffer | undefined): Promise<Record<string, number>> {
     const versions: Record<string, number> = {};
-    for (const role of ['root', 'timestamp']) {
-      const bytes = await this.o.cache.read(role, role === 'timestamp' ? this.limits.timestamp : this.limits.root);
+    const timestamp = await this.o.cache.read('timestamp', this.limits.timestamp);
+    for (const [role, bytes] of [['root', cachedRoot], ['timestamp', timestamp]] as const) {
       const version = bytes && peekVersion(bytes);
       if (version !== undefined) versions[role] = version;
     }
