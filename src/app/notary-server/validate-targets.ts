@@ -18,7 +18,7 @@
  */
 import { CoreError } from '../../core/errors.js';
 import type { StoredFile } from '../../core/ports.js';
-import { parseTargets, type Metadata } from '../../core/tuf/metadata.js';
+import { parseTargets, type JsonDocument, type Metadata } from '../../core/tuf/metadata.js';
 import type { Root } from '../../core/tuf/root.js';
 import { isDelegationRole, isTargetsRole, parentRole, restrictPaths, roleDepth } from '../../core/tuf/roles.js';
 import type { Targets } from '../../core/tuf/targets.js';
@@ -56,7 +56,7 @@ export class TargetsChain {
    * Validates the uploaded targets roles (ErrBadTargets on failure) and
    * returns their names in validation order.
    */
-  async validateUploads(uploads: ReadonlyMap<string, Buffer>): Promise<string[]> {
+  async validateUploads(uploads: ReadonlyMap<string, { data: Buffer; doc?: JsonDocument }>): Promise<string[]> {
     const names = [...uploads.keys()].filter(isTargetsRole).sort(compareTargetsRoles);
     for (const role of names) {
       const ancestors: string[] = [];
@@ -66,7 +66,8 @@ export class TargetsChain {
       }
       for (const ancestor of ancestors) await this.loadStored(ancestor);
       try {
-        this.load(role, uploads.get(role) as Buffer, { allowExpired: false, fromUpload: true });
+        const upload = uploads.get(role)!;
+        this.load(role, upload.data, { allowExpired: false, fromUpload: true }, upload.doc);
       } catch (err) {
         if (err instanceof UpdateValidationError) throw err;
         throw badTargets(notaryText(err), err);
@@ -87,11 +88,11 @@ export class TargetsChain {
     }
   }
 
-  private load(role: string, bytes: Buffer, opts: { allowExpired: boolean; fromUpload: boolean }): void {
+  private load(role: string, bytes: Buffer, opts: { allowExpired: boolean; fromUpload: boolean }, doc?: JsonDocument): void {
     let paths: string[];
     let md: Metadata<Targets>;
     if (role === 'targets') {
-      md = parseTargets(bytes, role);
+      md = parseTargets(bytes, role, doc);
       const spec = this.root.roles['targets'];
       if (!spec) throw new CoreError('INVALID_METADATA', 'missing targets role specification');
       verifyThreshold(md, { keys: this.root.keys, keyids: spec.keyids, threshold: spec.threshold }, role);
@@ -102,7 +103,7 @@ export class TargetsChain {
       const parent = this.loaded.get(parentRole(role));
       const entry = parent?.md.signed.delegation(role);
       if (!parent || !entry) throw new CoreError('DELEGATION_NOT_ALLOWED', `tuf: invalid role ${role}. delegation does not exist`);
-      md = parseTargets(bytes, role);
+      md = parseTargets(bytes, role, doc);
       verifyThreshold(md, { keys: parent.md.signed.delegations.keys, keyids: entry.keyids, threshold: entry.threshold }, role);
       paths = restrictPaths(parent.paths, entry.paths);
     }

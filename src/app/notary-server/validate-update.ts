@@ -11,14 +11,13 @@
  * layer answers as notary's `VERSION`, the answer notary's storage gives).
  */
 import { createHash } from 'node:crypto';
-import { parseJson } from '../../core/canonical-json.js';
 import { CoreError, DctError } from '../../core/errors.js';
 import { GoTime } from '../../core/go-time.js';
 import type { FileUpdate, KeyService, StoredFile, TufStore } from '../../core/ports.js';
 import { validRootKeys } from '../../core/trust/root-validation.js';
 import type { FileMeta } from '../../core/tuf/file-meta.js';
 import { getOwn } from '../../core/tuf/json-reader.js';
-import { parseMetadata, type Metadata } from '../../core/tuf/metadata.js';
+import { parseMetadata, readJsonDocument, type JsonDocument, type Metadata } from '../../core/tuf/metadata.js';
 import type { Root } from '../../core/tuf/root.js';
 import { isTargetsRole, isValidRoleName } from '../../core/tuf/roles.js';
 import type { Snapshot, Timestamp } from '../../core/tuf/snapshot.js';
@@ -73,7 +72,7 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
 
   // Targets and delegations, with ancestors from storage where needed.
   const chain = new TargetsChain(root.md.signed, ctx.now, (role) => stored.get(role));
-  const targetsUploads = new Map([...parts].filter(([role]) => isTargetsRole(role)).map(([role, p]) => [role, p.data] as const));
+  const targetsUploads = new Map([...parts].filter(([role]) => isTargetsRole(role)));
   for (const role of await chain.validateUploads(targetsUploads)) {
     const part = parts.get(role)!;
     result.push({ role, version: part.version, data: part.data });
@@ -86,7 +85,7 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
   let snapshotBytes: Buffer;
   const snapshotUpload = parts.get('snapshot');
   if (snapshotUpload) {
-    await validateSnapshot(ctx, root.md.signed, loaded, snapshotUpload.data);
+    await validateSnapshot(ctx, root.md.signed, loaded, snapshotUpload);
     snapshotBytes = snapshotUpload.data;
     result.push({ role: 'snapshot', version: snapshotUpload.version, data: snapshotBytes });
   } else {
@@ -123,6 +122,8 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
 
 interface Part {
   data: Buffer;
+  /** the parse of `data`, made once by the envelope check */
+  doc: JsonDocument;
   /** `signed.version` as the envelope check read it */
   version: number;
 }
@@ -136,19 +137,22 @@ function readUploads(uploads: ReadonlyArray<UploadedFile>): Map<string, Part> {
   const parts = new Map<string, Part>();
   for (const { role, data } of uploads) {
     if (!isValidRoleName(role)) throw invalidRole(role);
-    const version = envelopeVersion(role, data);
-    if (role !== 'timestamp') parts.set(role, { data, version });
+    const doc = parseUpload(role, data);
+    const version = envelopeVersion(role, doc.value);
+    if (role !== 'timestamp') parts.set(role, { data, doc, version });
   }
   return parts;
 }
 
-function envelopeVersion(role: string, data: Buffer): number {
-  let doc: unknown;
+function parseUpload(role: string, data: Buffer): JsonDocument {
   try {
-    doc = parseJson(data, role);
+    return readJsonDocument(data, role);
   } catch (err) {
     throw malformedJson(role, 'not valid JSON', err);
   }
+}
+
+function envelopeVersion(role: string, doc: unknown): number {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(doc) || !isObject(doc['signed'])) throw malformedJson(role, 'not a metadata envelope with a "signed" object');
   const signed = doc['signed'];
@@ -179,7 +183,7 @@ function validateRoot(ctx: UpdateContext, previous: Root | undefined, upload: Pa
     throw badRoot(`Root modifications must increment the version. Current ${current}, new ${upload.version}`);
   }
   try {
-    const md = parseMetadata(upload.data, 'root');
+    const md = parseMetadata(upload.data, 'root', upload.doc);
     const ownKeys = validRootKeys(md.signed, ctx.gun, ctx.now, true);
     if (previous) {
       let oldKeys;
@@ -214,10 +218,10 @@ function validateRoot(ctx: UpdateContext, previous: Root | undefined, upload: Pa
  * the repository unreadable): every other targets role it pins must be bytes
  * the server holds, and lengths must match too.
  */
-async function validateSnapshot(ctx: UpdateContext, root: Root, loaded: ReadonlyMap<string, Buffer>, bytes: Buffer): Promise<void> {
+async function validateSnapshot(ctx: UpdateContext, root: Root, loaded: ReadonlyMap<string, Buffer>, upload: Part): Promise<void> {
   let snapshot: Snapshot;
   try {
-    const md = parseMetadata(bytes, 'snapshot');
+    const md = parseMetadata(upload.data, 'snapshot', upload.doc);
     const spec = root.roles['snapshot']!;
     verifyThreshold(md, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, 'snapshot');
     if (md.signed.expires.isBefore(ctx.now)) throw new CoreError('EXPIRED', expiredText('snapshot', md.signed.expires));

@@ -75,19 +75,32 @@ export function roleKind(roleName: string): RoleKind {
   throw invalid(roleName, `${JSON.stringify(roleName)} is not a valid role`);
 }
 
+/** JSON text already parsed (by a caller that had to look inside first), so it is parsed once. */
+export interface JsonDocument {
+  text: string;
+  value: unknown;
+}
+
+/** Decodes (UTF-8) and parses a file once; MALFORMED_JSON when it is not JSON. */
+export function readJsonDocument(bytes: Buffer, what: string): JsonDocument {
+  const text = bytes.toString('utf8');
+  return { text, value: parseJson(text, what) };
+}
+
 /**
  * Parses envelope and signatures; the `signed` value stays generic.
  * `canonicalText` is set when the file's `signed` text already is the canonical
  * JSON of that value (checked, not assumed), which spares re-deriving it.
+ * `doc` must be `readJsonDocument(bytes)`: the parse of these same bytes.
  */
 export function parseEnvelope(
   bytes: Buffer,
   roleName: string,
+  doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`),
 ): { signedValue: unknown; signatures: Signature[]; canonicalText: string | undefined } {
-  const text = bytes.toString('utf8');
-  const doc = asObject(parseJson(text, `${roleName} metadata`), roleName);
-  if (doc['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
-  const sigList = doc['signatures'] === null || doc['signatures'] === undefined ? [] : asArray(doc['signatures'], `${roleName}.signatures`);
+  const envelope = asObject(doc.value, roleName);
+  if (envelope['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
+  const sigList = envelope['signatures'] === null || envelope['signatures'] === undefined ? [] : asArray(envelope['signatures'], `${roleName}.signatures`);
   const signatures = sigList.map((s, i): Signature => {
     const where = `${roleName}.signatures[${i}]`;
     const obj = asObject(s, where);
@@ -97,15 +110,15 @@ export function parseEnvelope(
       sig: decodeBase64(asString(obj['sig'], `${where}.sig`), `${where}.sig`),
     };
   });
-  return { signedValue: doc['signed'], signatures, canonicalText: canonicalSignedText(text) };
+  return { signedValue: envelope['signed'], signatures, canonicalText: canonicalSignedText(doc.text) };
 }
 
-export function parseMetadata(bytes: Buffer, roleName: 'root'): Metadata<Root>;
-export function parseMetadata(bytes: Buffer, roleName: 'snapshot'): Metadata<Snapshot>;
-export function parseMetadata(bytes: Buffer, roleName: 'timestamp'): Metadata<Timestamp>;
-export function parseMetadata(bytes: Buffer, roleName: string): Metadata;
-export function parseMetadata(bytes: Buffer, roleName: string): Metadata {
-  const { signedValue, signatures, canonicalText } = parseEnvelope(bytes, roleName);
+export function parseMetadata(bytes: Buffer, roleName: 'root', doc?: JsonDocument): Metadata<Root>;
+export function parseMetadata(bytes: Buffer, roleName: 'snapshot', doc?: JsonDocument): Metadata<Snapshot>;
+export function parseMetadata(bytes: Buffer, roleName: 'timestamp', doc?: JsonDocument): Metadata<Timestamp>;
+export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata;
+export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata {
+  const { signedValue, signatures, canonicalText } = parseEnvelope(bytes, roleName, doc);
   const kind = roleKind(roleName);
   const signed =
     kind === 'root'
@@ -118,6 +131,6 @@ export function parseMetadata(bytes: Buffer, roleName: string): Metadata {
   return new Metadata(signed, signatures, canonicalText !== undefined ? { raw: bytes, canonicalText } : { raw: bytes, signedValue });
 }
 
-export function parseTargets(bytes: Buffer, roleName: string): Metadata<Targets> {
-  return parseMetadata(bytes, roleName) as Metadata<Targets>;
+export function parseTargets(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata<Targets> {
+  return parseMetadata(bytes, roleName, doc) as Metadata<Targets>;
 }
