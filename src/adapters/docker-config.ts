@@ -21,7 +21,6 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { DctError } from '../core/errors.js';
 import { hostOf, isValidRegistryDomain, parseIPv6, splitHostPort } from '../core/image-reference.js';
 import type { RegistryCredentials, TlsSettings } from './http/registry-auth.js';
@@ -461,16 +460,11 @@ function checkKeyPair(certPem: string, keyPem: string, certFile: string, keyFile
   if (!cert.checkPrivateKey(key)) throw new DctError('INVALID_TLS_FILES', `tls: private key ${keyFile} does not match public key of ${certFile}`);
 }
 
-/** The system roots plus `extra`: docker adds `*.crt` CAs to the system pool, Node's `ca` would replace it. */
-export function withSystemRoots(extra: readonly string[]): string[] {
-  return [...rootCertificates, ...extra];
-}
-
 /** Node TLS settings from the files docker would use (system roots + extra CAs, the first client certificate). */
 export function tlsSettingsFrom(files: TlsFiles, opts: { rejectUnauthorized?: boolean } = {}): TlsSettings {
   const first = files.clientCertificates[0];
   return {
-    ...(files.ca.length > 0 ? { ca: withSystemRoots(files.ca) } : {}),
+    ...(files.ca.length > 0 ? { extraCa: files.ca } : {}),
     ...(first ? { cert: first.cert, key: first.key } : {}),
     ...(opts.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
   };

@@ -1,57 +1,86 @@
 #!/usr/bin/env node
-/** The dct command line: composition root of the CLI. */
+/**
+ * The dct command line: composition root of the CLI.
+ *
+ * Every command group is its own module, imported only when the command line
+ * names it (`dct trust inspect …` loads the trust commands and nothing of the
+ * server, the registry or the notary CLI); help and unknown commands load all.
+ */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
-import { registerKeyCommands } from './commands/key.js';
-import { notaryInvocation, registerNotaryCommand, runNotaryCli } from './commands/notary/register.js';
-import { registerServerCommand } from './commands/server.js';
-import { registerSignerCommand } from './commands/signer.js';
-import { registerTufVerify } from './commands/tuf-verify.js';
-import { registerTrustCommands } from './commands/trust/index.js';
-import { registerDockerCommand } from './commands/images/docker.js';
-import { registerPinCommand } from './commands/images/pin.js';
-import { registerPullCommand } from './commands/pull.js';
-import { registerPushCommand } from './commands/push.js';
-import { registerVerifyCommand } from './commands/images/verify.js';
-import { INVOKED_AS_ENV, pluginInvocation, registerPluginCommand, runPlugin } from './commands/plugin.js';
-import { processIo } from './commands/trust/io.js';
+import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
 import { processOutput } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/** Top-level commands in `dct --help` order, each with the loader of its registration. */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
+  ['key', async () => {
+    const { registerKeyCommands } = await import('./commands/key.js');
+    return (p) => registerKeyCommands(p, processOutput);
+  }],
+  ['server', async () => {
+    const { registerServerCommand } = await import('./commands/server.js');
+    return (p) => registerServerCommand(p, processOutput);
+  }],
+  ['signer', async () => {
+    const { registerSignerCommand } = await import('./commands/signer.js');
+    return (p) => registerSignerCommand(p, processOutput);
+  }],
+  ['notary', async () => (await import('./commands/notary/register.js')).registerNotaryCommand],
+  ['trust', async () => (await import('./commands/trust/index.js')).registerTrustCommands],
+  ['push', async () => (await import('./commands/push.js')).registerPushCommand],
+  ['pull', async () => (await import('./commands/pull.js')).registerPullCommand],
+  ['verify', async () => (await import('./commands/images/verify.js')).registerVerifyCommand],
+  ['pin', async () => (await import('./commands/images/pin.js')).registerPinCommand],
+  ['docker', async () => (await import('./commands/images/docker.js')).registerDockerCommand],
+  ['plugin', async () => (await import('./commands/plugin.js')).registerPluginCommand],
+  ['tuf', async () => {
+    const { registerTufVerify } = await import('./commands/tuf-verify.js');
+    return (p) => registerTufVerify(p.command('tuf').description('work with TUF metadata files directly'), processOutput);
+  }],
+];
+
+/**
+ * The commander program. With `argv`, only the command group it names is
+ * registered (when it names one); without, or for help, every group.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('dct')
     .description('Docker Content Trust, maintained: Notary v1 compatible trust data, keys and verification')
     .version(pkg.version, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerKeyCommands(program, processOutput);
-  registerServerCommand(program, processOutput);
-  registerSignerCommand(program, processOutput);
-  registerNotaryCommand(program);
-  registerTrustCommands(program);
-  registerPushCommand(program);
-  registerPullCommand(program);
-  registerVerifyCommand(program);
-  registerPinCommand(program);
-  registerDockerCommand(program);
-  registerPluginCommand(program);
-  const tuf = program.command('tuf').description('work with TUF metadata files directly');
-  registerTufVerify(tuf, processOutput);
+  const named = argv?.[2];
+  const only = COMMANDS.find(([name]) => name === named);
+  const loaders = only ? [only] : COMMANDS;
+  const registers = await Promise.all(loaders.map(([, load]) => load()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const notaryArgs = notaryInvocation(argv);
-  if (notaryArgs) return runNotaryCli(notaryArgs);
+  if (notaryArgs) {
+    const { runNotaryCli } = await import('./commands/notary/register.js');
+    return runNotaryCli(notaryArgs);
+  }
+  if (argv[2] === 'trust') {
+    // docker's grammar, parsed by the trust commands themselves: no commander program needed
+    const [{ runTrust }, { processIo }] = await Promise.all([import('./commands/trust/index.js'), import('./commands/trust/io.js')]);
+    return runTrust(argv.slice(3), processIo());
+  }
   const pluginArgs = pluginInvocation(argv);
   if (pluginArgs) {
     delete process.env[INVOKED_AS_ENV];
+    const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./commands/trust/io.js')]);
     return runPlugin(pluginArgs, processIo(), pkg.version);
   }
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;

@@ -189,6 +189,8 @@ export function canonicalValueEnd(text: string, start = 0): number {
 }
 
 const ENVELOPE_HEAD = '{"signed":';
+/** Where `canonicalSignedText`'s V starts in the text (ASCII, so also in the file's bytes). */
+export const SIGNED_TEXT_OFFSET = ENVELOPE_HEAD.length;
 const ENVELOPE_SIGNATURES = ',"signatures":';
 
 function isJsonWhitespace(c: number): boolean {

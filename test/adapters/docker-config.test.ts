@@ -3,7 +3,6 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import {
   authConfigKey,
@@ -20,7 +19,6 @@ import {
   parseDockerConfig,
   tlsFilesForHost,
   tlsSettingsFrom,
-  withSystemRoots,
   type HelperRunner,
 } from '../../src/adapters/docker-config.js';
 import { ensureSelfSignedTls } from '../../src/adapters/tls/self-signed.js';
@@ -287,11 +285,12 @@ describe('tlsFilesForHost', () => {
     assert.equal(files.clientCertificates.length, 1);
     assert.equal(files.clientCertificates[0]?.cert, pair.cert);
     const settings = tlsSettingsFrom(files);
-    assert.equal((settings.ca as string[]).length, rootCertificates.length + 1);
+    // docker adds them to the system pool: extraCa, never `ca` (which would replace the roots)
+    assert.deepEqual(settings.extraCa, files.ca);
+    assert.equal(settings.ca, undefined);
     assert.equal(settings.key, pair.key);
     assert.equal(settings.rejectUnauthorized, undefined);
     assert.equal(tlsSettingsFrom(files, { rejectUnauthorized: false }).rejectUnauthorized, false);
-    assert.deepEqual(withSystemRoots([]).length, rootCertificates.length);
   });
 
   it('a missing folder gives nothing; unmatched .cert/.key and bad pairs are INVALID_TLS_FILES', async () => {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { canonicalize } from '../../src/core/canonical-json.js';
+import { canonicalBytes, canonicalize } from '../../src/core/canonical-json.js';
+import { parseMetadata } from '../../src/core/tuf/metadata.js';
 import { canonicalSignedText, canonicalValueEnd } from '../../src/core/canonical-text.js';
 import { decodeBase64, decodeStdBase64, isCanonicalBase64 } from '../../src/core/encoding.js';
 import { fixturePath, listFiles, notaryCases } from '../support/fixtures.js';
@@ -274,6 +275,27 @@ describe('canonicalSignedText', () => {
       }
     }
     assert.ok(files >= 50 && accepted >= files - 10, `accepted ${accepted} of ${files}`);
+  });
+
+  it('Metadata.signedBytes: the canonical bytes, as a view of the file when its signed text is ASCII, re-encoded otherwise', () => {
+    const check = (bytes: Buffer, role: string) => {
+      const md = parseMetadata(bytes, role);
+      const expected = canonicalBytes((JSON.parse(bytes.toString('utf8')) as { signed: unknown }).signed);
+      assert.ok(md.signedBytes().equals(expected));
+      return md.signedBytes();
+    };
+    const file = readFileSync(fixturePath('notary-0.7', 'html-escaping', 'server', 'root.json'));
+    const view = check(file, 'root');
+    assert.equal(view.buffer, file.buffer, 'ASCII: no copy');
+    // non-ASCII signed text (a target name), and invalid UTF-8 (decoded as U+FFFD, as Go does): never the raw bytes
+    const doc = (name: string) =>
+      Buffer.from(`{"signed":{"_type":"Targets","delegations":{"keys":{},"roles":[]},"expires":"2030-01-01T00:00:00Z","targets":{"${name}":{"hashes":{"sha256":"${Buffer.alloc(32).toString('base64')}"},"length":1}},"version":1},"signatures":[]}`);
+    check(doc('caf\u00e9'), 'targets');
+    const at = doc('x').indexOf('"x"') + 2;
+    const invalid = Buffer.concat([doc('x').subarray(0, at), Buffer.from([0xff]), doc('x').subarray(at)]);
+    assert.ok(invalid.includes(Buffer.from([0xff])));
+    const signed = check(invalid, 'targets');
+    assert.ok(!signed.includes(Buffer.from([0xff])) && signed.includes(Buffer.from('\ufffd')));
   });
 
   it('refuses the HTML-escaped file of the html-escaping fixture (its canonical bytes differ from its text)', () => {

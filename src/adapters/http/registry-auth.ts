@@ -18,6 +18,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { DctError } from '../../core/errors.js';
 import { isLoopbackHost } from '../../core/image-reference.js';
+import { tlsConnectOptions } from './tls-options.js';
 
 // ---- challenges -----------------------------------------------------------------------------
 
@@ -169,6 +170,8 @@ export function repositoryScope(name: string, actions: string | readonly string[
 export interface TlsSettings {
   /** PEM CA certificates to trust instead of the system roots */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** PEM CA certificates to trust besides the system roots (docker's `~/.docker/tls/<host>/*.crt`); ignored when `ca` is set */
+  extraCa?: ReadonlyArray<string>;
   /** client certificate and key (PEM) */
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -214,19 +217,12 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ExchangeResul
     };
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.body) headers['Content-Length'] = String(opts.body.length);
-    const tls = opts.tls ?? {};
     const options: https.RequestOptions = {
       method,
       headers,
       agent: false,
       ...(url.protocol === 'https:'
-        ? {
-            minVersion: 'TLSv1.2' as const,
-            ...(tls.ca !== undefined ? { ca: tls.ca as string | Buffer | Array<string | Buffer> } : {}),
-            ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-            ...(tls.key !== undefined ? { key: tls.key } : {}),
-            ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-          }
+        ? tlsConnectOptions(opts.tls)
         : {}),
     };
     const send = url.protocol === 'https:' ? https.request : url.protocol === 'http:' ? http.request : undefined;

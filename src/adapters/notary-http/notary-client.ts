@@ -22,6 +22,7 @@ import { DctError } from '../../core/errors.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { isValidRoleName } from '../../core/tuf/roles.js';
 import { repositoryScope, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
+import { tlsConnectOptions } from '../http/tls-options.js';
 
 /** Codes of the errors this client raises (server codes pass through unchanged). */
 export type NotaryClientErrorCode =
@@ -93,6 +94,8 @@ export interface NotaryClientOptions {
   /** PEM CA bundle to trust instead of the system roots (`caFile` is read once) */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   caFile?: string;
+  /** PEM CAs to trust besides the system roots (docker's `~/.docker/tls/<host>/*.crt`); ignored with `ca`/`caFile` */
+  extraCa?: ReadonlyArray<string>;
   /** client certificate and key (PEM), for servers that want mutual TLS */
   cert?: string | Buffer;
   key?: string | Buffer;
@@ -195,20 +198,14 @@ export class NotaryClient {
     const ca = options.ca ?? (options.caFile ? readFileSync(options.caFile) : undefined);
     this.tls = {
       ...(ca !== undefined ? { ca } : {}),
+      ...(ca === undefined && options.extraCa !== undefined ? { extraCa: options.extraCa } : {}),
       ...(options.cert !== undefined ? { cert: options.cert } : {}),
       ...(options.key !== undefined ? { key: options.key } : {}),
       ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
     };
     this.agent =
       base.protocol === 'https:'
-        ? new https.Agent({
-            keepAlive: true,
-            minVersion: 'TLSv1.2',
-            ...(ca !== undefined ? { ca: ca as string | Buffer | Array<string | Buffer> } : {}),
-            ...(options.cert !== undefined ? { cert: options.cert } : {}),
-            ...(options.key !== undefined ? { key: options.key } : {}),
-            ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-          })
+        ? new https.Agent({ keepAlive: true, ...tlsConnectOptions(this.tls) })
         : new http.Agent({ keepAlive: true });
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_DOMAIN, isLoopbackHost } from '../../core/image-reference.js';
-import { dockerConfigDir, isInsecureRegistry, tlsFilesInDir, withSystemRoots } from '../docker-config.js';
+import { dockerConfigDir, isInsecureRegistry, tlsFilesInDir } from '../docker-config.js';
 import type { TlsSettings } from '../http/registry-auth.js';
 
 /** The registry host serving Docker Hub's images. */
@@ -52,7 +52,7 @@ export async function registryTls(host: string, opts: RegistryTlsOptions = {}): 
     cert ??= files.clientCertificates[0];
   }
   if (ca.length === 0 && !cert) return undefined;
-  return { ...(ca.length > 0 ? { ca: withSystemRoots(ca) } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) };
+  return { ...(ca.length > 0 ? { extraCa: ca } : {}), ...(cert ? { cert: cert.cert, key: cert.key } : {}) };
 }
 
 /** The endpoints to try in order: https only, or for insecure hosts unverified https then http (`preferHttp` swaps them). */

@@ -1145,9 +1145,10 @@ function contentLength(res: TransportResponse): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** Client certificates stay with the registry; extra CAs are kept (they include the system roots). */
+/** Client certificates stay with the registry; the CAs it trusts are kept. */
 function foreignTls(tls: TlsSettings | undefined): TlsSettings | undefined {
-  return tls?.ca !== undefined ? { ca: tls.ca } : undefined;
+  if (tls?.ca !== undefined) return { ca: tls.ca };
+  return tls?.extraCa !== undefined ? { extraCa: tls.extraCa } : undefined;
 }
 
 function checkRepository(repo: string): void {

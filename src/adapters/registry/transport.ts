@@ -11,6 +11,7 @@ import * as https from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { DctError } from '../../core/errors.js';
 import type { TlsSettings } from '../http/registry-auth.js';
+import { tlsConnectOptions } from '../http/tls-options.js';
 
 export interface StreamBody {
   /** the exact number of bytes `open()` yields (sent as Content-Length) */
@@ -72,20 +73,13 @@ export function send(r: TransportRequest): Promise<TransportResponse> {
     const headers: Record<string, string> = { ...(r.headers ?? {}) };
     if (r.body !== undefined) headers['Content-Length'] = String(r.body.length);
     else if (r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH') headers['Content-Length'] = '0';
-    const tls = r.tls ?? {};
     const options: https.RequestOptions = {
       method: r.method,
       headers,
       agent: r.agent ?? false,
       ...(r.signal ? { signal: r.signal } : {}),
       ...(r.url.protocol === 'https:'
-        ? {
-            minVersion: 'TLSv1.2' as const,
-            ...(tls.ca !== undefined ? { ca: tls.ca as string | Buffer | Array<string | Buffer> } : {}),
-            ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-            ...(tls.key !== undefined ? { key: tls.key } : {}),
-            ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-          }
+        ? tlsConnectOptions(r.tls)
         : {}),
     };
     const request = r.url.protocol === 'https:' ? https.request : r.url.protocol === 'http:' ? http.request : undefined;

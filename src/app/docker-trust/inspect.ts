@@ -4,7 +4,7 @@
  * trust data. No I/O: the caller reads the repository (`TrustRepository.read`).
  */
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
-import { delegationRoles, listRoles, targetsInAllRoles, type TargetInRole } from '../../core/trust/repository-view.js';
+import { delegationRoles, listRoles, type TargetInRole } from '../../core/trust/repository-view.js';
 import { sortNatural } from './natural-order.js';
 import { isReleasedRole, RELEASES_ROLE, signerNameOf } from './roles.js';
 
@@ -40,28 +40,108 @@ export interface TrustInfo {
 export function trustInfoOf(set: TrustedSet, tag = ''): TrustInfo {
   const root = set.root.signed;
   return {
-    signedTags: releasedSignatures(targetsInAllRoles(set, tag)),
+    signedTags: signedTagsOf(set, tag),
     signers: signersOf(set),
     rootKeyIds: [...(root.roles['root']?.keyids ?? [])],
     repositoryKeyIds: [...(root.roles['targets']?.keyids ?? [])],
   };
 }
 
+/** A released (tag, digest) row; further digests of the same tag are chained. */
+interface ReleasedRow {
+  sha256: string;
+  row: SignedTag;
+  next: ReleasedRow | undefined;
+}
+
+/**
+ * `releasedSignatures(targetsInAllRoles(set, tag))`, computed straight from each
+ * role's digest list: a repository with 10,000 tags in several roles costs a few
+ * array passes, no object per target, and one hex conversion for all rows.
+ */
+export function signedTagsOf(set: TrustedSet, tag = ''): SignedTag[] {
+  const roles = [...set.walkRoles(['targets'], tag === '' ? undefined : tag)];
+  const lists = roles.map((role) => set.targets(role)!.signed.targets.digestList('sha256', tag === '' ? undefined : tag));
+  const byTag = new Map<string, ReleasedRow>();
+  const rows: SignedTag[] = [];
+  const shas: string[] = [];
+  for (let r = 0; r < roles.length; r++) {
+    if (!isReleasedRole(roles[r] as string)) continue;
+    const { names, digests } = lists[r]!;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const sha256 = digests[i] as string;
+      const first = byTag.get(name);
+      let same = first;
+      while (same !== undefined && same.sha256 !== sha256) same = same.next;
+      if (same !== undefined) continue;
+      const row: SignedTag = { tag: name, digest: '', signers: [] };
+      byTag.set(name, { sha256, row, next: first });
+      rows.push(row);
+      shas.push(sha256);
+    }
+  }
+  for (let r = 0; r < roles.length; r++) {
+    const role = roles[r] as string;
+    if (isReleasedRole(role)) continue;
+    const signer = signerNameOf(role);
+    const { names, digests } = lists[r]!;
+    for (let i = 0; i < names.length; i++) {
+      let same = byTag.get(names[i] as string);
+      if (same === undefined) continue;
+      const sha256 = digests[i] as string;
+      while (same !== undefined && same.sha256 !== sha256) same = same.next;
+      same?.row.signers.push(signer);
+    }
+  }
+  setHexDigests(rows, shas);
+  return sortNatural(rows, (row) => row.tag);
+}
+
+/** Base64 sha256 → hex for every row: decoded into one buffer, converted once. */
+function setHexDigests(rows: SignedTag[], shas: readonly string[]): void {
+  const SIZE = 32;
+  const buf = Buffer.allocUnsafe(rows.length * SIZE);
+  const direct: boolean[] = new Array<boolean>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const b64 = shas[i] as string;
+    // canonical base64 of exactly 32 bytes: 43 characters and one '='
+    direct[i] = b64.length === 44 && b64.charCodeAt(43) === 0x3d && b64.charCodeAt(42) !== 0x3d && buf.write(b64, i * SIZE, SIZE, 'base64') === SIZE;
+  }
+  const hex = buf.toString('hex');
+  for (let i = 0; i < rows.length; i++) {
+    const b64 = shas[i] as string;
+    (rows[i] as SignedTag).digest = direct[i] ? hex.slice(i * 2 * SIZE, (i + 1) * 2 * SIZE) : b64 === '' ? '' : Buffer.from(b64, 'base64').toString('hex');
+  }
+}
+
 /** docker's `matchReleasedSignatures`: released (tag, digest) pairs and who else signed the same. */
 export function releasedSignatures(targets: readonly TargetInRole[]): SignedTag[] {
-  const rows = new Map<string, SignedTag>();
-  const keyOf = (tag: string, digest: string) => `${digest}\u0000${tag}`;
+  // (tag, digest) rows by tag; digests compared as canonical base64 (hex is made for the rows shown only)
+  const byTag = new Map<string, Array<{ sha256: string; row: SignedTag }>>();
+  const rows: SignedTag[] = [];
   for (const t of targets) {
     if (!isReleasedRole(t.role)) continue;
-    const digest = digestOf(t);
-    rows.set(keyOf(t.name, digest), { tag: t.name, digest, signers: [] });
+    const sha256 = t.sha256Base64 ?? '';
+    let same = byTag.get(t.name);
+    if (!same) byTag.set(t.name, (same = []));
+    if (same.some((r) => r.sha256 === sha256)) continue;
+    const row: SignedTag = { tag: t.name, digest: sha256 === '' ? '' : hexOfBase64(sha256), signers: [] };
+    same.push({ sha256, row });
+    rows.push(row);
   }
   for (const t of targets) {
     if (isReleasedRole(t.role)) continue;
-    const row = rows.get(keyOf(t.name, digestOf(t)));
-    if (row) row.signers.push(signerNameOf(t.role));
+    const same = byTag.get(t.name);
+    if (!same) continue;
+    const sha256 = t.sha256Base64 ?? '';
+    same.find((r) => r.sha256 === sha256)?.row.signers.push(signerNameOf(t.role));
   }
-  return sortNatural([...rows.values()], (row) => row.tag);
+  return sortNatural(rows, (row) => row.tag);
+}
+
+function hexOfBase64(b64: string): string {
+  return Buffer.from(b64, 'base64').toString('hex');
 }
 
 /** docker's `getDelegationRoleToKeyMap`: every delegation but targets/releases, by signer name. */
@@ -96,6 +176,3 @@ export function rolesWithSignatures(set: TrustedSet): RoleWithSignatures[] {
   });
 }
 
-function digestOf(t: TargetInRole): string {
-  return t.sha256Hex ?? '';
-}

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dockerConfigDir } from '../../adapters/docker-config.js';
 import { CommandFailed } from '../output.js';
@@ -19,9 +19,9 @@ import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/d
 import { runTrust } from './trust/index.js';
 import { processIo, type TrustIo } from './trust/io.js';
 
-export const PLUGIN_NAME = 'docker-trust';
-/** set by the wrapper script `dct plugin install` writes when dct runs from its TypeScript sources */
-export const INVOKED_AS_ENV = 'DCT_INVOKED_AS';
+import { INVOKED_AS_ENV, PLUGIN_NAME } from '../invocation.js';
+
+export { INVOKED_AS_ENV, PLUGIN_NAME, pluginInvocation } from '../invocation.js';
 
 export function pluginMetadata(version: string): Record<string, string> {
   return {
@@ -30,13 +30,6 @@ export function pluginMetadata(version: string): Record<string, string> {
     Version: version,
     ShortDescription: 'Manage trust on Docker images (dct: Docker Content Trust, maintained)',
   };
-}
-
-/** The plugin's arguments when dct runs as `docker-trust`, else undefined. */
-export function pluginInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): string[] | undefined {
-  const program = basename(argv[1] ?? '').replace(/\.(c|m)?js$|\.ts$/, '');
-  if (program === PLUGIN_NAME || env[INVOKED_AS_ENV] === PLUGIN_NAME) return argv.slice(2);
-  return undefined;
 }
 
 /** docker's `trust` texts name dct; as a plugin they name docker. */

@@ -7,7 +7,7 @@
  * write for the typed model, so a re-serialised notary file is byte-identical.
  */
 import { canonicalBytes, canonicalize, goJsonString, htmlEscape, parseJson } from '../canonical-json.js';
-import { canonicalSignedText } from '../canonical-text.js';
+import { canonicalSignedText, SIGNED_TEXT_OFFSET } from '../canonical-text.js';
 import { decodeBase64 } from '../encoding.js';
 import type { Signer } from '../keys/signer.js';
 import type { Signature } from '../keys/signature.js';
@@ -46,8 +46,14 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
   signedBytes(): Buffer {
     if (this.cachedSignedBytes) return this.cachedSignedBytes;
     const parsed = this.parsed;
-    if (parsed?.canonicalText !== undefined) this.cachedSignedBytes = Buffer.from(parsed.canonicalText, 'utf8');
-    else this.cachedSignedBytes = canonicalBytes(parsed ? parsed.signedValue : this.signed.toJSON());
+    const text = parsed?.canonicalText;
+    if (parsed && text !== undefined) {
+      // ASCII text (the usual case) is its own bytes, which the file holds as they are: no copy
+      this.cachedSignedBytes =
+        Buffer.byteLength(text, 'utf8') === text.length
+          ? parsed.raw.subarray(SIGNED_TEXT_OFFSET, SIGNED_TEXT_OFFSET + text.length)
+          : Buffer.from(text, 'utf8');
+    } else this.cachedSignedBytes = canonicalBytes(parsed ? parsed.signedValue : this.signed.toJSON());
     return this.cachedSignedBytes;
   }
 

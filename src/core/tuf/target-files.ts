@@ -12,7 +12,7 @@ import { asObject, setOwn } from './json-reader.js';
 
 export class TargetFiles {
   /** validated entries of the parsed file, not decoded yet */
-  private readonly raw: Record<string, unknown>;
+  private raw: Record<string, unknown>;
   private readonly decoded = new Map<string, FileMeta>();
   private readonly removed = new Set<string>();
 
@@ -28,8 +28,16 @@ export class TargetFiles {
   static fromJSON(v: unknown, where: string): TargetFiles {
     const obj = asObject(v, where);
     const files = new TargetFiles();
-    const raw = files.raw as Record<string, unknown>;
-    for (const name of Object.keys(obj)) {
+    const names = Object.keys(obj);
+    let plain = 0;
+    while (plain < names.length && isPlainCanonicalEntry(obj[names[plain] as string])) plain++;
+    if (plain === names.length) {
+      // the common case: every entry is plain; the parsed object itself is the raw map (it is never mutated)
+      files.raw = obj;
+      return files;
+    }
+    const raw = files.raw;
+    for (const name of names) {
       const entry = obj[name];
       if (isPlainCanonicalEntry(entry)) setOwn(raw, name, entry);
       else files.decoded.set(name, fileMetaFromJSON(entry, () => `${where}[${JSON.stringify(name)}]`));
@@ -53,6 +61,42 @@ export class TargetFiles {
     const hashes = (this.raw[name] as { hashes: Record<string, unknown> }).hashes;
     const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
     return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : undefined;
+  }
+
+  /**
+   * Canonical (padded, standard) base64 of one digest of an entry: equal for equal
+   * digests and cheaper than hex for a raw entry, whose base64 is already canonical.
+   */
+  hashBase64(name: string, alg: string): string | undefined {
+    const done = this.decoded.get(name);
+    if (done) return done.hashes[alg]?.toString('base64');
+    if (this.removed.has(name) || !Object.hasOwn(this.raw, name)) return undefined;
+    const hashes = (this.raw[name] as { hashes: Record<string, unknown> }).hashes;
+    const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
+    return typeof b64 === 'string' ? b64 : undefined;
+  }
+
+  /**
+   * Names and canonical base64 `alg` digests ('' where an entry has none) of every
+   * entry, or of `only`, in `names()` order: one pass, no object per entry.
+   */
+  digestList(alg: string, only?: string): { names: string[]; digests: string[] } {
+    if (only !== undefined) {
+      return this.has(only) ? { names: [only], digests: [this.hashBase64(only, alg) ?? ''] } : { names: [], digests: [] };
+    }
+    if (this.decoded.size > 0 || this.removed.size > 0) {
+      const names = [...this.names()];
+      return { names, digests: names.map((n) => this.hashBase64(n, alg) ?? '') };
+    }
+    const raw = this.raw;
+    const names = Object.keys(raw);
+    const digests = new Array<string>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const hashes = (raw[names[i] as string] as { hashes: Record<string, unknown> }).hashes;
+      const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
+      digests[i] = typeof b64 === 'string' ? b64 : '';
+    }
+    return { names, digests };
   }
 
   has(name: string): boolean {

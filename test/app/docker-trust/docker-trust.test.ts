@@ -10,16 +10,18 @@ import { describe, it } from 'node:test';
 import type { SaveKeyOptions } from '../../../src/adapters/keystore/file-keystore.js';
 import type { PassphraseSource } from '../../../src/adapters/passphrase.js';
 import { RepositoryDraft } from '../../../src/app/client/repository-draft.js';
-import { rolesWithSignatures, trustInfoOf } from '../../../src/app/docker-trust/inspect.js';
+import { releasedSignatures, rolesWithSignatures, signedTagsOf, trustInfoOf } from '../../../src/app/docker-trust/inspect.js';
 import { generateSignerKey, loadSignerKey, parsePublicKeyPem } from '../../../src/app/docker-trust/keys.js';
-import { naturalCompare, naturalLess } from '../../../src/app/docker-trust/natural-order.js';
+import { naturalCompare, naturalLess, sortNatural } from '../../../src/app/docker-trust/natural-order.js';
 import { planSignerRemoval, stageSigner, unstageSigner } from '../../../src/app/docker-trust/signers.js';
 import { addToSignableRoles, manifestTarget, releasedTag, revokeTags, signableRoles } from '../../../src/app/docker-trust/tags.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { decodePrivateKeyFile, encodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { PublicKey } from '../../../src/core/keys/public-key.js';
-import { fixturePath } from '../../support/fixtures.js';
-import { newRootKey } from '../../support/repo-simulator.js';
+import { targetsInAllRoles } from '../../../src/core/trust/repository-view.js';
+import { TrustedSet } from '../../../src/core/trust/trusted-set.js';
+import { fixturePath, notaryCases } from '../../support/fixtures.js';
+import { newRootKey, RepoSimulator } from '../../support/repo-simulator.js';
 import { FIXTURE_NOW, fixtureGun, fixtureRepository } from './fixture-repository.js';
 
 const ALICE = 'a1aad554f113474c40aabbb4c186fce8f5b163a6006adc07ee06a63dd31b5044';
@@ -241,5 +243,63 @@ describe('natural order comparator', () => {
       assert.equal(naturalLess(a, b), ab < 0);
       if (ab < 0 && naturalCompare(b, c) < 0) assert.ok(naturalCompare(a, c) < 0, `${a} < ${b} < ${c}`);
     }
+  });
+
+  it('sortNatural (ASCII keys compared as strings, others as UTF-8) sorts as naturalCompare does, stably', () => {
+    const alphabet = ['0', '0', '1', '2', '9', 'a', 'B', '.', '-', '~', 'é', '\u{1F600}'];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const tag = (pool: number) => Array.from({ length: rand(6) }, () => alphabet[rand(pool)]).join('');
+    for (const pool of [10, alphabet.length]) {
+      const items = Array.from({ length: 3000 }, (_, i) => ({ i, tag: tag(pool) }));
+      const expected = [...items].sort((x, y) => naturalCompare(x.tag, y.tag) || x.i - y.i);
+      assert.deepEqual(sortNatural(items, (x) => x.tag), expected);
+    }
+  });
+});
+
+describe('signedTagsOf (the fast path of inspect) equals releasedSignatures(targetsInAllRoles(…))', () => {
+  const reference = (set: TrustedSet, tag = '') => releasedSignatures(targetsInAllRoles(set, tag));
+
+  it('on every fixture repository, for all tags and for each tag', async () => {
+    let compared = 0;
+    for (const name of notaryCases()) {
+      let trusted: TrustedSet;
+      try {
+        ({ trusted } = await fixtureRepository(name).read());
+      } catch {
+        continue; // cases without a readable repository (e.g. errors by design)
+      }
+      assert.deepEqual(signedTagsOf(trusted), reference(trusted), name);
+      for (const t of targetsInAllRoles(trusted)) assert.deepEqual(signedTagsOf(trusted, t.name), reference(trusted, t.name), `${name} ${t.name}`);
+      assert.deepEqual(signedTagsOf(trusted, 'no-such-tag'), []);
+      if (signedTagsOf(trusted).length > 0) compared++;
+    }
+    assert.ok(compared >= 4, `${compared} fixture repositories with signed tags compared`);
+  });
+
+  it('several digests per tag, released in both roles, signers agreeing with one digest or none, tags in natural order', async () => {
+    const sim = new RepoSimulator('127.0.0.1:5000/sim/inspect');
+    sim.delegate('targets/releases');
+    sim.delegate('targets/alice');
+    sim.delegate('targets/bob');
+    for (let i = 0; i < 40; i++) {
+      sim.addTarget(`v${i}`, `m${i}`, 'targets/releases');
+      if (i % 3 === 0) sim.addTarget(`v${i}`, `m${i}`, 'targets/alice');
+      if (i % 4 === 0) sim.addTarget(`v${i}`, `other${i}`, 'targets/bob');
+      if (i % 5 === 0) sim.addTarget(`v${i}`, `admin${i}`, 'targets');
+      if (i % 10 === 0) sim.addTarget(`v${i}`, `admin${i}`, 'targets/bob');
+    }
+    await sim.publish();
+    const set = new TrustedSet(sim.file('root'), { gun: sim.gun, now: sim.now });
+    set.updateTimestamp(sim.file('timestamp'));
+    set.updateSnapshot(sim.file('snapshot'));
+    set.updateTargets(sim.file('targets'));
+    for (const role of sim.delegated.keys()) set.updateTargets(sim.file(role), role);
+    const fast = signedTagsOf(set);
+    assert.deepEqual(fast, reference(set));
+    assert.equal(fast.filter((r) => r.tag === 'v10').length, 2, 'two released digests of v10');
+    assert.deepEqual(fast.find((r) => r.tag === 'v10' && r.signers.length > 0)?.signers, ['bob']);
+    assert.deepEqual(fast.slice(0, 3).map((r) => r.tag), ['v0', 'v0', 'v1']);
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { runTrust } from '../../../src/cli/commands/trust/index.js';
+import { allTrustCommands, runTrust } from '../../../src/cli/commands/trust/index.js';
 import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
 import { encodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { loadConfig } from '../../../src/server/config.js';
@@ -93,6 +93,14 @@ describe('dct trust (in process, against dct server)', () => {
       assert.equal(group.code, 0);
       assert.match(group.out, /Management Commands:\n {2}key +Manage keys for signing Docker images\n {2}signer +Manage entities who can sign Docker images/);
       expectRun(await u.run(['key', 'frob']), { code: 1, err: "dct: unknown command: dct trust key frob\n\nUsage:  dct trust key\n\nRun 'dct trust key --help' for more information\n" });
+      // names of Object.prototype are not commands
+      expectRun(await u.run(['constructor']), { code: 1, err: "dct: unknown command: dct trust constructor\n\nUsage:  dct trust\n\nRun 'dct trust --help' for more information\n" });
+    });
+
+    it('the group listings show each command\'s own summary (commands load only when run)', async () => {
+      const commands = await allTrustCommands();
+      assert.equal(commands.length, 7);
+      for (const c of commands) assert.equal(c.short, c.command.spec.short, c.path);
     });
 
     it('argument checks before any server contact, with docker\'s texts', async () => {

@@ -4,15 +4,8 @@
  * copy named `notary`), which makes dct a drop-in replacement for the binary.
  */
 import type { Command } from 'commander';
-import { basename } from 'node:path';
 
-/** The notary arguments of a command line (`process.argv`), or undefined when it is not a notary invocation. */
-export function notaryInvocation(argv: readonly string[]): string[] | undefined {
-  const program = basename(argv[1] ?? '').replace(/\.(c|m)?js$|\.ts$/, '');
-  if (program === 'notary') return argv.slice(2);
-  if (argv[2] === 'notary') return argv.slice(3);
-  return undefined;
-}
+export { notaryInvocation } from '../../invocation.js';
 
 /** Runs the notary CLI; returns its exit code. */
 export async function runNotaryCli(args: string[]): Promise<number> {

@@ -7,37 +7,60 @@ import type { Command } from 'commander';
 import { CommandFailed } from '../../output.js';
 import { helpText, parseArgs, PROGRAM, UsageError } from './args.js';
 import type { TrustCommand } from './common.js';
-import { inspectCommand } from './inspect.js';
 import { processIo, type TrustIo } from './io.js';
-import { keyGenerateCommand, keyLoadCommand } from './key.js';
-import { revokeCommand } from './revoke.js';
-import { signCommand } from './sign.js';
-import { signerAddCommand, signerRemoveCommand } from './signer.js';
 import { isDctError } from '../../../core/errors.js';
+
+/** A command of a group: its one-line summary, and its module, loaded only when it runs. */
+interface LazyCommand {
+  short: string;
+  load(): Promise<TrustCommand>;
+}
 
 interface Group {
   path: string;
   short: string;
   groups?: Record<string, Group>;
-  commands: Record<string, TrustCommand>;
+  commands: Record<string, LazyCommand>;
 }
 
+// (each `short` is the command's own spec.short; a test keeps them equal)
 const KEY: Group = {
   path: 'trust key',
   short: 'Manage keys for signing Docker images',
-  commands: { generate: keyGenerateCommand, load: keyLoadCommand },
+  commands: {
+    generate: { short: 'Generate and load a signing key-pair', load: async () => (await import('./key.js')).keyGenerateCommand },
+    load: { short: 'Load a private key file for signing', load: async () => (await import('./key.js')).keyLoadCommand },
+  },
 };
 const SIGNER: Group = {
   path: 'trust signer',
   short: 'Manage entities who can sign Docker images',
-  commands: { add: signerAddCommand, remove: signerRemoveCommand },
+  commands: {
+    add: { short: 'Add a signer', load: async () => (await import('./signer.js')).signerAddCommand },
+    remove: { short: 'Remove a signer', load: async () => (await import('./signer.js')).signerRemoveCommand },
+  },
 };
 const TRUST: Group = {
   path: 'trust',
   short: 'Manage trust on Docker images',
   groups: { key: KEY, signer: SIGNER },
-  commands: { inspect: inspectCommand, revoke: revokeCommand, sign: signCommand },
+  commands: {
+    inspect: { short: 'Return low-level information about keys and signatures', load: async () => (await import('./inspect.js')).inspectCommand },
+    revoke: { short: 'Remove trust for an image', load: async () => (await import('./revoke.js')).revokeCommand },
+    sign: { short: 'Sign an image', load: async () => (await import('./sign.js')).signCommand },
+  },
 };
+
+/** Every command of `dct trust` by its path (`trust key generate`), loaded: for tests and help checks. */
+export async function allTrustCommands(): Promise<Array<{ path: string; short: string; command: TrustCommand }>> {
+  const out: Array<{ path: string; short: string; command: TrustCommand }> = [];
+  const walk = async (g: Group): Promise<void> => {
+    for (const [name, c] of Object.entries(g.commands)) out.push({ path: `${g.path} ${name}`, short: c.short, command: await c.load() });
+    for (const sub of Object.values(g.groups ?? {})) await walk(sub);
+  };
+  await walk(TRUST);
+  return out;
+}
 
 function groupUsage(g: Group): string {
   const list = (entries: Array<[string, string]>) => {
@@ -46,7 +69,7 @@ function groupUsage(g: Group): string {
   };
   let out = `Usage:  ${PROGRAM} ${g.path} COMMAND\n\n${g.short}\n\n`;
   if (g.groups) out += `Management Commands:\n${list(Object.entries(g.groups).map(([n, sub]) => [n, sub.short]))}\n\n`;
-  out += `Commands:\n${list(Object.entries(g.commands).map(([n, c]) => [n, c.spec.short]))}\n\n`;
+  out += `Commands:\n${list(Object.entries(g.commands).map(([n, c]) => [n, c.short]))}\n\n`;
   out += `Run '${PROGRAM} ${g.path} COMMAND --help' for more information on a command.\n`;
   return out;
 }
@@ -65,17 +88,18 @@ export async function runTrust(argv: readonly string[], io: TrustIo): Promise<nu
       io.err(`unknown ${word.startsWith('--') ? `flag: ${word.split('=')[0]}` : `shorthand flag: '${word[1]}' in ${word}`}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`);
       return 125;
     }
-    const sub = group.groups?.[word];
+    const sub = group.groups && Object.hasOwn(group.groups, word) ? group.groups[word] : undefined;
     if (sub) {
       group = sub;
       i++;
       continue;
     }
-    const command = group.commands[word];
-    if (!command) {
+    const lazy = Object.hasOwn(group.commands, word) ? group.commands[word] : undefined;
+    if (!lazy) {
       io.err(`${PROGRAM}: unknown command: ${PROGRAM} ${group.path} ${word}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`);
       return 1;
     }
+    const command = await lazy.load();
     let parsed;
     try {
       parsed = parseArgs(command.spec, argv.slice(i + 1));
