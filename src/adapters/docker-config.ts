@@ -14,7 +14,6 @@
  *   serves a registry's images (docker has no such setting, moby#19129) and which
  *   registries may be reached over plain http.
  */
-import { spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
@@ -303,8 +302,10 @@ export async function credentialsFromHelper(helper: string, serverAddress: strin
 }
 
 function defaultHelperRunner(env: Env, timeoutMs: number): HelperRunner {
-  return (program, args, input) =>
-    new Promise((resolve, reject) => {
+  // node:child_process loads only when a credential helper actually runs
+  return async (program, args, input) => {
+    const { spawn } = await import('node:child_process');
+    return new Promise((resolve, reject) => {
       const child = spawn(program, [...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'ignore'] });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -331,6 +332,7 @@ function defaultHelperRunner(env: Env, timeoutMs: number): HelperRunner {
       child.stdin.on('error', () => {});
       child.stdin.end(input);
     });
+  };
 }
 
 /** docker's `DetectDefaultStore` (only used when config.json holds no credentials at all). */

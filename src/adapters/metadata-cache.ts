@@ -1,7 +1,13 @@
 /**
  * The client's metadata cache in the layout docker and notary share:
  * `<trust dir>/tuf/<gun>/metadata/<role>.json` (delegations in sub-folders),
- * folders 0700, files 0600, each replaced atomically (temp file, fsync, rename).
+ * folders 0700, files 0600, each replaced atomically (temp file, rename).
+ *
+ * Only root.json, the trust anchor, is also flushed to disk before the rename: a
+ * crash must not leave it torn (the repository would fall back to trust on first
+ * use). Any other file lost to a crash is merely downloaded again (a torn one no
+ * longer matches its parent's pin), so it is not worth an fsync per file on every
+ * command (neither notary nor docker sync their caches at all).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
@@ -34,24 +40,28 @@ export class FileMetadataCache extends MetadataDirectory implements MetadataCach
   }
 
   async write(files: readonly RoleFile[]): Promise<void> {
-    for (const { role, bytes } of files) {
+    for (const { role } of files) {
       if (!isValidRoleName(role)) throw new DctError('INVALID_ROLE_NAME', `${JSON.stringify(role)} is not a role name`);
-      const path = join(this.dir, `${role}.json`);
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      const handle = await open(tmp, 'wx', 0o600);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await rename(tmp, path);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+    }
+    await Promise.all(files.map(({ role, bytes }) => this.writeOne(role, bytes)));
+  }
+
+  private async writeOne(role: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.dir, `${role}.json`);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(bytes);
+      if (role === 'root') await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
   }
 

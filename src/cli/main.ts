@@ -6,32 +6,32 @@
  * names it (`dct trust inspect …` loads the trust commands and nothing of the
  * server, the registry or the notary CLI); help and unknown commands load all.
  */
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
 import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
-import { processOutput } from './output.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+/** dct's version (package.json), read when asked for. */
+const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Register = (program: Command) => void;
 
 /** Top-level commands in `dct --help` order, each with the loader of its registration. */
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['key', async () => {
-    const { registerKeyCommands } = await import('./commands/key.js');
+    const [{ registerKeyCommands }, { processOutput }] = await Promise.all([import('./commands/key.js'), import('./output.js')]);
     return (p) => registerKeyCommands(p, processOutput);
   }],
   ['server', async () => {
-    const { registerServerCommand } = await import('./commands/server.js');
+    const [{ registerServerCommand }, { processOutput }] = await Promise.all([import('./commands/server.js'), import('./output.js')]);
     return (p) => registerServerCommand(p, processOutput);
   }],
   ['signer', async () => {
-    const { registerSignerCommand } = await import('./commands/signer.js');
+    const [{ registerSignerCommand }, { processOutput }] = await Promise.all([import('./commands/signer.js'), import('./output.js')]);
     return (p) => registerSignerCommand(p, processOutput);
   }],
   ['notary', async () => (await import('./commands/notary/register.js')).registerNotaryCommand],
-  ['trust', async () => (await import('./commands/trust/index.js')).registerTrustCommands],
+  ['trust', async () => (await import('./commands/trust/register.js')).registerTrustCommands],
   ['push', async () => (await import('./commands/push.js')).registerPushCommand],
   ['pull', async () => (await import('./commands/pull.js')).registerPullCommand],
   ['verify', async () => (await import('./commands/images/verify.js')).registerVerifyCommand],
@@ -39,7 +39,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['docker', async () => (await import('./commands/images/docker.js')).registerDockerCommand],
   ['plugin', async () => (await import('./commands/plugin.js')).registerPluginCommand],
   ['tuf', async () => {
-    const { registerTufVerify } = await import('./commands/tuf-verify.js');
+    const [{ registerTufVerify }, { processOutput }] = await Promise.all([import('./commands/tuf-verify.js'), import('./output.js')]);
     return (p) => registerTufVerify(p.command('tuf').description('work with TUF metadata files directly'), processOutput);
   }],
 ];
@@ -49,9 +49,10 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
  * registered (when it names one); without, or for help, every group.
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const { Command } = await import('commander');
   const program = new Command('dct')
     .description('Docker Content Trust, maintained: Notary v1 compatible trust data, keys and verification')
-    .version(pkg.version, '-v, --version')
+    .version(version(), '-v, --version')
     .showHelpAfterError()
     .exitOverride();
   const named = argv?.[2];
@@ -77,8 +78,9 @@ export async function main(argv: string[]): Promise<number> {
   if (pluginArgs) {
     delete process.env[INVOKED_AS_ENV];
     const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./commands/trust/io.js')]);
-    return runPlugin(pluginArgs, processIo(), pkg.version);
+    return runPlugin(pluginArgs, processIo(), version());
   }
+  const { CommanderError } = await import('commander');
   try {
     await (await buildProgram(argv)).parseAsync(argv);
     return 0;

@@ -204,12 +204,23 @@ class RepositoryUpdate {
     if (rootPin && !matches(rootBytes(set), rootPin)) {
       throw new DctError('HASH_MISMATCH', `root: the snapshot pins a root other than the trusted root (version ${set.root.signed.version})`);
     }
+    // the children of a verified role are fetched together (downloads overlap), then verified one by one in walk order
+    const fetching = new Map<string, Promise<Buffer>>();
+    const fetch = (role: string, pin: FileMeta): Promise<Buffer> => {
+      let pending = fetching.get(role);
+      if (!pending) {
+        pending = this.pinned(set, role, pin);
+        pending.catch(() => undefined); // awaited in turn below; an update that fails earlier must not leave it unhandled
+        fetching.set(role, pending);
+      }
+      return pending;
+    };
     const queue = ['targets'];
     while (queue.length > 0) {
       const role = queue.shift() as string;
       const pin = snapshot.signed.meta[role];
       if (!pin) continue; // notary skips roles the snapshot does not list
-      const bytes = await this.pinned(set, role, pin);
+      const bytes = await fetch(role, pin);
       try {
         set.updateTargets(bytes, role);
       } catch (err) {
@@ -218,7 +229,12 @@ class RepositoryUpdate {
         this.warnings.push(`Error getting ${role}: ${(err as Error).message}`);
         continue;
       }
-      queue.unshift(...set.childRoles(role).map((c) => c.name));
+      const children = set.childRoles(role).map((c) => c.name);
+      for (const child of children) {
+        const childPin = snapshot.signed.meta[child];
+        if (childPin) void fetch(child, childPin);
+      }
+      queue.unshift(...children);
     }
   }
 

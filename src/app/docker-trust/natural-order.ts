@@ -94,9 +94,37 @@ function compareAscii(s1: string, s2: string): number {
 }
 
 const NON_ASCII = /[^\u0000-\u007f]/;
+/** printable ASCII without space: the keys `sortKey` encodes */
+const PRINTABLE = /^[\u0021-\u007e]*$/;
+const DIGIT_RUN = /[0-9]+/g;
 
-/** `items` sorted (stably) in natural order of `key`; non-ASCII keys are encoded once rather than per comparison. */
+/**
+ * A string whose plain code-unit order is the natural order of `s` (printable
+ * ASCII): each digit run becomes U+0001 (below every printable character, as
+ * digits sort before other bytes), its length without leading zeros, those
+ * digits, and its count of leading zeros (fewer first when the numbers are equal).
+ */
+function sortKey(s: string): string {
+  return s.replace(DIGIT_RUN, (run) => {
+    let zeros = 0;
+    while (zeros < run.length && run.charCodeAt(zeros) === 0x30) zeros++;
+    return '\u0001' + String.fromCharCode(0x21 + run.length - zeros) + run.slice(zeros) + String.fromCharCode(0x21 + zeros);
+  });
+}
+
+/**
+ * `items` sorted (stably) in natural order of `key`. Printable ASCII keys (docker tags)
+ * become sort keys ordered by the engine's native string sort; others are compared
+ * one pair at a time (non-ASCII ones encoded as UTF-8 once).
+ */
 export function sortNatural<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const texts = items.map(key);
+  if (items.length < 0x7fffffff && texts.every((t) => PRINTABLE.test(t))) {
+    // U+0000 ends each key (below every key character: a prefix sorts first), then the index, fixed width (stability)
+    const keys = texts.map((t, i) => sortKey(t) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff));
+    keys.sort();
+    return keys.map((k) => items[(k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1)] as T);
+  }
   const keyed = items.map((item) => {
     const text = key(item);
     return { item, text, bytes: NON_ASCII.test(text) ? Buffer.from(text, 'utf8') : undefined };

@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import { FileChangelist } from '../../../adapters/changelist/file-changelist.js';
 import { dctConfigFile, dockerConfigDir, dockerCredentials, loadDctConfig, tlsFilesForHost, tlsSettingsFrom } from '../../../adapters/docker-config.js';
 import { RegistryAuth, type RegistryCredentials } from '../../../adapters/http/registry-auth.js';
-import { FileKeyRing } from '../../../adapters/keystore/file-key-ring.js';
-import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
+import type { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../adapters/metadata-cache.js';
 import { NotaryClient } from '../../../adapters/notary-http/notary-client.js';
 import { NotaryRemoteRepository } from '../../../adapters/notary-http/remote-repository.js';
-import { createPassphraseSource } from '../../../adapters/passphrase.js';
+import type { PassphraseSource } from '../../../adapters/passphrase.js';
 import { TrustRepository } from '../../../app/client/trust-repository.js';
 import { trustServerFor, type TrustServer } from '../../../app/trust-server-url.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
+import type { HeldKey, KeyRing } from '../../../core/ports.js';
 import type { TrustIo } from './io.js';
 
 export const USER_AGENT = 'dct (docker trust compatible)';
@@ -30,12 +30,45 @@ export function dockerDirs(io: TrustIo): { configDir: string; trustDir: string }
   return { configDir, trustDir: join(configDir, 'trust') };
 }
 
-export function keyStoreOf(io: TrustIo): FileKeyStore {
+export async function keyStoreOf(io: TrustIo): Promise<FileKeyStore> {
+  const { FileKeyStore } = await import('../../../adapters/keystore/file-keystore.js');
   return new FileKeyStore(dockerDirs(io).trustDir);
 }
 
-export function passphrasesOf(io: TrustIo) {
+export async function passphrasesOf(io: TrustIo): Promise<PassphraseSource> {
+  const { createPassphraseSource } = await import('../../../adapters/passphrase.js');
   return createPassphraseSource({ mode: 'docker', env: io.env });
+}
+
+/** The trust dir's key ring, loaded when first used (reading trust data needs no keys). */
+class LazyKeyRing implements KeyRing {
+  private ring: Promise<KeyRing> | undefined;
+
+  constructor(private readonly io: TrustIo) {}
+
+  private get(): Promise<KeyRing> {
+    return (this.ring ??= (async () => {
+      const [{ FileKeyRing }, keyStore, passphrases] = await Promise.all([
+        import('../../../adapters/keystore/file-key-ring.js'),
+        keyStoreOf(this.io),
+        passphrasesOf(this.io),
+      ]);
+      return new FileKeyRing(keyStore, passphrases);
+    })());
+  }
+
+  async list(): Promise<HeldKey[]> {
+    return (await this.get()).list();
+  }
+  async has(keyId: string): Promise<boolean> {
+    return (await this.get()).has(keyId);
+  }
+  async unlock(keyId: string) {
+    return (await this.get()).unlock(keyId);
+  }
+  async generate(role: string, gun?: string) {
+    return (await this.get()).generate(role, gun);
+  }
 }
 
 export interface TrustContext {
@@ -46,7 +79,6 @@ export interface TrustContext {
   gun: string;
   server: TrustServer;
   repo: TrustRepository;
-  keyStore: FileKeyStore;
   /** canonical IDs of every private key held (docker's `ListAllKeys`) */
   heldKeyIds(): Promise<Set<string>>;
   /** the registry credentials docker would use (config.json), if any */
@@ -72,8 +104,7 @@ export async function openTrustContext(io: TrustIo, original: string): Promise<T
     (creds ??= dockerCredentials(ref.domain, { env: io.env, configDir, onWarning: (m) => io.err(`WARNING: ${m}\n`) }));
   const auth = new RegistryAuth({ credentials: () => credentials(), clientId: 'docker', userAgent: USER_AGENT });
   const client = new NotaryClient({ baseUrl: server.url, ...tls, auth, userAgent: USER_AGENT, timeoutMs: 30_000 });
-  const keyStore = new FileKeyStore(trustDir);
-  const keyRing = new FileKeyRing(keyStore, passphrasesOf(io));
+  const keyRing = new LazyKeyRing(io);
   const repo = new TrustRepository({
     gun,
     cache: new FileMetadataCache(trustDir, gun),
@@ -88,7 +119,6 @@ export async function openTrustContext(io: TrustIo, original: string): Promise<T
     gun,
     server,
     repo,
-    keyStore,
     heldKeyIds: async () => new Set((await keyRing.list()).map((k) => k.keyId)),
     credentials,
     insecureRegistries: dctConfig.insecureRegistries,

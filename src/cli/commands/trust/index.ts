@@ -3,11 +3,9 @@
  * messages, exit codes and JSON (spec §7), without a docker engine. The
  * arguments are parsed here, as docker's cobra does, not by commander.
  */
-import type { Command } from 'commander';
-import { CommandFailed } from '../../output.js';
 import { helpText, parseArgs, PROGRAM, UsageError } from './args.js';
 import type { TrustCommand } from './common.js';
-import { processIo, type TrustIo } from './io.js';
+import type { TrustIo } from './io.js';
 import { isDctError } from '../../../core/errors.js';
 
 /** A command of a group: its one-line summary, and its module, loaded only when it runs. */
@@ -122,21 +120,4 @@ export async function runTrust(argv: readonly string[], io: TrustIo): Promise<nu
       return isDctError(err, 'INVALID_ARGUMENT') ? 125 : 1;
     }
   }
-}
-
-export function registerTrustCommands(program: Command): void {
-  // trust's own flags must reach it untouched (`dct trust sign -v` is not `dct -v`)
-  program.enablePositionalOptions();
-  program
-    .command('trust')
-    .description("docker trust, without a docker engine: sign tags, manage signers and keys, inspect trust data (docker CLI 28's grammar and outputs)")
-    .helpOption(false)
-    .passThroughOptions()
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .argument('[args...]')
-    .action(async (args: string[]) => {
-      const code = await runTrust(args, processIo());
-      if (code !== 0) throw new CommandFailed(code);
-    });
 }

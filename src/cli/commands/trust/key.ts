@@ -42,7 +42,7 @@ export const keyGenerateCommand: TrustCommand = {
     say(`Generating key for ${name}...\n`);
     let generated;
     try {
-      generated = await generateSignerKey(keyStoreOf(io), passphrasesOf(io), name);
+      generated = await generateSignerKey(await keyStoreOf(io), await passphrasesOf(io), name);
     } catch (err) {
       return fail(`failed to generate key for ${name}: ${(err as Error).message}`, err);
     }
@@ -89,7 +89,7 @@ export const keyLoadCommand: TrustCommand = {
     }
     let loaded;
     try {
-      loaded = await loadSignerKey(keyStoreOf(io), passphrasesOf(io), text, name, file);
+      loaded = await loadSignerKey(await keyStoreOf(io), await passphrasesOf(io), text, name, file);
     } catch (err) {
       return fail(`error importing key from ${file}: ${(err as Error).message}`, err);
     }
