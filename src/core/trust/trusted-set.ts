@@ -227,7 +227,7 @@ export class TrustedSet {
     }
     checkPinned(bytes, pin, this.limits.metadata, role);
     const md = parseMetadata(bytes, role) as Metadata<Targets>;
-    if (delegation) verifyThreshold(md, delegation, role);
+    if (delegation) verifyThreshold(md, delegation, role, { literal: true });
     else this.verifyBaseRole(md, 'targets');
     this.checkVersion(role, md.signed.version);
     this.checkExpiry(role, md.signed);
@@ -317,7 +317,7 @@ export class TrustedSet {
   private verifyBaseRole(md: Metadata<RoleMetadata>, role: 'timestamp' | 'snapshot' | 'targets'): void {
     const root = this.rootMd.signed;
     const spec = root.roles[role]!;
-    verifyThreshold(md, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, role);
+    verifyThreshold(md, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, role, { literal: true });
   }
 
   private checkVersion(role: string, version: number): void {

@@ -22,14 +22,31 @@ export type RoleMetadata = Root | Targets | Snapshot | Timestamp;
 
 interface Parsed {
   raw: Buffer;
-  /** the `signed` text of the file when it is provably canonical already (the common case) */
-  canonicalText?: string;
-  /** otherwise the parsed generic `signed` value, to re-derive the canonical bytes from */
-  signedValue?: unknown;
+  /** the file's text (UTF-8 decoded) */
+  text: string;
+  /** the parsed generic `signed` value, to derive the canonical bytes from */
+  signedValue: unknown;
+  /**
+   * Where the `signed` member's text would end if the file has notary's envelope
+   * shape `{"signed":…,"signatures":…}` (the last `,"signatures":`); unchecked:
+   * only a signature made over exactly those bytes makes use of it.
+   */
+  literalEnd: number | undefined;
+}
+
+const SIGNATURES_MEMBER = ',"signatures":';
+
+/** `text[start, end)` as UTF-8 bytes: a view of `raw` when that stretch of text is ASCII (then it is its own bytes, at the same offsets). */
+function textBytes(raw: Buffer, text: string, start: number, end: number): Buffer {
+  const slice = text.slice(start, end);
+  return Buffer.byteLength(slice, 'utf8') === slice.length && Buffer.byteLength(text.slice(0, start), 'utf8') === start
+    ? raw.subarray(start, end)
+    : Buffer.from(slice, 'utf8');
 }
 
 export class Metadata<T extends RoleMetadata = RoleMetadata> {
   private cachedSignedBytes: Buffer | undefined;
+  private cachedLiteralBytes: Buffer | null | undefined;
 
   constructor(
     readonly signed: T,
@@ -42,19 +59,37 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
     return this.parsed?.raw;
   }
 
-  /** The canonical bytes signatures are made and checked over. */
+  /**
+   * The canonical bytes signatures are made and checked over (notary's rule).
+   * When the file's own `signed` text provably is canonical already (the usual
+   * case), that text is used rather than re-derived.
+   */
   signedBytes(): Buffer {
     if (this.cachedSignedBytes) return this.cachedSignedBytes;
     const parsed = this.parsed;
-    const text = parsed?.canonicalText;
-    if (parsed && text !== undefined) {
-      // ASCII text (the usual case) is its own bytes, which the file holds as they are: no copy
+    if (parsed) {
+      const canonical = canonicalSignedText(parsed.text);
       this.cachedSignedBytes =
-        Buffer.byteLength(text, 'utf8') === text.length
-          ? parsed.raw.subarray(SIGNED_TEXT_OFFSET, SIGNED_TEXT_OFFSET + text.length)
-          : Buffer.from(text, 'utf8');
-    } else this.cachedSignedBytes = canonicalBytes(parsed ? parsed.signedValue : this.signed.toJSON());
+        canonical !== undefined
+          ? textBytes(parsed.raw, parsed.text, SIGNED_TEXT_OFFSET, SIGNED_TEXT_OFFSET + canonical.length)
+          : canonicalBytes(parsed.signedValue);
+    } else {
+      this.cachedSignedBytes = canonicalBytes(this.signed.toJSON());
+    }
     return this.cachedSignedBytes;
+  }
+
+  /**
+   * The bytes of the file between `{"signed":` and its last `,"signatures":`, or
+   * undefined when the file has no such shape. Unchecked: they are the `signed`
+   * text only if a signature over exactly them verifies (see `verifyThreshold`).
+   */
+  literalSignedBytes(): Buffer | undefined {
+    if (this.cachedLiteralBytes !== undefined) return this.cachedLiteralBytes ?? undefined;
+    const parsed = this.parsed;
+    const end = parsed?.literalEnd;
+    this.cachedLiteralBytes = parsed && end !== undefined ? textBytes(parsed.raw, parsed.text, SIGNED_TEXT_OFFSET, end) : null;
+    return this.cachedLiteralBytes ?? undefined;
   }
 
   /** The file bytes notary (Go) writes for this metadata. */
@@ -95,15 +130,13 @@ export function readJsonDocument(bytes: Buffer, what: string): JsonDocument {
 
 /**
  * Parses envelope and signatures; the `signed` value stays generic.
- * `canonicalText` is set when the file's `signed` text already is the canonical
- * JSON of that value (checked, not assumed), which spares re-deriving it.
  * `doc` must be `readJsonDocument(bytes)`: the parse of these same bytes.
  */
 export function parseEnvelope(
   bytes: Buffer,
   roleName: string,
   doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`),
-): { signedValue: unknown; signatures: Signature[]; canonicalText: string | undefined } {
+): { signedValue: unknown; signatures: Signature[]; literalEnd: number | undefined } {
   const envelope = asObject(doc.value, roleName);
   if (envelope['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
   const sigList = envelope['signatures'] === null || envelope['signatures'] === undefined ? [] : asArray(envelope['signatures'], `${roleName}.signatures`);
@@ -116,15 +149,37 @@ export function parseEnvelope(
       sig: decodeBase64(asString(obj['sig'], `${where}.sig`), `${where}.sig`),
     };
   });
-  return { signedValue: envelope['signed'], signatures, canonicalText: canonicalSignedText(doc.text) };
+  return { signedValue: envelope['signed'], signatures, literalEnd: literalSignedEnd(doc.text, envelope) };
+}
+
+/**
+ * For a file of the form `{"signed":L,"signatures":S}` (the last `,"signatures":`
+ * member, S one complete JSON value, then only `}` and whitespace; the envelope
+ * has exactly those two members), the end of L. L is then the `signed` value's
+ * text unless a key holder signed something that is not one JSON value, which
+ * TUF signers never do: a signature over exactly L's bytes is what proves it.
+ */
+function literalSignedEnd(text: string, envelope: Record<string, unknown>): number | undefined {
+  if (!text.startsWith('{"signed":') || Object.keys(envelope).length !== 2) return undefined;
+  const end = text.lastIndexOf(SIGNATURES_MEMBER);
+  if (end <= SIGNED_TEXT_OFFSET) return undefined;
+  let close = text.length;
+  while (close > end && ' \t\r\n'.includes(text.charAt(close - 1))) close--;
+  if (text.charCodeAt(close - 1) !== 0x7d) return undefined;
+  try {
+    JSON.parse(text.slice(end + SIGNATURES_MEMBER.length, close - 1));
+  } catch {
+    return undefined; // e.g. members after the signatures (a second "signed"): not notary's shape
+  }
+  return end;
 }
 
 export function parseMetadata(bytes: Buffer, roleName: 'root', doc?: JsonDocument): Metadata<Root>;
 export function parseMetadata(bytes: Buffer, roleName: 'snapshot', doc?: JsonDocument): Metadata<Snapshot>;
 export function parseMetadata(bytes: Buffer, roleName: 'timestamp', doc?: JsonDocument): Metadata<Timestamp>;
 export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata;
-export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata {
-  const { signedValue, signatures, canonicalText } = parseEnvelope(bytes, roleName, doc);
+export function parseMetadata(bytes: Buffer, roleName: string, doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`)): Metadata {
+  const { signedValue, signatures, literalEnd } = parseEnvelope(bytes, roleName, doc);
   const kind = roleKind(roleName);
   const signed =
     kind === 'root'
@@ -134,7 +189,7 @@ export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocumen
         : kind === 'timestamp'
           ? Timestamp.fromJSON(signedValue)
           : Targets.fromJSON(signedValue, roleName);
-  return new Metadata(signed, signatures, canonicalText !== undefined ? { raw: bytes, canonicalText } : { raw: bytes, signedValue });
+  return new Metadata(signed, signatures, { raw: bytes, text: doc.text, signedValue, literalEnd });
 }
 
 export function parseTargets(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata<Targets> {

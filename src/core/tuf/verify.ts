@@ -12,18 +12,37 @@ export interface RoleKeySet {
   threshold: number;
 }
 
+export interface VerifyOptions {
+  /**
+   * Also accept a signature made over the file's own `signed` text exactly as it
+   * stands (`Metadata.literalSignedBytes`), which spares proving that text
+   * canonical first (a scan of the whole file). Sound: what is verified is then
+   * exactly the text that was parsed, and only a key holder can sign it; it
+   * differs from notary only for a file whose key holder signed non-canonical
+   * text, which notary refuses. For readers (the client); a server that must
+   * be as strict as notary-server leaves it off.
+   */
+  literal?: boolean;
+}
+
 /**
  * Verifies `metadata` against a role's keys: only signatures by listed key IDs
  * count, each distinct key once; a key whose content does not hash to its ID is
  * an error; valid signatures must reach the threshold.
  * Returns the IDs of the keys that produced valid signatures.
  */
-export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: string): Set<string> {
+export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: string, opts: VerifyOptions = {}): Set<string> {
   if (metadata.signatures.length === 0) throw new CoreError('NO_SIGNATURES', `tuf: data has no signatures (${roleName})`);
   if (role.threshold < 1) throw new CoreError('THRESHOLD_NOT_MET', `invalid threshold for ${roleName}`);
   const allowed = new Set(role.keyids);
   const lookup = (id: string) => (role.keys instanceof Map ? role.keys.get(id) : getOwn(role.keys as Record<string, PublicKey>, id));
-  const message = metadata.signedBytes();
+  const literal = opts.literal ? metadata.literalSignedBytes() : undefined;
+  let canonical: Buffer | undefined;
+  const verifies = (key: PublicKey, method: string, sig: Buffer): boolean => {
+    if (literal !== undefined && verifySignature(key, method, sig, literal)) return true;
+    canonical ??= metadata.signedBytes();
+    return (literal === undefined || !canonical.equals(literal)) && verifySignature(key, method, sig, canonical);
+  };
   const valid = new Set<string>();
   for (const sig of metadata.signatures) {
     if (!allowed.has(sig.keyid) || valid.has(sig.keyid)) continue;
@@ -32,7 +51,7 @@ export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: 
     if (key.id !== sig.keyid) {
       throw new CoreError('KEY_ID_MISMATCH', `key ID is not valid for key content (${roleName}: ${sig.keyid})`);
     }
-    if (verifySignature(key, sig.method, sig.sig, message)) valid.add(sig.keyid);
+    if (verifies(key, sig.method, sig.sig)) valid.add(sig.keyid);
   }
   if (valid.size < role.threshold) {
     throw new CoreError('THRESHOLD_NOT_MET', `valid signatures did not meet threshold for ${roleName}`);

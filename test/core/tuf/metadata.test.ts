@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { canonicalBytes } from '../../../src/core/canonical-json.js';
+import { canonicalBytes, canonicalize } from '../../../src/core/canonical-json.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { parseMetadata, type Metadata } from '../../../src/core/tuf/metadata.js';
 import { Root } from '../../../src/core/tuf/root.js';
 import { Targets } from '../../../src/core/tuf/targets.js';
 import { verifyThreshold } from '../../../src/core/tuf/verify.js';
 import { fixturePath, listFiles, notaryCases, roleOfServedPath } from '../../support/fixtures.js';
+import { newKey, signerOf } from '../../support/repo-simulator.js';
 
 interface RepoFiles {
   name: string;
@@ -151,5 +152,53 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
     const root = JSON.parse(readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json'), 'utf8'));
     delete root.signed.roles.snapshot;
     assert.throws(() => parseMetadata(Buffer.from(JSON.stringify(root)), 'root'), /missing snapshot role specification/);
+  });
+});
+
+describe('verifyThreshold with literal: a signature over the file\'s own signed text', () => {
+  const key = newKey();
+  const signer = signerOf(key);
+  const keys = { keys: { [key.publicKey.id]: key.publicKey }, keyids: [key.publicKey.id], threshold: 1 };
+  const canonicalSigned = canonicalize({ _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2030-01-01T00:00:00Z', targets: {}, version: 2 });
+  const envelope = async (signedText: string, signOver: string, tail = '') => {
+    const sig = await signer.sign(Buffer.from(signOver));
+    return Buffer.from(`{"signed":${signedText},"signatures":[{"keyid":"${sig.keyid}","method":"${sig.method}","sig":"${sig.sig.toString('base64')}"}]${tail}}`);
+  };
+  const verify = (bytes: Buffer, literal: boolean) => verifyThreshold(parseMetadata(bytes, 'targets'), keys, 'targets', { literal });
+  const refused = (err: unknown) => isDctError(err, 'THRESHOLD_NOT_MET');
+
+  it('canonical text signed canonically: verifies either way', async () => {
+    const file = await envelope(canonicalSigned, canonicalSigned);
+    assert.equal(verify(file, true).size, 1);
+    assert.equal(verify(file, false).size, 1);
+  });
+
+  it('non-canonical text whose canonical form was signed (notary\'s rule): verifies either way', async () => {
+    const spaced = canonicalSigned.replace(/,/g, ', ');
+    const file = await envelope(spaced, canonicalSigned);
+    assert.equal(verify(file, true).size, 1);
+    assert.equal(verify(file, false).size, 1);
+  });
+
+  it('non-canonical text signed as it stands: only the literal rule accepts it (notary refuses)', async () => {
+    const spaced = canonicalSigned.replace(/,/g, ', ');
+    const file = await envelope(spaced, spaced);
+    assert.equal(verify(file, true).size, 1);
+    assert.throws(() => verify(file, false), refused);
+  });
+
+  it('a second "signed" member after the signatures never borrows the first one\'s signature', async () => {
+    const forged = canonicalSigned.replace('"version":2', '"version":3');
+    const file = await envelope(canonicalSigned, canonicalSigned, `,"signed":${forged}`);
+    const md = parseMetadata(file, 'targets');
+    assert.equal((md.signed as Targets).version, 3, 'JSON.parse keeps the last member');
+    assert.equal(md.literalSignedBytes(), undefined);
+    assert.throws(() => verify(file, true), refused);
+  });
+
+  it('a wrong or truncated literal stretch falls back to the canonical bytes and still refuses a bad signature', async () => {
+    const file = await envelope(canonicalSigned, canonicalSigned.replace('"version":2', '"version":9'));
+    assert.throws(() => verify(file, true), refused);
+    assert.throws(() => verify(file, false), refused);
   });
 });
