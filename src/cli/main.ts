@@ -7,7 +7,7 @@
  * server, the registry or the notary CLI); help and unknown commands load all.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
 import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
 
@@ -15,6 +15,9 @@ import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation
 const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Register = (program: Command) => void;
+
+/** written by `npm run build` beside the bundled main.js (package.json `build`) */
+const TRUST_BUNDLE = './trust-cli.bundle.js';
 
 /** Top-level commands in `dct --help` order, each with the loader of its registration. */
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
@@ -64,6 +67,13 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // a reader that stops early (`dct trust inspect … | head`) is not an error
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
   const notaryArgs = notaryInvocation(argv);
   if (notaryArgs) {
     const { runNotaryCli } = await import('./commands/notary/register.js');
@@ -71,8 +81,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (argv[2] === 'trust') {
     // docker's grammar, parsed by the trust commands themselves: no commander program needed
-    const [{ runTrust }, { processIo }] = await Promise.all([import('./commands/trust/index.js'), import('./commands/trust/io.js')]);
-    return runTrust(argv.slice(3), processIo());
+    const { runTrustCli } = await loadTrustCli();
+    const code = await runTrustCli(argv.slice(3));
+    // a trust command has finished all its work (cache written, connections done with): exit
+    // once the output is flushed rather than wait for sockets and timers to wind down
+    await flushed(process.stdout);
+    await flushed(process.stderr);
+    process.exit(code);
   }
   const pluginArgs = pluginInvocation(argv);
   if (pluginArgs) {
@@ -92,6 +107,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** The trust commands: the single-file bundle when dct runs from its build, else the module graph. */
+async function loadTrustCli(): Promise<typeof import('./trust-cli.js')> {
+  const bundle = new URL(TRUST_BUNDLE, import.meta.url);
+  if (bundle.pathname.endsWith('.js') && existsSync(bundle)) return (await import(bundle.href)) as typeof import('./trust-cli.js');
+  return import('./trust-cli.js');
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
 }
 
 main(process.argv).then((code) => {
