@@ -117,8 +117,8 @@ export async function buildDct(): Promise<DctBuild> {
       if (!existsSync(main)) throw err;
       log(`warning: the dct build has type errors; measuring the JavaScript tsc emitted anyway:\n${(err as Error).message.split('\n').filter((l) => l.includes('error TS')).join('\n')}`);
     }
-    // the CLI as installed: one bundle of dct's own modules (npm run build does the same into dist/bin)
-    await run(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', '--splitting', `--outdir=${join(dir, 'dist', 'bin')}`, '--log-level=warning'], {
+    // the CLI as installed: the bundles npm run build makes into dist/bin
+    await run(process.execPath, [join(PROJECT_ROOT, 'scripts', 'bundle-cli.mjs'), join(dir, 'dist', 'bin')], {
       cwd: PROJECT_ROOT,
       timeoutMs: 120_000,
     });
