@@ -119,7 +119,8 @@ function sortKey(s: string): string {
  */
 export function sortNatural<T>(items: readonly T[], key: (item: T) => string): T[] {
   const texts = items.map(key);
-  if (items.length < 0x7fffffff && texts.every((t) => PRINTABLE.test(t))) {
+  // (digit runs and indexes are written as UTF-16 code units: bounded lengths and counts keep them in range)
+  if (items.length <= 0xffffffff && texts.every((t) => t.length <= 0xff00 && PRINTABLE.test(t))) {
     // U+0000 ends each key (below every key character: a prefix sorts first), then the index, fixed width (stability)
     const keys = texts.map((t, i) => sortKey(t) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff));
     keys.sort();
