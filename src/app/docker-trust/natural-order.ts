@@ -112,20 +112,34 @@ function sortKey(s: string): string {
   });
 }
 
+/** `sortNatural` through native string sort keys, or undefined when a key is not printable ASCII. */
+function sortPrintable<T>(items: readonly T[], key: (item: T) => string): T[] | undefined {
+  // (digit runs and indexes are written as UTF-16 code units: bounded lengths and counts keep them in range)
+  if (items.length > 0xffffffff) return undefined;
+  const keys = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const text = key(items[i] as T);
+    if (text.length > 0xff00 || !PRINTABLE.test(text)) return undefined;
+    // U+0000 ends each key (below every key character: a prefix sorts first), then the index, fixed width (stability)
+    keys[i] = sortKey(text) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff);
+  }
+  keys.sort();
+  const out = new Array<T>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    out[i] = items[(k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1)] as T;
+  }
+  return out;
+}
+
 /**
  * `items` sorted (stably) in natural order of `key`. Printable ASCII keys (docker tags)
  * become sort keys ordered by the engine's native string sort; others are compared
  * one pair at a time (non-ASCII ones encoded as UTF-8 once).
  */
 export function sortNatural<T>(items: readonly T[], key: (item: T) => string): T[] {
-  const texts = items.map(key);
-  // (digit runs and indexes are written as UTF-16 code units: bounded lengths and counts keep them in range)
-  if (items.length <= 0xffffffff && texts.every((t) => t.length <= 0xff00 && PRINTABLE.test(t))) {
-    // U+0000 ends each key (below every key character: a prefix sorts first), then the index, fixed width (stability)
-    const keys = texts.map((t, i) => sortKey(t) + '\u0000' + String.fromCharCode(i >>> 16, i & 0xffff));
-    keys.sort();
-    return keys.map((k) => items[(k.charCodeAt(k.length - 2) << 16) | k.charCodeAt(k.length - 1)] as T);
-  }
+  const sorted = sortPrintable(items, key);
+  if (sorted) return sorted;
   const keyed = items.map((item) => {
     const text = key(item);
     return { item, text, bytes: NON_ASCII.test(text) ? Buffer.from(text, 'utf8') : undefined };

@@ -15,6 +15,8 @@ export class TargetFiles {
   private raw: Record<string, unknown>;
   private readonly decoded = new Map<string, FileMeta>();
   private readonly removed = new Set<string>();
+  /** names and sha256 (base64) of the parsed file, read while it was checked; valid while nothing changed */
+  private parsedSha256: { names: string[]; digests: string[] } | undefined;
 
   constructor(entries: Record<string, FileMeta> = {}) {
     this.raw = {};
@@ -29,11 +31,17 @@ export class TargetFiles {
     const obj = asObject(v, where);
     const files = new TargetFiles();
     const names = Object.keys(obj);
+    const digests = new Array<string>(names.length);
     let plain = 0;
-    while (plain < names.length && isPlainCanonicalEntry(obj[names[plain] as string])) plain++;
+    for (; plain < names.length; plain++) {
+      const sha256 = plainEntrySha256(obj[names[plain] as string]);
+      if (sha256 === undefined) break;
+      digests[plain] = sha256;
+    }
     if (plain === names.length) {
       // the common case: every entry is plain; the parsed object itself is the raw map (it is never mutated)
       files.raw = obj;
+      files.parsedSha256 = { names, digests };
       return files;
     }
     const raw = files.raw;
@@ -80,11 +88,13 @@ export class TargetFiles {
    * Names and canonical base64 `alg` digests ('' where an entry has none) of every
    * entry, or of `only`, in `names()` order: one pass, no object per entry.
    */
-  digestList(alg: string, only?: string): { names: string[]; digests: string[] } {
+  digestList(alg: string, only?: string): { readonly names: readonly string[]; readonly digests: readonly string[] } {
     if (only !== undefined) {
       return this.has(only) ? { names: [only], digests: [this.hashBase64(only, alg) ?? ''] } : { names: [], digests: [] };
     }
-    if (this.decoded.size > 0 || this.removed.size > 0) {
+    const unchanged = this.decoded.size === 0 && this.removed.size === 0;
+    if (unchanged && alg === 'sha256' && this.parsedSha256) return this.parsedSha256;
+    if (!unchanged) {
       const names = [...this.names()];
       return { names, digests: names.map((n) => this.hashBase64(n, alg) ?? '') };
     }
@@ -147,6 +157,13 @@ export class TargetFiles {
     }
     return out;
   }
+}
+
+/** `isPlainCanonicalEntry`, answering with the entry's sha256 ('' when it has none) or undefined when it is not plain. */
+function plainEntrySha256(entry: unknown): string | undefined {
+  if (!isPlainCanonicalEntry(entry)) return undefined;
+  const hashes = (entry as { hashes: Record<string, unknown> }).hashes;
+  return Object.hasOwn(hashes, 'sha256') ? (hashes['sha256'] as string) : '';
 }
 
 /**
