@@ -143,3 +143,25 @@ export function isCanonicalBase64(s: string): boolean {
   const last = base64Value(s.charCodeAt(body - 1));
   return pad === 0 || (pad === 1 ? (last & 0x3) === 0 : (last & 0xf) === 0);
 }
+
+/**
+ * Hex of many base64 values ('' stays ''): the usual 32-byte digests are decoded
+ * into one buffer and converted with one call, instead of a Buffer per value.
+ */
+export function hexOfBase64All(values: readonly string[]): string[] {
+  const SIZE = 32;
+  const buf = Buffer.allocUnsafe(values.length * SIZE);
+  const direct = new Array<boolean>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const b64 = values[i] as string;
+    // canonical base64 of exactly 32 bytes: 43 characters and one '='
+    direct[i] = b64.length === 44 && b64.charCodeAt(43) === 0x3d && b64.charCodeAt(42) !== 0x3d && buf.write(b64, i * SIZE, SIZE, 'base64') === SIZE;
+  }
+  const hex = buf.toString('hex');
+  const out = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const b64 = values[i] as string;
+    out[i] = direct[i] ? hex.slice(i * 2 * SIZE, (i + 1) * 2 * SIZE) : b64 === '' ? '' : Buffer.from(b64, 'base64').toString('hex');
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { canonicalBytes, canonicalize } from '../../src/core/canonical-json.js';
 import { parseMetadata } from '../../src/core/tuf/metadata.js';
 import { canonicalSignedText, canonicalValueEnd } from '../../src/core/canonical-text.js';
-import { decodeBase64, decodeStdBase64, isCanonicalBase64 } from '../../src/core/encoding.js';
+import { decodeBase64, decodeStdBase64, hexOfBase64All, isCanonicalBase64 } from '../../src/core/encoding.js';
 import { fixturePath, listFiles, notaryCases } from '../support/fixtures.js';
 
 /** The property every acceptance must satisfy. */
@@ -350,3 +350,17 @@ describe('decodeStdBase64 against Go-strict base64 (pattern + native decoder)', 
 function pickChar(rnd: () => number, chars: string): string {
   return chars[Math.floor(rnd() * chars.length)] as string;
 }
+
+describe('hexOfBase64All', () => {
+  it('converts 32-byte digests in one pass and every other base64 value one by one', () => {
+    const values = [
+      Buffer.alloc(32, 1).toString('base64'),
+      '',
+      Buffer.alloc(64, 2).toString('base64'),
+      Buffer.alloc(31, 3).toString('base64'),
+      Buffer.from('ff'.repeat(32), 'hex').toString('base64'),
+    ];
+    assert.deepEqual(hexOfBase64All(values), values.map((v) => Buffer.from(v, 'base64').toString('hex')));
+    assert.deepEqual(hexOfBase64All([]), []);
+  });
+});

@@ -19,9 +19,8 @@
  * delegation that can be re-signed; a witness re-signs a role unchanged; a root
  * change replaces a base role's keys.
  */
+import { canonicalize, compareCodePoints, goJsonString, type JsonValue } from '../../core/canonical-json.js';
 import { DctError } from '../../core/errors.js';
-import { goJsonString, type JsonValue } from '../../core/canonical-json.js';
-import { canonicalize } from '../../core/canonical-json.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { fileMetaFromJSON, type FileMeta } from '../../core/tuf/file-meta.js';
 import { isBaseRole, isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../../core/tuf/roles.js';
@@ -264,7 +263,9 @@ const HTML_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '
 
 /** Go string order (UTF-8 bytes). */
 export function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // UTF-8 byte order is code point order: compared on the strings, nothing encoded
+  const c = compareCodePoints(a, b);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------

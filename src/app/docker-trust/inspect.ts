@@ -5,6 +5,7 @@
  */
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { delegationRoles, listRoles, type TargetInRole } from '../../core/trust/repository-view.js';
+import { hexOfBase64All } from '../../core/encoding.js';
 import { sortNatural } from './natural-order.js';
 import { isReleasedRole, RELEASES_ROLE, signerNameOf } from './roles.js';
 
@@ -94,25 +95,9 @@ export function signedTagsOf(set: TrustedSet, tag = ''): SignedTag[] {
       same?.row.signers.push(signer);
     }
   }
-  setHexDigests(rows, shas);
+  const hex = hexOfBase64All(shas);
+  for (let i = 0; i < rows.length; i++) (rows[i] as SignedTag).digest = hex[i] as string;
   return sortNatural(rows, (row) => row.tag);
-}
-
-/** Base64 sha256 → hex for every row: decoded into one buffer, converted once. */
-function setHexDigests(rows: SignedTag[], shas: readonly string[]): void {
-  const SIZE = 32;
-  const buf = Buffer.allocUnsafe(rows.length * SIZE);
-  const direct: boolean[] = new Array<boolean>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const b64 = shas[i] as string;
-    // canonical base64 of exactly 32 bytes: 43 characters and one '='
-    direct[i] = b64.length === 44 && b64.charCodeAt(43) === 0x3d && b64.charCodeAt(42) !== 0x3d && buf.write(b64, i * SIZE, SIZE, 'base64') === SIZE;
-  }
-  const hex = buf.toString('hex');
-  for (let i = 0; i < rows.length; i++) {
-    const b64 = shas[i] as string;
-    (rows[i] as SignedTag).digest = direct[i] ? hex.slice(i * 2 * SIZE, (i + 1) * 2 * SIZE) : b64 === '' ? '' : Buffer.from(b64, 'base64').toString('hex');
-  }
 }
 
 /** docker's `matchReleasedSignatures`: released (tag, digest) pairs and who else signed the same. */

@@ -285,6 +285,24 @@ export class TrustedSet {
     return [...found.entries()].map(([name, t]) => ({ name, ...t }));
   }
 
+  /**
+   * `listTargets` without decoding any entry: name, role, canonical base64 sha256
+   * ('' when none) and length, for listings of many targets.
+   */
+  listTargetSummaries(startRoles: readonly string[] = ['targets']): Array<{ name: string; role: string; sha256: string; length: number }> {
+    const found = new Map<string, { name: string; role: string; sha256: string; length: number }>();
+    for (const role of this.walkRoles(startRoles)) {
+      const paths = this.effectivePaths.get(role) ?? [];
+      const everything = paths.includes('');
+      const { names, digests, lengths } = this.targetsMd.get(role)!.signed.targets.summaries();
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        if (!found.has(name) && (everything || pathsAllow(paths, name))) found.set(name, { name, role, sha256: digests[i] as string, length: lengths[i] as number });
+      }
+    }
+    return [...found.values()];
+  }
+
   /** Loaded roles in notary's walk order; with `targetName`, only roles whose paths allow it. */
   *walkRoles(startRoles: readonly string[], targetName?: string): Generator<string> {
     const allows = (paths: readonly string[]) => targetName === undefined || pathsAllow(paths, targetName);

@@ -10,13 +10,20 @@ import { isCanonicalBase64 } from '../encoding.js';
 import { fileMetaFromJSON, fileMetaToJSON, type FileMeta } from './file-meta.js';
 import { asObject, setOwn } from './json-reader.js';
 
+/** Parallel lists describing a targets map: name, canonical base64 sha256 ('' when none), length. */
+export interface TargetSummaries {
+  readonly names: readonly string[];
+  readonly digests: readonly string[];
+  readonly lengths: readonly number[];
+}
+
 export class TargetFiles {
   /** validated entries of the parsed file, not decoded yet */
   private raw: Record<string, unknown>;
   private readonly decoded = new Map<string, FileMeta>();
   private readonly removed = new Set<string>();
-  /** names and sha256 (base64) of the parsed file, read while it was checked; valid while nothing changed */
-  private parsedSha256: { names: string[]; digests: string[] } | undefined;
+  /** names, sha256 (base64) and lengths of the parsed file, read while it was checked; valid while nothing changed */
+  private parsedIndex: TargetSummaries | undefined;
 
   constructor(entries: Record<string, FileMeta> = {}) {
     this.raw = {};
@@ -32,16 +39,19 @@ export class TargetFiles {
     const files = new TargetFiles();
     const names = Object.keys(obj);
     const digests = new Array<string>(names.length);
+    const lengths = new Array<number>(names.length);
     let plain = 0;
     for (; plain < names.length; plain++) {
-      const sha256 = plainEntrySha256(obj[names[plain] as string]);
-      if (sha256 === undefined) break;
-      digests[plain] = sha256;
+      const entry = obj[names[plain] as string];
+      if (!isPlainCanonicalEntry(entry)) break;
+      const { hashes, length } = entry as { hashes: Record<string, unknown>; length: number };
+      digests[plain] = Object.hasOwn(hashes, 'sha256') ? (hashes['sha256'] as string) : '';
+      lengths[plain] = length;
     }
     if (plain === names.length) {
       // the common case: every entry is plain; the parsed object itself is the raw map (it is never mutated)
       files.raw = obj;
-      files.parsedSha256 = { names, digests };
+      files.parsedIndex = { names, digests, lengths };
       return files;
     }
     const raw = files.raw;
@@ -93,7 +103,7 @@ export class TargetFiles {
       return this.has(only) ? { names: [only], digests: [this.hashBase64(only, alg) ?? ''] } : { names: [], digests: [] };
     }
     const unchanged = this.decoded.size === 0 && this.removed.size === 0;
-    if (unchanged && alg === 'sha256' && this.parsedSha256) return this.parsedSha256;
+    if (unchanged && alg === 'sha256' && this.parsedIndex) return this.parsedIndex;
     if (!unchanged) {
       const names = [...this.names()];
       return { names, digests: names.map((n) => this.hashBase64(n, alg) ?? '') };
@@ -107,6 +117,14 @@ export class TargetFiles {
       digests[i] = typeof b64 === 'string' ? b64 : '';
     }
     return { names, digests };
+  }
+
+  /** Every entry's name, canonical base64 sha256 ('' when none) and length, in `names()` order (read-only arrays). */
+  summaries(): TargetSummaries {
+    if (this.parsedIndex && this.decoded.size === 0 && this.removed.size === 0) return this.parsedIndex;
+    const names = [...this.names()];
+    const metas = names.map((n) => this.get(n) as FileMeta);
+    return { names, digests: metas.map((m) => m.hashes['sha256']?.toString('base64') ?? ''), lengths: metas.map((m) => m.length) };
   }
 
   has(name: string): boolean {
@@ -157,13 +175,6 @@ export class TargetFiles {
     }
     return out;
   }
-}
-
-/** `isPlainCanonicalEntry`, answering with the entry's sha256 ('' when it has none) or undefined when it is not plain. */
-function plainEntrySha256(entry: unknown): string | undefined {
-  if (!isPlainCanonicalEntry(entry)) return undefined;
-  const hashes = (entry as { hashes: Record<string, unknown> }).hashes;
-  return Object.hasOwn(hashes, 'sha256') ? (hashes['sha256'] as string) : '';
 }
 
 /**

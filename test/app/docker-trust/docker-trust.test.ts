@@ -15,6 +15,7 @@ import { generateSignerKey, loadSignerKey, parsePublicKeyPem } from '../../../sr
 import { naturalCompare, naturalLess, sortNatural } from '../../../src/app/docker-trust/natural-order.js';
 import { planSignerRemoval, stageSigner, unstageSigner } from '../../../src/app/docker-trust/signers.js';
 import { addToSignableRoles, manifestTarget, releasedTag, revokeTags, signableRoles } from '../../../src/app/docker-trust/tags.js';
+import { hexOfBase64All } from '../../../src/core/encoding.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { decodePrivateKeyFile, encodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { PublicKey } from '../../../src/core/keys/public-key.js';
@@ -273,6 +274,14 @@ describe('signedTagsOf (the fast path of inspect) equals releasedSignatures(targ
       assert.deepEqual(signedTagsOf(trusted), reference(trusted), name);
       for (const t of targetsInAllRoles(trusted)) assert.deepEqual(signedTagsOf(trusted, t.name), reference(trusted, t.name), `${name} ${t.name}`);
       assert.deepEqual(signedTagsOf(trusted, 'no-such-tag'), []);
+      // notary list's lean listing agrees with the decoding one
+      const summaries = trusted.listTargetSummaries();
+      assert.deepEqual(
+        summaries.map((t) => ({ ...t, hex: hexOfBase64All([t.sha256])[0] })),
+        trusted.listTargets().map((t) => ({ name: t.name, role: t.role, sha256: t.meta.hashes['sha256']?.toString('base64') ?? '', length: t.meta.length, hex: t.meta.hashes['sha256']?.toString('hex') ?? '' })),
+        name,
+      );
+      assert.deepEqual(hexOfBase64All(summaries.map((t) => t.sha256)), summaries.map((t) => (t.sha256 === '' ? '' : Buffer.from(t.sha256, 'base64').toString('hex'))));
       if (signedTagsOf(trusted).length > 0) compared++;
     }
     assert.ok(compared >= 4, `${compared} fixture repositories with signed tags compared`);

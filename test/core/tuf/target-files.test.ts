@@ -26,6 +26,29 @@ describe('TargetFiles', () => {
     assert.equal(files.hashHex('missing', 'sha256'), undefined);
   });
 
+  it('summaries and digestList: the same lists from the parse-time index and after changes (set, delete, a non-plain entry)', () => {
+    const expectFrom = (files: TargetFiles) => {
+      const names = [...files.names()];
+      return {
+        names,
+        digests: names.map((n) => files.get(n)?.hashes['sha256']?.toString('base64') ?? ''),
+        lengths: names.map((n) => files.get(n)?.length),
+      };
+    };
+    const fresh = TargetFiles.fromJSON(parsed(), 'targets');
+    assert.deepEqual(fresh.summaries(), expectFrom(TargetFiles.fromJSON(parsed(), 'targets')));
+    assert.deepEqual(fresh.digestList('sha256'), { names: ['a', 'b', 'c'], digests: [sha('a'), sha('b'), sha('p')], lengths: [1, 2, 3] });
+    const changed = TargetFiles.fromJSON(parsed(), 'targets');
+    changed.delete('a');
+    changed.set('d', { length: 9, hashes: { sha256: Buffer.alloc(32, 'd') } });
+    assert.deepEqual(changed.summaries(), expectFrom(changed));
+    assert.deepEqual(changed.digestList('sha256').digests, expectFrom(changed).digests);
+    // an entry that is not plain (no sha256, a sha512 only) is decoded at parse time: the slow lists agree too
+    const mixed = TargetFiles.fromJSON({ ...parsed(), e: { hashes: { sha512: Buffer.alloc(64, 'e').toString('base64') }, length: 5, extra: true } }, 'targets');
+    assert.deepEqual(mixed.summaries(), expectFrom(mixed));
+    assert.equal(mixed.summaries().digests[mixed.summaries().names.indexOf('e')], '');
+  });
+
   it('serialises an untouched map exactly as parsed', () => {
     const files = TargetFiles.fromJSON(parsed(), 'targets');
     assert.equal(canonicalize(files.toJSON()), canonicalize(parsed()));

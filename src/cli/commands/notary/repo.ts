@@ -13,6 +13,7 @@ import {
   removeTargetChanges,
   witnessChange,
 } from '../../../app/client/changes.js';
+import { hexOfBase64All } from '../../../core/encoding.js';
 import { decodePrivateKeyFile, readKeyFileHeaders } from '../../../core/keys/key-file.js';
 import { fileMetaOf, type FileMeta } from '../../../core/tuf/file-meta.js';
 import type { CommandSpec, FlagSpec, Invocation } from './cobra.js';
@@ -271,8 +272,9 @@ async function list(r: CommandRun): Promise<void> {
   const gun = gunOf(r);
   const trusted = await readRepository(r, gun);
   const roles = r.inv.flags.strings('roles') ?? [];
-  const targets = trusted.listTargets(roles.length > 0 ? roles : ['targets']).sort((a, b) => byteOrder(a.name, b.name));
-  const rows = targets.map((t) => ({ name: t.name, digest: t.meta.hashes['sha256']?.toString('hex') ?? '', size: t.meta.length, role: t.role }));
+  const targets = trusted.listTargetSummaries(roles.length > 0 ? roles : ['targets']).sort((a, b) => byteOrder(a.name, b.name));
+  const digests = hexOfBase64All(targets.map((t) => t.sha256));
+  const rows = targets.map((t, i) => ({ name: t.name, digest: digests[i] as string, size: t.length, role: t.role }));
   r.report.set('targets', rows);
   if (rows.length === 0) {
     r.report.text('\nNo targets present in this repository.\n\n');
