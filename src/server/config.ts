@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
+import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
 
 export interface ServerConfig {
   /** HOST:PORT */
@@ -35,6 +36,10 @@ export interface ServerConfig {
   writesPerSecond: number;
   writeBurst: number;
   requestTimeoutMs: number;
+  /** notary `caching.max_age.current_metadata`: seconds clients may cache `<role>.json` (0 = no caching) */
+  cacheMaxAgeCurrent: number;
+  /** notary `caching.max_age.consistent_metadata`: seconds for metadata by checksum or version (0 = no caching) */
+  cacheMaxAgeConsistent: number;
   logLevel: string;
   /** token auth with the built-in issuer: htpasswd file of users (bcrypt entries) */
   authHtpasswd?: string;
@@ -78,6 +83,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   writesPerSecond: 20,
   writeBurst: 100,
   requestTimeoutMs: 30_000,
+  cacheMaxAgeCurrent: DEFAULT_CURRENT_MAX_AGE,
+  cacheMaxAgeConsistent: DEFAULT_CONSISTENT_MAX_AGE,
   logLevel: 'info',
   authService: 'dct',
   authIssuer: 'dct',
@@ -116,6 +123,8 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_SIGNER_KEY: 'signerKey',
   DCT_SIGNER_CA: 'signerCa',
   DCT_LOG_LEVEL: 'logLevel',
+  DCT_CACHE_MAX_AGE_CURRENT: 'cacheMaxAgeCurrent',
+  DCT_CACHE_MAX_AGE_CONSISTENT: 'cacheMaxAgeConsistent',
   DCT_WORKERS: 'workers',
   DCT_AUTH_HTPASSWD: 'authHtpasswd',
   DCT_AUTH_REALM: 'authRealm',
@@ -181,6 +190,12 @@ function validate(c: ServerConfig): ServerConfig {
   if (c.plainHttp && (c.tlsSelfSigned || c.tlsCert)) throw new DctError('INVALID_CONFIG', '--plain-http cannot be combined with TLS settings');
   // TLS is the default: without certificate files, a self-signed CA in the data folder
   if (!c.plainHttp && !c.tlsCert) c.tlsSelfSigned = true;
+  for (const [key, flag] of [['cacheMaxAgeCurrent', '--cache-max-age-current'], ['cacheMaxAgeConsistent', '--cache-max-age-consistent']] as const) {
+    const v = c[key];
+    if (!Number.isInteger(v) || v < 0 || v > MAX_CACHE_MAX_AGE) {
+      throw new DctError('INVALID_CONFIG', `${flag} must be a whole number of seconds from 0 (no caching) to ${MAX_CACHE_MAX_AGE} (a year), not ${JSON.stringify(v)}`);
+    }
+  }
   for (const p of c.gunPrefixes) {
     if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);
   }

@@ -9,8 +9,31 @@ export interface PreparedResponse {
   validUntil?: number;
 }
 
-export const CURRENT_CACHE_CONTROL = 'public, max-age=300, s-maxage=300, must-revalidate';
-export const CONSISTENT_CACHE_CONTROL = 'public, max-age=2592000, s-maxage=2592000';
+/**
+ * notary's cache headers for a max age (`N:utils/http.go` NewCacheControlConfig):
+ * public with max-age and s-maxage (current metadata: must-revalidate too), or, for
+ * 0, `max-age=0, no-cache, no-store` with `Pragma: no-cache`.
+ */
+export function cacheHeaders(maxAgeSeconds: number, mustRevalidate: boolean): Record<string, string> {
+  if (maxAgeSeconds <= 0) return { 'Cache-Control': 'max-age=0, no-cache, no-store', Pragma: 'no-cache' };
+  return { 'Cache-Control': `public, max-age=${maxAgeSeconds}, s-maxage=${maxAgeSeconds}${mustRevalidate ? ', must-revalidate' : ''}` };
+}
+
+/** Cache headers of current metadata (`<role>.json`) and of consistent metadata (by checksum or version). */
+export interface MetadataCaching {
+  current: Record<string, string>;
+  consistent: Record<string, string>;
+}
+
+/** notary-server's defaults: 5 minutes and 30 days (`caching.max_age`). */
+export const DEFAULT_CURRENT_MAX_AGE = 300;
+export const DEFAULT_CONSISTENT_MAX_AGE = 30 * 24 * 3600;
+/** notary refuses a longer max age: a year */
+export const MAX_CACHE_MAX_AGE = 365 * 24 * 3600;
+
+export function metadataCaching(currentMaxAge = DEFAULT_CURRENT_MAX_AGE, consistentMaxAge = DEFAULT_CONSISTENT_MAX_AGE): MetadataCaching {
+  return { current: cacheHeaders(currentMaxAge, true), consistent: cacheHeaders(consistentMaxAge, false) };
+}
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -24,11 +47,12 @@ export function rfc1123(date: Date): string {
   );
 }
 
-export function metadataResponse(data: Buffer, lastModified: Date, consistent: boolean, validUntil?: number): PreparedResponse {
+/** A stored metadata file; `caching`: the headers of its kind (`MetadataCaching.current` or `.consistent`). */
+export function metadataResponse(data: Buffer, lastModified: Date, caching: Record<string, string>, validUntil?: number): PreparedResponse {
   const res: PreparedResponse = {
     status: 200,
     headers: {
-      'Cache-Control': consistent ? CONSISTENT_CACHE_CONTROL : CURRENT_CACHE_CONTROL,
+      ...caching,
       'Last-Modified': rfc1123(lastModified),
       'Content-Type': 'text/plain; charset=utf-8',
       'Content-Length': data.length,

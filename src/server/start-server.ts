@@ -18,6 +18,7 @@ import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
+import { metadataCaching } from './responses.js';
 
 export interface RunningServer {
   url: string;
@@ -113,6 +114,7 @@ export async function startServer(
       cache,
       gunPrefixes: config.gunPrefixes,
       limits: { maxRoleBytes: config.maxRoleBytes, maxParts: 1000 },
+      caching: metadataCaching(config.cacheMaxAgeCurrent, config.cacheMaxAgeConsistent),
     },
     {
       ...(tls ? { tls } : {}),

@@ -14,7 +14,7 @@ import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, REFRESH_MARGIN_M
 import { ApiError, notFound } from './api-errors.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
-import { emptyResponse, jsonResponse, metadataResponse, type PreparedResponse } from './responses.js';
+import { emptyResponse, jsonResponse, metadataCaching, metadataResponse, type MetadataCaching, type PreparedResponse } from './responses.js';
 import type { Route } from './routes.js';
 
 /** The largest version a store holds (notary's and dct's INTEGER columns). */
@@ -28,6 +28,8 @@ export interface TrustApiContext {
   /** GUN prefixes this server serves (notary `repositories.gun_prefixes`); empty = all */
   gunPrefixes: readonly string[];
   limits: { maxRoleBytes: number; maxParts: number };
+  /** cache headers of metadata answers (notary `caching.max_age`); notary's defaults when absent */
+  caching?: MetadataCaching;
 }
 
 export interface ApiRequest {
@@ -79,7 +81,7 @@ async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Pr
       return cached(ctx, route, route.gun, async () => {
         const file = await ctx.store.getByChecksum(route.gun, route.role, route.checksum);
         if (!file) throw notFound();
-        return metadataResponse(file.data, file.createdAt, true);
+        return metadataResponse(file.data, file.createdAt, cachingOf(ctx).consistent);
       });
     case 'metadataByVersion':
       // a version no store column holds (notary: 32-bit) is simply not there; never a database error
@@ -87,7 +89,7 @@ async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Pr
       return cached(ctx, route, route.gun, async () => {
         const file = await ctx.store.getByVersion(route.gun, route.role, route.version);
         if (!file) throw notFound();
-        return metadataResponse(file.data, file.createdAt, true);
+        return metadataResponse(file.data, file.createdAt, cachingOf(ctx).consistent);
       });
     case 'update':
       return update(ctx, route.gun, req);
@@ -104,6 +106,12 @@ async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Pr
     default:
       throw new ApiError('METADATA_NOT_FOUND');
   }
+}
+
+const DEFAULT_CACHING = metadataCaching();
+
+function cachingOf(ctx: TrustApiContext): MetadataCaching {
+  return ctx.caching ?? DEFAULT_CACHING;
 }
 
 function serverCtx(ctx: TrustApiContext) {
@@ -127,17 +135,17 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
   if (role === 'timestamp') {
     const ts = await getCurrentTimestamp(serverCtx(ctx), gun);
     if (!ts) throw notFound();
-    return metadataResponse(ts.data, ts.createdAt, false, await freshUntil(ctx, gun, ts.data));
+    return metadataResponse(ts.data, ts.createdAt, cachingOf(ctx).current, await freshUntil(ctx, gun, ts.data));
   }
   if (role === 'snapshot') {
     const snap = await getCurrentSnapshot(serverCtx(ctx), gun);
     if (!snap) throw notFound();
     const expires = (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime();
-    return metadataResponse(snap.data, snap.createdAt, false, refreshDeadline(ctx, expires));
+    return metadataResponse(snap.data, snap.createdAt, cachingOf(ctx).current, refreshDeadline(ctx, expires));
   }
   const file = await ctx.store.getCurrent(gun, role);
   if (!file) throw notFound();
-  return metadataResponse(file.data, file.createdAt, false);
+  return metadataResponse(file.data, file.createdAt, cachingOf(ctx).current);
 }
 
 /**

@@ -28,7 +28,7 @@ import { loadOrCreateTokenKey, parseScopes, TokenIssuer } from '../../src/server
 import { loadConfig, type ServerConfig } from '../../src/server/config.js';
 import { createTrustHttpServer } from '../../src/server/http-server.js';
 import { ResponseCache } from '../../src/server/response-cache.js';
-import { metadataResponse } from '../../src/server/responses.js';
+import { metadataCaching, metadataResponse } from '../../src/server/responses.js';
 import { matchRoute } from '../../src/server/routes.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { cacheKey } from '../../src/server/trust-api.js';
@@ -621,7 +621,7 @@ describe('the authorization hook in front of the cached read path', () => {
     close = () => new Promise((resolve) => server.close(() => resolve()));
     // an answer only the cache knows (the store is empty)
     const entry = cacheKey(matchRoute('GET', `/v2/${gun}/_trust/tuf/root.json`)) as string;
-    cache.set(entry, gun, metadataResponse(Buffer.from('CACHED ROOT'), new Date(), false));
+    cache.set(entry, gun, metadataResponse(Buffer.from('CACHED ROOT'), new Date(), metadataCaching().current));
   });
   after(async () => close?.());
 
