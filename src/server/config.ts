@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
+import { ClientAddresses } from './client-address.js';
 import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
 
@@ -35,6 +36,8 @@ export interface ServerConfig {
   maxRoleBytes: number;
   writesPerSecond: number;
   writeBurst: number;
+  /** proxies (IP addresses, CIDR ranges) whose X-Forwarded-For names the client of the per-client limits */
+  trustedProxies: string[];
   requestTimeoutMs: number;
   /** notary `caching.max_age.current_metadata`: seconds clients may cache `<role>.json` (0 = no caching) */
   cacheMaxAgeCurrent: number;
@@ -82,6 +85,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxRoleBytes: 16 * 1024 * 1024,
   writesPerSecond: 20,
   writeBurst: 100,
+  trustedProxies: [],
   requestTimeoutMs: 30_000,
   cacheMaxAgeCurrent: DEFAULT_CURRENT_MAX_AGE,
   cacheMaxAgeConsistent: DEFAULT_CONSISTENT_MAX_AGE,
@@ -123,6 +127,9 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_SIGNER_KEY: 'signerKey',
   DCT_SIGNER_CA: 'signerCa',
   DCT_LOG_LEVEL: 'logLevel',
+  DCT_TRUSTED_PROXIES: 'trustedProxies',
+  DCT_WRITES_PER_SECOND: 'writesPerSecond',
+  DCT_WRITE_BURST: 'writeBurst',
   DCT_CACHE_MAX_AGE_CURRENT: 'cacheMaxAgeCurrent',
   DCT_CACHE_MAX_AGE_CONSISTENT: 'cacheMaxAgeConsistent',
   DCT_WORKERS: 'workers',
@@ -163,6 +170,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     if (v === undefined || v === '') continue;
     if (typeof DEFAULT_CONFIG[key] === 'boolean') config[key] = !['0', 'false', 'no'].includes(v.toLowerCase());
     else if (typeof DEFAULT_CONFIG[key] === 'number') config[key] = Number(v);
+    else if (key === 'trustedProxies') config[key] = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
     else if (key === 'authRules' || key === 'pullGate') {
       try {
         config[key] = JSON.parse(v);
@@ -190,6 +198,13 @@ function validate(c: ServerConfig): ServerConfig {
   if (c.plainHttp && (c.tlsSelfSigned || c.tlsCert)) throw new DctError('INVALID_CONFIG', '--plain-http cannot be combined with TLS settings');
   // TLS is the default: without certificate files, a self-signed CA in the data folder
   if (!c.plainHttp && !c.tlsCert) c.tlsSelfSigned = true;
+  if (!Array.isArray(c.trustedProxies) || !c.trustedProxies.every((p) => typeof p === 'string')) {
+    throw new DctError('INVALID_CONFIG', 'trustedProxies must be a list of IP addresses or CIDR ranges');
+  }
+  new ClientAddresses(c.trustedProxies); // each entry checked
+  for (const [key, flag] of [['writesPerSecond', '--writes-per-second'], ['writeBurst', 'writeBurst']] as const) {
+    if (!Number.isFinite(c[key]) || c[key] <= 0) throw new DctError('INVALID_CONFIG', `${flag} must be a positive number, not ${JSON.stringify(c[key])}`);
+  }
   for (const [key, flag] of [['cacheMaxAgeCurrent', '--cache-max-age-current'], ['cacheMaxAgeConsistent', '--cache-max-age-consistent']] as const) {
     const v = c[key];
     if (!Number.isInteger(v) || v < 0 || v > MAX_CACHE_MAX_AGE) {

@@ -20,6 +20,7 @@ import { Counter, Registry } from 'prom-client';
 import { ApiError, routeNotFound } from './api-errors.js';
 import { errorResponse, type PreparedResponse } from './responses.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
+import { ClientAddresses } from './client-address.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 import type { RegistryHttp } from './registry/embedded-registry.js';
@@ -31,6 +32,8 @@ export interface HttpOptions {
   maxBodyBytes: number;
   /** per client address: write requests (POST/DELETE/PUT) per second, and burst */
   writeRate: { perSecond: number; burst: number };
+  /** proxies whose X-Forwarded-For names the client (see client-address.ts); none by default */
+  trustedProxies?: readonly string[];
   requestTimeoutMs: number;
   /** token auth; absent = every route is open */
   auth?: ServerAuth;
@@ -70,6 +73,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
   const auth = opts.auth;
   const registry = opts.registry;
+  const clients = new ClientAddresses(opts.trustedProxies ?? []);
+  const clientOf = (req: IncomingMessage) => clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
 
   const send = (res: ServerResponse, routeName: string, prepared: PreparedResponse) => {
     res.writeHead(prepared.status, prepared.headers);
@@ -169,7 +174,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   const serveToken = async (req: IncomingMessage, res: ServerResponse, query: string) => {
     const issuer = auth?.issuer;
     if (!issuer) throw new Error('no token issuer');
-    const client = req.socket.remoteAddress ?? '?';
+    const client = clientOf(req);
     const withCredentials = req.method === 'POST' || req.headers.authorization !== undefined;
     let prepared: PreparedResponse;
     try {
@@ -206,7 +211,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         req.resume();
       } else {
         const write = req.method !== 'GET';
-        if (write && !limiter.take(req.socket.remoteAddress ?? '?')) {
+        if (write && !limiter.take(clientOf(req))) {
           throw new ApiError('TOO_MANY_REQUESTS', undefined, undefined, { 'Retry-After': '1' });
         }
         const body = write ? await readBody(req, opts.maxBodyBytes, registry ? opts.requestTimeoutMs : undefined) : undefined;

@@ -120,6 +120,7 @@ export async function startServer(
       ...(tls ? { tls } : {}),
       maxBodyBytes: config.maxBodyBytes,
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
+      trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),

@@ -34,6 +34,7 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--max-body-bytes <n>', 'largest update request accepted').argParser(int))
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
+    .option('--trusted-proxy <address...>', 'load balancers / reverse proxies (IP or CIDR) whose X-Forwarded-For names the client of the per-client limits')
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
     .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
@@ -44,7 +45,8 @@ export function registerServerCommand(program: Command, out: Output): void {
       '\nEnvironment: DCT_LISTEN, DCT_STORAGE, DCT_DATA_DIR, DCT_TLS_CERT, DCT_TLS_KEY, DCT_TLS_SELF_SIGNED, DCT_PLAIN_HTTP,\n' +
         'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
         'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
-        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, and the key passphrase variable\n' +
+        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
+        'DCT_TRUSTED_PROXIES (comma-separated), and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
@@ -85,6 +87,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         maxBodyBytes: 'maxBodyBytes',
         maxRoleBytes: 'maxRoleBytes',
         writesPerSecond: 'writesPerSecond',
+        trustedProxy: 'trustedProxies',
         requestTimeoutMs: 'requestTimeoutMs',
         cacheMaxAgeCurrent: 'cacheMaxAgeCurrent',
         cacheMaxAgeConsistent: 'cacheMaxAgeConsistent',
