@@ -45,6 +45,11 @@ export interface CreateRepositoryInput {
   targets?: Readonly<Record<string, TargetInput>>;
   /** 16 bytes for the certificate serial; random when absent (tests may pin it) */
   certificateSerial?: Buffer;
+  /**
+   * A root certificate to use instead of a new self-signed one (notary `init --rootcert`):
+   * PEM of one certificate, for `rootKey`'s public key (KEY_MISMATCH otherwise).
+   */
+  rootCertificatePem?: string;
 }
 
 /** A publishable upload: role name → exact file bytes, in upload order. */
@@ -118,15 +123,19 @@ export async function createRepository(input: CreateRepositoryInput): Promise<Cr
     throw new CoreError('SIGNING_KEYS_UNAVAILABLE', 'a snapshot key is required: give snapshotKey, or serverSnapshotKey for a server-managed snapshot');
   }
 
-  const serial = input.certificateSerial ?? randomBytes(16);
-  const rootCertificatePem = createRootCertificate({
-    privateKey: input.rootKey,
-    gun,
-    notBefore: now,
-    notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS),
-    serial,
-  });
+  const rootCertificatePem =
+    input.rootCertificatePem ??
+    createRootCertificate({
+      privateKey: input.rootKey,
+      gun,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS),
+      serial: input.certificateSerial ?? randomBytes(16),
+    });
   const rootPublic = PublicKey.fromCertificatePem(rootCertificatePem);
+  if (input.rootCertificatePem !== undefined && rootPublic.canonicalId !== PublicKey.fromKeyObject(createPublicKey(input.rootKey)).id) {
+    throw new CoreError('KEY_MISMATCH', 'the root certificate is not for the root key');
+  }
   const rootSigner = new KeySigner(input.rootKey, rootPublic);
   const targetsSigner = signerFor(input.targetsKey);
   const snapshotSigner = input.snapshotKey ? signerFor(input.snapshotKey) : undefined;

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { createRootCertificate } from '../../src/core/keys/certificate.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
@@ -230,6 +231,67 @@ describe('dct under the name notary: the notary CLI 0.7, output for output', { s
       assert.equal(offline.out, online.out);
       assert.match(offline.err, /level=error msg="could not reach https:\/\/127\.0\.0\.1:1: /);
       assert.match(offline.err, /using cached timestamp/);
+    }
+  });
+
+  it('init --rootkey/--rootcert: the same outputs as notary for a matching certificate and each refusal; each tool reads the other\'s repository', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(work, 'rootcert-'));
+    const env = { PATH: process.env['PATH'], HOME: dir, ...PASSPHRASES };
+    const run = (file: string, args: string[], trustDir: string) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        const child = execFile(file, ['-s', reference.serverUrl, '--tlscacert', reference.caFile, '-d', trustDir, ...args], { cwd: dir, env, timeout: 60_000 }, (e, out, err) =>
+          // logrus lines carry a time; notary repeats its expiry warning at each validation
+          resolve({ code: e ? (typeof e.code === 'number' ? e.code : 99) : 0, out: `${out}${err.replace(/^time="[^"]*" level=warning msg="certificate with CN .* is near expiry"\n/gm, '')}` }),
+        );
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end();
+      });
+    const openssl = (args: string[]) => new Promise<void>((resolve, reject) => execFile('openssl', args, { cwd: dir }, (e) => (e ? reject(e) : resolve())));
+    // the root key as notary imports it: PKCS#8, PBES2 with PBKDF2-HMAC-SHA1 (what notary and dct write)
+    const rootKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'plain.pem'), rootKey.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await openssl(['pkcs8', '-topk8', '-in', 'plain.pem', '-v2', 'aes-256-cbc', '-v2prf', 'hmacWithSHA1', '-passout', `pass:${PASSPHRASES.NOTARY_ROOT_PASSPHRASE}`, '-out', 'root-key.pem']);
+    const now = new Date();
+    const certFor = (key: KeyObject, gun: string) =>
+      createRootCertificate({ privateKey: key, gun, notBefore: now, notAfter: new Date(now.getTime() + 3600_000 * 24 * 30), serial: randomBytes(16) });
+    writeFileSync(join(dir, 'garbage.pem'), 'no PEM here\n');
+
+    const session = async (file: string, tool: string) => {
+      const gun = `127.0.0.1:${reference.registryPort}/interop/rootcert-${tool}-${pid}`;
+      writeFileSync(join(dir, `${tool}-cert.pem`), certFor(rootKey.privateKey, gun));
+      writeFileSync(join(dir, `${tool}-other.pem`), certFor(otherKey.privateKey, gun));
+      const steps = [
+        ['init', gun, '--rootkey', 'root-key.pem', '--rootcert', `${tool}-other.pem`],
+        ['init', gun, '--rootkey', 'root-key.pem', '--rootcert', 'garbage.pem'],
+        ['init', gun, '--rootkey', 'root-key.pem', '--rootcert', 'missing.pem'],
+        ['init', gun, '--rootcert', `${tool}-other.pem`],
+        ['init', gun, '--rootkey', 'root-key.pem', '--rootcert', `${tool}-cert.pem`, '-p'],
+      ];
+      const out: Array<{ code: number; out: string }> = [];
+      for (const [i, step] of steps.entries()) {
+        // each refusal from a trust dir of its own; the last one keeps its repository
+        const r = await run(file, step, join(dir, `${tool}-trust-${i}`));
+        out.push({ code: r.code, out: r.out.split(gun).join('<gun>').split(`${tool}-`).join('<tool>-') });
+      }
+      return { gun, out, trust: join(dir, `${tool}-trust-${steps.length - 1}`) };
+    };
+    const ref = await session('notary', 'notary');
+    const ours = await session(join(dctBin, 'notary'), 'dct');
+    assert.equal(ref.out[4]?.code, 0, ref.out[4]?.out);
+    assert.deepEqual(ours.out, ref.out);
+
+    // the root key in root.json is the certificate given (as notary writes it: its DER as PEM)
+    const rootJson = JSON.parse(readFileSync(join(ours.trust, 'tuf', ...ours.gun.split('/'), 'metadata', 'root.json'), 'utf8')) as {
+      signed: { roles: { root: { keyids: string[] } }; keys: Record<string, { keytype: string; keyval: { public: string } }> };
+    };
+    const rootKeyEntry = rootJson.signed.keys[rootJson.signed.roles.root.keyids[0] as string];
+    assert.equal(rootKeyEntry?.keytype, 'ecdsa-x509');
+    assert.equal(Buffer.from(rootKeyEntry?.keyval.public ?? '', 'base64').toString('utf8'), readFileSync(join(dir, 'dct-cert.pem'), 'utf8'));
+    // each tool reads what the other initialised with a given certificate
+    for (const [file, repo] of [['notary', ours], [join(dctBin, 'notary'), ref]] as const) {
+      const listed = await run(file, ['list', repo.gun], join(dir, `reader-${repo.gun.length}-${file.length}`));
+      assert.deepEqual(listed, { code: 0, out: '\nNo targets present in this repository.\n\n' }, `${file} list ${repo.gun}`);
     }
   });
 });

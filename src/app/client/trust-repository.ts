@@ -36,6 +36,8 @@ export interface InitializeOptions {
   rootKeyIds?: readonly string[];
   /** docker: always; notary: only after `key rotate snapshot -r` */
   serverManagedSnapshot: boolean;
+  /** the root certificate (PEM) for the root key, instead of a new self-signed one (notary `init --rootcert`) */
+  rootCertificatePem?: string;
 }
 
 export class TrustRepository {
@@ -92,7 +94,15 @@ export class TrustRepository {
     const snapshot = options.serverManagedSnapshot
       ? { serverSnapshotKey: await remote.getKey('snapshot') }
       : { snapshotKey: (await keyRing.generate('snapshot', this.gun)).privateKey };
-    const created = await createRepository({ gun: this.gun, now: this.now(), rootKey, targetsKey, timestampKey, ...snapshot });
+    const created = await createRepository({
+      gun: this.gun,
+      now: this.now(),
+      rootKey,
+      targetsKey,
+      timestampKey,
+      ...snapshot,
+      ...(options.rootCertificatePem !== undefined ? { rootCertificatePem: options.rootCertificatePem } : {}),
+    });
     await this.o.cache.clear();
     await this.o.cache.write(created.files);
     return new RepositoryDraft({

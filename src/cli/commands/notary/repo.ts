@@ -3,7 +3,7 @@
  * addhash, remove, publish, list, lookup, verify, status, reset, witness, delete,
  * with notary's arguments, outputs, error texts and order of checks.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
@@ -13,7 +13,9 @@ import {
   removeTargetChanges,
   witnessChange,
 } from '../../../app/client/changes.js';
-import { hexOfBase64All } from '../../../core/encoding.js';
+import { decodePemBlocks, encodePem, hexOfBase64All } from '../../../core/encoding.js';
+import { certificateCommonName } from '../../../core/keys/certificate.js';
+import { PublicKey } from '../../../core/keys/public-key.js';
 import { decodePrivateKeyFile, readKeyFileHeaders } from '../../../core/keys/key-file.js';
 import { fileMetaOf, type FileMeta } from '../../../core/tuf/file-meta.js';
 import type { CommandSpec, FlagSpec, Invocation } from './cobra.js';
@@ -197,12 +199,60 @@ async function init(r: CommandRun, host: HostEnvironment): Promise<void> {
     report.text(`Root key found, using: ${rootKeyIds[0]}\n`);
     report.set('rootKeyId', rootKeyIds[0]);
   }
-  if (inv.flags.string('rootcert') !== '') {
-    throw new FatalError('--rootcert is not supported by dct: initialise with --rootkey (or a root key in the trust directory) and dct makes the certificate');
+  const rootCertFile = inv.flags.string('rootcert');
+  let rootCertificatePem: string | undefined;
+  if (rootCertFile !== '') {
+    const certificate = await readRootCert(resolve(host.cwd, rootCertFile), rootCertFile);
+    rootCertificatePem = certificate.pem;
+    const certKeyId = certificate.key.canonicalId;
+    if (rootKeyFile !== '') {
+      // notary InitializeWithCertificate: the imported key must be the certificate's
+      if (rootKeyIds[0] !== certKeyId) throw new FatalError('could not obtain public key from IDs: private key is nil or does not match public key');
+    } else {
+      // otherwise the certificate picks its key among those held (none is generated)
+      if (!rootKeyIds.includes(certKeyId)) throw new FatalError('error initializing repository with certificate: cannot find matching private key id');
+      rootKeyIds = [certKeyId];
+    }
+    const cn = certificateCommonName(certificate.x509) ?? '';
+    if (new Date(certificate.x509.validTo).getTime() - Date.now() < NEAR_EXPIRY_MS) ctx.log.warn(`certificate with CN ${cn} is near expiry`);
   }
-  await repo.initialize({ serverManagedSnapshot: false, ...(rootKeyIds.length > 0 ? { rootKeyIds: [rootKeyIds[0] as string] } : {}) });
+  await repo.initialize({
+    serverManagedSnapshot: false,
+    ...(rootKeyIds.length > 0 ? { rootKeyIds: [rootKeyIds[0] as string] } : {}),
+    ...(rootCertificatePem !== undefined ? { rootCertificatePem } : {}),
+  });
   report.set('initialized', true);
   await maybeAutoPublish(r, gun);
+}
+
+/** notary warns about root certificates that expire within six months */
+const NEAR_EXPIRY_MS = 182 * 24 * 3600 * 1000;
+
+/**
+ * notary readRootCert: the first PEM block of the file, parsed as a certificate,
+ * becomes the root key as notary writes it (the certificate's DER re-encoded as PEM).
+ */
+async function readRootCert(path: string, shown: string): Promise<{ pem: string; key: PublicKey; x509: X509Certificate }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new FatalError(`error reading certificate file: ${fsError(err, shown)}`);
+  }
+  const block = decodePemBlocks(text)[0];
+  if (!block) throw new FatalError('the provided file does not contain a valid PEM certificate <nil>');
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(block.bytes);
+  } catch {
+    throw new FatalError('Parsing certificate PEM bytes to x509 certificate: x509: malformed certificate');
+  }
+  const pem = encodePem({ type: 'CERTIFICATE', headers: {}, bytes: x509.raw });
+  try {
+    return { pem, key: PublicKey.fromCertificatePem(pem), x509 };
+  } catch (err) {
+    throw new FatalError(`Parsing certificate PEM bytes to x509 certificate: ${(err as Error).message}`);
+  }
 }
 
 /** notary importRootKey: an encrypted root key file, decrypted and stored */
