@@ -66,8 +66,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       }
     },
   });
-  /** GET paths seen recently → their route (matching costs several regexes) */
-  const routeMemo = new Map<string, Route>();
+  /** GET paths seen recently → their route and its response-cache key (matching costs several regexes) */
+  const routeMemo = new Map<string, { route: Route; key: string | undefined }>();
   const limiter = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
   // token requests with credentials cost a bcrypt comparison each: limited like writes
   const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
@@ -79,16 +79,24 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   const send = (res: ServerResponse, routeName: string, prepared: PreparedResponse) => {
     res.writeHead(prepared.status, prepared.headers);
     res.end(prepared.body);
-    const key = `${routeName} ${prepared.status}`;
+    count(routeName, prepared.status);
+  };
+  /** route name → status → metric key, so counting a request builds no string */
+  const metricKeys = new Map<string, Map<number, string>>();
+  const count = (routeName: string, status: number) => {
+    let byStatus = metricKeys.get(routeName);
+    if (!byStatus) metricKeys.set(routeName, (byStatus = new Map()));
+    let key = byStatus.get(status);
+    if (key === undefined) byStatus.set(status, (key = `${routeName} ${status}`));
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    let path: string;
+    let path = q < 0 ? url : url.slice(0, q);
     try {
-      path = decodeURIComponent(q < 0 ? url : url.slice(0, q));
+      if (path.includes('%')) path = decodeURIComponent(path);
     } catch {
       send(res, 'notFound', errorResponse(routeNotFound()));
       return;
@@ -102,14 +110,16 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       });
       return;
     }
-    let route = method === 'GET' ? routeMemo.get(path) : undefined;
-    if (!route) {
-      route = matchRoute(method, path);
+    let memo = method === 'GET' ? routeMemo.get(path) : undefined;
+    if (!memo) {
+      const matched = matchRoute(method, path);
+      memo = { route: matched, key: cacheKey(matched) };
       if (method === 'GET') {
         if (routeMemo.size >= 10_000) routeMemo.delete(routeMemo.keys().next().value as string);
-        routeMemo.set(path, route);
+        routeMemo.set(path, memo);
       }
     }
+    const route = memo.route;
     if (registry && route.name === 'notFound') {
       const registryRoute = registry.match(path);
       if (registryRoute) {
@@ -128,7 +138,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     }
     // the hot path: a prepared answer, written synchronously
     if (method === 'GET') {
-      const key = cacheKey(route);
+      const key = memo.key;
       const hit = key !== undefined ? ctx.cache.get(key, Date.now()) : undefined;
       if (hit) {
         send(res, route.name, hit);
@@ -158,10 +168,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       }
     }
     reg.serve(req, res, route, query).then(
-      (status) => {
-        const key = `${name} ${status}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      },
+      (status) => count(name, status),
       (err: unknown) => {
         log.error({ err, route: name }, 'request failed');
         if (!res.headersSent) send(res, name, errorResponse(new ApiError('UNKNOWN', {})));
