@@ -157,6 +157,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     const reg = registry as RegistryHttp;
     const name = `registry_${route.kind}`;
     const query = new URLSearchParams(rawQuery);
+    let publisher = false;
     if (auth) {
       const info = { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] };
       const denied = auth.bearer.checkAccess(reg.access(route, method, query), info);
@@ -166,8 +167,12 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         send(res, name, denied);
         return;
       }
+      // a reader of a manifest whose token also holds push is the repository's publisher (the pull gate lets it through)
+      if (route.kind === 'manifest' && (method === 'GET' || method === 'HEAD')) {
+        publisher = auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) === undefined;
+      }
     }
-    reg.serve(req, res, route, query).then(
+    reg.serve(req, res, route, query, { publisher }).then(
       (status) => count(name, status),
       (err: unknown) => {
         log.error({ err, route: name }, 'request failed');

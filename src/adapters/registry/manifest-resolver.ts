@@ -63,6 +63,11 @@ export interface ManifestResolverOptions {
   /** default 4 MiB */
   maxManifestBytes?: number;
   userAgent?: string;
+  /**
+   * the scope's actions asked for (default `pull`); a publisher about to sign a tag asks
+   * `pull,push`, which a registry with a pull gate reads as "this client publishes here"
+   */
+  actions?: readonly string[];
 }
 
 interface Endpoint {
@@ -160,7 +165,7 @@ export class ManifestResolver {
 
   /** One request with auth: known challenge up front, one answer to a 401. */
   private async send(method: 'HEAD' | 'GET', url: URL, endpoint: Endpoint, ref: ImageReference): Promise<ExchangeResult> {
-    const scopes = [repositoryScope(ref.path, 'pull')];
+    const scopes = [repositoryScope(ref.path, this.options.actions ?? 'pull')];
     const auth = this.options.auth;
     const first = auth ? await auth.authorizationFor(url, scopes, endpoint.tls) : undefined;
     let res = await this.once(method, url, endpoint, first);

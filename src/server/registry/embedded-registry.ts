@@ -54,7 +54,7 @@ export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Pro
   return {
     match: matchRegistryRoute,
     access: registryRouteAccess,
-    serve: (req, res, route, query) => api.serve(req, res, route, query),
+    serve: (req, res, route, query, client) => api.serve(req, res, route, query, client),
     trustChanged: (gun) => trust.invalidate(gun),
   };
 }

@@ -59,15 +59,19 @@ export class RegistryApi {
     return `${this.opts.registryName()}/${name}`;
   }
 
-  /** Serves one request; resolves with the status sent. Failures before the answer starts become registry errors. */
-  async serve(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams): Promise<number> {
+  /**
+   * Serves one request; resolves with the status sent. Failures before the answer starts become registry errors.
+   * `client.publisher`: the client may push to the repository (its token holds push), so the pull gate,
+   * which keeps unsigned images from consumers, does not apply to it (it could push the manifest anyway).
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, client: { publisher: boolean } = { publisher: false }): Promise<number> {
     const method = req.method ?? 'GET';
     try {
       if (!methodAllowed(route, method)) throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
       if (route.kind !== 'catalog' && !isValidRepositoryName(route.name)) {
         throw new RegistryError('NAME_INVALID', undefined, { name: route.name.slice(0, 300) });
       }
-      return await this.dispatch(req, res, route, query, method);
+      return await this.dispatch(req, res, route, query, method, client.publisher);
     } catch (err) {
       const mapped = toRegistryError(err);
       if (!mapped) {
@@ -94,7 +98,7 @@ export class RegistryApi {
     }
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, method: string): Promise<number> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, method: string, publisher: boolean): Promise<number> {
     switch (route.kind) {
       case 'catalog':
         return this.catalog(res, query);
@@ -105,7 +109,7 @@ export class RegistryApi {
       case 'manifest':
         if (method === 'PUT') return this.putManifest(req, res, route.name, route.reference);
         if (method === 'DELETE') return this.deleteManifest(req, res, route.name, route.reference);
-        return this.getManifest(req, res, route.name, route.reference, method === 'HEAD');
+        return this.getManifest(req, res, route.name, route.reference, method === 'HEAD', publisher);
       case 'blob':
         if (method === 'DELETE') return this.deleteBlob(req, res, route.name, route.digest);
         return this.getBlob(req, res, route.name, route.digest, method === 'HEAD');
@@ -132,12 +136,12 @@ export class RegistryApi {
     return { digest, tag: reference };
   }
 
-  private async getManifest(req: IncomingMessage, res: ServerResponse, name: string, reference: string, head: boolean): Promise<number> {
+  private async getManifest(req: IncomingMessage, res: ServerResponse, name: string, reference: string, head: boolean, publisher: boolean): Promise<number> {
     req.resume();
     const { digest, tag } = await this.resolve(name, reference);
     const manifest = SHA256_DIGEST.test(digest) ? await this.opts.store.getManifest(name, digest) : undefined;
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, tag !== undefined ? { tag } : { digest });
-    await this.opts.gate?.check({ gun: this.gunOf(name), repository: name, ...(tag !== undefined ? { tag } : {}), digest, size: manifest.size });
+    if (!publisher) await this.opts.gate?.check({ gun: this.gunOf(name), repository: name, ...(tag !== undefined ? { tag } : {}), digest, size: manifest.size });
     checkAccepted(req.headers.accept, manifest.mediaType);
     const etag = `"${digest}"`;
     const headers: Record<string, string | number> = {

@@ -8,7 +8,8 @@
  * signed images (and an index's platform manifests) pass.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import bcrypt from 'bcryptjs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
@@ -154,5 +155,49 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     await owner.run('sign', `${server.host}/dev/app:latest`);
     const inspect = JSON.parse(await owner.run('inspect', `${server.host}/dev/app:latest`)) as Array<{ SignedTags: Array<{ Digest: string }> }>;
     assert.equal(inspect[0]?.SignedTags[0]?.Digest, image.digest.slice('sha256:'.length));
+  });
+
+  it('with token auth, the repository\'s publishers (tokens holding push) are not gated: dct trust sign reads the unsigned tag it signs', async () => {
+    const htpasswd = join(server.dir, 'gate-htpasswd');
+    writeFileSync(htpasswd, `ci:${bcrypt.hashSync('secret', 4)}\nreader:${bcrypt.hashSync('secret', 4)}\n`);
+    const authed = await startTestServer({
+      tls: true,
+      flags: {
+        authHtpasswd: htpasswd,
+        authRules: [
+          { user: 'ci', repositories: '*', actions: ['*'] },
+          { user: 'reader', repositories: '*', actions: ['pull'] },
+        ],
+        pullGate: [{ repositories: '127.0.0.1:*/prod/*', signers: [], allowDigests: false }],
+      },
+    });
+    try {
+      const anonymous = new Raw(authed.url, authed.ca);
+      const token = async (user: string, scope: string) => {
+        const r = await anonymous.call(`/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` } });
+        return r.json<{ token: string }>().token;
+      };
+      const name = 'prod/ci-app';
+      const image = buildImage('ci-built');
+      await pushImage(anonymous.withToken(await token('ci', `repository:${name}:pull,push`)), name, image, 'v1');
+
+      // readers are gated; so is the publisher when its token holds pull only; with push it reads the tag
+      const reader = anonymous.withToken(await token('reader', `repository:${name}:pull,push`));
+      assert.equal((await reader.getManifest(name, 'v1')).status, 403);
+      assert.equal((await anonymous.withToken(await token('ci', `repository:${name}:pull`)).getManifest(name, 'v1')).status, 403);
+      const publisher = anonymous.withToken(await token('ci', `repository:${name}:pull,push`));
+      assert.equal((await publisher.getManifest(name, 'v1', 'HEAD')).status, 200);
+      assert.equal((await publisher.getManifest(name, 'v1')).status, 200);
+
+      // CI signs what it pushed, reading the digest from the registry (docker's credentials for the host)
+      const ci = user();
+      writeFileSync(join(ci.home, 'docker', 'config.json'), JSON.stringify({ auths: { [authed.host]: { auth: Buffer.from('ci:secret').toString('base64') } } }));
+      await ci.run('sign', `${authed.host}/${name}:v1`);
+      const signed = await reader.getManifest(name, 'v1');
+      assert.equal(signed.status, 200, signed.text);
+      assert.deepEqual(signed.body, image.manifest);
+    } finally {
+      await authed.close();
+    }
   });
 });

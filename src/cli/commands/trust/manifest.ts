@@ -20,8 +20,12 @@ export interface ManifestInfo {
 
 export async function resolveManifest(io: TrustIo, ctx: TrustContext): Promise<ManifestInfo> {
   const auth = new RegistryAuth({ credentials: () => ctx.credentials(), clientId: 'docker', userAgent: USER_AGENT });
+  // logged in: ask for push too (as docker's push before its signing does); a registry whose pull gate
+  // keeps unsigned tags from readers serves their manifests to the repository's publishers
+  const loggedIn = (await ctx.credentials()) !== undefined;
   const resolver = new ManifestResolver({
     auth,
+    actions: loggedIn ? ['pull', 'push'] : ['pull'],
     insecureRegistries: ctx.insecureRegistries,
     certDirs: [join(dockerDirs(io).configDir, 'tls'), '/etc/docker/certs.d'],
     userAgent: USER_AGENT,
