@@ -8,9 +8,11 @@
 import { join } from 'node:path';
 import { RegistryAuth } from '../../../adapters/http/registry-auth.js';
 import { ManifestResolver } from '../../../adapters/registry/manifest-resolver.js';
-import { DctError } from '../../../core/errors.js';
+import { DctError, isDctError } from '../../../core/errors.js';
 import { dockerDirs, USER_AGENT, type TrustContext } from './context.js';
 import type { TrustIo } from './io.js';
+
+const REFUSALS = ['AUTH_FAILED', 'AUTH_REQUIRED', 'REGISTRY_UNAUTHORIZED', 'REGISTRY_DENIED'];
 
 export interface ManifestInfo {
   /** hex sha256 of the manifest bytes */
@@ -23,14 +25,22 @@ export async function resolveManifest(io: TrustIo, ctx: TrustContext): Promise<M
   // logged in: ask for push too (as docker's push before its signing does); a registry whose pull gate
   // keeps unsigned tags from readers serves their manifests to the repository's publishers
   const loggedIn = (await ctx.credentials()) !== undefined;
-  const resolver = new ManifestResolver({
-    auth,
-    actions: loggedIn ? ['pull', 'push'] : ['pull'],
-    insecureRegistries: ctx.insecureRegistries,
-    certDirs: [join(dockerDirs(io).configDir, 'tls'), '/etc/docker/certs.d'],
-    userAgent: USER_AGENT,
-  });
-  const found = await resolver.resolve(ctx.ref);
+  const resolverFor = (actions: string[]) =>
+    new ManifestResolver({
+      auth,
+      actions,
+      insecureRegistries: ctx.insecureRegistries,
+      certDirs: [join(dockerDirs(io).configDir, 'tls'), '/etc/docker/certs.d'],
+      userAgent: USER_AGENT,
+    });
+  let found;
+  try {
+    found = await resolverFor(loggedIn ? ['pull', 'push'] : ['pull']).resolve(ctx.ref);
+  } catch (err) {
+    // a registry whose token service refuses the push scope outright (rather than granting pull only): read as a consumer
+    if (!loggedIn || !REFUSALS.some((code) => isDctError(err, code))) throw err;
+    found = await resolverFor(['pull']).resolve(ctx.ref);
+  }
   const m = /^sha256:([0-9a-f]{64})$/.exec(found.digest);
   if (!m) throw new DctError('REGISTRY_BAD_RESPONSE', `the registry's manifest digest ${found.digest} is not a sha256 digest`);
   return { sha256: m[1] as string, size: found.size };
