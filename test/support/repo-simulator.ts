@@ -3,6 +3,7 @@
  * real keys, real root certificate, real signatures; tests script changes and
  * attacks by editing the models and calling `publish()`.
  */
+import { TrustedSet } from '../../src/core/trust/trusted-set.js';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createRootCertificate, ROOT_CERTIFICATE_VALIDITY_MS } from '../../src/core/keys/certificate.js';
 import { PublicKey } from '../../src/core/keys/public-key.js';
@@ -112,6 +113,16 @@ export class RepoSimulator {
       this.files.set(name, (await new Metadata(t, []).sign([signerOf(this.delegationKeys.get(name)!)])).serialize());
     }
     await this.publishSnapshot();
+  }
+
+  /** Everything published, loaded into a trusted set as a client's update would (root, timestamp, snapshot, targets, delegations). */
+  trustedSet(): TrustedSet {
+    const set = new TrustedSet(this.file('root'), { gun: this.gun, now: this.now });
+    set.updateTimestamp(this.file('timestamp'));
+    set.updateSnapshot(this.file('snapshot'));
+    set.updateTargets(this.file('targets'));
+    for (const role of this.delegated.keys()) set.updateTargets(this.file(role), role);
+    return set;
   }
 
   async publishSnapshot(): Promise<void> {

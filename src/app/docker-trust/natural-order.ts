@@ -53,47 +53,6 @@ function compareBytes(s1: Buffer, s2: Buffer): number {
   return s1.length === s2.length ? 0 : s1.length < s2.length ? -1 : 1;
 }
 
-/**
- * `compareBytes` on the UTF-8 of two ASCII strings, read from the strings
- * themselves (for ASCII, characters are the bytes).
- */
-function compareAscii(s1: string, s2: string): number {
-  const n1 = s1.length;
-  const n2 = s2.length;
-  let i = 0;
-  let j = 0;
-  while (i < n1 && j < n2) {
-    const c1 = s1.charCodeAt(i);
-    const c2 = s2.charCodeAt(j);
-    const d1 = isDigit(c1);
-    const d2 = isDigit(c2);
-    if (d1 !== d2) return d1 ? -1 : 1;
-    if (!d1) {
-      if (c1 !== c2) return c1 < c2 ? -1 : 1;
-      i++;
-      j++;
-      continue;
-    }
-    while (i < n1 && s1.charCodeAt(i) === 0x30) i++;
-    while (j < n2 && s2.charCodeAt(j) === 0x30) j++;
-    const start1 = i;
-    const start2 = j;
-    while (i < n1 && isDigit(s1.charCodeAt(i))) i++;
-    while (j < n2 && isDigit(s2.charCodeAt(j))) j++;
-    const len1 = i - start1;
-    const len2 = j - start2;
-    if (len1 !== len2) return len1 < len2 ? -1 : 1;
-    for (let k = 0; k < len1; k++) {
-      const x = s1.charCodeAt(start1 + k);
-      const y = s2.charCodeAt(start2 + k);
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    if (start1 !== start2) return start1 < start2 ? -1 : 1;
-  }
-  return n1 === n2 ? 0 : n1 < n2 ? -1 : 1;
-}
-
-const NON_ASCII = /[^\u0000-\u007f]/;
 /** printable ASCII without space: the keys `sortKey` encodes */
 const PRINTABLE = /^[\u0021-\u007e]*$/;
 const DIGIT_RUN = /[0-9]+/g;
@@ -135,19 +94,12 @@ function sortPrintable<T>(items: readonly T[], key: (item: T) => string): T[] | 
 /**
  * `items` sorted (stably) in natural order of `key`. Printable ASCII keys (docker tags)
  * become sort keys ordered by the engine's native string sort; others are compared
- * one pair at a time (non-ASCII ones encoded as UTF-8 once).
+ * one pair at a time as UTF-8 (encoded once each).
  */
 export function sortNatural<T>(items: readonly T[], key: (item: T) => string): T[] {
   const sorted = sortPrintable(items, key);
   if (sorted) return sorted;
-  const keyed = items.map((item) => {
-    const text = key(item);
-    return { item, text, bytes: NON_ASCII.test(text) ? Buffer.from(text, 'utf8') : undefined };
-  });
-  keyed.sort((x, y) =>
-    x.bytes === undefined && y.bytes === undefined
-      ? compareAscii(x.text, y.text)
-      : compareBytes(x.bytes ?? Buffer.from(x.text, 'latin1'), y.bytes ?? Buffer.from(y.text, 'latin1')),
-  );
+  const keyed = items.map((item) => ({ item, bytes: Buffer.from(key(item), 'utf8') }));
+  keyed.sort((x, y) => compareBytes(x.bytes, y.bytes));
   return keyed.map((x) => x.item);
 }

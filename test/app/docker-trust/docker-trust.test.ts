@@ -300,11 +300,7 @@ describe('signedTagsOf (the fast path of inspect) equals releasedSignatures(targ
       if (i % 10 === 0) sim.addTarget(`v${i}`, `admin${i}`, 'targets/bob');
     }
     await sim.publish();
-    const set = new TrustedSet(sim.file('root'), { gun: sim.gun, now: sim.now });
-    set.updateTimestamp(sim.file('timestamp'));
-    set.updateSnapshot(sim.file('snapshot'));
-    set.updateTargets(sim.file('targets'));
-    for (const role of sim.delegated.keys()) set.updateTargets(sim.file(role), role);
+    const set = sim.trustedSet();
     const fast = signedTagsOf(set);
     assert.deepEqual(fast, reference(set));
     assert.equal(fast.filter((r) => r.tag === 'v10').length, 2, 'two released digests of v10');

@@ -22,12 +22,7 @@ async function load(build: (sim: RepoSimulator) => void): Promise<TrustedSet> {
   const sim = new RepoSimulator('127.0.0.1:5000/sim/app');
   build(sim);
   await sim.publish();
-  const set = new TrustedSet(sim.file('root'), { gun: sim.gun, now: sim.now });
-  set.updateTimestamp(sim.file('timestamp'));
-  set.updateSnapshot(sim.file('snapshot'));
-  set.updateTargets(sim.file('targets'));
-  for (const role of sim.delegated.keys()) set.updateTargets(sim.file(role), role);
-  return set;
+  return sim.trustedSet();
 }
 
 describe('signedTarget (docker TrustedReference)', () => {
