@@ -31,7 +31,8 @@ export interface ImageStore {
   partialBlobSize(digest: string): Promise<number>;
   /** the digest state of the partial bytes of `digest` (for a resumed download) */
   partialDigester(digest: string, length: number): Promise<Digester>;
-  writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, opts?: { offset?: number }): Promise<unknown>;
+  /** `sourceVerified`: the source ends only after checking the digest itself (see OciLayout.writeBlob) */
+  writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, opts?: { offset?: number; sourceVerified?: boolean }): Promise<unknown>;
   putManifest(bytes: Uint8Array, opts: { contentType?: string; expected?: { digest: string; size?: number } }): Promise<Manifest>;
   commit(entries: ReadonlyArray<{ descriptor: Descriptor; tag?: string; annotations?: Record<string, string> }>): Promise<void>;
 }
@@ -122,7 +123,8 @@ async function pullBlob(registry: RegistryReader, store: ImageStore, repo: strin
   const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
   // the store reports a failed stream through its own promise; the event must not go unheard
   pipe.on('error', () => undefined);
-  const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset });
+  // the registry client checks the digest before it ends `pipe`: the store need not hash the bytes again
+  const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset, sourceVerified: true });
   try {
     await registry.getBlob(repo, d, pipe, {
       ...(offset > 0 && digester ? { offset, digester } : {}),

@@ -192,6 +192,27 @@ describe('OCI image layout', () => {
     assert.deepEqual(await dst.writeBlob(Readable.from([Buffer.from('abc')])), { digest: digestOf(Buffer.from('abc')), size: 3 });
   });
 
+  it('a verified source (the registry client) is counted, not hashed again: sizes are still enforced, a resume appends', async () => {
+    const dst = await OciLayout.create(join(root, 'verified-source'));
+    const data = Buffer.from('bytes a registry client has already checked');
+    const expected = { digest: digestOf(data), size: data.length };
+    const verified = { sourceVerified: true };
+    await assert.rejects(dst.writeBlob([data, Buffer.from('!')], expected, verified), (err) => isDctError(err, 'SIZE_MISMATCH'));
+    await assert.rejects(dst.writeBlob([data.subarray(1)], expected, verified), (err) => isDctError(err, 'SIZE_MISMATCH'));
+    assert.equal(await dst.hasBlob(expected), false);
+    // a source that fails part way: its bytes stay for a resume, which appends the rest
+    const failing = async function* () {
+      yield data.subarray(0, 10);
+      throw new Error('connection reset');
+    };
+    await assert.rejects(dst.writeBlob(failing(), expected, verified), /connection reset/);
+    assert.equal(await dst.partialBlobSize(expected.digest), 10);
+    assert.deepEqual(await dst.writeBlob([data.subarray(10)], expected, { ...verified, offset: 10 }), expected);
+    assert.ok(readFileSync(dst.blobFile(expected.digest)).equals(data));
+    // (the contract: the source checks the digest; without the option the layout does)
+    await assert.rejects(dst.writeBlob([Buffer.from('x'.repeat(data.length))], { digest: digestOf(Buffer.from('other')), size: data.length }), (err) => isDctError(err, 'DIGEST_MISMATCH'));
+  });
+
   it('writes the same blob once when two writers race', async () => {
     const dst = await OciLayout.create(join(root, 'race'));
     const data = Buffer.alloc(3_000_000, 7);
