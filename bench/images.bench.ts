@@ -6,7 +6,8 @@
  *
  * Each round pushes with both tools, each to a repository of its own that nothing was
  * pushed to before (`bench/dct-<round>`, `bench/skopeo-<round>`), then pulls the image
- * back with both into fresh folders; the order of the two tools alternates from round to
+ * back with both into fresh folders, after one unmeasured pull (the first reader of a
+ * freshly pushed repository was slower, whichever tool it was); the order of the two tools alternates from round to
  * round, and dirty pages are written out (`sync`) before every measured command. A push
  * only counts when the registry really received the bytes (it read at least the image's
  * size from its sockets and files while the push ran, /proc/<pid>/io) and the
@@ -244,10 +245,18 @@ async function main(): Promise<void> {
       return { round, tool, op: 'pull', ms: r.ms, peakKiB: r.peakKiB, checkedBytes: got.bytes };
     };
 
+    /** An unmeasured pull of the round's repository: whichever tool pulls a freshly pushed repository first pays for the registry's cold reads. */
+    const warmUp = async (round: number): Promise<void> => {
+      const out = join(work, `warm-up-${round}`);
+      await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry}/bench/dct-${round}:v1`, `oci:${out}:v1`], { env: freshEnv(), timeoutMs });
+      rmSync(out, { recursive: true, force: true });
+    };
+
     const runs: Measured[] = [];
     for (let round = 0; round < opts.rounds; round++) {
       const order: Tool[] = round % 2 === 0 ? ['dct', 'skopeo'] : ['skopeo', 'dct'];
       for (const tool of order) runs.push(await push(round, tool));
+      await warmUp(round);
       for (const tool of order) runs.push(await pull(round, tool));
       const line = runs
         .filter((m) => m.round === round)
