@@ -399,6 +399,11 @@ export class OciLayout extends OciLayoutReader {
     return digesterOfFile(this.partialFile(digest), parseDigest(digest).algorithm, length);
   }
 
+  /** Forgets what an interrupted `writeBlob` of `digest` left (bytes that did not add up). */
+  async discardPartial(digest: string): Promise<void> {
+    await this.exclusive(digest, () => rm(this.partialFile(digest), { force: true }));
+  }
+
   /** How many bytes of a blob an interrupted `writeBlob` left (0 when none). */
   async partialBlobSize(digest: string): Promise<number> {
     try {

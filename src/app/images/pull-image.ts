@@ -17,6 +17,11 @@ import { requirePlatform, type Platform } from '../../core/oci/platform.js';
 /** The registry operations a pull needs (`RegistryClient` has them). */
 export interface RegistryReader {
   getManifest(repo: string, reference: string): Promise<{ bytes: Buffer; digest: string; size: number; mediaType: string; manifest: Manifest }>;
+  /**
+   * Streams a blob into `sink` (continuing at `offset` from `digester`'s state) and checks
+   * its size and digest, ending `sink` only once they verified (DIGEST_MISMATCH /
+   * SIZE_MISMATCH otherwise, `sink` left open): the store does not hash the bytes again.
+   */
   getBlob(
     repo: string,
     descriptor: Descriptor,
@@ -31,6 +36,8 @@ export interface ImageStore {
   partialBlobSize(digest: string): Promise<number>;
   /** the digest state of the partial bytes of `digest` (for a resumed download) */
   partialDigester(digest: string, length: number): Promise<Digester>;
+  /** forgets the partial bytes of `digest` (they did not add up to the blob) */
+  discardPartial(digest: string): Promise<void>;
   /** `sourceVerified`: the source ends only after checking the digest itself (see OciLayout.writeBlob) */
   writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, opts?: { offset?: number; sourceVerified?: boolean }): Promise<unknown>;
   putManifest(bytes: Uint8Array, opts: { contentType?: string; expected?: { digest: string; size?: number } }): Promise<Manifest>;
@@ -115,31 +122,39 @@ async function pullBlob(registry: RegistryReader, store: ImageStore, repo: strin
     events.blob?.(d, d.size, 'present');
     return 0;
   }
-  let offset = await store.partialBlobSize(d.digest);
-  if (offset > d.size) offset = 0;
-  const digester = offset > 0 ? await store.partialDigester(d.digest, offset) : undefined;
-  events.blob?.(d, offset, 'start');
-  // 256 KiB in flight per blob: as fast as 1 MiB, and ~10 MB less peak RSS at 3 blobs at a time (bench:images)
-  const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
-  // the store reports a failed stream through its own promise; the event must not go unheard
-  pipe.on('error', () => undefined);
-  // the registry client checks the digest before it ends `pipe`: the store need not hash the bytes again
-  const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset, sourceVerified: true });
-  try {
-    await registry.getBlob(repo, d, pipe, {
-      ...(offset > 0 && digester ? { offset, digester } : {}),
-      onProgress: (received) => events.blob?.(d, received, 'progress'),
-    });
-  } catch (err) {
-    // let the store take what arrived before the failure, so that the next pull continues after it
-    await drained(pipe, writing);
-    pipe.destroy(err as Error);
-    await writing.catch(() => undefined);
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    let offset = await store.partialBlobSize(d.digest);
+    if (offset > d.size) offset = 0;
+    const digester = offset > 0 ? await store.partialDigester(d.digest, offset) : undefined;
+    events.blob?.(d, offset, 'start');
+    // 256 KiB in flight per blob: as fast as 1 MiB, and ~10 MB less peak RSS at 3 blobs at a time (bench:images)
+    const pipe = new PassThrough({ highWaterMark: 256 * 1024 });
+    // the store reports a failed stream through its own promise; the event must not go unheard
+    pipe.on('error', () => undefined);
+    // the registry checks the digest before it ends `pipe`: the store need not hash the bytes again
+    const writing = store.writeBlob(pipe, { digest: d.digest, size: d.size }, { offset, sourceVerified: true });
+    try {
+      await registry.getBlob(repo, d, pipe, {
+        ...(offset > 0 && digester ? { offset, digester } : {}),
+        onProgress: (received) => events.blob?.(d, received, 'progress'),
+      });
+    } catch (err) {
+      // let the store take what arrived before the failure, so that the next pull continues after it
+      await drained(pipe, writing);
+      pipe.destroy(err as Error);
+      await writing.catch(() => undefined);
+      const code = (err as { code?: unknown }).code;
+      if (code === 'DIGEST_MISMATCH' || code === 'SIZE_MISMATCH') {
+        // bytes that do not add up are worth nothing to a resume; resumed ones may be the culprit: once from the start
+        await store.discardPartial(d.digest);
+        if (offset > 0 && attempt === 0) continue;
+      }
+      throw err;
+    }
+    await writing;
+    events.blob?.(d, d.size, 'done');
+    return d.size - offset;
   }
-  await writing;
-  events.blob?.(d, d.size, 'done');
-  return d.size - offset;
 }
 
 /** Resolves once the store has read everything written to `pipe`, has stopped, or after 5 s. */

@@ -5,7 +5,7 @@
  * only once it is complete.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -14,7 +14,7 @@ import { OciLayout, OciLayoutReader } from '../../../src/adapters/image-layout/o
 import { DirectoryFiles } from '../../../src/adapters/image-layout/layout-files.js';
 import { pullImage, type RegistryReader } from '../../../src/app/images/pull-image.js';
 import type { Descriptor } from '../../../src/core/oci/descriptor.js';
-import type { Digester } from '../../../src/core/oci/digest.js';
+import { Digester } from '../../../src/core/oci/digest.js';
 import { parseManifest } from '../../../src/core/oci/manifest.js';
 import { generateTestImage, LINUX_AMD64 } from '../../support/test-images.js';
 
@@ -38,6 +38,12 @@ function layoutRegistry(dir: string, opts: { breakAfter?: number; manifestBytes?
       const offset = o.offset ?? 0;
       calls.push({ digest: d.digest, offset });
       const bytes = readFileSync(blobPath(d.digest)).subarray(offset);
+      // as RegistryClient: the digest of the whole blob (the resumed prefix's state + these bytes) is checked before the sink ends
+      const digester = o.digester ?? Digester.create('sha256');
+      if (opts.breakAfter === undefined || broken || d.size <= opts.breakAfter * 2) {
+        digester.update(bytes);
+        if (digester.digest() !== d.digest) throw Object.assign(new Error(`${d.digest} hashes to ${digester.digest()}`), { code: 'DIGEST_MISMATCH' });
+      }
       if (opts.breakAfter !== undefined && !broken && d.size > opts.breakAfter * 2) {
         broken = true;
         await new Promise<void>((resolve) => sink.write(bytes.subarray(0, opts.breakAfter), () => resolve()));
@@ -70,6 +76,20 @@ describe('pullImage', () => {
     assert.ok(pulled.bytesFetched < image.totalLayerBytes, 'less than the whole image fetched the second time');
     assert.deepEqual((await out.readIndex()).manifests.map((m) => m.digest), [image.descriptor.digest]);
     assert.deepEqual(await out.missingBlobs(image.descriptor), []);
+  });
+
+  it('partial bytes that do not add up are dropped: the layer is fetched again from its start, once', async () => {
+    const src = join(work, 'src-garbage');
+    const image = await generateTestImage(src, { seed: 'pull-garbage', layers: [300_000], tag: 'v1' });
+    const { registry, calls } = layoutRegistry(src);
+    const out = await OciLayout.create(join(work, 'out-garbage'));
+    const layer = image.manifests[0]!.layers[0]!.descriptor;
+    mkdirSync(join(out.partialFile(layer.digest), '..'), { recursive: true });
+    writeFileSync(out.partialFile(layer.digest), Buffer.alloc(50_000, 0xff)); // not the layer's first bytes
+    await pullImage(registry, out, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1 });
+    assert.deepEqual(calls.filter((c) => c.digest === layer.digest).map((c) => c.offset), [50_000, 0]);
+    assert.deepEqual(await out.missingBlobs(image.descriptor), []);
+    assert.equal(await out.partialBlobSize(layer.digest), 0);
   });
 
   it('refuses manifest bytes other than the signed ones before fetching any blob', async () => {
