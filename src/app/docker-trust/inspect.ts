@@ -4,7 +4,7 @@
  * trust data. No I/O: the caller reads the repository (`TrustRepository.read`).
  */
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
-import { delegationRoles, listRoles, type TargetInRole } from '../../core/trust/repository-view.js';
+import { delegationRoles, listRoles } from '../../core/trust/repository-view.js';
 import { hexOfBase64All } from '../../core/encoding.js';
 import { sortNatural } from './natural-order.js';
 import { isReleasedRole, RELEASES_ROLE, signerNameOf } from './roles.js';
@@ -56,13 +56,15 @@ interface ReleasedRow {
 }
 
 /**
- * `releasedSignatures(targetsInAllRoles(set, tag))`, computed straight from each
- * role's digest list: a repository with 10,000 tags in several roles costs a few
- * array passes, no object per target, and one hex conversion for all rows.
+ * docker's `matchReleasedSignatures` over notary's `GetAllTargetMetadataByName(tag)`
+ * ('' = every tag): the released (tag, digest) pairs, each with the other signers
+ * (non-released roles) holding the same, in natural tag order. Computed from each
+ * role's digest list: 10,000 tags in several roles cost a few array passes, no object
+ * per target, and one hex conversion for all rows.
  */
 export function signedTagsOf(set: TrustedSet, tag = ''): SignedTag[] {
   const roles = [...set.walkRoles(['targets'], tag === '' ? undefined : tag)];
-  const lists = roles.map((role) => set.targets(role)!.signed.targets.digestList('sha256', tag === '' ? undefined : tag));
+  const lists = roles.map((role) => set.targets(role)!.signed.targets.summaries(tag === '' ? undefined : tag));
   const byTag = new Map<string, ReleasedRow>();
   const rows: SignedTag[] = [];
   const shas: string[] = [];
@@ -98,35 +100,6 @@ export function signedTagsOf(set: TrustedSet, tag = ''): SignedTag[] {
   const hex = hexOfBase64All(shas);
   for (let i = 0; i < rows.length; i++) (rows[i] as SignedTag).digest = hex[i] as string;
   return sortNatural(rows, (row) => row.tag);
-}
-
-/** docker's `matchReleasedSignatures`: released (tag, digest) pairs and who else signed the same. */
-export function releasedSignatures(targets: readonly TargetInRole[]): SignedTag[] {
-  // (tag, digest) rows by tag; digests compared as canonical base64 (hex is made for the rows shown only)
-  const byTag = new Map<string, Array<{ sha256: string; row: SignedTag }>>();
-  const rows: SignedTag[] = [];
-  for (const t of targets) {
-    if (!isReleasedRole(t.role)) continue;
-    const sha256 = t.sha256Base64 ?? '';
-    let same = byTag.get(t.name);
-    if (!same) byTag.set(t.name, (same = []));
-    if (same.some((r) => r.sha256 === sha256)) continue;
-    const row: SignedTag = { tag: t.name, digest: sha256 === '' ? '' : hexOfBase64(sha256), signers: [] };
-    same.push({ sha256, row });
-    rows.push(row);
-  }
-  for (const t of targets) {
-    if (isReleasedRole(t.role)) continue;
-    const same = byTag.get(t.name);
-    if (!same) continue;
-    const sha256 = t.sha256Base64 ?? '';
-    same.find((r) => r.sha256 === sha256)?.row.signers.push(signerNameOf(t.role));
-  }
-  return sortNatural(rows, (row) => row.tag);
-}
-
-function hexOfBase64(b64: string): string {
-  return Buffer.from(b64, 'base64').toString('hex');
 }
 
 /** docker's `getDelegationRoleToKeyMap`: every delegation but targets/releases, by signer name. */

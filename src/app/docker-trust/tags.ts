@@ -10,7 +10,7 @@ import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import type { FileMeta } from '../../core/tuf/file-meta.js';
 import { pathsAllow } from '../../core/tuf/roles.js';
 import type { RepositoryDraft } from '../client/repository-draft.js';
-import { releasedSignatures, type SignedTag } from './inspect.js';
+import { signedTagsOf, type SignedTag } from './inspect.js';
 import { isReleasedRole, isTopLevelDelegation, RELEASES_ROLE, TARGETS_ROLE } from './roles.js';
 
 /**
@@ -58,7 +58,7 @@ export function releasedTag(set: TrustedSet, tag: string): ReleasedTag | undefin
   const all = targetsInAllRoles(set, tag);
   const released = all.find((t) => isReleasedRole(t.role));
   if (!released) return undefined;
-  return { meta: { length: released.meta.length, hashes: { ...released.meta.hashes } }, existing: releasedSignatures(all)[0] };
+  return { meta: { length: released.meta.length, hashes: { ...released.meta.hashes } }, existing: signedTagsOf(set, tag)[0] };
 }
 
 /**

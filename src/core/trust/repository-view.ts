@@ -17,8 +17,6 @@ export interface TargetInRole {
   readonly meta: FileMeta;
   /** hex sha256 of the target, without decoding the whole entry */
   readonly sha256Hex: string | undefined;
-  /** canonical base64 of the sha256 (cheapest to compare: equal exactly when the digests are) */
-  readonly sha256Base64: string | undefined;
   /** the signatures on the role's file (docker shows who signed) */
   signatures: readonly Signature[];
 }
@@ -37,10 +35,6 @@ class TargetEntry implements TargetInRole {
 
   get sha256Hex(): string | undefined {
     return this.files.hashHex(this.name, 'sha256');
-  }
-
-  get sha256Base64(): string | undefined {
-    return this.files.hashBase64(this.name, 'sha256');
   }
 }
 

@@ -36,12 +36,14 @@ interface Parsed {
 
 const SIGNATURES_MEMBER = ',"signatures":';
 
-/** `text[start, end)` as UTF-8 bytes: a view of `raw` when that stretch of text is ASCII (then it is its own bytes, at the same offsets). */
+/**
+ * `text[start, end)` as UTF-8 bytes, where `text` is `raw` decoded and starts with an
+ * ASCII prefix of `start` characters (`{"signed":`): a view of `raw` when the stretch is
+ * ASCII too (then it is its own bytes, at the same offsets), else encoded.
+ */
 function textBytes(raw: Buffer, text: string, start: number, end: number): Buffer {
   const slice = text.slice(start, end);
-  return Buffer.byteLength(slice, 'utf8') === slice.length && Buffer.byteLength(text.slice(0, start), 'utf8') === start
-    ? raw.subarray(start, end)
-    : Buffer.from(slice, 'utf8');
+  return Buffer.byteLength(slice, 'utf8') === slice.length ? raw.subarray(start, end) : Buffer.from(slice, 'utf8');
 }
 
 export class Metadata<T extends RoleMetadata = RoleMetadata> {

@@ -82,47 +82,13 @@ export class TargetFiles {
   }
 
   /**
-   * Canonical (padded, standard) base64 of one digest of an entry: equal for equal
-   * digests and cheaper than hex for a raw entry, whose base64 is already canonical.
+   * Every entry's (or only `only`'s) name, canonical base64 sha256 ('' when none) and
+   * length, in `names()` order: read-only arrays, no object per entry. For a file as
+   * parsed, the lists read while it was checked.
    */
-  hashBase64(name: string, alg: string): string | undefined {
-    const done = this.decoded.get(name);
-    if (done) return done.hashes[alg]?.toString('base64');
-    if (this.removed.has(name) || !Object.hasOwn(this.raw, name)) return undefined;
-    const hashes = (this.raw[name] as { hashes: Record<string, unknown> }).hashes;
-    const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
-    return typeof b64 === 'string' ? b64 : undefined;
-  }
-
-  /**
-   * Names and canonical base64 `alg` digests ('' where an entry has none) of every
-   * entry, or of `only`, in `names()` order: one pass, no object per entry.
-   */
-  digestList(alg: string, only?: string): { readonly names: readonly string[]; readonly digests: readonly string[] } {
-    if (only !== undefined) {
-      return this.has(only) ? { names: [only], digests: [this.hashBase64(only, alg) ?? ''] } : { names: [], digests: [] };
-    }
-    const unchanged = this.decoded.size === 0 && this.removed.size === 0;
-    if (unchanged && alg === 'sha256' && this.parsedIndex) return this.parsedIndex;
-    if (!unchanged) {
-      const names = [...this.names()];
-      return { names, digests: names.map((n) => this.hashBase64(n, alg) ?? '') };
-    }
-    const raw = this.raw;
-    const names = Object.keys(raw);
-    const digests = new Array<string>(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const hashes = (raw[names[i] as string] as { hashes: Record<string, unknown> }).hashes;
-      const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
-      digests[i] = typeof b64 === 'string' ? b64 : '';
-    }
-    return { names, digests };
-  }
-
-  /** Every entry's name, canonical base64 sha256 ('' when none) and length, in `names()` order (read-only arrays). */
-  summaries(): TargetSummaries {
-    if (this.parsedIndex && this.decoded.size === 0 && this.removed.size === 0) return this.parsedIndex;
-    const names = [...this.names()];
+  summaries(only?: string): TargetSummaries {
+    if (only === undefined && this.parsedIndex && this.decoded.size === 0 && this.removed.size === 0) return this.parsedIndex;
+    const names = only === undefined ? [...this.names()] : this.has(only) ? [only] : [];
     const metas = names.map((n) => this.get(n) as FileMeta);
     return { names, digests: metas.map((m) => m.hashes['sha256']?.toString('base64') ?? ''), lengths: metas.map((m) => m.length) };
   }

@@ -10,9 +10,10 @@ import { describe, it } from 'node:test';
 import type { SaveKeyOptions } from '../../../src/adapters/keystore/file-keystore.js';
 import type { PassphraseSource } from '../../../src/adapters/passphrase.js';
 import { RepositoryDraft } from '../../../src/app/client/repository-draft.js';
-import { releasedSignatures, rolesWithSignatures, signedTagsOf, trustInfoOf } from '../../../src/app/docker-trust/inspect.js';
+import { rolesWithSignatures, signedTagsOf, trustInfoOf, type SignedTag } from '../../../src/app/docker-trust/inspect.js';
 import { generateSignerKey, loadSignerKey, parsePublicKeyPem } from '../../../src/app/docker-trust/keys.js';
 import { naturalCompare, naturalLess, sortNatural } from '../../../src/app/docker-trust/natural-order.js';
+import { isReleasedRole, signerNameOf } from '../../../src/app/docker-trust/roles.js';
 import { planSignerRemoval, stageSigner, unstageSigner } from '../../../src/app/docker-trust/signers.js';
 import { addToSignableRoles, manifestTarget, releasedTag, revokeTags, signableRoles } from '../../../src/app/docker-trust/tags.js';
 import { hexOfBase64All } from '../../../src/core/encoding.js';
@@ -259,8 +260,26 @@ describe('natural order comparator', () => {
   });
 });
 
-describe('signedTagsOf (the fast path of inspect) equals releasedSignatures(targetsInAllRoles(…))', () => {
-  const reference = (set: TrustedSet, tag = '') => releasedSignatures(targetsInAllRoles(set, tag));
+/**
+ * docker's matchReleasedSignatures written out plainly over targetsInAllRoles (hex digests,
+ * a map keyed by tag and digest, a comparator sort): the reference signedTagsOf must equal.
+ */
+function matchReleasedSignatures(set: TrustedSet, tag = ''): SignedTag[] {
+  const targets = targetsInAllRoles(set, tag);
+  const rows = new Map<string, SignedTag>();
+  const key = (name: string, digest: string) => JSON.stringify([name, digest]);
+  for (const t of targets) {
+    const digest = t.meta.hashes['sha256']?.toString('hex') ?? '';
+    if (isReleasedRole(t.role) && !rows.has(key(t.name, digest))) rows.set(key(t.name, digest), { tag: t.name, digest, signers: [] });
+  }
+  for (const t of targets) {
+    if (!isReleasedRole(t.role)) rows.get(key(t.name, t.meta.hashes['sha256']?.toString('hex') ?? ''))?.signers.push(signerNameOf(t.role));
+  }
+  return [...rows.values()].sort((a, b) => naturalCompare(a.tag, b.tag));
+}
+
+describe('signedTagsOf (the fast path of inspect) equals docker\'s matchReleasedSignatures written out plainly', () => {
+  const reference = matchReleasedSignatures;
 
   it('on every fixture repository, for all tags and for each tag', async () => {
     let compared = 0;
