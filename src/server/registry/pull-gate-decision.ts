@@ -1,11 +1,23 @@
 /**
  * The pull gate's decision for one rule and one manifest request, over a
- * source of verified trust data and registry edges (no storage, no HTTP: the
- * PullGate front turns a refusal into the registry's DENIED error).
+ * source of verified trust data and the registry's index → manifest edges (no
+ * storage, no HTTP: the PullGate front turns a refusal into the registry's
+ * DENIED error).
+ *
+ * - By tag: the tag must be released as docker resolves it (`signedTarget`:
+ *   `targets/releases`, else `targets`; a tag only another delegation holds is
+ *   not released), for exactly the digest and size the registry holds.
+ * - By digest: a released tag (`releasedTags`, the same rule) must point at it
+ *   with the registry's size, or at an index listing it (index → manifest edges
+ *   only, up to four levels; a manifest using the digest as its config or a
+ *   layer does not count).
+ * - With `signers`, the tag must also be held, for the same digest and size, by
+ *   one of the signers' roles within the paths delegated to it.
  */
+import { releasedTags, signedTarget, type ReleasedTag } from '../../app/images/signed-reference.js';
+import { isDctError } from '../../core/errors.js';
+import { targetsInAllRoles } from '../../core/trust/repository-view.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
-import { pathsAllow } from '../../core/tuf/roles.js';
-import type { FileMeta } from '../../core/tuf/file-meta.js';
 import type { TrustLookup } from './server-trust.js';
 
 /** What a rule asks of a gated repository. */
@@ -32,15 +44,14 @@ export interface GateRequest {
 export interface GateSource {
   /** the verified trust data of a GUN, or why there is none */
   trust(gun: string): Promise<TrustLookup>;
-  /** the manifests of `repository` that reference `digest` */
-  referencedBy(repository: string, digest: string): Promise<string[]>;
+  /** the indexes of `repository` listing `digest` among their manifests, with their sizes (not manifests using it as a blob) */
+  indexesListing(repository: string, digest: string): Promise<Array<{ digest: string; size: number }>>;
 }
 
 export type GateVerdict = { allowed: true } | { allowed: false; reason: string };
 
 const ALLOWED: GateVerdict = { allowed: true };
 const refused = (reason: string): GateVerdict => ({ allowed: false, reason });
-const RELEASE_ROLES = ['targets/releases', 'targets'] as const;
 const MAX_PARENT_DEPTH = 4;
 
 /** The role a configured signer stands for. */
@@ -49,8 +60,8 @@ export function signerRoleName(signer: string): string {
 }
 
 export class PullGateDecision {
-  /** per verified repository: sha256 hex → the signed tags (docker's resolution) pointing at it */
-  private readonly signedIndex = new WeakMap<TrustedSet, Map<string, Array<{ tag: string; meta: FileMeta }>>>();
+  /** per verified repository: sha256 hex → the released tags pointing at it */
+  private readonly releasedIndex = new WeakMap<TrustedSet, Map<string, ReleasedTag[]>>();
 
   constructor(private readonly source: GateSource) {}
 
@@ -64,41 +75,36 @@ export class PullGateDecision {
     const hex = req.digest.startsWith('sha256:') ? req.digest.slice('sha256:'.length) : '';
     const roles = rule.signers.map(signerRoleName);
     const signerText = rule.signers.length === 1 ? `signer ${rule.signers[0]}` : `any of the signers ${rule.signers.join(', ')}`;
+    const signed = (tag: string, digestHex: string, size: number): boolean => roles.length === 0 || heldByAny(set, roles, tag, digestHex, size);
 
     if (req.tag !== undefined) {
-      const found = set.findTarget(req.tag, RELEASE_ROLES);
-      if (!found) return refused(`No valid trust data for ${req.tag}`);
-      const signedHex = found.meta.hashes['sha256']?.toString('hex');
-      if (signedHex !== hex || found.meta.length !== req.size) {
-        return refused(
-          `the tag is signed for sha256:${signedHex ?? '(none)'} (${found.meta.length} bytes), but the registry holds ${req.digest} (${req.size} bytes)`,
-        );
+      let released;
+      try {
+        released = signedTarget(set, req.tag);
+      } catch (err) {
+        if (isDctError(err, 'TAG_NOT_SIGNED') || isDctError(err, 'NO_VALID_HASH')) return refused(err.message);
+        throw err;
       }
-      if (roles.length > 0 && !roles.some((role) => roleHolds(set, role, req.tag as string, hex, req.size))) {
-        return refused(`tag ${req.tag} is not signed by ${signerText}`);
+      if (released.sha256Hex !== hex || released.size !== req.size) {
+        return refused(`the tag is signed for sha256:${released.sha256Hex} (${released.size} bytes), but the registry holds ${req.digest} (${req.size} bytes)`);
       }
-      return ALLOWED;
+      return signed(req.tag, hex, req.size) ? ALLOWED : refused(`tag ${req.tag} is not signed by ${signerText}`);
     }
 
-    // by digest: a signed tag must point at it, or at a manifest referencing it
-    const approved = (digestHex: string, size?: number): boolean => {
-      const tags = this.signedTags(set).get(digestHex) ?? [];
-      return tags.some(
-        ({ tag, meta }) =>
-          (size === undefined || meta.length === size) && (roles.length === 0 || roles.some((role) => roleHolds(set, role, tag, digestHex, meta.length))),
-      );
-    };
+    // by digest: a released tag must point at it, or at an index listing it
+    const approved = (digestHex: string, size: number): boolean =>
+      (this.released(set).get(digestHex) ?? []).some((t) => t.size === size && signed(t.tag, digestHex, size));
     if (approved(hex, req.size)) return ALLOWED;
     const seen = new Set<string>([req.digest]);
     let frontier = [req.digest];
     for (let depth = 0; depth < MAX_PARENT_DEPTH && frontier.length > 0; depth++) {
       const next: string[] = [];
       for (const child of frontier) {
-        for (const parent of await this.source.referencedBy(req.repository, child)) {
-          if (seen.has(parent)) continue;
-          seen.add(parent);
-          if (parent.startsWith('sha256:') && approved(parent.slice('sha256:'.length))) return ALLOWED;
-          next.push(parent);
+        for (const index of await this.source.indexesListing(req.repository, child)) {
+          if (seen.has(index.digest)) continue;
+          seen.add(index.digest);
+          if (index.digest.startsWith('sha256:') && approved(index.digest.slice('sha256:'.length), index.size)) return ALLOWED;
+          next.push(index.digest);
         }
       }
       frontier = next;
@@ -110,27 +116,22 @@ export class PullGateDecision {
     );
   }
 
-  private signedTags(set: TrustedSet): Map<string, Array<{ tag: string; meta: FileMeta }>> {
-    let index = this.signedIndex.get(set);
+  private released(set: TrustedSet): Map<string, ReleasedTag[]> {
+    let index = this.releasedIndex.get(set);
     if (!index) {
       index = new Map();
-      for (const t of set.listTargets(RELEASE_ROLES)) {
-        const hex = t.meta.hashes['sha256']?.toString('hex');
-        if (!hex) continue;
-        const list = index.get(hex) ?? [];
-        list.push({ tag: t.name, meta: t.meta });
-        index.set(hex, list);
+      for (const t of releasedTags(set)) {
+        const list = index.get(t.sha256Hex) ?? [];
+        list.push(t);
+        index.set(t.sha256Hex, list);
       }
-      this.signedIndex.set(set, index);
+      this.releasedIndex.set(set, index);
     }
     return index;
   }
 }
 
-/** Whether a loaded, verified role holds `tag` for exactly this digest and size (within its paths). */
-function roleHolds(set: TrustedSet, role: string, tag: string, hex: string, size: number): boolean {
-  const md = set.targets(role);
-  if (!md || !pathsAllow(set.pathsOf(role) ?? [], tag)) return false;
-  const meta = md.signed.targets.get(tag);
-  return meta !== undefined && meta.hashes['sha256']?.toString('hex') === hex && meta.length === size;
+/** Whether one of `roles` holds `tag` for exactly this digest and size, within the paths delegated to it (notary's walk). */
+function heldByAny(set: TrustedSet, roles: readonly string[], tag: string, hex: string, size: number): boolean {
+  return targetsInAllRoles(set, tag).some((t) => roles.includes(t.role) && t.sha256Hex === hex && t.meta.length === size);
 }

@@ -4,15 +4,16 @@
  *
  *   "pullGate": [{ "repositories": "registry.example.com/prod/*", "signers": ["alice"], "allowDigests": false }]
  *
- * The first rule whose pattern matches the GUN applies (none: no gate).
- * - By tag: the tag must be signed as docker resolves it (`targets/releases`,
- *   then `targets`, with their delegations), for exactly the digest and size
- *   the registry holds; with `signers`, one of the signers' roles
- *   (`targets/<name>`; `targets` names the repository owner's own role) must
- *   also hold that tag for the same digest.
- * - By digest: only when `allowDigests` is set, or a signed tag (as above, with
- *   a required signer when `signers` are named) points at it, or at a manifest
- *   that references it (an index's platform manifests).
+ * The first rule whose pattern matches the GUN applies (none: no gate); the
+ * decision itself (pull-gate-decision.ts):
+ * - By tag: the tag must be released as docker resolves it (`targets/releases`,
+ *   else `targets`; a tag only another delegation holds is not released), for
+ *   exactly the digest and size the registry holds; with `signers`, one of the
+ *   signers' roles (`targets/<name>`; `targets` names the repository owner's
+ *   own role) must also hold that tag for the same digest and size.
+ * - By digest: only when `allowDigests` is set, or a released tag (as above,
+ *   with a required signer when `signers` are named) points at it with its
+ *   size, or at an index that lists it (index → manifest edges only).
  *
  * Trust data is verified through the trusted set (ServerTrust), never just
  * looked up. A refusal is a registry DENIED error whose message and detail
@@ -63,7 +64,7 @@ export class PullGate {
   ) {
     this.decision = new PullGateDecision({
       trust: (gun) => trust.lookup(gun),
-      referencedBy: (repository, digest) => store.referencedBy(repository, digest),
+      indexesListing: (repository, digest) => store.indexesListing(repository, digest),
     });
   }
 
