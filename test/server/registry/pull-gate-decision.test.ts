@@ -164,6 +164,13 @@ describe('pull gate decision: by tag, docker\'s released roles', () => {
     const source = FakeSource.of(await trustData((s) => s.targets.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } })));
     assert.deepEqual(await byTag(source, {}, 'v1', A), refused(`the tag is signed for ${A.digest} (${A.size + 1} bytes), but the registry holds ${A.digest} (${A.size} bytes)`));
   });
+
+  it('refuses a tag whose target has no sha256 (docker\'s message; parsing already refuses one, so the loaded entry is edited)', async () => {
+    const set = await trustData((s) => s.addTarget('v1', A.text));
+    delete (set.findTarget('v1')!.meta.hashes as Record<string, Buffer>)['sha256'];
+    assert.deepEqual(await byTag(FakeSource.of(set), {}, 'v1', A), refused('no valid hash, expecting sha256'));
+    assert.deepEqual(await byDigest(FakeSource.of(set), {}, A), refused(NO_SIGNED_TAG));
+  });
 });
 
 describe('pull gate decision: by tag, required signers', () => {
