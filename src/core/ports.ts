@@ -248,6 +248,8 @@ export interface RegistryStore {
   tagsOf(repository: string, digest: string): Promise<string[]>;
   /** the manifests of `repository` that reference `digest` (indexes listing it, manifests using it as a blob) */
   referencedBy(repository: string, digest: string): Promise<string[]>;
+  /** the indexes of `repository` that list `digest` among their manifests, with their sizes (manifests using it as a blob left out) */
+  indexesListing(repository: string, digest: string): Promise<Array<{ digest: string; size: number }>>;
   /** Whether the repository holds any manifest or blob. */
   repositoryExists(repository: string): Promise<boolean>;
   deleteTag(repository: string, tag: string): Promise<boolean>;

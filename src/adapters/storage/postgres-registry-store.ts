@@ -104,6 +104,13 @@ export class PostgresRegistryStore implements RegistryStore {
     return rows.map((r) => r.manifest);
   }
 
+  async indexesListing(repository: string, digest: string): Promise<Array<{ digest: string; size: number }>> {
+    const { rows } = await this.pool.query<{ digest: string; size: string }>(
+      `SELECT m.digest, m.size FROM registry_references r JOIN registry_manifests m ON m.repository = r.repository AND m.digest = r.manifest
+       WHERE r.repository = $1 AND r.digest = $2 AND r.kind = 'manifest' ORDER BY m.digest`, [repository, digest]);
+    return rows.map((r) => ({ digest: r.digest, size: Number(r.size) }));
+  }
+
   async repositoryExists(repository: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM registry_manifests WHERE repository = $1

@@ -50,6 +50,9 @@ function prepare(db: Database.Database) {
     tagsOf: db.prepare<[string, string], { tag: string }>('SELECT tag FROM registry_tags WHERE repository = ? AND digest = ? ORDER BY tag'),
     referencedBy: db.prepare<[string, string], { manifest: string }>(
       'SELECT manifest FROM registry_references WHERE repository = ? AND digest = ? ORDER BY manifest'),
+    indexesListing: db.prepare<[string, string], { digest: string; size: number }>(
+      `SELECT m.digest, m.size FROM registry_references r JOIN registry_manifests m ON m.repository = r.repository AND m.digest = r.manifest
+       WHERE r.repository = ? AND r.digest = ? AND r.kind = 'manifest' ORDER BY m.digest`),
     anyManifest: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_manifests WHERE repository = ? LIMIT 1'),
     anyBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_blobs WHERE repository = ? LIMIT 1'),
     deleteTag: db.prepare<[string, string]>('DELETE FROM registry_tags WHERE repository = ? AND tag = ?'),
@@ -125,6 +128,10 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async referencedBy(repository: string, digest: string): Promise<string[]> {
     return this.s.referencedBy.all(repository, digest).map((r) => r.manifest);
+  }
+
+  async indexesListing(repository: string, digest: string): Promise<Array<{ digest: string; size: number }>> {
+    return this.s.indexesListing.all(repository, digest);
   }
 
   async repositoryExists(repository: string): Promise<boolean> {

@@ -5,7 +5,8 @@
  * DOCKER_CONTENT_TRUST_SERVER), and the gate refusing an unsigned tag, a tag
  * signed by a signer the policy does not name, an unsigned digest and a tag
  * moved after signing — each with a registry error naming the rule — while
- * signed images (and an index's platform manifests) pass.
+ * signed images (and an index's platform manifests) pass; a manifest whose
+ * bytes are also a signed image's layer is not let through by that image.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
 import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
-import { buildImage, buildIndex, OCI_INDEX, pushImage, Raw, startTestServer, type Reply, type TestServer } from './support.js';
+import { buildImage, buildIndex, OCI_INDEX, OCI_MANIFEST, pushImage, Raw, sha256, startTestServer, type Reply, type TestServer } from './support.js';
 
 const PASS = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'gate-root-pass', DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'gate-repo-pass' };
 
@@ -136,6 +137,29 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     assert.equal((await raw.getManifest(name, arm.digest)).status, 200);
     assert.equal((await raw.getManifest(name, amd.digest)).status, 200);
     assertDenied(await raw.getManifest(name, stray.digest), /^no tag signed by signer alice points at this digest/);
+  });
+
+  it('an unsigned manifest whose bytes are also a signed image\'s layer is not served by digest', async () => {
+    const name = 'prod/smuggle';
+    const gun = `${server.host}/${name}`;
+    const smuggled = buildImage('smuggled');
+    await pushImage(raw, name, smuggled);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [smuggled.digest] } }));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: smuggled.digest, size: smuggled.size }],
+    }));
+    const carrier = { config, layers: [smuggled.manifest], manifest, digest: sha256(manifest), size: manifest.length };
+    await pushImage(raw, name, carrier, 'carrier');
+    const alice = user();
+    const owner = user();
+    await alice.run('key', 'generate', 'alice');
+    await owner.run('signer', 'add', '--key', join(alice.home, 'alice.pub'), 'alice', gun);
+    await alice.run('sign', `${gun}:carrier`, '--digest', carrier.digest, '--size', String(carrier.size));
+    assert.equal((await raw.getManifest(name, 'carrier')).status, 200);
+    assertDenied(await raw.getManifest(name, smuggled.digest), /^no tag signed by signer alice points at this digest/);
   });
 
   it('rules apply by GUN pattern: other repositories are not gated; allowDigests lets digests through but not unsigned tags', async () => {
