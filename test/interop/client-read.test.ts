@@ -27,15 +27,15 @@ import {
   type FixtureCaseName,
 } from '../support/fixture-cases.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
-import { ensureReferenceTools, onPath, startReferenceStack, tempDir, type ReferenceStack } from '../support/reference-stack.js';
+import { interopSkip, missingTool } from '../support/interop.js';
+import { ensureReferenceTools, startReferenceStack, tempDir, type ReferenceStack } from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
 
 const DCT_MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const SELF_CHECK = process.env['DCT_CLIENT_READ_SELF_CHECK'] === '1';
 
-const unavailable = (await ensureReferenceTools()) ?? (onPath('docker') ? undefined : 'the docker CLI is not on PATH');
-if (unavailable && process.env['CI']) throw new Error(`reference notary stack unavailable in CI: ${unavailable}`);
-const skip = unavailable ? `reference tools unavailable: ${unavailable}` : false;
+const unavailable = (await ensureReferenceTools()) ?? missingTool('docker');
+const skip = interopSkip(unavailable && `reference tools unavailable: ${unavailable}`);
 
 /** dct's CLI (or, for DCT_CLIENT_READ_SELF_CHECK, the real tool it stands in for). */
 function dct(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
