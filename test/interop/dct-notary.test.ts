@@ -17,14 +17,12 @@ import { createRootCertificate } from '../../src/core/keys/certificate.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
+import { interopSkip, missingTool } from '../support/interop.js';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
 import { dockerSession, notarySession, type Step } from '../support/trust-scenarios.js';
 
 const unavailable = await ensureReferenceTools();
-if (unavailable && process.env['CI']) throw new Error(`reference notary stack unavailable in CI: ${unavailable}`);
-const dockerMissing = await new Promise<string | undefined>((resolve) =>
-  execFile('docker', ['--version'], (err) => resolve(err ? `docker CLI unavailable: ${err.message}` : undefined)),
-);
+const dockerMissing = missingTool('docker');
 
 /**
  * A folder holding `notary` = dct: a symlink to a bundle of src/cli/main.ts (dct
@@ -81,7 +79,7 @@ const PASSPHRASES = {
   NOTARY_DELEGATION_PASSPHRASE: 'delegpass123',
 };
 
-describe('dct under the name notary: the notary CLI 0.7, output for output', { skip: unavailable }, () => {
+describe('dct under the name notary: the notary CLI 0.7, output for output', { skip: interopSkip(unavailable) }, () => {
   let reference: ReferenceStack;
   let dct: RunningServer;
   let dctBin: string;
@@ -127,7 +125,7 @@ describe('dct under the name notary: the notary CLI 0.7, output for output', { s
     compare(ref, ours);
   });
 
-  it('docker trust session whose signing step runs dct as notary matches the one running the real notary', { timeout: 180_000, skip: dockerMissing }, async () => {
+  it('docker trust session whose signing step runs dct as notary matches the one running the real notary', { timeout: 180_000, skip: interopSkip(dockerMissing) }, async () => {
     const gunRef = `127.0.0.1:${reference.registryPort}/interop/docker-ref-${pid}`;
     const gunDct = `127.0.0.1:${reference.registryPort}/interop/docker-dct-${pid}`;
     const ref = await dockerSession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'dref-')), gunRef);

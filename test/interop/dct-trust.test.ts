@@ -15,7 +15,7 @@
  *    a `dct trust key generate` key works with `docker trust signer add` and `notary addhash`.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,29 +24,18 @@ import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { runCli, type CliResult } from '../support/fixture-cases.js';
+import { interopSkip, missingTool } from '../support/interop.js';
 import { ensureReferenceTools, parseNotaryList, REFERENCE_DIR, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
 import { dockerSession, type Step, type TrustServerUnderTest } from '../support/trust-scenarios.js';
 
-const unavailable = (await ensureReferenceTools()) ?? (onPathDocker() ? undefined : 'the docker CLI is not installed');
-if (unavailable && process.env['CI']) throw new Error(`reference stack unavailable in CI: ${unavailable}`);
-
-function onPathDocker(): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((d) => {
-    try {
-      readFileSync(join(d, 'docker'));
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+const unavailable = (await ensureReferenceTools()) ?? missingTool('docker');
 
 const TSX = import.meta.resolve('tsx');
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const PASS = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'dct-trust-root', DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'dct-trust-repo' };
 const DIGEST = 'c9bbb536c42a9a39fe0dd0f130ad187806b57ece424e068dd2aae56ff980a7b9';
 
-describe('dct trust and the real docker CLI / notary', { skip: unavailable }, () => {
+describe('dct trust and the real docker CLI / notary', { skip: interopSkip(unavailable) }, () => {
   let stack: ReferenceStack;
   let dctServer: RunningServer;
   const work = mkdtempSync(join(tmpdir(), 'dct-trust-interop-'));

@@ -32,6 +32,7 @@ import { metadataCaching, metadataResponse } from '../../src/server/responses.js
 import { matchRoute } from '../../src/server/routes.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { cacheKey } from '../../src/server/trust-api.js';
+import { interopSkip, missingTool } from '../support/interop.js';
 import { ensureReferenceTools } from '../support/reference-stack.js';
 import { MemoryKeyService, MemoryTufStore } from '../support/memory-stores.js';
 
@@ -754,10 +755,7 @@ describe('server settings and the loopback rule', () => {
 // The real notary and docker CLIs against an auth-enabled dct server
 
 const unavailable = await ensureReferenceTools();
-if (unavailable && process.env['CI']) throw new Error(`notary CLI unavailable in CI: ${unavailable}`);
-const dockerMissing = await new Promise<string | undefined>((resolve) =>
-  execFile('docker', ['--version'], (err) => resolve(err ? `docker CLI unavailable: ${err.message}` : undefined)),
-);
+const dockerMissing = missingTool('docker');
 
 interface Run {
   code: number;
@@ -773,7 +771,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string):
   });
 }
 
-describe('real notary and docker CLIs against an auth-enabled dct server', { skip: unavailable }, () => {
+describe('real notary and docker CLIs against an auth-enabled dct server', { skip: interopSkip(unavailable) }, () => {
   const work = mkdtempSync(join(tmpdir(), 'dct-auth-e2e-'));
   const registry = '127.0.0.1:5999';
   const gun = `${registry}/e2e/app-${process.pid}`;
@@ -877,7 +875,7 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
     assert.match(String(wrongRepo.headers['www-authenticate']), /error="insufficient_scope"$/);
   });
 
-  it('docker trust inspect with the credentials of the GUN\'s registry in $DOCKER_CONFIG/config.json', { timeout: 120_000, skip: dockerMissing }, async () => {
+  it('docker trust inspect with the credentials of the GUN\'s registry in $DOCKER_CONFIG/config.json', { timeout: 120_000, skip: interopSkip(dockerMissing) }, async () => {
     const inspect = async (name: string, auths: Record<string, { auth: string }>) => {
       const config = join(work, `docker-${name}`);
       mkdirSync(config, { recursive: true });

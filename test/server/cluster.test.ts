@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../support/fixtures.js';
-import { onPath, run } from '../support/reference-stack.js';
+import { interopSkip, missingTool } from '../support/interop.js';
+import { run } from '../support/reference-stack.js';
 
-const hasNotary = onPath('notary');
-if (!hasNotary && process.env['CI']) throw new Error('the notary CLI is needed in CI (Debian package notary)');
-
-describe('dct server --workers 2', { skip: !hasNotary && 'notary CLI not installed' }, () => {
+describe('dct server --workers 2', { skip: interopSkip(missingTool('notary')) }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dct-cluster-'));
   let server: ChildProcess;
   let url = '';

@@ -4,7 +4,7 @@
  * RemoteKeyService as the client.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -16,9 +16,9 @@ import { isDctError } from '../../src/core/errors.js';
 import { verifySignature } from '../../src/core/keys/signature.js';
 import type { KeyService, PrivateKeyStore, StoredPrivateKey } from '../../src/core/ports.js';
 import { startSignerService, type RunningSignerService } from '../../src/signer/signer-service.js';
+import { interopSkip, missingTool } from '../support/interop.js';
 
-const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
-const SKIP = HAVE_OPENSSL ? false : 'the openssl CLI is not installed: cannot make test certificates';
+const OPENSSL_MISSING = missingTool('openssl'); // it makes the test certificates
 
 class InMemoryPrivateKeyStore implements PrivateKeyStore {
   readonly rows = new Map<string, StoredPrivateKey>();
@@ -124,7 +124,7 @@ const PASSPHRASE = 'signer passphrase';
 const GUN = 'registry.example.com/team/app';
 const SCRYPT = { N: 1024, r: 8, p: 1 };
 
-describe('dct signer over mutual TLS', { skip: SKIP }, () => {
+describe('dct signer over mutual TLS', { skip: interopSkip(OPENSSL_MISSING) }, () => {
   let dir: string;
   let pki: ReturnType<typeof makePki>;
   let store: InMemoryPrivateKeyStore;

@@ -3,7 +3,7 @@ import pg from 'pg';
 
 export const POSTGRES_URL = process.env['DCT_TEST_POSTGRES_URL'] ?? 'postgres://root@127.0.0.1:5432/test';
 
-/** undefined when PostgreSQL answers, else why not (tests skip locally and fail in CI on it). */
+/** undefined when PostgreSQL answers, else why not (pass it to `interopSkip`: skipped locally, a failure in CI). */
 export async function postgresUnreachable(): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
   client.on('error', () => undefined);

@@ -5,7 +5,7 @@
  * real `notary` CLI.
  *
  * Usage:
- *   const missing = await ensureReferenceTools();   // undefined when usable
+ *   const missing = await ensureReferenceTools();   // undefined when usable; suites use { skip: interopSkip(missing) }
  *   const stack = await startReferenceStack();      // in before()
  *   await stack.stop();                              // in after()
  */

@@ -24,6 +24,7 @@ import { indexTarFile, scanTarStream } from '../../../src/adapters/image-layout/
 import { isDctError } from '../../../src/core/errors.js';
 import { digestOf, DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
 import { generateTestImage, layerTar, LINUX_AMD64, LINUX_ARM64, writeDockerSaveTarball, type GeneratedImage, type GeneratedManifest } from '../../support/test-images.js';
+import { interopSkipHere, missingGnuTar } from '../../support/interop.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -31,14 +32,6 @@ async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(c as Buffer);
   return Buffer.concat(parts);
-}
-
-function hasGnuTar(): boolean {
-  try {
-    return execFileSync('tar', ['--version'], { encoding: 'utf8' }).includes('GNU tar');
-  } catch {
-    return false;
-  }
 }
 
 /** Checks an archive image against the generated manifest it came from. */
@@ -166,7 +159,7 @@ describe('docker save archives', () => {
   });
 
   it('reads a classic archive built by hand (docker ≤ 24 layout, shared layer through a symlink)', async (t) => {
-    if (!hasGnuTar()) return t.skip('GNU tar not installed');
+    if (interopSkipHere(t, missingGnuTar())) return;
     const dir = join(root, 'classic-src');
     mkdirSync(dir);
     const base = await collect(layerTar('hand/base', 0, 5000));
@@ -232,7 +225,7 @@ describe('docker save archives', () => {
   });
 
   it('reads a containerd-store archive (gzip layers in blobs/) and re-exports it uncompressed', async (t) => {
-    if (!hasGnuTar()) return t.skip('GNU tar not installed');
+    if (interopSkipHere(t, missingGnuTar())) return;
     const dir = join(root, 'containerd-src');
     cpSync(layoutDir, dir, { recursive: true });
     const gen = other.manifests[0]!;

@@ -12,17 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { DockerArchive } from '../../../src/adapters/image-layout/docker-archive.js';
 import { OciLayout, OciLayoutReader } from '../../../src/adapters/image-layout/oci-layout.js';
 import { DirectoryFiles } from '../../../src/adapters/image-layout/layout-files.js';
+import { interopSkip, missingTool } from '../../support/interop.js';
 import { generateTestImage, LINUX_AMD64, LINUX_ARM64, writeDockerSaveTarball, type GeneratedImage } from '../../support/test-images.js';
 
-function skopeoVersion(): string | undefined {
-  try {
-    return execFileSync('skopeo', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-const SKOPEO = skopeoVersion();
+const SKOPEO_MISSING = missingTool('skopeo');
 /** skopeo without policy files or registries configuration of the machine */
 function skopeo(...args: string[]): string {
   const [cmd, ...rest] = args;
@@ -35,7 +28,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
-describe('skopeo interop', { skip: SKOPEO === undefined ? 'skopeo is not installed' : false }, () => {
+describe('skopeo interop', { skip: interopSkip(SKOPEO_MISSING) }, () => {
   let root: string;
   let layoutDir: string;
   let multi: GeneratedImage;

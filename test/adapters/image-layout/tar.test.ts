@@ -12,16 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { TarArchiveFiles } from '../../../src/adapters/image-layout/layout-files.js';
 import { indexTarFile, normaliseTarPath, scanTarStream, TarFileWriter, tarEnd, tarHeader, tarPadding } from '../../../src/adapters/image-layout/tar.js';
 import { isDctError } from '../../../src/core/errors.js';
+import { interopSkipHere, missingGnuTar } from '../../support/interop.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-function hasGnuTar(): boolean {
-  try {
-    return execFileSync('tar', ['--version'], { encoding: 'utf8' }).includes('GNU tar');
-  } catch {
-    return false;
-  }
-}
 
 describe('tar', () => {
   let dir: string;
@@ -66,7 +59,7 @@ describe('tar', () => {
     assert.equal(streamed[1_499_999], 4);
     assert.deepEqual(await files.readRange('a/streamed.bin', 299_999, 2), Buffer.from([0, 1]));
 
-    if (!hasGnuTar()) return t.skip('GNU tar not installed');
+    if (interopSkipHere(t, missingGnuTar())) return;
     const listing = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' });
     assert.match(listing, /a\/hello\.txt/);
     assert.ok(listing.includes(longName));
@@ -79,7 +72,7 @@ describe('tar', () => {
   });
 
   it('indexes archives GNU tar writes (gnu and pax formats, long names and links)', async (t) => {
-    if (!hasGnuTar()) return t.skip('GNU tar not installed');
+    if (interopSkipHere(t, missingGnuTar())) return;
     const src = join(dir, 'src');
     mkdirSync(join(src, ...longName.split('/').slice(0, -1)), { recursive: true });
     writeFileSync(join(src, longName), 'x'.repeat(1000));

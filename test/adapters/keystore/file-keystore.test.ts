@@ -10,6 +10,7 @@ import { decodePem, encodePem } from '../../../src/core/encoding.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { decodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { fixturePath } from '../../support/fixtures.js';
+import { interopSkip, missingTool } from '../../support/interop.js';
 
 const dirs: string[] = [];
 function tempTrustDir(): string {
@@ -24,10 +25,7 @@ const mode = (p: string) => statSync(p).mode & 0o777;
 const rejectsWith = (p: Promise<unknown>, code: string) => assert.rejects(p, (err: unknown) => isDctError(err, code));
 const VECTOR_KEYS = fixturePath('notary-go-vectors', 'repo', 'private');
 
-function notaryOnPath(): boolean {
-  return spawnSync('notary', ['version'], { stdio: 'ignore' }).status === 0;
-}
-const NO_NOTARY = notaryOnPath() ? false : 'the notary binary is not on PATH';
+const NOTARY_MISSING = missingTool('notary');
 
 describe('FileKeyStore', () => {
   it('saves <trust>/private/<canonical id>.key with modes 0700/0600 and loads it back', async () => {
@@ -136,7 +134,7 @@ describe('FileKeyStore', () => {
 });
 
 describe('FileKeyStore interop with the real notary CLI', () => {
-  it('notary key list shows keys we wrote; notary key passwd decrypts them', { skip: NO_NOTARY }, async () => {
+  it('notary key list shows keys we wrote; notary key passwd decrypts them', { skip: interopSkip(NOTARY_MISSING) }, async () => {
     const trust = tempTrustDir();
     const store = new FileKeyStore(trust);
     const keys = [
@@ -165,7 +163,7 @@ describe('FileKeyStore interop with the real notary CLI', () => {
     for (const id of ids) assert.equal((await store.load(id, 'interop-pass')).publicKey.id, id);
   });
 
-  it('decrypts a key made by notary key generate --role targets/ci', { skip: NO_NOTARY }, async () => {
+  it('decrypts a key made by notary key generate --role targets/ci', { skip: interopSkip(NOTARY_MISSING) }, async () => {
     const trust = tempTrustDir();
     const env = { ...process.env, HOME: trust, NOTARY_DELEGATION_PASSPHRASE: 'delegation-pass' };
     const out = execFileSync('notary', ['-d', trust, 'key', 'generate', 'ecdsa', '--role', 'targets/ci'], { encoding: 'utf8', env, input: '' });

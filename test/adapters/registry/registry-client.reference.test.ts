@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Digester, DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, parseManifest, type Descriptor } from '../../../src/core/oci/index.js';
 import { fileBlobSource, RegistryClient } from '../../../src/adapters/registry/registry-client.js';
+import { interopSkip } from '../../support/interop.js';
 import { ensureReferenceTools, startReferenceStack, tempDir, type ReferenceStack } from '../../support/reference-stack.js';
 
 const unavailable = await ensureReferenceTools();
@@ -31,7 +32,7 @@ function blob(bytes: Buffer, mediaType: string): Descriptor {
   return { mediaType, digest: sha256(bytes), size: bytes.length };
 }
 
-describe('RegistryClient against docker-registry 2.8', { skip: unavailable }, () => {
+describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unavailable) }, () => {
   let stack: ReferenceStack;
   let client: RegistryClient;
   let dir: { path: string; cleanup: () => void };

@@ -1,7 +1,7 @@
 /**
  * PostgresStore against a live PostgreSQL (DCT_TEST_POSTGRES_URL, default the
  * local trust-auth server). Every store gets a fresh random schema, dropped at
- * the end. Unreachable server: skipped locally, a failure when CI is set.
+ * the end. Unreachable server: skipped locally, a failure when CI is set (interopSkip).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,18 +12,15 @@ import { openStore } from '../../../src/adapters/storage/open-store.js';
 import { PostgresStore } from '../../../src/adapters/storage/postgres-store.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { eventually, meta, storeContract } from './store-contract.js';
+import { interopSkip } from '../../support/interop.js';
 import { POSTGRES_URL, postgresUnreachable } from '../../support/postgres.js';
 
 
 
 const unreachable = await postgresUnreachable();
 
-if (unreachable !== undefined && process.env.CI) {
-  describe('PostgresStore', () => {
-    it('needs a reachable PostgreSQL in CI', () => assert.fail(unreachable));
-  });
-} else if (unreachable !== undefined) {
-  describe('PostgresStore', { skip: unreachable }, () => undefined);
+if (unreachable !== undefined) {
+  describe('PostgresStore', { skip: interopSkip(unreachable) }, () => undefined);
 } else {
   const schemas: string[] = [];
   const newSchema = () => {

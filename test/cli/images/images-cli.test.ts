@@ -20,6 +20,7 @@ import { runTrust } from '../../../src/cli/commands/trust/index.js';
 import { loadConfig } from '../../../src/server/config.js';
 import { startServer, type RunningServer } from '../../../src/server/start-server.js';
 import { PROJECT_ROOT } from '../../support/fixtures.js';
+import { interopSkipHere, missingTool } from '../../support/interop.js';
 
 const PASS = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'img-root-pass', DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'img-repo-pass' };
 const D1 = '1a'.repeat(32);
@@ -436,7 +437,7 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.equal(pluginInvocation(['node', '/x/main.js', 'trust'], {}), undefined);
     });
 
-    it('plugin install: a symlink to the built entry point, a script for the sources; docker 28 keeps its built-in trust', async () => {
+    it('plugin install: a symlink to the built entry point, a script for the sources; docker 28 keeps its built-in trust', async (t) => {
       const u = user();
       const dir = join(u.home, 'docker', 'cli-plugins');
       const js = await installPlugin(dir, '/opt/dct/dist/bin/main.js');
@@ -449,20 +450,19 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       const { stdout } = await execFileP(join(dir, 'docker-trust'), ['docker-cli-plugin-metadata'], { cwd: '/' });
       assert.equal((JSON.parse(stdout) as { SchemaVersion: string }).SchemaVersion, '0.1.0');
 
-      const docker = await execFileP('docker', ['--help'], { env: { ...process.env, DOCKER_CONFIG: join(u.home, 'docker') } }).catch(() => undefined);
-      if (docker) {
-        // docker CLI 28: `trust` is a built-in command, the plugin is listed as invalid and never run
-        assert.match(docker.stdout, /Invalid Plugins:\n {2}trust +plugin "trust" duplicates builtin command/);
-        // under another name docker 28 accepts the metadata and runs it with its plugin protocol
-        const other = join(u.home, 'docker', 'cli-plugins', 'docker-dcttrust');
-        writeFileSync(other, `#!/bin/sh\nfor a; do shift; if [ "$a" = dcttrust ]; then set -- "$@" trust; else set -- "$@" "$a"; fi; done\nexec '${join(dir, 'docker-trust')}' "$@"\n`);
-        chmodSync(other, 0o755);
-        const env = { ...process.env, ...u.env };
-        const listed = await execFileP('docker', ['--help'], { env });
-        assert.match(listed.stdout, /\n {2}dcttrust\* +Manage trust on Docker images \(dct: Docker Content Trust, maintained\)\n/);
-        const inspected = await execFileP('docker', ['dcttrust', 'inspect', `${APP}:1.0`], { env, cwd: '/' });
-        assert.equal(inspected.stdout, (await u.trust(['inspect', `${APP}:1.0`])).out);
-      }
+      if (interopSkipHere(t, missingTool('docker'))) return;
+      const docker = await execFileP('docker', ['--help'], { env: { ...process.env, DOCKER_CONFIG: join(u.home, 'docker') } });
+      // docker CLI 28: `trust` is a built-in command, the plugin is listed as invalid and never run
+      assert.match(docker.stdout, /Invalid Plugins:\n {2}trust +plugin "trust" duplicates builtin command/);
+      // under another name docker 28 accepts the metadata and runs it with its plugin protocol
+      const other = join(u.home, 'docker', 'cli-plugins', 'docker-dcttrust');
+      writeFileSync(other, `#!/bin/sh\nfor a; do shift; if [ "$a" = dcttrust ]; then set -- "$@" trust; else set -- "$@" "$a"; fi; done\nexec '${join(dir, 'docker-trust')}' "$@"\n`);
+      chmodSync(other, 0o755);
+      const env = { ...process.env, ...u.env };
+      const listed = await execFileP('docker', ['--help'], { env });
+      assert.match(listed.stdout, /\n {2}dcttrust\* +Manage trust on Docker images \(dct: Docker Content Trust, maintained\)\n/);
+      const inspected = await execFileP('docker', ['dcttrust', 'inspect', `${APP}:1.0`], { env, cwd: '/' });
+      assert.equal(inspected.stdout, (await u.trust(['inspect', `${APP}:1.0`])).out);
     });
   });
 

@@ -48,16 +48,18 @@ describe('trust pinning', () => {
   const ca = ec();
   const caPem = caCertificate(ca.privateKey, ca.publicKey, 'Example Root CA');
   const leaf = ec();
-  const leafPem = createCertificate({
-    commonName: gun,
-    issuerCommonName: 'Example Root CA',
-    publicKey: leaf.publicKey,
-    signingKey: ca.privateKey,
-    notBefore: now,
-    notAfter: later,
-    serial: randomBytes(16),
-    extensions: [extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.codeSigning)))],
-  });
+  const leafCertificate = (notAfter: Date): string =>
+    createCertificate({
+      commonName: gun,
+      issuerCommonName: 'Example Root CA',
+      publicKey: leaf.publicKey,
+      signingKey: ca.privateKey,
+      notBefore: now,
+      notAfter,
+      serial: randomBytes(16),
+      extensions: [extension(OID.extKeyUsage, false, der.sequence(der.oid(OID.codeSigning)))],
+    });
+  const leafPem = leafCertificate(later);
 
   it('a CA pinned for the GUN prefix accepts a root whose leaf it issued', async () => {
     const { bytes } = await rootWith(leafPem, leaf.privateKey);
@@ -85,9 +87,16 @@ describe('trust pinning', () => {
   });
 
   it('an expired CA bundle is refused as notary refuses it', async () => {
-    const { bytes } = await rootWith(leafPem, leaf.privateKey);
+    // the leaf outlives the CA, so only the CA's own expiry can refuse the root
+    const longLeafPem = leafCertificate(new Date(later.getTime() + 365 * 24 * 3600 * 1000));
+    const { bytes } = await rootWith(longLeafPem, leaf.privateKey);
     const future = new Date(later.getTime() + 1000);
-    assert.throws(() => new TrustedSet(bytes, { gun, now: future, pinning: { ca: { registry: caPem } } }));
+    assert.equal(new TrustedSet(bytes, { gun, now: future }).root.signed.version, 1, 'the leaf alone is still valid then');
+    assert.throws(() => new TrustedSet(bytes, { gun, now: future, pinning: { ca: { registry: caPem } } }), (err: { code?: string; message?: string }) => {
+      assert.equal(err.code, 'CERTIFICATE_VALIDATION_FAILED');
+      assert.match(err.message ?? '', /invalid CA certs provided/);
+      return true;
+    });
   });
 
   it('pinned certificate IDs win over a CA, and disable_tofu refuses unpinned GUNs', async () => {

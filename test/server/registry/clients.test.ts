@@ -16,6 +16,7 @@ import bcrypt from 'bcryptjs';
 import { RegistryClient } from '../../../src/adapters/registry/registry-client.js';
 import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
 import { OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
+import { interopSkip, missingTool } from '../../support/interop.js';
 import { generateTestImage, LINUX_AMD64, LINUX_ARM64 } from '../../support/test-images.js';
 import { buildImage, pushImage, Raw, sha256, startTestServer, type TestServer } from './support.js';
 
@@ -38,7 +39,7 @@ function run(file: string, args: string[]): Promise<{ code: number; out: string;
   });
 }
 
-const skopeo = await run('skopeo', ['--version']).then((r) => (r.code === 0 ? undefined : 'skopeo is not installed (apt-get install skopeo)'));
+const skopeoMissing = missingTool('skopeo');
 
 describe('clients against the embedded registry', () => {
   let server: TestServer;
@@ -105,7 +106,7 @@ describe('clients against the embedded registry', () => {
     assert.equal(await client.headManifest(repo, sha256(sig)), undefined);
   });
 
-  it('skopeo 1.9 copies a multi-layer, multi-platform OCI layout into the registry and back, digests unchanged', { skip: skopeo }, async () => {
+  it('skopeo 1.9 copies a multi-layer, multi-platform OCI layout into the registry and back, digests unchanged', { skip: interopSkip(skopeoMissing) }, async () => {
     const source = join(server.dir, 'layout-in');
     const image = await generateTestImage(source, { seed: 'skopeo-h8', layers: [96 * 1024, 32 * 1024, 8 * 1024], platforms: [LINUX_AMD64, LINUX_ARM64], tag: 'v1' });
     const dest = `docker://${server.host}/skopeo/app:v1`;

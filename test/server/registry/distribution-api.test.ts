@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { runGarbageCollection } from '../../../src/server/registry/gc-command.js';
+import { interopSkip } from '../../support/interop.js';
 import { postgresUnreachable } from '../../support/postgres.js';
 import {
   buildImage,
@@ -383,7 +384,7 @@ registrySuite('SQLite', () => undefined, true);
 
 const unreachable = await postgresUnreachable();
 if (unreachable !== undefined) {
-  describe('embedded registry (PostgreSQL)', { skip: unreachable }, () => undefined);
+  describe('embedded registry (PostgreSQL)', { skip: interopSkip(unreachable) }, () => undefined);
 } else {
   const schemas = postgresSchemas();
   after(() => schemas.drop());
