@@ -16,10 +16,10 @@ import type { KeyService } from '../core/ports.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
-import { UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 import { metadataCaching } from './responses.js';
+import { UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
 
 export interface RunningServer {
   url: string;
@@ -174,13 +174,12 @@ export async function startServer(
     ...(registry ? { registry: { name: registryName } } : {}),
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => {
+        // logins waiting for a password check are answered 503 instead of being waited for
+        await auth?.passwordChecks?.close();
+        await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
-        // logins waiting for a password check are answered 503 instead of being waited for
-        await auth?.passwordChecks?.close();
-        await stopped;
         await unwatch();
         await store.close();
       })();

@@ -48,13 +48,13 @@ export function registerServerCommand(program: Command, out: Output): void {
         'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
         'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
         'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
-        'DCT_TRUSTED_PROXIES (comma-separated), DCT_LOGINS_PER_SECOND, DCT_LOGIN_BURST, DCT_LOGIN_THREADS, DCT_LOGIN_QUEUE,\n' +
-        'DCT_ALLOWED_HOSTS (comma-separated), and the key passphrase variable\n' +
+        'DCT_TRUSTED_PROXIES (comma-separated), and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
         'addresses and refuses --trusted-proxy unless --insecure-no-auth is given; writes must then name this server in\n' +
-        'Host (loopback names, the listen address, registryName, --allowed-host) and come from no cross-site web page.\n' +
+        'Host (loopback names, the listen address, registryName, --allowed-host / DCT_ALLOWED_HOSTS) and come from no\n' +
+        'cross-site web page.\n' +
         'With --auth-htpasswd FILE clients authenticate as with a docker registry:\n' +
         'GET /v2/ answers 401 with a Bearer challenge, clients fetch a token from GET /auth/token with Basic credentials\n' +
         '(notary: NOTARY_AUTH=base64(user:pass); docker: the "auths" entry of the GUN\'s registry host in config.json) and\n' +
@@ -64,8 +64,9 @@ export function registerServerCommand(program: Command, out: Output): void {
         '                {"user": "*", "repositories": "*", "actions": ["pull"]}]\n' +
         '("*" user = any authenticated user; "*" in repositories matches any characters, "${user}" the user name; grants add\n' +
         'up; without authRules every user may do everything, which a pull gate refuses), "authIssuer" (default dct),\n' +
-        '"authTokenTtlSeconds" (default 300). Passwords are checked on "loginThreads" worker threads, at most "loginQueue"\n' +
-        'waiting (more: 503); failed logins are limited per client (--logins-per-second, "loginBurst").\n' +
+        '"authTokenTtlSeconds" (default 300). Passwords are checked on "loginThreads" (DCT_LOGIN_THREADS) worker threads,\n' +
+        'at most "loginQueue" (DCT_LOGIN_QUEUE) waiting (more: 503); failed logins are limited per client address, IPv6 per\n' +
+        '/64 (--logins-per-second / DCT_LOGINS_PER_SECOND, "loginBurst" / DCT_LOGIN_BURST).\n' +
         'Tokens are ES256 JWTs signed with <data-dir>/auth/token-signing.key (made once); token-signing.crt beside it lets\n' +
         'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n' +
         '\nEmbedded registry (on by default; --no-registry turns it off): the OCI distribution API on the same port\n' +
@@ -93,10 +94,10 @@ export function registerServerCommand(program: Command, out: Output): void {
         gunPrefix: 'gunPrefixes',
         maxBodyBytes: 'maxBodyBytes',
         maxRoleBytes: 'maxRoleBytes',
-        writesPerSecond: 'writesPerSecond',
-        trustedProxy: 'trustedProxies',
         loginsPerSecond: 'loginsPerSecond',
         allowedHost: 'allowedHosts',
+        writesPerSecond: 'writesPerSecond',
+        trustedProxy: 'trustedProxies',
         requestTimeoutMs: 'requestTimeoutMs',
         cacheMaxAgeCurrent: 'cacheMaxAgeCurrent',
         cacheMaxAgeConsistent: 'cacheMaxAgeConsistent',
