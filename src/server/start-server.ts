@@ -129,7 +129,7 @@ export async function startServer(
       maxBodyBytes: config.maxBodyBytes,
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
       loginRate: { perSecond: config.loginsPerSecond, burst: config.loginBurst },
-      ...(auth ? {} : { writeGuard: new UnauthenticatedWriteGuard([...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]), ...(config.registryName ? [config.registryName] : []), ...config.allowedHosts]) }),
+      ...(auth ? {} : { writeGuard: new UnauthenticatedWriteGuard([...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]), ...(config.registryName ? [config.registryName] : []), ...config.allowedHosts], { proxied: config.insecureNoAuth }) }),
       trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
       ...(auth ? { auth } : {}),

@@ -9,6 +9,9 @@
  * - a browser's `Origin` must be this server's own, and `Sec-Fetch-Site`
  *   `same-origin` or `none`: cross-site form posts (which need no CORS
  *   preflight) are refused.
+ * - unless unauthenticated network writes were asked for (--insecure-no-auth),
+ *   no proxy headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`): a reverse
+ *   proxy on this machine would otherwise pass anyone's writes on.
  *
  * A refusal is 403 DENIED with a detail that says why and what to do.
  */
@@ -34,8 +37,14 @@ function loopbackName(name: string): boolean {
 export class UnauthenticatedWriteGuard {
   private readonly names: Set<string>;
 
-  /** `names`: host names (or host:port) of this server besides the loopback ones. */
-  constructor(names: readonly string[]) {
+  /**
+   * `names`: host names (or host:port) of this server besides the loopback ones;
+   * `proxied`: whether writes passed on by a proxy may go on (--insecure-no-auth).
+   */
+  constructor(
+    names: readonly string[],
+    private readonly opts: { proxied?: boolean } = {},
+  ) {
     this.names = new Set(names.filter((n) => n !== '').map(hostName));
   }
 
@@ -49,6 +58,11 @@ export class UnauthenticatedWriteGuard {
           `Host ${JSON.stringify(host.slice(0, 200))} is not a name of this server: without authentication it takes writes only addressed to loopback names and its configured names (add one with --allowed-host, or configure --auth-htpasswd)`,
         );
       }
+    }
+    if (!this.opts.proxied && (headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined)) {
+      return denied(
+        'a write passed on by a proxy (Forwarded / X-Forwarded-For / X-Real-IP) needs authentication: configure --auth-htpasswd, or pass --insecure-no-auth to accept unauthenticated writes from the network',
+      );
     }
     const site = headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {

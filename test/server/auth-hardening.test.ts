@@ -211,16 +211,24 @@ describe('without authentication: who may write', () => {
       assert.equal(detail(rebound)?.code, 'DENIED');
       assert.match(detail(rebound)?.detail ?? '', /^Host "attacker\.example:\d+" is not a name of this server: .*--allowed-host/);
 
-      for (const headers of <Array<Record<string, string>>>[
+      const browserCases: Array<Record<string, string>> = [
         { Origin: 'https://attacker.example' },
         { Origin: 'null' },
         { 'Sec-Fetch-Site': 'cross-site' },
         { 'Sec-Fetch-Site': 'same-site' },
         { Origin: `http://localhost:${port}` }, // another origin than the Host the request names
-      ]) {
+      ];
+      for (const headers of browserCases) {
         const r = await del(headers);
         assert.equal(r.status, 403, JSON.stringify(headers));
         assert.match(detail(r)?.detail ?? '', /this server has no authentication, so it takes writes only from local clients that are not web pages/);
+      }
+      // a proxy on this machine passing writes on
+      const proxied: Array<Record<string, string>> = [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }];
+      for (const headers of proxied) {
+        const r = await del(headers);
+        assert.equal(r.status, 403, JSON.stringify(headers));
+        assert.match(detail(r)?.detail ?? '', /^a write passed on by a proxy .* needs authentication: configure --auth-htpasswd/);
       }
       // a multipart form post needs no CORS preflight: refused too
       const form = await call(`${server.url}${gunPath}`, {
@@ -278,7 +286,13 @@ describe('without authentication: who may write', () => {
       assert.match((err as Error).message, /behind a trusted proxy \(--trusted-proxy\) without authentication: .*--auth-htpasswd FILE.*--insecure-no-auth/);
       return true;
     });
+    // --insecure-no-auth: writes through the proxy are accepted (the proxy's Host names the server)
     const insecure = await start({ trustedProxies: ['127.0.0.1'], insecureNoAuth: true });
-    await insecure.close();
+    try {
+      const r = await call(`${insecure.url}/v2/example.com/app/_trust/tuf/`, { method: 'DELETE', headers: { 'X-Forwarded-For': '203.0.113.9' } });
+      assert.equal(r.status, 200);
+    } finally {
+      await insecure.close();
+    }
   });
 });
