@@ -22,6 +22,7 @@ export const API_ERRORS = {
   TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts.' },
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests: slow down and retry later.' },
   TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
+  UNAVAILABLE: { status: 503, message: 'The server is busy: retry later.' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -2,6 +2,7 @@
  * `dct server` settings: defaults < config file (JSON) < environment (DCT_*) < flags.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
@@ -36,6 +37,14 @@ export interface ServerConfig {
   maxRoleBytes: number;
   writesPerSecond: number;
   writeBurst: number;
+  /** per client address (IPv6: per /64): failed logins at the token endpoint per second, and burst (successful ones are not counted) */
+  loginsPerSecond: number;
+  loginBurst: number;
+  /** worker threads that check passwords (bcrypt), and how many checks may wait for one (more: 503) */
+  loginThreads: number;
+  loginQueue: number;
+  /** without auth: host names (besides loopback ones, the listen address and registryName) that writes may be addressed to */
+  allowedHosts: string[];
   /** proxies (IP addresses, CIDR ranges) whose X-Forwarded-For names the client of the per-client limits */
   trustedProxies: string[];
   requestTimeoutMs: number;
@@ -71,6 +80,11 @@ export interface ServerConfig {
   pullGate: PullGateRule[];
 }
 
+/** password check threads by default: half the cores, 1 to 4 */
+export const DEFAULT_PASSWORD_THREADS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+/** password checks that may wait for a thread by default */
+export const DEFAULT_PASSWORD_QUEUE = 32;
+
 export const DEFAULT_CONFIG: ServerConfig = {
   listen: '127.0.0.1:4443',
   storage: 'sqlite:.dct/dct.db',
@@ -85,6 +99,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxRoleBytes: 16 * 1024 * 1024,
   writesPerSecond: 20,
   writeBurst: 100,
+  loginsPerSecond: 1,
+  loginBurst: 10,
+  loginThreads: DEFAULT_PASSWORD_THREADS,
+  loginQueue: DEFAULT_PASSWORD_QUEUE,
+  allowedHosts: [],
   trustedProxies: [],
   requestTimeoutMs: 30_000,
   cacheMaxAgeCurrent: DEFAULT_CURRENT_MAX_AGE,
@@ -130,6 +149,11 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_TRUSTED_PROXIES: 'trustedProxies',
   DCT_WRITES_PER_SECOND: 'writesPerSecond',
   DCT_WRITE_BURST: 'writeBurst',
+  DCT_LOGINS_PER_SECOND: 'loginsPerSecond',
+  DCT_LOGIN_BURST: 'loginBurst',
+  DCT_LOGIN_THREADS: 'loginThreads',
+  DCT_LOGIN_QUEUE: 'loginQueue',
+  DCT_ALLOWED_HOSTS: 'allowedHosts',
   DCT_CACHE_MAX_AGE_CURRENT: 'cacheMaxAgeCurrent',
   DCT_CACHE_MAX_AGE_CONSISTENT: 'cacheMaxAgeConsistent',
   DCT_WORKERS: 'workers',
@@ -170,7 +194,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     if (v === undefined || v === '') continue;
     if (typeof DEFAULT_CONFIG[key] === 'boolean') config[key] = !['0', 'false', 'no'].includes(v.toLowerCase());
     else if (typeof DEFAULT_CONFIG[key] === 'number') config[key] = Number(v);
-    else if (key === 'trustedProxies') config[key] = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    else if (key === 'trustedProxies' || key === 'allowedHosts') config[key] = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
     else if (key === 'authRules' || key === 'pullGate') {
       try {
         config[key] = JSON.parse(v);
@@ -202,8 +226,16 @@ function validate(c: ServerConfig): ServerConfig {
     throw new DctError('INVALID_CONFIG', 'trustedProxies must be a list of IP addresses or CIDR ranges');
   }
   new ClientAddresses(c.trustedProxies); // each entry checked
-  for (const [key, flag] of [['writesPerSecond', '--writes-per-second'], ['writeBurst', 'writeBurst']] as const) {
+  for (const [key, flag] of [['writesPerSecond', '--writes-per-second'], ['writeBurst', 'writeBurst'], ['loginsPerSecond', '--logins-per-second'], ['loginBurst', 'loginBurst']] as const) {
     if (!Number.isFinite(c[key]) || c[key] <= 0) throw new DctError('INVALID_CONFIG', `${flag} must be a positive number, not ${JSON.stringify(c[key])}`);
+  }
+  for (const [key, max] of [['loginThreads', 64], ['loginQueue', 100_000]] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < (key === 'loginThreads' ? 1 : 0) || c[key] > max) {
+      throw new DctError('INVALID_CONFIG', `${key} must be a whole number up to ${max}, not ${JSON.stringify(c[key])}`);
+    }
+  }
+  if (!Array.isArray(c.allowedHosts) || !c.allowedHosts.every((h) => typeof h === 'string' && isRegistryHost(h))) {
+    throw new DctError('INVALID_CONFIG', 'allowedHosts must be a list of host names or addresses (e.g. dct.internal, 10.0.0.5)');
   }
   for (const [key, flag] of [['cacheMaxAgeCurrent', '--cache-max-age-current'], ['cacheMaxAgeConsistent', '--cache-max-age-consistent']] as const) {
     const v = c[key];
@@ -223,6 +255,13 @@ function validateRegistry(c: ServerConfig): void {
   if (typeof c.registry !== 'boolean') throw new DctError('INVALID_CONFIG', 'registry must be true or false');
   c.pullGate = parsePullGate(c.pullGate);
   if (!c.registry && c.pullGate.length > 0) throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
+  // without rules every user of the built-in issuer holds push, and a pusher is a publisher the gate lets through
+  if (c.pullGate.length > 0 && c.authHtpasswd && c.authRules === undefined) {
+    throw new DctError(
+      'INVALID_CONFIG',
+      'a pull gate with --auth-htpasswd needs authRules: without them every user may push, and pushers (publishers) pass the gate unsigned; grant push only to publishers, e.g. "authRules": [{"user": "ci", "repositories": "*", "actions": ["push", "pull"]}, {"user": "*", "repositories": "*", "actions": ["pull"]}]',
+    );
+  }
   if (c.registryName !== undefined && (typeof c.registryName !== 'string' || !isRegistryHost(c.registryName))) {
     throw new DctError('INVALID_CONFIG', `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`);
   }

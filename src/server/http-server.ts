@@ -19,6 +19,8 @@ import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { ApiError, routeNotFound } from './api-errors.js';
 import { errorResponse, type PreparedResponse } from './responses.js';
+import { ClientRateLimiter } from './rate-limiter.js';
+import { isWriteRequest, type UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
 import { matchRoute, type Route } from './routes.js';
@@ -32,6 +34,10 @@ export interface HttpOptions {
   maxBodyBytes: number;
   /** per client address: write requests (POST/DELETE/PUT) per second, and burst */
   writeRate: { perSecond: number; burst: number };
+  /** per client address: failed logins at the built-in token issuer per second, and burst (default 1/s, 10) */
+  loginRate?: { perSecond: number; burst: number };
+  /** without auth: who may write (Host, Origin, Sec-Fetch-Site checks) */
+  writeGuard?: UnauthenticatedWriteGuard;
   /** proxies whose X-Forwarded-For names the client (see client-address.ts); none by default */
   trustedProxies?: readonly string[];
   requestTimeoutMs: number;
@@ -68,10 +74,23 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   });
   /** GET paths seen recently → their route and its response-cache key (matching costs several regexes) */
   const routeMemo = new Map<string, { route: Route; key: string | undefined }>();
-  const limiter = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
-  // token requests with credentials cost a bcrypt comparison each: limited like writes
-  const logins = new WriteRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
+  const limiter = new ClientRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);
+  // token requests with credentials cost a bcrypt comparison each: failed ones are limited per client
+  const logins = new ClientRateLimiter(opts.loginRate?.perSecond ?? 1, opts.loginRate?.burst ?? 10);
   const auth = opts.auth;
+  auth?.passwordChecks?.registerMetrics(metrics);
+  const writeGuard = auth ? undefined : opts.writeGuard;
+  /** without auth: refuses a write from a browser or to a foreign host name (true when refused) */
+  const refusedWrite = (req: IncomingMessage, res: ServerResponse, routeName: string, extraHeaders: Record<string, string> = {}) => {
+    const refused = writeGuard?.check(req.headers);
+    if (!refused) return false;
+    req.resume();
+    const prepared = errorResponse(refused);
+    Object.assign(prepared.headers, extraHeaders);
+    send(res, routeName, prepared);
+    log.warn({ route: routeName, client: clientOf(req), reason: refused.message }, 'write refused');
+    return true;
+  };
   const registry = opts.registry;
   const clients = new ClientAddresses(opts.trustedProxies ?? []);
   const clientOf = (req: IncomingMessage) => clients.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
@@ -120,6 +139,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       }
     }
     const route = memo.route;
+    if (writeGuard && isWriteRequest(method, route.name) && route.name !== 'notFound' && refusedWrite(req, res, route.name)) return;
     if (registry && route.name === 'notFound') {
       const registryRoute = registry.match(path);
       if (registryRoute) {
@@ -157,6 +177,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     const reg = registry as RegistryHttp;
     const name = `registry_${route.kind}`;
     const query = new URLSearchParams(rawQuery);
+    if (writeGuard && isWriteRequest(method) && refusedWrite(req, res, name, { 'Docker-Distribution-API-Version': 'registry/2.0' })) return;
     let publisher = false;
     if (auth) {
       const info = { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] };
@@ -190,7 +211,9 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     const withCredentials = req.method === 'POST' || req.headers.authorization !== undefined;
     let prepared: PreparedResponse;
     try {
-      if (withCredentials && !logins.take(client)) throw new ApiError('TOO_MANY_REQUESTS', undefined, undefined, { 'Retry-After': '1' });
+      if (withCredentials && !logins.take(client)) {
+        throw new ApiError('TOO_MANY_REQUESTS', undefined, 'too many failed logins', { 'Retry-After': String(logins.retryAfter(client)) });
+      }
       let body: Buffer | undefined;
       if (req.method === 'POST') body = await readBody(req, 64 * 1024);
       else req.resume();
@@ -202,6 +225,8 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         body,
       });
       prepared = result.response;
+      // only failed logins count
+      if (withCredentials && prepared.status !== 401) logins.refund(client);
       if (result.refused !== undefined) log.info({ route: 'token', client, status: prepared.status, reason: result.refused }, 'token refused');
       else if (result.grant) log.debug({ route: 'token', client, user: result.grant.user ?? '(anonymous)', access: result.grant.access }, 'token issued');
     } catch (err) {
@@ -317,26 +342,4 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs?: number): Prom
     req.on('error', () => reject(new ApiError('TIMEOUT')));
     req.on('aborted', () => reject(new ApiError('TIMEOUT')));
   });
-}
-
-/** A token bucket per client address for write requests. */
-class WriteRateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-  ) {}
-
-  take(client: string): boolean {
-    const now = Date.now();
-    const b = this.buckets.get(client) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-    b.at = now;
-    const ok = b.tokens >= 1;
-    if (ok) b.tokens -= 1;
-    this.buckets.set(client, b);
-    if (this.buckets.size > 10_000) this.buckets.delete(this.buckets.keys().next().value as string);
-    return ok;
-  }
 }

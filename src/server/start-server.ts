@@ -19,6 +19,7 @@ import { createTrustHttpServer } from './http-server.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 import { metadataCaching } from './responses.js';
+import { UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
 
 export interface RunningServer {
   url: string;
@@ -49,6 +50,13 @@ export async function startServer(
     throw new DctError(
       'AUTH_REQUIRED',
       `refusing to listen on ${host || 'all addresses'} without authentication: configure token auth (--auth-htpasswd FILE), listen on 127.0.0.1, or pass --insecure-no-auth to accept unauthenticated writes from the network`,
+    );
+  }
+  // a proxy in front makes the "loopback only" rule meaningless: everything the proxy serves could write
+  if (config.trustedProxies.length > 0 && !authConfigured(config) && !config.insecureNoAuth) {
+    throw new DctError(
+      'AUTH_REQUIRED',
+      'refusing to run behind a trusted proxy (--trusted-proxy) without authentication: whoever reaches the proxy could write trust data; configure token auth (--auth-htpasswd FILE), or pass --insecure-no-auth to accept unauthenticated writes through the proxy',
     );
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
@@ -120,6 +128,8 @@ export async function startServer(
       ...(tls ? { tls } : {}),
       maxBodyBytes: config.maxBodyBytes,
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
+      loginRate: { perSecond: config.loginsPerSecond, burst: config.loginBurst },
+      ...(auth ? {} : { writeGuard: new UnauthenticatedWriteGuard([...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]), ...(config.registryName ? [config.registryName] : []), ...config.allowedHosts], { proxied: config.insecureNoAuth }) }),
       trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
       ...(auth ? { auth } : {}),
@@ -164,6 +174,8 @@ export async function startServer(
     ...(registry ? { registry: { name: registryName } } : {}),
     close() {
       closing ??= (async () => {
+        // logins waiting for a password check are answered 503 instead of being waited for
+        await auth?.passwordChecks?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

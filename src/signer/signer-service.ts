@@ -2,7 +2,10 @@
  * `dct signer`: a `KeyService` served over HTTPS with mutual TLS, for deployments
  * that keep the timestamp and snapshot keys apart from the trust server (the role
  * of notary-signer, with JSON instead of gRPC). Only clients holding a certificate
- * issued by the configured client CA get past the TLS handshake.
+ * issued by the configured client CA get past the TLS handshake; with an
+ * allowlist (`allowedClients`: SHA-256 fingerprints or SANs), other certificates
+ * of that CA are refused: every request on their connection answers 403
+ * CLIENT_NOT_ALLOWED, and the refusal is reported once per connection.
  *
  *   POST /v1/keys            {gun, role, algorithm?} → {keyId, keytype, keyval:{public, private:null}}
  *   GET  /v1/keys/:id        → {publicKey, gun, role}, or 404
@@ -15,9 +18,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { decodeBase64 } from '../core/encoding.js';
 import { DctError, isDctError } from '../core/errors.js';
 import type { KeyService } from '../core/ports.js';
+import { ClientAllowlist, describeCertificate } from './client-allowlist.js';
 
 export interface SignerServiceOptions {
   host: string;
@@ -33,6 +38,10 @@ export interface SignerServiceOptions {
   keyService: KeyService;
   /** largest message a sign request may carry, before base64 (default 8 MiB) */
   maxSignBytes?: number;
+  /** client certificates served (SHA-256 fingerprints or SANs, see client-allowlist.ts); empty = all the CA issued */
+  allowedClients?: readonly string[];
+  /** a CA-issued client certificate not on `allowedClients` connected (once per connection) */
+  onRefusedClient?: (message: string) => void;
   /** unexpected failures (the client gets a generic 500) */
   onError?: (err: unknown) => void;
 }
@@ -57,6 +66,7 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
   MALFORMED_ENCODING: 400,
   NOT_FOUND: 404,
   KEY_NOT_FOUND: 404,
+  CLIENT_NOT_ALLOWED: 403,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -64,6 +74,9 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
 
 export async function startSignerService(opts: SignerServiceOptions): Promise<RunningSignerService> {
   const maxSignBody = Math.ceil(((opts.maxSignBytes ?? DEFAULT_MAX_SIGN_BYTES) * 4) / 3) + 1024;
+  const allowlist = new ClientAllowlist(opts.allowedClients ?? []);
+  /** connections whose certificate is not on the allowlist */
+  const refused = new WeakSet<TLSSocket>();
   const server: Server = createServer(
     {
       cert: opts.tls.cert,
@@ -74,9 +87,22 @@ export async function startSignerService(opts: SignerServiceOptions): Promise<Ru
       minVersion: 'TLSv1.2',
     },
     (req, res) => {
+      if (refused.has(req.socket as TLSSocket)) {
+        res.setHeader('connection', 'close');
+        sendError(res, new DctError('CLIENT_NOT_ALLOWED', "this client certificate is not on the signer's allowlist (--allowed-client)"), opts.onError);
+        return;
+      }
       handle(req, res, opts.keyService, maxSignBody).catch((err: unknown) => sendError(res, err, opts.onError));
     },
   );
+  if (!allowlist.empty) {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const cert = socket.getPeerX509Certificate();
+      if (cert && allowlist.allows(cert)) return;
+      refused.add(socket);
+      opts.onRefusedClient?.(`refused client ${socket.remoteAddress ?? '?'}: certificate not on the allowlist (${describeCertificate(cert)})`);
+    });
+  }
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 30_000;

@@ -51,11 +51,11 @@ describe('write limits per client behind a trusted proxy (dct server)', () => {
   const work = mkdtempSync(join(tmpdir(), 'dct-client-address-'));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  /** Three deletions from each of two clients behind the proxy; the burst is 2. */
-  async function statuses(trustedProxies: string[]): Promise<number[]> {
+  /** Deletions from each client behind the proxy, in order; the burst is 2. */
+  async function statuses(trustedProxies: string[], clients = ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2']): Promise<number[]> {
     const config = loadConfig({
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, trustedProxies.length > 0 ? 'a' : 'b'), plainHttp: true, logLevel: 'silent', writesPerSecond: 1, writeBurst: 2, trustedProxies },
+      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, trustedProxies.length > 0 ? 'a' : 'b'), plainHttp: true, logLevel: 'silent', writesPerSecond: 1, writeBurst: 2, trustedProxies, insecureNoAuth: true },
     });
     const server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'client-address-test' }, pino({ level: 'silent' }));
     try {
@@ -69,7 +69,7 @@ describe('write limits per client behind a trusted proxy (dct server)', () => {
           req.end();
         });
       const out: number[] = [];
-      for (const client of ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2']) out.push(await del(client));
+      for (const client of clients) out.push(await del(client));
       return out;
     } finally {
       await server.close();
@@ -79,5 +79,10 @@ describe('write limits per client behind a trusted proxy (dct server)', () => {
   it('each forwarded client has its own bucket when the proxy is trusted; one shared bucket when it is not', async () => {
     assert.deepEqual(await statuses(['127.0.0.1']), [200, 200, 429, 200, 200]);
     assert.deepEqual(await statuses([]), [200, 200, 429, 429, 429]);
+  });
+
+  it('IPv6 clients count per /64: other addresses of the same /64 share the bucket, another /64 has its own', async () => {
+    const clients = ['2001:db8:1:2::a', '2001:db8:1:2:ffff::b', '2001:DB8:1:2:0:1:2:3', '2001:db8:1:3::a', '2001:db8:1:3::b'];
+    assert.deepEqual(await statuses(['127.0.0.1'], clients), [200, 200, 429, 200, 200]);
   });
 });

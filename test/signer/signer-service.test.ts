@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedKeyService } from '../../src/adapters/key-service/embedded-key-service.js';
@@ -64,10 +65,14 @@ extendedKeyUsage = serverAuth
 [client]
 basicConstraints = CA:FALSE
 extendedKeyUsage = clientAuth
+[client_san]
+basicConstraints = CA:FALSE
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:Trust-A.example.com, URI:spiffe://example.com/trust-a
 `;
 
 /** CA, server and client certificates (P-256) from the openssl CLI. */
-function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; otherCa: Pem; otherClient: Pem } {
+function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; secondClient: Pem; otherCa: Pem; otherClient: Pem } {
   const cnf = join(dir, 'openssl.cnf');
   writeFileSync(cnf, OPENSSL_CONFIG);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
@@ -78,7 +83,7 @@ function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; otherCa: Pem
     return read(name);
   };
   let serial = 1;
-  const makeLeaf = (name: string, ca: string, profile: 'server' | 'client') => {
+  const makeLeaf = (name: string, ca: string, profile: 'server' | 'client' | 'client_san') => {
     openssl('req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`, '-config', cnf);
     openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial++),
       '-days', '2', '-out', `${name}.crt`, '-extfile', cnf, '-extensions', profile);
@@ -90,6 +95,7 @@ function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; otherCa: Pem
     ca,
     server: makeLeaf('server', 'ca', 'server'),
     client: makeLeaf('client', 'ca', 'client'),
+    secondClient: makeLeaf('second-client', 'ca', 'client_san'),
     otherCa,
     otherClient: makeLeaf('other-client', 'other-ca', 'client'),
   };
@@ -226,6 +232,47 @@ describe('dct signer over mutual TLS', { skip: interopSkip(OPENSSL_MISSING) }, (
   it('refuses a signer whose certificate is not from the pinned CA', async () => {
     const pinnedElsewhere = clientFor(service.url, { ...pki.client, ca: pki.otherCa.cert });
     await rejectsWith(pinnedElsewhere.getKey('a'.repeat(64)), ['SIGNER_TLS_FAILED']);
+  });
+
+  it('with an allowlist, serves only the listed certificates of its CA (by SHA-256 fingerprint or SAN) and reports the others', async () => {
+    const fingerprint = (pem: Buffer) => `sha256:${new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()}`;
+    const first = { ...pki.client, ca: pki.ca.cert };
+    const second = { ...pki.secondClient, ca: pki.ca.cert };
+    const refusals: string[] = [];
+    const start = async (allowedClients: string[]) => {
+      const started = await startSignerService({
+        host: '127.0.0.1',
+        port: 0,
+        tls: { ...pki.server, ca: pki.ca.cert },
+        keyService: embedded(),
+        allowedClients,
+        onRefusedClient: (m) => refusals.push(m),
+      });
+      extra.push(started);
+      return started;
+    };
+    const byFingerprint = await start([fingerprint(pki.client.cert)]);
+    assert.deepEqual(await rawRequest(byFingerprint.url, { path: '/health', tls: first }), { status: 200, body: { status: 'ok' } });
+    const refused = await rawRequest(byFingerprint.url, { path: '/health', tls: second });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body['code'], 'CLIENT_NOT_ALLOWED');
+    await rejectsWith(clientFor(byFingerprint.url, second).createKey(GUN, 'timestamp'), ['CLIENT_NOT_ALLOWED']);
+    assert.equal(refusals.length, 2);
+    assert.match(refusals[0] as string, /^refused client 127\.0\.0\.1: certificate not on the allowlist \(subject "CN=second-client", SANs DNS:trust-a\.example\.com URI:spiffe:\/\/example\.com\/trust-a, sha256:[0-9a-f]{64}\)$/);
+    assert.ok((refusals[0] as string).endsWith(`${fingerprint(pki.secondClient.cert)})`));
+    // by SAN (DNS names match case-insensitively), and the openssl colon spelling of a fingerprint
+    const colons = new X509Certificate(pki.client.cert).fingerprint256;
+    for (const list of [['DNS:trust-a.EXAMPLE.com'], ['URI:spiffe://example.com/trust-a']]) {
+      const bySan = await start(list);
+      assert.equal((await rawRequest(bySan.url, { path: '/health', tls: second })).status, 200, list[0]);
+      assert.equal((await rawRequest(bySan.url, { path: '/health', tls: first })).status, 403, list[0]);
+    }
+    const both = await start([colons, 'DNS:trust-a.example.com']);
+    assert.equal((await rawRequest(both.url, { path: '/health', tls: first })).status, 200);
+    assert.equal((await rawRequest(both.url, { path: '/health', tls: second })).status, 200);
+    // a malformed entry is refused at start
+    await rejectsWith(start(['sha256:abcd']), ['INVALID_ARGUMENT']);
+    await rejectsWith(start(['CN=trust-a']), ['INVALID_ARGUMENT']);
   });
 
   it('fails with SIGNER_UNAVAILABLE when nothing listens', async () => {

@@ -34,6 +34,8 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--max-body-bytes <n>', 'largest update request accepted').argParser(int))
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
+    .addOption(new Option('--logins-per-second <n>', 'failed logins per second per client address (IPv6: per /64) at the built-in token issuer (default 1, burst 10)').argParser(Number))
+    .option('--allowed-host <name...>', 'without auth: host names (besides loopback ones and the listen address) that clients may address writes to')
     .option('--trusted-proxy <address...>', 'load balancers / reverse proxies (IP or CIDR) whose X-Forwarded-For names the client of the per-client limits')
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
@@ -50,7 +52,10 @@ export function registerServerCommand(program: Command, out: Output): void {
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
-        'addresses unless --insecure-no-auth is given. With --auth-htpasswd FILE clients authenticate as with a docker registry:\n' +
+        'addresses and refuses --trusted-proxy unless --insecure-no-auth is given; writes must then name this server in\n' +
+        'Host (loopback names, the listen address, registryName, --allowed-host / DCT_ALLOWED_HOSTS) and come from no\n' +
+        'cross-site web page.\n' +
+        'With --auth-htpasswd FILE clients authenticate as with a docker registry:\n' +
         'GET /v2/ answers 401 with a Bearer challenge, clients fetch a token from GET /auth/token with Basic credentials\n' +
         '(notary: NOTARY_AUTH=base64(user:pass); docker: the "auths" entry of the GUN\'s registry host in config.json) and\n' +
         'send it as "Authorization: Bearer …". Reads need pull, publishing and GET of server keys push+pull, deletion and\n' +
@@ -58,7 +63,10 @@ export function registerServerCommand(program: Command, out: Output): void {
         '  "authRules": [{"user": "ci", "repositories": "registry.example.com/team/*", "actions": ["push", "pull"]},\n' +
         '                {"user": "*", "repositories": "*", "actions": ["pull"]}]\n' +
         '("*" user = any authenticated user; "*" in repositories matches any characters, "${user}" the user name; grants add\n' +
-        'up; without authRules every user may do everything), "authIssuer" (default dct), "authTokenTtlSeconds" (default 300).\n' +
+        'up; without authRules every user may do everything, which a pull gate refuses), "authIssuer" (default dct),\n' +
+        '"authTokenTtlSeconds" (default 300). Passwords are checked on "loginThreads" (DCT_LOGIN_THREADS) worker threads,\n' +
+        'at most "loginQueue" (DCT_LOGIN_QUEUE) waiting (more: 503); failed logins are limited per client address, IPv6 per\n' +
+        '/64 (--logins-per-second / DCT_LOGINS_PER_SECOND, "loginBurst" / DCT_LOGIN_BURST).\n' +
         'Tokens are ES256 JWTs signed with <data-dir>/auth/token-signing.key (made once); token-signing.crt beside it lets\n' +
         'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n' +
         '\nEmbedded registry (on by default; --no-registry turns it off): the OCI distribution API on the same port\n' +
@@ -86,6 +94,8 @@ export function registerServerCommand(program: Command, out: Output): void {
         gunPrefix: 'gunPrefixes',
         maxBodyBytes: 'maxBodyBytes',
         maxRoleBytes: 'maxRoleBytes',
+        loginsPerSecond: 'loginsPerSecond',
+        allowedHost: 'allowedHosts',
         writesPerSecond: 'writesPerSecond',
         trustedProxy: 'trustedProxies',
         requestTimeoutMs: 'requestTimeoutMs',

@@ -22,7 +22,11 @@ interface SignerOptions {
   tlsClientCa: string;
   passphraseEnv: string;
   defaultAlgorithm: string;
+  allowedClient?: string[];
 }
+
+/** comma-separated allowlist entries, used when --allowed-client is not given */
+export const ALLOWED_CLIENTS_ENV = 'DCT_SIGNER_ALLOWED_CLIENTS';
 
 export function registerSignerCommand(program: Command, out: Output, env: Record<string, string | undefined> = process.env): void {
   program
@@ -37,11 +41,16 @@ export function registerSignerCommand(program: Command, out: Output, env: Record
     .requiredOption('--tls-key <file>', "this service's private key (PEM)")
     .requiredOption('--tls-client-ca <file>', 'CA certificate(s) that issue the trust servers\' client certificates (PEM)')
     .option('--passphrase-env <name>', 'environment variable holding the passphrase that encrypts the keys', DEFAULT_SIGNER_PASSPHRASE_ENV)
+    .option(
+      '--allowed-client <entry...>',
+      `serve only these client certificates of the CA: SHA-256 fingerprints (sha256:<hex>) or SANs (DNS:name, IP:addr, URI:uri, email:addr); default $${ALLOWED_CLIENTS_ENV} (comma-separated), else every certificate the CA issued`,
+    )
     .option('--default-algorithm <algorithm>', `key algorithm when a server asks for none: ${GENERATED_KEY_ALGORITHMS.join(' or ')}`, 'ecdsa')
     .action(async (opts: SignerOptions) => {
       const { host, port } = parseListen(opts.listen);
       const defaultAlgorithm = parseAlgorithm(opts.defaultAlgorithm);
       const passphrase = passphraseFrom(env, opts.passphraseEnv);
+      const allowedClients = opts.allowedClient ?? (env[ALLOWED_CLIENTS_ENV] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
       const [cert, key, ca] = await Promise.all([readPem(opts.tlsCert), readPem(opts.tlsKey), readPem(opts.tlsClientCa)]);
 
       const { openStore } = await import('../../adapters/storage/open-store.js');
@@ -55,6 +64,8 @@ export function registerSignerCommand(program: Command, out: Output, env: Record
           port,
           tls: { cert, key, ca },
           keyService,
+          allowedClients,
+          onRefusedClient: (message) => out.warn(`signer: ${message}`),
           onError: (err) => out.warn(`signer: unexpected error: ${err instanceof Error ? err.message : String(err)}`),
         });
       } catch (err) {

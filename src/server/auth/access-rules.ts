@@ -25,7 +25,11 @@ export interface AccessRule {
   actions: RuleAction[];
 }
 
-/** Without configured rules: every authenticated user may do everything. */
+/**
+ * Without configured rules: every authenticated user may do everything (as a
+ * docker registry's htpasswd auth). A pull gate refuses this default
+ * (config.ts): every user would be a publisher and pass the gate unsigned.
+ */
 export const DEFAULT_RULES: readonly AccessRule[] = [{ user: '*', repositories: '*', actions: ['*'] }];
 
 const ACTIONS: readonly string[] = ['pull', 'push', '*'];

@@ -5,14 +5,20 @@
  *
  * Verification takes the same time for unknown users as for known ones (a
  * bcrypt comparison against the entry of the highest cost in the file),
- * and bcrypt compares digests in constant time. Successful checks are
- * remembered for a minute under an HMAC of user and password (with a key made
- * per process), so a client fetching several tokens pays bcrypt once.
+ * and bcrypt compares digests in constant time. Comparisons run on worker
+ * threads (password-check-pool.ts), never on the event loop. Successful checks
+ * are remembered for a minute under an HMAC of user and password (with a key
+ * made per process), so a client fetching several tokens pays bcrypt once;
+ * failures are not remembered (each costs a comparison, and the login limiter
+ * counts them).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import bcrypt from 'bcryptjs';
 import { DctError } from '../../core/errors.js';
+import { sharedPasswordCheckPool } from './password-check-pool.js';
+
+/** bcrypt comparison of a password with a hash (a worker-thread pool's `compare`). */
+export type PasswordCompare = (password: string, hash: string) => Promise<boolean>;
 
 /** Anything that can check a user name and password. */
 export interface CredentialChecker {
@@ -65,7 +71,7 @@ export class Htpasswd implements CredentialChecker {
 
   constructor(
     private readonly entries: ReadonlyMap<string, string>,
-    private readonly opts: { rememberMs?: number; now?: () => number } = {},
+    private readonly opts: { rememberMs?: number; now?: () => number; compare?: PasswordCompare } = {},
   ) {
     // the costliest entry of the file (same work as a known user), the constant only for an empty file
     let standIn: string | undefined;
@@ -73,8 +79,8 @@ export class Htpasswd implements CredentialChecker {
     this.standIn = standIn ?? STAND_IN;
   }
 
-  static fromText(text: string, source?: string): Htpasswd {
-    return new Htpasswd(parseHtpasswd(text, source));
+  static fromText(text: string, source?: string, compare?: PasswordCompare): Htpasswd {
+    return new Htpasswd(parseHtpasswd(text, source), compare ? { compare } : {});
   }
 
   get size(): number {
@@ -92,7 +98,8 @@ export class Htpasswd implements CredentialChecker {
     if (until !== undefined && now < until && this.entries.has(user)) return true;
     const hash = this.entries.get(user);
     // unknown users cost one bcrypt comparison too
-    const ok = await bcrypt.compare(password, hash ?? this.standIn);
+    const compare = this.opts.compare ?? ((p: string, h: string) => sharedPasswordCheckPool().compare(p, h));
+    const ok = await compare(password, hash ?? this.standIn);
     if (!ok || hash === undefined) return false;
     if (this.remembered.size >= 1000) this.remembered.delete(this.remembered.keys().next().value as string);
     this.remembered.set(memo, now + (this.opts.rememberMs ?? 60_000));
@@ -115,10 +122,11 @@ export class HtpasswdFile implements CredentialChecker {
     private table: Htpasswd,
     private readonly onReloadError: (err: Error) => void,
     private readonly checkEveryMs: number,
+    private readonly compare: PasswordCompare | undefined,
   ) {}
 
   /** Reads the file (throws INVALID_CONFIG when it is missing or malformed). */
-  static async open(path: string, opts: { onReloadError?: (err: Error) => void; checkEveryMs?: number } = {}): Promise<HtpasswdFile> {
+  static async open(path: string, opts: { onReloadError?: (err: Error) => void; checkEveryMs?: number; compare?: PasswordCompare } = {}): Promise<HtpasswdFile> {
     let text: string;
     let sig: string;
     try {
@@ -128,7 +136,7 @@ export class HtpasswdFile implements CredentialChecker {
     } catch (err) {
       throw new DctError('INVALID_CONFIG', `cannot read the htpasswd file ${path}: ${(err as Error).message}`);
     }
-    const file = new HtpasswdFile(path, Htpasswd.fromText(text, path), opts.onReloadError ?? (() => {}), opts.checkEveryMs ?? 2000);
+    const file = new HtpasswdFile(path, Htpasswd.fromText(text, path, opts.compare), opts.onReloadError ?? (() => {}), opts.checkEveryMs ?? 2000, opts.compare);
     file.signature = sig;
     file.checkedAt = Date.now();
     return file;
@@ -153,7 +161,7 @@ export class HtpasswdFile implements CredentialChecker {
       if (sig === this.signature) return;
       // a version that does not parse is not read again until it changes
       this.signature = sig;
-      this.table = Htpasswd.fromText(await readFile(this.path, 'utf8'), this.path);
+      this.table = Htpasswd.fromText(await readFile(this.path, 'utf8'), this.path, this.compare);
       this.reported = '';
     } catch (err) {
       const message = (err as Error).message;

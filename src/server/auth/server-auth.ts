@@ -10,6 +10,7 @@ import type { ServerConfig } from '../config.js';
 import { AccessRules, DEFAULT_RULES } from './access-rules.js';
 import { BearerAuth, parseTrustBundle, TokenVerifier } from './bearer-auth.js';
 import { HtpasswdFile } from './htpasswd.js';
+import { PasswordCheckPool } from './password-check-pool.js';
 import { loadOrCreateTokenKey, TokenIssuer } from './token-issuer.js';
 
 /** The path the built-in issuer answers on (the default realm is `<server>/auth/token`). */
@@ -21,11 +22,23 @@ export interface ServerAuth {
   issuer?: TokenIssuer;
   /** the issuer key's certificate (for other services that should accept dct tokens) */
   tokenCertFile?: string;
+  /** the worker threads the built-in issuer checks passwords on */
+  passwordChecks?: PasswordCheckPool;
 }
 
 export type AuthSettings = Pick<
   ServerConfig,
-  'dataDir' | 'authHtpasswd' | 'authRealm' | 'authService' | 'authIssuer' | 'authRules' | 'authAnonymousPull' | 'authTokenTtlSeconds' | 'authRootCertBundle'
+  | 'dataDir'
+  | 'authHtpasswd'
+  | 'authRealm'
+  | 'authService'
+  | 'authIssuer'
+  | 'authRules'
+  | 'authAnonymousPull'
+  | 'authTokenTtlSeconds'
+  | 'authRootCertBundle'
+  | 'loginThreads'
+  | 'loginQueue'
 >;
 
 /** Is token auth on (built-in issuer or external issuers' keys)? */
@@ -38,13 +51,17 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
   const roots = [];
   let issuer: TokenIssuer | undefined;
   let tokenCertFile: string | undefined;
+  let passwordChecks: PasswordCheckPool | undefined;
   if (config.authHtpasswd) {
+    const pool = new PasswordCheckPool({ threads: config.loginThreads, maxQueued: config.loginQueue });
     const users = await HtpasswdFile.open(config.authHtpasswd, {
+      compare: (password, hash) => pool.compare(password, hash),
       onReloadError: (err) => opts.log.warn({ file: config.authHtpasswd, err: err.message }, 'htpasswd file not reloaded: the previous users stay in force'),
     });
     const key = await loadOrCreateTokenKey(config.dataDir);
     if (key.created) opts.log.info({ keyFile: key.keyFile, certFile: key.certFile }, 'made the token signing key');
     tokenCertFile = key.certFile;
+    passwordChecks = pool;
     keys.push(key.publicKey);
     issuer = new TokenIssuer({
       issuer: config.authIssuer,
@@ -68,5 +85,5 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
   }
   const verifier = new TokenVerifier({ issuer: config.authIssuer, service: config.authService, keys, roots });
   const bearer = new BearerAuth({ verifier, service: config.authService, realm: config.authRealm, secure: opts.secure });
-  return { bearer, ...(issuer ? { issuer } : {}), ...(tokenCertFile ? { tokenCertFile } : {}) };
+  return { bearer, ...(issuer ? { issuer } : {}), ...(tokenCertFile ? { tokenCertFile } : {}), ...(passwordChecks ? { passwordChecks } : {}) };
 }
