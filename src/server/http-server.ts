@@ -21,9 +21,11 @@ import { ApiError, routeNotFound } from './api-errors.js';
 import { errorResponse, type PreparedResponse } from './responses.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
+import { lingerOnClose } from './lingering-close.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 import type { RegistryHttp } from './registry/embedded-registry.js';
+import { RegistryError } from './registry/errors.js';
 import type { RegistryRoute } from './registry/routes.js';
 
 export interface HttpOptions {
@@ -172,7 +174,17 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         publisher = auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) === undefined;
       }
     }
-    reg.serve(req, res, route, query, { publisher }).then(
+    // uploads, manifest pushes and deletions are writes: the per-client write limit applies
+    const client = clientOf(req);
+    if (method !== 'GET' && method !== 'HEAD' && !limiter.take(client)) {
+      lingerOnClose(req.socket);
+      req.resume();
+      const refused = new RegistryError('TOOMANYREQUESTS', undefined, undefined, { 'Retry-After': '1', Connection: 'close' }).response();
+      refused.headers['Docker-Distribution-API-Version'] = 'registry/2.0';
+      send(res, name, refused);
+      return;
+    }
+    reg.serve(req, res, route, query, { publisher, address: client }).then(
       (status) => count(name, status),
       (err: unknown) => {
         log.error({ err, route: name }, 'request failed');

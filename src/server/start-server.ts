@@ -94,6 +94,8 @@ export async function startServer(
       registryName: () => registryName,
       log,
       idleTimeoutMs: config.requestTimeoutMs,
+      maxBlobBytes: config.maxBlobBytes,
+      uploads: { maxPerRepository: config.maxUploadsPerRepository, maxPerClient: config.maxUploadsPerClient, expiryMs: config.uploadExpiryMs },
     });
   }
   const cache = new ResponseCache();
@@ -168,6 +170,7 @@ export async function startServer(
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await registry?.close();
         await unwatch();
         await store.close();
       })();
