@@ -240,7 +240,9 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         }
         const body = write ? await readBody(req, opts.maxBodyBytes, registry ? opts.requestTimeoutMs : undefined) : undefined;
         // (GET /v2/ stays notary's exactly, registry or not: docker, containerd and skopeo only look at its status)
-        prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}) });
+        // a read that writes (GET of a server key that must be created) takes from the write limit then
+        const countWrite = write ? undefined : () => limiter.take(clientOf(req));
+        prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}), ...(countWrite ? { countWrite } : {}) });
         if (write) log.info({ route: route.name, gun: 'gun' in route ? route.gun : undefined, status: prepared.status }, 'write');
       }
     } catch (err) {

@@ -16,6 +16,7 @@ import type { KeyService } from '../core/ports.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
+import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 import { metadataCaching } from './responses.js';
@@ -117,6 +118,7 @@ export async function startServer(
       gunPrefixes: config.gunPrefixes,
       limits: { maxRoleBytes: config.maxRoleBytes, maxParts: 1000 },
       caching: metadataCaching(config.cacheMaxAgeCurrent, config.cacheMaxAgeConsistent),
+      keyCreations: new KeyCreationGate(),
     },
     {
       ...(tls ? { tls } : {}),

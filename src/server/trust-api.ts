@@ -12,6 +12,7 @@ import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
 import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, REFRESH_MARGIN_MS, rotateServerKey } from '../app/notary-server/server-metadata.js';
 import { ApiError, notFound } from './api-errors.js';
+import { KeyCreationGate, limitKeyCreation } from './key-creation-limit.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
 import { emptyResponse, jsonResponse, metadataCaching, metadataResponse, type MetadataCaching, type PreparedResponse } from './responses.js';
@@ -30,12 +31,16 @@ export interface TrustApiContext {
   limits: { maxRoleBytes: number; maxParts: number };
   /** cache headers of metadata answers (notary `caching.max_age`); notary's defaults when absent */
   caching?: MetadataCaching;
+  /** server key creations at once (a gate of this module when absent) */
+  keyCreations?: KeyCreationGate;
 }
 
 export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   query: URLSearchParams;
   body?: Buffer;
+  /** counts a read that turns out to write (a server key created) against the client's write limit; false = over it */
+  countWrite?: () => boolean;
 }
 
 /** The cache key of a GET route whose answer may be served from the cache. */
@@ -98,9 +103,9 @@ async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Pr
       ctx.cache.invalidate(route.gun);
       return emptyResponse();
     case 'getKey':
-      return keyResponse(await getServerKey(serverCtx(ctx), route.gun, route.role));
+      return keyResponse(await getServerKey(keyCtx(ctx, req), route.gun, route.role));
     case 'rotateKey':
-      return keyResponse(await rotateServerKey(serverCtx(ctx), route.gun, route.role));
+      return keyResponse(await rotateServerKey(keyCtx(ctx, req), route.gun, route.role));
     case 'changefeed':
       return changefeed(ctx, route.gun, req.query);
     default:
@@ -116,6 +121,13 @@ function cachingOf(ctx: TrustApiContext): MetadataCaching {
 
 function serverCtx(ctx: TrustApiContext) {
   return { store: ctx.store, keys: ctx.keys, now: ctx.now() };
+}
+
+const DEFAULT_KEY_CREATIONS = new KeyCreationGate();
+
+/** The context of a key request: creating a key counts as the client's write and waits its turn. */
+function keyCtx(ctx: TrustApiContext, req: ApiRequest) {
+  return { ...serverCtx(ctx), keys: limitKeyCreation(ctx.keys, ctx.keyCreations ?? DEFAULT_KEY_CREATIONS, req.countWrite) };
 }
 
 function gunAllowed(ctx: TrustApiContext, gun: string): boolean {
