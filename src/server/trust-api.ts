@@ -21,6 +21,13 @@ import type { Route } from './routes.js';
 /** The largest version a store holds (notary's and dct's INTEGER columns). */
 const MAX_STORED_VERSION = 2 ** 31 - 1;
 
+/**
+ * Most records of one changefeed page. notary-server takes any 32-bit
+ * `records` (2147483647 reads the whole table); dct serves at most this many,
+ * in the direction asked, and clients page on with the last ID they got.
+ */
+export const MAX_CHANGEFEED_RECORDS = 1000;
+
 export interface TrustApiContext {
   store: TufStore;
   keys: KeyService;
@@ -28,7 +35,8 @@ export interface TrustApiContext {
   cache: ResponseCache;
   /** GUN prefixes this server serves (notary `repositories.gun_prefixes`); empty = all */
   gunPrefixes: readonly string[];
-  limits: { maxRoleBytes: number; maxParts: number };
+  /** `maxChangefeedRecords`: most records of a changefeed page (default MAX_CHANGEFEED_RECORDS) */
+  limits: { maxRoleBytes: number; maxParts: number; maxChangefeedRecords?: number };
   /** cache headers of metadata answers (notary `caching.max_age`); notary's defaults when absent */
   caching?: MetadataCaching;
   /** server key creations at once (a gate of this module when absent) */
@@ -287,7 +295,10 @@ async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: 
   if (typeof changeId === 'string') {
     throw new ApiError('INVALID_PARAMETERS', `did not recognize parameters: change ID expected to be integer, provided ID was: ${changeParam}`);
   }
-  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: records === 0 ? 100 : records });
+  // notary: 0 is its default page of 100; negative pages backwards
+  const wanted = records === 0 ? 100 : records;
+  const max = ctx.limits.maxChangefeedRecords ?? MAX_CHANGEFEED_RECORDS;
+  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: Math.sign(wanted) * Math.min(Math.abs(wanted), max) });
   const out = list.map((c) => ({
     ID: String(c.id),
     CreatedAt: c.createdAt.toISOString(),
