@@ -21,6 +21,7 @@ import { ApiError, routeNotFound } from './api-errors.js';
 import { errorResponse, type PreparedResponse } from './responses.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
+import { applyConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { lingerOnClose } from './lingering-close.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
@@ -41,6 +42,8 @@ export interface HttpOptions {
   auth?: ServerAuth;
   /** the embedded registry (OCI distribution API) on the same port */
   registry?: RegistryHttp;
+  /** idle timeout and caps of connections (node's defaults when absent: no idle timeout, no caps) */
+  connections?: ConnectionLimits;
 }
 
 export interface TrustHttpServer {
@@ -266,6 +269,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     : createHttpServer(timeouts, handler);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   server.keepAliveTimeout = 30_000;
+  if (opts.connections) applyConnectionLimits(server, opts.connections, clients, log);
   return { server, metrics };
 }
 

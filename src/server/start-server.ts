@@ -126,6 +126,7 @@ export async function startServer(
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
       trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
+      connections: { idleTimeoutMs: config.idleTimeoutMs, maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient },
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),
     },
