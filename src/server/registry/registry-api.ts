@@ -22,6 +22,7 @@ import { lingerOnClose } from '../lingering-close.js';
 import type { PreparedResponse } from '../responses.js';
 import { RegistryError } from './errors.js';
 import type { PullGate } from './pull-gate.js';
+import { contentLength, lent, readLimited, streamTo } from './request-streams.js';
 import { isValidRepositoryName, isValidTag, methodAllowed, type RegistryRoute } from './routes.js';
 import type { UploadSessions } from './upload-sessions.js';
 
@@ -512,12 +513,6 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function contentLength(req: IncomingMessage): number | undefined {
-  const v = req.headers['content-length'];
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
-  return Number(v);
-}
-
 /** A digest in a path or query: the OCI grammar, and one the registry stores (sha256). */
 function checkDigest(digest: string): void {
   if (!DIGEST_GRAMMAR.test(digest)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { digest: digest.slice(0, 200) });
@@ -566,57 +561,6 @@ function annotationsOf(data: Buffer): Record<string, string> | undefined {
     // stored manifests parsed when pushed; nothing to add otherwise
   }
   return undefined;
-}
-
-/** Reads a whole (small) body; MANIFEST_INVALID beyond `limit`. */
-function readLimited(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
-  const declared = contentLength(req);
-  if (declared !== undefined && declared > limit) {
-    return Promise.reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const restore = req.socket.timeout ?? 0;
-    req.setTimeout(idleMs, () => req.destroy(new Error('the request body stalled')));
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      req.setTimeout(restore);
-      resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('the client went away')));
-  });
-}
-
-/** The chunks of a request body; stopping early (a refusal) leaves the request open, where a stream would destroy it. */
-async function* lent(req: IncomingMessage): AsyncGenerator<Buffer> {
-  for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
-}
-
-/** Pipes a file stream into the response; a client going away just ends it. */
-function streamTo(stream: Readable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.destroy();
-      resolve();
-    };
-    stream.on('error', () => {
-      res.destroy();
-      done();
-    });
-    res.on('close', done);
-    res.on('finish', done);
-    stream.pipe(res);
-  });
 }
 
 /** Known failures as registry errors; anything else (a server fault) stays as it is. */
