@@ -24,12 +24,12 @@ export interface UploadLimits {
 interface Tracked {
   repository: string;
   client: string | undefined;
-  /** requests of this process working on the session */
-  active: number;
 }
 
 export class UploadSessions {
   private readonly tracked = new Map<string, Tracked>();
+  /** sessions requests of this process are working on (whoever opened them), and how many requests */
+  private readonly busy = new Map<string, number>();
   private readonly perRepository = new Map<string, number>();
   private readonly perClient = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -82,7 +82,7 @@ export class UploadSessions {
       // a sweep listed it while it was being made, and counted it already
       bump(this.perRepository, repository, -1);
       found.client = client;
-    } else this.tracked.set(upload.id, { repository, client, active: 0 });
+    } else this.tracked.set(upload.id, { repository, client });
     return upload;
   }
 
@@ -97,18 +97,12 @@ export class UploadSessions {
 
   /** Runs a request's work on session `id`; the session does not expire meanwhile. */
   async during<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const t = this.tracked.get(id);
-    if (t) t.active++;
+    bump(this.busy, id, 1);
     try {
       return await work();
     } finally {
-      if (t) t.active--;
+      bump(this.busy, id, -1);
     }
-  }
-
-  /** How many sessions this process counts for a repository (tests, metrics). */
-  openIn(repository: string): number {
-    return this.perRepository.get(repository) ?? 0;
   }
 
   /** One pass: counts sessions found on disk, removes idle ones, forgets those gone. */
@@ -127,19 +121,17 @@ export class UploadSessions {
     const cutoff = Date.now() - this.limits.expiryMs;
     for await (const upload of this.blobs.uploads()) {
       seen.add(upload.id);
-      let t = this.tracked.get(upload.id);
-      if (!t) {
-        t = { repository: upload.repository, client: undefined, active: 0 };
-        this.tracked.set(upload.id, t);
+      if (!this.tracked.has(upload.id)) {
+        this.tracked.set(upload.id, { repository: upload.repository, client: undefined });
         bump(this.perRepository, upload.repository, 1);
       }
-      if (t.active > 0 || upload.modifiedAt.getTime() > cutoff) continue;
+      if (this.busy.has(upload.id) || upload.modifiedAt.getTime() > cutoff) continue;
       this.closed(upload.id);
       await this.blobs.cancel(upload.id);
       this.log.info({ registry: 'upload', repository: upload.repository, id: upload.id, idleMs: Date.now() - upload.modifiedAt.getTime() }, 'idle upload session expired');
     }
     for (const id of before) {
-      if (!seen.has(id) && (this.tracked.get(id)?.active ?? 0) === 0) this.closed(id);
+      if (!seen.has(id) && !this.busy.has(id)) this.closed(id);
     }
   }
 }

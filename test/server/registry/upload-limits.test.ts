@@ -5,7 +5,8 @@
  * bytes, and the per-client write limit on registry writes.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Raw, sha256, startTestServer, type TestServer } from './support.js';
@@ -145,6 +146,26 @@ describe('registry upload sessions: idle expiry', () => {
     assert.deepEqual(status.codes, ['BLOB_UPLOAD_UNKNOWN']);
     assert.deepEqual(uploadFiles(server), []);
     assert.equal((await raw.call('/v2/idle/app/blobs/uploads/', { method: 'POST' })).status, 202);
+  });
+
+  it('sessions left by an earlier run expire as well', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dct-registry-restart-'));
+    try {
+      const first = await startTestServer({ dir });
+      const start = await new Raw(first.url).call('/v2/idle/left/blobs/uploads/', { method: 'POST' });
+      assert.equal(start.status, 202);
+      await first.close();
+      const second = await startTestServer({ dir, flags: { uploadExpiryMs: 150 } });
+      try {
+        while (uploadFiles(second).length > 0) await new Promise((r) => setTimeout(r, 50));
+        const status = await new Raw(second.url).call(start.headers.location as string);
+        assert.deepEqual(status.codes, ['BLOB_UPLOAD_UNKNOWN']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
