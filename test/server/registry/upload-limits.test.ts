@@ -2,13 +2,16 @@
  * The embedded registry's write limits: the blob size cap (streamed bytes,
  * chunked transfer encoding and PATCH sequences included), open upload
  * sessions per repository and per client, idle sessions expiring with their
- * bytes, and the per-client write limit on registry writes.
+ * bytes, and the per-client write limit on registry writes. skopeo shows the
+ * refusal of a layer beyond the cap as the registry words it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { generateTestImage, LINUX_AMD64 } from '../../support/test-images.js';
 import { Raw, sha256, startTestServer, type TestServer } from './support.js';
 
 /** `total` bytes in chunks, sent with chunked transfer encoding (no Content-Length). */
@@ -20,6 +23,13 @@ function chunks(total: number, chunk = 16 * 1024): Buffer[] {
 async function* chunked(total: number, chunk?: number): AsyncGenerator<Buffer> {
   yield* chunks(total, chunk);
 }
+
+function run(file: string, args: string[]): Promise<{ code: number; err: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 60_000 }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, err: stderr }));
+  });
+}
+const skopeo = await run('skopeo', ['--version']).then((r) => (r.code === 0 ? undefined : 'skopeo is not installed'));
 
 const uploadFiles = (server: TestServer): string[] => readdirSync(join(server.dir, 'registry', 'uploads'));
 
@@ -68,6 +78,19 @@ describe('registry blob size cap', () => {
     assert.equal(status.status, 404);
     assert.deepEqual(status.codes, ['BLOB_UPLOAD_UNKNOWN']);
     assert.deepEqual(uploadFiles(server), []);
+  });
+
+  it('skopeo pushing a layer beyond the cap fails with the registry\'s message', { skip: skopeo }, async () => {
+    const source = mkdtempSync(join(tmpdir(), 'dct-big-layer-'));
+    try {
+      await generateTestImage(source, { seed: 'too-big', layers: [4 * CAP], platforms: [LINUX_AMD64], tag: 'v1', gzipLevel: 0 });
+      const push = await run('skopeo', ['copy', '--retry-times', '0', '--dest-tls-verify=false', `oci:${source}:v1`, `docker://${server.host}/big/skopeo:v1`]);
+      assert.notEqual(push.code, 0);
+      assert.match(push.err, /size invalid: the blob is larger than this registry accepts \(65536 bytes\)/);
+      assert.deepEqual(uploadFiles(server), []);
+    } finally {
+      rmSync(source, { recursive: true, force: true });
+    }
   });
 
   it('a blob of exactly the cap is accepted', async () => {
