@@ -410,7 +410,8 @@ export class RegistryApi {
       }
       throw err;
     } finally {
-      req.setTimeout(restore);
+      // (a destroyed request has no socket left)
+      if (!req.destroyed) req.setTimeout(restore);
     }
   }
 
