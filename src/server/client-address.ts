@@ -34,6 +34,11 @@ export class ClientAddresses {
     this.any = proxies.length > 0;
   }
 
+  /** Whether a peer address is one of the trusted proxies. */
+  isTrustedProxy(address: string): boolean {
+    return this.any && this.isTrusted(normalize(address));
+  }
+
   private isTrusted(address: string): boolean {
     const family = isIP(address);
     return family !== 0 && this.trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');

@@ -78,6 +78,20 @@ export interface ServerConfig {
   registryName?: string;
   /** the pull gate: per GUN pattern, manifests are served only when signed */
   pullGate: PullGateRule[];
+  /** largest blob the registry accepts, counting the bytes received over the whole upload session */
+  maxBlobBytes: number;
+  /** open registry upload sessions per repository (per process) */
+  maxUploadsPerRepository: number;
+  /** open registry upload sessions per client address (per process) */
+  maxUploadsPerClient: number;
+  /** an upload session that receives nothing this long is removed with its bytes */
+  uploadExpiryMs: number;
+  /** a connection that sends and receives nothing this long (slow or stalled reader) is closed */
+  idleTimeoutMs: number;
+  /** open connections per process */
+  maxConnections: number;
+  /** open connections per client address (trusted proxies are exempt) */
+  maxConnectionsPerClient: number;
 }
 
 /** password check threads by default: half the cores, 1 to 4 */
@@ -115,6 +129,13 @@ export const DEFAULT_CONFIG: ServerConfig = {
   authTokenTtlSeconds: 300,
   registry: true,
   pullGate: [],
+  maxBlobBytes: 10 * 1024 ** 3,
+  maxUploadsPerRepository: 128,
+  maxUploadsPerClient: 64,
+  uploadExpiryMs: 15 * 60_000,
+  idleTimeoutMs: 120_000,
+  maxConnections: 2048,
+  maxConnectionsPerClient: 128,
 };
 
 /** settings without a default (absent unless given) */
@@ -168,6 +189,13 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_REGISTRY: 'registry',
   DCT_REGISTRY_NAME: 'registryName',
   DCT_PULL_GATE: 'pullGate',
+  DCT_MAX_BLOB_BYTES: 'maxBlobBytes',
+  DCT_MAX_UPLOADS_PER_REPOSITORY: 'maxUploadsPerRepository',
+  DCT_MAX_UPLOADS_PER_CLIENT: 'maxUploadsPerClient',
+  DCT_UPLOAD_EXPIRY_MS: 'uploadExpiryMs',
+  DCT_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
+  DCT_MAX_CONNECTIONS: 'maxConnections',
+  DCT_MAX_CONNECTIONS_PER_CLIENT: 'maxConnectionsPerClient',
 };
 
 export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
@@ -248,7 +276,29 @@ function validate(c: ServerConfig): ServerConfig {
   }
   validateAuth(c);
   validateRegistry(c);
+  validateLimits(c);
   return c;
+}
+
+/** The resource limits: whole positive numbers (bytes, counts, milliseconds). */
+function validateLimits(c: ServerConfig): void {
+  const limits = [
+    ['maxBlobBytes', '--max-blob-bytes'],
+    ['maxUploadsPerRepository', '--max-uploads-per-repository'],
+    ['maxUploadsPerClient', '--max-uploads-per-client'],
+    ['uploadExpiryMs', '--upload-expiry-ms'],
+    ['idleTimeoutMs', '--idle-timeout-ms'],
+    ['maxConnections', '--max-connections'],
+    ['maxConnectionsPerClient', '--max-connections-per-client'],
+  ] as const;
+  for (const [key, flag] of limits) {
+    const v = c[key];
+    if (!Number.isSafeInteger(v) || v < 1) throw new DctError('INVALID_CONFIG', `${flag} must be a whole positive number, not ${JSON.stringify(v)}`);
+  }
+  // node's timers hold at most 2^31-1 ms (about 24.8 days)
+  for (const [key, flag] of [['uploadExpiryMs', '--upload-expiry-ms'], ['idleTimeoutMs', '--idle-timeout-ms']] as const) {
+    if (c[key] > 2 ** 31 - 1) throw new DctError('INVALID_CONFIG', `${flag} must be at most 2147483647 (about 24 days), not ${c[key]}`);
+  }
 }
 
 function validateRegistry(c: ServerConfig): void {

@@ -23,9 +23,12 @@ import { ClientRateLimiter } from './rate-limiter.js';
 import { isWriteRequest, type UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
+import { applyConnectionLimits, type ConnectionLimits } from './connection-limits.js';
+import { lingerOnClose } from './lingering-close.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 import type { RegistryHttp } from './registry/embedded-registry.js';
+import { RegistryError } from './registry/errors.js';
 import type { RegistryRoute } from './registry/routes.js';
 
 export interface HttpOptions {
@@ -45,6 +48,8 @@ export interface HttpOptions {
   auth?: ServerAuth;
   /** the embedded registry (OCI distribution API) on the same port */
   registry?: RegistryHttp;
+  /** idle timeout and caps of connections (node's defaults when absent: no idle timeout, no caps) */
+  connections?: ConnectionLimits;
 }
 
 export interface TrustHttpServer {
@@ -193,7 +198,17 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         publisher = auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) === undefined;
       }
     }
-    reg.serve(req, res, route, query, { publisher }).then(
+    // uploads, manifest pushes and deletions are writes: the per-client write limit applies
+    const client = clientOf(req);
+    if (method !== 'GET' && method !== 'HEAD' && !limiter.take(client)) {
+      lingerOnClose(req.socket);
+      req.resume();
+      const refused = new RegistryError('TOOMANYREQUESTS', undefined, undefined, { 'Retry-After': '1', Connection: 'close' }).response();
+      refused.headers['Docker-Distribution-API-Version'] = 'registry/2.0';
+      send(res, name, refused);
+      return;
+    }
+    reg.serve(req, res, route, query, { publisher, address: client }).then(
       (status) => count(name, status),
       (err: unknown) => {
         log.error({ err, route: name }, 'request failed');
@@ -253,7 +268,9 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         }
         const body = write ? await readBody(req, opts.maxBodyBytes, registry ? opts.requestTimeoutMs : undefined) : undefined;
         // (GET /v2/ stays notary's exactly, registry or not: docker, containerd and skopeo only look at its status)
-        prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}) });
+        // a read that writes (GET of a server key that must be created) takes from the write limit then
+        const countWrite = write ? undefined : () => limiter.take(clientOf(req));
+        prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}), ...(countWrite ? { countWrite } : {}) });
         if (write) log.info({ route: route.name, gun: 'gun' in route ? route.gun : undefined, status: prepared.status }, 'write');
       }
     } catch (err) {
@@ -277,6 +294,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     : createHttpServer(timeouts, handler);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
   server.keepAliveTimeout = 30_000;
+  if (opts.connections) applyConnectionLimits(server, opts.connections, clients, log);
   return { server, metrics };
 }
 

@@ -16,6 +16,7 @@ import type { KeyService } from '../core/ports.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
+import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 import { metadataCaching } from './responses.js';
@@ -102,6 +103,8 @@ export async function startServer(
       registryName: () => registryName,
       log,
       idleTimeoutMs: config.requestTimeoutMs,
+      maxBlobBytes: config.maxBlobBytes,
+      uploads: { maxPerRepository: config.maxUploadsPerRepository, maxPerClient: config.maxUploadsPerClient, expiryMs: config.uploadExpiryMs },
     });
   }
   const cache = new ResponseCache();
@@ -123,6 +126,7 @@ export async function startServer(
       gunPrefixes: config.gunPrefixes,
       limits: { maxRoleBytes: config.maxRoleBytes, maxParts: 1000 },
       caching: metadataCaching(config.cacheMaxAgeCurrent, config.cacheMaxAgeConsistent),
+      keyCreations: new KeyCreationGate(),
     },
     {
       ...(tls ? { tls } : {}),
@@ -132,6 +136,7 @@ export async function startServer(
       ...(auth ? {} : { writeGuard: new UnauthenticatedWriteGuard([...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]), ...(config.registryName ? [config.registryName] : []), ...config.allowedHosts], { proxied: config.insecureNoAuth }) }),
       trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
+      connections: { idleTimeoutMs: config.idleTimeoutMs, maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient },
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),
     },
@@ -180,6 +185,7 @@ export async function startServer(
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await registry?.close();
         await unwatch();
         await store.close();
       })();

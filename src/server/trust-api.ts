@@ -12,6 +12,7 @@ import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
 import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, REFRESH_MARGIN_MS, rotateServerKey } from '../app/notary-server/server-metadata.js';
 import { ApiError, notFound } from './api-errors.js';
+import { KeyCreationGate, limitKeyCreation } from './key-creation-limit.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
 import { emptyResponse, jsonResponse, metadataCaching, metadataResponse, type MetadataCaching, type PreparedResponse } from './responses.js';
@@ -20,6 +21,13 @@ import type { Route } from './routes.js';
 /** The largest version a store holds (notary's and dct's INTEGER columns). */
 const MAX_STORED_VERSION = 2 ** 31 - 1;
 
+/**
+ * Most records of one changefeed page. notary-server takes any 32-bit
+ * `records` (2147483647 reads the whole table); dct serves at most this many,
+ * in the direction asked, and clients page on with the last ID they got.
+ */
+export const MAX_CHANGEFEED_RECORDS = 1000;
+
 export interface TrustApiContext {
   store: TufStore;
   keys: KeyService;
@@ -27,15 +35,20 @@ export interface TrustApiContext {
   cache: ResponseCache;
   /** GUN prefixes this server serves (notary `repositories.gun_prefixes`); empty = all */
   gunPrefixes: readonly string[];
-  limits: { maxRoleBytes: number; maxParts: number };
+  /** `maxChangefeedRecords`: most records of a changefeed page (default MAX_CHANGEFEED_RECORDS) */
+  limits: { maxRoleBytes: number; maxParts: number; maxChangefeedRecords?: number };
   /** cache headers of metadata answers (notary `caching.max_age`); notary's defaults when absent */
   caching?: MetadataCaching;
+  /** server key creations at once (a gate of this module when absent) */
+  keyCreations?: KeyCreationGate;
 }
 
 export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   query: URLSearchParams;
   body?: Buffer;
+  /** counts a read that turns out to write (a server key created) against the client's write limit; false = over it */
+  countWrite?: () => boolean;
 }
 
 /** The cache key of a GET route whose answer may be served from the cache. */
@@ -98,9 +111,9 @@ async function dispatch(ctx: TrustApiContext, route: Route, req: ApiRequest): Pr
       ctx.cache.invalidate(route.gun);
       return emptyResponse();
     case 'getKey':
-      return keyResponse(await getServerKey(serverCtx(ctx), route.gun, route.role));
+      return keyResponse(await getServerKey(keyCtx(ctx, req), route.gun, route.role));
     case 'rotateKey':
-      return keyResponse(await rotateServerKey(serverCtx(ctx), route.gun, route.role));
+      return keyResponse(await rotateServerKey(keyCtx(ctx, req), route.gun, route.role));
     case 'changefeed':
       return changefeed(ctx, route.gun, req.query);
     default:
@@ -116,6 +129,13 @@ function cachingOf(ctx: TrustApiContext): MetadataCaching {
 
 function serverCtx(ctx: TrustApiContext) {
   return { store: ctx.store, keys: ctx.keys, now: ctx.now() };
+}
+
+const DEFAULT_KEY_CREATIONS = new KeyCreationGate();
+
+/** The context of a key request: creating a key counts as the client's write and waits its turn. */
+function keyCtx(ctx: TrustApiContext, req: ApiRequest) {
+  return { ...serverCtx(ctx), keys: limitKeyCreation(ctx.keys, ctx.keyCreations ?? DEFAULT_KEY_CREATIONS, req.countWrite) };
 }
 
 function gunAllowed(ctx: TrustApiContext, gun: string): boolean {
@@ -275,7 +295,10 @@ async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: 
   if (typeof changeId === 'string') {
     throw new ApiError('INVALID_PARAMETERS', `did not recognize parameters: change ID expected to be integer, provided ID was: ${changeParam}`);
   }
-  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: records === 0 ? 100 : records });
+  // notary: 0 is its default page of 100; negative pages backwards
+  const wanted = records === 0 ? 100 : records;
+  const max = ctx.limits.maxChangefeedRecords ?? MAX_CHANGEFEED_RECORDS;
+  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: Math.sign(wanted) * Math.min(Math.abs(wanted), max) });
   const out = list.map((c) => ({
     ID: String(c.id),
     CreatedAt: c.createdAt.toISOString(),

@@ -38,6 +38,13 @@ export function registerServerCommand(program: Command, out: Output): void {
     .option('--allowed-host <name...>', 'without auth: host names (besides loopback ones and the listen address) that clients may address writes to')
     .option('--trusted-proxy <address...>', 'load balancers / reverse proxies (IP or CIDR) whose X-Forwarded-For names the client of the per-client limits')
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
+    .addOption(new Option('--idle-timeout-ms <n>', 'close a connection that sends and takes nothing this long, e.g. a stalled reader (default 120000)').argParser(int))
+    .addOption(new Option('--max-connections <n>', 'open connections per process (default 2048)').argParser(int))
+    .addOption(new Option('--max-connections-per-client <n>', 'open connections per client address; trusted proxies exempt (default 128)').argParser(int))
+    .addOption(new Option('--max-blob-bytes <n>', 'largest blob the registry accepts, counted over the whole upload (default 10737418240 = 10 GiB)').argParser(int))
+    .addOption(new Option('--max-uploads-per-repository <n>', 'open registry upload sessions per repository (default 128)').argParser(int))
+    .addOption(new Option('--max-uploads-per-client <n>', 'open registry upload sessions per client address (default 64)').argParser(int))
+    .addOption(new Option('--upload-expiry-ms <n>', 'remove a registry upload session, and its bytes, after this long without data (default 900000 = 15 min)').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
     .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
@@ -48,7 +55,8 @@ export function registerServerCommand(program: Command, out: Output): void {
         'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
         'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
         'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
-        'DCT_TRUSTED_PROXIES (comma-separated), and the key passphrase variable\n' +
+        'DCT_TRUSTED_PROXIES (comma-separated), DCT_IDLE_TIMEOUT_MS, DCT_MAX_CONNECTIONS, DCT_MAX_CONNECTIONS_PER_CLIENT,\n' +
+        'DCT_MAX_BLOB_BYTES, DCT_MAX_UPLOADS_PER_REPOSITORY, DCT_MAX_UPLOADS_PER_CLIENT, DCT_UPLOAD_EXPIRY_MS, and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
@@ -99,6 +107,13 @@ export function registerServerCommand(program: Command, out: Output): void {
         writesPerSecond: 'writesPerSecond',
         trustedProxy: 'trustedProxies',
         requestTimeoutMs: 'requestTimeoutMs',
+        idleTimeoutMs: 'idleTimeoutMs',
+        maxConnections: 'maxConnections',
+        maxConnectionsPerClient: 'maxConnectionsPerClient',
+        maxBlobBytes: 'maxBlobBytes',
+        maxUploadsPerRepository: 'maxUploadsPerRepository',
+        maxUploadsPerClient: 'maxUploadsPerClient',
+        uploadExpiryMs: 'uploadExpiryMs',
         cacheMaxAgeCurrent: 'cacheMaxAgeCurrent',
         cacheMaxAgeConsistent: 'cacheMaxAgeConsistent',
         logLevel: 'logLevel',

@@ -11,6 +11,7 @@ import { PullGate, type PullGateRule } from './pull-gate.js';
 import { RegistryApi } from './registry-api.js';
 import { matchRegistryRoute, registryRouteAccess, type RegistryRoute } from './routes.js';
 import { ServerTrust } from './server-trust.js';
+import { UploadSessions, type UploadLimits } from './upload-sessions.js';
 
 export interface EmbeddedRegistryOptions {
   dataDir: string;
@@ -22,6 +23,10 @@ export interface EmbeddedRegistryOptions {
   registryName: () => string;
   log: Logger;
   idleTimeoutMs?: number;
+  /** largest blob (bytes received over a whole upload session) */
+  maxBlobBytes?: number;
+  /** caps and idle expiry of upload sessions */
+  uploads?: UploadLimits;
 }
 
 /** What the HTTP edge needs from the registry. */
@@ -32,6 +37,8 @@ export interface RegistryHttp {
   serve: RegistryApi['serve'];
   /** trust data of a GUN changed (the pull gate re-verifies it) */
   trustChanged(gun: string): void;
+  /** stops the upload sessions' expiry timer */
+  close(): Promise<void>;
 }
 
 /** `<data dir>/registry`: blobs and upload sessions. */
@@ -43,6 +50,8 @@ export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Pro
   const blobs = await FsBlobStore.open(registryDataDir(opts.dataDir));
   const trust = new ServerTrust({ tuf: opts.tuf, keys: opts.keys });
   const gate = opts.pullGate.length > 0 ? new PullGate(opts.pullGate, trust, opts.store) : undefined;
+  const uploads = opts.uploads ? new UploadSessions(blobs, opts.uploads, opts.log) : undefined;
+  await uploads?.start();
   const api = new RegistryApi({
     store: opts.store,
     blobs,
@@ -50,11 +59,14 @@ export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Pro
     ...(gate ? { gate } : {}),
     log: opts.log,
     ...(opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
+    ...(opts.maxBlobBytes !== undefined ? { maxBlobBytes: opts.maxBlobBytes } : {}),
+    ...(uploads ? { uploads } : {}),
   });
   return {
     match: matchRegistryRoute,
     access: registryRouteAccess,
     serve: (req, res, route, query, client) => api.serve(req, res, route, query, client),
     trustChanged: (gun) => trust.invalidate(gun),
+    close: async () => uploads?.stop(),
   };
 }

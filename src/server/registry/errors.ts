@@ -38,12 +38,14 @@ export class RegistryError extends DctError {
     message?: string,
     readonly detail?: unknown,
     readonly headers: Record<string, string> = {},
+    /** a status other than the code's usual one (a blob over the size limit: SIZE_INVALID with 413) */
+    private readonly statusOverride?: number,
   ) {
     super(code, message ?? REGISTRY_ERRORS[code].message);
   }
 
   get status(): number {
-    return REGISTRY_ERRORS[this.code].status;
+    return this.statusOverride ?? REGISTRY_ERRORS[this.code].status;
   }
 
   response(): PreparedResponse {

@@ -11,17 +11,20 @@
  * first, when a rule applies to the repository's GUN (`<registry name>/<name>`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { BlobStoreError, FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
 import { isDctError } from '../../core/errors.js';
 import { childDescriptors, parseManifest, type Manifest } from '../../core/oci/manifest.js';
 import { isForeignLayerMediaType, OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
 import type { ManifestReference, RegistryStore, StoredManifest } from '../../core/ports.js';
+import { lingerOnClose } from '../lingering-close.js';
 import type { PreparedResponse } from '../responses.js';
 import { RegistryError } from './errors.js';
 import type { PullGate } from './pull-gate.js';
+import { contentLength, lent, readLimited, streamTo } from './request-streams.js';
 import { isValidRepositoryName, isValidTag, methodAllowed, type RegistryRoute } from './routes.js';
+import type { UploadSessions } from './upload-sessions.js';
 
 export interface RegistryApiOptions {
   store: RegistryStore;
@@ -36,6 +39,16 @@ export interface RegistryApiOptions {
   idleTimeoutMs?: number;
   /** most entries of a tag or catalog page (default 1000) */
   maxPageSize?: number;
+  /** largest blob, counting every byte an upload session receives (default 10 GiB) */
+  maxBlobBytes?: number;
+  /** caps and idle expiry of upload sessions (none when absent) */
+  uploads?: UploadSessions;
+}
+
+/** Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits. */
+export interface RegistryClient {
+  publisher: boolean;
+  address?: string;
 }
 
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -47,9 +60,11 @@ export class RegistryApi {
   private readonly maxManifestBytes: number;
   private readonly idleTimeoutMs: number;
   private readonly maxPageSize: number;
+  private readonly maxBlobBytes: number;
 
   constructor(private readonly opts: RegistryApiOptions) {
     this.maxManifestBytes = opts.maxManifestBytes ?? 4 * 1024 * 1024;
+    this.maxBlobBytes = opts.maxBlobBytes ?? 10 * 1024 ** 3;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
     this.maxPageSize = opts.maxPageSize ?? 1000;
   }
@@ -64,14 +79,14 @@ export class RegistryApi {
    * `client.publisher`: the client may push to the repository (its token holds push), so the pull gate,
    * which keeps unsigned images from consumers, does not apply to it (it could push the manifest anyway).
    */
-  async serve(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, client: { publisher: boolean } = { publisher: false }): Promise<number> {
+  async serve(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, client: RegistryClient = { publisher: false }): Promise<number> {
     const method = req.method ?? 'GET';
     try {
       if (!methodAllowed(route, method)) throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
       if (route.kind !== 'catalog' && !isValidRepositoryName(route.name)) {
         throw new RegistryError('NAME_INVALID', undefined, { name: route.name.slice(0, 300) });
       }
-      return await this.dispatch(req, res, route, query, method, client.publisher);
+      return await this.dispatch(req, res, route, query, method, client);
     } catch (err) {
       const mapped = toRegistryError(err);
       if (!mapped) {
@@ -90,6 +105,7 @@ export class RegistryApi {
       if (!req.readableEnded) {
         // the rest of an unread body is not worth reading: answer, then close the connection
         mapped.headers['Connection'] = 'close';
+        lingerOnClose(req.socket);
         req.resume();
       }
       if (mapped.status >= 500) this.opts.log.error({ err, route: route.kind }, 'registry request failed');
@@ -98,7 +114,7 @@ export class RegistryApi {
     }
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, method: string, publisher: boolean): Promise<number> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, method: string, client: RegistryClient): Promise<number> {
     switch (route.kind) {
       case 'catalog':
         return this.catalog(res, query);
@@ -109,17 +125,22 @@ export class RegistryApi {
       case 'manifest':
         if (method === 'PUT') return this.putManifest(req, res, route.name, route.reference);
         if (method === 'DELETE') return this.deleteManifest(req, res, route.name, route.reference);
-        return this.getManifest(req, res, route.name, route.reference, method === 'HEAD', publisher);
+        return this.getManifest(req, res, route.name, route.reference, method === 'HEAD', client.publisher);
       case 'blob':
         if (method === 'DELETE') return this.deleteBlob(req, res, route.name, route.digest);
         return this.getBlob(req, res, route.name, route.digest, method === 'HEAD');
       case 'uploadStart':
-        return this.startUpload(req, res, route.name, query);
-      case 'upload':
-        if (method === 'GET') return this.uploadStatus(req, res, route.name, route.id);
-        if (method === 'PATCH') return this.patchUpload(req, res, route.name, route.id);
-        if (method === 'PUT') return this.finishUpload(req, res, route.name, route.id, query);
-        return this.cancelUpload(req, res, route.name, route.id);
+        return this.startUpload(req, res, route.name, query, client.address);
+      case 'upload': {
+        const { name, id } = route;
+        const work = (): Promise<number> => {
+          if (method === 'GET') return this.uploadStatus(req, res, name, id);
+          if (method === 'PATCH') return this.patchUpload(req, res, name, id);
+          if (method === 'PUT') return this.finishUpload(req, res, name, id, query);
+          return this.cancelUpload(req, res, name, id);
+        };
+        return this.opts.uploads ? this.opts.uploads.during(id, work) : work();
+      }
     }
   }
 
@@ -275,7 +296,13 @@ export class RegistryApi {
 
   // -- uploads ---------------------------------------------------------------
 
-  private async startUpload(req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams): Promise<number> {
+  /** A new upload session, within the caps of its repository and client. */
+  private openUpload(name: string, client: string | undefined) {
+    const start = () => this.opts.blobs.startUpload(name);
+    return this.opts.uploads ? this.opts.uploads.open(name, client, start) : start();
+  }
+
+  private async startUpload(req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams, client: string | undefined): Promise<number> {
     const mount = query.get('mount');
     const from = query.get('from');
     if (mount !== null && from !== null && SHA256_DIGEST.test(mount) && isValidRepositoryName(from)) {
@@ -291,17 +318,17 @@ export class RegistryApi {
     if (digest !== null) {
       checkDigest(digest);
       // monolithic upload: the body is the blob
-      const upload = await this.opts.blobs.startUpload(name);
+      const upload = await this.openUpload(name, client);
       try {
         await this.appendBody(req, upload.id, undefined);
       } catch (err) {
-        await this.opts.blobs.cancel(upload.id);
+        await this.cancel(upload.id);
         throw err;
       }
       return this.complete(res, name, upload.id, digest);
     }
     req.resume();
-    const upload = await this.opts.blobs.startUpload(name);
+    const upload = await this.openUpload(name, client);
     return send(res, { status: 202, headers: uploadHeaders(name, upload.id, 0), body: Buffer.alloc(0) });
   }
 
@@ -358,24 +385,45 @@ export class RegistryApi {
 
   private async cancelUpload(req: IncomingMessage, res: ServerResponse, name: string, id: string): Promise<number> {
     req.resume();
-    if (!(await this.opts.blobs.getUpload(id, name)) || !(await this.opts.blobs.cancel(id))) {
+    if (!(await this.opts.blobs.getUpload(id, name)) || !(await this.cancel(id))) {
       throw new RegistryError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
     }
     return send(res, { status: 204, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
   }
 
-  /** Streams the request body into an upload, dropping the connection if it stalls. */
+  /**
+   * Streams the request body into an upload, dropping the connection if it stalls.
+   * An upload growing beyond the blob limit (whatever the request declares) is cancelled.
+   */
   private async appendBody(req: IncomingMessage, id: string, offset: number | undefined): Promise<number> {
     const length = contentLength(req);
+    const restore = req.socket.timeout ?? 0;
     req.setTimeout(this.idleTimeoutMs, () => req.destroy(new Error('the request body stalled')));
     try {
-      return await this.opts.blobs.append(id, req as Readable, { ...(offset !== undefined ? { offset } : {}), ...(length !== undefined ? { length } : {}) });
+      // the body is lent, not handed over: a refusal part-way leaves the request open to answer (serve drains it)
+      const body = Readable.from(lent(req), { objectMode: false });
+      return await this.opts.blobs.append(id, body, { ...(offset !== undefined ? { offset } : {}), ...(length !== undefined ? { length } : {}), maxSize: this.maxBlobBytes });
+    } catch (err) {
+      if (err instanceof BlobStoreError && err.code === 'BLOB_TOO_LARGE') {
+        await this.cancel(id);
+        throw new RegistryError('SIZE_INVALID', `the blob is larger than this registry accepts (${this.maxBlobBytes} bytes); the upload is cancelled`, undefined, {}, 413);
+      }
+      throw err;
     } finally {
-      req.setTimeout(0);
+      // (a destroyed request has no socket left)
+      if (!req.destroyed) req.setTimeout(restore);
     }
   }
 
+  /** Removes an upload session and its bytes; false when there was none. */
+  private async cancel(id: string): Promise<boolean> {
+    this.opts.uploads?.closed(id);
+    return this.opts.blobs.cancel(id);
+  }
+
   private async complete(res: ServerResponse, name: string, id: string, digest: string): Promise<number> {
+    // finishing ends the session, whatever the outcome
+    this.opts.uploads?.closed(id);
     const blob = await this.opts.blobs.finish(id, digest);
     await this.opts.store.linkBlob(name, digest, blob.size);
     return blobCreated(res, name, digest);
@@ -466,12 +514,6 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function contentLength(req: IncomingMessage): number | undefined {
-  const v = req.headers['content-length'];
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
-  return Number(v);
-}
-
 /** A digest in a path or query: the OCI grammar, and one the registry stores (sha256). */
 function checkDigest(digest: string): void {
   if (!DIGEST_GRAMMAR.test(digest)) throw new RegistryError('DIGEST_INVALID', 'invalid digest', { digest: digest.slice(0, 200) });
@@ -520,51 +562,6 @@ function annotationsOf(data: Buffer): Record<string, string> | undefined {
     // stored manifests parsed when pushed; nothing to add otherwise
   }
   return undefined;
-}
-
-/** Reads a whole (small) body; MANIFEST_INVALID beyond `limit`. */
-function readLimited(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
-  const declared = contentLength(req);
-  if (declared !== undefined && declared > limit) {
-    return Promise.reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.setTimeout(idleMs, () => req.destroy(new Error('the request body stalled')));
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      req.setTimeout(0);
-      resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('the client went away')));
-  });
-}
-
-/** Pipes a file stream into the response; a client going away just ends it. */
-function streamTo(stream: Readable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.destroy();
-      resolve();
-    };
-    stream.on('error', () => {
-      res.destroy();
-      done();
-    });
-    res.on('close', done);
-    res.on('finish', done);
-    stream.pipe(res);
-  });
 }
 
 /** Known failures as registry errors; anything else (a server fault) stays as it is. */
