@@ -133,11 +133,16 @@ function nodeSqliteOpener(): Opener {
   };
 }
 
-/**
- * node:sqlite, without the one ExperimentalWarning Node 22 prints when it loads
- * (later Nodes print none); any other warning passes through.
- */
+/** node:sqlite (undefined on a Node without it, or with it behind a flag). */
 function loadNodeSqlite(): NodeSqliteModule | undefined {
+  return withoutSqliteExperimentalWarning(() => process.getBuiltinModule?.('node:sqlite') as NodeSqliteModule | undefined);
+}
+
+/**
+ * Runs `load` without the one ExperimentalWarning Node 22 prints when node:sqlite
+ * loads (Node 24 prints none); any other warning passes through.
+ */
+export function withoutSqliteExperimentalWarning<T>(load: () => T): T {
   const emitWarning = process.emitWarning;
   process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type;
@@ -146,7 +151,7 @@ function loadNodeSqlite(): NodeSqliteModule | undefined {
     return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
   try {
-    return process.getBuiltinModule?.('node:sqlite') as NodeSqliteModule | undefined;
+    return load();
   } finally {
     process.emitWarning = emitWarning;
   }

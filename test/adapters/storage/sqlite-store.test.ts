@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SQLITE_MIGRATIONS } from '../../../src/adapters/storage/migrations.js';
 import { openStore, parseStorageUrl } from '../../../src/adapters/storage/open-store.js';
-import { availableSqliteDrivers, openSqliteDatabase, SQLITE_DRIVERS, sqliteDriverProblem, type SqliteDatabase } from '../../../src/adapters/storage/sqlite-driver.js';
+import { availableSqliteDrivers, openSqliteDatabase, SQLITE_DRIVERS, sqliteDriverProblem, withoutSqliteExperimentalWarning, type SqliteDatabase } from '../../../src/adapters/storage/sqlite-driver.js';
 import { SqliteStore } from '../../../src/adapters/storage/sqlite-store.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { meta, rejectsWith, storeContract } from './store-contract.js';
@@ -44,6 +44,31 @@ describe('SQLite drivers', () => {
       assert.equal(db.driver, hasNodeSqlite ? 'node:sqlite' : available[0]);
     } finally {
       await store.close();
+    }
+  });
+
+  it("drops only Node 22's ExperimentalWarning about SQLite while node:sqlite loads", async () => {
+    const seen: string[] = [];
+    const onWarning = (w: Error) => seen.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const result = withoutSqliteExperimentalWarning(() => {
+        process.emitWarning('SQLite is an experimental feature and might change at any time', 'ExperimentalWarning');
+        process.emitWarning('SQLite is an experimental feature and might change at any time', { type: 'ExperimentalWarning' });
+        process.emitWarning('Something else is an experimental feature', 'ExperimentalWarning');
+        process.emitWarning('SQLite is an experimental feature, says a DeprecationWarning', 'DeprecationWarning');
+        return 42;
+      });
+      process.emitWarning('SQLite is an experimental feature and might change at any time', 'ExperimentalWarning');
+      assert.equal(result, 42);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(seen, [
+        'ExperimentalWarning: Something else is an experimental feature',
+        'DeprecationWarning: SQLite is an experimental feature, says a DeprecationWarning',
+        'ExperimentalWarning: SQLite is an experimental feature and might change at any time',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
     }
   });
 
