@@ -31,8 +31,8 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/storage/sqlite-driver.js';
 import { EmbeddedKeyService } from '../../src/adapters/key-service/embedded-key-service.js';
 import { encodeMultipart, NotaryClient, NotaryHttpError } from '../../src/adapters/notary-http/notary-client.js';
 import { SqliteStore } from '../../src/adapters/storage/sqlite-store.js';
@@ -180,7 +180,7 @@ const update = (name: string, msg: string | RegExp) => (detail: unknown) => {
 // ---------------------------------------------------------------------------
 // what is stored: every row of every table
 
-let db: Database.Database;
+let db: SqliteDatabase;
 
 function storedRows(): unknown {
   return {
@@ -326,7 +326,7 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     baseUrl = new URL(server.url);
     client = new NotaryClient({ baseUrl: server.url });
     ({ managed, clientOwner } = await buildRepos(client));
-    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    db = openSqliteDatabase(dbFile, { readonly: true });
   });
   after(async () => {
     db?.close();
@@ -838,7 +838,7 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     const UNKNOWN = '{"errors":[{"code":"UNKNOWN","message":"unknown error","detail":{}}]}\n';
 
     /** A fresh server-snapshot repository, then `damage` applied to the SQLite file behind the server's back. */
-    async function damaged(gun: string, damage: (rw: Database.Database) => Promise<void>): Promise<void> {
+    async function damaged(gun: string, damage: (rw: SqliteDatabase) => Promise<void>): Promise<void> {
       const created = await createRepository({
         gun,
         now: now(),
@@ -848,17 +848,17 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         timestampKey: await client.getKey(gun, 'timestamp'),
       });
       await client.publish(gun, created.files);
-      const rw = new Database(dbFile, { fileMustExist: true });
+      const rw = openSqliteDatabase(dbFile);
       try {
-        rw.pragma('busy_timeout = 5000');
+        rw.exec('PRAGMA busy_timeout = 5000');
         await damage(rw);
       } finally {
         rw.close();
       }
     }
-    const latest = (rw: Database.Database, gun: string, role: string) =>
+    const latest = (rw: SqliteDatabase, gun: string, role: string) =>
       rw.prepare('SELECT version, data FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as { version: number; data: Buffer };
-    const insert = (rw: Database.Database, gun: string, role: string, version: number, data: Buffer) =>
+    const insert = (rw: SqliteDatabase, gun: string, role: string, version: number, data: Buffer) =>
       rw.prepare('INSERT INTO tuf_files (gun, role, version, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(gun, role, version, data, sha256(data), new Date().toISOString());
 
     async function answersUnknown(gun: string): Promise<void> {

@@ -35,8 +35,8 @@ import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/storage/sqlite-driver.js';
 import { encodeMultipart, NotaryClient } from '../../src/adapters/notary-http/notary-client.js';
 import { createRepository, targetFromContent, updateTargets, type RepositoryState, type TargetInput } from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
@@ -194,7 +194,7 @@ function compare(ex: Exchange, ours: Answer, body: 'same' | 'key' | 'empty' | Bu
 // ---------------------------------------------------------------------------
 // what is stored: every row of every table, compared byte for byte
 
-let db: Database.Database;
+let db: SqliteDatabase;
 
 function storedRows(): unknown {
   return {
@@ -293,7 +293,7 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
     client = new NotaryClient({ baseUrl: server.url, ca });
     managed = await buildManaged(client, now);
     clientTargets = await buildClientManaged(client, now);
-    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    db = openSqliteDatabase(dbFile, { readonly: true });
   });
   after(async () => {
     db?.close();

@@ -1,6 +1,6 @@
 /**
  * Layer compression: detection by magic bytes (media types are not always truthful),
- * streaming decompression of gzip, and one-pass gzip to a temp file that yields the
+ * streaming decompression of gzip and zstd (zstd with Node ≥ 22.15's zlib), and one-pass gzip to a temp file that yields the
  * compressed blob's digest and size together with the uncompressed digest (the diff ID).
  */
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
 import { constants as zlibConstants, createGzip, createGunzip } from 'node:zlib';
 import { DctError } from '../../core/errors.js';
 import { Digester, verifyDigester } from '../../core/oci/index.js';
@@ -27,10 +28,29 @@ function toBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+/** Node's zstd decompressor (zlib, from Node 22.15); not in @types/node 20. */
+const createZstdDecompress = (zlib as { createZstdDecompress?: (opts?: { chunkSize?: number }) => Transform }).createZstdDecompress;
+
+/** Whether this Node can decompress zstd layers. */
+export const ZSTD_SUPPORTED = typeof createZstdDecompress === 'function';
+
+/** The refusal of a zstd layer on a Node without zstd. */
+export function zstdUnsupported(): DctError {
+  return new DctError('UNSUPPORTED_COMPRESSION', `zstd layers need Node ≥ 22.15; run dct on Node 24 (this is Node ${process.versions.node})`);
+}
+
+function decompressor(kind: 'gzip' | 'zstd'): Transform {
+  const opts = { chunkSize: 256 * 1024 };
+  if (kind === 'gzip') return createGunzip(opts);
+  if (createZstdDecompress === undefined) throw zstdUnsupported();
+  return createZstdDecompress(opts);
+}
+
 /**
  * The uncompressed bytes of a layer blob, whatever it is stored as (gzip, possibly
- * multi-member, or plain tar); zstd fails with UNSUPPORTED_COMPRESSION. Errors of the
- * source come out of the iteration.
+ * multi-member, zstd, possibly several frames, or plain tar); zstd fails with
+ * UNSUPPORTED_COMPRESSION on a Node before 22.15. Errors of the source come out of the
+ * iteration.
  */
 export async function* decompress(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Buffer> {
   const it = (async function* () {
@@ -61,21 +81,21 @@ export async function* decompress(source: AsyncIterable<Uint8Array> | Iterable<U
       yield* rest();
       return;
     }
-    if (kind === 'zstd') throw new DctError('UNSUPPORTED_COMPRESSION', 'zstd-compressed layers are not supported by dct yet');
+    const inflate = decompressor(kind);
     const input = Readable.from(rest(), { objectMode: false });
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    input.on('error', (err) => gunzip.destroy(err));
-    input.pipe(gunzip);
+    input.on('error', (err) => inflate.destroy(err));
+    input.pipe(inflate);
     try {
-      for await (const chunk of gunzip) yield chunk as Buffer;
+      for await (const chunk of inflate) yield chunk as Buffer;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-        throw new DctError('INVALID_LAYER', `a gzip layer does not decompress: ${(err as Error).message}`, { cause: err });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code?.startsWith('Z_') || code?.startsWith('ZSTD_')) {
+        throw new DctError('INVALID_LAYER', `a ${kind} layer does not decompress: ${(err as Error).message}`, { cause: err });
       }
       throw err;
     } finally {
       input.destroy();
-      gunzip.destroy();
+      inflate.destroy();
     }
   } finally {
     // not awaited: a source stuck waiting for data must not hold up the consumer's exit

@@ -233,13 +233,15 @@ export class ArchiveLayer {
   }
 
   /**
-   * The layer gzip-compressed (an already compressed one is returned as it is): one pass
-   * into a temp file that yields the blob's digest and size; the uncompressed bytes are
-   * checked against the diff ID on the way. `dispose()` deletes the temp file.
+   * The layer gzip-compressed (an already compressed one is returned as it is, but for a
+   * zstd one in docker schema 2, which cannot describe zstd: that one becomes gzip): one
+   * pass into a temp file that yields the blob's digest and size; the uncompressed bytes
+   * are checked against the diff ID on the way. `dispose()` deletes the temp file.
    */
   async compressed(opts: { level?: number; tmpDir?: string; format?: 'docker' | 'oci' } = {}): Promise<PushableBlob> {
     const format = opts.format ?? 'docker';
-    if (this.compression !== 'none' || this.foreign !== undefined) return this.asIs(format);
+    const keep = this.compression === 'gzip' || (this.compression === 'zstd' && format === 'oci');
+    if (keep || this.foreign !== undefined) return this.asIs(format);
     const result = await gzipToTempFile(decompress(await this.openStored()), {
       ...(opts.level !== undefined ? { level: opts.level } : {}),
       ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}),
@@ -380,17 +382,25 @@ export class DockerArchive {
     };
     try {
       let next = 0;
+      let failed = false;
       const worker = async () => {
         for (;;) {
           const i = next++;
           const layer = layers[i];
-          if (layer === undefined) return;
-          prepared[i] = opts.compress
-            ? await layer.compressed({ format, ...(opts.level !== undefined ? { level: opts.level } : {}), ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}) })
-            : await layer.asIs(format);
+          if (layer === undefined || failed) return;
+          try {
+            prepared[i] = opts.compress
+              ? await layer.compressed({ format, ...(opts.level !== undefined ? { level: opts.level } : {}), ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}) })
+              : await layer.asIs(format);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, layers.length)) }, worker));
+      // every worker settled before anything is disposed: none is left writing a temp file
+      const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, layers.length)) }, worker));
+      for (const s of settled) if (s.status === 'rejected') throw s.reason;
     } catch (err) {
       await disposeAll();
       throw err;

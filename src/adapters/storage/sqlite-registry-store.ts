@@ -1,9 +1,8 @@
 /**
  * The embedded registry's metadata in the server's SQLite file (migration 3):
  * blob links, manifests (their bytes included), tags and references. Shares the
- * connection of SqliteStore; writes are IMMEDIATE transactions as there.
+ * connection of SqliteStore (either driver); writes are IMMEDIATE transactions as there.
  */
-import type Database from 'better-sqlite3';
 import type {
   BlobLink,
   ManifestInventoryEntry,
@@ -11,6 +10,7 @@ import type {
   RegistryStore,
   StoredManifest,
 } from '../../core/ports.js';
+import type { SqliteDatabase } from './sqlite-driver.js';
 
 interface ManifestRow {
   repository: string;
@@ -27,7 +27,7 @@ interface InventoryRow { digest: string; media_type: string; subject: string | n
 
 const MANIFEST_COLUMNS = 'repository, digest, media_type, size, data, artifact_type, subject, created_at';
 
-function prepare(db: Database.Database) {
+function prepare(db: SqliteDatabase) {
   return {
     linkBlob: db.prepare<[string, string, number, string]>(
       `INSERT INTO registry_blobs (repository, digest, size, created_at) VALUES (?, ?, ?, ?)
@@ -76,7 +76,7 @@ function prepare(db: Database.Database) {
 export class SqliteRegistryStore implements RegistryStore {
   private readonly s: ReturnType<typeof prepare>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqliteDatabase) {
     this.s = prepare(db);
   }
 
@@ -99,14 +99,12 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async putManifest(m: Omit<StoredManifest, 'createdAt'>, references: readonly ManifestReference[], tag?: string): Promise<void> {
     const s = this.s;
-    this.db
-      .transaction(() => {
-        const now = new Date().toISOString();
-        s.insertManifest.run(m.repository, m.digest, m.mediaType, m.size, m.data, m.artifactType ?? null, m.subject ?? null, now);
-        for (const r of references) s.insertReference.run(m.repository, m.digest, r.digest, r.kind);
-        if (tag !== undefined) s.upsertTag.run(m.repository, tag, m.digest, now);
-      })
-      .immediate();
+    this.db.immediate(() => {
+      const now = new Date().toISOString();
+      s.insertManifest.run(m.repository, m.digest, m.mediaType, m.size, m.data, m.artifactType ?? null, m.subject ?? null, now);
+      for (const r of references) s.insertReference.run(m.repository, m.digest, r.digest, r.kind);
+      if (tag !== undefined) s.upsertTag.run(m.repository, tag, m.digest, now);
+    });
   }
 
   async getManifest(repository: string, digest: string): Promise<StoredManifest | undefined> {
@@ -144,14 +142,12 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async deleteManifest(repository: string, digest: string): Promise<boolean> {
     const s = this.s;
-    return this.db
-      .transaction(() => {
-        const removed = s.deleteManifest.run(repository, digest).changes > 0;
-        s.deleteReferences.run(repository, digest);
-        s.deleteTagsOf.run(repository, digest);
-        return removed;
-      })
-      .immediate();
+    return this.db.immediate(() => {
+      const removed = s.deleteManifest.run(repository, digest).changes > 0;
+      s.deleteReferences.run(repository, digest);
+      s.deleteTagsOf.run(repository, digest);
+      return removed;
+    });
   }
 
   async referrers(repository: string, subject: string): Promise<StoredManifest[]> {
@@ -164,7 +160,7 @@ export class SqliteRegistryStore implements RegistryStore {
 
   async manifestInventory(repository: string): Promise<ManifestInventoryEntry[]> {
     // one read transaction: a consistent view of the three tables
-    return this.db.transaction(() => {
+    return this.db.deferred(() => {
       const entries = new Map<string, ManifestInventoryEntry>();
       for (const row of this.s.inventory.all(repository)) {
         entries.set(row.digest, {
@@ -181,7 +177,7 @@ export class SqliteRegistryStore implements RegistryStore {
         entries.get(r.manifest)?.references.push({ digest: r.digest, kind: r.kind === 'manifest' ? 'manifest' : 'blob' });
       }
       return [...entries.values()];
-    })();
+    });
   }
 
   async blobLinks(repository: string): Promise<BlobLink[]> {

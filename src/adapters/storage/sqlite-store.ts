@@ -1,6 +1,7 @@
 /**
  * The embedded default store: TUF files, changefeed and server-held private
- * keys in one SQLite file (better-sqlite3), e.g. `./.dct/dct.db`.
+ * keys in one SQLite file, e.g. `./.dct/dct.db`, through node:sqlite or better-sqlite3
+ * (see sqlite-driver.ts).
  *
  * Durability: WAL journal with `synchronous = FULL`, so a resolved write has
  * reached the disk. Every write runs in an IMMEDIATE transaction (the write
@@ -12,7 +13,6 @@
  * SQLite file keep the data consistent but their read caches would go stale;
  * that set-up is not supported — use PostgreSQL for several replicas.
  */
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import type {
   StoredPrivateKey,
   TufStore,
 } from '../../core/ports.js';
+import { isUniqueViolation, openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from './sqlite-driver.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
 import { assertChangefeedQuery, assertStorableVersion, SCHEMA_MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -35,6 +36,8 @@ export const SQLITE_IN_MEMORY = ':memory:';
 export interface SqliteStoreOptions {
   /** how long a write waits for the file's lock before failing (default 5000 ms) */
   busyTimeoutMs?: number;
+  /** a specific SQLite driver (tests); default: the runtime's preferred one */
+  driver?: SqliteDriverName;
 }
 
 interface FileRow { gun: string; role: string; version: number; data: Buffer; sha256: string; created_at: string }
@@ -47,7 +50,7 @@ interface KeyRow {
 const FILE_COLUMNS = 'gun, role, version, data, sha256, created_at';
 const CHANGE_COLUMNS = 'id, created_at, gun, version, sha256, category';
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqliteDatabase) {
   return {
     current: db.prepare<[string, string], FileRow>(
       `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1`),
@@ -85,18 +88,18 @@ function prepareStatements(db: Database.Database) {
 export class SqliteStore implements TufStore, PrivateKeyStore {
   /** Opens (creating it, its parent folders 0700 and the file 0600 if needed) and migrates `path`. */
   static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-    let db: Database.Database | undefined;
+    let db: SqliteDatabase | undefined;
     try {
       if (path !== SQLITE_IN_MEMORY) {
         const file = resolve(path);
         mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
         closeSync(openSync(file, 'a', 0o600)); // the keys table is sensitive: no group/world access
       }
-      db = new Database(path);
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
+      db = openSqliteDatabase(path, options.driver !== undefined ? { driver: options.driver } : {});
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA foreign_keys = ON');
       const applied = migrate(db);
       return new SqliteStore(db, applied);
     } catch (err) {
@@ -111,7 +114,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
   readonly registry: RegistryStore;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     /** versions of the migrations this open applied (empty when the schema was current) */
     readonly appliedMigrations: readonly number[],
   ) {
@@ -134,7 +137,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
   async updateMany(gun: string, files: readonly FileUpdate[]): Promise<void> {
     for (const file of files) assertStorableVersion(file.role, file.version);
     const s = this.statements;
-    const store = this.db.transaction(() => {
+    this.db.immediate(() => {
       const now = new Date().toISOString();
       for (const { role, version, data } of files) {
         const current = s.maxVersion.get(gun, role)?.v ?? null;
@@ -149,18 +152,16 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
         if (role === 'timestamp') s.insertChange.run(now, gun, version, sha256, 'update');
       }
     });
-    store.immediate();
     if (files.length > 0) this.notify(gun);
   }
 
   async deleteRepository(gun: string): Promise<boolean> {
     const s = this.statements;
-    const remove = this.db.transaction(() => {
+    const removed = this.db.immediate(() => {
       const removed = s.deleteFiles.run(gun).changes > 0;
       if (removed) s.insertChange.run(new Date().toISOString(), gun, 0, '', 'deletion');
       return removed;
     });
-    const removed = remove.immediate();
     if (removed) this.notify(gun);
     return removed;
   }
@@ -192,7 +193,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 
   async putKey(key: StoredPrivateKey): Promise<void> {
@@ -232,7 +233,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 }
 
 /** Applies the missing migrations, each in its own transaction; returns their versions. */
-function migrate(db: Database.Database): number[] {
+function migrate(db: SqliteDatabase): number[] {
   db.exec(SCHEMA_MIGRATIONS_TABLE);
   const done = new Set(
     db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version),
@@ -242,10 +243,10 @@ function migrate(db: Database.Database): number[] {
   const applied: number[] = [];
   for (const migration of SQLITE_MIGRATIONS) {
     if (done.has(migration.version)) continue;
-    db.transaction(() => {
+    db.immediate(() => {
       db.exec(migration.sql);
       record.run(migration.version, migration.description, new Date().toISOString());
-    }).immediate();
+    });
     applied.push(migration.version);
   }
   return applied;
@@ -257,11 +258,6 @@ function sha256Hex(data: Buffer): string {
 
 function versionConflict(gun: string, role: string, version: number, current: number): DctError {
   return new DctError('VERSION_CONFLICT', `${gun}: ${role} version ${version} is not newer than the stored version ${current}`);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 function toStoredFile(row: FileRow | undefined): StoredFile | undefined {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { decompress } from '../../../src/adapters/image-layout/compression.js';
+import { decompress, ZSTD_SUPPORTED } from '../../../src/adapters/image-layout/compression.js';
 import {
   archiveImagesFromLayout,
   DOCKER_LAYER_TAR,
@@ -286,7 +286,8 @@ describe('docker save archives', () => {
     const gz = (await import('node:zlib')).gzipSync(data);
     const chunks = [gz.subarray(0, 1), gz.subarray(1, 3), gz.subarray(3)];
     assert.ok((await collect(decompress(chunks))).equals(data));
-    await assert.rejects(collect(decompress([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0])])), (err) => isDctError(err, 'UNSUPPORTED_COMPRESSION'));
+    // a broken zstd frame: refused outright where Node has no zstd (zstd-layers.test.ts has real ones)
+    await assert.rejects(collect(decompress([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0])])), (err) => isDctError(err, ZSTD_SUPPORTED ? 'INVALID_LAYER' : 'UNSUPPORTED_COMPRESSION'));
     await assert.rejects(collect(decompress([gz.subarray(0, gz.length - 10)])));
     assert.deepEqual(await collect(decompress([])), Buffer.alloc(0));
   });
