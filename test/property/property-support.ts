@@ -24,7 +24,8 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   predicate: (...args: Ts) => void | boolean | Promise<void | boolean>,
   opts: PropertyOptions,
 ): Promise<void> {
-  const property = fc.asyncProperty(...(arbitraries as unknown as fc.Arbitrary<unknown>[]), async (...args: unknown[]) => {
+  const asyncProperty = fc.asyncProperty as unknown as (...a: unknown[]) => fc.IAsyncProperty<unknown[]>;
+  const property = asyncProperty(...(arbitraries as unknown as fc.Arbitrary<unknown>[]), async (...args: unknown[]) => {
     const r = await (predicate as (...a: unknown[]) => unknown)(...args);
     return r !== false;
   });
