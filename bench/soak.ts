@@ -11,7 +11,8 @@
  * acknowledged image pulls by tag with its digest, blobs verified), and no request may
  * have had a 5xx outside the fault windows (a fault's start to its end plus a grace).
  * Prints requests served, latency percentiles, errors by kind and writes lost; exits 1
- * when a write was lost or a 5xx came outside the fault windows.
+ * when a write was lost, a 5xx came outside the fault windows or a replica exited on
+ * its own (it is restarted for the final check, and its stderr is printed).
  *
  * Usage: npm run soak -- [--minutes N (5)] [--seconds N (instead of minutes)] [--no-pg-restart] [--no-kill] [--json]
  * Needs PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test`
@@ -169,6 +170,8 @@ async function main(): Promise<number> {
     })();
     await Promise.all([...workers, faults]);
     const loadEnd = Date.now();
+    const crashes = replicas.flatMap((r) => r.crashes.map((c) => ({ replica: r.opts.name, ...c })));
+    for (const c of crashes) log(`replica ${c.replica} exited on its own (${c.how}) ${((c.at - started) / 1000).toFixed(1)} s into the run; its last stderr:\n${c.stderr}`);
     for (const r of replicas) if (!r.running) await r.start();
 
     // every acknowledged write, checked through fresh clients (with retries) on both replicas
@@ -208,10 +211,10 @@ async function main(): Promise<number> {
     }
     for (const v of verifiers) v.close();
 
-    const report = summarize(rec.samples, windows, { durationS: (loadEnd - started) / 1000, ackedTargets: ackedTargets.length, ackedImages: ackedImages.length, lost, lostDetail });
+    const report = summarize(rec.samples, windows, { durationS: (loadEnd - started) / 1000, ackedTargets: ackedTargets.length, ackedImages: ackedImages.length, lost, lostDetail, crashes: crashes.map((c) => `replica ${c.replica}: ${c.how} at ${((c.at - started) / 1000).toFixed(1)} s`) });
     if (opts.json) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
     else process.stdout.write(report.text);
-    return lost > 0 || report.fiveHundredsOutside > 0 ? 1 : 0;
+    return lost > 0 || report.fiveHundredsOutside > 0 || crashes.length > 0 ? 1 : 0;
   } finally {
     for (const c of notaries.values()) c.close();
     for (const c of registries.values()) c.close();
@@ -221,7 +224,7 @@ async function main(): Promise<number> {
   }
 }
 
-function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: number; ackedTargets: number; ackedImages: number; lost: number; lostDetail: string[] }) {
+function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: number; ackedTargets: number; ackedImages: number; lost: number; lostDetail: string[]; crashes: string[] }) {
   const inWindow = (s: Sample) => windows.some((f) => s.end >= f.start && s.start <= f.end + GRACE_MS);
   const served = samples.filter((s) => s.outcome === 'ok');
   const latencies = served.map((s) => s.end - s.start).sort((x, y) => x - y);
@@ -247,6 +250,7 @@ function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: nu
     errors: Object.fromEntries([...errors].sort()),
     faults: windows.map((f) => ({ fault: f.fault, seconds: (f.end - f.start) / 1000 })),
     fiveHundredsOutsideFaults: fiveHundredsOutside,
+    replicaCrashes: w.crashes,
     acknowledgedWrites: { publishes: w.ackedTargets, images: w.ackedImages },
     writesLost: w.lost,
     lost: w.lostDetail.slice(0, 20),
@@ -258,6 +262,7 @@ function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: nu
     `errors by kind${errors.size === 0 ? ': none' : ':'}`,
     ...[...errors].sort().map(([k, n]) => `  ${String(n).padStart(6)}  ${k}`),
     `5xx outside fault windows: ${fiveHundredsOutside}`,
+    `replicas that exited on their own: ${w.crashes.length === 0 ? 'none' : w.crashes.join('; ')}`,
     `acknowledged writes: ${w.ackedTargets} publishes, ${w.ackedImages} image pushes; writes lost: ${w.lost}`,
     ...w.lostDetail.slice(0, 20).map((d) => `  lost: ${d}`),
     '',

@@ -29,6 +29,9 @@ export class Replica {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private stderrTail = '';
+  private stopping = false;
+  /** exits nobody asked for (not kill() or stop()): how, when, and the last of stderr */
+  readonly crashes: { at: number; how: string; stderr: string }[] = [];
 
   constructor(readonly opts: ReplicaOptions) {}
 
@@ -59,7 +62,14 @@ export class Replica {
     );
     this.child = child;
     live.add(child);
-    this.exited = new Promise((resolve) => child.once('exit', () => (live.delete(child), resolve())));
+    this.stopping = false;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        if (!this.stopping) this.crashes.push({ at: Date.now(), how: signal ?? `exit code ${code}`, stderr: this.stderrTail.slice(-2000) });
+        resolve();
+      }),
+    );
     child.stderr?.on('data', (c: Buffer) => {
       this.stderrTail = (this.stderrTail + c.toString('utf8')).slice(-8 * 1024);
     });
@@ -83,6 +93,7 @@ export class Replica {
   /** SIGKILL: no shutdown at all, as a crash or an OOM kill. */
   async kill(): Promise<void> {
     if (!this.running) return;
+    this.stopping = true;
     this.child?.kill('SIGKILL');
     await this.exited;
   }
@@ -90,6 +101,7 @@ export class Replica {
   /** SIGTERM, then SIGKILL after 10 s. */
   async stop(): Promise<void> {
     if (!this.running) return;
+    this.stopping = true;
     this.child?.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
     await this.exited;
