@@ -138,12 +138,11 @@ async function main(): Promise<number> {
         const replica = pick.pick();
         await pushImage(registries.get(replica) as RegistryClient, replica, rec, ackedImages, `soak/app${w}`, ++seq);
       }));
-      workers.push(loop(deadline, 50, async (i) => {
+      workers.push(loop(deadline, 50, async () => {
         const image = ackedImages[Math.floor(Math.random() * ackedImages.length)];
         if (!image) return;
         const replica = pick.pick();
         if (!(await pullImage(registries.get(replica) as RegistryClient, replica, rec, image))) wrongContent++;
-        void i;
       }));
     }
     // the faults
