@@ -281,6 +281,23 @@ interface PendingExtensions {
   size?: number;
 }
 
+/** Records what a pax (`x`) or GNU long-name (`L`, `K`) extension says about the next member; a pax size must be decimal digits. */
+function applyExtension(flag: string, body: Buffer, pending: PendingExtensions, where: string): void {
+  if (flag === 'x') {
+    const pax = parsePax(body);
+    const p = pax.get('path');
+    const l = pax.get('linkpath');
+    const s = pax.get('size');
+    if (p !== undefined) pending.path = p;
+    if (l !== undefined) pending.linkpath = l;
+    if (s !== undefined) {
+      if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw tarError(`${where}invalid pax size ${JSON.stringify(s.slice(0, 40))}`);
+      pending.size = Number(s);
+    }
+  } else if (flag === 'L') pending.path = readString(body, 0, body.length);
+  else if (flag === 'K') pending.linkpath = readString(body, 0, body.length);
+}
+
 /** Turns one header block (+ any pending pax/GNU extensions) into a member; `offset` is the body's offset. */
 function memberOf(block: Buffer, offset: number, pending: PendingExtensions): TarMember {
   const flag = String.fromCharCode(block[156] as number).replace('\0', '0');
@@ -341,22 +358,7 @@ export async function indexTarFile(path: string): Promise<TarMember[]> {
         if (flag !== 'g') {
           const body = Buffer.alloc(size);
           await readExact(body, bodyOffset);
-          if (flag === 'x') {
-            const pax = parsePax(body);
-            const p = pax.get('path');
-            const l = pax.get('linkpath');
-            const s = pax.get('size');
-            if (p !== undefined) pending.path = p;
-            if (l !== undefined) pending.linkpath = l;
-            if (s !== undefined) {
-              if (!/^\d+$/.test(s)) throw tarError(`${path}: invalid pax size ${JSON.stringify(s)}`);
-              pending.size = Number(s);
-            }
-          } else {
-            const value = readString(body, 0, body.length);
-            if (flag === 'L') pending.path = value;
-            else pending.linkpath = value;
-          }
+          applyExtension(flag, body, pending, `${path}: `);
         }
         pos = next;
         continue;
@@ -409,16 +411,7 @@ export async function scanTarStream(source: AsyncIterable<Uint8Array> | Iterable
     if (state === 'ext') {
       const body = Buffer.concat(extChunks);
       extChunks = [];
-      if (extFlag === 'x') {
-        const pax = parsePax(body);
-        const p = pax.get('path');
-        const l = pax.get('linkpath');
-        const s = pax.get('size');
-        if (p !== undefined) pending.path = p;
-        if (l !== undefined) pending.linkpath = l;
-        if (s !== undefined) pending.size = Number(s);
-      } else if (extFlag === 'L') pending.path = readString(body, 0, body.length);
-      else if (extFlag === 'K') pending.linkpath = readString(body, 0, body.length);
+      applyExtension(extFlag, body, pending, '');
     }
     state = 'header';
   };
