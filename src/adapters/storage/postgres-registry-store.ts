@@ -5,6 +5,7 @@
  * repository pages come in byte order as with SQLite.
  */
 import type pg from 'pg';
+import { inTransaction } from './postgres-client.js';
 import type {
   BlobLink,
   ManifestInventoryEntry,
@@ -178,22 +179,8 @@ export class PostgresRegistryStore implements RegistryStore {
     return rows.map(toBlobLink);
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 }
 

@@ -29,6 +29,7 @@ import type {
   StoredPrivateKey,
   TufStore,
 } from '../../core/ports.js';
+import { inTransaction, withClient } from './postgres-client.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
 import {
   assertChangefeedQuery, assertStorableVersion, isStorableVersion, POSTGRES_MIGRATIONS, SCHEMA_MIGRATIONS_TABLE,
@@ -253,20 +254,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     return rows[0];
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError; });
-      throw err;
-    } finally {
-      client.release(broken); // a connection that cannot roll back is discarded
-    }
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   private notifyLocal(gun: string): void {
@@ -332,9 +321,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
 
 /** Applies missing migrations under a session advisory lock, so replicas starting together take turns. */
 async function migrate(pool: pg.Pool, schema: string | undefined): Promise<number[]> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  // a connection whose lock could not be released is discarded, which releases the lock
+  return withClient(pool, async (client, discard) => {
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK.migrations, schema ?? '']);
     try {
       if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -358,12 +346,9 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<numbe
       }
       return applied;
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK.migrations, schema ?? ''])
-        .catch((err: Error) => { broken = err; });
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK.migrations, schema ?? '']).catch(discard);
     }
-  } finally {
-    client.release(broken); // discarding the connection also releases a lock we could not unlock
-  }
+  });
 }
 
 function versionConflict(gun: string, role: string, version: number, current: number): DctError {
