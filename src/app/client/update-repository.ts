@@ -14,7 +14,9 @@
  *    reached), then snapshot, targets and delegations breadth-first, each from
  *    the cache when it matches its parent's pin, else from the server by checksum.
  * 3. On any error in 2, the root is refreshed once (walking `<v>.root.json` when
- *    the newest root is not signed by the trusted one) and 2 is retried.
+ *    the newest root is not signed by the trusted one) and 2 is retried. As
+ *    notary, the refresh asks for the root a snapshot verified in 2 pins
+ *    (`root.<sha256>.json`), else for the current `root.json`.
  */
 import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
@@ -90,8 +92,13 @@ class RepositoryUpdate {
     } catch (err) {
       const remote = this.o.remote;
       if (!remote || this.offline) throw err;
-      // notary: one root refresh, then one retry; an unchanged root cannot help
-      const newest = await remote.read('root', this.limits.root);
+      // notary: one root refresh, then one retry; an unchanged root cannot help. A snapshot
+      // verified before the failure pins the root to fetch (notary's `root.<sha256>.json`)
+      const rootPin = set.snapshot?.signed.meta['root'];
+      const rootSha256 = rootPin?.hashes['sha256']?.toString('hex');
+      const newest = rootPin && rootSha256
+        ? await remote.read('root', Math.min(rootPin.length, this.limits.root), rootSha256)
+        : await remote.read('root', this.limits.root);
       if (!newest) throw repositoryNotFound(remote.serverName, this.o.gun);
       if (newest.equals(rootBytes(set))) throw err;
       await this.rotateRoot(set, newest);

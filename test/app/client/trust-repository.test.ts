@@ -4,7 +4,7 @@
  * reads, and a cache that stays as it was when the server misbehaves.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,41 @@ describe('TrustRepository against dct server', () => {
     const offline = await open(join(work, 'reader'), gun, { offline: true }).read();
     assert.equal(offline.offline, true);
     assert.equal(offline.trusted.findTarget('v1')?.role, 'targets/releases');
+  });
+
+  it('a snapshot pinning a root the reader does not trust yet: the root is fetched by that checksum (notary root.<sha256>.json)', async () => {
+    const gun = 'example.com/client/root-by-checksum';
+    const owner = open(join(work, 'rotating-owner'), gun);
+    await owner.publish(await owner.initialize({ serverManagedSnapshot: true }));
+    const readerDir = join(work, 'rotating-reader');
+    await open(readerDir, gun).read();
+
+    // a new targets key: root v2 and targets re-signed, and the server's snapshot pins both
+    const draft = (await owner.openDraft())!;
+    const ring = new FileKeyRing(new FileKeyStore(join(work, 'rotating-owner')), passphrases);
+    const { privateKey } = await ring.generate('targets', gun);
+    draft.replaceBaseRoleKeys('targets', [PublicKey.fromKeyObject(createPublicKey(privateKey))]);
+    draft.witness('targets');
+    assert.deepEqual((await owner.publish(draft)).map((f) => f.role), ['root', 'targets']);
+
+    const remote = new NotaryRemoteRepository(client, gun, server.url);
+    const reads: string[] = [];
+    const recording = Object.assign(Object.create(remote) as NotaryRemoteRepository, {
+      read: (role: string, max: number, checksum?: string) => {
+        reads.push(checksum === undefined ? role : `${role}.<sha256>`);
+        return remote.read(role, max, checksum);
+      },
+    });
+    const reader = new TrustRepository({
+      gun,
+      cache: new FileMetadataCache(readerDir, gun),
+      keyRing: new FileKeyRing(new FileKeyStore(readerDir), passphrases),
+      remote: recording,
+    });
+    const { trusted } = await reader.read();
+    assert.equal(trusted.root.signed.version, 2);
+    // first pass: timestamp, snapshot (verified, but pins another root); then the pinned root, and a second pass
+    assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'root.<sha256>', 'timestamp', 'snapshot.<sha256>', 'targets.<sha256>']);
   });
 
   it('refuses to sign a role whose keys it does not hold, naming the role', async () => {
