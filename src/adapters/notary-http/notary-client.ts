@@ -283,10 +283,11 @@ export class NotaryClient {
 
   /**
    * `POST /v2/<gun>/_trust/tuf/`: one atomic update. Each file becomes a
-   * multipart part `name="files"; filename="<role>"` with the exact bytes.
+   * multipart part `name="files"; filename="<role>"` with the exact bytes; no
+   * files is an update too (notary sends one when nothing changed: the server
+   * re-signs what it signs).
    */
   async publish(gun: string, files: ReadonlyArray<{ role: string; bytes: Uint8Array }>): Promise<void> {
-    if (files.length === 0) throw new NotaryHttpError('INVALID_REQUEST', 'nothing to publish');
     for (const f of files) assertRole(f.role);
     const { contentType, body } = encodeMultipart(files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes })));
     await this.request('POST', this.tufUrl(gun, ''), {

@@ -292,7 +292,8 @@ export class RepositoryDraft {
 
     const snapshotKeys = this.signingKeys('snapshot');
     const held = await heldKeys(keyRing, snapshotKeys.keys);
-    if (held.length > 0 && (signed.size > 0 || this.deleted.size > 0 || this.initialPublish)) {
+    // notary re-signs the snapshot on every publish when it holds the key, changes or not
+    if (held.length > 0) {
       const previous = this.snapshotMd?.signed;
       const meta: Record<string, FileMeta> = {};
       for (const [role, fm] of Object.entries(previous?.meta ?? {})) if (!this.deleted.has(role)) setOwn(meta, role, fm);

@@ -143,6 +143,18 @@ describe('TrustRepository against dct server', () => {
     assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'root.<sha256>', 'timestamp', 'snapshot.<sha256>', 'targets.<sha256>']);
   });
 
+  it('a publish without changes is still an update, as notary\'s: a held snapshot key re-signs the snapshot, else the server re-signs', async () => {
+    const timestampVersion = async (gun: string) => JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')).signed.version as number;
+    for (const [name, serverManagedSnapshot, sent] of [['client-snapshot', false, ['snapshot']], ['server-snapshot', true, []]] as const) {
+      const gun = `example.com/client/no-change-${name}`;
+      const owner = open(join(work, `no-change-${name}`), gun);
+      await owner.publish(await owner.initialize({ serverManagedSnapshot }));
+      const before = await timestampVersion(gun);
+      assert.deepEqual((await owner.publish((await owner.openDraft())!)).map((f) => f.role), sent, name);
+      assert.equal(await timestampVersion(gun), before + 1, `${name}: the server took the update`);
+    }
+  });
+
   it('refuses to sign a role whose keys it does not hold, naming the role', async () => {
     const gun = 'example.com/client/no-keys';
     const admin = open(join(work, 'admin2'), gun);
