@@ -155,6 +155,21 @@ describe('TrustRepository against dct server', () => {
     }
   });
 
+  it('a target added again with the same metadata leaves its role unsigned, as notary (docker re-signing a released tag)', async () => {
+    const gun = 'example.com/client/same-target';
+    const owner = open(join(work, 'same-target'), gun);
+    const d1 = await owner.initialize({ serverManagedSnapshot: true });
+    const meta = fileMetaOf(Buffer.from('same\n'));
+    d1.addTarget('targets', 'v1', meta);
+    await owner.publish(d1);
+    const d2 = (await owner.openDraft())!;
+    d2.addTarget('targets', 'v1', fileMetaOf(Buffer.from('same\n')));
+    assert.deepEqual((await owner.publish(d2)).map((f) => f.role), []);
+    const d3 = (await owner.openDraft())!;
+    d3.addTarget('targets', 'v1', { ...meta, custom: { note: 1 } });
+    assert.deepEqual((await owner.publish(d3)).map((f) => f.role), ['targets'], 'other custom data is a change');
+  });
+
   it('refuses to sign a role whose keys it does not hold, naming the role', async () => {
     const gun = 'example.com/client/no-keys';
     const admin = open(join(work, 'admin2'), gun);
