@@ -28,6 +28,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { startRecordingProxy, type RecordedRequest, type RecordingProxy } from '../support/recording-proxy.js';
 import { ensureReferenceTools, onPath, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
+import { PASSPHRASES } from '../support/trust-scenarios.js';
 
 const unavailable = (await ensureReferenceTools()) ?? (onPath('docker') ? undefined : 'the docker CLI is not installed');
 if (unavailable && process.env['CI']) throw new Error(`reference stack unavailable in CI: ${unavailable}`);
@@ -35,14 +36,6 @@ if (unavailable && process.env['CI']) throw new Error(`reference stack unavailab
 const TSX = join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
 const DIGEST = 'c9bbb536c42a9a39fe0dd0f130ad187806b57ece424e068dd2aae56ff980a7b9';
-const PASSPHRASES = {
-  NOTARY_ROOT_PASSPHRASE: 'rootpass123',
-  NOTARY_TARGETS_PASSPHRASE: 'targetspass123',
-  NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass123',
-  NOTARY_DELEGATION_PASSPHRASE: 'delegpass123',
-  DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'dockerroot123',
-  DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'delegpass123',
-};
 
 /** One step as seen on the wire. */
 interface WireStep {
