@@ -49,6 +49,25 @@ describe('TrustRepository against dct server', () => {
       ...(opts.offline ? {} : { remote: new NotaryRemoteRepository(client, gun, server.url) }),
     });
 
+  /** A reader whose remote records each metadata read (`role` or `role.<sha256>`). */
+  const recordingReader = (trustDir: string, gun: string) => {
+    const remote = new NotaryRemoteRepository(client, gun, server.url);
+    const reads: string[] = [];
+    const recording = Object.assign(Object.create(remote) as NotaryRemoteRepository, {
+      read: (role: string, max: number, checksum?: string) => {
+        reads.push(checksum === undefined ? role : `${role}.<sha256>`);
+        return remote.read(role, max, checksum);
+      },
+    });
+    const repo = new TrustRepository({
+      gun,
+      cache: new FileMetadataCache(trustDir, gun),
+      keyRing: new FileKeyRing(new FileKeyStore(trustDir), passphrases),
+      remote: recording,
+    });
+    return { reads, repo };
+  };
+
   it('initialises with a client snapshot, publishes, and a second client reads the targets', async () => {
     const gun = 'example.com/client/notary-style';
     const alice = open(join(work, 'alice'), gun);
@@ -123,20 +142,7 @@ describe('TrustRepository against dct server', () => {
     draft.witness('targets');
     assert.deepEqual((await owner.publish(draft)).map((f) => f.role), ['root', 'targets']);
 
-    const remote = new NotaryRemoteRepository(client, gun, server.url);
-    const reads: string[] = [];
-    const recording = Object.assign(Object.create(remote) as NotaryRemoteRepository, {
-      read: (role: string, max: number, checksum?: string) => {
-        reads.push(checksum === undefined ? role : `${role}.<sha256>`);
-        return remote.read(role, max, checksum);
-      },
-    });
-    const reader = new TrustRepository({
-      gun,
-      cache: new FileMetadataCache(readerDir, gun),
-      keyRing: new FileKeyRing(new FileKeyStore(readerDir), passphrases),
-      remote: recording,
-    });
+    const { reads, repo: reader } = recordingReader(readerDir, gun);
     const { trusted } = await reader.read();
     assert.equal(trusted.root.signed.version, 2);
     // first pass: timestamp, snapshot (verified, but pins another root); then the pinned root, and a second pass
@@ -168,6 +174,34 @@ describe('TrustRepository against dct server', () => {
     const d3 = (await owner.openDraft())!;
     d3.addTarget('targets', 'v1', { ...meta, custom: { note: 1 } });
     assert.deepEqual((await owner.publish(d3)).map((f) => f.role), ['targets'], 'other custom data is a change');
+  });
+
+  it('a cached delegation that no longer verifies is downloaded again before it is given up (notary tryLoadCacheThenRemote)', async () => {
+    const gun = 'example.com/client/stale-delegation';
+    const admin = open(join(work, 'stale-admin'), gun);
+    const signerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signerPub = PublicKey.fromKeyObject(signerKey.publicKey);
+    const draft = await admin.initialize({ serverManagedSnapshot: true });
+    draft.changeDelegation('targets/releases', { addKeys: [signerPub], addPaths: [''] });
+    await admin.publish(draft);
+    const signerDir = join(work, 'stale-signer');
+    await new FileKeyStore(signerDir).save({ privateKey: signerKey.privateKey, role: 'releases', passphrase: 'client-test-pass' });
+    const signer = open(signerDir, gun);
+    const d = (await signer.openDraft())!;
+    d.addTarget('targets/releases', 'v1', fileMetaOf(Buffer.from('v1')));
+    await signer.publish(d);
+    const readerDir = join(work, 'stale-reader');
+    await open(readerDir, gun).read();
+
+    // the releases key is replaced: the cached (and current) releases file no longer meets its threshold
+    const other = PublicKey.fromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
+    const d2 = (await admin.openDraft())!;
+    d2.changeDelegation('targets/releases', { addKeys: [other], removeKeyIds: [signerPub.id] });
+    await admin.publish(d2);
+    const { reads, repo: reader } = recordingReader(readerDir, gun);
+    const { warnings } = await reader.read();
+    assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'targets.<sha256>', 'targets/releases.<sha256>']);
+    assert.match(warnings.join('\n'), /^Error getting targets\/releases: /m);
   });
 
   it('refuses to sign a role whose keys it does not hold, naming the role', async () => {
