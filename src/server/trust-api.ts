@@ -191,8 +191,9 @@ async function update(ctx: TrustApiContext, gun: string, req: ApiRequest): Promi
   const contentType = req.headers['content-type'];
   const boundary = multipartBoundary(Array.isArray(contentType) ? contentType[0] : contentType);
   if (!boundary || !req.body) throw new ApiError('MALFORMED_UPLOAD');
+  // no parts is an update too (notary's CLI publishes one when nothing is staged): as
+  // notary-server, the server then re-signs snapshot (if it holds the key) and timestamp
   const parts = parseUploadParts(req.body, boundary, ctx.limits.maxParts);
-  if (parts.length === 0) throw new ApiError('MALFORMED_UPLOAD');
   const uploads: UploadedFile[] = [];
   for (const part of parts) {
     const role = part.filename.endsWith('.json') ? part.filename.slice(0, -5) : part.filename;

@@ -63,7 +63,8 @@ export class Normaliser {
   }
 }
 
-const PASSPHRASES = {
+/** The passphrases the scripted sessions give notary and docker. */
+export const PASSPHRASES = {
   NOTARY_ROOT_PASSPHRASE: 'rootpass123',
   NOTARY_TARGETS_PASSPHRASE: 'targetspass123',
   NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass123',

@@ -23,6 +23,7 @@ import { PublicKey } from '../../core/keys/public-key.js';
 import { isValidRoleName } from '../../core/tuf/roles.js';
 import { repositoryScope, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
 import { tlsConnectOptions } from '../http/tls-options.js';
+import { goEscapedPath } from './go-path-escape.js';
 
 /** Codes of the errors this client raises (server codes pass through unchanged). */
 export type NotaryClientErrorCode =
@@ -282,10 +283,11 @@ export class NotaryClient {
 
   /**
    * `POST /v2/<gun>/_trust/tuf/`: one atomic update. Each file becomes a
-   * multipart part `name="files"; filename="<role>"` with the exact bytes.
+   * multipart part `name="files"; filename="<role>"` with the exact bytes; no
+   * files is an update too (notary sends one when nothing changed: the server
+   * re-signs what it signs).
    */
   async publish(gun: string, files: ReadonlyArray<{ role: string; bytes: Uint8Array }>): Promise<void> {
-    if (files.length === 0) throw new NotaryHttpError('INVALID_REQUEST', 'nothing to publish');
     for (const f of files) assertRole(f.role);
     const { contentType, body } = encodeMultipart(files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes })));
     await this.request('POST', this.tufUrl(gun, ''), {
@@ -325,8 +327,8 @@ export class NotaryClient {
     if (gun.length === 0 || gun.includes('*') || /[\s]/.test(gun) || gun.startsWith('/')) {
       throw new NotaryHttpError('INVALID_REQUEST', `invalid GUN ${JSON.stringify(gun)}`);
     }
-    const path = `v2/${gun.split('/').map(escapeSegment).join('/')}/_trust/tuf/${escapeSegment(file)}`;
-    return new URL(path, this.base);
+    // as notary's httpstore: the base path and the file are escaped each on its own, the Go way
+    return new URL(goEscapedPath(`v2/${gun}/_trust/tuf/`) + goEscapedPath(file), this.base);
   }
 
   /** A request that must answer 200: retries (GET only), one authentication round, status mapping. */
@@ -436,11 +438,6 @@ function isRetryable(err: unknown): boolean {
   if (!(err instanceof NotaryHttpError)) return false;
   if (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT') return true;
   return err.code === 'SERVER_UNAVAILABLE' && err.status !== undefined && RETRY_STATUSES.has(err.status);
-}
-
-/** Keeps RFC 3986 pchar characters (incl. `:` and `@`) as Go's URL path escaping does. */
-function escapeSegment(seg: string): string {
-  return encodeURIComponent(seg).replace(/%3A/gi, ':').replace(/%40/g, '@');
 }
 
 function assertRole(role: string): void {

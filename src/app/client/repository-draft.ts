@@ -20,7 +20,7 @@ import { KeySigner, type Signer } from '../../core/keys/signer.js';
 import type { KeyRing, RoleFile } from '../../core/ports.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { defaultExpires } from '../../core/tuf/common.js';
-import { fileMetaOf, type FileMeta } from '../../core/tuf/file-meta.js';
+import { fileMetaEquals, fileMetaOf, type FileMeta } from '../../core/tuf/file-meta.js';
 import { getOwn, setOwn } from '../../core/tuf/json-reader.js';
 import { Metadata } from '../../core/tuf/metadata.js';
 import { Root } from '../../core/tuf/root.js';
@@ -140,7 +140,10 @@ export class RepositoryDraft {
 
   // ------------------------------------------------------------------ changes
 
-  /** Adds or replaces a target in a role; the role's paths must allow the name. */
+  /**
+   * Adds or replaces a target in a role; the role's paths must allow the name. The
+   * same metadata again changes nothing (notary leaves the role unsigned then).
+   */
   addTarget(roleName: string, name: string, meta: FileMeta): void {
     const paths = this.effectivePaths(roleName);
     if (roleName !== 'targets' && !this.delegation(roleName)) {
@@ -149,6 +152,8 @@ export class RepositoryDraft {
     if (!pathsAllow(paths, name)) {
       throw new DctError('DELEGATION_NOT_ALLOWED', `target ${JSON.stringify(name)} is outside the paths ${JSON.stringify(paths)} of ${roleName}`);
     }
+    const current = this.role(roleName)?.targets.get(name);
+    if (current && fileMetaEquals(current, meta)) return;
     this.edit(roleName).targets.set(name, meta);
   }
 
@@ -292,7 +297,8 @@ export class RepositoryDraft {
 
     const snapshotKeys = this.signingKeys('snapshot');
     const held = await heldKeys(keyRing, snapshotKeys.keys);
-    if (held.length > 0 && (signed.size > 0 || this.deleted.size > 0 || this.initialPublish)) {
+    // notary re-signs the snapshot on every publish when it holds the key, changes or not
+    if (held.length > 0) {
       const previous = this.snapshotMd?.signed;
       const meta: Record<string, FileMeta> = {};
       for (const [role, fm] of Object.entries(previous?.meta ?? {})) if (!this.deleted.has(role)) setOwn(meta, role, fm);

@@ -114,12 +114,14 @@ export class TrustRepository {
     });
   }
 
-  /** Signs what the draft changed and uploads it in one atomic update; returns what was sent. */
+  /**
+   * Signs what the draft changed and uploads it in one atomic update; returns what
+   * was sent. As notary's publish, the update is sent even when it holds no file.
+   */
   async publish(draft: RepositoryDraft): Promise<RoleFile[]> {
     const remote = this.requireRemote();
-    if (!draft.changed) return [];
     const files = await draft.sign(this.o.keyRing, this.now());
-    if (files.length > 0) await remote.publish(files);
+    await remote.publish(files);
     return files;
   }
 

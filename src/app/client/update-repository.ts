@@ -14,7 +14,9 @@
  *    reached), then snapshot, targets and delegations breadth-first, each from
  *    the cache when it matches its parent's pin, else from the server by checksum.
  * 3. On any error in 2, the root is refreshed once (walking `<v>.root.json` when
- *    the newest root is not signed by the trusted one) and 2 is retried.
+ *    the newest root is not signed by the trusted one) and 2 is retried. As
+ *    notary, the refresh asks for the root a snapshot verified in 2 pins
+ *    (`root.<sha256>.json`), else for the current `root.json`.
  */
 import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
@@ -90,8 +92,13 @@ class RepositoryUpdate {
     } catch (err) {
       const remote = this.o.remote;
       if (!remote || this.offline) throw err;
-      // notary: one root refresh, then one retry; an unchanged root cannot help
-      const newest = await remote.read('root', this.limits.root);
+      // notary: one root refresh, then one retry; an unchanged root cannot help. A snapshot
+      // verified before the failure pins the root to fetch (notary's `root.<sha256>.json`)
+      const rootPin = set.snapshot?.signed.meta['root'];
+      const rootSha256 = rootPin?.hashes['sha256']?.toString('hex');
+      const newest = rootPin && rootSha256
+        ? await remote.read('root', Math.min(rootPin.length, this.limits.root), rootSha256)
+        : await remote.read('root', this.limits.root);
       if (!newest) throw repositoryNotFound(remote.serverName, this.o.gun);
       if (newest.equals(rootBytes(set))) throw err;
       await this.rotateRoot(set, newest);
@@ -198,7 +205,8 @@ class RepositoryUpdate {
       this.offline = true;
     }
 
-    const snapshot = set.updateSnapshot(await this.pinned(set, 'snapshot', set.timestamp!.signed.snapshotMeta));
+    const snapshotPin = set.timestamp!.signed.snapshotMeta;
+    const snapshot = await this.load('snapshot', snapshotPin, await this.pinned(set, 'snapshot', snapshotPin), (b) => set.updateSnapshot(b));
     // as notary's builder: the trusted root must be the one the snapshot pins; if not, the
     // root refresh in run() fetches the newer root (a rotation the client has not seen yet)
     const rootPin = snapshot.signed.meta['root'];
@@ -223,7 +231,7 @@ class RepositoryUpdate {
       if (!pin) continue; // notary skips roles the snapshot does not list
       const bytes = await fetch(role, pin);
       try {
-        set.updateTargets(bytes, role);
+        await this.load(role, pin, bytes, (b) => set.updateTargets(b, role));
       } catch (err) {
         if (role === 'targets' || !(isDctError(err, 'EXPIRED') || isDctError(err, 'THRESHOLD_NOT_MET'))) throw err;
         this.verified.delete(role);
@@ -244,19 +252,36 @@ class RepositoryUpdate {
    * checksum; a cached copy being replaced still bounds the version (no rollback).
    */
   private async pinned(set: TrustedSet, role: string, pin: FileMeta): Promise<Buffer> {
-    const max = Math.min(pin.length, this.limits.metadata);
     const cached = await this.o.cache.read(role, this.limits.metadata);
     if (cached && likelyPinned(cached, pin)) return cached;
     if (cached) {
       const version = peekVersion(cached);
       if (version !== undefined) set.requireMinimumVersion(role, version);
     }
+    return this.download(role, pin);
+  }
+
+  /** The server's copy of a pinned file, by checksum. */
+  private async download(role: string, pin: FileMeta): Promise<Buffer> {
     if (!this.o.remote || this.offline) throw metadataNotFound(role);
     const checksum = pin.hashes['sha256']?.toString('hex');
-    const bytes = await this.o.remote.read(role, max, checksum);
+    const bytes = await this.o.remote.read(role, Math.min(pin.length, this.limits.metadata), checksum);
     if (!bytes) throw metadataNotFound(role);
     this.verified.set(role, bytes);
     return bytes;
+  }
+
+  /**
+   * Verifies `bytes` with `verify`; a cached copy that fails is downloaded and
+   * judged again, as notary's tryLoadCacheThenRemote does (its answer is then final).
+   */
+  private async load<T>(role: string, pin: FileMeta, bytes: Buffer, verify: (bytes: Buffer) => T): Promise<T> {
+    try {
+      return verify(bytes);
+    } catch (err) {
+      if (this.verified.has(role) || !this.o.remote || this.offline) throw err;
+    }
+    return verify(await this.download(role, pin));
   }
 
   /**

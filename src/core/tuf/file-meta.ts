@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64 } from '../encoding.js';
 import { CoreError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../canonical-json.js';
+import { canonicalize, type JsonObject, type JsonValue } from '../canonical-json.js';
 import { asInteger, asObject, asString, invalid, setOwn } from './json-reader.js';
 
 export const SUPPORTED_HASHES = { sha256: 32, sha512: 64 } as const;
@@ -99,4 +99,17 @@ export function checkFileMeta(bytes: Uint8Array, meta: FileMeta, role: string): 
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * notary's `FileMeta.Equals`: the same length, the same hash algorithms with the
+ * same values, and the same custom data (both absent, or equal JSON).
+ */
+export function fileMetaEquals(a: FileMeta, b: FileMeta): boolean {
+  if (a.length !== b.length) return false;
+  const algs = Object.keys(a.hashes);
+  if (algs.length !== Object.keys(b.hashes).length) return false;
+  if (!algs.every((alg) => Object.hasOwn(b.hashes, alg) && (a.hashes[alg] as Buffer).equals(b.hashes[alg] as Buffer))) return false;
+  if ((a.custom === undefined) !== (b.custom === undefined)) return false;
+  return a.custom === undefined || canonicalize(a.custom) === canonicalize(b.custom);
 }

@@ -33,6 +33,8 @@ const UNAUTHORIZED = 'you are not authorized to perform this operation: server r
 interface Seen {
   method: string;
   path: string;
+  /** the request target as sent */
+  raw: string;
   authorization?: string;
   query: URLSearchParams;
 }
@@ -48,7 +50,7 @@ class ScriptedServer {
   async start(tls?: https.ServerOptions): Promise<this> {
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const u = new URL(req.url ?? '/', 'http://x');
-      const seen: Seen = { method: req.method ?? '', path: decodeURIComponent(u.pathname), query: u.searchParams };
+      const seen: Seen = { method: req.method ?? '', path: decodeURIComponent(u.pathname), raw: req.url ?? '', query: u.searchParams };
       if (req.headers.authorization) seen.authorization = req.headers.authorization;
       this.seen.push(seen);
       req.resume();
@@ -138,6 +140,48 @@ describe('NotaryClient against a scripted server', () => {
     await assert.rejects(client.getMetadata(gun, 'root', { sha256: 'xyz' }), refusedWith('INVALID_REQUEST'));
     await assert.rejects(client.getMetadata('', 'root'), refusedWith('INVALID_REQUEST'));
     await assert.rejects(client.getMetadata(gun, '../root'), refusedWith('INVALID_REQUEST'));
+  });
+
+  it('sends the request targets notary 0.7 sends: "/" in roles and GUNs as is, Go\'s path escaping for the rest', async () => {
+    srv.handler = (req, res) => (req.seen.path.endsWith('.key') ? send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 1).toString('base64'), private: null } })) : send(res, 200, 'x'));
+    // `notary list GUN` against a recording server (notary 0.7, go1.19): its first GET of each GUN
+    const recorded: Array<[string, string]> = [
+      ['127.0.0.1:5000/a@b/c', '/v2/127.0.0.1:5000/a@b/c/_trust/tuf/root.json'],
+      ["h/a!b'c(d)e[g]", "/v2/h/a!b'c(d)e[g]/_trust/tuf/root.json"],
+      ['h/a$&+,;=b', '/v2/h/a$&+,;=b/_trust/tuf/root.json'],
+      ['h/a~b', '/v2/h/a~b/_trust/tuf/root.json'],
+      ['h/a!b\u00e9', '/v2/h/a%21b%C3%A9/_trust/tuf/root.json'],
+      ['h/\u00e9', '/v2/h/%C3%A9/_trust/tuf/root.json'],
+      ['h/a^b|c\\d', '/v2/h/a%5Eb%7Cc%5Cd/_trust/tuf/root.json'],
+      ['h/a"b<c>', '/v2/h/a%22b%3Cc%3E/_trust/tuf/root.json'],
+    ];
+    for (const [gun] of recorded) await client.getMetadata(gun, 'root');
+    assert.deepEqual(srv.seen.map((s) => s.raw), recorded.map(([, raw]) => raw));
+
+    // every endpoint for a delegation role (notary and docker: `targets/releases.json`, never `%2F`)
+    srv.seen = [];
+    const gun = '127.0.0.1:5000/org/app';
+    const sha = 'ab'.repeat(32);
+    await client.getMetadata(gun, 'targets/releases');
+    await client.getMetadata(gun, 'targets/releases', { sha256: sha });
+    await client.getMetadata(gun, 'targets/a/b', { version: 2 });
+    await client.getKey(gun, 'snapshot');
+    await client.rotateKey(gun, 'timestamp');
+    await client.publish(gun, [{ role: 'targets/releases', bytes: Buffer.from('{}') }]);
+    await client.deleteRepository(gun);
+    const tuf = '/v2/127.0.0.1:5000/org/app/_trust/tuf/';
+    assert.deepEqual(
+      srv.seen.map((s) => `${s.method} ${s.raw}`),
+      [
+        `GET ${tuf}targets/releases.json`,
+        `GET ${tuf}targets/releases.${sha}.json`,
+        `GET ${tuf}2.targets/a/b.json`,
+        `GET ${tuf}snapshot.key`,
+        `POST ${tuf}timestamp.key`,
+        `POST ${tuf}`,
+        `DELETE ${tuf}`,
+      ],
+    );
   });
 
   it('per-call maxBytes: a larger declared length is "a bad response", a longer stream is cut after maxBytes + 1 bytes', async () => {

@@ -4,7 +4,7 @@
  * reads, and a cache that stays as it was when the server misbehaves.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,25 @@ describe('TrustRepository against dct server', () => {
       keyRing: new FileKeyRing(new FileKeyStore(trustDir), passphrases),
       ...(opts.offline ? {} : { remote: new NotaryRemoteRepository(client, gun, server.url) }),
     });
+
+  /** A reader whose remote records each metadata read (`role` or `role.<sha256>`). */
+  const recordingReader = (trustDir: string, gun: string) => {
+    const remote = new NotaryRemoteRepository(client, gun, server.url);
+    const reads: string[] = [];
+    const recording = Object.assign(Object.create(remote) as NotaryRemoteRepository, {
+      read: (role: string, max: number, checksum?: string) => {
+        reads.push(checksum === undefined ? role : `${role}.<sha256>`);
+        return remote.read(role, max, checksum);
+      },
+    });
+    const repo = new TrustRepository({
+      gun,
+      cache: new FileMetadataCache(trustDir, gun),
+      keyRing: new FileKeyRing(new FileKeyStore(trustDir), passphrases),
+      remote: recording,
+    });
+    return { reads, repo };
+  };
 
   it('initialises with a client snapshot, publishes, and a second client reads the targets', async () => {
     const gun = 'example.com/client/notary-style';
@@ -106,6 +125,83 @@ describe('TrustRepository against dct server', () => {
     const offline = await open(join(work, 'reader'), gun, { offline: true }).read();
     assert.equal(offline.offline, true);
     assert.equal(offline.trusted.findTarget('v1')?.role, 'targets/releases');
+  });
+
+  it('a snapshot pinning a root the reader does not trust yet: the root is fetched by that checksum (notary root.<sha256>.json)', async () => {
+    const gun = 'example.com/client/root-by-checksum';
+    const owner = open(join(work, 'rotating-owner'), gun);
+    await owner.publish(await owner.initialize({ serverManagedSnapshot: true }));
+    const readerDir = join(work, 'rotating-reader');
+    await open(readerDir, gun).read();
+
+    // a new targets key: root v2 and targets re-signed, and the server's snapshot pins both
+    const draft = (await owner.openDraft())!;
+    const ring = new FileKeyRing(new FileKeyStore(join(work, 'rotating-owner')), passphrases);
+    const { privateKey } = await ring.generate('targets', gun);
+    draft.replaceBaseRoleKeys('targets', [PublicKey.fromKeyObject(createPublicKey(privateKey))]);
+    draft.witness('targets');
+    assert.deepEqual((await owner.publish(draft)).map((f) => f.role), ['root', 'targets']);
+
+    const { reads, repo: reader } = recordingReader(readerDir, gun);
+    const { trusted } = await reader.read();
+    assert.equal(trusted.root.signed.version, 2);
+    // first pass: timestamp, snapshot (verified, but pins another root); then the pinned root, and a second pass
+    assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'root.<sha256>', 'timestamp', 'snapshot.<sha256>', 'targets.<sha256>']);
+  });
+
+  it('a publish without changes is still an update, as notary\'s: a held snapshot key re-signs the snapshot, else the server re-signs', async () => {
+    const timestampVersion = async (gun: string) => JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')).signed.version as number;
+    for (const [name, serverManagedSnapshot, sent] of [['client-snapshot', false, ['snapshot']], ['server-snapshot', true, []]] as const) {
+      const gun = `example.com/client/no-change-${name}`;
+      const owner = open(join(work, `no-change-${name}`), gun);
+      await owner.publish(await owner.initialize({ serverManagedSnapshot }));
+      const before = await timestampVersion(gun);
+      assert.deepEqual((await owner.publish((await owner.openDraft())!)).map((f) => f.role), sent, name);
+      assert.equal(await timestampVersion(gun), before + 1, `${name}: the server took the update`);
+    }
+  });
+
+  it('a target added again with the same metadata leaves its role unsigned, as notary (docker re-signing a released tag)', async () => {
+    const gun = 'example.com/client/same-target';
+    const owner = open(join(work, 'same-target'), gun);
+    const d1 = await owner.initialize({ serverManagedSnapshot: true });
+    const meta = fileMetaOf(Buffer.from('same\n'));
+    d1.addTarget('targets', 'v1', meta);
+    await owner.publish(d1);
+    const d2 = (await owner.openDraft())!;
+    d2.addTarget('targets', 'v1', fileMetaOf(Buffer.from('same\n')));
+    assert.deepEqual((await owner.publish(d2)).map((f) => f.role), []);
+    const d3 = (await owner.openDraft())!;
+    d3.addTarget('targets', 'v1', { ...meta, custom: { note: 1 } });
+    assert.deepEqual((await owner.publish(d3)).map((f) => f.role), ['targets'], 'other custom data is a change');
+  });
+
+  it('a cached delegation that no longer verifies is downloaded again before it is given up (notary tryLoadCacheThenRemote)', async () => {
+    const gun = 'example.com/client/stale-delegation';
+    const admin = open(join(work, 'stale-admin'), gun);
+    const signerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signerPub = PublicKey.fromKeyObject(signerKey.publicKey);
+    const draft = await admin.initialize({ serverManagedSnapshot: true });
+    draft.changeDelegation('targets/releases', { addKeys: [signerPub], addPaths: [''] });
+    await admin.publish(draft);
+    const signerDir = join(work, 'stale-signer');
+    await new FileKeyStore(signerDir).save({ privateKey: signerKey.privateKey, role: 'releases', passphrase: 'client-test-pass' });
+    const signer = open(signerDir, gun);
+    const d = (await signer.openDraft())!;
+    d.addTarget('targets/releases', 'v1', fileMetaOf(Buffer.from('v1')));
+    await signer.publish(d);
+    const readerDir = join(work, 'stale-reader');
+    await open(readerDir, gun).read();
+
+    // the releases key is replaced: the cached (and current) releases file no longer meets its threshold
+    const other = PublicKey.fromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
+    const d2 = (await admin.openDraft())!;
+    d2.changeDelegation('targets/releases', { addKeys: [other], removeKeyIds: [signerPub.id] });
+    await admin.publish(d2);
+    const { reads, repo: reader } = recordingReader(readerDir, gun);
+    const { warnings } = await reader.read();
+    assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'targets.<sha256>', 'targets/releases.<sha256>']);
+    assert.match(warnings.join('\n'), /^Error getting targets\/releases: /m);
   });
 
   it('refuses to sign a role whose keys it does not hold, naming the role', async () => {

@@ -128,7 +128,7 @@ export function notaryErrorText(err: unknown): string {
       return 'trust server rejected operation.';
     }
     if (status === 404) {
-      const role = /\/_trust\/tuf\/(?:\d+\.)?([^/]*?)(?:\.[0-9a-f]{64})?\.(?:json|key)$/.exec(details.url ?? '')?.[1];
+      const role = /\/_trust\/tuf\/(?:\d+\.)?(.*?)(?:\.[0-9a-f]{64})?\.(?:json|key)$/.exec(details.url ?? '')?.[1];
       return `${role ?? 'metadata'} trust data unavailable.  Has a notary repository been initialized?`;
     }
     if (status !== undefined) return `unable to reach trust server at this time: ${status}.`;

@@ -104,6 +104,8 @@ export async function openTrustContext(io: TrustIo, original: string): Promise<T
     (creds ??= dockerCredentials(ref.domain, { env: io.env, configDir, onWarning: (m) => io.err(`WARNING: ${m}\n`) }));
   const auth = new RegistryAuth({ credentials: () => credentials(), clientId: 'docker', userAgent: USER_AGENT });
   const client = new NotaryClient({ baseUrl: server.url, ...tls, auth, userAgent: USER_AGENT, timeoutMs: 30_000 });
+  // docker pings `<server>/v2/` first, noting an auth challenge; a failure only means offline
+  await client.ping();
   const keyRing = new LazyKeyRing(io);
   const repo = new TrustRepository({
     gun,

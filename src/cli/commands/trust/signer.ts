@@ -109,7 +109,12 @@ async function addSignerToRepo(io: TrustIo, name: string, repoName: string, keys
     if (!draft || draft.initialPublish) {
       say(`Initializing signed repository for ${repoName}...\n`);
       try {
-        draft ??= await ctx.repo.initialize({ serverManagedSnapshot: true });
+        if (!draft) {
+          const created = await ctx.repo.initialize({ serverManagedSnapshot: true });
+          // docker's Publish updates first (asking for the root.json the server has not got yet), then
+          // publishes what Initialize cached: the same requests, the same draft
+          draft = (await ctx.repo.openDraft()) ?? created;
+        }
       } catch (err) {
         throw new Worded(notaryErrorMessage(repoName, err), err);
       }
