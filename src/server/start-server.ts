@@ -96,7 +96,7 @@ export async function startServer(
       idleTimeoutMs: config.requestTimeoutMs,
     });
   }
-  const cache = new ResponseCache();
+  const cache = new ResponseCache(config.readCacheMaxBytes);
   const unwatch = await store.watch((gun: string) => {
     cache.invalidate(gun);
     registry?.trustChanged(gun);

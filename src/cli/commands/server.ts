@@ -38,6 +38,7 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
     .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
+    .addOption(new Option('--read-cache-max-bytes <n>', 'memory for prepared metadata responses, per process (default 67108864 = 64 MiB, about 70,000 timestamps; 0 = none)').argParser(int))
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
@@ -45,7 +46,8 @@ export function registerServerCommand(program: Command, out: Output): void {
       '\nEnvironment: DCT_LISTEN, DCT_STORAGE, DCT_DATA_DIR, DCT_TLS_CERT, DCT_TLS_KEY, DCT_TLS_SELF_SIGNED, DCT_PLAIN_HTTP,\n' +
         'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
         'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
-        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
+        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_READ_CACHE_MAX_BYTES,\n' +
+        'DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
         'DCT_TRUSTED_PROXIES (comma-separated), and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
@@ -91,6 +93,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         requestTimeoutMs: 'requestTimeoutMs',
         cacheMaxAgeCurrent: 'cacheMaxAgeCurrent',
         cacheMaxAgeConsistent: 'cacheMaxAgeConsistent',
+        readCacheMaxBytes: 'readCacheMaxBytes',
         logLevel: 'logLevel',
         workers: 'workers',
         authHtpasswd: 'authHtpasswd',
