@@ -61,8 +61,8 @@ describe('cache max age settings (notary caching.max_age)', () => {
 });
 
 describe('read cache budget (--read-cache-max-bytes)', () => {
-  it('64 MiB by default; environment and flags set it; 0 turns it off; anything but a whole number of bytes is refused', () => {
-    assert.equal(loadConfig({ env: {}, flags: {} }).readCacheMaxBytes, 64 * 1024 * 1024);
+  it('32 MiB by default; environment and flags set it; 0 turns it off; anything but a whole number of bytes is refused', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).readCacheMaxBytes, 32 * 1024 * 1024);
     assert.equal(loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: '1000' }, flags: {} }).readCacheMaxBytes, 1000);
     assert.equal(loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: '1000' }, flags: { readCacheMaxBytes: 0 } }).readCacheMaxBytes, 0);
     for (const bad of [-1, 1.5, Number.NaN]) {

@@ -38,7 +38,7 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
     .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
-    .addOption(new Option('--read-cache-max-bytes <n>', 'memory for prepared metadata responses, per process (default 67108864 = 64 MiB, about 70,000 timestamps; 0 = none)').argParser(int))
+    .addOption(new Option('--read-cache-max-bytes <n>', 'memory for prepared metadata responses, per process (default 33554432 = 32 MiB, about 29,000 timestamps; 0 = none)').argParser(int))
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
