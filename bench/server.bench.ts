@@ -15,7 +15,8 @@
  * Usage: npm run bench:server [-- --json] [-- --rounds N] [-- --duration S] …  (see bench/README.md)
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -134,6 +135,8 @@ interface RssResult {
   idleMB: number;
   rssMB: number;
   peakMB: number;
+  /** the server's read cache when measured (its /metrics) */
+  readCache: { entries: number; mb: number; maxMB: number; evictions: number };
 }
 
 const GOALS = {
@@ -257,8 +260,28 @@ async function rssWithRepositories(build: DctBuild, tls: { cert: string; key: st
   client.close();
   await new Promise((r) => setTimeout(r, 500));
   const after = memoryOf(server.pid);
+  const metrics = await httpsText(`${server.url}/metrics`, readFileSync(tls.ca));
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const readCache = {
+    entries: gauge('dct_read_cache_entries'),
+    mb: MB(gauge('dct_read_cache_bytes') / 1024 / 1024),
+    maxMB: MB(gauge('dct_read_cache_max_bytes') / 1024 / 1024),
+    evictions: gauge('dct_read_cache_evictions_total'),
+  };
   await server.stop();
-  return { repositories: opts.repos, populateSeconds, getSeconds, idleMB: MB(idle.rssMiB), rssMB: MB(after.rssMiB), peakMB: MB(after.peakMiB) };
+  return { repositories: opts.repos, populateSeconds, getSeconds, idleMB: MB(idle.rssMiB), rssMB: MB(after.rssMiB), peakMB: MB(after.peakMiB), readCache };
+}
+
+function httpsText(url: string, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { ca }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
 }
 
 /** dct/node-floor at or above this: what is left of the gap is node's own stack */
@@ -468,7 +491,8 @@ async function main(): Promise<void> {
       if (rss) {
         out(
           `dct server RSS with ${rss.repositories} repositories: ${rss.rssMB.toFixed(1)} MB after one GET timestamp.json each ` +
-            `(idle before: ${rss.idleMB.toFixed(1)} MB, peak ${rss.peakMB.toFixed(1)} MB; written in ${rss.populateSeconds.toFixed(1)} s, read in ${rss.getSeconds.toFixed(1)} s) ` +
+            `(idle before: ${rss.idleMB.toFixed(1)} MB, peak ${rss.peakMB.toFixed(1)} MB; written in ${rss.populateSeconds.toFixed(1)} s, read in ${rss.getSeconds.toFixed(1)} s; ` +
+            `read cache ${rss.readCache.entries} entries, ${rss.readCache.mb.toFixed(1)} of ${rss.readCache.maxMB.toFixed(1)} MB, ${rss.readCache.evictions} evictions) ` +
             `(goal < ${GOALS.rssMB} MB: ${verdict(rss.rssMB < GOALS.rssMB)})`,
         );
       }
