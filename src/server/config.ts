@@ -7,6 +7,7 @@ import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
 import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
+import { DEFAULT_READ_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
 
 export interface ServerConfig {
@@ -52,6 +53,8 @@ export interface ServerConfig {
   cacheMaxAgeCurrent: number;
   /** notary `caching.max_age.consistent_metadata`: seconds for metadata by checksum or version (0 = no caching) */
   cacheMaxAgeConsistent: number;
+  /** bytes of prepared metadata responses kept in memory per process (0 = none) */
+  readCacheMaxBytes: number;
   logLevel: string;
   /** token auth with the built-in issuer: htpasswd file of users (bcrypt entries) */
   authHtpasswd?: string;
@@ -122,6 +125,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   requestTimeoutMs: 30_000,
   cacheMaxAgeCurrent: DEFAULT_CURRENT_MAX_AGE,
   cacheMaxAgeConsistent: DEFAULT_CONSISTENT_MAX_AGE,
+  readCacheMaxBytes: DEFAULT_READ_CACHE_MAX_BYTES,
   logLevel: 'info',
   authService: 'dct',
   authIssuer: 'dct',
@@ -177,6 +181,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_ALLOWED_HOSTS: 'allowedHosts',
   DCT_CACHE_MAX_AGE_CURRENT: 'cacheMaxAgeCurrent',
   DCT_CACHE_MAX_AGE_CONSISTENT: 'cacheMaxAgeConsistent',
+  DCT_READ_CACHE_MAX_BYTES: 'readCacheMaxBytes',
   DCT_WORKERS: 'workers',
   DCT_AUTH_HTPASSWD: 'authHtpasswd',
   DCT_AUTH_REALM: 'authRealm',
@@ -270,6 +275,9 @@ function validate(c: ServerConfig): ServerConfig {
     if (!Number.isInteger(v) || v < 0 || v > MAX_CACHE_MAX_AGE) {
       throw new DctError('INVALID_CONFIG', `${flag} must be a whole number of seconds from 0 (no caching) to ${MAX_CACHE_MAX_AGE} (a year), not ${JSON.stringify(v)}`);
     }
+  }
+  if (!Number.isSafeInteger(c.readCacheMaxBytes) || c.readCacheMaxBytes < 0) {
+    throw new DctError('INVALID_CONFIG', `--read-cache-max-bytes must be a whole number of bytes (0 = no read cache), not ${JSON.stringify(c.readCacheMaxBytes)}`);
   }
   for (const p of c.gunPrefixes) {
     if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);

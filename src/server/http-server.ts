@@ -25,6 +25,7 @@ import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
 import { applyConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { lingerOnClose } from './lingering-close.js';
+import { registerReadCacheMetrics } from './read-cache-metrics.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 import type { RegistryHttp } from './registry/embedded-registry.js';
@@ -77,6 +78,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       }
     },
   });
+  registerReadCacheMetrics(ctx.cache, metrics);
   /** GET paths seen recently → their route and its response-cache key (matching costs several regexes) */
   const routeMemo = new Map<string, { route: Route; key: string | undefined }>();
   const limiter = new ClientRateLimiter(opts.writeRate.perSecond, opts.writeRate.burst);

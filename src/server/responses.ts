@@ -41,22 +41,28 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** Go's RFC1123 with the zone name, as notary-server writes Last-Modified (`… 11:07:29 UTC`). */
 export function rfc1123(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${DAYS[date.getUTCDay()]}, ${p(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
-    `${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} UTC`
-  );
+  // joined, not concatenated: one flat string rather than a chain of pieces (read caches hold many)
+  return [
+    DAYS[date.getUTCDay()], ', ', p(date.getUTCDate()), ' ', MONTHS[date.getUTCMonth()], ' ', date.getUTCFullYear(), ' ',
+    p(date.getUTCHours()), ':', p(date.getUTCMinutes()), ':', p(date.getUTCSeconds()), ' UTC',
+  ].join('');
 }
 
-/** A stored metadata file; `caching`: the headers of its kind (`MetadataCaching.current` or `.consistent`). */
+/**
+ * A stored metadata file; `caching`: the headers of its kind (`MetadataCaching.current` or `.consistent`).
+ * The headers are object literals with fixed keys, so that the many a read cache holds share one shape.
+ */
 export function metadataResponse(data: Buffer, lastModified: Date, caching: Record<string, string>, validUntil?: number): PreparedResponse {
+  const cacheControl = caching['Cache-Control'] as string;
+  const pragma = caching['Pragma'];
+  const modified = rfc1123(lastModified);
+  const type = 'text/plain; charset=utf-8';
   const res: PreparedResponse = {
     status: 200,
-    headers: {
-      ...caching,
-      'Last-Modified': rfc1123(lastModified),
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': data.length,
-    },
+    headers:
+      pragma === undefined
+        ? { 'Cache-Control': cacheControl, 'Last-Modified': modified, 'Content-Type': type, 'Content-Length': data.length }
+        : { 'Cache-Control': cacheControl, Pragma: pragma, 'Last-Modified': modified, 'Content-Type': type, 'Content-Length': data.length },
     body: data,
   };
   if (validUntil !== undefined) res.validUntil = validUntil;

@@ -107,7 +107,7 @@ export async function startServer(
       uploads: { maxPerRepository: config.maxUploadsPerRepository, maxPerClient: config.maxUploadsPerClient, expiryMs: config.uploadExpiryMs },
     });
   }
-  const cache = new ResponseCache();
+  const cache = new ResponseCache(config.readCacheMaxBytes);
   const unwatch = await store.watch((gun: string) => {
     cache.invalidate(gun);
     registry?.trustChanged(gun);

@@ -51,15 +51,15 @@ export interface ApiRequest {
   countWrite?: () => boolean;
 }
 
-/** The cache key of a GET route whose answer may be served from the cache. */
+/** The cache key of a GET route whose answer may be served from the cache (joined: one flat string, not a chain of pieces). */
 export function cacheKey(route: Route): string | undefined {
   switch (route.name) {
     case 'currentMetadata':
-      return `c\u0000${route.gun}\u0000${route.role}`;
+      return ['c', route.gun, route.role].join('\u0000');
     case 'metadataByChecksum':
-      return `s\u0000${route.gun}\u0000${route.role}\u0000${route.checksum}`;
+      return ['s', route.gun, route.role, route.checksum].join('\u0000');
     case 'metadataByVersion':
-      return `v\u0000${route.gun}\u0000${route.role}\u0000${route.version}`;
+      return ['v', route.gun, route.role, route.version].join('\u0000');
     default:
       return undefined;
   }

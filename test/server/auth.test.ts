@@ -644,7 +644,11 @@ describe('the authorization hook in front of the cached read path', () => {
 
   it('health and metrics stay open; /v2/ answers the challenge; without an issuer /auth/token is a route miss', async () => {
     assert.equal((await call(`${url}/_notary_server/health`)).status, 200);
-    assert.equal((await call(`${url}/metrics`)).status, 200);
+    const metrics = await call(`${url}/metrics`);
+    assert.equal(metrics.status, 200);
+    // the read cache's gauges: the one entry set above
+    assert.match(metrics.body, /^dct_read_cache_entries 1$/m);
+    assert.match(metrics.body, /^dct_read_cache_bytes [1-9]\d*$/m);
     const ping = await call(`${url}/v2/`);
     assert.equal(ping.status, 401);
     assert.equal(ping.headers['www-authenticate'], `Bearer realm="${url}/auth/token",service="dct",scope="registry:catalog:*"`);

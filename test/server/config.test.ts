@@ -59,3 +59,18 @@ describe('cache max age settings (notary caching.max_age)', () => {
     assert.equal(loadConfig({ env: {}, flags: { cacheMaxAgeConsistent: 365 * 24 * 3600 } }).cacheMaxAgeConsistent, 31536000);
   });
 });
+
+describe('read cache budget (--read-cache-max-bytes)', () => {
+  it('32 MiB by default; environment and flags set it; 0 turns it off; anything but a whole number of bytes is refused', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).readCacheMaxBytes, 32 * 1024 * 1024);
+    assert.equal(loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: '1000' }, flags: {} }).readCacheMaxBytes, 1000);
+    assert.equal(loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: '1000' }, flags: { readCacheMaxBytes: 0 } }).readCacheMaxBytes, 0);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => loadConfig({ env: {}, flags: { readCacheMaxBytes: bad } }),
+        (err: unknown) => isDctError(err, 'INVALID_CONFIG') && /--read-cache-max-bytes must be a whole number of bytes/.test(err.message),
+      );
+    }
+    assert.throws(() => loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: 'lots' }, flags: {} }), (err: unknown) => isDctError(err, 'INVALID_CONFIG'));
+  });
+});

@@ -47,6 +47,7 @@ export function registerServerCommand(program: Command, out: Output): void {
     .addOption(new Option('--upload-expiry-ms <n>', 'remove a registry upload session, and its bytes, after this long without data (default 900000 = 15 min)').argParser(int))
     .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
     .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
+    .addOption(new Option('--read-cache-max-bytes <n>', 'memory for prepared metadata responses, per process (default 33554432 = 32 MiB, about 29,000 timestamps; 0 = none)').argParser(int))
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
@@ -54,8 +55,9 @@ export function registerServerCommand(program: Command, out: Output): void {
       '\nEnvironment: DCT_LISTEN, DCT_STORAGE, DCT_DATA_DIR, DCT_TLS_CERT, DCT_TLS_KEY, DCT_TLS_SELF_SIGNED, DCT_PLAIN_HTTP,\n' +
         'DCT_INSECURE_NO_AUTH, DCT_SIGNER_URL, DCT_SIGNER_CERT, DCT_SIGNER_KEY, DCT_SIGNER_CA, DCT_LOG_LEVEL, DCT_AUTH_HTPASSWD,\n' +
         'DCT_AUTH_REALM, DCT_AUTH_SERVICE, DCT_AUTH_ISSUER, DCT_AUTH_RULES (JSON), DCT_AUTH_ANONYMOUS_PULL, DCT_AUTH_TOKEN_TTL_SECONDS,\n' +
-        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_WRITES_PER_SECOND, DCT_WRITE_BURST,\n' +
-        'DCT_TRUSTED_PROXIES (comma-separated), DCT_IDLE_TIMEOUT_MS, DCT_MAX_CONNECTIONS, DCT_MAX_CONNECTIONS_PER_CLIENT,\n' +
+        'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_READ_CACHE_MAX_BYTES,\n' +
+        'DCT_WRITES_PER_SECOND, DCT_WRITE_BURST, DCT_LOGINS_PER_SECOND, DCT_LOGIN_BURST, DCT_LOGIN_THREADS, DCT_LOGIN_QUEUE,\n' +
+        'DCT_ALLOWED_HOSTS and DCT_TRUSTED_PROXIES (comma-separated), DCT_IDLE_TIMEOUT_MS, DCT_MAX_CONNECTIONS, DCT_MAX_CONNECTIONS_PER_CLIENT,\n' +
         'DCT_MAX_BLOB_BYTES, DCT_MAX_UPLOADS_PER_REPOSITORY, DCT_MAX_UPLOADS_PER_CLIENT, DCT_UPLOAD_EXPIRY_MS, and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
@@ -116,6 +118,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         uploadExpiryMs: 'uploadExpiryMs',
         cacheMaxAgeCurrent: 'cacheMaxAgeCurrent',
         cacheMaxAgeConsistent: 'cacheMaxAgeConsistent',
+        readCacheMaxBytes: 'readCacheMaxBytes',
         logLevel: 'logLevel',
         workers: 'workers',
         authHtpasswd: 'authHtpasswd',
