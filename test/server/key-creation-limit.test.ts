@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../src/adapters/storage/sqlite-driver.js';
 import { isDctError } from '../../src/core/errors.js';
 import { KeyCreationGate } from '../../src/server/key-creation-limit.js';
 import { Raw, startTestServer, type TestServer } from './registry/support.js';
 
 const keyRows = (server: TestServer): number => {
-  const db = new Database(join(server.dir, 'dct.db'), { readonly: true });
+  const db = openSqliteDatabase(join(server.dir, 'dct.db'), { readonly: true });
   try {
     return (db.prepare('SELECT COUNT(*) AS n FROM private_keys').get() as { n: number }).n;
   } finally {
