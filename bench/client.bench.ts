@@ -15,7 +15,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FileKeyRing } from '../src/adapters/keystore/file-key-ring.js';
 import { FileKeyStore } from '../src/adapters/keystore/file-keystore.js';
@@ -31,10 +31,12 @@ interface Options {
   json: boolean;
   rounds: number;
   tags: number;
+  /** write a V8 CPU profile of every dct run into <dir>/cold and <dir>/warm (slows dct down: times are then not comparable) */
+  cpuProf: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 5, tags: 10_000 };
+  const opts: Options = { json: false, rounds: 5, tags: 10_000, cpuProf: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = () => {
@@ -45,7 +47,8 @@ function parseArgs(argv: string[]): Options {
     if (arg === '--json') opts.json = true;
     else if (arg === '--rounds') opts.rounds = num();
     else if (arg === '--tags') opts.tags = num();
-    else throw new Error(`unknown option ${arg}\nusage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)]`);
+    else if (arg === '--cpu-prof' && argv[i + 1] !== undefined) opts.cpuProf = resolve(argv[++i] as string);
+    else throw new Error(`unknown option ${arg}\nusage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)] [--cpu-prof DIR]`);
   }
   return opts;
 }
@@ -93,7 +96,7 @@ async function makeRepository(stack: ReferenceStack, gun: string, count: number)
 interface Tool {
   name: string;
   /** runs the command with the given (empty or warm) state dir; returns its stdout */
-  run(stateDir: string): Promise<string>;
+  run(stateDir: string, cache: 'cold' | 'warm'): Promise<string>;
   prepare(stateDir: string): void;
 }
 
@@ -124,7 +127,14 @@ async function main(): Promise<void> {
       cpSync(stack.caFile, join(dir, 'docker', 'tls', host, 'ca.crt'));
     };
     const tools: Tool[] = [
-      { name: 'dct trust inspect', prepare: dockerConfig, run: async (dir) => (await run(process.execPath, [build.bin, 'trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
+      {
+        name: 'dct trust inspect',
+        prepare: dockerConfig,
+        run: async (dir, cache) => {
+          const prof = opts.cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(opts.cpuProf, cache)];
+          return (await run(process.execPath, [...prof, build.bin, 'trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout;
+        },
+      },
       { name: 'docker trust inspect', prepare: dockerConfig, run: async (dir) => (await run('docker', ['trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
       {
         name: 'notary list',
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
       t.prepare(dir);
       return dir;
     });
-    const [dctOut, dockerOut] = await Promise.all([tools[0]!.run(probe[0]!), tools[1]!.run(probe[1]!)]);
+    const [dctOut, dockerOut] = await Promise.all([tools[0]!.run(probe[0]!, 'cold'), tools[1]!.run(probe[1]!, 'cold')]);
     if (dctOut !== dockerOut) log('warning: dct trust inspect and docker trust inspect printed different output');
 
     const times: Record<string, { cold: number[]; warm: number[] }> = {};
@@ -152,10 +162,10 @@ async function main(): Promise<void> {
         mkdirSync(dir, { recursive: true });
         t.prepare(dir);
         let t0 = performance.now();
-        await t.run(dir);
+        await t.run(dir, 'cold');
         times[t.name]!.cold.push(performance.now() - t0);
         t0 = performance.now();
-        await t.run(dir);
+        await t.run(dir, 'warm');
         times[t.name]!.warm.push(performance.now() - t0);
         rmSync(dir, { recursive: true, force: true });
       }

@@ -7,6 +7,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { canonicalize, parseJson } from '../src/core/canonical-json.js';
 import { canonicalSignedText } from '../src/core/canonical-text.js';
+import { isCanonicalBase64 } from '../src/core/encoding.js';
 import { fileMetaFromJSON } from '../src/core/tuf/file-meta.js';
 import { parseEnvelope, parseMetadata } from '../src/core/tuf/metadata.js';
 import { Targets } from '../src/core/tuf/targets.js';
@@ -31,6 +32,16 @@ const phases: Record<string, () => unknown> = {
   'JSON.parse(text)': () => JSON.parse(text),
   'parseEnvelope (decode+parse+sigs)': () => parseEnvelope(c.bytes, c.role),
   'Targets.fromJSON': () => Targets.fromJSON(signedValue, c.role),
+  '  Object.keys(targets)': () => Object.keys(signedValue.targets),
+  '  names + isCanonicalBase64 of every digest': () => {
+    const t = signedValue.targets as Record<string, { hashes: Record<string, string> }>;
+    let ok = 0;
+    for (const name of Object.keys(t)) {
+      const hashes = (t[name] as { hashes: Record<string, string> }).hashes;
+      for (const alg in hashes) ok += isCanonicalBase64(hashes[alg] as string) ? 1 : 0;
+    }
+    return ok;
+  },
   '  targets loop, eager `where`': () => {
     const out: Record<string, unknown> = {};
     for (const [name, meta] of Object.entries(signedValue.targets)) out[name] = fileMetaFromJSON(meta, `${roleName}.targets[${JSON.stringify(name)}]`);

@@ -86,6 +86,16 @@ const NO_CONTROL_RUN = /[^\u0000-\u001f]*/y;
  * (as it must for values nested deeper than 512 levels). Never throws.
  */
 export function canonicalValueEnd(text: string, start = 0): number {
+  return scanCanonicalValue(text, start, true);
+}
+
+/**
+ * `canonicalValueEnd`; with `checkControls` false, for a `text` known to be valid
+ * JSON, the final search for control characters is left out: outside string
+ * literals every character is read by the scan (which takes no whitespace), and
+ * JSON has no raw control characters inside them.
+ */
+function scanCanonicalValue(text: string, start: number, checkControls: boolean): number {
   const n = text.length;
   // one entry per open container: -1 for an array; for an object the body
   // range of the previous member name (-2 before the first one)
@@ -169,6 +179,7 @@ export function canonicalValueEnd(text: string, start = 0): number {
       const top = keyStarts.length - 1;
       if (top < 0) {
         // the whole value is read: it must not contain a control character
+        if (!checkControls) return i;
         NO_CONTROL_RUN.lastIndex = start;
         NO_CONTROL_RUN.test(text);
         return NO_CONTROL_RUN.lastIndex >= i ? i : -1;
@@ -238,13 +249,14 @@ function skipJsonValue(text: string, start: number): number {
  * escapes such as `\u003c` in V, …) — the caller then canonicalises the
  * parsed value as usual.
  *
- * Precondition: `text` is valid JSON (call it after JSON.parse(text) succeeded).
+ * Precondition: `text` is valid JSON (call it after JSON.parse(text) succeeded); the
+ * check then needs no search for control characters (see `scanCanonicalValue`).
  * The envelope then has exactly the members `signed` and `signatures`, so the
  * parsed `signed` is JSON.parse(V).
  */
 export function canonicalSignedText(text: string): string | undefined {
   if (!text.startsWith(ENVELOPE_HEAD)) return undefined;
-  const end = canonicalValueEnd(text, ENVELOPE_HEAD.length);
+  const end = scanCanonicalValue(text, ENVELOPE_HEAD.length, false);
   if (end < 0 || !text.startsWith(ENVELOPE_SIGNATURES, end)) return undefined;
   let i = skipJsonValue(text, end + ENVELOPE_SIGNATURES.length);
   if (i < 0) return undefined;

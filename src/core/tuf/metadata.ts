@@ -24,6 +24,8 @@ interface Parsed {
   raw: Buffer;
   /** the file's text (UTF-8 decoded) */
   text: string;
+  /** every byte of the file is ASCII (so `text` and `raw` have the same offsets) */
+  ascii: boolean;
   /** the parsed generic `signed` value, to derive the canonical bytes from */
   signedValue: unknown;
   /**
@@ -41,7 +43,8 @@ const SIGNATURES_MEMBER = ',"signatures":';
  * ASCII prefix of `start` characters (`{"signed":`): a view of `raw` when the stretch is
  * ASCII too (then it is its own bytes, at the same offsets), else encoded.
  */
-function textBytes(raw: Buffer, text: string, start: number, end: number): Buffer {
+function textBytes({ raw, text, ascii }: Parsed, start: number, end: number): Buffer {
+  if (ascii) return raw.subarray(start, end);
   const slice = text.slice(start, end);
   return Buffer.byteLength(slice, 'utf8') === slice.length ? raw.subarray(start, end) : Buffer.from(slice, 'utf8');
 }
@@ -73,7 +76,7 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
       const canonical = canonicalSignedText(parsed.text);
       this.cachedSignedBytes =
         canonical !== undefined
-          ? textBytes(parsed.raw, parsed.text, SIGNED_TEXT_OFFSET, SIGNED_TEXT_OFFSET + canonical.length)
+          ? textBytes(parsed, SIGNED_TEXT_OFFSET, SIGNED_TEXT_OFFSET + canonical.length)
           : canonicalBytes(parsed.signedValue);
     } else {
       this.cachedSignedBytes = canonicalBytes(this.signed.toJSON());
@@ -90,7 +93,7 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
     if (this.cachedLiteralBytes !== undefined) return this.cachedLiteralBytes ?? undefined;
     const parsed = this.parsed;
     const end = parsed?.literalEnd;
-    this.cachedLiteralBytes = parsed && end !== undefined ? textBytes(parsed.raw, parsed.text, SIGNED_TEXT_OFFSET, end) : null;
+    this.cachedLiteralBytes = parsed && end !== undefined ? textBytes(parsed, SIGNED_TEXT_OFFSET, end) : null;
     return this.cachedLiteralBytes ?? undefined;
   }
 
@@ -176,6 +179,16 @@ function literalSignedEnd(text: string, envelope: Record<string, unknown>): numb
   return end;
 }
 
+/**
+ * Whether every byte of `bytes` is ASCII, given `text`, its UTF-8 decoding, without a
+ * pass over the bytes: decoding never yields more UTF-16 units than bytes, and yields as
+ * many only when each byte is ASCII or an invalid byte that became U+FFFD; a text with no
+ * character above U+00FF is answered without a search.
+ */
+function isAsciiDecoding(bytes: Buffer, text: string): boolean {
+  return bytes.length === text.length && text.indexOf('\ufffd') < 0;
+}
+
 export function parseMetadata(bytes: Buffer, roleName: 'root', doc?: JsonDocument): Metadata<Root>;
 export function parseMetadata(bytes: Buffer, roleName: 'snapshot', doc?: JsonDocument): Metadata<Snapshot>;
 export function parseMetadata(bytes: Buffer, roleName: 'timestamp', doc?: JsonDocument): Metadata<Timestamp>;
@@ -191,7 +204,7 @@ export function parseMetadata(bytes: Buffer, roleName: string, doc: JsonDocument
         : kind === 'timestamp'
           ? Timestamp.fromJSON(signedValue)
           : Targets.fromJSON(signedValue, roleName);
-  return new Metadata(signed, signatures, { raw: bytes, text: doc.text, signedValue, literalEnd });
+  return new Metadata(signed, signatures, { raw: bytes, text: doc.text, ascii: isAsciiDecoding(bytes, doc.text), signedValue, literalEnd });
 }
 
 export function parseTargets(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata<Targets> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../../../src/core/canonical-json.js';
 import { isDctError } from '../../../src/core/errors.js';
+import { parseMetadata, parseTargets } from '../../../src/core/tuf/metadata.js';
 import { TargetFiles } from '../../../src/core/tuf/target-files.js';
 
 const sha = (c: string) => Buffer.alloc(32, c).toString('base64');
@@ -94,6 +95,30 @@ describe('TargetFiles', () => {
       ['x', 'INVALID_METADATA'],
     ] as const) {
       assert.throws(() => TargetFiles.fromJSON({ t: entry }, 'targets'), (err) => isDctError(err, code), JSON.stringify(entry));
+    }
+  });
+
+  it('refuses a bad digest deep in a 10,000-target file when the file is parsed, wherever the bad character is', () => {
+    const sha512 = Buffer.alloc(64, 7).toString('base64'); // 88 characters, '=='
+    const file = (bad: (digest: string) => string) => {
+      const targets: Record<string, unknown> = {};
+      for (let i = 0; i < 10_000; i++) {
+        targets[`tag-${String(i).padStart(5, '0')}`] = { hashes: { sha256: sha('x'), sha512: i === 9876 ? bad(sha512) : sha512 }, length: i };
+      }
+      const signed = { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2030-01-01T00:00:00Z', targets, version: 1 };
+      return Buffer.from(JSON.stringify({ signed, signatures: [] }));
+    };
+    assert.equal(parseTargets(file((d) => d), 'targets').signed.targets.size, 10_000);
+    const at = (d: string, i: number, c: string) => d.slice(0, i) + c + d.slice(i + 1);
+    for (const [what, bad] of [
+      ['a character outside the alphabet, in a full group', (d: string) => at(d, 41, '-')],
+      ['a character outside the alphabet, in the last group', (d: string) => at(d, 85, '_')],
+      ["a code unit above 0xff whose low byte is in the alphabet ('\u0141')", (d: string) => at(d, 10, '\u0141')],
+      ["the same in the last group ('\u0141')", (d: string) => at(d, 84, '\u0141')],
+      ['padding inside', (d: string) => at(d, 4, '=')],
+      ['a missing character', (d: string) => d.slice(1)],
+    ] as const) {
+      assert.throws(() => parseMetadata(file(bad), 'targets'), (err) => isDctError(err, 'MALFORMED_ENCODING') && /tag-09876/.test((err as Error).message), what);
     }
   });
 });
