@@ -120,7 +120,8 @@ export interface BlobInfo {
 export interface GetBlobOptions extends CallOptions {
   /** resume: bytes already in the sink (the digester must have hashed exactly them) */
   offset?: number;
-  digester?: Digester;
+  /** a core `Digester`, or a `ThreadDigester` (the default for blobs of `hashThreadMinBytes` or more) */
+  digester?: BlobDigester;
   /** end the sink and wait for it to finish after a verified download (default true) */
   end?: boolean;
   /** called with the bytes received so far (including `offset`) */
