@@ -134,14 +134,17 @@ export class BatchedWriter {
 
   async flush(): Promise<void> {
     if (this.batched === 0) return;
-    const buf = this.batch.length === 1 ? (this.batch[0] as Buffer) : Buffer.concat(this.batch, this.batched);
+    const batch = this.batch;
+    const total = this.batched;
     this.batch = [];
     this.batched = 0;
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.position + done);
-      done += bytesWritten;
+    // one writev of the chunks as they are: no copy into a batch buffer
+    let done = batch.length === 1 ? 0 : (await this.fh.writev(batch, this.position)).bytesWritten;
+    if (done < total) {
+      // a single chunk, or what a short write left
+      const all = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, total);
+      while (done < total) done += (await this.fh.write(all, done, total - done, this.position + done)).bytesWritten;
     }
-    this.position += buf.length;
+    this.position += total;
   }
 }

@@ -33,8 +33,10 @@ import { isLoopbackHost } from '../../core/image-reference.js';
 import { repositoryScope, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
 import { openRange, type BlobSource } from './blob-source.js';
 import { DOCKER_HUB_REGISTRY, isInsecureHost, registryEndpoints, registryHostFor, registryTls, type RegistryEndpoint, type RegistryTlsOptions } from './endpoints.js';
+import { ThreadDigester, type BlobDigester } from './thread-digester.js';
 import { describeUrl, discard, header, isTransient, readBody, send, streamError, type StreamBody, type TransportResponse } from './transport.js';
 
+export { ThreadDigester, type BlobDigester } from './thread-digester.js';
 export { fileBlobSource, digesterOfFile, type BlobSource, type RangeSource } from './blob-source.js';
 
 // ---- options and results ---------------------------------------------------------------------
@@ -67,6 +69,8 @@ export interface RegistryClientOptions extends RegistryTlsOptions {
   /** parallel connections per origin (default 16) */
   maxSockets?: number;
   userAgent?: string;
+  /** blobs of this size or more are hashed on the hashing thread while they download (default 8 MiB; Infinity: never) */
+  hashThreadMinBytes?: number;
   /** waits between retries (tests) */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** 0 ≤ x < 1, for back-off jitter (tests) */
@@ -116,7 +120,8 @@ export interface BlobInfo {
 export interface GetBlobOptions extends CallOptions {
   /** resume: bytes already in the sink (the digester must have hashed exactly them) */
   offset?: number;
-  digester?: Digester;
+  /** a core `Digester`, or a `ThreadDigester` (the default for blobs of `hashThreadMinBytes` or more) */
+  digester?: BlobDigester;
   /** end the sink and wait for it to finish after a verified download (default true) */
   end?: boolean;
   /** called with the bytes received so far (including `offset`) */
@@ -260,6 +265,7 @@ export class RegistryClient {
   private readonly maxList: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
+  private readonly hashThreadMinBytes: number;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private endpointPromise: Promise<{ endpoint: RegistryEndpoint; ping: PingResult }> | undefined;
@@ -276,6 +282,7 @@ export class RegistryClient {
     this.maxList = options.maxListBytes ?? 4 * 1024 * 1024;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.hashThreadMinBytes = options.hashThreadMinBytes ?? 8 * 1024 * 1024;
     const maxSockets = options.maxSockets ?? 16;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
@@ -494,10 +501,20 @@ export class RegistryClient {
   async getBlob(repo: string, descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, sink: Writable, opts: GetBlobOptions = {}): Promise<GetBlobResult> {
     checkRepository(repo);
     const { digest, size } = checkDescriptor(descriptor);
-    let offset = opts.offset ?? 0;
+    const offset = opts.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new DctError('INVALID_ARGUMENT', `invalid resume offset ${offset}`);
     if (offset > 0 && !opts.digester) throw new DctError('INVALID_ARGUMENT', 'resuming a download needs the digest state of the bytes already written (digester)');
-    const digester = opts.digester ?? Digester.for(digest);
+    // a large blob is hashed on the hashing thread, beside the download instead of between its reads
+    const digester: BlobDigester = opts.digester ?? (size >= this.hashThreadMinBytes ? new ThreadDigester(parseDigest(digest).algorithm) : Digester.for(digest));
+    try {
+      return await this.fetchBlob(repo, digest, size, offset, digester, sink, opts);
+    } catch (err) {
+      if (digester instanceof ThreadDigester) digester.drop();
+      throw err;
+    }
+  }
+
+  private async fetchBlob(repo: string, digest: string, size: number, offset: number, digester: BlobDigester, sink: Writable, opts: GetBlobOptions): Promise<GetBlobResult> {
     if (digester.size !== offset) throw new DctError('INVALID_ARGUMENT', `the digester has hashed ${digester.size} bytes, not the ${offset} of the resume offset`);
     if (digester.algorithm !== parseDigest(digest).algorithm) throw new DctError('INVALID_ARGUMENT', `the digester computes ${digester.algorithm}, the blob is addressed by ${digest}`);
     const what = `the blob ${repo}@${digest}`;
@@ -555,10 +572,11 @@ export class RegistryClient {
             res.body.destroy();
             throw new RegistryError('SIZE_MISMATCH', `${res.url.origin} sent more than the ${size} bytes of ${what}: refusing it`);
           }
-          digester.update(chunk);
+          const hashing = digester.update(chunk);
           offset += chunk.length;
           fetched += chunk.length;
           await write(sink, chunk, what, opts.signal);
+          if (hashing) await hashing;
           opts.onProgress?.(offset, size);
         }
       } catch (err) {
@@ -574,7 +592,7 @@ export class RegistryClient {
         throw new RegistryError('SIZE_MISMATCH', `${res.url.origin} sent ${offset} bytes of ${what}, fewer than its ${size}: the blob is truncated`);
       }
     }
-    const got = digester.digest();
+    const got = await digester.digest();
     if (got !== digest) throw new RegistryError('DIGEST_MISMATCH', `${what} downloaded from ${this.host} hashes to ${got}: refusing it`);
     if (opts.end !== false) {
       sink.end();

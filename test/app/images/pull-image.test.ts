@@ -12,7 +12,7 @@ import type { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { OciLayout, OciLayoutReader } from '../../../src/adapters/image-layout/oci-layout.js';
 import { DirectoryFiles } from '../../../src/adapters/image-layout/layout-files.js';
-import { pullImage, type RegistryReader } from '../../../src/app/images/pull-image.js';
+import { pullImage, type ImageStore, type RegistryReader } from '../../../src/app/images/pull-image.js';
 import type { Descriptor } from '../../../src/core/oci/descriptor.js';
 import { Digester } from '../../../src/core/oci/digest.js';
 import { parseManifest } from '../../../src/core/oci/manifest.js';
@@ -90,6 +90,55 @@ describe('pullImage', () => {
     assert.deepEqual(calls.filter((c) => c.digest === layer.digest).map((c) => c.offset), [50_000, 0]);
     assert.deepEqual(await out.missingBlobs(image.descriptor), []);
     assert.equal(await out.partialBlobSize(layer.digest), 0);
+  });
+
+  it('downloads the next blob while the store still finishes the previous one (fsync), and lists the image once all are stored', async () => {
+    const src = join(work, 'overlap-src');
+    const image = await generateTestImage(src, { seed: 'pull-overlap', layers: [50_000, 60_000], tag: 'v1' });
+    const { registry, calls } = layoutRegistry(src);
+    const layout = await OciLayout.create(join(work, 'overlap-out'));
+    // the store holds back the end of the first blob until the next download starts (or, failing that, many turns of the event loop)
+    let openedBy = '';
+    const order: string[] = [];
+    const store: ImageStore = Object.assign(Object.create(layout) as OciLayout, {
+      async writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, o?: { offset?: number; sourceVerified?: boolean }) {
+        const first = order.length === 0;
+        order.push(`write ${expected.digest}`);
+        const r = await layout.writeBlob(source, expected, o);
+        if (first) {
+          for (let turns = 0; !openedBy; turns++) {
+            if (calls.length > 1) openedBy = 'next download';
+            else if (turns > 1000) openedBy = 'waiting';
+            else await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        order.push(`stored ${expected.digest}`);
+        return r;
+      },
+    });
+    const events: string[] = [];
+    await pullImage(registry, store, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1, events: { blob: (d, _n, state) => void (state === 'done' && events.push(d.digest)) } });
+    assert.equal(openedBy, 'next download', 'the next blob was requested before the first was stored');
+    assert.equal(events.length, calls.length, 'every blob reported done');
+    assert.deepEqual((await layout.readIndex()).manifests.map((m) => m.digest), [image.descriptor.digest]);
+    assert.deepEqual(await layout.missingBlobs(image.descriptor), []);
+  });
+
+  it('a blob the store fails to finish after its download fails the pull, and nothing is listed', async () => {
+    const src = join(work, 'store-fail-src');
+    await generateTestImage(src, { seed: 'pull-store-fail', layers: [50_000, 60_000, 70_000], tag: 'v1' });
+    const { registry } = layoutRegistry(src);
+    const layout = await OciLayout.create(join(work, 'store-fail-out'));
+    let writes = 0;
+    const store: ImageStore = Object.assign(Object.create(layout) as OciLayout, {
+      async writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, o?: { offset?: number; sourceVerified?: boolean }) {
+        const r = await layout.writeBlob(source, expected, o);
+        if (++writes === 2) throw Object.assign(new Error('fsync: input/output error'), { code: 'EIO' });
+        return r;
+      },
+    });
+    await assert.rejects(pullImage(registry, store, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1 }), /input\/output error/);
+    assert.deepEqual((await layout.readIndex()).manifests, []);
   });
 
   it('refuses manifest bytes other than the signed ones before fetching any blob', async () => {
