@@ -39,7 +39,7 @@ class Discard extends Writable {
 }
 
 describe('RegistryClient streams', () => {
-  const SIZE = 160 * 1024 * 1024;
+  const SIZE = 256 * 1024 * 1024;
   const digest = digestOfPieces(SIZE);
   let server: http.Server;
   let url = '';
@@ -97,8 +97,10 @@ describe('RegistryClient streams', () => {
       clearInterval(timer);
       assert.equal(received, SIZE);
       assert.equal(receivedDigest, digest);
+      // flat: a client that held the blob would grow by at least its size; garbage that the
+      // collector has not yet reclaimed (Node 24 lets ~60-90 MiB of it build up) stays below half
       const growth = (peak - base) / 1024 / 1024;
-      assert.ok(growth < 80, `RSS grew by ${growth.toFixed(0)} MiB for a ${SIZE / 1024 / 1024} MiB blob`);
+      assert.ok(growth < SIZE / 2 / 1024 / 1024, `RSS grew by ${growth.toFixed(0)} MiB for a ${SIZE / 1024 / 1024} MiB blob`);
     } finally {
       client.close();
     }
