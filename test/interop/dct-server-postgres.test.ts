@@ -21,14 +21,13 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import { interopSkip } from '../support/interop.js';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
 import { dockerSession, notarySession, type Step, type TrustServerUnderTest } from '../support/trust-scenarios.js';
-import { POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
+import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
 
 const PASSPHRASE_ENV = { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys-postgres' };
 
@@ -162,15 +161,7 @@ describe('real notary and docker CLIs: dct server on PostgreSQL (one server, and
     for (const server of [single, ...replicas]) await server?.close().catch(() => undefined);
     await reference?.stop();
     rmSync(work, { recursive: true, force: true });
-    if (schemas.length > 0) {
-      const admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      try {
-        for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    }
+    await dropSchemas(schemas);
   });
 
   it('notary CLI session: the same outputs from notary-server, dct on PostgreSQL, and two dct replicas', { timeout: 360_000 }, async (t) => {

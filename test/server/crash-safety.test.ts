@@ -18,14 +18,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
 import { NotaryClient, NotaryHttpError } from '../../src/adapters/notary-http/notary-client.js';
 import { createRepository, targetFromContent, updateTargets, type RepositoryState } from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
 import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { interopSkip } from '../support/interop.js';
-import { POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
+import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
 
 const PASSPHRASE = 'crash-safety-server-keys';
 const REPOSITORIES = 8;
@@ -285,13 +284,7 @@ describe('dct server crash safety: SIGKILL during concurrent publishes', () => {
   const schema = `dct_crash_${randomBytes(6).toString('hex')}`;
   after(async () => {
     if (noPostgres) return;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    try {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
+    await dropSchemas([schema]);
   });
 
   it(

@@ -17,3 +17,15 @@ export async function postgresUnreachable(): Promise<string | undefined> {
     await client.end().catch(() => undefined);
   }
 }
+
+/** Drops the tests' schemas (with everything in them); nothing to do for an empty list. */
+export async function dropSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -13,7 +13,7 @@ import { PostgresStore } from '../../../src/adapters/storage/postgres-store.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { eventually, meta, storeContract } from './store-contract.js';
 import { interopSkip } from '../../support/interop.js';
-import { POSTGRES_URL, postgresUnreachable } from '../../support/postgres.js';
+import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../../support/postgres.js';
 
 
 
@@ -30,15 +30,7 @@ if (unreachable !== undefined) {
   };
   const open = (schema: string, extra = '') =>
     PostgresStore.open({ connectionString: `${POSTGRES_URL}${extra}`, schema });
-  after(async () => {
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    try {
-      for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await admin.end();
-    }
-  });
+  after(() => dropSchemas(schemas));
 
   storeContract('PostgresStore', () => open(newSchema()));
 

@@ -9,11 +9,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type ServerConfig } from '../../../src/server/config.js';
 import { startServer, type RunningServer } from '../../../src/server/start-server.js';
-import { POSTGRES_URL } from '../../support/postgres.js';
+import { dropSchemas, POSTGRES_URL } from '../../support/postgres.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -82,15 +81,7 @@ export function postgresSchemas(): { storage(): string; drop(): Promise<void> } 
       made.push(schema);
       return `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}schema=${schema}`;
     },
-    async drop() {
-      const admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      try {
-        for (const s of made) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    },
+    drop: () => dropSchemas(made),
   };
 }
 
