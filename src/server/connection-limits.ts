@@ -11,6 +11,7 @@
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ClientAddresses } from './client-address.js';
+import { clientBucket } from './rate-limiter.js';
 
 export interface ConnectionLimits {
   /** nothing sent or received for this long: the connection is closed */
@@ -27,8 +28,10 @@ export function applyConnectionLimits(server: Server & { timeout: number }, limi
   server.maxConnections = limits.maxConnections;
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const client = clients.of(socket.remoteAddress, undefined);
-    if (clients.isTrustedProxy(client)) return;
+    const address = clients.of(socket.remoteAddress, undefined);
+    if (clients.isTrustedProxy(address)) return;
+    // counted per IPv4 address and IPv6 /64, as the rate limits count
+    const client = clientBucket(address);
     const n = open.get(client) ?? 0;
     if (n >= limits.maxConnectionsPerClient) {
       log.debug({ client, open: n }, 'connection refused: the client has the most connections allowed');

@@ -12,6 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { FsBlobStore, UploadInfo } from '../../adapters/blob-store/fs-blob-store.js';
+import { clientBucket } from '../rate-limiter.js';
 import { RegistryError } from './errors.js';
 
 export interface UploadLimits {
@@ -56,11 +57,13 @@ export class UploadSessions {
   }
 
   /**
-   * Opens a session of `repository` for `client` with `start`, unless either
+   * Opens a session of `repository` for the client at `address` with `start`, unless either
    * holds its most sessions already (TOOMANYREQUESTS). The place is taken
    * before `start` runs, so concurrent requests cannot overshoot.
    */
-  async open(repository: string, client: string | undefined, start: () => Promise<UploadInfo>): Promise<UploadInfo> {
+  async open(repository: string, address: string | undefined, start: () => Promise<UploadInfo>): Promise<UploadInfo> {
+    // counted per IPv4 address and IPv6 /64, as the rate limits count
+    const client = address === undefined ? undefined : clientBucket(address);
     if ((this.perRepository.get(repository) ?? 0) >= this.limits.maxPerRepository) {
       throw new RegistryError('TOOMANYREQUESTS', `repository ${repository} has ${this.limits.maxPerRepository} open upload sessions: finish or cancel some first`);
     }
