@@ -48,7 +48,10 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--rounds') opts.rounds = num();
     else if (arg === '--tags') opts.tags = num();
     else if (arg === '--cpu-prof' && argv[i + 1] !== undefined) opts.cpuProf = resolve(argv[++i] as string);
-    else throw new Error(`unknown option ${arg}\nusage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)] [--cpu-prof DIR]`);
+    else
+      throw new Error(
+        `unknown option ${arg}\nusage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)] [--cpu-prof DIR]`,
+      );
   }
   return opts;
 }
@@ -121,7 +124,12 @@ async function main(): Promise<void> {
     log(`signing ${opts.tags} tags into ${gun}…`);
     await makeRepository(stack, gun, opts.tags);
 
-    const env = (dir: string) => ({ PATH: process.env['PATH'] ?? '', HOME: dir, DOCKER_CONFIG: join(dir, 'docker'), DOCKER_CONTENT_TRUST_SERVER: stack.serverUrl });
+    const env = (dir: string) => ({
+      PATH: process.env['PATH'] ?? '',
+      HOME: dir,
+      DOCKER_CONFIG: join(dir, 'docker'),
+      DOCKER_CONTENT_TRUST_SERVER: stack.serverUrl,
+    });
     const dockerConfig = (dir: string) => {
       mkdirSync(join(dir, 'docker', 'tls', host), { recursive: true });
       cpSync(stack.caFile, join(dir, 'docker', 'tls', host, 'ca.crt'));
@@ -135,11 +143,21 @@ async function main(): Promise<void> {
           return (await run(process.execPath, [...prof, build.bin, 'trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout;
         },
       },
-      { name: 'docker trust inspect', prepare: dockerConfig, run: async (dir) => (await run('docker', ['trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout },
+      {
+        name: 'docker trust inspect',
+        prepare: dockerConfig,
+        run: async (dir) => (await run('docker', ['trust', 'inspect', gun], { env: env(dir), timeoutMs: 120_000 })).stdout,
+      },
       {
         name: 'notary list',
         prepare: () => undefined,
-        run: async (dir) => (await run('notary', ['-s', stack.serverUrl, '--tlscacert', stack.caFile, '-d', join(dir, 'notary'), 'list', gun], { env: env(dir), timeoutMs: 120_000 })).stdout,
+        run: async (dir) =>
+          (
+            await run('notary', ['-s', stack.serverUrl, '--tlscacert', stack.caFile, '-d', join(dir, 'notary'), 'list', gun], {
+              env: env(dir),
+              timeoutMs: 120_000,
+            })
+          ).stdout,
       },
     ];
 
@@ -174,16 +192,32 @@ async function main(): Promise<void> {
 
     const ratio = (a: string, b: string, kind: 'cold' | 'warm') => median(times[a]![kind].map((x, i) => x / times[b]![kind][i]!));
     const rows = (['cold', 'warm'] as const).flatMap((kind) => [
-      { case: kind, against: 'docker trust inspect', dctMs: median(times['dct trust inspect']![kind]), peerMs: median(times['docker trust inspect']![kind]), ratio: ratio('dct trust inspect', 'docker trust inspect', kind) },
-      { case: kind, against: 'notary list', dctMs: median(times['dct trust inspect']![kind]), peerMs: median(times['notary list']![kind]), ratio: ratio('dct trust inspect', 'notary list', kind) },
+      {
+        case: kind,
+        against: 'docker trust inspect',
+        dctMs: median(times['dct trust inspect']![kind]),
+        peerMs: median(times['docker trust inspect']![kind]),
+        ratio: ratio('dct trust inspect', 'docker trust inspect', kind),
+      },
+      {
+        case: kind,
+        against: 'notary list',
+        dctMs: median(times['dct trust inspect']![kind]),
+        peerMs: median(times['notary list']![kind]),
+        ratio: ratio('dct trust inspect', 'notary list', kind),
+      },
     ]);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ tags: opts.tags, rounds: opts.rounds, identicalOutput: dctOut === dockerOut, rows }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ tags: opts.tags, rounds: opts.rounds, identicalOutput: dctOut === dockerOut, rows }, null, 2) + '\n',
+      );
     } else {
       process.stdout.write(`\n${opts.tags} signed tags, ${opts.rounds} rounds, whole process, medians (goal: ratio ≤ 0.50)\n\n`);
       process.stdout.write('cache  dct trust inspect   vs                     peer       ratio\n');
       for (const r of rows) {
-        process.stdout.write(`${r.case.padEnd(7)}${r.dctMs.toFixed(0).padStart(8)} ms         ${r.against.padEnd(22)}${r.peerMs.toFixed(0).padStart(6)} ms   ${r.ratio.toFixed(2)}×\n`);
+        process.stdout.write(
+          `${r.case.padEnd(7)}${r.dctMs.toFixed(0).padStart(8)} ms         ${r.against.padEnd(22)}${r.peerMs.toFixed(0).padStart(6)} ms   ${r.ratio.toFixed(2)}×\n`,
+        );
       }
       for (const r of rows) process.stdout.write(`RESULT client.${r.case}.vs-${r.against.split(' ')[0]} ratio=${r.ratio.toFixed(3)}\n`);
     }

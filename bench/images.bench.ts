@@ -92,7 +92,14 @@ function findOnPath(binary: string): string | undefined {
  * Runs `file args` under GNU time: wall time from spawn to exit (in this process) and
  * the peak RSS GNU time reports (`%M`, KiB: the largest resident set of the command).
  */
-function measure(timeBin: string, rssFile: string, file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ ms: number; peakKiB: number; stdout: string; stderr: string }> {
+function measure(
+  timeBin: string,
+  rssFile: string,
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ ms: number; peakKiB: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(timeBin, ['-f', '%M', '-o', rssFile, file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,7 +119,11 @@ function measure(timeBin: string, rssFile: string, file: string, args: string[],
       clearTimeout(timer);
       live.delete(child);
       if (code !== 0) {
-        reject(new Error(`${file} ${args.join(' ')} ${signal ? `was killed (${signal}${signal === 'SIGKILL' ? `, timeout ${timeoutMs} ms?` : ''})` : `exited with ${code}`}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+        reject(
+          new Error(
+            `${file} ${args.join(' ')} ${signal ? `was killed (${signal}${signal === 'SIGKILL' ? `, timeout ${timeoutMs} ms?` : ''})` : `exited with ${code}`}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+          ),
+        );
         return;
       }
       // GNU time writes its own notes first when the command fails; the last line is %M
@@ -175,19 +186,27 @@ async function main(): Promise<void> {
     const srcTag = 'bench';
     log(`generating a ${opts.sizeMb} MiB image (${opts.layers} layers of ${(layerBytes / MiB).toFixed(1)} MiB)…`);
     let t0 = performance.now();
-    const image = await generateTestImage(layoutDir, { seed: 'bench-images', layers: Array.from({ length: opts.layers }, () => layerBytes), gzipLevel: 0, tag: srcTag });
+    const image = await generateTestImage(layoutDir, {
+      seed: 'bench-images',
+      layers: Array.from({ length: opts.layers }, () => layerBytes),
+      gzipLevel: 0,
+      tag: srcTag,
+    });
     const manifest = image.manifests[0]!;
     const blobDigests = [manifest.config.descriptor.digest, ...manifest.layers.map((l) => l.descriptor.digest)];
     const blobBytes = image.totalLayerBytes + manifest.config.descriptor.size;
     const imageBytes = blobBytes + manifest.descriptor.size;
-    log(`image ${manifest.descriptor.digest}: ${(imageBytes / MiB).toFixed(1)} MiB of blobs and manifest, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `image ${manifest.descriptor.digest}: ${(imageBytes / MiB).toFixed(1)} MiB of blobs and manifest, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     log('starting the reference stack (its docker-registry 2.8)…');
     stack = await startReferenceStack({ logLevel: 'error' });
     const registry = `127.0.0.1:${stack.registryPort}`;
     const registryPid = Number(readFileSync(join(stack.stateDir, 'run', 'registry.pid'), 'utf8').trim());
     const registryData = join(stack.stateDir, 'registry-data');
-    if (!Number.isInteger(registryPid) || Number.isNaN(bytesRead(registryPid))) throw new Error(`cannot read /proc/${registryPid}/io of docker-registry`);
+    if (!Number.isInteger(registryPid) || Number.isNaN(bytesRead(registryPid)))
+      throw new Error(`cannot read /proc/${registryPid}/io of docker-registry`);
 
     /** a fresh HOME (no docker config, no skopeo blob-info cache, no credentials) per command */
     let homes = 0;
@@ -203,7 +222,9 @@ async function main(): Promise<void> {
         // containers/image is told it runs rootless: then $XDG_DATA_HOME/containers/cache
         XDG_DATA_HOME: join(home, 'data'),
         XDG_RUNTIME_DIR: join(home, 'run'),
-        _CONTAINERS_ROOTLESS_UID: String(typeof process.getuid === 'function' && process.getuid() === 0 ? 65534 : (process.getuid?.() ?? 65534)),
+        _CONTAINERS_ROOTLESS_UID: String(
+          typeof process.getuid === 'function' && process.getuid() === 0 ? 65534 : (process.getuid?.() ?? 65534),
+        ),
       };
     };
     const rssFile = join(work, 'rss.txt');
@@ -222,11 +243,15 @@ async function main(): Promise<void> {
       const r = await measure(timeBin, rssFile, file, args, env, timeoutMs);
       const received = bytesRead(registryPid) - before;
       // really uploaded: the registry read the whole image while the command ran (a mount or an "exists" reads next to nothing)
-      if (received < blobBytes) throw new Error(`${tool} push to ${repo}: the registry read only ${received} bytes, less than the ${blobBytes} of the blobs: it did not upload them`);
+      if (received < blobBytes)
+        throw new Error(
+          `${tool} push to ${repo}: the registry read only ${received} bytes, less than the ${blobBytes} of the blobs: it did not upload them`,
+        );
       const linked = linkedBlobs(registryData, repo);
       const unlinked = blobDigests.filter((d) => !linked.has(d));
       if (unlinked.length > 0) throw new Error(`${tool} push to ${repo}: the repository lacks ${unlinked.join(', ')}`);
-      if (/skipped: already exists|Mounted|already exists/i.test(r.stdout + r.stderr)) throw new Error(`${tool} push to ${repo} reused blobs:\n${r.stdout}\n${r.stderr}`);
+      if (/skipped: already exists|Mounted|already exists/i.test(r.stdout + r.stderr))
+        throw new Error(`${tool} push to ${repo} reused blobs:\n${r.stdout}\n${r.stderr}`);
       return { round, tool, op: 'push', ms: r.ms, peakKiB: r.peakKiB, checkedBytes: received };
     };
 
@@ -236,19 +261,27 @@ async function main(): Promise<void> {
       const out = join(work, `pulled-${tool}-${round}`);
       const env = freshEnv();
       const [file, args] =
-        tool === 'dct' ? [process.execPath, [build.bin, 'pull', ref, '--output', out]] : ['skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:v1`]];
+        tool === 'dct'
+          ? [process.execPath, [build.bin, 'pull', ref, '--output', out]]
+          : ['skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}:v1`]];
       await run('sync', []);
       const r = await measure(timeBin, rssFile, file, args, env, timeoutMs);
       const got = layoutBlobBytes(out);
       rmSync(out, { recursive: true, force: true });
-      if (got.bytes < imageBytes) throw new Error(`${tool} pull of ${ref}: the output holds ${got.count} blobs of ${got.bytes} bytes, less than the image's ${imageBytes}`);
+      if (got.bytes < imageBytes)
+        throw new Error(
+          `${tool} pull of ${ref}: the output holds ${got.count} blobs of ${got.bytes} bytes, less than the image's ${imageBytes}`,
+        );
       return { round, tool, op: 'pull', ms: r.ms, peakKiB: r.peakKiB, checkedBytes: got.bytes };
     };
 
     /** An unmeasured pull of the round's repository: whichever tool pulls a freshly pushed repository first pays for the registry's cold reads. */
     const warmUp = async (round: number): Promise<void> => {
       const out = join(work, `warm-up-${round}`);
-      await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry}/bench/dct-${round}:v1`, `oci:${out}:v1`], { env: freshEnv(), timeoutMs });
+      await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry}/bench/dct-${round}:v1`, `oci:${out}:v1`], {
+        env: freshEnv(),
+        timeoutMs,
+      });
       rmSync(out, { recursive: true, force: true });
     };
 
@@ -260,7 +293,10 @@ async function main(): Promise<void> {
       for (const tool of order) runs.push(await pull(round, tool));
       const line = runs
         .filter((m) => m.round === round)
-        .map((m) => `${m.tool} ${m.op} ${((imageBytes / MiB) / (m.ms / 1000)).toFixed(0)} MiB/s${m.tool === 'dct' ? ` (${(m.peakKiB / 1024).toFixed(0)} MB)` : ''}`)
+        .map(
+          (m) =>
+            `${m.tool} ${m.op} ${(imageBytes / MiB / (m.ms / 1000)).toFixed(0)} MiB/s${m.tool === 'dct' ? ` (${(m.peakKiB / 1024).toFixed(0)} MB)` : ''}`,
+        )
         .join(', ');
       log(`round ${round + 1}/${opts.rounds}: ${line}`);
     }
@@ -312,7 +348,10 @@ async function main(): Promise<void> {
         );
       }
       for (const r of rows) process.stdout.write(`RESULT images.${r.op}.vs-skopeo ratio=${r.ratio.toFixed(3)}\n`);
-      for (const r of rows) process.stdout.write(`RESULT images.${r.op}.rss-vs-budget ratio=${(r.dctPeakMB / RSS_BUDGET_MB).toFixed(3)} mb=${r.dctPeakMB.toFixed(1)}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `RESULT images.${r.op}.rss-vs-budget ratio=${(r.dctPeakMB / RSS_BUDGET_MB).toFixed(3)} mb=${r.dctPeakMB.toFixed(1)}\n`,
+        );
     }
   } finally {
     await stack?.stop();

@@ -44,7 +44,8 @@ const phases: Record<string, () => unknown> = {
   },
   '  targets loop, eager `where`': () => {
     const out: Record<string, unknown> = {};
-    for (const [name, meta] of Object.entries(signedValue.targets)) out[name] = fileMetaFromJSON(meta, `${roleName}.targets[${JSON.stringify(name)}]`);
+    for (const [name, meta] of Object.entries(signedValue.targets))
+      out[name] = fileMetaFromJSON(meta, `${roleName}.targets[${JSON.stringify(name)}]`);
     return out;
   },
   '  targets loop, lazy `where`': () => {
@@ -88,4 +89,3 @@ for (const [name, fn] of Object.entries(phases)) {
   }
   process.stdout.write(`  ${name.padEnd(38)} ${median(times).toFixed(2).padStart(8)} ms\n`);
 }
-

@@ -23,7 +23,18 @@ import { performance } from 'node:perf_hooks';
 import { NotaryClient } from '../src/adapters/notary-http/notary-client.js';
 import { SqliteStore } from '../src/adapters/storage/sqlite-store.js';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../test/support/reference-stack.js';
-import { buildDct, ensureDebianTools, log, memoryOf, startDct, startNginx, startNodeFloor, type DctBuild, type DctProcess, type NginxProcess } from './server/processes.js';
+import {
+  buildDct,
+  ensureDebianTools,
+  log,
+  memoryOf,
+  startDct,
+  startNginx,
+  startNodeFloor,
+  type DctBuild,
+  type DctProcess,
+  type NginxProcess,
+} from './server/processes.js';
 import { populateRepositories, presignTargetsChain, publishRepository, type PublishedRepository } from './server/repos.js';
 import { runWrk, type WrkResult } from './server/wrk.js';
 
@@ -51,7 +62,22 @@ const USAGE = `usage: npm run bench:server -- [--json] [--rounds N (5)] [--durat
 `;
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 5, durationS: 5, warmupS: 2, connections: 16, publishes: 20, repos: 100_000, nginxWorkers: 1, dctWorkers: 1, skipRss: false, skipGet: false, skipPublish: false, nodeFloor: true, publishWarmup: 50 };
+  const opts: Options = {
+    json: false,
+    rounds: 5,
+    durationS: 5,
+    warmupS: 2,
+    connections: 16,
+    publishes: 20,
+    repos: 100_000,
+    nginxWorkers: 1,
+    dctWorkers: 1,
+    skipRss: false,
+    skipGet: false,
+    skipPublish: false,
+    nodeFloor: true,
+    publishWarmup: 50,
+  };
   const num = (i: number, name: string) => {
     const v = Number(argv[i]);
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
@@ -60,21 +86,51 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {
-      case '--json': opts.json = true; break;
-      case '--rounds': opts.rounds = Math.round(num(++i, arg)); break;
-      case '--duration': opts.durationS = num(++i, arg); break;
-      case '--warmup': opts.warmupS = num(++i, arg); break;
-      case '--connections': opts.connections = Math.round(num(++i, arg)); break;
-      case '--publishes': opts.publishes = Math.round(num(++i, arg)); break;
-      case '--repos': opts.repos = Math.round(num(++i, arg)); break;
-      case '--nginx-workers': opts.nginxWorkers = Math.round(num(++i, arg)); break;
-      case '--dct-workers': opts.dctWorkers = Math.round(num(++i, arg)); break;
-      case '--skip-rss': opts.skipRss = true; break;
-      case '--skip-get': opts.skipGet = true; break;
-      case '--publish-warmup': opts.publishWarmup = Math.round(num(++i, arg)); break;
-      case '--skip-publish': opts.skipPublish = true; break;
-      case '--node-floor': opts.nodeFloor = true; break;
-      case '--no-node-floor': opts.nodeFloor = false; break;
+      case '--json':
+        opts.json = true;
+        break;
+      case '--rounds':
+        opts.rounds = Math.round(num(++i, arg));
+        break;
+      case '--duration':
+        opts.durationS = num(++i, arg);
+        break;
+      case '--warmup':
+        opts.warmupS = num(++i, arg);
+        break;
+      case '--connections':
+        opts.connections = Math.round(num(++i, arg));
+        break;
+      case '--publishes':
+        opts.publishes = Math.round(num(++i, arg));
+        break;
+      case '--repos':
+        opts.repos = Math.round(num(++i, arg));
+        break;
+      case '--nginx-workers':
+        opts.nginxWorkers = Math.round(num(++i, arg));
+        break;
+      case '--dct-workers':
+        opts.dctWorkers = Math.round(num(++i, arg));
+        break;
+      case '--skip-rss':
+        opts.skipRss = true;
+        break;
+      case '--skip-get':
+        opts.skipGet = true;
+        break;
+      case '--publish-warmup':
+        opts.publishWarmup = Math.round(num(++i, arg));
+        break;
+      case '--skip-publish':
+        opts.skipPublish = true;
+        break;
+      case '--node-floor':
+        opts.nodeFloor = true;
+        break;
+      case '--no-node-floor':
+        opts.nodeFloor = false;
+        break;
       case '--help':
       case '-h':
         process.stdout.write(USAGE);
@@ -149,12 +205,19 @@ const GOALS = {
 
 const MB = (mib: number) => (mib * 1024 * 1024) / 1e6;
 
-async function throughput(file: ThroughputRow['file'], gun: string, targets: Target[], sizes: ThroughputRow['bytes'], opts: Options): Promise<ThroughputRow> {
+async function throughput(
+  file: ThroughputRow['file'],
+  gun: string,
+  targets: Target[],
+  sizes: ThroughputRow['bytes'],
+  opts: Options,
+): Promise<ThroughputRow> {
   const path = `/v2/${gun}/_trust/tuf/${file}`;
   const wrk = { threads: 1, connections: opts.connections };
   for (const t of targets) {
     const warm = await runWrk(t.url + path, { ...wrk, durationS: opts.warmupS });
-    if (warm.non2xx > 0 || warm.requests === 0) throw new Error(`${t.name} GET ${file}: ${warm.non2xx} non-2xx responses of ${warm.requests} during warm-up`);
+    if (warm.non2xx > 0 || warm.requests === 0)
+      throw new Error(`${t.name} GET ${file}: ${warm.non2xx} non-2xx responses of ${warm.requests} during warm-up`);
   }
   const runs: Partial<Record<ServerName, WrkResult[]>> = Object.fromEntries(targets.map((t) => [t.name, []]));
   for (let round = 0; round < opts.rounds; round++) {
@@ -164,7 +227,9 @@ async function throughput(file: ThroughputRow['file'], gun: string, targets: Tar
       const r = await runWrk(t.url + path, { ...wrk, durationS: opts.durationS });
       if (r.non2xx > 0) throw new Error(`${t.name} GET ${file}: ${r.non2xx} non-2xx responses`);
       runs[t.name]?.push(r);
-      log(`  ${file.padEnd(15)} round ${round + 1}/${opts.rounds} ${t.name.padEnd(6)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms`);
+      log(
+        `  ${file.padEnd(15)} round ${round + 1}/${opts.rounds} ${t.name.padEnd(6)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms`,
+      );
     }
   }
   const by = (f: (r: WrkResult) => number): Partial<Record<ServerName, number>> =>
@@ -226,7 +291,12 @@ async function publishLatency(
   };
 }
 
-async function rssWithRepositories(build: DctBuild, tls: { cert: string; key: string; ca: string }, opts: Options, cleanups: Array<() => Promise<void> | void>): Promise<RssResult> {
+async function rssWithRepositories(
+  build: DctBuild,
+  tls: { cert: string; key: string; ca: string },
+  opts: Options,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<RssResult> {
   // on tmpfs when there is one: the writes need no fsync there, and where the file lives does not change the RSS
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'dct-bench-rss-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -240,7 +310,14 @@ async function rssWithRepositories(build: DctBuild, tls: { cert: string; key: st
     await store.close();
   }
   const populateSeconds = (performance.now() - t0) / 1000;
-  const server = await startDct({ main: build.main, storage: `sqlite:${join(dir, 'dct.db')}`, dataDir: dir, tlsCert: tls.cert, tlsKey: tls.key, passphrase: 'bench-server-keys' });
+  const server = await startDct({
+    main: build.main,
+    storage: `sqlite:${join(dir, 'dct.db')}`,
+    dataDir: dir,
+    tlsCert: tls.cert,
+    tlsKey: tls.key,
+    passphrase: 'bench-server-keys',
+  });
   cleanups.push(() => server.stop());
   await new Promise((r) => setTimeout(r, 500));
   const idle = memoryOf(server.pid);
@@ -269,7 +346,15 @@ async function rssWithRepositories(build: DctBuild, tls: { cert: string; key: st
     evictions: gauge('dct_read_cache_evictions_total'),
   };
   await server.stop();
-  return { repositories: opts.repos, populateSeconds, getSeconds, idleMB: MB(idle.rssMiB), rssMB: MB(after.rssMiB), peakMB: MB(after.peakMiB), readCache };
+  return {
+    repositories: opts.repos,
+    populateSeconds,
+    getSeconds,
+    idleMB: MB(idle.rssMiB),
+    rssMB: MB(after.rssMiB),
+    peakMB: MB(after.peakMiB),
+    readCache,
+  };
 }
 
 function httpsText(url: string, ca: Buffer): Promise<string> {
@@ -316,12 +401,24 @@ async function main(): Promise<void> {
     const stack: ReferenceStack = await startReferenceStack({ logLevel: 'warn' });
     cleanups.push(() => stack.stop());
     // one certificate and key for all three servers: notary-server's own, from the reference CA
-    const tls = { cert: join(stack.stateDir, 'tls', 'notary-server.crt'), key: join(stack.stateDir, 'tls', 'notary-server.key'), ca: stack.caFile };
+    const tls = {
+      cert: join(stack.stateDir, 'tls', 'notary-server.crt'),
+      key: join(stack.stateDir, 'tls', 'notary-server.key'),
+      ca: stack.caFile,
+    };
 
     const dctDir = mkdtempSync(join(tmpdir(), 'dct-bench-server-'));
     cleanups.push(() => rmSync(dctDir, { recursive: true, force: true }));
     log('starting dct server (SQLite, --log-level warn) …');
-    const dct: DctProcess = await startDct({ main: build.main, storage: `sqlite:${join(dctDir, 'dct.db')}`, dataDir: dctDir, tlsCert: tls.cert, tlsKey: tls.key, passphrase: 'bench-server-keys', workers: opts.dctWorkers });
+    const dct: DctProcess = await startDct({
+      main: build.main,
+      storage: `sqlite:${join(dctDir, 'dct.db')}`,
+      dataDir: dctDir,
+      tlsCert: tls.cert,
+      tlsKey: tls.key,
+      passphrase: 'bench-server-keys',
+      workers: opts.dctWorkers,
+    });
     cleanups.push(() => dct.stop());
 
     const clients = {
@@ -342,7 +439,10 @@ async function main(): Promise<void> {
     };
 
     log(`starting nginx (${opts.nginxWorkers} worker) with copies of dct's files …`);
-    const staticFiles = { [`/v2/${gun}/_trust/tuf/timestamp.json`]: served.dct.ts, [`/v2/${gun}/_trust/tuf/targets.json`]: served.dct.targets };
+    const staticFiles = {
+      [`/v2/${gun}/_trust/tuf/timestamp.json`]: served.dct.ts,
+      [`/v2/${gun}/_trust/tuf/targets.json`]: served.dct.targets,
+    };
     const nginx: NginxProcess = await startNginx({
       files: staticFiles,
       tlsCert: tls.cert,
@@ -351,7 +451,8 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => nginx.stop());
     const viaNginx = new NotaryClient({ baseUrl: nginx.url, caFile: tls.ca });
-    if (!(await viaNginx.getMetadata(gun, 'timestamp')).equals(served.dct.ts)) throw new Error('nginx does not serve the copied timestamp.json');
+    if (!(await viaNginx.getMetadata(gun, 'timestamp')).equals(served.dct.ts))
+      throw new Error('nginx does not serve the copied timestamp.json');
     viaNginx.close();
 
     const targets: Target[] = [
@@ -371,32 +472,42 @@ async function main(): Promise<void> {
     if (!opts.skipGet) {
       log(`GET throughput: wrk -t1 -c${opts.connections} -d${opts.durationS}s, ${opts.rounds} rounds (~${Math.round(wrkSeconds)} s) …`);
       rows.push(await throughput('timestamp.json', gun, targets, { dct: served.dct.ts.length, notary: served.notary.ts.length }, opts));
-      rows.push(await throughput('targets.json', gun, targets, { dct: served.dct.targets.length, notary: served.notary.targets.length }, opts));
+      rows.push(
+        await throughput('targets.json', gun, targets, { dct: served.dct.targets.length, notary: served.notary.targets.length }, opts),
+      );
     }
 
-  async function publishRounds(): Promise<PublishResult> {
-    // notary-server keeps its data in memory; dct commits each publish to SQLite with an fsync.
-    // A second dct on tmpfs shows what the publish costs without the disk (informational).
-    const publishClients: Partial<Record<PublishTarget, NotaryClient>> = { dct: clients.dct, notary: clients.notary };
-    const publishRepos = { dct: repos.dct, notary: repos.notary } as Partial<Record<PublishTarget, PublishedRepository>>;
-    if (existsSync('/dev/shm')) {
-      const shmDir = mkdtempSync(join('/dev/shm', 'dct-bench-publish-'));
-      cleanups.push(() => rmSync(shmDir, { recursive: true, force: true }));
-      const dctTmpfs = await startDct({ main: build.main, storage: `sqlite:${join(shmDir, 'dct.db')}`, dataDir: shmDir, tlsCert: tls.cert, tlsKey: tls.key, passphrase: 'bench-server-keys' });
-      cleanups.push(() => dctTmpfs.stop());
-      const client = new NotaryClient({ baseUrl: dctTmpfs.url, caFile: tls.ca, timeoutMs: 30_000 });
-      cleanups.push(() => client.close());
-      publishClients['dct-tmpfs'] = client;
-      publishRepos['dct-tmpfs'] = await publishRepository(client, gun, 100);
+    async function publishRounds(): Promise<PublishResult> {
+      // notary-server keeps its data in memory; dct commits each publish to SQLite with an fsync.
+      // A second dct on tmpfs shows what the publish costs without the disk (informational).
+      const publishClients: Partial<Record<PublishTarget, NotaryClient>> = { dct: clients.dct, notary: clients.notary };
+      const publishRepos = { dct: repos.dct, notary: repos.notary } as Partial<Record<PublishTarget, PublishedRepository>>;
+      if (existsSync('/dev/shm')) {
+        const shmDir = mkdtempSync(join('/dev/shm', 'dct-bench-publish-'));
+        cleanups.push(() => rmSync(shmDir, { recursive: true, force: true }));
+        const dctTmpfs = await startDct({
+          main: build.main,
+          storage: `sqlite:${join(shmDir, 'dct.db')}`,
+          dataDir: shmDir,
+          tlsCert: tls.cert,
+          tlsKey: tls.key,
+          passphrase: 'bench-server-keys',
+        });
+        cleanups.push(() => dctTmpfs.stop());
+        const client = new NotaryClient({ baseUrl: dctTmpfs.url, caFile: tls.ca, timeoutMs: 30_000 });
+        cleanups.push(() => client.close());
+        publishClients['dct-tmpfs'] = client;
+        publishRepos['dct-tmpfs'] = await publishRepository(client, gun, 100);
+      }
+      // a server runs for long: latency is measured once the JIT has compiled the publish path (Go has no warm-up)
+      const warmupPublishes = opts.publishWarmup;
+      const chainLength = warmupPublishes + opts.rounds * opts.publishes;
+      log(`publish latency: signing ${chainLength} targets versions per server ahead …`);
+      const chains: Partial<Record<PublishTarget, Array<Array<{ role: string; bytes: Buffer }>>>> = {};
+      for (const [name, repo] of Object.entries(publishRepos) as Array<[PublishTarget, PublishedRepository]>)
+        chains[name] = await presignTargetsChain(repo, chainLength);
+      return publishLatency(publishClients, chains, gun, opts, warmupPublishes);
     }
-    // a server runs for long: latency is measured once the JIT has compiled the publish path (Go has no warm-up)
-    const warmupPublishes = opts.publishWarmup;
-    const chainLength = warmupPublishes + opts.rounds * opts.publishes;
-    log(`publish latency: signing ${chainLength} targets versions per server ahead …`);
-    const chains: Partial<Record<PublishTarget, Array<Array<{ role: string; bytes: Buffer }>>>> = {};
-    for (const [name, repo] of Object.entries(publishRepos) as Array<[PublishTarget, PublishedRepository]>) chains[name] = await presignTargetsChain(repo, chainLength);
-    return publishLatency(publishClients, chains, gun, opts, warmupPublishes);
-  }
 
     let publish: PublishResult | undefined;
     if (!opts.skipPublish) publish = await publishRounds();
@@ -408,16 +519,32 @@ async function main(): Promise<void> {
     const results: Array<{ name: string; ratio: number; goal: string; ok: boolean; extra?: string }> = [];
     const [ts, tg] = rows;
     if (ts && tg) {
-      results.push({ name: 'get-timestamp-vs-notary', ratio: ts.vsNotary, goal: `>= ${GOALS.timestampVsNotary}`, ok: ts.vsNotary >= GOALS.timestampVsNotary });
+      results.push({
+        name: 'get-timestamp-vs-notary',
+        ratio: ts.vsNotary,
+        goal: `>= ${GOALS.timestampVsNotary}`,
+        ok: ts.vsNotary >= GOALS.timestampVsNotary,
+      });
       results.push({ name: 'get-timestamp-vs-nginx', ratio: ts.vsNginx, goal: `>= ${GOALS.vsNginx}`, ok: ts.vsNginx >= GOALS.vsNginx });
-      results.push({ name: 'get-targets-vs-notary', ratio: tg.vsNotary, goal: `>= ${GOALS.targetsVsNotary}`, ok: tg.vsNotary >= GOALS.targetsVsNotary });
+      results.push({
+        name: 'get-targets-vs-notary',
+        ratio: tg.vsNotary,
+        goal: `>= ${GOALS.targetsVsNotary}`,
+        ok: tg.vsNotary >= GOALS.targetsVsNotary,
+      });
       results.push({ name: 'get-targets-vs-nginx', ratio: tg.vsNginx, goal: `>= ${GOALS.vsNginx}`, ok: tg.vsNginx >= GOALS.vsNginx });
       if (ts.vsNode !== undefined && tg.vsNode !== undefined) {
         results.push({ name: 'get-timestamp-vs-node-floor', ratio: ts.vsNode, goal: 'informational', ok: true });
         results.push({ name: 'get-targets-vs-node-floor', ratio: tg.vsNode, goal: 'informational', ok: true });
       }
     }
-    if (publish) results.push({ name: 'publish-latency-vs-notary', ratio: publish.ratio, goal: `<= ${GOALS.publishVsNotary}`, ok: publish.ratio <= GOALS.publishVsNotary });
+    if (publish)
+      results.push({
+        name: 'publish-latency-vs-notary',
+        ratio: publish.ratio,
+        goal: `<= ${GOALS.publishVsNotary}`,
+        ok: publish.ratio <= GOALS.publishVsNotary,
+      });
     if (publish?.tmpfsRatio !== undefined) {
       results.push({ name: 'publish-latency-tmpfs-vs-notary', ratio: publish.tmpfsRatio, goal: 'informational', ok: true });
     }
@@ -453,8 +580,12 @@ async function main(): Promise<void> {
       );
     } else {
       const out = (s = '') => process.stdout.write(s + '\n');
-      out(`bench:server  wrk -t1 -c${opts.connections} -d${opts.durationS}s × ${opts.rounds} rounds, loopback TLS (one certificate for all), ${cpus().length} cores, node ${process.version}`);
-      out(`notary-server: Debian notary 0.7, memory storage, trust service ${stack.trustService}; dct: SQLite; nginx: ${opts.nginxWorkers} worker, static copies of dct's files`);
+      out(
+        `bench:server  wrk -t1 -c${opts.connections} -d${opts.durationS}s × ${opts.rounds} rounds, loopback TLS (one certificate for all), ${cpus().length} cores, node ${process.version}`,
+      );
+      out(
+        `notary-server: Debian notary 0.7, memory storage, trust service ${stack.trustService}; dct: SQLite; nginx: ${opts.nginxWorkers} worker, static copies of dct's files`,
+      );
       for (const r of rows) {
         out();
         out(`GET ${r.file}  (bytes: dct ${r.bytes.dct}, notary ${r.bytes.notary})`);
@@ -470,12 +601,16 @@ async function main(): Promise<void> {
             (r.vsNode !== undefined ? `   dct/node-floor ${r.vsNode.toFixed(2)}` : ''),
         );
         if (r.vsNode !== undefined && r.vsNode >= NEAR_FLOOR) {
-          out(`  dct is within ${Math.round((1 - NEAR_FLOOR) * 100)} % of the bare node floor: its rate against notary is bounded by node's HTTP/TLS stack on this machine`);
+          out(
+            `  dct is within ${Math.round((1 - NEAR_FLOOR) * 100)} % of the bare node floor: its rate against notary is bounded by node's HTTP/TLS stack on this machine`,
+          );
         }
       }
       if (publish) {
         out();
-        out(`publish of a new targets version (server signs snapshot + timestamp), ${opts.publishes} sequential per server and round, NotaryClient`);
+        out(
+          `publish of a new targets version (server signs snapshot + timestamp), ${opts.publishes} sequential per server and round, NotaryClient`,
+        );
         for (const n of Object.keys(publish.medianMs) as PublishTarget[]) {
           out(
             `  ${n.padEnd(9)} median ${(publish.medianMs[n] ?? NaN).toFixed(2)} ms  p90 ${(publish.p90Ms[n] ?? NaN).toFixed(2)} ms   per round ${(publish.perRoundMedianMs[n] ?? []).map((x) => x.toFixed(2)).join(' ')}`,
@@ -483,7 +618,9 @@ async function main(): Promise<void> {
         }
         out(
           `  dct/notary ${publish.ratio.toFixed(2)} (goal <= ${GOALS.publishVsNotary}: ${verdict(publish.ratio <= GOALS.publishVsNotary)})` +
-            (publish.tmpfsRatio !== undefined ? `   dct-tmpfs/notary ${publish.tmpfsRatio.toFixed(2)} (SQLite on tmpfs: no fsync; notary-server keeps its data in memory)` : ''),
+            (publish.tmpfsRatio !== undefined
+              ? `   dct-tmpfs/notary ${publish.tmpfsRatio.toFixed(2)} (SQLite on tmpfs: no fsync; notary-server keeps its data in memory)`
+              : ''),
         );
       }
       out();
@@ -499,7 +636,9 @@ async function main(): Promise<void> {
       out();
       for (const r of results) out(`RESULT ${r.name} ratio=${r.ratio.toFixed(2)}${r.extra ? ` ${r.extra}` : ''}`);
       out();
-      out(`(${elapsedS.toFixed(0)} s; ratios are dct / other from the same rounds; goals: ${results.map((r) => `${r.name} ${r.goal}`).join(', ')})`);
+      out(
+        `(${elapsedS.toFixed(0)} s; ratios are dct / other from the same rounds; goals: ${results.map((r) => `${r.name} ${r.goal}`).join(', ')})`,
+      );
     }
   } finally {
     await cleanup();

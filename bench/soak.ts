@@ -28,7 +28,21 @@ import { RegistryClient } from '../src/adapters/registry/registry-client.js';
 import { loadRepository } from '../src/app/load-repository.js';
 import { POSTGRES_URL, postgresUnreachable } from '../test/support/postgres.js';
 import { freePort } from './server/processes.js';
-import { createTrustRepo, notaryClientFor, publishNext, pullImage, pushImage, readMetadata, Recorder, registryClientFor, RoundRobin, type AckedImage, type AckedTarget, type Sample, type TrustRepo } from './soak/load.js';
+import {
+  createTrustRepo,
+  notaryClientFor,
+  publishNext,
+  pullImage,
+  pushImage,
+  readMetadata,
+  Recorder,
+  registryClientFor,
+  RoundRobin,
+  type AckedImage,
+  type AckedTarget,
+  type Sample,
+  type TrustRepo,
+} from './soak/load.js';
 import { dropSchema, Replica, restartPostgres } from './soak/replicas.js';
 
 interface Options {
@@ -93,7 +107,10 @@ async function main(): Promise<number> {
   const storage = `${POSTGRES_URL}?schema=${schema}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'dct-soak-'));
   const common = { storage, dataDir, passphrase: 'soak-server-keys', registryName: 'soak.example:5000' };
-  const replicas = [new Replica({ name: 'A', port: await freePort(), ...common }), new Replica({ name: 'B', port: await freePort(), ...common })];
+  const replicas = [
+    new Replica({ name: 'A', port: await freePort(), ...common }),
+    new Replica({ name: 'B', port: await freePort(), ...common }),
+  ];
   const [a, b] = replicas as [Replica, Replica];
   const windows: FaultWindow[] = [];
   const rec = new Recorder();
@@ -118,32 +135,40 @@ async function main(): Promise<number> {
     // readers: GETs of the repositories' metadata, both replicas in turn
     for (let w = 0; w < 3; w++) {
       const pick = rr();
-      workers.push(loop(deadline, 10, async (i) => {
-        const repo = repos[(i + w) % repos.length] as TrustRepo;
-        await readMetadata(pick.pick(), repo.gun, ['timestamp', 'targets', 'snapshot', 'root'][i % 4] as string, rec);
-      }));
+      workers.push(
+        loop(deadline, 10, async (i) => {
+          const repo = repos[(i + w) % repos.length] as TrustRepo;
+          await readMetadata(pick.pick(), repo.gun, ['timestamp', 'targets', 'snapshot', 'root'][i % 4] as string, rec);
+        }),
+      );
     }
     // publishers: one per repository
     for (const repo of repos) {
       const pick = rr();
-      workers.push(loop(deadline, 100, async () => {
-        const replica = pick.pick();
-        await publishNext(repo, notaries.get(replica) as NotaryClient, replica, rec, ackedTargets, ++seq);
-      }));
+      workers.push(
+        loop(deadline, 100, async () => {
+          const replica = pick.pick();
+          await publishNext(repo, notaries.get(replica) as NotaryClient, replica, rec, ackedTargets, ++seq);
+        }),
+      );
     }
     // registry pushers and pullers
     for (let w = 0; w < 2; w++) {
       const pick = rr();
-      workers.push(loop(deadline, 100, async () => {
-        const replica = pick.pick();
-        await pushImage(registries.get(replica) as RegistryClient, replica, rec, ackedImages, `soak/app${w}`, ++seq);
-      }));
-      workers.push(loop(deadline, 50, async () => {
-        const image = ackedImages[Math.floor(Math.random() * ackedImages.length)];
-        if (!image) return;
-        const replica = pick.pick();
-        if (!(await pullImage(registries.get(replica) as RegistryClient, replica, rec, image))) wrongContent++;
-      }));
+      workers.push(
+        loop(deadline, 100, async () => {
+          const replica = pick.pick();
+          await pushImage(registries.get(replica) as RegistryClient, replica, rec, ackedImages, `soak/app${w}`, ++seq);
+        }),
+      );
+      workers.push(
+        loop(deadline, 50, async () => {
+          const image = ackedImages[Math.floor(Math.random() * ackedImages.length)];
+          if (!image) return;
+          const replica = pick.pick();
+          if (!(await pullImage(registries.get(replica) as RegistryClient, replica, rec, image))) wrongContent++;
+        }),
+      );
     }
     // the faults
     const faults = (async () => {
@@ -170,7 +195,10 @@ async function main(): Promise<number> {
     await Promise.all([...workers, faults]);
     const loadEnd = Date.now();
     const crashes = replicas.flatMap((r) => r.crashes.map((c) => ({ replica: r.opts.name, ...c })));
-    for (const c of crashes) log(`replica ${c.replica} exited on its own (${c.how}) ${((c.at - started) / 1000).toFixed(1)} s into the run; its last stderr:\n${c.stderr}`);
+    for (const c of crashes)
+      log(
+        `replica ${c.replica} exited on its own (${c.how}) ${((c.at - started) / 1000).toFixed(1)} s into the run; its last stderr:\n${c.stderr}`,
+      );
     for (const r of replicas) if (!r.running) await r.start();
 
     // every acknowledged write, checked through fresh clients (with retries) on both replicas
@@ -184,7 +212,11 @@ async function main(): Promise<number> {
         const listed = new Map(trusted.listTargetSummaries().map((t) => [t.name, t]));
         for (const t of ackedTargets.filter((x) => x.gun === repo.gun)) {
           const got = listed.get(t.name);
-          if (!got || got.length !== t.length || Buffer.from(got.sha256, got.sha256.length === 64 ? 'hex' : 'base64').toString('hex') !== t.sha256) {
+          if (
+            !got ||
+            got.length !== t.length ||
+            Buffer.from(got.sha256, got.sha256.length === 64 ? 'hex' : 'base64').toString('hex') !== t.sha256
+          ) {
             lost++;
             lostDetail.push(`${repo.gun} target ${t.name}`);
           }
@@ -210,7 +242,14 @@ async function main(): Promise<number> {
     }
     for (const v of verifiers) v.close();
 
-    const report = summarize(rec.samples, windows, { durationS: (loadEnd - started) / 1000, ackedTargets: ackedTargets.length, ackedImages: ackedImages.length, lost, lostDetail, crashes: crashes.map((c) => `replica ${c.replica}: ${c.how} at ${((c.at - started) / 1000).toFixed(1)} s`) });
+    const report = summarize(rec.samples, windows, {
+      durationS: (loadEnd - started) / 1000,
+      ackedTargets: ackedTargets.length,
+      ackedImages: ackedImages.length,
+      lost,
+      lostDetail,
+      crashes: crashes.map((c) => `replica ${c.replica}: ${c.how} at ${((c.at - started) / 1000).toFixed(1)} s`),
+    });
     if (opts.json) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
     else process.stdout.write(report.text);
     return lost > 0 || report.fiveHundredsOutside > 0 || crashes.length > 0 ? 1 : 0;
@@ -223,13 +262,20 @@ async function main(): Promise<number> {
   }
 }
 
-function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: number; ackedTargets: number; ackedImages: number; lost: number; lostDetail: string[]; crashes: string[] }) {
+function summarize(
+  samples: Sample[],
+  windows: FaultWindow[],
+  w: { durationS: number; ackedTargets: number; ackedImages: number; lost: number; lostDetail: string[]; crashes: string[] },
+) {
   const inWindow = (s: Sample) => windows.some((f) => s.end >= f.start && s.start <= f.end + GRACE_MS);
   const served = samples.filter((s) => s.outcome === 'ok');
   const latencies = served.map((s) => s.end - s.start).sort((x, y) => x - y);
   const ops = [...new Set(samples.map((s) => s.op))].sort();
   const perOp = ops.map((op) => {
-    const l = served.filter((s) => s.op === op).map((s) => s.end - s.start).sort((x, y) => x - y);
+    const l = served
+      .filter((s) => s.op === op)
+      .map((s) => s.end - s.start)
+      .sort((x, y) => x - y);
     return { op, requests: samples.filter((s) => s.op === op).length, served: l.length, p50: percentile(l, 50), p99: percentile(l, 99) };
   });
   const errors = new Map<string, number>();
@@ -256,7 +302,10 @@ function summarize(samples: Sample[], windows: FaultWindow[], w: { durationS: nu
   };
   const lines = [
     `soak: ${w.durationS.toFixed(0)} s, ${samples.length} requests, ${served.length} served (${(served.length / w.durationS).toFixed(1)}/s), p50 ${json.p50Ms} ms, p99 ${json.p99Ms} ms`,
-    ...perOp.map((o) => `  ${o.op.padEnd(14)} ${String(o.requests).padStart(7)} requests ${String(o.served).padStart(7)} served  p50 ${o.p50} ms  p99 ${o.p99} ms`),
+    ...perOp.map(
+      (o) =>
+        `  ${o.op.padEnd(14)} ${String(o.requests).padStart(7)} requests ${String(o.served).padStart(7)} served  p50 ${o.p50} ms  p99 ${o.p99} ms`,
+    ),
     `faults: ${json.faults.map((f) => `${f.fault} (${f.seconds.toFixed(1)} s)`).join('; ') || 'none'}`,
     `errors by kind${errors.size === 0 ? ': none' : ':'}`,
     ...[...errors].sort().map(([k, n]) => `  ${String(n).padStart(6)}  ${k}`),

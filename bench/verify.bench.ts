@@ -94,7 +94,15 @@ function fmtUs(us: number): string {
 
 function printTable(rows: Row[]): void {
   const header = ['case', 'files', 'bytes', 'sigs', 'dct', 'limit', 'ratio'];
-  const cells = rows.map((r) => [r.name, String(r.files), String(r.bytes), String(r.signatures), fmtUs(r.dctUs), fmtUs(r.limitUs), `${r.ratio.toFixed(2)}x`]);
+  const cells = rows.map((r) => [
+    r.name,
+    String(r.files),
+    String(r.bytes),
+    String(r.signatures),
+    fmtUs(r.dctUs),
+    fmtUs(r.limitUs),
+    `${r.ratio.toFixed(2)}x`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ');
   process.stdout.write(line(header) + '\n' + widths.map((w) => '-'.repeat(w)).join('  ') + '\n');
@@ -118,7 +126,11 @@ async function main(): Promise<void> {
 
   if (wanted(big.name)) {
     log(`measuring ${big.name} (${big.bytes.length} bytes)…`);
-    const r = measurePair(() => dctVerify(big), () => limitVerify(big), { budgetMs: budgetMs * 0.35, batchMs: 20, warmupMs: 1500 });
+    const r = measurePair(
+      () => dctVerify(big),
+      () => limitVerify(big),
+      { budgetMs: budgetMs * 0.35, batchMs: 20, warmupMs: 1500 },
+    );
     rows.push(row(big.name, [big], r));
   }
 
@@ -140,7 +152,11 @@ async function main(): Promise<void> {
     const each = perFile.length > 0 ? (budgetMs * 0.5) / perFile.length : 0;
     for (const c of perFile) {
       log(`measuring ${c.name}…`);
-      const r = measurePair(() => dctVerify(c), () => limitVerify(c), { budgetMs: each, warmupMs: Math.min(150, each / 3) });
+      const r = measurePair(
+        () => dctVerify(c),
+        () => limitVerify(c),
+        { budgetMs: each, warmupMs: Math.min(150, each / 3) },
+      );
       rows.push(row(c.name, [c], r));
     }
   }
@@ -170,7 +186,9 @@ async function main(): Promise<void> {
     printTable(rows);
     process.stdout.write('\n');
     for (const r of rows) process.stdout.write(`RESULT ${r.name} ratio=${r.ratio.toFixed(2)}\n`);
-    process.stdout.write(`\n(node ${process.version}, ${elapsedS.toFixed(1)} s; ratio = median dct time / median limit time, goal ≤ 1.30)\n`);
+    process.stdout.write(
+      `\n(node ${process.version}, ${elapsedS.toFixed(1)} s; ratio = median dct time / median limit time, goal ≤ 1.30)\n`,
+    );
   }
   if (sink === -1) process.stdout.write('');
 }

@@ -68,9 +68,16 @@ describe('architecture', () => {
 
 describe('native modules', () => {
   it('only the SQLite driver loads better-sqlite3 (Node 22.13+ stores through node:sqlite, where a Node 20 build cannot load)', () => {
-    const files = [...listFiles(SRC).map((f) => join(SRC, f)), ...listFiles(join(PROJECT_ROOT, 'test')).map((f) => join(PROJECT_ROOT, 'test', f))]
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('architecture.test.ts'));
-    const loaders = files.filter((f) => /(?:from\s*|import\(\s*|require\(\s*|resolve\(\s*)['"]better-sqlite3['"]/.test(readFileSync(f, 'utf8')));
-    assert.deepEqual(loaders.map((f) => relative(PROJECT_ROOT, f)), ['src/adapters/storage/sqlite-driver.ts']);
+    const files = [
+      ...listFiles(SRC).map((f) => join(SRC, f)),
+      ...listFiles(join(PROJECT_ROOT, 'test')).map((f) => join(PROJECT_ROOT, 'test', f)),
+    ].filter((f) => f.endsWith('.ts') && !f.endsWith('architecture.test.ts'));
+    const loaders = files.filter((f) =>
+      /(?:from\s*|import\(\s*|require\(\s*|resolve\(\s*)['"]better-sqlite3['"]/.test(readFileSync(f, 'utf8')),
+    );
+    assert.deepEqual(
+      loaders.map((f) => relative(PROJECT_ROOT, f)),
+      ['src/adapters/storage/sqlite-driver.ts'],
+    );
   });
 });

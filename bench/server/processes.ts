@@ -34,12 +34,21 @@ export function onPath(binary: string): boolean {
   return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, binary)));
 }
 
-export function run(file: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+export function run(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      },
+    );
   });
 }
 
@@ -108,14 +117,33 @@ export async function buildDct(): Promise<DctBuild> {
   const main = join(dir, 'dist', 'cli', 'main.js');
   try {
     try {
-      await run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false', '--declaration', 'false'], {
-        cwd: PROJECT_ROOT,
-        timeoutMs: 300_000,
-      });
+      await run(
+        process.execPath,
+        [
+          join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          join(PROJECT_ROOT, 'tsconfig.build.json'),
+          '--outDir',
+          join(dir, 'dist'),
+          '--sourceMap',
+          'false',
+          '--declaration',
+          'false',
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          timeoutMs: 300_000,
+        },
+      );
     } catch (err) {
       // tsc still emits on type errors (a tree being edited): go on with what it wrote, say so
       if (!existsSync(main)) throw err;
-      log(`warning: the dct build has type errors; measuring the JavaScript tsc emitted anyway:\n${(err as Error).message.split('\n').filter((l) => l.includes('error TS')).join('\n')}`);
+      log(
+        `warning: the dct build has type errors; measuring the JavaScript tsc emitted anyway:\n${(err as Error).message
+          .split('\n')
+          .filter((l) => l.includes('error TS'))
+          .join('\n')}`,
+      );
     }
     // the CLI as installed: the bundles npm run build makes into dist/bin
     await run(process.execPath, [join(PROJECT_ROOT, 'scripts', 'bundle-cli.mjs'), join(dir, 'dist', 'bin')], {
@@ -149,22 +177,32 @@ export async function startDct(opts: {
   workers?: number;
 }): Promise<DctProcess> {
   const port = await freePort();
-  const child = track(spawn(
-    process.execPath,
-    [
-      opts.main, 'server',
-      '--storage', opts.storage,
-      '--data-dir', opts.dataDir,
-      '--listen', `127.0.0.1:${port}`,
-      '--tls-cert', opts.tlsCert,
-      '--tls-key', opts.tlsKey,
-      '--log-level', 'warn',
-      // the publish benchmark writes faster than the default per-client limit (20/s)
-      '--writes-per-second', '1000000',
-      ...(opts.workers && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
-    ],
-    { env: { ...process.env, DCT_SERVER_KEY_PASSPHRASE: opts.passphrase }, stdio: ['ignore', 'pipe', 'pipe'] },
-  ));
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        opts.main,
+        'server',
+        '--storage',
+        opts.storage,
+        '--data-dir',
+        opts.dataDir,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--tls-cert',
+        opts.tlsCert,
+        '--tls-key',
+        opts.tlsKey,
+        '--log-level',
+        'warn',
+        // the publish benchmark writes faster than the default per-client limit (20/s)
+        '--writes-per-second',
+        '1000000',
+        ...(opts.workers && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
+      ],
+      { env: { ...process.env, DCT_SERVER_KEY_PASSPHRASE: opts.passphrase }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
+  );
   return awaitListening(child, 'dct server', (out) => /dct server listening on (\S+)/.exec(out)?.[1]);
 }
 
@@ -219,7 +257,12 @@ export interface NginxProcess {
  * given certificate: own prefix, config, pid file and temp paths, access log
  * off, errors to a file in the prefix, `daemon off` so it is our child.
  */
-export async function startNginx(opts: { files: Record<string, Buffer>; tlsCert: string; tlsKey: string; workers: number }): Promise<NginxProcess> {
+export async function startNginx(opts: {
+  files: Record<string, Buffer>;
+  tlsCert: string;
+  tlsKey: string;
+  workers: number;
+}): Promise<NginxProcess> {
   const prefix = mkdtempSync(join(tmpdir(), 'dct-bench-nginx-'));
   const root = join(prefix, 'www');
   for (const [path, bytes] of Object.entries(opts.files)) {
@@ -278,7 +321,10 @@ http {
     rmSync(prefix, { recursive: true, force: true });
     throw err;
   }
-  const child = track(spawn('nginx', ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] }), 'SIGTERM');
+  const child = track(
+    spawn('nginx', ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    'SIGTERM',
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -341,7 +387,11 @@ server.listen(0, '127.0.0.1', () => process.stdout.write('node floor listening o
  * writeHead, one end): what node's HTTP and TLS stack costs per request, with
  * nothing of dct in it. Informational (`--node-floor`).
  */
-export async function startNodeFloor(opts: { files: Record<string, Buffer>; tlsCert: string; tlsKey: string }): Promise<DctProcess & { cleanup(): void }> {
+export async function startNodeFloor(opts: {
+  files: Record<string, Buffer>;
+  tlsCert: string;
+  tlsKey: string;
+}): Promise<DctProcess & { cleanup(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'dct-bench-node-floor-'));
   const map: Record<string, string> = {};
   Object.entries(opts.files).forEach(([path, bytes], i) => {

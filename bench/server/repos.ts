@@ -6,7 +6,15 @@
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { NotaryClient } from '../../src/adapters/notary-http/notary-client.js';
-import { createRepository, signerFor, targetFromContent, updateTargets, type PublishFile, type RepositoryState, type TargetInput } from '../../src/app/create-repository.js';
+import {
+  createRepository,
+  signerFor,
+  targetFromContent,
+  updateTargets,
+  type PublishFile,
+  type RepositoryState,
+  type TargetInput,
+} from '../../src/app/create-repository.js';
 import { signTimestamp } from '../../src/app/notary-server/server-signing.js';
 import { PublicKey } from '../../src/core/keys/public-key.js';
 import { KeySigner } from '../../src/core/keys/signer.js';
@@ -66,7 +74,12 @@ export async function presignTargetsChain(repo: PublishedRepository, count: numb
  * serves these repositories but could not re-sign them (not needed while the
  * timestamps are fresh, 14 days).
  */
-export async function populateRepositories(store: TufStore, gunOf: (i: number) => string, count: number, onProgress?: (done: number) => void): Promise<void> {
+export async function populateRepositories(
+  store: TufStore,
+  gunOf: (i: number) => string,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<void> {
   const rootKey = newEcKey();
   // signers made once: the public key is derived (exported) once, not per repository
   const targetsKey = signerFor(newEcKey());

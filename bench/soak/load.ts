@@ -46,12 +46,20 @@ export class Recorder {
 }
 
 function classify(err: unknown): { outcome: Outcome; detail: string } {
-  const status = err instanceof NotaryHttpError ? err.details.status : err instanceof RegistryError ? err.status : err instanceof HttpStatusError ? err.status : undefined;
+  const status =
+    err instanceof NotaryHttpError
+      ? err.details.status
+      : err instanceof RegistryError
+        ? err.status
+        : err instanceof HttpStatusError
+          ? err.status
+          : undefined;
   if (status !== undefined && status >= 500) return { outcome: '5xx', detail: `${status} ${(err as { code?: string }).code ?? ''}`.trim() };
   if (status !== undefined && status >= 400) return { outcome: '4xx', detail: `${status} ${(err as { code?: string }).code ?? ''}`.trim() };
   const e = err as { code?: string; cause?: { code?: string }; message?: string };
   const net = e.cause?.code ?? e.code ?? '';
-  if (/^E[A-Z]+$/.test(net) || /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|UND_ERR|TIMEOUT/i.test(`${net} ${e.message ?? ''}`)) return { outcome: 'network', detail: net || 'network' };
+  if (/^E[A-Z]+$/.test(net) || /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|UND_ERR|TIMEOUT/i.test(`${net} ${e.message ?? ''}`))
+    return { outcome: 'network', detail: net || 'network' };
   return { outcome: 'other', detail: `${e.code ?? 'error'}: ${(e.message ?? String(err)).slice(0, 120)}` };
 }
 
@@ -104,18 +112,34 @@ export async function createTrustRepo(client: NotaryClient, gun: string): Promis
  * with VERSION after an unanswered attempt means the server kept that attempt: only
  * this loop writes this repository, so the stored version is these very bytes.
  */
-export async function publishNext(repo: TrustRepo, client: NotaryClient, replica: Replica, rec: Recorder, acked: AckedTarget[], seq: number): Promise<void> {
+export async function publishNext(
+  repo: TrustRepo,
+  client: NotaryClient,
+  replica: Replica,
+  rec: Recorder,
+  acked: AckedTarget[],
+  seq: number,
+): Promise<void> {
   if (!repo.pending) {
     const name = `soak-${String(seq).padStart(6, '0')}`;
     const content = Buffer.from(`${repo.gun} ${name} ${randomBytes(8).toString('hex')}\n`);
-    const update = await updateTargets(repo.state, { now: new Date(), targetsKey: repo.targetsKey, add: { [name]: targetFromContent(content) } });
+    const update = await updateTargets(repo.state, {
+      now: new Date(),
+      targetsKey: repo.targetsKey,
+      add: { [name]: targetFromContent(content) },
+    });
     repo.pending = { files: update.files, name, content, next: { ...repo.state, targets: update.targets } };
   }
   const pending = repo.pending;
   const r = await rec.time('publish', replica, () => client.publish(repo.gun, pending.files));
   const keptEarlier = !r.ok && r.err instanceof NotaryHttpError && r.err.code === 'VERSION';
   if (r.ok || keptEarlier) {
-    acked.push({ gun: repo.gun, name: pending.name, sha256: createHash('sha256').update(pending.content).digest('hex'), length: pending.content.length });
+    acked.push({
+      gun: repo.gun,
+      name: pending.name,
+      sha256: createHash('sha256').update(pending.content).digest('hex'),
+      length: pending.content.length,
+    });
     repo.state = pending.next;
     repo.pending = undefined;
   }
@@ -139,23 +163,43 @@ export interface AckedImage {
 }
 
 export function registryClientFor(replica: Replica): RegistryClient {
-  return new RegistryClient(`127.0.0.1:${replica.opts.port}`, { endpoint: replica.url, retries: 0, timeoutMs: 15_000, idleTimeoutMs: 15_000 });
+  return new RegistryClient(`127.0.0.1:${replica.opts.port}`, {
+    endpoint: replica.url,
+    retries: 0,
+    timeoutMs: 15_000,
+    idleTimeoutMs: 15_000,
+  });
 }
 
 /** Pushes a small image of fresh random bytes (config + one layer + manifest) under a new tag. */
-export async function pushImage(client: RegistryClient, replica: Replica, rec: Recorder, acked: AckedImage[], repo: string, seq: number): Promise<void> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, soak: randomBytes(8).toString('hex') }));
+export async function pushImage(
+  client: RegistryClient,
+  replica: Replica,
+  rec: Recorder,
+  acked: AckedImage[],
+  repo: string,
+  seq: number,
+): Promise<void> {
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, soak: randomBytes(8).toString('hex') }),
+  );
   const layer = randomBytes(16 * 1024 + (seq % 7) * 1024);
   const configDesc = descriptorOf(config, OCI_MEDIA_TYPES.config);
   const layerDesc = descriptorOf(layer, OCI_MEDIA_TYPES.layerGzip);
-  for (const [bytes, desc] of [[config, configDesc], [layer, layerDesc]] as const) {
+  for (const [bytes, desc] of [
+    [config, configDesc],
+    [layer, layerDesc],
+  ] as const) {
     const r = await rec.time('blob upload', replica, () => client.uploadBlob(repo, desc, bytes));
     if (!r.ok) return;
   }
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [layerDesc] }));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [layerDesc] }),
+  );
   const tag = `t${seq}`;
   const r = await rec.time('manifest push', replica, () => client.putManifest(repo, tag, manifest, OCI_MEDIA_TYPES.manifest));
-  if (r.ok) acked.push({ repo, tag, digest: digestOf(manifest), blobs: [configDesc, layerDesc].map((d) => ({ digest: d.digest, size: d.size })) });
+  if (r.ok)
+    acked.push({ repo, tag, digest: digestOf(manifest), blobs: [configDesc, layerDesc].map((d) => ({ digest: d.digest, size: d.size })) });
 }
 
 const discard = () => new Writable({ write: (_c, _e, cb) => cb() });

@@ -191,7 +191,10 @@ export interface DockerCredentialOptions {
  * else the `auths` entry (exact key, else a key whose host is the registry's).
  * Undefined = anonymous.
  */
-export async function dockerCredentials(registryDomain: string, opts: DockerCredentialOptions = {}): Promise<RegistryCredentials | undefined> {
+export async function dockerCredentials(
+  registryDomain: string,
+  opts: DockerCredentialOptions = {},
+): Promise<RegistryCredentials | undefined> {
   const env = opts.env ?? process.env;
   const warn = opts.onWarning ?? (() => {});
   const key = authConfigKey(registryDomain);
@@ -268,7 +271,11 @@ function parseEnvAuthConfig(text: string, warn: (m: string) => void): Record<str
  * the helper has nothing for it; CREDENTIAL_HELPER_FAILED when it cannot be run or fails
  * (its output is quoted only when it is not JSON, so a secret never reaches the message).
  */
-export async function credentialsFromHelper(helper: string, serverAddress: string, opts: DockerCredentialOptions = {}): Promise<RegistryCredentials | undefined> {
+export async function credentialsFromHelper(
+  helper: string,
+  serverAddress: string,
+  opts: DockerCredentialOptions = {},
+): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
     throw new DctError('CREDENTIAL_HELPER_FAILED', `invalid credential helper name ${JSON.stringify(helper)} in the docker config`);
   }
@@ -278,13 +285,20 @@ export async function credentialsFromHelper(helper: string, serverAddress: strin
   try {
     result = await run(program, ['get'], serverAddress);
   } catch (err) {
-    throw new DctError('CREDENTIAL_HELPER_FAILED', `error getting credentials for ${serverAddress} from ${program}: ${(err as Error).message}`, { cause: err });
+    throw new DctError(
+      'CREDENTIAL_HELPER_FAILED',
+      `error getting credentials for ${serverAddress} from ${program}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const out = result.stdout.trim();
   if (result.code !== 0) {
     if (out === NOT_FOUND_MESSAGE) return undefined;
     const said = out === '' || out.startsWith('{') ? '' : `: ${out.slice(0, 200)}`;
-    throw new DctError('CREDENTIAL_HELPER_FAILED', `error getting credentials for ${serverAddress} from ${program} (exit status ${result.code})${said}`);
+    throw new DctError(
+      'CREDENTIAL_HELPER_FAILED',
+      `error getting credentials for ${serverAddress} from ${program} (exit status ${result.code})${said}`,
+    );
   }
   let json: unknown;
   try {
@@ -292,7 +306,8 @@ export async function credentialsFromHelper(helper: string, serverAddress: strin
   } catch {
     throw new DctError('CREDENTIAL_HELPER_FAILED', `${program} answered with something that is not JSON for ${serverAddress}`);
   }
-  if (!isObject(json)) throw new DctError('CREDENTIAL_HELPER_FAILED', `${program} answered with something that is not a JSON object for ${serverAddress}`);
+  if (!isObject(json))
+    throw new DctError('CREDENTIAL_HELPER_FAILED', `${program} answered with something that is not a JSON object for ${serverAddress}`);
   const username = field(json, 'Username');
   const secret = field(json, 'Secret');
   const u = typeof username === 'string' ? username : '';
@@ -323,7 +338,9 @@ function defaultHelperRunner(env: Env, timeoutMs: number): HelperRunner {
       });
       child.on('error', (err) => {
         clearTimeout(timer);
-        reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(`exec: "${program}": executable file not found in $PATH`) : err);
+        reject(
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(`exec: "${program}": executable file not found in $PATH`) : err,
+        );
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
@@ -419,7 +436,10 @@ export async function tlsFilesInDir(dir: string): Promise<TlsFiles> {
     } else if (name.endsWith('.cert')) {
       const keyName = `${name.slice(0, -'.cert'.length)}.key`;
       if (!has(keyName)) {
-        throw new DctError('INVALID_TLS_FILES', `missing key ${keyName} for client certificate ${name}. CA certificates must use the extension .crt (in ${dir})`);
+        throw new DctError(
+          'INVALID_TLS_FILES',
+          `missing key ${keyName} for client certificate ${name}. CA certificates must use the extension .crt (in ${dir})`,
+        );
       }
       const cert = await read(name);
       const key = await read(keyName);
@@ -459,7 +479,8 @@ function checkKeyPair(certPem: string, keyPem: string, certFile: string, keyFile
   } catch (err) {
     throw new DctError('INVALID_TLS_FILES', `${keyFile} is not a PEM private key: ${(err as Error).message}`, { cause: err });
   }
-  if (!cert.checkPrivateKey(key)) throw new DctError('INVALID_TLS_FILES', `tls: private key ${keyFile} does not match public key of ${certFile}`);
+  if (!cert.checkPrivateKey(key))
+    throw new DctError('INVALID_TLS_FILES', `tls: private key ${keyFile} does not match public key of ${certFile}`);
 }
 
 /** Node TLS settings from the files docker would use (system roots + extra CAs, the first client certificate). */
@@ -506,7 +527,8 @@ export async function loadDctConfig(file: string = dctConfigFile()): Promise<Dct
  * other top-level keys are left to other readers.
  */
 export function parseDctConfig(text: string, file = 'config.json'): DctClientConfig {
-  const bad = (why: string) => new DctError('INVALID_CONFIG', `dct config ${file}: ${why} (fix the file, or point DCT_CONFIG at another one)`);
+  const bad = (why: string) =>
+    new DctError('INVALID_CONFIG', `dct config ${file}: ${why} (fix the file, or point DCT_CONFIG at another one)`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -522,8 +544,10 @@ export function parseDctConfig(text: string, file = 'config.json'): DctClientCon
     if (servers !== undefined) {
       if (!isObject(servers)) throw bad('"trust.servers" must map registry host[:port] to a trust server URL');
       for (const [registry, url] of Object.entries(servers)) {
-        if (!isValidRegistryDomain(registry)) throw bad(`trust.servers key ${JSON.stringify(registry)} is not a registry host[:port] (e.g. "registry.example.com:5000")`);
-        if (typeof url !== 'string' || !isHttpsUrl(url)) throw bad(`the trust server for ${registry} must be an https URL, got ${JSON.stringify(url)}`);
+        if (!isValidRegistryDomain(registry))
+          throw bad(`trust.servers key ${JSON.stringify(registry)} is not a registry host[:port] (e.g. "registry.example.com:5000")`);
+        if (typeof url !== 'string' || !isHttpsUrl(url))
+          throw bad(`the trust server for ${registry} must be an https URL, got ${JSON.stringify(url)}`);
         out.trustServers[registry] = url;
       }
     }
@@ -551,7 +575,8 @@ function normalizeInsecureEntry(entry: string, bad: (why: string) => DctError): 
     if (!parseCidr(r)) throw bad(`insecure registry ${entry} is not a valid CIDR range`);
     return r;
   }
-  if (!isValidRegistryDomain(r) && isIP(hostOf(r)) === 0) throw bad(`insecure registry ${entry} is not valid: invalid host ${JSON.stringify(hostOf(r))}`);
+  if (!isValidRegistryDomain(r) && isIP(hostOf(r)) === 0)
+    throw bad(`insecure registry ${entry} is not valid: invalid host ${JSON.stringify(hostOf(r))}`);
   return r;
 }
 

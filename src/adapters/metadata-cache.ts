@@ -26,7 +26,13 @@ export function repositoryDir(trustDir: string, gun: string): string {
 /** A GUN used as a path must not climb out of the trust dir or be absolute. */
 export function assertSafeGun(gun: string): void {
   const segments = gun.split('/');
-  if (gun.length === 0 || gun.length > 255 || segments.some((s) => s === '' || s === '.' || s === '..') || gun.includes('\\') || gun.includes('\0')) {
+  if (
+    gun.length === 0 ||
+    gun.length > 255 ||
+    segments.some((s) => s === '' || s === '.' || s === '..') ||
+    gun.includes('\\') ||
+    gun.includes('\0')
+  ) {
     throw new DctError('INVALID_GUN', `${JSON.stringify(gun)} is not a valid repository name (GUN)`);
   }
 }

@@ -160,7 +160,9 @@ export class TtyPassphraseSource implements PassphraseSource {
       if (attempt >= this.maxAttempts) throw tooManyAttempts(request);
       this.output.write('Passphrase incorrect. Please retry.\n');
     }
-    const passphrase = request.isNew ? await this.askNew(alias, withId, request) : await this.ask(`Enter passphrase for ${alias} key${withId}: `);
+    const passphrase = request.isNew
+      ? await this.askNew(alias, withId, request)
+      : await this.ask(`Enter passphrase for ${alias} key${withId}: `);
     this.cache.set(request.role, passphrase);
     return passphrase;
   }
@@ -228,7 +230,10 @@ export class TtyPassphraseSource implements PassphraseSource {
 }
 
 function tooManyAttempts(request: PassphraseRequest): DctError {
-  return new DctError('PASSPHRASE_ATTEMPTS_EXCEEDED', `too many passphrase attempts for the ${request.role} key ${shortKeyId(request.keyId)}`);
+  return new DctError(
+    'PASSPHRASE_ATTEMPTS_EXCEEDED',
+    `too many passphrase attempts for the ${request.role} key ${shortKeyId(request.keyId)}`,
+  );
 }
 
 // ---- composition -----------------------------------------------------------
@@ -260,7 +265,10 @@ export interface PassphraseSourceOptions extends TtyPassphraseSourceOptions {
 export function createPassphraseSource(opts: PassphraseSourceOptions = {}): EnvThenPromptPassphraseSource {
   const mode = opts.mode ?? 'combined';
   const aliasStyle = opts.aliasStyle ?? (mode === 'docker' ? 'docker' : 'notary');
-  return new EnvThenPromptPassphraseSource(new EnvPassphraseSource(opts.env ?? process.env, mode), new TtyPassphraseSource({ ...opts, aliasStyle }));
+  return new EnvThenPromptPassphraseSource(
+    new EnvPassphraseSource(opts.env ?? process.env, mode),
+    new TtyPassphraseSource({ ...opts, aliasStyle }),
+  );
 }
 
 /**
@@ -288,7 +296,9 @@ export async function unlockWithPassphrase<T>(
       if (!isDctError(err, 'WRONG_PASSPHRASE')) throw err;
       const next = { ...request, isNew: false, attempt: attempt + 1 };
       if (attempt + 1 >= maxAttempts || source.canRetry?.(next) !== true) {
-        throw new CoreError('WRONG_PASSPHRASE', `incorrect passphrase for the ${request.role} key ${shortKeyId(request.keyId)}`, { cause: err });
+        throw new CoreError('WRONG_PASSPHRASE', `incorrect passphrase for the ${request.role} key ${shortKeyId(request.keyId)}`, {
+          cause: err,
+        });
       }
     }
   }

@@ -120,7 +120,10 @@ export async function createRepository(input: CreateRepositoryInput): Promise<Cr
   const { gun, now } = input;
   if (gun.length === 0) throw new CoreError('INVALID_METADATA', 'a GUN is required');
   if (!input.snapshotKey && !input.serverSnapshotKey) {
-    throw new CoreError('SIGNING_KEYS_UNAVAILABLE', 'a snapshot key is required: give snapshotKey, or serverSnapshotKey for a server-managed snapshot');
+    throw new CoreError(
+      'SIGNING_KEYS_UNAVAILABLE',
+      'a snapshot key is required: give snapshotKey, or serverSnapshotKey for a server-managed snapshot',
+    );
   }
 
   const rootCertificatePem =
@@ -224,13 +227,7 @@ export async function updateTargets(state: RepositoryState, input: UpdateTargets
   const targetMap: Record<string, FileMeta> = current.targets.toRecord();
   for (const name of input.remove ?? []) delete targetMap[name];
   for (const [name, t] of Object.entries(input.add ?? {})) targetMap[name] = copyTarget(t, name);
-  const targets = new Targets(
-    current.roleName,
-    current.version + 1,
-    defaultExpires('targets', now),
-    targetMap,
-    current.delegations,
-  );
+  const targets = new Targets(current.roleName, current.version + 1, defaultExpires('targets', now), targetMap, current.delegations);
   const targetsSigner = signerFor(input.targetsKey);
   assertRoleKey(state.root.signed, 'targets', targetsSigner.publicKey);
   const targetsMd = await new Metadata(targets, []).sign([targetsSigner]);

@@ -59,7 +59,10 @@ export function registryIndexName(domain: string): string {
 export function trustServerFor(input: TrustServerInput): TrustServer {
   const index = registryIndexName(input.registry);
   if (index === '') {
-    throw new DctError('INVALID_REFERENCE', 'the image reference names no registry, so there is no trust server for it: write the registry host in front (e.g. registry.example.com/team/app)');
+    throw new DctError(
+      'INVALID_REFERENCE',
+      'the image reference names no registry, so there is no trust server for it: write the registry host in front (e.g. registry.example.com/team/app)',
+    );
   }
   const official = index === DEFAULT_DOMAIN;
   const registryInsecure = !official && isLoopbackHost(index);

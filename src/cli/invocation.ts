@@ -21,7 +21,10 @@ export function notaryInvocation(argv: readonly string[]): string[] | undefined 
 }
 
 /** The plugin's arguments when dct runs as `docker-trust`, else undefined. */
-export function pluginInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): string[] | undefined {
+export function pluginInvocation(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] | undefined {
   if (programName(argv) === PLUGIN_NAME || env[INVOKED_AS_ENV] === PLUGIN_NAME) return argv.slice(2);
   return undefined;
 }

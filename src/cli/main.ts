@@ -12,7 +12,8 @@ import { isDctError } from '../core/errors.js';
 import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
 
 /** dct's version (package.json), read when asked for. */
-const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 type Register = (program: Command) => void;
 
@@ -21,18 +22,27 @@ const TRUST_BUNDLE = './trust-cli.bundle.js';
 
 /** Top-level commands in `dct --help` order, each with the loader of its registration. */
 const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
-  ['key', async () => {
-    const [{ registerKeyCommands }, { processOutput }] = await Promise.all([import('./commands/key.js'), import('./output.js')]);
-    return (p) => registerKeyCommands(p, processOutput);
-  }],
-  ['server', async () => {
-    const [{ registerServerCommand }, { processOutput }] = await Promise.all([import('./commands/server.js'), import('./output.js')]);
-    return (p) => registerServerCommand(p, processOutput);
-  }],
-  ['signer', async () => {
-    const [{ registerSignerCommand }, { processOutput }] = await Promise.all([import('./commands/signer.js'), import('./output.js')]);
-    return (p) => registerSignerCommand(p, processOutput);
-  }],
+  [
+    'key',
+    async () => {
+      const [{ registerKeyCommands }, { processOutput }] = await Promise.all([import('./commands/key.js'), import('./output.js')]);
+      return (p) => registerKeyCommands(p, processOutput);
+    },
+  ],
+  [
+    'server',
+    async () => {
+      const [{ registerServerCommand }, { processOutput }] = await Promise.all([import('./commands/server.js'), import('./output.js')]);
+      return (p) => registerServerCommand(p, processOutput);
+    },
+  ],
+  [
+    'signer',
+    async () => {
+      const [{ registerSignerCommand }, { processOutput }] = await Promise.all([import('./commands/signer.js'), import('./output.js')]);
+      return (p) => registerSignerCommand(p, processOutput);
+    },
+  ],
   ['notary', async () => (await import('./commands/notary/register.js')).registerNotaryCommand],
   ['trust', async () => (await import('./commands/trust/register.js')).registerTrustCommands],
   ['push', async () => (await import('./commands/push.js')).registerPushCommand],
@@ -41,10 +51,13 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['pin', async () => (await import('./commands/images/pin.js')).registerPinCommand],
   ['docker', async () => (await import('./commands/images/docker.js')).registerDockerCommand],
   ['plugin', async () => (await import('./commands/plugin.js')).registerPluginCommand],
-  ['tuf', async () => {
-    const [{ registerTufVerify }, { processOutput }] = await Promise.all([import('./commands/tuf-verify.js'), import('./output.js')]);
-    return (p) => registerTufVerify(p.command('tuf').description('work with TUF metadata files directly'), processOutput);
-  }],
+  [
+    'tuf',
+    async () => {
+      const [{ registerTufVerify }, { processOutput }] = await Promise.all([import('./commands/tuf-verify.js'), import('./output.js')]);
+      return (p) => registerTufVerify(p.command('tuf').description('work with TUF metadata files directly'), processOutput);
+    },
+  ],
 ];
 
 /**

@@ -125,7 +125,7 @@ export function readDerExact(buf: Buffer): DerNode {
 
 export function derChildren(node: DerNode): DerNode[] {
   const out: DerNode[] = [];
-  for (let pos = 0; pos < node.content.length; ) {
+  for (let pos = 0; pos < node.content.length;) {
     const child = readDer(node.content, pos);
     out.push(child);
     pos += child.raw.length;

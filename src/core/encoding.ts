@@ -62,7 +62,6 @@ export function decodeStdBase64(s: string): Buffer | undefined {
   return out;
 }
 
-
 export function decodeHex(s: string, what = 'value'): Buffer {
   if (!HEX.test(s)) throw new CoreError('MALFORMED_ENCODING', `${what} is not valid hex`);
   return Buffer.from(s, 'hex');
@@ -152,7 +151,12 @@ export function isCanonicalBase64(s: string): boolean {
     const b = s.charCodeAt(i + 1);
     const c = s.charCodeAt(i + 2);
     const d = s.charCodeAt(i + 3);
-    bad |= (NOT_BASE64[a & 0xff] as number) | (NOT_BASE64[b & 0xff] as number) | (NOT_BASE64[c & 0xff] as number) | (NOT_BASE64[d & 0xff] as number) | ((a | b | c | d) >> 8);
+    bad |=
+      (NOT_BASE64[a & 0xff] as number) |
+      (NOT_BASE64[b & 0xff] as number) |
+      (NOT_BASE64[c & 0xff] as number) |
+      (NOT_BASE64[d & 0xff] as number) |
+      ((a | b | c | d) >> 8);
   }
   for (; i < n - pad; i++) {
     const u = s.charCodeAt(i);
@@ -174,7 +178,8 @@ export function hexOfBase64All(values: readonly string[]): string[] {
   for (let i = 0; i < values.length; i++) {
     const b64 = values[i] as string;
     // canonical base64 of exactly 32 bytes: 43 characters and one '='
-    direct[i] = b64.length === 44 && b64.charCodeAt(43) === 0x3d && b64.charCodeAt(42) !== 0x3d && buf.write(b64, i * SIZE, SIZE, 'base64') === SIZE;
+    direct[i] =
+      b64.length === 44 && b64.charCodeAt(43) === 0x3d && b64.charCodeAt(42) !== 0x3d && buf.write(b64, i * SIZE, SIZE, 'base64') === SIZE;
   }
   const hex = buf.toString('hex');
   const out = new Array<string>(values.length);

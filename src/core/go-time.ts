@@ -32,8 +32,11 @@ export class GoTime {
       Number.isNaN(local) ||
       check.getUTCMonth() !== Number(mo) - 1 ||
       check.getUTCDate() !== Number(d) ||
-      Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 ||
-      Number(oh ?? 0) > 23 || Number(om ?? 0) > 59
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(s) > 59 ||
+      Number(oh ?? 0) > 23 ||
+      Number(om ?? 0) > 59
     ) {
       throw new CoreError('MALFORMED_TIME', `invalid time ${JSON.stringify(text)}: out of range`);
     }

@@ -27,7 +27,10 @@ export class ClientAddresses {
       const family = isIP(address);
       const bits = prefix === undefined ? (family === 4 ? 32 : 128) : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
       if (family === 0 || extra !== undefined || !(bits >= 0 && bits <= (family === 4 ? 32 : 128))) {
-        throw new DctError('INVALID_CONFIG', `trusted proxy ${JSON.stringify(entry)} is not an IP address or a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/8)`);
+        throw new DctError(
+          'INVALID_CONFIG',
+          `trusted proxy ${JSON.stringify(entry)} is not an IP address or a CIDR range (e.g. 10.0.0.5 or 10.0.0.0/8)`,
+        );
       }
       this.trusted.addSubnet(address, bits, family === 4 ? 'ipv4' : 'ipv6');
     }

@@ -42,11 +42,17 @@ export function startClusterWorker(config: ServerConfig, env: Record<string, str
  * TLS files, key passphrase, schema), forks the workers and relays changes.
  * Resolves with the address once the first worker listens.
  */
-export async function startClusterPrimary(config: ServerConfig, env: Record<string, string | undefined>, log: Logger): Promise<RunningServer> {
+export async function startClusterPrimary(
+  config: ServerConfig,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   if (config.tlsSelfSigned && !config.tlsCert) {
     const { host } = parseListen(config.listen);
-    await ensureSelfSignedTls(config.dataDir, [...new Set(['localhost', '127.0.0.1', '::1', ...(host && host !== '0.0.0.0' && host !== '::' ? [host] : [])])]);
+    await ensureSelfSignedTls(config.dataDir, [
+      ...new Set(['localhost', '127.0.0.1', '::1', ...(host && host !== '0.0.0.0' && host !== '::' ? [host] : [])]),
+    ]);
   }
   if (!config.signerUrl) await keyPassphrase(config, env, log);
   await (await openStore(config.storage)).close(); // migrations run once, here
@@ -79,10 +85,13 @@ export async function startClusterPrimary(config: ServerConfig, env: Record<stri
     close: async () => {
       stopping = true;
       await Promise.all(
-        workers.map((w) => new Promise<void>((resolve) => {
-          w.once('exit', () => resolve());
-          w.process.kill('SIGTERM');
-        })),
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
       );
     },
   };

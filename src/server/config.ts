@@ -227,7 +227,11 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     if (v === undefined || v === '') continue;
     if (typeof DEFAULT_CONFIG[key] === 'boolean') config[key] = !['0', 'false', 'no'].includes(v.toLowerCase());
     else if (typeof DEFAULT_CONFIG[key] === 'number') config[key] = Number(v);
-    else if (key === 'trustedProxies' || key === 'allowedHosts') config[key] = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    else if (key === 'trustedProxies' || key === 'allowedHosts')
+      config[key] = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     else if (key === 'authRules' || key === 'pullGate') {
       try {
         config[key] = JSON.parse(v);
@@ -252,17 +256,27 @@ function validate(c: ServerConfig): ServerConfig {
     throw new DctError('INVALID_CONFIG', 'choose either --tls-self-signed or --tls-cert/--tls-key');
   }
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new DctError('INVALID_CONFIG', '--tls-cert and --tls-key go together');
-  if (c.plainHttp && (c.tlsSelfSigned || c.tlsCert)) throw new DctError('INVALID_CONFIG', '--plain-http cannot be combined with TLS settings');
+  if (c.plainHttp && (c.tlsSelfSigned || c.tlsCert))
+    throw new DctError('INVALID_CONFIG', '--plain-http cannot be combined with TLS settings');
   // TLS is the default: without certificate files, a self-signed CA in the data folder
   if (!c.plainHttp && !c.tlsCert) c.tlsSelfSigned = true;
   if (!Array.isArray(c.trustedProxies) || !c.trustedProxies.every((p) => typeof p === 'string')) {
     throw new DctError('INVALID_CONFIG', 'trustedProxies must be a list of IP addresses or CIDR ranges');
   }
   new ClientAddresses(c.trustedProxies); // each entry checked
-  for (const [key, flag] of [['writesPerSecond', '--writes-per-second'], ['writeBurst', 'writeBurst'], ['loginsPerSecond', '--logins-per-second'], ['loginBurst', 'loginBurst']] as const) {
-    if (!Number.isFinite(c[key]) || c[key] <= 0) throw new DctError('INVALID_CONFIG', `${flag} must be a positive number, not ${JSON.stringify(c[key])}`);
+  for (const [key, flag] of [
+    ['writesPerSecond', '--writes-per-second'],
+    ['writeBurst', 'writeBurst'],
+    ['loginsPerSecond', '--logins-per-second'],
+    ['loginBurst', 'loginBurst'],
+  ] as const) {
+    if (!Number.isFinite(c[key]) || c[key] <= 0)
+      throw new DctError('INVALID_CONFIG', `${flag} must be a positive number, not ${JSON.stringify(c[key])}`);
   }
-  for (const [key, max] of [['loginThreads', 64], ['loginQueue', 100_000]] as const) {
+  for (const [key, max] of [
+    ['loginThreads', 64],
+    ['loginQueue', 100_000],
+  ] as const) {
     if (!Number.isInteger(c[key]) || c[key] < (key === 'loginThreads' ? 1 : 0) || c[key] > max) {
       throw new DctError('INVALID_CONFIG', `${key} must be a whole number up to ${max}, not ${JSON.stringify(c[key])}`);
     }
@@ -270,14 +284,23 @@ function validate(c: ServerConfig): ServerConfig {
   if (!Array.isArray(c.allowedHosts) || !c.allowedHosts.every((h) => typeof h === 'string' && isRegistryHost(h))) {
     throw new DctError('INVALID_CONFIG', 'allowedHosts must be a list of host names or addresses (e.g. dct.internal, 10.0.0.5)');
   }
-  for (const [key, flag] of [['cacheMaxAgeCurrent', '--cache-max-age-current'], ['cacheMaxAgeConsistent', '--cache-max-age-consistent']] as const) {
+  for (const [key, flag] of [
+    ['cacheMaxAgeCurrent', '--cache-max-age-current'],
+    ['cacheMaxAgeConsistent', '--cache-max-age-consistent'],
+  ] as const) {
     const v = c[key];
     if (!Number.isInteger(v) || v < 0 || v > MAX_CACHE_MAX_AGE) {
-      throw new DctError('INVALID_CONFIG', `${flag} must be a whole number of seconds from 0 (no caching) to ${MAX_CACHE_MAX_AGE} (a year), not ${JSON.stringify(v)}`);
+      throw new DctError(
+        'INVALID_CONFIG',
+        `${flag} must be a whole number of seconds from 0 (no caching) to ${MAX_CACHE_MAX_AGE} (a year), not ${JSON.stringify(v)}`,
+      );
     }
   }
   if (!Number.isSafeInteger(c.readCacheMaxBytes) || c.readCacheMaxBytes < 0) {
-    throw new DctError('INVALID_CONFIG', `--read-cache-max-bytes must be a whole number of bytes (0 = no read cache), not ${JSON.stringify(c.readCacheMaxBytes)}`);
+    throw new DctError(
+      'INVALID_CONFIG',
+      `--read-cache-max-bytes must be a whole number of bytes (0 = no read cache), not ${JSON.stringify(c.readCacheMaxBytes)}`,
+    );
   }
   for (const p of c.gunPrefixes) {
     if (!p.endsWith('/')) throw new DctError('INVALID_CONFIG', `GUN prefix ${JSON.stringify(p)} must end with "/"`);
@@ -301,10 +324,14 @@ function validateLimits(c: ServerConfig): void {
   ] as const;
   for (const [key, flag] of limits) {
     const v = c[key];
-    if (!Number.isSafeInteger(v) || v < 1) throw new DctError('INVALID_CONFIG', `${flag} must be a whole positive number, not ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new DctError('INVALID_CONFIG', `${flag} must be a whole positive number, not ${JSON.stringify(v)}`);
   }
   // node's timers hold at most 2^31-1 ms (about 24.8 days)
-  for (const [key, flag] of [['uploadExpiryMs', '--upload-expiry-ms'], ['idleTimeoutMs', '--idle-timeout-ms']] as const) {
+  for (const [key, flag] of [
+    ['uploadExpiryMs', '--upload-expiry-ms'],
+    ['idleTimeoutMs', '--idle-timeout-ms'],
+  ] as const) {
     if (c[key] > 2 ** 31 - 1) throw new DctError('INVALID_CONFIG', `${flag} must be at most 2147483647 (about 24 days), not ${c[key]}`);
   }
 }
@@ -312,7 +339,8 @@ function validateLimits(c: ServerConfig): void {
 function validateRegistry(c: ServerConfig): void {
   if (typeof c.registry !== 'boolean') throw new DctError('INVALID_CONFIG', 'registry must be true or false');
   c.pullGate = parsePullGate(c.pullGate);
-  if (!c.registry && c.pullGate.length > 0) throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
+  if (!c.registry && c.pullGate.length > 0)
+    throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
   // without rules every user of the built-in issuer holds push, and a pusher is a publisher the gate lets through
   if (c.pullGate.length > 0 && c.authHtpasswd && c.authRules === undefined) {
     throw new DctError(
@@ -321,30 +349,41 @@ function validateRegistry(c: ServerConfig): void {
     );
   }
   if (c.registryName !== undefined && (typeof c.registryName !== 'string' || !isRegistryHost(c.registryName))) {
-    throw new DctError('INVALID_CONFIG', `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`);
+    throw new DctError(
+      'INVALID_CONFIG',
+      `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`,
+    );
   }
 }
 
 /** A registry host as docker references spell it: a domain (or IPv4) with an optional port, or a bracketed IPv6 address. */
 export function isRegistryHost(name: string): boolean {
-  return /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(name);
+  return /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(
+    name,
+  );
 }
 
 function validateAuth(c: ServerConfig): void {
   const on = Boolean(c.authHtpasswd || c.authRootCertBundle);
   if (on && c.insecureNoAuth) throw new DctError('INVALID_CONFIG', '--insecure-no-auth contradicts the token auth settings: choose one');
   if (!c.authHtpasswd) {
-    if (c.authAnonymousPull) throw new DctError('INVALID_CONFIG', '--auth-anonymous-pull is a rule of the built-in token issuer: it needs --auth-htpasswd');
-    if (c.authRules !== undefined) throw new DctError('INVALID_CONFIG', 'authRules are rules of the built-in token issuer: they need --auth-htpasswd');
+    if (c.authAnonymousPull)
+      throw new DctError('INVALID_CONFIG', '--auth-anonymous-pull is a rule of the built-in token issuer: it needs --auth-htpasswd');
+    if (c.authRules !== undefined)
+      throw new DctError('INVALID_CONFIG', 'authRules are rules of the built-in token issuer: they need --auth-htpasswd');
     if (c.authRootCertBundle && !c.authRealm) {
-      throw new DctError('INVALID_CONFIG', 'with an external token issuer (authRootCertBundle) and no --auth-htpasswd, --auth-realm must name its token endpoint');
+      throw new DctError(
+        'INVALID_CONFIG',
+        'with an external token issuer (authRootCertBundle) and no --auth-htpasswd, --auth-realm must name its token endpoint',
+      );
     }
   }
   if (c.authRules !== undefined) c.authRules = parseAccessRules(c.authRules);
   if (typeof c.authService !== 'string' || c.authService === '' || /["\\\s]/.test(c.authService)) {
     throw new DctError('INVALID_CONFIG', '--auth-service must be a non-empty name without spaces or quotes');
   }
-  if (typeof c.authIssuer !== 'string' || c.authIssuer === '') throw new DctError('INVALID_CONFIG', 'authIssuer must be a non-empty string');
+  if (typeof c.authIssuer !== 'string' || c.authIssuer === '')
+    throw new DctError('INVALID_CONFIG', 'authIssuer must be a non-empty string');
   if (c.authRealm !== undefined) {
     let url: URL | undefined;
     try {
@@ -364,7 +403,8 @@ function validateAuth(c: ServerConfig): void {
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new DctError('INVALID_CONFIG', `--listen must be HOST:PORT (e.g. 127.0.0.1:4443), not ${JSON.stringify(listen)}`);
+  if (!m || port > 65535)
+    throw new DctError('INVALID_CONFIG', `--listen must be HOST:PORT (e.g. 127.0.0.1:4443), not ${JSON.stringify(listen)}`);
   return { host: m[1] ?? m[2] ?? '', port };
 }
 

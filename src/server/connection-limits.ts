@@ -22,7 +22,12 @@ export interface ConnectionLimits {
   maxConnectionsPerClient: number;
 }
 
-export function applyConnectionLimits(server: Server & { timeout: number }, limits: ConnectionLimits, clients: ClientAddresses, log: Logger): void {
+export function applyConnectionLimits(
+  server: Server & { timeout: number },
+  limits: ConnectionLimits,
+  clients: ClientAddresses,
+  log: Logger,
+): void {
   // node's HTTP server destroys a socket whose timeout fires when nothing else handles it
   server.timeout = limits.idleTimeoutMs;
   server.maxConnections = limits.maxConnections;

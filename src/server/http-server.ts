@@ -156,7 +156,11 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     }
     // the authorization hook: every route but health and metrics, before any answer
     if (auth) {
-      const denied = auth.bearer.check(route, { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] });
+      const denied = auth.bearer.check(route, {
+        authorization: req.headers.authorization,
+        host: req.headers.host,
+        forwardedProto: req.headers['x-forwarded-proto'],
+      });
       if (denied) {
         req.resume();
         send(res, route.name, denied);
@@ -197,7 +201,9 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       }
       // a reader of a manifest whose token also holds push is the repository's publisher (the pull gate lets it through)
       if (route.kind === 'manifest' && (method === 'GET' || method === 'HEAD')) {
-        publisher = auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) === undefined;
+        publisher =
+          auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) ===
+          undefined;
       }
     }
     // uploads, manifest pushes and deletions are writes: the per-client write limit applies
@@ -244,8 +250,10 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       prepared = result.response;
       // only failed logins count
       if (withCredentials && prepared.status !== 401) logins.refund(client);
-      if (result.refused !== undefined) log.info({ route: 'token', client, status: prepared.status, reason: result.refused }, 'token refused');
-      else if (result.grant) log.debug({ route: 'token', client, user: result.grant.user ?? '(anonymous)', access: result.grant.access }, 'token issued');
+      if (result.refused !== undefined)
+        log.info({ route: 'token', client, status: prepared.status, reason: result.refused }, 'token refused');
+      else if (result.grant)
+        log.debug({ route: 'token', client, user: result.grant.user ?? '(anonymous)', access: result.grant.access }, 'token issued');
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       prepared = errorResponse(err);
@@ -259,7 +267,11 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     try {
       if (route.name === 'metrics') {
         const text = await metrics.metrics();
-        prepared = { status: 200, headers: { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) }, body: Buffer.from(text) };
+        prepared = {
+          status: 200,
+          headers: { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) },
+          body: Buffer.from(text),
+        };
       } else if (route.name === 'notFound') {
         prepared = errorResponse(routeNotFound());
         req.resume();
@@ -272,7 +284,12 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         // (GET /v2/ stays notary's exactly, registry or not: docker, containerd and skopeo only look at its status)
         // a read that writes (GET of a server key that must be created) takes from the write limit then
         const countWrite = write ? undefined : () => limiter.take(clientOf(req));
-        prepared = await handleRoute(ctx, route, { headers: req.headers, query: new URLSearchParams(query), ...(body ? { body } : {}), ...(countWrite ? { countWrite } : {}) });
+        prepared = await handleRoute(ctx, route, {
+          headers: req.headers,
+          query: new URLSearchParams(query),
+          ...(body ? { body } : {}),
+          ...(countWrite ? { countWrite } : {}),
+        });
         if (write) log.info({ route: route.name, gun: 'gun' in route ? route.gun : undefined, status: prepared.status }, 'write');
       }
     } catch (err) {

@@ -43,8 +43,20 @@ export function rfc1123(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   // joined, not concatenated: one flat string rather than a chain of pieces (read caches hold many)
   return [
-    DAYS[date.getUTCDay()], ', ', p(date.getUTCDate()), ' ', MONTHS[date.getUTCMonth()], ' ', date.getUTCFullYear(), ' ',
-    p(date.getUTCHours()), ':', p(date.getUTCMinutes()), ':', p(date.getUTCSeconds()), ' UTC',
+    DAYS[date.getUTCDay()],
+    ', ',
+    p(date.getUTCDate()),
+    ' ',
+    MONTHS[date.getUTCMonth()],
+    ' ',
+    date.getUTCFullYear(),
+    ' ',
+    p(date.getUTCHours()),
+    ':',
+    p(date.getUTCMinutes()),
+    ':',
+    p(date.getUTCSeconds()),
+    ' UTC',
   ].join('');
 }
 

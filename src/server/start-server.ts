@@ -64,7 +64,8 @@ export async function startServer(
   // (before the store opens: a bad user file or key stops the start without anything to clean up)
   let auth: ServerAuth | undefined;
   if (authConfigured(config)) auth = await createServerAuth(config, { secure: !config.plainHttp, log });
-  else if (config.insecureNoAuth && !isLoopback(host)) log.warn({ listen: config.listen }, 'no authentication: anyone who reaches this address can write trust data');
+  else if (config.insecureNoAuth && !isLoopback(host))
+    log.warn({ listen: config.listen }, 'no authentication: anyone who reaches this address can write trust data');
   const store = await openStore(config.storage);
   let keys: KeyService;
   if (config.signerUrl) {
@@ -104,7 +105,11 @@ export async function startServer(
       log,
       idleTimeoutMs: config.requestTimeoutMs,
       maxBlobBytes: config.maxBlobBytes,
-      uploads: { maxPerRepository: config.maxUploadsPerRepository, maxPerClient: config.maxUploadsPerClient, expiryMs: config.uploadExpiryMs },
+      uploads: {
+        maxPerRepository: config.maxUploadsPerRepository,
+        maxPerClient: config.maxUploadsPerClient,
+        expiryMs: config.uploadExpiryMs,
+      },
     });
   }
   const cache = new ResponseCache(config.readCacheMaxBytes);
@@ -133,10 +138,25 @@ export async function startServer(
       maxBodyBytes: config.maxBodyBytes,
       writeRate: { perSecond: config.writesPerSecond, burst: config.writeBurst },
       loginRate: { perSecond: config.loginsPerSecond, burst: config.loginBurst },
-      ...(auth ? {} : { writeGuard: new UnauthenticatedWriteGuard([...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]), ...(config.registryName ? [config.registryName] : []), ...config.allowedHosts], { proxied: config.insecureNoAuth }) }),
+      ...(auth
+        ? {}
+        : {
+            writeGuard: new UnauthenticatedWriteGuard(
+              [
+                ...(['', '0.0.0.0', '::'].includes(host) ? [] : [host]),
+                ...(config.registryName ? [config.registryName] : []),
+                ...config.allowedHosts,
+              ],
+              { proxied: config.insecureNoAuth },
+            ),
+          }),
       trustedProxies: config.trustedProxies,
       requestTimeoutMs: config.requestTimeoutMs,
-      connections: { idleTimeoutMs: config.idleTimeoutMs, maxConnections: config.maxConnections, maxConnectionsPerClient: config.maxConnectionsPerClient },
+      connections: {
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxConnections: config.maxConnections,
+        maxConnectionsPerClient: config.maxConnectionsPerClient,
+      },
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),
     },
@@ -154,7 +174,10 @@ export async function startServer(
     const wildcard = host === '' || host === '0.0.0.0' || host === '::';
     registryName = `${wildcard ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${address.port}`;
     if (wildcard && config.pullGate.length > 0) {
-      log.warn({ registryName }, 'listening on all addresses without registryName: GUNs of this registry are taken to be localhost:<port>/<name>; set registryName to the host clients use');
+      log.warn(
+        { registryName },
+        'listening on all addresses without registryName: GUNs of this registry are taken to be localhost:<port>/<name>; set registryName to the host clients use',
+      );
     }
   }
   log.info(
@@ -174,7 +197,13 @@ export async function startServer(
     url,
     ...(caFile ? { caFile } : {}),
     ...(auth
-      ? { auth: { realm: config.authRealm ?? `${url}/auth/token`, service: config.authService, ...(auth.tokenCertFile ? { tokenCertFile: auth.tokenCertFile } : {}) } }
+      ? {
+          auth: {
+            realm: config.authRealm ?? `${url}/auth/token`,
+            service: config.authService,
+            ...(auth.tokenCertFile ? { tokenCertFile: auth.tokenCertFile } : {}),
+          },
+        }
       : {}),
     ...(registry ? { registry: { name: registryName } } : {}),
     close() {
@@ -202,7 +231,10 @@ export async function keyPassphrase(config: ServerConfig, env: Record<string, st
   if (!existsSync(file)) {
     await writeFile(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
     await chmod(file, 0o600);
-    log.warn({ file }, `no ${config.keyPassphraseEnv} set: generated a passphrase for the server keys in the data folder; set ${config.keyPassphraseEnv} to keep keys and passphrase apart`);
+    log.warn(
+      { file },
+      `no ${config.keyPassphraseEnv} set: generated a passphrase for the server keys in the data folder; set ${config.keyPassphraseEnv} to keep keys and passphrase apart`,
+    );
   }
   return (await readFile(file, 'utf8')).trim();
 }

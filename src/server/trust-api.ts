@@ -10,12 +10,25 @@ import type { Timestamp, Snapshot } from '../core/tuf/snapshot.js';
 import type { PublicKey } from '../core/keys/public-key.js';
 import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
-import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, REFRESH_MARGIN_MS, rotateServerKey } from '../app/notary-server/server-metadata.js';
+import {
+  getCurrentSnapshot,
+  getCurrentTimestamp,
+  getServerKey,
+  REFRESH_MARGIN_MS,
+  rotateServerKey,
+} from '../app/notary-server/server-metadata.js';
 import { ApiError, notFound } from './api-errors.js';
 import { KeyCreationGate, limitKeyCreation } from './key-creation-limit.js';
 import { multipartBoundary, parseUploadParts } from './multipart.js';
 import type { ResponseCache } from './response-cache.js';
-import { emptyResponse, jsonResponse, metadataCaching, metadataResponse, type MetadataCaching, type PreparedResponse } from './responses.js';
+import {
+  emptyResponse,
+  jsonResponse,
+  metadataCaching,
+  metadataResponse,
+  type MetadataCaching,
+  type PreparedResponse,
+} from './responses.js';
 import type { Route } from './routes.js';
 
 /** The largest version a store holds (notary's and dct's INTEGER columns). */
@@ -177,7 +190,8 @@ async function freshUntil(ctx: TrustApiContext, gun: string, timestamp: Buffer):
   let until = ts.expires.toDate().getTime() - REFRESH_MARGIN_MS.timestamp;
   const sha = ts.snapshotMeta.hashes['sha256']?.toString('hex');
   const snap = sha ? await ctx.store.getByChecksum(gun, 'snapshot', sha) : undefined;
-  if (snap) until = Math.min(until, refreshDeadline(ctx, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime()));
+  if (snap)
+    until = Math.min(until, refreshDeadline(ctx, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime()));
   return until;
 }
 
@@ -240,7 +254,8 @@ function validationFailure(err: unknown): unknown {
 function storageFailure(err: unknown): unknown {
   if (err instanceof DctError) {
     if (err.code === 'VERSION_CONFLICT') return new ApiError('VERSION', {}, err.message, {}, { cause: err });
-    if (err.code === 'INVALID_VERSION') return new ApiError('INVALID_UPDATE', validationError(err.message).detail(), err.message, {}, { cause: err });
+    if (err.code === 'INVALID_VERSION')
+      return new ApiError('INVALID_UPDATE', validationError(err.message).detail(), err.message, {}, { cause: err });
   }
   return new ApiError('UPDATING', undefined, err instanceof Error ? err.message : String(err), {}, { cause: err });
 }
@@ -294,7 +309,10 @@ async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: 
   const changeParam = query.get('change_id') ?? '';
   const changeId = changeParam === '' ? 0 : parseGoInt32(changeParam);
   if (typeof changeId === 'string') {
-    throw new ApiError('INVALID_PARAMETERS', `did not recognize parameters: change ID expected to be integer, provided ID was: ${changeParam}`);
+    throw new ApiError(
+      'INVALID_PARAMETERS',
+      `did not recognize parameters: change ID expected to be integer, provided ID was: ${changeParam}`,
+    );
   }
   // notary: 0 is its default page of 100; negative pages backwards
   const wanted = records === 0 ? 100 : records;

@@ -59,14 +59,19 @@ export class UnauthenticatedWriteGuard {
         );
       }
     }
-    if (!this.opts.proxied && (headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined)) {
+    if (
+      !this.opts.proxied &&
+      (headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined)
+    ) {
       return denied(
         'a write passed on by a proxy (Forwarded / X-Forwarded-For / X-Real-IP) needs authentication: configure --auth-htpasswd, or pass --insecure-no-auth to accept unauthenticated writes from the network',
       );
     }
     const site = headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      return denied(`a ${site.slice(0, 40)} browser request may not write: this server has no authentication, so it takes writes only from local clients that are not web pages`);
+      return denied(
+        `a ${site.slice(0, 40)} browser request may not write: this server has no authentication, so it takes writes only from local clients that are not web pages`,
+      );
     }
     const origin = headers.origin;
     if (origin !== undefined) {
@@ -77,7 +82,9 @@ export class UnauthenticatedWriteGuard {
         from = undefined;
       }
       if (from === undefined || from === '' || host === undefined || from.toLowerCase() !== host.toLowerCase()) {
-        return denied(`a request from the web page origin ${JSON.stringify(origin.slice(0, 200))} may not write: this server has no authentication, so it takes writes only from local clients that are not web pages`);
+        return denied(
+          `a request from the web page origin ${JSON.stringify(origin.slice(0, 200))} may not write: this server has no authentication, so it takes writes only from local clients that are not web pages`,
+        );
       }
     }
     return undefined;

@@ -89,7 +89,11 @@ export async function startSignerService(opts: SignerServiceOptions): Promise<Ru
     (req, res) => {
       if (refused.has(req.socket as TLSSocket)) {
         res.setHeader('connection', 'close');
-        sendError(res, new DctError('CLIENT_NOT_ALLOWED', "this client certificate is not on the signer's allowlist (--allowed-client)"), opts.onError);
+        sendError(
+          res,
+          new DctError('CLIENT_NOT_ALLOWED', "this client certificate is not on the signer's allowlist (--allowed-client)"),
+          opts.onError,
+        );
         return;
       }
       handle(req, res, opts.keyService, maxSignBody).catch((err: unknown) => sendError(res, err, opts.onError));
@@ -100,7 +104,9 @@ export async function startSignerService(opts: SignerServiceOptions): Promise<Ru
       const cert = socket.getPeerX509Certificate();
       if (cert && allowlist.allows(cert)) return;
       refused.add(socket);
-      opts.onRefusedClient?.(`refused client ${socket.remoteAddress ?? '?'}: certificate not on the allowlist (${describeCertificate(cert)})`);
+      opts.onRefusedClient?.(
+        `refused client ${socket.remoteAddress ?? '?'}: certificate not on the allowlist (${describeCertificate(cert)})`,
+      );
     });
   }
   server.headersTimeout = 10_000;

@@ -89,7 +89,8 @@ describe('docker config.json', () => {
     const refused = (text: string, pattern: RegExp) =>
       assert.throws(
         () => parseDockerConfig(text, '/home/u/.docker/config.json'),
-        (err: unknown) => isDctError(err, 'INVALID_DOCKER_CONFIG') && err.message.includes('/home/u/.docker/config.json') && pattern.test(err.message),
+        (err: unknown) =>
+          isDctError(err, 'INVALID_DOCKER_CONFIG') && err.message.includes('/home/u/.docker/config.json') && pattern.test(err.message),
       );
     refused('{"auths": ', /JSON|Unexpected end/);
     refused('[]', /not a JSON object/);
@@ -113,7 +114,7 @@ describe('docker config.json', () => {
     assert.equal(empty.exists, true);
   });
 
-  it('the lookup key: Docker Hub\'s index URL, else the registry host', () => {
+  it("the lookup key: Docker Hub's index URL, else the registry host", () => {
     assert.equal(authConfigKey('docker.io'), 'https://index.docker.io/v1/');
     assert.equal(authConfigKey('index.docker.io'), 'https://index.docker.io/v1/');
     assert.equal(authConfigKey('127.0.0.1:5000'), '127.0.0.1:5000');
@@ -156,7 +157,9 @@ describe('dockerCredentials', () => {
       credHelpers: { 'gcr.example.com': 'gcr', [DOCKER_HUB_AUTH_KEY]: 'hubhelper' },
     });
     const run = fakeHelpers({
-      'docker-credential-store': { 'registry.example.com': { stdout: '{"ServerURL":"registry.example.com","Username":"alice","Secret":"s1"}' } },
+      'docker-credential-store': {
+        'registry.example.com': { stdout: '{"ServerURL":"registry.example.com","Username":"alice","Secret":"s1"}' },
+      },
       'docker-credential-gcr': { 'gcr.example.com': { stdout: '{"ServerURL":"gcr.example.com","Username":"<token>","Secret":"refresh"}' } },
       'docker-credential-hubhelper': { [DOCKER_HUB_AUTH_KEY]: { stdout: '{"username":"bob","secret":"s2"}' } },
     });
@@ -196,10 +199,17 @@ describe('dockerCredentials', () => {
         empty: { stdout: '{"Username":"","Secret":""}' },
       },
     });
-    await assert.rejects(credentialsFromHelper('x', 'bad', { runHelper: run }), (err: unknown) => isDctError(err, 'CREDENTIAL_HELPER_FAILED') && !err.message.includes('leaked'));
-    await assert.rejects(credentialsFromHelper('x', 'notjson', { runHelper: run }), (err: unknown) => isDctError(err, 'CREDENTIAL_HELPER_FAILED'));
+    await assert.rejects(
+      credentialsFromHelper('x', 'bad', { runHelper: run }),
+      (err: unknown) => isDctError(err, 'CREDENTIAL_HELPER_FAILED') && !err.message.includes('leaked'),
+    );
+    await assert.rejects(credentialsFromHelper('x', 'notjson', { runHelper: run }), (err: unknown) =>
+      isDctError(err, 'CREDENTIAL_HELPER_FAILED'),
+    );
     assert.equal(await credentialsFromHelper('x', 'empty', { runHelper: run }), undefined);
-    await assert.rejects(credentialsFromHelper('../evil', 'r', { runHelper: run }), (err: unknown) => isDctError(err, 'CREDENTIAL_HELPER_FAILED'));
+    await assert.rejects(credentialsFromHelper('../evil', 'r', { runHelper: run }), (err: unknown) =>
+      isDctError(err, 'CREDENTIAL_HELPER_FAILED'),
+    );
   });
 
   it('runs a real docker-credential-<name> program from PATH, server address on stdin', async () => {
@@ -215,28 +225,47 @@ describe('dockerCredentials', () => {
     chmodSync(helper, 0o755);
     const dir = configDir('realhelper', { credsStore: 'dcttest' });
     const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
-    assert.deepEqual(await dockerCredentials('registry.example.com', { configDir: dir, env }), { username: 'carol', password: 'pw with spaces' });
+    assert.deepEqual(await dockerCredentials('registry.example.com', { configDir: dir, env }), {
+      username: 'carol',
+      password: 'pw with spaces',
+    });
     assert.equal(await dockerCredentials('other.example.com', { configDir: dir, env }), undefined);
     const warnings: string[] = [];
     const missing = configDir('missinghelper', { credsStore: 'nosuchhelper' });
-    assert.equal(await dockerCredentials('registry.example.com', { configDir: missing, env, onWarning: (m) => warnings.push(m) }), undefined);
+    assert.equal(
+      await dockerCredentials('registry.example.com', { configDir: missing, env, onWarning: (m) => warnings.push(m) }),
+      undefined,
+    );
     assert.match(warnings[0] as string, /docker-credential-nosuchhelper.*not found/);
   });
 
-  it('without any credentials in config.json, docker\'s platform default helper is used when installed', { skip: process.platform !== 'linux' }, async () => {
-    const bin = join(work, 'defaultbin');
-    mkdirSync(bin, { recursive: true });
-    for (const name of ['pass', 'docker-credential-pass']) {
-      writeFileSync(join(bin, name), name === 'pass' ? '#!/bin/sh\nexit 0\n' : '#!/bin/sh\nprintf \'{"Username":"dave","Secret":"fromdefault"}\'\n');
-      chmodSync(join(bin, name), 0o755);
-    }
-    const dir = configDir('nodefault', { auths: {} });
-    assert.deepEqual(await dockerCredentials('r.example.com', { configDir: dir, env: { PATH: bin } }), { username: 'dave', password: 'fromdefault' });
-    // with credentials in the file the default store is not looked for
-    const withAuth = configDir('withauth', { auths: { 'r.example.com': { auth: b64('file:pw') } } });
-    assert.deepEqual(await dockerCredentials('r.example.com', { configDir: withAuth, env: { PATH: bin } }), { username: 'file', password: 'pw' });
-    assert.equal(await dockerCredentials('r.example.com', { configDir: dir, env: { PATH: bin }, detectDefaultStore: false }), undefined);
-  });
+  it(
+    "without any credentials in config.json, docker's platform default helper is used when installed",
+    { skip: process.platform !== 'linux' },
+    async () => {
+      const bin = join(work, 'defaultbin');
+      mkdirSync(bin, { recursive: true });
+      for (const name of ['pass', 'docker-credential-pass']) {
+        writeFileSync(
+          join(bin, name),
+          name === 'pass' ? '#!/bin/sh\nexit 0\n' : '#!/bin/sh\nprintf \'{"Username":"dave","Secret":"fromdefault"}\'\n',
+        );
+        chmodSync(join(bin, name), 0o755);
+      }
+      const dir = configDir('nodefault', { auths: {} });
+      assert.deepEqual(await dockerCredentials('r.example.com', { configDir: dir, env: { PATH: bin } }), {
+        username: 'dave',
+        password: 'fromdefault',
+      });
+      // with credentials in the file the default store is not looked for
+      const withAuth = configDir('withauth', { auths: { 'r.example.com': { auth: b64('file:pw') } } });
+      assert.deepEqual(await dockerCredentials('r.example.com', { configDir: withAuth, env: { PATH: bin } }), {
+        username: 'file',
+        password: 'pw',
+      });
+      assert.equal(await dockerCredentials('r.example.com', { configDir: dir, env: { PATH: bin }, detectDefaultStore: false }), undefined);
+    },
+  );
 
   it('DOCKER_AUTH_CONFIG comes first; a bad value is a warning', async () => {
     const dir = configDir('envcfg', { auths: { 'r.example.com': { auth: b64('file:pw') } } });
@@ -244,7 +273,10 @@ describe('dockerCredentials', () => {
     assert.deepEqual(await dockerCredentials('r.example.com', { configDir: dir, env }), { username: 'env', password: 'envpw' });
     const warnings: string[] = [];
     const badEnv = { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: {}, extra: 1 }) };
-    assert.deepEqual(await dockerCredentials('r.example.com', { configDir: dir, env: badEnv, onWarning: (m) => warnings.push(m) }), { username: 'file', password: 'pw' });
+    assert.deepEqual(await dockerCredentials('r.example.com', { configDir: dir, env: badEnv, onWarning: (m) => warnings.push(m) }), {
+      username: 'file',
+      password: 'pw',
+    });
     assert.match(warnings[0] as string, /DOCKER_AUTH_CONFIG: json: unknown field "extra"/);
   });
 });
@@ -333,7 +365,10 @@ describe('dct client config', () => {
     );
     const c = await loadDctConfig(file);
     assert.equal(c.exists, true);
-    assert.deepEqual(c.trustServers, { 'registry.example.com:5000': 'https://trust.example.com', 'docker.io': 'https://notary.mirror.example/' });
+    assert.deepEqual(c.trustServers, {
+      'registry.example.com:5000': 'https://trust.example.com',
+      'docker.io': 'https://notary.mirror.example/',
+    });
     assert.deepEqual(c.insecureRegistries, ['10.1.2.3:5000', 'plain.example', '192.168.0.0/16', 'fd00::/8', '[::1]:5000']);
     assert.equal(isInsecureRegistry('10.1.2.3:5000', c), true);
     assert.equal(isInsecureRegistry('10.1.2.3:5001', c), false);
@@ -349,7 +384,11 @@ describe('dct client config', () => {
 
   it('refuses malformed files with INVALID_CONFIG naming the file and the problem', async () => {
     const refused = (text: string, pattern: RegExp) =>
-      assert.throws(() => parseDctConfig(text, '/cfg/dct.json'), (err: unknown) => isDctError(err, 'INVALID_CONFIG') && err.message.startsWith('dct config /cfg/dct.json: ') && pattern.test(err.message));
+      assert.throws(
+        () => parseDctConfig(text, '/cfg/dct.json'),
+        (err: unknown) =>
+          isDctError(err, 'INVALID_CONFIG') && err.message.startsWith('dct config /cfg/dct.json: ') && pattern.test(err.message),
+      );
     refused('{', /not valid JSON/);
     refused('"x"', /top level must be a JSON object/);
     refused('{"trust": []}', /"trust" must be an object/);

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DCT_DEPRECATION_WARNING, DOCKER_HUB_TRUST_SERVER, isHttpsUrl, registryIndexName, trustServerFor, urlHost } from '../../src/app/trust-server-url.js';
+import {
+  DCT_DEPRECATION_WARNING,
+  DOCKER_HUB_TRUST_SERVER,
+  isHttpsUrl,
+  registryIndexName,
+  trustServerFor,
+  urlHost,
+} from '../../src/app/trust-server-url.js';
 import { isDctError } from '../../src/core/errors.js';
 import { parseImageReference } from '../../src/core/image-reference.js';
 
 describe('trustServerFor', () => {
-  it('Docker Hub images use notary.docker.io, with docker\'s deprecation warning', () => {
+  it("Docker Hub images use notary.docker.io, with docker's deprecation warning", () => {
     for (const image of ['alpine', 'user/app:1', 'index.docker.io/user/app']) {
       const s = trustServerFor({ registry: parseImageReference(image).domain, env: {} });
       assert.equal(s.url, 'https://notary.docker.io');
@@ -21,10 +28,16 @@ describe('trustServerFor', () => {
 
   it('other registries use https://<registry host[:port]>', () => {
     const s = trustServerFor({ registry: 'registry.example.com:5000' });
-    assert.deepEqual(s, { url: 'https://registry.example.com:5000', source: 'registry', tlsHost: 'registry.example.com:5000', skipTlsVerify: false, official: false });
+    assert.deepEqual(s, {
+      url: 'https://registry.example.com:5000',
+      source: 'registry',
+      tlsHost: 'registry.example.com:5000',
+      skipTlsVerify: false,
+      official: false,
+    });
   });
 
-  it('loopback registries skip TLS verification, as docker\'s isInsecure', () => {
+  it("loopback registries skip TLS verification, as docker's isInsecure", () => {
     for (const registry of ['127.0.0.1:5000', 'localhost', 'localhost:5000', '[::1]:5000', '127.9.9.9']) {
       const s = trustServerFor({ registry });
       assert.equal(s.skipTlsVerify, true, registry);
@@ -48,18 +61,23 @@ describe('trustServerFor', () => {
     assert.equal(trustServerFor({ registry: 'docker.io', env: { DOCKER_CONTENT_TRUST_SERVER: '' } }).source, 'docker-hub');
   });
 
-  it('refuses a DOCKER_CONTENT_TRUST_SERVER that is not https with docker\'s message', () => {
+  it("refuses a DOCKER_CONTENT_TRUST_SERVER that is not https with docker's message", () => {
     for (const bad of ['http://127.0.0.1:4443', 'notary.example.com', 'https://', 'ftp://x', '::']) {
       assert.throws(
         () => trustServerFor({ registry: 'docker.io', env: { DOCKER_CONTENT_TRUST_SERVER: bad } }),
-        (err: unknown) => isDctError(err, 'INVALID_TRUST_SERVER') && err.message === `valid https URL required for trust server, got ${bad}`,
+        (err: unknown) =>
+          isDctError(err, 'INVALID_TRUST_SERVER') && err.message === `valid https URL required for trust server, got ${bad}`,
         bad,
       );
     }
   });
 
   it('the dct config maps registries to trust servers (before the defaults)', () => {
-    const servers = { 'Registry.Example.com': 'https://trust.example.com', 'docker.io': 'https://mirror.example/notary', 'localhost:5000': 'https://127.0.0.1:4443' };
+    const servers = {
+      'Registry.Example.com': 'https://trust.example.com',
+      'docker.io': 'https://mirror.example/notary',
+      'localhost:5000': 'https://127.0.0.1:4443',
+    };
     const a = trustServerFor({ registry: 'registry.example.com', servers });
     assert.equal(a.url, 'https://trust.example.com');
     assert.equal(a.source, 'dct-config');
@@ -78,7 +96,10 @@ describe('trustServerFor', () => {
   });
 
   it('refuses a reference without a registry domain', () => {
-    assert.throws(() => trustServerFor({ registry: '' }), (err: unknown) => isDctError(err, 'INVALID_REFERENCE'));
+    assert.throws(
+      () => trustServerFor({ registry: '' }),
+      (err: unknown) => isDctError(err, 'INVALID_REFERENCE'),
+    );
   });
 
   it('helpers', () => {

@@ -17,8 +17,11 @@ if (unreachable && process.env['CI']) throw new Error(`the soak test needs Postg
 describe('npm run soak', { skip: unreachable ?? false }, () => {
   it('a short run with a replica killed keeps every acknowledged write', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'bench', 'soak.ts'), '--seconds', '4', '--no-pg-restart'], { cwd: PROJECT_ROOT, timeout: 110_000 }, (err, out, errOut) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: out, stderr: errOut }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(PROJECT_ROOT, 'bench', 'soak.ts'), '--seconds', '4', '--no-pg-restart'],
+        { cwd: PROJECT_ROOT, timeout: 110_000 },
+        (err, out, errOut) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: out, stderr: errOut }),
       );
     });
     assert.equal(code, 0, `${stdout}\n${stderr}`);

@@ -20,7 +20,17 @@ describe('dct key', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('generate stores an encrypted 0600 key that decrypts with the env passphrase', async () => {
-    const { stdout } = await dct({ NOTARY_TARGETS_PASSPHRASE: 'targets-pass-1' }, 'key', 'generate', '-r', 'targets', '-g', 'example.com/a/b', '-d', dir);
+    const { stdout } = await dct(
+      { NOTARY_TARGETS_PASSPHRASE: 'targets-pass-1' },
+      'key',
+      'generate',
+      '-r',
+      'targets',
+      '-g',
+      'example.com/a/b',
+      '-d',
+      dir,
+    );
     const keyId = /keyID: ([0-9a-f]{64})$/m.exec(stdout)?.[1];
     assert.ok(keyId, stdout);
     const store = new FileKeyStore(dir);

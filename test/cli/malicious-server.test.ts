@@ -100,7 +100,12 @@ const cases: CliCase[] = [
       putFile(
         honest(r, 'new'),
         'timestamp',
-        await forgeTimestamp(cur(r, 'new', 'snapshot'), versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, r.keys.timestamp, new Date(Date.now() - 3600_000)),
+        await forgeTimestamp(
+          cur(r, 'new', 'snapshot'),
+          versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1,
+          r.keys.timestamp,
+          new Date(Date.now() - 3600_000),
+        ),
       ),
     cause: /expired/,
   },
@@ -126,7 +131,8 @@ const cases: CliCase[] = [
     attack: () => ({ name: '500', files: new Map(), all: { kind: 'status', status: 500 } }),
     cause: {
       'trust sign': /: unable to reach trust server at this time: 500 \(UNKNOWN: unknown error\)$/m,
-      'trust revoke': /^could not remove signature for \S+: GET \S+: unable to reach trust server at this time: 500 \(UNKNOWN: unknown error\)$/m,
+      'trust revoke':
+        /^could not remove signature for \S+: GET \S+: unable to reach trust server at this time: 500 \(UNKNOWN: unknown error\)$/m,
       // notary logs the failed update, then refuses to publish offline
       'notary publish': /could not reach https:\/\/127\.0\.0\.1:\d+: 500"[\s\S]*^\* fatal: client is offline$/m,
     },
@@ -168,7 +174,11 @@ describe('dct trust / dct notary against a malicious Notary server', () => {
       NOTARY_SNAPSHOT_PASSPHRASE: PASS,
       NOTARY_DELEGATION_PASSPHRASE: PASS,
     };
-    return { env, notaryArgs: ['notary', '-s', evil.url, '--tlscacert', evil.caFile!, '-d', trustDir], cacheDir: join(repositoryDir(trustDir, repo.gun), 'metadata') };
+    return {
+      env,
+      notaryArgs: ['notary', '-s', evil.url, '--tlscacert', evil.caFile!, '-d', trustDir],
+      cacheDir: join(repositoryDir(trustDir, repo.gun), 'metadata'),
+    };
   }
 
   function argsFor(command: CommandName, gun: string, notaryArgs: readonly string[]): string[] {
@@ -222,7 +232,13 @@ describe('dct trust / dct notary against a malicious Notary server', () => {
       const repo = recording.docker;
       evil.serve(await c.attack(repo));
       for (const { command, result, unchanged } of await runAll(repo, c.cache, ALL)) {
-        t.diagnostic(`${command}: exit ${result.code}: ${`${result.stderr}\n${result.stdout}`.trim().split('\n').filter((l) => l.trim() !== '').join(' | ')}`);
+        t.diagnostic(
+          `${command}: exit ${result.code}: ${`${result.stderr}\n${result.stdout}`
+            .trim()
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .join(' | ')}`,
+        );
         if (c.succeed?.includes(command)) {
           assert.equal(result.code, 0, `${command} works from the cache: ${result.stderr}`);
         } else {

@@ -48,8 +48,23 @@ function prng(seed: number): () => number {
 describe('canonicalValueEnd: accepts canonical text', () => {
   it('scalars, containers and nesting', () => {
     for (const t of [
-      '0', '-1', '7', '123456789012345', '-123456789012345', 'true', 'false', 'null', '""', '"a"',
-      '[]', '{}', '[[]]', '[{}]', '{"a":[]}', '[1,2,3]', '[null,true,false,"x",{"a":{"b":[0]}}]',
+      '0',
+      '-1',
+      '7',
+      '123456789012345',
+      '-123456789012345',
+      'true',
+      'false',
+      'null',
+      '""',
+      '"a"',
+      '[]',
+      '{}',
+      '[[]]',
+      '[{}]',
+      '{"a":[]}',
+      '[1,2,3]',
+      '[null,true,false,"x",{"a":{"b":[0]}}]',
       '{"A":true,"_t":false,"a":{"y":null,"z":[3,2,1]},"b":1}',
     ]) {
       accepts(t);
@@ -111,8 +126,23 @@ describe('canonicalValueEnd: rejects everything else', () => {
 
   it('escapes that JSON.parse decodes and canonicalize would not write', () => {
     for (const t of [
-      '"\\u0041"', '"\\/"', '"a\\/b"', '"\\u003c"', '"\\u003e"', '"\\u0026"', '"\\u2028"', '"\\n"', '"\\t"', '"\\r"',
-      '"\\b"', '"\\f"', '"\\ud83d\\ude00"', '"\\u0022"', '"\\u005c"', '{"\\u0061":1}', '{"a\\/":1}',
+      '"\\u0041"',
+      '"\\/"',
+      '"a\\/b"',
+      '"\\u003c"',
+      '"\\u003e"',
+      '"\\u0026"',
+      '"\\u2028"',
+      '"\\n"',
+      '"\\t"',
+      '"\\r"',
+      '"\\b"',
+      '"\\f"',
+      '"\\ud83d\\ude00"',
+      '"\\u0022"',
+      '"\\u005c"',
+      '{"\\u0061":1}',
+      '{"a\\/":1}',
     ]) {
       rejects(t);
     }
@@ -124,9 +154,29 @@ describe('canonicalValueEnd: rejects everything else', () => {
 
   it('numbers that are not written as canonicalize writes them', () => {
     for (const t of [
-      '1.0', '1.5', '0.0', '1e3', '1E3', '1e-3', '10e0', '-0', '-0.0', '00', '01', '-01', '+1', '.5', '1.',
-      '9007199254740993', '9007199254740992', '1234567890123456', '12345678901234567890', '-1234567890123456',
-      '[1.0]', '{"length":1e3}', '{"n":-0}',
+      '1.0',
+      '1.5',
+      '0.0',
+      '1e3',
+      '1E3',
+      '1e-3',
+      '10e0',
+      '-0',
+      '-0.0',
+      '00',
+      '01',
+      '-01',
+      '+1',
+      '.5',
+      '1.',
+      '9007199254740993',
+      '9007199254740992',
+      '1234567890123456',
+      '12345678901234567890',
+      '-1234567890123456',
+      '[1.0]',
+      '{"length":1e3}',
+      '{"n":-0}',
     ]) {
       rejects(t);
     }
@@ -134,9 +184,36 @@ describe('canonicalValueEnd: rejects everything else', () => {
 
   it('malformed or truncated JSON, never throwing', () => {
     for (const t of [
-      '', '{', '[', '"', '"abc', '{"a"}', '{"a":}', '{"a":1,}', '[1,]', '[,1]', '{,}', '{"a"1}', '{"a":1"b":2}',
-      '[1 2]', 'tru', 'nul', 'falsey', '[truex]', '{a:1}', "{'a':1}", '"\\', '"\\x"', '}', ']', '-', 'NaN', 'Infinity',
-      '[1]]', '{"a":[}', '{"a":1]',
+      '',
+      '{',
+      '[',
+      '"',
+      '"abc',
+      '{"a"}',
+      '{"a":}',
+      '{"a":1,}',
+      '[1,]',
+      '[,1]',
+      '{,}',
+      '{"a"1}',
+      '{"a":1"b":2}',
+      '[1 2]',
+      'tru',
+      'nul',
+      'falsey',
+      '[truex]',
+      '{a:1}',
+      "{'a':1}",
+      '"\\',
+      '"\\x"',
+      '}',
+      ']',
+      '-',
+      'NaN',
+      'Infinity',
+      '[1]]',
+      '{"a":[}',
+      '{"a":1]',
     ]) {
       assert.doesNotThrow(() => canonicalValueEnd(t));
       rejects(t);
@@ -158,8 +235,31 @@ describe('canonicalValueEnd: differential check against canonicalize', () => {
   const rnd = prng(0x5eed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const stringPool = [
-    '', 'a', 'b', 'A', '_type', 'sha256', 'sha512', 'length', 'hashes', 'tag-00001', 'q"b', 'back\\slash', 'a<b>&c',
-    'caf\u00e9', '\uffff', '\ue000', '\ud83d\ude00', '\ud800', 'x\u2028y', '/', '1', '10', '9', '1.0', '\u007f',
+    '',
+    'a',
+    'b',
+    'A',
+    '_type',
+    'sha256',
+    'sha512',
+    'length',
+    'hashes',
+    'tag-00001',
+    'q"b',
+    'back\\slash',
+    'a<b>&c',
+    'caf\u00e9',
+    '\uffff',
+    '\ue000',
+    '\ud83d\ude00',
+    '\ud800',
+    'x\u2028y',
+    '/',
+    '1',
+    '10',
+    '9',
+    '1.0',
+    '\u007f',
   ];
   const numberPool = [0, -0, 1, -1, 42, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 123456789012345, 1e15, 1e21, -(2 ** 40)];
   const value = (depth: number): unknown => {
@@ -289,7 +389,9 @@ describe('canonicalSignedText', () => {
     assert.equal(view.buffer, file.buffer, 'ASCII: no copy');
     // non-ASCII signed text (a target name), and invalid UTF-8 (decoded as U+FFFD, as Go does): never the raw bytes
     const doc = (name: string) =>
-      Buffer.from(`{"signed":{"_type":"Targets","delegations":{"keys":{},"roles":[]},"expires":"2030-01-01T00:00:00Z","targets":{"${name}":{"hashes":{"sha256":"${Buffer.alloc(32).toString('base64')}"},"length":1}},"version":1},"signatures":[]}`);
+      Buffer.from(
+        `{"signed":{"_type":"Targets","delegations":{"keys":{},"roles":[]},"expires":"2030-01-01T00:00:00Z","targets":{"${name}":{"hashes":{"sha256":"${Buffer.alloc(32).toString('base64')}"},"length":1}},"version":1},"signatures":[]}`,
+      );
     check(doc('caf\u00e9'), 'targets');
     const at = doc('x').indexOf('"x"') + 2;
     const invalid = Buffer.concat([doc('x').subarray(0, at), Buffer.from([0xff]), doc('x').subarray(at)]);
@@ -315,8 +417,32 @@ describe('decodeStdBase64 against Go-strict base64 (pattern + native decoder)', 
 
   it('agrees on tricky inputs', () => {
     for (const s of [
-      '', 'AA==', 'AAA=', 'AAAA', 'QQ==', 'QR==', 'QUI=', 'QUJ=', '====', 'A===', 'AA=A', 'A=AA', '=AAA', 'AA', 'AAA',
-      'AAAAA', 'AA==AAAA', 'AAAA====', 'AB+/', 'AB-_', 'AA ==', ' AAA', 'AAA\n', 'ÀAAA', '\u0100AAA', 'AA\u0000=',
+      '',
+      'AA==',
+      'AAA=',
+      'AAAA',
+      'QQ==',
+      'QR==',
+      'QUI=',
+      'QUJ=',
+      '====',
+      'A===',
+      'AA=A',
+      'A=AA',
+      '=AAA',
+      'AA',
+      'AAA',
+      'AAAAA',
+      'AA==AAAA',
+      'AAAA====',
+      'AB+/',
+      'AB-_',
+      'AA ==',
+      ' AAA',
+      'AAA\n',
+      'ÀAAA',
+      '\u0100AAA',
+      'AA\u0000=',
       'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
     ]) {
       assert.deepEqual(decodeStdBase64(s), reference(s), JSON.stringify(s));
@@ -360,7 +486,10 @@ describe('hexOfBase64All', () => {
       Buffer.alloc(31, 3).toString('base64'),
       Buffer.from('ff'.repeat(32), 'hex').toString('base64'),
     ];
-    assert.deepEqual(hexOfBase64All(values), values.map((v) => Buffer.from(v, 'base64').toString('hex')));
+    assert.deepEqual(
+      hexOfBase64All(values),
+      values.map((v) => Buffer.from(v, 'base64').toString('hex')),
+    );
     assert.deepEqual(hexOfBase64All([]), []);
   });
 });

@@ -47,7 +47,10 @@ describe('canonical JSON (docker/go canonical/json)', () => {
     it(`vector ${v.name}`, () => {
       const parsed = JSON.parse(v.input) as unknown;
       if (v.canonicalError !== undefined) {
-        assert.throws(() => canonicalize(parsed), (err) => isDctError(err, 'CANONICAL_JSON_UNSUPPORTED_VALUE'));
+        assert.throws(
+          () => canonicalize(parsed),
+          (err) => isDctError(err, 'CANONICAL_JSON_UNSUPPORTED_VALUE'),
+        );
         return;
       }
       const bytes = canonicalBytes(parsed);
@@ -73,7 +76,10 @@ describe('canonical JSON (docker/go canonical/json)', () => {
 
   it('refuses values JSON cannot carry', () => {
     for (const bad of [NaN, Infinity, 0.5, undefined, () => 1, 1n]) {
-      assert.throws(() => canonicalize(bad), (err) => isDctError(err, 'CANONICAL_JSON_UNSUPPORTED_VALUE'));
+      assert.throws(
+        () => canonicalize(bad),
+        (err) => isDctError(err, 'CANONICAL_JSON_UNSUPPORTED_VALUE'),
+      );
     }
   });
 

@@ -37,7 +37,11 @@ describe('GoTime', () => {
 
   it('refuses malformed times with a stable code', () => {
     for (const bad of ['', '2030-01-01', '2030-13-01T00:00:00Z', '2030-02-30T00:00:00Z', '2030-01-01T25:00:00Z', '2030-01-01 00:00:00Z']) {
-      assert.throws(() => GoTime.parse(bad), (err) => isDctError(err, 'MALFORMED_TIME'), bad);
+      assert.throws(
+        () => GoTime.parse(bad),
+        (err) => isDctError(err, 'MALFORMED_TIME'),
+        bad,
+      );
     }
   });
 });

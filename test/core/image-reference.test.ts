@@ -33,7 +33,10 @@ function refused(input: string, message: string, parse: (s: string) => unknown =
 describe('parseImageReference (docker ParseNormalizedNamed)', () => {
   const cases: Array<[string, { domain: string; path: string; tag?: string; digest?: string; familiar: string; full: string }]> = [
     ['alpine', { domain: 'docker.io', path: 'library/alpine', familiar: 'alpine', full: 'docker.io/library/alpine' }],
-    ['alpine:3.19', { domain: 'docker.io', path: 'library/alpine', tag: '3.19', familiar: 'alpine', full: 'docker.io/library/alpine:3.19' }],
+    [
+      'alpine:3.19',
+      { domain: 'docker.io', path: 'library/alpine', tag: '3.19', familiar: 'alpine', full: 'docker.io/library/alpine:3.19' },
+    ],
     ['user/x', { domain: 'docker.io', path: 'user/x', familiar: 'user/x', full: 'docker.io/user/x' }],
     ['docker.io/alpine', { domain: 'docker.io', path: 'library/alpine', familiar: 'alpine', full: 'docker.io/library/alpine' }],
     ['index.docker.io/alpine', { domain: 'docker.io', path: 'library/alpine', familiar: 'alpine', full: 'docker.io/library/alpine' }],
@@ -42,7 +45,13 @@ describe('parseImageReference (docker ParseNormalizedNamed)', () => {
     ['127.0.0.1:5000/x', { domain: '127.0.0.1:5000', path: 'x', familiar: '127.0.0.1:5000/x', full: '127.0.0.1:5000/x' }],
     [
       '127.0.0.1:15000/fixtures/x:v2',
-      { domain: '127.0.0.1:15000', path: 'fixtures/x', tag: 'v2', familiar: '127.0.0.1:15000/fixtures/x', full: '127.0.0.1:15000/fixtures/x:v2' },
+      {
+        domain: '127.0.0.1:15000',
+        path: 'fixtures/x',
+        tag: 'v2',
+        familiar: '127.0.0.1:15000/fixtures/x',
+        full: '127.0.0.1:15000/fixtures/x:v2',
+      },
     ],
     ['localhost/x', { domain: 'localhost', path: 'x', familiar: 'localhost/x', full: 'localhost/x' }],
     ['localhost:5000/a/b', { domain: 'localhost:5000', path: 'a/b', familiar: 'localhost:5000/a/b', full: 'localhost:5000/a/b' }],
@@ -52,7 +61,10 @@ describe('parseImageReference (docker ParseNormalizedNamed)', () => {
     ['Registry/app', { domain: 'Registry', path: 'app', familiar: 'Registry/app', full: 'Registry/app' }],
     ['[::1]:5000/app', { domain: '[::1]:5000', path: 'app', familiar: '[::1]:5000/app', full: '[::1]:5000/app' }],
     ['registry:5000/app', { domain: 'registry:5000', path: 'app', familiar: 'registry:5000/app', full: 'registry:5000/app' }],
-    ['a.b/c__d/e--f/g.h/i_j', { domain: 'a.b', path: 'c__d/e--f/g.h/i_j', familiar: 'a.b/c__d/e--f/g.h/i_j', full: 'a.b/c__d/e--f/g.h/i_j' }],
+    [
+      'a.b/c__d/e--f/g.h/i_j',
+      { domain: 'a.b', path: 'c__d/e--f/g.h/i_j', familiar: 'a.b/c__d/e--f/g.h/i_j', full: 'a.b/c__d/e--f/g.h/i_j' },
+    ],
     [`alpine@${D}`, { domain: 'docker.io', path: 'library/alpine', digest: D, familiar: 'alpine', full: `docker.io/library/alpine@${D}` }],
     [`x.io/a:T_1.x-y@${D}`, { domain: 'x.io', path: 'a', tag: 'T_1.x-y', digest: D, familiar: 'x.io/a', full: `x.io/a:T_1.x-y@${D}` }],
     // a name that is not a valid domain (underscore) stays part of the path, as in docker
@@ -170,11 +182,33 @@ describe('registry hosts', () => {
     assert.equal(splitHostPort('[::1]'), undefined);
   });
 
-  it('loopback hosts are docker\'s insecure ones', () => {
-    for (const h of ['localhost', 'LOCALHOST:5000', '127.0.0.1', '127.0.0.1:4443', '127.255.0.9:1', '::1', '[::1]:5000', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.2', '[::ffff:7f00:1]:80']) {
+  it("loopback hosts are docker's insecure ones", () => {
+    for (const h of [
+      'localhost',
+      'LOCALHOST:5000',
+      '127.0.0.1',
+      '127.0.0.1:4443',
+      '127.255.0.9:1',
+      '::1',
+      '[::1]:5000',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.2',
+      '[::ffff:7f00:1]:80',
+    ]) {
       assert.equal(isLoopbackHost(h), true, h);
     }
-    for (const h of ['example.com', '128.0.0.1', '10.0.0.1:5000', '::2', '::', '0127.0.0.1', 'localhost.example.com', '[::ffff:128.0.0.1]:1', 'docker.io']) {
+    for (const h of [
+      'example.com',
+      '128.0.0.1',
+      '10.0.0.1:5000',
+      '::2',
+      '::',
+      '0127.0.0.1',
+      'localhost.example.com',
+      '[::ffff:128.0.0.1]:1',
+      'docker.io',
+    ]) {
       assert.equal(isLoopbackHost(h), false, h);
     }
     assert.equal(isLoopbackHost('registry.local:5000', ['127.0.1.1']), true);
@@ -190,7 +224,8 @@ describe('registry hosts', () => {
   });
 
   it('isValidRegistryDomain', () => {
-    for (const d of ['docker.io', 'localhost:5000', '127.0.0.1:15000', '[::1]:5000', 'a-b.example']) assert.equal(isValidRegistryDomain(d), true, d);
+    for (const d of ['docker.io', 'localhost:5000', '127.0.0.1:15000', '[::1]:5000', 'a-b.example'])
+      assert.equal(isValidRegistryDomain(d), true, d);
     for (const d of ['', 'a_b.com', 'https://x', 'x/y', 'host:port', '-a.com']) assert.equal(isValidRegistryDomain(d), false, d);
   });
 });

@@ -103,7 +103,12 @@ function freshRunDir(work: string, label: string): string {
 }
 
 /** `docker trust inspect ARGS` and `dct trust inspect ARGS`, each with a fresh DOCKER_CONFIG holding only the CA, compared. */
-async function inspectBoth(server: TrustServerUnderTest, work: string, args: string[], expected: RealOutcome = 'succeeds'): Promise<CliResult> {
+async function inspectBoth(
+  server: TrustServerUnderTest,
+  work: string,
+  args: string[],
+  expected: RealOutcome = 'succeeds',
+): Promise<CliResult> {
   const run = (tool: 'real' | 'dct') => {
     const dir = freshRunDir(work, `inspect-${tool}`);
     const dockerConfig = freshDockerConfig(server, { dir: join(dir, 'docker-config') });
@@ -116,7 +121,12 @@ async function inspectBoth(server: TrustServerUnderTest, work: string, args: str
 }
 
 /** `notary -s URL --tlscacert CA -d DIR ARGS` and `dct notary -s URL --tlscacert CA -d DIR2 ARGS`, each with a fresh trust dir, compared. */
-async function notaryBoth(server: TrustServerUnderTest, work: string, args: string[], expected: RealOutcome = 'succeeds'): Promise<CliResult> {
+async function notaryBoth(
+  server: TrustServerUnderTest,
+  work: string,
+  args: string[],
+  expected: RealOutcome = 'succeeds',
+): Promise<CliResult> {
   const run = (tool: 'real' | 'dct') => {
     const dir = freshRunDir(work, `notary-${tool}`);
     const flags = ['-s', server.url, '--tlscacert', server.caFile, '-d', join(dir, 'trust'), ...args];
@@ -218,20 +228,33 @@ function compareCase(
       const real = await runCli('docker', ['trust', 'inspect', '--pretty', c.gun], { env });
       assertRealOutcome('docker trust inspect --pretty', real, 'succeeds');
       assert.ok(existsSync(join(dir, 'trust', 'tuf', c.gun, 'metadata', 'root.json')), 'docker cached the metadata');
-      assertSameOutput('dct trust inspect --pretty on docker\'s cache', real, await dct(['trust', 'inspect', '--pretty', c.gun], env), 'succeeds');
+      assertSameOutput(
+        "dct trust inspect --pretty on docker's cache",
+        real,
+        await dct(['trust', 'inspect', '--pretty', c.gun], env),
+        'succeeds',
+      );
       const json = await runCli('docker', ['trust', 'inspect', c.gun], { env });
-      assertSameOutput('dct trust inspect on docker\'s cache', json, await dct(['trust', 'inspect', c.gun], env), 'succeeds');
+      assertSameOutput("dct trust inspect on docker's cache", json, await dct(['trust', 'inspect', c.gun], env), 'succeeds');
     });
 
-    it('dct reads the trust dir the case was built with (its keys and the builder\'s cache)', async () => {
+    it("dct reads the trust dir the case was built with (its keys and the builder's cache)", async () => {
       const c = get();
       // list is read-only: the same dir for both tools, real first
-      const env = cliEnv(join(c.dockerConfigDir, '..', 'home'), { DOCKER_CONFIG: c.dockerConfigDir, DOCKER_CONTENT_TRUST_SERVER: c.server.url });
+      const env = cliEnv(join(c.dockerConfigDir, '..', 'home'), {
+        DOCKER_CONFIG: c.dockerConfigDir,
+        DOCKER_CONTENT_TRUST_SERVER: c.server.url,
+      });
       const flags = ['-s', c.server.url, '--tlscacert', c.server.caFile, '-d', c.notaryTrustDir];
       const real = await runCli('notary', [...flags, 'list', c.gun], { env });
-      assertSameOutput('dct notary list on the builder\'s trust dir', real, await dct(['notary', ...flags, 'list', c.gun], env), 'succeeds');
+      assertSameOutput("dct notary list on the builder's trust dir", real, await dct(['notary', ...flags, 'list', c.gun], env), 'succeeds');
       const pretty = await runCli('docker', ['trust', 'inspect', '--pretty', c.gun], { env });
-      assertSameOutput('dct trust inspect --pretty on the builder\'s DOCKER_CONFIG', pretty, await dct(['trust', 'inspect', '--pretty', c.gun], env), 'succeeds');
+      assertSameOutput(
+        "dct trust inspect --pretty on the builder's DOCKER_CONFIG",
+        pretty,
+        await dct(['trust', 'inspect', '--pretty', c.gun], env),
+        'succeeds',
+      );
     });
   });
 }
@@ -245,14 +268,21 @@ function suite(title: string, cases: readonly FixtureCaseName[], trustService: '
     let built: Awaited<ReturnType<typeof buildFixtureCases>> | undefined;
     let missingGun = '';
 
-    before(async () => {
-      work = tempDir('dct-client-read-');
-      stack = await startReferenceStack({ logLevel: 'warn', trustService });
-      server = { url: stack.serverUrl, caFile: stack.caFile };
-      const registryHost = `127.0.0.1:${stack.registryPort}`;
-      built = await buildFixtureCases(server, join(work.path, 'cases'), { registryHost, registryUrl: stack.env['REGISTRY_URL'] ?? `http://${registryHost}`, cases });
-      missingGun = `${registryHost}/never-pushed-${process.pid}/missing`;
-    }, { timeout: 300_000 });
+    before(
+      async () => {
+        work = tempDir('dct-client-read-');
+        stack = await startReferenceStack({ logLevel: 'warn', trustService });
+        server = { url: stack.serverUrl, caFile: stack.caFile };
+        const registryHost = `127.0.0.1:${stack.registryPort}`;
+        built = await buildFixtureCases(server, join(work.path, 'cases'), {
+          registryHost,
+          registryUrl: stack.env['REGISTRY_URL'] ?? `http://${registryHost}`,
+          cases,
+        });
+        missingGun = `${registryHost}/never-pushed-${process.pid}/missing`;
+      },
+      { timeout: 300_000 },
+    );
 
     after(async () => {
       await stack?.stop();
@@ -295,7 +325,11 @@ function suite(title: string, cases: readonly FixtureCaseName[], trustService: '
 
       it('notary list / lookup of a GUN the server does not know', async () => {
         assert.ok(work);
-        for (const args of [['list', missingGun], ['lookup', missingGun, 'v1']]) await notaryBoth(server, work.path, args, NO_TRUST_DATA);
+        for (const args of [
+          ['list', missingGun],
+          ['lookup', missingGun, 'v1'],
+        ])
+          await notaryBoth(server, work.path, args, NO_TRUST_DATA);
       });
     });
   });

@@ -31,7 +31,6 @@ import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../support/postg
 
 const PASSPHRASE_ENV = { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys-postgres' };
 
-
 const missingTools = await ensureReferenceTools();
 const missingPostgres = await postgresUnreachable();
 const unavailable = missingTools ? `reference notary stack unavailable: ${missingTools}` : missingPostgres;
@@ -118,82 +117,100 @@ function servedRequests(server: RunningServer): Promise<number> {
   });
 }
 
-describe('real notary and docker CLIs: dct server on PostgreSQL (one server, and two replicas behind a round-robin proxy)', { skip: interopSkip(unavailable) }, () => {
-  let reference: ReferenceStack;
-  let single: RunningServer;
-  let replicas: RunningServer[] = [];
-  let proxy: RoundRobinProxy;
-  let proxied: TrustServerUnderTest;
-  const schemas: string[] = [];
-  const work = mkdtempSync(join(tmpdir(), 'dct-server-pg-interop-'));
+describe(
+  'real notary and docker CLIs: dct server on PostgreSQL (one server, and two replicas behind a round-robin proxy)',
+  { skip: interopSkip(unavailable) },
+  () => {
+    let reference: ReferenceStack;
+    let single: RunningServer;
+    let replicas: RunningServer[] = [];
+    let proxy: RoundRobinProxy;
+    let proxied: TrustServerUnderTest;
+    const schemas: string[] = [];
+    const work = mkdtempSync(join(tmpdir(), 'dct-server-pg-interop-'));
 
-  const newSchema = () => {
-    const name = `dct_interop_${randomBytes(6).toString('hex')}`;
-    schemas.push(name);
-    return name;
-  };
-  const start = (schema: string, dataDir: string) =>
-    startServer(
-      loadConfig({
-        env: {},
-        flags: { listen: '127.0.0.1:0', storage: `${POSTGRES_URL}?schema=${schema}`, dataDir, logLevel: 'warn' },
-      }),
-      PASSPHRASE_ENV,
-      pino({ level: 'warn' }),
+    const newSchema = () => {
+      const name = `dct_interop_${randomBytes(6).toString('hex')}`;
+      schemas.push(name);
+      return name;
+    };
+    const start = (schema: string, dataDir: string) =>
+      startServer(
+        loadConfig({
+          env: {},
+          flags: { listen: '127.0.0.1:0', storage: `${POSTGRES_URL}?schema=${schema}`, dataDir, logLevel: 'warn' },
+        }),
+        PASSPHRASE_ENV,
+        pino({ level: 'warn' }),
+      );
+
+    before(async () => {
+      reference = await startReferenceStack({ logLevel: 'warn' });
+      single = await start(newSchema(), join(work, 'single'));
+      // the replicas share everything a real deployment shares: database schema, key
+      // passphrase and TLS files (the first one makes the self-signed CA, the second reuses it)
+      const shared = newSchema();
+      const sharedData = join(work, 'replicas');
+      replicas = [await start(shared, sharedData)];
+      replicas.push(await start(shared, sharedData));
+      assert.equal(replicas[0]?.caFile, replicas[1]?.caFile);
+      proxy = await startRoundRobinProxy(replicas.map((r) => ({ host: '127.0.0.1', port: Number(new URL(r.url).port) })));
+      proxied = { url: `https://127.0.0.1:${proxy.port}`, caFile: replicas[0]?.caFile as string };
+    });
+
+    after(async () => {
+      await proxy?.close();
+      for (const server of [single, ...replicas]) await server?.close().catch(() => undefined);
+      await reference?.stop();
+      rmSync(work, { recursive: true, force: true });
+      await dropSchemas(schemas);
+    });
+
+    it(
+      'notary CLI session: the same outputs from notary-server, dct on PostgreSQL, and two dct replicas',
+      { timeout: 360_000 },
+      async (t) => {
+        const gun = `127.0.0.1:${reference.registryPort}/interop/pg-notary-${process.pid}`;
+        const ref = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ref-')), gun);
+        const one = await notarySession({ url: single.url, caFile: single.caFile as string }, mkdtempSync(join(work, 'pg-')), gun);
+        compare(ref, one, 'dct server on PostgreSQL');
+        const before = await Promise.all(replicas.map(servedRequests));
+        const two = await notarySession(proxied, mkdtempSync(join(work, 'pg2-')), gun);
+        compare(ref, two, 'two dct replicas behind a round-robin proxy');
+        const served = (await Promise.all(replicas.map(servedRequests))).map((n, i) => n - (before[i] as number));
+        assert.ok(
+          served.every((n) => n > 0),
+          `both replicas must have served requests of the session: ${served.join(', ')}`,
+        );
+        t.diagnostic(`requests served by replica A, B: ${served.join(', ')}`);
+      },
     );
 
-  before(async () => {
-    reference = await startReferenceStack({ logLevel: 'warn' });
-    single = await start(newSchema(), join(work, 'single'));
-    // the replicas share everything a real deployment shares: database schema, key
-    // passphrase and TLS files (the first one makes the self-signed CA, the second reuses it)
-    const shared = newSchema();
-    const sharedData = join(work, 'replicas');
-    replicas = [await start(shared, sharedData)];
-    replicas.push(await start(shared, sharedData));
-    assert.equal(replicas[0]?.caFile, replicas[1]?.caFile);
-    proxy = await startRoundRobinProxy(replicas.map((r) => ({ host: '127.0.0.1', port: Number(new URL(r.url).port) })));
-    proxied = { url: `https://127.0.0.1:${proxy.port}`, caFile: replicas[0]?.caFile as string };
-  });
+    it(
+      'docker trust session: the same outputs from notary-server, dct on PostgreSQL, and two dct replicas',
+      { timeout: 360_000 },
+      async (t) => {
+        const gun = `127.0.0.1:${reference.registryPort}/interop/pg-docker-${process.pid}`;
+        const ref = await dockerSession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'dref-')), gun);
+        const one = await dockerSession({ url: single.url, caFile: single.caFile as string }, mkdtempSync(join(work, 'dpg-')), gun);
+        compare(ref, one, 'dct server on PostgreSQL');
+        const before = await Promise.all(replicas.map(servedRequests));
+        const two = await dockerSession(proxied, mkdtempSync(join(work, 'dpg2-')), gun);
+        compare(ref, two, 'two dct replicas behind a round-robin proxy');
+        const served = (await Promise.all(replicas.map(servedRequests))).map((n, i) => n - (before[i] as number));
+        assert.ok(
+          served.every((n) => n > 0),
+          `both replicas must have served requests of the session: ${served.join(', ')}`,
+        );
+        t.diagnostic(`requests served by replica A, B: ${served.join(', ')}`);
+      },
+    );
 
-  after(async () => {
-    await proxy?.close();
-    for (const server of [single, ...replicas]) await server?.close().catch(() => undefined);
-    await reference?.stop();
-    rmSync(work, { recursive: true, force: true });
-    await dropSchemas(schemas);
-  });
-
-  it('notary CLI session: the same outputs from notary-server, dct on PostgreSQL, and two dct replicas', { timeout: 360_000 }, async (t) => {
-    const gun = `127.0.0.1:${reference.registryPort}/interop/pg-notary-${process.pid}`;
-    const ref = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ref-')), gun);
-    const one = await notarySession({ url: single.url, caFile: single.caFile as string }, mkdtempSync(join(work, 'pg-')), gun);
-    compare(ref, one, 'dct server on PostgreSQL');
-    const before = await Promise.all(replicas.map(servedRequests));
-    const two = await notarySession(proxied, mkdtempSync(join(work, 'pg2-')), gun);
-    compare(ref, two, 'two dct replicas behind a round-robin proxy');
-    const served = (await Promise.all(replicas.map(servedRequests))).map((n, i) => n - (before[i] as number));
-    assert.ok(served.every((n) => n > 0), `both replicas must have served requests of the session: ${served.join(', ')}`);
-    t.diagnostic(`requests served by replica A, B: ${served.join(', ')}`);
-  });
-
-  it('docker trust session: the same outputs from notary-server, dct on PostgreSQL, and two dct replicas', { timeout: 360_000 }, async (t) => {
-    const gun = `127.0.0.1:${reference.registryPort}/interop/pg-docker-${process.pid}`;
-    const ref = await dockerSession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'dref-')), gun);
-    const one = await dockerSession({ url: single.url, caFile: single.caFile as string }, mkdtempSync(join(work, 'dpg-')), gun);
-    compare(ref, one, 'dct server on PostgreSQL');
-    const before = await Promise.all(replicas.map(servedRequests));
-    const two = await dockerSession(proxied, mkdtempSync(join(work, 'dpg2-')), gun);
-    compare(ref, two, 'two dct replicas behind a round-robin proxy');
-    const served = (await Promise.all(replicas.map(servedRequests))).map((n, i) => n - (before[i] as number));
-    assert.ok(served.every((n) => n > 0), `both replicas must have served requests of the session: ${served.join(', ')}`);
-    t.diagnostic(`requests served by replica A, B: ${served.join(', ')}`);
-  });
-
-  it('the proxy alternated: each replica got about half of the connections', (t) => {
-    const [a, b] = proxy.connections as [number, number];
-    t.diagnostic(`connections: replica A ${a}, replica B ${b}`);
-    assert.ok(a > 0 && b > 0, `connections per replica: ${a}, ${b}`);
-    assert.ok(Math.abs(a - b) <= 1, `round robin: ${a} vs ${b}`);
-  });
-});
+    it('the proxy alternated: each replica got about half of the connections', (t) => {
+      const [a, b] = proxy.connections as [number, number];
+      t.diagnostic(`connections: replica A ${a}, replica B ${b}`);
+      assert.ok(a > 0 && b > 0, `connections per replica: ${a}, ${b}`);
+      assert.ok(Math.abs(a - b) <= 1, `round robin: ${a} vs ${b}`);
+    });
+  },
+);

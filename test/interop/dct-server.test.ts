@@ -21,7 +21,11 @@ function compare(reference: Step[], dct: Step[]): void {
   for (let i = 0; i < reference.length; i++) {
     const r = reference[i] as Step;
     const d = dct[i] as Step;
-    assert.deepEqual({ command: d.command, exitCode: d.exitCode, output: d.output }, { command: r.command, exitCode: r.exitCode, output: r.output }, `step ${i + 1}: ${r.command}`);
+    assert.deepEqual(
+      { command: d.command, exitCode: d.exitCode, output: d.output },
+      { command: r.command, exitCode: r.exitCode, output: r.output },
+      `step ${i + 1}: ${r.command}`,
+    );
   }
 }
 
@@ -44,12 +48,16 @@ describe('real notary and docker CLIs: dct server answers as notary-server does'
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('notary CLI session: init, add, addhash, publish, list, lookup, remove, rotations, delegations, witness, delete', { timeout: 240_000 }, async () => {
-    const gun = `127.0.0.1:${reference.registryPort}/interop/notary-${process.pid}`;
-    const ref = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ref-')), gun);
-    const ours = await notarySession({ url: dct.url, caFile: dct.caFile as string }, mkdtempSync(join(work, 'dct-')), gun);
-    compare(ref, ours);
-  });
+  it(
+    'notary CLI session: init, add, addhash, publish, list, lookup, remove, rotations, delegations, witness, delete',
+    { timeout: 240_000 },
+    async () => {
+      const gun = `127.0.0.1:${reference.registryPort}/interop/notary-${process.pid}`;
+      const ref = await notarySession({ url: reference.serverUrl, caFile: reference.caFile }, mkdtempSync(join(work, 'ref-')), gun);
+      const ours = await notarySession({ url: dct.url, caFile: dct.caFile as string }, mkdtempSync(join(work, 'dct-')), gun);
+      compare(ref, ours);
+    },
+  );
 
   it('docker trust session: key generate, signer add, inspect (--pretty), revoke, signer remove', { timeout: 240_000 }, async () => {
     const gun = `127.0.0.1:${reference.registryPort}/interop/docker-${process.pid}`;

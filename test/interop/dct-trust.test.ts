@@ -25,7 +25,13 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { runCli, type CliResult } from '../support/fixture-cases.js';
 import { interopSkip, missingTool } from '../support/interop.js';
-import { ensureReferenceTools, parseNotaryList, REFERENCE_DIR, startReferenceStack, type ReferenceStack } from '../support/reference-stack.js';
+import {
+  ensureReferenceTools,
+  parseNotaryList,
+  REFERENCE_DIR,
+  startReferenceStack,
+  type ReferenceStack,
+} from '../support/reference-stack.js';
 import { dockerSession, type Step, type TrustServerUnderTest } from '../support/trust-scenarios.js';
 
 const unavailable = (await ensureReferenceTools()) ?? missingTool('docker');
@@ -76,7 +82,11 @@ describe('dct trust and the real docker CLI / notary', { skip: interopSkip(unava
       docker: (...args: string[]): Promise<CliResult> => runCli(realDocker, args, { env, cwd }),
       notary: (...args: string[]): Promise<CliResult> =>
         runCli('notary', ['-s', server.url, '--tlscacert', server.caFile, '-d', join(config, 'trust'), ...args], {
-          env: { ...env, NOTARY_DELEGATION_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE },
+          env: {
+            ...env,
+            NOTARY_DELEGATION_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
+            NOTARY_TARGETS_PASSPHRASE: PASS.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE,
+          },
           cwd,
         }),
     };
@@ -91,53 +101,82 @@ describe('dct trust and the real docker CLI / notary', { skip: interopSkip(unava
     return join(dir, 'docker');
   };
 
-  it('a. the docker trust session gives docker\'s outputs, except where docker 28 is buggy (signer remove)', { timeout: 180_000 }, async () => {
-    const refGun = gunFor('session-docker');
-    const dctGun = gunFor('session-dct');
-    const ref = await dockerSession(refServer(), mkdtempSync(join(work, 'ref-')), refGun);
-    const ours = await dockerSession(refServer(), mkdtempSync(join(work, 'dct-')), dctGun, { pathPrefix: wrapperDir });
-    const norm = (steps: Step[], gun: string) => steps.map((s) => ({ ...s, command: s.command.split(gun).join('<gun>'), output: s.output.split(gun).join('<gun>') }));
-    const expected = docker28Fixed(norm(ref, refGun));
-    const actual = norm(ours, dctGun);
-    assert.equal(actual.length, expected.length);
-    for (let i = 0; i < expected.length; i++) {
-      const e = expected[i] as Step;
-      const a = actual[i] as Step;
-      assert.deepEqual({ command: a.command, exitCode: a.exitCode, output: a.output }, { command: e.command, exitCode: e.exitCode, output: e.output }, `step ${i + 1}: ${e.command}`);
-    }
-  });
+  it(
+    "a. the docker trust session gives docker's outputs, except where docker 28 is buggy (signer remove)",
+    { timeout: 180_000 },
+    async () => {
+      const refGun = gunFor('session-docker');
+      const dctGun = gunFor('session-dct');
+      const ref = await dockerSession(refServer(), mkdtempSync(join(work, 'ref-')), refGun);
+      const ours = await dockerSession(refServer(), mkdtempSync(join(work, 'dct-')), dctGun, { pathPrefix: wrapperDir });
+      const norm = (steps: Step[], gun: string) =>
+        steps.map((s) => ({ ...s, command: s.command.split(gun).join('<gun>'), output: s.output.split(gun).join('<gun>') }));
+      const expected = docker28Fixed(norm(ref, refGun));
+      const actual = norm(ours, dctGun);
+      assert.equal(actual.length, expected.length);
+      for (let i = 0; i < expected.length; i++) {
+        const e = expected[i] as Step;
+        const a = actual[i] as Step;
+        assert.deepEqual(
+          { command: a.command, exitCode: a.exitCode, output: a.output },
+          { command: e.command, exitCode: e.exitCode, output: e.output },
+          `step ${i + 1}: ${e.command}`,
+        );
+      }
+    },
+  );
 
   for (const target of ['notary-server', 'dct server'] as const) {
-    it(`b. a dct-made repository (signer add + sign --digest) reads right with docker trust inspect and notary list (${target})`, { timeout: 90_000 }, async () => {
-      const server = target === 'notary-server' ? refServer() : { url: dctServer.url, caFile: dctServer.caFile as string };
-      const gun = gunFor(target === 'notary-server' ? 'made-by-dct' : 'made-by-dct-on-dct');
-      const owner = shell(newConfig('owner'), server);
-      ok(await owner.dct('trust', 'key', 'generate', 'carol'), 'dct trust key generate');
-      const add = ok(await owner.dct('trust', 'signer', 'add', '--key', 'carol.pub', 'carol', gun), 'dct trust signer add');
-      assert.equal(
-        add.stdout,
-        `Adding signer "carol" to ${gun}...\nInitializing signed repository for ${gun}...\nSuccessfully initialized "${gun}"\nSuccessfully added signer: carol to ${gun}\n\n`,
-      );
-      const sign = ok(await owner.dct('trust', 'sign', `${gun}:v1`, '--digest', `sha256:${DIGEST}`, '--size', '423'), 'dct trust sign');
-      assert.equal(sign.stdout, `Signing and pushing trust metadata\nSuccessfully signed ${gun}:v1\n`);
+    it(
+      `b. a dct-made repository (signer add + sign --digest) reads right with docker trust inspect and notary list (${target})`,
+      { timeout: 90_000 },
+      async () => {
+        const server = target === 'notary-server' ? refServer() : { url: dctServer.url, caFile: dctServer.caFile as string };
+        const gun = gunFor(target === 'notary-server' ? 'made-by-dct' : 'made-by-dct-on-dct');
+        const owner = shell(newConfig('owner'), server);
+        ok(await owner.dct('trust', 'key', 'generate', 'carol'), 'dct trust key generate');
+        const add = ok(await owner.dct('trust', 'signer', 'add', '--key', 'carol.pub', 'carol', gun), 'dct trust signer add');
+        assert.equal(
+          add.stdout,
+          `Adding signer "carol" to ${gun}...\nInitializing signed repository for ${gun}...\nSuccessfully initialized "${gun}"\nSuccessfully added signer: carol to ${gun}\n\n`,
+        );
+        const sign = ok(await owner.dct('trust', 'sign', `${gun}:v1`, '--digest', `sha256:${DIGEST}`, '--size', '423'), 'dct trust sign');
+        assert.equal(sign.stdout, `Signing and pushing trust metadata\nSuccessfully signed ${gun}:v1\n`);
 
-      // fresh readers: the real docker and dct print the same bytes
-      const reader = shell(newConfig('reader'), server);
-      const dctReader = shell(newConfig('dct-reader'), server);
-      for (const args of [['trust', 'inspect', gun], ['trust', 'inspect', '--pretty', gun], ['trust', 'inspect', `${gun}:v1`, `${gun}:nope`]]) {
-        const theirs = await reader.docker(...args);
-        const mine = await dctReader.dct(...args);
-        assert.deepEqual({ code: mine.code, stdout: mine.stdout, stderr: mine.stderr }, { code: theirs.code, stdout: theirs.stdout, stderr: theirs.stderr }, args.join(' '));
-      }
-      const [inspected] = JSON.parse((await reader.docker('trust', 'inspect', gun)).stdout) as Array<{ SignedTags: Array<{ SignedTag: string; Digest: string; Signers: string[] }>; Signers: Array<{ Name: string }> }>;
-      assert.deepEqual(inspected?.SignedTags, [{ SignedTag: 'v1', Digest: DIGEST, Signers: ['carol'] }]);
-      assert.deepEqual(inspected?.Signers.map((s) => s.Name), ['carol']);
+        // fresh readers: the real docker and dct print the same bytes
+        const reader = shell(newConfig('reader'), server);
+        const dctReader = shell(newConfig('dct-reader'), server);
+        for (const args of [
+          ['trust', 'inspect', gun],
+          ['trust', 'inspect', '--pretty', gun],
+          ['trust', 'inspect', `${gun}:v1`, `${gun}:nope`],
+        ]) {
+          const theirs = await reader.docker(...args);
+          const mine = await dctReader.dct(...args);
+          assert.deepEqual(
+            { code: mine.code, stdout: mine.stdout, stderr: mine.stderr },
+            { code: theirs.code, stdout: theirs.stdout, stderr: theirs.stderr },
+            args.join(' '),
+          );
+        }
+        const [inspected] = JSON.parse((await reader.docker('trust', 'inspect', gun)).stdout) as Array<{
+          SignedTags: Array<{ SignedTag: string; Digest: string; Signers: string[] }>;
+          Signers: Array<{ Name: string }>;
+        }>;
+        assert.deepEqual(inspected?.SignedTags, [{ SignedTag: 'v1', Digest: DIGEST, Signers: ['carol'] }]);
+        assert.deepEqual(
+          inspected?.Signers.map((s) => s.Name),
+          ['carol'],
+        );
 
-      const rows = parseNotaryList(ok(await shell(newConfig('notary-reader'), server).notary('list', gun), 'notary list').stdout);
-      assert.deepEqual(rows, [{ name: 'v1', digest: DIGEST, size: 423, role: 'targets/carol' }]);
-      const releases = parseNotaryList(ok(await shell(newConfig('notary-reader2'), server).notary('list', gun, '-r', 'targets/releases'), 'notary list -r').stdout);
-      assert.deepEqual(releases, [{ name: 'v1', digest: DIGEST, size: 423, role: 'targets/releases' }]);
-    });
+        const rows = parseNotaryList(ok(await shell(newConfig('notary-reader'), server).notary('list', gun), 'notary list').stdout);
+        assert.deepEqual(rows, [{ name: 'v1', digest: DIGEST, size: 423, role: 'targets/carol' }]);
+        const releases = parseNotaryList(
+          ok(await shell(newConfig('notary-reader2'), server).notary('list', gun, '-r', 'targets/releases'), 'notary list -r').stdout,
+        );
+        assert.deepEqual(releases, [{ name: 'v1', digest: DIGEST, size: 423, role: 'targets/releases' }]);
+      },
+    );
   }
 
   it('c. keys are shared: docker-made keys sign with dct, dct-made keys work with docker and notary', { timeout: 90_000 }, async () => {
@@ -150,48 +189,71 @@ describe('dct trust and the real docker CLI / notary', { skip: interopSkip(unava
     ok(await sh.docker('trust', 'key', 'generate', 'dave'), 'docker trust key generate');
     ok(await sh.docker('trust', 'signer', 'add', '--key', 'dave.pub', 'dave', gun1), 'docker trust signer add');
     ok(await sh.dct('trust', 'sign', `${gun1}:v1`, '--digest', `sha256:${DIGEST}`, '--size', '423'), 'dct trust sign');
-    const pretty = ok(await shell(newConfig('reader-c'), server).docker('trust', 'inspect', '--pretty', gun1), 'docker trust inspect').stdout;
+    const pretty = ok(
+      await shell(newConfig('reader-c'), server).docker('trust', 'inspect', '--pretty', gun1),
+      'docker trust inspect',
+    ).stdout;
     assert.match(pretty, new RegExp(`\\nv1 +${DIGEST} +dave\\n`));
 
     // a key from `dct trust key generate`, a signer added by docker, signed by notary with that key
     const gun2 = gunFor('dct-key');
     ok(await sh.dct('trust', 'key', 'generate', 'erin'), 'dct trust key generate');
     ok(await sh.docker('trust', 'signer', 'add', '--key', 'erin.pub', 'erin', gun2), 'docker trust signer add (dct key)');
-    ok(await sh.notary('addhash', gun2, 'v2', '423', '--sha256', DIGEST, '-r', 'targets/releases', '-r', 'targets/erin', '-p'), 'notary addhash with the dct key');
-    const rows = parseNotaryList(ok(await shell(newConfig('reader-c2'), server).notary('list', gun2, '-r', 'targets/erin'), 'notary list').stdout);
+    ok(
+      await sh.notary('addhash', gun2, 'v2', '423', '--sha256', DIGEST, '-r', 'targets/releases', '-r', 'targets/erin', '-p'),
+      'notary addhash with the dct key',
+    );
+    const rows = parseNotaryList(
+      ok(await shell(newConfig('reader-c2'), server).notary('list', gun2, '-r', 'targets/erin'), 'notary list').stdout,
+    );
     assert.deepEqual(rows, [{ name: 'v2', digest: DIGEST, size: 423, role: 'targets/erin' }]);
-    const [info] = JSON.parse(ok(await shell(newConfig('reader-c3'), server).dct('trust', 'inspect', gun2), 'dct trust inspect').stdout) as Array<{ SignedTags: unknown }>;
+    const [info] = JSON.parse(
+      ok(await shell(newConfig('reader-c3'), server).dct('trust', 'inspect', gun2), 'dct trust inspect').stdout,
+    ) as Array<{ SignedTags: unknown }>;
     assert.deepEqual(info?.SignedTags, [{ SignedTag: 'v2', Digest: DIGEST, Signers: ['erin'] }]);
   });
 
-  it('d. sign without --digest reads the manifest from the registry; a new repository is signed into targets, a released tag re-signed', { timeout: 90_000 }, async () => {
-    const server = refServer();
-    const gun = gunFor('from-registry');
-    const path = gun.slice(gun.indexOf('/') + 1);
-    const pushed = await runCli('bash', [join(REFERENCE_DIR, 'lab', 'push-tiny-image.sh'), `http://127.0.0.1:${stack.registryPort}`, path, 'v1'], { env: process.env });
-    const m = /^sha256:([0-9a-f]{64}) (\d+)\s*$/.exec(pushed.stdout);
-    assert.ok(m, `push-tiny-image.sh: ${pushed.stdout} ${pushed.stderr}`);
-    const [digest, size] = [m[1] as string, Number(m[2])];
+  it(
+    'd. sign without --digest reads the manifest from the registry; a new repository is signed into targets, a released tag re-signed',
+    { timeout: 90_000 },
+    async () => {
+      const server = refServer();
+      const gun = gunFor('from-registry');
+      const path = gun.slice(gun.indexOf('/') + 1);
+      const pushed = await runCli(
+        'bash',
+        [join(REFERENCE_DIR, 'lab', 'push-tiny-image.sh'), `http://127.0.0.1:${stack.registryPort}`, path, 'v1'],
+        { env: process.env },
+      );
+      const m = /^sha256:([0-9a-f]{64}) (\d+)\s*$/.exec(pushed.stdout);
+      assert.ok(m, `push-tiny-image.sh: ${pushed.stdout} ${pushed.stderr}`);
+      const [digest, size] = [m[1] as string, Number(m[2])];
 
-    // no registry user name in the docker config: as `docker push`, the tag goes into targets
-    const sh = shell(newConfig('registry'), server);
-    const first = ok(await sh.dct('trust', 'sign', `${gun}:v1`), 'dct trust sign (registry)');
-    assert.equal(first.stdout, `Signing and pushing trust metadata\nFinished initializing "${gun}"\nSuccessfully signed ${gun}:v1\n`);
-    assert.equal(first.stderr, `Signing and pushing trust data for local image ${gun}:v1, may overwrite remote trust data\n`);
-    const rows = parseNotaryList(ok(await shell(newConfig('reader-d'), server).notary('list', gun), 'notary list').stdout);
-    assert.deepEqual(rows, [{ name: 'v1', digest, size, role: 'targets' }]);
+      // no registry user name in the docker config: as `docker push`, the tag goes into targets
+      const sh = shell(newConfig('registry'), server);
+      const first = ok(await sh.dct('trust', 'sign', `${gun}:v1`), 'dct trust sign (registry)');
+      assert.equal(first.stdout, `Signing and pushing trust metadata\nFinished initializing "${gun}"\nSuccessfully signed ${gun}:v1\n`);
+      assert.equal(first.stderr, `Signing and pushing trust data for local image ${gun}:v1, may overwrite remote trust data\n`);
+      const rows = parseNotaryList(ok(await shell(newConfig('reader-d'), server).notary('list', gun), 'notary list').stdout);
+      assert.deepEqual(rows, [{ name: 'v1', digest, size, role: 'targets' }]);
 
-    // the tag is released now: signing again re-signs what is released (docker's "Existing signatures")
-    const again = ok(await sh.dct('trust', 'sign', `${gun}:v1`), 'dct trust sign again');
-    assert.equal(again.stdout, `Signing and pushing trust metadata for ${gun}:v1\nExisting signatures for tag v1 digest ${digest} from:\n\nSuccessfully signed ${gun}:v1\n`);
-    const json = JSON.parse(ok(await sh.dct('trust', 'inspect', `${gun}:v1`), 'dct trust inspect').stdout) as Array<{ SignedTags: unknown }>;
-    assert.deepEqual(json[0]?.SignedTags, [{ SignedTag: 'v1', Digest: digest, Signers: ['Repo Admin'] }]);
+      // the tag is released now: signing again re-signs what is released (docker's "Existing signatures")
+      const again = ok(await sh.dct('trust', 'sign', `${gun}:v1`), 'dct trust sign again');
+      assert.equal(
+        again.stdout,
+        `Signing and pushing trust metadata for ${gun}:v1\nExisting signatures for tag v1 digest ${digest} from:\n\nSuccessfully signed ${gun}:v1\n`,
+      );
+      const json = JSON.parse(ok(await sh.dct('trust', 'inspect', `${gun}:v1`), 'dct trust inspect').stdout) as Array<{
+        SignedTags: unknown;
+      }>;
+      assert.deepEqual(json[0]?.SignedTags, [{ SignedTag: 'v1', Digest: digest, Signers: ['Repo Admin'] }]);
 
-    // a tag the registry does not have
-    const missing = await sh.dct('trust', 'sign', `${gun}:nope`);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /nope/);
-  });
+      // a tag the registry does not have
+      const missing = await sh.dct('trust', 'sign', `${gun}:nope`);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /nope/);
+    },
+  );
 });
 
 /**

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NotaryClient, NotaryHttpError } from '../../src/adapters/notary-http/notary-client.js';
 import { FileKeyStore } from '../../src/adapters/keystore/file-keystore.js';
-import { createRepository, targetFromContent, updateTargets, type CreatedRepository, type TargetInput } from '../../src/app/create-repository.js';
+import {
+  createRepository,
+  targetFromContent,
+  updateTargets,
+  type CreatedRepository,
+  type TargetInput,
+} from '../../src/app/create-repository.js';
 import type { JsonValue } from '../../src/core/canonical-json.js';
 import { decodePrivateKeyFile } from '../../src/core/keys/key-file.js';
 import { checkFileMeta } from '../../src/core/tuf/file-meta.js';
@@ -84,7 +90,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
 
     const timestampKey = await client.getKey(gun, 'timestamp');
     assert.ok(['ecdsa', 'ed25519'].includes(timestampKey.keyType), timestampKey.keyType);
-    await assert.rejects(client.getMetadata(gun, 'root'), (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND' && err.status === 404);
+    await assert.rejects(
+      client.getMetadata(gun, 'root'),
+      (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND' && err.status === 404,
+    );
 
     repo = await createRepository({
       gun,
@@ -95,7 +104,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
       timestampKey,
       targets,
     });
-    assert.deepEqual(repo.files.map((f) => f.role), ['root', 'targets', 'snapshot']);
+    assert.deepEqual(
+      repo.files.map((f) => f.role),
+      ['root', 'targets', 'snapshot'],
+    );
     assert.equal(repo.keys.root.keyType, 'ecdsa-x509');
     await client.publish(gun, repo.files);
 
@@ -129,8 +141,18 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
     keyTrustDir = tmp('dct-notary-b-');
     const store = new FileKeyStore(keyTrustDir);
     const rootId = await store.save({ privateKey: keys.root, role: 'root', passphrase: PASSPHRASES.NOTARY_ROOT_PASSPHRASE });
-    const targetsId = await store.save({ privateKey: keys.targets, role: 'targets', gun, passphrase: PASSPHRASES.NOTARY_TARGETS_PASSPHRASE });
-    const snapshotId = await store.save({ privateKey: keys.snapshot, role: 'snapshot', gun, passphrase: PASSPHRASES.NOTARY_SNAPSHOT_PASSPHRASE });
+    const targetsId = await store.save({
+      privateKey: keys.targets,
+      role: 'targets',
+      gun,
+      passphrase: PASSPHRASES.NOTARY_TARGETS_PASSPHRASE,
+    });
+    const snapshotId = await store.save({
+      privateKey: keys.snapshot,
+      role: 'snapshot',
+      gun,
+      passphrase: PASSPHRASES.NOTARY_SNAPSHOT_PASSPHRASE,
+    });
     // the root key file is named by the canonical ID (the bare key's, not the certificate's)
     assert.equal(rootId, repo.keys.root.canonicalId);
     assert.notEqual(rootId, repo.keys.root.id);
@@ -180,7 +202,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
   it('c. dct downloads and verifies what the real notary published', async (t) => {
     if (!contents.has('v3')) return t.skip('needs test b');
     const root = parseMetadata(await client.getMetadata(gun, 'root'), 'root');
-    const roleOf = (r: Metadata<Root>, name: string) => ({ keys: r.signed.keys, ...(r.signed.roles[name] ?? { keyids: [], threshold: 1 }) });
+    const roleOf = (r: Metadata<Root>, name: string) => ({
+      keys: r.signed.keys,
+      ...(r.signed.roles[name] ?? { keyids: [], threshold: 1 }),
+    });
     verifyThreshold(root, roleOf(root, 'root'), 'root');
     assert.ok(root.raw?.equals(repo.bytes.root), 'root unchanged by notary publish');
 
@@ -250,7 +275,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
     assert.equal(rows.find((r) => r.name === 'v4')?.digest, sha256(v4));
 
     // publishing the same versions again is refused with notary's VERSION error
-    await assert.rejects(client.publish(gun, update.files), (err: unknown) => err instanceof NotaryHttpError && err.code === 'VERSION' && err.status === 400);
+    await assert.rejects(
+      client.publish(gun, update.files),
+      (err: unknown) => err instanceof NotaryHttpError && err.code === 'VERSION' && err.status === 400,
+    );
   });
 
   it('e. a repository with a server-managed snapshot key', async () => {
@@ -268,12 +296,18 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
       timestampKey,
       targets: { first: targetFromContent(first) },
     });
-    assert.deepEqual(created.files.map((f) => f.role), ['root', 'targets']);
+    assert.deepEqual(
+      created.files.map((f) => f.role),
+      ['root', 'targets'],
+    );
     assert.equal(created.keys.serverManagedSnapshot, true);
     await client.publish(gun2, created.files);
 
     const trustDir = tmp('dct-notary-e-');
-    assert.deepEqual((await notaryList(trustDir, gun2)).map((r) => [r.name, r.digest]), [['first', sha256(first)]]);
+    assert.deepEqual(
+      (await notaryList(trustDir, gun2)).map((r) => [r.name, r.digest]),
+      [['first', sha256(first)]],
+    );
 
     // the server re-signs the snapshot from its re-serialisation of our targets: it must hash our exact bytes
     const snapshot = parseMetadata(await client.getMetadata(gun2, 'snapshot'), 'snapshot');
@@ -282,13 +316,19 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
 
     const second = Buffer.from('second\n');
     const update = await updateTargets(created, { now: new Date(), targetsKey, add: { second: targetFromContent(second) } });
-    assert.deepEqual(update.files.map((f) => f.role), ['targets']);
+    assert.deepEqual(
+      update.files.map((f) => f.role),
+      ['targets'],
+    );
     await client.publish(gun2, update.files);
     const rows = await notaryList(trustDir, gun2);
     assert.deepEqual(rows.map((r) => r.name).sort(), ['first', 'second']);
 
     await client.deleteRepository(gun2);
-    await assert.rejects(client.getMetadata(gun2, 'root'), (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND');
+    await assert.rejects(
+      client.getMetadata(gun2, 'root'),
+      (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND',
+    );
   });
 
   it('f. custom data with <>& : accepted and read by notary, but the real notary cannot re-sign it (spec §2.3)', async () => {
@@ -310,7 +350,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
     await client.publish(gun4, created.files);
 
     const trustDir = tmp('dct-notary-g-');
-    assert.deepEqual((await notaryList(trustDir, gun4)).map((r) => [r.name, r.digest]), [['a<&>b', sha256(content)]]);
+    assert.deepEqual(
+      (await notaryList(trustDir, gun4)).map((r) => [r.name, r.digest]),
+      [['a<&>b', sha256(content)]],
+    );
 
     const store = new FileKeyStore(trustDir);
     await store.save({ privateKey: targetsKey, role: 'targets', gun: gun4, passphrase: PASSPHRASES.NOTARY_TARGETS_PASSPHRASE });
@@ -336,7 +379,14 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
       timestampKey,
     });
     // targets signed by a key that is not the targets key
-    const wrong = await createRepository({ gun: gun3, now: new Date(), rootKey: newEcKey(), targetsKey: newEcKey(), snapshotKey: newEcKey(), timestampKey });
+    const wrong = await createRepository({
+      gun: gun3,
+      now: new Date(),
+      rootKey: newEcKey(),
+      targetsKey: newEcKey(),
+      snapshotKey: newEcKey(),
+      timestampKey,
+    });
     const files = [created.files[0], { role: 'targets', bytes: wrong.bytes.targets }, created.files[2]].filter((f) => f !== undefined);
     await assert.rejects(client.publish(gun3, files), (err: unknown) => {
       assert.ok(err instanceof NotaryHttpError, String(err));
@@ -346,7 +396,10 @@ describe('interop: real notary-server', { skip: interopSkip(unavailable && `refe
       assert.match(err.message, /The targets metadata is invalid: valid signatures did not meet threshold for targets/);
       return true;
     });
-    await assert.rejects(client.getMetadata(gun3, 'targets/nope'), (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND');
+    await assert.rejects(
+      client.getMetadata(gun3, 'targets/nope'),
+      (err: unknown) => err instanceof NotaryHttpError && err.code === 'METADATA_NOT_FOUND',
+    );
     await client.deleteRepository(gun3);
   });
 });

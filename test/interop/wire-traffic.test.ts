@@ -67,14 +67,23 @@ async function record(proxy: RecordingProxy, session: Session, gun: string): Pro
   const out: WireStep[] = [];
   for (const { argv, input } of session.steps) {
     const from = proxy.requests.length;
-    const r = await exec(argv.map((a) => a.split('GUN').join(gun)), session.env, session.cwd, input);
+    const r = await exec(
+      argv.map((a) => a.split('GUN').join(gun)),
+      session.env,
+      session.cwd,
+      input,
+    );
     out.push({ command: argv.join(' '), exitCode: r.code, requests: proxy.requests.slice(from).map((q) => line(q, gun)) });
   }
   return out;
 }
 
 function line(q: RecordedRequest, gun: string): string {
-  const norm = (s: string) => s.split(gun).join('<gun>').replace(/[0-9a-f]{64}/g, '<sha256>');
+  const norm = (s: string) =>
+    s
+      .split(gun)
+      .join('<gun>')
+      .replace(/[0-9a-f]{64}/g, '<sha256>');
   const parts = q.parts ? ` [${[...q.parts].sort().join(' ')}]` : '';
   return `${q.method} ${norm(q.target)}${q.contentType ? ` (${q.contentType})` : ''}${parts} → ${q.status}`;
 }
@@ -85,7 +94,9 @@ function compare(expected: WireStep[], actual: WireStep[]): void {
   const show = (s: WireStep) => `exit ${s.exitCode}\n      ${s.requests.join('\n      ')}`;
   const diffs = expected.flatMap((e, i) => {
     const a = actual[i] as WireStep;
-    return isDeepStrictEqual([a.exitCode, a.requests], [e.exitCode, e.requests]) ? [] : [`step ${i + 1}: ${e.command}\n    real: ${show(e)}\n    dct:  ${show(a)}`];
+    return isDeepStrictEqual([a.exitCode, a.requests], [e.exitCode, e.requests])
+      ? []
+      : [`step ${i + 1}: ${e.command}\n    real: ${show(e)}\n    dct:  ${show(a)}`];
   });
   if (diffs.length > 0) assert.fail(`${diffs.length} of ${expected.length} steps differ on the wire:\n${diffs.join('\n')}`);
 }
@@ -103,7 +114,9 @@ function compareWritesAndReads(expected: WireStep[], actual: WireStep[]): void {
     const a = actual[i] as WireStep;
     const distinct = (x: WireStep) => [...new Set(x.requests)].sort();
     if (a.exitCode === e.exitCode && isDeepStrictEqual(writes(a), writes(e)) && isDeepStrictEqual(distinct(a), distinct(e))) return [];
-    return [`step ${i + 1}: ${e.command}\n    real: exit ${e.exitCode}\n      ${e.requests.join('\n      ')}\n    dct:  exit ${a.exitCode}\n      ${a.requests.join('\n      ')}`];
+    return [
+      `step ${i + 1}: ${e.command}\n    real: exit ${e.exitCode}\n      ${e.requests.join('\n      ')}\n    dct:  exit ${a.exitCode}\n      ${a.requests.join('\n      ')}`,
+    ];
   });
   if (diffs.length > 0) assert.fail(`${diffs.length} of ${expected.length} steps differ on the wire:\n${diffs.join('\n')}`);
 }
@@ -137,7 +150,10 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
     });
     dctServer = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'wire-test' }, pino({ level: 'warn' }));
     // the proxies serve the reference server's certificate (127.0.0.1, signed by the stack's CA)
-    const tls = { cert: readFileSync(join(stack.stateDir, 'tls', 'notary-server.crt')), key: readFileSync(join(stack.stateDir, 'tls', 'notary-server.key')) };
+    const tls = {
+      cert: readFileSync(join(stack.stateDir, 'tls', 'notary-server.crt')),
+      key: readFileSync(join(stack.stateDir, 'tls', 'notary-server.key')),
+    };
     proxy = await startRecordingProxy(stack.serverUrl, { ca: readFileSync(stack.caFile), tls });
     dctProxy = await startRecordingProxy(dctServer.url, { ca: readFileSync(dctServer.caFile as string), tls });
     // `notary` and `docker trust` run dct; the real docker for anything else
@@ -145,12 +161,33 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
     realNotary = (await exec(['sh', '-c', 'command -v notary'], process.env, work)).out.trim();
     mkdirSync(wrapperDir);
     writeFileSync(join(wrapperDir, 'notary'), `#!/bin/sh\nexec node --import ${TSX} ${MAIN} notary "$@"\n`, { mode: 0o755 });
-    writeFileSync(join(wrapperDir, 'docker'), `#!/bin/sh\nif [ "$1" = "trust" ]; then exec node --import ${TSX} ${MAIN} "$@"; fi\nexec ${realDocker} "$@"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(wrapperDir, 'docker'),
+      `#!/bin/sh\nif [ "$1" = "trust" ]; then exec node --import ${TSX} ${MAIN} "$@"; fi\nexec ${realDocker} "$@"\n`,
+      { mode: 0o755 },
+    );
     // one delegation key pair for every run (the certificate's key ID is normalised anyway)
     relKey = join(work, 'rel.key');
     relCrt = join(work, 'rel.crt');
     const made = await exec(
-      ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', relKey, '-out', relCrt, '-days', '30', '-subj', '/CN=releases'],
+      [
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        relKey,
+        '-out',
+        relCrt,
+        '-days',
+        '30',
+        '-subj',
+        '/CN=releases',
+      ],
       process.env,
       work,
     );
@@ -168,7 +205,9 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
 
   /** The notary session: every command that talks to the server, each key rotation, an empty publish. */
   function notarySession(serverUrl: string, dir: string, dct: boolean): Session {
-    const n = (...args: string[]) => ({ argv: ['notary', '-s', serverUrl, '--tlscacert', stack.caFile, '-d', join(dir, 'trust'), ...args] });
+    const n = (...args: string[]) => ({
+      argv: ['notary', '-s', serverUrl, '--tlscacert', stack.caFile, '-d', join(dir, 'trust'), ...args],
+    });
     return {
       env: { PATH: dct ? `${wrapperDir}:${process.env['PATH'] ?? ''}` : process.env['PATH'], HOME: dir, ...PASSPHRASES },
       cwd: dir,
@@ -201,21 +240,25 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
     return referenceNotary;
   }
 
-  it('dct notary sends the real notary\'s requests', { timeout: 300_000 }, async () => {
+  it("dct notary sends the real notary's requests", { timeout: 300_000 }, async () => {
     const reference = await realNotaryOnNotaryServer();
     // every step succeeds but the last (a list after delete --remote)
-    assert.deepEqual(reference.map((s) => s.exitCode), [...reference.slice(1).map(() => 0), 1], JSON.stringify(reference, null, 1));
+    assert.deepEqual(
+      reference.map((s) => s.exitCode),
+      [...reference.slice(1).map(() => 0), 1],
+      JSON.stringify(reference, null, 1),
+    );
     const ours = await record(proxy, notarySession(proxy.url, workDir(work, 'notary-dct'), true), gunFor('notary-dct'));
     compare(reference, ours);
   });
 
-  it('the real notary gets notary-server\'s answers from dct server (rotations, the empty publish)', { timeout: 300_000 }, async () => {
+  it("the real notary gets notary-server's answers from dct server (rotations, the empty publish)", { timeout: 300_000 }, async () => {
     const reference = await realNotaryOnNotaryServer();
     const onDct = await record(dctProxy, notarySession(dctProxy.url, workDir(work, 'notary-on-dct'), false), gunFor('notary-ref'));
     compare(reference, onDct);
   });
 
-  it('dct trust sends docker trust\'s requests', { timeout: 300_000 }, async (t) => {
+  it("dct trust sends docker trust's requests", { timeout: 300_000 }, async (t) => {
     const session = (dir: string, dct: boolean): Session => {
       const config = join(dir, 'docker');
       mkdirSync(config);
@@ -235,7 +278,26 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
           { argv: ['docker', 'trust', 'signer', 'add', '--key', 'keys/alice.pub', 'alice', 'GUN'] },
           { argv: ['docker', 'trust', 'inspect', 'GUN'] },
           // the tag is released by notary (the same real notary in both runs); docker then re-signs it without an engine
-          { argv: [realNotary, '-s', proxy.url, '--tlscacert', stack.caFile, '-d', join(config, 'trust'), 'addhash', 'GUN', 'v1', '423', '--sha256', DIGEST, '-r', 'targets/releases', '-p'] },
+          {
+            argv: [
+              realNotary,
+              '-s',
+              proxy.url,
+              '--tlscacert',
+              stack.caFile,
+              '-d',
+              join(config, 'trust'),
+              'addhash',
+              'GUN',
+              'v1',
+              '423',
+              '--sha256',
+              DIGEST,
+              '-r',
+              'targets/releases',
+              '-p',
+            ],
+          },
           { argv: ['docker', 'trust', 'sign', 'GUN:v1'] },
           { argv: ['docker', 'trust', 'inspect', '--pretty', 'GUN'] },
           { argv: ['docker', 'trust', 'revoke', '-y', 'GUN:v1'] },
@@ -246,14 +308,18 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
     };
     const reference = await record(proxy, session(workDir(work, 'docker-ref'), false), gunFor('docker-ref'));
     // every step succeeds but the first inspect (no repository yet)
-    assert.deepEqual(reference.map((s) => s.exitCode), reference.map((_, i) => (i === 1 ? 1 : 0)), JSON.stringify(reference, null, 1));
+    assert.deepEqual(
+      reference.map((s) => s.exitCode),
+      reference.map((_, i) => (i === 1 ? 1 : 0)),
+      JSON.stringify(reference, null, 1),
+    );
     const ours = await record(proxy, session(workDir(work, 'docker-dct'), true), gunFor('docker-dct'));
     compareWritesAndReads(reference, ours);
     await t.test(
       'request for request',
       {
         todo:
-          'docker runs notary\'s TUF update once per notary API call (inspect: 3, sign: 4, revoke: 2 before publishing), ' +
+          "docker runs notary's TUF update once per notary API call (inspect: 3, sign: 4, revoke: 2 before publishing), " +
           'so it sends GET timestamp.json again (and re-fetches roles it could not verify); dct updates once per command',
       },
       () => compare(reference, ours),

@@ -51,38 +51,64 @@ const roots = served.filter((f) => f.role === 'root');
 
 describe('property: canonical JSON', () => {
   it('canonical text parses back to a value with the same canonical text', async () => {
-    await checkProperty('canonicalize∘parse fixed point', [canonicalValue], (v) => {
-      const canonical = canonicalize(v);
-      assert.equal(canonicalize(parseJson(Buffer.from(canonical, 'utf8'))), canonical);
-    }, { numRuns: 2000 });
+    await checkProperty(
+      'canonicalize∘parse fixed point',
+      [canonicalValue],
+      (v) => {
+        const canonical = canonicalize(v);
+        assert.equal(canonicalize(parseJson(Buffer.from(canonical, 'utf8'))), canonical);
+      },
+      { numRuns: 2000 },
+    );
   });
 
   it('the canonical-text fast path agrees with canonicalize whenever it answers', async () => {
-    const envelopes = fc.tuple(canonicalValue, fc.constantFrom('', ' ', '\n'), fc.boolean()).map(([v, ws, compact]) =>
-      compact ? `{"signed":${canonicalize(v)},"signatures":[]}${ws}` : `{"signed":${JSON.stringify(v, null, 1)},"signatures":[]}${ws}`,
+    const envelopes = fc
+      .tuple(canonicalValue, fc.constantFrom('', ' ', '\n'), fc.boolean())
+      .map(([v, ws, compact]) =>
+        compact ? `{"signed":${canonicalize(v)},"signatures":[]}${ws}` : `{"signed":${JSON.stringify(v, null, 1)},"signatures":[]}${ws}`,
+      );
+    await checkProperty(
+      'canonicalSignedText agrees with canonicalize',
+      [envelopes],
+      (text) => {
+        const fast = canonicalSignedText(text);
+        if (fast !== undefined) assert.equal(fast, canonicalize((JSON.parse(text) as { signed: unknown }).signed));
+      },
+      { numRuns: 1500 },
     );
-    await checkProperty('canonicalSignedText agrees with canonicalize', [envelopes], (text) => {
-      const fast = canonicalSignedText(text);
-      if (fast !== undefined) assert.equal(fast, canonicalize((JSON.parse(text) as { signed: unknown }).signed));
-    }, { numRuns: 1500 });
   });
 
   it('canonicalValueEnd never throws, on any text and start', async () => {
-    const texts = fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ maxDepth: 4 }), canonicalValue.map((v) => canonicalize(v)));
-    await checkProperty('canonicalValueEnd total', [texts, fc.nat({ max: 210 })], (text, start) => {
-      const end = canonicalValueEnd(text, start);
-      assert.ok(end === -1 || (end > start && end <= text.length), `end ${end} for start ${start}`);
-      if (end > 0 && start === 0 && end === text.length) {
-        // a whole canonical value: canonicalize(JSON.parse) gives the text back
-        assert.equal(canonicalize(JSON.parse(text)), text);
-      }
-    }, { numRuns: 3000 });
+    const texts = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.json({ maxDepth: 4 }),
+      canonicalValue.map((v) => canonicalize(v)),
+    );
+    await checkProperty(
+      'canonicalValueEnd total',
+      [texts, fc.nat({ max: 210 })],
+      (text, start) => {
+        const end = canonicalValueEnd(text, start);
+        assert.ok(end === -1 || (end > start && end <= text.length), `end ${end} for start ${start}`);
+        if (end > 0 && start === 0 && end === text.length) {
+          // a whole canonical value: canonicalize(JSON.parse) gives the text back
+          assert.equal(canonicalize(JSON.parse(text)), text);
+        }
+      },
+      { numRuns: 3000 },
+    );
   });
 
   it('parseJson refuses arbitrary bytes only with MALFORMED_JSON', async () => {
-    await checkProperty('parseJson arbitrary bytes', [fc.uint8Array({ maxLength: 300 })], (bytes) => {
-      typedOrValue(() => parseJson(bytes));
-    }, { numRuns: 2000 });
+    await checkProperty(
+      'parseJson arbitrary bytes',
+      [fc.uint8Array({ maxLength: 300 })],
+      (bytes) => {
+        typedOrValue(() => parseJson(bytes));
+      },
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -97,18 +123,28 @@ describe('property: TUF metadata parsing', () => {
       fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify({ signed: v, signatures: [] }))),
     );
     const role = fc.constantFrom('root', 'targets', 'snapshot', 'timestamp', 'targets/releases', 'bogus');
-    await checkProperty('parseMetadata arbitrary input', [input, role], (bytes, r) => {
-      typedOrValue(() => parseMetadata(bytes, r));
-    }, { numRuns: 1500 });
+    await checkProperty(
+      'parseMetadata arbitrary input',
+      [input, role],
+      (bytes, r) => {
+        typedOrValue(() => parseMetadata(bytes, r));
+      },
+      { numRuns: 1500 },
+    );
   });
 
   it('byte mutations of real notary files are refused with a DctError or parsed, never crash', async () => {
     const bytes = mutatedBytes(served.map((f) => f.bytes));
     const role = fc.constantFrom(...new Set(served.map((f) => f.role)));
-    await checkProperty('parseMetadata mutated notary bytes', [bytes, role], (b, r) => {
-      const m = typedOrValue(() => parseMetadata(b, r));
-      if (m) typedOrValue(() => m.signedBytes());
-    }, { numRuns: 1500 });
+    await checkProperty(
+      'parseMetadata mutated notary bytes',
+      [bytes, role],
+      (b, r) => {
+        const m = typedOrValue(() => parseMetadata(b, r));
+        if (m) typedOrValue(() => m.signedBytes());
+      },
+      { numRuns: 1500 },
+    );
   });
 
   it('structural mutations of real roots: refused with a DctError, or verified alike with and without the literal shortcut', async () => {
@@ -118,18 +154,23 @@ describe('property: TUF metadata parsing', () => {
       mutatedBytes(roots.map((r) => r.bytes)),
     );
     let accepted = 0;
-    await checkProperty('root mutations verify consistently', [bytes], (b) => {
-      const m = typedOrValue(() => parseMetadata(b, 'root'));
-      if (!m) return;
-      const root = m.signed as Root;
-      const role = root.roles['root'];
-      if (!role) return;
-      const keys = { keys: root.keys, keyids: role.keyids, threshold: role.threshold };
-      const strict = typedOrValue(() => verifyThreshold(m, keys, 'root'));
-      const literal = typedOrValue(() => verifyThreshold(m, keys, 'root', { literal: true }));
-      assert.equal(strict !== undefined, literal !== undefined, 'the literal shortcut changed the verdict');
-      if (strict) accepted++;
-    }, { numRuns: 800 });
+    await checkProperty(
+      'root mutations verify consistently',
+      [bytes],
+      (b) => {
+        const m = typedOrValue(() => parseMetadata(b, 'root'));
+        if (!m) return;
+        const root = m.signed as Root;
+        const role = root.roles['root'];
+        if (!role) return;
+        const keys = { keys: root.keys, keyids: role.keyids, threshold: role.threshold };
+        const strict = typedOrValue(() => verifyThreshold(m, keys, 'root'));
+        const literal = typedOrValue(() => verifyThreshold(m, keys, 'root', { literal: true }));
+        assert.equal(strict !== undefined, literal !== undefined, 'the literal shortcut changed the verdict');
+        if (strict) accepted++;
+      },
+      { numRuns: 800 },
+    );
     console.log(`  (${accepted} mutated roots still verified: mutations outside the signed part)`);
   });
 });

@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { isLoopbackHost, parseAnyReference, parseImageReference, parseIPv4, parseIPv6, parseReference, splitHostPort } from '../../src/core/image-reference.js';
+import {
+  isLoopbackHost,
+  parseAnyReference,
+  parseImageReference,
+  parseIPv4,
+  parseIPv6,
+  parseReference,
+  splitHostPort,
+} from '../../src/core/image-reference.js';
 import { checkProperty, typedOrValue } from './property-support.js';
 
 const component = fc.stringMatching(/^[a-z0-9]{1,6}(?:(?:[._]|__|-+)[a-z0-9]{1,6}){0,2}$/);
@@ -34,13 +42,18 @@ const format = (r: { domain: string; path: string; tag?: string | undefined; dig
 
 describe('property: image references', () => {
   it('references from the grammar round-trip: parse∘format keeps every field, format∘parse the text', async () => {
-    await checkProperty('image reference round trip', [reference], (r) => {
-      const text = format(r);
-      const parsed = parseReference(text);
-      assert.deepEqual({ domain: parsed.domain, path: parsed.path, tag: parsed.tag, digest: parsed.digest }, { ...r });
-      assert.equal(parsed.toString(), text);
-      assert.equal(parseImageReference(text).toString(), text);
-    }, { numRuns: 2000 });
+    await checkProperty(
+      'image reference round trip',
+      [reference],
+      (r) => {
+        const text = format(r);
+        const parsed = parseReference(text);
+        assert.deepEqual({ domain: parsed.domain, path: parsed.path, tag: parsed.tag, digest: parsed.digest }, { ...r });
+        assert.equal(parsed.toString(), text);
+        assert.equal(parseImageReference(text).toString(), text);
+      },
+      { numRuns: 2000 },
+    );
   });
 
   it('any string is parsed or refused with a DctError; normalising is idempotent', async () => {
@@ -49,27 +62,47 @@ describe('property: image references', () => {
       const i = at % (t.length + 1);
       return t.slice(0, i) + junk + t.slice(i);
     });
-    const input = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: fc.constantFrom(...'aZ0:/@._-'.split('')), maxLength: 80 }), almost, fc.string({ maxLength: 300 }));
-    await checkProperty('image reference arbitrary text', [input], (s) => {
-      typedOrValue(() => parseReference(s));
-      typedOrValue(() => parseAnyReference(s));
-      const normal = typedOrValue(() => parseImageReference(s));
-      if (normal) {
-        const text = normal.toString();
-        assert.equal(parseImageReference(text).toString(), text);
-        assert.equal(parseReference(text).toString(), text);
-        assert.equal(parseImageReference(normal.familiarString()).toString(), text);
-      }
-    }, { numRuns: 4000 });
+    const input = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.string({ unit: fc.constantFrom(...'aZ0:/@._-'.split('')), maxLength: 80 }),
+      almost,
+      fc.string({ maxLength: 300 }),
+    );
+    await checkProperty(
+      'image reference arbitrary text',
+      [input],
+      (s) => {
+        typedOrValue(() => parseReference(s));
+        typedOrValue(() => parseAnyReference(s));
+        const normal = typedOrValue(() => parseImageReference(s));
+        if (normal) {
+          const text = normal.toString();
+          assert.equal(parseImageReference(text).toString(), text);
+          assert.equal(parseReference(text).toString(), text);
+          assert.equal(parseImageReference(normal.familiarString()).toString(), text);
+        }
+      },
+      { numRuns: 4000 },
+    );
   });
 
   it('host and address helpers never throw', async () => {
-    const input = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: fc.constantFrom(...'[]:.0129af'.split('')), maxLength: 50 }), fc.ipV4(), fc.ipV6().map((a) => `[${a}]:1`));
-    await checkProperty('splitHostPort / parseIPv4 / parseIPv6 / isLoopbackHost total', [input], (s) => {
-      splitHostPort(s);
-      parseIPv4(s);
-      parseIPv6(s);
-      isLoopbackHost(s);
-    }, { numRuns: 3000 });
+    const input = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.string({ unit: fc.constantFrom(...'[]:.0129af'.split('')), maxLength: 50 }),
+      fc.ipV4(),
+      fc.ipV6().map((a) => `[${a}]:1`),
+    );
+    await checkProperty(
+      'splitHostPort / parseIPv4 / parseIPv6 / isLoopbackHost total',
+      [input],
+      (s) => {
+        splitHostPort(s);
+        parseIPv4(s);
+        parseIPv6(s);
+        isLoopbackHost(s);
+      },
+      { numRuns: 3000 },
+    );
   });
 });

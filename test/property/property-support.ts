@@ -36,7 +36,9 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
     ...(opts.examples ? { examples: opts.examples as never } : {}),
   });
   const examples = opts.examples?.length ?? 0;
-  console.log(`property ${name}: ${details.numRuns} generated inputs (numRuns ${opts.numRuns}${examples ? `, + ${examples} regression examples` : ''}${details.interrupted ? ', stopped by the time guard' : ''}), seed ${details.seed}`);
+  console.log(
+    `property ${name}: ${details.numRuns} generated inputs (numRuns ${opts.numRuns}${examples ? `, + ${examples} regression examples` : ''}${details.interrupted ? ', stopped by the time guard' : ''}), seed ${details.seed}`,
+  );
   if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `property ${name} failed`);
   assert.ok(details.numRuns > 0, `property ${name} ran no inputs`);
 }
@@ -93,25 +95,40 @@ export function mutatedBytes(seeds: readonly Buffer[]): fc.Arbitrary<Buffer> {
 
 /** Mutations of a valid JSON value: replace, delete or add a member somewhere in the tree. */
 export function mutatedJson(seeds: readonly unknown[]): fc.Arbitrary<unknown> {
-  const leaf = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant({}), fc.constant([]), fc.constant('-1'));
-  return fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 }), leaf), { minLength: 1, maxLength: 3 })).map(([seed, edits]) => {
-    const copy = JSON.parse(JSON.stringify(seed)) as unknown;
-    for (const [pick, key, kind, value] of edits) {
-      const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
-      const walk = (v: unknown) => {
-        if (Array.isArray(v)) v.forEach((c, i) => (nodes.push({ parent: v, key: i }), walk(c)));
-        else if (typeof v === 'object' && v !== null) for (const [k, c] of Object.entries(v)) (nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(c));
-      };
-      walk(copy);
-      if (nodes.length === 0) continue;
-      const n = nodes[pick % nodes.length]!;
-      if (kind === 0) (n.parent as Record<string | number, unknown>)[n.key] = value;
-      else if (kind === 1) {
-        if (Array.isArray(n.parent)) n.parent.splice(n.key as number, 1);
-        else delete n.parent[n.key as string];
-      } else if (!Array.isArray(n.parent)) n.parent[`x${key % 5}`] = value;
-      else n.parent.push(value);
-    }
-    return copy;
-  });
+  const leaf = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant({}),
+    fc.constant([]),
+    fc.constant('-1'),
+  );
+  return fc
+    .tuple(
+      fc.constantFrom(...seeds),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 }), leaf), { minLength: 1, maxLength: 3 }),
+    )
+    .map(([seed, edits]) => {
+      const copy = JSON.parse(JSON.stringify(seed)) as unknown;
+      for (const [pick, key, kind, value] of edits) {
+        const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
+        const walk = (v: unknown) => {
+          if (Array.isArray(v)) v.forEach((c, i) => (nodes.push({ parent: v, key: i }), walk(c)));
+          else if (typeof v === 'object' && v !== null)
+            for (const [k, c] of Object.entries(v)) (nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(c));
+        };
+        walk(copy);
+        if (nodes.length === 0) continue;
+        const n = nodes[pick % nodes.length]!;
+        if (kind === 0) (n.parent as Record<string | number, unknown>)[n.key] = value;
+        else if (kind === 1) {
+          if (Array.isArray(n.parent)) n.parent.splice(n.key as number, 1);
+          else delete n.parent[n.key as string];
+        } else if (!Array.isArray(n.parent)) n.parent[`x${key % 5}`] = value;
+        else n.parent.push(value);
+      }
+      return copy;
+    });
 }

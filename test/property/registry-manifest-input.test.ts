@@ -32,7 +32,15 @@ describe('property: registry manifest intake', () => {
   before(async () => {
     const config = loadConfig({
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), plainHttp: true, logLevel: 'silent', writesPerSecond: 100_000, writeBurst: 100_000 },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: `sqlite:${join(work, 'dct.db')}`,
+        dataDir: join(work, 'data'),
+        plainHttp: true,
+        logLevel: 'silent',
+        writesPerSecond: 100_000,
+        writeBurst: 100_000,
+      },
     });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'property-test' }, pino({ level: 'silent' }));
     base = server.url;
@@ -44,10 +52,18 @@ describe('property: registry manifest intake', () => {
     const layerDesc = descriptorOf(layer, OCI_MEDIA_TYPES.layerGzip);
     await client.uploadBlob(REPO, configDesc, configBytes);
     await client.uploadBlob(REPO, layerDesc, layer);
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [layerDesc] }));
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [layerDesc] }),
+    );
     await client.putManifest(REPO, 'v1', manifest, OCI_MEDIA_TYPES.manifest);
     imageDigest = digestOf(manifest);
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [{ ...descriptorOf(manifest, OCI_MEDIA_TYPES.manifest), platform: { os: 'linux', architecture: 'amd64' } }] }));
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MEDIA_TYPES.index,
+        manifests: [{ ...descriptorOf(manifest, OCI_MEDIA_TYPES.manifest), platform: { os: 'linux', architecture: 'amd64' } }],
+      }),
+    );
     seeds.push(manifest, index);
   });
   after(async () => {
@@ -57,16 +73,43 @@ describe('property: registry manifest intake', () => {
   });
 
   it('mutated manifests and indexes are answered without a 5xx', { timeout: 120_000 }, async () => {
-    const body = fc.oneof(mutatedBytes(seeds), mutatedJson(seeds.map((s) => JSON.parse(s.toString('utf8')) as unknown)).map((v) => Buffer.from(JSON.stringify(v))));
-    const contentType = fc.option(fc.constantFrom(...MANIFEST_ACCEPT_TYPES, 'application/json', 'text/plain', 'application/vnd.oci.image.manifest.v1+json; charset=utf-8', ''), { nil: undefined });
-    const reference = fc.oneof(fc.constantFrom('v2', 'latest', 'v1'), fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/), fc.constant('digest'), fc.stringMatching(/^sha256:[0-9a-f]{64}$/));
-    await checkProperty('registry manifest PUT', [body, contentType, reference], async (bytes, type, ref) => {
-      // 'v1' is kept for the check below: the property writes other tags
-      const tag = ref === 'v1' ? 'v1-other' : ref === 'digest' ? digestOf(bytes) : ref;
-      const res = await fetch(`${base}/v2/${REPO}/manifests/${tag}`, { method: 'PUT', body: bytes, headers: type !== undefined ? { 'Content-Type': type } : {}, signal: AbortSignal.timeout(10_000) });
-      const text = await res.text();
-      assert.ok(res.status < 500, `PUT manifest ${tag} → ${res.status} ${text.slice(0, 300)}`);
-    }, { numRuns: 500 });
+    const body = fc.oneof(
+      mutatedBytes(seeds),
+      mutatedJson(seeds.map((s) => JSON.parse(s.toString('utf8')) as unknown)).map((v) => Buffer.from(JSON.stringify(v))),
+    );
+    const contentType = fc.option(
+      fc.constantFrom(
+        ...MANIFEST_ACCEPT_TYPES,
+        'application/json',
+        'text/plain',
+        'application/vnd.oci.image.manifest.v1+json; charset=utf-8',
+        '',
+      ),
+      { nil: undefined },
+    );
+    const reference = fc.oneof(
+      fc.constantFrom('v2', 'latest', 'v1'),
+      fc.stringMatching(/^[A-Za-z0-9_.-]{1,20}$/),
+      fc.constant('digest'),
+      fc.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    );
+    await checkProperty(
+      'registry manifest PUT',
+      [body, contentType, reference],
+      async (bytes, type, ref) => {
+        // 'v1' is kept for the check below: the property writes other tags
+        const tag = ref === 'v1' ? 'v1-other' : ref === 'digest' ? digestOf(bytes) : ref;
+        const res = await fetch(`${base}/v2/${REPO}/manifests/${tag}`, {
+          method: 'PUT',
+          body: bytes,
+          headers: type !== undefined ? { 'Content-Type': type } : {},
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await res.text();
+        assert.ok(res.status < 500, `PUT manifest ${tag} → ${res.status} ${text.slice(0, 300)}`);
+      },
+      { numRuns: 500 },
+    );
   });
 
   it('the pushed image still pulls by its tag with its digest', async () => {

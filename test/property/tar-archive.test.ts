@@ -32,7 +32,15 @@ function hasGnuTar(): boolean {
 function checksumOk(block: Buffer): boolean {
   let sum = 0;
   for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] as number);
-  return parseInt(block.toString('latin1', 148, 156).replace(/[\0 ]+$/, '').trim(), 8) === sum;
+  return (
+    parseInt(
+      block
+        .toString('latin1', 148, 156)
+        .replace(/[\0 ]+$/, '')
+        .trim(),
+      8,
+    ) === sum
+  );
 }
 
 function fixChecksum(b: Buffer, at: number): void {
@@ -63,10 +71,39 @@ const FIELDS = [
   { at: 100, len: 8 }, // mode
 ];
 const fieldValue = fc.oneof(
-  fc.constantFrom('0', '1', '2', '5', '7', 'x', 'g', 'L', 'K', 'S', '\0', ' ', '77777777777', '00000001000', '-1', '99999999999', '\x80\0\0\0\0\0\0\0\0\0\x10\0', '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff', '../../etc/passwd', '/abs', 'a/../../b'),
+  fc.constantFrom(
+    '0',
+    '1',
+    '2',
+    '5',
+    '7',
+    'x',
+    'g',
+    'L',
+    'K',
+    'S',
+    '\0',
+    ' ',
+    '77777777777',
+    '00000001000',
+    '-1',
+    '99999999999',
+    '\x80\0\0\0\0\0\0\0\0\0\x10\0',
+    '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff',
+    '../../etc/passwd',
+    '/abs',
+    'a/../../b',
+  ),
   fc.string({ unit: 'binary-ascii', maxLength: 12 }),
 );
-const paxRecord = fc.tuple(fc.constantFrom('size', 'path', 'linkpath', 'mtime', 'x'), fc.oneof(fc.constantFrom('-1', '-600', '1e3', '0x10', '', ' 5', 'NaN', 'Infinity', '99999999999999999999', '4096', '0'), fc.string({ maxLength: 20 })))
+const paxRecord = fc
+  .tuple(
+    fc.constantFrom('size', 'path', 'linkpath', 'mtime', 'x'),
+    fc.oneof(
+      fc.constantFrom('-1', '-600', '1e3', '0x10', '', ' 5', 'NaN', 'Infinity', '99999999999999999999', '4096', '0'),
+      fc.string({ maxLength: 20 }),
+    ),
+  )
   .map(([k, v]) => {
     const body = ` ${k}=${v}\n`;
     let len = Buffer.byteLength(body) + 1;
@@ -74,11 +111,15 @@ const paxRecord = fc.tuple(fc.constantFrom('size', 'path', 'linkpath', 'mtime', 
     return `${len}${body}`;
   });
 
-type TarEdit = { kind: 'field'; header: number; field: number; value: string; fix: boolean } | { kind: 'pax'; header: number; record: string };
+type TarEdit =
+  { kind: 'field'; header: number; field: number; value: string; fix: boolean } | { kind: 'pax'; header: number; record: string };
 
 /** A tar archive's bytes, shown by length only in fast-check's reports. */
 class TarBytes {
-  constructor(readonly bytes: Buffer, readonly edits: readonly TarEdit[]) {}
+  constructor(
+    readonly bytes: Buffer,
+    readonly edits: readonly TarEdit[],
+  ) {}
   [fc.toStringMethod](): string {
     return `<${this.bytes.length} tar bytes after ${JSON.stringify(this.edits)}>`;
   }
@@ -116,10 +157,18 @@ function applyEdits(seed: Buffer, edits: readonly TarEdit[]): TarBytes {
 
 function tarMutations(seeds: readonly Buffer[]): fc.Arbitrary<TarBytes> {
   const edit: fc.Arbitrary<TarEdit> = fc.oneof(
-    fc.record({ kind: fc.constant('field' as const), header: fc.nat(), field: fc.nat({ max: FIELDS.length - 1 }), value: fieldValue, fix: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('field' as const),
+      header: fc.nat(),
+      field: fc.nat({ max: FIELDS.length - 1 }),
+      value: fieldValue,
+      fix: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('pax' as const), header: fc.nat(), record: paxRecord }),
   );
-  const structured = fc.tuple(fc.constantFrom(...seeds), fc.array(edit, { minLength: 1, maxLength: 3 })).map(([seed, edits]) => applyEdits(seed, edits));
+  const structured = fc
+    .tuple(fc.constantFrom(...seeds), fc.array(edit, { minLength: 1, maxLength: 3 }))
+    .map(([seed, edits]) => applyEdits(seed, edits));
   return fc.oneof({ weight: 3, arbitrary: structured }, { weight: 1, arbitrary: mutatedBytes(seeds).map((b) => new TarBytes(b, [])) });
 }
 
@@ -171,32 +220,45 @@ describe('property: tar and docker archives', { skip: !hasGnuTar() && 'GNU tar n
     // found by this property: scanTarStream took a pax size of -1 (indexTarFile refused it) and listed a member of size -1
     const paxSeed = seeds[1] as Buffer;
     const negativePaxSize = [applyEdits(paxSeed, [{ kind: 'pax', header: 0, record: '11 size=-1\n' }]), [1]] as [TarBytes, number[]];
-    await checkProperty('tar mutations index vs scan', [tarMutations(seeds), fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 4 })], async ({ bytes }, sizes) => {
-      writeFileSync(scratch, bytes);
-      const indexed = await typedOrValueAsync(() => indexTarFile(scratch));
-      const scanned = await typedOrValueAsync(() => scanTarStream(chunked(bytes, sizes)));
-      // the streaming reader is the stricter one (it also refuses a cut-off last block)
-      if (scanned) {
-        assert.ok(indexed, 'scanTarStream listed an archive indexTarFile refused');
-        assert.deepEqual(scanned.map((e) => [e.name, e.type, e.size]), indexed.map((m) => [m.name, m.type, m.size]));
-        for (const e of scanned) assert.ok(Number.isSafeInteger(e.size) && e.size >= 0, `member size ${e.size}`);
-      }
-    }, { numRuns: 1000, examples: [negativePaxSize] });
+    await checkProperty(
+      'tar mutations index vs scan',
+      [tarMutations(seeds), fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 4 })],
+      async ({ bytes }, sizes) => {
+        writeFileSync(scratch, bytes);
+        const indexed = await typedOrValueAsync(() => indexTarFile(scratch));
+        const scanned = await typedOrValueAsync(() => scanTarStream(chunked(bytes, sizes)));
+        // the streaming reader is the stricter one (it also refuses a cut-off last block)
+        if (scanned) {
+          assert.ok(indexed, 'scanTarStream listed an archive indexTarFile refused');
+          assert.deepEqual(
+            scanned.map((e) => [e.name, e.type, e.size]),
+            indexed.map((m) => [m.name, m.type, m.size]),
+          );
+          for (const e of scanned) assert.ok(Number.isSafeInteger(e.size) && e.size >= 0, `member size ${e.size}`);
+        }
+      },
+      { numRuns: 1000, examples: [negativePaxSize] },
+    );
   });
 
   it('mutated docker save archives: refused with a DctError or read', { timeout: 120_000 }, async () => {
-    await checkProperty('docker save archive mutations', [tarMutations([dockerSave])], async ({ bytes }) => {
-      writeFileSync(scratch, bytes);
-      const archive = await typedOrValueAsync(() => DockerArchive.open(scratch));
-      if (!archive) return;
-      for (const [i] of archive.entries.entries()) {
-        const entry = await typedOrValueAsync(async () => archive.image(`@${i}`));
-        if (!entry) continue;
-        const config = await typedOrValueAsync(() => archive.config(entry));
-        if (!config) continue;
-        const layers = await typedOrValueAsync(() => archive.layers(entry, config));
-        for (const layer of layers ?? []) await typedOrValueAsync(() => scanTarStream(layer.uncompressed()));
-      }
-    }, { numRuns: 300 });
+    await checkProperty(
+      'docker save archive mutations',
+      [tarMutations([dockerSave])],
+      async ({ bytes }) => {
+        writeFileSync(scratch, bytes);
+        const archive = await typedOrValueAsync(() => DockerArchive.open(scratch));
+        if (!archive) return;
+        for (const [i] of archive.entries.entries()) {
+          const entry = await typedOrValueAsync(async () => archive.image(`@${i}`));
+          if (!entry) continue;
+          const config = await typedOrValueAsync(() => archive.config(entry));
+          if (!config) continue;
+          const layers = await typedOrValueAsync(() => archive.layers(entry, config));
+          for (const layer of layers ?? []) await typedOrValueAsync(() => scanTarStream(layer.uncompressed()));
+        }
+      },
+      { numRuns: 300 },
+    );
   });
 });

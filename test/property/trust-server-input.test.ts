@@ -40,12 +40,22 @@ interface Answer {
 
 function send(base: URL, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: base.hostname, port: base.port, method, path, headers: body ? { ...headers, 'Content-Length': String(body.length) } : headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
+    const req = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers: body ? { ...headers, 'Content-Length': String(body.length) } : headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      },
+    );
     req.setTimeout(10_000, () => req.destroy(new Error(`${method} ${path}: no answer within 10 s`)));
     req.on('error', reject);
     req.end(body);
@@ -57,23 +67,52 @@ const no5xx = (what: string, a: Answer) => assert.ok(a.status < 500, `${what} �
 describe('property: multipart parser', () => {
   it('any body is parsed or refused with MALFORMED_UPLOAD', async () => {
     const boundary = fc.stringMatching(/^[A-Za-z0-9'()+_,./:=?-]{1,70}$/);
-    const body = fc.tuple(boundary, fc.array(fc.oneof(fc.constantFrom('--', '\r\n', ' ', 'Content-Disposition: form-data; name="files"; filename="root"', ': ', '\r\n\r\n', '"'), fc.string({ maxLength: 10 })), { maxLength: 30 }))
+    const body = fc
+      .tuple(
+        boundary,
+        fc.array(
+          fc.oneof(
+            fc.constantFrom('--', '\r\n', ' ', 'Content-Disposition: form-data; name="files"; filename="root"', ': ', '\r\n\r\n', '"'),
+            fc.string({ maxLength: 10 }),
+          ),
+          { maxLength: 30 },
+        ),
+      )
       .map(([b, pieces]) => ({ boundary: b, body: Buffer.from(pieces.map((p) => (p === '--' ? `--${b}` : p)).join(''), 'latin1') }));
-    await checkProperty('parseUploadParts arbitrary bodies', [fc.oneof(body, fc.record({ boundary, body: fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)) }))], ({ boundary: b, body: bytes }) => {
-      const parts = typedOrValue(() => parseUploadParts(bytes, b, 50));
-      if (parts) assert.ok(parts.length <= 50);
-    }, { numRuns: 3000 });
+    await checkProperty(
+      'parseUploadParts arbitrary bodies',
+      [fc.oneof(body, fc.record({ boundary, body: fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u)) }))],
+      ({ boundary: b, body: bytes }) => {
+        const parts = typedOrValue(() => parseUploadParts(bytes, b, 50));
+        if (parts) assert.ok(parts.length <= 50);
+      },
+      { numRuns: 3000 },
+    );
   });
 
   it('encodeMultipart round-trips through parseUploadParts and multipartBoundary', async () => {
-    const part = fc.record({ filename: fc.string({ maxLength: 20 }).filter((s) => !/[\r\n"\\]/.test(s)), bytes: fc.uint8Array({ maxLength: 100 }) });
-    await checkProperty('multipart round trip', [fc.array(part, { minLength: 1, maxLength: 5 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/)], (parts, b) => {
-      const { contentType, body } = encodeMultipart(parts.map((p) => ({ field: 'files', filename: p.filename, bytes: p.bytes })), b);
-      const boundary = multipartBoundary(contentType);
-      assert.equal(boundary, b);
-      const back = parseUploadParts(body, b);
-      assert.deepEqual(back.map((p) => [p.filename, [...p.data]]), parts.map((p) => [p.filename, [...p.bytes]]));
-    }, { numRuns: 1000 });
+    const part = fc.record({
+      filename: fc.string({ maxLength: 20 }).filter((s) => !/[\r\n"\\]/.test(s)),
+      bytes: fc.uint8Array({ maxLength: 100 }),
+    });
+    await checkProperty(
+      'multipart round trip',
+      [fc.array(part, { minLength: 1, maxLength: 5 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/)],
+      (parts, b) => {
+        const { contentType, body } = encodeMultipart(
+          parts.map((p) => ({ field: 'files', filename: p.filename, bytes: p.bytes })),
+          b,
+        );
+        const boundary = multipartBoundary(contentType);
+        assert.equal(boundary, b);
+        const back = parseUploadParts(body, b);
+        assert.deepEqual(
+          back.map((p) => [p.filename, [...p.data]]),
+          parts.map((p) => [p.filename, [...p.bytes]]),
+        );
+      },
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -89,13 +128,29 @@ describe('property: dct server trust API input', () => {
   before(async () => {
     const config = loadConfig({
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), plainHttp: true, logLevel: 'silent', writesPerSecond: 100_000, writeBurst: 100_000 },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: `sqlite:${join(work, 'dct.db')}`,
+        dataDir: join(work, 'data'),
+        plainHttp: true,
+        logLevel: 'silent',
+        writesPerSecond: 100_000,
+        writeBurst: 100_000,
+      },
     });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'property-test' }, pino({ level: 'silent' }));
     base = new URL(server.url);
     client = new NotaryClient({ baseUrl: server.url });
     const make = async (gun: string, targets: Record<string, TargetInput> = {}) =>
-      createRepository({ gun, now: new Date(), rootKey: newEcKey(), targetsKey: newEcKey(), serverSnapshotKey: await client.getKey(gun, 'snapshot'), timestampKey: await client.getKey(gun, 'timestamp'), targets });
+      createRepository({
+        gun,
+        now: new Date(),
+        rootKey: newEcKey(),
+        targetsKey: newEcKey(),
+        serverSnapshotKey: await client.getKey(gun, 'snapshot'),
+        timestampKey: await client.getKey(gun, 'timestamp'),
+        targets,
+      });
     const first = await make(GUN);
     await client.publish(GUN, first.files);
     published = new Map(first.files.map((f) => [f.role, Buffer.from(f.bytes)]));
@@ -111,8 +166,18 @@ describe('property: dct server trust API input', () => {
   });
 
   it('mutated uploads are answered without a 5xx', { timeout: 120_000 }, async () => {
-    const encoded = uploads.map((u) => ({ gun: u.gun, ...encodeMultipart(u.files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes })), 'PropertyBoundary0123') }));
-    const byteMutation = fc.tuple(fc.nat({ max: encoded.length - 1 }), fc.nat()).chain(([i]) => mutatedBytes([encoded[i]!.body]).map((body) => ({ gun: encoded[i]!.gun, contentType: encoded[i]!.contentType, body })));
+    const encoded = uploads.map((u) => ({
+      gun: u.gun,
+      ...encodeMultipart(
+        u.files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes })),
+        'PropertyBoundary0123',
+      ),
+    }));
+    const byteMutation = fc
+      .tuple(fc.nat({ max: encoded.length - 1 }), fc.nat())
+      .chain(([i]) =>
+        mutatedBytes([encoded[i]!.body]).map((body) => ({ gun: encoded[i]!.gun, contentType: encoded[i]!.contentType, body })),
+      );
     const jsonMutation = fc.tuple(fc.nat({ max: uploads.length - 1 }), fc.nat({ max: 3 })).chain(([i, which]) => {
       const u = uploads[i]!;
       const target = u.files[which % u.files.length]!;
@@ -121,36 +186,82 @@ describe('property: dct server trust API input', () => {
         return { gun: u.gun, ...encodeMultipart(files.map((f) => ({ field: 'files', filename: f.role, bytes: f.bytes }))) };
       });
     });
-    const headerMutation = fc.tuple(fc.nat({ max: encoded.length - 1 }), fc.constantFrom('multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary="PropertyBoundary0123"', 'multipart/form-data; boundary=Other', 'application/json', 'multipart/mixed; boundary=PropertyBoundary0123', 'multipart/form-data; boundary=PropertyBoundary0123; boundary=x', ''))
+    const headerMutation = fc
+      .tuple(
+        fc.nat({ max: encoded.length - 1 }),
+        fc.constantFrom(
+          'multipart/form-data',
+          'multipart/form-data; boundary=',
+          'multipart/form-data; boundary="PropertyBoundary0123"',
+          'multipart/form-data; boundary=Other',
+          'application/json',
+          'multipart/mixed; boundary=PropertyBoundary0123',
+          'multipart/form-data; boundary=PropertyBoundary0123; boundary=x',
+          '',
+        ),
+      )
       .map(([i, contentType]) => ({ gun: encoded[i]!.gun, contentType, body: encoded[i]!.body }));
     const gunPath = fc.constantFrom(GUN, FRESH, 'example.com/property/other', 'a', 'x/../y', 'example.com/property/published/../published');
-    await checkProperty('trust API uploads', [fc.oneof(byteMutation, jsonMutation, headerMutation), fc.option(gunPath, { nil: undefined })], async (upload, gun) => {
-      const path = `/v2/${gun ?? upload.gun}/_trust/tuf/`;
-      no5xx(`POST ${path}`, await send(base, 'POST', path, upload.body, upload.contentType ? { 'Content-Type': upload.contentType } : {}));
-    }, { numRuns: 400 });
+    await checkProperty(
+      'trust API uploads',
+      [fc.oneof(byteMutation, jsonMutation, headerMutation), fc.option(gunPath, { nil: undefined })],
+      async (upload, gun) => {
+        const path = `/v2/${gun ?? upload.gun}/_trust/tuf/`;
+        no5xx(
+          `POST ${path}`,
+          await send(base, 'POST', path, upload.body, upload.contentType ? { 'Content-Type': upload.contentType } : {}),
+        );
+      },
+      { numRuns: 400 },
+    );
   });
 
   it('changefeed queries are answered without a 5xx', { timeout: 120_000 }, async () => {
-    const number = fc.oneof(fc.integer({ min: -200, max: 200 }).map(String), fc.constantFrom('', '-0', '+5', '2147483647', '-2147483648', '2147483648', '9223372036854775807', '9223372036854775808', '-9223372036854775809', '0x10', '1e3', ' 1', '1 ', '00010', '١٢'), fc.string({ maxLength: 8 }));
+    const number = fc.oneof(
+      fc.integer({ min: -200, max: 200 }).map(String),
+      fc.constantFrom(
+        '',
+        '-0',
+        '+5',
+        '2147483647',
+        '-2147483648',
+        '2147483648',
+        '9223372036854775807',
+        '9223372036854775808',
+        '-9223372036854775809',
+        '0x10',
+        '1e3',
+        ' 1',
+        '1 ',
+        '00010',
+        '١٢',
+      ),
+      fc.string({ maxLength: 8 }),
+    );
     const query = fc.record({
       records: fc.option(number, { nil: undefined }),
       changeId: fc.option(fc.oneof(number, fc.constantFrom('0', '1', '2', '-1')), { nil: undefined }),
       extra: fc.array(fc.tuple(fc.constantFrom('records', 'change_id', 'gun', 'x', ''), number), { maxLength: 2 }),
     });
-    await checkProperty('changefeed queries', [query, fc.constantFrom('/v2/_trust/changefeed', `/v2/${GUN}/_trust/changefeed`, `/v2/${FRESH}/_trust/changefeed`)], async (q, route) => {
-      const params = new URLSearchParams();
-      if (q.records !== undefined) params.append('records', q.records);
-      if (q.changeId !== undefined) params.append('change_id', q.changeId);
-      for (const [k, v] of q.extra) params.append(k, v);
-      const a = await send(base, 'GET', `${route}?${params.toString()}`);
-      no5xx(`GET ${route}?${params.toString()}`, a);
-      if (a.status === 200) {
-        const out = JSON.parse(a.body.toString('utf8')) as { count: number; records: unknown[] | null };
-        assert.equal(out.count, out.records?.length ?? 0);
-        const asked = Number(params.get('records'));
-        assert.ok(out.count <= (asked === 0 ? 100 : Math.abs(asked)), `${out.count} records for records=${params.get('records')}`);
-      }
-    }, { numRuns: 600 });
+    await checkProperty(
+      'changefeed queries',
+      [query, fc.constantFrom('/v2/_trust/changefeed', `/v2/${GUN}/_trust/changefeed`, `/v2/${FRESH}/_trust/changefeed`)],
+      async (q, route) => {
+        const params = new URLSearchParams();
+        if (q.records !== undefined) params.append('records', q.records);
+        if (q.changeId !== undefined) params.append('change_id', q.changeId);
+        for (const [k, v] of q.extra) params.append(k, v);
+        const a = await send(base, 'GET', `${route}?${params.toString()}`);
+        no5xx(`GET ${route}?${params.toString()}`, a);
+        if (a.status === 200) {
+          const out = JSON.parse(a.body.toString('utf8')) as { count: number; records: unknown[] | null };
+          assert.equal(out.count, out.records?.length ?? 0);
+          const asked = Number(params.get('records'));
+          assert.ok(out.count <= (asked === 0 ? 100 : Math.abs(asked)), `${out.count} records for records=${params.get('records')}`);
+        }
+      },
+      { numRuns: 600 },
+    );
   });
 
   it('after the uploads and queries the published repository still serves its bytes', async () => {
@@ -162,10 +273,45 @@ describe('property: dct server trust API input', () => {
   });
 
   it('generated paths and methods are answered without a 5xx', { timeout: 120_000 }, async () => {
-    const segment = fc.oneof(fc.constantFrom('v2', '_trust', 'tuf', 'root.json', 'targets.json', 'snapshot.json', 'timestamp.json', 'timestamp.key', 'snapshot.key', 'changefeed', '..', '.', '', '%2e%2e', '%00', 'targets', 'releases.json', '2.root.json', 'blobs', 'manifests', 'uploads', 'tags', 'list', '_catalog'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
-    const path = fc.tuple(fc.constantFrom('/v2/', `/v2/${GUN}/`, `/v2/${GUN}/_trust/tuf/`, `/v2/${FRESH}/_trust/`), fc.array(segment, { maxLength: 5 })).map(([p, s]) => p + s.join('/'));
-    await checkProperty('trust API paths', [path, fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS')], async (p, method) => {
-      no5xx(`${method} ${p}`, await send(base, method, p, method === 'POST' || method === 'PUT' ? Buffer.from('{}') : undefined));
-    }, { numRuns: 600 });
+    const segment = fc.oneof(
+      fc.constantFrom(
+        'v2',
+        '_trust',
+        'tuf',
+        'root.json',
+        'targets.json',
+        'snapshot.json',
+        'timestamp.json',
+        'timestamp.key',
+        'snapshot.key',
+        'changefeed',
+        '..',
+        '.',
+        '',
+        '%2e%2e',
+        '%00',
+        'targets',
+        'releases.json',
+        '2.root.json',
+        'blobs',
+        'manifests',
+        'uploads',
+        'tags',
+        'list',
+        '_catalog',
+      ),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
+    const path = fc
+      .tuple(fc.constantFrom('/v2/', `/v2/${GUN}/`, `/v2/${GUN}/_trust/tuf/`, `/v2/${FRESH}/_trust/`), fc.array(segment, { maxLength: 5 }))
+      .map(([p, s]) => p + s.join('/'));
+    await checkProperty(
+      'trust API paths',
+      [path, fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS')],
+      async (p, method) => {
+        no5xx(`${method} ${p}`, await send(base, method, p, method === 'POST' || method === 'PUT' ? Buffer.from('{}') : undefined));
+      },
+      { numRuns: 600 },
+    );
   });
 });

@@ -27,13 +27,29 @@ const challenge = fc.record({
 
 describe('property: WWW-Authenticate', () => {
   it('written challenges are read back exactly', async () => {
-    await checkProperty('WWW-Authenticate round trip', [fc.array(challenge, { minLength: 1, maxLength: 3 }), fc.constantFrom(', ', ',', ' , ')], (challenges, sep) => {
-      const header = challenges
-        .map((c) => [c.scheme, c.params.map(([k, v, asToken]) => `${k}=${asToken && /^[A-Za-z0-9]+$/.test(v) ? v : quote(v)}`).join(sep)].filter((p) => p !== '').join(' '))
-        .join(sep);
-      const expected: Challenge[] = challenges.map((c) => ({ scheme: c.scheme.toLowerCase(), params: Object.fromEntries(c.params.map(([k, v]) => [k.toLowerCase(), v])) }));
-      assert.deepEqual(parseWwwAuthenticate(header).map((c) => ({ ...c, params: { ...c.params } })), expected, header);
-    }, { numRuns: 2000 });
+    await checkProperty(
+      'WWW-Authenticate round trip',
+      [fc.array(challenge, { minLength: 1, maxLength: 3 }), fc.constantFrom(', ', ',', ' , ')],
+      (challenges, sep) => {
+        const header = challenges
+          .map((c) =>
+            [c.scheme, c.params.map(([k, v, asToken]) => `${k}=${asToken && /^[A-Za-z0-9]+$/.test(v) ? v : quote(v)}`).join(sep)]
+              .filter((p) => p !== '')
+              .join(' '),
+          )
+          .join(sep);
+        const expected: Challenge[] = challenges.map((c) => ({
+          scheme: c.scheme.toLowerCase(),
+          params: Object.fromEntries(c.params.map(([k, v]) => [k.toLowerCase(), v])),
+        }));
+        assert.deepEqual(
+          parseWwwAuthenticate(header).map((c) => ({ ...c, params: { ...c.params } })),
+          expected,
+          header,
+        );
+      },
+      { numRuns: 2000 },
+    );
   });
 
   it('any header value is parsed without throwing', async () => {
@@ -42,9 +58,14 @@ describe('property: WWW-Authenticate', () => {
       fc.string({ unit: fc.constantFrom(...'Bearer realm="\\,= \t'.split('')), maxLength: 200 }),
       fc.array(fc.string({ maxLength: 60 }), { maxLength: 4 }),
     );
-    await checkProperty('WWW-Authenticate arbitrary text', [header], (h) => {
-      const out = parseWwwAuthenticate(h);
-      for (const c of out) assert.equal(c.scheme, c.scheme.toLowerCase());
-    }, { numRuns: 4000 });
+    await checkProperty(
+      'WWW-Authenticate arbitrary text',
+      [header],
+      (h) => {
+        const out = parseWwwAuthenticate(h);
+        for (const c of out) assert.equal(c.scheme, c.scheme.toLowerCase());
+      },
+      { numRuns: 4000 },
+    );
   });
 });

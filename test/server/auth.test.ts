@@ -40,7 +40,8 @@ const quiet = pino({ level: 'silent' });
 /** bcrypt as `htpasswd -B` writes it ($2y$), cost 4 to keep tests fast */
 const bcryptLine = (user: string, password: string, cost = 4) => `${user}:${bcrypt.hashSync(password, cost).replace(/^\$2b\$/, '$2y$')}`;
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const payloadOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+const payloadOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
 
 function ecKey(curve = 'prime256v1'): { privateKey: KeyObject; publicKey: KeyObject; kid: string } {
   const pair = generateKeyPairSync('ec', { namedCurve: curve });
@@ -57,11 +58,15 @@ function call(url: string, opts: { method?: string; headers?: Record<string, str
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(u, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}), agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = send(
+      u,
+      { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}), agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -88,7 +93,10 @@ describe('htpasswd', () => {
   it('refuses other formats, naming the line and the user', () => {
     const good = bcryptLine('ok', 'pw');
     const cases: Array<[string, RegExp]> = [
-      ['alice:$apr1$Vd2Tl0Xy$Y6pXq4rYqjYcE8PMNkJRa/', /line 2: user "alice" has an Apache MD5 \(\$apr1\$\) hash; only bcrypt entries \(\$2y\$, \$2a\$, \$2b\$\)/],
+      [
+        'alice:$apr1$Vd2Tl0Xy$Y6pXq4rYqjYcE8PMNkJRa/',
+        /line 2: user "alice" has an Apache MD5 \(\$apr1\$\) hash; only bcrypt entries \(\$2y\$, \$2a\$, \$2b\$\)/,
+      ],
       ['alice:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=', /line 2: user "alice" has a \{SHA\} hash/],
       ['alice:plaintext', /line 2: user "alice" has not a bcrypt hash/],
       ['alice:$6$salt$abcdef', /line 2: user "alice" has a \$6\$ hash/],
@@ -96,12 +104,15 @@ describe('htpasswd', () => {
       [`${good.replace('ok:', 'dup:')}\n${good.replace('ok:', 'dup:')}`, /line 3: user "dup" appears twice/],
     ];
     for (const [line, message] of cases) {
-      assert.throws(() => parseHtpasswd(`${good}\n${line}\n`, 'users.htpasswd'), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'INVALID_CONFIG');
-        assert.match(err.message, /^users\.htpasswd /);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseHtpasswd(`${good}\n${line}\n`, 'users.htpasswd'),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'INVALID_CONFIG');
+          assert.match(err.message, /^users\.htpasswd /);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     }
   });
 
@@ -196,7 +207,14 @@ describe('access rules', () => {
   it('refuses malformed rules with their position', () => {
     assert.throws(() => parseAccessRules({}), /must be a list/);
     assert.throws(() => parseAccessRules([{ user: 'a', repositories: '*', actions: ['pull', 'delete'] }]), /authRules\[0\]\.actions/);
-    assert.throws(() => parseAccessRules([{ user: 'a', repositories: '*', actions: ['pull'] }, { user: '', repositories: '*', actions: ['pull'] }]), /authRules\[1\]\.user/);
+    assert.throws(
+      () =>
+        parseAccessRules([
+          { user: 'a', repositories: '*', actions: ['pull'] },
+          { user: '', repositories: '*', actions: ['pull'] },
+        ]),
+      /authRules\[1\]\.user/,
+    );
     assert.throws(() => parseAccessRules([{ user: 'a', repositories: '', actions: ['pull'] }]), /authRules\[0\]\.repositories/);
     assert.throws(() => parseAccessRules([{ user: 'a', repositories: '*', actions: ['pull'], extra: 1 }]), /unknown field "extra"/);
   });
@@ -219,7 +237,10 @@ describe('token issuer', () => {
   const ask = (query: string, authorization?: string) => issuer.handle({ method: 'GET', query: new URLSearchParams(query), authorization });
 
   it('good password: docker token JSON and a JWT with the docker/distribution claims', async () => {
-    const { response, grant } = await ask('service=trust&scope=repository:r.io/team/app:pull,push&account=writer&client_id=docker&offline_token=true', `Basic ${b64('writer:wpw')}`);
+    const { response, grant } = await ask(
+      'service=trust&scope=repository:r.io/team/app:pull,push&account=writer&client_id=docker&offline_token=true',
+      `Basic ${b64('writer:wpw')}`,
+    );
     assert.equal(response.status, 200);
     assert.equal(response.headers['Content-Type'], 'application/json; charset=utf-8');
     assert.equal(response.headers['Cache-Control'], 'no-store');
@@ -267,15 +288,26 @@ describe('token issuer', () => {
       assert.equal(response.status, 200);
       return payloadOf((JSON.parse(response.body.toString('utf8')) as { token: string }).token)['access'];
     };
-    assert.deepEqual(await token('reader', 'rpw', 'repository:r.io/team/app:push,pull'), [{ type: 'repository', name: 'r.io/team/app', actions: ['pull'] }]);
+    assert.deepEqual(await token('reader', 'rpw', 'repository:r.io/team/app:push,pull'), [
+      { type: 'repository', name: 'r.io/team/app', actions: ['pull'] },
+    ]);
     assert.deepEqual(await token('writer', 'wpw', 'repository:r.io/team/app:*'), []);
     assert.deepEqual(await token('writer', 'wpw', 'repository:r.io/elsewhere/app:pull,push'), []);
     assert.deepEqual(await token('admin', 'apw', 'repository:r.io/x:*'), [{ type: 'repository', name: 'r.io/x', actions: ['*'] }]);
     // several scopes, in one parameter (space-separated) or several; host:port names; catalog for admins only
-    assert.deepEqual(await token('writer', 'wpw', 'repository:r.io/team/a:pull repository:127.0.0.1:5000/b:pull', 'repository:r.io/team/c:push', 'registry:catalog:*'), [
-      { type: 'repository', name: 'r.io/team/a', actions: ['pull'] },
-      { type: 'repository', name: 'r.io/team/c', actions: ['push'] },
-    ]);
+    assert.deepEqual(
+      await token(
+        'writer',
+        'wpw',
+        'repository:r.io/team/a:pull repository:127.0.0.1:5000/b:pull',
+        'repository:r.io/team/c:push',
+        'registry:catalog:*',
+      ),
+      [
+        { type: 'repository', name: 'r.io/team/a', actions: ['pull'] },
+        { type: 'repository', name: 'r.io/team/c', actions: ['push'] },
+      ],
+    );
     assert.deepEqual(await token('admin', 'apw', 'registry:catalog:*', 'repository(plugin):p/q:pull'), [
       { type: 'registry', name: 'catalog', actions: ['*'] },
       { type: 'repository', name: 'p/q', actions: ['pull'] },
@@ -289,7 +321,15 @@ describe('token issuer', () => {
     const claims = payloadOf((JSON.parse(response.body.toString('utf8')) as { token: string }).token);
     assert.equal(claims['sub'], '');
     assert.deepEqual(claims['access'], []);
-    const open = new TokenIssuer({ issuer: 'dct-test', service: 'trust', ttlSeconds: 300, users, rules: new AccessRules([], { anonymousPull: true }), key, now: () => now });
+    const open = new TokenIssuer({
+      issuer: 'dct-test',
+      service: 'trust',
+      ttlSeconds: 300,
+      users,
+      rules: new AccessRules([], { anonymousPull: true }),
+      key,
+      now: () => now,
+    });
     const r = await open.handle({ method: 'GET', query: new URLSearchParams('service=trust&scope=repository:r.io/team/app:push,pull') });
     assert.deepEqual(payloadOf((JSON.parse(r.response.body.toString('utf8')) as { token: string }).token)['access'], [
       { type: 'repository', name: 'r.io/team/app', actions: ['pull'] },
@@ -311,19 +351,40 @@ describe('token issuer', () => {
   });
 
   it('OAuth2 password grant (POST form) answers the same token', async () => {
-    const body = Buffer.from(new URLSearchParams({ grant_type: 'password', username: 'writer', password: 'wpw', service: 'trust', scope: 'repository:r.io/team/app:pull', client_id: 'docker' }).toString());
+    const body = Buffer.from(
+      new URLSearchParams({
+        grant_type: 'password',
+        username: 'writer',
+        password: 'wpw',
+        service: 'trust',
+        scope: 'repository:r.io/team/app:pull',
+        client_id: 'docker',
+      }).toString(),
+    );
     const r = await issuer.handle({ method: 'POST', query: new URLSearchParams(), contentType: 'application/x-www-form-urlencoded', body });
     assert.equal(r.response.status, 200);
     const json = JSON.parse(r.response.body.toString('utf8')) as { access_token: string };
     assert.deepEqual(payloadOf(json.access_token)['access'], [{ type: 'repository', name: 'r.io/team/app', actions: ['pull'] }]);
-    const refresh = await issuer.handle({ method: 'POST', query: new URLSearchParams(), contentType: 'application/x-www-form-urlencoded', body: Buffer.from('grant_type=refresh_token&refresh_token=x') });
+    const refresh = await issuer.handle({
+      method: 'POST',
+      query: new URLSearchParams(),
+      contentType: 'application/x-www-form-urlencoded',
+      body: Buffer.from('grant_type=refresh_token&refresh_token=x'),
+    });
     assert.equal(refresh.response.status, 400);
-    const wrong = await issuer.handle({ method: 'POST', query: new URLSearchParams(), contentType: 'application/x-www-form-urlencoded', body: Buffer.from('grant_type=password&username=writer&password=x') });
+    const wrong = await issuer.handle({
+      method: 'POST',
+      query: new URLSearchParams(),
+      contentType: 'application/x-www-form-urlencoded',
+      body: Buffer.from('grant_type=password&username=writer&password=x'),
+    });
     assert.equal(wrong.response.status, 401);
   });
 
   it('parseScopes keeps colons of host:port names', () => {
-    assert.deepEqual(parseScopes(['repository:127.0.0.1:5000/a/b:pull,push']), [{ type: 'repository', name: '127.0.0.1:5000/a/b', actions: ['pull', 'push'] }]);
+    assert.deepEqual(parseScopes(['repository:127.0.0.1:5000/a/b:pull,push']), [
+      { type: 'repository', name: '127.0.0.1:5000/a/b', actions: ['pull', 'push'] },
+    ]);
   });
 
   it('the signing key is made once in the data folder (0600 PEM) with a certificate, then reused', async () => {
@@ -453,7 +514,10 @@ describe('JWT verification', () => {
       notBefore: t0,
       notAfter: t1,
       serial: randomBytes(16),
-      extensions: [extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x01, 0x06])), extension(OID.basicConstraints, true, der.sequence(der.boolean(true)))],
+      extensions: [
+        extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x01, 0x06])),
+        extension(OID.basicConstraints, true, der.sequence(der.boolean(true))),
+      ],
     });
     const leafPem = createCertificate({
       commonName: 'external issuer',
@@ -463,7 +527,10 @@ describe('JWT verification', () => {
       notBefore: t0,
       notAfter: t1,
       serial: randomBytes(16),
-      extensions: [extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x07, 0x80])), extension(OID.basicConstraints, true, der.sequence())],
+      extensions: [
+        extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x07, 0x80])),
+        extension(OID.basicConstraints, true, der.sequence()),
+      ],
     });
     const bundle = parseTrustBundle(`${rsa.publicKey.export({ format: 'pem', type: 'spki' }) as string}${caPem}`);
     assert.equal(bundle.keys.length, 2);
@@ -479,7 +546,15 @@ describe('JWT verification', () => {
     // the same chain is refused by a verifier that does not trust the CA
     assert.throws(() => verifier.verify(`${input}.${base64url(sig)}`), /bad signature or untrusted signing key/);
     // a self-made chain (leaf signed by its own key) is refused
-    const selfPem = createCertificate({ commonName: 'x', publicKey: leaf.publicKey, signingKey: leaf.privateKey, notBefore: t0, notAfter: t1, serial: randomBytes(16), extensions: [] });
+    const selfPem = createCertificate({
+      commonName: 'x',
+      publicKey: leaf.publicKey,
+      signingKey: leaf.privateKey,
+      notBefore: t0,
+      notAfter: t1,
+      serial: randomBytes(16),
+      extensions: [],
+    });
     const selfInput = `${base64url(JSON.stringify({ typ: 'JWT', alg: 'ES256', x5c: [selfPem.replace(/-----[A-Z ]+-----|\s/g, '')] }))}.${base64url(JSON.stringify(claims()))}`;
     const selfSig = cryptoSign('sha256', Buffer.from(selfInput), { key: leaf.privateKey, dsaEncoding: 'ieee-p1363' });
     assert.throws(() => external.verify(`${selfInput}.${base64url(selfSig)}`), /untrusted signing key/);
@@ -492,14 +567,30 @@ describe('route scopes and the challenge', () => {
   const now = Date.now();
   const verifier = new TokenVerifier({ issuer: 'dct', service: 'dct', keys: [key.publicKey] });
   const token = (access: Array<{ type: string; name: string; actions: string[] }>, over: Record<string, unknown> = {}) =>
-    signJwt({ iss: 'dct', sub: 'u', aud: 'dct', exp: Math.floor(now / 1000) + 300, nbf: Math.floor(now / 1000), iat: Math.floor(now / 1000), jti: 'j', access, ...over }, key.privateKey, key.kid);
+    signJwt(
+      {
+        iss: 'dct',
+        sub: 'u',
+        aud: 'dct',
+        exp: Math.floor(now / 1000) + 300,
+        nbf: Math.floor(now / 1000),
+        iat: Math.floor(now / 1000),
+        jti: 'j',
+        access,
+        ...over,
+      },
+      key.privateKey,
+      key.kid,
+    );
   const gun = '127.0.0.1:5000/team/app';
   const base = `/v2/${gun}/_trust`;
 
   it('§5.1 scopes per route; health and metrics open', () => {
     const scope = (method: string, path: string) => {
       const needs = routeAccess(matchRoute(method, path));
-      return needs === undefined ? 'open' : `${needs.access.map((a) => `${a.type}:${a.name}:${a.action}`).join(' ')}${needs.anyToken ? ' (any token)' : ''}`;
+      return needs === undefined
+        ? 'open'
+        : `${needs.access.map((a) => `${a.type}:${a.name}:${a.action}`).join(' ')}${needs.anyToken ? ' (any token)' : ''}`;
     };
     assert.equal(scope('GET', '/_notary_server/health'), 'open');
     assert.equal(scope('GET', '/metrics'), 'open');
@@ -523,31 +614,66 @@ describe('route scopes and the challenge', () => {
     const missing = auth.check(matchRoute('POST', `${base}/tuf/`), req);
     assert.ok(missing);
     assert.equal(missing.status, 401);
-    assert.equal(missing.headers['WWW-Authenticate'], `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:push,pull"`);
+    assert.equal(
+      missing.headers['WWW-Authenticate'],
+      `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:push,pull"`,
+    );
     assert.equal(missing.headers['Content-Type'], 'application/json; charset=utf-8');
     assert.equal(
       missing.body.toString('utf8'),
       `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"${gun}","Action":"push"},{"Type":"repository","Class":"","Name":"${gun}","Action":"pull"}]}]}\n`,
     );
-    const invalid = auth.check(matchRoute('GET', `${base}/tuf/root.json`), { ...req, authorization: `Bearer ${token([{ type: 'repository', name: gun, actions: ['pull'] }], { aud: 'x' })}` });
-    assert.equal(invalid?.headers['WWW-Authenticate'], `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:pull",error="invalid_token"`);
+    const invalid = auth.check(matchRoute('GET', `${base}/tuf/root.json`), {
+      ...req,
+      authorization: `Bearer ${token([{ type: 'repository', name: gun, actions: ['pull'] }], { aud: 'x' })}`,
+    });
+    assert.equal(
+      invalid?.headers['WWW-Authenticate'],
+      `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:pull",error="invalid_token"`,
+    );
     const garbage = auth.check(matchRoute('GET', `${base}/tuf/root.json`), { ...req, authorization: 'Bearer not-a-jwt' });
     assert.match(String(garbage?.headers['WWW-Authenticate']), /,error="invalid_token"$/);
-    const narrow = auth.check(matchRoute('DELETE', `${base}/tuf/`), { ...req, authorization: `Bearer ${token([{ type: 'repository', name: gun, actions: ['pull', 'push'] }])}` });
-    assert.equal(narrow?.headers['WWW-Authenticate'], `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:*",error="insufficient_scope"`);
+    const narrow = auth.check(matchRoute('DELETE', `${base}/tuf/`), {
+      ...req,
+      authorization: `Bearer ${token([{ type: 'repository', name: gun, actions: ['pull', 'push'] }])}`,
+    });
+    assert.equal(
+      narrow?.headers['WWW-Authenticate'],
+      `Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="repository:${gun}:*",error="insufficient_scope"`,
+    );
     assert.equal(
       narrow?.body.toString('utf8'),
       `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"${gun}","Action":"*"}]}]}\n`,
     );
     const catalog = auth.check(matchRoute('GET', '/v2/'), req);
-    assert.equal(catalog?.headers['WWW-Authenticate'], 'Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="registry:catalog:*"');
-    assert.equal(catalog?.body.toString('utf8'), '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"registry","Class":"","Name":"catalog","Action":"*"}]}]}\n');
+    assert.equal(
+      catalog?.headers['WWW-Authenticate'],
+      'Bearer realm="https://127.0.0.1:4443/auth/token",service="dct",scope="registry:catalog:*"',
+    );
+    assert.equal(
+      catalog?.body.toString('utf8'),
+      '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"registry","Class":"","Name":"catalog","Action":"*"}]}]}\n',
+    );
     // a configured realm wins; behind a proxy the forwarded scheme is used; a strange Host falls back to the listening address
-    assert.match(String(new BearerAuth({ verifier, service: 'dct', secure: true, realm: 'https://auth.example.com/token' }).check(matchRoute('GET', '/v2/'), req)?.headers['WWW-Authenticate']), /^Bearer realm="https:\/\/auth\.example\.com\/token"/);
+    assert.match(
+      String(
+        new BearerAuth({ verifier, service: 'dct', secure: true, realm: 'https://auth.example.com/token' }).check(
+          matchRoute('GET', '/v2/'),
+          req,
+        )?.headers['WWW-Authenticate'],
+      ),
+      /^Bearer realm="https:\/\/auth\.example\.com\/token"/,
+    );
     const plain = new BearerAuth({ verifier, service: 'dct', secure: false });
-    assert.match(String(plain.check(matchRoute('GET', '/v2/'), { host: 'trust.example.com', forwardedProto: 'https' })?.headers['WWW-Authenticate']), /^Bearer realm="https:\/\/trust\.example\.com\/auth\/token"/);
+    assert.match(
+      String(plain.check(matchRoute('GET', '/v2/'), { host: 'trust.example.com', forwardedProto: 'https' })?.headers['WWW-Authenticate']),
+      /^Bearer realm="https:\/\/trust\.example\.com\/auth\/token"/,
+    );
     plain.setOrigin('http://127.0.0.1:9');
-    assert.match(String(plain.check(matchRoute('GET', '/v2/'), { host: 'a"b' })?.headers['WWW-Authenticate']), /^Bearer realm="http:\/\/127\.0\.0\.1:9\/auth\/token"/);
+    assert.match(
+      String(plain.check(matchRoute('GET', '/v2/'), { host: 'a"b' })?.headers['WWW-Authenticate']),
+      /^Bearer realm="http:\/\/127\.0\.0\.1:9\/auth\/token"/,
+    );
   });
 
   it('grants: pull for reads, push+pull for updates and key GETs, * for deletion and rotation, catalog for the global feed', () => {
@@ -612,7 +738,14 @@ describe('the authorization hook in front of the cached read path', () => {
     const verifier = new TokenVerifier({ issuer: 'dct', service: 'dct', keys: [key.publicKey] });
     const bearer = new BearerAuth({ verifier, service: 'dct', secure: false });
     const { server } = createTrustHttpServer(
-      { store: new MemoryTufStore(), keys: new MemoryKeyService(), now: () => new Date(), cache, gunPrefixes: [], limits: { maxRoleBytes: 1 << 20, maxParts: 100 } },
+      {
+        store: new MemoryTufStore(),
+        keys: new MemoryKeyService(),
+        now: () => new Date(),
+        cache,
+        gunPrefixes: [],
+        limits: { maxRoleBytes: 1 << 20, maxParts: 100 },
+      },
       { maxBodyBytes: 1 << 20, writeRate: { perSecond: 100, burst: 100 }, requestTimeoutMs: 10_000, auth: { bearer } },
       quiet,
     );
@@ -632,7 +765,9 @@ describe('the authorization hook in front of the cached read path', () => {
     assert.equal(none.status, 401);
     assert.equal(none.headers['www-authenticate'], `Bearer realm="${url}/auth/token",service="dct",scope="repository:${gun}:pull"`);
     assert.doesNotMatch(none.body, /CACHED/);
-    const other = await call(path, { headers: { Authorization: `Bearer ${token([{ type: 'repository', name: 'r.io/other', actions: ['*'] }])}` } });
+    const other = await call(path, {
+      headers: { Authorization: `Bearer ${token([{ type: 'repository', name: 'r.io/other', actions: ['*'] }])}` },
+    });
     assert.equal(other.status, 401);
     assert.match(String(other.headers['www-authenticate']), /error="insufficient_scope"/);
     const forged = token([{ type: 'repository', name: gun, actions: ['pull'] }]).replace(/.{4}$/, 'AAAA');
@@ -658,7 +793,11 @@ describe('the authorization hook in front of the cached read path', () => {
   });
 
   it('a refused upload is answered without reading the body', async () => {
-    const r = await call(`${url}/v2/${gun}/_trust/tuf/`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: 'x'.repeat(100_000) });
+    const r = await call(`${url}/v2/${gun}/_trust/tuf/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=x' },
+      body: 'x'.repeat(100_000),
+    });
     assert.equal(r.status, 401);
     assert.match(String(r.headers['www-authenticate']), /scope="repository:r\.io\/cached\/app:push,pull"/);
   });
@@ -669,7 +808,12 @@ describe('server settings and the loopback rule', () => {
   const htpasswd = join(work, 'users');
   writeFileSync(htpasswd, bcryptLine('u', 'p') + '\n');
   after(() => rmSync(work, { recursive: true, force: true }));
-  const flags = (more: Partial<ServerConfig> = {}): Partial<ServerConfig> => ({ storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'silent', ...more });
+  const flags = (more: Partial<ServerConfig> = {}): Partial<ServerConfig> => ({
+    storage: 'sqlite::memory:',
+    dataDir: join(work, 'data'),
+    logLevel: 'silent',
+    ...more,
+  });
 
   it('defaults, environment (DCT_AUTH_*), config file rules', () => {
     const plain = loadConfig({ env: {}, flags: flags() });
@@ -698,7 +842,14 @@ describe('server settings and the loopback rule', () => {
     assert.equal(fromEnv.authTokenTtlSeconds, 600);
     assert.deepEqual(fromEnv.authRules, [{ user: 'u', repositories: '*', actions: ['pull'] }]);
     const file = join(work, 'config.json');
-    writeFileSync(file, JSON.stringify({ authHtpasswd: htpasswd, authRules: [{ user: '*', repositories: 'r.io/*', actions: ['push', 'pull'] }], authTokenTtlSeconds: 120 }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        authHtpasswd: htpasswd,
+        authRules: [{ user: '*', repositories: 'r.io/*', actions: ['push', 'pull'] }],
+        authTokenTtlSeconds: 120,
+      }),
+    );
     const fromFile = loadConfig({ file, env: {}, flags: flags({ authService: 'flagged' }) });
     assert.deepEqual(fromFile.authRules, [{ user: '*', repositories: 'r.io/*', actions: ['push', 'pull'] }]);
     assert.equal(fromFile.authTokenTtlSeconds, 120);
@@ -706,7 +857,8 @@ describe('server settings and the loopback rule', () => {
   });
 
   it('refuses contradictory or malformed auth settings', () => {
-    const bad = (more: Partial<ServerConfig>, env: Record<string, string>, pattern: RegExp) => assert.throws(() => loadConfig({ env, flags: flags(more) }), pattern);
+    const bad = (more: Partial<ServerConfig>, env: Record<string, string>, pattern: RegExp) =>
+      assert.throws(() => loadConfig({ env, flags: flags(more) }), pattern);
     bad({ authHtpasswd: htpasswd, insecureNoAuth: true }, {}, /--insecure-no-auth contradicts/);
     bad({ authAnonymousPull: true }, {}, /needs --auth-htpasswd/);
     bad({}, { DCT_AUTH_RULES: '[]' }, /need --auth-htpasswd/);
@@ -723,20 +875,35 @@ describe('server settings and the loopback rule', () => {
       startServer(loadConfig({ env: {}, flags: flags({ listen: '0.0.0.0:0', plainHttp: true }) }), {}, quiet),
       (err: Error & { code?: string }) => err.code === 'AUTH_REQUIRED' && /--auth-htpasswd/.test(err.message),
     );
-    const open = await startServer(loadConfig({ env: {}, flags: flags({ listen: '0.0.0.0:0', plainHttp: true, insecureNoAuth: true }) }), { DCT_SERVER_KEY_PASSPHRASE: 'k' }, quiet);
+    const open = await startServer(
+      loadConfig({ env: {}, flags: flags({ listen: '0.0.0.0:0', plainHttp: true, insecureNoAuth: true }) }),
+      { DCT_SERVER_KEY_PASSPHRASE: 'k' },
+      quiet,
+    );
     await open.close();
-    const authed = await startServer(loadConfig({ env: {}, flags: flags({ listen: '0.0.0.0:0', plainHttp: true, authHtpasswd: htpasswd }) }), { DCT_SERVER_KEY_PASSPHRASE: 'k' }, quiet);
+    const authed = await startServer(
+      loadConfig({ env: {}, flags: flags({ listen: '0.0.0.0:0', plainHttp: true, authHtpasswd: htpasswd }) }),
+      { DCT_SERVER_KEY_PASSPHRASE: 'k' },
+      quiet,
+    );
     try {
       const port = new URL(authed.url).port;
       const ping = await call(`http://127.0.0.1:${port}/v2/`);
       assert.equal(ping.status, 401);
-      assert.equal(ping.headers['www-authenticate'], `Bearer realm="http://127.0.0.1:${port}/auth/token",service="dct",scope="registry:catalog:*"`);
+      assert.equal(
+        ping.headers['www-authenticate'],
+        `Bearer realm="http://127.0.0.1:${port}/auth/token",service="dct",scope="registry:catalog:*"`,
+      );
       assert.equal(authed.auth?.service, 'dct');
     } finally {
       await authed.close();
     }
     // loopback without auth: everything open, as before
-    const local = await startServer(loadConfig({ env: {}, flags: flags({ listen: '127.0.0.1:0', plainHttp: true }) }), { DCT_SERVER_KEY_PASSPHRASE: 'k' }, quiet);
+    const local = await startServer(
+      loadConfig({ env: {}, flags: flags({ listen: '127.0.0.1:0', plainHttp: true }) }),
+      { DCT_SERVER_KEY_PASSPHRASE: 'k' },
+      quiet,
+    );
     try {
       assert.equal((await call(`${local.url}/v2/`)).status, 200);
       assert.equal(local.auth, undefined);
@@ -787,7 +954,10 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
   };
 
   before(async () => {
-    writeFileSync(join(work, 'users'), [bcryptLine('writer', 'writer-pw'), bcryptLine('reader', 'reader-pw'), bcryptLine('admin', 'admin-pw')].join('\n') + '\n');
+    writeFileSync(
+      join(work, 'users'),
+      [bcryptLine('writer', 'writer-pw'), bcryptLine('reader', 'reader-pw'), bcryptLine('admin', 'admin-pw')].join('\n') + '\n',
+    );
     writeFileSync(
       join(work, 'config.json'),
       JSON.stringify({
@@ -803,7 +973,13 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
     const config = loadConfig({
       file: join(work, 'config.json'),
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), logLevel: 'warn', authHtpasswd: join(work, 'users') },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: `sqlite:${join(work, 'dct.db')}`,
+        dataDir: join(work, 'data'),
+        logLevel: 'warn',
+        authHtpasswd: join(work, 'users'),
+      },
     });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys' }, pino({ level: 'warn' }));
   });
@@ -827,13 +1003,16 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
     assert.match(init.out, new RegExp(`Successfully published changes for repository ${gun.replace(/[.]/g, '\\.')}`));
     const add = await notary('writer', 'writer:writer-pw', 'add', '-p', gun, 'v1', 'files/hello.txt');
     assert.equal(add.code, 0, add.out);
-    assert.match(add.out, /Addition of target "v1" to repository .* staged for next publish\.\nAuto-publishing changes to .*\nSuccessfully published changes/);
+    assert.match(
+      add.out,
+      /Addition of target "v1" to repository .* staged for next publish\.\nAuto-publishing changes to .*\nSuccessfully published changes/,
+    );
     const list = await notary('writer', 'writer:writer-pw', 'list', gun);
     assert.equal(list.code, 0, list.out);
     assert.match(list.out, /^v1\s+5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\s+6\s+targets$/m);
   });
 
-  it('a read-only user can list, but publish fails with notary\'s unauthorized message', { timeout: 120_000 }, async () => {
+  it("a read-only user can list, but publish fails with notary's unauthorized message", { timeout: 120_000 }, async () => {
     const list = await notary('reader', 'reader:reader-pw', 'list', gun);
     assert.equal(list.code, 0, list.out);
     assert.match(list.out, /^v1\s+5891b5b5/m);
@@ -860,7 +1039,10 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
 
   it('the cached read path still requires a token', { timeout: 60_000 }, async () => {
     const tokenFor = async (credentials: string, scope: string) => {
-      const r = await call(`${server.url}/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, { ca: server.caFile as string, headers: { Authorization: `Basic ${b64(credentials)}` } });
+      const r = await call(`${server.url}/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, {
+        ca: server.caFile as string,
+        headers: { Authorization: `Basic ${b64(credentials)}` },
+      });
       assert.equal(r.status, 200, r.body);
       return (JSON.parse(r.body) as { token: string }).token;
     };
@@ -879,26 +1061,40 @@ describe('real notary and docker CLIs against an auth-enabled dct server', { ski
     assert.match(String(wrongRepo.headers['www-authenticate']), /error="insufficient_scope"$/);
   });
 
-  it('docker trust inspect with the credentials of the GUN\'s registry in $DOCKER_CONFIG/config.json', { timeout: 120_000, skip: interopSkip(dockerMissing) }, async () => {
-    const inspect = async (name: string, auths: Record<string, { auth: string }>) => {
-      const config = join(work, `docker-${name}`);
-      mkdirSync(config, { recursive: true });
-      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths }));
-      return run('docker', ['trust', 'inspect', gun], { PATH: process.env['PATH'], HOME: work, DOCKER_CONFIG: config, DOCKER_CONTENT_TRUST_SERVER: server.url }, work);
-    };
-    const ok = await inspect('reader', { [registry]: { auth: b64('reader:reader-pw') } });
-    assert.equal(ok.code, 0, ok.out);
-    const shown = JSON.parse(ok.out) as Array<{ Name: string; SignedTags: Array<{ SignedTag: string; Digest: string; Signers: string[] }> }>;
-    assert.equal(shown[0]?.Name, gun);
-    assert.deepEqual(shown[0]?.SignedTags, [{ SignedTag: 'v1', Digest: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03', Signers: ['Repo Admin'] }]);
-    // credentials stored for the trust server's address instead of the registry's are not used by docker
-    const serverHost = new URL(server.url).host;
-    const misplaced = await inspect('misplaced', { [serverHost]: { auth: b64('reader:reader-pw') } });
-    assert.equal(misplaced.code, 1, misplaced.out);
-    assert.match(misplaced.out, new RegExp(`no signatures or cannot access ${gun.replace(/[.]/g, '\\.')}`));
-    const wrong = await inspect('wrong', { [registry]: { auth: b64('reader:nope') } });
-    assert.equal(wrong.code, 1, wrong.out);
-  });
+  it(
+    "docker trust inspect with the credentials of the GUN's registry in $DOCKER_CONFIG/config.json",
+    { timeout: 120_000, skip: interopSkip(dockerMissing) },
+    async () => {
+      const inspect = async (name: string, auths: Record<string, { auth: string }>) => {
+        const config = join(work, `docker-${name}`);
+        mkdirSync(config, { recursive: true });
+        writeFileSync(join(config, 'config.json'), JSON.stringify({ auths }));
+        return run(
+          'docker',
+          ['trust', 'inspect', gun],
+          { PATH: process.env['PATH'], HOME: work, DOCKER_CONFIG: config, DOCKER_CONTENT_TRUST_SERVER: server.url },
+          work,
+        );
+      };
+      const ok = await inspect('reader', { [registry]: { auth: b64('reader:reader-pw') } });
+      assert.equal(ok.code, 0, ok.out);
+      const shown = JSON.parse(ok.out) as Array<{
+        Name: string;
+        SignedTags: Array<{ SignedTag: string; Digest: string; Signers: string[] }>;
+      }>;
+      assert.equal(shown[0]?.Name, gun);
+      assert.deepEqual(shown[0]?.SignedTags, [
+        { SignedTag: 'v1', Digest: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03', Signers: ['Repo Admin'] },
+      ]);
+      // credentials stored for the trust server's address instead of the registry's are not used by docker
+      const serverHost = new URL(server.url).host;
+      const misplaced = await inspect('misplaced', { [serverHost]: { auth: b64('reader:reader-pw') } });
+      assert.equal(misplaced.code, 1, misplaced.out);
+      assert.match(misplaced.out, new RegExp(`no signatures or cannot access ${gun.replace(/[.]/g, '\\.')}`));
+      const wrong = await inspect('wrong', { [registry]: { auth: b64('reader:nope') } });
+      assert.equal(wrong.code, 1, wrong.out);
+    },
+  );
 
   it('an admin (scope *) rotates the snapshot key to the server and deletes the repository', { timeout: 120_000 }, async () => {
     const rotate = await notary('writer', 'admin:admin-pw', 'key', 'rotate', gun, 'snapshot', '-r');

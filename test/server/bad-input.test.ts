@@ -90,7 +90,11 @@ interface Answer {
 let baseUrl: URL;
 
 /** A request with the path sent exactly as given (no URL normalisation). */
-function send(method: string, path: string, opts: { body?: Buffer; headers?: Record<string, string>; chunked?: boolean; port?: number } = {}): Promise<Answer> {
+function send(
+  method: string,
+  path: string,
+  opts: { body?: Buffer; headers?: Record<string, string>; chunked?: boolean; port?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.body && !opts.chunked) headers['Content-Length'] = String(opts.body.length);
@@ -113,7 +117,10 @@ function send(method: string, path: string, opts: { body?: Buffer; headers?: Rec
 }
 
 /** Raw bytes on a TCP connection: everything the server sends until it closes (or `waitMs` passes). */
-function sendRaw(data: Buffer | string, opts: { port?: number; waitMs?: number; endInput?: boolean } = {}): Promise<{ text: string; closed: boolean; ms: number }> {
+function sendRaw(
+  data: Buffer | string,
+  opts: { port?: number; waitMs?: number; endInput?: boolean } = {},
+): Promise<{ text: string; closed: boolean; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const socket = connect({ host: baseUrl.hostname, port: Number(opts.port ?? baseUrl.port) });
@@ -137,8 +144,13 @@ function sendRaw(data: Buffer | string, opts: { port?: number; waitMs?: number; 
 
 const statusOf = (raw: string): number => Number(/^HTTP\/1\.[01] (\d{3})/.exec(raw)?.[1] ?? 0);
 
-function multipart(parts: Array<{ filename: string; bytes: Buffer | string; field?: string }>): { body: Buffer; headers: Record<string, string> } {
-  const { contentType, body } = encodeMultipart(parts.map((p) => ({ field: p.field ?? 'files', filename: p.filename, bytes: Buffer.from(p.bytes) })));
+function multipart(parts: Array<{ filename: string; bytes: Buffer | string; field?: string }>): {
+  body: Buffer;
+  headers: Record<string, string>;
+} {
+  const { contentType, body } = encodeMultipart(
+    parts.map((p) => ({ field: p.field ?? 'files', filename: p.filename, bytes: Buffer.from(p.bytes) })),
+  );
   return { body, headers: { 'Content-Type': contentType } };
 }
 
@@ -224,7 +236,13 @@ async function targetsFile(
 ): Promise<Buffer> {
   const files: Record<string, ReturnType<typeof fileMetaOf>> = {};
   for (const [name, content] of Object.entries(opts.targets ?? {})) files[name] = fileMetaOf(Buffer.from(content));
-  const model = new Targets(role, version, opts.expires ?? defaultExpires('targets', now()), files, opts.delegate ? delegationsOf(owner) : undefined);
+  const model = new Targets(
+    role,
+    version,
+    opts.expires ?? defaultExpires('targets', now()),
+    files,
+    opts.delegate ? delegationsOf(owner) : undefined,
+  );
   const key = role === 'targets' ? owner.targetsKey : owner.releasesKey;
   return (await new Metadata(model, []).sign(opts.signers ?? [signerFor(key)])).serialize();
 }
@@ -239,7 +257,13 @@ async function snapshotFile(owner: Owner, version: number, pins: Record<string, 
 
 /** `owner`'s root with changes, signed by the given root keys (default: the owner's). */
 async function rootFile(owner: Owner, change: (root: Root) => void, signers?: Signer[]): Promise<Buffer> {
-  const copy = new Root(owner.root.version, owner.root.expires, { ...owner.root.keys }, structuredClone(owner.root.roles), owner.root.consistentSnapshot);
+  const copy = new Root(
+    owner.root.version,
+    owner.root.expires,
+    { ...owner.root.keys },
+    structuredClone(owner.root.roles),
+    owner.root.consistentSnapshot,
+  );
   change(copy);
   return (await new Metadata(copy, []).sign(signers ?? [new KeySigner(owner.rootKey, owner.rootCert)])).serialize();
 }
@@ -295,7 +319,6 @@ async function buildRepos(client: NotaryClient): Promise<{ managed: Owner; clien
   return { managed, clientOwner };
 }
 
-
 // ---------------------------------------------------------------------------
 
 describe('dct server: bad input gets notary 4xx answers and changes nothing', () => {
@@ -336,7 +359,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
   });
 
   /** Sends one bad request; asserts notary's error and that nothing stored changed. */
-  async function refused(what: string, request: () => Promise<Answer>, status: number, code: string, detail: DetailCheck | typeof ABSENT = ABSENT): Promise<void> {
+  async function refused(
+    what: string,
+    request: () => Promise<Answer>,
+    status: number,
+    code: string,
+    detail: DetailCheck | typeof ABSENT = ABSENT,
+  ): Promise<void> {
     const before = storedRows();
     const res = await request();
     assertError(res, status, code, detail, what);
@@ -345,9 +374,18 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
 
   it('the repositories are published and load through the client trust rules', async () => {
     const m = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: now() });
-    assert.deepEqual(m.trusted.listTargets().map((t) => t.name).sort(), ['a', 'rel-1']);
+    assert.deepEqual(
+      m.trusted
+        .listTargets()
+        .map((t) => t.name)
+        .sort(),
+      ['a', 'rel-1'],
+    );
     const c = await loadRepository(new NotaryServerSource(client, CLIENT), { gun: CLIENT, now: now() });
-    assert.deepEqual(c.trusted.listTargets().map((t) => t.name), ['b']);
+    assert.deepEqual(
+      c.trusted.listTargets().map((t) => t.name),
+      ['b'],
+    );
   });
 
   describe('malformed multipart', () => {
@@ -358,19 +396,39 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     it('no Content-Type, a non-multipart type, multipart/mixed → MALFORMED_UPLOAD', async () => {
       const body = Buffer.from(part('targets', targets()) + '--b0undary--\r\n');
       await refused('no Content-Type', () => send('POST', T(MANAGED), { body }), 400, 'MALFORMED_UPLOAD');
-      await refused('text/plain', () => send('POST', T(MANAGED), { body, headers: { 'Content-Type': 'text/plain' } }), 400, 'MALFORMED_UPLOAD');
-      await refused('multipart/mixed', () => send('POST', T(MANAGED), { body, headers: { 'Content-Type': 'multipart/mixed; boundary=b0undary' } }), 400, 'MALFORMED_UPLOAD');
+      await refused(
+        'text/plain',
+        () => send('POST', T(MANAGED), { body, headers: { 'Content-Type': 'text/plain' } }),
+        400,
+        'MALFORMED_UPLOAD',
+      );
+      await refused(
+        'multipart/mixed',
+        () => send('POST', T(MANAGED), { body, headers: { 'Content-Type': 'multipart/mixed; boundary=b0undary' } }),
+        400,
+        'MALFORMED_UPLOAD',
+      );
     });
 
     it('no boundary, an empty or 71-character boundary → MALFORMED_UPLOAD', async () => {
       const body = Buffer.from(part('targets', targets()) + '--b0undary--\r\n');
-      for (const type of ['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=""', `multipart/form-data; boundary=${'x'.repeat(71)}`]) {
+      for (const type of [
+        'multipart/form-data',
+        'multipart/form-data; boundary=',
+        'multipart/form-data; boundary=""',
+        `multipart/form-data; boundary=${'x'.repeat(71)}`,
+      ]) {
         await refused(type, () => send('POST', T(MANAGED), { body, headers: { 'Content-Type': type } }), 400, 'MALFORMED_UPLOAD');
       }
     });
 
     it('a body that does not use the declared boundary → MALFORMED_UPLOAD', () =>
-      refused('broken boundary', () => post(MANAGED, rawMultipart(part('targets', targets()) + '--b0undary--\r\n', 'other')), 400, 'MALFORMED_UPLOAD'));
+      refused(
+        'broken boundary',
+        () => post(MANAGED, rawMultipart(part('targets', targets()) + '--b0undary--\r\n', 'other')),
+        400,
+        'MALFORMED_UPLOAD',
+      ));
 
     it('an empty body → MALFORMED_UPLOAD (notary-server drops the connection)', () =>
       refused('empty body', () => post(MANAGED, rawMultipart('')), 400, 'MALFORMED_UPLOAD'));
@@ -380,7 +438,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       // a first "boundary" with text after it is preamble to Go's reader (as notary-server answers)
       const preambleOnly = `--b0undaryContent-Disposition: form-data; name="files"; filename="targets"\r\n\r\n${targets()}\r\n--b0undary--\r\n`;
       for (const body of ['--b0undary--\r\n', '\r\n--b0undary--\r\n', preambleOnly]) {
-        await refused(`no parts ${JSON.stringify(body)}`, () => post(CLIENT, rawMultipart(body)), 400, 'INVALID_UPDATE', update('ErrBadHierarchy', /server does not hold current snapshot key/));
+        await refused(
+          `no parts ${JSON.stringify(body)}`,
+          () => post(CLIENT, rawMultipart(body)),
+          400,
+          'INVALID_UPDATE',
+          update('ErrBadHierarchy', /server does not hold current snapshot key/),
+        );
       }
     });
 
@@ -398,7 +462,8 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         `--b0undary\nContent-Disposition: form-data; name="files"; filename="targets"\n\n${t}\n--b0undary--\n`,
         `--b0undary\r\nContent-Disposition: form-data; name="files"; filename="targets"\r\n\r\n${t}--b0undary--\r\n`,
       ];
-      for (const [i, body] of bodies.entries()) await refused(`missing CRLF #${i}`, () => post(MANAGED, rawMultipart(body)), 400, 'MALFORMED_UPLOAD');
+      for (const [i, body] of bodies.entries())
+        await refused(`missing CRLF #${i}`, () => post(MANAGED, rawMultipart(body)), 400, 'MALFORMED_UPLOAD');
     });
 
     it('a header line that is not "Name: value" → MALFORMED_UPLOAD', () =>
@@ -420,11 +485,18 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         // a valid part first does not help: every part needs a role
         part('targets', t) + `--b0undary\r\n\r\n${t}\r\n--b0undary--\r\n`,
       ];
-      for (const [i, body] of bodies.entries()) await refused(`no filename #${i}`, () => post(MANAGED, rawMultipart(body)), 400, 'NO_FILENAME');
+      for (const [i, body] of bodies.entries())
+        await refused(`no filename #${i}`, () => post(MANAGED, rawMultipart(body)), 400, 'NO_FILENAME');
     });
 
     it('every part counts whatever its form name (as notary): name="other" filename="foo" → INVALID_ROLE', () =>
-      refused('other form field', () => post(MANAGED, multipart([{ filename: 'foo', bytes: targets(), field: 'other' }])), 400, 'INVALID_ROLE', 'foo'));
+      refused(
+        'other form field',
+        () => post(MANAGED, multipart([{ filename: 'foo', bytes: targets(), field: 'other' }])),
+        400,
+        'INVALID_ROLE',
+        'foo',
+      ));
 
     it('2000 parts → MALFORMED_UPLOAD (at most 1000)', () => {
       const parts = Array.from({ length: 2000 }, () => ({ filename: 'timestamp', bytes: '{}' }));
@@ -437,7 +509,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     });
 
     it('a well-formed body sent chunked is read as well (and refused for its content)', () =>
-      refused('chunked', () => send('POST', T(MANAGED), { ...multipart([{ filename: 'targets', bytes: targets() }]), chunked: true }), 400, 'VERSION', {}));
+      refused(
+        'chunked',
+        () => send('POST', T(MANAGED), { ...multipart([{ filename: 'targets', bytes: targets() }]), chunked: true }),
+        400,
+        'VERSION',
+        {},
+      ));
   });
 
   describe('parts that are not metadata envelopes', () => {
@@ -466,26 +544,80 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
     ];
     for (const [name, data] of envelopes) {
-      it(`${name} → MALFORMED_JSON`, () => refused(name, () => post(MANAGED, multipart([{ filename: 'targets', bytes: data }])), 400, 'MALFORMED_JSON'));
+      it(`${name} → MALFORMED_JSON`, () =>
+        refused(name, () => post(MANAGED, multipart([{ filename: 'targets', bytes: data }])), 400, 'MALFORMED_JSON'));
     }
 
     it('a bad part after a good one, and a bad timestamp part → MALFORMED_JSON (every part is decoded)', async () => {
       const next = await targetsFile(managed, 'targets', 3, { delegate: true });
-      await refused('good then bad', () => post(MANAGED, multipart([{ filename: 'targets', bytes: next }, { filename: 'root', bytes: 'garbage' }])), 400, 'MALFORMED_JSON');
-      await refused('bad timestamp', () => post(MANAGED, multipart([{ filename: 'targets', bytes: next }, { filename: 'timestamp', bytes: '[1,2' }])), 400, 'MALFORMED_JSON');
+      await refused(
+        'good then bad',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              { filename: 'targets', bytes: next },
+              { filename: 'root', bytes: 'garbage' },
+            ]),
+          ),
+        400,
+        'MALFORMED_JSON',
+      );
+      await refused(
+        'bad timestamp',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              { filename: 'targets', bytes: next },
+              { filename: 'timestamp', bytes: '[1,2' },
+            ]),
+          ),
+        400,
+        'MALFORMED_JSON',
+      );
     });
 
     it('an envelope whose content is not the role (targets as snapshot or root, a number as targets) → INVALID_UPDATE', async () => {
       const targets3 = await targetsFile(managed, 'targets', 3, { delegate: true });
-      await refused('targets as snapshot', () => post(MANAGED, multipart([{ filename: 'snapshot', bytes: targets3 }])), 400, 'INVALID_UPDATE',
-        update('ErrBadSnapshot', 'snapshot type metadata invalid: expected type Snapshot, not Targets'));
-      await refused('targets as root', () => post(MANAGED, multipart([{ filename: 'root', bytes: managed.published.get('targets@1')! }])), 400, 'INVALID_UPDATE',
-        update('ErrBadRoot', /Root|root/));
-      await refused('targets member is a number', () =>
-        post(MANAGED, multipart([{ filename: 'targets', bytes: '{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":5},"signatures":[]}' }])),
-        400, 'INVALID_UPDATE', update('ErrBadTargets', /targets/));
+      await refused(
+        'targets as snapshot',
+        () => post(MANAGED, multipart([{ filename: 'snapshot', bytes: targets3 }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadSnapshot', 'snapshot type metadata invalid: expected type Snapshot, not Targets'),
+      );
+      await refused(
+        'targets as root',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: managed.published.get('targets@1')! }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', /Root|root/),
+      );
+      await refused(
+        'targets member is a number',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              {
+                filename: 'targets',
+                bytes: '{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":5},"signatures":[]}',
+              },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', /targets/),
+      );
       const deep = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":${'['.repeat(50_000)}${']'.repeat(50_000)}},"signatures":[]}`;
-      await refused('deeply nested', () => post(MANAGED, multipart([{ filename: 'targets', bytes: deep }])), 400, 'INVALID_UPDATE', update('ErrBadTargets', /targets/));
+      await refused(
+        'deeply nested',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: deep }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', /targets/),
+      );
     });
   });
 
@@ -520,31 +652,68 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
 
     it('a bad role after a good part → INVALID_ROLE (nothing of the good part is stored)', async () => {
       const next = await targetsFile(managed, 'targets', 3, { delegate: true });
-      await refused('good then foo', () => post(MANAGED, multipart([{ filename: 'targets', bytes: next }, { filename: 'foo', bytes: next }])), 400, 'INVALID_ROLE', 'foo');
+      await refused(
+        'good then foo',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              { filename: 'targets', bytes: next },
+              { filename: 'foo', bytes: next },
+            ]),
+          ),
+        400,
+        'INVALID_ROLE',
+        'foo',
+      );
     });
 
     it('".json" suffixes are stripped once: targets.json / targets/releases.json of stored versions → VERSION', async () => {
       await refused('targets.json', () => post(MANAGED, multipart([{ filename: 'targets.json', bytes: data() }])), 400, 'VERSION', {});
-      await refused('targets/releases.json', () =>
-        post(MANAGED, multipart([{ filename: 'targets/releases.json', bytes: managed.published.get('targets/releases@1')! }])), 400, 'VERSION', {});
+      await refused(
+        'targets/releases.json',
+        () => post(MANAGED, multipart([{ filename: 'targets/releases.json', bytes: managed.published.get('targets/releases@1')! }])),
+        400,
+        'VERSION',
+        {},
+      );
     });
 
     it('a delegation the targets role does not list, and one below it → INVALID_UPDATE ErrBadTargets', async () => {
       const nope = await targetsFile(managed, 'targets/nope', 1, { signers: [signerFor(managed.releasesKey)] });
-      await refused('targets/nope', () => post(MANAGED, multipart([{ filename: 'targets/nope', bytes: nope }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'tuf: invalid role targets/nope. delegation does not exist'));
+      await refused(
+        'targets/nope',
+        () => post(MANAGED, multipart([{ filename: 'targets/nope', bytes: nope }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'tuf: invalid role targets/nope. delegation does not exist'),
+      );
       const deeper = await targetsFile(managed, 'targets/releases/deeper', 1, { signers: [signerFor(managed.releasesKey)] });
-      await refused('targets/releases/deeper', () => post(MANAGED, multipart([{ filename: 'targets/releases/deeper', bytes: deeper }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'tuf: invalid role targets/releases/deeper. delegation does not exist'));
+      await refused(
+        'targets/releases/deeper',
+        () => post(MANAGED, multipart([{ filename: 'targets/releases/deeper', bytes: deeper }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'tuf: invalid role targets/releases/deeper. delegation does not exist'),
+      );
     });
 
     it('timestamp only where the server cannot sign a snapshot (client-managed) → ErrBadHierarchy', async () => {
       const ts = managed.published.get('targets@1')!; // any envelope: a timestamp part is ignored
-      await refused('timestamp only', () => post(CLIENT, multipart([{ filename: 'timestamp', bytes: ts }])), 400, 'INVALID_UPDATE', (d: unknown) =>
-        assert.deepEqual(d, {
-          Name: 'ErrBadHierarchy',
-          Error: { Missing: 'snapshot', Msg: 'no snapshot was included in update and server does not hold current snapshot key for repository' },
-        }));
+      await refused(
+        'timestamp only',
+        () => post(CLIENT, multipart([{ filename: 'timestamp', bytes: ts }])),
+        400,
+        'INVALID_UPDATE',
+        (d: unknown) =>
+          assert.deepEqual(d, {
+            Name: 'ErrBadHierarchy',
+            Error: {
+              Missing: 'snapshot',
+              Msg: 'no snapshot was included in update and server does not hold current snapshot key for repository',
+            },
+          }),
+      );
     });
   });
 
@@ -555,85 +724,221 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       const sig = Buffer.from(doc.signatures[0]!.sig, 'base64');
       sig[10] = (sig[10] as number) ^ 0x01;
       doc.signatures[0]!.sig = sig.toString('base64');
-      await refused('flipped bit', () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(doc) }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'));
+      await refused(
+        'flipped bit',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(doc) }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'),
+      );
       // the signature of v2 on v3 content (the lab's exchange 24)
       const v2 = JSON.parse(managed.published.get('targets@2')!.toString('utf8')) as { signatures: unknown };
       const moved = JSON.parse(good.toString('utf8')) as { signatures: unknown };
       moved.signatures = v2.signatures;
-      await refused('old signature', () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(moved) }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'));
+      await refused(
+        'old signature',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(moved) }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'),
+      );
     });
 
     it('no signatures → ErrBadTargets "tuf: data has no signatures"', async () => {
       const doc = JSON.parse((await targetsFile(managed, 'targets', 3, { delegate: true })).toString('utf8')) as { signatures: unknown[] };
       doc.signatures = [];
-      await refused('no signatures', () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(doc) }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'tuf: data has no signatures'));
+      await refused(
+        'no signatures',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: JSON.stringify(doc) }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'tuf: data has no signatures'),
+      );
     });
 
     it('signed by a wrong key (targets, a delegation, a client snapshot, a snapshot on a server-snapshot GUN) → INVALID_UPDATE', async () => {
       const stranger = signerFor(newEcKey());
       const byStranger = await targetsFile(managed, 'targets', 3, { delegate: true, signers: [stranger] });
-      await refused('targets by a stranger', () => post(MANAGED, multipart([{ filename: 'targets', bytes: byStranger }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'));
+      await refused(
+        'targets by a stranger',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: byStranger }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'valid signatures did not meet threshold for targets'),
+      );
       // by the targets key instead of the delegation's
       const releases = await targetsFile(managed, 'targets/releases', 2, { signers: [signerFor(managed.targetsKey)] });
-      await refused('releases by the targets key', () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: releases }])), 400, 'INVALID_UPDATE',
-        update('ErrBadTargets', 'valid signatures did not meet threshold for targets/releases'));
+      await refused(
+        'releases by the targets key',
+        () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: releases }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'valid signatures did not meet threshold for targets/releases'),
+      );
       const ctargets = await targetsFile(clientOwner, 'targets', 3, { targets: { b: 'b', c: 'c' } });
       const badSnapshot = await snapshotFile(clientOwner, 3, { root: clientOwner.published.get('root@1')!, targets: ctargets }, [stranger]);
-      await refused('client snapshot by a stranger', () => post(CLIENT, multipart([{ filename: 'targets', bytes: ctargets }, { filename: 'snapshot', bytes: badSnapshot }])),
-        400, 'INVALID_UPDATE', update('ErrBadSnapshot', 'valid signatures did not meet threshold for snapshot'));
+      await refused(
+        'client snapshot by a stranger',
+        () =>
+          post(
+            CLIENT,
+            multipart([
+              { filename: 'targets', bytes: ctargets },
+              { filename: 'snapshot', bytes: badSnapshot },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadSnapshot', 'valid signatures did not meet threshold for snapshot'),
+      );
       const next = await targetsFile(managed, 'targets', 3, { delegate: true });
       const forged = await snapshotFile(managed, 9, { root: managed.published.get('root@1')!, targets: next }, [stranger]);
-      await refused('snapshot upload on a server-snapshot GUN', () => post(MANAGED, multipart([{ filename: 'targets', bytes: next }, { filename: 'snapshot', bytes: forged }])),
-        400, 'INVALID_UPDATE', update('ErrBadSnapshot', 'valid signatures did not meet threshold for snapshot'));
+      await refused(
+        'snapshot upload on a server-snapshot GUN',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              { filename: 'targets', bytes: next },
+              { filename: 'snapshot', bytes: forged },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadSnapshot', 'valid signatures did not meet threshold for snapshot'),
+      );
     });
 
     it('a good targets with a badly signed delegation in the same upload → refused whole (atomic)', async () => {
       const targets3 = await targetsFile(managed, 'targets', 3, { delegate: true, targets: { a: 'a', new: 'new' } });
       const releases = await targetsFile(managed, 'targets/releases', 2, { signers: [signerFor(newEcKey())] });
-      await refused('targets + bad releases', () => post(MANAGED, multipart([{ filename: 'targets', bytes: targets3 }, { filename: 'targets/releases', bytes: releases }])),
-        400, 'INVALID_UPDATE', update('ErrBadTargets', 'valid signatures did not meet threshold for targets/releases'));
+      await refused(
+        'targets + bad releases',
+        () =>
+          post(
+            MANAGED,
+            multipart([
+              { filename: 'targets', bytes: targets3 },
+              { filename: 'targets/releases', bytes: releases },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', 'valid signatures did not meet threshold for targets/releases'),
+      );
     });
 
     it('a client snapshot that pins other bytes than uploaded → ErrBadSnapshot', async () => {
       const ctargets = await targetsFile(clientOwner, 'targets', 3, { targets: { b: 'b', c: 'c' } });
-      const wrongPin = await snapshotFile(clientOwner, 3, { root: clientOwner.published.get('root@1')!, targets: clientOwner.published.get('targets@2')! });
-      await refused('wrong pin', () => post(CLIENT, multipart([{ filename: 'targets', bytes: ctargets }, { filename: 'snapshot', bytes: wrongPin }])),
-        400, 'INVALID_UPDATE', update('ErrBadSnapshot', /^sha256 checksum for targets did not match/));
+      const wrongPin = await snapshotFile(clientOwner, 3, {
+        root: clientOwner.published.get('root@1')!,
+        targets: clientOwner.published.get('targets@2')!,
+      });
+      await refused(
+        'wrong pin',
+        () =>
+          post(
+            CLIENT,
+            multipart([
+              { filename: 'targets', bytes: ctargets },
+              { filename: 'snapshot', bytes: wrongPin },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadSnapshot', /^sha256 checksum for targets did not match/),
+      );
     });
 
     it('targets without a snapshot on a client-snapshot GUN → ErrBadHierarchy', async () => {
       const ctargets = await targetsFile(clientOwner, 'targets', 3, { targets: { b: 'b', c: 'c' } });
-      await refused('no snapshot', () => post(CLIENT, multipart([{ filename: 'targets', bytes: ctargets }])), 400, 'INVALID_UPDATE', update('ErrBadHierarchy', /server does not hold current snapshot key/));
+      await refused(
+        'no snapshot',
+        () => post(CLIENT, multipart([{ filename: 'targets', bytes: ctargets }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadHierarchy', /server does not hold current snapshot key/),
+      );
     });
 
     it('an expired targets → ErrBadTargets "targets expired at …"', async () => {
       const expired = await targetsFile(managed, 'targets', 3, { delegate: true, expires: GoTime.fromEpochMs(Date.now() - 60_000) });
-      await refused('expired', () => post(MANAGED, multipart([{ filename: 'targets', bytes: expired }])), 400, 'INVALID_UPDATE', update('ErrBadTargets', /^targets expired at \w{3} \w{3} \d+ \d\d:\d\d:\d\d UTC \d{4}$/));
+      await refused(
+        'expired',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: expired }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', /^targets expired at \w{3} \w{3} \d+ \d\d:\d\d:\d\d UTC \d{4}$/),
+      );
     });
 
     it('versions 0 and beyond 32 bits, correctly signed → 400 INVALID_UPDATE (never a storage error)', async () => {
-      await refused('version 0', async () => post(MANAGED, multipart([{ filename: 'targets', bytes: await targetsFile(managed, 'targets', 0, { delegate: true }) }])),
-        400, 'INVALID_UPDATE', update('ErrBadTargets', /version cannot be less than 1/));
-      await refused('version 2^31', async () => post(MANAGED, multipart([{ filename: 'targets', bytes: await targetsFile(managed, 'targets', 2 ** 31, { delegate: true }) }])),
-        400, 'INVALID_UPDATE', update('ErrValidation', `version ${2 ** 31} of targets is not an integer in 0..2147483647`));
+      await refused(
+        'version 0',
+        async () =>
+          post(MANAGED, multipart([{ filename: 'targets', bytes: await targetsFile(managed, 'targets', 0, { delegate: true }) }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadTargets', /version cannot be less than 1/),
+      );
+      await refused(
+        'version 2^31',
+        async () =>
+          post(MANAGED, multipart([{ filename: 'targets', bytes: await targetsFile(managed, 'targets', 2 ** 31, { delegate: true }) }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrValidation', `version ${2 ** 31} of targets is not an integer in 0..2147483647`),
+      );
       const ctargets = await targetsFile(clientOwner, 'targets', 3, { targets: { b: 'b', c: 'c' } });
       const bigSnapshot = await snapshotFile(clientOwner, 2 ** 40, { root: clientOwner.published.get('root@1')!, targets: ctargets });
-      await refused('snapshot version 2^40', () => post(CLIENT, multipart([{ filename: 'targets', bytes: ctargets }, { filename: 'snapshot', bytes: bigSnapshot }])),
-        400, 'INVALID_UPDATE', update('ErrValidation', `version ${2 ** 40} of snapshot is not an integer in 0..2147483647`));
+      await refused(
+        'snapshot version 2^40',
+        () =>
+          post(
+            CLIENT,
+            multipart([
+              { filename: 'targets', bytes: ctargets },
+              { filename: 'snapshot', bytes: bigSnapshot },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrValidation', `version ${2 ** 40} of snapshot is not an integer in 0..2147483647`),
+      );
     });
 
     it('old versions (stored bytes again, or newly signed with a lower version) → VERSION', async () => {
-      await refused('targets v1 again', () => post(MANAGED, multipart([{ filename: 'targets', bytes: managed.published.get('targets@1')! }])), 400, 'VERSION', {});
-      await refused('root v1 again', () => post(MANAGED, multipart([{ filename: 'root', bytes: managed.published.get('root@1')! }])), 400, 'VERSION', {});
-      await refused('releases v1 again', () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: managed.published.get('targets/releases@1')! }])), 400, 'VERSION', {});
+      await refused(
+        'targets v1 again',
+        () => post(MANAGED, multipart([{ filename: 'targets', bytes: managed.published.get('targets@1')! }])),
+        400,
+        'VERSION',
+        {},
+      );
+      await refused(
+        'root v1 again',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: managed.published.get('root@1')! }])),
+        400,
+        'VERSION',
+        {},
+      );
+      await refused(
+        'releases v1 again',
+        () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: managed.published.get('targets/releases@1')! }])),
+        400,
+        'VERSION',
+        {},
+      );
       const older = await targetsFile(managed, 'targets', 1, { delegate: true, targets: { rollback: 'x' } });
       await refused('targets v1 re-signed', () => post(MANAGED, multipart([{ filename: 'targets', bytes: older }])), 400, 'VERSION', {});
       const oldSnapshot = clientOwner.published.get('snapshot@1')!;
-      await refused('client snapshot v1 again', () => post(CLIENT, multipart([{ filename: 'snapshot', bytes: oldSnapshot }])), 400, 'VERSION', {});
+      await refused(
+        'client snapshot v1 again',
+        () => post(CLIENT, multipart([{ filename: 'snapshot', bytes: oldSnapshot }])),
+        400,
+        'VERSION',
+        {},
+      );
     });
 
     it('same versions with other content → VERSION', async () => {
@@ -641,7 +946,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       await refused('targets v2 re-signed', () => post(MANAGED, multipart([{ filename: 'targets', bytes: same }])), 400, 'VERSION', {});
       const ctargets = clientOwner.published.get('targets@2')!;
       const csnap = await snapshotFile(clientOwner, 2, { root: clientOwner.published.get('root@1')!, targets: ctargets });
-      await refused('client snapshot v2 re-signed', () => post(CLIENT, multipart([{ filename: 'snapshot', bytes: csnap }])), 400, 'VERSION', {});
+      await refused(
+        'client snapshot v2 re-signed',
+        () => post(CLIENT, multipart([{ filename: 'snapshot', bytes: csnap }])),
+        400,
+        'VERSION',
+        {},
+      );
     });
 
     it('root rotations the old root did not sign, that skip a version or name another GUN → ErrBadRoot', async () => {
@@ -653,37 +964,84 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         r.roles['root'] = { keyids: [newRoot.publicKey.id], threshold: 1 };
       };
       const onlyNew = await rootFile(managed, rotate, [new KeySigner(newRoot.privateKey, newRoot.publicKey)]);
-      await refused('signed by the new key only', () => post(MANAGED, multipart([{ filename: 'root', bytes: onlyNew }])), 400, 'INVALID_UPDATE',
-        update('ErrBadRoot', 'could not rotate trust to a new trusted root: failed to validate data with current trusted certificates'));
+      await refused(
+        'signed by the new key only',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: onlyNew }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', 'could not rotate trust to a new trusted root: failed to validate data with current trusted certificates'),
+      );
       const onlyOld = await rootFile(managed, rotate);
-      await refused('signed by the old key only', () => post(MANAGED, multipart([{ filename: 'root', bytes: onlyOld }])), 400, 'INVALID_UPDATE',
-        update('ErrBadRoot', /^could not validate the path to a trusted root/));
+      await refused(
+        'signed by the old key only',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: onlyOld }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', /^could not validate the path to a trusted root/),
+      );
       const jump = await rootFile(managed, (r) => (r.version = 3));
-      await refused('version 3', () => post(MANAGED, multipart([{ filename: 'root', bytes: jump }])), 400, 'INVALID_UPDATE',
-        update('ErrBadRoot', 'Root modifications must increment the version. Current 1, new 3'));
+      await refused(
+        'version 3',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: jump }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', 'Root modifications must increment the version. Current 1, new 3'),
+      );
       const otherGun = newRootKey('example.com/someone/else', now());
-      const foreign = await rootFile(managed, (r) => {
-        r.version = 2;
-        r.keys[otherGun.publicKey.id] = otherGun.publicKey;
-        r.roles['root'] = { keyids: [otherGun.publicKey.id], threshold: 1 };
-      }, [new KeySigner(managed.rootKey, managed.rootCert), new KeySigner(otherGun.privateKey, otherGun.publicKey)]);
-      await refused('a certificate for another GUN', () => post(MANAGED, multipart([{ filename: 'root', bytes: foreign }])), 400, 'INVALID_UPDATE', update('ErrBadRoot', /./));
+      const foreign = await rootFile(
+        managed,
+        (r) => {
+          r.version = 2;
+          r.keys[otherGun.publicKey.id] = otherGun.publicKey;
+          r.roles['root'] = { keyids: [otherGun.publicKey.id], threshold: 1 };
+        },
+        [new KeySigner(managed.rootKey, managed.rootCert), new KeySigner(otherGun.privateKey, otherGun.publicKey)],
+      );
+      await refused(
+        'a certificate for another GUN',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: foreign }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', /./),
+      );
       const timestampGone = await rootFile(managed, (r) => {
         r.version = 2;
         const stranger = signerFor(newEcKey()).publicKey;
         r.keys[stranger.id] = stranger;
         r.roles['timestamp'] = { keyids: [stranger.id], threshold: 1 };
       });
-      await refused('a timestamp key the server does not hold', () => post(MANAGED, multipart([{ filename: 'root', bytes: timestampGone }])), 400, 'INVALID_UPDATE',
-        update('ErrBadRoot', 'no  timestamp keys exist on the server'));
+      await refused(
+        'a timestamp key the server does not hold',
+        () => post(MANAGED, multipart([{ filename: 'root', bytes: timestampGone }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', 'no  timestamp keys exist on the server'),
+      );
     });
 
     it('a first publish of a new GUN with a root of another GUN, or without a root → INVALID_UPDATE', async () => {
       const gun = 'example.com/bad/new';
-      await refused('root of another GUN', () => post(gun, multipart([{ filename: 'root', bytes: managed.published.get('root@1')! }, { filename: 'targets', bytes: managed.published.get('targets@1')! }])),
-        400, 'INVALID_UPDATE', update('ErrBadRoot', /./));
-      await refused('no root', () => post(gun, multipart([{ filename: 'targets', bytes: managed.published.get('targets@1')! }])), 400, 'INVALID_UPDATE',
-        update('ErrValidation', 'no pre-existing root and no root provided in update.'));
+      await refused(
+        'root of another GUN',
+        () =>
+          post(
+            gun,
+            multipart([
+              { filename: 'root', bytes: managed.published.get('root@1')! },
+              { filename: 'targets', bytes: managed.published.get('targets@1')! },
+            ]),
+          ),
+        400,
+        'INVALID_UPDATE',
+        update('ErrBadRoot', /./),
+      );
+      await refused(
+        'no root',
+        () => post(gun, multipart([{ filename: 'targets', bytes: managed.published.get('targets@1')! }])),
+        400,
+        'INVALID_UPDATE',
+        update('ErrValidation', 'no pre-existing root and no root provided in update.'),
+      );
     });
   });
 
@@ -691,14 +1049,22 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     it('a body over the limit (declared, or chunked) → 413 TOO_LARGE', async () => {
       const big = multipart([{ filename: 'targets', bytes: 'x'.repeat(MAX_BODY + 1) }]);
       await refused('Content-Length over the limit', () => post(MANAGED, big), 413, 'TOO_LARGE', { limit: MAX_BODY });
-      await refused('chunked over the limit', () => send('POST', T(MANAGED), { ...big, chunked: true }), 413, 'TOO_LARGE', { limit: MAX_BODY });
+      await refused('chunked over the limit', () => send('POST', T(MANAGED), { ...big, chunked: true }), 413, 'TOO_LARGE', {
+        limit: MAX_BODY,
+      });
     });
 
     it('a role over the per-role limit in a body under the limit → 413 TOO_LARGE naming the role', () =>
-      refused('role over the limit', () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: 'x'.repeat(MAX_ROLE + 1) }])), 413, 'TOO_LARGE', {
-        role: 'targets/releases',
-        limit: MAX_ROLE,
-      }));
+      refused(
+        'role over the limit',
+        () => post(MANAGED, multipart([{ filename: 'targets/releases', bytes: 'x'.repeat(MAX_ROLE + 1) }])),
+        413,
+        'TOO_LARGE',
+        {
+          role: 'targets/releases',
+          limit: MAX_ROLE,
+        },
+      ));
   });
 
   describe('path tricks in the GUN', () => {
@@ -738,7 +1104,12 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     it('a unicode GUN is a name like any other: nothing stored → 404 detail {}; junk → 400', async () => {
       const gun = 'example.com/b%C3%A4d/%E2%9C%93';
       await refused('GET root.json', () => send('GET', `/v2/${gun}/_trust/tuf/root.json`), 404, 'METADATA_NOT_FOUND', {});
-      await refused('POST junk', () => send('POST', `/v2/${gun}/_trust/tuf/`, multipart([{ filename: 'targets', bytes: 'junk' }])), 400, 'MALFORMED_JSON');
+      await refused(
+        'POST junk',
+        () => send('POST', `/v2/${gun}/_trust/tuf/`, multipart([{ filename: 'targets', bytes: 'junk' }])),
+        400,
+        'MALFORMED_JSON',
+      );
     });
 
     it('a 255-character GUN is still served (the limit is inclusive)', async () => {
@@ -748,7 +1119,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     });
 
     it('a version beyond 32 bits in the URL → 404 detail {} (no database error)', async () => {
-      await refused('huge version', () => send('GET', `/v2/${MANAGED}/_trust/tuf/99999999999999999999999.root.json`), 404, 'METADATA_NOT_FOUND', {});
+      await refused(
+        'huge version',
+        () => send('GET', `/v2/${MANAGED}/_trust/tuf/99999999999999999999999.root.json`),
+        404,
+        'METADATA_NOT_FOUND',
+        {},
+      );
       await refused('2^31', () => send('GET', `/v2/${MANAGED}/_trust/tuf/2147483648.root.json`), 404, 'METADATA_NOT_FOUND', {});
     });
   });
@@ -771,7 +1148,12 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     ];
     for (const [method, path] of cases) {
       it(`${method} ${path} → 404 METADATA_NOT_FOUND without detail`, () =>
-        refused(`${method} ${path}`, () => send(method, path, { body: Buffer.from('{}'), headers: { 'Content-Type': 'application/json' } }), 404, 'METADATA_NOT_FOUND'));
+        refused(
+          `${method} ${path}`,
+          () => send(method, path, { body: Buffer.from('{}'), headers: { 'Content-Type': 'application/json' } }),
+          404,
+          'METADATA_NOT_FOUND',
+        ));
     }
 
     it('HEAD → 404 with no body', async () => {
@@ -804,7 +1186,13 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     for (const [query, detail] of bad) {
       it(`?${query} → 400 INVALID_PARAMETERS`, async () => {
         await refused(`global ?${query}`, () => send('GET', `/v2/_trust/changefeed?${query}`), 400, 'INVALID_PARAMETERS', detail);
-        await refused(`per GUN ?${query}`, () => send('GET', `/v2/${MANAGED}/_trust/changefeed?${query}`), 400, 'INVALID_PARAMETERS', detail);
+        await refused(
+          `per GUN ?${query}`,
+          () => send('GET', `/v2/${MANAGED}/_trust/changefeed?${query}`),
+          400,
+          'INVALID_PARAMETERS',
+          detail,
+        );
       });
     }
 
@@ -863,9 +1251,14 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       }
     }
     const latest = (rw: SqliteDatabase, gun: string, role: string) =>
-      rw.prepare('SELECT version, data FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as { version: number; data: Buffer };
+      rw.prepare('SELECT version, data FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as {
+        version: number;
+        data: Buffer;
+      };
     const insert = (rw: SqliteDatabase, gun: string, role: string, version: number, data: Buffer) =>
-      rw.prepare('INSERT INTO tuf_files (gun, role, version, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(gun, role, version, data, sha256(data), new Date().toISOString());
+      rw
+        .prepare('INSERT INTO tuf_files (gun, role, version, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(gun, role, version, data, sha256(data), new Date().toISOString());
 
     async function answersUnknown(gun: string): Promise<void> {
       for (const role of ['timestamp', 'snapshot']) {
@@ -893,7 +1286,9 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         const root = parseMetadata(latest(rw, gun, 'root').data, 'root').signed;
         for (const keyId of root.roles['timestamp']!.keyids) rw.prepare('DELETE FROM private_keys WHERE key_id = ?').run(keyId);
         const snapshot = latest(rw, gun, 'snapshot').data;
-        const model = new Timestamp(latest(rw, gun, 'timestamp').version + 1, GoTime.fromEpochMs(Date.now() - 60_000), { snapshot: fileMetaOf(snapshot) });
+        const model = new Timestamp(latest(rw, gun, 'timestamp').version + 1, GoTime.fromEpochMs(Date.now() - 60_000), {
+          snapshot: fileMetaOf(snapshot),
+        });
         insert(rw, gun, 'timestamp', model.version, (await new Metadata(model, []).sign([signerFor(newEcKey())])).serialize());
       });
       await answersUnknown(gun);
@@ -905,20 +1300,35 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       const stranger = signerFor(newEcKey());
       const model = new Timestamp(999, defaultExpires('timestamp', now()), { snapshot: fileMetaOf(Buffer.from('x')) });
       const forged = (await new Metadata(model, []).sign([stranger])).serialize();
-      const rootRow = db.prepare("SELECT data FROM tuf_files WHERE gun = ? AND role = 'root' ORDER BY version DESC LIMIT 1").get(MANAGED) as { data: Buffer };
+      const rootRow = db
+        .prepare("SELECT data FROM tuf_files WHERE gun = ? AND role = 'root' ORDER BY version DESC LIMIT 1")
+        .get(MANAGED) as { data: Buffer };
       const timestampKeys = parseMetadata(rootRow.data, 'root').signed.roles['timestamp']!.keyids;
       const res = await post(MANAGED, multipart([{ filename: 'timestamp', bytes: forged }]));
       assert.equal(res.status, 200, res.body.toString('utf8'));
       assert.equal((db.prepare('SELECT COUNT(*) AS n FROM tuf_files WHERE sha256 = ?').get(sha256(forged)) as { n: number }).n, 0);
       const { trusted } = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: now() });
       assert.ok(trusted.timestamp!.signed.version < 999);
-      assert.deepEqual(trusted.timestamp!.signatures.map((s) => s.keyid), timestampKeys);
-      assert.deepEqual(trusted.listTargets().map((t) => t.name).sort(), ['a', 'rel-1']);
+      assert.deepEqual(
+        trusted.timestamp!.signatures.map((s) => s.keyid),
+        timestampKeys,
+      );
+      assert.deepEqual(
+        trusted
+          .listTargets()
+          .map((t) => t.name)
+          .sort(),
+        ['a', 'rel-1'],
+      );
     });
   });
 
   describe('concurrency: 8 publishes of the next version at once', () => {
-    async function race(owner: Owner, version: number, files: (i: number) => Promise<Array<{ role: string; bytes: Buffer }>>): Promise<number> {
+    async function race(
+      owner: Owner,
+      version: number,
+      files: (i: number) => Promise<Array<{ role: string; bytes: Buffer }>>,
+    ): Promise<number> {
       const uploads = await Promise.all(Array.from({ length: 8 }, (_, i) => files(i)));
       const clients = uploads.map(() => new NotaryClient({ baseUrl: server.url }));
       const filesBefore = countRows('tuf_files', owner.gun);
@@ -952,7 +1362,12 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     }
 
     it('server-managed snapshot: targets v3 × 8 → one 200, seven 400 VERSION; loads at v3', async () => {
-      await race(managed, 3, async (i) => [{ role: 'targets', bytes: await targetsFile(managed, 'targets', 3, { delegate: true, targets: { a: 'a', [`race-${i}`]: `${i}` } }) }]);
+      await race(managed, 3, async (i) => [
+        {
+          role: 'targets',
+          bytes: await targetsFile(managed, 'targets', 3, { delegate: true, targets: { a: 'a', [`race-${i}`]: `${i}` } }),
+        },
+      ]);
     });
 
     it('client-managed snapshot: targets v3 + snapshot v3 × 8 → one 200, seven 400 VERSION; loads at v3', async () => {
@@ -994,8 +1409,14 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
     });
 
     const stalled = [
-      ['a body that stops half way', `POST ${T(MANAGED)} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 1000\r\n\r\n--b0undary\r\n`],
-      ['a chunked body that stops', `POST ${T(MANAGED)} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0undary\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n--b0u\r\n`],
+      [
+        'a body that stops half way',
+        `POST ${T(MANAGED)} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 1000\r\n\r\n--b0undary\r\n`,
+      ],
+      [
+        'a chunked body that stops',
+        `POST ${T(MANAGED)} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0undary\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n--b0u\r\n`,
+      ],
       ['headers that stop', `POST ${T(MANAGED)} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-`],
     ] as const;
 
@@ -1011,7 +1432,7 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       });
     }
 
-    it('a body that stops half way → 408 with notary\'s envelope (TIMEOUT)', async () => {
+    it("a body that stops half way → 408 with notary's envelope (TIMEOUT)", async () => {
       const res = await sendRaw(stalled[0][1], { port, waitMs: 5_000 });
       const body = res.text.slice(res.text.indexOf('\r\n\r\n') + 4);
       assert.equal(statusOf(res.text), 408);

@@ -40,15 +40,30 @@ describe('changefeed page size', () => {
     for (const gun of [undefined, GUN]) {
       const forwards = await feed(ctx, 'records=2147483647', gun);
       assert.equal(forwards.count, 3);
-      assert.deepEqual(forwards.records?.map((r) => r.Version), [1, 2, 3]);
+      assert.deepEqual(
+        forwards.records?.map((r) => r.Version),
+        [1, 2, 3],
+      );
       const backwards = await feed(ctx, 'records=-2147483648', gun);
-      assert.deepEqual(backwards.records?.map((r) => r.Version), [5, 6, 7]);
+      assert.deepEqual(
+        backwards.records?.map((r) => r.Version),
+        [5, 6, 7],
+      );
       const fromId = await feed(ctx, `records=1000&change_id=${forwards.records?.[2]?.ID}`, gun);
-      assert.deepEqual(fromId.records?.map((r) => r.Version), [4, 5, 6]);
+      assert.deepEqual(
+        fromId.records?.map((r) => r.Version),
+        [4, 5, 6],
+      );
       // notary's default page (0 → 100) is clamped as well; smaller pages are as asked
       assert.equal((await feed(ctx, 'records=0', gun)).count, 3);
-      assert.deepEqual((await feed(ctx, 'records=2', gun)).records?.map((r) => r.Version), [1, 2]);
-      assert.deepEqual((await feed(ctx, 'records=-1', gun)).records?.map((r) => r.Version), [7]);
+      assert.deepEqual(
+        (await feed(ctx, 'records=2', gun)).records?.map((r) => r.Version),
+        [1, 2],
+      );
+      assert.deepEqual(
+        (await feed(ctx, 'records=-1', gun)).records?.map((r) => r.Version),
+        [7],
+      );
     }
   });
 

@@ -40,10 +40,20 @@ describe('ClientAddresses', () => {
 
   it('refuses entries that are not addresses or ranges', () => {
     for (const bad of ['proxy.example', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '']) {
-      assert.throws(() => new ClientAddresses([bad]), (err: unknown) => isDctError(err, 'INVALID_CONFIG'), bad);
+      assert.throws(
+        () => new ClientAddresses([bad]),
+        (err: unknown) => isDctError(err, 'INVALID_CONFIG'),
+        bad,
+      );
     }
-    assert.throws(() => loadConfig({ env: { DCT_TRUSTED_PROXIES: '10.0.0.1, nope' }, flags: {} }), (err: unknown) => isDctError(err, 'INVALID_CONFIG'));
-    assert.deepEqual(loadConfig({ env: { DCT_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16' }, flags: {} }).trustedProxies, ['10.0.0.1', '192.168.0.0/16']);
+    assert.throws(
+      () => loadConfig({ env: { DCT_TRUSTED_PROXIES: '10.0.0.1, nope' }, flags: {} }),
+      (err: unknown) => isDctError(err, 'INVALID_CONFIG'),
+    );
+    assert.deepEqual(loadConfig({ env: { DCT_TRUSTED_PROXIES: '10.0.0.1, 192.168.0.0/16' }, flags: {} }).trustedProxies, [
+      '10.0.0.1',
+      '192.168.0.0/16',
+    ]);
   });
 });
 
@@ -52,19 +62,36 @@ describe('write limits per client behind a trusted proxy (dct server)', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   /** Deletions from each client behind the proxy, in order; the burst is 2. */
-  async function statuses(trustedProxies: string[], clients = ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2']): Promise<number[]> {
+  async function statuses(
+    trustedProxies: string[],
+    clients = ['198.51.100.1', '198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2'],
+  ): Promise<number[]> {
     const config = loadConfig({
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, trustedProxies.length > 0 ? 'a' : 'b'), plainHttp: true, logLevel: 'silent', writesPerSecond: 1, writeBurst: 2, trustedProxies, insecureNoAuth: true },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: 'sqlite::memory:',
+        dataDir: join(work, trustedProxies.length > 0 ? 'a' : 'b'),
+        plainHttp: true,
+        logLevel: 'silent',
+        writesPerSecond: 1,
+        writeBurst: 2,
+        trustedProxies,
+        insecureNoAuth: true,
+      },
     });
     const server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'client-address-test' }, pino({ level: 'silent' }));
     try {
       const del = (client: string) =>
         new Promise<number>((resolve, reject) => {
-          const req = http.request(`${server.url}/v2/example.com/app/_trust/tuf/`, { method: 'DELETE', headers: { 'X-Forwarded-For': client } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          });
+          const req = http.request(
+            `${server.url}/v2/example.com/app/_trust/tuf/`,
+            { method: 'DELETE', headers: { 'X-Forwarded-For': client } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on('error', reject);
           req.end();
         });

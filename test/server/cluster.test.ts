@@ -21,7 +21,24 @@ describe('dct server --workers 2', { skip: interopSkip(missingTool('notary')) },
   before(async () => {
     server = spawn(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'server', '--workers', '2', '--listen', '127.0.0.1:0', '--data-dir', dir, '--storage', `sqlite:${join(dir, 'dct.db')}`, '--log-level', 'warn', '--writes-per-second', '1000'],
+      [
+        '--import',
+        'tsx',
+        join(PROJECT_ROOT, 'src/cli/main.ts'),
+        'server',
+        '--workers',
+        '2',
+        '--listen',
+        '127.0.0.1:0',
+        '--data-dir',
+        dir,
+        '--storage',
+        `sqlite:${join(dir, 'dct.db')}`,
+        '--log-level',
+        'warn',
+        '--writes-per-second',
+        '1000',
+      ],
       { cwd: PROJECT_ROOT, env: { ...process.env, DCT_SERVER_KEY_PASSPHRASE: 'cluster-test' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     url = await new Promise<string>((resolve, reject) => {
@@ -48,8 +65,14 @@ describe('dct server --workers 2', { skip: interopSkip(missingTool('notary')) },
   });
 
   it('every publish is visible to the next read, whichever worker answers', { timeout: 120_000 }, async () => {
-    const env = { ...process.env, NOTARY_ROOT_PASSPHRASE: 'rootpass123', NOTARY_TARGETS_PASSPHRASE: 'targetspass123', NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass123' };
-    const notary = (...args: string[]) => run('notary', ['-s', url, '--tlscacert', join(dir, 'tls', 'ca.crt'), '-d', join(dir, 'trust'), ...args], { env });
+    const env = {
+      ...process.env,
+      NOTARY_ROOT_PASSPHRASE: 'rootpass123',
+      NOTARY_TARGETS_PASSPHRASE: 'targetspass123',
+      NOTARY_SNAPSHOT_PASSPHRASE: 'snapshotpass123',
+    };
+    const notary = (...args: string[]) =>
+      run('notary', ['-s', url, '--tlscacert', join(dir, 'tls', 'ca.crt'), '-d', join(dir, 'trust'), ...args], { env });
     const gun = 'example.com/cluster/app';
     writeFileSync(join(dir, 'payload'), 'payload\n');
     await notary('init', '-p', gun);

@@ -50,7 +50,9 @@ describe('cache max age settings (notary caching.max_age)', () => {
     const refused = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
       assert.throws(
         () => loadConfig({ env, flags }),
-        (err: unknown) => isDctError(err, 'INVALID_CONFIG') && /--cache-max-age-(current|consistent) must be a whole number of seconds from 0/.test(err.message),
+        (err: unknown) =>
+          isDctError(err, 'INVALID_CONFIG') &&
+          /--cache-max-age-(current|consistent) must be a whole number of seconds from 0/.test(err.message),
       );
     refused({ cacheMaxAgeCurrent: -1 });
     refused({ cacheMaxAgeConsistent: 1.5 });
@@ -71,6 +73,9 @@ describe('read cache budget (--read-cache-max-bytes)', () => {
         (err: unknown) => isDctError(err, 'INVALID_CONFIG') && /--read-cache-max-bytes must be a whole number of bytes/.test(err.message),
       );
     }
-    assert.throws(() => loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: 'lots' }, flags: {} }), (err: unknown) => isDctError(err, 'INVALID_CONFIG'));
+    assert.throws(
+      () => loadConfig({ env: { DCT_READ_CACHE_MAX_BYTES: 'lots' }, flags: {} }),
+      (err: unknown) => isDctError(err, 'INVALID_CONFIG'),
+    );
   });
 });

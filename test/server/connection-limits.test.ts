@@ -36,7 +36,15 @@ async function startEdge(connections: ConnectionLimits): Promise<Edge> {
   const store = await SqliteStore.open(':memory:');
   const now = () => new Date();
   const keys = new EmbeddedKeyService({ store, passphrase: 'connection-limits', now });
-  const registry = await createEmbeddedRegistry({ dataDir: dir, store: store.registry, tuf: store, keys, pullGate: [], registryName: () => 'localhost', log });
+  const registry = await createEmbeddedRegistry({
+    dataDir: dir,
+    store: store.registry,
+    tuf: store,
+    keys,
+    pullGate: [],
+    registryName: () => 'localhost',
+    log,
+  });
   const { server } = createTrustHttpServer(
     { store, keys, now, cache: new ResponseCache(), gunPrefixes: [], limits: { maxRoleBytes: 1024 * 1024, maxParts: 1000 } },
     { maxBodyBytes: 1024 * 1024, writeRate: { perSecond: 1000, burst: 1000 }, requestTimeoutMs: 30_000, registry, connections },
@@ -57,7 +65,8 @@ async function startEdge(connections: ConnectionLimits): Promise<Edge> {
   };
 }
 
-const openConnections = (server: Server): Promise<number> => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+const openConnections = (server: Server): Promise<number> =>
+  new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
 
 /** Waits (polling the server, no deadline of its own: the test's timeout ends a wait that never succeeds). */
 async function until(what: () => Promise<boolean>): Promise<void> {

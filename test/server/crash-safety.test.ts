@@ -69,13 +69,21 @@ async function spawnServer(storage: string, dataDir: string): Promise<ServerProc
   const child = spawn(
     process.execPath,
     [
-      '--import', 'tsx', 'src/cli/main.ts', 'server',
-      '--storage', storage,
-      '--data-dir', dataDir,
-      '--listen', `127.0.0.1:${port}`,
-      '--log-level', 'warn',
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'server',
+      '--storage',
+      storage,
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
       // the test publishes far faster than the default per-client write limit
-      '--writes-per-second', '100000',
+      '--writes-per-second',
+      '100000',
     ],
     { cwd: PROJECT_ROOT, env: { ...process.env, DCT_SERVER_KEY_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -136,7 +144,6 @@ interface Repo {
   attempted: number;
 }
 
-
 function newTarget(repo: Repo, version: number) {
   return { [`v${version}`]: targetFromContent(Buffer.from(`${repo.gun} version ${version}\n`)) };
 }
@@ -156,7 +163,14 @@ async function createRepos(client: NotaryClient, prefix: string): Promise<Repo[]
       targets: { v1: targetFromContent(Buffer.from(`${gun} version 1\n`)) },
     });
     await client.publish(gun, created.files);
-    repos.push({ gun, targetsKey, rootBytes: created.bytes.root, state: { gun, root: created.root, targets: created.targets }, acked: 1, attempted: 1 });
+    repos.push({
+      gun,
+      targetsKey,
+      rootBytes: created.bytes.root,
+      state: { gun, root: created.root, targets: created.targets },
+      acked: 1,
+      attempted: 1,
+    });
   }
   return repos;
 }
@@ -176,13 +190,24 @@ async function verifyRepo(client: NotaryClient, repo: Repo): Promise<number> {
   assert.ok(version <= repo.attempted, `${repo.gun}: targets v${version} was never sent (last sent v${repo.attempted})`);
   // the current files are the ones the chain pins: no half-applied update is visible
   const currentSnapshot = await client.getMetadata(repo.gun, 'snapshot');
-  assert.equal(sha256(currentSnapshot), timestamp.signed.snapshotMeta.hashes['sha256']?.toString('hex'), `${repo.gun}: current snapshot is not the pinned one`);
+  assert.equal(
+    sha256(currentSnapshot),
+    timestamp.signed.snapshotMeta.hashes['sha256']?.toString('hex'),
+    `${repo.gun}: current snapshot is not the pinned one`,
+  );
   const currentTargets = await client.getMetadata(repo.gun, 'targets');
-  assert.equal(sha256(currentTargets), snapshot.signed.meta['targets']?.hashes['sha256']?.toString('hex'), `${repo.gun}: current targets is not the pinned one`);
+  assert.equal(
+    sha256(currentTargets),
+    snapshot.signed.meta['targets']?.hashes['sha256']?.toString('hex'),
+    `${repo.gun}: current targets is not the pinned one`,
+  );
   const currentRoot = await client.getMetadata(repo.gun, 'root');
   assert.ok(currentRoot.equals(repo.rootBytes), `${repo.gun}: root changed`);
   // every version added exactly one target: v1 … v<version>
-  const names = trusted.listTargets().map((t) => t.name).sort();
+  const names = trusted
+    .listTargets()
+    .map((t) => t.name)
+    .sort();
   assert.deepEqual(names, Array.from({ length: version }, (_, i) => `v${i + 1}`).sort(), `${repo.gun}: targets of v${version}`);
   repo.state = { gun: repo.gun, root: trusted.root, targets };
   repo.acked = version;
@@ -268,18 +293,21 @@ async function crashScenario(storage: string, t: { diagnostic(message: string): 
   }
 }
 
-
 const noPostgres = await postgresUnreachable();
 
 describe('dct server crash safety: SIGKILL during concurrent publishes', () => {
-  it('SQLite: every repository verifies at a consistent version after each restart, and takes further publishes', { timeout: 90_000 }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'dct-crash-db-'));
-    try {
-      await crashScenario(`sqlite:${join(dir, 'dct.db')}`, t);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'SQLite: every repository verifies at a consistent version after each restart, and takes further publishes',
+    { timeout: 90_000 },
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'dct-crash-db-'));
+      try {
+        await crashScenario(`sqlite:${join(dir, 'dct.db')}`, t);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   const schema = `dct_crash_${randomBytes(6).toString('hex')}`;
   after(async () => {

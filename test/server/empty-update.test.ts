@@ -33,7 +33,13 @@ describe('dct server: an update with no parts', () => {
   before(async () => {
     const config = loadConfig({
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), plainHttp: true, logLevel: 'silent' },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: `sqlite:${join(work, 'dct.db')}`,
+        dataDir: join(work, 'data'),
+        plainHttp: true,
+        logLevel: 'silent',
+      },
     });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'empty-update-test' }, pino({ level: 'silent' }));
     client = new NotaryClient({ baseUrl: server.url });

@@ -38,7 +38,13 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/storage/sqlite-driver.js';
 import { encodeMultipart, NotaryClient } from '../../src/adapters/notary-http/notary-client.js';
-import { createRepository, targetFromContent, updateTargets, type RepositoryState, type TargetInput } from '../../src/app/create-repository.js';
+import {
+  createRepository,
+  targetFromContent,
+  updateTargets,
+  type RepositoryState,
+  type TargetInput,
+} from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
 import { KeySigner } from '../../src/core/keys/signer.js';
 import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source.js';
@@ -53,7 +59,8 @@ const EXCHANGES = fixturePath('notary-0.7', 'http-exchanges');
 const MANAGED = '127.0.0.1:15000/http/managed';
 const CLIENT = '127.0.0.1:15000/http/client';
 /** Go's RFC1123 with the zone name: `Mon, 23 Nov 2026 11:07:29 UTC` */
-const LAST_MODIFIED = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} UTC$/;
+const LAST_MODIFIED =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} UTC$/;
 const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const KEY_BODY = /^\{"keytype":"ecdsa","keyval":\{"public":"[A-Za-z0-9+/]+={0,2}","private":null\}\}$/;
 /** headers any HTTP/1.1 server may add, whatever notary sent */
@@ -132,7 +139,8 @@ function request(method: string, path: string, opts: { body?: Buffer; headers?: 
       res.on('error', reject);
       res.on('end', () => {
         const map = new Map<string, string>();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) map.set((res.rawHeaders[i] as string).toLowerCase(), res.rawHeaders[i + 1] as string);
+        for (let i = 0; i < res.rawHeaders.length; i += 2)
+          map.set((res.rawHeaders[i] as string).toLowerCase(), res.rawHeaders[i + 1] as string);
         resolve({ status: res.statusCode ?? 0, headers: map, body: Buffer.concat(chunks) });
       });
     });
@@ -168,7 +176,10 @@ function compare(ex: Exchange, ours: Answer, body: 'same' | 'key' | 'empty' | Bu
     }
   }
   for (const name of ours.headers.keys()) {
-    assert.ok(ex.headers.has(name) || TRANSPORT_HEADERS.has(name), `${what}: notary sends no ${name} header (ours: ${ours.headers.get(name)})`);
+    assert.ok(
+      ex.headers.has(name) || TRANSPORT_HEADERS.has(name),
+      `${what}: notary sends no ${name} header (ours: ${ours.headers.get(name)})`,
+    );
   }
   const length = ours.headers.get('content-length');
   if (length !== undefined && ex.file.indexOf('head-') < 0) assert.equal(Number(length), ours.body.length, `${what}: our Content-Length`);
@@ -205,7 +216,8 @@ function storedRows(): unknown {
 }
 
 async function storedCurrent(gun: string, role: string): Promise<Buffer> {
-  const row = db.prepare('SELECT data FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as { data: Buffer } | undefined;
+  const row = db.prepare('SELECT data FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as
+    { data: Buffer } | undefined;
   assert.ok(row, `${gun} has a stored ${role}`);
   return row.data;
 }
@@ -253,14 +265,25 @@ async function buildManaged(client: NotaryClient, now: Date): Promise<Built> {
 async function buildClientManaged(client: NotaryClient, now: Date): Promise<Buffer> {
   const targetsKey = newEcKey();
   const snapshotKey = newEcKey();
-  const created = await createRepository({ gun: CLIENT, now, rootKey: newEcKey(), targetsKey, snapshotKey, timestampKey: await client.getKey(CLIENT, 'timestamp') });
+  const created = await createRepository({
+    gun: CLIENT,
+    now,
+    rootKey: newEcKey(),
+    targetsKey,
+    snapshotKey,
+    timestampKey: await client.getKey(CLIENT, 'timestamp'),
+  });
   await client.publish(CLIENT, created.files);
-  const state: RepositoryState = { gun: CLIENT, root: created.root, targets: created.targets, ...(created.snapshot ? { snapshot: created.snapshot } : {}) };
+  const state: RepositoryState = {
+    gun: CLIENT,
+    root: created.root,
+    targets: created.targets,
+    ...(created.snapshot ? { snapshot: created.snapshot } : {}),
+  };
   const next = await updateTargets(state, { now, targetsKey, snapshotKey, add: { v1: targetFromContent(Buffer.from('x\n')) } });
   await client.publish(CLIENT, next.files);
   return next.files[0]!.bytes;
 }
-
 
 // ---------------------------------------------------------------------------
 
@@ -313,7 +336,10 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
   ): Promise<Answer> {
     const ex = readExchange(file);
     const before = storedRows();
-    const ours = await request(req.method ?? 'GET', req.path ?? pathOf(ex), { ...(req.body ? { body: req.body } : {}), ...(req.headers ? { headers: req.headers } : {}) });
+    const ours = await request(req.method ?? 'GET', req.path ?? pathOf(ex), {
+      ...(req.body ? { body: req.body } : {}),
+      ...(req.headers ? { headers: req.headers } : {}),
+    });
     compare(ex, ours, typeof body === 'function' ? await body() : body);
     if (ex.status >= 400) assert.deepEqual(storedRows(), before, `${file}: stored rows changed`);
     return ours;
@@ -330,8 +356,14 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
     await replay('04-get-timestamp-ok.txt', () => storedCurrent(MANAGED, 'timestamp'));
     // and it is what a client trusts: signed by the key the server announced, pinning the served snapshot
     const { trusted } = await loadRepository(new NotaryServerSource(client, MANAGED), { gun: MANAGED, now: new Date() });
-    assert.deepEqual(trusted.timestamp?.signatures.map((s) => s.keyid), [managed.timestampKey]);
-    assert.deepEqual(trusted.listTargets().map((t) => t.name), ['v1']);
+    assert.deepEqual(
+      trusted.timestamp?.signatures.map((s) => s.keyid),
+      [managed.timestampKey],
+    );
+    assert.deepEqual(
+      trusted.listTargets().map((t) => t.name),
+      ['v1'],
+    );
   });
 
   it('05 GET targets.json → the published targets v3', () => replay('05-get-targets-ok.txt', managed.targets));
@@ -339,18 +371,22 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
   it('06 GET snapshot.<sha256>.json → the pinned snapshot, consistent cache headers', async () => {
     const ts = parseMetadata(await storedCurrent(MANAGED, 'timestamp'), 'timestamp');
     const hex = ts.signed.snapshotMeta.hashes['sha256']!.toString('hex');
-    const ours = await replayFor('06-get-snapshot-by-sha256.txt', () => storedCurrent(MANAGED, 'snapshot'), { path: `/v2/${MANAGED}/_trust/tuf/snapshot.${hex}.json` });
+    const ours = await replayFor('06-get-snapshot-by-sha256.txt', () => storedCurrent(MANAGED, 'snapshot'), {
+      path: `/v2/${MANAGED}/_trust/tuf/snapshot.${hex}.json`,
+    });
     assert.equal(sha256(ours.body), hex);
   });
 
-  it('07 GET 1.root.json → root v1 (the client snapshot key), consistent cache headers', () => replay('07-get-root-by-version.txt', managed.rootV1));
+  it('07 GET 1.root.json → root v1 (the client snapshot key), consistent cache headers', () =>
+    replay('07-get-root-by-version.txt', managed.rootV1));
   it('08 GET root.json of an unknown GUN → 404 METADATA_NOT_FOUND detail {}', () => replay('08-get-unknown-gun.txt', 'same'));
   it('09 GET timestamp.json of an unknown GUN → 404 detail {}', () => replay('09-get-unknown-gun-ts.txt', 'same'));
   it('10 GET foo.json → 404 without detail (route miss)', () => replay('10-get-unknown-role.txt', 'same'));
   it('11 GET a delegation without metadata → 404 detail {}', () => replay('11-get-missing-delegation.txt', 'same'));
   it('12 GET snapshot.<unknown sha256>.json → 404 detail {}', () => replay('12-get-bad-checksum.txt', 'same'));
   it('13 GET 99.root.json → 404 detail {}', () => replay('13-get-version-missing.txt', 'same'));
-  it('14 HEAD timestamp.json → 404, no body, Content-Length of the route-miss body', () => replay('14-head-timestamp.txt', 'empty', { method: 'HEAD' }));
+  it('14 HEAD timestamp.json → 404, no body, Content-Length of the route-miss body', () =>
+    replay('14-head-timestamp.txt', 'empty', { method: 'HEAD' }));
 
   it('15 GET timestamp.key of an existing GUN → the key its root lists', async () => {
     const ours = await replayFor('15-get-ts-key-existing.txt', 'key');
@@ -366,10 +402,22 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
   });
 
   it('17 GET targets.key → 404 without detail', () => replay('17-get-targets-key.txt', 'same'));
-  it('18 PUT on the update endpoint → 404 without detail', () => replay('18-put-method.txt', 'same', { method: 'PUT', body: Buffer.from('x'), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
-  it('19 POST a JSON body → 400 MALFORMED_UPLOAD', () => replay('19-post-not-multipart.txt', 'same', { method: 'POST', body: Buffer.from('{}'), headers: { 'Content-Type': 'application/json' } }));
-  it('20 POST a part that is not JSON → 400 MALFORMED_JSON', () => replay('20-post-malformed-json.txt', 'same', { method: 'POST', ...curlForm('targets', Buffer.from('not json')) }));
-  it('21 POST filename=foo → 400 INVALID_ROLE detail "foo"', () => replay('21-post-invalid-role.txt', 'same', { method: 'POST', ...curlForm('foo', managed.targets) }));
+  it('18 PUT on the update endpoint → 404 without detail', () =>
+    replay('18-put-method.txt', 'same', {
+      method: 'PUT',
+      body: Buffer.from('x'),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    }));
+  it('19 POST a JSON body → 400 MALFORMED_UPLOAD', () =>
+    replay('19-post-not-multipart.txt', 'same', {
+      method: 'POST',
+      body: Buffer.from('{}'),
+      headers: { 'Content-Type': 'application/json' },
+    }));
+  it('20 POST a part that is not JSON → 400 MALFORMED_JSON', () =>
+    replay('20-post-malformed-json.txt', 'same', { method: 'POST', ...curlForm('targets', Buffer.from('not json')) }));
+  it('21 POST filename=foo → 400 INVALID_ROLE detail "foo"', () =>
+    replay('21-post-invalid-role.txt', 'same', { method: 'POST', ...curlForm('foo', managed.targets) }));
 
   it('22 POST a part without filename → 400 NO_FILENAME', () => {
     // curl -F files=<FILE: a form field, no filename parameter, no Content-Type
@@ -379,10 +427,15 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
       managed.targets,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
-    return replay('22-post-no-filename.txt', 'same', { method: 'POST', body, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } });
+    return replay('22-post-no-filename.txt', 'same', {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    });
   });
 
-  it('23 POST the current targets again → 400 VERSION detail {}', () => replay('23-post-same-version.txt', 'same', { method: 'POST', ...curlForm('targets', managed.targets) }));
+  it('23 POST the current targets again → 400 VERSION detail {}', () =>
+    replay('23-post-same-version.txt', 'same', { method: 'POST', ...curlForm('targets', managed.targets) }));
 
   /** the lab's python edits: json.load, change, json.dump with compact separators */
   const edit = (bytes: Buffer, change: (doc: { signed: Record<string, unknown>; signatures: unknown[] }) => void): Buffer => {
@@ -394,7 +447,10 @@ describe('notary-server HTTP exchanges 01–34 replayed against dct server', () 
   it('24 POST targets v+1 with an extra target and the old signature → 400 INVALID_UPDATE ErrBadTargets', () => {
     const tampered = edit(managed.targets, (d) => {
       d.signed['version'] = (d.signed['version'] as number) + 1;
-      (d.signed['targets'] as Record<string, unknown>)['evil'] = { hashes: { sha256: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, length: 1 };
+      (d.signed['targets'] as Record<string, unknown>)['evil'] = {
+        hashes: { sha256: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+        length: 1,
+      };
     });
     return replay('24-post-tampered-targets.txt', 'same', { method: 'POST', ...curlForm('targets', tampered) });
   });

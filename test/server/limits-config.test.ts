@@ -11,7 +11,15 @@ describe('resource limit settings', () => {
   it('defaults: 10 GiB blobs, 128/64 upload sessions per repository/client, 15 min upload expiry, 2 min idle connections, 2048/128 connections', () => {
     const c = loadConfig({ env: {}, flags: {} });
     assert.deepEqual(
-      [c.maxBlobBytes, c.maxUploadsPerRepository, c.maxUploadsPerClient, c.uploadExpiryMs, c.idleTimeoutMs, c.maxConnections, c.maxConnectionsPerClient],
+      [
+        c.maxBlobBytes,
+        c.maxUploadsPerRepository,
+        c.maxUploadsPerClient,
+        c.uploadExpiryMs,
+        c.idleTimeoutMs,
+        c.maxConnections,
+        c.maxConnectionsPerClient,
+      ],
       [10 * 1024 ** 3, 128, 64, 900_000, 120_000, 2048, 128],
     );
   });
@@ -28,7 +36,15 @@ describe('resource limit settings', () => {
     };
     const c = loadConfig({ env, flags: { maxConnections: 200 } });
     assert.deepEqual(
-      [c.maxBlobBytes, c.maxUploadsPerRepository, c.maxUploadsPerClient, c.uploadExpiryMs, c.idleTimeoutMs, c.maxConnections, c.maxConnectionsPerClient],
+      [
+        c.maxBlobBytes,
+        c.maxUploadsPerRepository,
+        c.maxUploadsPerClient,
+        c.uploadExpiryMs,
+        c.idleTimeoutMs,
+        c.maxConnections,
+        c.maxConnectionsPerClient,
+      ],
       [1048576, 5, 6, 60000, 5000, 200, 10],
     );
   });
@@ -44,8 +60,15 @@ describe('resource limit settings', () => {
       { maxConnectionsPerClient: -5 },
     ];
     for (const flags of bad) {
-      assert.throws(() => loadConfig({ env: {}, flags }), (err: unknown) => isDctError(err, 'INVALID_CONFIG'), JSON.stringify(flags));
+      assert.throws(
+        () => loadConfig({ env: {}, flags }),
+        (err: unknown) => isDctError(err, 'INVALID_CONFIG'),
+        JSON.stringify(flags),
+      );
     }
-    assert.throws(() => loadConfig({ env: { DCT_MAX_BLOB_BYTES: '10GiB' }, flags: {} }), (err: unknown) => isDctError(err, 'INVALID_CONFIG'));
+    assert.throws(
+      () => loadConfig({ env: { DCT_MAX_BLOB_BYTES: '10GiB' }, flags: {} }),
+      (err: unknown) => isDctError(err, 'INVALID_CONFIG'),
+    );
   });
 });

@@ -79,14 +79,49 @@ function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; secondClient
   const read = (name: string): Pem => ({ cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) });
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const makeCa = (name: string) => {
-    openssl('req', '-x509', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`, '-config', cnf, '-extensions', 'ca');
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      ...ec,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-config',
+      cnf,
+      '-extensions',
+      'ca',
+    );
     return read(name);
   };
   let serial = 1;
   const makeLeaf = (name: string, ca: string, profile: 'server' | 'client' | 'client_san') => {
     openssl('req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`, '-config', cnf);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(serial++),
-      '-days', '2', '-out', `${name}.crt`, '-extfile', cnf, '-extensions', profile);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-set_serial',
+      String(serial++),
+      '-days',
+      '2',
+      '-out',
+      `${name}.crt`,
+      '-extfile',
+      cnf,
+      '-extensions',
+      profile,
+    );
     return read(name);
   };
   const ca = makeCa('ca');
@@ -104,7 +139,10 @@ function makePki(dir: string): { ca: Pem; server: Pem; client: Pem; secondClient
 async function rejectsWith(promise: Promise<unknown>, codes: string[]): Promise<void> {
   let caught: unknown;
   await promise.catch((err: unknown) => (caught = err));
-  assert.ok(codes.some((c) => isDctError(caught, c)), `expected ${codes.join('|')}, got ${String(caught)}`);
+  assert.ok(
+    codes.some((c) => isDctError(caught, c)),
+    `expected ${codes.join('|')}, got ${String(caught)}`,
+  );
 }
 
 /** One HTTPS request outside RemoteKeyService, for what it never sends. */
@@ -118,7 +156,9 @@ function rawRequest(
     const req = request(new URL(opts.path, url), { method: opts.method ?? 'GET', headers, agent: false, ...opts.tls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -169,7 +209,10 @@ describe('dct signer over mutual TLS', { skip: interopSkip(OPENSSL_MISSING) }, (
   });
 
   it('creates, describes and signs with ECDSA and Ed25519 keys; signatures verify', async () => {
-    for (const [algorithm, method] of [['ecdsa', 'ecdsa'], ['ed25519', 'eddsa']] as const) {
+    for (const [algorithm, method] of [
+      ['ecdsa', 'ecdsa'],
+      ['ed25519', 'eddsa'],
+    ] as const) {
       const key = await client.createKey(GUN, 'timestamp', algorithm);
       assert.equal(key.keyType, algorithm);
       const held = await client.getKey(key.id);
@@ -210,7 +253,11 @@ describe('dct signer over mutual TLS', { skip: interopSkip(OPENSSL_MISSING) }, (
       [{ path: '/v1/keys', method: 'POST', body: '{"gun":', tls }, 400, 'INVALID_REQUEST'],
       [{ path: '/v1/keys', method: 'POST', body: JSON.stringify({ gun: GUN, role: 'root' }), tls }, 400, 'INVALID_REQUEST'],
       [{ path: '/v1/keys', method: 'POST', body: '{}', contentType: 'text/plain', tls }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
-      [{ path: '/v1/keys', method: 'POST', body: JSON.stringify({ gun: 'x'.repeat(20_000), role: 'timestamp' }), tls }, 413, 'BODY_TOO_LARGE'],
+      [
+        { path: '/v1/keys', method: 'POST', body: JSON.stringify({ gun: 'x'.repeat(20_000), role: 'timestamp' }), tls },
+        413,
+        'BODY_TOO_LARGE',
+      ],
       [{ path: `/v1/keys/${keyId}/sign`, method: 'POST', body: '{"data":"not base64!"}', tls }, 400, 'MALFORMED_ENCODING'],
       [{ path: `/v1/keys/${'0'.repeat(64)}/sign`, method: 'POST', body: '{"data":""}', tls }, 404, 'KEY_NOT_FOUND'],
     ];
@@ -258,7 +305,10 @@ describe('dct signer over mutual TLS', { skip: interopSkip(OPENSSL_MISSING) }, (
     assert.equal(refused.body['code'], 'CLIENT_NOT_ALLOWED');
     await rejectsWith(clientFor(byFingerprint.url, second).createKey(GUN, 'timestamp'), ['CLIENT_NOT_ALLOWED']);
     assert.equal(refusals.length, 2);
-    assert.match(refusals[0] as string, /^refused client 127\.0\.0\.1: certificate not on the allowlist \(subject "CN=second-client", SANs DNS:trust-a\.example\.com URI:spiffe:\/\/example\.com\/trust-a, sha256:[0-9a-f]{64}\)$/);
+    assert.match(
+      refusals[0] as string,
+      /^refused client 127\.0\.0\.1: certificate not on the allowlist \(subject "CN=second-client", SANs DNS:trust-a\.example\.com URI:spiffe:\/\/example\.com\/trust-a, sha256:[0-9a-f]{64}\)$/,
+    );
     assert.ok((refusals[0] as string).endsWith(`${fingerprint(pki.secondClient.cert)})`));
     // by SAN (DNS names match case-insensitively), and the openssl colon spelling of a fingerprint
     const colons = new X509Certificate(pki.client.cert).fingerprint256;

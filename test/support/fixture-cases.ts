@@ -78,7 +78,8 @@ export async function runCli(
     const r = await run(file, args, opts);
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
-    if (err instanceof CommandError && typeof err.exitCode === 'number') return { code: err.exitCode, stdout: err.stdout, stderr: err.stderr };
+    if (err instanceof CommandError && typeof err.exitCode === 'number')
+      return { code: err.exitCode, stdout: err.stdout, stderr: err.stderr };
     throw err;
   }
 }
@@ -215,7 +216,8 @@ async function step(
     .join('');
   ctx.steps.push({ command: `${prefix}${[file, ...args].join(' ')}`, ...r });
   if (r.code !== 0 && !o.expectFailure) throw new CaseBuildError(`${ctx.name}: step failed: ${file} ${args.join(' ')}`, ctx.steps);
-  if (r.code === 0 && o.expectFailure) throw new CaseBuildError(`${ctx.name}: step was expected to fail (as with notary 0.7): ${file} ${args.join(' ')}`, ctx.steps);
+  if (r.code === 0 && o.expectFailure)
+    throw new CaseBuildError(`${ctx.name}: step was expected to fail (as with notary 0.7): ${file} ${args.join(' ')}`, ctx.steps);
   return r;
 }
 
@@ -295,7 +297,20 @@ const BUILDERS: Record<FixtureCaseName, (ctx: Ctx) => Promise<Built>> = {
     const k = join(ctx.dir, 'dlg');
     mkdirSync(k, { recursive: true });
     const cert = (name: string, cn: string, newkey: string[]) =>
-      step(ctx, 'openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', join(k, `${name}.key`), '-out', join(k, `${name}.crt`), '-days', '3650', '-subj', `/CN=${cn}`]);
+      step(ctx, 'openssl', [
+        'req',
+        '-x509',
+        ...newkey,
+        '-nodes',
+        '-keyout',
+        join(k, `${name}.key`),
+        '-out',
+        join(k, `${name}.crt`),
+        '-days',
+        '3650',
+        '-subj',
+        `/CN=${cn}`,
+      ]);
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
     await Promise.all([cert('alice', 'alice', ec), cert('rsa', 'rsa-signer', ['-newkey', 'rsa:2048']), cert('qa', 'qa', ec)]);
     await notary(ctx, ['init', g]);
@@ -344,7 +359,10 @@ const BUILDERS: Record<FixtureCaseName, (ctx: Ctx) => Promise<Built>> = {
       const r = await step(ctx, 'curl', ['-sf', '--cacert', ctx.server.caFile, `${ctx.server.url}/v2/${g}/_trust/tuf/${role}.key`]);
       const keytype = (JSON.parse(r.stdout) as { keytype?: string }).keytype;
       if (keytype !== 'ed25519') {
-        throw new CaseBuildError(`${ctx.name}: the server's ${role} key is ${keytype}, not ed25519: the server must run with trust_service local`, ctx.steps);
+        throw new CaseBuildError(
+          `${ctx.name}: the server's ${role} key is ${keytype}, not ed25519: the server must run with trust_service local`,
+          ctx.steps,
+        );
       }
     }
     return { tags: ['v1'], absentTags: [], delegations: [] };
@@ -362,7 +380,11 @@ async function tinyImage(ctx: Ctx): Promise<{ digest: string; size: number }> {
     return { digest: m[1] as string, size: Number(m[2]) };
   }
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', note: `not pushed: ${repoName}:v1` }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      note: `not pushed: ${repoName}:v1`,
+    }),
   );
   return { digest: createHash('sha256').update(manifest).digest('hex'), size: manifest.length };
 }
@@ -406,7 +428,16 @@ export async function buildFixtureCase(
     steps: [],
   };
   const built = await BUILDERS[name](ctx);
-  return { name, gun, server, dockerConfigDir: dockerConfig, notaryTrustDir: ctx.trust, ...built, steps: ctx.steps, ms: Date.now() - started };
+  return {
+    name,
+    gun,
+    server,
+    dockerConfigDir: dockerConfig,
+    notaryTrustDir: ctx.trust,
+    ...built,
+    steps: ctx.steps,
+    ms: Date.now() - started,
+  };
 }
 
 /**

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_DIR = resolve(process.env['DCT_SHARED_DIR'] ?? join(PROJECT_ROOT, '..', 'shared'));
 if (!existsSync(join(SHARED_DIR, 'fixtures'))) {
-  throw new Error(`test fixtures not found in ${SHARED_DIR}: the tests need shared/ beside the project (as CI has it), or DCT_SHARED_DIR pointing at it`);
+  throw new Error(
+    `test fixtures not found in ${SHARED_DIR}: the tests need shared/ beside the project (as CI has it), or DCT_SHARED_DIR pointing at it`,
+  );
 }
 
 export function fixturePath(...parts: string[]): string {

@@ -28,7 +28,9 @@ export function missingTool(...names: string[]): string | undefined {
 /** Why GNU tar cannot be run (absent, or another tar), or undefined. */
 export function missingGnuTar(): string | undefined {
   try {
-    return execFileSync('tar', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('GNU tar') ? undefined : 'tar is not GNU tar';
+    return execFileSync('tar', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('GNU tar')
+      ? undefined
+      : 'tar is not GNU tar';
   } catch {
     return 'GNU tar is not installed';
   }

@@ -162,7 +162,13 @@ export class MaliciousNotary {
       path = req.url ?? '/';
     }
     const m = TUF_PATH.exec(path);
-    const record: RequestRecord = { method: req.method ?? 'GET', file: m ? m[2]! : path, bytesSent: 0, aborted: false, ...(m ? { gun: m[1]! } : {}) };
+    const record: RequestRecord = {
+      method: req.method ?? 'GET',
+      file: m ? m[2]! : path,
+      bytesSent: 0,
+      aborted: false,
+      ...(m ? { gun: m[1]! } : {}),
+    };
     this.requests.push(record);
     req.resume(); // discard any upload
     const attack = this.attack;
@@ -170,7 +176,8 @@ export class MaliciousNotary {
     if (attack?.all) reply = attack.all;
     else if (path === '/v2/' || path === '/v2') reply = bytes(Buffer.from('{}'));
     else if (!m) reply = { kind: 'status', status: 404 };
-    else if (record.method !== 'GET') reply = { kind: 'status', status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"writes are not accepted here"}]}' };
+    else if (record.method !== 'GET')
+      reply = { kind: 'status', status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"writes are not accepted here"}]}' };
     else reply = attack?.files.get(m[2]!) ?? { kind: 'status', status: 404 };
     res.on('close', () => {
       if (!res.writableFinished) record.aborted = true;
@@ -342,7 +349,11 @@ export async function recordRepositories(work: string): Promise<Recording> {
         for (const name of ['targets/releases', 'targets/alice']) {
           const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
           const pub = PublicKey.fromKeyObject(pair.publicKey);
-          await new FileKeyStore(ownerDir).save({ privateKey: pair.privateKey, role: name.slice('targets/'.length), passphrase: CLIENT_PASSPHRASE });
+          await new FileKeyStore(ownerDir).save({
+            privateKey: pair.privateKey,
+            role: name.slice('targets/'.length),
+            passphrase: CLIENT_PASSPHRASE,
+          });
           delegationKeys.set(name, new KeySigner(pair.privateKey, pub));
           draft.changeDelegation(name, { addKeys: [pub], addPaths: [''] });
         }
@@ -445,7 +456,8 @@ async function recordState(serverUrl: string, gun: string, earlier: ReadonlyMap<
   const timestamp = await add('timestamp');
   const snapshot = await add('snapshot');
   const pinnedSnapshot = parseMetadata(timestamp, 'timestamp').signed.snapshotMeta;
-  if (sha256(snapshot) !== pinnedSnapshot.hashes['sha256']!.toString('hex')) throw new Error('recording: the server changed while being recorded');
+  if (sha256(snapshot) !== pinnedSnapshot.hashes['sha256']!.toString('hex'))
+    throw new Error('recording: the server changed while being recorded');
   const meta = parseMetadata(snapshot, 'snapshot').signed.meta;
   for (const role of Object.keys(meta).sort()) await add(role);
   const rootVersion = parseMetadata(current.get('root')!, 'root').signed.version;
@@ -495,7 +507,12 @@ export function tamper(b: Buffer): Buffer {
 }
 
 /** Re-signs `b` (as `role`) after `edit`, with `signers` only. */
-export async function resign<T extends RoleMetadata>(b: Buffer, role: string, signers: readonly Signer[], edit: (signed: T) => void = () => {}): Promise<Buffer> {
+export async function resign<T extends RoleMetadata>(
+  b: Buffer,
+  role: string,
+  signers: readonly Signer[],
+  edit: (signed: T) => void = () => {},
+): Promise<Buffer> {
   const md = parseMetadata(b, role) as unknown as Metadata<T>;
   edit(md.signed);
   return (await new Metadata(md.signed, []).sign(signers)).serialize();
@@ -513,7 +530,10 @@ export async function wrongKeySameId(b: Buffer, role: string): Promise<Buffer> {
   const md = parseMetadata(b, role);
   const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const sig = await new KeySigner(other.privateKey, PublicKey.fromKeyObject(other.publicKey)).sign(md.signedBytes());
-  return new Metadata(md.signed, md.signatures.map((s) => ({ ...s, sig: sig.sig }))).serialize();
+  return new Metadata(
+    md.signed,
+    md.signatures.map((s) => ({ ...s, sig: sig.sig })),
+  ).serialize();
 }
 
 /** A signer whose key nobody trusts. */
@@ -523,7 +543,12 @@ export function strangerSigner(): Signer {
 }
 
 /** A new timestamp (version `version`, valid unless `expires` says otherwise) pinning `snapshot`, signed with `signer`. */
-export async function forgeTimestamp(snapshot: Buffer, version: number, signer: Signer, expires = new Date(Date.now() + 14 * 24 * 3600 * 1000)): Promise<Buffer> {
+export async function forgeTimestamp(
+  snapshot: Buffer,
+  version: number,
+  signer: Signer,
+  expires = new Date(Date.now() + 14 * 24 * 3600 * 1000),
+): Promise<Buffer> {
   const t = new Timestamp(version, GoTime.fromEpochMs(expires.getTime()), { snapshot: fileMetaOf(snapshot) });
   return (await new Metadata(t, []).sign([signer])).serialize();
 }
@@ -545,7 +570,13 @@ export function versionOf(b: Buffer, role: string): number {
  * wants) under a snapshot and timestamp re-signed with the keys an attacker
  * holding the snapshot and timestamp keys has; the rest as at `state`.
  */
-export async function repinned(repo: RecordedRepository, state: StateName, name: string, roles: Record<string, Buffer>, opts: { snapshotSigner?: Signer } = {}): Promise<Attack> {
+export async function repinned(
+  repo: RecordedRepository,
+  state: StateName,
+  name: string,
+  roles: Record<string, Buffer>,
+  opts: { snapshotSigner?: Signer } = {},
+): Promise<Attack> {
   const s = repo.states[state].current;
   const attack = honest(repo, state, name);
   for (const [role, b] of Object.entries(roles)) putFile(attack, role, b);

@@ -41,14 +41,22 @@ export interface RecordingProxyOptions {
 export async function startRecordingProxy(upstream: string, opts: RecordingProxyOptions = {}): Promise<RecordingProxy> {
   const target = new URL(upstream);
   const requests: RecordedRequest[] = [];
-  const agent = target.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) }) : new http.Agent({ keepAlive: true });
+  const agent =
+    target.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) })
+      : new http.Agent({ keepAlive: true });
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const type = req.headers['content-type'] ?? '';
-      const entry: RecordedRequest = { method: req.method ?? '', target: req.url ?? '', contentType: type.split(';')[0]!.trim(), status: 0 };
+      const entry: RecordedRequest = {
+        method: req.method ?? '',
+        target: req.url ?? '',
+        contentType: type.split(';')[0]!.trim(),
+        status: 0,
+      };
       const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2];
       if (boundary) entry.parts = partNames(body, boundary);
       requests.push(entry);

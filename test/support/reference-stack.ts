@@ -74,11 +74,19 @@ export function run(
     const child = execFile(
       file,
       args,
-      { env: opts.env ?? process.env, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' },
+      {
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        timeout: opts.timeoutMs ?? 60_000,
+        maxBuffer: 32 * 1024 * 1024,
+        killSignal: 'SIGKILL',
+      },
       (err: ExecFileException | null, stdout: string, stderr: string) => {
         if (err) {
           const why = err.killed ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : `exited with ${String(err.code)}`;
-          reject(new CommandError(`${file} ${args.join(' ')} ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`, stdout, stderr, err.code));
+          reject(
+            new CommandError(`${file} ${args.join(' ')} ${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`, stdout, stderr, err.code),
+          );
         } else {
           resolve({ stdout, stderr });
         }
@@ -110,7 +118,8 @@ export async function ensureReferenceTools(): Promise<string | undefined> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot && !onPath('sudo')) return `missing binaries: ${missing.join(', ')}; not root and no sudo to install them`;
   const apt = (args: string[]) =>
-    isRoot ? run('apt-get', args, { timeoutMs: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+    isRoot
+      ? run('apt-get', args, { timeoutMs: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
       : run('sudo', ['-n', 'apt-get', ...args], { timeoutMs: 600_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   const packages = ['notary', 'docker-registry', 'openssl'];
   try {

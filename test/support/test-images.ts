@@ -113,7 +113,12 @@ function layerFiles(layerIndex: number, contentBytes: number, maxFileSize: numbe
  * A layer's uncompressed tar, streamed: a directory `layer-<i>/` and files of
  * pseudo-random content (seed `<seed>/<file name>`), reproducible byte for byte.
  */
-export async function* layerTar(seed: string, layerIndex: number, contentBytes: number, maxFileSize = 8 * 1024 * 1024): AsyncGenerator<Buffer> {
+export async function* layerTar(
+  seed: string,
+  layerIndex: number,
+  contentBytes: number,
+  maxFileSize = 8 * 1024 * 1024,
+): AsyncGenerator<Buffer> {
   const mtime = 1704067200; // 2024-01-01
   yield tarHeader({ name: `layer-${layerIndex}/`, size: 0, type: 'directory', mtime });
   for (const f of layerFiles(layerIndex, contentBytes, maxFileSize)) {
@@ -140,7 +145,13 @@ async function fileDigests(seed: string, layerIndex: number, contentBytes: numbe
   return out;
 }
 
-async function writeLayer(layout: OciLayout, seed: string, i: number, contentBytes: number, opts: { level: number; maxFileSize: number; mediaType: string }): Promise<GeneratedLayer> {
+async function writeLayer(
+  layout: OciLayout,
+  seed: string,
+  i: number,
+  contentBytes: number,
+  opts: { level: number; maxFileSize: number; mediaType: string },
+): Promise<GeneratedLayer> {
   const diff = Digester.create();
   const tarStream = Readable.from(tap(layerTar(seed, i, contentBytes, opts.maxFileSize), diff), { objectMode: false });
   const gzip = createGzip({ level: opts.level, chunkSize: 256 * 1024 });
@@ -171,8 +182,18 @@ export async function generateTestImage(dir: string, opts: TestImageOptions): Pr
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const types =
     format === 'oci'
-      ? { manifest: OCI_MEDIA_TYPES.manifest, index: OCI_MEDIA_TYPES.index, config: OCI_MEDIA_TYPES.config, layer: OCI_MEDIA_TYPES.layerGzip }
-      : { manifest: DOCKER_MEDIA_TYPES.manifest, index: DOCKER_MEDIA_TYPES.manifestList, config: DOCKER_MEDIA_TYPES.config, layer: DOCKER_MEDIA_TYPES.layer };
+      ? {
+          manifest: OCI_MEDIA_TYPES.manifest,
+          index: OCI_MEDIA_TYPES.index,
+          config: OCI_MEDIA_TYPES.config,
+          layer: OCI_MEDIA_TYPES.layerGzip,
+        }
+      : {
+          manifest: DOCKER_MEDIA_TYPES.manifest,
+          index: DOCKER_MEDIA_TYPES.manifestList,
+          config: DOCKER_MEDIA_TYPES.config,
+          layer: DOCKER_MEDIA_TYPES.layer,
+        };
 
   const manifests: GeneratedManifest[] = [];
   let totalLayerBytes = 0;
@@ -194,7 +215,11 @@ export async function generateTestImage(dir: string, opts: TestImageOptions): Pr
       architecture: platform.architecture,
       os: platform.os,
       ...(platform.variant !== undefined ? { variant: platform.variant } : {}),
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/sh'], Labels: { 'dev.dct.test-seed': opts.seed } },
+      config: {
+        Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        Cmd: ['/bin/sh'],
+        Labels: { 'dev.dct.test-seed': opts.seed },
+      },
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
       history: layers.map((_, i) => ({ created, created_by: `dct test image layer ${i}` })),
     };

@@ -26,10 +26,15 @@ interface Shell {
 
 function exec(file: string, args: string[], shell: Shell, input?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: shell.dir, env: shell.env, timeout: 60_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
-      resolve({ code, out: `${stdout}${stderr ? `[stderr]\n${stderr}` : ''}` });
-    });
+    const child = execFile(
+      file,
+      args,
+      { cwd: shell.dir, env: shell.env, timeout: 60_000, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+        resolve({ code, out: `${stdout}${stderr ? `[stderr]\n${stderr}` : ''}` });
+      },
+    );
     child.stdin?.on('error', () => undefined); // a child that exits without reading its input
     child.stdin?.end(input ?? '');
   });
@@ -83,7 +88,12 @@ function pathWith(opts: SessionOptions): string | undefined {
 }
 
 /** The notary CLI session of the issue: init … delete --remote. */
-export async function notarySession(server: TrustServerUnderTest, workDir: string, gun: string, opts: SessionOptions = {}): Promise<Step[]> {
+export async function notarySession(
+  server: TrustServerUnderTest,
+  workDir: string,
+  gun: string,
+  opts: SessionOptions = {},
+): Promise<Step[]> {
   const shell: Shell = { dir: workDir, env: { PATH: pathWith(opts), HOME: workDir, ...PASSPHRASES } };
   const trust = join(workDir, 'trust');
   mkdirSync(join(workDir, 'files'), { recursive: true });
@@ -110,7 +120,24 @@ export async function notarySession(server: TrustServerUnderTest, workDir: strin
     n('add', gun, 'v3', 'files/r3.txt', '-p'),
     n('key', 'rotate', gun, 'timestamp', '-r'),
     n('list', gun),
-    ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'rel.key', '-out', 'rel.crt', '-days', '30', '-subj', '/CN=releases'],
+    [
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'rel.key',
+      '-out',
+      'rel.crt',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=releases',
+    ],
     n('delegation', 'add', gun, 'targets/releases', 'rel.crt', '--all-paths', '-p'),
     n('delegation', 'list', gun),
     n('key', 'import', 'rel.key', '--role', 'targets/releases'),
@@ -172,7 +199,26 @@ export async function dockerSession(
     { argv: ['docker', 'trust', 'inspect', gun] },
     { argv: ['docker', 'trust', 'inspect', '--pretty', gun] },
     {
-      argv: ['notary', '-s', server.url, '--tlscacert', server.caFile, '-d', join(config, 'trust'), 'addhash', gun, 'v1', '423', '--sha256', digest, '-r', 'targets/releases', '-r', 'targets/alice', '-p'],
+      argv: [
+        'notary',
+        '-s',
+        server.url,
+        '--tlscacert',
+        server.caFile,
+        '-d',
+        join(config, 'trust'),
+        'addhash',
+        gun,
+        'v1',
+        '423',
+        '--sha256',
+        digest,
+        '-r',
+        'targets/releases',
+        '-r',
+        'targets/alice',
+        '-p',
+      ],
     },
     { argv: ['docker', 'trust', 'inspect', `${gun}:v1`] },
     { argv: ['docker', 'trust', 'inspect', '--pretty', gun] },

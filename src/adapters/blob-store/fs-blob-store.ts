@@ -93,7 +93,11 @@ export class FsBlobStore {
   /** The file of a blob (whether or not it exists). */
   blobPath(digest: string): string {
     const m = SHA256.exec(digest);
-    if (!m) throw new BlobStoreError('BLOB_DIGEST_UNSUPPORTED', `unsupported digest ${JSON.stringify(digest.slice(0, 100))}: the registry stores sha256 content`);
+    if (!m)
+      throw new BlobStoreError(
+        'BLOB_DIGEST_UNSUPPORTED',
+        `unsupported digest ${JSON.stringify(digest.slice(0, 100))}: the registry stores sha256 content`,
+      );
     const hex = m[1] as string;
     return join(this.root, 'blobs', 'sha256', hex.slice(0, 2), hex);
   }
@@ -119,7 +123,12 @@ export class FsBlobStore {
     });
     if (!handle) return undefined;
     // the open handle keeps the bytes readable even if garbage collection unlinks the file meanwhile
-    return createReadStream(path, { fd: handle, autoClose: true, ...(range ? { start: range.start, end: range.end } : {}), highWaterMark: 256 * 1024 });
+    return createReadStream(path, {
+      fd: handle,
+      autoClose: true,
+      ...(range ? { start: range.start, end: range.end } : {}),
+      highWaterMark: 256 * 1024,
+    });
   }
 
   async delete(digest: string): Promise<boolean> {
@@ -252,7 +261,10 @@ export class FsBlobStore {
   async finish(id: string, digest: string, size?: number): Promise<BlobInfo> {
     if (!FsBlobStore.supports(digest)) {
       await this.cancel(id);
-      throw new BlobStoreError('BLOB_DIGEST_UNSUPPORTED', `unsupported digest ${JSON.stringify(digest.slice(0, 100))}: the registry stores sha256 content`);
+      throw new BlobStoreError(
+        'BLOB_DIGEST_UNSUPPORTED',
+        `unsupported digest ${JSON.stringify(digest.slice(0, 100))}: the registry stores sha256 content`,
+      );
     }
     try {
       return await this.withSession(id, async (session, current) => {

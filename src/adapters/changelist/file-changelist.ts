@@ -138,13 +138,15 @@ export function decodeChangeFile(text: string): StoredChange {
   const str = (name: string): string => {
     const v = get(name);
     if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw new DctError('INVALID_CHANGE', `json: cannot unmarshal ${typeof v} into Go struct field TUFChange.${name} of type string`);
+    if (typeof v !== 'string')
+      throw new DctError('INVALID_CHANGE', `json: cannot unmarshal ${typeof v} into Go struct field TUFChange.${name} of type string`);
     return v;
   };
   const data = get('data');
   let content: Buffer | null = null;
   if (typeof data === 'string') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) throw new DctError('INVALID_CHANGE', 'illegal base64 data in change');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0)
+      throw new DctError('INVALID_CHANGE', 'illegal base64 data in change');
     content = Buffer.from(data, 'base64');
   } else if (data !== undefined && data !== null) {
     throw new DctError('INVALID_CHANGE', 'json: cannot unmarshal data of a change: not a base64 string');

@@ -151,12 +151,23 @@ export type CredentialSource = (request: CredentialRequest) => RegistryCredentia
 export function notaryAuthCredentials(value: string): { username: string; password: string } {
   const v = value.trim();
   if (v.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
-    throw new DctError('INVALID_NOTARY_AUTH', 'Could not base64-decode authentication string in NOTARY_AUTH: set it to base64("<username>:<password>")');
+    throw new DctError(
+      'INVALID_NOTARY_AUTH',
+      'Could not base64-decode authentication string in NOTARY_AUTH: set it to base64("<username>:<password>")',
+    );
   }
   const plain = Buffer.from(v, 'base64').toString('utf8');
   const colon = plain.indexOf(':');
-  if (colon === 0) throw new DctError('INVALID_NOTARY_AUTH', 'Authentication string with zero-length username in NOTARY_AUTH: set it to base64("<username>:<password>")');
-  if (colon < 0) throw new DctError('INVALID_NOTARY_AUTH', 'Malformatted authentication string in NOTARY_AUTH; format must be <username>:<password> (base64-encoded)');
+  if (colon === 0)
+    throw new DctError(
+      'INVALID_NOTARY_AUTH',
+      'Authentication string with zero-length username in NOTARY_AUTH: set it to base64("<username>:<password>")',
+    );
+  if (colon < 0)
+    throw new DctError(
+      'INVALID_NOTARY_AUTH',
+      'Malformatted authentication string in NOTARY_AUTH; format must be <username>:<password> (base64-encoded)',
+    );
   return { username: plain.slice(0, colon), password: plain.slice(colon + 1).trim() };
 }
 
@@ -221,9 +232,7 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ExchangeResul
       method,
       headers,
       agent: false,
-      ...(url.protocol === 'https:'
-        ? tlsConnectOptions(opts.tls)
-        : {}),
+      ...(url.protocol === 'https:' ? tlsConnectOptions(opts.tls) : {}),
     };
     const send = url.protocol === 'https:' ? https.request : url.protocol === 'http:' ? http.request : undefined;
     if (!send) {
@@ -234,7 +243,9 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ExchangeResul
       const status = res.statusCode ?? 0;
       const declared = Number(res.headers['content-length']);
       if (method !== 'HEAD' && Number.isFinite(declared) && declared > opts.maxBytes) {
-        fail(new DctError('RESPONSE_TOO_LARGE', `${where}: the response declares ${declared} bytes, more than the limit of ${opts.maxBytes}`));
+        fail(
+          new DctError('RESPONSE_TOO_LARGE', `${where}: the response declares ${declared} bytes, more than the limit of ${opts.maxBytes}`),
+        );
         return;
       }
       const chunks: Buffer[] = [];
@@ -257,7 +268,10 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ExchangeResul
         resolve({ status, headers: res.headers, headersDistinct: distinct, body: Buffer.concat(chunks, size) });
       });
     });
-    const timer = setTimeout(() => fail(new DctError('TIMEOUT', `${where}: no complete response within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new DctError('TIMEOUT', `${where}: no complete response within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
     req.on('error', (err) => fail(new DctError('NETWORK_ERROR', `${where}: ${err.message}`, { cause: err })));
     req.end(opts.body);
   });
@@ -367,11 +381,18 @@ export class RegistryAuth {
   private async authorize(url: URL, challenge: Challenge, scopes: readonly string[], requestTls: TlsSettings | undefined): Promise<string> {
     const host = url.host;
     if (challenge.scheme === 'basic') {
-      const creds = await this.credentials({ host, scheme: 'basic', ...(challenge.params['realm'] !== undefined ? { realm: challenge.params['realm'] } : {}) });
+      const creds = await this.credentials({
+        host,
+        scheme: 'basic',
+        ...(challenge.params['realm'] !== undefined ? { realm: challenge.params['realm'] } : {}),
+      });
       if (creds && 'username' in creds && creds.username !== '' && creds.password !== '') {
         return `Basic ${Buffer.from(`${creds.username}:${creds.password}`, 'utf8').toString('base64')}`;
       }
-      const why = creds && 'identityToken' in creds ? 'asks for a user name and password, but only an identity token is known for it' : 'requires authentication and no credentials are known for it';
+      const why =
+        creds && 'identityToken' in creds
+          ? 'asks for a user name and password, but only an identity token is known for it'
+          : 'requires authentication and no credentials are known for it';
       throw new DctError('AUTH_REQUIRED', `${host} ${why}: ${this.hint(host)}`);
     }
     return `Bearer ${await this.bearerToken(url, challenge, scopes, requestTls)}`;
@@ -395,17 +416,28 @@ export class RegistryAuth {
     return found;
   }
 
-  private async bearerToken(url: URL, challenge: Challenge, wanted: readonly string[], requestTls: TlsSettings | undefined): Promise<string> {
+  private async bearerToken(
+    url: URL,
+    challenge: Challenge,
+    wanted: readonly string[],
+    requestTls: TlsSettings | undefined,
+  ): Promise<string> {
     const host = url.host;
     const realmText = challenge.params['realm'];
     if (realmText === undefined || realmText === '') {
-      throw new DctError('AUTH_CHALLENGE_INVALID', `${host} asked for a token without naming where to get it (no realm specified for token auth challenge)`);
+      throw new DctError(
+        'AUTH_CHALLENGE_INVALID',
+        `${host} asked for a token without naming where to get it (no realm specified for token auth challenge)`,
+      );
     }
     let realm: URL;
     try {
       realm = new URL(realmText);
     } catch {
-      throw new DctError('AUTH_CHALLENGE_INVALID', `${host} named an invalid token realm ${JSON.stringify(realmText)} (invalid token auth challenge realm)`);
+      throw new DctError(
+        'AUTH_CHALLENGE_INVALID',
+        `${host} named an invalid token realm ${JSON.stringify(realmText)} (invalid token auth challenge realm)`,
+      );
     }
     if (realm.protocol !== 'https:' && realm.protocol !== 'http:') {
       throw new DctError('AUTH_CHALLENGE_INVALID', `${host} named a token realm with the unsupported scheme ${realm.protocol}`);
@@ -446,7 +478,9 @@ export class RegistryAuth {
     const refreshToken = this.refreshTokens.get(refreshKey) ?? (creds && 'identityToken' in creds ? creds.identityToken : undefined);
     const basic = creds && 'password' in creds ? Buffer.from(`${creds.username}:${creds.password}`, 'utf8').toString('base64') : undefined;
     // what a server might echo: the password, its Basic encoding, the refresh token
-    const secrets = [refreshToken, creds && 'password' in creds ? creds.password : undefined, basic].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    const secrets = [refreshToken, creds && 'password' in creds ? creds.password : undefined, basic].filter(
+      (s): s is string => typeof s === 'string' && s.length > 0,
+    );
 
     if (realm.protocol === 'http:' && (refreshToken !== undefined || p.account !== undefined)) {
       const sameOrigin = url.protocol === 'http:' && url.host === realm.host;
@@ -488,43 +522,80 @@ export class RegistryAuth {
       }
       target = new URL(realm.href);
       // Go's url.Values.Encode: keys sorted, values in order
-      target.search = encodeQuery(params.map((kv, i) => [kv, i] as const).sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1])).map(([kv]) => kv));
+      target.search = encodeQuery(
+        params
+          .map((kv, i) => [kv, i] as const)
+          .sort((a, b) => (a[0][0] < b[0][0] ? -1 : a[0][0] > b[0][0] ? 1 : a[1] - b[1]))
+          .map(([kv]) => kv),
+      );
     }
 
     const realmName = `${realm.origin}${realm.pathname}`;
     let res: ExchangeResult;
     try {
-      res = await exchange(target, { method, headers, ...(body ? { body } : {}), timeoutMs: this.timeoutMs, maxBytes: this.maxBytes, ...(tls ? { tls } : {}) });
+      res = await exchange(target, {
+        method,
+        headers,
+        ...(body ? { body } : {}),
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.maxBytes,
+        ...(tls ? { tls } : {}),
+      });
     } catch (err) {
       if (err instanceof DctError && err.code === 'RESPONSE_TOO_LARGE') {
-        throw new DctError('AUTH_INVALID_RESPONSE', `the token server ${realmName} (for ${host}) sent a response larger than ${this.maxBytes} bytes`, { cause: err });
+        throw new DctError(
+          'AUTH_INVALID_RESPONSE',
+          `the token server ${realmName} (for ${host}) sent a response larger than ${this.maxBytes} bytes`,
+          { cause: err },
+        );
       }
       const why = err instanceof Error ? err.message : String(err);
-      throw new DctError('AUTH_SERVER_UNREACHABLE', `cannot get a token for ${host} from ${realmName}: ${scrub(why, secrets)}`, { cause: err });
+      throw new DctError('AUTH_SERVER_UNREACHABLE', `cannot get a token for ${host} from ${realmName}: ${scrub(why, secrets)}`, {
+        cause: err,
+      });
     }
     const said = serverMessage(res.body, secrets);
     if (res.status === 401 || res.status === 403) {
       const who =
-        refreshToken !== undefined ? 'the identity token' : p.account !== undefined ? `the credentials of user ${JSON.stringify(p.account)}` : 'anonymous access';
-      throw new DctError('AUTH_FAILED', `the token server ${realmName} refused ${who} for ${host} (HTTP ${res.status}${said}): ${this.hint(host)}`);
+        refreshToken !== undefined
+          ? 'the identity token'
+          : p.account !== undefined
+            ? `the credentials of user ${JSON.stringify(p.account)}`
+            : 'anonymous access';
+      throw new DctError(
+        'AUTH_FAILED',
+        `the token server ${realmName} refused ${who} for ${host} (HTTP ${res.status}${said}): ${this.hint(host)}`,
+      );
     }
     if (res.status < 200 || res.status > 299) {
-      throw new DctError('AUTH_SERVER_ERROR', `the token server ${realmName} answered HTTP ${res.status}${said} to a token request for ${host}`);
+      throw new DctError(
+        'AUTH_SERVER_ERROR',
+        `the token server ${realmName} answered HTTP ${res.status}${said} to a token request for ${host}`,
+      );
     }
     let json: unknown;
     try {
       json = JSON.parse(res.body.toString('utf8'));
     } catch {
-      throw new DctError('AUTH_INVALID_RESPONSE', `the token server ${realmName} sent a response that is not JSON (unable to decode token response)`);
+      throw new DctError(
+        'AUTH_INVALID_RESPONSE',
+        `the token server ${realmName} sent a response that is not JSON (unable to decode token response)`,
+      );
     }
     const fields = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
     const token = nonEmptyString(fields['access_token']) ?? nonEmptyString(fields['token']);
     if (token === undefined) {
-      throw new DctError('AUTH_INVALID_RESPONSE', `the token server ${realmName} did not include a token in its response (authorization server did not include a token in the response)`);
+      throw new DctError(
+        'AUTH_INVALID_RESPONSE',
+        `the token server ${realmName} did not include a token in its response (authorization server did not include a token in the response)`,
+      );
     }
     const newRefresh = nonEmptyString(fields['refresh_token']);
     if (newRefresh !== undefined && newRefresh !== refreshToken) this.refreshTokens.set(refreshKey, newRefresh);
-    const expiresIn = typeof fields['expires_in'] === 'number' && Number.isFinite(fields['expires_in']) ? Math.max(fields['expires_in'], MINIMUM_TOKEN_LIFETIME_S) : MINIMUM_TOKEN_LIFETIME_S;
+    const expiresIn =
+      typeof fields['expires_in'] === 'number' && Number.isFinite(fields['expires_in'])
+        ? Math.max(fields['expires_in'], MINIMUM_TOKEN_LIFETIME_S)
+        : MINIMUM_TOKEN_LIFETIME_S;
     return { token, expiresAt: this.now() + expiresIn * 1000 };
   }
 }
@@ -540,7 +611,10 @@ function originKey(url: URL): string {
 
 function encodeQuery(pairs: ReadonlyArray<readonly [string, string]>): string {
   // Go's QueryEscape: space as '+', everything but unreserved characters escaped
-  const esc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  const esc = (s: string) =>
+    encodeURIComponent(s)
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/%20/g, '+');
   return pairs.map(([k, v]) => `${esc(k)}=${esc(v)}`).join('&');
 }
 

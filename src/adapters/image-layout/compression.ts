@@ -36,7 +36,10 @@ export const ZSTD_SUPPORTED = typeof createZstdDecompress === 'function';
 
 /** The refusal of a zstd layer on a Node without zstd. */
 export function zstdUnsupported(): DctError {
-  return new DctError('UNSUPPORTED_COMPRESSION', `zstd layers need Node ≥ 22.15; run dct on Node 24 (this is Node ${process.versions.node})`);
+  return new DctError(
+    'UNSUPPORTED_COMPRESSION',
+    `zstd layers need Node ≥ 22.15; run dct on Node 24 (this is Node ${process.versions.node})`,
+  );
 }
 
 function decompressor(kind: 'gzip' | 'zstd'): Transform {

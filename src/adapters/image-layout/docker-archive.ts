@@ -144,7 +144,8 @@ export function parseImageConfig(bytes: Buffer, where = 'the image config'): Arc
   } catch (err) {
     throw archiveError('INVALID_CONFIG', `${where} is not valid JSON`, { cause: err });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw archiveError('INVALID_CONFIG', `${where} is not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw archiveError('INVALID_CONFIG', `${where} is not a JSON object`);
   const doc = json as Record<string, unknown>;
   const rootfs = doc['rootfs'] as Record<string, unknown> | undefined;
   const diffIds = rootfs?.['diff_ids'];
@@ -204,7 +205,10 @@ export class ArchiveLayer {
   async asIs(format: 'docker' | 'oci' = 'docker'): Promise<PushableBlob> {
     if (this.foreign !== undefined) return { descriptor: this.foreign, open: () => this.openStored(), dispose: noop, foreign: true };
     if (this.compression === 'zstd' && format === 'docker') {
-      throw archiveError('UNSUPPORTED_COMPRESSION', `${this.path} is zstd-compressed, which docker schema 2 manifests cannot describe: use the OCI format`);
+      throw archiveError(
+        'UNSUPPORTED_COMPRESSION',
+        `${this.path} is zstd-compressed, which docker schema 2 manifests cannot describe: use the OCI format`,
+      );
     }
     let digest: string;
     if (this.compression === 'none') digest = this.diffId;
@@ -247,7 +251,11 @@ export class ArchiveLayer {
       ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}),
       expectedDiffId: this.diffId,
     });
-    const descriptor: Descriptor = { mediaType: format === 'docker' ? DOCKER_MEDIA_TYPES.layer : OCI_MEDIA_TYPES.layerGzip, digest: result.digest, size: result.size };
+    const descriptor: Descriptor = {
+      mediaType: format === 'docker' ? DOCKER_MEDIA_TYPES.layer : OCI_MEDIA_TYPES.layerGzip,
+      digest: result.digest,
+      size: result.size,
+    };
     return {
       descriptor,
       open: async () => verified(openFile(result.path), descriptor, `compressed ${this.path}`),
@@ -317,7 +325,10 @@ export class DockerArchive {
     if (ref === undefined || ref === '') {
       if (this.entries.length === 1) return this.entries[0] as DockerArchiveEntry;
       if (this.entries.length === 0) throw archiveError('IMAGE_NOT_FOUND', `${this.file} holds no image`);
-      throw archiveError('AMBIGUOUS_IMAGE', `${this.file} holds ${this.entries.length} images: name one (${this.tags().join(', ') || 'by @position'})`);
+      throw archiveError(
+        'AMBIGUOUS_IMAGE',
+        `${this.file} holds ${this.entries.length} images: name one (${this.tags().join(', ') || 'by @position'})`,
+      );
     }
     const pos = /^@(\d+)$/.exec(ref);
     if (pos) {
@@ -336,7 +347,10 @@ export class DockerArchive {
     const matches = wanted === undefined ? [] : this.entries.filter((e) => e.repoTags.some((t) => normalisedTag(t) === wanted));
     if (matches.length === 1) return matches[0] as DockerArchiveEntry;
     if (matches.length > 1 || exact.length > 1) throw archiveError('AMBIGUOUS_IMAGE', `${this.file} has several images tagged ${ref}`);
-    throw archiveError('IMAGE_NOT_FOUND', `${this.file} has no image ${ref}${this.tags().length > 0 ? ` (it has ${this.tags().join(', ')})` : ''}`);
+    throw archiveError(
+      'IMAGE_NOT_FOUND',
+      `${this.file} has no image ${ref}${this.tags().length > 0 ? ` (it has ${this.tags().join(', ')})` : ''}`,
+    );
   }
 
   /** The image's config: raw bytes (checked against the digest its file name gives, if any), diff IDs, platform. */
@@ -349,7 +363,10 @@ export class DockerArchive {
       throw archiveError('DIGEST_MISMATCH', `${this.file}: ${entry.config} hashes to ${config.digest}, not to the digest its name gives`);
     }
     if (config.diffIds.length !== entry.layers.length) {
-      throw archiveError('NOT_A_DOCKER_ARCHIVE', `${this.file}: the config of image ${entry.position} has ${config.diffIds.length} diff IDs for ${entry.layers.length} layers`);
+      throw archiveError(
+        'NOT_A_DOCKER_ARCHIVE',
+        `${this.file}: the config of image ${entry.position} has ${config.diffIds.length} diff IDs for ${entry.layers.length} layers`,
+      );
     }
     return config;
   }
@@ -390,7 +407,11 @@ export class DockerArchive {
           if (layer === undefined || failed) return;
           try {
             prepared[i] = opts.compress
-              ? await layer.compressed({ format, ...(opts.level !== undefined ? { level: opts.level } : {}), ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}) })
+              ? await layer.compressed({
+                  format,
+                  ...(opts.level !== undefined ? { level: opts.level } : {}),
+                  ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}),
+                })
               : await layer.asIs(format);
           } catch (err) {
             failed = true;
@@ -406,8 +427,16 @@ export class DockerArchive {
       throw err;
     }
     const layerBlobs = prepared as PushableBlob[];
-    const configDescriptor: Descriptor = { mediaType: format === 'docker' ? DOCKER_MEDIA_TYPES.config : OCI_MEDIA_TYPES.config, digest: config.digest, size: config.size };
-    const manifest = buildImageManifest(configDescriptor, layerBlobs.map((l) => l.descriptor), format);
+    const configDescriptor: Descriptor = {
+      mediaType: format === 'docker' ? DOCKER_MEDIA_TYPES.config : OCI_MEDIA_TYPES.config,
+      digest: config.digest,
+      size: config.size,
+    };
+    const manifest = buildImageManifest(
+      configDescriptor,
+      layerBlobs.map((l) => l.descriptor),
+      format,
+    );
     return {
       manifest,
       config: { descriptor: configDescriptor, open: async () => Readable.from([config.bytes]), dispose: noop },
@@ -427,7 +456,12 @@ export class DockerArchive {
  * An image manifest for a config and layers, as raw bytes (docker's indentation of three
  * spaces) and parsed.
  */
-export function buildImageManifest(config: Descriptor, layers: readonly Descriptor[], format: 'docker' | 'oci' = 'docker', annotations?: Record<string, string>): Manifest {
+export function buildImageManifest(
+  config: Descriptor,
+  layers: readonly Descriptor[],
+  format: 'docker' | 'oci' = 'docker',
+  annotations?: Record<string, string>,
+): Manifest {
   const doc = {
     schemaVersion: 2,
     mediaType: format === 'docker' ? DOCKER_MEDIA_TYPES.manifest : OCI_MEDIA_TYPES.manifest,
@@ -478,7 +512,11 @@ function familiarTag(tag: string): string {
  * against its descriptor, decompressed when gzip, and its tar checked against the diff
  * ID of the config. Layers shared between images are stored once.
  */
-export async function writeDockerArchive(file: string, images: readonly ArchiveSourceImage[], opts: WriteArchiveOptions = {}): Promise<void> {
+export async function writeDockerArchive(
+  file: string,
+  images: readonly ArchiveSourceImage[],
+  opts: WriteArchiveOptions = {},
+): Promise<void> {
   const layout = opts.layout ?? 'classic';
   const tmp = tempPathFor(file);
   const tar = await TarFileWriter.create(tmp);
@@ -503,7 +541,10 @@ export async function writeDockerArchive(file: string, images: readonly ArchiveS
       const config = parseImageConfig(configBytes, `the config of image ${n}`);
       const hex = config.digest.slice('sha256:'.length);
       if (config.diffIds.length !== image.layers.length) {
-        throw archiveError('INVALID_CONFIG', `image ${n}: the config has ${config.diffIds.length} diff IDs for ${image.layers.length} layers`);
+        throw archiveError(
+          'INVALID_CONFIG',
+          `image ${n}: the config has ${config.diffIds.length} diff IDs for ${image.layers.length} layers`,
+        );
       }
       const configPath = layout === 'classic' ? `${hex}.json` : `blobs/sha256/${hex}`;
       if (!configs.has(configPath)) {
@@ -532,7 +573,11 @@ export async function writeDockerArchive(file: string, images: readonly ArchiveS
       const repoTags = image.repoTags.map(familiarTag);
       manifestJson.push({ Config: configPath, RepoTags: repoTags, Layers: layerPaths });
       if (layout === 'oci') {
-        const manifest = buildImageManifest({ mediaType: OCI_MEDIA_TYPES.config, digest: config.digest, size: config.size }, layerDescriptors, 'oci');
+        const manifest = buildImageManifest(
+          { mediaType: OCI_MEDIA_TYPES.config, digest: config.digest, size: config.size },
+          layerDescriptors,
+          'oci',
+        );
         const manifestPath = `blobs/sha256/${manifest.digest.slice('sha256:'.length)}`;
         if (!configs.has(manifestPath)) {
           configs.add(manifestPath);
@@ -542,7 +587,10 @@ export async function writeDockerArchive(file: string, images: readonly ArchiveS
         if (repoTags.length === 0) indexEntries.push(base);
         for (const t of repoTags) {
           const ref = parseImageReference(t);
-          indexEntries.push({ ...base, annotations: { [CONTAINERD_NAME_ANNOTATION]: ref.toString(), [REF_NAME_ANNOTATION]: ref.tag ?? 'latest' } });
+          indexEntries.push({
+            ...base,
+            annotations: { [CONTAINERD_NAME_ANNOTATION]: ref.toString(), [REF_NAME_ANNOTATION]: ref.tag ?? 'latest' },
+          });
         }
         for (const t of repoTags) {
           const ref = parseImageReference(t);
@@ -551,11 +599,15 @@ export async function writeDockerArchive(file: string, images: readonly ArchiveS
       }
     }
     if (layout === 'oci') {
-      await tar.addBuffer('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: indexEntries.map(descriptorToJSON) })));
+      await tar.addBuffer(
+        'index.json',
+        Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: indexEntries.map(descriptorToJSON) })),
+      );
       await tar.addBuffer('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     }
     await tar.addBuffer(MANIFEST_JSON, Buffer.from(JSON.stringify(manifestJson)));
-    if (layout === 'oci' && Object.keys(repositories).length > 0) await tar.addBuffer('repositories', Buffer.from(JSON.stringify(repositories)));
+    if (layout === 'oci' && Object.keys(repositories).length > 0)
+      await tar.addBuffer('repositories', Buffer.from(JSON.stringify(repositories)));
     await tar.finish();
     await rename(tmp, file);
     await syncDir(dirname(file));
@@ -578,13 +630,20 @@ export interface LayoutArchiveSelection {
  * The images of an OCI layout as `writeDockerArchive` input (an index resolved to the
  * manifest of one platform).
  */
-export async function archiveImagesFromLayout(layout: OciLayoutReader, selections: readonly LayoutArchiveSelection[]): Promise<ArchiveSourceImage[]> {
+export async function archiveImagesFromLayout(
+  layout: OciLayoutReader,
+  selections: readonly LayoutArchiveSelection[],
+): Promise<ArchiveSourceImage[]> {
   const out: ArchiveSourceImage[] = [];
   for (const sel of selections) {
     let manifest = await layout.readManifest(sel.ref);
     if (manifest.kind === 'index') {
       const wanted = sel.platform ?? normalizePlatform({ ...platformOfNode(process.platform, process.arch), os: 'linux' });
-      const child = requirePlatform(manifest, wanted, `${layout.location} ${typeof sel.ref === 'string' ? sel.ref : (sel.ref?.digest ?? '')}`.trim());
+      const child = requirePlatform(
+        manifest,
+        wanted,
+        `${layout.location} ${typeof sel.ref === 'string' ? sel.ref : (sel.ref?.digest ?? '')}`.trim(),
+      );
       manifest = await layout.readManifest(child);
       if (manifest.kind === 'index') throw archiveError('UNSUPPORTED_MANIFEST', `${layout.location}: nested index ${child.digest}`);
     }

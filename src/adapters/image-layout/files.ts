@@ -61,7 +61,11 @@ export function verified(source: AsyncIterable<Uint8Array>, expected: { digest: 
 }
 
 /** The same check as an async generator. */
-export async function* verifiedChunks(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, what = 'content'): AsyncGenerator<Buffer> {
+export async function* verifiedChunks(
+  source: AsyncIterable<Uint8Array>,
+  expected: { digest: string; size?: number },
+  what = 'content',
+): AsyncGenerator<Buffer> {
   const digester = Digester.for(expected.digest);
   for await (const chunk of source) {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

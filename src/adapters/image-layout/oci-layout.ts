@@ -132,7 +132,8 @@ export class OciLayoutReader {
     } catch (err) {
       throw layoutError('INVALID_LAYOUT', `${this.location}/${OCI_INDEX_FILE} is not valid JSON`, { cause: err });
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw layoutError('INVALID_LAYOUT', `${this.location}/${OCI_INDEX_FILE} is not a JSON object`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw layoutError('INVALID_LAYOUT', `${this.location}/${OCI_INDEX_FILE} is not a JSON object`);
     const doc = json as Record<string, unknown>;
     if (doc['schemaVersion'] !== 2) throw layoutError('INVALID_LAYOUT', `${this.location}/${OCI_INDEX_FILE}: schemaVersion is not 2`);
     const list = doc['manifests'] ?? [];
@@ -164,7 +165,10 @@ export class OciLayoutReader {
       if (digests.size === 1) return manifests[0] as Descriptor;
       if (digests.size === 0) throw layoutError('IMAGE_NOT_FOUND', `${this.location} holds no image`);
       const tags = manifests.map(tagOf).filter((t) => t !== undefined);
-      throw layoutError('AMBIGUOUS_IMAGE', `${this.location} holds ${digests.size} images: name one${tags.length > 0 ? ` (tags: ${tags.join(', ')})` : ''}`);
+      throw layoutError(
+        'AMBIGUOUS_IMAGE',
+        `${this.location} holds ${digests.size} images: name one${tags.length > 0 ? ` (tags: ${tags.join(', ')})` : ''}`,
+      );
     }
     if (isValidDigest(ref)) {
       const listed = manifests.find((m) => m.digest === ref);
@@ -178,9 +182,13 @@ export class OciLayoutReader {
     const digests = new Set(matches.map((m) => m.digest));
     if (digests.size === 0) {
       const tags = manifests.map(tagOf).filter((t) => t !== undefined);
-      throw layoutError('IMAGE_NOT_FOUND', `${this.location} has no image tagged ${JSON.stringify(ref)}${tags.length > 0 ? ` (it has ${tags.join(', ')})` : ''}`);
+      throw layoutError(
+        'IMAGE_NOT_FOUND',
+        `${this.location} has no image tagged ${JSON.stringify(ref)}${tags.length > 0 ? ` (it has ${tags.join(', ')})` : ''}`,
+      );
     }
-    if (digests.size > 1) throw layoutError('AMBIGUOUS_IMAGE', `${this.location} has ${digests.size} different images tagged ${JSON.stringify(ref)}`);
+    if (digests.size > 1)
+      throw layoutError('AMBIGUOUS_IMAGE', `${this.location} has ${digests.size} different images tagged ${JSON.stringify(ref)}`);
     return matches[0] as Descriptor;
   }
 
@@ -191,7 +199,8 @@ export class OciLayoutReader {
   async readManifest(target?: string | Descriptor, opts: { maxBytes?: number; anyMediaType?: boolean } = {}): Promise<Manifest> {
     const d = typeof target === 'object' ? target : await this.resolve(target);
     const max = opts.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-    if (d.size > max) throw ociError('MANIFEST_TOO_LARGE', `${this.location}: manifest ${d.digest} has ${d.size} bytes, more than the ${max} allowed`);
+    if (d.size > max)
+      throw ociError('MANIFEST_TOO_LARGE', `${this.location}: manifest ${d.digest} has ${d.size} bytes, more than the ${max} allowed`);
     const bytes = await this.files.read(blobPathOf(d.digest), max);
     if (bytes === undefined) throw layoutError('BLOB_NOT_FOUND', `${this.location} lacks the manifest ${d.digest}`);
     return parseManifest(bytes, {
@@ -306,7 +315,8 @@ export class OciLayoutReader {
 
 async function checkLayoutFile(files: LayoutFiles): Promise<void> {
   const bytes = await files.read(OCI_LAYOUT_FILE, 64 * 1024);
-  if (bytes === undefined) throw layoutError('NOT_AN_OCI_LAYOUT', `${files.location} is not an OCI image layout (it has no ${OCI_LAYOUT_FILE} file)`);
+  if (bytes === undefined)
+    throw layoutError('NOT_AN_OCI_LAYOUT', `${files.location} is not an OCI image layout (it has no ${OCI_LAYOUT_FILE} file)`);
   let version: unknown;
   try {
     version = (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>)['imageLayoutVersion'];
@@ -314,7 +324,10 @@ async function checkLayoutFile(files: LayoutFiles): Promise<void> {
     throw layoutError('INVALID_LAYOUT', `${files.location}/${OCI_LAYOUT_FILE} is not valid JSON`, { cause: err });
   }
   if (typeof version !== 'string' || !/^1\.\d+\.\d+$/.test(version)) {
-    throw layoutError('INVALID_LAYOUT', `${files.location}: unsupported imageLayoutVersion ${JSON.stringify(version ?? null)} (dct reads 1.x layouts)`);
+    throw layoutError(
+      'INVALID_LAYOUT',
+      `${files.location}: unsupported imageLayoutVersion ${JSON.stringify(version ?? null)} (dct reads 1.x layouts)`,
+    );
   }
 }
 
@@ -558,7 +571,10 @@ export class OciLayout extends OciLayoutReader {
   async putManifest(input: Uint8Array | Manifest, opts: { contentType?: string; expected?: BlobExpectation } = {}): Promise<Manifest> {
     const manifest =
       input instanceof Uint8Array
-        ? parseManifest(input, { ...(opts.contentType !== undefined ? { contentType: opts.contentType } : {}), ...(opts.expected !== undefined ? { expected: opts.expected } : {}) })
+        ? parseManifest(input, {
+            ...(opts.contentType !== undefined ? { contentType: opts.contentType } : {}),
+            ...(opts.expected !== undefined ? { expected: opts.expected } : {}),
+          })
         : input;
     await this.putBlob(manifest.bytes, { digest: manifest.digest, size: manifest.size });
     return manifest;

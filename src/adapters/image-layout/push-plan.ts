@@ -63,7 +63,14 @@ export async function openPushSource(source: string, opts: { compress?: boolean;
   const m = prepared.manifest;
   const root = { mediaType: m.mediaType, digest: m.digest, size: m.size, bytes: m.bytes };
   return {
-    plan: { root, items: [blob(prepared.config, 'config'), ...prepared.layers.map((l) => blob(l, 'layer')), { descriptor: root, kind: 'manifest', bytes: m.bytes }] },
+    plan: {
+      root,
+      items: [
+        blob(prepared.config, 'config'),
+        ...prepared.layers.map((l) => blob(l, 'layer')),
+        { descriptor: root, kind: 'manifest', bytes: m.bytes },
+      ],
+    },
     kind: 'docker-archive',
     dispose: () => prepared.dispose(),
   };

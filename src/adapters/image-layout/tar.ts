@@ -67,7 +67,9 @@ function writeString(block: Buffer, offset: number, length: number, value: strin
 }
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  const s = Math.floor(value).toString(8).padStart(length - 1, '0');
+  const s = Math.floor(value)
+    .toString(8)
+    .padStart(length - 1, '0');
   if (s.length > length - 1) throw tarError(`tar header value ${value} does not fit`);
   block.write(s, offset, length - 1, 'ascii');
   block[offset + length - 1] = 0;
@@ -291,7 +293,8 @@ function applyExtension(flag: string, body: Buffer, pending: PendingExtensions, 
     if (p !== undefined) pending.path = p;
     if (l !== undefined) pending.linkpath = l;
     if (s !== undefined) {
-      if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw tarError(`${where}invalid pax size ${JSON.stringify(s.slice(0, 40))}`);
+      if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
+        throw tarError(`${where}invalid pax size ${JSON.stringify(s.slice(0, 40))}`);
       pending.size = Number(s);
     }
   } else if (flag === 'L') pending.path = readString(body, 0, body.length);

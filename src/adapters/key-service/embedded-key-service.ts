@@ -174,7 +174,10 @@ function checkCreateRequest(gun: unknown, role: unknown, algorithm: unknown): Ge
     throw new DctError('INVALID_ARGUMENT', `a key needs a repository name (gun) of 1 to ${MAX_GUN_LENGTH} printable characters`);
   }
   if (!(SERVER_KEY_ROLES as readonly unknown[]).includes(role)) {
-    throw new DctError('INVALID_ARGUMENT', `the key service holds only ${SERVER_KEY_ROLES.join(' and ')} keys, not ${JSON.stringify(role)}`);
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `the key service holds only ${SERVER_KEY_ROLES.join(' and ')} keys, not ${JSON.stringify(role)}`,
+    );
   }
   if (!(GENERATED_KEY_ALGORITHMS as readonly unknown[]).includes(algorithm)) {
     throw new DctError(

@@ -192,9 +192,16 @@ function binary(s: string | undefined, length?: number): Buffer {
 function checkParams(params: ScryptParams, code: string): ScryptParams {
   const { N, r, p } = params;
   const ok =
-    Number.isInteger(N) && N >= 2 && N <= MAX_N && (N & (N - 1)) === 0 &&
-    Number.isInteger(r) && r >= 1 && r <= MAX_R &&
-    Number.isInteger(p) && p >= 1 && p <= MAX_P &&
+    Number.isInteger(N) &&
+    N >= 2 &&
+    N <= MAX_N &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= MAX_R &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= MAX_P &&
     128 * N * r <= MAX_SCRYPT_MEMORY / 2;
   if (!ok) throw new DctError(code, 'unsupported scrypt parameters');
   return { N, r, p };

@@ -100,7 +100,12 @@ export class FileKeyStore {
   async save(opts: SaveKeyOptions): Promise<string> {
     const keyId = publicKeyOf(opts.privateKey).id;
     const gun = opts.gun && GUN_ROLES.has(opts.role) ? opts.gun : undefined;
-    const pem = encodePrivateKeyFile({ privateKey: opts.privateKey, role: opts.role, passphrase: opts.passphrase, ...(gun ? { gun } : {}) });
+    const pem = encodePrivateKeyFile({
+      privateKey: opts.privateKey,
+      role: opts.role,
+      passphrase: opts.passphrase,
+      ...(gun ? { gun } : {}),
+    });
     await mkdir(this.trustDir, { recursive: true, mode: DIR_MODE });
     await mkdir(this.privateDir, { recursive: true, mode: DIR_MODE });
     await chmod(this.privateDir, DIR_MODE);

@@ -273,7 +273,8 @@ export class NotaryClient {
     const url = this.tufUrl(gun, file);
     const scope = repositoryScope(gun, 'pull');
     if (opts.maxBytes !== undefined) {
-      if (!Number.isSafeInteger(opts.maxBytes) || opts.maxBytes < 0) throw new NotaryHttpError('INVALID_REQUEST', `invalid size limit ${String(opts.maxBytes)}`);
+      if (!Number.isSafeInteger(opts.maxBytes) || opts.maxBytes < 0)
+        throw new NotaryHttpError('INVALID_REQUEST', `invalid size limit ${String(opts.maxBytes)}`);
       if (opts.maxBytes < clientCap) {
         return (await this.request('GET', url, { maxBytes: opts.maxBytes, truncateAt: opts.maxBytes + 1, scope })).body;
       }
@@ -314,12 +315,22 @@ export class NotaryClient {
     try {
       json = JSON.parse(res.body.toString('utf8'));
     } catch (err) {
-      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url} is not JSON`, { status: res.status, method, url: url.href, cause: err });
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url} is not JSON`, {
+        status: res.status,
+        method,
+        url: url.href,
+        cause: err,
+      });
     }
     try {
       return PublicKey.fromJSON(json, `${role} key`);
     } catch (err) {
-      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url}: ${(err as Error).message}`, { status: res.status, method, url: url.href, cause: err });
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url}: ${(err as Error).message}`, {
+        status: res.status,
+        method,
+        url: url.href,
+        cause: err,
+      });
     }
   }
 
@@ -362,7 +373,13 @@ export class NotaryClient {
   }
 
   /** One exchange; resolves with any status (error bodies are read up to MAX_ERROR_BODY). */
-  private send(method: string, url: URL, opts: RequestOptions, authorization?: string, timeoutMs: number = this.timeoutMs): Promise<RawResponse> {
+  private send(
+    method: string,
+    url: URL,
+    opts: RequestOptions,
+    authorization?: string,
+    timeoutMs: number = this.timeoutMs,
+  ): Promise<RawResponse> {
     const where = `${method} ${url.href}`;
     return new Promise<RawResponse>((resolve, reject) => {
       let settled = false;
@@ -386,11 +403,15 @@ export class NotaryClient {
         const declared = Number(res.headers['content-length']);
         if (ok && Number.isFinite(declared) && declared > cap) {
           fail(
-            new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: ${BAD_RESPONSE_TEXT} (it declares ${declared} bytes, more than the limit of ${cap})`, {
-              status,
-              method,
-              url: url.href,
-            }),
+            new NotaryHttpError(
+              'RESPONSE_TOO_LARGE',
+              `${where}: ${BAD_RESPONSE_TEXT} (it declares ${declared} bytes, more than the limit of ${cap})`,
+              {
+                status,
+                method,
+                url: url.href,
+              },
+            ),
           );
           return;
         }
@@ -416,19 +437,29 @@ export class NotaryClient {
           }
           size += chunk.length;
           if (size > cap) {
-            fail(new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response exceeds the limit of ${cap} bytes`, { status, method, url: url.href }));
+            fail(
+              new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response exceeds the limit of ${cap} bytes`, {
+                status,
+                method,
+                url: url.href,
+              }),
+            );
             return;
           }
           chunks.push(chunk);
         });
-        res.on('error', (err) => fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })));
+        res.on('error', (err) =>
+          fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })),
+        );
         res.on('end', finish);
       });
       const timer = setTimeout(
         () => fail(new NotaryHttpError('TIMEOUT', `${where}: no complete response within ${timeoutMs} ms`, { method, url: url.href })),
         timeoutMs,
       );
-      req.on('error', (err) => fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })));
+      req.on('error', (err) =>
+        fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })),
+      );
       req.end(opts.body);
     });
   }
@@ -459,7 +490,11 @@ export function errorFromResponse(status: number, body: Buffer, method?: string,
   const base = { status, ...(method ? { method } : {}), ...(url ? { url } : {}), ...(errors ? { errors } : {}) };
   const where = method && url ? `${method} ${url}: ` : '';
   if (status === 404) {
-    return new NotaryHttpError('METADATA_NOT_FOUND', `${where}${first?.message ?? 'You have requested metadata that does not exist.'}`, base);
+    return new NotaryHttpError(
+      'METADATA_NOT_FOUND',
+      `${where}${first?.message ?? 'You have requested metadata that does not exist.'}`,
+      base,
+    );
   }
   if (status === 401) {
     return new NotaryHttpError('UNAUTHORIZED', `${where}${UNAUTHORIZED_TEXT}`, base);
@@ -474,7 +509,11 @@ export function errorFromResponse(status: number, body: Buffer, method?: string,
     }
     return new NotaryHttpError(code, `${where}${message}`, { ...base, ...(validation ? { validation } : {}) });
   }
-  return new NotaryHttpError('SERVER_UNAVAILABLE', `${where}unable to reach trust server at this time: ${status}${first ? ` (${first.code}: ${first.message})` : ''}`, base);
+  return new NotaryHttpError(
+    'SERVER_UNAVAILABLE',
+    `${where}unable to reach trust server at this time: ${status}${first ? ` (${first.code}: ${first.message})` : ''}`,
+    base,
+  );
 }
 
 function decodeErrorBody(body: Buffer): ServerErrorEntry[] | undefined {
@@ -518,7 +557,10 @@ export interface MultipartPart {
 }
 
 /** multipart/form-data exactly as Go's mime/multipart writes it (CRLF, random 60-hex boundary). */
-export function encodeMultipart(parts: readonly MultipartPart[], boundary = randomBytes(30).toString('hex')): { contentType: string; body: Buffer } {
+export function encodeMultipart(
+  parts: readonly MultipartPart[],
+  boundary = randomBytes(30).toString('hex'),
+): { contentType: string; body: Buffer } {
   const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
   const chunks: Buffer[] = [];
   parts.forEach((p, i) => {

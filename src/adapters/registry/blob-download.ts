@@ -39,7 +39,8 @@ export async function downloadBlobToFile(
   const existing = await sizeOf(file);
   if (existing === descriptor.size) {
     const d = await digesterOfFile(file, algorithm);
-    if (d.digest() === descriptor.digest) return { digest: descriptor.digest, size: descriptor.size, fetched: 0, resumes: 0, existed: true };
+    if (d.digest() === descriptor.digest)
+      return { digest: descriptor.digest, size: descriptor.size, fetched: 0, resumes: 0, existed: true };
   }
   for (let attempt = 0; ; attempt++) {
     let offset = (await sizeOf(partial)) ?? 0;
@@ -48,7 +49,11 @@ export async function downloadBlobToFile(
       offset = 0;
     }
     const digester = await digesterFor(partial, offset, algorithm);
-    const fh = await open(partial, offset > 0 ? constants.O_WRONLY | constants.O_APPEND : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, opts.mode ?? 0o644);
+    const fh = await open(
+      partial,
+      offset > 0 ? constants.O_WRONLY | constants.O_APPEND : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      opts.mode ?? 0o644,
+    );
     const sink = fh.createWriteStream({ autoClose: false, highWaterMark: 1024 * 1024 });
     // destroying the stream releases and closes the file handle
     sink.on('error', () => {

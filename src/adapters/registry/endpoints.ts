@@ -58,7 +58,11 @@ export async function registryTls(host: string, opts: RegistryTlsOptions = {}): 
 /** The endpoints to try in order: https only, or for insecure hosts unverified https then http (`preferHttp` swaps them). */
 export async function registryEndpoints(host: string, opts: RegistryTlsOptions = {}, preferHttp = false): Promise<RegistryEndpoint[]> {
   if (isInsecureHost(host, opts.insecureRegistries)) {
-    const https: RegistryEndpoint = { base: `https://${host}`, tls: { ...((await registryTls(host, opts)) ?? {}), rejectUnauthorized: false }, insecure: true };
+    const https: RegistryEndpoint = {
+      base: `https://${host}`,
+      tls: { ...((await registryTls(host, opts)) ?? {}), rejectUnauthorized: false },
+      insecure: true,
+    };
     const http: RegistryEndpoint = { base: `http://${host}`, tls: undefined, insecure: true };
     return preferHttp ? [http, https] : [https, http];
   }

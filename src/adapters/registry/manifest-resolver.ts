@@ -89,7 +89,11 @@ export class ManifestResolver {
   /** Resolves a tag (default `latest`) or digest reference to the manifest the registry serves. */
   async resolve(reference: ImageReference | string): Promise<ResolvedManifest> {
     const ref = typeof reference === 'string' ? parseImageReference(reference) : reference;
-    if (ref.domain === '') throw new DctError('INVALID_REFERENCE', `${ref.toString()} names no registry: write the registry host in front (e.g. registry.example.com/team/app)`);
+    if (ref.domain === '')
+      throw new DctError(
+        'INVALID_REFERENCE',
+        `${ref.toString()} names no registry: write the registry host in front (e.g. registry.example.com/team/app)`,
+      );
     const host = registryHostFor(ref.domain);
     const endpoints = await this.endpoints(host);
     let lastError: unknown;
@@ -144,7 +148,12 @@ export class ManifestResolver {
     for (const [what, expected] of [
       ['the reference', ref.digest],
       ['the registry (HEAD)', headDigest],
-      ['the registry (GET)', header(get, 'docker-content-digest') !== undefined ? checkedDigest(header(get, 'docker-content-digest') as string, 'GET', endpoint.base) : undefined],
+      [
+        'the registry (GET)',
+        header(get, 'docker-content-digest') !== undefined
+          ? checkedDigest(header(get, 'docker-content-digest') as string, 'GET', endpoint.base)
+          : undefined,
+      ],
     ] as const) {
       if (expected !== undefined && digestOf(bytes, expected) !== expected) {
         throw new DctError(
@@ -154,11 +163,17 @@ export class ManifestResolver {
       }
     }
     if (headSize !== undefined && headSize !== bytes.length) {
-      throw new DctError('REGISTRY_BAD_RESPONSE', `${endpoint.base} announced ${headSize} bytes for the manifest of ${shown} but served ${bytes.length}`);
+      throw new DctError(
+        'REGISTRY_BAD_RESPONSE',
+        `${endpoint.base} announced ${headSize} bytes for the manifest of ${shown} but served ${bytes.length}`,
+      );
     }
     const mediaType = mediaTypeOf(header(get, 'content-type'), bytes);
     if (isSchema1MediaType(mediaType)) {
-      throw new DctError('UNSUPPORTED_MANIFEST', `${shown} is a docker schema 1 manifest, which has no stable digest: push the image again with a current docker or buildx`);
+      throw new DctError(
+        'UNSUPPORTED_MANIFEST',
+        `${shown} is a docker schema 1 manifest, which has no stable digest: push the image again with a current docker or buildx`,
+      );
     }
     return { digest: digestOf(bytes, 'sha256:'), size: bytes.length, mediaType, bytes, endpoint: endpoint.base };
   }
@@ -184,7 +199,13 @@ export class ManifestResolver {
     if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
     if (authorization !== undefined) headers['Authorization'] = authorization;
     try {
-      return await exchange(url, { method, headers, timeoutMs: this.timeoutMs, maxBytes: this.maxBytes, ...(endpoint.tls ? { tls: endpoint.tls } : {}) });
+      return await exchange(url, {
+        method,
+        headers,
+        timeoutMs: this.timeoutMs,
+        maxBytes: this.maxBytes,
+        ...(endpoint.tls ? { tls: endpoint.tls } : {}),
+      });
     } catch (err) {
       if (err instanceof DctError && err.code === 'RESPONSE_TOO_LARGE') {
         throw new DctError('MANIFEST_TOO_LARGE', `${err.message}: a manifest may have at most ${this.maxBytes} bytes`, { cause: err });
@@ -197,8 +218,12 @@ export class ManifestResolver {
   private refused(res: ExchangeResult, endpoint: Endpoint, ref: ImageReference): DctError {
     const login = ref.domain === DEFAULT_DOMAIN ? 'docker login' : `docker login ${ref.domain}`;
     const said = registryMessage(res.body);
-    if (res.status === 403) return new DctError('REGISTRY_DENIED', `${endpoint.base} denied access to ${ref.name}${said}: check that your account may pull it`);
-    return new DctError('REGISTRY_UNAUTHORIZED', `${endpoint.base} requires authentication to read ${ref.name} (HTTP 401${said}): log in with \`${login}\``);
+    if (res.status === 403)
+      return new DctError('REGISTRY_DENIED', `${endpoint.base} denied access to ${ref.name}${said}: check that your account may pull it`);
+    return new DctError(
+      'REGISTRY_UNAUTHORIZED',
+      `${endpoint.base} requires authentication to read ${ref.name} (HTTP 401${said}): log in with \`${login}\``,
+    );
   }
 }
 
@@ -211,7 +236,10 @@ function checkedDigest(value: string, method: string, base: string): string {
   try {
     return parseDigest(value.trim());
   } catch {
-    throw new DctError('REGISTRY_BAD_RESPONSE', `${base} sent an invalid Docker-Content-Digest ${JSON.stringify(value.slice(0, 100))} with its ${method} answer`);
+    throw new DctError(
+      'REGISTRY_BAD_RESPONSE',
+      `${base} sent an invalid Docker-Content-Digest ${JSON.stringify(value.slice(0, 100))} with its ${method} answer`,
+    );
   }
 }
 
@@ -224,26 +252,36 @@ function digestOf(bytes: Buffer, like: string): string {
 
 function mediaTypeOf(contentType: string | undefined, bytes: Buffer): string {
   const declared = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (declared !== '' && declared !== 'application/json' && declared !== 'application/octet-stream' && declared !== 'text/plain') return declared;
+  if (declared !== '' && declared !== 'application/json' && declared !== 'application/octet-stream' && declared !== 'text/plain')
+    return declared;
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new DctError('REGISTRY_BAD_RESPONSE', `the manifest is not JSON and its media type is unknown (${declared || 'no Content-Type'})`);
+    throw new DctError(
+      'REGISTRY_BAD_RESPONSE',
+      `the manifest is not JSON and its media type is unknown (${declared || 'no Content-Type'})`,
+    );
   }
   const o = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
   if (typeof o['mediaType'] === 'string' && o['mediaType'] !== '') return o['mediaType'];
   if (Array.isArray(o['manifests'])) return MEDIA_TYPES.ociIndex;
   if (o['config'] !== undefined && Array.isArray(o['layers'])) return MEDIA_TYPES.ociManifest;
   if (o['schemaVersion'] === 1) return 'application/vnd.docker.distribution.manifest.v1+json';
-  throw new DctError('REGISTRY_BAD_RESPONSE', `cannot tell the media type of the manifest (${declared || 'no Content-Type'}, no mediaType field)`);
+  throw new DctError(
+    'REGISTRY_BAD_RESPONSE',
+    `cannot tell the media type of the manifest (${declared || 'no Content-Type'}, no mediaType field)`,
+  );
 }
 
 function registryMessage(body: Buffer): string {
   try {
     const json = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown; message?: unknown }> };
     const first = json.errors?.[0];
-    if (first && typeof first.message === 'string') return `: ${String(first.code ?? '').toLowerCase().replace(/_/g, ' ')}${first.code ? ': ' : ''}${first.message}`.slice(0, 300);
+    if (first && typeof first.message === 'string')
+      return `: ${String(first.code ?? '')
+        .toLowerCase()
+        .replace(/_/g, ' ')}${first.code ? ': ' : ''}${first.message}`.slice(0, 300);
   } catch {
     // not a registry error body
   }

@@ -32,9 +32,27 @@ import { MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES, mediaTypeOfContentType } from '
 import { isLoopbackHost } from '../../core/image-reference.js';
 import { repositoryScope, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
 import { openRange, type BlobSource } from './blob-source.js';
-import { DOCKER_HUB_REGISTRY, isInsecureHost, registryEndpoints, registryHostFor, registryTls, type RegistryEndpoint, type RegistryTlsOptions } from './endpoints.js';
+import {
+  DOCKER_HUB_REGISTRY,
+  isInsecureHost,
+  registryEndpoints,
+  registryHostFor,
+  registryTls,
+  type RegistryEndpoint,
+  type RegistryTlsOptions,
+} from './endpoints.js';
 import { ThreadDigester, type BlobDigester } from './thread-digester.js';
-import { describeUrl, discard, header, isTransient, readBody, send, streamError, type StreamBody, type TransportResponse } from './transport.js';
+import {
+  describeUrl,
+  discard,
+  header,
+  isTransient,
+  readBody,
+  send,
+  streamError,
+  type StreamBody,
+  type TransportResponse,
+} from './transport.js';
 
 export { ThreadDigester, type BlobDigester } from './thread-digester.js';
 export { fileBlobSource, digesterOfFile, type BlobSource, type RangeSource } from './blob-source.js';
@@ -319,13 +337,19 @@ export class RegistryClient {
     let candidates: RegistryEndpoint[];
     if (this.options.endpoint !== undefined) {
       const u = new URL(this.options.endpoint);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new DctError('INVALID_ARGUMENT', `registry endpoint ${this.options.endpoint} is not an http(s) URL`);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:')
+        throw new DctError('INVALID_ARGUMENT', `registry endpoint ${this.options.endpoint} is not an http(s) URL`);
       const insecure = isInsecureHost(u.host, this.options.insecureRegistries);
       if (u.protocol === 'http:' && !insecure) {
-        throw new DctError('INSECURE_REGISTRY', `refusing plain http to ${u.host}: only loopback registries and those in the dct config's insecureRegistries may be reached without TLS`);
+        throw new DctError(
+          'INSECURE_REGISTRY',
+          `refusing plain http to ${u.host}: only loopback registries and those in the dct config's insecureRegistries may be reached without TLS`,
+        );
       }
       const tls = u.protocol === 'https:' ? await registryTls(u.host, this.options) : undefined;
-      candidates = [{ base: u.origin, tls: insecure && u.protocol === 'https:' ? { ...(tls ?? {}), rejectUnauthorized: false } : tls, insecure }];
+      candidates = [
+        { base: u.origin, tls: insecure && u.protocol === 'https:' ? { ...(tls ?? {}), rejectUnauthorized: false } : tls, insecure },
+      ];
     } else {
       candidates = await registryEndpoints(this.host, this.options);
     }
@@ -346,7 +370,13 @@ export class RegistryClient {
       }
     }
     if (last instanceof DctError && (last.code === 'NETWORK_ERROR' || last.code === 'TIMEOUT')) {
-      throw new RegistryError('REGISTRY_UNREACHABLE', `cannot reach the registry ${this.host} (${candidates.map((c) => c.base).join(', ')}): ${last.message}`, undefined, [], { cause: last });
+      throw new RegistryError(
+        'REGISTRY_UNREACHABLE',
+        `cannot reach the registry ${this.host} (${candidates.map((c) => c.base).join(', ')}): ${last.message}`,
+        undefined,
+        [],
+        { cause: last },
+      );
     }
     throw last;
   }
@@ -381,16 +411,27 @@ export class RegistryClient {
       if (expected === undefined) continue;
       const got = digestOf(bytes, parseDigest(expected).algorithm);
       if (got !== expected) {
-        throw new RegistryError('DIGEST_MISMATCH', `${what} served by ${res.url.origin} hashes to ${got}, not to ${expected} given by ${by}: refusing it`);
+        throw new RegistryError(
+          'DIGEST_MISMATCH',
+          `${what} served by ${res.url.origin} hashes to ${got}, not to ${expected} given by ${by}: refusing it`,
+        );
       }
     }
     const contentType = header(res, 'content-type');
-    const manifest = parseManifest(bytes, { ...(contentType !== undefined ? { contentType } : {}), maxBytes: this.maxManifest, name: what });
+    const manifest = parseManifest(bytes, {
+      ...(contentType !== undefined ? { contentType } : {}),
+      maxBytes: this.maxManifest,
+      name: what,
+    });
     return { bytes, mediaType: manifest.mediaType, digest: manifest.digest, size: bytes.length, manifest };
   }
 
   /** `HEAD /v2/<repo>/manifests/<ref>`: digest, size and media type, or undefined when unknown (404). */
-  async headManifest(repo: string, reference: string, opts: CallOptions & { accept?: readonly string[] } = {}): Promise<ManifestInfo | undefined> {
+  async headManifest(
+    repo: string,
+    reference: string,
+    opts: CallOptions & { accept?: readonly string[] } = {},
+  ): Promise<ManifestInfo | undefined> {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const res = await this.exchange({
@@ -409,28 +450,45 @@ export class RegistryClient {
     if (res.status !== 200) throw await this.failure(res, `the manifest ${repo}:${reference}`, 'manifest');
     await discard(res);
     const digest = this.servedDigest(res);
-    if (refDigest !== undefined && digest !== undefined && digest !== refDigest && parseDigest(digest).algorithm === parseDigest(refDigest).algorithm) {
+    if (
+      refDigest !== undefined &&
+      digest !== undefined &&
+      digest !== refDigest &&
+      parseDigest(digest).algorithm === parseDigest(refDigest).algorithm
+    ) {
       throw new RegistryError('DIGEST_MISMATCH', `${res.url.origin} answered a HEAD for ${repo}@${refDigest} with the digest ${digest}`);
     }
     const size = contentLength(res);
     const mediaType = mediaTypeOfContentType(header(res, 'content-type'));
-    return { ...(digest !== undefined ? { digest } : refDigest !== undefined ? { digest: refDigest } : {}), ...(size !== undefined ? { size } : {}), ...(mediaType !== '' ? { mediaType } : {}) };
+    return {
+      ...(digest !== undefined ? { digest } : refDigest !== undefined ? { digest: refDigest } : {}),
+      ...(size !== undefined ? { size } : {}),
+      ...(mediaType !== '' ? { mediaType } : {}),
+    };
   }
 
   /**
    * `PUT /v2/<repo>/manifests/<tag|digest>` of the bytes as given (validated first). The
    * registry's `Docker-Content-Digest` must be the digest of those bytes.
    */
-  async putManifest(repo: string, reference: string, bytes: Uint8Array, mediaType: string, opts: CallOptions = {}): Promise<PutManifestResult> {
+  async putManifest(
+    repo: string,
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    opts: CallOptions = {},
+  ): Promise<PutManifestResult> {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const what = `the manifest ${repo}:${reference}`;
     const manifest = parseManifest(body, { contentType: mediaType, maxBytes: this.maxManifest, name: what });
-    if (manifest.mediaType !== mediaType) throw new DctError('INVALID_MANIFEST', `${what} says it is ${manifest.mediaType}, not ${mediaType}`);
+    if (manifest.mediaType !== mediaType)
+      throw new DctError('INVALID_MANIFEST', `${what} says it is ${manifest.mediaType}, not ${mediaType}`);
     if (refDigest !== undefined) {
       const got = digestOf(body, parseDigest(refDigest).algorithm);
-      if (got !== refDigest) throw new DctError('DIGEST_MISMATCH', `the manifest bytes hash to ${got}, not to the digest ${refDigest} they are pushed by`);
+      if (got !== refDigest)
+        throw new DctError('DIGEST_MISMATCH', `the manifest bytes hash to ${got}, not to the digest ${refDigest} they are pushed by`);
     }
     const res = await this.exchange({
       method: 'PUT',
@@ -449,7 +507,11 @@ export class RegistryClient {
     }
     const location = header(res, 'location');
     const ociSubject = header(res, 'oci-subject');
-    return { digest: manifest.digest, ...(location !== undefined ? { location } : {}), ...(ociSubject !== undefined ? { ociSubject } : {}) };
+    return {
+      digest: manifest.digest,
+      ...(location !== undefined ? { location } : {}),
+      ...(ociSubject !== undefined ? { ociSubject } : {}),
+    };
   }
 
   /** `DELETE /v2/<repo>/manifests/<digest>` (registries refuse to delete by tag). */
@@ -463,7 +525,8 @@ export class RegistryClient {
       retry: 'idempotent',
       signal: opts.signal,
     });
-    if (res.status !== 202 && res.status !== 200 && res.status !== 204) throw await this.failure(res, `deleting the manifest ${repo}@${digest}`, 'manifest');
+    if (res.status !== 202 && res.status !== 200 && res.status !== 204)
+      throw await this.failure(res, `deleting the manifest ${repo}@${digest}`, 'manifest');
     await discard(res);
   }
 
@@ -498,14 +561,21 @@ export class RegistryClient {
    * blob). To resume an earlier download, pass the bytes already in the sink as `offset`
    * and their `digester` (see `digesterOfFile`).
    */
-  async getBlob(repo: string, descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, sink: Writable, opts: GetBlobOptions = {}): Promise<GetBlobResult> {
+  async getBlob(
+    repo: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>,
+    sink: Writable,
+    opts: GetBlobOptions = {},
+  ): Promise<GetBlobResult> {
     checkRepository(repo);
     const { digest, size } = checkDescriptor(descriptor);
     const offset = opts.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new DctError('INVALID_ARGUMENT', `invalid resume offset ${offset}`);
-    if (offset > 0 && !opts.digester) throw new DctError('INVALID_ARGUMENT', 'resuming a download needs the digest state of the bytes already written (digester)');
+    if (offset > 0 && !opts.digester)
+      throw new DctError('INVALID_ARGUMENT', 'resuming a download needs the digest state of the bytes already written (digester)');
     // a large blob is hashed on the hashing thread, beside the download instead of between its reads
-    const digester: BlobDigester = opts.digester ?? (size >= this.hashThreadMinBytes ? new ThreadDigester(parseDigest(digest).algorithm) : Digester.for(digest));
+    const digester: BlobDigester =
+      opts.digester ?? (size >= this.hashThreadMinBytes ? new ThreadDigester(parseDigest(digest).algorithm) : Digester.for(digest));
     try {
       return await this.fetchBlob(repo, digest, size, offset, digester, sink, opts);
     } catch (err) {
@@ -514,9 +584,19 @@ export class RegistryClient {
     }
   }
 
-  private async fetchBlob(repo: string, digest: string, size: number, offset: number, digester: BlobDigester, sink: Writable, opts: GetBlobOptions): Promise<GetBlobResult> {
-    if (digester.size !== offset) throw new DctError('INVALID_ARGUMENT', `the digester has hashed ${digester.size} bytes, not the ${offset} of the resume offset`);
-    if (digester.algorithm !== parseDigest(digest).algorithm) throw new DctError('INVALID_ARGUMENT', `the digester computes ${digester.algorithm}, the blob is addressed by ${digest}`);
+  private async fetchBlob(
+    repo: string,
+    digest: string,
+    size: number,
+    offset: number,
+    digester: BlobDigester,
+    sink: Writable,
+    opts: GetBlobOptions,
+  ): Promise<GetBlobResult> {
+    if (digester.size !== offset)
+      throw new DctError('INVALID_ARGUMENT', `the digester has hashed ${digester.size} bytes, not the ${offset} of the resume offset`);
+    if (digester.algorithm !== parseDigest(digest).algorithm)
+      throw new DctError('INVALID_ARGUMENT', `the digester computes ${digester.algorithm}, the blob is addressed by ${digest}`);
     const what = `the blob ${repo}@${digest}`;
     if (offset > size) throw new RegistryError('SIZE_MISMATCH', `${what}: ${offset} bytes are already written, more than its ${size}`);
     const base = await this.url(`/v2/${repo}/blobs/${digest}`);
@@ -540,14 +620,27 @@ export class RegistryClient {
         const declared = contentLength(res);
         if (declared !== undefined && declared !== size) {
           res.body.destroy();
-          throw new RegistryError('SIZE_MISMATCH', `${res.url.origin} serves ${what} with ${declared} bytes, not the ${size} of its descriptor`, 200);
+          throw new RegistryError(
+            'SIZE_MISMATCH',
+            `${res.url.origin} serves ${what} with ${declared} bytes, not the ${size} of its descriptor`,
+            200,
+          );
         }
       } else if (res.status === 206) {
         const range = parseContentRange(header(res, 'content-range'));
         if (!range || range.start !== offset || (range.total !== undefined && range.total !== size) || range.end >= size) {
           res.body.destroy();
-          if (range?.total !== undefined && range.total !== size) throw new RegistryError('SIZE_MISMATCH', `${res.url.origin} serves ${what} with ${range.total} bytes, not the ${size} of its descriptor`, 206);
-          throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} answered a request for bytes ${offset}- of ${what} with the range ${JSON.stringify(header(res, 'content-range') ?? '')}`, 206);
+          if (range?.total !== undefined && range.total !== size)
+            throw new RegistryError(
+              'SIZE_MISMATCH',
+              `${res.url.origin} serves ${what} with ${range.total} bytes, not the ${size} of its descriptor`,
+              206,
+            );
+          throw new RegistryError(
+            'REGISTRY_BAD_RESPONSE',
+            `${res.url.origin} answered a request for bytes ${offset}- of ${what} with the range ${JSON.stringify(header(res, 'content-range') ?? '')}`,
+            206,
+          );
         }
       } else {
         throw await this.failure(res, what, 'blob');
@@ -589,7 +682,10 @@ export class RegistryClient {
         continue;
       }
       if (offset < size) {
-        throw new RegistryError('SIZE_MISMATCH', `${res.url.origin} sent ${offset} bytes of ${what}, fewer than its ${size}: the blob is truncated`);
+        throw new RegistryError(
+          'SIZE_MISMATCH',
+          `${res.url.origin} sent ${offset} bytes of ${what}, fewer than its ${size}: the blob is truncated`,
+        );
       }
     }
     const got = await digester.digest();
@@ -608,7 +704,12 @@ export class RegistryClient {
    * bytes are held back until they verify). A failed attempt is resumed where the
    * registry says the upload stands (chunked) or restarted with a new session.
    */
-  async uploadBlob(repo: string, descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, source: BlobSource, opts: UploadOptions = {}): Promise<UploadResult> {
+  async uploadBlob(
+    repo: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>,
+    source: BlobSource,
+    opts: UploadOptions = {},
+  ): Promise<UploadResult> {
     checkRepository(repo);
     checkDescriptor(descriptor);
     return this.upload(repo, descriptor, source, opts, undefined);
@@ -620,7 +721,13 @@ export class RegistryClient {
    * `fromRepo`), the blob is uploaded from `source` in the session it opened, or the
    * session is cancelled when there is no source.
    */
-  async mountBlob(repo: string, fromRepo: string, descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, source?: BlobSource, opts: UploadOptions = {}): Promise<MountResult> {
+  async mountBlob(
+    repo: string,
+    fromRepo: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>,
+    source?: BlobSource,
+    opts: UploadOptions = {},
+  ): Promise<MountResult> {
     checkRepository(repo);
     checkRepository(fromRepo);
     const { digest } = checkDescriptor(descriptor);
@@ -637,7 +744,8 @@ export class RegistryClient {
     if (res.status === 201) {
       await discard(res);
       const served = this.servedDigest(res);
-      if (served !== undefined && served !== digest) throw new RegistryError('DIGEST_MISMATCH', `${res.url.origin} mounted ${served} when asked to mount ${digest}`, 201);
+      if (served !== undefined && served !== digest)
+        throw new RegistryError('DIGEST_MISMATCH', `${res.url.origin} mounted ${served} when asked to mount ${digest}`, 201);
       return { mounted: true, uploaded: false };
     }
     if (res.status !== 202) throw await this.failure(res, `mounting ${digest} from ${fromRepo} into ${repo}`, 'blob');
@@ -652,7 +760,12 @@ export class RegistryClient {
   }
 
   /** The blob in the repository, by the cheapest way: already there, mounted from one of `mountFrom`, or uploaded. */
-  async ensureBlob(repo: string, descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>, source: BlobSource, opts: EnsureBlobOptions = {}): Promise<'exists' | 'mounted' | 'uploaded'> {
+  async ensureBlob(
+    repo: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'> & Partial<Descriptor>,
+    source: BlobSource,
+    opts: EnsureBlobOptions = {},
+  ): Promise<'exists' | 'mounted' | 'uploaded'> {
     const { digest, size } = checkDescriptor(descriptor);
     const found = await this.hasBlob(repo, digest, opts);
     if (found && (found.size === undefined || found.size === size)) return 'exists';
@@ -678,12 +791,26 @@ export class RegistryClient {
     const seen = new Set<string>();
     const maxPages = opts.maxPages ?? 10_000;
     for (let page = 0; url !== undefined; page++) {
-      if (page >= maxPages) throw new RegistryError('REGISTRY_BAD_RESPONSE', `the tag list of ${repo} on ${this.host} has more than ${maxPages} pages`);
-      if (seen.has(url.href)) throw new RegistryError('REGISTRY_BAD_RESPONSE', `the tag list of ${repo} on ${this.host} links back to a page already read`);
+      if (page >= maxPages)
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', `the tag list of ${repo} on ${this.host} has more than ${maxPages} pages`);
+      if (seen.has(url.href))
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', `the tag list of ${repo} on ${this.host} links back to a page already read`);
       seen.add(url.href);
-      const res = await this.exchange({ method: 'GET', url, scopes: [repositoryScope(repo, 'pull')], headers: { Accept: 'application/json' }, retry: 'idempotent', redirects: true, signal: opts.signal });
+      const res = await this.exchange({
+        method: 'GET',
+        url,
+        scopes: [repositoryScope(repo, 'pull')],
+        headers: { Accept: 'application/json' },
+        retry: 'idempotent',
+        redirects: true,
+        signal: opts.signal,
+      });
       if (res.status !== 200) throw await this.failure(res, `the tags of ${repo}`, 'repository');
-      const body = await readBody(res, this.maxList, () => new RegistryError('RESPONSE_TOO_LARGE', `a page of the tag list of ${repo} is larger than ${this.maxList} bytes`, 200));
+      const body = await readBody(
+        res,
+        this.maxList,
+        () => new RegistryError('RESPONSE_TOO_LARGE', `a page of the tag list of ${repo} is larger than ${this.maxList} bytes`, 200),
+      );
       const json = parseJson(body, `the tag list of ${repo}`);
       const list = json['tags'];
       if (list !== null && list !== undefined && (!Array.isArray(list) || !list.every((t) => typeof t === 'string'))) {
@@ -709,18 +836,44 @@ export class RegistryClient {
     const seen = new Set<string>();
     let filtered = true;
     for (let page = 0; url !== undefined; page++) {
-      if (page >= 1000 || seen.has(url.href)) throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers of ${repo}@${digest} on ${this.host} do not end`);
+      if (page >= 1000 || seen.has(url.href))
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers of ${repo}@${digest} on ${this.host} do not end`);
       seen.add(url.href);
-      const res = await this.exchange({ method: 'GET', url, scopes: [repositoryScope(repo, 'pull')], headers: { Accept: OCI_MEDIA_TYPES.index }, retry: 'idempotent', redirects: true, signal: opts.signal });
+      const res = await this.exchange({
+        method: 'GET',
+        url,
+        scopes: [repositoryScope(repo, 'pull')],
+        headers: { Accept: OCI_MEDIA_TYPES.index },
+        retry: 'idempotent',
+        redirects: true,
+        signal: opts.signal,
+      });
       if (res.status === 404 && page === 0) {
         await discard(res);
         return this.referrersByTag(repo, digest, opts);
       }
       if (res.status !== 200) throw await this.failure(res, `the referrers of ${repo}@${digest}`, 'manifest');
-      if (opts.artifactType !== undefined && !(header(res, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType')) filtered = false;
-      const body = await readBody(res, this.maxList, () => new RegistryError('RESPONSE_TOO_LARGE', `a page of the referrers of ${repo}@${digest} is larger than ${this.maxList} bytes`, 200));
-      const index = parseManifest(body, { contentType: OCI_MEDIA_TYPES.index, maxBytes: this.maxList, name: `the referrers of ${repo}@${digest}` });
-      if (index.kind !== 'index') throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers answer for ${repo}@${digest} is not an index`, 200);
+      if (
+        opts.artifactType !== undefined &&
+        !(header(res, 'oci-filters-applied') ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .includes('artifactType')
+      )
+        filtered = false;
+      const body = await readBody(
+        res,
+        this.maxList,
+        () =>
+          new RegistryError('RESPONSE_TOO_LARGE', `a page of the referrers of ${repo}@${digest} is larger than ${this.maxList} bytes`, 200),
+      );
+      const index = parseManifest(body, {
+        contentType: OCI_MEDIA_TYPES.index,
+        maxBytes: this.maxList,
+        name: `the referrers of ${repo}@${digest}`,
+      });
+      if (index.kind !== 'index')
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers answer for ${repo}@${digest} is not an index`, 200);
       out.push(...index.manifests);
       url = this.nextLink(res);
     }
@@ -737,7 +890,8 @@ export class RegistryClient {
       if (err instanceof DctError && err.code === 'MANIFEST_NOT_FOUND') return { manifests: [], via: 'none' };
       throw err;
     }
-    if (fetched.manifest.kind !== 'index') throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers tag ${repo}:${tag} is not an index`);
+    if (fetched.manifest.kind !== 'index')
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', `the referrers tag ${repo}:${tag} is not an index`);
     const all = (fetched.manifest as ImageIndex).manifests;
     return { manifests: opts.artifactType === undefined ? all : all.filter((d) => d.artifactType === opts.artifactType), via: 'tag' };
   }
@@ -763,14 +917,17 @@ export class RegistryClient {
           ? await this.uploadChunks(repo, descriptor, source, session, opts, () => retries++)
           : await this.uploadWhole(repo, descriptor, source, session.url, opts);
         const served = this.servedDigest(done);
-        if (served !== undefined && served !== digest) throw new RegistryError('DIGEST_MISMATCH', `${done.url.origin} stored ${what} as ${served}`, done.status);
+        if (served !== undefined && served !== digest)
+          throw new RegistryError('DIGEST_MISMATCH', `${done.url.origin} stored ${what} as ${served}`, done.status);
         const location = header(done, 'location');
         return { digest, ...(location !== undefined ? { location } : {}), retries };
       } catch (err) {
         if (session) await this.cancelUpload(repo, session.url).catch(() => undefined);
         session = undefined;
         // an expired or lost session is also worth a new one
-        const retryable = isTransient(err) || (err instanceof RegistryError && ((err.status !== undefined && retryableStatus(err.status)) || err.code === 'UPLOAD_UNKNOWN'));
+        const retryable =
+          isTransient(err) ||
+          (err instanceof RegistryError && ((err.status !== undefined && retryableStatus(err.status)) || err.code === 'UPLOAD_UNKNOWN'));
         if (!retryable || retries >= this.retries || opts.signal?.aborted) throw err;
         retries++;
         await this.sleep(this.backoff(retries - 1), opts.signal);
@@ -791,7 +948,13 @@ export class RegistryClient {
     return { url: this.location(res, `starting an upload to ${repo}`), minChunk: chunkMinLength(res) };
   }
 
-  private async uploadWhole(repo: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, source: BlobSource, session: URL, opts: UploadOptions): Promise<TransportResponse> {
+  private async uploadWhole(
+    repo: string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    source: BlobSource,
+    session: URL,
+    opts: UploadOptions,
+  ): Promise<TransportResponse> {
     const url = withDigest(session, descriptor.digest);
     const what = `the blob ${descriptor.digest}`;
     const res = await this.exchange({
@@ -801,12 +964,16 @@ export class RegistryClient {
       headers: { 'Content-Type': 'application/octet-stream' },
       body: () => ({
         length: descriptor.size,
-        open: () => openRange(source, 0, descriptor.size).pipe(new VerifyingStream(Digester.for(descriptor.digest), descriptor, what, opts.onProgress)),
+        open: () =>
+          openRange(source, 0, descriptor.size).pipe(
+            new VerifyingStream(Digester.for(descriptor.digest), descriptor, what, opts.onProgress),
+          ),
       }),
       retry: 'never',
       signal: opts.signal,
     });
-    if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await this.failure(res, `uploading ${what} to ${repo}`, 'blob');
+    if (res.status !== 201 && res.status !== 204 && res.status !== 200)
+      throw await this.failure(res, `uploading ${what} to ${repo}`, 'blob');
     await discard(res);
     return res;
   }
@@ -850,20 +1017,28 @@ export class RegistryClient {
           retry: 'never',
           signal: opts.signal,
         });
-        if (res.status !== 202 && res.status !== 204) throw await this.failure(res, `uploading bytes ${start}-${end - 1} of ${what} to ${repo}`, 'blob');
+        if (res.status !== 202 && res.status !== 204)
+          throw await this.failure(res, `uploading bytes ${start}-${end - 1} of ${what} to ${repo}`, 'blob');
         await discard(res);
         location = this.location(res, `uploading ${what}`, location);
         const range = parseUploadRange(header(res, 'range'));
         if (range !== undefined && range !== end) {
-          throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} holds ${range} bytes of ${what} after a chunk that ended at ${end}`, res.status);
+          throw new RegistryError(
+            'REGISTRY_BAD_RESPONSE',
+            `${res.url.origin} holds ${range} bytes of ${what} after a chunk that ended at ${end}`,
+            res.status,
+          );
         }
-        if (!sent || sent.size !== end) throw new RegistryError('SIZE_MISMATCH', `the source of ${what} did not yield bytes ${start}-${end - 1}`);
+        if (!sent || sent.size !== end)
+          throw new RegistryError('SIZE_MISMATCH', `the source of ${what} did not yield bytes ${start}-${end - 1}`);
         digester = sent;
         offset = end;
         opts.onProgress?.(offset, size);
       } catch (err) {
         // 416: the registry holds another amount than this chunk assumed; ask it where it stands
-        const retryable = isTransient(err) || (err instanceof RegistryError && err.status !== undefined && (retryableStatus(err.status) || err.status === 416));
+        const retryable =
+          isTransient(err) ||
+          (err instanceof RegistryError && err.status !== undefined && (retryableStatus(err.status) || err.status === 416));
         if (!retryable || failures >= this.retries || opts.signal?.aborted) throw err;
         failures++;
         onRetry();
@@ -884,11 +1059,15 @@ export class RegistryClient {
       }
     }
     if (digester.size !== size || digester.digest() !== digest) {
-      throw new RegistryError('DIGEST_MISMATCH', `the content uploaded as ${what} hashes to ${digester.digest()}: the source does not hold the blob`);
+      throw new RegistryError(
+        'DIGEST_MISMATCH',
+        `the content uploaded as ${what} hashes to ${digester.digest()}: the source does not hold the blob`,
+      );
     }
     const url = withDigest(location, digest);
     const res = await this.exchange({ method: 'PUT', url, scopes, retry: 'never', signal: opts.signal });
-    if (res.status !== 201 && res.status !== 204 && res.status !== 200) throw await this.failure(res, `finishing the upload of ${what} to ${repo}`, 'blob');
+    if (res.status !== 201 && res.status !== 204 && res.status !== 200)
+      throw await this.failure(res, `finishing the upload of ${what} to ${repo}`, 'blob');
     await discard(res);
     return res;
   }
@@ -969,7 +1148,11 @@ export class RegistryClient {
       if (!op.redirects || !REDIRECTS.has(res.status) || location === undefined) return res;
       await discard(res);
       if (redirects >= (this.options.maxRedirects ?? 5)) {
-        throw new RegistryError('REGISTRY_BAD_RESPONSE', `${describeUrl(op.method, op.url)}: more than ${this.options.maxRedirects ?? 5} redirects`, res.status);
+        throw new RegistryError(
+          'REGISTRY_BAD_RESPONSE',
+          `${describeUrl(op.method, op.url)}: more than ${this.options.maxRedirects ?? 5} redirects`,
+          res.status,
+        );
       }
       let next: URL;
       try {
@@ -977,9 +1160,19 @@ export class RegistryClient {
       } catch {
         throw new RegistryError('REGISTRY_BAD_RESPONSE', `${describeUrl(op.method, url)} redirects to an invalid URL`, res.status);
       }
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new RegistryError('REGISTRY_BAD_RESPONSE', `${describeUrl(op.method, url)} redirects to a ${next.protocol} URL`, res.status);
-      if (url.protocol === 'https:' && next.protocol === 'http:' && !isLoopbackHost(next.host) && !isInsecureHost(next.host, this.options.insecureRegistries)) {
-        throw new RegistryError('INSECURE_REDIRECT', `${describeUrl(op.method, url)} redirects to plain http (${next.origin}): refusing to leave https`, res.status);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new RegistryError('REGISTRY_BAD_RESPONSE', `${describeUrl(op.method, url)} redirects to a ${next.protocol} URL`, res.status);
+      if (
+        url.protocol === 'https:' &&
+        next.protocol === 'http:' &&
+        !isLoopbackHost(next.host) &&
+        !isInsecureHost(next.host, this.options.insecureRegistries)
+      ) {
+        throw new RegistryError(
+          'INSECURE_REDIRECT',
+          `${describeUrl(op.method, url)} redirects to plain http (${next.origin}): refusing to leave https`,
+          res.status,
+        );
       }
       url = next;
     }
@@ -1010,7 +1203,11 @@ export class RegistryClient {
     try {
       return parseDigest(value.trim()).digest;
     } catch {
-      throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} sent an invalid Docker-Content-Digest ${JSON.stringify(value.slice(0, 100))}`, res.status);
+      throw new RegistryError(
+        'REGISTRY_BAD_RESPONSE',
+        `${res.url.origin} sent an invalid Docker-Content-Digest ${JSON.stringify(value.slice(0, 100))}`,
+        res.status,
+      );
     }
   }
 
@@ -1027,9 +1224,14 @@ export class RegistryClient {
     } catch {
       throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} gave an invalid upload location when ${what}`, res.status);
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} gave a ${u.protocol} upload location`, res.status);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} gave a ${u.protocol} upload location`, res.status);
     if (res.url.protocol === 'https:' && u.protocol === 'http:' && !isInsecureHost(u.host, this.options.insecureRegistries)) {
-      throw new RegistryError('INSECURE_REDIRECT', `${res.url.origin} sends the upload to plain http (${u.origin}): refusing to leave https`, res.status);
+      throw new RegistryError(
+        'INSECURE_REDIRECT',
+        `${res.url.origin} sends the upload to plain http (${u.origin}): refusing to leave https`,
+        res.status,
+      );
     }
     return u;
   }
@@ -1043,7 +1245,8 @@ export class RegistryClient {
     } catch {
       throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} sent an invalid Link header`, res.status);
     }
-    if (u.origin !== res.url.origin) throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} links the next page to another server (${u.origin})`, res.status);
+    if (u.origin !== res.url.origin)
+      throw new RegistryError('REGISTRY_BAD_RESPONSE', `${res.url.origin} links the next page to another server (${u.origin})`, res.status);
     return u;
   }
 
@@ -1058,7 +1261,13 @@ export class RegistryClient {
       }
     }
     const errors = registryErrors(body);
-    const said = errors.length > 0 ? `: ${errors.map((e) => `${e.code}: ${e.message}${detailText(e.detail)}`).join('; ').slice(0, 500)}` : '';
+    const said =
+      errors.length > 0
+        ? `: ${errors
+            .map((e) => `${e.code}: ${e.message}${detailText(e.detail)}`)
+            .join('; ')
+            .slice(0, 500)}`
+        : '';
     const status = res.status;
     const where = `${what} (${res.url.origin}, HTTP ${status}${said})`;
     const codes = new Set(errors.map((e) => e.code));
@@ -1068,19 +1277,33 @@ export class RegistryClient {
     }
     if (status === 403) return new RegistryError('REGISTRY_DENIED', `access denied to ${where}`, status, errors);
     if (status === 404) {
-      if (kind === 'manifest') return new RegistryError('MANIFEST_NOT_FOUND', `${what} not found on ${res.url.origin}${said || ': manifest unknown'}`, status, errors);
-      if (kind === 'blob' && !codes.has('NAME_UNKNOWN') && !codes.has('BLOB_UPLOAD_UNKNOWN')) return new RegistryError('BLOB_NOT_FOUND', `${what} not found on ${res.url.origin}${said || ': blob unknown'}`, status, errors);
-      if (codes.has('BLOB_UPLOAD_UNKNOWN')) return new RegistryError('UPLOAD_UNKNOWN', `${where}: the upload session is gone`, status, errors);
+      if (kind === 'manifest')
+        return new RegistryError(
+          'MANIFEST_NOT_FOUND',
+          `${what} not found on ${res.url.origin}${said || ': manifest unknown'}`,
+          status,
+          errors,
+        );
+      if (kind === 'blob' && !codes.has('NAME_UNKNOWN') && !codes.has('BLOB_UPLOAD_UNKNOWN'))
+        return new RegistryError('BLOB_NOT_FOUND', `${what} not found on ${res.url.origin}${said || ': blob unknown'}`, status, errors);
+      if (codes.has('BLOB_UPLOAD_UNKNOWN'))
+        return new RegistryError('UPLOAD_UNKNOWN', `${where}: the upload session is gone`, status, errors);
       return new RegistryError('REPOSITORY_UNKNOWN', `${what}: the repository is not known to ${res.url.origin}${said}`, status, errors);
     }
     if (status === 429) {
       const after = header(res, 'retry-after');
-      return new RegistryError('REGISTRY_TOO_MANY_REQUESTS', `${where}: too many requests${after !== undefined ? ` (retry after ${after.slice(0, 40)})` : ''}`, status, errors);
+      return new RegistryError(
+        'REGISTRY_TOO_MANY_REQUESTS',
+        `${where}: too many requests${after !== undefined ? ` (retry after ${after.slice(0, 40)})` : ''}`,
+        status,
+        errors,
+      );
     }
     if (status === 413) return new RegistryError('REGISTRY_REJECTED', `${where}: too large for the registry`, status, errors);
     if (status >= 400 && status < 500) return new RegistryError('REGISTRY_REJECTED', `the registry refused ${where}`, status, errors);
     if (status >= 500) return new RegistryError('REGISTRY_SERVER_ERROR', `the registry failed on ${where}`, status, errors);
-    if (status >= 300 && status < 400) return new RegistryError('REGISTRY_BAD_RESPONSE', `unexpected redirect for ${where}`, status, errors);
+    if (status >= 300 && status < 400)
+      return new RegistryError('REGISTRY_BAD_RESPONSE', `unexpected redirect for ${where}`, status, errors);
     return new RegistryError('REGISTRY_BAD_RESPONSE', `unexpected answer to ${where}`, status, errors);
   }
 }
@@ -1184,7 +1407,8 @@ function checkReference(reference: string): string | undefined {
       throw new DctError('INVALID_REFERENCE', `invalid digest reference: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (typeof reference !== 'string' || !TAG.test(reference)) throw new DctError('INVALID_REFERENCE', `invalid tag ${JSON.stringify(String(reference).slice(0, 150))}`);
+  if (typeof reference !== 'string' || !TAG.test(reference))
+    throw new DctError('INVALID_REFERENCE', `invalid tag ${JSON.stringify(String(reference).slice(0, 150))}`);
   return undefined;
 }
 
@@ -1194,7 +1418,10 @@ function checkDescriptor(d: Pick<Descriptor, 'digest' | 'size'> & Partial<Descri
 }
 
 function manifestTooLarge(what: string, size: number | undefined, max: number): RegistryError {
-  return new RegistryError('MANIFEST_TOO_LARGE', `${what} ${size !== undefined ? `has ${size} bytes` : 'is larger'}, more than the ${max} allowed for a manifest`);
+  return new RegistryError(
+    'MANIFEST_TOO_LARGE',
+    `${what} ${size !== undefined ? `has ${size} bytes` : 'is larger'}, more than the ${max} allowed for a manifest`,
+  );
 }
 
 function parseJson(body: Buffer, what: string): Record<string, unknown> {
@@ -1204,7 +1431,8 @@ function parseJson(body: Buffer, what: string): Record<string, unknown> {
   } catch {
     throw new RegistryError('REGISTRY_BAD_RESPONSE', `${what} is not JSON`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new RegistryError('REGISTRY_BAD_RESPONSE', `${what} is not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new RegistryError('REGISTRY_BAD_RESPONSE', `${what} is not a JSON object`);
   return json as Record<string, unknown>;
 }
 
@@ -1244,7 +1472,10 @@ class SinkError extends Error {
 }
 
 function sinkError(err: unknown, what: string): SinkError {
-  const e = err instanceof DctError ? err : new DctError('WRITE_FAILED', `cannot write ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  const e =
+    err instanceof DctError
+      ? err
+      : new DctError('WRITE_FAILED', `cannot write ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   return new SinkError(e);
 }
 
@@ -1311,7 +1542,12 @@ class VerifyingStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.digester.size !== this.expected.size) {
-      cb(new DctError('SIZE_MISMATCH', `the content of ${this.what} has ${this.digester.size} bytes, not ${this.expected.size}: not sending it`));
+      cb(
+        new DctError(
+          'SIZE_MISMATCH',
+          `the content of ${this.what} has ${this.digester.size} bytes, not ${this.expected.size}: not sending it`,
+        ),
+      );
       return;
     }
     const got = this.digester.digest();
@@ -1353,7 +1589,10 @@ class ChunkHasher extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    cb(this.count === this.length ? null : new DctError('SIZE_MISMATCH', `the source of ${this.what} ended early (${this.count} of ${this.length} bytes)`));
+    cb(
+      this.count === this.length
+        ? null
+        : new DctError('SIZE_MISMATCH', `the source of ${this.what} ended early (${this.count} of ${this.length} bytes)`),
+    );
   }
 }
-

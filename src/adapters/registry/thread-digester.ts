@@ -74,7 +74,9 @@ class HashThread {
     });
     const gone = (err: unknown) => {
       if (this.dead) return;
-      this.dead = new DctError('HASH_FAILED', `the hashing thread stopped: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.dead = new DctError('HASH_FAILED', `the hashing thread stopped: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
       this.worker.unref();
       this.onGone(this);
       for (const job of this.jobs.values()) job.failed(this.dead);
@@ -84,7 +86,11 @@ class HashThread {
     this.worker.on('exit', (code) => gone(new Error(`exit code ${code}`)));
   }
 
-  post(message: { op: 'update'; id: number; algorithm: DigestAlgorithm; buffer: ArrayBuffer; length: number; last: boolean } | { op: 'drop'; id: number }): void {
+  post(
+    message:
+      | { op: 'update'; id: number; algorithm: DigestAlgorithm; buffer: ArrayBuffer; length: number; last: boolean }
+      | { op: 'drop'; id: number },
+  ): void {
     if (message.op === 'update') {
       if (this.pending++ === 0) this.worker.ref();
       this.worker.postMessage(message, [message.buffer]);

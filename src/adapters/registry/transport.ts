@@ -78,9 +78,7 @@ export function send(r: TransportRequest): Promise<TransportResponse> {
       headers,
       agent: r.agent ?? false,
       ...(r.signal ? { signal: r.signal } : {}),
-      ...(r.url.protocol === 'https:'
-        ? tlsConnectOptions(r.tls)
-        : {}),
+      ...(r.url.protocol === 'https:' ? tlsConnectOptions(r.tls) : {}),
     };
     const request = r.url.protocol === 'https:' ? https.request : r.url.protocol === 'http:' ? http.request : undefined;
     if (!request) {
@@ -99,7 +97,14 @@ export function send(r: TransportRequest): Promise<TransportResponse> {
       res.on('error', () => {
         // reported to whoever reads the body
       });
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, headersDistinct: distinct, url: r.url, body: res, failure: () => failure });
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        headersDistinct: distinct,
+        url: r.url,
+        body: res,
+        failure: () => failure,
+      });
     });
     req.setTimeout(r.idleTimeoutMs, () => fail(new DctError('TIMEOUT', `${where}: no data for ${r.idleTimeoutMs} ms`)));
     req.on('error', (err) => {
@@ -119,7 +124,11 @@ export function send(r: TransportRequest): Promise<TransportResponse> {
       try {
         source = body.open();
       } catch (err) {
-        fail(err instanceof DctError ? err : new DctError('UPLOAD_SOURCE_FAILED', `${where}: cannot read the content to send: ${(err as Error).message}`, { cause: err }));
+        fail(
+          err instanceof DctError
+            ? err
+            : new DctError('UPLOAD_SOURCE_FAILED', `${where}: cannot read the content to send: ${(err as Error).message}`, { cause: err }),
+        );
         return;
       }
       req.on('finish', startHeadTimer);
@@ -164,8 +173,13 @@ export function streamError(res: TransportResponse, err: unknown): DctError {
   if (err instanceof DctError) return err;
   const known = res.failure();
   if (known) return known;
-  if ((err as { name?: string }).name === 'AbortError') return new DctError('ABORTED', `${describeUrl('GET', res.url)}: aborted`, { cause: err });
-  return new DctError('NETWORK_ERROR', `${res.url.origin}${res.url.pathname}: the connection broke while reading the answer: ${(err as Error).message}`, { cause: err });
+  if ((err as { name?: string }).name === 'AbortError')
+    return new DctError('ABORTED', `${describeUrl('GET', res.url)}: aborted`, { cause: err });
+  return new DctError(
+    'NETWORK_ERROR',
+    `${res.url.origin}${res.url.pathname}: the connection broke while reading the answer: ${(err as Error).message}`,
+    { cause: err },
+  );
 }
 
 /** Reads and drops a body we do not need (small ones keep the connection reusable, large ones close it). */

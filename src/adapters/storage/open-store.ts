@@ -15,9 +15,7 @@ export type ServerStore = TufStore & PrivateKeyStore & { readonly registry: Regi
 
 const ACCEPTED_FORMS = 'sqlite:PATH, sqlite::memory:, postgres://USER@HOST:PORT/DATABASE[?schema=NAME] or postgresql://…';
 
-export type StorageLocation =
-  | { backend: 'sqlite'; path: string }
-  | { backend: 'postgres'; connectionString: string; schema?: string };
+export type StorageLocation = { backend: 'sqlite'; path: string } | { backend: 'postgres'; connectionString: string; schema?: string };
 
 /** Parses a storage URL without opening anything (see the module comment for the forms). */
 export function parseStorageUrl(url: string): StorageLocation {

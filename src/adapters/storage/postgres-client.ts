@@ -8,10 +8,7 @@
 import type pg from 'pg';
 
 /** Runs `work` with a checked-out client; the client is discarded when it failed or `work` says so. */
-export async function withClient<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient, discard: (err: Error) => void) => Promise<T>,
-): Promise<T> {
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient, discard: (err: Error) => void) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error): void => {

@@ -20,19 +20,15 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DctError } from '../../core/errors.js';
-import type {
-  ChangeRecord,
-  FileUpdate,
-  PrivateKeyStore,
-  RegistryStore,
-  StoredFile,
-  StoredPrivateKey,
-  TufStore,
-} from '../../core/ports.js';
+import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
 import { inTransaction, withClient } from './postgres-client.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
 import {
-  assertChangefeedQuery, assertStorableVersion, isStorableVersion, POSTGRES_MIGRATIONS, SCHEMA_MIGRATIONS_TABLE,
+  assertChangefeedQuery,
+  assertStorableVersion,
+  isStorableVersion,
+  POSTGRES_MIGRATIONS,
+  SCHEMA_MIGRATIONS_TABLE,
 } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -53,7 +49,14 @@ const CHANNEL = 'dct_tuf_changes';
 const LOCK = { migrations: 0x44435401, gun: 0x44435402, changefeed: 0x44435403 } as const;
 const MAX_RECONNECT_DELAY_MS = 5000;
 
-interface ChangeRow { id: string; created_at: Date; gun: string; version: number; sha256: string; category: string }
+interface ChangeRow {
+  id: string;
+  created_at: Date;
+  gun: string;
+  version: number;
+  sha256: string;
+  category: string;
+}
 
 /** columns aliased to the port's field names (BYTEA arrives as a Buffer, TIMESTAMPTZ as a Date) */
 const FILE_COLUMNS = 'gun, role, version, data, sha256, created_at AS "createdAt"';
@@ -65,7 +68,10 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const { schema } = options;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-      throw new DctError('INVALID_STORAGE_URL', `invalid PostgreSQL schema name "${schema}" (expected [a-z_][a-z0-9_]*, at most 47 characters)`);
+      throw new DctError(
+        'INVALID_STORAGE_URL',
+        `invalid PostgreSQL schema name "${schema}" (expected [a-z_][a-z0-9_]*, at most 47 characters)`,
+      );
     }
     const config: pg.ClientConfig = {
       connectionString: options.connectionString,
@@ -127,26 +133,36 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
         const timestamps: Array<{ version: number; sha256: string }> = [];
         for (const { role, version, data } of files) {
           const { rows } = await client.query<{ v: number | null }>(
-            'SELECT MAX(version) AS v FROM tuf_files WHERE gun = $1 AND role = $2', [gun, role]);
+            'SELECT MAX(version) AS v FROM tuf_files WHERE gun = $1 AND role = $2',
+            [gun, role],
+          );
           const current = rows[0]?.v ?? null;
           if (current !== null && current >= version) throw versionConflict(gun, role, version, current);
           const sha256 = createHash('sha256').update(data).digest('hex');
-          await client.query(
-            'INSERT INTO tuf_files (gun, role, version, data, sha256) VALUES ($1, $2, $3, $4, $5)',
-            [gun, role, version, data, sha256]);
+          await client.query('INSERT INTO tuf_files (gun, role, version, data, sha256) VALUES ($1, $2, $3, $4, $5)', [
+            gun,
+            role,
+            version,
+            data,
+            sha256,
+          ]);
           if (role === 'timestamp') timestamps.push({ version, sha256 });
         }
         if (timestamps.length > 0) {
           await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK.changefeed]);
           for (const { version, sha256 } of timestamps) {
-            await client.query(
-              "INSERT INTO changefeed (gun, version, sha256, category) VALUES ($1, $2, $3, 'update')", [gun, version, sha256]);
+            await client.query("INSERT INTO changefeed (gun, version, sha256, category) VALUES ($1, $2, $3, 'update')", [
+              gun,
+              version,
+              sha256,
+            ]);
           }
         }
         await client.query('SELECT pg_notify($1, $2)', [this.channel, gun]);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new DctError('VERSION_CONFLICT', `${gun}: a concurrent update stored the same version first`, { cause: err });
+      if (isUniqueViolation(err))
+        throw new DctError('VERSION_CONFLICT', `${gun}: a concurrent update stored the same version first`, { cause: err });
       throw err;
     }
     this.notifyLocal(gun);
@@ -182,7 +198,9 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     const { rows } = await this.pool.query<ChangeRow>(
       `SELECT id, created_at, gun, version, sha256, category FROM changefeed
        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id ${backward ? 'DESC' : 'ASC'} LIMIT ${param(limit)}`, params);
+       ORDER BY id ${backward ? 'DESC' : 'ASC'} LIMIT ${param(limit)}`,
+      params,
+    );
     if (backward) rows.reverse();
     return rows.map((row) => ({
       id: Number(row.id),
@@ -225,7 +243,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     const { rowCount } = await this.pool.query(
       `INSERT INTO private_keys (key_id, gun, role, algorithm, public_key, encrypted_private_key, created_at, last_used)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key_id) DO NOTHING`,
-      [key.keyId, key.gun, key.role, key.algorithm, key.publicKey, key.encryptedPrivateKey, key.createdAt, key.lastUsed]);
+      [key.keyId, key.gun, key.role, key.algorithm, key.publicKey, key.encryptedPrivateKey, key.createdAt, key.lastUsed],
+    );
     if (!rowCount) throw new DctError('PRIVATE_KEY_EXISTS', `a private key with ID ${key.keyId} is already stored`);
   }
 
@@ -237,7 +256,9 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
   async findUnusedKey(gun: string, role: string, algorithm: string): Promise<StoredPrivateKey | undefined> {
     const { rows } = await this.pool.query<StoredPrivateKey>(
       `SELECT ${KEY_COLUMNS} FROM private_keys WHERE gun = $1 AND role = $2 AND algorithm = $3 AND last_used IS NULL
-       ORDER BY created_at ASC, key_id ASC LIMIT 1`, [gun, role, algorithm]);
+       ORDER BY created_at ASC, key_id ASC LIMIT 1`,
+      [gun, role, algorithm],
+    );
     return rows[0];
   }
 
@@ -335,8 +356,11 @@ async function migrate(pool: pg.Pool, schema: string | undefined): Promise<numbe
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
-          await client.query('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)',
-            [migration.version, migration.description, new Date().toISOString()]);
+          await client.query('INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)', [
+            migration.version,
+            migration.description,
+            new Date().toISOString(),
+          ]);
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);

@@ -52,7 +52,10 @@ interface NodeSqliteStatement {
   run(...params: unknown[]): { changes: number | bigint };
 }
 interface NodeSqliteModule {
-  DatabaseSync: new (path: string, options?: { readOnly?: boolean }) => {
+  DatabaseSync: new (
+    path: string,
+    options?: { readOnly?: boolean },
+  ) => {
     exec(sql: string): void;
     prepare(sql: string): NodeSqliteStatement;
     close(): void;

@@ -3,13 +3,7 @@
  * blob links, manifests (their bytes included), tags and references. Shares the
  * connection of SqliteStore (either driver); writes are IMMEDIATE transactions as there.
  */
-import type {
-  BlobLink,
-  ManifestInventoryEntry,
-  ManifestReference,
-  RegistryStore,
-  StoredManifest,
-} from '../../core/ports.js';
+import type { BlobLink, ManifestInventoryEntry, ManifestReference, RegistryStore, StoredManifest } from '../../core/ports.js';
 import type { SqliteDatabase } from './sqlite-driver.js';
 
 interface ManifestRow {
@@ -22,8 +16,17 @@ interface ManifestRow {
   subject: string | null;
   created_at: string;
 }
-interface BlobRow { digest: string; size: number; created_at: string }
-interface InventoryRow { digest: string; media_type: string; subject: string | null; created_at: string }
+interface BlobRow {
+  digest: string;
+  size: number;
+  created_at: string;
+}
+interface InventoryRow {
+  digest: string;
+  media_type: string;
+  subject: string | null;
+  created_at: string;
+}
 
 const MANIFEST_COLUMNS = 'repository, digest, media_type, size, data, artifact_type, subject, created_at';
 
@@ -31,28 +34,39 @@ function prepare(db: SqliteDatabase) {
   return {
     linkBlob: db.prepare<[string, string, number, string]>(
       `INSERT INTO registry_blobs (repository, digest, size, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (repository, digest) DO UPDATE SET created_at = excluded.created_at`),
-    blobLink: db.prepare<[string, string], BlobRow>('SELECT digest, size, created_at FROM registry_blobs WHERE repository = ? AND digest = ?'),
+       ON CONFLICT (repository, digest) DO UPDATE SET created_at = excluded.created_at`,
+    ),
+    blobLink: db.prepare<[string, string], BlobRow>(
+      'SELECT digest, size, created_at FROM registry_blobs WHERE repository = ? AND digest = ?',
+    ),
     unlinkBlob: db.prepare<[string, string]>('DELETE FROM registry_blobs WHERE repository = ? AND digest = ?'),
     blobLinked: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_blobs WHERE digest = ? LIMIT 1'),
     insertManifest: db.prepare<[string, string, string, number, Buffer, string | null, string | null, string]>(
       `INSERT INTO registry_manifests (${MANIFEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (repository, digest) DO UPDATE SET created_at = excluded.created_at`),
+       ON CONFLICT (repository, digest) DO UPDATE SET created_at = excluded.created_at`,
+    ),
     insertReference: db.prepare<[string, string, string, string]>(
-      'INSERT INTO registry_references (repository, manifest, digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      'INSERT INTO registry_references (repository, manifest, digest, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
     upsertTag: db.prepare<[string, string, string, string]>(
       `INSERT INTO registry_tags (repository, tag, digest, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`),
-    manifest: db.prepare<[string, string], ManifestRow>(`SELECT ${MANIFEST_COLUMNS} FROM registry_manifests WHERE repository = ? AND digest = ?`),
+       ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`,
+    ),
+    manifest: db.prepare<[string, string], ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS} FROM registry_manifests WHERE repository = ? AND digest = ?`,
+    ),
     tag: db.prepare<[string, string], { digest: string }>('SELECT digest FROM registry_tags WHERE repository = ? AND tag = ?'),
     tagsAfter: db.prepare<[string, string, number], { tag: string }>(
-      'SELECT tag FROM registry_tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?'),
+      'SELECT tag FROM registry_tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?',
+    ),
     tagsOf: db.prepare<[string, string], { tag: string }>('SELECT tag FROM registry_tags WHERE repository = ? AND digest = ? ORDER BY tag'),
     referencedBy: db.prepare<[string, string], { manifest: string }>(
-      'SELECT manifest FROM registry_references WHERE repository = ? AND digest = ? ORDER BY manifest'),
+      'SELECT manifest FROM registry_references WHERE repository = ? AND digest = ? ORDER BY manifest',
+    ),
     indexesListing: db.prepare<[string, string], { digest: string; size: number }>(
       `SELECT m.digest, m.size FROM registry_references r JOIN registry_manifests m ON m.repository = r.repository AND m.digest = r.manifest
-       WHERE r.repository = ? AND r.digest = ? AND r.kind = 'manifest' ORDER BY m.digest`),
+       WHERE r.repository = ? AND r.digest = ? AND r.kind = 'manifest' ORDER BY m.digest`,
+    ),
     anyManifest: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_manifests WHERE repository = ? LIMIT 1'),
     anyBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM registry_blobs WHERE repository = ? LIMIT 1'),
     deleteTag: db.prepare<[string, string]>('DELETE FROM registry_tags WHERE repository = ? AND tag = ?'),
@@ -60,15 +74,19 @@ function prepare(db: SqliteDatabase) {
     deleteReferences: db.prepare<[string, string]>('DELETE FROM registry_references WHERE repository = ? AND manifest = ?'),
     deleteTagsOf: db.prepare<[string, string]>('DELETE FROM registry_tags WHERE repository = ? AND digest = ?'),
     referrers: db.prepare<[string, string], ManifestRow>(
-      `SELECT ${MANIFEST_COLUMNS} FROM registry_manifests WHERE repository = ? AND subject = ? ORDER BY created_at, digest`),
+      `SELECT ${MANIFEST_COLUMNS} FROM registry_manifests WHERE repository = ? AND subject = ? ORDER BY created_at, digest`,
+    ),
     repositories: db.prepare<[string, number], { repository: string }>(
       `SELECT repository FROM (SELECT repository FROM registry_manifests UNION SELECT repository FROM registry_blobs)
-       WHERE repository > ? ORDER BY repository LIMIT ?`),
+       WHERE repository > ? ORDER BY repository LIMIT ?`,
+    ),
     inventory: db.prepare<[string], InventoryRow>(
-      'SELECT digest, media_type, subject, created_at FROM registry_manifests WHERE repository = ? ORDER BY digest'),
+      'SELECT digest, media_type, subject, created_at FROM registry_manifests WHERE repository = ? ORDER BY digest',
+    ),
     allTags: db.prepare<[string], { tag: string; digest: string }>('SELECT tag, digest FROM registry_tags WHERE repository = ?'),
     allReferences: db.prepare<[string], { manifest: string; digest: string; kind: string }>(
-      'SELECT manifest, digest, kind FROM registry_references WHERE repository = ?'),
+      'SELECT manifest, digest, kind FROM registry_references WHERE repository = ?',
+    ),
     blobLinks: db.prepare<[string], BlobRow>('SELECT digest, size, created_at FROM registry_blobs WHERE repository = ? ORDER BY digest'),
   };
 }

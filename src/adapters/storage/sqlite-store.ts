@@ -17,15 +17,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DctError } from '../../core/errors.js';
-import type {
-  ChangeRecord,
-  FileUpdate,
-  PrivateKeyStore,
-  RegistryStore,
-  StoredFile,
-  StoredPrivateKey,
-  TufStore,
-} from '../../core/ports.js';
+import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
 import { isUniqueViolation, openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from './sqlite-driver.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
 import { assertChangefeedQuery, assertStorableVersion, SCHEMA_MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
@@ -40,11 +32,31 @@ export interface SqliteStoreOptions {
   driver?: SqliteDriverName;
 }
 
-interface FileRow { gun: string; role: string; version: number; data: Buffer; sha256: string; created_at: string }
-interface ChangeRow { id: number; created_at: string; gun: string; version: number; sha256: string; category: string }
+interface FileRow {
+  gun: string;
+  role: string;
+  version: number;
+  data: Buffer;
+  sha256: string;
+  created_at: string;
+}
+interface ChangeRow {
+  id: number;
+  created_at: string;
+  gun: string;
+  version: number;
+  sha256: string;
+  category: string;
+}
 interface KeyRow {
-  key_id: string; gun: string; role: string; algorithm: string; public_key: string;
-  encrypted_private_key: string; created_at: string; last_used: string | null;
+  key_id: string;
+  gun: string;
+  role: string;
+  algorithm: string;
+  public_key: string;
+  encrypted_private_key: string;
+  created_at: string;
+  last_used: string | null;
 }
 
 const FILE_COLUMNS = 'gun, role, version, data, sha256, created_at';
@@ -53,33 +65,41 @@ const CHANGE_COLUMNS = 'id, created_at, gun, version, sha256, category';
 function prepareStatements(db: SqliteDatabase) {
   return {
     current: db.prepare<[string, string], FileRow>(
-      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1`),
+      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1`,
+    ),
     byVersion: db.prepare<[string, string, number], FileRow>(
-      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? AND version = ?`),
+      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? AND version = ?`,
+    ),
     byChecksum: db.prepare<[string, string, string], FileRow>(
-      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? AND sha256 = ? ORDER BY version DESC LIMIT 1`),
-    maxVersion: db.prepare<[string, string], { v: number | null }>(
-      'SELECT MAX(version) AS v FROM tuf_files WHERE gun = ? AND role = ?'),
+      `SELECT ${FILE_COLUMNS} FROM tuf_files WHERE gun = ? AND role = ? AND sha256 = ? ORDER BY version DESC LIMIT 1`,
+    ),
+    maxVersion: db.prepare<[string, string], { v: number | null }>('SELECT MAX(version) AS v FROM tuf_files WHERE gun = ? AND role = ?'),
     insertFile: db.prepare<[string, string, number, Buffer, string, string]>(
-      'INSERT INTO tuf_files (gun, role, version, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      'INSERT INTO tuf_files (gun, role, version, data, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     deleteFiles: db.prepare<[string]>('DELETE FROM tuf_files WHERE gun = ?'),
     insertChange: db.prepare<[string, string, number, string, string]>(
-      'INSERT INTO changefeed (created_at, gun, version, sha256, category) VALUES (?, ?, ?, ?, ?)'),
-    changesAfter: db.prepare<[number, number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE id > ? ORDER BY id ASC LIMIT ?`),
+      'INSERT INTO changefeed (created_at, gun, version, sha256, category) VALUES (?, ?, ?, ?, ?)',
+    ),
+    changesAfter: db.prepare<[number, number], ChangeRow>(`SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE id > ? ORDER BY id ASC LIMIT ?`),
     changesAfterForGun: db.prepare<[string, number, number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE gun = ? AND id > ? ORDER BY id ASC LIMIT ?`),
+      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE gun = ? AND id > ? ORDER BY id ASC LIMIT ?`,
+    ),
     changesBefore: db.prepare<[number, number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE id < ? ORDER BY id DESC LIMIT ?`),
+      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE id < ? ORDER BY id DESC LIMIT ?`,
+    ),
     changesBeforeForGun: db.prepare<[string, number, number], ChangeRow>(
-      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE gun = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+      `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE gun = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    ),
     insertKey: db.prepare<[string, string, string, string, string, string, string, string | null]>(
       `INSERT INTO private_keys (key_id, gun, role, algorithm, public_key, encrypted_private_key, created_at, last_used)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING`),
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING`,
+    ),
     key: db.prepare<[string], KeyRow>('SELECT * FROM private_keys WHERE key_id = ?'),
     unusedKey: db.prepare<[string, string, string], KeyRow>(
       `SELECT * FROM private_keys WHERE gun = ? AND role = ? AND algorithm = ? AND last_used IS NULL
-       ORDER BY created_at ASC, key_id ASC LIMIT 1`),
+       ORDER BY created_at ASC, key_id ASC LIMIT 1`,
+    ),
     markUsed: db.prepare<[string, string]>('UPDATE private_keys SET last_used = ? WHERE key_id = ?'),
     deleteKey: db.prepare<[string]>('DELETE FROM private_keys WHERE key_id = ?'),
   };
@@ -198,8 +218,14 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 
   async putKey(key: StoredPrivateKey): Promise<void> {
     const inserted = this.statements.insertKey.run(
-      key.keyId, key.gun, key.role, key.algorithm, key.publicKey, key.encryptedPrivateKey,
-      key.createdAt.toISOString(), key.lastUsed?.toISOString() ?? null,
+      key.keyId,
+      key.gun,
+      key.role,
+      key.algorithm,
+      key.publicKey,
+      key.encryptedPrivateKey,
+      key.createdAt.toISOString(),
+      key.lastUsed?.toISOString() ?? null,
     );
     if (inserted.changes === 0) throw new DctError('PRIVATE_KEY_EXISTS', `a private key with ID ${key.keyId} is already stored`);
   }
@@ -236,10 +262,12 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 function migrate(db: SqliteDatabase): number[] {
   db.exec(SCHEMA_MIGRATIONS_TABLE);
   const done = new Set(
-    db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version),
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
   );
-  const record = db.prepare<[number, string, string]>(
-    'INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
+  const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
   const applied: number[] = [];
   for (const migration of SQLITE_MIGRATIONS) {
     if (done.has(migration.version)) continue;

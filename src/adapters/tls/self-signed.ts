@@ -91,7 +91,9 @@ function makeCertificates(hosts: readonly string[], now: Date): { caPem: string;
 function keyIdentifier(publicKey: KeyObject): Buffer {
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   // for P-256 the BIT STRING is the last 66 bytes: 03 42 00 <65-byte point>
-  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(spki.length - 65))
+    .digest();
 }
 
 function ipv6Bytes(addr: string): Buffer {

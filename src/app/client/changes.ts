@@ -95,7 +95,13 @@ export function witnessChange(scope: string): NotaryChange {
 
 /** notary rootFileKeyChange: replace the keys of a base role. */
 export function rootRoleChange(role: string, keys: readonly PublicKey[]): NotaryChange {
-  return { action: 'create', scope: 'root', type: 'role', path: role, content: Buffer.from(encodeRootRoleJson({ role, keys: [...keys] }), 'utf8') };
+  return {
+    action: 'create',
+    scope: 'root',
+    type: 'role',
+    path: role,
+    content: Buffer.from(encodeRootRoleJson({ role, keys: [...keys] }), 'utf8'),
+  };
 }
 
 function changesForRoles(roles: readonly string[]): string[] {
@@ -165,7 +171,8 @@ export function decodeDelegationJson(content: Buffer | null): DelegationContent 
   const strings = (name: string): string[] | undefined => {
     const v = field(obj, name);
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new DctError('INVALID_CHANGE', `delegation change: ${name} must be a list of strings`);
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))
+      throw new DctError('INVALID_CHANGE', `delegation change: ${name} must be a list of strings`);
     return v as string[];
   };
   const removeKeys = strings('remove_keys');
@@ -412,7 +419,12 @@ class ChangeApplier {
   }
 
   /** notary Repo.UpdateDelegationKeys */
-  private async updateDelegationKeys(role: string, addKeys: readonly PublicKey[], removeIds: readonly string[], threshold: number): Promise<void> {
+  private async updateDelegationKeys(
+    role: string,
+    addKeys: readonly PublicKey[],
+    removeIds: readonly string[],
+    threshold: number,
+  ): Promise<void> {
     if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'not a valid delegated role'));
     const parent = parentRole(role);
     await this.requireCanSign(parent);
@@ -422,7 +434,12 @@ class ChangeApplier {
   }
 
   /** notary Repo.UpdateDelegationPaths */
-  private async updateDelegationPaths(role: string, addPaths: readonly string[], removePaths: readonly string[], clearPaths: boolean): Promise<void> {
+  private async updateDelegationPaths(
+    role: string,
+    addPaths: readonly string[],
+    removePaths: readonly string[],
+    clearPaths: boolean,
+  ): Promise<void> {
     if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'not a valid delegated role'));
     const parent = parentRole(role);
     await this.requireCanSign(parent);
@@ -433,7 +450,14 @@ class ChangeApplier {
   /** notary delegationUpdateVisitor, run on the parent of `role` */
   private updateDelegation(
     role: string,
-    u: { addKeys: readonly PublicKey[]; removeIds: readonly string[]; addPaths: readonly string[]; removePaths: readonly string[]; clearPaths: boolean; threshold: number },
+    u: {
+      addKeys: readonly PublicKey[];
+      removeIds: readonly string[];
+      addPaths: readonly string[];
+      removePaths: readonly string[];
+      clearPaths: boolean;
+      threshold: number;
+    },
   ): void {
     const parent = parentRole(role);
     if (!this.reachable(parent)) return; // notary's walk never reaches the parent: nothing happens
@@ -491,7 +515,9 @@ class ChangeApplier {
         if (drop.length === 0) continue;
         this.draft.changeDelegation(d.name, { removeKeyIds: drop });
         if (d.keyids.length - drop.length < d.threshold) {
-          this.o.warn?.(`role ${d.name} has fewer keys than its threshold of ${d.threshold}; it will not be usable until keys are added to it`);
+          this.o.warn?.(
+            `role ${d.name} has fewer keys than its threshold of ${d.threshold}; it will not be usable until keys are added to it`,
+          );
         }
       }
     }
@@ -530,7 +556,8 @@ class ChangeApplier {
   /** a delegation as notary's GetDelegationRole finds it (declared, reachable), with its keys */
   private delegationRole(role: string): { keys: PublicKey[]; threshold: number } {
     if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'invalid delegation name'));
-    if (!this.draft.delegation(role) || !this.reachable(parentRole(role))) throw new ChangeError(invalidRole(role, 'delegation does not exist'));
+    if (!this.draft.delegation(role) || !this.reachable(parentRole(role)))
+      throw new ChangeError(invalidRole(role, 'delegation does not exist'));
     return this.draft.signingKeys(role);
   }
 

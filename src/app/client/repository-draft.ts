@@ -150,7 +150,10 @@ export class RepositoryDraft {
       throw new DctError('INVALID_ROLE', `${roleName} is not a delegated role of this repository: add the delegation first`);
     }
     if (!pathsAllow(paths, name)) {
-      throw new DctError('DELEGATION_NOT_ALLOWED', `target ${JSON.stringify(name)} is outside the paths ${JSON.stringify(paths)} of ${roleName}`);
+      throw new DctError(
+        'DELEGATION_NOT_ALLOWED',
+        `target ${JSON.stringify(name)} is outside the paths ${JSON.stringify(paths)} of ${roleName}`,
+      );
     }
     const current = this.role(roleName)?.targets.get(name);
     if (current && fileMetaEquals(current, meta)) return;
@@ -167,7 +170,8 @@ export class RepositoryDraft {
 
   /** Creates or changes a delegation in its parent (notary `UpdateDelegationKeys`/`Paths`). */
   changeDelegation(name: string, change: DelegationChange): void {
-    if (!isDelegationRole(name)) throw new DctError('INVALID_ROLE', `${JSON.stringify(name)} is not a valid delegation role name (targets/<name>)`);
+    if (!isDelegationRole(name))
+      throw new DctError('INVALID_ROLE', `${JSON.stringify(name)} is not a valid delegation role name (targets/<name>)`);
     const parentName = parentRole(name);
     const parent = this.role(parentName);
     if (!parent) {
@@ -219,7 +223,8 @@ export class RepositoryDraft {
 
   /** Re-sign a role with a new version even if unchanged (notary `witness`). */
   witness(roleName: string): void {
-    if (!this.role(roleName) && !this.delegation(roleName)) throw new DctError('INVALID_ROLE', `${roleName} does not exist in this repository`);
+    if (!this.role(roleName) && !this.delegation(roleName))
+      throw new DctError('INVALID_ROLE', `${roleName} does not exist in this repository`);
     this.edit(roleName);
   }
 
@@ -272,7 +277,13 @@ export class RepositoryDraft {
 
     let rootBytes = this.rootMd.raw ?? this.rootMd.serialize();
     if (this.rootDirty) {
-      const root = new Root(this.root.version + 1, defaultExpires('root', now), this.root.keys, this.root.roles, this.root.consistentSnapshot);
+      const root = new Root(
+        this.root.version + 1,
+        defaultExpires('root', now),
+        this.root.keys,
+        this.root.roles,
+        this.root.consistentSnapshot,
+      );
       const oldKeys = this.rootMd.signed.roles['root']!.keyids.map((id) => getOwn(this.rootMd.signed.keys, id)!);
       const signers = await signersFor(keyRing, uniqueKeys([...this.signingKeys('root').keys, ...oldKeys]), 'root', 1);
       rootBytes = (await new Metadata(root, []).sign(signers)).serialize();

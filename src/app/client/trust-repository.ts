@@ -86,7 +86,11 @@ export class TrustRepository {
     const remote = this.requireRemote();
     const keyRing = this.o.keyRing;
     let rootKeyId = options.rootKeyIds?.[0];
-    if (!rootKeyId) rootKeyId = (await keyRing.list()).filter((k) => k.role === 'root').map((k) => k.keyId).sort()[0];
+    if (!rootKeyId)
+      rootKeyId = (await keyRing.list())
+        .filter((k) => k.role === 'root')
+        .map((k) => k.keyId)
+        .sort()[0];
     const rootKey = rootKeyId ? await keyRing.unlock(rootKeyId) : (await keyRing.generate('root')).privateKey;
     if (!rootKey) throw new DctError('KEY_NOT_FOUND', `root key ${rootKeyId} is not in the trust directory`);
     const timestampKey = await remote.getKey('timestamp');
@@ -154,7 +158,11 @@ export class TrustRepository {
     const set = new TrustedSet(rootBytes, { gun: this.gun, now: this.now() });
     const root = set.root.signed;
     const targetsBytes = await this.o.cache.read('targets', limits.metadata);
-    if (!targetsBytes) throw new DctError('MISSING_METADATA', `the repository ${this.gun} was initialised locally but its targets.json is missing from the cache`);
+    if (!targetsBytes)
+      throw new DctError(
+        'MISSING_METADATA',
+        `the repository ${this.gun} was initialised locally but its targets.json is missing from the cache`,
+      );
     const targets = parseMetadata(targetsBytes, 'targets') as Metadata<Targets>;
     const spec = root.roles['targets']!;
     verifyThreshold(targets, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, 'targets');

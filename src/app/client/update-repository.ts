@@ -96,9 +96,10 @@ class RepositoryUpdate {
       // verified before the failure pins the root to fetch (notary's `root.<sha256>.json`)
       const rootPin = set.snapshot?.signed.meta['root'];
       const rootSha256 = rootPin?.hashes['sha256']?.toString('hex');
-      const newest = rootPin && rootSha256
-        ? await remote.read('root', Math.min(rootPin.length, this.limits.root), rootSha256)
-        : await remote.read('root', this.limits.root);
+      const newest =
+        rootPin && rootSha256
+          ? await remote.read('root', Math.min(rootPin.length, this.limits.root), rootSha256)
+          : await remote.read('root', this.limits.root);
       if (!newest) throw repositoryNotFound(remote.serverName, this.o.gun);
       if (newest.equals(rootBytes(set))) throw err;
       await this.rotateRoot(set, newest);
@@ -164,9 +165,13 @@ class RepositoryUpdate {
       const from = set.root.signed.version;
       const to = parseMetadata(newest, 'root').signed.version; // bounds only: every step is verified
       if (to - from > MAX_ROOT_WALK) {
-        throw new DctError('ROOT_ROTATION_FAILED', `root version ${to} is more than ${MAX_ROOT_WALK} versions ahead of trusted version ${from}`, {
-          cause: err,
-        });
+        throw new DctError(
+          'ROOT_ROTATION_FAILED',
+          `root version ${to} is more than ${MAX_ROOT_WALK} versions ahead of trusted version ${from}`,
+          {
+            cause: err,
+          },
+        );
       }
       for (let v = from + 1; v < to; v++) {
         const step = await this.o.remote.readRootVersion(v, this.limits.root);
@@ -198,7 +203,9 @@ class RepositoryUpdate {
       const cached = await cache.read('timestamp', this.limits.timestamp);
       if (!cached) {
         if (remote && !unreachable) throw metadataNotFound('timestamp');
-        throw new DctError('OFFLINE', `no cached timestamp for ${this.o.gun} and the trust server cannot be reached`, { cause: unreachable });
+        throw new DctError('OFFLINE', `no cached timestamp for ${this.o.gun} and the trust server cannot be reached`, {
+          cause: unreachable,
+        });
       }
       this.warnings.push(CACHED_TIMESTAMP_WARNING);
       set.updateTimestamp(cached);
@@ -206,12 +213,17 @@ class RepositoryUpdate {
     }
 
     const snapshotPin = set.timestamp!.signed.snapshotMeta;
-    const snapshot = await this.load('snapshot', snapshotPin, await this.pinned(set, 'snapshot', snapshotPin), (b) => set.updateSnapshot(b));
+    const snapshot = await this.load('snapshot', snapshotPin, await this.pinned(set, 'snapshot', snapshotPin), (b) =>
+      set.updateSnapshot(b),
+    );
     // as notary's builder: the trusted root must be the one the snapshot pins; if not, the
     // root refresh in run() fetches the newer root (a rotation the client has not seen yet)
     const rootPin = snapshot.signed.meta['root'];
     if (rootPin && !matches(rootBytes(set), rootPin)) {
-      throw new DctError('HASH_MISMATCH', `root: the snapshot pins a root other than the trusted root (version ${set.root.signed.version})`);
+      throw new DctError(
+        'HASH_MISMATCH',
+        `root: the snapshot pins a root other than the trusted root (version ${set.root.signed.version})`,
+      );
     }
     // the children of a verified role are fetched together (downloads overlap), then verified one by one in walk order
     const fetching = new Map<string, Promise<Buffer>>();
@@ -292,7 +304,10 @@ class RepositoryUpdate {
   private async cachedVersions(cachedRoot: Buffer | undefined): Promise<Record<string, number>> {
     const versions: Record<string, number> = {};
     const timestamp = await this.o.cache.read('timestamp', this.limits.timestamp);
-    for (const [role, bytes] of [['root', cachedRoot], ['timestamp', timestamp]] as const) {
+    for (const [role, bytes] of [
+      ['root', cachedRoot],
+      ['timestamp', timestamp],
+    ] as const) {
       const version = bytes && peekVersion(bytes);
       if (version !== undefined) versions[role] = version;
     }

@@ -124,7 +124,8 @@ export interface RoleWithSignatures {
 
 export function rolesWithSignatures(set: TrustedSet): RoleWithSignatures[] {
   return listRoles(set).map((r) => {
-    const md = r.name === 'root' ? set.root : r.name === 'snapshot' ? set.snapshot : r.name === 'timestamp' ? set.timestamp : set.targets(r.name);
+    const md =
+      r.name === 'root' ? set.root : r.name === 'snapshot' ? set.snapshot : r.name === 'timestamp' ? set.timestamp : set.targets(r.name);
     return {
       name: r.name,
       keyIds: r.keys.map((k) => k.id),
@@ -133,4 +134,3 @@ export function rolesWithSignatures(set: TrustedSet): RoleWithSignatures[] {
     };
   });
 }
-

@@ -19,12 +19,17 @@ export interface PrivateKeySaver {
 
 /** The PEM docker writes to `<dir>/<name>.pub`. */
 export function publicKeyPem(key: PublicKey, role: string): string {
-  if (key.keyType !== 'ecdsa' && key.keyType !== 'rsa') throw new DctError('UNSUPPORTED_KEY_TYPE', `cannot write a ${key.keyType} public key as PEM`);
+  if (key.keyType !== 'ecdsa' && key.keyType !== 'rsa')
+    throw new DctError('UNSUPPORTED_KEY_TYPE', `cannot write a ${key.keyType} public key as PEM`);
   return encodePem({ type: 'PUBLIC KEY', headers: { role }, bytes: key.publicBytes });
 }
 
 /** `docker trust key generate NAME`: a new key stored under the role NAME; returns its ID and public PEM. */
-export async function generateSignerKey(store: PrivateKeySaver, passphrases: PassphraseSource, name: string): Promise<{ keyId: string; pem: string }> {
+export async function generateSignerKey(
+  store: PrivateKeySaver,
+  passphrases: PassphraseSource,
+  name: string,
+): Promise<{ keyId: string; pem: string }> {
   const { keyId, publicKey } = await generateStoredKey(store, passphrases, name);
   return { keyId, pem: publicKeyPem(publicKey, name) };
 }
@@ -50,7 +55,13 @@ export interface LoadedKey {
  * the decrypted DER, not PEM, to the importer); dct imports it, as the help promises.
  * Errors carry docker's texts without its `error importing key from <file>: ` prefix.
  */
-export async function loadSignerKey(store: PrivateKeySaver, passphrases: PassphraseSource, pemText: string, name: string, file: string): Promise<LoadedKey> {
+export async function loadSignerKey(
+  store: PrivateKeySaver,
+  passphrases: PassphraseSource,
+  pemText: string,
+  name: string,
+  file: string,
+): Promise<LoadedKey> {
   let blocks: PemBlock[];
   try {
     blocks = decodePemBlocks(pemText);
@@ -59,7 +70,10 @@ export async function loadSignerKey(store: PrivateKeySaver, passphrases: Passphr
   }
   const block = blocks[0];
   if (!block || !PRIVATE_KEY_BLOCKS.has(block.type)) {
-    throw new DctError('UNSUPPORTED_KEY_FILE', `provided file ${file} is not a supported private key - to add a signer's public key use docker trust signer add`);
+    throw new DctError(
+      'UNSUPPORTED_KEY_FILE',
+      `provided file ${file} is not a supported private key - to add a signer's public key use docker trust signer add`,
+    );
   }
   const encrypted = block.type === 'ENCRYPTED PRIVATE KEY' || block.headers['DEK-Info'] !== undefined;
   let decoded;

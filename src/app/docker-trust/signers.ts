@@ -35,7 +35,12 @@ export interface SignerRemoval {
  * `releases` is reserved, the signer must exist, targets/releases must carry
  * signatures.
  */
-export function planSignerRemoval(draft: RepositoryDraft, roles: readonly RoleWithSignatures[], name: string, repoName: string): SignerRemoval {
+export function planSignerRemoval(
+  draft: RepositoryDraft,
+  roles: readonly RoleWithSignatures[],
+  name: string,
+  repoName: string,
+): SignerRemoval {
   const role = signerRole(name);
   if (role === RELEASES_ROLE) throw new DctError('RESERVED_SIGNER', 'releases is a reserved keyword and cannot be removed');
   const delegation = draft.delegations().find((d) => d.name === role);

@@ -38,8 +38,10 @@ export function addToSignableRoles(draft: RepositoryDraft, heldKeyIds: ReadonlyS
 
 /** The target docker signs for a manifest: its sha256 and size, nothing else. */
 export function manifestTarget(sha256Hex: string, size: number): FileMeta {
-  if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new DctError('INVALID_DIGEST', `invalid sha256 digest ${JSON.stringify(sha256Hex)}: expected 64 lower-case hex digits`);
-  if (!Number.isSafeInteger(size) || size < 0) throw new DctError('INVALID_SIZE', `invalid manifest size ${String(size)}: expected a whole number of bytes`);
+  if (!/^[0-9a-f]{64}$/.test(sha256Hex))
+    throw new DctError('INVALID_DIGEST', `invalid sha256 digest ${JSON.stringify(sha256Hex)}: expected 64 lower-case hex digits`);
+  if (!Number.isSafeInteger(size) || size < 0)
+    throw new DctError('INVALID_SIZE', `invalid manifest size ${String(size)}: expected a whole number of bytes`);
   return { length: size, hashes: { sha256: Buffer.from(sha256Hex, 'hex') } };
 }
 

@@ -76,7 +76,8 @@ export function applyReplacements(text: string, replacements: readonly Replaceme
   let out = '';
   let at = 0;
   for (const r of sorted) {
-    if (r.start < at || r.end < r.start || r.end > text.length) throw new DctError('INVALID_ARGUMENT', 'overlapping or out-of-range replacements');
+    if (r.start < at || r.end < r.start || r.end > text.length)
+      throw new DctError('INVALID_ARGUMENT', 'overlapping or out-of-range replacements');
     out += text.slice(at, r.start) + r.text;
     at = r.end;
   }
@@ -232,14 +233,23 @@ export function parseDockerfile(text: string): ParsedDockerfile {
               : image.text.includes('$')
                 ? 'variable'
                 : undefined;
-        references.push({ start: image.start, end: image.end, ...positionOf(text, image.start), text: image.text, kind: 'from', ...(skip ? { skip } : {}) });
+        references.push({
+          start: image.start,
+          end: image.end,
+          ...positionOf(text, image.start),
+          text: image.text,
+          kind: 'from',
+          ...(skip ? { skip } : {}),
+        });
         const as = tokens[k + 1];
         const name = tokens[k + 2];
         if (as && name && as.text.toLowerCase() === 'as') stages.add(name.text.toLowerCase());
       }
     } else if (keyword === 'arg' && !fromSeen) {
       const first = tokens[0]!;
-      const rest = pieces.map((piece) => text.slice(Math.max(piece.start, first.end), piece.end)).filter((_, n) => pieces[n]!.end > first.end);
+      const rest = pieces
+        .map((piece) => text.slice(Math.max(piece.start, first.end), piece.end))
+        .filter((_, n) => pieces[n]!.end > first.end);
       globalArgs.push(...argsOf(shellWords(rest.join(' '), escape)));
     }
     i = j;
@@ -340,7 +350,16 @@ function skipHeredocs(text: string, lines: readonly Line[], next: number, tokens
 }
 
 /** BuildKit's platform ARGs: known only to the builder, so a FROM that uses them cannot be resolved here. */
-const BUILDER_ARGS = new Set(['TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']);
+const BUILDER_ARGS = new Set([
+  'TARGETPLATFORM',
+  'TARGETOS',
+  'TARGETARCH',
+  'TARGETVARIANT',
+  'BUILDPLATFORM',
+  'BUILDOS',
+  'BUILDARCH',
+  'BUILDVARIANT',
+]);
 
 /**
  * Expands `$VAR`, `${VAR}`, `${VAR:-word}` and `${VAR:+word}` in a FROM image as

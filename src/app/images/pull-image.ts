@@ -16,7 +16,10 @@ import { requirePlatform, type Platform } from '../../core/oci/platform.js';
 
 /** The registry operations a pull needs (`RegistryClient` has them). */
 export interface RegistryReader {
-  getManifest(repo: string, reference: string): Promise<{ bytes: Buffer; digest: string; size: number; mediaType: string; manifest: Manifest }>;
+  getManifest(
+    repo: string,
+    reference: string,
+  ): Promise<{ bytes: Buffer; digest: string; size: number; mediaType: string; manifest: Manifest }>;
   /**
    * Streams a blob into `sink` (continuing at `offset` from `digester`'s state) and checks
    * its size and digest, ending `sink` only once they verified (DIGEST_MISMATCH /
@@ -39,7 +42,11 @@ export interface ImageStore {
   /** forgets the partial bytes of `digest` (they did not add up to the blob) */
   discardPartial(digest: string): Promise<void>;
   /** `sourceVerified`: the source ends only after checking the digest itself (see OciLayout.writeBlob) */
-  writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, opts?: { offset?: number; sourceVerified?: boolean }): Promise<unknown>;
+  writeBlob(
+    source: AsyncIterable<Uint8Array>,
+    expected: { digest: string; size?: number },
+    opts?: { offset?: number; sourceVerified?: boolean },
+  ): Promise<unknown>;
   putManifest(bytes: Uint8Array, opts: { contentType?: string; expected?: { digest: string; size?: number } }): Promise<Manifest>;
   commit(entries: ReadonlyArray<{ descriptor: Descriptor; tag?: string; annotations?: Record<string, string> }>): Promise<void>;
 }
@@ -71,7 +78,7 @@ export async function pullImage(
   registry: RegistryReader,
   store: ImageStore,
   target: PullTarget,
-  opts: { platform: Platform; allPlatforms?: boolean; concurrency?: number; events?: PullEvents } ,
+  opts: { platform: Platform; allPlatforms?: boolean; concurrency?: number; events?: PullEvents },
 ): Promise<PulledImage> {
   const events = opts.events ?? {};
   const fetched = await registry.getManifest(target.repo, target.signed?.digest ?? target.reference);
@@ -86,10 +93,13 @@ export async function pullImage(
   const manifests: Manifest[] = [fetched.manifest];
   let image = root;
   if (fetched.manifest.kind === 'index') {
-    const children = opts.allPlatforms ? fetched.manifest.manifests : [requirePlatform(fetched.manifest, opts.platform, `${target.repo}@${root.digest}`)];
+    const children = opts.allPlatforms
+      ? fetched.manifest.manifests
+      : [requirePlatform(fetched.manifest, opts.platform, `${target.repo}@${root.digest}`)];
     for (const child of children) {
       const m = await registry.getManifest(target.repo, child.digest);
-      if (m.size !== child.size) throw new DctError('SIZE_MISMATCH', `manifest ${child.digest} has ${m.size} bytes, the index says ${child.size}`);
+      if (m.size !== child.size)
+        throw new DctError('SIZE_MISMATCH', `manifest ${child.digest} has ${m.size} bytes, the index says ${child.size}`);
       if (m.manifest.kind !== 'manifest') throw new DctError('UNSUPPORTED_MANIFEST', `${child.digest}: nested indexes are not pulled`);
       events.manifest?.(child);
       manifests.push(m.manifest);
@@ -130,7 +140,13 @@ export async function pullImage(
  * and verified, with the bytes fetched and `stored`: the store's end of the work (last
  * write, fsync, rename into place), which settles later.
  */
-async function pullBlob(registry: RegistryReader, store: ImageStore, repo: string, d: Descriptor, events: PullEvents): Promise<{ fetched: number; stored: Promise<void> }> {
+async function pullBlob(
+  registry: RegistryReader,
+  store: ImageStore,
+  repo: string,
+  d: Descriptor,
+  events: PullEvents,
+): Promise<{ fetched: number; stored: Promise<void> }> {
   if (await store.hasBlob(d)) {
     events.blob?.(d, d.size, 'present');
     return { fetched: 0, stored: Promise.resolve() };

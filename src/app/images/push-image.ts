@@ -78,6 +78,9 @@ export async function pushImage(
 async function putChecked(registry: RegistryWriter, repo: string, reference: string, bytes: Buffer, d: Descriptor): Promise<void> {
   const { digest } = await registry.putManifest(repo, reference, bytes, d.mediaType);
   if (digest !== d.digest) {
-    throw new DctError('DIGEST_MISMATCH', `the registry stored ${repo}:${reference} as ${digest}, not as the pushed ${d.digest}: it changed the manifest`);
+    throw new DctError(
+      'DIGEST_MISMATCH',
+      `the registry stored ${repo}:${reference} as ${digest}, not as the pushed ${d.digest}: it changed the manifest`,
+    );
   }
 }

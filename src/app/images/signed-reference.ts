@@ -72,7 +72,8 @@ export function releasedTags(set: TrustedSet): ReleasedTag[] {
  */
 export function releasedTagsFor(set: TrustedSet, digest: string): ReleasedTag[] {
   const hex = digest.startsWith('sha256:') ? digest.slice('sha256:'.length) : digest;
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new DctError('INVALID_DIGEST', `${digest} is not a sha256 digest: expected sha256: and 64 lower-case hex digits`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new DctError('INVALID_DIGEST', `${digest} is not a sha256 digest: expected sha256: and 64 lower-case hex digits`);
   return releasedTags(set).filter((t) => t.sha256Hex === hex);
 }
 

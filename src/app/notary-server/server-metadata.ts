@@ -79,7 +79,10 @@ export async function getCurrentTimestamp(ctx: ServerContext, gun: string): Prom
       return tsFile; // due for an early refresh the server cannot make: still valid, serve it
     }
     if (!tsSigners) {
-      throw new DctError('SIGNING_KEYS_UNAVAILABLE', `the timestamp of ${gun} must be re-signed but the server holds no timestamp key of it`);
+      throw new DctError(
+        'SIGNING_KEYS_UNAVAILABLE',
+        `the timestamp of ${gun} must be re-signed but the server holds no timestamp key of it`,
+      );
     }
     const resignedTs = await signTimestamp({ now: ctx.now, prev: timestamp, snapshot: snapshotBytes, signers: tsSigners });
     updates.push({ role: 'timestamp', ...resignedTs });

@@ -117,8 +117,12 @@ export function parseStored(file: StoredFile, role: string): Metadata<RoleMetada
   try {
     return parseMetadata(file.data, role);
   } catch (err) {
-    throw new DctError('STORED_METADATA_INVALID', `stored ${role} version ${file.version} of ${file.gun} does not parse: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new DctError(
+      'STORED_METADATA_INVALID',
+      `stored ${role} version ${file.version} of ${file.gun} does not parse: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

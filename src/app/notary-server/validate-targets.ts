@@ -60,7 +60,7 @@ export class TargetsChain {
     const names = [...uploads.keys()].filter(isTargetsRole).sort(compareTargetsRoles);
     for (const role of names) {
       const ancestors: string[] = [];
-      for (let a = role; a !== 'targets'; ) {
+      for (let a = role; a !== 'targets';) {
         a = parentRole(a);
         if (!this.loaded.has(a)) ancestors.unshift(a);
       }
@@ -84,7 +84,10 @@ export class TargetsChain {
       this.load(role, file.data, { allowExpired: true, fromUpload: false });
     } catch (err) {
       // notary: a stored ancestor that no longer loads is not a validation verdict → INVALID_UPDATE without detail
-      throw invalidUpdate(`stored ${role} (version ${file.version}) does not validate against the current metadata: ${notaryText(err)}`, err);
+      throw invalidUpdate(
+        `stored ${role} (version ${file.version}) does not validate against the current metadata: ${notaryText(err)}`,
+        err,
+      );
     }
   }
 

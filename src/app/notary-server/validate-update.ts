@@ -114,7 +114,10 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
   for (const file of result) {
     const current = await stored.get(file.role);
     if (current && current.version >= file.version) {
-      throw new DctError('VERSION_CONFLICT', `${file.role} version ${file.version} is not newer than the stored version ${current.version}`);
+      throw new DctError(
+        'VERSION_CONFLICT',
+        `${file.role} version ${file.version} is not newer than the stored version ${current.version}`,
+      );
     }
   }
   return result;
@@ -190,20 +193,30 @@ function validateRoot(ctx: UpdateContext, previous: Root | undefined, upload: Pa
       try {
         oldKeys = validRootKeys(previous, ctx.gun, ctx.now, false);
       } catch {
-        throw new CoreError('CERTIFICATE_VALIDATION_FAILED', 'could not validate the path to a trusted root: could not retrieve trusted certs from previous root role data');
+        throw new CoreError(
+          'CERTIFICATE_VALIDATION_FAILED',
+          'could not validate the path to a trusted root: could not retrieve trusted certs from previous root role data',
+        );
       }
       try {
         verifyThreshold(md, { keys: oldKeys, keyids: Object.keys(oldKeys), threshold: previous.roles['root']!.threshold }, 'root');
       } catch {
-        throw new CoreError('ROOT_ROTATION_FAILED', 'could not rotate trust to a new trusted root: failed to validate data with current trusted certificates');
+        throw new CoreError(
+          'ROOT_ROTATION_FAILED',
+          'could not rotate trust to a new trusted root: failed to validate data with current trusted certificates',
+        );
       }
     }
     try {
       verifyThreshold(md, { keys: ownKeys, keyids: Object.keys(ownKeys), threshold: md.signed.roles['root']!.threshold }, 'root');
     } catch {
-      throw new CoreError('CERTIFICATE_VALIDATION_FAILED', 'could not validate the path to a trusted root: failed to validate integrity of roots');
+      throw new CoreError(
+        'CERTIFICATE_VALIDATION_FAILED',
+        'could not validate the path to a trusted root: failed to validate integrity of roots',
+      );
     }
-    if (md.signed.version < current) throw new CoreError('VERSION_ROLLBACK', `version ${md.signed.version} is lower than current version ${current}`);
+    if (md.signed.version < current)
+      throw new CoreError('VERSION_ROLLBACK', `version ${md.signed.version} is lower than current version ${current}`);
     if (md.signed.expires.isBefore(ctx.now)) throw new CoreError('EXPIRED', expiredText('root', md.signed.expires));
     return { md, bytes: upload.data };
   } catch (err) {
@@ -233,9 +246,7 @@ async function validateSnapshot(ctx: UpdateContext, root: Root, loaded: Readonly
   for (const [role, meta] of Object.entries(snapshot.meta)) {
     if (loaded.has(role) || !isTargetsRole(role)) continue;
     const sha256 = meta.hashes['sha256'];
-    const file = sha256
-      ? await ctx.store.getByChecksum(ctx.gun, role, sha256.toString('hex'))
-      : await ctx.store.getCurrent(ctx.gun, role);
+    const file = sha256 ? await ctx.store.getByChecksum(ctx.gun, role, sha256.toString('hex')) : await ctx.store.getCurrent(ctx.gun, role);
     if (!file) throw badSnapshot(`snapshot pins ${role} content that was never uploaded`);
     checkPin(file.data, meta, role);
   }

@@ -55,7 +55,10 @@ export function registerKeyCommands(program: Command, out: Output): void {
     .action(async (opts: { role: string; gun?: string; trustDir: string; format: string }) => {
       const format = parseFormat(opts.format);
       if (!isValidRoleName(opts.role) && !KEY_NAME.test(opts.role)) {
-        throw new DctError('INVALID_ARGUMENT', `--role ${JSON.stringify(opts.role)} is neither a TUF role nor a signer name (lower case, digits, - and _)`);
+        throw new DctError(
+          'INVALID_ARGUMENT',
+          `--role ${JSON.stringify(opts.role)} is neither a TUF role nor a signer name (lower case, digits, - and _)`,
+        );
       }
       const generated = await generateKey(new FileKeyStore(opts.trustDir), createPassphraseSource(), {
         role: opts.role,

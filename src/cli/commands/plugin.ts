@@ -70,7 +70,11 @@ export function defaultPluginDir(env: Readonly<Record<string, string | undefined
  * built JavaScript), or, when dct runs from its TypeScript sources, a small shell
  * script that runs them. Replaces an existing `docker-trust` atomically.
  */
-export async function installPlugin(dir: string, entry: string, execPath = process.execPath): Promise<{ path: string; target: string; kind: 'symlink' | 'script' }> {
+export async function installPlugin(
+  dir: string,
+  entry: string,
+  execPath = process.execPath,
+): Promise<{ path: string; target: string; kind: 'symlink' | 'script' }> {
   // docker runs plugins from any folder: the TypeScript loader is named by its full path
   const tsx = entry.endsWith('.ts') ? import.meta.resolve('tsx') : '';
   await mkdir(dir, { recursive: true });
@@ -79,7 +83,11 @@ export async function installPlugin(dir: string, entry: string, execPath = proce
   try {
     if (entry.endsWith('.ts')) {
       const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-      await writeFile(tmp, `#!/bin/sh\n# docker CLI plugin docker-trust: dct from its sources (written by dct plugin install)\n${INVOKED_AS_ENV}=${PLUGIN_NAME} exec ${q(execPath)} --import ${q(tsx)} ${q(entry)} "$@"\n`, { mode: 0o755 });
+      await writeFile(
+        tmp,
+        `#!/bin/sh\n# docker CLI plugin docker-trust: dct from its sources (written by dct plugin install)\n${INVOKED_AS_ENV}=${PLUGIN_NAME} exec ${q(execPath)} --import ${q(tsx)} ${q(entry)} "$@"\n`,
+        { mode: 0o755 },
+      );
       await chmod(tmp, 0o755);
       await rename(tmp, path);
       return { path, target: entry, kind: 'script' };

@@ -41,7 +41,7 @@ export function registerPullCommand(program: Command): void {
     .argument('<image>', 'IMAGE[:TAG|@DIGEST]')
     .option('-o, --output <dir>', 'OCI image layout folder to pull into (default: ./<name>)')
     .option('--docker-archive <file>', 'write a docker archive (docker load) instead')
-    .option('--platform <os/arch[/variant]>', 'platform of a multi-arch image (default: this machine\'s)')
+    .option('--platform <os/arch[/variant]>', "platform of a multi-arch image (default: this machine's)")
     .option('--all-platforms', 'pull every platform of a multi-arch image (OCI layout output)')
     .option('--disable-content-trust', 'skip trust verification, even with DOCKER_CONTENT_TRUST=1')
     .option('--format <format>', 'table or json', 'table')
@@ -49,8 +49,10 @@ export function registerPullCommand(program: Command): void {
       const format = parseFormat(opts.format);
       const io = processIo();
       const say = (t: string) => void (format === 'table' ? io.out(t) : undefined);
-      if (opts.output && opts.dockerArchive) throw new DctError('INVALID_ARGUMENT', '--output and --docker-archive exclude each other: give one');
-      if (opts.dockerArchive && opts.allPlatforms) throw new DctError('INVALID_ARGUMENT', '--all-platforms needs an OCI layout (--output): a docker archive holds one platform');
+      if (opts.output && opts.dockerArchive)
+        throw new DctError('INVALID_ARGUMENT', '--output and --docker-archive exclude each other: give one');
+      if (opts.dockerArchive && opts.allPlatforms)
+        throw new DctError('INVALID_ARGUMENT', '--all-platforms needs an OCI layout (--output): a docker archive holds one platform');
       let ref = parseImageReference(image);
       if (ref.tag === undefined && ref.digest === undefined) {
         say('Using default tag: latest\n');
@@ -88,13 +90,23 @@ export function registerPullCommand(program: Command): void {
         pulled = await pullImage(
           client,
           layout,
-          { repo, reference: ref.digest ?? (ref.tag as string), ...(signed ? { signed } : {}), ...(ref.tag !== undefined ? { tag: ref.tag } : {}) },
+          {
+            repo,
+            reference: ref.digest ?? (ref.tag as string),
+            ...(signed ? { signed } : {}),
+            ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
+          },
           {
             platform,
             ...(opts.allPlatforms ? { allPlatforms: true } : {}),
             events: {
               blob: (d, received, state) =>
-                board.update(d.digest, state === 'present' ? 'Already exists' : state === 'done' ? 'Pull complete' : 'Downloading', received, d.size),
+                board.update(
+                  d.digest,
+                  state === 'present' ? 'Already exists' : state === 'done' ? 'Pull complete' : 'Downloading',
+                  received,
+                  d.size,
+                ),
             },
           },
         );
@@ -104,7 +116,9 @@ export function registerPullCommand(program: Command): void {
       }
       if (archive) {
         const tagged = `${ref.familiarName}:${ref.tag ?? 'latest'}`;
-        const images = await archiveImagesFromLayout(layout, [{ ref: pulled.image.digest, repoTags: ref.tag !== undefined ? [tagged] : [], platform }]);
+        const images = await archiveImagesFromLayout(layout, [
+          { ref: pulled.image.digest, repoTags: ref.tag !== undefined ? [tagged] : [], platform },
+        ]);
         await writeDockerArchive(archive, images);
         await rm(layoutDir, { recursive: true, force: true });
       } else {
@@ -113,7 +127,19 @@ export function registerPullCommand(program: Command): void {
       const where = archive ?? layoutDir;
       if (format === 'json') {
         process.stdout.write(
-          JSON.stringify({ image: ref.toString(), digest: pulled.root.digest, manifest: pulled.image.digest, platform: formatPlatform(platform), output: where, trusted, bytesFetched: pulled.bytesFetched }, null, 2) + '\n',
+          JSON.stringify(
+            {
+              image: ref.toString(),
+              digest: pulled.root.digest,
+              manifest: pulled.image.digest,
+              platform: formatPlatform(platform),
+              output: where,
+              trusted,
+              bytesFetched: pulled.bytesFetched,
+            },
+            null,
+            2,
+          ) + '\n',
         );
       } else {
         say(`Digest: ${pulled.root.digest}\n`);

@@ -27,7 +27,9 @@ interface PushOptions {
 export function registerPushCommand(program: Command): void {
   program
     .command('push')
-    .description('push an OCI image layout (DIR[:TAG]) or a docker save tarball (FILE[:TAG]) to a registry; signs the tag with DOCKER_CONTENT_TRUST=1 or --sign')
+    .description(
+      'push an OCI image layout (DIR[:TAG]) or a docker save tarball (FILE[:TAG]) to a registry; signs the tag with DOCKER_CONTENT_TRUST=1 or --sign',
+    )
     .argument('<source>', 'OCI layout folder or docker archive, optionally :TAG to pick an image in it')
     .argument('<image>', 'IMAGE:TAG to push to')
     .option('--sign', 'sign the pushed tag (as DOCKER_CONTENT_TRUST=1 does)')
@@ -52,7 +54,18 @@ export function registerPushCommand(program: Command): void {
         pushed = await pushImage(client, repo, tag, opened.plan, {
           events: {
             blob: (d, sent, state) =>
-              board.update(d.digest, state === 'progress' || state === 'start' ? 'Uploading' : state === 'exists' ? 'Layer already exists' : state === 'mounted' ? 'Mounted' : 'Pushed', sent, d.size),
+              board.update(
+                d.digest,
+                state === 'progress' || state === 'start'
+                  ? 'Uploading'
+                  : state === 'exists'
+                    ? 'Layer already exists'
+                    : state === 'mounted'
+                      ? 'Mounted'
+                      : 'Pushed',
+                sent,
+                d.size,
+              ),
           },
         });
         board.finish();
@@ -66,15 +79,23 @@ export function registerPushCommand(program: Command): void {
         // docker push's signing step (a new repository: the tag goes into targets); in JSON mode its document is nested in ours
         let captured = '';
         const signIo = format === 'json' ? { ...io, out: (t: string) => void (captured += t) } : io;
-        const code = await signPushedTag(signIo, `${ref.name}:${tag}`, { sha256: pushed.digest.slice('sha256:'.length), size: pushed.size }, format === 'json');
+        const code = await signPushedTag(
+          signIo,
+          `${ref.name}:${tag}`,
+          { sha256: pushed.digest.slice('sha256:'.length), size: pushed.size },
+          format === 'json',
+        );
         if (format === 'json') signature = captured.trim() === '' ? undefined : (JSON.parse(captured) as unknown);
         if (code !== 0) {
-          if (format === 'json') process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: false, signature }, null, 2) + '\n');
+          if (format === 'json')
+            process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: false, signature }, null, 2) + '\n');
           throw new CommandFailed(code);
         }
       }
       if (format === 'json') {
-        process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: sign, ...(signature ? { signature } : {}) }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: sign, ...(signature ? { signature } : {}) }, null, 2) + '\n',
+        );
       }
     });
 }

@@ -19,7 +19,11 @@ export interface RegistryAccess {
   repo: string;
 }
 
-export async function openRegistry(ref: ImageReference, env: Readonly<Record<string, string | undefined>>, warn: (message: string) => void): Promise<RegistryAccess> {
+export async function openRegistry(
+  ref: ImageReference,
+  env: Readonly<Record<string, string | undefined>>,
+  warn: (message: string) => void,
+): Promise<RegistryAccess> {
   const configDir = dockerConfigDir(env);
   const dctConfig = await loadDctConfig(dctConfigFile(env));
   const auth = new RegistryAuth({

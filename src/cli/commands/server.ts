@@ -18,36 +18,93 @@ export function registerServerCommand(program: Command, out: Output): void {
     .option('--tls-self-signed', 'make a local CA and server certificate in the data folder once (the default without --tls-cert)')
     .option('--plain-http', 'serve plain HTTP (no TLS): only behind a TLS-terminating proxy')
     .option('--insecure-no-auth', 'accept unauthenticated writes on a non-loopback address')
-    .option('--auth-htpasswd <file>', 'turn on docker registry token auth with the built-in token issuer; users in an htpasswd file (bcrypt: htpasswd -B)')
-    .option('--auth-realm <url>', 'token endpoint announced to clients (default <scheme>://<host the client used>/auth/token, the built-in issuer)')
+    .option(
+      '--auth-htpasswd <file>',
+      'turn on docker registry token auth with the built-in token issuer; users in an htpasswd file (bcrypt: htpasswd -B)',
+    )
+    .option(
+      '--auth-realm <url>',
+      'token endpoint announced to clients (default <scheme>://<host the client used>/auth/token, the built-in issuer)',
+    )
     .option('--auth-service <name>', 'token audience / service name (default dct)')
     .option('--auth-anonymous-pull', 'the built-in issuer grants pull on every repository to clients without credentials')
     .option('--auth-root-cert-bundle <file>', 'also accept tokens of an external issuer signed by these PEM certificates / public keys')
-    .option('--key-passphrase-env <name>', 'environment variable with the passphrase encrypting server keys at rest (default DCT_SERVER_KEY_PASSPHRASE)')
+    .option(
+      '--key-passphrase-env <name>',
+      'environment variable with the passphrase encrypting server keys at rest (default DCT_SERVER_KEY_PASSPHRASE)',
+    )
     .option('--signer-url <url>', 'use a remote `dct signer` (https://host:port) instead of the embedded key service')
     .option('--signer-cert <file>', 'client certificate for the remote signer (mutual TLS)')
     .option('--signer-key <file>', 'client key for the remote signer')
     .option('--signer-ca <file>', 'CA that signed the remote signer certificate')
     .option('--gun-prefix <prefix...>', 'serve only repositories whose names start with one of these (each ends with "/")')
     .option('--no-registry', 'do not serve the embedded registry (OCI distribution API) next to the trust API')
-    .option('--registry-name <host:port>', "the registry's public name: its images' GUNs are <name>/<repository> (default: the listen address)")
+    .option(
+      '--registry-name <host:port>',
+      "the registry's public name: its images' GUNs are <name>/<repository> (default: the listen address)",
+    )
     .addOption(new Option('--max-body-bytes <n>', 'largest update request accepted').argParser(int))
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
-    .addOption(new Option('--logins-per-second <n>', 'failed logins per second per client address (IPv6: per /64) at the built-in token issuer (default 1, burst 10)').argParser(Number))
-    .option('--allowed-host <name...>', 'without auth: host names (besides loopback ones and the listen address) that clients may address writes to')
-    .option('--trusted-proxy <address...>', 'load balancers / reverse proxies (IP or CIDR) whose X-Forwarded-For names the client of the per-client limits')
+    .addOption(
+      new Option(
+        '--logins-per-second <n>',
+        'failed logins per second per client address (IPv6: per /64) at the built-in token issuer (default 1, burst 10)',
+      ).argParser(Number),
+    )
+    .option(
+      '--allowed-host <name...>',
+      'without auth: host names (besides loopback ones and the listen address) that clients may address writes to',
+    )
+    .option(
+      '--trusted-proxy <address...>',
+      'load balancers / reverse proxies (IP or CIDR) whose X-Forwarded-For names the client of the per-client limits',
+    )
     .addOption(new Option('--request-timeout-ms <n>', 'time allowed to receive a request').argParser(int))
-    .addOption(new Option('--idle-timeout-ms <n>', 'close a connection that sends and takes nothing this long, e.g. a stalled reader (default 120000)').argParser(int))
+    .addOption(
+      new Option(
+        '--idle-timeout-ms <n>',
+        'close a connection that sends and takes nothing this long, e.g. a stalled reader (default 120000)',
+      ).argParser(int),
+    )
     .addOption(new Option('--max-connections <n>', 'open connections per process (default 2048)').argParser(int))
-    .addOption(new Option('--max-connections-per-client <n>', 'open connections per client address; trusted proxies exempt (default 128)').argParser(int))
-    .addOption(new Option('--max-blob-bytes <n>', 'largest blob the registry accepts, counted over the whole upload (default 10737418240 = 10 GiB)').argParser(int))
+    .addOption(
+      new Option('--max-connections-per-client <n>', 'open connections per client address; trusted proxies exempt (default 128)').argParser(
+        int,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--max-blob-bytes <n>',
+        'largest blob the registry accepts, counted over the whole upload (default 10737418240 = 10 GiB)',
+      ).argParser(int),
+    )
     .addOption(new Option('--max-uploads-per-repository <n>', 'open registry upload sessions per repository (default 128)').argParser(int))
     .addOption(new Option('--max-uploads-per-client <n>', 'open registry upload sessions per client address (default 64)').argParser(int))
-    .addOption(new Option('--upload-expiry-ms <n>', 'remove a registry upload session, and its bytes, after this long without data (default 900000 = 15 min)').argParser(int))
-    .addOption(new Option('--cache-max-age-current <seconds>', 'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)').argParser(int))
-    .addOption(new Option('--cache-max-age-consistent <seconds>', 'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)').argParser(int))
-    .addOption(new Option('--read-cache-max-bytes <n>', 'memory for prepared metadata responses, per process (default 33554432 = 32 MiB, about 29,000 timestamps; 0 = none)').argParser(int))
+    .addOption(
+      new Option(
+        '--upload-expiry-ms <n>',
+        'remove a registry upload session, and its bytes, after this long without data (default 900000 = 15 min)',
+      ).argParser(int),
+    )
+    .addOption(
+      new Option(
+        '--cache-max-age-current <seconds>',
+        'how long clients and proxies may cache <role>.json (notary caching.max_age.current_metadata; default 300, 0 = no caching)',
+      ).argParser(int),
+    )
+    .addOption(
+      new Option(
+        '--cache-max-age-consistent <seconds>',
+        'the same for metadata by checksum or version (consistent_metadata; default 2592000 = 30 days, at most a year)',
+      ).argParser(int),
+    )
+    .addOption(
+      new Option(
+        '--read-cache-max-bytes <n>',
+        'memory for prepared metadata responses, per process (default 33554432 = 32 MiB, about 29,000 timestamps; 0 = none)',
+      ).argParser(int),
+    )
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
@@ -78,7 +135,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         'at most "loginQueue" (DCT_LOGIN_QUEUE) waiting (more: 503); failed logins are limited per client address, IPv6 per\n' +
         '/64 (--logins-per-second / DCT_LOGINS_PER_SECOND, "loginBurst" / DCT_LOGIN_BURST).\n' +
         'Tokens are ES256 JWTs signed with <data-dir>/auth/token-signing.key (made once); token-signing.crt beside it lets\n' +
-        'other services (e.g. a docker registry\'s auth.token.rootcertbundle) accept them.\n' +
+        "other services (e.g. a docker registry's auth.token.rootcertbundle) accept them.\n" +
         '\nEmbedded registry (on by default; --no-registry turns it off): the OCI distribution API on the same port\n' +
         '(/v2/<name>/blobs|manifests|tags|referrers/…), blobs under <data-dir>/registry, scopes repository:<name>:pull|push|delete.\n' +
         'Images are named <registry name>/<name>, which is also their GUN. The pull gate serves manifests only when signed:\n' +
@@ -144,13 +201,17 @@ export function registerServerCommand(program: Command, out: Output): void {
         process.disconnect?.(); // the IPC channel to the primary would keep this process alive
         return;
       }
-      const running = config.workers > 1 ? await startClusterPrimary(config, process.env, log) : await startServer(config, process.env, log);
+      const running =
+        config.workers > 1 ? await startClusterPrimary(config, process.env, log) : await startServer(config, process.env, log);
       const { port } = parseListen(config.listen);
       out.text(`dct server listening on ${running.url}\n`);
-      if (running.registry) out.text(`registry: ${running.registry.name} (images ${running.registry.name}/<name>, trust server ${running.url})\n`);
+      if (running.registry)
+        out.text(`registry: ${running.registry.name} (images ${running.registry.name}/<name>, trust server ${running.url})\n`);
       if (running.auth) {
         const realm = config.authRealm ?? `${new URL(running.url).protocol}//<the host:port clients use>/auth/token`;
-        out.text(`token auth: service ${running.auth.service}, realm ${realm}${config.authHtpasswd ? `, users in ${config.authHtpasswd}` : ''}\n`);
+        out.text(
+          `token auth: service ${running.auth.service}, realm ${realm}${config.authHtpasswd ? `, users in ${config.authHtpasswd}` : ''}\n`,
+        );
       }
       if (running.caFile) {
         out.text(
@@ -169,10 +230,12 @@ export function registerServerCommand(program: Command, out: Output): void {
 
   server
     .command('gc')
-    .description("garbage-collect the embedded registry: unreferenced blobs, untagged manifests and abandoned uploads older than the grace period (never a signed manifest)")
-    .option('--config <file>', 'the server\'s JSON config file')
-    .option('--storage <url>', 'the server\'s storage (default sqlite:.dct/dct.db)')
-    .option('--data-dir <dir>', 'the server\'s data folder (default .dct)')
+    .description(
+      'garbage-collect the embedded registry: unreferenced blobs, untagged manifests and abandoned uploads older than the grace period (never a signed manifest)',
+    )
+    .option('--config <file>', "the server's JSON config file")
+    .option('--storage <url>', "the server's storage (default sqlite:.dct/dct.db)")
+    .option('--data-dir <dir>', "the server's data folder (default .dct)")
     .option('--registry-name <host:port>', "the registry's public name (default: the configured one, else the listen address)")
     .option('--grace <duration>', 'keep anything pushed more recently than this (e.g. 30m, 2h, 1d)', '1h')
     .option('--dry-run', 'report what would be removed, remove nothing')

@@ -6,7 +6,11 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { EmbeddedKeyService, GENERATED_KEY_ALGORITHMS, type GeneratedKeyAlgorithm } from '../../adapters/key-service/embedded-key-service.js';
+import {
+  EmbeddedKeyService,
+  GENERATED_KEY_ALGORITHMS,
+  type GeneratedKeyAlgorithm,
+} from '../../adapters/key-service/embedded-key-service.js';
 import { DctError } from '../../core/errors.js';
 import type { RunningSignerService } from '../../signer/signer-service.js';
 import type { Output } from '../output.js';
@@ -39,18 +43,27 @@ export function registerSignerCommand(program: Command, out: Output, env: Record
     .requiredOption('--storage <url>', 'key database: sqlite:PATH or postgres://…')
     .requiredOption('--tls-cert <file>', "this service's certificate (PEM, chain allowed)")
     .requiredOption('--tls-key <file>', "this service's private key (PEM)")
-    .requiredOption('--tls-client-ca <file>', 'CA certificate(s) that issue the trust servers\' client certificates (PEM)')
+    .requiredOption('--tls-client-ca <file>', "CA certificate(s) that issue the trust servers' client certificates (PEM)")
     .option('--passphrase-env <name>', 'environment variable holding the passphrase that encrypts the keys', DEFAULT_SIGNER_PASSPHRASE_ENV)
     .option(
       '--allowed-client <entry...>',
       `serve only these client certificates of the CA: SHA-256 fingerprints (sha256:<hex>) or SANs (DNS:name, IP:addr, URI:uri, email:addr); default $${ALLOWED_CLIENTS_ENV} (comma-separated), else every certificate the CA issued`,
     )
-    .option('--default-algorithm <algorithm>', `key algorithm when a server asks for none: ${GENERATED_KEY_ALGORITHMS.join(' or ')}`, 'ecdsa')
+    .option(
+      '--default-algorithm <algorithm>',
+      `key algorithm when a server asks for none: ${GENERATED_KEY_ALGORITHMS.join(' or ')}`,
+      'ecdsa',
+    )
     .action(async (opts: SignerOptions) => {
       const { host, port } = parseListen(opts.listen);
       const defaultAlgorithm = parseAlgorithm(opts.defaultAlgorithm);
       const passphrase = passphraseFrom(env, opts.passphraseEnv);
-      const allowedClients = opts.allowedClient ?? (env[ALLOWED_CLIENTS_ENV] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const allowedClients =
+        opts.allowedClient ??
+        (env[ALLOWED_CLIENTS_ENV] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
       const [cert, key, ca] = await Promise.all([readPem(opts.tlsCert), readPem(opts.tlsKey), readPem(opts.tlsClientCa)]);
 
       const { openStore } = await import('../../adapters/storage/open-store.js');
@@ -103,14 +116,21 @@ function parseListen(listen: string): { host: string; port: number } {
 
 function parseAlgorithm(value: string): GeneratedKeyAlgorithm {
   if ((GENERATED_KEY_ALGORITHMS as readonly string[]).includes(value)) return value as GeneratedKeyAlgorithm;
-  throw new DctError('INVALID_ARGUMENT', `--default-algorithm must be ${GENERATED_KEY_ALGORITHMS.join(' or ')}, not ${JSON.stringify(value)}`);
+  throw new DctError(
+    'INVALID_ARGUMENT',
+    `--default-algorithm must be ${GENERATED_KEY_ALGORITHMS.join(' or ')}, not ${JSON.stringify(value)}`,
+  );
 }
 
 function passphraseFrom(env: Record<string, string | undefined>, name: string): string {
-  if (!ENV_NAME.test(name)) throw new DctError('INVALID_ARGUMENT', `--passphrase-env must name an environment variable, not ${JSON.stringify(name)}`);
+  if (!ENV_NAME.test(name))
+    throw new DctError('INVALID_ARGUMENT', `--passphrase-env must name an environment variable, not ${JSON.stringify(name)}`);
   const passphrase = env[name];
   if (!passphrase) {
-    throw new DctError('PASSPHRASE_REQUIRED', `set ${name} to the passphrase that encrypts the signer's keys (the signer does not start without one)`);
+    throw new DctError(
+      'PASSPHRASE_REQUIRED',
+      `set ${name} to the passphrase that encrypts the signer's keys (the signer does not start without one)`,
+    );
   }
   return passphrase;
 }

@@ -59,7 +59,9 @@ export interface CertificateOptions {
 
 /** One X.509 extension: SEQUENCE { OID, critical?, OCTET STRING value }. */
 export function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return critical ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(oid), der.octetString(value));
+  return critical
+    ? der.sequence(der.oid(oid), der.boolean(true), der.octetString(value))
+    : der.sequence(der.oid(oid), der.octetString(value));
 }
 
 /** An X.509 v3 certificate signed with ECDSA-SHA256 or RSA-SHA256, names holding only a CN (as Go writes them). */

@@ -36,7 +36,10 @@ export function parseDescriptor(value: unknown, where = 'descriptor', code: OciE
   const bad = (why: string) => ociError(code, `${where}: ${why}`);
   if (!isObject(value)) throw bad('must be a JSON object');
   const mediaType = value['mediaType'];
-  if (typeof mediaType !== 'string' || !isValidMediaType(mediaType)) throw bad(`mediaType ${mediaType === undefined ? 'is missing' : `${JSON.stringify(String(mediaType).slice(0, 100))} is not a media type`}`);
+  if (typeof mediaType !== 'string' || !isValidMediaType(mediaType))
+    throw bad(
+      `mediaType ${mediaType === undefined ? 'is missing' : `${JSON.stringify(String(mediaType).slice(0, 100))} is not a media type`}`,
+    );
   const digest = value['digest'];
   if (typeof digest !== 'string') throw bad('digest is missing');
   try {
@@ -45,7 +48,8 @@ export function parseDescriptor(value: unknown, where = 'descriptor', code: OciE
     throw ociError(code, `${where}: ${(err as Error).message}`, { cause: err });
   }
   const size = value['size'];
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(`size ${JSON.stringify(size ?? null)} is not a whole number of bytes`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw bad(`size ${JSON.stringify(size ?? null)} is not a whole number of bytes`);
   const out: Descriptor = { mediaType, digest, size };
 
   const urls = value['urls'];
@@ -147,7 +151,11 @@ export function descriptorToJSON(d: Descriptor): Record<string, unknown> {
 }
 
 /** A descriptor for bytes: sha256 of them, their length. */
-export function descriptorOf(bytes: Uint8Array, mediaType: string, extra: Omit<Descriptor, 'mediaType' | 'digest' | 'size'> = {}): Descriptor {
+export function descriptorOf(
+  bytes: Uint8Array,
+  mediaType: string,
+  extra: Omit<Descriptor, 'mediaType' | 'digest' | 'size'> = {},
+): Descriptor {
   return { mediaType, digest: digestOf(bytes), size: bytes.length, ...extra };
 }
 

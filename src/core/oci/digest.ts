@@ -30,16 +30,25 @@ export function isSupportedDigestAlgorithm(a: string): a is DigestAlgorithm {
  */
 export function parseDigest(s: string): ParsedDigest {
   if (typeof s !== 'string' || !GRAMMAR.test(s)) {
-    throw ociError('INVALID_DIGEST', `invalid digest ${JSON.stringify(typeof s === 'string' ? s.slice(0, 150) : s)}: expected algorithm:hex, e.g. sha256:<64 hex digits>`);
+    throw ociError(
+      'INVALID_DIGEST',
+      `invalid digest ${JSON.stringify(typeof s === 'string' ? s.slice(0, 150) : s)}: expected algorithm:hex, e.g. sha256:<64 hex digits>`,
+    );
   }
   const i = s.indexOf(':');
   const algorithm = s.slice(0, i);
   const hex = s.slice(i + 1);
   if (!isSupportedDigestAlgorithm(algorithm)) {
-    throw ociError('UNSUPPORTED_DIGEST_ALGORITHM', `unsupported digest algorithm ${JSON.stringify(algorithm.slice(0, 50))} (dct knows sha256, sha384 and sha512)`);
+    throw ociError(
+      'UNSUPPORTED_DIGEST_ALGORITHM',
+      `unsupported digest algorithm ${JSON.stringify(algorithm.slice(0, 50))} (dct knows sha256, sha384 and sha512)`,
+    );
   }
   if (hex.length !== HEX_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(hex)) {
-    throw ociError('INVALID_DIGEST', `invalid ${algorithm} digest ${JSON.stringify(s.slice(0, 150))}: expected ${HEX_LENGTH[algorithm]} lower-case hex digits`);
+    throw ociError(
+      'INVALID_DIGEST',
+      `invalid ${algorithm} digest ${JSON.stringify(s.slice(0, 150))}: expected ${HEX_LENGTH[algorithm]} lower-case hex digits`,
+    );
   }
   return { algorithm, hex, digest: s };
 }

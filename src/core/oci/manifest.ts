@@ -77,7 +77,8 @@ export function parseManifest(input: Uint8Array, opts: ParseManifestOptions = {}
   const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const name = opts.name ?? 'the manifest';
   const max = opts.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-  if (bytes.length > max) throw ociError('MANIFEST_TOO_LARGE', `${name} has ${bytes.length} bytes, more than the ${max} allowed for a manifest`);
+  if (bytes.length > max)
+    throw ociError('MANIFEST_TOO_LARGE', `${name} has ${bytes.length} bytes, more than the ${max} allowed for a manifest`);
   if (opts.expected?.size !== undefined && bytes.length !== opts.expected.size) {
     throw ociError('SIZE_MISMATCH', `${name} has ${bytes.length} bytes, not the ${opts.expected.size} expected`);
   }
@@ -85,7 +86,8 @@ export function parseManifest(input: Uint8Array, opts: ParseManifestOptions = {}
   if (opts.expected?.digest !== undefined) {
     const { algorithm } = parseDigest(opts.expected.digest);
     const got = algorithm === 'sha256' ? digest : digestOf(bytes, algorithm);
-    if (got !== opts.expected.digest) throw ociError('DIGEST_MISMATCH', `${name} hashes to ${got}, not to the expected ${opts.expected.digest}: refusing it`);
+    if (got !== opts.expected.digest)
+      throw ociError('DIGEST_MISMATCH', `${name} hashes to ${got}, not to the expected ${opts.expected.digest}: refusing it`);
   }
   const invalid = (why: string) => ociError('INVALID_MANIFEST', `${name} is not a valid manifest: ${why}`);
 
@@ -100,11 +102,15 @@ export function parseManifest(input: Uint8Array, opts: ParseManifestOptions = {}
 
   const declared = mediaTypeOfContentType(opts.contentType);
   const field = doc['mediaType'];
-  if (field !== undefined && field !== null && (typeof field !== 'string' || !isValidMediaType(field))) throw invalid('mediaType is not a media type');
+  if (field !== undefined && field !== null && (typeof field !== 'string' || !isValidMediaType(field)))
+    throw invalid('mediaType is not a media type');
   const fieldType = typeof field === 'string' ? field : undefined;
 
   if (doc['schemaVersion'] === 1 || (fieldType !== undefined && isSchema1MediaType(fieldType)) || isSchema1MediaType(declared)) {
-    throw ociError('UNSUPPORTED_MANIFEST', `${name} is a docker schema 1 manifest, which dct does not support (it has no stable digest): push the image again with a current docker, buildx or skopeo`);
+    throw ociError(
+      'UNSUPPORTED_MANIFEST',
+      `${name} is a docker schema 1 manifest, which dct does not support (it has no stable digest): push the image again with a current docker, buildx or skopeo`,
+    );
   }
   if (fieldType !== undefined && declared !== '' && isManifestMediaType(declared) && declared !== fieldType) {
     throw invalid(`it was served as ${declared} but says it is ${fieldType}`);
@@ -118,7 +124,10 @@ export function parseManifest(input: Uint8Array, opts: ParseManifestOptions = {}
     else throw invalid('it has no mediaType and its fields do not tell an image manifest from an index');
   }
   if (!isManifestMediaType(mediaType)) {
-    throw ociError('UNSUPPORTED_MANIFEST', `${name} has the media type ${mediaType.slice(0, 100)}, which is not an image manifest or index dct supports`);
+    throw ociError(
+      'UNSUPPORTED_MANIFEST',
+      `${name} has the media type ${mediaType.slice(0, 100)}, which is not an image manifest or index dct supports`,
+    );
   }
   if (doc['schemaVersion'] !== 2) throw invalid(`schemaVersion is ${JSON.stringify(doc['schemaVersion'] ?? null)}, not 2`);
   const format: 'oci' | 'docker' = mediaType.startsWith('application/vnd.docker.') ? 'docker' : 'oci';
@@ -136,7 +145,8 @@ export function parseManifest(input: Uint8Array, opts: ParseManifestOptions = {}
     if (typeof artifactType !== 'string' || !isValidMediaType(artifactType)) throw invalid('artifactType is not a media type');
     common.artifactType = artifactType;
   }
-  if (doc['subject'] !== undefined && doc['subject'] !== null) common.subject = parseDescriptor(doc['subject'], `${name}: subject`, 'INVALID_MANIFEST');
+  if (doc['subject'] !== undefined && doc['subject'] !== null)
+    common.subject = parseDescriptor(doc['subject'], `${name}: subject`, 'INVALID_MANIFEST');
 
   if (isIndexMediaType(mediaType)) {
     // a document with both shapes could be read differently by different clients

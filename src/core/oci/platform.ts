@@ -66,7 +66,11 @@ export function normalizePlatform(p: Platform): Platform {
  * The result is normalised. INVALID_PLATFORM otherwise.
  */
 export function parsePlatform(spec: string, defaults?: { os?: string; architecture?: string }): Platform {
-  const bad = (why: string) => ociError('INVALID_PLATFORM', `invalid platform ${JSON.stringify(spec.slice(0, 100))}: ${why} (expected os/arch[/variant], e.g. linux/arm64/v8)`);
+  const bad = (why: string) =>
+    ociError(
+      'INVALID_PLATFORM',
+      `invalid platform ${JSON.stringify(spec.slice(0, 100))}: ${why} (expected os/arch[/variant], e.g. linux/arm64/v8)`,
+    );
   const parts = spec.trim().split('/');
   if (parts.length > 3) throw bad('too many components');
   let osVersion: string | undefined;
@@ -76,7 +80,9 @@ export function parsePlatform(spec: string, defaults?: { os?: string; architectu
     parts[0] = m[1] as string;
     osVersion = m[2] as string;
   }
-  for (const part of parts) if (!COMPONENT.test(part)) throw bad(part === '' ? 'an empty component' : `${JSON.stringify(part.slice(0, 40))} is not a valid component`);
+  for (const part of parts)
+    if (!COMPONENT.test(part))
+      throw bad(part === '' ? 'an empty component' : `${JSON.stringify(part.slice(0, 40))} is not a valid component`);
   let os: string;
   let architecture: string;
   let variant: string | undefined;
@@ -96,10 +102,31 @@ export function parsePlatform(spec: string, defaults?: { os?: string; architectu
     architecture = parts[1] as string;
     variant = parts[2];
   }
-  return normalizePlatform({ os, architecture, ...(variant !== undefined ? { variant } : {}), ...(osVersion !== undefined ? { osVersion } : {}) });
+  return normalizePlatform({
+    os,
+    architecture,
+    ...(variant !== undefined ? { variant } : {}),
+    ...(osVersion !== undefined ? { osVersion } : {}),
+  });
 }
 
-const KNOWN_OS: ReadonlySet<string> = new Set(['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'solaris', 'illumos', 'aix', 'android', 'ios', 'plan9', 'js', 'wasip1', 'dragonfly']);
+const KNOWN_OS: ReadonlySet<string> = new Set([
+  'linux',
+  'windows',
+  'darwin',
+  'freebsd',
+  'netbsd',
+  'openbsd',
+  'solaris',
+  'illumos',
+  'aix',
+  'android',
+  'ios',
+  'plan9',
+  'js',
+  'wasip1',
+  'dragonfly',
+]);
 
 /** `os/arch[/variant]` (the os version is not shown). */
 export function formatPlatform(p: Platform): string {
@@ -112,7 +139,19 @@ export function formatPlatform(p: Platform): string {
  */
 export function platformOfNode(nodePlatform: string, nodeArch: string, armVersion?: string): Platform {
   const os = nodePlatform === 'win32' ? 'windows' : nodePlatform === 'sunos' ? 'solaris' : nodePlatform;
-  const arch: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips: 'mips', mipsel: 'mipsle', ppc: 'ppc' };
+  const arch: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64',
+    mips: 'mips',
+    mipsel: 'mipsle',
+    ppc: 'ppc',
+  };
   const architecture = arch[nodeArch] ?? nodeArch;
   const variant = architecture === 'arm' && armVersion !== undefined && /^[5-8]$/.test(armVersion) ? `v${armVersion}` : undefined;
   return normalizePlatform({ os, architecture, ...(variant !== undefined ? { variant } : {}) });
@@ -160,7 +199,10 @@ function windowsBuild(v: string): string {
  * The best entry for `wanted` among those carrying a platform (entries without one, or
  * `unknown/unknown` attestations, never match); the first of equally good ones.
  */
-export function matchPlatform<T extends { platform?: Platform }>(manifests: readonly T[] | { readonly manifests: readonly T[] }, wanted: Platform | string): T | undefined {
+export function matchPlatform<T extends { platform?: Platform }>(
+  manifests: readonly T[] | { readonly manifests: readonly T[] },
+  wanted: Platform | string,
+): T | undefined {
   const list = 'manifests' in manifests ? manifests.manifests : manifests;
   const w = normalizePlatform(typeof wanted === 'string' ? parsePlatform(wanted) : wanted);
   let best: T | undefined;
@@ -177,11 +219,19 @@ export function matchPlatform<T extends { platform?: Platform }>(manifests: read
 }
 
 /** `matchPlatform`, or PLATFORM_NOT_FOUND naming the platforms the index has. */
-export function requirePlatform<T extends { platform?: Platform }>(manifests: readonly T[] | { readonly manifests: readonly T[] }, wanted: Platform | string, what = 'the image'): T {
+export function requirePlatform<T extends { platform?: Platform }>(
+  manifests: readonly T[] | { readonly manifests: readonly T[] },
+  wanted: Platform | string,
+  what = 'the image',
+): T {
   const found = matchPlatform(manifests, wanted);
   if (found) return found;
   const list = 'manifests' in manifests ? manifests.manifests : manifests;
-  const have = [...new Set(list.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => formatPlatform(normalizePlatform(m.platform as Platform))))];
+  const have = [
+    ...new Set(
+      list.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => formatPlatform(normalizePlatform(m.platform as Platform))),
+    ),
+  ];
   const w = typeof wanted === 'string' ? parsePlatform(wanted) : wanted;
   throw ociError(
     'PLATFORM_NOT_FOUND',

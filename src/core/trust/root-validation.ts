@@ -53,7 +53,12 @@ export function validRootKeys(root: Root, gun: string, now: Date, checkExpiry: b
 }
 
 /** Applies trust pinning (exact GUN, then longest `prefix*`, else TOFU) to the candidate root keys. */
-export function applyPinning(keys: Record<string, PublicKey>, gun: string, pinning: TrustPinning | undefined, now: Date): Record<string, PublicKey> {
+export function applyPinning(
+  keys: Record<string, PublicKey>,
+  gun: string,
+  pinning: TrustPinning | undefined,
+  now: Date,
+): Record<string, PublicKey> {
   const certs = pinning?.certs ?? {};
   let allowed = getOwn(certs, gun);
   if (!allowed) {
@@ -99,7 +104,17 @@ function pinToCa(keys: Record<string, PublicKey>, bundle: string, now: Date): Re
   for (const [id, key] of Object.entries(keys)) {
     const certs = key.certificates();
     const leaf = certs.find((c) => !c.ca);
-    if (leaf && chainsTo(leaf, certs.filter((c) => c.ca), cas, now, 0)) setOwn(pinned, id, key);
+    if (
+      leaf &&
+      chainsTo(
+        leaf,
+        certs.filter((c) => c.ca),
+        cas,
+        now,
+        0,
+      )
+    )
+      setOwn(pinned, id, key);
   }
   if (Object.keys(pinned).length === 0) {
     throw new CoreError(
@@ -125,5 +140,16 @@ function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 function chainsTo(cert: X509Certificate, intermediates: X509Certificate[], cas: X509Certificate[], now: Date, depth: number): boolean {
   if (depth > 8 || !withinValidity(cert, now)) return false;
   if (cas.some((ca) => signedBy(cert, ca))) return true;
-  return intermediates.some((i) => i !== cert && signedBy(cert, i) && chainsTo(i, intermediates.filter((x) => x !== i), cas, now, depth + 1));
+  return intermediates.some(
+    (i) =>
+      i !== cert &&
+      signedBy(cert, i) &&
+      chainsTo(
+        i,
+        intermediates.filter((x) => x !== i),
+        cas,
+        now,
+        depth + 1,
+      ),
+  );
 }

@@ -150,7 +150,11 @@ export class TrustedSet {
     }
     const newKeys = validRootKeys(candidate.signed, this.gun, this.now, !intermediate);
     try {
-      verifyThreshold(candidate, { keys: newKeys, keyids: Object.keys(newKeys), threshold: candidate.signed.roles['root']!.threshold }, 'root');
+      verifyThreshold(
+        candidate,
+        { keys: newKeys, keyids: Object.keys(newKeys), threshold: candidate.signed.roles['root']!.threshold },
+        'root',
+      );
     } catch (err) {
       throw new CoreError('ROOT_ROTATION_FAILED', 'could not rotate trust to a new trusted root: failed to validate integrity of roots', {
         cause: err,
@@ -180,7 +184,10 @@ export class TrustedSet {
     this.verifyBaseRole(md, 'timestamp');
     const previous = this.timestampMd;
     if (previous && md.signed.version < previous.signed.version) {
-      throw new CoreError('VERSION_ROLLBACK', `timestamp version ${md.signed.version} is lower than current version ${previous.signed.version}`);
+      throw new CoreError(
+        'VERSION_ROLLBACK',
+        `timestamp version ${md.signed.version} is lower than current version ${previous.signed.version}`,
+      );
     }
     this.checkVersion('timestamp', md.signed.version);
     this.checkExpiry('timestamp', md.signed);
@@ -297,7 +304,8 @@ export class TrustedSet {
       const { names, digests, lengths } = this.targetsMd.get(role)!.signed.targets.summaries();
       for (let i = 0; i < names.length; i++) {
         const name = names[i] as string;
-        if (!found.has(name) && (everything || pathsAllow(paths, name))) found.set(name, { name, role, sha256: digests[i] as string, length: lengths[i] as number });
+        if (!found.has(name) && (everything || pathsAllow(paths, name)))
+          found.set(name, { name, role, sha256: digests[i] as string, length: lengths[i] as number });
       }
     }
     return [...found.values()];
@@ -358,7 +366,8 @@ function checkSize(bytes: Buffer, limit: number, role: string): void {
 }
 
 function checkPinned(bytes: Buffer, pin: FileMeta, limit: number, role: string): void {
-  if (pin.length > limit) throw new CoreError('SIZE_LIMIT_EXCEEDED', `${role} is pinned at ${pin.length} bytes, over the ${limit}-byte limit`);
+  if (pin.length > limit)
+    throw new CoreError('SIZE_LIMIT_EXCEEDED', `${role} is pinned at ${pin.length} bytes, over the ${limit}-byte limit`);
   if (bytes.length > pin.length) {
     throw new CoreError('SIZE_LIMIT_EXCEEDED', `${role} is ${bytes.length} bytes, more than the ${pin.length} its parent pins`);
   }

@@ -144,7 +144,10 @@ export function parseEnvelope(
 ): { signedValue: unknown; signatures: Signature[]; literalEnd: number | undefined } {
   const envelope = asObject(doc.value, roleName);
   if (envelope['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
-  const sigList = envelope['signatures'] === null || envelope['signatures'] === undefined ? [] : asArray(envelope['signatures'], `${roleName}.signatures`);
+  const sigList =
+    envelope['signatures'] === null || envelope['signatures'] === undefined
+      ? []
+      : asArray(envelope['signatures'], `${roleName}.signatures`);
   const signatures = sigList.map((s, i): Signature => {
     const where = `${roleName}.signatures[${i}]`;
     const obj = asObject(s, where);
@@ -193,7 +196,11 @@ export function parseMetadata(bytes: Buffer, roleName: 'root', doc?: JsonDocumen
 export function parseMetadata(bytes: Buffer, roleName: 'snapshot', doc?: JsonDocument): Metadata<Snapshot>;
 export function parseMetadata(bytes: Buffer, roleName: 'timestamp', doc?: JsonDocument): Metadata<Timestamp>;
 export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata;
-export function parseMetadata(bytes: Buffer, roleName: string, doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`)): Metadata {
+export function parseMetadata(
+  bytes: Buffer,
+  roleName: string,
+  doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`),
+): Metadata {
   const { signedValue, signatures, literalEnd } = parseEnvelope(bytes, roleName, doc);
   const kind = roleKind(roleName);
   const signed =

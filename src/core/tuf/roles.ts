@@ -12,12 +12,7 @@ export function isBaseRole(name: string): name is BaseRole {
 
 /** A valid delegated targets role: `targets/…`, lower case, clean path, < 256 bytes. */
 export function isDelegationRole(name: string): boolean {
-  return (
-    name.startsWith('targets/') &&
-    Buffer.byteLength(name) < 256 &&
-    DELEGATION_NAME.test(name) &&
-    cleanPath(name) === name
-  );
+  return name.startsWith('targets/') && Buffer.byteLength(name) < 256 && DELEGATION_NAME.test(name) && cleanPath(name) === name;
 }
 
 export function isTargetsRole(name: string): boolean {

@@ -71,7 +71,10 @@ export class Root implements SignedCommon {
   role(name: string): { keys: PublicKey[]; threshold: number } {
     const role = this.roles[name];
     if (!role) throw invalid('root', `missing ${name} role specification`);
-    return { keys: role.keyids.map((id) => getOwn(this.keys, id)).filter((k): k is PublicKey => k !== undefined), threshold: role.threshold };
+    return {
+      keys: role.keyids.map((id) => getOwn(this.keys, id)).filter((k): k is PublicKey => k !== undefined),
+      threshold: role.threshold,
+    };
   }
 
   toJSON(): JsonObject {

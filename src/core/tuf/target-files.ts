@@ -58,7 +58,11 @@ export class TargetFiles {
     for (const name of names) {
       const entry = obj[name];
       if (isPlainCanonicalEntry(entry)) setOwn(raw, name, entry);
-      else files.decoded.set(name, fileMetaFromJSON(entry, () => `${where}[${JSON.stringify(name)}]`));
+      else
+        files.decoded.set(
+          name,
+          fileMetaFromJSON(entry, () => `${where}[${JSON.stringify(name)}]`),
+        );
     }
     return files;
   }

@@ -42,7 +42,8 @@ export function parseAccessRules(value: unknown, source = 'authRules'): AccessRu
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DctError('INVALID_CONFIG', `${where} must be an object`);
     const r = raw as Record<string, unknown>;
     for (const k of Object.keys(r)) {
-      if (!['user', 'repositories', 'actions'].includes(k)) throw new DctError('INVALID_CONFIG', `${where}: unknown field ${JSON.stringify(k)}`);
+      if (!['user', 'repositories', 'actions'].includes(k))
+        throw new DctError('INVALID_CONFIG', `${where}: unknown field ${JSON.stringify(k)}`);
     }
     if (typeof r['user'] !== 'string' || r['user'] === '' || r['user'].includes(':')) {
       throw new DctError('INVALID_CONFIG', `${where}.user must be a user name or "*"`);

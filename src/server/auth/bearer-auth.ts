@@ -257,7 +257,8 @@ export class BearerAuth {
   /** The realm announced to a request. */
   realmFor(req: AuthRequestInfo): string {
     if (this.opts.realm) return this.opts.realm;
-    const host = req.host !== undefined && /^[A-Za-z0-9.\-_~]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(req.host) ? req.host : undefined;
+    const host =
+      req.host !== undefined && /^[A-Za-z0-9.\-_~]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(req.host) ? req.host : undefined;
     if (!host) return `${this.origin}/auth/token`;
     // plain HTTP is served behind a TLS-terminating proxy: its X-Forwarded-Proto tells the scheme clients use
     const fwd = Array.isArray(req.forwardedProto) ? req.forwardedProto[0] : req.forwardedProto;
@@ -304,7 +305,11 @@ export class BearerAuth {
     return token;
   }
 
-  private challenge(access: RequiredAccess[], req: AuthRequestInfo, error: 'invalid_token' | 'insufficient_scope' | undefined): PreparedResponse {
+  private challenge(
+    access: RequiredAccess[],
+    req: AuthRequestInfo,
+    error: 'invalid_token' | 'insufficient_scope' | undefined,
+  ): PreparedResponse {
     const byResource = new Map<string, string[]>();
     for (const a of access) {
       const key = `${a.type}:${a.name}`;

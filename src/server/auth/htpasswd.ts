@@ -56,7 +56,8 @@ export function parseHtpasswd(text: string, source = 'htpasswd'): Map<string, st
       );
     }
     const cost = Number(m[1]);
-    if (cost < 4 || cost > 31) throw new DctError('INVALID_CONFIG', `${where}: user ${JSON.stringify(user)} has a bcrypt cost of ${cost} (4 to 31)`);
+    if (cost < 4 || cost > 31)
+      throw new DctError('INVALID_CONFIG', `${where}: user ${JSON.stringify(user)} has a bcrypt cost of ${cost} (4 to 31)`);
     if (users.has(user)) throw new DctError('INVALID_CONFIG', `${where}: user ${JSON.stringify(user)} appears twice`);
     users.set(user, hash);
   }
@@ -126,7 +127,10 @@ export class HtpasswdFile implements CredentialChecker {
   ) {}
 
   /** Reads the file (throws INVALID_CONFIG when it is missing or malformed). */
-  static async open(path: string, opts: { onReloadError?: (err: Error) => void; checkEveryMs?: number; compare?: PasswordCompare } = {}): Promise<HtpasswdFile> {
+  static async open(
+    path: string,
+    opts: { onReloadError?: (err: Error) => void; checkEveryMs?: number; compare?: PasswordCompare } = {},
+  ): Promise<HtpasswdFile> {
     let text: string;
     let sig: string;
     try {
@@ -136,7 +140,13 @@ export class HtpasswdFile implements CredentialChecker {
     } catch (err) {
       throw new DctError('INVALID_CONFIG', `cannot read the htpasswd file ${path}: ${(err as Error).message}`);
     }
-    const file = new HtpasswdFile(path, Htpasswd.fromText(text, path, opts.compare), opts.onReloadError ?? (() => {}), opts.checkEveryMs ?? 2000, opts.compare);
+    const file = new HtpasswdFile(
+      path,
+      Htpasswd.fromText(text, path, opts.compare),
+      opts.onReloadError ?? (() => {}),
+      opts.checkEveryMs ?? 2000,
+      opts.compare,
+    );
     file.signature = sig;
     file.checkedAt = Date.now();
     return file;

@@ -58,7 +58,9 @@ export function signJwt(claims: object, key: KeyObject, kid: string): string {
   const alg = algorithmFor(key);
   const input = `${base64url(JSON.stringify({ typ: 'JWT', alg, kid }))}.${base64url(JSON.stringify(claims))}`;
   const a = ALGORITHMS[alg];
-  const signature = a.curve ? cryptoSign(a.hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : cryptoSign(a.hash, Buffer.from(input), key);
+  const signature = a.curve
+    ? cryptoSign(a.hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+    : cryptoSign(a.hash, Buffer.from(input), key);
   return `${input}.${base64url(signature)}`;
 }
 

@@ -23,7 +23,6 @@ parentPort.on('message', ({ password, hash }) => {
 });
 `;
 
-
 interface Job {
   password: string;
   hash: string;
@@ -74,8 +73,22 @@ export class PasswordCheckPool {
   /** Gauges of `stats()` for /metrics. */
   registerMetrics(registry: Registry): void {
     const pool = this;
-    new Gauge({ name: 'dct_auth_password_checks_running', help: 'bcrypt comparisons running on worker threads', registers: [registry], collect() { this.set(pool.stats().running); } });
-    new Gauge({ name: 'dct_auth_password_checks_queued', help: 'bcrypt comparisons waiting for a worker thread', registers: [registry], collect() { this.set(pool.stats().queued); } });
+    new Gauge({
+      name: 'dct_auth_password_checks_running',
+      help: 'bcrypt comparisons running on worker threads',
+      registers: [registry],
+      collect() {
+        this.set(pool.stats().running);
+      },
+    });
+    new Gauge({
+      name: 'dct_auth_password_checks_queued',
+      help: 'bcrypt comparisons waiting for a worker thread',
+      registers: [registry],
+      collect() {
+        this.set(pool.stats().queued);
+      },
+    });
   }
 
   /** Refuses waiting comparisons (503) and stops the threads. */
@@ -87,7 +100,14 @@ export class PasswordCheckPool {
 
   private spawn(): Thread {
     this.bcryptjs ??= createRequire(import.meta.url).resolve('bcryptjs');
-    const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { bcryptjs: this.bcryptjs }, execArgv: [], env: {}, stdout: false, stderr: false });
+    const worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      workerData: { bcryptjs: this.bcryptjs },
+      execArgv: [],
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
     const thread: Thread = { worker };
     worker.on('message', (ok: unknown) => {
       const job = thread.job;

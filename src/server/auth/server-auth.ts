@@ -56,7 +56,8 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
     const pool = new PasswordCheckPool({ threads: config.loginThreads, maxQueued: config.loginQueue });
     const users = await HtpasswdFile.open(config.authHtpasswd, {
       compare: (password, hash) => pool.compare(password, hash),
-      onReloadError: (err) => opts.log.warn({ file: config.authHtpasswd, err: err.message }, 'htpasswd file not reloaded: the previous users stay in force'),
+      onReloadError: (err) =>
+        opts.log.warn({ file: config.authHtpasswd, err: err.message }, 'htpasswd file not reloaded: the previous users stay in force'),
     });
     const key = await loadOrCreateTokenKey(config.dataDir);
     if (key.created) opts.log.info({ keyFile: key.keyFile, certFile: key.certFile }, 'made the token signing key');
@@ -71,7 +72,14 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
       rules: new AccessRules(config.authRules ?? DEFAULT_RULES, { anonymousPull: config.authAnonymousPull }),
       key,
     });
-    opts.log.info({ users: users.size, rules: config.authRules?.length ?? 'default (every user: all repositories)', anonymousPull: config.authAnonymousPull }, 'token auth: built-in issuer');
+    opts.log.info(
+      {
+        users: users.size,
+        rules: config.authRules?.length ?? 'default (every user: all repositories)',
+        anonymousPull: config.authAnonymousPull,
+      },
+      'token auth: built-in issuer',
+    );
   }
   if (config.authRootCertBundle) {
     let bundle;
@@ -85,5 +93,10 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
   }
   const verifier = new TokenVerifier({ issuer: config.authIssuer, service: config.authService, keys, roots });
   const bearer = new BearerAuth({ verifier, service: config.authService, realm: config.authRealm, secure: opts.secure });
-  return { bearer, ...(issuer ? { issuer } : {}), ...(tokenCertFile ? { tokenCertFile } : {}), ...(passwordChecks ? { passwordChecks } : {}) };
+  return {
+    bearer,
+    ...(issuer ? { issuer } : {}),
+    ...(tokenCertFile ? { tokenCertFile } : {}),
+    ...(passwordChecks ? { passwordChecks } : {}),
+  };
 }

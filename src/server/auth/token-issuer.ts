@@ -119,11 +119,16 @@ export function parseScopes(values: readonly string[]): ScopeItem[] {
       if (item === '') continue;
       const first = item.indexOf(':');
       const last = item.lastIndexOf(':');
-      if (first <= 0 || last === first) throw new ApiError('INVALID_PARAMETERS', `invalid scope ${JSON.stringify(item)}: expected type:name:actions`);
+      if (first <= 0 || last === first)
+        throw new ApiError('INVALID_PARAMETERS', `invalid scope ${JSON.stringify(item)}: expected type:name:actions`);
       const type = item.slice(0, first).replace(/\([^)]*\)$/, '');
       const name = item.slice(first + 1, last);
-      const actions = item.slice(last + 1).split(',').filter((a) => a !== '');
-      if (name === '' || type === '') throw new ApiError('INVALID_PARAMETERS', `invalid scope ${JSON.stringify(item)}: expected type:name:actions`);
+      const actions = item
+        .slice(last + 1)
+        .split(',')
+        .filter((a) => a !== '');
+      if (name === '' || type === '')
+        throw new ApiError('INVALID_PARAMETERS', `invalid scope ${JSON.stringify(item)}: expected type:name:actions`);
       items.push({ type, name, actions });
     }
   }
@@ -180,7 +185,9 @@ export class TokenIssuer {
     }
   }
 
-  private async fromRequest(req: TokenRequest): Promise<{ user: string | undefined; access: TokenGrant['access']; token: string; iat: number }> {
+  private async fromRequest(
+    req: TokenRequest,
+  ): Promise<{ user: string | undefined; access: TokenGrant['access']; token: string; iat: number }> {
     let params = req.query;
     let credentials: { user: string; password: string } | undefined;
     if (req.method === 'POST') {
@@ -190,14 +197,18 @@ export class TokenIssuer {
       }
       params = new URLSearchParams((req.body ?? Buffer.alloc(0)).toString('utf8'));
       const grantType = params.get('grant_type');
-      if (grantType !== 'password') throw new ApiError('INVALID_PARAMETERS', `unsupported grant_type ${JSON.stringify(grantType ?? '')}: only "password"`);
+      if (grantType !== 'password')
+        throw new ApiError('INVALID_PARAMETERS', `unsupported grant_type ${JSON.stringify(grantType ?? '')}: only "password"`);
       credentials = { user: params.get('username') ?? '', password: params.get('password') ?? '' };
     } else if (req.authorization !== undefined && req.authorization !== '') {
       credentials = parseBasic(req.authorization, this.opts.service);
     }
     const service = params.get('service');
     if (service !== null && service !== this.opts.service) {
-      throw new ApiError('INVALID_PARAMETERS', `unknown service ${JSON.stringify(service)}: this issuer serves ${JSON.stringify(this.opts.service)}`);
+      throw new ApiError(
+        'INVALID_PARAMETERS',
+        `unknown service ${JSON.stringify(service)}: this issuer serves ${JSON.stringify(this.opts.service)}`,
+      );
     }
     const scopes = parseScopes(params.getAll('scope'));
     let user: string | undefined;
@@ -215,7 +226,8 @@ export class TokenIssuer {
     for (const item of scopes) {
       let actions: string[] = [];
       if (item.type === 'repository') actions = this.opts.rules.granted(user, item.name, item.actions);
-      else if (item.type === 'registry' && item.name === 'catalog' && this.opts.rules.catalogGranted(user)) actions = item.actions.filter((a) => a === '*');
+      else if (item.type === 'registry' && item.name === 'catalog' && this.opts.rules.catalogGranted(user))
+        actions = item.actions.filter((a) => a === '*');
       if (actions.length === 0) continue;
       const same = access.find((a) => a.type === item.type && a.name === item.name);
       if (same) same.actions = [...new Set([...same.actions, ...actions])];
@@ -243,7 +255,12 @@ export class TokenIssuer {
     const body = Buffer.from(JSON.stringify(json) + '\n');
     return {
       status: 200,
-      headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': body.length,
+        'Cache-Control': 'no-store',
+        Pragma: 'no-cache',
+      },
       body,
     };
   }

@@ -22,7 +22,10 @@ export function configuredRegistryName(config: ServerConfig): string {
   return `${wildcard ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export async function runGarbageCollection(config: ServerConfig, opts: { graceMs: number; dryRun: boolean; now?: Date }): Promise<GcReport> {
+export async function runGarbageCollection(
+  config: ServerConfig,
+  opts: { graceMs: number; dryRun: boolean; now?: Date },
+): Promise<GcReport> {
   if (!config.registry) throw new DctError('INVALID_CONFIG', 'the embedded registry is off (--no-registry): nothing to collect');
   const store = await openStore(config.storage);
   try {

@@ -126,7 +126,11 @@ export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
 }
 
 /** The manifests to keep: roots (tagged, signed, young), what kept indexes list, and referrers of kept manifests. */
-function markManifests(inventory: readonly ManifestInventoryEntry[], signed: ReadonlySet<string>, young: (d: Date) => boolean): Set<string> {
+function markManifests(
+  inventory: readonly ManifestInventoryEntry[],
+  signed: ReadonlySet<string>,
+  young: (d: Date) => boolean,
+): Set<string> {
   const byDigest = new Map(inventory.map((m) => [m.digest, m]));
   const kept = new Set<string>();
   const queue: string[] = [];
@@ -183,7 +187,8 @@ export async function signedDigests(tuf: TufStore, gun: string): Promise<Set<str
   const roles = new Set<string>(['targets']);
   const snapshot = await tuf.getCurrent(gun, 'snapshot');
   const meta = signedPart(snapshot?.data)?.['meta'];
-  if (meta && typeof meta === 'object') for (const role of Object.keys(meta)) if (role === 'targets' || role.startsWith('targets/')) roles.add(role);
+  if (meta && typeof meta === 'object')
+    for (const role of Object.keys(meta)) if (role === 'targets' || role.startsWith('targets/')) roles.add(role);
   const queue = [...roles];
   while (queue.length > 0) {
     const role = queue.shift() as string;

@@ -75,7 +75,8 @@ export class PullGateDecision {
     const hex = req.digest.startsWith('sha256:') ? req.digest.slice('sha256:'.length) : '';
     const roles = rule.signers.map(signerRoleName);
     const signerText = rule.signers.length === 1 ? `signer ${rule.signers[0]}` : `any of the signers ${rule.signers.join(', ')}`;
-    const signed = (tag: string, digestHex: string, size: number): boolean => roles.length === 0 || heldByAny(set, roles, tag, digestHex, size);
+    const signed = (tag: string, digestHex: string, size: number): boolean =>
+      roles.length === 0 || heldByAny(set, roles, tag, digestHex, size);
 
     if (req.tag !== undefined) {
       let released;
@@ -86,7 +87,9 @@ export class PullGateDecision {
         throw err;
       }
       if (released.sha256Hex !== hex || released.size !== req.size) {
-        return refused(`the tag is signed for sha256:${released.sha256Hex} (${released.size} bytes), but the registry holds ${req.digest} (${req.size} bytes)`);
+        return refused(
+          `the tag is signed for sha256:${released.sha256Hex} (${released.size} bytes), but the registry holds ${req.digest} (${req.size} bytes)`,
+        );
       }
       return signed(req.tag, hex, req.size) ? ALLOWED : refused(`tag ${req.tag} is not signed by ${signerText}`);
     }

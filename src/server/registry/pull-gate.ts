@@ -33,19 +33,24 @@ export interface PullGateRule extends GateRule {
 
 /** Validates the `pullGate` setting (JSON already parsed); throws INVALID_CONFIG. */
 export function parsePullGate(value: unknown, source = 'pullGate'): PullGateRule[] {
-  if (!Array.isArray(value)) throw new DctError('INVALID_CONFIG', `${source} must be a list of {"repositories","signers","allowDigests"} rules`);
+  if (!Array.isArray(value))
+    throw new DctError('INVALID_CONFIG', `${source} must be a list of {"repositories","signers","allowDigests"} rules`);
   return value.map((raw: unknown, i) => {
     const where = `${source}[${i}]`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DctError('INVALID_CONFIG', `${where} must be an object`);
     const r = raw as Record<string, unknown>;
     for (const k of Object.keys(r)) {
-      if (!['repositories', 'signers', 'allowDigests'].includes(k)) throw new DctError('INVALID_CONFIG', `${where}: unknown field ${JSON.stringify(k)}`);
+      if (!['repositories', 'signers', 'allowDigests'].includes(k))
+        throw new DctError('INVALID_CONFIG', `${where}: unknown field ${JSON.stringify(k)}`);
     }
     if (typeof r['repositories'] !== 'string' || r['repositories'] === '') {
       throw new DctError('INVALID_CONFIG', `${where}.repositories must be a GUN pattern such as "registry.example.com/prod/*"`);
     }
     const signers = r['signers'] ?? [];
-    if (!Array.isArray(signers) || !signers.every((s) => typeof s === 'string' && /^[A-Za-z0-9_.\-/]+$/.test(s) && !s.startsWith('/') && !s.endsWith('/'))) {
+    if (
+      !Array.isArray(signers) ||
+      !signers.every((s) => typeof s === 'string' && /^[A-Za-z0-9_.\-/]+$/.test(s) && !s.startsWith('/') && !s.endsWith('/'))
+    ) {
       throw new DctError('INVALID_CONFIG', `${where}.signers must be a list of signer names (as in docker trust signer add) or role names`);
     }
     const allowDigests = r['allowDigests'] ?? false;
@@ -82,12 +87,16 @@ export class PullGate {
     const verdict = await this.decision.decide(rule, req);
     if (verdict.allowed) return;
     const subject = req.tag !== undefined ? `${req.gun}:${req.tag}` : `${req.gun}@${req.digest}`;
-    throw new RegistryError('DENIED', `pull gate rule ${index + 1} (repositories ${JSON.stringify(rule.repositories)}) refuses ${subject}: ${verdict.reason}`, {
-      rule: index + 1,
-      repositories: rule.repositories,
-      signers: rule.signers,
-      allowDigests: rule.allowDigests,
-      reason: verdict.reason,
-    });
+    throw new RegistryError(
+      'DENIED',
+      `pull gate rule ${index + 1} (repositories ${JSON.stringify(rule.repositories)}) refuses ${subject}: ${verdict.reason}`,
+      {
+        rule: index + 1,
+        repositories: rule.repositories,
+        signers: rule.signers,
+        allowDigests: rule.allowDigests,
+        reason: verdict.reason,
+      },
+    );
   }
 }

@@ -79,7 +79,13 @@ export class RegistryApi {
    * `client.publisher`: the client may push to the repository (its token holds push), so the pull gate,
    * which keeps unsigned images from consumers, does not apply to it (it could push the manifest anyway).
    */
-  async serve(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, client: RegistryClient = { publisher: false }): Promise<number> {
+  async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RegistryRoute,
+    query: URLSearchParams,
+    client: RegistryClient = { publisher: false },
+  ): Promise<number> {
     const method = req.method ?? 'GET';
     try {
       if (!methodAllowed(route, method)) throw new RegistryError('UNSUPPORTED', `${method} is not supported here`);
@@ -114,7 +120,14 @@ export class RegistryApi {
     }
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, route: RegistryRoute, query: URLSearchParams, method: string, client: RegistryClient): Promise<number> {
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RegistryRoute,
+    query: URLSearchParams,
+    method: string,
+    client: RegistryClient,
+  ): Promise<number> {
     switch (route.kind) {
       case 'catalog':
         return this.catalog(res, query);
@@ -157,12 +170,26 @@ export class RegistryApi {
     return { digest, tag: reference };
   }
 
-  private async getManifest(req: IncomingMessage, res: ServerResponse, name: string, reference: string, head: boolean, publisher: boolean): Promise<number> {
+  private async getManifest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    reference: string,
+    head: boolean,
+    publisher: boolean,
+  ): Promise<number> {
     req.resume();
     const { digest, tag } = await this.resolve(name, reference);
     const manifest = SHA256_DIGEST.test(digest) ? await this.opts.store.getManifest(name, digest) : undefined;
     if (!manifest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, tag !== undefined ? { tag } : { digest });
-    if (!publisher) await this.opts.gate?.check({ gun: this.gunOf(name), repository: name, ...(tag !== undefined ? { tag } : {}), digest, size: manifest.size });
+    if (!publisher)
+      await this.opts.gate?.check({
+        gun: this.gunOf(name),
+        repository: name,
+        ...(tag !== undefined ? { tag } : {}),
+        digest,
+        size: manifest.size,
+      });
     checkAccepted(req.headers.accept, manifest.mediaType);
     const etag = `"${digest}"`;
     const headers: Record<string, string | number> = {
@@ -222,7 +249,10 @@ export class RegistryApi {
       ...(manifest.subject !== undefined ? { subject: manifest.subject.digest } : {}),
     };
     await this.opts.store.putManifest(stored, references, tag);
-    this.opts.log.info({ registry: 'manifest', repository: name, digest: manifest.digest, ...(tag !== undefined ? { tag } : {}) }, 'manifest pushed');
+    this.opts.log.info(
+      { registry: 'manifest', repository: name, digest: manifest.digest, ...(tag !== undefined ? { tag } : {}) },
+      'manifest pushed',
+    );
     const headers: Record<string, string | number> = {
       Location: `/v2/${name}/manifests/${manifest.digest}`,
       'Docker-Content-Digest': manifest.digest,
@@ -302,7 +332,13 @@ export class RegistryApi {
     return this.opts.uploads ? this.opts.uploads.open(name, client, start) : start();
   }
 
-  private async startUpload(req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams, client: string | undefined): Promise<number> {
+  private async startUpload(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    query: URLSearchParams,
+    client: string | undefined,
+  ): Promise<number> {
     const mount = query.get('mount');
     const from = query.get('from');
     if (mount !== null && from !== null && SHA256_DIGEST.test(mount) && isValidRepositoryName(from)) {
@@ -402,11 +438,21 @@ export class RegistryApi {
     try {
       // the body is lent, not handed over: a refusal part-way leaves the request open to answer (serve drains it)
       const body = Readable.from(lent(req), { objectMode: false });
-      return await this.opts.blobs.append(id, body, { ...(offset !== undefined ? { offset } : {}), ...(length !== undefined ? { length } : {}), maxSize: this.maxBlobBytes });
+      return await this.opts.blobs.append(id, body, {
+        ...(offset !== undefined ? { offset } : {}),
+        ...(length !== undefined ? { length } : {}),
+        maxSize: this.maxBlobBytes,
+      });
     } catch (err) {
       if (err instanceof BlobStoreError && err.code === 'BLOB_TOO_LARGE') {
         await this.cancel(id);
-        throw new RegistryError('SIZE_INVALID', `the blob is larger than this registry accepts (${this.maxBlobBytes} bytes); the upload is cancelled`, undefined, {}, 413);
+        throw new RegistryError(
+          'SIZE_INVALID',
+          `the blob is larger than this registry accepts (${this.maxBlobBytes} bytes); the upload is cancelled`,
+          undefined,
+          {},
+          413,
+        );
       }
       throw err;
     } finally {
@@ -442,7 +488,8 @@ export class RegistryApi {
     const n = this.pageSize(query);
     const last = query.get('last') ?? undefined;
     const tags = n === 0 ? [] : await this.opts.store.listTags(name, { ...(last ? { last } : {}), limit: n + 1 });
-    if (tags.length === 0 && !last && !(await this.opts.store.repositoryExists(name))) throw new RegistryError('NAME_UNKNOWN', undefined, { name });
+    if (tags.length === 0 && !last && !(await this.opts.store.repositoryExists(name)))
+      throw new RegistryError('NAME_UNKNOWN', undefined, { name });
     const more = tags.length > n;
     const page = tags.slice(0, n);
     const headers: Record<string, string> = {};
@@ -531,7 +578,10 @@ function checkAccepted(accept: string | undefined, mediaType: string): void {
   if (mediaType !== OCI_MEDIA_TYPES.manifest && mediaType !== OCI_MEDIA_TYPES.index) return;
   const types = (accept ?? '').split(',').map((t) => (t.split(';')[0] as string).trim().toLowerCase());
   if (types.includes(mediaType) || types.includes('*/*') || types.includes('application/*')) return;
-  const what = mediaType === OCI_MEDIA_TYPES.index ? 'OCI index found, but accept header does not support OCI indexes' : 'OCI manifest found, but accept header does not support OCI manifests';
+  const what =
+    mediaType === OCI_MEDIA_TYPES.index
+      ? 'OCI index found, but accept header does not support OCI indexes'
+      : 'OCI manifest found, but accept header does not support OCI manifests';
   throw new RegistryError('MANIFEST_UNKNOWN', what);
 }
 

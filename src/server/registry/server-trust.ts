@@ -22,10 +22,7 @@ export interface ServerTrustOptions {
   cacheMs?: number;
 }
 
-export type TrustLookup =
-  | { state: 'verified'; trusted: TrustedSet }
-  | { state: 'absent' }
-  | { state: 'invalid'; reason: string };
+export type TrustLookup = { state: 'verified'; trusted: TrustedSet } | { state: 'absent' } | { state: 'invalid'; reason: string };
 
 /** A MetadataSource over the server's own store for one GUN. */
 export function storeSource(tuf: TufStore, gun: string, keys: KeyService | undefined, now: Date): MetadataSource {

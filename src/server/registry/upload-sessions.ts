@@ -65,10 +65,16 @@ export class UploadSessions {
     // counted per IPv4 address and IPv6 /64, as the rate limits count
     const client = address === undefined ? undefined : clientBucket(address);
     if ((this.perRepository.get(repository) ?? 0) >= this.limits.maxPerRepository) {
-      throw new RegistryError('TOOMANYREQUESTS', `repository ${repository} has ${this.limits.maxPerRepository} open upload sessions: finish or cancel some first`);
+      throw new RegistryError(
+        'TOOMANYREQUESTS',
+        `repository ${repository} has ${this.limits.maxPerRepository} open upload sessions: finish or cancel some first`,
+      );
     }
     if (client !== undefined && (this.perClient.get(client) ?? 0) >= this.limits.maxPerClient) {
-      throw new RegistryError('TOOMANYREQUESTS', `this client has ${this.limits.maxPerClient} open upload sessions: finish or cancel some first`);
+      throw new RegistryError(
+        'TOOMANYREQUESTS',
+        `this client has ${this.limits.maxPerClient} open upload sessions: finish or cancel some first`,
+      );
     }
     bump(this.perRepository, repository, 1);
     if (client !== undefined) bump(this.perClient, client, 1);
@@ -131,7 +137,10 @@ export class UploadSessions {
       if (this.busy.has(upload.id) || upload.modifiedAt.getTime() > cutoff) continue;
       this.closed(upload.id);
       await this.blobs.cancel(upload.id);
-      this.log.info({ registry: 'upload', repository: upload.repository, id: upload.id, idleMs: Date.now() - upload.modifiedAt.getTime() }, 'idle upload session expired');
+      this.log.info(
+        { registry: 'upload', repository: upload.repository, id: upload.id, idleMs: Date.now() - upload.modifiedAt.getTime() },
+        'idle upload session expired',
+      );
     }
     for (const id of before) {
       if (!seen.has(id) && !this.busy.has(id)) this.closed(id);

@@ -22,9 +22,15 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('parseWwwAuthenticate', () => {
   it('reads Bearer challenges with quoted values holding commas and colons', () => {
-    assert.deepEqual(parseWwwAuthenticate('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), [
-      { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } },
-    ]);
+    assert.deepEqual(
+      parseWwwAuthenticate('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'),
+      [
+        {
+          scheme: 'bearer',
+          params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' },
+        },
+      ],
+    );
   });
 
   it('lower-cases schemes and names, unquotes escapes, takes tokens as values, allows spaces', () => {
@@ -44,7 +50,10 @@ describe('parseWwwAuthenticate', () => {
       { scheme: 'negotiate', params: {} },
       { scheme: 'bearer', params: { realm: 'r' } },
     ]);
-    assert.deepEqual(parseWwwAuthenticate('Negotiate abc==, Basic realm="r"').map((c) => c.scheme), ['negotiate', 'basic']);
+    assert.deepEqual(
+      parseWwwAuthenticate('Negotiate abc==, Basic realm="r"').map((c) => c.scheme),
+      ['negotiate', 'basic'],
+    );
   });
 
   it('stops at malformed input, keeping what came before', () => {
@@ -60,7 +69,11 @@ describe('parseWwwAuthenticate', () => {
 describe('credentials helpers', () => {
   it('NOTARY_AUTH is base64(user:password), the password trimmed as notary does', () => {
     assert.deepEqual(notaryAuthCredentials(b64('alice:pa:ss ')), { username: 'alice', password: 'pa:ss' });
-    const refused = (v: string, pattern: RegExp) => assert.throws(() => notaryAuthCredentials(v), (err: unknown) => isDctError(err, 'INVALID_NOTARY_AUTH') && pattern.test(err.message));
+    const refused = (v: string, pattern: RegExp) =>
+      assert.throws(
+        () => notaryAuthCredentials(v),
+        (err: unknown) => isDctError(err, 'INVALID_NOTARY_AUTH') && pattern.test(err.message),
+      );
     refused('not base64!', /Could not base64-decode/);
     refused(b64(':pw'), /zero-length username/);
     refused(b64('nocolon'), /format must be <username>:<password>/);
@@ -98,7 +111,12 @@ class TokenServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const u = new URL(req.url ?? '/', 'http://x');
-        const seen: SeenRequest = { method: req.method ?? '', path: u.pathname, query: u.searchParams, body: Buffer.concat(chunks).toString('utf8') };
+        const seen: SeenRequest = {
+          method: req.method ?? '',
+          path: u.pathname,
+          query: u.searchParams,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         if (req.headers.authorization) seen.authorization = req.headers.authorization;
         if (req.headers['user-agent']) seen.userAgent = req.headers['user-agent'];
         if (req.headers['content-type']) seen.contentType = req.headers['content-type'];
@@ -131,7 +149,8 @@ function standardTokens(server: TokenServer): Handler {
   return (req, res) => {
     if (req.method === 'POST') {
       const form = new URLSearchParams(req.body);
-      if (form.get('refresh_token') !== 'good-refresh' && form.get('refresh_token') !== 'rotated-refresh') return json(res, 401, { error: 'invalid_grant', error_description: `bad refresh token ${form.get('refresh_token')}` });
+      if (form.get('refresh_token') !== 'good-refresh' && form.get('refresh_token') !== 'rotated-refresh')
+        return json(res, 401, { error: 'invalid_grant', error_description: `bad refresh token ${form.get('refresh_token')}` });
       n++;
       return json(res, 200, { access_token: `post-${n}`, expires_in: 300, refresh_token: 'rotated-refresh' });
     }
@@ -179,14 +198,19 @@ describe('RegistryAuth', () => {
     assert.equal(seen.path, '/token');
     assert.equal(seen.authorization, `Basic ${b64('alice:alice-pw')}`);
     assert.equal(seen.userAgent, 'dct-test');
-    assert.deepEqual([...seen.query.entries()], [
-      ['account', 'alice'],
-      ['scope', 'repository:a/b:pull'],
-      ['scope', 'repository:c:pull'],
-      ['service', 'registry.example'],
-      ['x', '1'],
+    assert.deepEqual(
+      [...seen.query.entries()],
+      [
+        ['account', 'alice'],
+        ['scope', 'repository:a/b:pull'],
+        ['scope', 'repository:c:pull'],
+        ['service', 'registry.example'],
+        ['x', '1'],
+      ],
+    );
+    assert.deepEqual(asked, [
+      { host: 'registry.example:5000', scheme: 'bearer', realm: `${tokens.url}/token?x=1`, service: 'registry.example' },
     ]);
-    assert.deepEqual(asked, [{ host: 'registry.example:5000', scheme: 'bearer', realm: `${tokens.url}/token?x=1`, service: 'registry.example' }]);
   });
 
   it('anonymous without credentials; the challenge scope is used when none is asked; offline tokens add client_id', async () => {
@@ -195,12 +219,15 @@ describe('RegistryAuth', () => {
     assert.match(header ?? '', /^Bearer tok-/);
     const seen = tokens.seen[0] as SeenRequest;
     assert.equal(seen.authorization, undefined);
-    assert.deepEqual([...seen.query.entries()], [
-      ['client_id', 'dct'],
-      ['offline_token', 'true'],
-      ['scope', 'repository:a/b:pull'],
-      ['service', 'registry.example'],
-    ]);
+    assert.deepEqual(
+      [...seen.query.entries()],
+      [
+        ['client_id', 'dct'],
+        ['offline_token', 'true'],
+        ['scope', 'repository:a/b:pull'],
+        ['service', 'registry.example'],
+      ],
+    );
   });
 
   it('caches tokens per scope until expires_in (at least 60 s), remembers challenges, asks for credentials once', async () => {
@@ -235,7 +262,9 @@ describe('RegistryAuth', () => {
   it('a token the server refused is dropped and a new one fetched', async () => {
     const auth = new RegistryAuth({ now });
     const first = await auth.authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']);
-    const second = await auth.authorizeAfter401(target, challenge(`${tokens.url}/token`, ',error="invalid_token"'), ['s'], { rejected: first as string });
+    const second = await auth.authorizeAfter401(target, challenge(`${tokens.url}/token`, ',error="invalid_token"'), ['s'], {
+      rejected: first as string,
+    });
     assert.notEqual(second, first);
     assert.equal(tokens.seen.length, 2);
   });
@@ -252,11 +281,18 @@ describe('RegistryAuth', () => {
     const auth = new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'wrong-secret' }), now });
     await assert.rejects(auth.authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']), (err: unknown) => {
       assert.ok(isDctError(err, 'AUTH_FAILED'), String(err));
-      assert.match(err.message, /the token server http:\/\/127\.0\.0\.1:\d+\/token refused the credentials of user "alice" for registry\.example:5000 \(HTTP 401: wrong password for Basic \*\*\*\): log in with `docker login registry\.example:5000`/);
+      assert.match(
+        err.message,
+        /the token server http:\/\/127\.0\.0\.1:\d+\/token refused the credentials of user "alice" for registry\.example:5000 \(HTTP 401: wrong password for Basic \*\*\*\): log in with `docker login registry\.example:5000`/,
+      );
       assert.doesNotMatch(err.message, /wrong-secret|d3Jvbmctc2VjcmV0/);
       return true;
     });
-    const hinted = new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'wrong-secret' }), loginHint: () => 'set NOTARY_AUTH', now });
+    const hinted = new RegistryAuth({
+      credentials: () => ({ username: 'alice', password: 'wrong-secret' }),
+      loginHint: () => 'set NOTARY_AUTH',
+      now,
+    });
     await assert.rejects(hinted.authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']), /: set NOTARY_AUTH$/);
   });
 
@@ -268,7 +304,10 @@ describe('RegistryAuth', () => {
     assert.equal(seen.method, 'POST');
     assert.equal(seen.contentType, 'application/x-www-form-urlencoded');
     assert.equal(seen.authorization, undefined);
-    assert.equal(seen.body, 'client_id=docker&grant_type=refresh_token&refresh_token=good-refresh&scope=repository%3Aa%2Fb%3Apull+repository%3Ac%3Apush&service=registry.example');
+    assert.equal(
+      seen.body,
+      'client_id=docker&grant_type=refresh_token&refresh_token=good-refresh&scope=repository%3Aa%2Fb%3Apull+repository%3Ac%3Apush&service=registry.example',
+    );
     await auth.authorizationFor(target, ['other']);
     assert.equal(new URLSearchParams((tokens.seen[1] as SeenRequest).body).get('refresh_token'), 'rotated-refresh');
 
@@ -285,7 +324,10 @@ describe('RegistryAuth', () => {
     const auth = () => new RegistryAuth({ now, maxTokenResponseBytes: 1000 });
     const refused = async (handler: Handler, code: string, pattern: RegExp) => {
       tokens.handler = handler;
-      await assert.rejects(auth().authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']), (err: unknown) => isDctError(err, code) && pattern.test(err.message));
+      await assert.rejects(
+        auth().authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']),
+        (err: unknown) => isDctError(err, code) && pattern.test(err.message),
+      );
     };
     await refused((_q, res) => res.end('<html>'), 'AUTH_INVALID_RESPONSE', /not JSON/);
     await refused((_q, res) => json(res, 200, { expires_in: 60 }), 'AUTH_INVALID_RESPONSE', /did not include a token/);
@@ -301,7 +343,11 @@ describe('RegistryAuth', () => {
       'AUTH_INVALID_RESPONSE',
       /larger than 1000 bytes/,
     );
-    await refused((_q, res) => json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'database down' }] }), 'AUTH_SERVER_ERROR', /answered HTTP 500: database down/);
+    await refused(
+      (_q, res) => json(res, 500, { errors: [{ code: 'UNKNOWN', message: 'database down' }] }),
+      'AUTH_SERVER_ERROR',
+      /answered HTTP 500: database down/,
+    );
     await refused((_q, res) => json(res, 403, {}), 'AUTH_FAILED', /refused anonymous access .*HTTP 403/);
   });
 
@@ -309,20 +355,34 @@ describe('RegistryAuth', () => {
     tokens.handler = () => {}; // never answers
     const slow = new RegistryAuth({ now, timeoutMs: 150 });
     const started = Date.now();
-    await assert.rejects(slow.authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']), (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE') && /within 150 ms/.test(err.message));
+    await assert.rejects(
+      slow.authorizeAfter401(target, challenge(`${tokens.url}/token`), ['s']),
+      (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE') && /within 150 ms/.test(err.message),
+    );
     assert.ok(Date.now() - started < 2000);
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    await assert.rejects(new RegistryAuth({ now }).authorizeAfter401(target, challenge(`http://127.0.0.1:${port}/token`), ['s']), (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE'));
+    await assert.rejects(
+      new RegistryAuth({ now }).authorizeAfter401(target, challenge(`http://127.0.0.1:${port}/token`), ['s']),
+      (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE'),
+    );
   });
 
   it('bad challenges: no realm, a realm that is no URL, an unsupported scheme', async () => {
     const auth = new RegistryAuth({ now });
-    await assert.rejects(auth.authorizeAfter401(target, 'Bearer service="s"', ['s']), (err: unknown) => isDctError(err, 'AUTH_CHALLENGE_INVALID') && /no realm specified/.test(err.message));
-    await assert.rejects(auth.authorizeAfter401(target, 'Bearer realm="/relative"', ['s']), (err: unknown) => isDctError(err, 'AUTH_CHALLENGE_INVALID') && /invalid token realm/.test(err.message));
-    await assert.rejects(auth.authorizeAfter401(target, 'Bearer realm="ftp://x/"', ['s']), (err: unknown) => isDctError(err, 'AUTH_CHALLENGE_INVALID'));
+    await assert.rejects(
+      auth.authorizeAfter401(target, 'Bearer service="s"', ['s']),
+      (err: unknown) => isDctError(err, 'AUTH_CHALLENGE_INVALID') && /no realm specified/.test(err.message),
+    );
+    await assert.rejects(
+      auth.authorizeAfter401(target, 'Bearer realm="/relative"', ['s']),
+      (err: unknown) => isDctError(err, 'AUTH_CHALLENGE_INVALID') && /invalid token realm/.test(err.message),
+    );
+    await assert.rejects(auth.authorizeAfter401(target, 'Bearer realm="ftp://x/"', ['s']), (err: unknown) =>
+      isDctError(err, 'AUTH_CHALLENGE_INVALID'),
+    );
     assert.equal(await auth.authorizeAfter401(target, 'Negotiate abc', ['s']), undefined);
     assert.equal(await auth.authorizeAfter401(target, undefined, ['s']), undefined);
     assert.equal(tokens.seen.length, 0);
@@ -334,9 +394,15 @@ describe('RegistryAuth', () => {
     assert.equal(await auth.authorizeAfter401(target, 'Basic realm="registry"', []), `Basic ${b64('bob:bob-pw')}`);
     assert.equal(await auth.authorizationFor(new URL('https://registry.example:5000/v2/other'), []), `Basic ${b64('bob:bob-pw')}`);
     creds = undefined;
-    await assert.rejects(new RegistryAuth({ credentials: () => creds }).authorizeAfter401(target, 'Basic realm="r"', []), (err: unknown) => isDctError(err, 'AUTH_REQUIRED') && /registry\.example:5000 requires authentication/.test(err.message));
+    await assert.rejects(
+      new RegistryAuth({ credentials: () => creds }).authorizeAfter401(target, 'Basic realm="r"', []),
+      (err: unknown) => isDctError(err, 'AUTH_REQUIRED') && /registry\.example:5000 requires authentication/.test(err.message),
+    );
     creds = { identityToken: 'it' };
-    await assert.rejects(new RegistryAuth({ credentials: () => creds }).authorizeAfter401(target, 'Basic realm="r"', []), (err: unknown) => isDctError(err, 'AUTH_REQUIRED') && /only an identity token/.test(err.message));
+    await assert.rejects(
+      new RegistryAuth({ credentials: () => creds }).authorizeAfter401(target, 'Basic realm="r"', []),
+      (err: unknown) => isDctError(err, 'AUTH_REQUIRED') && /only an identity token/.test(err.message),
+    );
     // Bearer is preferred when both are offered
     const both = new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'alice-pw' }), now });
     assert.match((await both.authorizeAfter401(target, ['Basic realm="r"', challenge(`${tokens.url}/token`)], ['s'])) ?? '', /^Bearer /);
@@ -344,10 +410,20 @@ describe('RegistryAuth', () => {
 
   it('credentials never go to a plain-http realm on another, non-loopback host', async () => {
     const auth = new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'alice-pw' }), now });
-    await assert.rejects(auth.authorizeAfter401(target, challenge('http://auth.example.com/token'), ['s']), (err: unknown) => isDctError(err, 'INSECURE_AUTH_REALM') && !err.message.includes('alice-pw'));
+    await assert.rejects(
+      auth.authorizeAfter401(target, challenge('http://auth.example.com/token'), ['s']),
+      (err: unknown) => isDctError(err, 'INSECURE_AUTH_REALM') && !err.message.includes('alice-pw'),
+    );
     // allowed when the caller says so (no network here: the host does not resolve, so it fails later, differently)
-    const allowed = new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'alice-pw' }), allowPlainHttpRealm: () => true, timeoutMs: 2000, now });
-    await assert.rejects(allowed.authorizeAfter401(target, challenge('http://auth.invalid/token'), ['s']), (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE'));
+    const allowed = new RegistryAuth({
+      credentials: () => ({ username: 'alice', password: 'alice-pw' }),
+      allowPlainHttpRealm: () => true,
+      timeoutMs: 2000,
+      now,
+    });
+    await assert.rejects(allowed.authorizeAfter401(target, challenge('http://auth.invalid/token'), ['s']), (err: unknown) =>
+      isDctError(err, 'AUTH_SERVER_UNREACHABLE'),
+    );
   });
 
   it('https realms: TLS settings from the tls option, or those of the challenged request on the same host', async () => {
@@ -358,11 +434,26 @@ describe('RegistryAuth', () => {
     secure.handler = standardTokens(secure);
     try {
       const realm = `${secure.url}/token`;
-      await assert.rejects(new RegistryAuth({ now }).authorizeAfter401(target, challenge(realm), ['s']), (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE') && /certificate/.test(err.message));
-      assert.match((await new RegistryAuth({ now, tls: () => ({ ca }) }).authorizeAfter401(target, challenge(realm), ['s'])) ?? '', /^Bearer /);
+      await assert.rejects(
+        new RegistryAuth({ now }).authorizeAfter401(target, challenge(realm), ['s']),
+        (err: unknown) => isDctError(err, 'AUTH_SERVER_UNREACHABLE') && /certificate/.test(err.message),
+      );
+      assert.match(
+        (await new RegistryAuth({ now, tls: () => ({ ca }) }).authorizeAfter401(target, challenge(realm), ['s'])) ?? '',
+        /^Bearer /,
+      );
       const sameHost = new URL(`${secure.url}/v2/a/manifests/x`);
-      assert.match((await new RegistryAuth({ now }).authorizeAfter401(sameHost, challenge(realm), ['s'], { tls: { ca } })) ?? '', /^Bearer /);
-      assert.match((await new RegistryAuth({ now }).authorizeAfter401(target, challenge(realm), ['s'], { tls: { rejectUnauthorized: false } }).catch((e: Error) => e.message)) ?? '', /certificate/, 'request TLS settings are not used for another host');
+      assert.match(
+        (await new RegistryAuth({ now }).authorizeAfter401(sameHost, challenge(realm), ['s'], { tls: { ca } })) ?? '',
+        /^Bearer /,
+      );
+      assert.match(
+        (await new RegistryAuth({ now })
+          .authorizeAfter401(target, challenge(realm), ['s'], { tls: { rejectUnauthorized: false } })
+          .catch((e: Error) => e.message)) ?? '',
+        /certificate/,
+        'request TLS settings are not used for another host',
+      );
     } finally {
       await secure.close();
       rmSync(dir, { recursive: true, force: true });
@@ -372,7 +463,13 @@ describe('RegistryAuth', () => {
 
 describe('exchange', () => {
   it('refuses unsupported schemes and reports the method and URL without the query', async () => {
-    await assert.rejects(exchange(new URL('ftp://x/'), { timeoutMs: 100, maxBytes: 10 }), (err: unknown) => isDctError(err, 'INVALID_REQUEST'));
-    await assert.rejects(exchange(new URL('http://127.0.0.1:1/p?account=alice'), { timeoutMs: 1000, maxBytes: 10 }), (err: unknown) => isDctError(err, 'NETWORK_ERROR') && /GET http:\/\/127\.0\.0\.1:1\/p:/.test(err.message) && !err.message.includes('alice'));
+    await assert.rejects(exchange(new URL('ftp://x/'), { timeoutMs: 100, maxBytes: 10 }), (err: unknown) =>
+      isDctError(err, 'INVALID_REQUEST'),
+    );
+    await assert.rejects(
+      exchange(new URL('http://127.0.0.1:1/p?account=alice'), { timeoutMs: 1000, maxBytes: 10 }),
+      (err: unknown) =>
+        isDctError(err, 'NETWORK_ERROR') && /GET http:\/\/127\.0\.0\.1:1\/p:/.test(err.message) && !err.message.includes('alice'),
+    );
   });
 });

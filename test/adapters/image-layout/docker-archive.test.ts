@@ -23,7 +23,15 @@ import { OciLayout } from '../../../src/adapters/image-layout/oci-layout.js';
 import { indexTarFile, scanTarStream } from '../../../src/adapters/image-layout/tar.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { digestOf, DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
-import { generateTestImage, layerTar, LINUX_AMD64, LINUX_ARM64, writeDockerSaveTarball, type GeneratedImage, type GeneratedManifest } from '../../support/test-images.js';
+import {
+  generateTestImage,
+  layerTar,
+  LINUX_AMD64,
+  LINUX_ARM64,
+  writeDockerSaveTarball,
+  type GeneratedImage,
+  type GeneratedManifest,
+} from '../../support/test-images.js';
 import { interopSkipHere, missingGnuTar } from '../../support/interop.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -39,7 +47,11 @@ async function checkAgainst(archive: DockerArchive, ref: string, gen: GeneratedM
   const entry = archive.image(ref);
   const config = await archive.config(entry);
   assert.ok(config.bytes.equals(gen.config.bytes), 'config bytes kept');
-  assert.deepEqual(config.platform, { os: gen.platform.os, architecture: gen.platform.architecture, ...(gen.platform.variant ? { variant: gen.platform.variant } : {}) });
+  assert.deepEqual(config.platform, {
+    os: gen.platform.os,
+    architecture: gen.platform.architecture,
+    ...(gen.platform.variant ? { variant: gen.platform.variant } : {}),
+  });
   const layers = await archive.layers(entry, config);
   assert.equal(layers.length, gen.layers.length);
   for (const [i, layer] of layers.entries()) {
@@ -64,7 +76,12 @@ describe('docker save archives', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'dct-docker-archive-'));
     layoutDir = join(root, 'layout');
-    multi = await generateTestImage(layoutDir, { seed: 'da-multi', layers: [120_000, 900_000, 0], platforms: [LINUX_AMD64, LINUX_ARM64], tag: 'multi' });
+    multi = await generateTestImage(layoutDir, {
+      seed: 'da-multi',
+      layers: [120_000, 900_000, 0],
+      platforms: [LINUX_AMD64, LINUX_ARM64],
+      tag: 'multi',
+    });
     other = await generateTestImage(layoutDir, { seed: 'da-other', layers: [70_000], tag: 'other', gzipLevel: 6 });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
@@ -78,7 +95,11 @@ describe('docker save archives', () => {
         { ref: 'other', repoTags: ['other'] },
       ]);
       await writeDockerArchive(file, images, { layout });
-      assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+      assert.deepEqual(
+        readdirSync(root).filter((f) => f.endsWith('.tmp')),
+        [],
+        'no temp file left',
+      );
 
       const archive = await DockerArchive.open(file);
       assert.deepEqual(archive.tags(), ['registry.example.com:5000/app:1', 'app:latest', 'other:latest']);
@@ -87,8 +108,14 @@ describe('docker save archives', () => {
       assert.equal(archive.image('docker.io/library/app').position, 0);
       assert.equal(archive.image('@1').position, 1);
       assert.equal(archive.image(other.manifests[0]!.config.descriptor.digest).position, 1, 'by image ID');
-      assert.throws(() => archive.image(), (err) => isDctError(err, 'AMBIGUOUS_IMAGE'));
-      assert.throws(() => archive.image('nope:1'), (err) => isDctError(err, 'IMAGE_NOT_FOUND'));
+      assert.throws(
+        () => archive.image(),
+        (err) => isDctError(err, 'AMBIGUOUS_IMAGE'),
+      );
+      assert.throws(
+        () => archive.image('nope:1'),
+        (err) => isDctError(err, 'IMAGE_NOT_FOUND'),
+      );
 
       const members = (await indexTarFile(file)).map((m) => m.name);
       if (layout === 'classic') {
@@ -143,8 +170,15 @@ describe('docker save archives', () => {
     assert.equal(prepared.manifest.mediaType, DOCKER_MEDIA_TYPES.manifest);
     assert.equal(prepared.manifest.kind, 'manifest');
     if (prepared.manifest.kind !== 'manifest') return;
-    assert.deepEqual(prepared.manifest.config, { mediaType: DOCKER_MEDIA_TYPES.config, digest: gen.config.descriptor.digest, size: gen.config.descriptor.size });
-    assert.deepEqual(prepared.manifest.layers, prepared.layers.map((l) => l.descriptor));
+    assert.deepEqual(prepared.manifest.config, {
+      mediaType: DOCKER_MEDIA_TYPES.config,
+      digest: gen.config.descriptor.digest,
+      size: gen.config.descriptor.size,
+    });
+    assert.deepEqual(
+      prepared.manifest.layers,
+      prepared.layers.map((l) => l.descriptor),
+    );
     assert.ok((await collect(await prepared.config.open())).equals(gen.config.bytes));
     assert.equal(readdirSync(tmp).length, 3);
     await prepared.dispose();
@@ -177,14 +211,20 @@ describe('docker save archives', () => {
     }
     mkdirSync(join(dir, idBase2));
     symlinkSync(`../${idBase}/layer.tar`, join(dir, idBase2, 'layer.tar'));
-    const config1 = Buffer.from(JSON.stringify({ architecture: 'arm64', variant: 'v8', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(base), sha(top)] } }));
+    const config1 = Buffer.from(
+      JSON.stringify({ architecture: 'arm64', variant: 'v8', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(base), sha(top)] } }),
+    );
     const config2 = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(base)] } }));
     writeFileSync(join(dir, `${sha(config1).slice(7)}.json`), config1);
     writeFileSync(join(dir, `${sha(config2).slice(7)}.json`), config2);
     writeFileSync(
       join(dir, 'manifest.json'),
       JSON.stringify([
-        { Config: `${sha(config1).slice(7)}.json`, RepoTags: ['busybox:latest', 'localhost:5000/busybox:1'], Layers: [`${idBase}/layer.tar`, `${idTop}/layer.tar`] },
+        {
+          Config: `${sha(config1).slice(7)}.json`,
+          RepoTags: ['busybox:latest', 'localhost:5000/busybox:1'],
+          Layers: [`${idBase}/layer.tar`, `${idTop}/layer.tar`],
+        },
         { Config: `${sha(config2).slice(7)}.json`, RepoTags: null, Layers: [`${idBase2}/layer.tar`] },
       ]),
     );
@@ -199,16 +239,16 @@ describe('docker save archives', () => {
     assert.deepEqual(cfg.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
     assert.equal(cfg.digest, sha(config1));
     const layers = await archive.layers(e1, cfg);
-    assert.deepEqual(
-      await Promise.all(layers.map(async (l) => sha(await collect(l.uncompressed())))),
-      [sha(base), sha(top)],
-    );
+    assert.deepEqual(await Promise.all(layers.map(async (l) => sha(await collect(l.uncompressed())))), [sha(base), sha(top)]);
     const e2 = archive.image('@1');
     assert.deepEqual(e2.repoTags, []);
     const [shared] = await archive.layers(e2);
     assert.equal(shared!.size, base.length);
     assert.ok((await collect(await shared!.openStored())).equals(base), 'the symlinked layer.tar');
-    assert.throws(() => archive.image(), (err) => isDctError(err, 'AMBIGUOUS_IMAGE'));
+    assert.throws(
+      () => archive.image(),
+      (err) => isDctError(err, 'AMBIGUOUS_IMAGE'),
+    );
 
     // corrupt a byte of the top layer inside the archive: every read path notices
     const buf = readFileSync(file);
@@ -231,7 +271,13 @@ describe('docker save archives', () => {
     const gen = other.manifests[0]!;
     writeFileSync(
       join(dir, 'manifest.json'),
-      JSON.stringify([{ Config: `blobs/sha256/${gen.config.descriptor.digest.slice(7)}`, RepoTags: ['other:latest'], Layers: gen.layers.map((l) => `blobs/sha256/${l.descriptor.digest.slice(7)}`) }]),
+      JSON.stringify([
+        {
+          Config: `blobs/sha256/${gen.config.descriptor.digest.slice(7)}`,
+          RepoTags: ['other:latest'],
+          Layers: gen.layers.map((l) => `blobs/sha256/${l.descriptor.digest.slice(7)}`),
+        },
+      ]),
     );
     const file = join(root, 'containerd.tar');
     execFileSync('tar', ['-cf', file, '-C', dir, '.']);
@@ -242,18 +288,27 @@ describe('docker save archives', () => {
     assert.equal(layer!.compression, 'gzip');
     assert.equal(layer!.storedDigest, gen.layers[0]!.descriptor.digest);
     const asIs = await layer!.asIs();
-    assert.deepEqual(asIs.descriptor, { mediaType: DOCKER_MEDIA_TYPES.layer, digest: gen.layers[0]!.descriptor.digest, size: gen.layers[0]!.descriptor.size });
+    assert.deepEqual(asIs.descriptor, {
+      mediaType: DOCKER_MEDIA_TYPES.layer,
+      digest: gen.layers[0]!.descriptor.digest,
+      size: gen.layers[0]!.descriptor.size,
+    });
     const again = await layer!.compressed();
     assert.deepEqual(again.descriptor, asIs.descriptor, 'already compressed: pushed as it is');
     assert.equal(sha(await collect(layer!.uncompressed())), gen.layers[0]!.diffId);
     const oci = await archive.ociLayout();
-    assert.deepEqual((await oci!.images()).map((i) => i.tag), ['multi', 'other']);
+    assert.deepEqual(
+      (await oci!.images()).map((i) => i.tag),
+      ['multi', 'other'],
+    );
 
     // and back into a classic archive, decompressed on the way
     const out = join(root, 'reexported.tar');
     const config = await archive.config(entry);
     const layers = await archive.layers(entry, config);
-    const images: ArchiveSourceImage[] = [{ repoTags: ['other:2'], config: config.bytes, layers: await Promise.all(layers.map((l) => l.asIs())) }];
+    const images: ArchiveSourceImage[] = [
+      { repoTags: ['other:2'], config: config.bytes, layers: await Promise.all(layers.map((l) => l.asIs())) },
+    ];
     await writeDockerArchive(out, images);
     const back = await DockerArchive.open(out);
     const [plain] = await back.layers(back.image('other:2'));
@@ -267,17 +322,23 @@ describe('docker save archives', () => {
     const cfg = JSON.parse(Buffer.from(image!.config).toString()) as { rootfs: { diff_ids: string[] } };
     cfg.rootfs.diff_ids = [digestOf(Buffer.from('not the layer'))];
     const out = join(root, 'bad-diffid.tar');
-    await assert.rejects(writeDockerArchive(out, [{ ...image!, config: Buffer.from(JSON.stringify(cfg)) }]), (err) => isDctError(err, 'DIGEST_MISMATCH'));
+    await assert.rejects(writeDockerArchive(out, [{ ...image!, config: Buffer.from(JSON.stringify(cfg)) }]), (err) =>
+      isDctError(err, 'DIGEST_MISMATCH'),
+    );
     assert.equal(existsSync(out), false);
 
     const lying: Descriptor = { ...image!.layers[0]!.descriptor, digest: digestOf(Buffer.from('other bytes')) };
-    await assert.rejects(
-      writeDockerArchive(out, [{ ...image!, layers: [{ descriptor: lying, open: image!.layers[0]!.open }] }]),
-      (err) => isDctError(err, 'DIGEST_MISMATCH'),
+    await assert.rejects(writeDockerArchive(out, [{ ...image!, layers: [{ descriptor: lying, open: image!.layers[0]!.open }] }]), (err) =>
+      isDctError(err, 'DIGEST_MISMATCH'),
     );
     assert.equal(existsSync(out), false);
-    assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), []);
-    await assert.rejects(writeDockerArchive(out, [{ ...image!, repoTags: ['app@sha256:' + 'a'.repeat(64)] }]), (err) => isDctError(err, 'INVALID_REFERENCE'));
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
+    await assert.rejects(writeDockerArchive(out, [{ ...image!, repoTags: ['app@sha256:' + 'a'.repeat(64)] }]), (err) =>
+      isDctError(err, 'INVALID_REFERENCE'),
+    );
   });
 
   it('decompresses whatever a layer is stored as', async () => {
@@ -287,7 +348,9 @@ describe('docker save archives', () => {
     const chunks = [gz.subarray(0, 1), gz.subarray(1, 3), gz.subarray(3)];
     assert.ok((await collect(decompress(chunks))).equals(data));
     // a broken zstd frame: refused outright where Node has no zstd (zstd-layers.test.ts has real ones)
-    await assert.rejects(collect(decompress([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0])])), (err) => isDctError(err, ZSTD_SUPPORTED ? 'INVALID_LAYER' : 'UNSUPPORTED_COMPRESSION'));
+    await assert.rejects(collect(decompress([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0])])), (err) =>
+      isDctError(err, ZSTD_SUPPORTED ? 'INVALID_LAYER' : 'UNSUPPORTED_COMPRESSION'),
+    );
     await assert.rejects(collect(decompress([gz.subarray(0, gz.length - 10)])));
     assert.deepEqual(await collect(decompress([])), Buffer.alloc(0));
   });

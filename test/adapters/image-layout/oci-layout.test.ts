@@ -53,7 +53,12 @@ describe('OCI image layout', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'dct-oci-layout-'));
     srcDir = join(root, 'src');
-    multi = await generateTestImage(srcDir, { seed: 'multi', layers: [200_000, 1_500_000, 10], platforms: [LINUX_AMD64, LINUX_ARM64], tag: 'multi' });
+    multi = await generateTestImage(srcDir, {
+      seed: 'multi',
+      layers: [200_000, 1_500_000, 10],
+      platforms: [LINUX_AMD64, LINUX_ARM64],
+      tag: 'multi',
+    });
     single = await generateTestImage(srcDir, { seed: 'single', layers: [50_000], tag: 'single', format: 'docker' });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
@@ -71,7 +76,11 @@ describe('OCI image layout', () => {
     assert.equal((await layout.resolve('multi')).digest, multi.descriptor.digest);
     const child = multi.manifests[1]?.descriptor as Descriptor;
     const byDigest = await layout.resolve(child.digest);
-    assert.deepEqual([byDigest.digest, byDigest.size, byDigest.mediaType], [child.digest, child.size, child.mediaType], 'a manifest not in index.json, by digest');
+    assert.deepEqual(
+      [byDigest.digest, byDigest.size, byDigest.mediaType],
+      [child.digest, child.size, child.mediaType],
+      'a manifest not in index.json, by digest',
+    );
     await assert.rejects(layout.resolve(), (err) => isDctError(err, 'AMBIGUOUS_IMAGE') && /multi, single/.test((err as Error).message));
     await assert.rejects(layout.resolve('nope'), (err) => isDctError(err, 'IMAGE_NOT_FOUND'));
     await assert.rejects(layout.resolve(digestOf(Buffer.from('nothing'))), (err) => isDctError(err, 'IMAGE_NOT_FOUND'));
@@ -84,7 +93,10 @@ describe('OCI image layout', () => {
     if (amd.kind !== 'manifest') return;
     const config = JSON.parse((await layout.readBlob(amd.config)).toString()) as { rootfs: { diff_ids: string[] }; architecture: string };
     assert.equal(config.architecture, 'amd64');
-    assert.deepEqual(config.rootfs.diff_ids, multi.manifests[0]?.layers.map((l) => l.diffId));
+    assert.deepEqual(
+      config.rootfs.diff_ids,
+      multi.manifests[0]?.layers.map((l) => l.diffId),
+    );
     for (const layer of amd.layers) assert.equal(await drain(await layout.openBlob(layer)), layer.size);
   });
 
@@ -142,7 +154,10 @@ describe('OCI image layout', () => {
     writeFileSync(mf, readFileSync(mf).toString().replace('"schemaVersion":2', '"schemaVersion":2 '));
     await assert.rejects(layout.readManifest('latest'), (err) => isDctError(err, 'SIZE_MISMATCH'));
     // a blob of the wrong size counts as missing
-    await assert.rejects(layout.commit([{ descriptor: gen.descriptor, tag: 'again' }]), (err) => isDctError(err, 'SIZE_MISMATCH') || isDctError(err, 'INCOMPLETE_IMAGE'));
+    await assert.rejects(
+      layout.commit([{ descriptor: gen.descriptor, tag: 'again' }]),
+      (err) => isDctError(err, 'SIZE_MISMATCH') || isDctError(err, 'INCOMPLETE_IMAGE'),
+    );
   });
 
   it('an interrupted write leaves no index entry, and resumes from its partial file', async () => {
@@ -155,7 +170,11 @@ describe('OCI image layout', () => {
     const bytes = readFileSync(src.blobFile(layer.digest));
     const cut = 20_000;
 
-    await copyImage(src, dst, items.filter((i) => i.kind !== 'layer'));
+    await copyImage(
+      src,
+      dst,
+      items.filter((i) => i.kind !== 'layer'),
+    );
     await assert.rejects(dst.writeBlob(interrupted(bytes, cut), layer), (err) => (err as NodeJS.ErrnoException).code === 'ECONNRESET');
     assert.equal(await dst.hasBlob(layer), false);
     assert.equal(await dst.partialBlobSize(layer.digest), cut);
@@ -164,7 +183,9 @@ describe('OCI image layout', () => {
     assert.deepEqual(await dst.images(), []);
 
     // wrong bytes after the partial: refused, and the partial is dropped
-    await assert.rejects(dst.writeBlob([Buffer.alloc(bytes.length - cut)], layer, { offset: cut }), (err) => isDctError(err, 'DIGEST_MISMATCH'));
+    await assert.rejects(dst.writeBlob([Buffer.alloc(bytes.length - cut)], layer, { offset: cut }), (err) =>
+      isDctError(err, 'DIGEST_MISMATCH'),
+    );
     assert.equal(await dst.partialBlobSize(layer.digest), 0);
     await assert.rejects(dst.writeBlob(interrupted(bytes, cut), layer));
 
@@ -174,7 +195,10 @@ describe('OCI image layout', () => {
     await dst.writeBlob(await src.files.openRead(`blobs/sha256/${layer.digest.slice(7)}`, offset), layer, { offset });
     assert.ok(readFileSync(dst.blobFile(layer.digest)).equals(bytes));
     await dst.commit([{ descriptor: single.descriptor, tag: 'single' }]);
-    assert.deepEqual((await dst.images()).map((i) => i.tag), ['single']);
+    assert.deepEqual(
+      (await dst.images()).map((i) => i.tag),
+      ['single'],
+    );
     await dst.tidy();
     assert.ok(!listFiles(dstDir).some((f) => f.startsWith(INGEST_DIR)), 'no partial left');
   });
@@ -184,10 +208,15 @@ describe('OCI image layout', () => {
     const data = Buffer.from('some blob content');
     const digest = digestOf(data);
     await assert.rejects(dst.writeBlob([data], { digest, size: data.length - 1 }), (err) => isDctError(err, 'SIZE_MISMATCH'));
-    await assert.rejects(dst.writeBlob([data], { digest: digestOf(Buffer.from('other')), size: data.length }), (err) => isDctError(err, 'DIGEST_MISMATCH'));
+    await assert.rejects(dst.writeBlob([data], { digest: digestOf(Buffer.from('other')), size: data.length }), (err) =>
+      isDctError(err, 'DIGEST_MISMATCH'),
+    );
     assert.equal(await dst.hasBlob({ digest }), false);
     assert.equal(await dst.partialBlobSize(digest), 0);
-    assert.deepEqual(await dst.writeBlob([data.subarray(0, 5), data.subarray(5)], { digest, size: data.length }), { digest, size: data.length });
+    assert.deepEqual(await dst.writeBlob([data.subarray(0, 5), data.subarray(5)], { digest, size: data.length }), {
+      digest,
+      size: data.length,
+    });
     // without an expectation the digest is computed
     assert.deepEqual(await dst.writeBlob(Readable.from([Buffer.from('abc')])), { digest: digestOf(Buffer.from('abc')), size: 3 });
   });
@@ -210,7 +239,10 @@ describe('OCI image layout', () => {
     assert.deepEqual(await dst.writeBlob([data.subarray(10)], expected, { ...verified, offset: 10 }), expected);
     assert.ok(readFileSync(dst.blobFile(expected.digest)).equals(data));
     // (the contract: the source checks the digest; without the option the layout does)
-    await assert.rejects(dst.writeBlob([Buffer.from('x'.repeat(data.length))], { digest: digestOf(Buffer.from('other')), size: data.length }), (err) => isDctError(err, 'DIGEST_MISMATCH'));
+    await assert.rejects(
+      dst.writeBlob([Buffer.from('x'.repeat(data.length))], { digest: digestOf(Buffer.from('other')), size: data.length }),
+      (err) => isDctError(err, 'DIGEST_MISMATCH'),
+    );
   });
 
   it('writes the same blob once when two writers race', async () => {
@@ -218,7 +250,11 @@ describe('OCI image layout', () => {
     const data = Buffer.alloc(3_000_000, 7);
     const expected = { digest: digestOf(data), size: data.length };
     const chunks = () => Readable.from([data.subarray(0, 1_000_000), data.subarray(1_000_000)]);
-    const results = await Promise.all([dst.writeBlob(chunks(), expected), dst.writeBlob(chunks(), expected), dst.writeBlob(chunks(), expected)]);
+    const results = await Promise.all([
+      dst.writeBlob(chunks(), expected),
+      dst.writeBlob(chunks(), expected),
+      dst.writeBlob(chunks(), expected),
+    ]);
     assert.deepEqual(results, [expected, expected, expected]);
     assert.ok(readFileSync(dst.blobFile(expected.digest)).equals(data));
   });

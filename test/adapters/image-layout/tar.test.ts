@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TarArchiveFiles } from '../../../src/adapters/image-layout/layout-files.js';
-import { indexTarFile, normaliseTarPath, scanTarStream, TarFileWriter, tarEnd, tarHeader, tarPadding } from '../../../src/adapters/image-layout/tar.js';
+import {
+  indexTarFile,
+  normaliseTarPath,
+  scanTarStream,
+  TarFileWriter,
+  tarEnd,
+  tarHeader,
+  tarPadding,
+} from '../../../src/adapters/image-layout/tar.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { interopSkipHere, missingGnuTar } from '../../support/interop.js';
 
@@ -32,9 +40,12 @@ describe('tar', () => {
     await tar.addBuffer('a/hello.txt', Buffer.from('hello\n'), { mode: 0o600 });
     await tar.addBuffer(longName, Buffer.from('long'));
     await tar.addSymlink('a/link', 'hello.txt');
-    const size = await tar.addStream('a/streamed.bin', (async function* () {
-      for (let i = 0; i < 5; i++) yield Buffer.alloc(300_000, i);
-    })());
+    const size = await tar.addStream(
+      'a/streamed.bin',
+      (async function* () {
+        for (let i = 0; i < 5; i++) yield Buffer.alloc(300_000, i);
+      })(),
+    );
     assert.equal(size, 1_500_000);
     await tar.finish();
 

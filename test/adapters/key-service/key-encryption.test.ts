@@ -121,6 +121,9 @@ describe('PrivateKeyCipher', () => {
   });
 
   it('refuses an empty passphrase', () => {
-    assert.throws(() => new PrivateKeyCipher(''), (err: unknown) => isDctError(err, 'PASSPHRASE_REQUIRED'));
+    assert.throws(
+      () => new PrivateKeyCipher(''),
+      (err: unknown) => isDctError(err, 'PASSPHRASE_REQUIRED'),
+    );
   });
 });

@@ -42,7 +42,10 @@ describe('FileKeyStore', () => {
     assert.match(readFileSync(path, 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----\ngun: example.com\/app\nrole: targets\n\n/);
     assert.equal(await store.has(keyId), true);
     const loaded = await store.load(keyId, 'pass-word');
-    assert.deepEqual([loaded.keyId, loaded.role, loaded.gun, loaded.path, loaded.encrypted], [keyId, 'targets', 'example.com/app', path, true]);
+    assert.deepEqual(
+      [loaded.keyId, loaded.role, loaded.gun, loaded.path, loaded.encrypted],
+      [keyId, 'targets', 'example.com/app', path, true],
+    );
     assert.deepEqual(loaded.privateKey.export({ format: 'jwk' }), privateKey.export({ format: 'jwk' }));
     await rejectsWith(store.load(keyId, 'wrong'), 'WRONG_PASSPHRASE');
     await rejectsWith(store.load(keyId, undefined), 'WRONG_PASSPHRASE');
@@ -151,13 +154,22 @@ describe('FileKeyStore interop with the real notary CLI', () => {
       assert.equal(row.trim().split(/\s+/)[0], k.role);
       if (k.gun) assert.ok(row.includes(k.gun));
     });
-    const env = { ...process.env, HOME: trust, NOTARY_TARGETS_PASSPHRASE: 'interop-pass', NOTARY_SNAPSHOT_PASSPHRASE: 'interop-pass', NOTARY_DELEGATION_PASSPHRASE: 'interop-pass' };
+    const env = {
+      ...process.env,
+      HOME: trust,
+      NOTARY_TARGETS_PASSPHRASE: 'interop-pass',
+      NOTARY_SNAPSHOT_PASSPHRASE: 'interop-pass',
+      NOTARY_DELEGATION_PASSPHRASE: 'interop-pass',
+    };
     for (const id of ids) {
       const run = spawnSync('notary', ['-d', trust, 'key', 'passwd', id], { encoding: 'utf8', env, input: '', timeout: 30_000 });
       assert.equal(run.status, 0, `notary key passwd ${id}: ${run.stdout}${run.stderr}`);
     }
     const wrong = spawnSync('notary', ['-d', trust, 'key', 'passwd', ids[0] as string], {
-      encoding: 'utf8', env: { ...env, NOTARY_TARGETS_PASSPHRASE: 'wrong-pass' }, input: '', timeout: 30_000,
+      encoding: 'utf8',
+      env: { ...env, NOTARY_TARGETS_PASSPHRASE: 'wrong-pass' },
+      input: '',
+      timeout: 30_000,
     });
     assert.notEqual(wrong.status, 0, 'notary refuses a wrong passphrase for our file');
     for (const id of ids) assert.equal((await store.load(id, 'interop-pass')).publicKey.id, id);
@@ -166,11 +178,18 @@ describe('FileKeyStore interop with the real notary CLI', () => {
   it('decrypts a key made by notary key generate --role targets/ci', { skip: interopSkip(NOTARY_MISSING) }, async () => {
     const trust = tempTrustDir();
     const env = { ...process.env, HOME: trust, NOTARY_DELEGATION_PASSPHRASE: 'delegation-pass' };
-    const out = execFileSync('notary', ['-d', trust, 'key', 'generate', 'ecdsa', '--role', 'targets/ci'], { encoding: 'utf8', env, input: '' });
+    const out = execFileSync('notary', ['-d', trust, 'key', 'generate', 'ecdsa', '--role', 'targets/ci'], {
+      encoding: 'utf8',
+      env,
+      input: '',
+    });
     const id = /keyID: ([0-9a-f]{64})/.exec(out)?.[1];
     assert.ok(id, out);
     const store = new FileKeyStore(trust);
-    assert.deepEqual((await store.list()).map((k) => [k.keyId, k.role, k.gun]), [[id, 'targets/ci', undefined]]);
+    assert.deepEqual(
+      (await store.list()).map((k) => [k.keyId, k.role, k.gun]),
+      [[id, 'targets/ci', undefined]],
+    );
     const loaded = await store.load(id, 'delegation-pass');
     assert.equal(loaded.publicKey.id, id);
     assert.equal(loaded.privateKey.asymmetricKeyType, 'ec');

@@ -73,7 +73,8 @@ function send(res: http.ServerResponse, status: number, body: string | Buffer, h
   res.end(body);
 }
 
-const errorBody = (code: string, message: string, detail?: unknown) => JSON.stringify({ errors: [{ code, message, ...(detail !== undefined ? { detail } : {}) }] });
+const errorBody = (code: string, message: string, detail?: unknown) =>
+  JSON.stringify({ errors: [{ code, message, ...(detail !== undefined ? { detail } : {}) }] });
 
 function refusedWith(code: string, pattern?: RegExp): (err: unknown) => boolean {
   return (err: unknown) => {
@@ -97,10 +98,16 @@ describe('NotaryClient against a scripted server', () => {
     client = new NotaryClient({ baseUrl: srv.url, timeoutMs: 2000 });
   });
 
-  it('maps statuses as notary\'s httpstore: 404, 400 (with validation detail), 401, others', async () => {
+  it("maps statuses as notary's httpstore: 404, 400 (with validation detail), 401, others", async () => {
     srv.handler = (req, res) => {
-      if (req.seen.path.endsWith('root.json')) return send(res, 404, errorBody('METADATA_NOT_FOUND', 'You have requested metadata that does not exist.'));
-      if (req.method === 'POST') return send(res, 400, errorBody('INVALID_UPDATE', 'Update sent by the client is invalid.', { Name: 'ErrBadTargets', Error: { Msg: 'bad sig' } }));
+      if (req.seen.path.endsWith('root.json'))
+        return send(res, 404, errorBody('METADATA_NOT_FOUND', 'You have requested metadata that does not exist.'));
+      if (req.method === 'POST')
+        return send(
+          res,
+          400,
+          errorBody('INVALID_UPDATE', 'Update sent by the client is invalid.', { Name: 'ErrBadTargets', Error: { Msg: 'bad sig' } }),
+        );
       if (req.seen.path.endsWith('targets.json')) return send(res, 401, errorBody('UNAUTHORIZED', 'authentication required'));
       return send(res, 503, 'busy');
     };
@@ -117,11 +124,17 @@ describe('NotaryClient against a scripted server', () => {
       assert.equal(err.serverCode, 'UNAUTHORIZED');
       return true;
     });
-    await assert.rejects(client.getMetadata(GUN, 'snapshot'), refusedWith('SERVER_UNAVAILABLE', /unable to reach trust server at this time: 503/));
+    await assert.rejects(
+      client.getMetadata(GUN, 'snapshot'),
+      refusedWith('SERVER_UNAVAILABLE', /unable to reach trust server at this time: 503/),
+    );
   });
 
   it('builds notary\'s URLs: current, by checksum, by version, keys; ":" and "@" stay unescaped', async () => {
-    srv.handler = (req, res) => (req.seen.path.endsWith('.key') ? send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 1).toString('base64'), private: null } })) : send(res, 200, 'x'));
+    srv.handler = (req, res) =>
+      req.seen.path.endsWith('.key')
+        ? send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 1).toString('base64'), private: null } }))
+        : send(res, 200, 'x');
     const gun = '127.0.0.1:5000/a@b/c';
     await client.getMetadata(gun, 'targets/releases');
     await client.getMetadata(gun, 'snapshot', { sha256: 'AB'.repeat(32) });
@@ -143,7 +156,10 @@ describe('NotaryClient against a scripted server', () => {
   });
 
   it('sends the request targets notary 0.7 sends: "/" in roles and GUNs as is, Go\'s path escaping for the rest', async () => {
-    srv.handler = (req, res) => (req.seen.path.endsWith('.key') ? send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 1).toString('base64'), private: null } })) : send(res, 200, 'x'));
+    srv.handler = (req, res) =>
+      req.seen.path.endsWith('.key')
+        ? send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 1).toString('base64'), private: null } }))
+        : send(res, 200, 'x');
     // `notary list GUN` against a recording server (notary 0.7, go1.19): its first GET of each GUN
     const recorded: Array<[string, string]> = [
       ['127.0.0.1:5000/a@b/c', '/v2/127.0.0.1:5000/a@b/c/_trust/tuf/root.json'],
@@ -156,7 +172,10 @@ describe('NotaryClient against a scripted server', () => {
       ['h/a"b<c>', '/v2/h/a%22b%3Cc%3E/_trust/tuf/root.json'],
     ];
     for (const [gun] of recorded) await client.getMetadata(gun, 'root');
-    assert.deepEqual(srv.seen.map((s) => s.raw), recorded.map(([, raw]) => raw));
+    assert.deepEqual(
+      srv.seen.map((s) => s.raw),
+      recorded.map(([, raw]) => raw),
+    );
 
     // every endpoint for a delegation role (notary and docker: `targets/releases.json`, never `%2F`)
     srv.seen = [];
@@ -204,7 +223,10 @@ describe('NotaryClient against a scripted server', () => {
       res.on('error', () => {});
       pump();
     };
-    await assert.rejects(client.getMetadata(GUN, 'root', undefined, { maxBytes: 100 }), refusedWith('RESPONSE_TOO_LARGE', /trust server returned a bad response\./));
+    await assert.rejects(
+      client.getMetadata(GUN, 'root', undefined, { maxBytes: 100 }),
+      refusedWith('RESPONSE_TOO_LARGE', /trust server returned a bad response\./),
+    );
     assert.equal((await client.getMetadata(GUN, 'snapshot', undefined, { maxBytes: 100 })).length, 100);
     const cut = await client.getMetadata(GUN, 'targets', undefined, { maxBytes: 1000 });
     assert.equal(cut.length, 1001);
@@ -252,7 +274,10 @@ describe('NotaryClient against a scripted server', () => {
     retrying.close();
     n = 0;
     const once = new NotaryClient({ baseUrl: srv.url, retries: 1, retryDelayMs: 1 });
-    await assert.rejects(once.getMetadata(GUN, 'root'), refusedWith('SERVER_UNAVAILABLE', /: unable to reach trust server at this time: 503$/));
+    await assert.rejects(
+      once.getMetadata(GUN, 'root'),
+      refusedWith('SERVER_UNAVAILABLE', /: unable to reach trust server at this time: 503$/),
+    );
     assert.equal(n, 2);
     once.close();
     // default: no retry
@@ -262,7 +287,8 @@ describe('NotaryClient against a scripted server', () => {
   });
 
   it('ping: any answer is reachable; a closed port or silence is not', async () => {
-    srv.handler = (req, res) => (req.seen.path === '/v2/' ? send(res, 401, '', { 'WWW-Authenticate': 'Bearer realm="x"' }) : send(res, 200, ''));
+    srv.handler = (req, res) =>
+      req.seen.path === '/v2/' ? send(res, 401, '', { 'WWW-Authenticate': 'Bearer realm="x"' }) : send(res, 200, '');
     assert.deepEqual(await client.ping(), { reachable: true, status: 401 });
     assert.equal(srv.seen[0]?.path, '/v2/');
     const closed = http.createServer();
@@ -297,19 +323,30 @@ describe('NotaryClient with RegistryAuth against a scripted token-auth server', 
     issued = new Map();
     srv.handler = (req, res) => {
       if (req.seen.path === '/auth') {
-        if (req.seen.authorization !== `Basic ${Buffer.from('alice:pw').toString('base64')}`) return send(res, 401, errorBody('UNAUTHORIZED', 'bad credentials'));
+        if (req.seen.authorization !== `Basic ${Buffer.from('alice:pw').toString('base64')}`)
+          return send(res, 401, errorBody('UNAUTHORIZED', 'bad credentials'));
         const token = `t${issued.size + 1}`;
         issued.set(token, req.seen.query.getAll('scope').join(' '));
         return send(res, 200, JSON.stringify({ token, expires_in: 300 }));
       }
       const token = req.seen.authorization?.replace(/^Bearer /, '');
       const path = req.seen.path;
-      const needs = req.method === 'DELETE' || (req.method === 'POST' && path.endsWith('.key')) ? '*' : req.method === 'POST' || path.endsWith('.key') ? 'push' : 'pull';
+      const needs =
+        req.method === 'DELETE' || (req.method === 'POST' && path.endsWith('.key'))
+          ? '*'
+          : req.method === 'POST' || path.endsWith('.key')
+            ? 'push'
+            : 'pull';
       const granted = token === undefined ? undefined : issued.get(token)?.replace(`repository:${GUN}:`, '').split(',');
       if (!granted || !(granted.includes(needs) || granted.includes('*'))) {
         return send(res, 401, errorBody('UNAUTHORIZED', 'authentication required'), { 'WWW-Authenticate': challenge() });
       }
-      if (req.seen.path.endsWith('.key')) return send(res, 200, JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 2).toString('base64'), private: null } }));
+      if (req.seen.path.endsWith('.key'))
+        return send(
+          res,
+          200,
+          JSON.stringify({ keytype: 'ed25519', keyval: { public: Buffer.alloc(32, 2).toString('base64'), private: null } }),
+        );
       return send(res, 200, req.method === 'GET' ? 'data' : '');
     };
   });
@@ -344,7 +381,7 @@ describe('NotaryClient with RegistryAuth against a scripted token-auth server', 
     client.close();
   });
 
-  it('a second 401 is UNAUTHORIZED with notary\'s message', async () => {
+  it("a second 401 is UNAUTHORIZED with notary's message", async () => {
     srv.handler = (req, res) => {
       if (req.seen.path === '/auth') return send(res, 200, JSON.stringify({ token: 'useless' }));
       return send(res, 401, errorBody('UNAUTHORIZED', 'authentication required'), { 'WWW-Authenticate': challenge() });
@@ -377,7 +414,10 @@ describe('NotaryClient with RegistryAuth against a scripted token-auth server', 
     const client = authed({ username: 'alice', password: 'pw' });
     assert.deepEqual(await client.ping(), { reachable: true, status: 401 });
     await client.getMetadata(GUN, 'root');
-    assert.deepEqual(srv.seen.map((s) => s.path.replace(TUF, '…/')), ['/v2/', '/auth', '…/root.json']);
+    assert.deepEqual(
+      srv.seen.map((s) => s.path.replace(TUF, '…/')),
+      ['/v2/', '/auth', '…/root.json'],
+    );
     client.close();
   });
 });
@@ -405,13 +445,16 @@ describe('NotaryClient TLS options', () => {
         notBefore: new Date(Date.now() - 3600_000),
         notAfter: new Date(Date.now() + 3600_000),
         serial: randomBytes(8),
-        extensions: [extension(OID.basicConstraints, true, der.sequence(der.boolean(true))), extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x01, 0x06]))],
+        extensions: [
+          extension(OID.basicConstraints, true, der.sequence(der.boolean(true))),
+          extension(OID.keyUsage, true, Buffer.from([0x03, 0x02, 0x01, 0x06])),
+        ],
       }),
     };
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('trusts a given CA; rejectUnauthorized false skips verification (docker\'s loopback rule)', async () => {
+  it("trusts a given CA; rejectUnauthorized false skips verification (docker's loopback rule)", async () => {
     const srv = await new ScriptedServer().start({ ...tls });
     srv.handler = (_q, res) => send(res, 200, 'ok');
     try {
@@ -433,11 +476,15 @@ describe('NotaryClient TLS options', () => {
       notBefore: new Date(Date.now() - 3600_000),
       notAfter: new Date(Date.now() + 3600_000),
       serial: randomBytes(8),
-      extensions: [extension(OID.basicConstraints, true, der.sequence()), extension(OID.extKeyUsage, false, der.sequence(der.oid('1.3.6.1.5.5.7.3.2') /* clientAuth */))],
+      extensions: [
+        extension(OID.basicConstraints, true, der.sequence()),
+        extension(OID.extKeyUsage, false, der.sequence(der.oid('1.3.6.1.5.5.7.3.2') /* clientAuth */)),
+      ],
     });
     const key = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     const srv = await new ScriptedServer().start({ ...tls, ca: clientCa.cert, requestCert: true, rejectUnauthorized: true });
-    srv.handler = (req, res) => send(res, 200, String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? 'none'));
+    srv.handler = (req, res) =>
+      send(res, 200, String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? 'none'));
     try {
       await assert.rejects(new NotaryClient({ baseUrl: srv.url, ca }).getMetadata(GUN, 'root'), refusedWith('NETWORK_ERROR'));
       const withCert = new NotaryClient({ baseUrl: srv.url, ca, cert, key });
@@ -458,7 +505,11 @@ describe('NotaryClient + RegistryAuth against dct server --auth-htpasswd', () =>
   const bcryptLine = (user: string, password: string) => `${user}:${bcrypt.hashSync(password, 4).replace(/^\$2b\$/, '$2y$')}`;
   const clients: NotaryClient[] = [];
   const as = (credentials: RegistryCredentials | undefined) => {
-    const c = new NotaryClient({ baseUrl: server.url, caFile: server.caFile as string, auth: new RegistryAuth({ credentials: () => credentials }) });
+    const c = new NotaryClient({
+      baseUrl: server.url,
+      caFile: server.caFile as string,
+      auth: new RegistryAuth({ credentials: () => credentials }),
+    });
     clients.push(c);
     return c;
   };
@@ -468,7 +519,10 @@ describe('NotaryClient + RegistryAuth against dct server --auth-htpasswd', () =>
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'dct-notary-auth-'));
-    writeFileSync(join(work, 'users'), [bcryptLine('writer', 'writer-pw'), bcryptLine('reader', 'reader-pw'), bcryptLine('admin', 'admin-pw')].join('\n') + '\n');
+    writeFileSync(
+      join(work, 'users'),
+      [bcryptLine('writer', 'writer-pw'), bcryptLine('reader', 'reader-pw'), bcryptLine('admin', 'admin-pw')].join('\n') + '\n',
+    );
     writeFileSync(
       join(work, 'config.json'),
       JSON.stringify({
@@ -482,7 +536,13 @@ describe('NotaryClient + RegistryAuth against dct server --auth-htpasswd', () =>
     const config = loadConfig({
       file: join(work, 'config.json'),
       env: {},
-      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'silent', authHtpasswd: join(work, 'users') },
+      flags: {
+        listen: '127.0.0.1:0',
+        storage: 'sqlite::memory:',
+        dataDir: join(work, 'data'),
+        logLevel: 'silent',
+        authHtpasswd: join(work, 'users'),
+      },
     });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys' }, pino({ level: 'silent' }));
     gun = 'registry.example.com/e2e/app';

@@ -22,7 +22,13 @@ export type Hook = (req: http.IncomingMessage, res: http.ServerResponse, body: B
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-export function registryError(res: http.ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function registryError(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ errors: [{ code, message, detail: null }] });
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
   res.end(body);
@@ -100,7 +106,9 @@ export class FakeRegistry {
     }
     if (this.hook && (await this.hook(req, res, body, url))) return;
     if (this.bearer && !(req.headers.authorization ?? '').startsWith('Bearer t-')) {
-      return registryError(res, 401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': `Bearer realm="${this.url}/token",service="fake"` });
+      return registryError(res, 401, 'UNAUTHORIZED', 'authentication required', {
+        'WWW-Authenticate': `Bearer realm="${this.url}/token",service="fake"`,
+      });
     }
     const method = req.method ?? 'GET';
     if (url.pathname === '/v2/' || url.pathname === '/v2') {
@@ -117,11 +125,19 @@ export class FakeRegistry {
       const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       if (range && method === 'GET') {
         const start = Number(range[1]);
-        res.writeHead(206, { 'Content-Length': blob.length - start, 'Content-Range': `bytes ${start}-${blob.length - 1}/${blob.length}`, 'Docker-Content-Digest': m[2] as string });
+        res.writeHead(206, {
+          'Content-Length': blob.length - start,
+          'Content-Range': `bytes ${start}-${blob.length - 1}/${blob.length}`,
+          'Docker-Content-Digest': m[2] as string,
+        });
         res.end(blob.subarray(start));
         return;
       }
-      res.writeHead(200, { 'Content-Length': blob.length, 'Docker-Content-Digest': m[2] as string, 'Content-Type': 'application/octet-stream' });
+      res.writeHead(200, {
+        'Content-Length': blob.length,
+        'Docker-Content-Digest': m[2] as string,
+        'Content-Type': 'application/octet-stream',
+      });
       res.end(method === 'HEAD' ? undefined : blob);
       return;
     }
@@ -136,14 +152,21 @@ export class FakeRegistry {
       }
       const found = this.manifests.get(key);
       if (!found) return registryError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
-      res.writeHead(200, { 'Content-Type': found.contentType, 'Content-Length': found.body.length, 'Docker-Content-Digest': sha256(found.body) });
+      res.writeHead(200, {
+        'Content-Type': found.contentType,
+        'Content-Length': found.body.length,
+        'Docker-Content-Digest': sha256(found.body),
+      });
       res.end(method === 'HEAD' ? undefined : found.body);
       return;
     }
     m = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
     if (m) {
       const repo = m[1] as string;
-      const all = [...this.manifests.keys()].filter((k) => k.startsWith(`${repo}:`) && !k.includes(':sha256:')).map((k) => k.slice(repo.length + 1)).sort();
+      const all = [...this.manifests.keys()]
+        .filter((k) => k.startsWith(`${repo}:`) && !k.includes(':sha256:'))
+        .map((k) => k.slice(repo.length + 1))
+        .sort();
       if (all.length === 0) return registryError(res, 404, 'NAME_UNKNOWN', 'repository name not known to registry');
       const last = url.searchParams.get('last');
       const n = Number(url.searchParams.get('n') ?? all.length);
@@ -158,7 +181,15 @@ export class FakeRegistry {
     registryError(res, 404, 'NOT_FOUND', 'no route');
   }
 
-  private upload(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, url: URL, repo: string, id: string, method: string): void {
+  private upload(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    url: URL,
+    repo: string,
+    id: string,
+    method: string,
+  ): void {
     const location = (uid: string, size: number) => `/v2/${repo}/blobs/uploads/${uid}?_state=${size}`;
     if (method === 'POST' && id === '') {
       const mount = url.searchParams.get('mount');

@@ -12,7 +12,13 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
-import { DOCKER_HUB_REGISTRY, MANIFEST_ACCEPT, ManifestResolver, MEDIA_TYPES, registryHostFor } from '../../../src/adapters/registry/manifest-resolver.js';
+import {
+  DOCKER_HUB_REGISTRY,
+  MANIFEST_ACCEPT,
+  ManifestResolver,
+  MEDIA_TYPES,
+  registryHostFor,
+} from '../../../src/adapters/registry/manifest-resolver.js';
 import { ensureSelfSignedTls } from '../../../src/adapters/tls/self-signed.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { parseImageReference } from '../../../src/core/image-reference.js';
@@ -69,7 +75,8 @@ class Registry {
       if (req.headers.authorization) seen.authorization = req.headers.authorization;
       this.seen.push(seen);
       if (u.pathname === '/token') {
-        if (req.headers.authorization !== `Basic ${Buffer.from('alice:pw').toString('base64')}`) return reply(res, 401, JSON.stringify({ details: 'incorrect username or password' }));
+        if (req.headers.authorization !== `Basic ${Buffer.from('alice:pw').toString('base64')}`)
+          return reply(res, 401, JSON.stringify({ details: 'incorrect username or password' }));
         const token = `tok${this.tokens.size}:${u.searchParams.getAll('scope').join(' ')}`;
         this.tokens.add(token);
         return reply(res, 200, JSON.stringify({ token }));
@@ -91,7 +98,10 @@ class Registry {
       if (!entry) return reply(res, 404, JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
       if (req.method === 'HEAD' && this.noHead) return reply(res, 405, '');
       const digest = req.method === 'HEAD' ? entry.headDigest : entry.getDigest;
-      const headers: Record<string, string> = { 'Content-Type': entry.contentType ?? MEDIA_TYPES.dockerManifest, 'Content-Length': String(entry.body.length) };
+      const headers: Record<string, string> = {
+        'Content-Type': entry.contentType ?? MEDIA_TYPES.dockerManifest,
+        'Content-Length': String(entry.body.length),
+      };
       if (digest !== null) headers['Docker-Content-Digest'] = digest ?? sha256(entry.body);
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : entry.body);
@@ -155,7 +165,8 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
       [`HEAD /v2/team/app/manifests/v1`, `GET /v2/team/app/manifests/${sha256(MANIFEST)}`],
     );
     for (const s of manifestCalls) assert.equal(s.accept, MANIFEST_ACCEPT);
-    for (const t of [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest]) assert.ok(MANIFEST_ACCEPT.includes(t));
+    for (const t of [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest])
+      assert.ok(MANIFEST_ACCEPT.includes(t));
     // the https attempt failed, so the second resolve goes to http directly
     assert.equal((await resolver.resolve(parseImageReference(image('team/app:v1')))).digest, sha256(MANIFEST));
   });
@@ -180,7 +191,10 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
     reg.manifests.set(`team/app:${wrong}`, { body: MANIFEST, headDigest: null, getDigest: null });
     await assert.rejects(resolver.resolve(image(`team/app@${wrong}`)), refusedWith('DIGEST_MISMATCH', /given by the reference/));
     reg.put('team/baddigest', 'v1', { body: MANIFEST, headDigest: 'sha256:xyz' });
-    await assert.rejects(resolver.resolve(image('team/baddigest:v1')), refusedWith('REGISTRY_BAD_RESPONSE', /invalid Docker-Content-Digest/));
+    await assert.rejects(
+      resolver.resolve(image('team/baddigest:v1')),
+      refusedWith('REGISTRY_BAD_RESPONSE', /invalid Docker-Content-Digest/),
+    );
   });
 
   it('without HEAD support, GET by tag; the digest comes from the bytes (and must match a Docker-Content-Digest)', async () => {
@@ -196,8 +210,11 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
     await assert.rejects(resolver.resolve(image('team/liar:v1')), refusedWith('DIGEST_MISMATCH'));
   });
 
-  it('unknown tags are MANIFEST_NOT_FOUND with the registry\'s message', async () => {
-    await assert.rejects(resolver.resolve(image('team/app:nope')), refusedWith('MANIFEST_NOT_FOUND', /manifest for 127\.0\.0\.1:\d+\/team\/app:nope not found on http:\/\/127\.0\.0\.1:\d+/));
+  it("unknown tags are MANIFEST_NOT_FOUND with the registry's message", async () => {
+    await assert.rejects(
+      resolver.resolve(image('team/app:nope')),
+      refusedWith('MANIFEST_NOT_FOUND', /manifest for 127\.0\.0\.1:\d+\/team\/app:nope not found on http:\/\/127\.0\.0\.1:\d+/),
+    );
     reg.noHead = true;
     await assert.rejects(resolver.resolve(image('team/app:nope')), refusedWith('MANIFEST_NOT_FOUND', /manifest unknown/));
   });
@@ -224,7 +241,7 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
     await assert.rejects(small.resolve(image('team/app:v1')), refusedWith('MANIFEST_TOO_LARGE'));
   });
 
-  it('media types: from Content-Type, else the manifest\'s mediaType, else its shape; schema 1 is refused', async () => {
+  it("media types: from Content-Type, else the manifest's mediaType, else its shape; schema 1 is refused", async () => {
     reg.put('team/json', 'v1', { body: MANIFEST, contentType: 'application/json; charset=utf-8' });
     assert.equal((await resolver.resolve(image('team/json:v1'))).mediaType, MEDIA_TYPES.dockerManifest);
     reg.put('team/shape', 'v1', { body: INDEX, contentType: 'application/octet-stream' });
@@ -238,23 +255,38 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
 
   it('Bearer token auth with scope repository:<path>:pull; wrong or missing credentials are clear errors', async () => {
     reg.bearer = true;
-    const withAuth = new ManifestResolver({ certDirs: [], auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }) });
+    const withAuth = new ManifestResolver({
+      certDirs: [],
+      auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }),
+    });
     assert.equal((await withAuth.resolve(image('team/app:v1'))).digest, sha256(MANIFEST));
     const tokenRequests = reg.seen.filter((s) => s.path === '/token');
     assert.equal(tokenRequests.length, 1, 'one token for HEAD and GET');
     assert.ok([...reg.tokens][0]?.endsWith(':repository:team/app:pull'));
     await assert.rejects(
-      new ManifestResolver({ certDirs: [], auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'bad' }) }) }).resolve(image('team/app:v1')),
+      new ManifestResolver({
+        certDirs: [],
+        auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'bad' }) }),
+      }).resolve(image('team/app:v1')),
       refusedWith('AUTH_FAILED', /incorrect username or password/),
     );
-    await assert.rejects(new ManifestResolver({ certDirs: [] }).resolve(image('team/app:v1')), refusedWith('REGISTRY_UNAUTHORIZED', /docker login 127\.0\.0\.1:\d+/));
+    await assert.rejects(
+      new ManifestResolver({ certDirs: [] }).resolve(image('team/app:v1')),
+      refusedWith('REGISTRY_UNAUTHORIZED', /docker login 127\.0\.0\.1:\d+/),
+    );
   });
 
   it('Basic auth', async () => {
     reg.basic = true;
-    const withAuth = new ManifestResolver({ certDirs: [], auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }) });
+    const withAuth = new ManifestResolver({
+      certDirs: [],
+      auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }),
+    });
     assert.equal((await withAuth.resolve(image('team/app:v1'))).size, MANIFEST.length);
-    await assert.rejects(new ManifestResolver({ certDirs: [], auth: new RegistryAuth() }).resolve(image('team/app:v1')), refusedWith('AUTH_REQUIRED'));
+    await assert.rejects(
+      new ManifestResolver({ certDirs: [], auth: new RegistryAuth() }).resolve(image('team/app:v1')),
+      refusedWith('AUTH_REQUIRED'),
+    );
   });
 
   it('registryHostFor: Docker Hub is registry-1.docker.io', () => {
@@ -270,45 +302,61 @@ const external = Object.values(networkInterfaces())
   .flat()
   .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
-describe('ManifestResolver on a non-loopback address', { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false }, () => {
-  let work: string;
+describe(
+  'ManifestResolver on a non-loopback address',
+  { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false },
+  () => {
+    let work: string;
 
-  before(() => {
-    work = mkdtempSync(join(tmpdir(), 'dct-resolver-'));
-  });
-  after(() => rmSync(work, { recursive: true, force: true }));
+    before(() => {
+      work = mkdtempSync(join(tmpdir(), 'dct-resolver-'));
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('plain http is used only when the dct config lists the registry as insecure', async () => {
-    const reg = await new Registry().start({ address: external as string });
-    reg.put('team/app', 'v1', { body: MANIFEST });
-    try {
-      await assert.rejects(new ManifestResolver({ certDirs: [], timeoutMs: 5000 }).resolve(`${reg.host}/team/app:v1`), refusedWith('REGISTRY_UNREACHABLE', /https:\/\//));
-      assert.ok(reg.seen.every((s) => !s.path.startsWith('/v2/')), 'no plain-http request was made');
-      const insecure = new ManifestResolver({ certDirs: [], insecureRegistries: [reg.host] });
-      assert.equal((await insecure.resolve(`${reg.host}/team/app:v1`)).endpoint, reg.url);
-      const byCidr = new ManifestResolver({ certDirs: [], insecureRegistries: [`${external}/32`] });
-      assert.equal((await byCidr.resolve(`${reg.host}/team/app:v1`)).digest, sha256(MANIFEST));
-    } finally {
-      await reg.close();
-    }
-  });
+    it('plain http is used only when the dct config lists the registry as insecure', async () => {
+      const reg = await new Registry().start({ address: external as string });
+      reg.put('team/app', 'v1', { body: MANIFEST });
+      try {
+        await assert.rejects(
+          new ManifestResolver({ certDirs: [], timeoutMs: 5000 }).resolve(`${reg.host}/team/app:v1`),
+          refusedWith('REGISTRY_UNREACHABLE', /https:\/\//),
+        );
+        assert.ok(
+          reg.seen.every((s) => !s.path.startsWith('/v2/')),
+          'no plain-http request was made',
+        );
+        const insecure = new ManifestResolver({ certDirs: [], insecureRegistries: [reg.host] });
+        assert.equal((await insecure.resolve(`${reg.host}/team/app:v1`)).endpoint, reg.url);
+        const byCidr = new ManifestResolver({ certDirs: [], insecureRegistries: [`${external}/32`] });
+        assert.equal((await byCidr.resolve(`${reg.host}/team/app:v1`)).digest, sha256(MANIFEST));
+      } finally {
+        await reg.close();
+      }
+    });
 
-  it('https verifies the certificate against the system roots plus <certDir>/<host:port>/*.crt', async () => {
-    const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
-    const reg = await new Registry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
-    reg.put('team/app', 'v1', { body: MANIFEST });
-    try {
-      await assert.rejects(new ManifestResolver({ certDirs: [join(work, 'empty')] }).resolve(`${reg.host}/team/app:v1`), refusedWith('REGISTRY_UNREACHABLE', /certificate/));
-      const certs = join(work, 'certs.d');
-      mkdirSync(join(certs, reg.host), { recursive: true });
-      writeFileSync(join(certs, reg.host, 'ca.crt'), readFileSync(tls.caFile));
-      const got = await new ManifestResolver({ certDirs: [join(work, 'empty'), certs] }).resolve(`${reg.host}/team/app:v1`);
-      assert.equal(got.digest, sha256(MANIFEST));
-      assert.equal(got.endpoint, reg.url);
-      // or TLS settings given directly
-      assert.equal((await new ManifestResolver({ tls: () => ({ ca: readFileSync(tls.caFile) }) }).resolve(`${reg.host}/team/app:v1`)).size, MANIFEST.length);
-    } finally {
-      await reg.close();
-    }
-  });
-});
+    it('https verifies the certificate against the system roots plus <certDir>/<host:port>/*.crt', async () => {
+      const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
+      const reg = await new Registry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
+      reg.put('team/app', 'v1', { body: MANIFEST });
+      try {
+        await assert.rejects(
+          new ManifestResolver({ certDirs: [join(work, 'empty')] }).resolve(`${reg.host}/team/app:v1`),
+          refusedWith('REGISTRY_UNREACHABLE', /certificate/),
+        );
+        const certs = join(work, 'certs.d');
+        mkdirSync(join(certs, reg.host), { recursive: true });
+        writeFileSync(join(certs, reg.host, 'ca.crt'), readFileSync(tls.caFile));
+        const got = await new ManifestResolver({ certDirs: [join(work, 'empty'), certs] }).resolve(`${reg.host}/team/app:v1`);
+        assert.equal(got.digest, sha256(MANIFEST));
+        assert.equal(got.endpoint, reg.url);
+        // or TLS settings given directly
+        assert.equal(
+          (await new ManifestResolver({ tls: () => ({ ca: readFileSync(tls.caFile) }) }).resolve(`${reg.host}/team/app:v1`)).size,
+          MANIFEST.length,
+        );
+      } finally {
+        await reg.close();
+      }
+    });
+  },
+);

@@ -68,7 +68,11 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
     const file = join(dir.path, 'big.bin');
     writeFileSync(file, big);
     const progress: number[] = [];
-    const r = await client.uploadBlob('team/app', blob(big, OCI_MEDIA_TYPES.layerGzip), fileBlobSource(file), { chunked: true, chunkSize: 2 * 1024 * 1024, onProgress: (n) => progress.push(n) });
+    const r = await client.uploadBlob('team/app', blob(big, OCI_MEDIA_TYPES.layerGzip), fileBlobSource(file), {
+      chunked: true,
+      chunkSize: 2 * 1024 * 1024,
+      onProgress: (n) => progress.push(n),
+    });
     assert.equal(r.digest, sha256(big));
     assert.deepEqual(progress, [2 * 1024 * 1024, 4 * 1024 * 1024, big.length]);
     assert.deepEqual(await client.hasBlob('team/app', sha256(big)), { size: big.length, digest: sha256(big) });
@@ -86,7 +90,16 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
 
   it('pushes a manifest and an index and pulls them back byte for byte', async () => {
     manifestBytes = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: blob(config, OCI_MEDIA_TYPES.config), layers: [blob(small, OCI_MEDIA_TYPES.layerGzip), blob(big, OCI_MEDIA_TYPES.layerGzip)] }, null, 2),
+      JSON.stringify(
+        {
+          schemaVersion: 2,
+          mediaType: OCI_MEDIA_TYPES.manifest,
+          config: blob(config, OCI_MEDIA_TYPES.config),
+          layers: [blob(small, OCI_MEDIA_TYPES.layerGzip), blob(big, OCI_MEDIA_TYPES.layerGzip)],
+        },
+        null,
+        2,
+      ),
     );
     const put = await client.putManifest('team/app', sha256(manifestBytes), manifestBytes, OCI_MEDIA_TYPES.manifest);
     assert.equal(put.digest, sha256(manifestBytes));
@@ -94,7 +107,14 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
       JSON.stringify({
         schemaVersion: 2,
         mediaType: OCI_MEDIA_TYPES.index,
-        manifests: [{ mediaType: OCI_MEDIA_TYPES.manifest, digest: sha256(manifestBytes), size: manifestBytes.length, platform: { architecture: 'amd64', os: 'linux' } }],
+        manifests: [
+          {
+            mediaType: OCI_MEDIA_TYPES.manifest,
+            digest: sha256(manifestBytes),
+            size: manifestBytes.length,
+            platform: { architecture: 'amd64', os: 'linux' },
+          },
+        ],
       }),
     );
     await client.putManifest('team/app', 'v1', indexBytes, OCI_MEDIA_TYPES.index);
@@ -107,15 +127,32 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
     assert.equal(got.manifest.kind, 'index');
     const child = await client.getManifest('team/app', sha256(manifestBytes));
     assert.ok(child.bytes.equals(manifestBytes), 'the pretty-printed bytes are kept');
-    assert.deepEqual(await client.headManifest('team/app', 'single'), { digest: sha256(manifestBytes), size: manifestBytes.length, mediaType: OCI_MEDIA_TYPES.manifest });
+    assert.deepEqual(await client.headManifest('team/app', 'single'), {
+      digest: sha256(manifestBytes),
+      size: manifestBytes.length,
+      mediaType: OCI_MEDIA_TYPES.manifest,
+    });
     assert.equal(await client.headManifest('team/app', 'nope'), undefined);
-    await assert.rejects(client.getManifest('team/app', 'nope'), (e: { code: string; message: string }) => e.code === 'MANIFEST_NOT_FOUND' && /MANIFEST_UNKNOWN/.test(e.message));
+    await assert.rejects(
+      client.getManifest('team/app', 'nope'),
+      (e: { code: string; message: string }) => e.code === 'MANIFEST_NOT_FOUND' && /MANIFEST_UNKNOWN/.test(e.message),
+    );
   });
 
   it('refuses a manifest whose blobs the registry does not have, with the registry error', async () => {
     const missing = randomBytes(10);
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: DOCKER_MEDIA_TYPES.manifest, config: blob(config, DOCKER_MEDIA_TYPES.config), layers: [blob(missing, DOCKER_MEDIA_TYPES.layer)] }));
-    await assert.rejects(client.putManifest('team/app', 'broken', bytes, DOCKER_MEDIA_TYPES.manifest), (e: { code: string; message: string }) => e.code === 'REGISTRY_REJECTED' && /MANIFEST_BLOB_UNKNOWN/.test(e.message));
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: DOCKER_MEDIA_TYPES.manifest,
+        config: blob(config, DOCKER_MEDIA_TYPES.config),
+        layers: [blob(missing, DOCKER_MEDIA_TYPES.layer)],
+      }),
+    );
+    await assert.rejects(
+      client.putManifest('team/app', 'broken', bytes, DOCKER_MEDIA_TYPES.manifest),
+      (e: { code: string; message: string }) => e.code === 'REGISTRY_REJECTED' && /MANIFEST_BLOB_UNKNOWN/.test(e.message),
+    );
   });
 
   it('downloads blobs with verification, and resumes from an offset', async () => {
@@ -133,8 +170,12 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
     assert.ok(resumed.bytes.equals(big));
 
     // a descriptor with another size: the registry's bytes do not fit it
-    await assert.rejects(client.getBlob('team/app', { digest: sha256(small), size: small.length - 1 }, new Collect()), { code: 'SIZE_MISMATCH' });
-    await assert.rejects(client.getBlob('team/app', { digest: sha256(randomBytes(4)), size: 4 }, new Collect()), { code: 'BLOB_NOT_FOUND' });
+    await assert.rejects(client.getBlob('team/app', { digest: sha256(small), size: small.length - 1 }, new Collect()), {
+      code: 'SIZE_MISMATCH',
+    });
+    await assert.rejects(client.getBlob('team/app', { digest: sha256(randomBytes(4)), size: 4 }, new Collect()), {
+      code: 'BLOB_NOT_FOUND',
+    });
   });
 
   it('mounts across repositories, and falls back to an upload when the source repository lacks the blob', async () => {
@@ -145,8 +186,14 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
     const fd = blob(fresh, OCI_MEDIA_TYPES.layerGzip);
     assert.deepEqual(await client.mountBlob('team/copy', 'team/app', fd, fresh), { mounted: false, uploaded: true });
     assert.equal((await client.hasBlob('team/copy', fd.digest))?.size, 1000);
-    assert.deepEqual(await client.mountBlob('team/copy2', 'team/app', blob(randomBytes(5), OCI_MEDIA_TYPES.layerGzip)), { mounted: false, uploaded: false });
-    assert.equal(await client.ensureBlob('team/copy3', blob(small, OCI_MEDIA_TYPES.layerGzip), small, { mountFrom: ['team/app'] }), 'mounted');
+    assert.deepEqual(await client.mountBlob('team/copy2', 'team/app', blob(randomBytes(5), OCI_MEDIA_TYPES.layerGzip)), {
+      mounted: false,
+      uploaded: false,
+    });
+    assert.equal(
+      await client.ensureBlob('team/copy3', blob(small, OCI_MEDIA_TYPES.layerGzip), small, { mountFrom: ['team/app'] }),
+      'mounted',
+    );
     assert.equal(await client.ensureBlob('team/copy3', blob(small, OCI_MEDIA_TYPES.layerGzip), small), 'exists');
   });
 
@@ -173,7 +220,12 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
     );
     const put = await client.putManifest('team/app', sha256(sig), sig, OCI_MEDIA_TYPES.manifest);
     assert.equal(put.ociSubject, undefined, 'docker-registry 2.8 does not index subjects');
-    const entry = { mediaType: OCI_MEDIA_TYPES.manifest, digest: sha256(sig), size: sig.length, artifactType: 'application/vnd.example.sig' };
+    const entry = {
+      mediaType: OCI_MEDIA_TYPES.manifest,
+      digest: sha256(sig),
+      size: sig.length,
+      artifactType: 'application/vnd.example.sig',
+    };
     const fallback = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [entry] }));
     await client.putManifest('team/app', `sha256-${subject.slice(7)}`, fallback, OCI_MEDIA_TYPES.index);
     assert.deepEqual(await client.referrers('team/app', subject), { manifests: [entry], via: 'tag' });
@@ -182,7 +234,15 @@ describe('RegistryClient against docker-registry 2.8', { skip: interopSkip(unava
   });
 
   it('deletes a manifest by digest', async () => {
-    const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: blob(config, OCI_MEDIA_TYPES.config), layers: [], annotations: { x: 'y' } }));
+    const bytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MEDIA_TYPES.manifest,
+        config: blob(config, OCI_MEDIA_TYPES.config),
+        layers: [],
+        annotations: { x: 'y' },
+      }),
+    );
     await client.putManifest('team/del', 'x', bytes, OCI_MEDIA_TYPES.manifest).catch(async () => {
       await client.uploadBlob('team/del', blob(config, OCI_MEDIA_TYPES.config), config);
       await client.putManifest('team/del', 'x', bytes, OCI_MEDIA_TYPES.manifest);

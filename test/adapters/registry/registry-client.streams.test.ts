@@ -93,7 +93,11 @@ describe('RegistryClient streams', () => {
       const sink = new Discard();
       await client.getBlob('big', { digest, size: SIZE }, sink);
       assert.equal(sink.size, SIZE);
-      await client.uploadBlob('big', { mediaType: OCI_MEDIA_TYPES.layer, digest, size: SIZE }, { open: (start, end) => Readable.from(pieces(end - start)) });
+      await client.uploadBlob(
+        'big',
+        { mediaType: OCI_MEDIA_TYPES.layer, digest, size: SIZE },
+        { open: (start, end) => Readable.from(pieces(end - start)) },
+      );
       clearInterval(timer);
       assert.equal(received, SIZE);
       assert.equal(receivedDigest, digest);
@@ -127,7 +131,10 @@ describe('RegistryClient sinks and cancellation', () => {
       },
     });
     sink.on('error', () => {});
-    await assert.rejects(client.getBlob('team/app', { digest: sha256(data), size: data.length }, sink), (e: { code: string; message: string }) => e.code === 'WRITE_FAILED' && /disk full/.test(e.message));
+    await assert.rejects(
+      client.getBlob('team/app', { digest: sha256(data), size: data.length }, sink),
+      (e: { code: string; message: string }) => e.code === 'WRITE_FAILED' && /disk full/.test(e.message),
+    );
     assert.equal(reg.requests('GET', '/v2/team/app/blobs/').length, 1);
     client.close();
   });
@@ -142,7 +149,9 @@ describe('RegistryClient sinks and cancellation', () => {
         setTimeout(cb, 50);
       },
     });
-    await assert.rejects(client.getBlob('team/app', { digest: sha256(data), size: data.length }, sink, { signal: ac.signal }), { code: 'ABORTED' });
+    await assert.rejects(client.getBlob('team/app', { digest: sha256(data), size: data.length }, sink, { signal: ac.signal }), {
+      code: 'ABORTED',
+    });
     client.close();
   });
 });
@@ -198,52 +207,61 @@ const external = Object.values(networkInterfaces())
   .flat()
   .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
-describe('RegistryClient on a non-loopback address', { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false }, () => {
-  let work: string;
-  before(() => {
-    work = mkdtempSync(join(tmpdir(), 'dct-registry-client-'));
-  });
-  after(() => rmSync(work, { recursive: true, force: true }));
+describe(
+  'RegistryClient on a non-loopback address',
+  { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false },
+  () => {
+    let work: string;
+    before(() => {
+      work = mkdtempSync(join(tmpdir(), 'dct-registry-client-'));
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('plain http only when the dct config names the registry insecure', async () => {
-    const reg = await new FakeRegistry().start({ address: external as string });
-    try {
-      const secure = new RegistryClient(reg.host, { certDirs: [], timeoutMs: 5000, retries: 0 });
-      await assert.rejects(secure.ping(), { code: 'REGISTRY_UNREACHABLE' });
-      assert.equal(reg.seen.length, 0, 'no plain-http request was made');
-      await assert.rejects(new RegistryClient(reg.host, { endpoint: reg.url }).ping(), { code: 'INSECURE_REGISTRY' });
-      const insecure = new RegistryClient(reg.host, { certDirs: [], insecureRegistries: [reg.host], retries: 0 });
-      assert.equal((await insecure.ping()).endpoint, reg.url);
-      insecure.close();
-    } finally {
-      await reg.stop();
-    }
-  });
+    it('plain http only when the dct config names the registry insecure', async () => {
+      const reg = await new FakeRegistry().start({ address: external as string });
+      try {
+        const secure = new RegistryClient(reg.host, { certDirs: [], timeoutMs: 5000, retries: 0 });
+        await assert.rejects(secure.ping(), { code: 'REGISTRY_UNREACHABLE' });
+        assert.equal(reg.seen.length, 0, 'no plain-http request was made');
+        await assert.rejects(new RegistryClient(reg.host, { endpoint: reg.url }).ping(), { code: 'INSECURE_REGISTRY' });
+        const insecure = new RegistryClient(reg.host, { certDirs: [], insecureRegistries: [reg.host], retries: 0 });
+        assert.equal((await insecure.ping()).endpoint, reg.url);
+        insecure.close();
+      } finally {
+        await reg.stop();
+      }
+    });
 
-  it('verifies https with the host CA, and never follows a redirect down to plain http', async () => {
-    const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
-    const reg = await new FakeRegistry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
-    const plain = await new FakeRegistry().start({ address: external as string });
-    const data = Buffer.from('blob');
-    reg.putBlob('team/app', data);
-    plain.putBlob('team/app', data);
-    try {
-      await assert.rejects(new RegistryClient(reg.host, { certDirs: [], retries: 0 }).ping(), (e: { code: string; message: string }) => e.code === 'REGISTRY_UNREACHABLE' && /certificate/.test(e.message));
-      const client = new RegistryClient(reg.host, { tls: () => ({ ca: readFileSync(tls.caFile) }), retries: 0 });
-      assert.equal((await client.ping()).endpoint, reg.url);
-      assert.equal((await client.hasBlob('team/app', sha256(data)))?.size, 4);
-      reg.hook = (req, res) => {
-        if (req.method !== 'GET' || !req.url?.includes('/blobs/')) return false;
-        res.writeHead(302, { Location: `${plain.url}${req.url}` });
-        res.end();
-        return true;
-      };
-      await assert.rejects(client.getBlob('team/app', { digest: sha256(data), size: 4 }, new Writable({ write: (_c, _e, cb) => cb() })), { code: 'INSECURE_REDIRECT' });
-      assert.equal(plain.seen.length, 0);
-      client.close();
-    } finally {
-      await reg.stop();
-      await plain.stop();
-    }
-  });
-});
+    it('verifies https with the host CA, and never follows a redirect down to plain http', async () => {
+      const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
+      const reg = await new FakeRegistry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
+      const plain = await new FakeRegistry().start({ address: external as string });
+      const data = Buffer.from('blob');
+      reg.putBlob('team/app', data);
+      plain.putBlob('team/app', data);
+      try {
+        await assert.rejects(
+          new RegistryClient(reg.host, { certDirs: [], retries: 0 }).ping(),
+          (e: { code: string; message: string }) => e.code === 'REGISTRY_UNREACHABLE' && /certificate/.test(e.message),
+        );
+        const client = new RegistryClient(reg.host, { tls: () => ({ ca: readFileSync(tls.caFile) }), retries: 0 });
+        assert.equal((await client.ping()).endpoint, reg.url);
+        assert.equal((await client.hasBlob('team/app', sha256(data)))?.size, 4);
+        reg.hook = (req, res) => {
+          if (req.method !== 'GET' || !req.url?.includes('/blobs/')) return false;
+          res.writeHead(302, { Location: `${plain.url}${req.url}` });
+          res.end();
+          return true;
+        };
+        await assert.rejects(client.getBlob('team/app', { digest: sha256(data), size: 4 }, new Writable({ write: (_c, _e, cb) => cb() })), {
+          code: 'INSECURE_REDIRECT',
+        });
+        assert.equal(plain.seen.length, 0);
+        client.close();
+      } finally {
+        await reg.stop();
+        await plain.stop();
+      }
+    });
+  },
+);

@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
-import { parseNextLink, referrersTag, RegistryClient, retryAfterMs, type RegistryClientOptions } from '../../../src/adapters/registry/registry-client.js';
+import {
+  parseNextLink,
+  referrersTag,
+  RegistryClient,
+  retryAfterMs,
+  type RegistryClientOptions,
+} from '../../../src/adapters/registry/registry-client.js';
 import { DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
 import { FakeRegistry, registryError } from './fake-registry.js';
 
@@ -41,7 +47,14 @@ describe('RegistryClient (scripted registry)', () => {
   let sleeps: number[];
   const clients: RegistryClient[] = [];
   const client = (opts: RegistryClientOptions = {}) => {
-    const c = new RegistryClient(reg.host, { endpoint: reg.url, retries: 3, backoffMs: 10, random: () => 0, sleep: async (ms) => void sleeps.push(ms), ...opts });
+    const c = new RegistryClient(reg.host, {
+      endpoint: reg.url,
+      retries: 3,
+      backoffMs: 10,
+      random: () => 0,
+      sleep: async (ms) => void sleeps.push(ms),
+      ...opts,
+    });
     clients.push(c);
     return c;
   };
@@ -56,7 +69,9 @@ describe('RegistryClient (scripted registry)', () => {
   });
 
   describe('manifests', () => {
-    const manifest = Buffer.from(`{"schemaVersion":2,  "mediaType":"${OCI_MEDIA_TYPES.manifest}","config":${JSON.stringify(desc(Buffer.from('{}'), OCI_MEDIA_TYPES.config))},"layers":[]}`);
+    const manifest = Buffer.from(
+      `{"schemaVersion":2,  "mediaType":"${OCI_MEDIA_TYPES.manifest}","config":${JSON.stringify(desc(Buffer.from('{}'), OCI_MEDIA_TYPES.config))},"layers":[]}`,
+    );
 
     it('returns the bytes as served with their digest', async () => {
       reg.putManifest('team/app', 'v1', manifest, OCI_MEDIA_TYPES.manifest);
@@ -65,7 +80,10 @@ describe('RegistryClient (scripted registry)', () => {
       assert.equal(got.digest, sha256(manifest));
       assert.equal(got.manifest.kind, 'manifest');
       const get = reg.requests('GET', '/v2/team/app/manifests/')[0];
-      assert.match(get?.headers.accept ?? '', /application\/vnd\.oci\.image\.index\.v1\+json, application\/vnd\.oci\.image\.manifest\.v1\+json/);
+      assert.match(
+        get?.headers.accept ?? '',
+        /application\/vnd\.oci\.image\.index\.v1\+json, application\/vnd\.oci\.image\.manifest\.v1\+json/,
+      );
     });
 
     it('refuses bytes that do not match the digest asked for or announced', async () => {
@@ -123,7 +141,10 @@ describe('RegistryClient (scripted registry)', () => {
         registryError(res, 403, 'DENIED', 'requested access to the resource is denied');
         return true;
       };
-      await assert.rejects(client().getManifest('team/app', 'v1'), code('REGISTRY_DENIED', /DENIED: requested access to the resource is denied/));
+      await assert.rejects(
+        client().getManifest('team/app', 'v1'),
+        code('REGISTRY_DENIED', /DENIED: requested access to the resource is denied/),
+      );
     });
   });
 
@@ -217,7 +238,10 @@ describe('RegistryClient (scripted registry)', () => {
       reg.putBlob('team/app', data);
       const { Digester } = await import('../../../src/core/oci/index.js');
       const sink = new Collect();
-      const r = await client().getBlob('team/app', desc(data), sink, { offset: 1000, digester: Digester.create().update(data.subarray(0, 1000)) });
+      const r = await client().getBlob('team/app', desc(data), sink, {
+        offset: 1000,
+        digester: Digester.create().update(data.subarray(0, 1000)),
+      });
       assert.equal(r.fetched, data.length - 1000);
       assert.ok(Buffer.concat([data.subarray(0, 1000), sink.bytes]).equals(data));
       reg.hook = (req, res) => {
@@ -302,7 +326,10 @@ describe('RegistryClient (scripted registry)', () => {
         registryError(res, 429, 'TOOMANYREQUESTS', 'slow down', { 'Retry-After': '3600' });
         return true;
       };
-      await assert.rejects(client({ endpoint: reg.url }).getManifest('team/app', 'v1'), code('REGISTRY_TOO_MANY_REQUESTS', /TOOMANYREQUESTS: slow down.*retry after 3600/));
+      await assert.rejects(
+        client({ endpoint: reg.url }).getManifest('team/app', 'v1'),
+        code('REGISTRY_TOO_MANY_REQUESTS', /TOOMANYREQUESTS: slow down.*retry after 3600/),
+      );
       assert.deepEqual(sleeps, []);
     });
 
@@ -312,7 +339,10 @@ describe('RegistryClient (scripted registry)', () => {
         registryError(res, 503, 'UNAVAILABLE', 'service unavailable');
         return true;
       };
-      await assert.rejects(client().getManifest('team/app', 'v1'), code('REGISTRY_SERVER_ERROR', /HTTP 503: UNAVAILABLE: service unavailable/));
+      await assert.rejects(
+        client().getManifest('team/app', 'v1'),
+        code('REGISTRY_SERVER_ERROR', /HTTP 503: UNAVAILABLE: service unavailable/),
+      );
       assert.deepEqual(sleeps, [5, 10, 20]);
       assert.equal(reg.requests('GET', '/v2/team/app/manifests/').length, 4);
     });
@@ -379,7 +409,10 @@ describe('RegistryClient (scripted registry)', () => {
         return true;
       };
       await client().uploadBlob('team/app', desc(data), data, { chunked: true, chunkSize: 1000 });
-      assert.deepEqual(reg.requests('PATCH').map((p) => p.bodyLength), [200_000, 50_000]);
+      assert.deepEqual(
+        reg.requests('PATCH').map((p) => p.bodyLength),
+        [200_000, 50_000],
+      );
     });
 
     it('chunked: a failed chunk is resumed where the registry says the upload stands', async () => {
@@ -397,7 +430,10 @@ describe('RegistryClient (scripted registry)', () => {
       const r = await client().uploadBlob('team/app', desc(data), data, { chunked: true, chunkSize: 100_000 });
       assert.equal(r.retries, 1);
       assert.ok(reg.blobs.get(`team/app@${sha256(data)}`)?.equals(data));
-      assert.deepEqual(reg.requests('PATCH').map((p) => p.headers['content-range']), ['0-99999', '100000-199999', '130000-229999', '230000-249999']);
+      assert.deepEqual(
+        reg.requests('PATCH').map((p) => p.headers['content-range']),
+        ['0-99999', '100000-199999', '130000-229999', '230000-249999'],
+      );
       assert.equal(reg.requests('GET', '/v2/team/app/blobs/uploads/').length, 1);
     });
 
@@ -453,7 +489,10 @@ describe('RegistryClient (scripted registry)', () => {
     it('mounts when the registry can, asking for pull on the source repository', async () => {
       reg.bearer = true;
       reg.putBlob('team/base', data);
-      assert.deepEqual(await client({ auth: new RegistryAuth() }).mountBlob('team/app', 'team/base', desc(data)), { mounted: true, uploaded: false });
+      assert.deepEqual(await client({ auth: new RegistryAuth() }).mountBlob('team/app', 'team/base', desc(data)), {
+        mounted: true,
+        uploaded: false,
+      });
       assert.ok(reg.tokenScopes.some((s) => s.includes('repository:team/app:pull,push') && s.includes('repository:team/base:pull')));
       const post = reg.requests('POST')[0];
       const u = new URL(post?.url ?? '', reg.url);
@@ -513,7 +552,10 @@ describe('RegistryClient (scripted registry)', () => {
         return true;
       };
       assert.deepEqual(await client().referrers('team/app', sha256('s')), { manifests: [a, b], via: 'api' });
-      assert.deepEqual(await client().referrers('team/app', sha256('s'), { artifactType: 'application/b' }), { manifests: [b], via: 'api' });
+      assert.deepEqual(await client().referrers('team/app', sha256('s'), { artifactType: 'application/b' }), {
+        manifests: [b],
+        via: 'api',
+      });
     });
 
     it('referrers: the tag schema on 404', async () => {
@@ -527,7 +569,10 @@ describe('RegistryClient (scripted registry)', () => {
 
   describe('endpoints', () => {
     it('refuses plain http to a host that is not loopback nor insecure', async () => {
-      await assert.rejects(new RegistryClient('registry.example.com', { endpoint: 'http://registry.example.com' }).ping(), code('INSECURE_REGISTRY'));
+      await assert.rejects(
+        new RegistryClient('registry.example.com', { endpoint: 'http://registry.example.com' }).ping(),
+        code('INSECURE_REGISTRY'),
+      );
     });
 
     it('discovers plain http on loopback after https fails, and learns the auth challenge from the ping', async () => {
@@ -561,4 +606,3 @@ describe('registry client helpers', () => {
     assert.equal(retryAfterMs('soon'), undefined);
   });
 });
-

@@ -42,7 +42,7 @@ describe('ThreadDigester', () => {
     const digesters = inputs.map((i) => new ThreadDigester(i.algorithm));
     const iterators = inputs.map((i) => cut(i.bytes, i.sizes));
     // interleaved, waiting when a digester asks to
-    for (let active = true; active; ) {
+    for (let active = true; active;) {
       active = false;
       for (const [k, it] of iterators.entries()) {
         const next = it.next();
@@ -52,8 +52,14 @@ describe('ThreadDigester', () => {
       }
     }
     const got = await Promise.all(digesters.map((d) => d.digest()));
-    assert.deepEqual(got, inputs.map((i) => hashOf(i.algorithm, i.bytes)));
-    assert.deepEqual(digesters.map((d) => d.size), inputs.map((i) => i.bytes.length));
+    assert.deepEqual(
+      got,
+      inputs.map((i) => hashOf(i.algorithm, i.bytes)),
+    );
+    assert.deepEqual(
+      digesters.map((d) => d.size),
+      inputs.map((i) => i.bytes.length),
+    );
   });
 
   it('refuses more bytes after the digest, and a second digest', async () => {
@@ -101,7 +107,9 @@ describe('RegistryClient.getBlob hashed on the hashing thread', () => {
       const sink = new Collect();
       await assert.rejects(client.getBlob('team/app', d, sink), { code: 'DIGEST_MISMATCH' });
       assert.equal(sink.writableEnded, false, 'the sink was not ended: nothing commits the bytes');
-      await assert.rejects(client.getBlob('team/app', d, new Collect(), { digester: new ThreadDigester('sha256') }), { code: 'DIGEST_MISMATCH' });
+      await assert.rejects(client.getBlob('team/app', d, new Collect(), { digester: new ThreadDigester('sha256') }), {
+        code: 'DIGEST_MISMATCH',
+      });
     } finally {
       client.close();
     }

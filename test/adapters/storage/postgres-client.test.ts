@@ -35,19 +35,23 @@ describe('PostgreSQL client checkout', { skip: interopSkip(unreachable) }, () =>
   }
 
   it('a held connection the server ends fails the work, not the process', async () => {
-    await assert.rejects(withClient(pool, async (client) => {
-      await terminate(client);
-      await client.query('SELECT 1');
-    }));
+    await assert.rejects(
+      withClient(pool, async (client) => {
+        await terminate(client);
+        await client.query('SELECT 1');
+      }),
+    );
     const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
     assert.equal(rows[0]!.one, 1, 'the pool serves a new connection afterwards');
   });
 
   it('a transaction whose connection the server ends is refused and the pool recovers', async () => {
-    await assert.rejects(inTransaction(pool, async (client) => {
-      await terminate(client);
-      await client.query('SELECT 1');
-    }));
+    await assert.rejects(
+      inTransaction(pool, async (client) => {
+        await terminate(client);
+        await client.query('SELECT 1');
+      }),
+    );
     assert.equal(await inTransaction(pool, async (client) => (await client.query('SELECT 2 AS two')).rows[0].two), 2);
   });
 });

@@ -15,8 +15,6 @@ import { eventually, meta, storeContract } from './store-contract.js';
 import { interopSkip } from '../../support/interop.js';
 import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../../support/postgres.js';
 
-
-
 const unreachable = await postgresUnreachable();
 
 if (unreachable !== undefined) {
@@ -28,8 +26,7 @@ if (unreachable !== undefined) {
     schemas.push(name);
     return name;
   };
-  const open = (schema: string, extra = '') =>
-    PostgresStore.open({ connectionString: `${POSTGRES_URL}${extra}`, schema });
+  const open = (schema: string, extra = '') => PostgresStore.open({ connectionString: `${POSTGRES_URL}${extra}`, schema });
   after(() => dropSchemas(schemas));
 
   storeContract('PostgresStore', () => open(newSchema()));
@@ -39,7 +36,10 @@ if (unreachable !== undefined) {
       const schema = newSchema();
       const stores = await Promise.all([open(schema), open(schema), open(schema)]);
       try {
-        assert.deepEqual(stores.flatMap((s) => s.appliedMigrations).sort(), POSTGRES_MIGRATIONS.map((m) => m.version));
+        assert.deepEqual(
+          stores.flatMap((s) => s.appliedMigrations).sort(),
+          POSTGRES_MIGRATIONS.map((m) => m.version),
+        );
         const reopened = await open(schema);
         assert.deepEqual(reopened.appliedMigrations, []);
         await reopened.close();
@@ -70,8 +70,11 @@ if (unreachable !== undefined) {
       const [first, second] = [await open(schema), await open(schema)];
       try {
         await first.updateMany('g', [meta('timestamp', 1)]);
-        const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-          (i % 2 === 0 ? first : second).updateMany('g', [meta('snapshot', 2, `,"n":${i}`), meta('timestamp', 2, `,"n":${i}`)])));
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) =>
+            (i % 2 === 0 ? first : second).updateMany('g', [meta('snapshot', 2, `,"n":${i}`), meta('timestamp', 2, `,"n":${i}`)]),
+          ),
+        );
         assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
         for (const r of results) if (r.status === 'rejected') assert.ok(isDctError(r.reason, 'VERSION_CONFLICT'), String(r.reason));
         assert.equal((await second.changes({ changeId: 0, records: 10 })).length, 2);
@@ -93,8 +96,9 @@ if (unreachable !== undefined) {
         await first.watch((gun) => seen.push(gun));
         await second.updateMany('before', [meta('timestamp', 1)]);
         await eventually(() => seen.includes('before'), 'the first notification');
-        const { rowCount } = await admin.query(
-          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]);
+        const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          appName,
+        ]);
         assert.ok(rowCount !== null && rowCount > 0);
         await second.updateMany('during', [meta('timestamp', 1)]);
         await eventually(() => seen.includes('during'), 'the change made while disconnected');
@@ -126,7 +130,8 @@ if (unreachable !== undefined) {
     it('reports an unreachable server as STORAGE_UNAVAILABLE', async () => {
       await assert.rejects(
         PostgresStore.open({ connectionString: 'postgres://root@127.0.0.1:1/test', connectTimeoutMs: 2000 }),
-        (err: unknown) => isDctError(err, 'STORAGE_UNAVAILABLE'));
+        (err: unknown) => isDctError(err, 'STORAGE_UNAVAILABLE'),
+      );
     });
   });
 }

@@ -13,7 +13,13 @@ import { postgresSchemas } from '../../server/registry/support.js';
 
 function manifest(repository: string, text: string) {
   const data = Buffer.from(text);
-  return { repository, digest: `sha256:${createHash('sha256').update(data).digest('hex')}`, mediaType: 'application/vnd.oci.image.index.v1+json', size: data.length, data };
+  return {
+    repository,
+    digest: `sha256:${createHash('sha256').update(data).digest('hex')}`,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    size: data.length,
+    data,
+  };
 }
 
 function suite(name: string, open: () => Promise<ServerStore & { close(): Promise<void> }>): void {

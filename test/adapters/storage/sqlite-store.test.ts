@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SQLITE_MIGRATIONS } from '../../../src/adapters/storage/migrations.js';
 import { openStore, parseStorageUrl } from '../../../src/adapters/storage/open-store.js';
-import { availableSqliteDrivers, openSqliteDatabase, SQLITE_DRIVERS, sqliteDriverProblem, withoutSqliteExperimentalWarning, type SqliteDatabase } from '../../../src/adapters/storage/sqlite-driver.js';
+import {
+  availableSqliteDrivers,
+  openSqliteDatabase,
+  SQLITE_DRIVERS,
+  sqliteDriverProblem,
+  withoutSqliteExperimentalWarning,
+  type SqliteDatabase,
+} from '../../../src/adapters/storage/sqlite-driver.js';
 import { SqliteStore } from '../../../src/adapters/storage/sqlite-store.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { meta, rejectsWith, storeContract } from './store-contract.js';
@@ -24,7 +31,10 @@ for (const driver of SQLITE_DRIVERS) {
   if (problem !== undefined) {
     describe(`SqliteStore on ${driver}`, { skip: `${driver} does not work on Node ${process.versions.node}: ${problem}` }, () => undefined);
     it(`asking for ${driver} fails with STORAGE_UNAVAILABLE naming the fix`, async () => {
-      await assert.rejects(SqliteStore.open(':memory:', { driver }), (err: unknown) => isDctError(err, 'STORAGE_UNAVAILABLE') && /Node 24/.test(err.message));
+      await assert.rejects(
+        SqliteStore.open(':memory:', { driver }),
+        (err: unknown) => isDctError(err, 'STORAGE_UNAVAILABLE') && /Node 24/.test(err.message),
+      );
     });
     continue;
   }
@@ -93,12 +103,17 @@ describe('SQLite drivers', () => {
       try {
         db.exec('CREATE TABLE t (v INTEGER PRIMARY KEY) STRICT');
         const insert = db.prepare<[number]>('INSERT INTO t (v) VALUES (?)');
-        assert.throws(() => db.immediate(() => {
-          insert.run(1);
-          insert.run(1);
-        }));
+        assert.throws(() =>
+          db.immediate(() => {
+            insert.run(1);
+            insert.run(1);
+          }),
+        );
         assert.equal(db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM t').get()?.n, 0, driver);
-        assert.equal(db.immediate(() => insert.run(2).changes), 1);
+        assert.equal(
+          db.immediate(() => insert.run(2).changes),
+          1,
+        );
       } finally {
         db.close();
       }
@@ -126,7 +141,10 @@ function sqliteStoreTests(driver: (typeof SQLITE_DRIVERS)[number]): void {
     it('keeps the data when reopened and does not re-run migrations', async () => {
       const path = join(tempDir(), 'dct.db');
       const first = await SqliteStore.open(path, { driver });
-      assert.deepEqual(first.appliedMigrations, SQLITE_MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        first.appliedMigrations,
+        SQLITE_MIGRATIONS.map((m) => m.version),
+      );
       await first.updateMany('g', [meta('root', 1), meta('timestamp', 1)]);
       await first.close();
 
@@ -142,7 +160,10 @@ function sqliteStoreTests(driver: (typeof SQLITE_DRIVERS)[number]): void {
       const db = openSqliteDatabase(path, { driver, readonly: true });
       try {
         const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-        assert.deepEqual(rows, SQLITE_MIGRATIONS.map((m) => ({ version: m.version })));
+        assert.deepEqual(
+          rows,
+          SQLITE_MIGRATIONS.map((m) => ({ version: m.version })),
+        );
       } finally {
         db.close();
       }
@@ -164,9 +185,13 @@ function sqliteStoreTests(driver: (typeof SQLITE_DRIVERS)[number]): void {
       const onWarning = (w: Error) => warnings.push(w.message);
       process.on('warning', onWarning);
       try {
-        await store.watch(() => { throw new Error('boom'); });
+        await store.watch(() => {
+          throw new Error('boom');
+        });
         let called = 0;
-        await store.watch(() => { called++; });
+        await store.watch(() => {
+          called++;
+        });
         await store.updateMany('g', [meta('root', 1)]);
         assert.equal(called, 1);
         assert.equal((await store.getCurrent('g', 'root'))?.version, 1);
@@ -184,17 +209,29 @@ describe('openStore and parseStorageUrl', () => {
   it('parses the accepted forms', () => {
     assert.deepEqual(parseStorageUrl('sqlite:./.dct/dct.db'), { backend: 'sqlite', path: './.dct/dct.db' });
     assert.deepEqual(parseStorageUrl('sqlite::memory:'), { backend: 'sqlite', path: ':memory:' });
-    assert.deepEqual(parseStorageUrl('postgres://root@127.0.0.1:5432/test?schema=dct&sslmode=disable'),
-      { backend: 'postgres', connectionString: 'postgres://root@127.0.0.1:5432/test?sslmode=disable', schema: 'dct' });
-    assert.deepEqual(parseStorageUrl('postgresql://u:p@db/notary'), { backend: 'postgres', connectionString: 'postgresql://u:p@db/notary' });
+    assert.deepEqual(parseStorageUrl('postgres://root@127.0.0.1:5432/test?schema=dct&sslmode=disable'), {
+      backend: 'postgres',
+      connectionString: 'postgres://root@127.0.0.1:5432/test?sslmode=disable',
+      schema: 'dct',
+    });
+    assert.deepEqual(parseStorageUrl('postgresql://u:p@db/notary'), {
+      backend: 'postgres',
+      connectionString: 'postgresql://u:p@db/notary',
+    });
   });
 
   it('refuses anything else with INVALID_STORAGE_URL naming the accepted forms, without echoing passwords', async () => {
     for (const url of ['mysql://u@h/db', 'sqlite:', '/var/lib/dct.db', 'postgres://u@h/db?schema=', '']) {
       await rejectsWith(openStore(url), 'INVALID_STORAGE_URL');
     }
-    await assert.rejects(openStore('redis://user:secret@h/0'), (err: unknown) =>
-      isDctError(err, 'INVALID_STORAGE_URL') && /sqlite:PATH/.test(err.message) && /postgres:\/\//.test(err.message) && !err.message.includes('secret'));
+    await assert.rejects(
+      openStore('redis://user:secret@h/0'),
+      (err: unknown) =>
+        isDctError(err, 'INVALID_STORAGE_URL') &&
+        /sqlite:PATH/.test(err.message) &&
+        /postgres:\/\//.test(err.message) &&
+        !err.message.includes('secret'),
+    );
     await rejectsWith(openStore('postgres://root@127.0.0.1:5432/test?schema=Bad-Name'), 'INVALID_STORAGE_URL');
   });
 });

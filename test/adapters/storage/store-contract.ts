@@ -30,17 +30,27 @@ export async function eventually(condition: () => boolean, what: string, timeout
 
 function privateKey(keyId: string, createdAt: Date, overrides: Partial<StoredPrivateKey> = {}): StoredPrivateKey {
   return {
-    keyId, gun: 'example.com/app', role: 'timestamp', algorithm: 'ecdsa',
+    keyId,
+    gun: 'example.com/app',
+    role: 'timestamp',
+    algorithm: 'ecdsa',
     publicKey: `{"keytype":"ecdsa","keyval":{"private":null,"public":"${keyId}"}}`,
-    encryptedPrivateKey: `jwe.${keyId}`, createdAt, lastUsed: null, ...overrides,
+    encryptedPrivateKey: `jwe.${keyId}`,
+    createdAt,
+    lastUsed: null,
+    ...overrides,
   };
 }
 
 export function storeContract(name: string, factory: StoreFactory): void {
   describe(`${name}: TufStore and PrivateKeyStore contract`, () => {
     let store: ServerStore;
-    beforeEach(async () => { store = await factory(); });
-    afterEach(async () => { await store.close(); });
+    beforeEach(async () => {
+      store = await factory();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
 
     it('gets the current version, a version, and a version by checksum', async () => {
       const v1 = meta('root', 1);
@@ -70,9 +80,16 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
       const big = Buffer.alloc(1 << 20, 0xab);
       const odd = Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28, 0x0a, 0x0d]);
-      await store.updateMany('g', [{ role: 'root', version: 1, data: every }, { role: 'targets', version: 1, data: big },
-        { role: 'targets/releases', version: 1, data: odd }]);
-      for (const [role, data] of [['root', every], ['targets', big], ['targets/releases', odd]] as const) {
+      await store.updateMany('g', [
+        { role: 'root', version: 1, data: every },
+        { role: 'targets', version: 1, data: big },
+        { role: 'targets/releases', version: 1, data: odd },
+      ]);
+      for (const [role, data] of [
+        ['root', every],
+        ['targets', big],
+        ['targets/releases', odd],
+      ] as const) {
         const stored = await store.getCurrent('g', role);
         assert.ok(stored?.data.equals(data), role);
         assert.equal(stored?.sha256, sha256Hex(data));
@@ -106,7 +123,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
     it('lets exactly one of 10 concurrent updates of the same version win', async () => {
       await store.updateMany('g', [meta('timestamp', 1)]);
       const results = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => store.updateMany('g', [meta('snapshot', 2, `,"n":${i}`), meta('timestamp', 2, `,"n":${i}`)])));
+        Array.from({ length: 10 }, (_, i) => store.updateMany('g', [meta('snapshot', 2, `,"n":${i}`), meta('timestamp', 2, `,"n":${i}`)])),
+      );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of results) if (r.status === 'rejected') assert.ok(isDctError(r.reason, 'VERSION_CONFLICT'), String(r.reason));
       const winner = await store.getCurrent('g', 'timestamp');
@@ -124,15 +142,25 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.deleteRepository('b'), true);
       await store.updateMany('b', [ts(1)]);
       const all = await store.changes({ changeId: 0, records: 100 });
-      assert.deepEqual(all.map((c) => [c.gun, c.version, c.category]),
-        [['a', 1, 'update'], ['b', 1, 'update'], ['a', 2, 'update'], ['b', 0, 'deletion'], ['b', 1, 'update']]);
+      assert.deepEqual(
+        all.map((c) => [c.gun, c.version, c.category]),
+        [
+          ['a', 1, 'update'],
+          ['b', 1, 'update'],
+          ['a', 2, 'update'],
+          ['b', 0, 'deletion'],
+          ['b', 1, 'update'],
+        ],
+      );
       assert.equal(all[0]?.sha256, sha256Hex(ts(1).data));
       assert.equal(all[3]?.sha256, '');
-      assert.ok(all.every((c, i) => i === 0 || c.id > (all[i - 1]?.id ?? Infinity)), 'ascending ids');
+      assert.ok(
+        all.every((c, i) => i === 0 || c.id > (all[i - 1]?.id ?? Infinity)),
+        'ascending ids',
+      );
       assert.ok(all.every((c) => c.createdAt instanceof Date && !Number.isNaN(c.createdAt.getTime())));
       const ids = all.map((c) => c.id);
-      const page = async (opts: { gun?: string; changeId: number; records: number }) =>
-        (await store.changes(opts)).map((c) => c.id);
+      const page = async (opts: { gun?: string; changeId: number; records: number }) => (await store.changes(opts)).map((c) => c.id);
 
       assert.deepEqual(await page({ changeId: ids[1]!, records: 2 }), ids.slice(2, 4));
       assert.deepEqual(await page({ changeId: ids[4]!, records: 10 }), []);
@@ -160,7 +188,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.equal(await store.deleteRepository('a/b'), false);
       assert.equal(await store.deleteRepository('unknown'), false);
       const changes = await store.changes({ changeId: 0, records: 100 });
-      assert.deepEqual(changes.filter((c) => c.category === 'deletion').map((c) => [c.gun, c.version, c.sha256]), [['a/b', 0, '']]);
+      assert.deepEqual(
+        changes.filter((c) => c.category === 'deletion').map((c) => [c.gun, c.version, c.sha256]),
+        [['a/b', 0, '']],
+      );
       await store.updateMany('a/b', [meta('root', 1)]); // a deleted GUN starts over
       assert.equal((await store.getCurrent('a/b', 'root'))?.version, 1);
     });
@@ -196,7 +227,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
       await store.updateMany('w/one', [meta('timestamp', 1)]);
       await eventually(() => seen.some(([g]) => g === 'w/one'), 'the update notification');
-      assert.ok(seen.every(([g, v]) => g === 'w/one' && v === 1), 'the listener reads the committed data');
+      assert.ok(
+        seen.every(([g, v]) => g === 'w/one' && v === 1),
+        'the listener reads the committed data',
+      );
       await rejectsWith(store.updateMany('w/one', [meta('timestamp', 1)]), 'VERSION_CONFLICT');
       await store.deleteRepository('w/one');
       await eventually(() => seen.some(([, v]) => v === undefined), 'the deletion notification');

@@ -190,9 +190,16 @@ const cases: Case[] = [
     name: 'tampered delegation pinned by a re-signed snapshot: skipped with a warning (notary), never cached',
     repo: 'docker',
     cache: 'old',
-    attack: async (r) => repinned(r, 'new', 'tampered delegation, re-pinned', { 'targets/releases': tamper(cur(r, 'new', 'targets/releases')) }),
-    read: ok({ warning: /^Error getting targets\/releases: valid signatures did not meet threshold for targets\/releases$/, updates: true }),
-    first: ok({ warning: /^Error getting targets\/releases: valid signatures did not meet threshold for targets\/releases$/, updates: true }),
+    attack: async (r) =>
+      repinned(r, 'new', 'tampered delegation, re-pinned', { 'targets/releases': tamper(cur(r, 'new', 'targets/releases')) }),
+    read: ok({
+      warning: /^Error getting targets\/releases: valid signatures did not meet threshold for targets\/releases$/,
+      updates: true,
+    }),
+    first: ok({
+      warning: /^Error getting targets\/releases: valid signatures did not meet threshold for targets\/releases$/,
+      updates: true,
+    }),
   },
   {
     name: 'tampered root announced by the snapshot',
@@ -223,7 +230,12 @@ const cases: Case[] = [
     name: 'timestamp signed by a key the root does not list',
     repo: 'docker',
     cache: 'old',
-    attack: async (r) => putFile(honest(r, 'new'), 'timestamp', await resign(cur(r, 'new', 'timestamp'), 'timestamp', [strangerSigner()], (t: Timestamp) => void t.version++)),
+    attack: async (r) =>
+      putFile(
+        honest(r, 'new'),
+        'timestamp',
+        await resign(cur(r, 'new', 'timestamp'), 'timestamp', [strangerSigner()], (t: Timestamp) => void t.version++),
+      ),
     read: fails('THRESHOLD_NOT_MET', /timestamp/),
     first: fails('THRESHOLD_NOT_MET', /timestamp/),
   },
@@ -288,7 +300,11 @@ const cases: Case[] = [
     cache: 'new',
     attack: async (r) => {
       const old = cur(r, 'old', 'snapshot');
-      return putFile(honest(r, 'new'), 'timestamp', await forgeTimestamp(old, versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, r.keys.timestamp));
+      return putFile(
+        honest(r, 'new'),
+        'timestamp',
+        await forgeTimestamp(old, versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, r.keys.timestamp),
+      );
     },
     read: fails('VERSION_ROLLBACK', /snapshot version \d+ is lower than current version \d+/),
     // the old snapshot pins the old root: the root refresh fetches that one by checksum (as notary), an older root
@@ -357,7 +373,12 @@ const cases: Case[] = [
       putFile(
         honest(r, 'new'),
         'timestamp',
-        await forgeTimestamp(cur(r, 'new', 'snapshot'), versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, r.keys.timestamp, new Date(Date.now() - 3600_000)),
+        await forgeTimestamp(
+          cur(r, 'new', 'snapshot'),
+          versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1,
+          r.keys.timestamp,
+          new Date(Date.now() - 3600_000),
+        ),
       ),
     read: fails('EXPIRED', /timestamp expired at/),
     first: fails('EXPIRED', /timestamp expired at/),
@@ -451,7 +472,9 @@ const cases: Case[] = [
     attack: async (r) => {
       const s = cur(r, 'new', 'snapshot');
       const real = { ...(await import('../../../src/core/tuf/file-meta.js')).fileMetaOf(s), length: 200 * MiB };
-      const t = new Timestamp(versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, GoTime.fromEpochMs(Date.now() + DAY), { snapshot: real });
+      const t = new Timestamp(versionOf(cur(r, 'new', 'timestamp'), 'timestamp') + 1, GoTime.fromEpochMs(Date.now() + DAY), {
+        snapshot: real,
+      });
       return putFile(honest(r, 'new'), 'timestamp', (await new Metadata(t, []).sign([r.keys.timestamp])).serialize());
     },
     read: fails('SIZE_LIMIT_EXCEEDED', /snapshot/),
@@ -584,7 +607,8 @@ const cases: Case[] = [
     name: 'deeply nested JSON under 1 MiB as the timestamp',
     repo: 'docker',
     cache: 'old',
-    attack: (r) => serveAt(honest(r, 'new'), 'timestamp.json', Buffer.from(`{"signed":${'['.repeat(400_000)}${']'.repeat(400_000)},"signatures":[]}`)),
+    attack: (r) =>
+      serveAt(honest(r, 'new'), 'timestamp.json', Buffer.from(`{"signed":${'['.repeat(400_000)}${']'.repeat(400_000)},"signatures":[]}`)),
     read: fails(['MALFORMED_JSON', 'INVALID_METADATA'], /timestamp/),
     first: fails(['MALFORMED_JSON', 'INVALID_METADATA'], /timestamp/),
   },
@@ -605,8 +629,14 @@ const cases: Case[] = [
     cache: 'old',
     attack: () => ({ name: 'endless 500', files: new Map(), all: { kind: 'endless', status: 500, prefix: Buffer.from('{"errors":[') } }),
     read: ok({ warning: new RegExp(`^${escapeRegExp(CACHED_TIMESTAMP_WARNING)}$`), offline: true }),
-    draft: fails(['SERVER_UNAVAILABLE', 'TIMEOUT'], /root\.json.*(unable to reach trust server at this time: 500|no complete response within)/),
-    first: fails(['SERVER_UNAVAILABLE', 'TIMEOUT'], /root\.json.*(unable to reach trust server at this time: 500|no complete response within)/),
+    draft: fails(
+      ['SERVER_UNAVAILABLE', 'TIMEOUT'],
+      /root\.json.*(unable to reach trust server at this time: 500|no complete response within)/,
+    ),
+    first: fails(
+      ['SERVER_UNAVAILABLE', 'TIMEOUT'],
+      /root\.json.*(unable to reach trust server at this time: 500|no complete response within)/,
+    ),
   },
   {
     name: '500 on every request once the cached timestamp has expired',
@@ -665,11 +695,16 @@ describe('the client against a malicious Notary server', () => {
       // 2. the same, opening a draft for a write
       const draftDir = copyCache(repo.caches[c.cache], join(work, 'runs', `${n}`, 'draft'));
       const draftExpect = c.draft ?? ('ok' in c.read ? ok({ ...(c.read.updates ? { updates: true } : {}) }) : c.read);
-      await check(draftExpect, draftDir, async (t) => {
-        const draft = await t.openDraft();
-        assert.ok(draft, 'a draft of the server repository');
-        return { warnings: [], offline: false };
-      }, 'openDraft');
+      await check(
+        draftExpect,
+        draftDir,
+        async (t) => {
+          const draft = await t.openDraft();
+          assert.ok(draft, 'a draft of the server repository');
+          return { warnings: [], offline: false };
+        },
+        'openDraft',
+      );
 
       // 3. first contact: nothing cached
       const firstDir = join(work, 'runs', `${n}`, 'first');
@@ -677,7 +712,12 @@ describe('the client against a malicious Notary server', () => {
 
       assert.deepEqual(evil.writes(), [], 'nothing is written to the server');
 
-      async function check(expect: Expect, trustDir: string, act: (t: TrustRepository) => Promise<{ warnings: string[]; offline: boolean }>, what: string) {
+      async function check(
+        expect: Expect,
+        trustDir: string,
+        act: (t: TrustRepository) => Promise<{ warnings: string[]; offline: boolean }>,
+        what: string,
+      ) {
         const cacheDir = join(repositoryDir(trustDir, repo.gun), 'metadata');
         const before = snapshotDir(cacheDir);
         const client = new NotaryClient({ baseUrl: evil.url, timeoutMs: TIMEOUT_MS, ...(evil.ca ? { ca: evil.ca } : {}) });
@@ -702,7 +742,11 @@ describe('the client against a malicious Notary server', () => {
         if ('ok' in expect) {
           assert.equal(error, undefined, `${what}: expected success, got ${describeError(error)}`);
           const warnings = result!.warnings;
-          if (expect.warning) assert.ok(warnings.some((w) => expect.warning!.test(w)), `${what}: warnings ${JSON.stringify(warnings)} lack ${expect.warning}`);
+          if (expect.warning)
+            assert.ok(
+              warnings.some((w) => expect.warning!.test(w)),
+              `${what}: warnings ${JSON.stringify(warnings)} lack ${expect.warning}`,
+            );
           else assert.deepEqual(warnings, [], `${what}: no warnings`);
           assert.equal(result!.offline, expect.offline ?? false, `${what}: offline`);
           if (!expect.updates) assert.deepEqual(afterFiles, before, `${what}: the cache is unchanged`);
@@ -760,7 +804,10 @@ describe('the client against a malicious Notary server', () => {
       client.close();
     }
     const sent = Math.max(...evil.requests.filter((r) => r.file === targetsPath).map((r) => r.bytesSent));
-    assert.ok(sent < 8 * MiB, `the server got to send ${sent} bytes of an endless targets file pinned at ${cur(repo, 'new', 'targets').length}`);
+    assert.ok(
+      sent < 8 * MiB,
+      `the server got to send ${sent} bytes of an endless targets file pinned at ${cur(repo, 'new', 'targets').length}`,
+    );
   });
 
   describe('over https', () => {
@@ -808,11 +855,18 @@ describe('the client against a malicious Notary server', () => {
         [putFile(honest(r, 'new', 'tampered timestamp'), 'timestamp', tamper(cur(r, 'new', 'timestamp'))), 'old', 'THRESHOLD_NOT_MET'],
         [honest(r, 'old', 'rolled back'), 'new', 'VERSION_ROLLBACK'],
         [withReply(honest(r, 'new', 'endless timestamp'), 'timestamp.json', { kind: 'endless' }), 'old', 'RESPONSE_TOO_LARGE'],
-        [withReply(honest(r, 'new', 'silent snapshot'), checksumPath('snapshot', cur(r, 'new', 'snapshot')), { kind: 'hang' }), 'old', 'TIMEOUT'],
+        [
+          withReply(honest(r, 'new', 'silent snapshot'), checksumPath('snapshot', cur(r, 'new', 'snapshot')), { kind: 'hang' }),
+          'old',
+          'TIMEOUT',
+        ],
       ];
       for (const [attack, cache, code] of attacks) {
         const { result, unchanged } = await attempt(attack, cache);
-        assert.ok('err' in result && isDctError(result.err, code), `${attack.name}: expected ${code}, got ${describeError('err' in result ? result.err : 'success')}`);
+        assert.ok(
+          'err' in result && isDctError(result.err, code),
+          `${attack.name}: expected ${code}, got ${describeError('err' in result ? result.err : 'success')}`,
+        );
         assert.ok(unchanged, `${attack.name}: cache unchanged`);
       }
     });

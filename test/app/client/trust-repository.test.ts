@@ -31,7 +31,10 @@ describe('TrustRepository against dct server', () => {
   let client: NotaryClient;
 
   before(async () => {
-    const config = loadConfig({ env: {}, flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'warn', plainHttp: true } });
+    const config = loadConfig({
+      env: {},
+      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'warn', plainHttp: true },
+    });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'k' }, pino({ level: 'warn' }));
     client = new NotaryClient({ baseUrl: server.url });
   });
@@ -75,7 +78,10 @@ describe('TrustRepository against dct server', () => {
     const draft = await alice.initialize({ serverManagedSnapshot: false });
     draft.addTarget('targets', 'v1', fileMetaOf(Buffer.from('hello v1\n')));
     const sent = await alice.publish(draft);
-    assert.deepEqual(sent.map((f) => f.role), ['root', 'targets', 'snapshot']);
+    assert.deepEqual(
+      sent.map((f) => f.role),
+      ['root', 'targets', 'snapshot'],
+    );
 
     const bob = open(join(work, 'bob'), gun);
     const { trusted, warnings } = await bob.read();
@@ -104,7 +110,10 @@ describe('TrustRepository against dct server', () => {
     const draft = await admin.initialize({ serverManagedSnapshot: true });
     draft.changeDelegation('targets/releases', { addKeys: [signerPub], addPaths: [''] });
     draft.changeDelegation('targets/alice', { addKeys: [signerPub], addPaths: [''] });
-    assert.deepEqual((await admin.publish(draft)).map((f) => f.role), ['root', 'targets']);
+    assert.deepEqual(
+      (await admin.publish(draft)).map((f) => f.role),
+      ['root', 'targets'],
+    );
 
     // alice signs with her key only (a separate trust dir holding just that key)
     const aliceDir = join(work, 'alice-signer');
@@ -119,8 +128,14 @@ describe('TrustRepository against dct server', () => {
     const reader = open(join(work, 'reader'), gun);
     const { trusted } = await reader.read();
     assert.equal(trusted.findTarget('v1', ['targets/releases', 'targets'])?.role, 'targets/releases');
-    assert.deepEqual(targetsInAllRoles(trusted, 'v1').map((t) => t.role), ['targets/releases', 'targets/alice']);
-    assert.deepEqual(delegationRoles(trusted).map((r) => r.name), ['targets/releases', 'targets/alice']);
+    assert.deepEqual(
+      targetsInAllRoles(trusted, 'v1').map((t) => t.role),
+      ['targets/releases', 'targets/alice'],
+    );
+    assert.deepEqual(
+      delegationRoles(trusted).map((r) => r.name),
+      ['targets/releases', 'targets/alice'],
+    );
 
     const offline = await open(join(work, 'reader'), gun, { offline: true }).read();
     assert.equal(offline.offline, true);
@@ -140,7 +155,10 @@ describe('TrustRepository against dct server', () => {
     const { privateKey } = await ring.generate('targets', gun);
     draft.replaceBaseRoleKeys('targets', [PublicKey.fromKeyObject(createPublicKey(privateKey))]);
     draft.witness('targets');
-    assert.deepEqual((await owner.publish(draft)).map((f) => f.role), ['root', 'targets']);
+    assert.deepEqual(
+      (await owner.publish(draft)).map((f) => f.role),
+      ['root', 'targets'],
+    );
 
     const { reads, repo: reader } = recordingReader(readerDir, gun);
     const { trusted } = await reader.read();
@@ -149,14 +167,22 @@ describe('TrustRepository against dct server', () => {
     assert.deepEqual(reads, ['timestamp', 'snapshot.<sha256>', 'root.<sha256>', 'timestamp', 'snapshot.<sha256>', 'targets.<sha256>']);
   });
 
-  it('a publish without changes is still an update, as notary\'s: a held snapshot key re-signs the snapshot, else the server re-signs', async () => {
-    const timestampVersion = async (gun: string) => JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')).signed.version as number;
-    for (const [name, serverManagedSnapshot, sent] of [['client-snapshot', false, ['snapshot']], ['server-snapshot', true, []]] as const) {
+  it("a publish without changes is still an update, as notary's: a held snapshot key re-signs the snapshot, else the server re-signs", async () => {
+    const timestampVersion = async (gun: string) =>
+      JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')).signed.version as number;
+    for (const [name, serverManagedSnapshot, sent] of [
+      ['client-snapshot', false, ['snapshot']],
+      ['server-snapshot', true, []],
+    ] as const) {
       const gun = `example.com/client/no-change-${name}`;
       const owner = open(join(work, `no-change-${name}`), gun);
       await owner.publish(await owner.initialize({ serverManagedSnapshot }));
       const before = await timestampVersion(gun);
-      assert.deepEqual((await owner.publish((await owner.openDraft())!)).map((f) => f.role), sent, name);
+      assert.deepEqual(
+        (await owner.publish((await owner.openDraft())!)).map((f) => f.role),
+        sent,
+        name,
+      );
       assert.equal(await timestampVersion(gun), before + 1, `${name}: the server took the update`);
     }
   });
@@ -170,10 +196,17 @@ describe('TrustRepository against dct server', () => {
     await owner.publish(d1);
     const d2 = (await owner.openDraft())!;
     d2.addTarget('targets', 'v1', fileMetaOf(Buffer.from('same\n')));
-    assert.deepEqual((await owner.publish(d2)).map((f) => f.role), []);
+    assert.deepEqual(
+      (await owner.publish(d2)).map((f) => f.role),
+      [],
+    );
     const d3 = (await owner.openDraft())!;
     d3.addTarget('targets', 'v1', { ...meta, custom: { note: 1 } });
-    assert.deepEqual((await owner.publish(d3)).map((f) => f.role), ['targets'], 'other custom data is a change');
+    assert.deepEqual(
+      (await owner.publish(d3)).map((f) => f.role),
+      ['targets'],
+      'other custom data is a change',
+    );
   });
 
   it('a cached delegation that no longer verifies is downloaded again before it is given up (notary tryLoadCacheThenRemote)', async () => {
@@ -211,7 +244,10 @@ describe('TrustRepository against dct server', () => {
     const stranger = open(join(work, 'stranger'), gun);
     const d = (await stranger.openDraft())!;
     d.addTarget('targets', 'v1', fileMetaOf(Buffer.from('x')));
-    await assert.rejects(stranger.publish(d), (err: { code?: string; message: string }) => err.code === 'SIGNING_KEYS_UNAVAILABLE' && /targets/.test(err.message));
+    await assert.rejects(
+      stranger.publish(d),
+      (err: { code?: string; message: string }) => err.code === 'SIGNING_KEYS_UNAVAILABLE' && /targets/.test(err.message),
+    );
   });
 
   it('a rolled-back cache minimum refuses an older server version and leaves the cache as it was', async () => {

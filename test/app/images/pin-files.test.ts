@@ -24,7 +24,10 @@ const H2 = 'cd'.repeat(32);
 /** pins every reference that is not skipped to H, as dct pin writes it */
 function pinAll(kind: PinFileKind, text: string): string {
   const refs = findReferences(kind, text).filter((r) => !r.skip && !r.text.includes('@'));
-  return applyReplacements(text, refs.map((r) => ({ start: r.start, end: r.end, text: pinnedForm(r.text, H) })));
+  return applyReplacements(
+    text,
+    refs.map((r) => ({ start: r.start, end: r.end, text: pinnedForm(r.text, H) })),
+  );
 }
 const summary = (refs: FoundReference[]) => refs.map((r) => [r.line, r.column, r.text, r.skip ?? null]);
 
@@ -86,12 +89,18 @@ describe('Dockerfile', () => {
     assert.equal(pinned, `\u00ef\u00bb\u00bf# comment\r\nFROM\talpine:3.19@sha256:${H}  \r\nRUN echo \u00e9\u00e8\r\n`);
     const bytes = Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('FROM x:1\n'), 0xff, 0xfe, 0x0a]);
     const out = Buffer.from(pinAll('dockerfile', bytes.toString('latin1')), 'latin1');
-    assert.deepEqual(out, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`FROM x:1@sha256:${H}\n`), Buffer.from([0xff, 0xfe, 0x0a])]));
+    assert.deepEqual(
+      out,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`FROM x:1@sha256:${H}\n`), Buffer.from([0xff, 0xfe, 0x0a])]),
+    );
   });
 
   it('heredoc bodies are not instructions; the escape directive changes the continuation character', () => {
     const heredoc = 'FROM alpine:3\nRUN <<EOF\nFROM inside:heredoc\nEOF\nCOPY <<-"X" /a\n\tFROM also:inside\n\tX\nFROM busybox:1\n';
-    assert.deepEqual(summary(findReferences('dockerfile', heredoc)).map((r) => r[2]), ['alpine:3', 'busybox:1']);
+    assert.deepEqual(
+      summary(findReferences('dockerfile', heredoc)).map((r) => r[2]),
+      ['alpine:3', 'busybox:1'],
+    );
     const backtick = '# escape=`\nFROM `\n  mcr.microsoft.com/windows/servercore:ltsc2022\nRUN dir c:\\\nFROM nano:1\n';
     assert.deepEqual(summary(findReferences('dockerfile', backtick)), [
       [3, 3, 'mcr.microsoft.com/windows/servercore:ltsc2022', null],
@@ -241,8 +250,12 @@ describe('YAML (Kubernetes, compose)', () => {
   });
 
   it('escapes, anchors, aliases and flow values are reported; empty values and other keys ignored', () => {
-    const text = 'a:\n  image: "x\\u0041:1"\n  image: &anchor alpine:1\n  image: *anchor\n  image: [x]\n  images: nope\n  my-image: nope\n  image:\n  image:   # nothing\n  image: \'it\'\'s\'\n';
-    assert.deepEqual(summary(findYamlReferences(text)).map((r) => r[3]), ['escaped', 'yaml-syntax', 'yaml-syntax', 'yaml-syntax', 'escaped']);
+    const text =
+      "a:\n  image: \"x\\u0041:1\"\n  image: &anchor alpine:1\n  image: *anchor\n  image: [x]\n  images: nope\n  my-image: nope\n  image:\n  image:   # nothing\n  image: 'it''s'\n";
+    assert.deepEqual(
+      summary(findYamlReferences(text)).map((r) => r[3]),
+      ['escaped', 'yaml-syntax', 'yaml-syntax', 'yaml-syntax', 'escaped'],
+    );
   });
 });
 
@@ -269,7 +282,18 @@ describe('helpers', () => {
   });
 
   it('applyReplacements refuses overlaps', () => {
-    assert.equal(applyReplacements('abcdef', [{ start: 4, end: 5, text: 'E' }, { start: 0, end: 1, text: 'A' }]), 'AbcdEf');
-    assert.throws(() => applyReplacements('abcdef', [{ start: 0, end: 3, text: '' }, { start: 2, end: 4, text: '' }]));
+    assert.equal(
+      applyReplacements('abcdef', [
+        { start: 4, end: 5, text: 'E' },
+        { start: 0, end: 1, text: 'A' },
+      ]),
+      'AbcdEf',
+    );
+    assert.throws(() =>
+      applyReplacements('abcdef', [
+        { start: 0, end: 3, text: '' },
+        { start: 2, end: 4, text: '' },
+      ]),
+    );
   });
 });

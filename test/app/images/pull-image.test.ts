@@ -42,7 +42,8 @@ function layoutRegistry(dir: string, opts: { breakAfter?: number; manifestBytes?
       const digester = o.digester ?? Digester.create('sha256');
       if (opts.breakAfter === undefined || broken || d.size <= opts.breakAfter * 2) {
         digester.update(bytes);
-        if (digester.digest() !== d.digest) throw Object.assign(new Error(`${d.digest} hashes to ${digester.digest()}`), { code: 'DIGEST_MISMATCH' });
+        if (digester.digest() !== d.digest)
+          throw Object.assign(new Error(`${d.digest} hashes to ${digester.digest()}`), { code: 'DIGEST_MISMATCH' });
       }
       if (opts.breakAfter !== undefined && !broken && d.size > opts.breakAfter * 2) {
         broken = true;
@@ -74,7 +75,10 @@ describe('pullImage', () => {
     const resumed = calls.find((c) => c.digest === big.digest);
     assert.ok(resumed && resumed.offset >= 100_000, `the layer continued at ${resumed?.offset}`);
     assert.ok(pulled.bytesFetched < image.totalLayerBytes, 'less than the whole image fetched the second time');
-    assert.deepEqual((await out.readIndex()).manifests.map((m) => m.digest), [image.descriptor.digest]);
+    assert.deepEqual(
+      (await out.readIndex()).manifests.map((m) => m.digest),
+      [image.descriptor.digest],
+    );
     assert.deepEqual(await out.missingBlobs(image.descriptor), []);
   });
 
@@ -87,7 +91,10 @@ describe('pullImage', () => {
     mkdirSync(join(out.partialFile(layer.digest), '..'), { recursive: true });
     writeFileSync(out.partialFile(layer.digest), Buffer.alloc(50_000, 0xff)); // not the layer's first bytes
     await pullImage(registry, out, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1 });
-    assert.deepEqual(calls.filter((c) => c.digest === layer.digest).map((c) => c.offset), [50_000, 0]);
+    assert.deepEqual(
+      calls.filter((c) => c.digest === layer.digest).map((c) => c.offset),
+      [50_000, 0],
+    );
     assert.deepEqual(await out.missingBlobs(image.descriptor), []);
     assert.equal(await out.partialBlobSize(layer.digest), 0);
   });
@@ -101,7 +108,11 @@ describe('pullImage', () => {
     let openedBy = '';
     const order: string[] = [];
     const store: ImageStore = Object.assign(Object.create(layout) as OciLayout, {
-      async writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, o?: { offset?: number; sourceVerified?: boolean }) {
+      async writeBlob(
+        source: AsyncIterable<Uint8Array>,
+        expected: { digest: string; size?: number },
+        o?: { offset?: number; sourceVerified?: boolean },
+      ) {
         const first = order.length === 0;
         order.push(`write ${expected.digest}`);
         const r = await layout.writeBlob(source, expected, o);
@@ -117,10 +128,18 @@ describe('pullImage', () => {
       },
     });
     const events: string[] = [];
-    await pullImage(registry, store, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1, events: { blob: (d, _n, state) => void (state === 'done' && events.push(d.digest)) } });
+    await pullImage(
+      registry,
+      store,
+      { repo: 'r', reference: 'v1', tag: 'v1' },
+      { platform: LINUX_AMD64, concurrency: 1, events: { blob: (d, _n, state) => void (state === 'done' && events.push(d.digest)) } },
+    );
     assert.equal(openedBy, 'next download', 'the next blob was requested before the first was stored');
     assert.equal(events.length, calls.length, 'every blob reported done');
-    assert.deepEqual((await layout.readIndex()).manifests.map((m) => m.digest), [image.descriptor.digest]);
+    assert.deepEqual(
+      (await layout.readIndex()).manifests.map((m) => m.digest),
+      [image.descriptor.digest],
+    );
     assert.deepEqual(await layout.missingBlobs(image.descriptor), []);
   });
 
@@ -131,13 +150,20 @@ describe('pullImage', () => {
     const layout = await OciLayout.create(join(work, 'store-fail-out'));
     let writes = 0;
     const store: ImageStore = Object.assign(Object.create(layout) as OciLayout, {
-      async writeBlob(source: AsyncIterable<Uint8Array>, expected: { digest: string; size?: number }, o?: { offset?: number; sourceVerified?: boolean }) {
+      async writeBlob(
+        source: AsyncIterable<Uint8Array>,
+        expected: { digest: string; size?: number },
+        o?: { offset?: number; sourceVerified?: boolean },
+      ) {
         const r = await layout.writeBlob(source, expected, o);
         if (++writes === 2) throw Object.assign(new Error('fsync: input/output error'), { code: 'EIO' });
         return r;
       },
     });
-    await assert.rejects(pullImage(registry, store, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1 }), /input\/output error/);
+    await assert.rejects(
+      pullImage(registry, store, { repo: 'r', reference: 'v1', tag: 'v1' }, { platform: LINUX_AMD64, concurrency: 1 }),
+      /input\/output error/,
+    );
     assert.deepEqual((await layout.readIndex()).manifests, []);
   });
 
@@ -148,7 +174,12 @@ describe('pullImage', () => {
     const { registry, calls } = layoutRegistry(join(work, 'a'), { manifestBytes: served });
     const out = await OciLayout.create(join(work, 'refused'));
     await assert.rejects(
-      pullImage(registry, out, { repo: 'r', reference: 'v1', signed: { digest: a.descriptor.digest, size: a.descriptor.size } }, { platform: LINUX_AMD64 }),
+      pullImage(
+        registry,
+        out,
+        { repo: 'r', reference: 'v1', signed: { digest: a.descriptor.digest, size: a.descriptor.size } },
+        { platform: LINUX_AMD64 },
+      ),
       (err: { code?: string }) => err.code === 'DIGEST_MISMATCH',
     );
     assert.deepEqual(calls, [], 'no blob requested');

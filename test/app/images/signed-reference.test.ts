@@ -57,7 +57,7 @@ describe('signedTarget (docker TrustedReference)', () => {
     assert.throws(() => signedTarget(set, 'v9'), code('TAG_NOT_SIGNED'));
   });
 
-  it('a target without sha256 is refused with docker\'s message', async () => {
+  it("a target without sha256 is refused with docker's message", async () => {
     const set = await load((s) => s.addTarget('odd', 'x'));
     const meta = set.findTarget('odd')!.meta;
     delete (meta.hashes as Record<string, Buffer>)['sha256'];
@@ -77,13 +77,26 @@ describe('digests', () => {
       s.addTarget('bobs', 'bob', 'targets/bob');
     });
     assert.deepEqual(
-      releasedTagsFor(set, `sha256:${sha('same')}`).map((t) => t.tag).sort(),
+      releasedTagsFor(set, `sha256:${sha('same')}`)
+        .map((t) => t.tag)
+        .sort(),
       ['1.0', 'stable'],
     );
-    assert.deepEqual(releasedTagsFor(set, sha('other')).map((t) => [t.tag, t.role]), [['1.1', 'targets/releases']]);
+    assert.deepEqual(
+      releasedTagsFor(set, sha('other')).map((t) => [t.tag, t.role]),
+      [['1.1', 'targets/releases']],
+    );
     assert.deepEqual(releasedTagsFor(set, `sha256:${sha('bob')}`), []);
-    assert.throws(() => signedDigest(set, `sha256:${sha('bob')}`), code('DIGEST_NOT_SIGNED', `No signed tag of 127.0.0.1:5000/sim/app points at sha256:${sha('bob')}`));
+    assert.throws(
+      () => signedDigest(set, `sha256:${sha('bob')}`),
+      code('DIGEST_NOT_SIGNED', `No signed tag of 127.0.0.1:5000/sim/app points at sha256:${sha('bob')}`),
+    );
     assert.throws(() => releasedTagsFor(set, 'sha256:abc'), code('INVALID_DIGEST'));
-    assert.deepEqual(releasedTags(set).map((t) => t.tag).sort(), ['1.0', '1.1', 'stable']);
+    assert.deepEqual(
+      releasedTags(set)
+        .map((t) => t.tag)
+        .sort(),
+      ['1.0', '1.1', 'stable'],
+    );
   });
 });

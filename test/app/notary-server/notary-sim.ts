@@ -6,7 +6,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createRepository, type CreatedRepository } from '../../../src/app/create-repository.js';
-import { getCurrentSnapshot, getCurrentTimestamp, getServerKey, type ServerContext } from '../../../src/app/notary-server/server-metadata.js';
+import {
+  getCurrentSnapshot,
+  getCurrentTimestamp,
+  getServerKey,
+  type ServerContext,
+} from '../../../src/app/notary-server/server-metadata.js';
 import { validateUpdate, type UpdateContext, type UploadedFile } from '../../../src/app/notary-server/validate-update.js';
 import { GoTime } from '../../../src/core/go-time.js';
 import { KeySigner } from '../../../src/core/keys/signer.js';

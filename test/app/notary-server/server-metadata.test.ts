@@ -42,7 +42,10 @@ describe('getCurrentTimestamp / getCurrentSnapshot: lazy re-signing (spec §5.5)
     assert.equal(again.version, 2);
     assert.deepEqual(server.store.versions(GUN, 'timestamp'), [1, 2]);
     const feed = await server.store.changes({ gun: GUN, changeId: 0, records: 10 });
-    assert.deepEqual(feed.map((c) => c.version), [1, 2]);
+    assert.deepEqual(
+      feed.map((c) => c.version),
+      [1, 2],
+    );
     assert.equal((await readAsClient(server)).timestamp!.signed.version, 2);
   });
 
@@ -83,7 +86,10 @@ describe('getCurrentTimestamp / getCurrentSnapshot: lazy re-signing (spec §5.5)
     const { server } = await published();
     server.later(15 * DAY_MS);
     const results = await Promise.all([1, 2, 3].map(() => getCurrentTimestamp(server.serverCtx(), GUN)));
-    assert.deepEqual(results.map((r) => r!.version), [2, 2, 2]);
+    assert.deepEqual(
+      results.map((r) => r!.version),
+      [2, 2, 2],
+    );
     assert.ok(results.every((r) => r!.data.equals(results[0]!.data)));
     assert.deepEqual(server.store.versions(GUN, 'timestamp'), [1, 2]);
   });
@@ -99,7 +105,11 @@ describe('getCurrentTimestamp / getCurrentSnapshot: lazy re-signing (spec §5.5)
     server.keys.forget(client.root.roles['timestamp']!.keyids[0]!);
     assert.equal((await getCurrentTimestamp(server.serverCtx(), GUN))!.version, 1, 'fresh: served as is');
     server.later(13 * DAY_MS + DAY_MS / 2);
-    assert.equal((await getCurrentTimestamp(server.serverCtx(), GUN))!.version, 1, 'due for an early refresh it cannot make: still valid, served');
+    assert.equal(
+      (await getCurrentTimestamp(server.serverCtx(), GUN))!.version,
+      1,
+      'due for an early refresh it cannot make: still valid, served',
+    );
     server.later(DAY_MS);
     await assert.rejects(getCurrentTimestamp(server.serverCtx(), GUN), (err) => isDctError(err, 'SIGNING_KEYS_UNAVAILABLE'));
   });
@@ -168,9 +178,18 @@ describe('MemoryTufStore (test support used by server tests)', () => {
     );
     assert.deepEqual(store.versions(GUN, 'targets'), [1], 'nothing of the failed batch stored');
     for (const v of [2, 3, 4]) await store.updateMany(GUN, [{ role: 'timestamp', version: v, data: Buffer.from(`t${v}`) }]);
-    assert.deepEqual((await store.changes({ changeId: 1, records: 2 })).map((c) => c.version), [2, 3]);
-    assert.deepEqual((await store.changes({ changeId: -1, records: -2 })).map((c) => c.version), [3, 4]);
-    assert.deepEqual((await store.changes({ changeId: 4, records: -2 })).map((c) => c.version), [2, 3]);
+    assert.deepEqual(
+      (await store.changes({ changeId: 1, records: 2 })).map((c) => c.version),
+      [2, 3],
+    );
+    assert.deepEqual(
+      (await store.changes({ changeId: -1, records: -2 })).map((c) => c.version),
+      [3, 4],
+    );
+    assert.deepEqual(
+      (await store.changes({ changeId: 4, records: -2 })).map((c) => c.version),
+      [2, 3],
+    );
     assert.equal(await store.deleteRepository(GUN), true);
     assert.equal(await store.getCurrent(GUN, 'root'), undefined);
     assert.deepEqual((await store.changes({ gun: GUN, changeId: -1, records: -1 }))[0]!.category, 'deletion');

@@ -203,7 +203,11 @@ describe('validateUpdate: refused uploads', () => {
     const signed = parseTargets(await client.sign('targets').then((u) => u.data), 'targets');
     signed.signed.targets.set('evil', fileMetaOf(Buffer.from('evil')));
     const tampered = new Metadata(signed.signed, signed.signatures).serialize();
-    const err = await rejects(server.validate([{ role: 'targets', data: tampered }]), 'ErrBadTargets', 'valid signatures did not meet threshold for targets');
+    const err = await rejects(
+      server.validate([{ role: 'targets', data: tampered }]),
+      'ErrBadTargets',
+      'valid signatures did not meet threshold for targets',
+    );
     const fixture = readFileSync(fixturePath('notary-0.7', 'http-exchanges', '24-post-tampered-targets.txt'), 'utf8');
     const body = JSON.parse(fixture.slice(fixture.indexOf('{"errors"')).trim()) as { errors: Array<{ detail: unknown }> };
     assert.equal(JSON.stringify(err.detail()), JSON.stringify(body.errors[0]!.detail));
@@ -213,7 +217,11 @@ describe('validateUpdate: refused uploads', () => {
     const { server, client } = await published();
     const m = client.model('targets');
     m.version++;
-    await rejects(server.validate([{ role: 'targets', data: new Metadata(m, []).serialize() }]), 'ErrBadTargets', 'tuf: data has no signatures');
+    await rejects(
+      server.validate([{ role: 'targets', data: new Metadata(m, []).serialize() }]),
+      'ErrBadTargets',
+      'tuf: data has no signatures',
+    );
   });
 
   it('expired targets: ErrBadTargets "targets expired at <Go date>"', async () => {
@@ -235,7 +243,11 @@ describe('validateUpdate: refused uploads', () => {
     const bob = newKey();
     client.models.set('targets/bob', new Targets('targets/bob', 0, client.model('targets').expires));
     client.roleKeys.set('targets/bob', bob);
-    await rejects(server.validate([await client.sign('targets/bob')]), 'ErrBadTargets', 'tuf: invalid role targets/bob. delegation does not exist');
+    await rejects(
+      server.validate([await client.sign('targets/bob')]),
+      'ErrBadTargets',
+      'tuf: invalid role targets/bob. delegation does not exist',
+    );
   });
 
   it('a nested delegation whose parent was never stored: ErrBadTargets', async () => {
@@ -243,7 +255,11 @@ describe('validateUpdate: refused uploads', () => {
     client.delegate('targets/team', newKey());
     await server.publish([await client.sign('targets')]);
     client.delegate('targets/team/ci', newKey(), [''], 'targets/team');
-    await rejects(server.validate([await client.sign('targets/team/ci')]), 'ErrBadTargets', 'tuf: invalid role targets/team/ci. delegation does not exist');
+    await rejects(
+      server.validate([await client.sign('targets/team/ci')]),
+      'ErrBadTargets',
+      'tuf: invalid role targets/team/ci. delegation does not exist',
+    );
   });
 
   it('a delegation with no targets anywhere: ErrBadTargets "targets must be loaded first"', async () => {
@@ -265,14 +281,22 @@ describe('validateUpdate: refused uploads', () => {
     client.addTarget('v3', 'y');
     await client.sign('targets');
     const targets = await client.sign('targets'); // version 3 (F:27 uploaded a targets file as root)
-    await rejects(server.validate([targets, snapshot]), 'ErrBadSnapshot', /^sha256 checksum for targets did not match: expected [0-9a-f]{64}$/);
+    await rejects(
+      server.validate([targets, snapshot]),
+      'ErrBadSnapshot',
+      /^sha256 checksum for targets did not match: expected [0-9a-f]{64}$/,
+    );
   });
 
   it('an uploaded snapshot pinning targets never uploaded: ErrBadSnapshot (stricter than notary)', async () => {
     const { server, client } = await published({ serverSnapshot: false });
     client.addTarget('v2', 'x');
     await client.sign('targets');
-    await rejects(server.validate([await client.signSnapshot()]), 'ErrBadSnapshot', 'snapshot pins targets content that was never uploaded');
+    await rejects(
+      server.validate([await client.signSnapshot()]),
+      'ErrBadSnapshot',
+      'snapshot pins targets content that was never uploaded',
+    );
   });
 
   it('no root stored and none uploaded: ErrValidation', async () => {
@@ -299,7 +323,11 @@ describe('validateUpdate: refused uploads', () => {
     const server = new TestServer();
     const client = await TestClient.init(server);
     server.keys.forget(client.root.roles['timestamp']!.keyids[0]!);
-    await rejects(server.validate([client.initialUploads()[0]!, await client.sign('targets')]), 'ErrBadRoot', 'no  timestamp keys exist on the server');
+    await rejects(
+      server.validate([client.initialUploads()[0]!, await client.sign('targets')]),
+      'ErrBadRoot',
+      'no  timestamp keys exist on the server',
+    );
   });
 
   it('a timestamp key the server made for another repository is not used', async () => {
@@ -317,7 +345,10 @@ describe('validateUpdate: refused uploads', () => {
   it('not JSON, or no envelope: MALFORMED_JSON; not a role: INVALID_ROLE', async () => {
     const server = new TestServer();
     await assert.rejects(server.validate([{ role: 'targets', data: Buffer.from('garbage') }]), expectCode('MALFORMED_JSON'));
-    await assert.rejects(server.validate([{ role: 'targets', data: Buffer.from('{"signed":{"_type":"Targets"},"signatures":[]}') }]), expectCode('MALFORMED_JSON'));
+    await assert.rejects(
+      server.validate([{ role: 'targets', data: Buffer.from('{"signed":{"_type":"Targets"},"signatures":[]}') }]),
+      expectCode('MALFORMED_JSON'),
+    );
     await assert.rejects(server.validate([{ role: 'targets', data: Buffer.from('[1]') }]), expectCode('MALFORMED_JSON'));
     await assert.rejects(server.validate([{ role: 'foo', data: Buffer.from('{}') }]), (err: unknown) => {
       assert.ok(isDctError(err, 'INVALID_ROLE'));
@@ -330,10 +361,18 @@ describe('validateUpdate: refused uploads', () => {
     const { server, client } = await published();
     await client.sign('targets');
     const targets = await client.sign('targets'); // version 3 (F:27 uploaded a targets file as root)
-    await rejects(server.validate([{ role: 'root', data: targets.data }]), 'ErrBadRoot', 'Root modifications must increment the version. Current 1, new 3');
+    await rejects(
+      server.validate([{ role: 'root', data: targets.data }]),
+      'ErrBadRoot',
+      'Root modifications must increment the version. Current 1, new 3',
+    );
     const doc = JSON.parse(targets.data.toString()) as { signed: { version: number } };
     doc.signed.version = 2;
-    await rejects(server.validate([{ role: 'root', data: Buffer.from(JSON.stringify(doc)) }]), 'ErrBadRoot', 'root type metadata invalid: expected type Root, not Targets');
+    await rejects(
+      server.validate([{ role: 'root', data: Buffer.from(JSON.stringify(doc)) }]),
+      'ErrBadRoot',
+      'root type metadata invalid: expected type Root, not Targets',
+    );
   });
 });
 

@@ -40,7 +40,10 @@ describe('docker argument grammar', () => {
     assert.equal(imageOf(['create', '--use-api-socket', '--pull', 'never', 'img']), 'img');
     const p = parseDockerArgs(['run', '-d', 'img', '-d']);
     assert.equal(p.command, 'run');
-    assert.deepEqual(p.flags.map((f) => f.name), ['detach']);
+    assert.deepEqual(
+      p.flags.map((f) => f.name),
+      ['detach'],
+    );
   });
 
   it('pull/build are interspersed: flags may follow the positional', () => {
@@ -75,7 +78,10 @@ describe('docker argument grammar', () => {
   });
 
   it('unknown flags: refused unless their value is attached; missing values refused', () => {
-    assert.throws(() => parseDockerArgs(['run', '--nope', 'x', 'img']), (e: unknown) => e instanceof DockerUsageError && /unknown flag: --nope/.test(e.message));
+    assert.throws(
+      () => parseDockerArgs(['run', '--nope', 'x', 'img']),
+      (e: unknown) => e instanceof DockerUsageError && /unknown flag: --nope/.test(e.message),
+    );
     assert.throws(() => parseDockerArgs(['run', '-Z', 'img']), /unknown shorthand flag: 'Z' in -Z/);
     assert.throws(() => parseDockerArgs(['run', '--name']), /flag needs an argument: --name/);
     assert.throws(() => parseDockerArgs(['run', '-e']), /flag needs an argument: 'e' in -e/);
@@ -85,13 +91,18 @@ describe('docker argument grammar', () => {
   });
 
   it('shell quoting for --dry-run', () => {
-    assert.equal(shellLine(['docker', 'run', 'a b', "it's", '', 'x=y:z@sha256:1', '$HOME', 'a*']), `docker run 'a b' 'it'\\''s' '' x=y:z@sha256:1 '$HOME' 'a*'`);
+    assert.equal(
+      shellLine(['docker', 'run', 'a b', "it's", '', 'x=y:z@sha256:1', '$HOME', 'a*']),
+      `docker run 'a b' 'it'\\''s' '' x=y:z@sha256:1 '$HOME' 'a*'`,
+    );
   });
 });
 
 /** The flags `docker <args> --help` lists: name → { short, takes a value }. */
 async function dockerHelpFlags(args: string[], section = 'Options:'): Promise<Map<string, { short?: string; value: boolean }>> {
-  const { stdout: text } = await promisify(execFile)('docker', [...args, '--help'], { env: { ...process.env, DOCKER_CONFIG: '/nonexistent-dct-test' } });
+  const { stdout: text } = await promisify(execFile)('docker', [...args, '--help'], {
+    env: { ...process.env, DOCKER_CONFIG: '/nonexistent-dct-test' },
+  });
   const flags = new Map<string, { short?: string; value: boolean }>();
   const start = text.indexOf(`\n${section}\n`);
   for (const line of text.slice(start).split('\n').slice(2)) {

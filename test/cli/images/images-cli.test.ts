@@ -6,7 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +83,13 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
     const capture = async (f: (io: DockerIo) => Promise<number>, stdin?: Buffer): Promise<Run> => {
       let out = '';
       let err = '';
-      const code = await f(io((t) => void (out += t), (t) => void (err += t), stdin));
+      const code = await f(
+        io(
+          (t) => void (out += t),
+          (t) => void (err += t),
+          stdin,
+        ),
+      );
       return { code, out, err };
     };
     return {
@@ -87,7 +106,10 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
   let signer: ReturnType<typeof user>;
 
   before(async () => {
-    const config = loadConfig({ env: {}, flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'warn' } });
+    const config = loadConfig({
+      env: {},
+      flags: { listen: '127.0.0.1:0', storage: 'sqlite::memory:', dataDir: join(work, 'data'), logLevel: 'warn' },
+    });
     server = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'k' }, pino({ level: 'warn' }));
     host = new URL(server.url).host;
     signer = user();
@@ -120,11 +142,19 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.equal(table.out, `${'IMAGE'.padEnd(29)}SIGNED   ${'DIGEST'.padEnd(74)}ROLE\n${APP}:1.0   yes      sha256:${D1}   targets\n`);
       const json = await u.verify([`${APP}:latest`], 'json');
       assert.deepEqual(JSON.parse(json.out), [
-        { image: `${APP}:latest`, reference: `${APP}:latest@sha256:${D2}`, signed: true, digest: `sha256:${D2}`, size: 2000, role: 'targets', error: null },
+        {
+          image: `${APP}:latest`,
+          reference: `${APP}:latest@sha256:${D2}`,
+          signed: true,
+          digest: `sha256:${D2}`,
+          size: 2000,
+          role: 'targets',
+          error: null,
+        },
       ]);
     });
 
-    it('a digest is signed when a released tag points at it; name:tag@digest must be the tag\'s digest', async () => {
+    it("a digest is signed when a released tag points at it; name:tag@digest must be the tag's digest", async () => {
       const u = user();
       const json = await u.verify([`${APP}@sha256:${D1}`, `${APP}:1.0@sha256:${D1}`], 'json');
       assert.equal(json.code, 0, json.err);
@@ -132,7 +162,11 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.deepEqual(rows[0]!.tags?.sort(), ['1.0', 'stable']);
       assert.equal(rows[0]!.reference, `${APP}@sha256:${D1}`);
       assert.equal(rows[1]!.reference, `${APP}:1.0@sha256:${D1}`);
-      assert.deepEqual(await u.verify([`${APP}@sha256:${D9}`]), { code: 1, out: '', err: `No signed tag of ${APP} points at sha256:${D9}\n` });
+      assert.deepEqual(await u.verify([`${APP}@sha256:${D9}`]), {
+        code: 1,
+        out: '',
+        err: `No signed tag of ${APP} points at sha256:${D9}\n`,
+      });
       assert.deepEqual(await u.verify([`${APP}:latest@sha256:${D1}`]), {
         code: 1,
         out: '',
@@ -140,7 +174,7 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       });
     });
 
-    it('unsigned tag, missing repository: docker\'s messages, exit 1; the signed ones still print', async () => {
+    it("unsigned tag, missing repository: docker's messages, exit 1; the signed ones still print", async () => {
       const u = user();
       assert.deepEqual(await u.verify([`${APP}:2.0`]), { code: 1, out: '', err: 'No valid trust data for 2.0\n' });
       assert.deepEqual(await u.verify([`${MISSING}:1`]), { code: 1, out: '', err: `${notExist(MISSING)}\n` });
@@ -152,7 +186,11 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       const json = JSON.parse((await u.verify([MISSING], 'json')).out) as VerifyRow[];
       assert.deepEqual(json[0]!.error?.code, 'REPOSITORY_NOT_FOUND');
       assert.equal(json[0]!.signed, false);
-      assert.deepEqual(await u.verify(['Bad:1']), { code: 1, out: '', err: 'invalid reference format: repository name (library/Bad) must be lowercase\n' });
+      assert.deepEqual(await u.verify(['Bad:1']), {
+        code: 1,
+        out: '',
+        err: 'invalid reference format: repository name (library/Bad) must be lowercase\n',
+      });
     });
   });
 
@@ -208,12 +246,21 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       );
       assert.equal(readFileSync(join(u.home, 'pod.yaml'), 'utf8'), manifest.replace(`"${APP}:1.0"`, `"${APP}:1.0@sha256:${D1}"`));
       assert.equal(statSync(join(u.home, 'pod.yaml')).mode & 0o777, 0o640);
-      assert.deepEqual(readdirSync(u.home).filter((f) => f.includes('.tmp')), []);
+      assert.deepEqual(
+        readdirSync(u.home).filter((f) => f.includes('.tmp')),
+        [],
+      );
       // a second run changes nothing
       const again = await u.pin(['Dockerfile', 'pod.yaml'], { format: 'json' });
       const files = JSON.parse(again.out) as Array<{ status: string; references: Array<{ status: string }> }>;
-      assert.deepEqual(files.map((f) => f.status), ['unchanged', 'unchanged']);
-      assert.deepEqual(files[1]!.references.map((x) => x.status), ['verified', 'verified']);
+      assert.deepEqual(
+        files.map((f) => f.status),
+        ['unchanged', 'unchanged'],
+      );
+      assert.deepEqual(
+        files[1]!.references.map((x) => x.status),
+        ['verified', 'verified'],
+      );
     });
 
     it('an unsigned reference fails its file and nothing is written to it; other files are pinned', async () => {
@@ -224,7 +271,10 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       writeFileSync(join(u.home, 'gone.yaml'), `- image: ${MISSING}:1\n`);
       const r = await u.pin(['compose.yaml', 'k8s.yml', 'gone.yaml', 'absent.yaml']);
       assert.equal(r.code, 1);
-      assert.equal(r.out, `compose.yaml:5: ${BASE}:3.19 -> ${BASE}:3.19@sha256:${D3}\nk8s.yml:2: ${APP}:stable -> ${APP}:stable@sha256:${D1}\nk8s.yml: pinned 1 reference\n`);
+      assert.equal(
+        r.out,
+        `compose.yaml:5: ${BASE}:3.19 -> ${BASE}:3.19@sha256:${D3}\nk8s.yml:2: ${APP}:stable -> ${APP}:stable@sha256:${D1}\nk8s.yml: pinned 1 reference\n`,
+      );
       assert.equal(
         r.err,
         [
@@ -288,13 +338,19 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       chmodSync(script, 0o755);
       return {
         script,
-        calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').map((l) => l.split('\0').slice(0, -1)) : []),
+        calls: () =>
+          existsSync(log)
+            ? readFileSync(log, 'utf8')
+                .split('\n')
+                .filter((l) => l !== '')
+                .map((l) => l.split('\0').slice(0, -1))
+            : [],
         dockerfile: () => readFileSync(`${log}.dockerfile`, 'utf8'),
         marker: () => readFileSync(`${log}.env`, 'utf8').trim(),
       };
     }
 
-    it('--dry-run pull: docker\'s trusted pull by digest, then tag; -a pulls every released tag', async () => {
+    it("--dry-run pull: docker's trusted pull by digest, then tag; -a pulls every released tag", async () => {
       const u = user();
       assert.deepEqual(await u.docker(['--dry-run', 'pull', APP]), {
         code: 0,
@@ -313,22 +369,54 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
         `docker --log-level warn tag ${APP}@sha256:${D2} ${APP}:latest`,
       ]);
       assert.match(all.out, /^Pull \(1 of 3\): /);
-      assert.deepEqual(await u.docker(['--dry-run', 'pull', `${APP}@sha256:${D9}`]), { code: 0, out: `docker pull ${APP}@sha256:${D9}\n`, err: '' });
+      assert.deepEqual(await u.docker(['--dry-run', 'pull', `${APP}@sha256:${D9}`]), {
+        code: 0,
+        out: `docker pull ${APP}@sha256:${D9}\n`,
+        err: '',
+      });
       assert.deepEqual(await u.docker(['--dry-run', 'pull', `${APP}:2.0`]), { code: 1, out: '', err: 'No valid trust data for 2.0\n' });
-      assert.deepEqual(await u.docker(['--dry-run', 'pull', MISSING]), { code: 1, out: 'Using default tag: latest\n', err: `${notExist(MISSING)}\n` });
+      assert.deepEqual(await u.docker(['--dry-run', 'pull', MISSING]), {
+        code: 1,
+        out: 'Using default tag: latest\n',
+        err: `${notExist(MISSING)}\n`,
+      });
     });
 
-    it('--dry-run run/create: the image argument (found with docker\'s flag grammar) becomes name@sha256', async () => {
+    it("--dry-run run/create: the image argument (found with docker's flag grammar) becomes name@sha256", async () => {
       const u = user();
       const cases: Array<[string[], string[]]> = [
-        [['run', '-it', '--rm', '-e', 'A=B', '--name=web', '-p8080:80', '-v', '/a:/b', `${APP}:1.0`, 'sh', '-c', 'echo $HOME'], ['run', '-it', '--rm', '-e', 'A=B', '--name=web', '-p8080:80', '-v', '/a:/b', `${APP}@sha256:${D1}`, 'sh', '-c', 'echo $HOME']],
-        [['container', 'run', '-dh', 'host', '--network', 'n', APP, '--rm'], ['container', 'run', '-dh', 'host', '--network', 'n', `${APP}@sha256:${D2}`, '--rm']],
-        [['create', '--platform', 'linux/amd64', '-l', 'x=y', '--', `${BASE}:3.19`], ['create', '--platform', 'linux/amd64', '-l', 'x=y', '--', `${BASE}@sha256:${D3}`]],
-        [['-H', 'tcp://h:2376', '--tlsverify', 'run', '--rm', `${BASE}:3.19`], ['-H', 'tcp://h:2376', '--tlsverify', 'run', '--rm', `${BASE}@sha256:${D3}`]],
-        [['run', `${APP}@sha256:${D9}`], ['run', `${APP}@sha256:${D9}`]],
-        [['run', '--disable-content-trust', `${APP}:2.0`], ['run', '--disable-content-trust', `${APP}:2.0`]],
-        [['run', D9], ['run', D9]],
-        [['ps', '-a', '--format', '{{.Image}}'], ['ps', '-a', '--format', '{{.Image}}']],
+        [
+          ['run', '-it', '--rm', '-e', 'A=B', '--name=web', '-p8080:80', '-v', '/a:/b', `${APP}:1.0`, 'sh', '-c', 'echo $HOME'],
+          ['run', '-it', '--rm', '-e', 'A=B', '--name=web', '-p8080:80', '-v', '/a:/b', `${APP}@sha256:${D1}`, 'sh', '-c', 'echo $HOME'],
+        ],
+        [
+          ['container', 'run', '-dh', 'host', '--network', 'n', APP, '--rm'],
+          ['container', 'run', '-dh', 'host', '--network', 'n', `${APP}@sha256:${D2}`, '--rm'],
+        ],
+        [
+          ['create', '--platform', 'linux/amd64', '-l', 'x=y', '--', `${BASE}:3.19`],
+          ['create', '--platform', 'linux/amd64', '-l', 'x=y', '--', `${BASE}@sha256:${D3}`],
+        ],
+        [
+          ['-H', 'tcp://h:2376', '--tlsverify', 'run', '--rm', `${BASE}:3.19`],
+          ['-H', 'tcp://h:2376', '--tlsverify', 'run', '--rm', `${BASE}@sha256:${D3}`],
+        ],
+        [
+          ['run', `${APP}@sha256:${D9}`],
+          ['run', `${APP}@sha256:${D9}`],
+        ],
+        [
+          ['run', '--disable-content-trust', `${APP}:2.0`],
+          ['run', '--disable-content-trust', `${APP}:2.0`],
+        ],
+        [
+          ['run', D9],
+          ['run', D9],
+        ],
+        [
+          ['ps', '-a', '--format', '{{.Image}}'],
+          ['ps', '-a', '--format', '{{.Image}}'],
+        ],
       ];
       for (const [args, expected] of cases) {
         const r = await u.docker(['--dry-run', ...args]);
@@ -348,7 +436,11 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       const unknown = await u.docker(['--dry-run', 'run', '--frobnicate', 'x', APP]);
       assert.equal(unknown.code, 125);
       assert.match(unknown.err, /^dct docker: unknown flag: --frobnicate /);
-      assert.deepEqual(await u.docker(['--dry-run', 'run', '-d', '-Z', APP]), { code: 125, out: '', err: "dct docker: unknown shorthand flag: 'Z' in -Z\n" });
+      assert.deepEqual(await u.docker(['--dry-run', 'run', '-d', '-Z', APP]), {
+        code: 125,
+        out: '',
+        err: "dct docker: unknown shorthand flag: 'Z' in -Z\n",
+      });
       // an unknown flag with its value attached is skipped safely
       assert.equal((await u.docker(['--dry-run', 'run', '--future-flag=1', APP])).out, `docker run --future-flag=1 ${APP}@sha256:${D2}\n`);
     });
@@ -382,13 +474,19 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.equal(call!.slice(0, 4).join(' '), 'build -q -f ctx/Dockerfile');
       assert.equal(call![4], 'ctx');
       assert.match(call![5]!, /^--file=.*dct-build-[^/]+\/Dockerfile$/);
-      assert.equal(fake.dockerfile(), text.replace('${BASE}:3.19 AS', `${BASE}@sha256:${D3} AS`).replace(`${APP}:\${TAG}`, `${APP}@sha256:${D1}`));
+      assert.equal(
+        fake.dockerfile(),
+        text.replace('${BASE}:3.19 AS', `${BASE}@sha256:${D3} AS`).replace(`${APP}:\${TAG}`, `${APP}@sha256:${D1}`),
+      );
       assert.equal(fake.marker(), '1');
       assert.ok(!existsSync(call![5]!.slice('--file='.length)), 'the temporary Dockerfile is removed');
 
       // a Dockerfile on stdin with no context; an unsigned FROM stops the build before docker runs
       const fromStdin = await u.docker(['--dry-run', 'build', '-'], Buffer.from(`FROM ${BASE}:3.19\n`));
-      assert.equal(fromStdin.out, `docker build ${join(tmpdir(), 'dct-build-XXXXXX', 'context')} --file=${join(tmpdir(), 'dct-build-XXXXXX', 'Dockerfile')}\n`);
+      assert.equal(
+        fromStdin.out,
+        `docker build ${join(tmpdir(), 'dct-build-XXXXXX', 'context')} --file=${join(tmpdir(), 'dct-build-XXXXXX', 'Dockerfile')}\n`,
+      );
       writeFileSync(join(u.home, 'ctx', 'Bad.dockerfile'), `FROM ${APP}:2.0\nFROM \${TARGETARCH}/x\n`);
       assert.deepEqual(await u.docker(['build', '--file', 'ctx/Bad.dockerfile', 'ctx']), {
         code: 1,
@@ -400,14 +498,20 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.equal(remote.code, 1);
     });
 
-    it('runs docker with the resolved image, returns docker\'s exit code, refuses to run itself', async () => {
+    it("runs docker with the resolved image, returns docker's exit code, refuses to run itself", async () => {
       const u = user();
       const fake = fakeDocker(u.home, 3);
       const env = { ...u.env, DCT_DOCKER: fake.script };
       assert.equal(await runDocker(['run', '--rm', `${APP}:1.0`, 'true'], ioOf(u.home, env)), 3);
       assert.deepEqual(fake.calls(), [['run', '--rm', `${APP}@sha256:${D1}`, 'true']]);
       // pull stops at the failing pull: no tag
-      assert.equal(await runDocker(['pull', `${APP}:1.0`], ioOf(u.home, env, () => undefined)), 3);
+      assert.equal(
+        await runDocker(
+          ['pull', `${APP}:1.0`],
+          ioOf(u.home, env, () => undefined),
+        ),
+        3,
+      );
       assert.equal(fake.calls().length, 2);
       let err = '';
       assert.equal(await runDocker(['ps'], { ...ioOf(u.home, { ...env, DCT_DOCKER_WRAPPED: '1' }), err: (t) => void (err += t) }), 125);
@@ -420,10 +524,15 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
   });
 
   describe('docker-trust plugin', () => {
-    it('metadata; docker\'s command line (global flags, then trust) runs dct trust with docker\'s names', async () => {
+    it("metadata; docker's command line (global flags, then trust) runs dct trust with docker's names", async () => {
       const u = user();
       const meta = await u.plugin(['docker-cli-plugin-metadata']);
-      assert.deepEqual(JSON.parse(meta.out), { SchemaVersion: '0.1.0', Vendor: 'dct', Version: '9.8.7', ShortDescription: 'Manage trust on Docker images (dct: Docker Content Trust, maintained)' });
+      assert.deepEqual(JSON.parse(meta.out), {
+        SchemaVersion: '0.1.0',
+        Vendor: 'dct',
+        Version: '9.8.7',
+        ShortDescription: 'Manage trust on Docker images (dct: Docker Content Trust, maintained)',
+      });
       const direct = await u.trust(['inspect', `${APP}:1.0`]);
       const viaDocker = await u.plugin(['--config', join(u.home, 'docker'), '-D', 'trust', 'inspect', `${APP}:1.0`]);
       assert.equal(viaDocker.code, 0);
@@ -431,7 +540,10 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       const standalone = await u.plugin(['inspect', `${APP}:1.0`]);
       assert.equal(standalone.out, direct.out);
       const usage = await u.plugin(['trust', 'sign']);
-      assert.equal(usage.err, "docker: 'docker trust sign' requires 1 argument\n\nUsage:  docker trust sign IMAGE:TAG\n\nRun 'docker trust sign --help' for more information\n");
+      assert.equal(
+        usage.err,
+        "docker: 'docker trust sign' requires 1 argument\n\nUsage:  docker trust sign IMAGE:TAG\n\nRun 'docker trust sign --help' for more information\n",
+      );
       assert.deepEqual(pluginInvocation(['node', '/x/cli-plugins/docker-trust', 'trust', 'inspect'], {}), ['trust', 'inspect']);
       assert.deepEqual(pluginInvocation(['node', '/x/main.js', 'x'], { DCT_INVOKED_AS: 'docker-trust' }), ['x']);
       assert.equal(pluginInvocation(['node', '/x/main.js', 'trust'], {}), undefined);
@@ -456,7 +568,10 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       assert.match(docker.stdout, /Invalid Plugins:\n {2}trust +plugin "trust" duplicates builtin command/);
       // under another name docker 28 accepts the metadata and runs it with its plugin protocol
       const other = join(u.home, 'docker', 'cli-plugins', 'docker-dcttrust');
-      writeFileSync(other, `#!/bin/sh\nfor a; do shift; if [ "$a" = dcttrust ]; then set -- "$@" trust; else set -- "$@" "$a"; fi; done\nexec '${join(dir, 'docker-trust')}' "$@"\n`);
+      writeFileSync(
+        other,
+        `#!/bin/sh\nfor a; do shift; if [ "$a" = dcttrust ]; then set -- "$@" trust; else set -- "$@" "$a"; fi; done\nexec '${join(dir, 'docker-trust')}' "$@"\n`,
+      );
       chmodSync(other, 0o755);
       const env = { ...process.env, ...u.env };
       const listed = await execFileP('docker', ['--help'], { env });
@@ -467,6 +582,15 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
   });
 
   function ioOf(home: string, env: Record<string, string>, err: (t: string) => void = () => undefined): DockerIo {
-    return { out: () => undefined, err, readLine: async () => undefined, readStdin: async () => Buffer.alloc(0), env, cwd: home, now: () => new Date(), hints: false };
+    return {
+      out: () => undefined,
+      err,
+      readLine: async () => undefined,
+      readStdin: async () => Buffer.alloc(0),
+      env,
+      cwd: home,
+      now: () => new Date(),
+      hints: false,
+    };
   }
 });

@@ -64,7 +64,7 @@ describe('notary change files', () => {
     assert.equal(encodeChangeFile(delegationChange('create', 'targets/rel', { threshold: 1, addKeys: td.addKeys! })), ADD_KEY);
   });
 
-  it('dct reads notary\'s change files', () => {
+  it("dct reads notary's change files", () => {
     const add = decodeChangeFile(ADD_WITH_CUSTOM);
     assert.deepEqual([add.action, add.scope, add.type, add.path], ['create', 'targets', 'target', 'v1']);
     const meta = decodeFileMetaJson(add.content);
@@ -86,14 +86,20 @@ describe('notary change files', () => {
     const td = decodeDelegationJson(decodeChangeFile(ADD_KEY).content);
     const change = rootRoleChange('targets', td.addKeys!);
     assert.deepEqual([change.action, change.scope, change.type, change.path], ['create', 'root', 'role', 'targets']);
-    assert.match(change.content!.toString(), /^\{"keys":\[\{"keytype":"ecdsa-x509","keyval":\{"public":"[^"]+","private":null\}\}\],"role":"targets"\}$/);
+    assert.match(
+      change.content!.toString(),
+      /^\{"keys":\[\{"keytype":"ecdsa-x509","keyval":\{"public":"[^"]+","private":null\}\}\],"role":"targets"\}$/,
+    );
     const back = decodeRootRoleJson(decodeChangeFile(encodeChangeFile(change)).content);
     assert.equal(back.role, 'targets');
     assert.equal(back.keys[0]?.id, td.addKeys![0]!.id);
   });
 
   it('custom data is kept as notary keeps a json.RawMessage: compacted, HTML-escaped, member order and numbers as written', () => {
-    assert.equal(goCompactJson('{ "b" : 1.50,\n "a" : ["<&>", "\\u00e9 \\"q\\""] }\n'), '{"b":1.50,"a":["\\u003c\\u0026\\u003e","\\u00e9 \\"q\\""]}');
+    assert.equal(
+      goCompactJson('{ "b" : 1.50,\n "a" : ["<&>", "\\u00e9 \\"q\\""] }\n'),
+      '{"b":1.50,"a":["\\u003c\\u0026\\u003e","\\u00e9 \\"q\\""]}',
+    );
     assert.equal(goCompactJson('"line\u2028sep"'), '"line\\u2028sep"');
     assert.throws(() => goCompactJson('{"a":'));
   });
@@ -103,16 +109,25 @@ describe('notary change files', () => {
     const cl = new FileChangelist(join(dir, 'cl'), { onSkip: (file, why) => skipped.push(`${file}: ${why}`) });
     assert.deepEqual(await cl.list(), []);
     for (const name of ['a', 'b', 'c']) await cl.add(removeTargetChanges(name, [])[0]!);
-    assert.deepEqual((await cl.list()).map((c) => c.path), ['a', 'b', 'c']);
+    assert.deepEqual(
+      (await cl.list()).map((c) => c.path),
+      ['a', 'b', 'c'],
+    );
     // a change file notary wrote earlier (smaller timestamp) comes first
     writeFileSync(join(dir, 'cl', '00000000000000000001_00000000-0000-0000-0000-000000000000.change'), WITNESS);
     writeFileSync(join(dir, 'cl', '00000000000000000002_00000000-0000-0000-0000-000000000000.change'), 'garbage');
     const listed = await cl.list();
-    assert.deepEqual(listed.map((c) => c.type), ['witness', 'target', 'target', 'target']);
+    assert.deepEqual(
+      listed.map((c) => c.type),
+      ['witness', 'target', 'target', 'target'],
+    );
     assert.equal(skipped.length, 1);
     assert.match(skipped[0]!, /^00000000000000000002_/);
     await cl.remove([0, 1, 3, 99]);
-    assert.deepEqual((await cl.list()).map((c) => c.path), ['a', 'c']);
+    assert.deepEqual(
+      (await cl.list()).map((c) => c.path),
+      ['a', 'c'],
+    );
     await cl.clear();
     assert.deepEqual(readdirSync(join(dir, 'cl')), []);
   });

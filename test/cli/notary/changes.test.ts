@@ -47,7 +47,13 @@ describe('applying notary changes', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const draft = () =>
-    new RepositoryDraft({ gun: GUN, root: base.root, targets: new Map([['targets', base.targets]]), ...(base.snapshot ? { snapshot: base.snapshot } : {}), initialPublish: false });
+    new RepositoryDraft({
+      gun: GUN,
+      root: base.root,
+      targets: new Map([['targets', base.targets]]),
+      ...(base.snapshot ? { snapshot: base.snapshot } : {}),
+      initialPublish: false,
+    });
   const apply = (d: RepositoryDraft, changes: NotaryChange[]) =>
     applyChanges(d, changes, {
       holdsKeyOf: async (keys) => {
@@ -62,7 +68,10 @@ describe('applying notary changes', () => {
   it('targets: add and remove in order; re-adding the same file changes nothing', async () => {
     const d = draft();
     await apply(d, [...addTargetChanges('a', hello, []), ...addTargetChanges('b', hello, []), ...removeTargetChanges('a', [])]);
-    assert.deepEqual([...d.role('targets')!.targets.entries()].map(([name]) => name), ['b']);
+    assert.deepEqual(
+      [...d.role('targets')!.targets.entries()].map(([name]) => name),
+      ['b'],
+    );
     assert.equal(d.changed, true);
     const same = draft();
     await apply(same, removeTargetChanges('never-there', []));
@@ -81,17 +90,28 @@ describe('applying notary changes', () => {
     // the client holds no key of targets/a: it cannot sign a child of it
     await assert.rejects(
       apply(d, [delegationChange('create', 'targets/a/b', { threshold: 1, addKeys: [bob] })]),
-      new RegExp(`^ChangeError: could not find necessary signing keys, at least one of these keys must be available: ${alice.canonicalId}$`),
+      new RegExp(
+        `^ChangeError: could not find necessary signing keys, at least one of these keys must be available: ${alice.canonicalId}$`,
+      ),
     );
     // a new role needs keys first (notary: threshold 0 is an invalid role)
-    await assert.rejects(apply(d, [delegationChange('create', 'targets/c', { addPaths: ['z/'] })]), /^ChangeError: tuf: invalid role targets\/c\.$/);
-    await apply(d, [delegationChange('update', 'targets/a', { removePaths: ['y/'], addKeys: [bob] }), delegationChange('update', 'targets/a', { removeKeys: [alice.canonicalId] })]);
+    await assert.rejects(
+      apply(d, [delegationChange('create', 'targets/c', { addPaths: ['z/'] })]),
+      /^ChangeError: tuf: invalid role targets\/c\.$/,
+    );
+    await apply(d, [
+      delegationChange('update', 'targets/a', { removePaths: ['y/'], addKeys: [bob] }),
+      delegationChange('update', 'targets/a', { removeKeys: [alice.canonicalId] }),
+    ]);
     assert.deepEqual(d.delegation('targets/a'), { name: 'targets/a', keyids: [bob.id], threshold: 1, paths: ['x/'] });
     await apply(d, [delegationChange('update', 'targets/a', { clearPaths: true })]);
     assert.deepEqual(d.delegation('targets/a')!.paths, []);
     await apply(d, [delegationChange('delete', 'targets/a')]);
     assert.equal(d.delegation('targets/a'), undefined);
-    await assert.rejects(apply(d, [delegationChange('update', 'targets/a', { addPaths: ['q/'] })]), /tuf: invalid role targets\/a\. delegation does not exist/);
+    await assert.rejects(
+      apply(d, [delegationChange('update', 'targets/a', { addPaths: ['q/'] })]),
+      /tuf: invalid role targets\/a\. delegation does not exist/,
+    );
   });
 
   it('targets in delegations: only where the paths allow, only with a held key', async () => {
@@ -111,23 +131,33 @@ describe('applying notary changes', () => {
     await assert.rejects(apply(d, addTargetChanges('elsewhere', hello, ['targets/rel'])), /^ChangeError: Could not add all targets$/);
     assert.deepEqual(errors, ["couldn't add target to targets/rel: Could not add all targets"]);
     await assert.rejects(apply(d, addTargetChanges('x', hello, ['targets/other'])), /could not find necessary signing keys/);
-    await assert.rejects(apply(d, addTargetChanges('x', hello, ['targets/none'])), /tuf: invalid role targets\/none\. delegation does not exist/);
+    await assert.rejects(
+      apply(d, addTargetChanges('x', hello, ['targets/none'])),
+      /tuf: invalid role targets\/none\. delegation does not exist/,
+    );
     // purge: keys come out of every delegation whose parent can be re-signed
     warnings.length = 0;
     await apply(d, [delegationChange('update', 'targets/*', { removeKeys: [other.canonicalId, relKey.canonicalId] })]);
     assert.deepEqual(d.delegation('targets/other')!.keyids, []);
     assert.deepEqual(d.delegation('targets/rel')!.keyids, []);
-    assert.ok(warnings.some((w) => w === 'role targets/other has fewer keys than its threshold of 1; it will not be usable until keys are added to it'));
+    assert.ok(
+      warnings.some(
+        (w) => w === 'role targets/other has fewer keys than its threshold of 1; it will not be usable until keys are added to it',
+      ),
+    );
   });
 
-  it('witness re-signs a role with a file; unknown roles and other scopes are refused with notary\'s texts', async () => {
+  it("witness re-signs a role with a file; unknown roles and other scopes are refused with notary's texts", async () => {
     const d = draft();
     await apply(d, [witnessChange('targets')]);
     const files = await d.sign(ring, new Date());
     const targets = files.find((f) => f.role === 'targets');
     assert.ok(targets);
     assert.equal((JSON.parse(targets.bytes.toString()) as { signed: { version: number } }).signed.version, base.targets.signed.version + 1);
-    await assert.rejects(apply(draft(), [witnessChange('targets/ghost')]), /^ChangeError: tuf: invalid role targets\/ghost\. this role is not known$/);
+    await assert.rejects(
+      apply(draft(), [witnessChange('targets/ghost')]),
+      /^ChangeError: tuf: invalid role targets\/ghost\. this role is not known$/,
+    );
     await assert.rejects(apply(draft(), [witnessChange('root')]), /^ChangeError: type of root change not yet supported: witness$/);
     await assert.rejects(apply(draft(), [witnessChange('snapshot')]), /^ChangeError: scope not supported: snapshot$/);
   });
@@ -143,6 +173,9 @@ describe('applying notary changes', () => {
     const files = await d.sign(ring, new Date());
     assert.deepEqual(files.map((f) => f.role).sort(), ['root', 'snapshot', 'targets']);
     const signedTargets = JSON.parse(files.find((f) => f.role === 'targets')!.bytes.toString()) as { signatures: Array<{ keyid: string }> };
-    assert.deepEqual(signedTargets.signatures.map((s) => s.keyid), [freshKey.id]);
+    assert.deepEqual(
+      signedTargets.signatures.map((s) => s.keyid),
+      [freshKey.id],
+    );
   });
 });

@@ -5,7 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Command, execute, find, parseFlags, readCsvLine, type CommandSpec, type Invocation } from '../../../src/cli/commands/notary/cobra.js';
+import {
+  Command,
+  execute,
+  find,
+  parseFlags,
+  readCsvLine,
+  type CommandSpec,
+  type Invocation,
+} from '../../../src/cli/commands/notary/cobra.js';
 import { notaryRoot } from '../../../src/cli/commands/notary/index.js';
 import { notaryErrorText } from '../../../src/cli/commands/notary/output.js';
 
@@ -60,7 +68,11 @@ describe('notary grammar', () => {
     assert.equal(help.code, 0);
     assert.ok(help.out.endsWith(GENERATE_HELP_USAGE), help.out);
     assert.ok(help.out.startsWith('Generates a new key with a given algorithm. If hardware key storage'));
-    assert.deepEqual(await notary('lst', 'g'), { code: 1, out: '\n* fatal: unknown command "lst" for "notary"\n\nDid you mean this?\n\tlist\n\n', err: '' });
+    assert.deepEqual(await notary('lst', 'g'), {
+      code: 1,
+      out: '\n* fatal: unknown command "lst" for "notary"\n\nDid you mean this?\n\tlist\n\n',
+      err: '',
+    });
     // cobra skips `--bogus list` as a flag and its value, so `g` is taken for the command
     assert.deepEqual(await notary('--bogus', 'list', 'g'), { code: 1, out: '\n* fatal: unknown command "g" for "notary"\n', err: '' });
     assert.deepEqual(await notary('list', 'g', '--bogus'), { code: 1, out: '\n* fatal: unknown flag: --bogus\n', err: '' });
@@ -72,13 +84,26 @@ describe('notary grammar', () => {
       err: '',
     });
     assert.deepEqual(await notary('remove', 'g'), { code: 1, out: '\n* fatal: Must specify a GUN and target\n', err: '' });
-    assert.deepEqual(await notary('key', 'generate', 'rsa'), { code: 1, out: '\n* fatal: Algorithm not allowed, possible values are: ECDSA\n', err: '' });
+    assert.deepEqual(await notary('key', 'generate', 'rsa'), {
+      code: 1,
+      out: '\n* fatal: Algorithm not allowed, possible values are: ECDSA\n',
+      err: '',
+    });
     const keyGroup = await notary('key', 'whatever');
     assert.equal(keyGroup.code, 0);
-    assert.match(keyGroup.out, /^Operations on private keys\.\n\nUsage:\n  notary key \[command\]\n\nAvailable Commands:\n  export      Exports all keys/);
+    assert.match(
+      keyGroup.out,
+      /^Operations on private keys\.\n\nUsage:\n  notary key \[command\]\n\nAvailable Commands:\n  export      Exports all keys/,
+    );
     const root = await notary();
-    assert.match(root.out, /^Usage:\n  notary \[flags\]\n  notary \[command\]\n\nAvailable Commands:\n  add         Adds the file as a target to the trusted collection\.\n  addhash /);
-    assert.match(root.out, /\n      --version             Print the version number of notary\n\nUse "notary \[command\] --help" for more information about a command\.\n$/);
+    assert.match(
+      root.out,
+      /^Usage:\n  notary \[flags\]\n  notary \[command\]\n\nAvailable Commands:\n  add         Adds the file as a target to the trusted collection\.\n  addhash /,
+    );
+    assert.match(
+      root.out,
+      /\n      --version             Print the version number of notary\n\nUse "notary \[command\] --help" for more information about a command\.\n$/,
+    );
   });
 
   it('pflag syntax: flags anywhere, --flag=value, -fvalue, grouped booleans, repeated and comma-separated lists, --', () => {
@@ -106,7 +131,25 @@ describe('notary grammar', () => {
       const found = find(root, args);
       return parseFlags(found.cmd, found.args);
     };
-    const a = parse('-s', 'https://x', 'do', 'gun', '-yp', '-r', 'targets/a,targets/b', 'name', '--roles=targets/c', '-rtargets/d', '-n', '1,2', '-n3', '-l', '0x10', '--', '-p');
+    const a = parse(
+      '-s',
+      'https://x',
+      'do',
+      'gun',
+      '-yp',
+      '-r',
+      'targets/a,targets/b',
+      'name',
+      '--roles=targets/c',
+      '-rtargets/d',
+      '-n',
+      '1,2',
+      '-n3',
+      '-l',
+      '0x10',
+      '--',
+      '-p',
+    );
     assert.deepEqual(a.positional, ['gun', 'name', '-p']);
     assert.equal(a.flags.string('server'), 'https://x');
     assert.deepEqual([a.flags.bool('yes'), a.flags.bool('publish')], [true, true]);
@@ -118,7 +161,10 @@ describe('notary grammar', () => {
     // `--paths ""` is an empty list, not "not given" (notary's delegation commands tell them apart)
     assert.deepEqual(b.flags.strings('roles'), []);
     assert.equal(parse('do').flags.strings('roles'), undefined);
-    assert.throws(() => parse('do', '--publish=maybe'), /invalid argument "maybe" for "-p, --publish" flag: strconv\.ParseBool: parsing "maybe": invalid syntax/);
+    assert.throws(
+      () => parse('do', '--publish=maybe'),
+      /invalid argument "maybe" for "-p, --publish" flag: strconv\.ParseBool: parsing "maybe": invalid syntax/,
+    );
     assert.throws(() => parse('do', '--legacy'), /flag needs an argument: --legacy/);
   });
 

@@ -55,7 +55,14 @@ export async function startDctServer(dir: string, more: Partial<ServerConfig> = 
   mkdirSync(dir, { recursive: true });
   const config = loadConfig({
     env: {},
-    flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(dir, 'dct.db')}`, dataDir: join(dir, 'data'), logLevel: 'warn', ...(tls ? {} : { plainHttp: true }), ...more },
+    flags: {
+      listen: '127.0.0.1:0',
+      storage: `sqlite:${join(dir, 'dct.db')}`,
+      dataDir: join(dir, 'data'),
+      logLevel: 'warn',
+      ...(tls ? {} : { plainHttp: true }),
+      ...more,
+    },
   });
   return startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'test-server-keys' }, pino({ level: 'silent' }));
 }

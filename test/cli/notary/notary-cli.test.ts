@@ -37,18 +37,24 @@ describe('dct notary against dct server', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('init -p, add, addhash, status, publish, list, lookup, verify: notary\'s texts', async () => {
+  it("init -p, add, addhash, status, publish, list, lookup, verify: notary's texts", async () => {
     const init = await n('init', '-p', gun);
     ok(init);
     assert.equal(init.out, `Auto-publishing changes to ${gun}\nSuccessfully published changes for repository ${gun}\n`);
     // root, targets and snapshot keys, as notary init makes them
     const keys = await new FileKeyStore(join(work, 'trust')).list();
     assert.deepEqual(keys.map((k) => k.role).sort(), ['root', 'snapshot', 'targets']);
-    assert.deepEqual(keys.filter((k) => k.gun).map((k) => k.gun), [gun, gun]);
+    assert.deepEqual(
+      keys.filter((k) => k.gun).map((k) => k.gun),
+      [gun, gun],
+    );
 
     assert.equal((await n('add', gun, 'v1', 'hello.txt')).out, `Addition of target "v1" to repository "${gun}" staged for next publish.\n`);
     const h = 'a'.repeat(64);
-    assert.equal((await n('addhash', gun, 'v2', '10', '--sha256', h)).out, `Addition of target "v2" by sha256 hash to repository "${gun}" staged for next publish.\n`);
+    assert.equal(
+      (await n('addhash', gun, 'v2', '10', '--sha256', h)).out,
+      `Addition of target "v2" by sha256 hash to repository "${gun}" staged for next publish.\n`,
+    );
     const status = await n('status', gun);
     assert.equal(
       status.out,
@@ -87,13 +93,19 @@ describe('dct notary against dct server', () => {
     assert.ok(readFileSync(join(work, 'blob.out')).equals(blob));
     const mismatch = await n('verify', gun, 'v2', '-i', 'hello.txt');
     assert.equal(mismatch.code, 1);
-    assert.equal(mismatch.out, `\n* fatal: data not present in the trusted collection, sha256 checksum for v2 did not match: expected ${h}\n`);
+    assert.equal(
+      mismatch.out,
+      `\n* fatal: data not present in the trusted collection, sha256 checksum for v2 did not match: expected ${h}\n`,
+    );
     assert.equal((await n.with({ input: 'hello\n' }, 'verify', gun, 'v1', '-q')).out, '');
   });
 
   it('remove -p, reset -n / --all, witness, and a publish that fails keeps the changelist', async () => {
     const remove = await n('remove', gun, 'v2', '-p');
-    assert.equal(remove.out, `Removal of v2 from ${gun} staged for next publish.\nAuto-publishing changes to ${gun}\nSuccessfully published changes for repository ${gun}\n`);
+    assert.equal(
+      remove.out,
+      `Removal of v2 from ${gun} staged for next publish.\nAuto-publishing changes to ${gun}\nSuccessfully published changes for repository ${gun}\n`,
+    );
     assert.doesNotMatch((await n('list', gun)).out, /^v2\s/m);
 
     ok(await n('add', gun, 'x1', 'hello.txt'));
@@ -112,7 +124,10 @@ describe('dct notary against dct server', () => {
     const failed = await n('publish', gun);
     assert.equal(failed.code, 1);
     assert.equal(failed.out, `Pushing changes to ${gun}\n\n* fatal: tuf: invalid role targets/nope. delegation does not exist\n`);
-    assert.match(failed.err, /level=error msg="couldn't add target to targets\/nope: tuf: invalid role targets\/nope\. delegation does not exist"/);
+    assert.match(
+      failed.err,
+      /level=error msg="couldn't add target to targets\/nope: tuf: invalid role targets\/nope\. delegation does not exist"/,
+    );
     assert.match((await n('status', gun)).out, /targets\/nope/);
     ok(await n('reset', gun, '--all'));
 
@@ -173,7 +188,10 @@ describe('dct notary against dct server', () => {
     // purge the qa key everywhere, then remove the releases delegation with its targets
     const purge = await n('delegation', 'purge', gun, '--key', qaId, '-p');
     ok(purge);
-    assert.match(purge.out, new RegExp(`^Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${qaId}\n`));
+    assert.match(
+      purge.out,
+      new RegExp(`^Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${qaId}\n`),
+    );
     assert.doesNotMatch((await n('delegation', 'list', gun)).out, new RegExp(qaId));
     const removed = await n('delegation', 'remove', gun, 'targets/releases', '-y', '-p');
     assert.equal(
@@ -182,7 +200,10 @@ describe('dct notary against dct server', () => {
     );
     assert.doesNotMatch((await n('list', gun)).out, /v4/);
     const aborted = await n.with({ input: 'no\n' }, 'delegation', 'remove', gun, 'targets/qa');
-    assert.deepEqual([aborted.code, aborted.out], [1, '\nAre you sure you want to remove all data for this delegation? (yes/no)\n* fatal: Aborting action.\n']);
+    assert.deepEqual(
+      [aborted.code, aborted.out],
+      [1, '\nAre you sure you want to remove all data for this delegation? (yes/no)\n* fatal: Aborting action.\n'],
+    );
   });
 
   it('key rotate: server-managed snapshot and timestamp, a new local targets key, root after confirmation', async () => {
@@ -197,7 +218,10 @@ describe('dct notary against dct server', () => {
     ok(await n('add', gun, 'after-rotation', 'hello.txt', '-p'));
     assert.match((await n('list', gun)).out, /^after-rotation\s/m);
     const declined = await n.with({ input: 'no\n' }, 'key', 'rotate', gun, 'root');
-    assert.equal(declined.out, 'Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  \nAborting action.\n');
+    assert.equal(
+      declined.out,
+      'Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  \nAborting action.\n',
+    );
     const rotated = await n.with({ input: 'yes\n' }, 'key', 'rotate', gun, 'root');
     ok(rotated);
     assert.match(rotated.out, /Successfully rotated root key for repository/);
@@ -215,13 +239,21 @@ describe('dct notary against dct server', () => {
   });
 
   it('--format json on list, lookup, status, delegation list, key list; errors as JSON', async () => {
-    const list = JSON.parse((await n('list', gun, '--format', 'json')).out) as { gun: string; targets: Array<{ name: string; digest: string; size: number; role: string }> };
+    const list = JSON.parse((await n('list', gun, '--format', 'json')).out) as {
+      gun: string;
+      targets: Array<{ name: string; digest: string; size: number; role: string }>;
+    };
     assert.equal(list.gun, gun);
     assert.deepEqual(
       list.targets.find((t) => t.name === 'v1'),
       { name: 'v1', digest: sha256('hello\n'), size: 6, role: 'targets' },
     );
-    assert.deepEqual(JSON.parse((await n('lookup', gun, 'v1', '--format=json')).out).target, { name: 'v1', digest: sha256('hello\n'), size: 6, role: 'targets' });
+    assert.deepEqual(JSON.parse((await n('lookup', gun, 'v1', '--format=json')).out).target, {
+      name: 'v1',
+      digest: sha256('hello\n'),
+      size: 6,
+      role: 'targets',
+    });
     ok(await n('add', gun, 'j1', 'hello.txt'));
     const status = JSON.parse((await n('status', gun, '--format', 'json')).out) as { changes: unknown[] };
     assert.deepEqual(status.changes, [{ index: 0, action: 'create', scope: 'targets', type: 'target', path: 'j1' }]);
@@ -229,7 +261,9 @@ describe('dct notary against dct server', () => {
     const keys = JSON.parse((await n('key', 'list', '--format', 'json')).out) as { keys: Array<{ role: string; keyId: string }> };
     assert.equal(keys.keys[0]?.role, 'root');
     assert.ok(keys.keys.every((k) => /^[0-9a-f]{64}$/.test(k.keyId)));
-    const delegations = JSON.parse((await n('delegation', 'list', gun, '--format', 'json')).out) as { delegations: Array<{ role: string; paths: string[] }> };
+    const delegations = JSON.parse((await n('delegation', 'list', gun, '--format', 'json')).out) as {
+      delegations: Array<{ role: string; paths: string[] }>;
+    };
     assert.deepEqual(
       delegations.delegations.map((d) => d.role),
       ['targets/qa'],
@@ -290,24 +324,33 @@ describe('dct notary against dct server', () => {
     await store.load(id, 'a-new-passphrase');
     await assert.rejects(store.load(id, 'delegpass123'));
     const unknownKey = await k('key', 'passwd', 'f'.repeat(64));
-    assert.deepEqual([unknownKey.code, unknownKey.out], [1, `\n* fatal: could not retrieve local key for key ID provided: ${'f'.repeat(64)}\n`]);
+    assert.deepEqual(
+      [unknownKey.code, unknownKey.out],
+      [1, `\n* fatal: could not retrieve local key for key ID provided: ${'f'.repeat(64)}\n`],
+    );
 
     const invalid = await k('key', 'remove', 'abc');
     assert.deepEqual([invalid.code, invalid.out], [1, '\n* fatal: invalid key ID provided: abc\n']);
     const kept = await k.with({ input: 'no\n' }, 'key', 'remove', id);
     assert.equal(kept.out, `\nAre you sure you want to remove ${id} (role targets/ci) from ${location}?  (yes/no)  \nAborting action.\n\n`);
     const removed = await k.with({ input: 'yes\n' }, 'key', 'remove', id);
-    assert.equal(removed.out, `\nAre you sure you want to remove ${id} (role targets/ci) from ${location}?  (yes/no)  \nDeleted ${id} (role targets/ci) from ${location}.\n\n`);
+    assert.equal(
+      removed.out,
+      `\nAre you sure you want to remove ${id} (role targets/ci) from ${location}?  (yes/no)  \nDeleted ${id} (role targets/ci) from ${location}.\n\n`,
+    );
     assert.equal(await new FileKeyStore(join(dir, 'trust')).has(id), false);
   });
 
-  it('delete --remote removes the cache and the server\'s data', async () => {
+  it("delete --remote removes the cache and the server's data", async () => {
     const other = 'registry.example.com/team/deleted';
     ok(await n('init', '-p', other));
     const repoDir = join(work, 'trust', 'tuf', 'registry.example.com', 'team', 'deleted');
     assert.ok(existsSync(repoDir));
     const del = await n('delete', other, '--remote');
-    assert.equal(del.out, `Deleting trust data for repository ${other}\nSuccessfully deleted local and remote trust data for repository ${other}\n`);
+    assert.equal(
+      del.out,
+      `Deleting trust data for repository ${other}\nSuccessfully deleted local and remote trust data for repository ${other}\n`,
+    );
     assert.equal(existsSync(repoDir), false);
     const list = await n('list', other);
     assert.deepEqual([list.code, list.out], [1, `\n* fatal: ${new URL(server.url).host} does not have trust data for ${other}\n`]);
@@ -332,12 +375,19 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
     const conf = join(work, 'conf');
     mkdirSync(conf);
     writeFileSync(join(conf, 'ca.crt'), readFileSync(tlsServer.caFile as string));
-    writeFileSync(join(conf, 'config.json'), JSON.stringify({ trust_dir: join(work, 'trust-from-config'), remote_server: { url: tlsServer.url, root_ca: 'ca.crt' } }));
+    writeFileSync(
+      join(conf, 'config.json'),
+      JSON.stringify({ trust_dir: join(work, 'trust-from-config'), remote_server: { url: tlsServer.url, root_ca: 'ca.crt' } }),
+    );
     const { runNotary } = await import('../../../src/cli/commands/notary/index.js');
     const run = async (...args: string[]) => {
       let out = '';
       let err = '';
-      const code = await runNotary(args, { env: { HOME: work, NOTARY_ROOT_PASSPHRASE: 'r00tpass', NOTARY_TARGETS_PASSPHRASE: 't', NOTARY_SNAPSHOT_PASSPHRASE: 's' }, cwd: work, io: { out: (s) => void (out += s), err: (s) => void (err += s) } });
+      const code = await runNotary(args, {
+        env: { HOME: work, NOTARY_ROOT_PASSPHRASE: 'r00tpass', NOTARY_TARGETS_PASSPHRASE: 't', NOTARY_SNAPSHOT_PASSPHRASE: 's' },
+        cwd: work,
+        io: { out: (s) => void (out += s), err: (s) => void (err += s) },
+      });
       return { code, out, err };
     };
     ok(await run('-c', join(conf, 'config.json'), 'init', '-p', gun));
@@ -347,15 +397,24 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
     // without the CA: notary's TLS failure text, and offline mode
     const noCa = await run('-s', tlsServer.url, '-d', join(work, 'trust-no-ca'), 'list', gun);
     assert.equal(noCa.code, 1);
-    assert.match(noCa.err, /level=error msg="could not reach https:\/\/127\.0\.0\.1:\d+: Get \\"https:\/\/127\.0\.0\.1:\d+\/v2\/\\": x509: certificate signed by unknown authority"/);
+    assert.match(
+      noCa.err,
+      /level=error msg="could not reach https:\/\/127\.0\.0\.1:\d+: Get \\"https:\/\/127\.0\.0\.1:\d+\/v2\/\\": x509: certificate signed by unknown authority"/,
+    );
     assert.equal(noCa.out, '\n* fatal: client is offline\n');
     // the default config: ~/.notary/config.json
     mkdirSync(join(work, '.notary'));
-    writeFileSync(join(work, '.notary', 'config.json'), JSON.stringify({ trust_dir: '~/trust-home', remote_server: { url: tlsServer.url, root_ca: join(conf, 'ca.crt') } }));
+    writeFileSync(
+      join(work, '.notary', 'config.json'),
+      JSON.stringify({ trust_dir: '~/trust-home', remote_server: { url: tlsServer.url, root_ca: join(conf, 'ca.crt') } }),
+    );
     ok(await run('list', gun));
     assert.ok(existsSync(join(work, 'trust-home', 'tuf')));
     const missing = await run('-c', join(work, 'nope.json'), 'list', gun);
-    assert.deepEqual([missing.code, missing.out], [1, `\n* fatal: error opening config file: open ${join(work, 'nope.json')}: no such file or directory\n`]);
+    assert.deepEqual(
+      [missing.code, missing.out],
+      [1, `\n* fatal: error opening config file: open ${join(work, 'nope.json')}: no such file or directory\n`],
+    );
 
     // remote_server.skipTLSVerify, and client certificate files (both or neither)
     writeFileSync(join(conf, 'skip.json'), JSON.stringify({ remote_server: { url: tlsServer.url, skipTLSVerify: true } }));
@@ -363,28 +422,64 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
     const half = await run('-c', join(conf, 'skip.json'), '--tlscert', 'hello.txt', 'list', gun);
     assert.deepEqual([half.code, half.out], [1, '\n* fatal: either pass both client key and cert, or neither\n']);
     const pair = await run('-c', join(conf, 'skip.json'), '--tlscert', 'nope.crt', '--tlskey', 'nope.key', 'list', gun);
-    assert.deepEqual([pair.code, pair.out], [1, `\n* fatal: unable to configure TLS: Could not load X509 key pair: open ${join(work, 'nope.crt')}: no such file or directory\n`]);
+    assert.deepEqual(
+      [pair.code, pair.out],
+      [1, `\n* fatal: unable to configure TLS: Could not load X509 key pair: open ${join(work, 'nope.crt')}: no such file or directory\n`],
+    );
 
     // trust_pinning: certs pins the root certificate's key ID on first contact; disable_tofu refuses unpinned GUNs
-    const rootJson = JSON.parse(readFileSync(join(work, 'trust-from-config', 'tuf', ...gun.split('/'), 'metadata', 'root.json'), 'utf8')) as { signed: { roles: { root: { keyids: string[] } } } };
+    const rootJson = JSON.parse(
+      readFileSync(join(work, 'trust-from-config', 'tuf', ...gun.split('/'), 'metadata', 'root.json'), 'utf8'),
+    ) as { signed: { roles: { root: { keyids: string[] } } } };
     const rootId = rootJson.signed.roles.root.keyids[0] as string;
     const pinned = (certs: Record<string, string[]>, disable = false) => {
-      writeFileSync(join(conf, 'pin.json'), JSON.stringify({ remote_server: { url: tlsServer.url, root_ca: 'ca.crt' }, trust_pinning: { certs, disable_tofu: disable } }));
-      return run('-c', join(conf, 'pin.json'), '-d', join(work, `trust-pin-${Object.keys(certs).length}-${String(disable)}-${Math.random()}`), 'list', gun);
+      writeFileSync(
+        join(conf, 'pin.json'),
+        JSON.stringify({ remote_server: { url: tlsServer.url, root_ca: 'ca.crt' }, trust_pinning: { certs, disable_tofu: disable } }),
+      );
+      return run(
+        '-c',
+        join(conf, 'pin.json'),
+        '-d',
+        join(work, `trust-pin-${Object.keys(certs).length}-${String(disable)}-${Math.random()}`),
+        'list',
+        gun,
+      );
     };
     assert.match((await pinned({ [gun]: [rootId] })).out, /^v1\s/m);
     assert.match((await pinned({ 'registry.example.com/*': [rootId] })).out, /^v1\s/m);
     const wrongPin = await pinned({ [gun]: ['0'.repeat(64)] });
-    assert.deepEqual([wrongPin.code, wrongPin.out], [1, '\n* fatal: could not validate the path to a trusted root: unable to match any certificates to trust_pinning config\n']);
-    writeFileSync(join(conf, 'ca-pin.json'), JSON.stringify({ remote_server: { url: tlsServer.url, root_ca: 'ca.crt' }, trust_pinning: { ca: { 'registry.example.com/': 'ca.crt' } } }));
+    assert.deepEqual(
+      [wrongPin.code, wrongPin.out],
+      [1, '\n* fatal: could not validate the path to a trusted root: unable to match any certificates to trust_pinning config\n'],
+    );
+    writeFileSync(
+      join(conf, 'ca-pin.json'),
+      JSON.stringify({
+        remote_server: { url: tlsServer.url, root_ca: 'ca.crt' },
+        trust_pinning: { ca: { 'registry.example.com/': 'ca.crt' } },
+      }),
+    );
     const caPinned = await run('-c', join(conf, 'ca-pin.json'), '-d', join(work, 'trust-ca-pin'), 'list', gun);
     // the repository's root is self-signed, not issued by that CA: refused (a CA-issued root is accepted: test/core/trust/trust-pinning.test.ts)
-    assert.deepEqual([caPinned.code, caPinned.out], [1, '\n* fatal: could not validate the path to a trusted root: unable to match any certificates to trust_pinning config\n']);
-    writeFileSync(join(conf, 'ca-missing.json'), JSON.stringify({ remote_server: { url: tlsServer.url, root_ca: 'ca.crt' }, trust_pinning: { ca: { 'registry.example.com/': 'missing.crt' } } }));
+    assert.deepEqual(
+      [caPinned.code, caPinned.out],
+      [1, '\n* fatal: could not validate the path to a trusted root: unable to match any certificates to trust_pinning config\n'],
+    );
+    writeFileSync(
+      join(conf, 'ca-missing.json'),
+      JSON.stringify({
+        remote_server: { url: tlsServer.url, root_ca: 'ca.crt' },
+        trust_pinning: { ca: { 'registry.example.com/': 'missing.crt' } },
+      }),
+    );
     const caMissing = await run('-c', join(conf, 'ca-missing.json'), '-d', join(work, 'trust-ca-missing'), 'list', gun);
     assert.deepEqual([caMissing.code, caMissing.out], [1, '\n* fatal: could not load root cert from CA path\n']);
     const noTofu = await pinned({}, true);
-    assert.deepEqual([noTofu.code, noTofu.out], [1, '\n* fatal: could not validate the path to a trusted root: invalid trust pinning specified\n']);
+    assert.deepEqual(
+      [noTofu.code, noTofu.out],
+      [1, '\n* fatal: could not validate the path to a trusted root: invalid trust pinning specified\n'],
+    );
   });
 
   it('offline: reads come from the cache with notary\'s warnings, writes fail with "client is offline"', async () => {
@@ -417,7 +512,13 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
       loadConfig({
         file: join(work, 'auth.json'),
         env: {},
-        flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'auth.db')}`, dataDir: join(work, 'auth-data'), logLevel: 'warn', authHtpasswd: users },
+        flags: {
+          listen: '127.0.0.1:0',
+          storage: `sqlite:${join(work, 'auth.db')}`,
+          dataDir: join(work, 'auth-data'),
+          logLevel: 'warn',
+          authHtpasswd: users,
+        },
       }),
       { DCT_SERVER_KEY_PASSPHRASE: 'k' },
       pino({ level: 'silent' }),
@@ -463,6 +564,9 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
     const nanos = files.map((f) => BigInt(f.slice(0, 20)));
     assert.ok((nanos[0] as bigint) < (nanos[1] as bigint));
     assert.ok(Math.abs(Number((nanos[1] as bigint) / 1_000_000n) - Date.now()) < 60_000, 'unix nanoseconds');
-    assert.match(readFileSync(join(dir, files[1] as string), 'utf8'), /^\{"action":"create","role":"targets","type":"target","path":"v2","data":"[A-Za-z0-9+/=]+"\}$/);
+    assert.match(
+      readFileSync(join(dir, files[1] as string), 'utf8'),
+      /^\{"action":"create","role":"targets","type":"target","path":"v2","data":"[A-Za-z0-9+/=]+"\}$/,
+    );
   });
 });

@@ -73,7 +73,10 @@ function assertInMetadata(meta: ReturnType<typeof metadataKeys>, fileId: string,
   assert.ok(matches.length > 0, `key ${fileId} (${role}) appears in the metadata`);
   for (const k of matches) assert.deepEqual(k.withoutCertificate().publicBytes, pub.publicBytes);
   const roleIds = new Set([...(meta.roleKeyIds.get(role) ?? []), ...(meta.roleKeyIds.get(`targets/${role}`) ?? [])]);
-  assert.ok(matches.some((k) => roleIds.has(k.id)), `key ${fileId} is listed for role ${role}`);
+  assert.ok(
+    matches.some((k) => roleIds.has(k.id)),
+    `key ${fileId} is listed for role ${role}`,
+  );
 }
 
 /** Decrypts notary's EncryptedPrivateKeyInfo independently of the decoder under test. */
@@ -96,7 +99,10 @@ function sameKey(a: KeyObject, b: KeyObject): void {
   assert.deepEqual(a.export({ format: 'jwk' }), b.export({ format: 'jwk' }));
 }
 
-const keyFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.key')).sort();
+const keyFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.key'))
+    .sort();
 
 describe('key files: notary-go-vectors', () => {
   const meta = metadataKeys(join(VECTORS, 'repo'));
@@ -132,7 +138,12 @@ describe('key files: notary-go-vectors', () => {
       const key = decodePrivateKeyFile(text, undefined);
       assert.equal(key.encrypted, false);
       assert.equal(key.publicKey.id, file.slice(0, -4));
-      const again = encodePrivateKeyFile({ privateKey: key.privateKey, role: key.role as string, passphrase: '', ...(key.gun ? { gun: key.gun } : {}) });
+      const again = encodePrivateKeyFile({
+        privateKey: key.privateKey,
+        role: key.role as string,
+        passphrase: '',
+        ...(key.gun ? { gun: key.gun } : {}),
+      });
       assert.equal(again, text);
     });
   }
@@ -144,7 +155,9 @@ describe('key files: notary-0.7 fixtures (real notary / docker)', () => {
   for (const caseName of cases) {
     const dir = join(NOTARY_07, caseName, 'keys');
     const index = new Map<string, { role?: string; gun?: string }>();
-    for (const line of readFileSync(join(dir, 'INDEX.txt'), 'utf8').split('\n').filter((l) => l.trim())) {
+    for (const line of readFileSync(join(dir, 'INDEX.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())) {
       const [file = ''] = line.split(/\s+/);
       index.set(file, { role: /role: (\S+)/.exec(line)?.[1], gun: /gun: (\S+)/.exec(line)?.[1] });
     }
@@ -181,9 +194,18 @@ describe('key files: notary-0.7 fixtures (real notary / docker)', () => {
 });
 
 describe('key files: passphrases', () => {
-  const ecFile = readFileSync(join(VECTORS, 'repo', 'private', '8b0c2f30fdc6de271fa8d74a2275b4108dd30e200475acf6ed41da455a86ab5a.key'), 'utf8');
-  const edFile = readFileSync(join(VECTORS, 'repo', 'private', 'edb58f6c87383535ee5a726b331170cbf4c3495d41656be4e1264e4e014071db.key'), 'utf8');
-  const rsaFile = readFileSync(join(NOTARY_07, 'notary-delegations', 'keys', '895e05019702cede1f4e9dbad7dd36ebd647ee48c97644b9331c7c023e6328b2.key'), 'utf8');
+  const ecFile = readFileSync(
+    join(VECTORS, 'repo', 'private', '8b0c2f30fdc6de271fa8d74a2275b4108dd30e200475acf6ed41da455a86ab5a.key'),
+    'utf8',
+  );
+  const edFile = readFileSync(
+    join(VECTORS, 'repo', 'private', 'edb58f6c87383535ee5a726b331170cbf4c3495d41656be4e1264e4e014071db.key'),
+    'utf8',
+  );
+  const rsaFile = readFileSync(
+    join(NOTARY_07, 'notary-delegations', 'keys', '895e05019702cede1f4e9dbad7dd36ebd647ee48c97644b9331c7c023e6328b2.key'),
+    'utf8',
+  );
 
   it('a wrong passphrase is WRONG_PASSPHRASE for ECDSA, Ed25519 and RSA keys', () => {
     for (const text of [ecFile, edFile, rsaFile]) {
@@ -303,7 +325,10 @@ describe('key files: other formats notary (or other tools) produce', () => {
   });
 
   it('reads legacy EC / RSA PRIVATE KEY blocks, plain and OpenSSL-encrypted (Proc-Type / DEK-Info)', () => {
-    for (const [key, type] of [[ec, 'sec1'], [rsa, 'pkcs1']] as const) {
+    for (const [key, type] of [
+      [ec, 'sec1'],
+      [rsa, 'pkcs1'],
+    ] as const) {
       sameKey(decodePrivateKeyFile(key.export({ format: 'pem', type }) as string, undefined).privateKey, key);
       for (const cipher of ['aes-256-cbc', 'aes-128-cbc']) {
         const text = key.export({ format: 'pem', type, cipher, passphrase: 'legacy-pw' }) as string;

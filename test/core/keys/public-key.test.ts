@@ -17,7 +17,8 @@ import { parseMetadata } from '../../../src/core/tuf/metadata.js';
 import type { Root } from '../../../src/core/tuf/root.js';
 import { fixturePath } from '../../support/fixtures.js';
 
-const vectorRoot = () => parseMetadata(readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json')), 'root').signed as Root;
+const vectorRoot = () =>
+  parseMetadata(readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json')), 'root').signed as Root;
 
 describe('key IDs', () => {
   it('match notary for every key type in the Go vectors (SUMMARY.txt)', () => {
@@ -37,7 +38,8 @@ describe('key IDs', () => {
 
   it('of plain RSA and EC keys survive a JSON round trip', () => {
     for (const { keyType } of [{ keyType: 'ec' as const }, { keyType: 'rsa' as const }]) {
-      const pair = keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const pair =
+        keyType === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
       const key = PublicKey.fromKeyObject(pair.publicKey);
       assert.equal(PublicKey.fromJSON(JSON.parse(JSON.stringify(key.toJSON()))).id, key.id);
     }
@@ -93,7 +95,13 @@ describe('signatures', () => {
 describe('root certificates', () => {
   const now = new Date('2026-11-23T12:00:00Z');
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const pem = createRootCertificate({ privateKey, gun: 'example.com/a_b/c', notBefore: now, notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS), serial: randomBytes(16) });
+  const pem = createRootCertificate({
+    privateKey,
+    gun: 'example.com/a_b/c',
+    notBefore: now,
+    notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS),
+    serial: randomBytes(16),
+  });
   const cert = new X509Certificate(pem);
 
   it('are self-signed with CN = GUN and 10-year validity', () => {
@@ -107,7 +115,10 @@ describe('root certificates', () => {
   });
 
   it('carry exactly the extensions notary writes (compared with a Go-made root certificate)', () => {
-    const extensionsOf = (der: Buffer) => derChildren(derChildren(readDerExact(der))[0]!).at(-1)!.raw.toString('hex');
+    const extensionsOf = (der: Buffer) =>
+      derChildren(derChildren(readDerExact(der))[0]!)
+        .at(-1)!
+        .raw.toString('hex');
     const goCert = decodePem(readFileSync(fixturePath('notary-go-vectors', 'repo', 'root-cert.pem'), 'utf8')).bytes;
     assert.equal(extensionsOf(cert.raw), extensionsOf(goCert));
   });

@@ -42,7 +42,15 @@ describe('digests', () => {
     const d = sha('x');
     assert.deepEqual(parseDigest(d), { algorithm: 'sha256', hex: d.slice(7), digest: d });
     assert.equal(parseDigest(`sha512:${'a'.repeat(128)}`).algorithm, 'sha512');
-    for (const bad of ['', 'sha256', 'sha256:', `sha256:${'A'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, `SHA256:${'a'.repeat(64)}`, `sha256:${'g'.repeat(64)}`]) {
+    for (const bad of [
+      '',
+      'sha256',
+      'sha256:',
+      `sha256:${'A'.repeat(64)}`,
+      `sha256:${'a'.repeat(63)}`,
+      `SHA256:${'a'.repeat(64)}`,
+      `sha256:${'g'.repeat(64)}`,
+    ]) {
       assert.throws(() => parseDigest(bad), { code: 'INVALID_DIGEST' }, bad);
     }
     assert.throws(() => parseDigest(`md5:${'a'.repeat(32)}`), { code: 'UNSUPPORTED_DIGEST_ALGORITHM' });
@@ -97,7 +105,11 @@ describe('descriptors', () => {
       [{ ...layer, platform: { os: 'linux' } }, /architecture/],
       [[], /object/],
     ];
-    for (const [value, message] of cases) assert.throws(() => parseDescriptor(value), (e: { code: string; message: string }) => e.code === 'INVALID_DESCRIPTOR' && message.test(e.message));
+    for (const [value, message] of cases)
+      assert.throws(
+        () => parseDescriptor(value),
+        (e: { code: string; message: string }) => e.code === 'INVALID_DESCRIPTOR' && message.test(e.message),
+      );
   });
 
   it('checks embedded data against digest and size', () => {
@@ -113,7 +125,13 @@ describe('descriptors', () => {
 });
 
 describe('parseManifest', () => {
-  const manifestDoc = { schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config, layers: [layer], annotations: { 'org.opencontainers.image.created': 'now' } };
+  const manifestDoc = {
+    schemaVersion: 2,
+    mediaType: OCI_MEDIA_TYPES.manifest,
+    config,
+    layers: [layer],
+    annotations: { 'org.opencontainers.image.created': 'now' },
+  };
 
   it('keeps the raw bytes and hashes them, whatever the formatting', () => {
     const compact = bytesOf(manifestDoc);
@@ -136,7 +154,12 @@ describe('parseManifest', () => {
 
   it('reads docker schema 2 manifests and manifest lists', () => {
     const m = parseManifest(
-      bytesOf({ schemaVersion: 2, mediaType: DOCKER_MEDIA_TYPES.manifest, config: { ...config, mediaType: DOCKER_MEDIA_TYPES.config }, layers: [{ ...layer, mediaType: DOCKER_MEDIA_TYPES.layer }] }),
+      bytesOf({
+        schemaVersion: 2,
+        mediaType: DOCKER_MEDIA_TYPES.manifest,
+        config: { ...config, mediaType: DOCKER_MEDIA_TYPES.config },
+        layers: [{ ...layer, mediaType: DOCKER_MEDIA_TYPES.layer }],
+      }),
     );
     assert.equal(m.format, 'docker');
     assert.equal(m.mediaType, DOCKER_MEDIA_TYPES.manifest);
@@ -144,7 +167,14 @@ describe('parseManifest', () => {
       bytesOf({
         schemaVersion: 2,
         mediaType: DOCKER_MEDIA_TYPES.manifestList,
-        manifests: [{ mediaType: DOCKER_MEDIA_TYPES.manifest, digest: m.digest, size: m.size, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } }],
+        manifests: [
+          {
+            mediaType: DOCKER_MEDIA_TYPES.manifest,
+            digest: m.digest,
+            size: m.size,
+            platform: { architecture: 'arm', os: 'linux', variant: 'v7' },
+          },
+        ],
       }),
     );
     assert.equal(list.kind, 'index');
@@ -155,13 +185,28 @@ describe('parseManifest', () => {
   it('infers the media type from the Content-Type, then from the shape', () => {
     const noType = { schemaVersion: 2, config, layers: [] };
     assert.equal(parseManifest(bytesOf(noType)).mediaType, OCI_MEDIA_TYPES.manifest);
-    assert.equal(parseManifest(bytesOf(noType), { contentType: `${DOCKER_MEDIA_TYPES.manifest}; charset=utf-8` }).mediaType, DOCKER_MEDIA_TYPES.manifest);
-    assert.equal(parseManifest(bytesOf({ schemaVersion: 2, manifests: [] }), { contentType: 'application/json' }).mediaType, OCI_MEDIA_TYPES.index);
+    assert.equal(
+      parseManifest(bytesOf(noType), { contentType: `${DOCKER_MEDIA_TYPES.manifest}; charset=utf-8` }).mediaType,
+      DOCKER_MEDIA_TYPES.manifest,
+    );
+    assert.equal(
+      parseManifest(bytesOf({ schemaVersion: 2, manifests: [] }), { contentType: 'application/json' }).mediaType,
+      OCI_MEDIA_TYPES.index,
+    );
   });
 
   it('reads OCI 1.1 artifacts with subject and artifactType', () => {
     const subject = { mediaType: OCI_MEDIA_TYPES.manifest, digest: sha('s'), size: 10 };
-    const m = parseManifest(bytesOf({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, artifactType: 'application/vnd.example.sig', config: EMPTY_JSON_DESCRIPTOR, layers: [], subject }));
+    const m = parseManifest(
+      bytesOf({
+        schemaVersion: 2,
+        mediaType: OCI_MEDIA_TYPES.manifest,
+        artifactType: 'application/vnd.example.sig',
+        config: EMPTY_JSON_DESCRIPTOR,
+        layers: [],
+        subject,
+      }),
+    );
     assert.deepEqual(m.subject, subject);
     assert.equal(m.artifactType, 'application/vnd.example.sig');
   });
@@ -177,7 +222,9 @@ describe('parseManifest', () => {
 
   it('refuses schema 1, unknown types and oversized documents', () => {
     rejects(bytesOf({ schemaVersion: 1, name: 'x', tag: 'y', fsLayers: [] }), 'UNSUPPORTED_MANIFEST', {}, /schema 1/);
-    rejects(bytesOf({ schemaVersion: 2, config, layers: [] }), 'UNSUPPORTED_MANIFEST', { contentType: DOCKER_MEDIA_TYPES.schema1SignedManifest });
+    rejects(bytesOf({ schemaVersion: 2, config, layers: [] }), 'UNSUPPORTED_MANIFEST', {
+      contentType: DOCKER_MEDIA_TYPES.schema1SignedManifest,
+    });
     rejects(bytesOf({ schemaVersion: 2, mediaType: 'application/vnd.example+json', config, layers: [] }), 'UNSUPPORTED_MANIFEST');
     rejects(bytesOf(manifestDoc), 'MANIFEST_TOO_LARGE', { maxBytes: 10 });
     rejects(Buffer.alloc(4 * 1024 * 1024 + 1, 0x20), 'MANIFEST_TOO_LARGE');
@@ -193,7 +240,10 @@ describe('parseManifest', () => {
       [{ ...manifestDoc, config: { ...config, digest: 'sha256:xyz' } }, /config/],
       [{ ...manifestDoc, manifests: [] }, /must not have manifests/],
       [{ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [], layers: [] }, /must not have config or layers/],
-      [{ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [{ mediaType: OCI_MEDIA_TYPES.manifest, digest: 'x', size: 1 }] }, /manifests\[0\]/],
+      [
+        { schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [{ mediaType: OCI_MEDIA_TYPES.manifest, digest: 'x', size: 1 }] },
+        /manifests\[0\]/,
+      ],
       [{ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index }, /manifests must be a list/],
       [{ schemaVersion: 2 }, /no mediaType/],
       [{ schemaVersion: 2, manifests: [], config, layers: [] }, /no mediaType/],

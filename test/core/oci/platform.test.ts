@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatPlatform, matchPlatform, normalizePlatform, parsePlatform, platformMatches, platformOfNode, requirePlatform, type Platform } from '../../../src/core/oci/index.js';
+import {
+  formatPlatform,
+  matchPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+  platformOfNode,
+  requirePlatform,
+  type Platform,
+} from '../../../src/core/oci/index.js';
 
-const entry = (platform: Platform | undefined, digest: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1, ...(platform ? { platform } : {}) });
+const entry = (platform: Platform | undefined, digest: string) => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest,
+  size: 1,
+  ...(platform ? { platform } : {}),
+});
 
 describe('platforms', () => {
   it('parses and normalises', () => {
@@ -17,7 +31,8 @@ describe('platforms', () => {
     assert.deepEqual(parsePlatform('windows(10.0.17763.5)/amd64'), { os: 'windows', architecture: 'amd64', osVersion: '10.0.17763.5' });
     assert.deepEqual(parsePlatform('arm64', { os: 'linux' }), { os: 'linux', architecture: 'arm64', variant: 'v8' });
     assert.deepEqual(parsePlatform('linux', { architecture: 'amd64' }), { os: 'linux', architecture: 'amd64' });
-    for (const bad of ['', 'linux/', '/amd64', 'linux/amd64/v8/x', 'linux/am d64', 'arm64']) assert.throws(() => parsePlatform(bad), { code: 'INVALID_PLATFORM' }, bad);
+    for (const bad of ['', 'linux/', '/amd64', 'linux/amd64/v8/x', 'linux/am d64', 'arm64'])
+      assert.throws(() => parsePlatform(bad), { code: 'INVALID_PLATFORM' }, bad);
     assert.equal(formatPlatform(parsePlatform('linux/arm64')), 'linux/arm64/v8');
   });
 
@@ -56,11 +71,23 @@ describe('platforms', () => {
     assert.equal(pick('linux/arm/v8'), 'armv7', 'newest older variant');
     assert.equal(pick('windows(10.0.20348.1)/amd64'), 'win2022');
     assert.equal(pick('linux/s390x'), undefined);
-    assert.equal(matchPlatform([entry({ os: 'linux', architecture: 'arm', variant: 'v5' }, 'v5'), entry({ os: 'linux', architecture: 'arm' }, 'default')], 'linux/arm')?.digest, 'default');
-    assert.throws(() => requirePlatform({ manifests }, 'linux/s390x', 'app:1'), (e: { code: string; message: string }) => {
-      assert.equal(e.code, 'PLATFORM_NOT_FOUND');
-      assert.match(e.message, /no matching manifest for linux\/s390x in app:1 \(it has linux\/amd64, linux\/arm\/v6, linux\/arm\/v7, linux\/arm64\/v8, windows\/amd64\)/);
-      return true;
-    });
+    assert.equal(
+      matchPlatform(
+        [entry({ os: 'linux', architecture: 'arm', variant: 'v5' }, 'v5'), entry({ os: 'linux', architecture: 'arm' }, 'default')],
+        'linux/arm',
+      )?.digest,
+      'default',
+    );
+    assert.throws(
+      () => requirePlatform({ manifests }, 'linux/s390x', 'app:1'),
+      (e: { code: string; message: string }) => {
+        assert.equal(e.code, 'PLATFORM_NOT_FOUND');
+        assert.match(
+          e.message,
+          /no matching manifest for linux\/s390x in app:1 \(it has linux\/amd64, linux\/arm\/v6, linux\/arm\/v7, linux\/arm64\/v8, windows\/amd64\)/,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -72,7 +72,8 @@ describe('trust pinning', () => {
     const otherPem = caCertificate(other.privateKey, other.publicKey, 'Example Root CA');
     const { bytes } = await rootWith(leafPem, leaf.privateKey);
     assert.throws(
-      () => new TrustedSet(bytes, { gun, now, pinning: { ca: { 'registry.example.com/': caPem, 'registry.example.com/team/': otherPem } } }),
+      () =>
+        new TrustedSet(bytes, { gun, now, pinning: { ca: { 'registry.example.com/': caPem, 'registry.example.com/team/': otherPem } } }),
       /unable to match any certificates to trust_pinning config/,
     );
   });
@@ -81,7 +82,10 @@ describe('trust pinning', () => {
     const self = ec();
     const pem = createRootCertificate({ privateKey: self.privateKey, gun, notBefore: now, notAfter: later, serial: randomBytes(16) });
     const { bytes } = await rootWith(pem, self.privateKey);
-    assert.throws(() => new TrustedSet(bytes, { gun, now, pinning: { ca: { registry: caPem } } }), (err: { code?: string }) => err.code === 'CERTIFICATE_VALIDATION_FAILED');
+    assert.throws(
+      () => new TrustedSet(bytes, { gun, now, pinning: { ca: { registry: caPem } } }),
+      (err: { code?: string }) => err.code === 'CERTIFICATE_VALIDATION_FAILED',
+    );
     // without pinning the same root is trusted on first use
     assert.equal(new TrustedSet(bytes, { gun, now }).root.signed.version, 1);
   });
@@ -92,16 +96,23 @@ describe('trust pinning', () => {
     const { bytes } = await rootWith(longLeafPem, leaf.privateKey);
     const future = new Date(later.getTime() + 1000);
     assert.equal(new TrustedSet(bytes, { gun, now: future }).root.signed.version, 1, 'the leaf alone is still valid then');
-    assert.throws(() => new TrustedSet(bytes, { gun, now: future, pinning: { ca: { registry: caPem } } }), (err: { code?: string; message?: string }) => {
-      assert.equal(err.code, 'CERTIFICATE_VALIDATION_FAILED');
-      assert.match(err.message ?? '', /invalid CA certs provided/);
-      return true;
-    });
+    assert.throws(
+      () => new TrustedSet(bytes, { gun, now: future, pinning: { ca: { registry: caPem } } }),
+      (err: { code?: string; message?: string }) => {
+        assert.equal(err.code, 'CERTIFICATE_VALIDATION_FAILED');
+        assert.match(err.message ?? '', /invalid CA certs provided/);
+        return true;
+      },
+    );
   });
 
   it('pinned certificate IDs win over a CA, and disable_tofu refuses unpinned GUNs', async () => {
     const { bytes, id } = await rootWith(leafPem, leaf.privateKey);
-    assert.equal(new TrustedSet(bytes, { gun, now, pinning: { certs: { 'registry.example.com/*': [id] }, ca: { registry: 'garbage' } } }).root.signed.version, 1);
+    assert.equal(
+      new TrustedSet(bytes, { gun, now, pinning: { certs: { 'registry.example.com/*': [id] }, ca: { registry: 'garbage' } } }).root.signed
+        .version,
+      1,
+    );
     assert.throws(() => new TrustedSet(bytes, { gun, now, pinning: { certs: { [gun]: ['0'.repeat(64)] } } }), /unable to match/);
     assert.throws(() => new TrustedSet(bytes, { gun, now, pinning: { disableTofu: true } }), /invalid trust pinning specified/);
   });

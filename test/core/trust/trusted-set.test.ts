@@ -45,7 +45,11 @@ describe('TrustedSet on repositories made by the real notary and docker', () => 
     it(`${name}: every role verifies and every listed target resolves`, () => {
       const set = loadServed(fixturePath('notary-0.7', name, 'server'), gunOf(name), FIXTURE_NOW);
       const list = readFileSync(fixturePath('notary-0.7', name, 'notary-list.txt'), 'utf8');
-      const rows = list.split('\n').slice(2).map((l) => l.trim().split(/\s{2,}/)).filter((r) => r.length >= 4);
+      const rows = list
+        .split('\n')
+        .slice(2)
+        .map((l) => l.trim().split(/\s{2,}/))
+        .filter((r) => r.length >= 4);
       assert.ok(rows.length > 0, 'notary list shows targets');
       for (const [target, digest, size, role] of rows) {
         const found = set.findTarget(target!, [role!]);
@@ -78,7 +82,10 @@ describe('TrustedSet on repositories made by the real notary and docker', () => 
 
   it('refuses a fixture root for another GUN (certificate CN must be the GUN)', () => {
     const root = readFileSync(fixturePath('notary-0.7', 'targets-only', 'server', 'root.json'));
-    assert.throws(() => new TrustedSet(root, { gun: 'docker.io/library/other', now: FIXTURE_NOW }), expectCode('CERTIFICATE_VALIDATION_FAILED'));
+    assert.throws(
+      () => new TrustedSet(root, { gun: 'docker.io/library/other', now: FIXTURE_NOW }),
+      expectCode('CERTIFICATE_VALIDATION_FAILED'),
+    );
   });
 
   it('indefinite freeze: the fixture timestamp is refused once it expired', () => {
@@ -305,7 +312,10 @@ describe('TrustedSet refuses attacks', () => {
     sim.root.roles['targets'] = { keyids: [fakeId], threshold: 1 };
     await sim.signRoot();
     const targets = await new Metadata(sim.targets, []).sign([signerOf(sim.keys.targets)]);
-    const relabelled = new Metadata(sim.targets, targets.signatures.map((s) => ({ ...s, keyid: fakeId }))).serialize();
+    const relabelled = new Metadata(
+      sim.targets,
+      targets.signatures.map((s) => ({ ...s, keyid: fakeId })),
+    ).serialize();
     sim.files.set('targets', relabelled);
     await sim.publishSnapshot();
     assert.throws(() => upToSnapshot(sim).updateTargets(relabelled), expectCode('KEY_ID_MISMATCH'));
@@ -345,10 +355,7 @@ describe('TrustedSet refuses attacks', () => {
 
   it('trust pinning: a root whose certificate is not pinned is refused on first contact', async () => {
     const sim = await repo();
-    assert.throws(
-      () => trust(sim, { pinning: { certs: { [sim.gun]: ['0'.repeat(64)] } } }),
-      expectCode('CERTIFICATE_VALIDATION_FAILED'),
-    );
+    assert.throws(() => trust(sim, { pinning: { certs: { [sim.gun]: ['0'.repeat(64)] } } }), expectCode('CERTIFICATE_VALIDATION_FAILED'));
     assert.ok(trust(sim, { pinning: { certs: { 'example.com/*': [sim.keys.root[0]!.publicKey.id] } } }));
     assert.throws(() => trust(sim, { pinning: { disableTofu: true } }), expectCode('CERTIFICATE_VALIDATION_FAILED'));
   });
@@ -376,7 +383,10 @@ describe('TrustedSet refuses attacks', () => {
     const set = upToSnapshot(sim);
     assert.throws(() => set.updateTargets(sim.file('targets/a'), 'targets/a'), expectCode('DELEGATION_NOT_ALLOWED'));
     set.updateTargets(sim.file('targets'));
-    assert.throws(() => set.updateTargets(sim.file('targets/a'), 'targets/b'), (err) => isDctError(err, 'MISSING_METADATA'));
+    assert.throws(
+      () => set.updateTargets(sim.file('targets/a'), 'targets/b'),
+      (err) => isDctError(err, 'MISSING_METADATA'),
+    );
   });
 
   it('delegations: the walk is bounded', async () => {

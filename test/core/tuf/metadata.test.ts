@@ -75,37 +75,41 @@ describe('metadata models', () => {
         }
       });
 
-      it('every file verifies against the keys that delegate to it', { skip: !repo.files.some((f) => f.role === 'root') && 'no root in this corpus' }, () => {
-        const load = (p: string, r: string) => parseMetadata(readFileSync(join(repo.dir, p)), r);
-        // the current files: not versions/ or by-checksum/ copies
-        const current = new Map<string, Metadata>();
-        for (const { path, role } of repo.files) {
-          if (!/^(versions|by-checksum|rotation)\//.test(path)) current.set(role, load(path, role));
-        }
-        for (const { path, role } of repo.files) {
-          const md = load(path, role);
-          if (role === 'root') {
-            const root = md.signed as Root;
-            verifyThreshold(md, { keys: root.keys, ...root.roles['root']! }, role);
-          } else if (!role.startsWith('targets/')) {
-            // a versioned file may predate a key rotation: any root of the chain may vouch for it
-            const roots = repo.files.filter((f) => f.role === 'root').map((f) => load(f.path, 'root').signed as Root);
-            const verifiedBy = roots.filter((root) => {
-              try {
-                verifyThreshold(md, { keys: root.keys, ...root.roles[role]! }, role);
-                return true;
-              } catch {
-                return false;
-              }
-            });
-            assert.ok(verifiedBy.length > 0, `${path} verifies against no root of ${repo.name}`);
-          } else {
-            const parent = current.get(role.slice(0, role.lastIndexOf('/')))!.signed as Targets;
-            const d = parent.delegation(role)!;
-            verifyThreshold(md, { keys: parent.delegations.keys, keyids: d.keyids, threshold: d.threshold }, role);
+      it(
+        'every file verifies against the keys that delegate to it',
+        { skip: !repo.files.some((f) => f.role === 'root') && 'no root in this corpus' },
+        () => {
+          const load = (p: string, r: string) => parseMetadata(readFileSync(join(repo.dir, p)), r);
+          // the current files: not versions/ or by-checksum/ copies
+          const current = new Map<string, Metadata>();
+          for (const { path, role } of repo.files) {
+            if (!/^(versions|by-checksum|rotation)\//.test(path)) current.set(role, load(path, role));
           }
-        }
-      });
+          for (const { path, role } of repo.files) {
+            const md = load(path, role);
+            if (role === 'root') {
+              const root = md.signed as Root;
+              verifyThreshold(md, { keys: root.keys, ...root.roles['root']! }, role);
+            } else if (!role.startsWith('targets/')) {
+              // a versioned file may predate a key rotation: any root of the chain may vouch for it
+              const roots = repo.files.filter((f) => f.role === 'root').map((f) => load(f.path, 'root').signed as Root);
+              const verifiedBy = roots.filter((root) => {
+                try {
+                  verifyThreshold(md, { keys: root.keys, ...root.roles[role]! }, role);
+                  return true;
+                } catch {
+                  return false;
+                }
+              });
+              assert.ok(verifiedBy.length > 0, `${path} verifies against no root of ${repo.name}`);
+            } else {
+              const parent = current.get(role.slice(0, role.lastIndexOf('/')))!.signed as Targets;
+              const d = parent.delegation(role)!;
+              verifyThreshold(md, { keys: parent.delegations.keys, keyids: d.keyids, threshold: d.threshold }, role);
+            }
+          }
+        },
+      );
     });
   }
 });
@@ -129,13 +133,21 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
     ['upper-case delegation', mutate((d) => (d.signed.delegations.roles[0].name = 'targets/Alice')), 'targets', 'INVALID_METADATA'],
     ['delegation key missing', mutate((d) => (d.signed.delegations.keys = {})), 'targets', 'INVALID_METADATA'],
     ['zero threshold', mutate((d) => (d.signed.delegations.roles[0].threshold = 0)), 'targets', 'INVALID_METADATA'],
-    ['private key material', mutate((d) => (Object.values<any>(d.signed.delegations.keys)[0].keyval.private = 'AAAA')), 'targets', 'INVALID_KEY'],
+    [
+      'private key material',
+      mutate((d) => (Object.values<any>(d.signed.delegations.keys)[0].keyval.private = 'AAAA')),
+      'targets',
+      'INVALID_KEY',
+    ],
     ['signature not base64', mutate((d) => (d.signatures[0].sig = '!')), 'targets', 'MALFORMED_ENCODING'],
     ['invalid role name', Buffer.from(good), 'targets/../root', 'INVALID_METADATA'],
   ];
   for (const [what, bytes, role, code] of cases) {
     it(what, () => {
-      assert.throws(() => parseMetadata(bytes, role), (err) => isDctError(err, code));
+      assert.throws(
+        () => parseMetadata(bytes, role),
+        (err) => isDctError(err, code),
+      );
     });
   }
 
@@ -145,7 +157,10 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
     assert.equal(md.serialize().toString(), text);
     assert.equal((md.signed as Targets).targets.get('__proto__')?.length, 13);
     const keyText = good.replace(/"6e828bbb[0-9a-f]*":\{"keytype"/, '"__proto__":{"keytype"');
-    assert.throws(() => parseMetadata(Buffer.from(keyText), 'targets'), (err) => isDctError(err, 'INVALID_METADATA'));
+    assert.throws(
+      () => parseMetadata(Buffer.from(keyText), 'targets'),
+      (err) => isDctError(err, 'INVALID_METADATA'),
+    );
   });
 
   it('a root without all base roles', () => {
@@ -155,14 +170,22 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
   });
 });
 
-describe('verifyThreshold with literal: a signature over the file\'s own signed text', () => {
+describe("verifyThreshold with literal: a signature over the file's own signed text", () => {
   const key = newKey();
   const signer = signerOf(key);
   const keys = { keys: { [key.publicKey.id]: key.publicKey }, keyids: [key.publicKey.id], threshold: 1 };
-  const canonicalSigned = canonicalize({ _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2030-01-01T00:00:00Z', targets: {}, version: 2 });
+  const canonicalSigned = canonicalize({
+    _type: 'Targets',
+    delegations: { keys: {}, roles: [] },
+    expires: '2030-01-01T00:00:00Z',
+    targets: {},
+    version: 2,
+  });
   const envelope = async (signedText: string, signOver: string, tail = '') => {
     const sig = await signer.sign(Buffer.from(signOver));
-    return Buffer.from(`{"signed":${signedText},"signatures":[{"keyid":"${sig.keyid}","method":"${sig.method}","sig":"${sig.sig.toString('base64')}"}]${tail}}`);
+    return Buffer.from(
+      `{"signed":${signedText},"signatures":[{"keyid":"${sig.keyid}","method":"${sig.method}","sig":"${sig.sig.toString('base64')}"}]${tail}}`,
+    );
   };
   const verify = (bytes: Buffer, literal: boolean) => verifyThreshold(parseMetadata(bytes, 'targets'), keys, 'targets', { literal });
   const refused = (err: unknown) => isDctError(err, 'THRESHOLD_NOT_MET');
@@ -173,7 +196,7 @@ describe('verifyThreshold with literal: a signature over the file\'s own signed 
     assert.equal(verify(file, false).size, 1);
   });
 
-  it('non-canonical text whose canonical form was signed (notary\'s rule): verifies either way', async () => {
+  it("non-canonical text whose canonical form was signed (notary's rule): verifies either way", async () => {
     const spaced = canonicalSigned.replace(/,/g, ', ');
     const file = await envelope(spaced, canonicalSigned);
     assert.equal(verify(file, true).size, 1);

@@ -47,7 +47,10 @@ describe('TargetFiles', () => {
     assert.deepEqual(changed.summaries(), expectFrom(changed));
     assert.deepEqual(changed.summaries('d'), { names: ['d'], digests: [Buffer.alloc(32, 'd').toString('base64')], lengths: [9] });
     // an entry that is not plain (no sha256, a sha512 only) is decoded at parse time: the slow lists agree too
-    const mixed = TargetFiles.fromJSON({ ...parsed(), e: { hashes: { sha512: Buffer.alloc(64, 'e').toString('base64') }, length: 5, extra: true } }, 'targets');
+    const mixed = TargetFiles.fromJSON(
+      { ...parsed(), e: { hashes: { sha512: Buffer.alloc(64, 'e').toString('base64') }, length: 5, extra: true } },
+      'targets',
+    );
     assert.deepEqual(mixed.summaries(), expectFrom(mixed));
     assert.equal(mixed.summaries().digests[mixed.summaries().names.indexOf('e')], '');
   });
@@ -94,7 +97,11 @@ describe('TargetFiles', () => {
       [{ hashes: {}, length: 1.5 }, 'INVALID_METADATA'],
       ['x', 'INVALID_METADATA'],
     ] as const) {
-      assert.throws(() => TargetFiles.fromJSON({ t: entry }, 'targets'), (err) => isDctError(err, code), JSON.stringify(entry));
+      assert.throws(
+        () => TargetFiles.fromJSON({ t: entry }, 'targets'),
+        (err) => isDctError(err, code),
+        JSON.stringify(entry),
+      );
     }
   });
 
@@ -103,12 +110,21 @@ describe('TargetFiles', () => {
     const file = (bad: (digest: string) => string) => {
       const targets: Record<string, unknown> = {};
       for (let i = 0; i < 10_000; i++) {
-        targets[`tag-${String(i).padStart(5, '0')}`] = { hashes: { sha256: sha('x'), sha512: i === 9876 ? bad(sha512) : sha512 }, length: i };
+        targets[`tag-${String(i).padStart(5, '0')}`] = {
+          hashes: { sha256: sha('x'), sha512: i === 9876 ? bad(sha512) : sha512 },
+          length: i,
+        };
       }
       const signed = { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2030-01-01T00:00:00Z', targets, version: 1 };
       return Buffer.from(JSON.stringify({ signed, signatures: [] }));
     };
-    assert.equal(parseTargets(file((d) => d), 'targets').signed.targets.size, 10_000);
+    assert.equal(
+      parseTargets(
+        file((d) => d),
+        'targets',
+      ).signed.targets.size,
+      10_000,
+    );
     const at = (d: string, i: number, c: string) => d.slice(0, i) + c + d.slice(i + 1);
     for (const [what, bad] of [
       ['a character outside the alphabet, in a full group', (d: string) => at(d, 41, '-')],
@@ -118,7 +134,11 @@ describe('TargetFiles', () => {
       ['padding inside', (d: string) => at(d, 4, '=')],
       ['a missing character', (d: string) => d.slice(1)],
     ] as const) {
-      assert.throws(() => parseMetadata(file(bad), 'targets'), (err) => isDctError(err, 'MALFORMED_ENCODING') && /tag-09876/.test((err as Error).message), what);
+      assert.throws(
+        () => parseMetadata(file(bad), 'targets'),
+        (err) => isDctError(err, 'MALFORMED_ENCODING') && /tag-09876/.test((err as Error).message),
+        what,
+      );
     }
   });
 });

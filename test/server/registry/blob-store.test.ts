@@ -55,7 +55,10 @@ describe('FsBlobStore', () => {
     assert.equal((await readAll(await store.read(sha256(bytes), { start: 6, end: 10 }))).toString(), 'blob ');
     assert.equal(await store.getUpload(up.id), undefined);
     assert.deepEqual(readdirSync(join(dir, 'uploads')), []);
-    assert.deepEqual((await collect(store.list())).map((b) => b.digest), [sha256(bytes)]);
+    assert.deepEqual(
+      (await collect(store.list())).map((b) => b.digest),
+      [sha256(bytes)],
+    );
   });
 
   it('refuses a wrong digest or size (and drops the session), a chunk at the wrong offset, a short body', async () => {

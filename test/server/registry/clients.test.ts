@@ -70,7 +70,9 @@ describe('clients against the embedded registry', () => {
     const mounted = await client.mountBlob('client/other', repo, bigDesc);
     assert.deepEqual(mounted, { mounted: true, uploaded: false });
 
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [smallDesc, bigDesc] }));
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.manifest, config: configDesc, layers: [smallDesc, bigDesc] }),
+    );
     const put = await client.putManifest(repo, 'v1', manifest, OCI_MEDIA_TYPES.manifest);
     assert.equal(put.digest, sha256(manifest));
     for (const t of ['v2', 'v3', 'v4', 'v5']) await client.putManifest(repo, t, manifest, OCI_MEDIA_TYPES.manifest);
@@ -100,45 +102,61 @@ describe('clients against the embedded registry', () => {
     assert.equal(sigPut.ociSubject, sha256(manifest));
     const refs = await client.referrers(repo, sha256(manifest));
     assert.equal(refs.via, 'api');
-    assert.deepEqual(refs.manifests.map((m) => [m.digest, m.artifactType]), [[sha256(sig), 'application/vnd.example.sig']]);
+    assert.deepEqual(
+      refs.manifests.map((m) => [m.digest, m.artifactType]),
+      [[sha256(sig), 'application/vnd.example.sig']],
+    );
 
     await client.deleteManifest(repo, sha256(sig));
     assert.equal(await client.headManifest(repo, sha256(sig)), undefined);
   });
 
-  it('skopeo 1.9 copies a multi-layer, multi-platform OCI layout into the registry and back, digests unchanged', { skip: interopSkip(skopeoMissing) }, async () => {
-    const source = join(server.dir, 'layout-in');
-    const image = await generateTestImage(source, { seed: 'skopeo-h8', layers: [96 * 1024, 32 * 1024, 8 * 1024], platforms: [LINUX_AMD64, LINUX_ARM64], tag: 'v1' });
-    const dest = `docker://${server.host}/skopeo/app:v1`;
-    const push = await run('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${source}:v1`, dest]);
-    assert.equal(push.code, 0, push.err);
+  it(
+    'skopeo 1.9 copies a multi-layer, multi-platform OCI layout into the registry and back, digests unchanged',
+    { skip: interopSkip(skopeoMissing) },
+    async () => {
+      const source = join(server.dir, 'layout-in');
+      const image = await generateTestImage(source, {
+        seed: 'skopeo-h8',
+        layers: [96 * 1024, 32 * 1024, 8 * 1024],
+        platforms: [LINUX_AMD64, LINUX_ARM64],
+        tag: 'v1',
+      });
+      const dest = `docker://${server.host}/skopeo/app:v1`;
+      const push = await run('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${source}:v1`, dest]);
+      assert.equal(push.code, 0, push.err);
 
-    const raw = new Raw(server.url);
-    const index = await raw.getManifest('skopeo/app', 'v1');
-    assert.equal(index.status, 200);
-    assert.equal(index.headers['docker-content-digest'], image.descriptor.digest);
-    for (const m of image.manifests) {
-      assert.equal((await raw.getManifest('skopeo/app', m.descriptor.digest)).status, 200);
-      for (const l of m.layers) assert.equal((await raw.call(`/v2/skopeo/app/blobs/${l.descriptor.digest}`, { method: 'HEAD' })).headers['content-length'], String(l.descriptor.size));
-    }
-    const inspect = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', dest]);
-    assert.equal(inspect.code, 0, inspect.err);
-    assert.equal(sha256(Buffer.from(inspect.out)), image.descriptor.digest);
-    const tags = await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${server.host}/skopeo/app`]);
-    assert.deepEqual((JSON.parse(tags.out) as { Tags: string[] }).Tags, ['v1']);
-
-    const back = join(server.dir, 'layout-out');
-    const pull = await run('skopeo', ['copy', '--all', '--src-tls-verify=false', dest, `oci:${back}:v1`]);
-    assert.equal(pull.code, 0, pull.err);
-    const outIndex = JSON.parse(readFileSync(join(back, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-    assert.equal(outIndex.manifests[0]?.digest, image.descriptor.digest);
-    for (const m of image.manifests) {
-      for (const l of m.layers) {
-        const hex = l.descriptor.digest.slice('sha256:'.length);
-        assert.equal(sha256(readFileSync(join(back, 'blobs', 'sha256', hex))), l.descriptor.digest);
+      const raw = new Raw(server.url);
+      const index = await raw.getManifest('skopeo/app', 'v1');
+      assert.equal(index.status, 200);
+      assert.equal(index.headers['docker-content-digest'], image.descriptor.digest);
+      for (const m of image.manifests) {
+        assert.equal((await raw.getManifest('skopeo/app', m.descriptor.digest)).status, 200);
+        for (const l of m.layers)
+          assert.equal(
+            (await raw.call(`/v2/skopeo/app/blobs/${l.descriptor.digest}`, { method: 'HEAD' })).headers['content-length'],
+            String(l.descriptor.size),
+          );
       }
-    }
-  });
+      const inspect = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', dest]);
+      assert.equal(inspect.code, 0, inspect.err);
+      assert.equal(sha256(Buffer.from(inspect.out)), image.descriptor.digest);
+      const tags = await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${server.host}/skopeo/app`]);
+      assert.deepEqual((JSON.parse(tags.out) as { Tags: string[] }).Tags, ['v1']);
+
+      const back = join(server.dir, 'layout-out');
+      const pull = await run('skopeo', ['copy', '--all', '--src-tls-verify=false', dest, `oci:${back}:v1`]);
+      assert.equal(pull.code, 0, pull.err);
+      const outIndex = JSON.parse(readFileSync(join(back, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+      assert.equal(outIndex.manifests[0]?.digest, image.descriptor.digest);
+      for (const m of image.manifests) {
+        for (const l of m.layers) {
+          const hex = l.descriptor.digest.slice('sha256:'.length);
+          assert.equal(sha256(readFileSync(join(back, 'blobs', 'sha256', hex))), l.descriptor.digest);
+        }
+      }
+    },
+  );
 
   it('token auth: the registry challenges for repository scopes and accepts tokens of the built-in issuer', async () => {
     const htpasswd = join(server.dir, 'htpasswd');
@@ -157,14 +175,19 @@ describe('clients against the embedded registry', () => {
       const challenge = await raw.call('/v2/team/app/tags/list');
       assert.equal(challenge.status, 401);
       assert.deepEqual(challenge.codes, ['UNAUTHORIZED']);
-      assert.equal(challenge.headers['www-authenticate'], `Bearer realm="${authed.url}/auth/token",service="dct",scope="repository:team/app:pull"`);
+      assert.equal(
+        challenge.headers['www-authenticate'],
+        `Bearer realm="${authed.url}/auth/token",service="dct",scope="repository:team/app:pull"`,
+      );
       const upload = await raw.call('/v2/team/app/blobs/uploads/', { method: 'POST' });
       assert.match(upload.headers['www-authenticate'] as string, /scope="repository:team\/app:pull,push"/);
       const mount = await raw.call(`/v2/team/app/blobs/uploads/?mount=${sha256('x')}&from=team/base`, { method: 'POST' });
       assert.match(mount.headers['www-authenticate'] as string, /scope="repository:team\/app:pull,push repository:team\/base:pull"/);
 
       const token = async (user: string, scope: string) => {
-        const r = await raw.call(`/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` } });
+        const r = await raw.call(`/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, {
+          headers: { Authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` },
+        });
         return r.json<{ token: string }>().token;
       };
       const ci = raw.withToken(await token('ci', 'repository:team/app:pull,push'));
@@ -176,11 +199,18 @@ describe('clients against the embedded registry', () => {
       assert.equal(refused.status, 401);
       assert.match(refused.headers['www-authenticate'] as string, /error="insufficient_scope"/);
       // dct's client logs in through the challenge (token from the realm, Basic credentials) as docker does
-      const logged = new RegistryClient(authed.host, { endpoint: authed.url, auth: new RegistryAuth({ credentials: () => ({ username: 'ci', password: 'secret' }) }) });
+      const logged = new RegistryClient(authed.host, {
+        endpoint: authed.url,
+        auth: new RegistryAuth({ credentials: () => ({ username: 'ci', password: 'secret' }) }),
+      });
       try {
         assert.deepEqual((await logged.getManifest('team/app', 'v1')).bytes, image.manifest);
         const other = buildImage('authed-2');
-        await logged.uploadBlob('team/app', { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(other.config), size: other.config.length }, other.config);
+        await logged.uploadBlob(
+          'team/app',
+          { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(other.config), size: other.config.length },
+          other.config,
+        );
         assert.deepEqual(await logged.listTags('team/app'), ['v1']);
       } finally {
         logged.close();

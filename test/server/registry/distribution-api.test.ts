@@ -97,7 +97,11 @@ function registrySuite(label: string, storage: () => string | undefined, extende
         const r = await raw.call(location, {
           method: 'PATCH',
           body: bytes.subarray(at, at + size),
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${at}-${at + size - 1}`, 'Content-Length': String(size) },
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            'Content-Range': `${at}-${at + size - 1}`,
+            'Content-Length': String(size),
+          },
         });
         assert.equal(r.status, 202, r.text);
         at += size;
@@ -107,12 +111,20 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       const status = await raw.call(location);
       assert.equal(status.status, 204);
       assert.equal(status.headers['range'], '0-1999');
-      const outOfOrder = await raw.call(location, { method: 'PATCH', body: bytes.subarray(2500), headers: { 'Content-Range': '2500-2999', 'Content-Length': '500' } });
+      const outOfOrder = await raw.call(location, {
+        method: 'PATCH',
+        body: bytes.subarray(2500),
+        headers: { 'Content-Range': '2500-2999', 'Content-Length': '500' },
+      });
       assert.equal(outOfOrder.status, 416);
       assert.deepEqual(outOfOrder.codes, ['RANGE_INVALID']);
       assert.equal(outOfOrder.headers['range'], '0-1999');
       // the last chunk in the PUT
-      const done = await raw.call(`${location}?digest=${sha256(bytes)}`, { method: 'PUT', body: bytes.subarray(2000), headers: { 'Content-Length': '1000' } });
+      const done = await raw.call(`${location}?digest=${sha256(bytes)}`, {
+        method: 'PUT',
+        body: bytes.subarray(2000),
+        headers: { 'Content-Length': '1000' },
+      });
       assert.equal(done.status, 201, done.text);
       assert.equal(done.headers.location, `/v2/${name}/blobs/${sha256(bytes)}`);
       assert.equal(done.headers['docker-content-digest'], sha256(bytes));
@@ -131,7 +143,9 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       assert.equal(wrong.status, 400);
       assert.deepEqual(wrong.codes, ['DIGEST_INVALID']);
       assert.equal((await raw.call(location)).status, 404);
-      const missing = await raw.call(`${(await raw.call(`/v2/${name}/blobs/uploads/`, { method: 'POST' })).headers.location as string}`, { method: 'PUT' });
+      const missing = await raw.call(`${(await raw.call(`/v2/${name}/blobs/uploads/`, { method: 'POST' })).headers.location as string}`, {
+        method: 'PUT',
+      });
       assert.deepEqual(missing.codes, ['DIGEST_INVALID']);
 
       const second = (await raw.call(`/v2/${name}/blobs/uploads/`, { method: 'POST' })).headers.location as string;
@@ -173,7 +187,9 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       assert.equal(head.status, 200);
       assert.equal(head.headers['content-length'], String(image.size));
       assert.equal(head.body.length, 0);
-      const cached = await raw.call(`/v2/${name}/manifests/v1`, { headers: { Accept: MANIFEST_ACCEPT, 'If-None-Match': `"${image.digest}"` } });
+      const cached = await raw.call(`/v2/${name}/manifests/v1`, {
+        headers: { Accept: MANIFEST_ACCEPT, 'If-None-Match': `"${image.digest}"` },
+      });
       assert.equal(cached.status, 304);
       // an OCI manifest is not served to a client that only takes docker types (distribution's rule)
       const dockerOnly = await raw.call(`/v2/${name}/manifests/v1`, { headers: { Accept: DOCKER_MANIFEST } });
@@ -201,10 +217,18 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       const missing = await raw.pushManifest(name, 'v1', image.manifest);
       assert.equal(missing.status, 400);
       assert.deepEqual(missing.codes, ['MANIFEST_BLOB_UNKNOWN']);
-      assert.equal(missing.json<{ errors: Array<{ detail: { digest: string } }> }>().errors[0]?.detail.digest, sha256(image.layers[0] as Buffer));
+      assert.equal(
+        missing.json<{ errors: Array<{ detail: { digest: string } }> }>().errors[0]?.detail.digest,
+        sha256(image.layers[0] as Buffer),
+      );
       const notJson = await raw.pushManifest(name, 'v1', Buffer.from('{not json'));
       assert.deepEqual(notJson.codes, ['MANIFEST_INVALID']);
-      const schema1 = await raw.pushManifest(name, 'v1', Buffer.from('{"schemaVersion":1,"name":"x","tag":"v1","fsLayers":[]}'), 'application/vnd.docker.distribution.manifest.v1+prettyjws');
+      const schema1 = await raw.pushManifest(
+        name,
+        'v1',
+        Buffer.from('{"schemaVersion":1,"name":"x","tag":"v1","fsLayers":[]}'),
+        'application/vnd.docker.distribution.manifest.v1+prettyjws',
+      );
       assert.deepEqual(schema1.codes, ['MANIFEST_INVALID']);
       for (const l of image.layers) await raw.pushBlob(name, l);
       const mismatch = await raw.pushManifest(name, sha256('something else'), image.manifest);
@@ -301,15 +325,23 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       const index = list.json<{ schemaVersion: number; mediaType: string; manifests: Array<Record<string, unknown>> }>();
       assert.equal(index.schemaVersion, 2);
       assert.equal(index.mediaType, OCI_INDEX);
-      assert.deepEqual(
-        index.manifests.map((m) => m['digest']).sort(),
-        [sig.digest, sbom.digest].sort(),
-      );
+      assert.deepEqual(index.manifests.map((m) => m['digest']).sort(), [sig.digest, sbom.digest].sort());
       const one = index.manifests.find((m) => m['digest'] === sig.digest);
-      assert.deepEqual(one, { mediaType: OCI_MANIFEST, digest: sig.digest, size: sig.bytes.length, artifactType: 'application/vnd.example.signature', annotations: { 'org.example.kind': 'sig' } });
-      const filtered = await raw.call(`/v2/${name}/referrers/${subject.digest}?artifactType=${encodeURIComponent('application/spdx+json')}`);
+      assert.deepEqual(one, {
+        mediaType: OCI_MANIFEST,
+        digest: sig.digest,
+        size: sig.bytes.length,
+        artifactType: 'application/vnd.example.signature',
+        annotations: { 'org.example.kind': 'sig' },
+      });
+      const filtered = await raw.call(
+        `/v2/${name}/referrers/${subject.digest}?artifactType=${encodeURIComponent('application/spdx+json')}`,
+      );
       assert.equal(filtered.headers['oci-filters-applied'], 'artifactType');
-      assert.deepEqual(filtered.json<{ manifests: Array<{ digest: string }> }>().manifests.map((m) => m.digest), [sbom.digest]);
+      assert.deepEqual(
+        filtered.json<{ manifests: Array<{ digest: string }> }>().manifests.map((m) => m.digest),
+        [sbom.digest],
+      );
       const none = await raw.call(`/v2/${name}/referrers/${sha256('no subject')}`);
       assert.equal(none.status, 200);
       assert.deepEqual(none.json<{ manifests: unknown[] }>().manifests, []);
@@ -338,9 +370,18 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       await pushImage(raw, name, kept, 'v1');
       await pushImage(raw, name, dropped);
       const report = await runGarbageCollection(server.config, { graceMs: 3600_000, dryRun: false, now: new Date(Date.now() + 7200_000) });
-      assert.ok(report.manifestsRemoved.some((m) => m.digest === dropped.digest), 'report.manifestsRemoved.some((m) => m.digest === dropped.digest)');
-      assert.ok(!report.manifestsRemoved.some((m) => m.digest === kept.digest), '!report.manifestsRemoved.some((m) => m.digest === kept.digest)');
-      assert.ok(report.blobsRemoved.some((b) => b.digest === sha256(dropped.config)), 'report.blobsRemoved.some((b) => b.digest === sha256(dropped.config))');
+      assert.ok(
+        report.manifestsRemoved.some((m) => m.digest === dropped.digest),
+        'report.manifestsRemoved.some((m) => m.digest === dropped.digest)',
+      );
+      assert.ok(
+        !report.manifestsRemoved.some((m) => m.digest === kept.digest),
+        '!report.manifestsRemoved.some((m) => m.digest === kept.digest)',
+      );
+      assert.ok(
+        report.blobsRemoved.some((b) => b.digest === sha256(dropped.config)),
+        'report.blobsRemoved.some((b) => b.digest === sha256(dropped.config))',
+      );
       assert.equal((await raw.getManifest(name, dropped.digest)).status, 404);
       assert.equal((await raw.getManifest(name, 'v1')).status, 200);
       assert.equal((await raw.call(`/v2/${name}/blobs/${sha256(kept.config)}`, { method: 'HEAD' })).status, 200);
@@ -432,7 +473,9 @@ describe('embedded registry: restarts, --no-registry', () => {
       assert.equal(dropped, '');
       assert.ok(Date.now() - started < 5000, 'Date.now() - started < 5000');
       assert.equal((await raw.call(location)).headers['range'], '0-9');
-      const trust = await stall(`POST /v2/stall/app/_trust/tuf/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\n\r\n--b`);
+      const trust = await stall(
+        `POST /v2/stall/app/_trust/tuf/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\n\r\n--b`,
+      );
       assert.match(trust, /^HTTP\/1\.1 408 /);
       assert.match(trust, /"code":"TIMEOUT"/);
     } finally {

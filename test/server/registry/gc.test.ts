@@ -40,7 +40,13 @@ describe('registry garbage collection', () => {
       out: (t) => void (out += t),
       err: (t) => void (out += t),
       readLine: async () => undefined,
-      env: { DOCKER_CONFIG: join(home, 'docker'), DCT_CONFIG: join(home, 'dct.json'), HOME: home, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'r', DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'p' },
+      env: {
+        DOCKER_CONFIG: join(home, 'docker'),
+        DCT_CONFIG: join(home, 'dct.json'),
+        HOME: home,
+        DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'r',
+        DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'p',
+      },
       cwd: home,
       now: () => new Date(),
       hints: false,
@@ -121,12 +127,23 @@ describe('registry garbage collection', () => {
     assert.equal((await raw.getManifest(name, goneReferrer.digest)).status, 404);
     for (const d of removedBlobs) assert.ok(!present(d), `${d} is still on disk`);
     // what stayed
-    for (const [ref, image] of [['v1', tagged], [signed.digest, signed], ['multi', undefined], [amd.digest, amd], [arm.digest, arm], [keptReferrer.digest, undefined]] as const) {
+    for (const [ref, image] of [
+      ['v1', tagged],
+      [signed.digest, signed],
+      ['multi', undefined],
+      [amd.digest, amd],
+      [arm.digest, arm],
+      [keptReferrer.digest, undefined],
+    ] as const) {
       assert.equal((await raw.getManifest(name, ref)).status, 200, `${ref} was removed`);
-      if (image) for (const l of image.layers) assert.equal((await raw.call(`/v2/${name}/blobs/${sha256(l)}`, { method: 'HEAD' })).status, 200);
+      if (image)
+        for (const l of image.layers) assert.equal((await raw.call(`/v2/${name}/blobs/${sha256(l)}`, { method: 'HEAD' })).status, 200);
     }
     const referrers = await raw.call(`/v2/${name}/referrers/${tagged.digest}`);
-    assert.deepEqual(referrers.json<{ manifests: Array<{ digest: string }> }>().manifests.map((m) => m.digest), [keptReferrer.digest]);
+    assert.deepEqual(
+      referrers.json<{ manifests: Array<{ digest: string }> }>().manifests.map((m) => m.digest),
+      [keptReferrer.digest],
+    );
 
     // nothing left to collect
     const again = await runGarbageCollection(server.config, { graceMs: HOUR, dryRun: false, now: later });
@@ -139,8 +156,14 @@ describe('registry garbage collection', () => {
     await pushImage(raw, 'gc/two', image, 'v1');
     await raw.pushBlob('gc/one', shared);
     const report = await runGarbageCollection(server.config, { graceMs: HOUR, dryRun: false, now: new Date(Date.now() + 2 * HOUR) });
-    assert.ok(report.blobLinksRemoved.some((l) => l.repository === 'gc/one' && l.digest === sha256(shared)), 'report.blobLinksRemoved.some((l) => l.repository === \'gc/one\' && l.digest === sha256(shared))');
-    assert.ok(!report.blobsRemoved.some((b) => b.digest === sha256(shared)), '!report.blobsRemoved.some((b) => b.digest === sha256(shared))');
+    assert.ok(
+      report.blobLinksRemoved.some((l) => l.repository === 'gc/one' && l.digest === sha256(shared)),
+      "report.blobLinksRemoved.some((l) => l.repository === 'gc/one' && l.digest === sha256(shared))",
+    );
+    assert.ok(
+      !report.blobsRemoved.some((b) => b.digest === sha256(shared)),
+      '!report.blobsRemoved.some((b) => b.digest === sha256(shared))',
+    );
     assert.ok(present(sha256(shared)), 'present(sha256(shared))');
     assert.equal((await raw.call(`/v2/gc/one/blobs/${sha256(shared)}`, { method: 'HEAD' })).status, 404);
     assert.equal((await raw.call(`/v2/gc/two/blobs/${sha256(shared)}`, { method: 'HEAD' })).status, 200);

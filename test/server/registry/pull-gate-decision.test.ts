@@ -76,15 +76,23 @@ class FakeSource implements GateSource {
 
   async indexesListing(repository: string, digest: string): Promise<Array<{ digest: string; size: number }>> {
     assert.equal(repository, REPO);
-    return this.edges.filter((e) => e.kind === 'manifest' && e.child === digest).map((e) => ({ digest: e.parent.digest, size: e.parent.size }));
+    return this.edges
+      .filter((e) => e.kind === 'manifest' && e.child === digest)
+      .map((e) => ({ digest: e.parent.digest, size: e.parent.size }));
   }
 }
 
 const byTag = (source: GateSource, rule: Partial<GateRule>, tag: string, img: Image): Promise<GateVerdict> =>
-  new PullGateDecision(source).decide({ signers: [], allowDigests: false, ...rule }, { gun: GUN, repository: REPO, tag, digest: img.digest, size: img.size });
+  new PullGateDecision(source).decide(
+    { signers: [], allowDigests: false, ...rule },
+    { gun: GUN, repository: REPO, tag, digest: img.digest, size: img.size },
+  );
 
 const byDigest = (source: GateSource, rule: Partial<GateRule>, img: Image, size = img.size): Promise<GateVerdict> =>
-  new PullGateDecision(source).decide({ signers: [], allowDigests: false, ...rule }, { gun: GUN, repository: REPO, digest: img.digest, size });
+  new PullGateDecision(source).decide(
+    { signers: [], allowDigests: false, ...rule },
+    { gun: GUN, repository: REPO, digest: img.digest, size },
+  );
 
 const ALLOWED = { allowed: true };
 const refused = (reason: string) => ({ allowed: false, reason });
@@ -113,7 +121,7 @@ describe('pull gate decision: trust data', () => {
   });
 });
 
-describe('pull gate decision: by tag, docker\'s released roles', () => {
+describe("pull gate decision: by tag, docker's released roles", () => {
   it('serves a tag released in targets for exactly the digest and size the registry holds', async () => {
     const source = FakeSource.of(await trustData((s) => s.addTarget('v1', A.text)));
     assert.deepEqual(await byTag(source, {}, 'v1', A), ALLOWED);
@@ -121,7 +129,12 @@ describe('pull gate decision: by tag, docker\'s released roles', () => {
   });
 
   it('serves a tag released in targets/releases', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); s.addTarget('v1', A.text, 'targets/releases'); }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text, 'targets/releases');
+      }),
+    );
     assert.deepEqual(await byTag(source, {}, 'v1', A), ALLOWED);
   });
 
@@ -130,42 +143,64 @@ describe('pull gate decision: by tag, docker\'s released roles', () => {
     assert.deepEqual(await byTag(source, {}, 'v2', A), refused('No valid trust data for v2'));
   });
 
-  it('refuses a tag signed only into a signer\'s own delegation (not released), with or without required signers', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); s.addTarget('v1', A.text, 'targets/alice'); }));
+  it("refuses a tag signed only into a signer's own delegation (not released), with or without required signers", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text, 'targets/alice');
+      }),
+    );
     assert.deepEqual(await byTag(source, {}, 'v1', A), refused('No valid trust data for v1'));
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', A), refused('No valid trust data for v1'));
   });
 
   it('refuses a tag signed only into a delegation below targets/releases', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      withSigners(s);
-      s.delegate('targets/releases/ci', [''], 'targets/releases');
-      s.addTarget('v1', A.text, 'targets/releases/ci');
-    }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.delegate('targets/releases/ci', [''], 'targets/releases');
+        s.addTarget('v1', A.text, 'targets/releases/ci');
+      }),
+    );
     assert.deepEqual(await byTag(source, {}, 'v1', A), refused('No valid trust data for v1'));
   });
 
   it('when targets/releases and targets disagree, serves only what docker pulls (the targets/releases copy)', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      withSigners(s);
-      s.addTarget('v1', A.text, 'targets/releases');
-      s.addTarget('v1', B.text, 'targets');
-    }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text, 'targets/releases');
+        s.addTarget('v1', B.text, 'targets');
+      }),
+    );
     assert.deepEqual(await byTag(source, {}, 'v1', A), ALLOWED);
-    assert.deepEqual(await byTag(source, {}, 'v1', B), refused(`the tag is signed for ${A.digest} (${A.size} bytes), but the registry holds ${B.digest} (${B.size} bytes)`));
+    assert.deepEqual(
+      await byTag(source, {}, 'v1', B),
+      refused(`the tag is signed for ${A.digest} (${A.size} bytes), but the registry holds ${B.digest} (${B.size} bytes)`),
+    );
   });
 
   it('refuses a tag moved to other bytes after signing', async () => {
     const source = FakeSource.of(await trustData((s) => s.addTarget('v1', A.text)));
-    assert.deepEqual(await byTag(source, {}, 'v1', B), refused(`the tag is signed for ${A.digest} (${A.size} bytes), but the registry holds ${B.digest} (${B.size} bytes)`));
+    assert.deepEqual(
+      await byTag(source, {}, 'v1', B),
+      refused(`the tag is signed for ${A.digest} (${A.size} bytes), but the registry holds ${B.digest} (${B.size} bytes)`),
+    );
   });
 
   it('refuses a tag whose signed size is not the size of the manifest the registry holds', async () => {
-    const source = FakeSource.of(await trustData((s) => s.targets.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } })));
-    assert.deepEqual(await byTag(source, {}, 'v1', A), refused(`the tag is signed for ${A.digest} (${A.size + 1} bytes), but the registry holds ${A.digest} (${A.size} bytes)`));
+    const source = FakeSource.of(
+      await trustData((s) =>
+        s.targets.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } }),
+      ),
+    );
+    assert.deepEqual(
+      await byTag(source, {}, 'v1', A),
+      refused(`the tag is signed for ${A.digest} (${A.size + 1} bytes), but the registry holds ${A.digest} (${A.size} bytes)`),
+    );
   });
 
-  it('refuses a tag whose target has no sha256 (docker\'s message; parsing already refuses one, so the loaded entry is edited)', async () => {
+  it("refuses a tag whose target has no sha256 (docker's message; parsing already refuses one, so the loaded entry is edited)", async () => {
     const set = await trustData((s) => s.addTarget('v1', A.text));
     delete (set.findTarget('v1')!.meta.hashes as Record<string, Buffer>)['sha256'];
     assert.deepEqual(await byTag(FakeSource.of(set), {}, 'v1', A), refused('no valid hash, expecting sha256'));
@@ -175,53 +210,86 @@ describe('pull gate decision: by tag, docker\'s released roles', () => {
 
 describe('pull gate decision: by tag, required signers', () => {
   it('serves a tag the required signer signed for the same digest', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'alice', 'v1', A); }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'alice', 'v1', A);
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', A), ALLOWED);
     assert.deepEqual(await byTag(source, { signers: ['targets/alice'] }, 'v1', A), ALLOWED);
   });
 
   it('refuses a tag only another signer signed', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'bob', 'v1', A); }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'bob', 'v1', A);
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', A), refused('tag v1 is not signed by signer alice'));
   });
 
-  it('refuses a tag re-signed by another signer for other bytes of the same size (the required signer\'s copy is compared by digest)', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      withSigners(s);
-      signAs(s, 'alice', 'v1', A);
-      signAs(s, 'bob', 'v1', B); // bob's copy replaces alice's in targets/releases
-    }));
+  it("refuses a tag re-signed by another signer for other bytes of the same size (the required signer's copy is compared by digest)", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'alice', 'v1', A);
+        signAs(s, 'bob', 'v1', B); // bob's copy replaces alice's in targets/releases
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', B), refused('tag v1 is not signed by signer alice'));
     assert.deepEqual(await byTag(source, { signers: ['bob'] }, 'v1', B), ALLOWED);
   });
 
-  it('refuses a required signer\'s copy with the right digest but another size', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      withSigners(s);
-      s.addTarget('v1', A.text, 'targets/releases');
-      s.delegated.get('targets/alice')!.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } });
-    }));
+  it("refuses a required signer's copy with the right digest but another size", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text, 'targets/releases');
+        s.delegated
+          .get('targets/alice')!
+          .targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } });
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', A), refused('tag v1 is not signed by signer alice'));
   });
 
-  it('refuses a signer\'s signature on a tag outside the paths delegated to it', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      s.delegate('targets/releases');
-      s.delegate('targets/alice', ['other/']);
-      signAs(s, 'alice', 'v1', A);
-    }));
+  it("refuses a signer's signature on a tag outside the paths delegated to it", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        s.delegate('targets/releases');
+        s.delegate('targets/alice', ['other/']);
+        signAs(s, 'alice', 'v1', A);
+      }),
+    );
     assert.deepEqual(await byTag(source, {}, 'v1', A), ALLOWED);
     assert.deepEqual(await byTag(source, { signers: ['alice'] }, 'v1', A), refused('tag v1 is not signed by signer alice'));
   });
 
   it('any one of several signers is enough; the refusal names them all', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'carol', 'v1', A); signAs(s, 'bob', 'v2', C); }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'carol', 'v1', A);
+        signAs(s, 'bob', 'v2', C);
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['alice', 'carol'] }, 'v1', A), ALLOWED);
-    assert.deepEqual(await byTag(source, { signers: ['alice', 'carol'] }, 'v2', C), refused('tag v2 is not signed by any of the signers alice, carol'));
+    assert.deepEqual(
+      await byTag(source, { signers: ['alice', 'carol'] }, 'v2', C),
+      refused('tag v2 is not signed by any of the signers alice, carol'),
+    );
   });
 
-  it('signer targets is the repository owner\'s own role: a tag released only through targets/releases does not satisfy it', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); s.addTarget('v1', A.text); signAs(s, 'alice', 'v2', C); }));
+  it("signer targets is the repository owner's own role: a tag released only through targets/releases does not satisfy it", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text);
+        signAs(s, 'alice', 'v2', C);
+      }),
+    );
     assert.deepEqual(await byTag(source, { signers: ['targets'] }, 'v1', A), ALLOWED);
     assert.deepEqual(await byTag(source, { signers: ['targets'] }, 'v2', C), refused('tag v2 is not signed by signer targets'));
   });
@@ -238,46 +306,76 @@ describe('pull gate decision: by digest', () => {
     assert.deepEqual(await byDigest(source, {}, B), refused(NO_SIGNED_TAG));
   });
 
-  it('refuses a digest only a tag in a signer\'s own delegation points at, with or without required signers', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); s.addTarget('v1', A.text, 'targets/alice'); }));
+  it("refuses a digest only a tag in a signer's own delegation points at, with or without required signers", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', A.text, 'targets/alice');
+      }),
+    );
     assert.deepEqual(await byDigest(source, {}, A), refused(NO_SIGNED_TAG));
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, A), refused(notByAlice));
   });
 
   it('refuses a digest only a tag below targets/releases points at', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      withSigners(s);
-      s.delegate('targets/releases/ci', [''], 'targets/releases');
-      s.addTarget('v1', A.text, 'targets/releases/ci');
-    }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.delegate('targets/releases/ci', [''], 'targets/releases');
+        s.addTarget('v1', A.text, 'targets/releases/ci');
+      }),
+    );
     assert.deepEqual(await byDigest(source, {}, A), refused(NO_SIGNED_TAG));
   });
 
-  it('refuses a digest whose signed tag gives another size than the registry\'s manifest', async () => {
-    const source = FakeSource.of(await trustData((s) => s.targets.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } })));
+  it("refuses a digest whose signed tag gives another size than the registry's manifest", async () => {
+    const source = FakeSource.of(
+      await trustData((s) =>
+        s.targets.targets.set('v1', { length: A.size + 1, hashes: { sha256: Buffer.from(A.digest.slice(7), 'hex') } }),
+      ),
+    );
     assert.deepEqual(await byDigest(source, {}, A), refused(NO_SIGNED_TAG));
     assert.deepEqual(await byDigest(source, {}, A, A.size + 1), ALLOWED);
   });
 
   it('with required signers: serves a digest the signer signed, refuses one only another signer signed', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'alice', 'v1', A); signAs(s, 'bob', 'v2', C); }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'alice', 'v1', A);
+        signAs(s, 'bob', 'v2', C);
+      }),
+    );
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, A), ALLOWED);
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, C), refused(notByAlice));
-    assert.deepEqual(await byDigest(source, { signers: ['alice', 'carol'] }, C), refused('no tag signed by any of the signers alice, carol points at this digest (pull by a signed tag, or allow digests in the rule)'));
+    assert.deepEqual(
+      await byDigest(source, { signers: ['alice', 'carol'] }, C),
+      refused(
+        'no tag signed by any of the signers alice, carol points at this digest (pull by a signed tag, or allow digests in the rule)',
+      ),
+    );
   });
 
-  it('refuses a digest another signer re-signed a tag for when the required signer\'s copy of the tag has other bytes of the same size', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'alice', 'v1', A); signAs(s, 'bob', 'v1', B); }));
+  it("refuses a digest another signer re-signed a tag for when the required signer's copy of the tag has other bytes of the same size", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'alice', 'v1', A);
+        signAs(s, 'bob', 'v1', B);
+      }),
+    );
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, B), refused(notByAlice));
     assert.deepEqual(await byDigest(source, { signers: ['bob'] }, B), ALLOWED);
   });
 
   it('refuses a digest whose only signature by the required signer is outside the paths delegated to it', async () => {
-    const source = FakeSource.of(await trustData((s) => {
-      s.delegate('targets/releases');
-      s.delegate('targets/alice', ['other/']);
-      signAs(s, 'alice', 'v1', A);
-    }));
+    const source = FakeSource.of(
+      await trustData((s) => {
+        s.delegate('targets/releases');
+        s.delegate('targets/alice', ['other/']);
+        signAs(s, 'alice', 'v1', A);
+      }),
+    );
     assert.deepEqual(await byDigest(source, {}, A), ALLOWED);
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, A), refused(notByAlice));
   });
@@ -289,7 +387,9 @@ describe('pull gate decision: by digest, through a signed index', () => {
   const index = image('{"manifests":["amd64","arm64"]}');
 
   it('serves the platform manifests of a signed index, not other manifests', async () => {
-    const source = FakeSource.of(await trustData((s) => s.addTarget('v1', index.text))).references(index, amd).references(index, arm);
+    const source = FakeSource.of(await trustData((s) => s.addTarget('v1', index.text)))
+      .references(index, amd)
+      .references(index, arm);
     assert.deepEqual(await byDigest(source, {}, amd), ALLOWED);
     assert.deepEqual(await byDigest(source, {}, arm), ALLOWED);
     assert.deepEqual(await byDigest(source, {}, A), refused(NO_SIGNED_TAG));
@@ -297,7 +397,9 @@ describe('pull gate decision: by digest, through a signed index', () => {
 
   it('serves the platform manifests of an index listed by a signed index', async () => {
     const outer = image('{"manifests":["inner"]}');
-    const source = FakeSource.of(await trustData((s) => s.addTarget('v1', outer.text))).references(outer, index).references(index, amd);
+    const source = FakeSource.of(await trustData((s) => s.addTarget('v1', outer.text)))
+      .references(outer, index)
+      .references(index, amd);
     assert.deepEqual(await byDigest(source, {}, amd), ALLOWED);
   });
 
@@ -313,24 +415,38 @@ describe('pull gate decision: by digest, through a signed index', () => {
 
   it('with required signers: serves the platform manifests of an index the signer signed, not of one only another signer signed', async () => {
     const other = image('{"manifests":["amd64","other"]}');
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); signAs(s, 'bob', 'v1', other); })).references(other, amd);
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        signAs(s, 'bob', 'v1', other);
+      }),
+    ).references(other, amd);
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, amd), refused(notByAlice));
     assert.deepEqual(await byDigest(source, { signers: ['bob'] }, amd), ALLOWED);
   });
 
-  it('refuses the platform manifests of an index only a signer\'s own delegation signed', async () => {
-    const source = FakeSource.of(await trustData((s) => { withSigners(s); s.addTarget('v1', index.text, 'targets/alice'); })).references(index, amd);
+  it("refuses the platform manifests of an index only a signer's own delegation signed", async () => {
+    const source = FakeSource.of(
+      await trustData((s) => {
+        withSigners(s);
+        s.addTarget('v1', index.text, 'targets/alice');
+      }),
+    ).references(index, amd);
     assert.deepEqual(await byDigest(source, {}, amd), refused(NO_SIGNED_TAG));
     assert.deepEqual(await byDigest(source, { signers: ['alice'] }, amd), refused(notByAlice));
   });
 
-  it('refuses the platform manifests of an index whose signed size is not the registry\'s', async () => {
-    const source = FakeSource.of(await trustData((s) => s.targets.targets.set('v1', { length: index.size + 1, hashes: { sha256: Buffer.from(index.digest.slice(7), 'hex') } })));
+  it("refuses the platform manifests of an index whose signed size is not the registry's", async () => {
+    const source = FakeSource.of(
+      await trustData((s) =>
+        s.targets.targets.set('v1', { length: index.size + 1, hashes: { sha256: Buffer.from(index.digest.slice(7), 'hex') } }),
+      ),
+    );
     source.references(index, amd);
     assert.deepEqual(await byDigest(source, {}, amd), refused(NO_SIGNED_TAG));
   });
 
-  it('refuses an unsigned manifest whose bytes are a signed image\'s layer or config (only index → manifest edges count)', async () => {
+  it("refuses an unsigned manifest whose bytes are a signed image's layer or config (only index → manifest edges count)", async () => {
     const source = FakeSource.of(await trustData((s) => s.addTarget('v1', A.text))).references(A, B, 'blob');
     assert.deepEqual(await byDigest(source, {}, B), refused(NO_SIGNED_TAG));
   });

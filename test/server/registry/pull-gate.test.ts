@@ -15,7 +15,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
 import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
-import { buildImage, buildIndex, OCI_INDEX, OCI_MANIFEST, pushImage, Raw, sha256, startTestServer, type Reply, type TestServer } from './support.js';
+import {
+  buildImage,
+  buildIndex,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  pushImage,
+  Raw,
+  sha256,
+  startTestServer,
+  type Reply,
+  type TestServer,
+} from './support.js';
 
 const PASS = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'gate-root-pass', DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'gate-repo-pass' };
 
@@ -52,7 +63,15 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     const run = async (...args: string[]) => {
       let out = '';
       let err = '';
-      const io: TrustIo = { out: (t) => void (out += t), err: (t) => void (err += t), readLine: async () => undefined, env, cwd: home, now: () => new Date(), hints: false };
+      const io: TrustIo = {
+        out: (t) => void (out += t),
+        err: (t) => void (err += t),
+        readLine: async () => undefined,
+        env,
+        cwd: home,
+        now: () => new Date(),
+        hints: false,
+      };
       const code = await runTrust(args, io);
       assert.equal(code, 0, `dct trust ${args.join(' ')}: ${out}${err}`);
       return out;
@@ -109,7 +128,12 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
 
     // the tag moves to other bytes after signing: refused until signed again
     await raw.pushManifest(name, 'signed', unsignedImage.manifest);
-    assertDenied(await raw.getManifest(name, 'signed'), new RegExp(`^the tag is signed for ${signedImage.digest} \\(${signedImage.size} bytes\\), but the registry holds ${unsignedImage.digest}`));
+    assertDenied(
+      await raw.getManifest(name, 'signed'),
+      new RegExp(
+        `^the tag is signed for ${signedImage.digest} \\(${signedImage.size} bytes\\), but the registry holds ${unsignedImage.digest}`,
+      ),
+    );
     await raw.pushManifest(name, 'signed', signedImage.manifest);
     assert.equal((await raw.getManifest(name, 'signed')).status, 200);
   });
@@ -139,18 +163,22 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     assertDenied(await raw.getManifest(name, stray.digest), /^no tag signed by signer alice points at this digest/);
   });
 
-  it('an unsigned manifest whose bytes are also a signed image\'s layer is not served by digest', async () => {
+  it("an unsigned manifest whose bytes are also a signed image's layer is not served by digest", async () => {
     const name = 'prod/smuggle';
     const gun = `${server.host}/${name}`;
     const smuggled = buildImage('smuggled');
     await pushImage(raw, name, smuggled);
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [smuggled.digest] } }));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: smuggled.digest, size: smuggled.size }],
-    }));
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [smuggled.digest] } }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: smuggled.digest, size: smuggled.size }],
+      }),
+    );
     const carrier = { config, layers: [smuggled.manifest], manifest, digest: sha256(manifest), size: manifest.length };
     await pushImage(raw, name, carrier, 'carrier');
     const alice = user();
@@ -172,16 +200,21 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     const byTag = await raw.getManifest('open/app', 'latest');
     assert.equal(byTag.status, 403);
     const error = byTag.json<DenialBody>().errors[0];
-    assert.match(error?.message ?? '', /^pull gate rule 2 \(repositories "127\.0\.0\.1:\*\/open\/\*"\) refuses .*open\/app:latest: no trust data for /);
+    assert.match(
+      error?.message ?? '',
+      /^pull gate rule 2 \(repositories "127\.0\.0\.1:\*\/open\/\*"\) refuses .*open\/app:latest: no trust data for /,
+    );
 
     // an ungated repository: dct trust sign reads the digest from the registry itself (docker's "trust server of R is https://R")
     const owner = user();
     await owner.run('sign', `${server.host}/dev/app:latest`);
-    const inspect = JSON.parse(await owner.run('inspect', `${server.host}/dev/app:latest`)) as Array<{ SignedTags: Array<{ Digest: string }> }>;
+    const inspect = JSON.parse(await owner.run('inspect', `${server.host}/dev/app:latest`)) as Array<{
+      SignedTags: Array<{ Digest: string }>;
+    }>;
     assert.equal(inspect[0]?.SignedTags[0]?.Digest, image.digest.slice('sha256:'.length));
   });
 
-  it('with token auth, the repository\'s publishers (tokens holding push) are not gated: dct trust sign reads the unsigned tag it signs', async () => {
+  it("with token auth, the repository's publishers (tokens holding push) are not gated: dct trust sign reads the unsigned tag it signs", async () => {
     const htpasswd = join(server.dir, 'gate-htpasswd');
     writeFileSync(htpasswd, `ci:${bcrypt.hashSync('secret', 4)}\nreader:${bcrypt.hashSync('secret', 4)}\n`);
     const authed = await startTestServer({
@@ -198,7 +231,9 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
     try {
       const anonymous = new Raw(authed.url, authed.ca);
       const token = async (user: string, scope: string) => {
-        const r = await anonymous.call(`/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` } });
+        const r = await anonymous.call(`/auth/token?service=dct&scope=${encodeURIComponent(scope)}`, {
+          headers: { Authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` },
+        });
         return r.json<{ token: string }>().token;
       };
       const name = 'prod/ci-app';
@@ -215,7 +250,10 @@ describe('pull gate (embedded registry + dct trust, one server)', () => {
 
       // CI signs what it pushed, reading the digest from the registry (docker's credentials for the host)
       const ci = user();
-      writeFileSync(join(ci.home, 'docker', 'config.json'), JSON.stringify({ auths: { [authed.host]: { auth: Buffer.from('ci:secret').toString('base64') } } }));
+      writeFileSync(
+        join(ci.home, 'docker', 'config.json'),
+        JSON.stringify({ auths: { [authed.host]: { auth: Buffer.from('ci:secret').toString('base64') } } }),
+      );
       await ci.run('sign', `${authed.host}/${name}:v1`);
       const signed = await reader.getManifest(name, 'v1');
       assert.equal(signed.status, 200, signed.text);

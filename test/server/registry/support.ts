@@ -17,7 +17,9 @@ import { dropSchemas, POSTGRES_URL } from '../../support/postgres.js';
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-export const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, 'application/vnd.docker.distribution.manifest.list.v2+json', DOCKER_MANIFEST].join(', ');
+export const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, 'application/vnd.docker.distribution.manifest.list.v2+json', DOCKER_MANIFEST].join(
+  ', ',
+);
 
 export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -187,16 +189,25 @@ export interface BuiltImage {
 }
 
 /** A small OCI image (config + layers) as bytes. */
-export function buildImage(seed: string, opts: { layers?: number; mediaType?: string; extra?: Record<string, unknown>; platform?: string } = {}): BuiltImage {
+export function buildImage(
+  seed: string,
+  opts: { layers?: number; mediaType?: string; extra?: Record<string, unknown>; platform?: string } = {},
+): BuiltImage {
   const docker = opts.mediaType === DOCKER_MANIFEST;
   const [os, architecture] = (opts.platform ?? 'linux/amd64').split('/') as [string, string];
   const layers = Array.from({ length: opts.layers ?? 2 }, (_, i) => Buffer.from(`layer ${i} of ${seed} ${'x'.repeat(100 * (i + 1))}`));
-  const config = Buffer.from(JSON.stringify({ architecture, os, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l)) }, seed }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture, os, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256(l)) }, seed }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: opts.mediaType ?? OCI_MANIFEST,
-      config: { mediaType: docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      config: {
+        mediaType: docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json',
+        digest: sha256(config),
+        size: config.length,
+      },
       layers: layers.map((l) => ({
         mediaType: docker ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar',
         digest: sha256(l),

@@ -26,7 +26,9 @@ async function* chunked(total: number, chunk?: number): AsyncGenerator<Buffer> {
 
 function run(file: string, args: string[]): Promise<{ code: number; err: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 60_000 }, (err, _out, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, err: stderr }));
+    execFile(file, args, { timeout: 60_000 }, (err, _out, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, err: stderr }),
+    );
   });
 }
 const skopeo = await run('skopeo', ['--version']).then((r) => (r.code === 0 ? undefined : 'skopeo is not installed'));
@@ -68,7 +70,11 @@ describe('registry blob size cap', () => {
     const start = await raw.call('/v2/big/chunks/blobs/uploads/', { method: 'POST' });
     assert.equal(start.status, 202);
     const location = start.headers.location as string;
-    const first = await raw.call(location, { method: 'PATCH', body: Buffer.alloc(CAP - 100, 1), headers: { 'Content-Type': 'application/octet-stream' } });
+    const first = await raw.call(location, {
+      method: 'PATCH',
+      body: Buffer.alloc(CAP - 100, 1),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     assert.equal(first.status, 202);
     assert.equal(first.headers.range, `0-${CAP - 101}`);
     const second = await raw.call(location, { method: 'PATCH', body: chunked(1000, 100) });
@@ -80,11 +86,18 @@ describe('registry blob size cap', () => {
     assert.deepEqual(uploadFiles(server), []);
   });
 
-  it('skopeo pushing a layer beyond the cap fails with the registry\'s message', { skip: skopeo }, async () => {
+  it("skopeo pushing a layer beyond the cap fails with the registry's message", { skip: skopeo }, async () => {
     const source = mkdtempSync(join(tmpdir(), 'dct-big-layer-'));
     try {
       await generateTestImage(source, { seed: 'too-big', layers: [4 * CAP], platforms: [LINUX_AMD64], tag: 'v1', gzipLevel: 0 });
-      const push = await run('skopeo', ['copy', '--retry-times', '0', '--dest-tls-verify=false', `oci:${source}:v1`, `docker://${server.host}/big/skopeo:v1`]);
+      const push = await run('skopeo', [
+        'copy',
+        '--retry-times',
+        '0',
+        '--dest-tls-verify=false',
+        `oci:${source}:v1`,
+        `docker://${server.host}/big/skopeo:v1`,
+      ]);
       assert.notEqual(push.code, 0);
       assert.match(push.err, /size invalid: the blob is larger than this registry accepts \(65536 bytes\)/);
       assert.deepEqual(uploadFiles(server), []);
@@ -130,7 +143,11 @@ describe('registry upload sessions: caps per repository and per client', () => {
     const mono = await raw.call(`/v2/caps/a/blobs/uploads/?digest=${sha256(bytes)}`, { method: 'POST', body: bytes });
     assert.equal(mono.status, 429);
     // completing a session frees its place
-    const done = await raw.call(`${made[1]}?digest=${sha256(bytes)}`, { method: 'PUT', body: bytes, headers: { 'Content-Length': String(bytes.length) } });
+    const done = await raw.call(`${made[1]}?digest=${sha256(bytes)}`, {
+      method: 'PUT',
+      body: bytes,
+      headers: { 'Content-Length': String(bytes.length) },
+    });
     assert.equal(done.status, 201, done.text);
     assert.equal((await open('caps/a')).status, 202);
   });
@@ -212,7 +229,11 @@ describe('registry writes and the per-client write limit', () => {
     assert.deepEqual(refused.codes, ['TOOMANYREQUESTS']);
     assert.equal(refused.headers['retry-after'], '1');
     assert.equal(refused.headers['docker-distribution-api-version'], 'registry/2.0');
-    const put = await raw.call('/v2/rate/app/manifests/v1', { method: 'PUT', body: '{}', headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
+    const put = await raw.call('/v2/rate/app/manifests/v1', {
+      method: 'PUT',
+      body: '{}',
+      headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
     assert.equal(put.status, 429);
     assert.equal((await raw.call('/v2/rate/app/tags/list')).status, 404);
   });

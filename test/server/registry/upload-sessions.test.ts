@@ -8,14 +8,18 @@ import { UploadSessions } from '../../../src/server/registry/upload-sessions.js'
 let next = 0;
 const start = async () => ({ id: `upload-${next++}` }) as UploadInfo;
 // open() never touches the blob store (only the expiry sweep does)
-const sessions = () => new UploadSessions({} as FsBlobStore, { maxPerRepository: 100, maxPerClient: 2, expiryMs: 60_000 }, pino({ level: 'silent' }));
+const sessions = () =>
+  new UploadSessions({} as FsBlobStore, { maxPerRepository: 100, maxPerClient: 2, expiryMs: 60_000 }, pino({ level: 'silent' }));
 
 describe('UploadSessions per client', () => {
   it('one IPv6 /64 cannot open more sessions by changing its interface address', async () => {
     const s = sessions();
     await s.open('a', '2001:db8:1:2::10', start);
     await s.open('a', '2001:db8:1:2:aaaa::1', start);
-    await assert.rejects(s.open('b', '2001:db8:1:2:ffff:ffff:ffff:ffff', start), (err: Error & { code?: string }) => err.code === 'TOOMANYREQUESTS');
+    await assert.rejects(
+      s.open('b', '2001:db8:1:2:ffff:ffff:ffff:ffff', start),
+      (err: Error & { code?: string }) => err.code === 'TOOMANYREQUESTS',
+    );
     await s.open('b', '2001:db8:1:3::10', start); // another /64 is another client
   });
 

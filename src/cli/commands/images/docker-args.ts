@@ -36,7 +36,10 @@ function flagSet(values: string, bools: string): FlagSet {
 }
 
 /** docker's top-level flags (before the command word) */
-export const GLOBAL_FLAGS = flagSet('config context/c host/H log-level/l tlscacert tlscert tlskey', 'debug/D tls tlsverify version/v help/h');
+export const GLOBAL_FLAGS = flagSet(
+  'config context/c host/H log-level/l tlscacert tlscert tlskey',
+  'debug/D tls tlsverify version/v help/h',
+);
 
 const CONTAINER_VALUES = `add-host annotation attach/a blkio-weight blkio-weight-device cap-add cap-drop cgroup-parent cgroupns cidfile
   cpu-count cpu-percent cpu-period cpu-quota cpu-rt-period cpu-rt-runtime cpu-shares/c cpus cpuset-cpus cpuset-mems
@@ -104,7 +107,13 @@ export function parseBool(v: string): boolean | undefined {
  * Parses flags of `set` from `argv[start]`; `interspersed` = positionals and flags
  * may mix (pflag's default), else parsing stops at the first positional.
  */
-export function parseFlags(argv: readonly string[], start: number, set: FlagSet, interspersed: boolean, what: string): { flags: FlagUse[]; positionals: number[]; dashDash?: number; stop: number } {
+export function parseFlags(
+  argv: readonly string[],
+  start: number,
+  set: FlagSet,
+  interspersed: boolean,
+  what: string,
+): { flags: FlagUse[]; positionals: number[]; dashDash?: number; stop: number } {
   const flags: FlagUse[] = [];
   const positionals: number[] = [];
   let i = start;
@@ -130,7 +139,9 @@ export function parseFlags(argv: readonly string[], start: number, set: FlagSet,
         // a flag dct does not know, with its value attached: it occupies this argument only
         flags.push({ name: '', value: a, from: i, to: i });
       } else {
-        throw new DockerUsageError(`unknown flag: --${name} (dct knows docker CLI 28's ${what} flags; write --${name}=VALUE if it takes a value)`);
+        throw new DockerUsageError(
+          `unknown flag: --${name} (dct knows docker CLI 28's ${what} flags; write --${name}=VALUE if it takes a value)`,
+        );
       }
       i++;
       continue;

@@ -51,7 +51,11 @@ export type Exec = (bin: string, args: readonly string[], opts: ExecOptions) => 
 
 export const spawnExec: Exec = (bin, args, opts) =>
   new Promise((resolvePromise) => {
-    const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'] });
+    const child = spawn(bin, args, {
+      cwd: opts.cwd,
+      env: opts.env as NodeJS.ProcessEnv,
+      stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    });
     // the terminal's ^C reaches docker too: let docker decide; signals sent to dct alone are passed on
     const ignore = () => undefined;
     const forward = (sig: NodeJS.Signals) => () => void child.kill(sig);
@@ -67,7 +71,9 @@ export const spawnExec: Exec = (bin, args, opts) =>
       resolvePromise(code);
     };
     child.on('error', (err) => {
-      process.stderr.write(`dct docker: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `${bin}: executable file not found in $PATH` : err.message}\n`);
+      process.stderr.write(
+        `dct docker: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? `${bin}: executable file not found in $PATH` : err.message}\n`,
+      );
       done(127);
     });
     child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
@@ -117,7 +123,11 @@ function withoutFlag(argv: readonly string[], uses: readonly FlagUse[], name: st
     const a = argv[u.from]!;
     if (a.startsWith('--') || a === `-${short}` || a.includes('=')) drop.add(u.from);
     else {
-      const rest = a.slice(1).split('').filter((c) => c !== short).join('');
+      const rest = a
+        .slice(1)
+        .split('')
+        .filter((c) => c !== short)
+        .join('');
       if (rest === '') drop.add(u.from);
       else edit.set(u.from, `-${rest}`);
     }
@@ -162,7 +172,12 @@ async function planPull(argv: readonly string[], p: ParsedCommand, resolver: Tru
   return plan;
 }
 
-async function planContainer(argv: readonly string[], p: ParsedCommand, resolver: TrustResolver, command: 'run' | 'create'): Promise<DockerPlan> {
+async function planContainer(
+  argv: readonly string[],
+  p: ParsedCommand,
+  resolver: TrustResolver,
+  command: 'run' | 'create',
+): Promise<DockerPlan> {
   const pass: DockerPlan = { commands: [[...argv]], before: [{}], notes: [], stdin: true };
   const at = p.positionals[0];
   if (at === undefined || DIGEST_ID.test(argv[at]!)) return pass; // no image, or an image ID
@@ -191,14 +206,23 @@ function isArchive(b: Buffer): boolean {
   return magic.startsWith('1f8b') || magic.startsWith('425a68') || magic.startsWith('fd377a585a00') || magic.startsWith('28b52ffd');
 }
 
-async function planBuild(argv: readonly string[], p: ParsedCommand, resolver: TrustResolver, io: DockerIo, dryRun: boolean): Promise<DockerPlan> {
+async function planBuild(
+  argv: readonly string[],
+  p: ParsedCommand,
+  resolver: TrustResolver,
+  io: DockerIo,
+  dryRun: boolean,
+): Promise<DockerPlan> {
   const at = p.positionals[0];
   if (at === undefined) return { commands: [[...argv]], before: [{}], notes: [], stdin: true };
   const context = argv[at]!;
   const fileFlag = lastFlag(p.flags, 'file');
   const file = typeof fileFlag === 'string' ? fileFlag : undefined;
   if (REMOTE_CONTEXT.test(context)) {
-    throw new PlanFailure(`dct docker: cannot pin the FROM lines of a remote build context (${context}): build a local copy, or pass --disable-content-trust to build it unchecked`, 1);
+    throw new PlanFailure(
+      `dct docker: cannot pin the FROM lines of a remote build context (${context}): build a local copy, or pass --disable-content-trust to build it unchecked`,
+      1,
+    );
   }
   let text: string;
   let label: string;
@@ -209,7 +233,10 @@ async function planBuild(argv: readonly string[], p: ParsedCommand, resolver: Tr
     const bytes = await io.readStdin();
     stdin = false;
     if (isArchive(bytes)) {
-      throw new PlanFailure('dct docker: cannot pin the FROM lines of a build context read from stdin as an archive: build from a folder', 1);
+      throw new PlanFailure(
+        'dct docker: cannot pin the FROM lines of a build context read from stdin as an archive: build from a folder',
+        1,
+      );
     }
     text = bytes.toString('latin1');
     label = 'Dockerfile (stdin)';
@@ -219,7 +246,8 @@ async function planBuild(argv: readonly string[], p: ParsedCommand, resolver: Tr
     if (file !== undefined) source = resolve(io.cwd, file);
     else {
       source = join(dir, 'Dockerfile');
-      if (!(await lstat(source).catch(() => undefined)) && (await lstat(join(dir, 'dockerfile')).catch(() => undefined))) source = join(dir, 'dockerfile');
+      if (!(await lstat(source).catch(() => undefined)) && (await lstat(join(dir, 'dockerfile')).catch(() => undefined)))
+        source = join(dir, 'dockerfile');
     }
     try {
       text = (await readFile(source)).toString('latin1');
@@ -397,7 +425,9 @@ export function processDockerIo(): DockerIo {
 export function registerDockerCommand(program: Command): void {
   program
     .command('docker')
-    .description('run the docker CLI with the images of pull/run/create/build resolved to their signed digests first (--dry-run: print the command instead)')
+    .description(
+      'run the docker CLI with the images of pull/run/create/build resolved to their signed digests first (--dry-run: print the command instead)',
+    )
     .usage('[--dry-run] ARGS...')
     .helpOption(false)
     .passThroughOptions()

@@ -18,7 +18,16 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { applyReplacements, detectKind, findReferences, pinnedForm, SKIP_TEXT, type PinFileKind, type Replacement, type SkipReason } from '../../../app/images/pin-files.js';
+import {
+  applyReplacements,
+  detectKind,
+  findReferences,
+  pinnedForm,
+  SKIP_TEXT,
+  type PinFileKind,
+  type Replacement,
+  type SkipReason,
+} from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
 import { CommandFailed } from '../../output.js';
 import { goFileError } from '../trust/common.js';
@@ -75,7 +84,12 @@ export async function writeFileAtomic(path: string, bytes: Buffer): Promise<void
   }
 }
 
-async function pinOne(text: string, kind: PinFileKind, resolver: TrustResolver, opts: PinOptions): Promise<{ refs: PinnedReference[]; replacements: Replacement[] }> {
+async function pinOne(
+  text: string,
+  kind: PinFileKind,
+  resolver: TrustResolver,
+  opts: PinOptions,
+): Promise<{ refs: PinnedReference[]; replacements: Replacement[] }> {
   const found = findReferences(kind, text);
   const replacements: Replacement[] = [];
   const refs = await Promise.all(
@@ -96,7 +110,10 @@ async function pinOne(text: string, kind: PinFileKind, resolver: TrustResolver, 
         }
         if (ref.digest === r.digest) return { ...base, pinned: f.text, status: 'verified', digest: r.digest, role: r.role };
         if (!opts.update) {
-          throw new TrustFailure(`pinned to ${ref.digest}, but the signed digest of ${ref.familiarName}:${r.tag} is ${r.digest} (--update re-pins it)`, 'DIGEST_MISMATCH');
+          throw new TrustFailure(
+            `pinned to ${ref.digest}, but the signed digest of ${ref.familiarName}:${r.tag} is ${r.digest} (--update re-pins it)`,
+            'DIGEST_MISMATCH',
+          );
         }
         replacements.push({ start: f.start, end: f.end, text: pinned });
         return { ...base, pinned, status: 'updated', digest: r.digest, role: r.role };
@@ -122,7 +139,13 @@ export async function pinFiles(files: readonly string[], opts: PinOptions, io: T
           seen.add(real);
           text = (await readFile(real)).toString('latin1');
         } catch (err) {
-          return { file, kind: null, status: 'failed', references: [], error: { code: (err as NodeJS.ErrnoException).code ?? 'ERROR', message: goFileError('open', file, err) } };
+          return {
+            file,
+            kind: null,
+            status: 'failed',
+            references: [],
+            error: { code: (err as NodeJS.ErrnoException).code ?? 'ERROR', message: goFileError('open', file, err) },
+          };
         }
         const kind = detectKind(file, text);
         const { refs, replacements } = await pinOne(text, kind, resolver, opts);
@@ -132,7 +155,13 @@ export async function pinFiles(files: readonly string[], opts: PinOptions, io: T
         try {
           await writeFileAtomic(real, Buffer.from(applyReplacements(text, replacements), 'latin1'));
         } catch (err) {
-          return { file, kind, status: 'failed', references: refs, error: { code: (err as NodeJS.ErrnoException).code ?? 'ERROR', message: goFileError('write', file, err) } };
+          return {
+            file,
+            kind,
+            status: 'failed',
+            references: refs,
+            error: { code: (err as NodeJS.ErrnoException).code ?? 'ERROR', message: goFileError('write', file, err) },
+          };
         }
         return { file, kind, status: 'updated', references: refs };
       }),
@@ -184,13 +213,19 @@ export async function runPin(files: readonly string[], opts: PinOptions, io: Tru
 export function registerPinCommand(program: Command): void {
   program
     .command('pin')
-    .description('pin the images of Dockerfiles, Kubernetes YAML and compose files to their signed digests (name:tag@sha256:…), after verifying their trust data')
+    .description(
+      'pin the images of Dockerfiles, Kubernetes YAML and compose files to their signed digests (name:tag@sha256:…), after verifying their trust data',
+    )
     .argument('<files...>', 'Dockerfiles (FROM), YAML files (image:)')
     .option('--check', 'change nothing; exit 1 when a file would change or a reference is not signed')
     .option('--update', 're-pin references whose @sha256 digest is no longer the signed one')
     .option('--format <format>', 'text or json', 'text')
     .action(async (files: string[], o: { check?: boolean; update?: boolean; format: string }) => {
-      const code = await runPin(files, { check: o.check === true, update: o.update === true, format: parsePinFormat(o.format) }, processIo());
+      const code = await runPin(
+        files,
+        { check: o.check === true, update: o.update === true, format: parsePinFormat(o.format) },
+        processIo(),
+      );
       if (code !== 0) throw new CommandFailed(code);
     });
 }

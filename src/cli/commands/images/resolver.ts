@@ -110,7 +110,11 @@ export class TrustResolver {
     }
     const first = tags[0];
     if (!first) {
-      throw new TrustFailure(`No signed tag of ${ref.name} points at ${digest}`, 'DIGEST_NOT_SIGNED', `sign a tag for it with \`dct trust sign ${ref.familiarName}:<tag>\`, or pin a signed tag (\`dct verify ${ref.familiarName}:<tag>\`)`);
+      throw new TrustFailure(
+        `No signed tag of ${ref.name} points at ${digest}`,
+        'DIGEST_NOT_SIGNED',
+        `sign a tag for it with \`dct trust sign ${ref.familiarName}:<tag>\`, or pin a signed tag (\`dct verify ${ref.familiarName}:<tag>\`)`,
+      );
     }
     return { ref, digest, size: first.size, role: first.role, tags: tags.map((t) => t.tag) };
   }
@@ -127,7 +131,10 @@ export class TrustResolver {
     if (ref.tag === undefined) return this.resolveDigest(ref);
     const signed = await this.resolveTag(ref);
     if (signed.digest !== ref.digest) {
-      throw new TrustFailure(`${ref.digest} is not the signed digest of ${ref.familiarName}:${ref.tag} (signed: ${signed.digest})`, 'DIGEST_MISMATCH');
+      throw new TrustFailure(
+        `${ref.digest} is not the signed digest of ${ref.familiarName}:${ref.tag} (signed: ${signed.digest})`,
+        'DIGEST_MISMATCH',
+      );
     }
     return signed;
   }
@@ -136,7 +143,8 @@ export class TrustResolver {
   async released(ref: ImageReference): Promise<ReleasedTag[]> {
     const set = await this.trusted(ref.name);
     const tags = releasedTags(set);
-    if (tags.length === 0) throw new TrustFailure(`No trusted tags for ${ref.name}`, 'NO_SIGNED_TAGS', hintFor(new DctError('NO_SIGNED_TAGS', ''), ref.name));
+    if (tags.length === 0)
+      throw new TrustFailure(`No trusted tags for ${ref.name}`, 'NO_SIGNED_TAGS', hintFor(new DctError('NO_SIGNED_TAGS', ''), ref.name));
     return tags;
   }
 

@@ -177,7 +177,8 @@ export function flagUsages(flags: FlagSpec[]): string {
     if (varname) line += ` ${varname}`;
     max = Math.max(max, line.length);
     let usage = f.usage;
-    if (f.def !== undefined && !isZero(f.def)) usage += typeof f.def === 'string' ? ` (default ${goQuote(f.def)})` : ` (default ${String(f.def)})`;
+    if (f.def !== undefined && !isZero(f.def))
+      usage += typeof f.def === 'string' ? ` (default ${goQuote(f.def)})` : ` (default ${String(f.def)})`;
     lines.push([line, usage]);
   }
   return lines.map(([l, u]) => `${l}${' '.repeat(max - l.length)}   ${u}\n`).join('');
@@ -251,13 +252,18 @@ export function find(root: Command, args: string[]): { cmd: Command; args: strin
   // cobra legacyArgs: the root command with subcommands takes no arguments
   if (!cmd.parent && cmd.children.length > 0) {
     const plain = stripFlags(rest, cmd);
-    if (plain.length > 0) throw new FatalError(`unknown command ${goQuote(plain[0] as string)} for ${goQuote(cmd.path)}${suggestions(cmd, plain[0] as string)}`);
+    if (plain.length > 0)
+      throw new FatalError(
+        `unknown command ${goQuote(plain[0] as string)} for ${goQuote(cmd.path)}${suggestions(cmd, plain[0] as string)}`,
+      );
   }
   return { cmd, args: rest };
 }
 
 function suggestions(cmd: Command, typed: string): string {
-  const found = cmd.available().filter((c) => levenshtein(typed.toLowerCase(), c.name.toLowerCase()) <= 2 || c.name.startsWith(typed.toLowerCase()));
+  const found = cmd
+    .available()
+    .filter((c) => levenshtein(typed.toLowerCase(), c.name.toLowerCase()) <= 2 || c.name.startsWith(typed.toLowerCase()));
   if (found.length === 0) return '';
   return `\n\nDid you mean this?\n${found.map((c) => `\t${c.name}\n`).join('')}`;
 }
@@ -269,7 +275,11 @@ function levenshtein(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      (d[i] as number[])[j] = Math.min((d[i - 1] as number[])[j]! + 1, (d[i] as number[])[j - 1]! + 1, (d[i - 1] as number[])[j - 1]! + cost);
+      (d[i] as number[])[j] = Math.min(
+        (d[i - 1] as number[])[j]! + 1,
+        (d[i] as number[])[j - 1]! + 1,
+        (d[i - 1] as number[])[j - 1]! + cost,
+      );
     }
   }
   return (d[a.length] as number[])[b.length]!;
@@ -428,7 +438,8 @@ export function readCsvLine(line: string): string[] {
         field += c;
         i++;
       }
-      if (i < line.length && line[i] !== ',') throw new Error(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
+      if (i < line.length && line[i] !== ',')
+        throw new Error(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
     } else {
       while (i < line.length && line[i] !== ',') {
         if (line[i] === '"') throw new Error(`parse error on line 1, column ${i + 1}: bare " in non-quoted-field`);

@@ -139,7 +139,10 @@ export function loadNotaryConfig(flags: Flags, host: HostEnvironment, log: Logge
 function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
-    out[k.toLowerCase()] = typeof v === 'object' && v !== null && !Array.isArray(v) && k.toLowerCase() !== 'certs' && k.toLowerCase() !== 'ca' ? lowerKeys(v as Record<string, unknown>) : v;
+    out[k.toLowerCase()] =
+      typeof v === 'object' && v !== null && !Array.isArray(v) && k.toLowerCase() !== 'certs' && k.toLowerCase() !== 'ca'
+        ? lowerKeys(v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -202,14 +205,17 @@ export class NotaryContext {
 
   tls(): TlsSettings {
     const c = this.config;
-    if ((c.clientCert === undefined) !== (c.clientKey === undefined)) throw new FatalError('either pass both client key and cert, or neither');
+    if ((c.clientCert === undefined) !== (c.clientKey === undefined))
+      throw new FatalError('either pass both client key and cert, or neither');
     const read = (file: string, what: 'ca' | 'pair') => {
       try {
         return readFileSync(file);
       } catch (err) {
         const why = `open ${file}: ${goErrnoText((err as NodeJS.ErrnoException).code, (err as Error).message)}`;
         throw new FatalError(
-          what === 'ca' ? `unable to configure TLS: could not read CA certificate ${JSON.stringify(file)}: ${why}` : `unable to configure TLS: Could not load X509 key pair: ${why}`,
+          what === 'ca'
+            ? `unable to configure TLS: could not read CA certificate ${JSON.stringify(file)}: ${why}`
+            : `unable to configure TLS: Could not load X509 key pair: ${why}`,
         );
       }
     };
@@ -231,7 +237,8 @@ export class NotaryContext {
     try {
       base = new URL(url);
     } catch {
-      if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) throw new FatalError(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
+      if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url))
+        throw new FatalError(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
       throw new FatalError(`Could not parse remote trust server url (${url}): parse ${JSON.stringify(url)}: invalid URL`);
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {

@@ -46,7 +46,8 @@ export function delegationCommand(host: HostEnvironment): CommandSpec {
         ],
         run: (inv) => {
           if (inv.args.length !== 1) throw usageError(inv, 'Please provide a single Global Unique Name as an argument to remove');
-          if ((inv.flags.strings('key') ?? []).length === 0) throw usageError(inv, 'Please provide at least one key ID to be removed using the --key flag');
+          if ((inv.flags.strings('key') ?? []).length === 0)
+            throw usageError(inv, 'Please provide at least one key ID to be removed using the --key flag');
           return withContext(inv, host, purge);
         },
       },
@@ -62,7 +63,10 @@ export function delegationCommand(host: HostEnvironment): CommandSpec {
         ],
         run: (inv) => {
           if (inv.args.length < 2) {
-            throw usageError(inv, 'must specify the Global Unique Name and the role of the delegation along with optional keyIDs and/or a list of paths to remove');
+            throw usageError(
+              inv,
+              'must specify the Global Unique Name and the role of the delegation along with optional keyIDs and/or a list of paths to remove',
+            );
           }
           return withContext(inv, host, (r) => remove(r, host));
         },
@@ -111,7 +115,12 @@ async function list(r: CommandRun): Promise<void> {
   const sorted = [...roles].sort((a, b) => byteOrder(a.name, b.name));
   r.report.set(
     'delegations',
-    sorted.map((d) => ({ role: d.name, paths: [...(d.paths ?? [])].sort(byteOrder), keyIds: d.keys.map((k) => k.canonicalId), threshold: d.threshold })),
+    sorted.map((d) => ({
+      role: d.name,
+      paths: [...(d.paths ?? [])].sort(byteOrder),
+      keyIds: d.keys.map((k) => k.canonicalId),
+      threshold: d.threshold,
+    })),
   );
   r.report.text('\n');
   if (sorted.length === 0) {
@@ -259,7 +268,9 @@ async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
   await stage(ctx, gun, changes);
   report.text('\n');
   if (removeAll) {
-    report.text(`Forced removal (including all keys and paths) of delegation role ${role} to repository "${gun}" staged for next publish.\n`);
+    report.text(
+      `Forced removal (including all keys and paths) of delegation role ${role} to repository "${gun}" staged for next publish.\n`,
+    );
   } else {
     let items = '';
     if (keyIds.length > 0) items += `with keys ${goSlice(keyIds)}, `;
@@ -271,7 +282,6 @@ async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
   report.set('staged', { action: removeAll ? 'remove delegation' : 'update delegation', role, keyIds, paths: paths ?? [], allPaths });
   await maybeAutoPublish(r, gun);
 }
-
 
 async function purge(r: CommandRun): Promise<void> {
   const gun = r.inv.args[0] as string;

@@ -39,7 +39,7 @@ export function notaryRoot(host: HostEnvironment): Command {
       { name: 'tlscacert', kind: 'string', usage: 'Trust certs signed only by this CA' },
       { name: 'tlscert', kind: 'string', usage: 'Path to TLS certificate file' },
       { name: 'tlskey', kind: 'string', usage: 'Path to TLS key file' },
-      { name: 'format', kind: 'string', usage: 'Output format: table (notary\'s text) or json', hidden: true },
+      { name: 'format', kind: 'string', usage: "Output format: table (notary's text) or json", hidden: true },
     ],
     flags: [{ name: 'version', kind: 'bool', usage: 'Print the version number of notary' }],
     run: (inv) => {
@@ -65,7 +65,7 @@ export function notaryRoot(host: HostEnvironment): Command {
       {
         use: 'completion',
         short: 'Generate the autocompletion script for the specified shell',
-        long: 'Generate the autocompletion script for notary for the specified shell.\nSee each sub-command\'s help for details on how to use the generated script.\n',
+        long: "Generate the autocompletion script for notary for the specified shell.\nSee each sub-command's help for details on how to use the generated script.\n",
       },
       keyCommand(host),
       delegationCommand(host),
@@ -77,8 +77,17 @@ export function notaryRoot(host: HostEnvironment): Command {
 
 /** Runs the notary command line (arguments after `notary`); returns the exit code. */
 export async function runNotary(args: string[], host: Partial<HostEnvironment> = {}): Promise<number> {
-  const io: Io = host.io ?? { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s), bytes: (b) => void process.stdout.write(b) };
-  const env: HostEnvironment = { env: host.env ?? process.env, cwd: host.cwd ?? process.cwd(), io, ...(host.stdin ? { stdin: host.stdin } : {}) };
+  const io: Io = host.io ?? {
+    out: (s) => void process.stdout.write(s),
+    err: (s) => void process.stderr.write(s),
+    bytes: (b) => void process.stdout.write(b),
+  };
+  const env: HostEnvironment = {
+    env: host.env ?? process.env,
+    cwd: host.cwd ?? process.cwd(),
+    io,
+    ...(host.stdin ? { stdin: host.stdin } : {}),
+  };
   const json = args.some((a, i) => a === '--format=json' || (a === '--format' && args[i + 1] === 'json'));
   if (json) {
     // errors as JSON too

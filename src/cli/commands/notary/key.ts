@@ -45,8 +45,7 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
       {
         use: 'generate [ algorithm ]',
         short: 'Generates a new key with a given algorithm.',
-        long:
-          'Generates a new key with a given algorithm. If hardware key storage (e.g. a Yubikey) is available, generated root keys will be stored both on hardware and on disk (so that it can be backed up).  Please make sure to back up and then remove this on-key disk immediatelyafterwards. If a `--output` file name is provided, two files will be written, <output>.pem and <output>-key.pem, containing the publicand private keys respectively (the key will not be stored in Notary\'s key storage, including any connected hardware storage). If no `--role` is provided, "root" will be assumed.',
+        long: 'Generates a new key with a given algorithm. If hardware key storage (e.g. a Yubikey) is available, generated root keys will be stored both on hardware and on disk (so that it can be backed up).  Please make sure to back up and then remove this on-key disk immediatelyafterwards. If a `--output` file name is provided, two files will be written, <output>.pem and <output>-key.pem, containing the publicand private keys respectively (the key will not be stored in Notary\'s key storage, including any connected hardware storage). If no `--role` is provided, "root" will be assumed.',
         flags: [
           { name: 'output', short: 'o', kind: 'string', usage: 'Filepath to write export output to' },
           { name: 'role', short: 'r', kind: 'string', usage: 'Role to generate key with, defaulting to "root".', def: 'root' },
@@ -85,7 +84,8 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
             name: 'server-managed',
             short: 'r',
             kind: 'bool',
-            usage: 'Signing and key management will be handled by the remote server (no key will be generated or stored locally). Required for timestamp role, optional for snapshot role',
+            usage:
+              'Signing and key management will be handled by the remote server (no key will be generated or stored locally). Required for timestamp role, optional for snapshot role',
           },
           { name: 'legacy', short: 'l', kind: 'int', usage: "Number of old version's root roles to sign with to support old clients" },
           { name: 'key', short: 'k', kind: 'strings', usage: 'New key(s) to rotate to. If not specified, one will be generated.' },
@@ -236,7 +236,9 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
     keyIds.push(await ctx.keyStore.save({ privateKey, role, passphrase, gun }));
   }
   if (role === 'root') {
-    report.text('Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  ');
+    report.text(
+      'Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  ',
+    );
     if (!(await askConfirm(host))) {
       report.text('\nAborting action.\n');
       return;
@@ -279,7 +281,13 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
       if (role !== 'root') return PublicKey.fromKeyObject(createPublicKey(p.key));
       if (p.role !== 'root') throw new FatalError(`attempted to load root key but given ${p.role} key instead`);
       const now = new Date();
-      const pem = createRootCertificate({ privateKey: p.key, gun, notBefore: now, notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS), serial: randomBytes(16) });
+      const pem = createRootCertificate({
+        privateKey: p.key,
+        gun,
+        notBefore: now,
+        notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS),
+        serial: randomBytes(16),
+      });
       return PublicKey.fromCertificatePem(pem);
     });
   }
@@ -319,7 +327,9 @@ async function passwd(r: CommandRun): Promise<void> {
   if (!info) throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
   let loaded;
   try {
-    loaded = await unlockWithPassphrase(r.ctx.passphrases(), { role: info.role, keyId, ...(info.gun ? { gun: info.gun } : {}) }, (pass) => store.load(keyId, pass));
+    loaded = await unlockWithPassphrase(r.ctx.passphrases(), { role: info.role, keyId, ...(info.gun ? { gun: info.gun } : {}) }, (pass) =>
+      store.load(keyId, pass),
+    );
   } catch {
     throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
   }
@@ -374,7 +384,9 @@ async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
       const role = headers['role'] as string;
       if (role === 'snapshot' || role === 'targets' || role === 'timestamp') {
         if (!headers['gun']) {
-          r.ctx.log.warn(`failed to import key (${headers['path'] ?? ''}) to store: Cannot have canonical role key without a gun, don't know what gun it belongs to`);
+          r.ctx.log.warn(
+            `failed to import key (${headers['path'] ?? ''}) to store: Cannot have canonical role key without a gun, don't know what gun it belongs to`,
+          );
           errors.push('invalid key pem block');
           continue;
         }
@@ -406,7 +418,12 @@ async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
         } catch {
           throw new FatalError('maximum number of passphrase attempts exceeded');
         }
-        bytes = encodePrivateKeyFile({ privateKey: decoded.privateKey, role, passphrase, ...(headers['gun'] ? { gun: headers['gun'] } : {}) });
+        bytes = encodePrivateKeyFile({
+          privateKey: decoded.privateKey,
+          role,
+          passphrase,
+          ...(headers['gun'] ? { gun: headers['gun'] } : {}),
+        });
       } else {
         bytes = pemOf(headers);
       }
@@ -440,7 +457,11 @@ async function exportKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
   const guns = r.inv.flags.strings('gun') ?? [];
   const ids = r.inv.flags.strings('key') ?? [];
   if (guns.length > 0 && ids.length > 0) throw new FatalError('Only the --gun or --key flag may be provided, not a mix of the two flags');
-  const files = (await r.ctx.keyStore.list()).map((k) => ({ rel: k.path.slice(r.ctx.keyStore.privateDir.length + 1).replace(/\.key$/, ''), path: k.path, keyId: k.keyId }));
+  const files = (await r.ctx.keyStore.list()).map((k) => ({
+    rel: k.path.slice(r.ctx.keyStore.privateDir.length + 1).replace(/\.key$/, ''),
+    path: k.path,
+    keyId: k.keyId,
+  }));
   files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   let out = '';
   const exported: string[] = [];
@@ -457,4 +478,3 @@ async function exportKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
   else if (!r.report.json) r.inv.io.out(out);
   r.report.set('exported', exported);
 }
-

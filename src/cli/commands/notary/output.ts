@@ -148,7 +148,9 @@ export function notaryErrorText(err: unknown): string {
         return 'repository has not been initialized';
       case 'CERTIFICATE_VALIDATION_FAILED':
         // notary's ErrValidationFail always names the root path
-        return err.message.startsWith('could not validate the path to a trusted root') ? err.message : `could not validate the path to a trusted root: ${err.message}`;
+        return err.message.startsWith('could not validate the path to a trusted root')
+          ? err.message
+          : `could not validate the path to a trusted root: ${err.message}`;
       default:
         return err.message;
     }

@@ -17,7 +17,9 @@ export async function runNotaryCli(args: string[]): Promise<number> {
 export function registerNotaryCommand(program: Command): void {
   program
     .command('notary')
-    .description('the notary CLI 0.7: same commands, flags, outputs and exit codes (`dct notary --help`); also run as `notary` through a symlink')
+    .description(
+      'the notary CLI 0.7: same commands, flags, outputs and exit codes (`dct notary --help`); also run as `notary` through a symlink',
+    )
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()

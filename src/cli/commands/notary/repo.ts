@@ -6,13 +6,7 @@
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  addTargetChanges,
-  byteOrder,
-  goCompactJson,
-  removeTargetChanges,
-  witnessChange,
-} from '../../../app/client/changes.js';
+import { addTargetChanges, byteOrder, goCompactJson, removeTargetChanges, witnessChange } from '../../../app/client/changes.js';
 import { decodePemBlocks, encodePem, hexOfBase64All } from '../../../core/encoding.js';
 import { certificateCommonName } from '../../../core/keys/certificate.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
@@ -38,7 +32,11 @@ export function repositoryCommands(host: HostEnvironment): CommandSpec[] {
       long: 'Initializes a local trusted collection identified by the Globally Unique Name. This is an online operation.',
       flags: [
         { name: 'rootkey', kind: 'string', usage: 'Root key to initialize the repository with' },
-        { name: 'rootcert', kind: 'string', usage: 'Root certificate must match root key if a root key is supplied, otherwise it must match a key present in keystore' },
+        {
+          name: 'rootcert',
+          kind: 'string',
+          usage: 'Root certificate must match root key if a root key is supplied, otherwise it must match a key present in keystore',
+        },
         publishFlag,
       ],
       run: (inv) => {
@@ -65,7 +63,8 @@ export function repositoryCommands(host: HostEnvironment): CommandSpec[] {
       ],
       run: (inv) => {
         if (inv.args.length < 1) throw usageError(inv, 'Must specify a GUN');
-        if (!inv.flags.bool('all') && (inv.flags.ints('number') ?? []).length < 1) throw usageError(inv, 'Must specify changes to reset with -n or the --all flag');
+        if (!inv.flags.bool('all') && (inv.flags.ints('number') ?? []).length < 1)
+          throw usageError(inv, 'Must specify changes to reset with -n or the --all flag');
         return run(reset)(inv);
       },
     },
@@ -207,14 +206,17 @@ async function init(r: CommandRun, host: HostEnvironment): Promise<void> {
     const certKeyId = certificate.key.canonicalId;
     if (rootKeyFile !== '') {
       // notary InitializeWithCertificate: the imported key must be the certificate's
-      if (rootKeyIds[0] !== certKeyId) throw new FatalError('could not obtain public key from IDs: private key is nil or does not match public key');
+      if (rootKeyIds[0] !== certKeyId)
+        throw new FatalError('could not obtain public key from IDs: private key is nil or does not match public key');
     } else {
       // otherwise the certificate picks its key among those held (none is generated)
-      if (!rootKeyIds.includes(certKeyId)) throw new FatalError('error initializing repository with certificate: cannot find matching private key id');
+      if (!rootKeyIds.includes(certKeyId))
+        throw new FatalError('error initializing repository with certificate: cannot find matching private key id');
       rootKeyIds = [certKeyId];
     }
     const cn = certificateCommonName(certificate.x509) ?? '';
-    if (new Date(certificate.x509.validTo).getTime() - Date.now() < NEAR_EXPIRY_MS) ctx.log.warn(`certificate with CN ${cn} is near expiry`);
+    if (new Date(certificate.x509.validTo).getTime() - Date.now() < NEAR_EXPIRY_MS)
+      ctx.log.warn(`certificate with CN ${cn} is near expiry`);
   }
   await repo.initialize({
     serverManagedSnapshot: false,
@@ -287,7 +289,12 @@ async function status(r: CommandRun): Promise<void> {
     return;
   }
   r.report.text(`Unpublished changes for ${gun}:\n\n`);
-  r.report.text(notaryTable(['#', 'ACTION', 'SCOPE', 'TYPE', 'PATH'], changes.map((c, i) => [String(i), c.action, c.scope, c.type, c.path])));
+  r.report.text(
+    notaryTable(
+      ['#', 'ACTION', 'SCOPE', 'TYPE', 'PATH'],
+      changes.map((c, i) => [String(i), c.action, c.scope, c.type, c.path]),
+    ),
+  );
 }
 
 async function reset(r: CommandRun): Promise<void> {
@@ -330,7 +337,12 @@ async function list(r: CommandRun): Promise<void> {
     r.report.text('\nNo targets present in this repository.\n\n');
     return;
   }
-  r.report.text(notaryTable(['NAME', 'DIGEST', 'SIZE (BYTES)', 'ROLE'], rows.map((t) => [t.name, t.digest, String(t.size), t.role])));
+  r.report.text(
+    notaryTable(
+      ['NAME', 'DIGEST', 'SIZE (BYTES)', 'ROLE'],
+      rows.map((t) => [t.name, t.digest, String(t.size), t.role]),
+    ),
+  );
 }
 
 async function lookup(r: CommandRun): Promise<void> {
@@ -387,7 +399,8 @@ function checkHashes(payload: Buffer, name: string, meta: FileMeta): string | un
     const want = meta.hashes[alg];
     if (!want) continue;
     const got = createHash(alg).update(payload).digest();
-    if (got.length !== want.length || !timingSafeEqual(got, want)) return `${alg} checksum for ${name} did not match: expected ${want.toString('hex')}`;
+    if (got.length !== want.length || !timingSafeEqual(got, want))
+      return `${alg} checksum for ${name} did not match: expected ${want.toString('hex')}`;
     count++;
   }
   return count === 0 ? `no checksums for supported algorithms were provided for ${name}` : undefined;
@@ -429,7 +442,13 @@ async function add(r: CommandRun): Promise<void> {
   const meta = withCustom(fileMetaOf(bytes), custom);
   await stage(r.ctx, gun, addTargetChanges(name, meta, r.inv.flags.strings('roles') ?? [], custom));
   r.report.text(`Addition of target "${name}" to repository "${gun}" staged for next publish.\n`);
-  r.report.set('staged', { action: 'add', target: name, digest: meta.hashes['sha256']?.toString('hex'), size: meta.length, roles: r.inv.flags.strings('roles') ?? ['targets'] });
+  r.report.set('staged', {
+    action: 'add',
+    target: name,
+    digest: meta.hashes['sha256']?.toString('hex'),
+    size: meta.length,
+    roles: r.inv.flags.strings('roles') ?? ['targets'],
+  });
   await maybeAutoPublish(r, gun);
 }
 
@@ -439,18 +458,30 @@ async function addHash(r: CommandRun): Promise<void> {
   const custom = await readCustom(r);
   const length = parseGoInt64(size);
   const hashes: Record<string, Buffer> = {};
-  for (const [alg, hexLen] of [['sha256', 64], ['sha512', 128]] as const) {
+  for (const [alg, hexLen] of [
+    ['sha256', 64],
+    ['sha512', 128],
+  ] as const) {
     const hex = r.inv.flags.string(alg);
     if (hex === '') continue;
     if (hex.length !== hexLen) throw new FatalError(`invalid ${alg} hex contents provided`);
     const bad = /[^0-9a-fA-F]/.exec(hex);
-    if (bad) throw new FatalError(`encoding/hex: invalid byte: U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} ${goRuneQuote(bad[0])}`);
+    if (bad)
+      throw new FatalError(
+        `encoding/hex: invalid byte: U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} ${goRuneQuote(bad[0])}`,
+      );
     hashes[alg] = Buffer.from(hex, 'hex');
   }
   const meta = withCustom({ length, hashes }, custom);
   await stage(r.ctx, gun, addTargetChanges(name, meta, r.inv.flags.strings('roles') ?? [], custom));
   r.report.text(`Addition of target "${name}" by ${Object.keys(hashes).join(', ')} hash to repository "${gun}" staged for next publish.\n`);
-  r.report.set('staged', { action: 'add', target: name, size: length, hashes: Object.keys(hashes), roles: r.inv.flags.strings('roles') ?? ['targets'] });
+  r.report.set('staged', {
+    action: 'add',
+    target: name,
+    size: length,
+    hashes: Object.keys(hashes),
+    roles: r.inv.flags.strings('roles') ?? ['targets'],
+  });
   await maybeAutoPublish(r, gun);
 }
 
@@ -468,7 +499,8 @@ function parseGoInt64(s: string): number {
   else if (body.length > 1 && body.startsWith('0')) v = BigInt(`0o${body.slice(1)}`);
   else v = BigInt(body);
   if (m[1] === '-') v = -v;
-  if (v > 9223372036854775807n || v < -9223372036854775808n) throw new FatalError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
+  if (v > 9223372036854775807n || v < -9223372036854775808n)
+    throw new FatalError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < 0n) throw new FatalError(`target size ${s} is not supported (0 to 2^53-1 bytes)`);
   return Number(v);
 }

@@ -74,7 +74,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const set = (f: FlagSpec, value: string, shown: string) => {
     if (f.kind === 'bool') {
       const b = parseBool(value);
-      if (b === undefined) throw flagError(spec, `invalid argument "${value}" for "${shown}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+      if (b === undefined)
+        throw flagError(spec, `invalid argument "${value}" for "${shown}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
       if (f === HELP) help = b;
       else flags.set(f.name, String(b));
     } else if (f.kind === 'list') {

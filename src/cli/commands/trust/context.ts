@@ -9,7 +9,14 @@
  */
 import { join } from 'node:path';
 import { FileChangelist } from '../../../adapters/changelist/file-changelist.js';
-import { dctConfigFile, dockerConfigDir, dockerCredentials, loadDctConfig, tlsFilesForHost, tlsSettingsFrom } from '../../../adapters/docker-config.js';
+import {
+  dctConfigFile,
+  dockerConfigDir,
+  dockerCredentials,
+  loadDctConfig,
+  tlsFilesForHost,
+  tlsSettingsFrom,
+} from '../../../adapters/docker-config.js';
 import { RegistryAuth, type RegistryCredentials } from '../../../adapters/http/registry-auth.js';
 import type { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../adapters/metadata-cache.js';

@@ -50,7 +50,7 @@ export function hintFor(err: unknown, gun: string): string | undefined {
     case 'NETWORK_ERROR':
     case 'TIMEOUT':
     case 'SERVER_UNAVAILABLE':
-      return 'the trust server could not be reached: check DOCKER_CONTENT_TRUST_SERVER (or the dct config\'s trust.servers) and the network';
+      return "the trust server could not be reached: check DOCKER_CONTENT_TRUST_SERVER (or the dct config's trust.servers) and the network";
     case 'UNAUTHORIZED':
     case 'AUTH_REQUIRED':
       return `the trust server wants credentials: log in with \`docker login\` for the registry of ${gun}`;

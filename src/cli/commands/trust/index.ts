@@ -43,7 +43,10 @@ const TRUST: Group = {
   short: 'Manage trust on Docker images',
   groups: { key: KEY, signer: SIGNER },
   commands: {
-    inspect: { short: 'Return low-level information about keys and signatures', load: async () => (await import('./inspect.js')).inspectCommand },
+    inspect: {
+      short: 'Return low-level information about keys and signatures',
+      load: async () => (await import('./inspect.js')).inspectCommand,
+    },
     revoke: { short: 'Remove trust for an image', load: async () => (await import('./revoke.js')).revokeCommand },
     sign: { short: 'Sign an image', load: async () => (await import('./sign.js')).signCommand },
   },
@@ -83,7 +86,9 @@ export async function runTrust(argv: readonly string[], io: TrustIo): Promise<nu
       return 0;
     }
     if (word.startsWith('-')) {
-      io.err(`unknown ${word.startsWith('--') ? `flag: ${word.split('=')[0]}` : `shorthand flag: '${word[1]}' in ${word}`}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`);
+      io.err(
+        `unknown ${word.startsWith('--') ? `flag: ${word.split('=')[0]}` : `shorthand flag: '${word[1]}' in ${word}`}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`,
+      );
       return 125;
     }
     const sub = group.groups && Object.hasOwn(group.groups, word) ? group.groups[word] : undefined;
@@ -94,7 +99,9 @@ export async function runTrust(argv: readonly string[], io: TrustIo): Promise<nu
     }
     const lazy = Object.hasOwn(group.commands, word) ? group.commands[word] : undefined;
     if (!lazy) {
-      io.err(`${PROGRAM}: unknown command: ${PROGRAM} ${group.path} ${word}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`);
+      io.err(
+        `${PROGRAM}: unknown command: ${PROGRAM} ${group.path} ${word}\n\nUsage:  ${PROGRAM} ${group.path}\n\nRun '${PROGRAM} ${group.path} --help' for more information\n`,
+      );
       return 1;
     }
     const command = await lazy.load();

@@ -49,7 +49,12 @@ export function goIndentedJson(value: GoJson, indent = '    ', depth = 0): strin
   }
   const entries = Object.entries(value);
   if (entries.length === 0) return '{}';
-  return '{' + entries.map(([k, v]) => `${pad(depth + 1)}${goJsonString(k)}: ${goIndentedJson(v, indent, depth + 1)}`).join(',') + pad(depth) + '}';
+  return (
+    '{' +
+    entries.map(([k, v]) => `${pad(depth + 1)}${goJsonString(k)}: ${goIndentedJson(v, indent, depth + 1)}`).join(',') +
+    pad(depth) +
+    '}'
+  );
 }
 
 /** What `docker trust inspect` prints on stdout for the repositories it could inspect. */
@@ -102,7 +107,12 @@ export function dockerTable(rows: readonly (readonly string[])[]): string {
       widths[i] = Math.max(widths[i] ?? 10, displayWidth(cell) + 3);
     });
   }
-  return rows.map((row) => row.map((cell, i) => (i < row.length - 1 ? cell + ' '.repeat((widths[i] as number) - displayWidth(cell)) : cell)).join('') + '\n').join('');
+  return rows
+    .map(
+      (row) =>
+        row.map((cell, i) => (i < row.length - 1 ? cell + ' '.repeat((widths[i] as number) - displayWidth(cell)) : cell)).join('') + '\n',
+    )
+    .join('');
 }
 
 /** docker's `formatter.TruncateID` */
@@ -121,7 +131,11 @@ export function inspectPretty(name: string, info: TrustInfo): string {
     out += `\nSignatures for ${name}\n\n`;
     out += dockerTable([
       ['SIGNED TAG', 'DIGEST', 'SIGNERS'],
-      ...info.signedTags.map((t) => [t.tag, t.digest, t.signers.length > 0 ? [...t.signers].sort(byteOrder).join(', ') : `(${REPO_ADMIN})`]),
+      ...info.signedTags.map((t) => [
+        t.tag,
+        t.digest,
+        t.signers.length > 0 ? [...t.signers].sort(byteOrder).join(', ') : `(${REPO_ADMIN})`,
+      ]),
     ]);
   } else {
     out += `\nNo signatures for ${name}\n\n`;

@@ -56,7 +56,16 @@ async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
 }
 
 /** failures that say the data is absent or out of reach, not that it was refused */
-const NOT_REFUSALS = new Set(['REPOSITORY_NOT_FOUND', 'MISSING_METADATA', 'OFFLINE', 'NETWORK_ERROR', 'TIMEOUT', 'SERVER_UNAVAILABLE', 'UNAUTHORIZED', 'INVALID_REFERENCE']);
+const NOT_REFUSALS = new Set([
+  'REPOSITORY_NOT_FOUND',
+  'MISSING_METADATA',
+  'OFFLINE',
+  'NETWORK_ERROR',
+  'TIMEOUT',
+  'SERVER_UNAVAILABLE',
+  'UNAUTHORIZED',
+  'INVALID_REFERENCE',
+]);
 
 function showHint(io: TrustIo, err: unknown): void {
   if (!(err instanceof InspectFailure)) return;
@@ -69,7 +78,10 @@ export const inspectCommand: TrustCommand = {
     path: 'trust inspect',
     use: 'IMAGE[:TAG] [IMAGE[:TAG]...]',
     short: 'Return low-level information about keys and signatures',
-    flags: [{ name: 'pretty', kind: 'bool', help: 'Print the information in a human friendly format' }, { ...FORMAT_FLAG, help: 'Output format: "json" (docker\'s, the default) or "table" (as --pretty)', default: 'json' }],
+    flags: [
+      { name: 'pretty', kind: 'bool', help: 'Print the information in a human friendly format' },
+      { ...FORMAT_FLAG, help: 'Output format: "json" (docker\'s, the default) or "table" (as --pretty)', default: 'json' },
+    ],
     args: { min: 1 },
   },
   async run(p: ParsedArgs, io: TrustIo): Promise<number> {
@@ -85,7 +97,9 @@ export const inspectCommand: TrustCommand = {
           const info = await lookup(io, remote);
           io.out(inspectPretty(remote, info));
           if (io.hints && info.signedTags.length === 0) {
-            io.err(`hint: no signed tags for ${remote}: the repository has trust data but no tag is signed; sign one with \`dct trust sign ${remote}:<tag>\`\n`);
+            io.err(
+              `hint: no signed tags for ${remote}: the repository has trust data but no tag is signed; sign one with \`dct trust sign ${remote}:<tag>\`\n`,
+            );
           }
         } catch (err) {
           io.err(`${(err as Error).message}\n`);

@@ -12,7 +12,9 @@ export function registerTrustCommands(program: Command): void {
   program.enablePositionalOptions();
   program
     .command('trust')
-    .description("docker trust, without a docker engine: sign tags, manage signers and keys, inspect trust data (docker CLI 28's grammar and outputs)")
+    .description(
+      "docker trust, without a docker engine: sign tags, manage signers and keys, inspect trust data (docker CLI 28's grammar and outputs)",
+    )
     .helpOption(false)
     .passThroughOptions()
     .allowUnknownOption(true)

@@ -63,7 +63,8 @@ export const revokeCommand: TrustCommand = {
         const read = await ctx.repo.read();
         for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
         const draft = await ctx.repo.openDraft();
-        if (!draft) throw new DctError('REPOSITORY_NOT_FOUND', `${ctx.repo.remote?.serverName ?? ''} does not have trust data for ${ctx.gun}`);
+        if (!draft)
+          throw new DctError('REPOSITORY_NOT_FOUND', `${ctx.repo.remote?.serverName ?? ''} does not have trust data for ${ctx.gun}`);
         tags = revokeTags(read.trusted, draft, await ctx.heldKeyIds(), tag);
         await ctx.repo.publish(draft);
       } catch (err) {

@@ -54,8 +54,17 @@ export const signCommand: TrustCommand = {
     use: 'IMAGE:TAG',
     short: 'Sign an image',
     flags: [
-      { name: 'local', kind: 'bool', help: 'Sign the given manifest (--digest/--size or the registry\'s) even if the tag is already signed' },
-      { name: 'digest', kind: 'string', valueName: 'digest', help: 'Manifest digest to sign (sha256:…); default: the registry\'s for the tag' },
+      {
+        name: 'local',
+        kind: 'bool',
+        help: "Sign the given manifest (--digest/--size or the registry's) even if the tag is already signed",
+      },
+      {
+        name: 'digest',
+        kind: 'string',
+        valueName: 'digest',
+        help: "Manifest digest to sign (sha256:…); default: the registry's for the tag",
+      },
       { name: 'size', kind: 'string', valueName: 'bytes', help: 'Manifest size in bytes (with --digest)' },
       FORMAT_FLAG,
     ],
@@ -97,7 +106,14 @@ async function runSign(
   try {
     const { ref } = ctx;
     if (ref.tag === undefined || ref.digest !== undefined) {
-      return reportFailure(io, json, image, ref.digest !== undefined ? 'cannot use a digest reference for IMAGE:TAG' : `no tag specified for ${image}`, undefined, image);
+      return reportFailure(
+        io,
+        json,
+        image,
+        ref.digest !== undefined ? 'cannot use a digest reference for IMAGE:TAG' : `no tag specified for ${image}`,
+        undefined,
+        image,
+      );
     }
     await ctx.clearChangelist();
     const result = await sign(io, ctx, ref.tag, opts.given, opts.local, say, opts.push);
@@ -128,10 +144,17 @@ function manifestFlags(p: ParsedArgs): { sha256: string; size: number } | undefi
   const size = stringFlag(p, 'size');
   if (digest === undefined && size === undefined) return undefined;
   if (digest === undefined || size === undefined) {
-    throw new DctError('INVALID_ARGUMENT', '--digest and --size go together: give both (the manifest\'s sha256 digest and its length in bytes), or neither to read them from the registry');
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      "--digest and --size go together: give both (the manifest's sha256 digest and its length in bytes), or neither to read them from the registry",
+    );
   }
   const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
-  if (!m) throw new DctError('INVALID_ARGUMENT', `--digest ${JSON.stringify(digest)} is not a sha256 digest: expected sha256: and 64 lower-case hex digits`);
+  if (!m)
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `--digest ${JSON.stringify(digest)} is not a sha256 digest: expected sha256: and 64 lower-case hex digits`,
+    );
   if (!/^[0-9]+$/.test(size) || !Number.isSafeInteger(Number(size))) {
     throw new DctError('INVALID_ARGUMENT', `--size ${JSON.stringify(size)} is not a size in bytes: expected a whole number`);
   }
@@ -174,7 +197,16 @@ async function sign(
       say('Signing and pushing trust metadata\n');
       const roles = await signIntoSignableRoles(ctx, tag, m, signed);
       say(`Successfully signed ${signed}\n`);
-      return { repository: gun, tag, digest: `sha256:${m.sha256}`, size: m.size, roles, initialized: true, createdSigner: created, resigned: false };
+      return {
+        repository: gun,
+        tag,
+        digest: `sha256:${m.sha256}`,
+        size: m.size,
+        roles,
+        initialized: true,
+        createdSigner: created,
+        resigned: false,
+      };
     }
     io.err(`Signing and pushing trust data for local image ${image}, may overwrite remote trust data\n`);
     say('Signing and pushing trust metadata\n');
@@ -206,13 +238,23 @@ async function sign(
     try {
       roles = addToSignableRoles(draft, held, tag, released.meta);
       const existing = released.existing;
-      say(`Existing signatures for tag ${existing?.tag ?? ''} digest ${existing?.digest ?? ''} from:\n${[...(existing?.signers ?? [])].sort().join(', ')}\n`);
+      say(
+        `Existing signatures for tag ${existing?.tag ?? ''} digest ${existing?.digest ?? ''} from:\n${[...(existing?.signers ?? [])].sort().join(', ')}\n`,
+      );
       await repo.publish(draft);
     } catch (err) {
       throw new Worded(`failed to sign ${signed}: ${(err as Error).message}`, err);
     }
     say(`Successfully signed ${signed}\n`);
-    return { repository: gun, tag, digest: `sha256:${releasedDigest ?? ''}`, size: released.meta.length, roles, initialized: false, resigned: true };
+    return {
+      repository: gun,
+      tag,
+      digest: `sha256:${releasedDigest ?? ''}`,
+      size: released.meta.length,
+      roles,
+      initialized: false,
+      resigned: true,
+    };
   }
 
   const m = await manifest();
@@ -230,12 +272,21 @@ async function openDraftOrFail(ctx: TrustContext) {
   } catch (err) {
     throw new Worded(notaryErrorMessage(ctx.gun, err), err);
   }
-  if (!draft) throw new DctError('REPOSITORY_NOT_FOUND', `${ctx.repo.remote?.serverName ?? ctx.server.tlsHost} does not have trust data for ${ctx.gun}`);
+  if (!draft)
+    throw new DctError(
+      'REPOSITORY_NOT_FOUND',
+      `${ctx.repo.remote?.serverName ?? ctx.server.tlsHost} does not have trust data for ${ctx.gun}`,
+    );
   return draft;
 }
 
 /** `trust.PushTrustedReference` on an existing repository: every signable role gets the tag. */
-async function signIntoSignableRoles(ctx: TrustContext, tag: string, m: { sha256: string; size: number }, signed: string): Promise<string[]> {
+async function signIntoSignableRoles(
+  ctx: TrustContext,
+  tag: string,
+  m: { sha256: string; size: number },
+  signed: string,
+): Promise<string[]> {
   const draft = await openDraftOrFail(ctx);
   try {
     const roles = addToSignableRoles(draft, await ctx.heldKeyIds(), tag, manifestTarget(m.sha256, m.size));
@@ -252,7 +303,10 @@ async function initializeWithSigner(ctx: TrustContext, user: string): Promise<st
   try {
     const draft = (await ctx.repo.openDraft()) ?? (await ctx.repo.initialize({ serverManagedSnapshot: true }));
     // the user's key: the first key stored with role <user>, else a new one
-    const held = (await ctx.repo.keyRing.list()).filter((k) => k.role === user).map((k) => k.keyId).sort();
+    const held = (await ctx.repo.keyRing.list())
+      .filter((k) => k.role === user)
+      .map((k) => k.keyId)
+      .sort();
     let key: PublicKey | undefined;
     if (held[0]) key = await ctx.repo.publicKeyOf(held[0]);
     if (!key) key = PublicKey.fromKeyObject(createPublicKey((await ctx.repo.keyRing.generate(user)).privateKey));

@@ -96,7 +96,13 @@ export const signerAddCommand: TrustCommand = {
 };
 
 /** docker's `addSignerToRepo`; true when the repository had to be initialised. */
-async function addSignerToRepo(io: TrustIo, name: string, repoName: string, keys: readonly PublicKey[], say: (t: string) => void): Promise<boolean> {
+async function addSignerToRepo(
+  io: TrustIo,
+  name: string,
+  repoName: string,
+  keys: readonly PublicKey[],
+  say: (t: string) => void,
+): Promise<boolean> {
   const ctx = await openTrustContext(io, repoName);
   try {
     let draft: RepositoryDraft | undefined;
@@ -138,7 +144,10 @@ export const signerRemoveCommand: TrustCommand = {
     path: 'trust signer remove',
     use: '[OPTIONS] NAME REPOSITORY [REPOSITORY...]',
     short: 'Remove a signer',
-    flags: [{ name: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation before removing the most recent signer' }, FORMAT_FLAG],
+    flags: [
+      { name: 'force', short: 'f', kind: 'bool', help: 'Do not prompt for confirmation before removing the most recent signer' },
+      FORMAT_FLAG,
+    ],
     args: { min: 2 },
   },
   async run(p: ParsedArgs, io: TrustIo): Promise<number> {
