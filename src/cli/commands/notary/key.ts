@@ -15,8 +15,8 @@ import { createRootCertificate, ROOT_CERTIFICATE_VALIDITY_MS } from '../../../co
 import { decodePrivateKeyFile, encodePrivateKeyFile, readKeyFileHeaders } from '../../../core/keys/key-file.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
 import { isBaseRole } from '../../../core/tuf/roles.js';
-import type { CommandSpec } from './cobra.js';
-import { FatalError } from './cobra.js';
+import type { CommandSpec } from './command.js';
+import { CliFailure } from '../../cli-failure.js';
 import type { HostEnvironment } from './context.js';
 import { notaryErrorText, notaryTable } from './output.js';
 import { askConfirm, publishChanges, usageError, withContext, type CommandRun } from './publish.js';
@@ -53,7 +53,7 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
         run: (inv) => {
           if (inv.args.length > 1) throw usageError(inv, 'Please provide only one Algorithm as an argument to generate (rsa, ecdsa)');
           const algorithm = (inv.args[0] ?? 'ecdsa').toLowerCase();
-          if (algorithm !== 'ecdsa') throw new FatalError('Algorithm not allowed, possible values are: ECDSA');
+          if (algorithm !== 'ecdsa') throw new CliFailure('Algorithm not allowed, possible values are: ECDSA');
           return withContext(inv, host, (r) => generate(r, host));
         },
       },
@@ -166,7 +166,7 @@ async function generate(r: CommandRun, host: HostEnvironment): Promise<void> {
     try {
       generated = await generateKey(r.ctx.keyStore, r.ctx.passphrases(), { role });
     } catch (err) {
-      throw new FatalError(`Failed to create a new ${role} key: ${notaryErrorText(err)}`);
+      throw new CliFailure(`Failed to create a new ${role} key: ${notaryErrorText(err)}`);
     }
     r.report.set('generated', { role, keyId: generated.keyId });
     r.report.text(`Generated new ecdsa ${role} key with keyID: ${generated.keyId}\n`);
@@ -179,9 +179,9 @@ async function generate(r: CommandRun, host: HostEnvironment): Promise<void> {
   try {
     passphrase = await r.ctx.passphrases().get({ role: '', keyId: pub.id, isNew: true });
   } catch {
-    throw new FatalError('maximum number of passphrase attempts exceeded');
+    throw new CliFailure('maximum number of passphrase attempts exceeded');
   }
-  if (passphrase === '') throw new FatalError('no password provided');
+  if (passphrase === '') throw new CliFailure('no password provided');
   const privPem = encodePrivateKeyFile({ privateKey, role, passphrase });
   const pubPem = encodePem({ type: 'PUBLIC KEY', headers: { role }, bytes: pub.publicBytes });
   await writeFileMode(resolve(host.cwd, `${out}-key.pem`), privPem);
@@ -204,15 +204,15 @@ async function readKeyFile(r: CommandRun, role: string, file: string): Promise<K
   try {
     pem = await readFile(file, 'utf8');
   } catch (err) {
-    throw new FatalError(`Error reading input root key file: ${fsError(err, file)}`);
+    throw new CliFailure(`Error reading input root key file: ${fsError(err, file)}`);
   }
   let encrypted: boolean;
   try {
     encrypted = readKeyFileHeaders(pem).encrypted;
   } catch {
-    throw new FatalError('no valid private key found');
+    throw new CliFailure('no valid private key found');
   }
-  if (!encrypted && role === 'root') throw new FatalError('only encrypted root keys may be imported');
+  if (!encrypted && role === 'root') throw new CliFailure('only encrypted root keys may be imported');
   const decoded = await unlockWithPassphrase(r.ctx.passphrases(), { role: 'root', keyId: '' }, (pass) => decodePrivateKeyFile(pem, pass));
   return decoded.privateKey;
 }
@@ -231,7 +231,7 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
     try {
       passphrase = await ctx.passphrases().get({ role, keyId: pub.id, isNew: true, gun });
     } catch {
-      throw new FatalError('Error importing key: maximum number of passphrase attempts exceeded');
+      throw new CliFailure('Error importing key: maximum number of passphrase attempts exceeded');
     }
     keyIds.push(await ctx.keyStore.save({ privateKey, role, passphrase, gun }));
   }
@@ -247,17 +247,17 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
   // notary checkRotationInput
   const canBeRemote = role === 'timestamp' || role === 'snapshot';
   const canBeLocal = role === 'snapshot' || role === 'targets' || role === 'root';
-  if (!isBaseRole(role)) throw new FatalError(`notary does not currently permit rotating the ${role} key`);
-  if (serverManaged && !canBeRemote) throw new FatalError(`notary does not permit the server managing the ${role} key`);
-  if (!serverManaged && !canBeLocal) throw new FatalError(`notary does not permit the client managing the ${role} key`);
+  if (!isBaseRole(role)) throw new CliFailure(`notary does not currently permit rotating the ${role} key`);
+  if (serverManaged && !canBeRemote) throw new CliFailure(`notary does not permit the server managing the ${role} key`);
+  if (!serverManaged && !canBeLocal) throw new CliFailure(`notary does not permit the client managing the ${role} key`);
 
   let keys: PublicKey[];
   if (serverManaged) {
-    if (!repo.remote) throw new FatalError('unable to rotate remote key: client is offline');
+    if (!repo.remote) throw new CliFailure('unable to rotate remote key: client is offline');
     try {
       keys = [await repo.remote.rotateKey(role as 'timestamp' | 'snapshot')];
     } catch (err) {
-      throw new FatalError(`unable to rotate remote key: ${notaryErrorText(err)}`);
+      throw new CliFailure(`unable to rotate remote key: ${notaryErrorText(err)}`);
     }
   } else {
     const ring = ctx.keyRing();
@@ -267,19 +267,19 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
       try {
         generated = await ring.generate(role, gun);
       } catch (err) {
-        throw new FatalError(`unable to generate key: ${notaryErrorText(err)}`);
+        throw new CliFailure(`unable to generate key: ${notaryErrorText(err)}`);
       }
       privateKeys.push({ id: generated.keyId, key: generated.privateKey, role });
     } else {
       for (const id of keyIds) {
         const key = await ring.unlock(id);
-        if (!key) throw new FatalError(`unable to find key: ${id}`);
+        if (!key) throw new CliFailure(`unable to find key: ${id}`);
         privateKeys.push({ id, key, role: (await ctx.keyStore.info(id))?.role ?? role });
       }
     }
     keys = privateKeys.map((p) => {
       if (role !== 'root') return PublicKey.fromKeyObject(createPublicKey(p.key));
-      if (p.role !== 'root') throw new FatalError(`attempted to load root key but given ${p.role} key instead`);
+      if (p.role !== 'root') throw new CliFailure(`attempted to load root key but given ${p.role} key instead`);
       const now = new Date();
       const pem = createRootCertificate({
         privateKey: p.key,
@@ -298,12 +298,12 @@ async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
 
 async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
   const keyId = r.inv.args[0] as string;
-  if (keyId.length !== 64) throw new FatalError(`invalid key ID provided: ${keyId}`);
+  if (keyId.length !== 64) throw new CliFailure(`invalid key ID provided: ${keyId}`);
   r.report.text('\n');
   const info = /^[0-9a-fA-F]+$/.test(keyId) ? await r.ctx.keyStore.info(keyId) : undefined;
   if (!info) {
     r.report.text('\n');
-    throw new FatalError(`No key with ID ${keyId} found`);
+    throw new CliFailure(`No key with ID ${keyId} found`);
   }
   const description = `${keyId} (role ${info.role}) from ${r.ctx.keyStore.privateDir}`;
   r.report.text(`Are you sure you want to remove ${description}?  (yes/no)  `);
@@ -321,17 +321,17 @@ async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
 
 async function passwd(r: CommandRun): Promise<void> {
   const keyId = r.inv.args[0] as string;
-  if (keyId.length !== 64) throw new FatalError(`invalid key ID provided: ${keyId}`);
+  if (keyId.length !== 64) throw new CliFailure(`invalid key ID provided: ${keyId}`);
   const store = r.ctx.keyStore;
   const info = /^[0-9a-fA-F]+$/.test(keyId) ? await store.info(keyId) : undefined;
-  if (!info) throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
+  if (!info) throw new CliFailure(`could not retrieve local key for key ID provided: ${keyId}`);
   let loaded;
   try {
     loaded = await unlockWithPassphrase(r.ctx.passphrases(), { role: info.role, keyId, ...(info.gun ? { gun: info.gun } : {}) }, (pass) =>
       store.load(keyId, pass),
     );
   } catch {
-    throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
+    throw new CliFailure(`could not retrieve local key for key ID provided: ${keyId}`);
   }
   const passphrase = await r.ctx.passphrases().get({ role: info.role, keyId, isNew: true, ...(info.gun ? { gun: info.gun } : {}) });
   await store.save({ privateKey: loaded.privateKey, role: info.role, passphrase, ...(info.gun ? { gun: info.gun } : {}) });
@@ -352,7 +352,7 @@ async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
     try {
       text = await readFile(resolve(host.cwd, file), 'utf8');
     } catch (err) {
-      throw new FatalError(fsError(err, file));
+      throw new CliFailure(fsError(err, file));
     }
     let blocks: PemBlock[];
     try {
@@ -416,7 +416,7 @@ async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
         try {
           passphrase = await r.ctx.passphrases().get({ role, keyId: loc, isNew: true, ...(headers['gun'] ? { gun: headers['gun'] } : {}) });
         } catch {
-          throw new FatalError('maximum number of passphrase attempts exceeded');
+          throw new CliFailure('maximum number of passphrase attempts exceeded');
         }
         bytes = encodePrivateKeyFile({
           privateKey: decoded.privateKey,
@@ -435,13 +435,13 @@ async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
       imported.push({ keyId: loc, role });
     }
     if (toWrite.length > 0) await flush();
-    else if (errors.length > 0) throw new FatalError(`failed to import all keys: ${errors.join(', ')}`);
+    else if (errors.length > 0) throw new CliFailure(`failed to import all keys: ${errors.join(', ')}`);
   }
   r.report.set('imported', imported);
 }
 
 async function writeKeyFile(r: CommandRun, name: string, text: string): Promise<void> {
-  if (!SAFE_KEY_NAME.test(name)) throw new FatalError(`failed to import key to store: invalid key file name ${JSON.stringify(name)}`);
+  if (!SAFE_KEY_NAME.test(name)) throw new CliFailure(`failed to import key to store: invalid key file name ${JSON.stringify(name)}`);
   const dir = r.ctx.keyStore.privateDir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = join(dir, `${name}.key`);
@@ -456,7 +456,7 @@ async function writeKeyFile(r: CommandRun, name: string, text: string): Promise<
 async function exportKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
   const guns = r.inv.flags.strings('gun') ?? [];
   const ids = r.inv.flags.strings('key') ?? [];
-  if (guns.length > 0 && ids.length > 0) throw new FatalError('Only the --gun or --key flag may be provided, not a mix of the two flags');
+  if (guns.length > 0 && ids.length > 0) throw new CliFailure('Only the --gun or --key flag may be provided, not a mix of the two flags');
   const files = (await r.ctx.keyStore.list()).map((k) => ({
     rel: k.path.slice(r.ctx.keyStore.privateDir.length + 1).replace(/\.key$/, ''),
     path: k.path,

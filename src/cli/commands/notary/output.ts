@@ -6,7 +6,8 @@
 import { DctError, isDctError } from '../../../core/errors.js';
 import { NotaryHttpError } from '../../../adapters/notary-http/notary-client.js';
 import { tabwrite } from '../../table.js';
-import { FatalError, goQuote } from './cobra.js';
+import { CliFailure } from '../../cli-failure.js';
+import { goQuote } from '../../pflag/strconv.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -114,7 +115,7 @@ const VALIDATION_TEXT: Record<string, string> = {
 
 /** The text notary prints for an error (after `* fatal: `). */
 export function notaryErrorText(err: unknown): string {
-  if (err instanceof FatalError) return err.message;
+  if (err instanceof CliFailure) return err.message;
   if (err instanceof NotaryHttpError) {
     const status = err.status;
     const details = err.details;

@@ -12,8 +12,8 @@ import { certificateCommonName } from '../../../core/keys/certificate.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
 import { decodePrivateKeyFile, readKeyFileHeaders } from '../../../core/keys/key-file.js';
 import { fileMetaOf, type FileMeta } from '../../../core/tuf/file-meta.js';
-import type { CommandSpec, FlagSpec, Invocation } from './cobra.js';
-import { FatalError } from './cobra.js';
+import type { CommandSpec, FlagSpec, Invocation } from './command.js';
+import { CliFailure } from '../../cli-failure.js';
 import type { HostEnvironment } from './context.js';
 import { notaryErrorText, notaryTable } from './output.js';
 import { maybeAutoPublish, publishStaged, readAll, stage, usageError, withContext, type CommandRun } from './publish.js';
@@ -116,7 +116,7 @@ export function repositoryCommands(host: HostEnvironment): CommandSpec[] {
       long: 'Removes a target from the local trusted collection identified by the Globally Unique Name. This is an offline operation.  Please then use `publish` to push the changes to the remote trusted collection.',
       flags: [{ name: 'roles', short: 'r', kind: 'strings', usage: 'Delegation roles to remove this target from' }, publishFlag],
       run: (inv) => {
-        if (inv.args.length < 2) throw new FatalError('Must specify a GUN and target');
+        if (inv.args.length < 2) throw new CliFailure('Must specify a GUN and target');
         return run(remove)(inv);
       },
     },
@@ -207,11 +207,11 @@ async function init(r: CommandRun, host: HostEnvironment): Promise<void> {
     if (rootKeyFile !== '') {
       // notary InitializeWithCertificate: the imported key must be the certificate's
       if (rootKeyIds[0] !== certKeyId)
-        throw new FatalError('could not obtain public key from IDs: private key is nil or does not match public key');
+        throw new CliFailure('could not obtain public key from IDs: private key is nil or does not match public key');
     } else {
       // otherwise the certificate picks its key among those held (none is generated)
       if (!rootKeyIds.includes(certKeyId))
-        throw new FatalError('error initializing repository with certificate: cannot find matching private key id');
+        throw new CliFailure('error initializing repository with certificate: cannot find matching private key id');
       rootKeyIds = [certKeyId];
     }
     const cn = certificateCommonName(certificate.x509) ?? '';
@@ -239,21 +239,21 @@ async function readRootCert(path: string, shown: string): Promise<{ pem: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new FatalError(`error reading certificate file: ${fsError(err, shown)}`);
+    throw new CliFailure(`error reading certificate file: ${fsError(err, shown)}`);
   }
   const block = decodePemBlocks(text)[0];
-  if (!block) throw new FatalError('the provided file does not contain a valid PEM certificate <nil>');
+  if (!block) throw new CliFailure('the provided file does not contain a valid PEM certificate <nil>');
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(block.bytes);
   } catch {
-    throw new FatalError('Parsing certificate PEM bytes to x509 certificate: x509: malformed certificate');
+    throw new CliFailure('Parsing certificate PEM bytes to x509 certificate: x509: malformed certificate');
   }
   const pem = encodePem({ type: 'CERTIFICATE', headers: {}, bytes: x509.raw });
   try {
     return { pem, key: PublicKey.fromCertificatePem(pem), x509 };
   } catch (err) {
-    throw new FatalError(`Parsing certificate PEM bytes to x509 certificate: ${(err as Error).message}`);
+    throw new CliFailure(`Parsing certificate PEM bytes to x509 certificate: ${(err as Error).message}`);
   }
 }
 
@@ -263,15 +263,15 @@ async function importRootKey(r: CommandRun, file: string): Promise<string> {
   try {
     pem = await readFile(file, 'utf8');
   } catch (err) {
-    throw new FatalError(`Error reading input root key file: ${fsError(err, file)}`);
+    throw new CliFailure(`Error reading input root key file: ${fsError(err, file)}`);
   }
   let encrypted: boolean;
   try {
     encrypted = readKeyFileHeaders(pem).encrypted;
   } catch {
-    throw new FatalError('no valid private key found');
+    throw new CliFailure('no valid private key found');
   }
-  if (!encrypted) throw new FatalError('only encrypted root keys may be imported');
+  if (!encrypted) throw new CliFailure('only encrypted root keys may be imported');
   const decoded = await unlockWithPassphrase(r.ctx.passphrases(), { role: 'root', keyId: '' }, (pass) => decodePrivateKeyFile(pem, pass));
   const passphrase = await r.ctx.passphrases().get({ role: 'root', keyId: decoded.publicKey.id, isNew: true });
   return r.ctx.keyStore.save({ privateKey: decoded.privateKey, role: 'root', passphrase });
@@ -350,7 +350,7 @@ async function lookup(r: CommandRun): Promise<void> {
   const name = r.inv.args[1] as string;
   const trusted = await readRepository(r, gun);
   const found = trusted.findTarget(name, ['targets']);
-  if (!found) throw new FatalError(`No valid trust data for ${name}`);
+  if (!found) throw new CliFailure(`No valid trust data for ${name}`);
   const digest = found.meta.hashes['sha256']?.toString('hex') ?? '';
   r.report.set('target', { name, digest, size: found.meta.length, role: found.role });
   r.report.text(`${name} sha256:${digest} ${found.meta.length}\n`);
@@ -364,7 +364,7 @@ async function verify(r: CommandRun, host: HostEnvironment): Promise<void> {
     try {
       payload = await readFile(resolve(host.cwd, input));
     } catch (err) {
-      throw new FatalError(fsError(err, input));
+      throw new CliFailure(fsError(err, input));
     }
   } else {
     payload = await readAll(host.stdin ?? process.stdin);
@@ -376,12 +376,12 @@ async function verify(r: CommandRun, host: HostEnvironment): Promise<void> {
   try {
     const trusted = await readWith(r, repo);
     found = trusted.findTarget(name, ['targets']);
-    if (!found) throw new FatalError(`No valid trust data for ${name}`);
+    if (!found) throw new CliFailure(`No valid trust data for ${name}`);
   } catch (err) {
-    throw new FatalError(`error retrieving target by name:${name}, error:${notaryErrorText(err)}`);
+    throw new CliFailure(`error retrieving target by name:${name}, error:${notaryErrorText(err)}`);
   }
   const problem = checkHashes(payload, name, found.meta);
-  if (problem) throw new FatalError(`data not present in the trusted collection, ${problem}`);
+  if (problem) throw new CliFailure(`data not present in the trusted collection, ${problem}`);
   r.report.set('verified', { name, role: found.role, size: payload.length });
   if (inv.flags.bool('quiet')) return;
   const output = inv.flags.string('output');
@@ -414,12 +414,12 @@ async function readCustom(r: CommandRun): Promise<Buffer | undefined> {
   try {
     bytes = await readFile(resolve(r.ctx.host.cwd, file));
   } catch (err) {
-    throw new FatalError(fsError(err, file));
+    throw new CliFailure(fsError(err, file));
   }
   try {
     goCompactJson(bytes.toString('utf8'));
   } catch (err) {
-    throw new FatalError(`json: error calling MarshalJSON for type *json.RawMessage: ${(err as Error).message}`);
+    throw new CliFailure(`json: error calling MarshalJSON for type *json.RawMessage: ${(err as Error).message}`);
   }
   return bytes;
 }
@@ -437,7 +437,7 @@ async function add(r: CommandRun): Promise<void> {
   try {
     bytes = await readFile(resolve(r.ctx.host.cwd, path));
   } catch (err) {
-    throw new FatalError(fsError(err, path));
+    throw new CliFailure(fsError(err, path));
   }
   const meta = withCustom(fileMetaOf(bytes), custom);
   await stage(r.ctx, gun, addTargetChanges(name, meta, r.inv.flags.strings('roles') ?? [], custom));
@@ -464,10 +464,10 @@ async function addHash(r: CommandRun): Promise<void> {
   ] as const) {
     const hex = r.inv.flags.string(alg);
     if (hex === '') continue;
-    if (hex.length !== hexLen) throw new FatalError(`invalid ${alg} hex contents provided`);
+    if (hex.length !== hexLen) throw new CliFailure(`invalid ${alg} hex contents provided`);
     const bad = /[^0-9a-fA-F]/.exec(hex);
     if (bad)
-      throw new FatalError(
+      throw new CliFailure(
         `encoding/hex: invalid byte: U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} ${goRuneQuote(bad[0])}`,
       );
     hashes[alg] = Buffer.from(hex, 'hex');
@@ -492,7 +492,7 @@ function goRuneQuote(c: string): string {
 /** strconv.ParseInt(s, 0, 64) */
 function parseGoInt64(s: string): number {
   const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/.exec(s.replace(/_/g, ''));
-  if (!m) throw new FatalError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
+  if (!m) throw new CliFailure(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
   const body = m[2] as string;
   let v: bigint;
   if (/^0[xXbBoO]/.test(body)) v = BigInt(body.toLowerCase().replace(/^0o/, '0o'));
@@ -500,8 +500,8 @@ function parseGoInt64(s: string): number {
   else v = BigInt(body);
   if (m[1] === '-') v = -v;
   if (v > 9223372036854775807n || v < -9223372036854775808n)
-    throw new FatalError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < 0n) throw new FatalError(`target size ${s} is not supported (0 to 2^53-1 bytes)`);
+    throw new CliFailure(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < 0n) throw new CliFailure(`target size ${s} is not supported (0 to 2^53-1 bytes)`);
   return Number(v);
 }
 
@@ -542,10 +542,10 @@ async function deleteGun(r: CommandRun): Promise<void> {
   try {
     await rm(r.ctx.repositoryDir(gun), { recursive: true, force: true });
   } catch (err) {
-    throw new FatalError(`error clearing TUF repo data: ${(err as Error).message}`);
+    throw new CliFailure(`error clearing TUF repo data: ${(err as Error).message}`);
   }
   if (remoteToo) {
-    if (!remote) throw new FatalError('client is offline');
+    if (!remote) throw new CliFailure('client is offline');
     await remote.deleteRepository();
   }
   r.report.text(`Successfully deleted local${remoteToo ? ' and remote' : ''} trust data for repository ${gun}\n`);
