@@ -14,7 +14,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FileChangelist } from '../../../adapters/changelist/file-changelist.js';
 import { exchange, notaryAuthCredentials, RegistryAuth, type TlsSettings } from '../../../adapters/http/registry-auth.js';
 import { FileKeyRing } from '../../../adapters/keystore/file-key-ring.js';
-import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../adapters/metadata-cache.js';
 import { NotaryClient } from '../../../adapters/notary-http/notary-client.js';
 import { NotaryRemoteRepository } from '../../../adapters/notary-http/remote-repository.js';
@@ -25,6 +24,8 @@ import type { TrustPinning } from '../../../core/trust/root-validation.js';
 import type { Io } from './command.js';
 import type { Flags } from './flags.js';
 import { CliFailure } from '../../cli-failure.js';
+import type { KeyPassphrases } from '../../../app/keys/key-files.js';
+import { keyPassphrases, NotaryKeyStore } from './key-store.js';
 import { goNetworkError, Logger } from './output.js';
 
 export const DEFAULT_SERVER_URL = 'https://notary-server:4443';
@@ -163,7 +164,7 @@ function goErrnoText(code: string | undefined, fallback: string): string {
 
 /** Everything a command needs, built lazily. */
 export class NotaryContext {
-  readonly keyStore: FileKeyStore;
+  readonly keyStore: NotaryKeyStore;
   private ring: FileKeyRing | undefined;
   private readonly clients: NotaryClient[] = [];
   private auth: RegistryAuth | undefined;
@@ -174,7 +175,7 @@ export class NotaryContext {
     readonly log: Logger,
     readonly json: boolean,
   ) {
-    this.keyStore = new FileKeyStore(config.trustDir);
+    this.keyStore = new NotaryKeyStore(config.trustDir);
   }
 
   get io(): Io {
@@ -183,6 +184,11 @@ export class NotaryContext {
 
   passphrases(): PassphraseSource {
     return createPassphraseSource({ mode: 'notary', env: this.host.env });
+  }
+
+  /** the passphrases of the key use cases */
+  keyPassphrases(): KeyPassphrases {
+    return keyPassphrases(this.passphrases());
   }
 
   keyRing(): FileKeyRing {

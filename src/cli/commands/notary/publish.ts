@@ -73,6 +73,13 @@ export function usageError(inv: Invocation, message: string): CliFailure {
   return CliFailure.usage(message);
 }
 
+/** the GUN argument, also in the JSON report */
+export function gunOf(r: CommandRun): string {
+  const gun = r.inv.args[0] as string;
+  r.report.set('gun', gun);
+  return gun;
+}
+
 export async function stage(ctx: NotaryContext, gun: string, changes: readonly NotaryChange[]): Promise<void> {
   const cl = ctx.changelist(gun);
   for (const c of changes) await cl.add(c);
