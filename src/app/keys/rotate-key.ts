@@ -70,7 +70,7 @@ async function storeKeyFile(deps: RotateKeyDeps, request: RotateKeyRequest, pem:
   try {
     passphrase = await deps.passphrases.forNewKey({ role, keyId: publicKey.id, gun });
   } catch (err) {
-    throw new KeyError('PASSPHRASE_ATTEMPTS_EXCEEDED', `Error importing key: ${ATTEMPTS_EXCEEDED}`, { cause: err });
+    throw KeyError.step('Error importing key', new KeyError('PASSPHRASE_ATTEMPTS_EXCEEDED', ATTEMPTS_EXCEEDED, { cause: err }));
   }
   return deps.keys.save({ privateKey, role, passphrase, gun });
 }

@@ -223,6 +223,33 @@ describe('rotateKey', () => {
     assert.equal(keys.files.size, 1);
   });
 
+  it('a key file to rotate to is opened, then stored under a new passphrase (whose failure names the step)', async () => {
+    const keys = new MemoryKeyFiles();
+    const file = encodePrivateKeyFile({ privateKey: newKey(), role: 'targets', passphrase: PASS });
+    const noPassphrase: KeyPassphrases = { ...passphrases, forNewKey: async () => Promise.reject(new Error('no tty')) };
+    await assert.rejects(
+      rotateKey(deps(keys, { passphrases: noPassphrase, readKeyFile: async () => file }), {
+        gun: 'g',
+        role: 'targets',
+        serverManaged: false,
+        keyFiles: ['k.pem'],
+      }),
+      (e: unknown) =>
+        isKeyError(e, 'KEY_STEP_FAILED') &&
+        e.step === 'Error importing key' &&
+        isKeyError(e.cause, 'PASSPHRASE_ATTEMPTS_EXCEEDED') &&
+        e.message === 'Error importing key: maximum number of passphrase attempts exceeded',
+    );
+    const result = await rotateKey(deps(keys, { readKeyFile: async () => file }), {
+      gun: 'g',
+      role: 'targets',
+      serverManaged: false,
+      keyFiles: ['k.pem'],
+    });
+    assert.ok(result.rotated);
+    assert.deepEqual([...keys.files.keys()], result.keyIds);
+  });
+
   it('a server-managed rotation asks the server; its failure names the step', async () => {
     const keys = new MemoryKeyFiles();
     const remote = { rotateKey: async () => Promise.reject(new DctError('NETWORK_ERROR', 'down')) };
