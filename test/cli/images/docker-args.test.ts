@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { isCliFailure } from '../../../src/cli/cli-failure.js';
 import { interopSkip, missingTool } from '../../support/interop.js';
 import {
   boolFlag,
   BUILD_FLAGS,
   CREATE_FLAGS,
-  DockerUsageError,
   GLOBAL_FLAGS,
   lastFlag,
   parseDockerArgs,
@@ -80,11 +80,14 @@ describe('docker argument grammar', () => {
   it('unknown flags: refused unless their value is attached; missing values refused', () => {
     assert.throws(
       () => parseDockerArgs(['run', '--nope', 'x', 'img']),
-      (e: unknown) => e instanceof DockerUsageError && /unknown flag: --nope/.test(e.message),
+      (e: unknown) => isCliFailure(e, 'usage') && e.exitCode === 125 && /unknown flag: --nope/.test(e.message),
     );
     assert.throws(() => parseDockerArgs(['run', '-Z', 'img']), /unknown shorthand flag: 'Z' in -Z/);
     assert.throws(() => parseDockerArgs(['run', '--name']), /flag needs an argument: --name/);
     assert.throws(() => parseDockerArgs(['run', '-e']), /flag needs an argument: 'e' in -e/);
+    // dct names the whole argument (pflag would name the letters from the failing one on)
+    assert.throws(() => parseDockerArgs(['run', '-iZ', 'img']), /unknown shorthand flag: 'Z' in -iZ$/);
+    assert.throws(() => parseDockerArgs(['run', '-ie']), /flag needs an argument: 'e' in -ie$/);
     assert.throws(() => parseDockerArgs(['--bogus-global', 'ps']), /unknown flag/);
     assert.equal(imageOf(['run', '--nope=1', 'img']), 'img');
     assert.equal(imageOf(['pull', '--all-tags', 'img']), 'img');

@@ -5,15 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  Command,
-  execute,
-  find,
-  parseFlags,
-  readCsvLine,
-  type CommandSpec,
-  type Invocation,
-} from '../../../src/cli/commands/notary/cobra.js';
+import { execute } from '../../../src/cli/commands/notary/cobra.js';
+import { Command, type CommandSpec, type Invocation } from '../../../src/cli/commands/notary/command.js';
+import { find } from '../../../src/cli/commands/notary/find.js';
+import { parseFlags } from '../../../src/cli/commands/notary/flags.js';
+import { readCsvLine } from '../../../src/cli/pflag/csv.js';
 import { notaryRoot } from '../../../src/cli/commands/notary/index.js';
 import { notaryErrorText } from '../../../src/cli/commands/notary/output.js';
 

@@ -8,6 +8,9 @@
  * `cli/command/image/{pull,build}.go`) and, for `build` (docker 28 hands it to
  * buildx when BuildKit is on), docker/buildx v0.24 `commands/build.go`. No I/O.
  */
+import { CliFailure } from '../../cli-failure.js';
+import { scanFlags, type SyntaxProblem } from '../../pflag/scan.js';
+import { parseBool } from '../../pflag/strconv.js';
 
 export interface FlagSet {
   /** long names that take a value */
@@ -94,13 +97,25 @@ export interface ParsedCommand {
   dashDash?: number;
 }
 
-export class DockerUsageError extends Error {}
+/**
+ * A command line docker would refuse (dct prints it and exits 125).
+ * @deprecated use CliFailure (kind 'usage'); kept while images/docker.ts and plugin.ts still catch it by name.
+ */
+export class DockerUsageError extends CliFailure {
+  constructor(message: string) {
+    super(message, { kind: 'usage', exitCode: 125 });
+  }
+}
 
-/** pflag's bool parsing (`strconv.ParseBool`) */
-export function parseBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
-  return undefined;
+/** dct's wording of a refused docker command line (the whole argument after `in`; a hint for unknown long flags) */
+function syntaxMessage(p: SyntaxProblem, what: string): string {
+  if (p.shorthands !== undefined) {
+    return p.reason === 'unknown'
+      ? `unknown shorthand flag: '${p.name}' in ${p.token}`
+      : `flag needs an argument: '${p.name}' in ${p.token}`;
+  }
+  if (p.reason === 'needs-argument') return `flag needs an argument: --${p.name}`;
+  return `unknown flag: --${p.name} (dct knows docker CLI 28's ${what} flags; write --${p.name}=VALUE if it takes a value)`;
 }
 
 /**
@@ -116,65 +131,31 @@ export function parseFlags(
 ): { flags: FlagUse[]; positionals: number[]; dashDash?: number; stop: number } {
   const flags: FlagUse[] = [];
   const positionals: number[] = [];
-  let i = start;
-  while (i < argv.length) {
-    const a = argv[i]!;
-    if (a === '--') {
-      for (let k = i + 1; k < argv.length; k++) positionals.push(k);
-      return { flags, positionals, dashDash: i, stop: argv.length };
+  const known = (name: string) => (set.values.has(name) || set.bools.has(name) ? name : undefined);
+  const items = scanFlags<string>(argv, {
+    start,
+    interspersed,
+    long: known,
+    short: (letter) => set.short.get(letter),
+    takesValue: (name) => set.values.has(name),
+    keepUnknownWithValue: true,
+    shorthandEquals: 'always',
+    fail: (p) => new DockerUsageError(syntaxMessage(p, what)),
+  });
+  for (const item of items) {
+    if (item.kind === 'flag') flags.push({ name: item.flag, value: item.value ?? true, from: item.from, to: item.to });
+    // a flag dct does not know, with its value attached: it occupies this argument only
+    else if (item.kind === 'unknown') flags.push({ name: '', value: argv[item.index]!, from: item.index, to: item.index });
+    else if (item.kind === 'positional') positionals.push(item.index);
+    else if (item.dashDash) {
+      for (let k = item.index; k < argv.length; k++) positionals.push(k);
+      return { flags, positionals, dashDash: item.index - 1, stop: argv.length };
+    } else {
+      positionals.push(item.index);
+      return { flags, positionals, stop: item.index + 1 };
     }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      if (set.values.has(name)) {
-        if (eq >= 0) flags.push({ name, value: a.slice(eq + 1), from: i, to: i });
-        else {
-          if (i + 1 >= argv.length) throw new DockerUsageError(`flag needs an argument: --${name}`);
-          flags.push({ name, value: argv[i + 1]!, from: i, to: i + 1 });
-          i++;
-        }
-      } else if (set.bools.has(name)) {
-        flags.push({ name, value: eq < 0 ? true : a.slice(eq + 1), from: i, to: i });
-      } else if (eq >= 0) {
-        // a flag dct does not know, with its value attached: it occupies this argument only
-        flags.push({ name: '', value: a, from: i, to: i });
-      } else {
-        throw new DockerUsageError(
-          `unknown flag: --${name} (dct knows docker CLI 28's ${what} flags; write --${name}=VALUE if it takes a value)`,
-        );
-      }
-      i++;
-      continue;
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      const from = i;
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j]!;
-        const name = set.short.get(c);
-        if (name === undefined) throw new DockerUsageError(`unknown shorthand flag: '${c}' in ${a}`);
-        if (set.values.has(name)) {
-          if (j + 1 < a.length) flags.push({ name, value: a.slice(a[j + 1] === '=' ? j + 2 : j + 1), from, to: i });
-          else {
-            if (i + 1 >= argv.length) throw new DockerUsageError(`flag needs an argument: '${c}' in ${a}`);
-            flags.push({ name, value: argv[i + 1]!, from, to: i + 1 });
-            i++;
-          }
-          break;
-        }
-        if (a[j + 1] === '=') {
-          flags.push({ name, value: a.slice(j + 2), from, to: i });
-          break;
-        }
-        flags.push({ name, value: true, from, to: i });
-      }
-      i++;
-      continue;
-    }
-    positionals.push(i);
-    i++;
-    if (!interspersed) return { flags, positionals, stop: i };
   }
-  return { flags, positionals, stop: i };
+  return { flags, positionals, stop: argv.length };
 }
 
 /** The value of the last use of a flag (pflag: the last one wins), or undefined. */

@@ -14,7 +14,6 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { FileChangelist } from '../../../adapters/changelist/file-changelist.js';
 import { exchange, notaryAuthCredentials, RegistryAuth, type TlsSettings } from '../../../adapters/http/registry-auth.js';
 import { FileKeyRing } from '../../../adapters/keystore/file-key-ring.js';
-import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../adapters/metadata-cache.js';
 import { NotaryClient } from '../../../adapters/notary-http/notary-client.js';
 import { NotaryRemoteRepository } from '../../../adapters/notary-http/remote-repository.js';
@@ -22,8 +21,11 @@ import { createPassphraseSource, type PassphraseSource } from '../../../adapters
 import { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { RemoteRepository } from '../../../core/ports.js';
 import type { TrustPinning } from '../../../core/trust/root-validation.js';
-import type { Flags, Io } from './cobra.js';
-import { FatalError } from './cobra.js';
+import type { Io } from './command.js';
+import type { Flags } from './flags.js';
+import { CliFailure } from '../../cli-failure.js';
+import type { KeyPassphrases } from '../../../app/keys/key-files.js';
+import { keyPassphrases, NotaryKeyStore } from './key-store.js';
 import { goNetworkError, Logger } from './output.js';
 
 export const DEFAULT_SERVER_URL = 'https://notary-server:4443';
@@ -65,7 +67,7 @@ export function loadNotaryConfig(flags: Flags, host: HostEnvironment, log: Logge
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (explicit !== '' || code !== 'ENOENT') {
-      throw new FatalError(`error opening config file: open ${configFile}: ${goErrnoText(code, (err as Error).message)}`);
+      throw new CliFailure(`error opening config file: open ${configFile}: ${goErrnoText(code, (err as Error).message)}`);
     }
   }
   if (text === undefined) log.debug('Configuration file not found, using defaults');
@@ -75,7 +77,7 @@ export function loadNotaryConfig(flags: Flags, host: HostEnvironment, log: Logge
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) raw = lowerKeys(parsed as Record<string, unknown>);
       else throw new Error('not a JSON object');
     } catch (err) {
-      throw new FatalError(`error opening config file: While parsing config: ${(err as Error).message}`);
+      throw new CliFailure(`error opening config file: While parsing config: ${(err as Error).message}`);
     }
   }
   const configDir = dirname(resolve(host.cwd, configFile));
@@ -108,9 +110,9 @@ export function loadNotaryConfig(flags: Flags, host: HostEnvironment, log: Logge
   const certs: Record<string, string[]> = {};
   const certsSection = pinningSection['certs'];
   if (certsSection !== undefined && certsSection !== null) {
-    if (typeof certsSection !== 'object' || Array.isArray(certsSection)) throw new FatalError('invalid format for trust_pinning.certs');
+    if (typeof certsSection !== 'object' || Array.isArray(certsSection)) throw new CliFailure('invalid format for trust_pinning.certs');
     for (const [gun, ids] of Object.entries(certsSection as Record<string, unknown>)) {
-      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new FatalError('invalid format for trust_pinning.certs');
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new CliFailure('invalid format for trust_pinning.certs');
       certs[gun] = ids as string[];
     }
   }
@@ -162,7 +164,7 @@ function goErrnoText(code: string | undefined, fallback: string): string {
 
 /** Everything a command needs, built lazily. */
 export class NotaryContext {
-  readonly keyStore: FileKeyStore;
+  readonly keyStore: NotaryKeyStore;
   private ring: FileKeyRing | undefined;
   private readonly clients: NotaryClient[] = [];
   private auth: RegistryAuth | undefined;
@@ -173,7 +175,7 @@ export class NotaryContext {
     readonly log: Logger,
     readonly json: boolean,
   ) {
-    this.keyStore = new FileKeyStore(config.trustDir);
+    this.keyStore = new NotaryKeyStore(config.trustDir);
   }
 
   get io(): Io {
@@ -182,6 +184,11 @@ export class NotaryContext {
 
   passphrases(): PassphraseSource {
     return createPassphraseSource({ mode: 'notary', env: this.host.env });
+  }
+
+  /** the passphrases of the key use cases */
+  keyPassphrases(): KeyPassphrases {
+    return keyPassphrases(this.passphrases());
   }
 
   keyRing(): FileKeyRing {
@@ -206,13 +213,13 @@ export class NotaryContext {
   tls(): TlsSettings {
     const c = this.config;
     if ((c.clientCert === undefined) !== (c.clientKey === undefined))
-      throw new FatalError('either pass both client key and cert, or neither');
+      throw new CliFailure('either pass both client key and cert, or neither');
     const read = (file: string, what: 'ca' | 'pair') => {
       try {
         return readFileSync(file);
       } catch (err) {
         const why = `open ${file}: ${goErrnoText((err as NodeJS.ErrnoException).code, (err as Error).message)}`;
-        throw new FatalError(
+        throw new CliFailure(
           what === 'ca'
             ? `unable to configure TLS: could not read CA certificate ${JSON.stringify(file)}: ${why}`
             : `unable to configure TLS: Could not load X509 key pair: ${why}`,
@@ -238,11 +245,11 @@ export class NotaryContext {
       base = new URL(url);
     } catch {
       if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url))
-        throw new FatalError(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
-      throw new FatalError(`Could not parse remote trust server url (${url}): parse ${JSON.stringify(url)}: invalid URL`);
+        throw new CliFailure(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
+      throw new CliFailure(`Could not parse remote trust server url (${url}): parse ${JSON.stringify(url)}: invalid URL`);
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new FatalError(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
+      throw new CliFailure(`Trust server url has to be in the form of http(s)://URL:PORT. Got: ${url}`);
     }
     const tls = this.tls();
     const ping = new URL(`${base.pathname.replace(/\/+$/, '')}/v2/`, base);
@@ -309,7 +316,7 @@ export class NotaryContext {
       try {
         bundle = readFileSync(this.config.pinningCa[caPrefix] as string, 'utf8');
       } catch {
-        throw new FatalError('could not load root cert from CA path');
+        throw new CliFailure('could not load root cert from CA path');
       }
       pinning.ca = { [caPrefix]: bundle };
     }

@@ -12,8 +12,9 @@ import { decodePemBlocks, encodePem } from '../../../core/encoding.js';
 import { certificateCommonName, certificateSignatureAlgorithm } from '../../../core/keys/certificate.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
 import { isDelegationRole } from '../../../core/tuf/roles.js';
-import type { CommandSpec, Invocation } from './cobra.js';
-import { AbortedError, FatalError, goQuote } from './cobra.js';
+import type { CommandSpec, Invocation } from './command.js';
+import { CliFailure } from '../../cli-failure.js';
+import { goQuote } from '../../pflag/strconv.js';
 import type { HostEnvironment } from './context.js';
 import { goSlice, notaryErrorText, notaryTable } from './output.js';
 import { askConfirm, maybeAutoPublish, stage, usageError, withContext, type CommandRun } from './publish.js';
@@ -110,7 +111,7 @@ async function list(r: CommandRun): Promise<void> {
     for (const w of warnings) r.ctx.log.warn(w);
     roles = delegationRoles(trusted);
   } catch (err) {
-    throw new FatalError(`Error retrieving delegation roles for repository ${gun}: ${notaryErrorText(err)}`);
+    throw new CliFailure(`Error retrieving delegation roles for repository ${gun}: ${notaryErrorText(err)}`);
   }
   const sorted = [...roles].sort((a, b) => byteOrder(a.name, b.name));
   r.report.set(
@@ -146,13 +147,13 @@ async function ingestPublicKeys(r: CommandRun, files: readonly string[], host: H
     try {
       text = await readFile(resolve(host.cwd, file), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FatalError(`file for public key does not exist: ${file}`);
-      throw new FatalError(`unable to read public key from file: ${file}`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CliFailure(`file for public key does not exist: ${file}`);
+      throw new CliFailure(`unable to read public key from file: ${file}`);
     }
     try {
       keys.push(parsePemPublicKey(text, r));
     } catch (err) {
-      throw new FatalError(`unable to parse valid public key certificate from PEM file ${file}: ${(err as Error).message}`);
+      throw new CliFailure(`unable to parse valid public key certificate from PEM file ${file}: ${(err as Error).message}`);
     }
   }
   return keys;
@@ -223,7 +224,7 @@ async function add(r: CommandRun, host: HostEnvironment): Promise<void> {
   let allPaths = inv.flags.bool('all-paths');
   if (paths?.includes('')) allPaths = true;
   if (allPaths) paths = [''];
-  if (!isDelegationRole(role)) throw new FatalError(`failed to create delegation: tuf: invalid role ${role}. invalid delegation role name`);
+  if (!isDelegationRole(role)) throw new CliFailure(`failed to create delegation: tuf: invalid role ${role}. invalid delegation role name`);
   const changes: NotaryChange[] = [];
   if (keys.length > 0) changes.push(delegationChange('create', role, { threshold: 1, addKeys: keys }));
   if (paths && paths.length > 0) changes.push(delegationChange('create', role, { addPaths: paths }));
@@ -243,7 +244,7 @@ async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
   const { inv, report, ctx } = r;
   const [gun, role, ...keyIds] = inv.args as [string, string, ...string[]];
   report.set('gun', gun);
-  if (!isDelegationRole(role)) throw new FatalError(`invalid delegation name ${role}`);
+  if (!isDelegationRole(role)) throw new CliFailure(`invalid delegation name ${role}`);
   let paths = inv.flags.strings('paths');
   const allPaths = inv.flags.bool('all-paths');
   const removeAll = inv.args.length === 2 && paths === undefined && !allPaths;
@@ -253,8 +254,9 @@ async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
     report.text('\nAre you sure you want to remove all data for this delegation? (yes/no)\n');
     if (!inv.flags.bool('yes')) {
       if (!(await askConfirm(host))) {
-        // notary's fatalf: no blank line before
-        throw new AbortedError('Aborting action.');
+        // notary's fatalf from inside the command: no blank line before
+        inv.io.out('* fatal: Aborting action.\n');
+        throw CliFailure.reported(1);
       }
     } else {
       report.text('Confirmed `yes` from flag\n');

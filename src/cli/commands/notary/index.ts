@@ -5,7 +5,8 @@
  * on every command prints one JSON document instead of notary's text.
  */
 import { readFileSync } from 'node:fs';
-import { Command, execute, type CommandSpec, type Io } from './cobra.js';
+import { execute } from './cobra.js';
+import { Command, type CommandSpec, type Io } from './command.js';
 import type { HostEnvironment } from './context.js';
 import { delegationCommand } from './delegation.js';
 import { keyCommand } from './key.js';

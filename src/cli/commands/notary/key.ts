@@ -1,31 +1,30 @@
 /**
  * `notary key list|generate|rotate|import|export|remove|passwd`
- * (`N:cmd/notary/keys.go`, `N:trustmanager/keys.go`) over the trust directory's
- * private keys (`<trust dir>/private/<key id>.key`, shared with notary and docker).
+ * (`N:cmd/notary/keys.go`): flags and texts here, the work in the key use cases
+ * (src/app/keys) over the trust directory's private keys (`<trust dir>/private/`,
+ * shared with notary and docker).
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { rootRoleChange } from '../../../app/client/changes.js';
+import { open, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { generateKey } from '../../../app/generate-key.js';
-import { unlockWithPassphrase } from '../../../adapters/passphrase.js';
-import { decodePemBlocks, encodePem, type PemBlock } from '../../../core/encoding.js';
-import { createRootCertificate, ROOT_CERTIFICATE_VALIDITY_MS } from '../../../core/keys/certificate.js';
-import { decodePrivateKeyFile, encodePrivateKeyFile, readKeyFileHeaders } from '../../../core/keys/key-file.js';
-import { PublicKey } from '../../../core/keys/public-key.js';
-import { isBaseRole } from '../../../core/tuf/roles.js';
-import type { CommandSpec } from './cobra.js';
-import { FatalError } from './cobra.js';
+import { changePassphrase } from '../../../app/keys/change-passphrase.js';
+import { exportKeys } from '../../../app/keys/export-keys.js';
+import { generateKeyPair } from '../../../app/keys/generate-key-pair.js';
+import { importKeys, type ImportedKey } from '../../../app/keys/import-keys.js';
+import { isKeyError } from '../../../app/keys/key-error.js';
+import type { KeyPassphrases } from '../../../app/keys/key-files.js';
+import { listKeys } from '../../../app/keys/list-keys.js';
+import { removeKey, type KeyToRemove } from '../../../app/keys/remove-key.js';
+import { rotateKey } from '../../../app/keys/rotate-key.js';
+import { CliFailure } from '../../cli-failure.js';
+import type { CommandSpec } from './command.js';
 import type { HostEnvironment } from './context.js';
-import { notaryErrorText, notaryTable } from './output.js';
+import type { NotaryKeyStore } from './key-store.js';
+import { notaryErrorText, notaryTable, fsError } from './output.js';
 import { askConfirm, publishChanges, usageError, withContext, type CommandRun } from './publish.js';
-import { fsError } from './repo.js';
 
 const MAX_GUN_WIDTH = 25;
 const MAX_LOC_WIDTH = 40;
-const DEFAULT_IMPORT_ROLE = 'delegation';
-const SAFE_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function keyCommand(host: HostEnvironment): CommandSpec {
   return {
@@ -53,7 +52,7 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
         run: (inv) => {
           if (inv.args.length > 1) throw usageError(inv, 'Please provide only one Algorithm as an argument to generate (rsa, ecdsa)');
           const algorithm = (inv.args[0] ?? 'ecdsa').toLowerCase();
-          if (algorithm !== 'ecdsa') throw new FatalError('Algorithm not allowed, possible values are: ECDSA');
+          if (algorithm !== 'ecdsa') throw new CliFailure('Algorithm not allowed, possible values are: ECDSA');
           return withContext(inv, host, (r) => generate(r, host));
         },
       },
@@ -105,7 +104,7 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
         ],
         run: (inv) => {
           if (inv.args.length < 1) throw usageError(inv, 'must specify at least one input file to import keys from');
-          return withContext(inv, host, (r) => importKeys(r, host));
+          return withContext(inv, host, (r) => importFiles(r, host));
         },
       },
       {
@@ -119,7 +118,7 @@ export function keyCommand(host: HostEnvironment): CommandSpec {
         ],
         run: (inv) => {
           if (inv.args.length > 0) throw usageError(inv, 'export does not take any positional arguments');
-          return withContext(inv, host, (r) => exportKeys(r, host));
+          return withContext(inv, host, (r) => exportFiles(r, host));
         },
       },
     ],
@@ -130,20 +129,12 @@ function truncateLeft(s: string, max: number): string {
   return s.length <= max ? s : `...${s.slice(s.length - (max - 3))}`;
 }
 
+function keyDeps(r: CommandRun): { keys: NotaryKeyStore; passphrases: KeyPassphrases } {
+  return { keys: r.ctx.keyStore, passphrases: r.ctx.keyPassphrases() };
+}
+
 async function list(r: CommandRun): Promise<void> {
-  const location = r.ctx.keyStore.privateDir;
-  const keys = (await r.ctx.keyStore.list()).map((k) => ({ role: k.role, gun: k.gun ?? '', keyId: k.keyId, location }));
-  keys.sort((a, b) => {
-    if (a.role !== b.role) {
-      if (a.role === 'root') return -1;
-      if (b.role === 'root') return 1;
-    }
-    for (const f of ['gun', 'role', 'keyId', 'location'] as const) {
-      if (a[f] < b[f]) return -1;
-      if (a[f] > b[f]) return 1;
-    }
-    return 0;
-  });
+  const keys = await listKeys(r.ctx.keyStore);
   r.report.set('keys', keys);
   r.report.text('\n');
   if (keys.length === 0) r.report.text('No signing keys found.\n');
@@ -166,27 +157,17 @@ async function generate(r: CommandRun, host: HostEnvironment): Promise<void> {
     try {
       generated = await generateKey(r.ctx.keyStore, r.ctx.passphrases(), { role });
     } catch (err) {
-      throw new FatalError(`Failed to create a new ${role} key: ${notaryErrorText(err)}`);
+      throw new CliFailure(`Failed to create a new ${role} key: ${notaryErrorText(err)}`);
     }
     r.report.set('generated', { role, keyId: generated.keyId });
     r.report.text(`Generated new ecdsa ${role} key with keyID: ${generated.keyId}\n`);
     return;
   }
   // two files, nothing stored in the trust directory
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const pub = PublicKey.fromKeyObject(publicKey);
-  let passphrase: string;
-  try {
-    passphrase = await r.ctx.passphrases().get({ role: '', keyId: pub.id, isNew: true });
-  } catch {
-    throw new FatalError('maximum number of passphrase attempts exceeded');
-  }
-  if (passphrase === '') throw new FatalError('no password provided');
-  const privPem = encodePrivateKeyFile({ privateKey, role, passphrase });
-  const pubPem = encodePem({ type: 'PUBLIC KEY', headers: { role }, bytes: pub.publicBytes });
-  await writeFileMode(resolve(host.cwd, `${out}-key.pem`), privPem);
-  await writeFileMode(resolve(host.cwd, `${out}.pem`), pubPem);
-  r.report.set('generated', { role, keyId: pub.id, publicKeyFile: `${out}.pem`, privateKeyFile: `${out}-key.pem` });
+  const pair = await generateKeyPair(r.ctx.keyPassphrases(), role);
+  await writeFileMode(resolve(host.cwd, `${out}-key.pem`), pair.privatePem);
+  await writeFileMode(resolve(host.cwd, `${out}.pem`), pair.publicPem);
+  r.report.set('generated', { role, keyId: pair.keyId, publicKeyFile: `${out}.pem`, privateKeyFile: `${out}-key.pem` });
 }
 
 async function writeFileMode(path: string, text: string): Promise<void> {
@@ -198,283 +179,99 @@ async function writeFileMode(path: string, text: string): Promise<void> {
   }
 }
 
-/** notary readKey: a private key file for a role (a root key must be encrypted) */
-async function readKeyFile(r: CommandRun, role: string, file: string): Promise<KeyObject> {
-  let pem: string;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new FatalError(`Error reading input root key file: ${fsError(err, file)}`);
-  }
-  let encrypted: boolean;
-  try {
-    encrypted = readKeyFileHeaders(pem).encrypted;
-  } catch {
-    throw new FatalError('no valid private key found');
-  }
-  if (!encrypted && role === 'root') throw new FatalError('only encrypted root keys may be imported');
-  const decoded = await unlockWithPassphrase(r.ctx.passphrases(), { role: 'root', keyId: '' }, (pass) => decodePrivateKeyFile(pem, pass));
-  return decoded.privateKey;
-}
-
 async function rotate(r: CommandRun, host: HostEnvironment): Promise<void> {
   const { inv, ctx, report } = r;
   const [gun, role] = inv.args as [string, string];
   report.set('gun', gun);
   const serverManaged = inv.flags.bool('server-managed');
   const repo = await ctx.repository(gun);
-  const keyIds: string[] = [];
-  for (const file of inv.flags.strings('key') ?? []) {
-    const privateKey = await readKeyFile(r, role, resolve(host.cwd, file));
-    const pub = PublicKey.fromKeyObject(createPublicKey(privateKey));
-    let passphrase: string;
-    try {
-      passphrase = await ctx.passphrases().get({ role, keyId: pub.id, isNew: true, gun });
-    } catch {
-      throw new FatalError('Error importing key: maximum number of passphrase attempts exceeded');
-    }
-    keyIds.push(await ctx.keyStore.save({ privateKey, role, passphrase, gun }));
-  }
-  if (role === 'root') {
-    report.text(
-      'Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  ',
-    );
-    if (!(await askConfirm(host))) {
-      report.text('\nAborting action.\n');
-      return;
-    }
-  }
-  // notary checkRotationInput
-  const canBeRemote = role === 'timestamp' || role === 'snapshot';
-  const canBeLocal = role === 'snapshot' || role === 'targets' || role === 'root';
-  if (!isBaseRole(role)) throw new FatalError(`notary does not currently permit rotating the ${role} key`);
-  if (serverManaged && !canBeRemote) throw new FatalError(`notary does not permit the server managing the ${role} key`);
-  if (!serverManaged && !canBeLocal) throw new FatalError(`notary does not permit the client managing the ${role} key`);
-
-  let keys: PublicKey[];
-  if (serverManaged) {
-    if (!repo.remote) throw new FatalError('unable to rotate remote key: client is offline');
-    try {
-      keys = [await repo.remote.rotateKey(role as 'timestamp' | 'snapshot')];
-    } catch (err) {
-      throw new FatalError(`unable to rotate remote key: ${notaryErrorText(err)}`);
-    }
-  } else {
-    const ring = ctx.keyRing();
-    const privateKeys: Array<{ id: string; key: KeyObject; role: string }> = [];
-    if (keyIds.length === 0) {
-      let generated;
-      try {
-        generated = await ring.generate(role, gun);
-      } catch (err) {
-        throw new FatalError(`unable to generate key: ${notaryErrorText(err)}`);
-      }
-      privateKeys.push({ id: generated.keyId, key: generated.privateKey, role });
-    } else {
-      for (const id of keyIds) {
-        const key = await ring.unlock(id);
-        if (!key) throw new FatalError(`unable to find key: ${id}`);
-        privateKeys.push({ id, key, role: (await ctx.keyStore.info(id))?.role ?? role });
-      }
-    }
-    keys = privateKeys.map((p) => {
-      if (role !== 'root') return PublicKey.fromKeyObject(createPublicKey(p.key));
-      if (p.role !== 'root') throw new FatalError(`attempted to load root key but given ${p.role} key instead`);
-      const now = new Date();
-      const pem = createRootCertificate({
-        privateKey: p.key,
-        gun,
-        notBefore: now,
-        notAfter: new Date(now.getTime() + ROOT_CERTIFICATE_VALIDITY_MS),
-        serial: randomBytes(16),
-      });
-      return PublicKey.fromCertificatePem(pem);
-    });
-  }
-  await publishChanges(r, repo, [rootRoleChange(role, keys)]);
+  const result = await rotateKey(
+    {
+      ...keyDeps(r),
+      ring: ctx.keyRing(),
+      remote: repo.remote,
+      readKeyFile: async (file) => {
+        const path = resolve(host.cwd, file);
+        try {
+          return await readFile(path, 'utf8');
+        } catch (err) {
+          throw new CliFailure(`Error reading input root key file: ${fsError(err, path)}`);
+        }
+      },
+      confirmRootRotation: async () => {
+        report.text(
+          'Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  ',
+        );
+        if (await askConfirm(host)) return true;
+        report.text('\nAborting action.\n');
+        return false;
+      },
+      publish: (changes) => publishChanges(r, repo, changes),
+    },
+    { gun, role, serverManaged, keyFiles: inv.flags.strings('key') ?? [] },
+  );
+  if (!result.rotated) return;
   report.text(`Successfully rotated ${role} key for repository ${gun}\n`);
-  report.set('rotated', { role, keyIds: keys.map((k) => k.canonicalId), serverManaged });
+  report.set('rotated', { role, keyIds: result.keyIds, serverManaged });
 }
 
 async function remove(r: CommandRun, host: HostEnvironment): Promise<void> {
   const keyId = r.inv.args[0] as string;
-  if (keyId.length !== 64) throw new FatalError(`invalid key ID provided: ${keyId}`);
+  if (keyId.length !== 64) throw new CliFailure(`invalid key ID provided: ${keyId}`);
   r.report.text('\n');
-  const info = /^[0-9a-fA-F]+$/.test(keyId) ? await r.ctx.keyStore.info(keyId) : undefined;
-  if (!info) {
-    r.report.text('\n');
-    throw new FatalError(`No key with ID ${keyId} found`);
+  const describe = (k: KeyToRemove) => `${k.keyId} (role ${k.role}) from ${k.location}`;
+  let result;
+  try {
+    result = await removeKey(r.ctx.keyStore, keyId, async (key) => {
+      r.report.text(`Are you sure you want to remove ${describe(key)}?  (yes/no)  `);
+      return askConfirm(host);
+    });
+  } catch (err) {
+    if (isKeyError(err, 'KEY_NOT_FOUND')) r.report.text('\n');
+    throw err;
   }
-  const description = `${keyId} (role ${info.role}) from ${r.ctx.keyStore.privateDir}`;
-  r.report.text(`Are you sure you want to remove ${description}?  (yes/no)  `);
-  if (!(await askConfirm(host))) {
+  if (!result.removed) {
     r.report.text('\nAborting action.\n');
     r.report.text('\n');
     r.report.set('removed', false);
     return;
   }
-  await r.ctx.keyStore.remove(keyId);
-  r.report.text(`\nDeleted ${description}.\n`);
+  r.report.text(`\nDeleted ${describe(result)}.\n`);
   r.report.text('\n');
-  r.report.set('removed', { keyId, role: info.role });
+  r.report.set('removed', { keyId, role: result.role });
 }
 
 async function passwd(r: CommandRun): Promise<void> {
   const keyId = r.inv.args[0] as string;
-  if (keyId.length !== 64) throw new FatalError(`invalid key ID provided: ${keyId}`);
-  const store = r.ctx.keyStore;
-  const info = /^[0-9a-fA-F]+$/.test(keyId) ? await store.info(keyId) : undefined;
-  if (!info) throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
-  let loaded;
-  try {
-    loaded = await unlockWithPassphrase(r.ctx.passphrases(), { role: info.role, keyId, ...(info.gun ? { gun: info.gun } : {}) }, (pass) =>
-      store.load(keyId, pass),
-    );
-  } catch {
-    throw new FatalError(`could not retrieve local key for key ID provided: ${keyId}`);
-  }
-  const passphrase = await r.ctx.passphrases().get({ role: info.role, keyId, isNew: true, ...(info.gun ? { gun: info.gun } : {}) });
-  await store.save({ privateKey: loaded.privateKey, role: info.role, passphrase, ...(info.gun ? { gun: info.gun } : {}) });
+  if (keyId.length !== 64) throw new CliFailure(`invalid key ID provided: ${keyId}`);
+  await changePassphrase(keyDeps(r), keyId);
   r.report.text(`\nSuccessfully updated passphrase for key ID: ${keyId}\n`);
   r.report.set('updated', keyId);
 }
 
-// ---------------------------------------------------------------------------
-// import / export (notary trustmanager ImportKeys / ExportKeys)
-// ---------------------------------------------------------------------------
-
-async function importKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
-  const fallbackRole = r.inv.flags.string('role');
-  const fallbackGun = r.inv.flags.string('gun');
-  const imported: Array<{ keyId: string; role: string }> = [];
+async function importFiles(r: CommandRun, host: HostEnvironment): Promise<void> {
+  const request = { fallbackRole: r.inv.flags.string('role'), fallbackGun: r.inv.flags.string('gun') };
+  const imported: ImportedKey[] = [];
   for (const file of r.inv.args) {
-    let text: string;
+    let pem: string;
     try {
-      text = await readFile(resolve(host.cwd, file), 'utf8');
+      pem = await readFile(resolve(host.cwd, file), 'utf8');
     } catch (err) {
-      throw new FatalError(fsError(err, file));
+      throw new CliFailure(fsError(err, file));
     }
-    let blocks: PemBlock[];
-    try {
-      blocks = decodePemBlocks(text);
-    } catch {
-      blocks = [];
-    }
-    let writeTo = '';
-    let toWrite: string[] = [];
-    const errors: string[] = [];
-    const flush = async () => {
-      if (toWrite.length > 0) await writeKeyFile(r, writeTo, toWrite.join(''));
-      toWrite = [];
-    };
-    for (const block of blocks) {
-      const headers = { ...block.headers };
-      // a legacy path (`tuf_keys/<gun>/<id>_<role>`) names the gun
-      const rawPath = headers['path'] ?? '';
-      if (rawPath !== '' && rawPath.includes('/')) {
-        const dir = rawPath.slice(0, rawPath.lastIndexOf('/'));
-        if (dir.startsWith('tuf_keys')) {
-          const gun = dir.slice('tuf_keys'.length).replace(/^\/+|\/+$/g, '');
-          if (gun !== '') headers['gun'] = gun;
-        }
-        headers['path'] = rawPath.slice(rawPath.lastIndexOf('/') + 1);
-      }
-      if (!headers['gun'] && fallbackGun !== '') headers['gun'] = fallbackGun;
-      if (!headers['role']) headers['role'] = fallbackRole !== '' ? fallbackRole : DEFAULT_IMPORT_ROLE;
-      const role = headers['role'] as string;
-      if (role === 'snapshot' || role === 'targets' || role === 'timestamp') {
-        if (!headers['gun']) {
-          r.ctx.log.warn(
-            `failed to import key (${headers['path'] ?? ''}) to store: Cannot have canonical role key without a gun, don't know what gun it belongs to`,
-          );
-          errors.push('invalid key pem block');
-          continue;
-        }
-      } else {
-        delete headers['gun'];
-      }
-      const pemOf = (h: Record<string, string>) => encodePem({ type: block.type, headers: h, bytes: block.bytes });
-      let decoded: ReturnType<typeof decodePrivateKeyFile> | undefined;
-      try {
-        decoded = decodePrivateKeyFile(pemOf(headers), undefined);
-      } catch {
-        decoded = undefined;
-      }
-      let loc = headers['path'];
-      if (!loc) {
-        if (!decoded) {
-          r.ctx.log.warn('failed to import key to store: Invalid key generated, key may be encrypted and does not contain path header');
-          errors.push('invalid key pem block');
-          continue;
-        }
-        loc = decoded.publicKey.id;
-      }
-      delete headers['path'];
-      let bytes: string;
-      if (decoded && !decoded.encrypted) {
-        let passphrase: string;
-        try {
-          passphrase = await r.ctx.passphrases().get({ role, keyId: loc, isNew: true, ...(headers['gun'] ? { gun: headers['gun'] } : {}) });
-        } catch {
-          throw new FatalError('maximum number of passphrase attempts exceeded');
-        }
-        bytes = encodePrivateKeyFile({
-          privateKey: decoded.privateKey,
-          role,
-          passphrase,
-          ...(headers['gun'] ? { gun: headers['gun'] } : {}),
-        });
-      } else {
-        bytes = pemOf(headers);
-      }
-      if (loc !== writeTo) {
-        await flush();
-        writeTo = loc;
-      }
-      toWrite.push(bytes);
-      imported.push({ keyId: loc, role });
-    }
-    if (toWrite.length > 0) await flush();
-    else if (errors.length > 0) throw new FatalError(`failed to import all keys: ${errors.join(', ')}`);
+    imported.push(...(await importKeys(keyDeps(r), { ...request, pem }, (e) => r.ctx.log.warn(e.message))));
   }
   r.report.set('imported', imported);
 }
 
-async function writeKeyFile(r: CommandRun, name: string, text: string): Promise<void> {
-  if (!SAFE_KEY_NAME.test(name)) throw new FatalError(`failed to import key to store: invalid key file name ${JSON.stringify(name)}`);
-  const dir = r.ctx.keyStore.privateDir;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const target = join(dir, `${name}.key`);
-  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFileMode(temp, text);
-  await rename(temp, target).catch(async (err) => {
-    await rm(temp, { force: true });
-    throw err;
-  });
-}
-
-async function exportKeys(r: CommandRun, host: HostEnvironment): Promise<void> {
+async function exportFiles(r: CommandRun, host: HostEnvironment): Promise<void> {
   const guns = r.inv.flags.strings('gun') ?? [];
-  const ids = r.inv.flags.strings('key') ?? [];
-  if (guns.length > 0 && ids.length > 0) throw new FatalError('Only the --gun or --key flag may be provided, not a mix of the two flags');
-  const files = (await r.ctx.keyStore.list()).map((k) => ({
-    rel: k.path.slice(r.ctx.keyStore.privateDir.length + 1).replace(/\.key$/, ''),
-    path: k.path,
-    keyId: k.keyId,
-  }));
-  files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  let out = '';
-  const exported: string[] = [];
-  for (const f of files) {
-    const text = await readFile(f.path, 'utf8');
-    const blocks = decodePemBlocks(text);
-    if (guns.length > 0 && (blocks[0]?.headers['gun'] ?? '') !== guns[0]) continue;
-    if (ids.length > 0 && !ids.includes(f.rel.slice(f.rel.lastIndexOf('/') + 1))) continue;
-    for (const b of blocks) out += encodePem({ ...b, headers: { ...b.headers, path: f.rel } });
-    exported.push(f.keyId);
-  }
+  const keyIds = r.inv.flags.strings('key') ?? [];
+  if (guns.length > 0 && keyIds.length > 0)
+    throw new CliFailure('Only the --gun or --key flag may be provided, not a mix of the two flags');
+  const exported = await exportKeys(r.ctx.keyStore, { guns, keyIds });
   const output = r.inv.flags.string('output');
-  if (output !== '') await writeFileMode(resolve(host.cwd, output), out);
-  else if (!r.report.json) r.inv.io.out(out);
-  r.report.set('exported', exported);
+  if (output !== '') await writeFileMode(resolve(host.cwd, output), exported.pem);
+  else if (!r.report.json) r.inv.io.out(exported.pem);
+  r.report.set('exported', exported.keyIds);
 }

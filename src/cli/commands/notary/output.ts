@@ -3,10 +3,12 @@
  * (`time="…" level=warning msg="…"`), Go tabwriter tables, and errors turned into
  * notary's own texts (printed by the caller as `* fatal: <text>`).
  */
+import { KeyError } from '../../../app/keys/key-error.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import { NotaryHttpError } from '../../../adapters/notary-http/notary-client.js';
 import { tabwrite } from '../../table.js';
-import { FatalError, goQuote } from './cobra.js';
+import { CliFailure } from '../../cli-failure.js';
+import { goQuote } from '../../pflag/strconv.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -114,7 +116,7 @@ const VALIDATION_TEXT: Record<string, string> = {
 
 /** The text notary prints for an error (after `* fatal: `). */
 export function notaryErrorText(err: unknown): string {
-  if (err instanceof FatalError) return err.message;
+  if (err instanceof CliFailure) return err.message;
   if (err instanceof NotaryHttpError) {
     const status = err.status;
     const details = err.details;
@@ -135,6 +137,7 @@ export function notaryErrorText(err: unknown): string {
     if (err.code === 'RESPONSE_TOO_LARGE') return 'trust server returned a bad response.';
     return err.message;
   }
+  if (err instanceof KeyError && err.step !== undefined) return `${err.step}: ${notaryErrorText(err.cause)}`;
   if (err instanceof DctError) {
     switch (err.code) {
       case 'OFFLINE':
@@ -156,4 +159,13 @@ export function notaryErrorText(err: unknown): string {
     }
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Go's *PathError text for a failed read of `file`: `open <file>: no such file or directory`, `read <file>: is a directory` */
+export function fsError(err: unknown, file: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `open ${file}: no such file or directory`;
+  if (code === 'EACCES') return `open ${file}: permission denied`;
+  if (code === 'EISDIR') return `read ${file}: is a directory`;
+  return `open ${file}: ${(err as Error).message}`;
 }

@@ -9,8 +9,8 @@ import { applyChanges, type NotaryChange } from '../../../app/client/changes.js'
 import type { RepositoryDraft } from '../../../app/client/repository-draft.js';
 import type { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
-import type { Invocation } from './cobra.js';
-import { FatalError } from './cobra.js';
+import type { Invocation } from './command.js';
+import { CliFailure } from '../../cli-failure.js';
 import { loadNotaryConfig, NotaryContext, type HostEnvironment } from './context.js';
 import { Logger, notaryErrorText } from './output.js';
 
@@ -52,7 +52,7 @@ export interface CommandRun {
 export async function withContext(inv: Invocation, host: HostEnvironment, body: (run: CommandRun) => Promise<void>): Promise<void> {
   const json = inv.flags.string('format') === 'json';
   if (inv.flags.string('format') !== '' && !json && inv.flags.string('format') !== 'table') {
-    throw new FatalError(`--format must be "table" or "json", not ${JSON.stringify(inv.flags.string('format'))}`);
+    throw new CliFailure(`--format must be "table" or "json", not ${JSON.stringify(inv.flags.string('format'))}`);
   }
   const level = inv.flags.bool('debug') ? 'debug' : inv.flags.bool('verbose') ? 'info' : 'warning';
   const log = new Logger((line) => host.io.err(line), level);
@@ -68,9 +68,16 @@ export async function withContext(inv: Invocation, host: HostEnvironment, body: 
 }
 
 /** Usage, then a fatal error (notary's `cmd.Usage(); return fmt.Errorf(…)`). */
-export function usageError(inv: Invocation, message: string): FatalError {
+export function usageError(inv: Invocation, message: string): CliFailure {
   inv.usage();
-  return new FatalError(message);
+  return CliFailure.usage(message);
+}
+
+/** the GUN argument, also in the JSON report */
+export function gunOf(r: CommandRun): string {
+  const gun = r.inv.args[0] as string;
+  r.report.set('gun', gun);
+  return gun;
 }
 
 export async function stage(ctx: NotaryContext, gun: string, changes: readonly NotaryChange[]): Promise<void> {

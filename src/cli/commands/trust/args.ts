@@ -5,6 +5,9 @@
  * flags (`-fy`), `--` ends the flags. Usage errors read as docker's (exit 125
  * for a bad flag, 1 for a wrong argument count), with `dct` in place of `docker`.
  */
+import { CliFailure } from '../../cli-failure.js';
+import { flagDisplayName, scanFlags, type SyntaxProblem } from '../../pflag/scan.js';
+import { parseBool } from '../../pflag/strconv.js';
 
 export type FlagKind = 'bool' | 'string' | 'list';
 
@@ -35,14 +38,23 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-/** A usage problem: print `text` to stderr and exit with `exitCode`. */
-export class UsageError extends Error {
-  constructor(
-    readonly text: string,
-    readonly exitCode: number,
-  ) {
-    super(text);
+/**
+ * A usage problem: print `text` (the failure's message) to stderr and exit with `exitCode`.
+ * @deprecated use CliFailure (kind 'usage'); kept while trust/index.ts still catches it by name.
+ */
+export class UsageError extends CliFailure {
+  constructor(text: string, exitCode: number) {
+    super(text, { kind: 'usage', exitCode });
   }
+  /** @deprecated the failure's message */
+  get text(): string {
+    return this.message;
+  }
+}
+
+/** The one place this grammar builds its usage failures (docker prints them to stderr as they are). */
+function usageFailure(text: string, exitCode: number): CliFailure {
+  return new UsageError(text, exitCode);
 }
 
 export const PROGRAM = 'dct';
@@ -51,15 +63,15 @@ function usageLine(spec: CommandSpec): string {
   return `Usage:  ${PROGRAM} ${spec.path} ${spec.use}`;
 }
 
-function flagError(spec: CommandSpec, message: string): UsageError {
-  return new UsageError(`${message}\n\n${usageLine(spec)}\n\nRun '${PROGRAM} ${spec.path} --help' for more information\n`, 125);
+function flagError(spec: CommandSpec, message: string): CliFailure {
+  return usageFailure(`${message}\n\n${usageLine(spec)}\n\nRun '${PROGRAM} ${spec.path} --help' for more information\n`, 125);
 }
 
-/** Go's strconv.ParseBool */
-function parseBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return undefined;
+/** dct's docker-trust wording of a refused command line (whole argument after `in`, not pflag's remaining letters) */
+function syntaxMessage(p: SyntaxProblem): string {
+  if (p.shorthands === undefined)
+    return p.reason === 'needs-argument' ? `flag needs an argument: --${p.name}` : `unknown flag: --${p.name}`;
+  return p.reason === 'unknown' ? `unknown shorthand flag: '${p.name}' in ${p.token}` : `flag needs an argument: '${p.name}' in -${p.name}`;
 }
 
 const HELP: FlagSpec = { name: 'help', kind: 'bool', help: 'Print usage' };
@@ -69,13 +81,13 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const args: string[] = [];
   let help = false;
   const all = [...spec.flags, HELP];
-  const byName = (n: string) => all.find((f) => f.name === n);
-  const byShort = (s: string) => (s === 'h' ? HELP : all.find((f) => f.short === s));
-  const set = (f: FlagSpec, value: string, shown: string) => {
+  const set = (f: FlagSpec, value: string) => {
     if (f.kind === 'bool') {
       const b = parseBool(value);
-      if (b === undefined)
+      if (b === undefined) {
+        const shown = flagDisplayName(f.name, f.short);
         throw flagError(spec, `invalid argument "${value}" for "${shown}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
+      }
       if (f === HELP) help = b;
       else flags.set(f.name, String(b));
     } else if (f.kind === 'list') {
@@ -83,65 +95,30 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
       flags.set(f.name, [...(Array.isArray(prev) ? prev : []), value]);
     } else flags.set(f.name, value);
   };
-  const shownName = (f: FlagSpec) => (f.short ? `-${f.short}, --${f.name}` : `--${f.name}`);
-
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const f = byName(name);
-      if (!f) throw flagError(spec, `unknown flag: --${name}`);
-      if (eq >= 0) set(f, a.slice(eq + 1), shownName(f));
-      else if (f.kind === 'bool') set(f, 'true', shownName(f));
-      else {
-        if (i + 1 >= argv.length) throw flagError(spec, `flag needs an argument: --${name}`);
-        set(f, argv[++i] as string, shownName(f));
-      }
-      continue;
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      const shorts = a.slice(1);
-      for (let j = 0; j < shorts.length; j++) {
-        const c = shorts[j] as string;
-        const f = byShort(c);
-        if (!f) throw flagError(spec, `unknown shorthand flag: '${c}' in ${a}`);
-        const rest = shorts.slice(j + 1);
-        if (f.kind === 'bool') {
-          if (rest.startsWith('=')) {
-            set(f, rest.slice(1), shownName(f));
-            break;
-          }
-          set(f, 'true', shownName(f));
-          continue;
-        }
-        if (rest !== '') set(f, rest.startsWith('=') ? rest.slice(1) : rest, shownName(f));
-        else {
-          if (i + 1 >= argv.length) throw flagError(spec, `flag needs an argument: '${c}' in -${c}`);
-          set(f, argv[++i] as string, shownName(f));
-        }
-        break;
-      }
-      continue;
-    }
-    args.push(a);
+  const items = scanFlags<FlagSpec>(argv, {
+    long: (n) => all.find((f) => f.name === n),
+    short: (s) => (s === 'h' ? HELP : all.find((f) => f.short === s)),
+    takesValue: (f) => f.kind !== 'bool',
+    shorthandEquals: 'always',
+    fail: (p) => flagError(spec, syntaxMessage(p)),
+  });
+  for (const item of items) {
+    if (item.kind === 'flag') set(item.flag, item.value ?? 'true');
+    else if (item.kind === 'positional') args.push(argv[item.index] as string);
+    else if (item.kind === 'end') args.push(...argv.slice(item.index));
   }
   if (help) return { args, flags, help };
   const cmd = `'${PROGRAM} ${spec.path}'`;
   if ('exact' in spec.args && args.length !== spec.args.exact) {
     const n = spec.args.exact;
-    throw new UsageError(
+    throw usageFailure(
       `${PROGRAM}: ${cmd} requires ${n} ${n === 1 ? 'argument' : 'arguments'}\n\n${usageLine(spec)}\n\nRun '${PROGRAM} ${spec.path} --help' for more information\n`,
       1,
     );
   }
   if ('min' in spec.args && args.length < spec.args.min) {
     const n = spec.args.min;
-    throw new UsageError(
+    throw usageFailure(
       `${PROGRAM}: ${cmd} requires at least ${n} ${n === 1 ? 'argument' : 'arguments'}\n\n${usageLine(spec)}\n\nSee '${PROGRAM} ${spec.path} --help' for more information\n`,
       1,
     );
