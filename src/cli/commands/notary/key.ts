@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { rootRoleChange } from '../../../app/client/changes.js';
+import { rootRoleChange } from '../../../app/client/notary-change.js';
 import { generateKey } from '../../../app/generate-key.js';
 import { unlockWithPassphrase } from '../../../adapters/passphrase.js';
 import { decodePemBlocks, encodePem, type PemBlock } from '../../../core/encoding.js';

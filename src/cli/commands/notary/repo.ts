@@ -6,7 +6,8 @@
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { addTargetChanges, byteOrder, goCompactJson, removeTargetChanges, witnessChange } from '../../../app/client/changes.js';
+import { addTargetChanges, removeTargetChanges, witnessChange } from '../../../app/client/notary-change.js';
+import { byteOrder, goCompactJson } from '../../../app/client/change-content-json.js';
 import { decodePemBlocks, encodePem, hexOfBase64All } from '../../../core/encoding.js';
 import { certificateCommonName } from '../../../core/keys/certificate.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
