@@ -47,7 +47,7 @@ export interface RegistryApiOptions {
 }
 
 /** Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits. */
-export interface RegistryClient {
+export interface RegistryRequester {
   publisher: boolean;
   address?: string;
 }
@@ -95,7 +95,7 @@ export class RegistryApi {
     res: ServerResponse,
     route: RegistryRoute,
     query: URLSearchParams,
-    client: RegistryClient = { publisher: false },
+    client: RegistryRequester = { publisher: false },
   ): Promise<number> {
     const method = req.method ?? 'GET';
     try {
@@ -137,7 +137,7 @@ export class RegistryApi {
     route: RegistryRoute,
     query: URLSearchParams,
     method: string,
-    client: RegistryClient,
+    client: RegistryRequester,
   ): Promise<number> {
     switch (route.kind) {
       case 'catalog':
