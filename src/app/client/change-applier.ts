@@ -13,7 +13,7 @@ import type { PublicKey } from '../../core/keys/public-key.js';
 import type { FileMeta } from '../../core/tuf/file-meta.js';
 import { isBaseRole, isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../../core/tuf/roles.js';
 import { decodeDelegationJson, decodeFileMetaJson, decodeRootRoleJson } from './change-content-json.js';
-import { invalidRole, isWildDelegation, type NotaryChange, type RootRoleContent } from './notary-change.js';
+import { invalidRoleMessage, isWildDelegation, type NotaryChange, type RootRoleContent } from './notary-change.js';
 import type { RepositoryDraft } from './repository-draft.js';
 
 export interface ApplyOptions {
@@ -158,7 +158,7 @@ class ChangeApplier {
     removeIds: readonly string[],
     threshold: number,
   ): Promise<void> {
-    if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'not a valid delegated role'));
+    if (!isDelegationRole(role)) throw new ChangeError(invalidRoleMessage(role, 'not a valid delegated role'));
     const parent = parentRole(role);
     await this.requireCanSign(parent);
     // the parent's file may not exist yet: notary creates it
@@ -173,10 +173,10 @@ class ChangeApplier {
     removePaths: readonly string[],
     clearPaths: boolean,
   ): Promise<void> {
-    if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'not a valid delegated role'));
+    if (!isDelegationRole(role)) throw new ChangeError(invalidRoleMessage(role, 'not a valid delegated role'));
     const parent = parentRole(role);
     await this.requireCanSign(parent);
-    if (!this.draft.role(parent)) throw new ChangeError(invalidRole(role, 'no valid delegated role exists'));
+    if (!this.draft.role(parent)) throw new ChangeError(invalidRoleMessage(role, 'no valid delegated role exists'));
     this.updateDelegation(role, { addKeys: [], removeIds: [], addPaths, removePaths, clearPaths, threshold: 1 });
   }
 
@@ -196,10 +196,10 @@ class ChangeApplier {
     if (!this.reachable(parent)) return; // notary's walk never reaches the parent: nothing happens
     const parentPaths = this.draft.effectivePaths(parent);
     if (u.addPaths.length !== restrictPaths(parentPaths, u.addPaths).length) {
-      throw new ChangeError(invalidRole(role, 'invalid paths to add to role'));
+      throw new ChangeError(invalidRoleMessage(role, 'invalid paths to add to role'));
     }
     const existing = this.draft.delegation(role);
-    if (!existing && u.threshold < 1) throw new ChangeError(invalidRole(role));
+    if (!existing && u.threshold < 1) throw new ChangeError(invalidRoleMessage(role));
     const keyIds = existing ? existing.keyids.filter((id) => !u.removeIds.includes(id)) : [];
     for (const k of u.addKeys) if (!keyIds.includes(k.id)) keyIds.push(k.id);
     const threshold = existing ? existing.threshold : u.threshold;
@@ -218,7 +218,7 @@ class ChangeApplier {
 
   /** notary Repo.DeleteDelegation */
   private async deleteDelegation(role: string): Promise<void> {
-    if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'not a valid delegated role'));
+    if (!isDelegationRole(role)) throw new ChangeError(invalidRoleMessage(role, 'not a valid delegated role'));
     await this.requireCanSign(parentRole(role));
     this.draft.removeDelegation(role);
   }
@@ -264,13 +264,13 @@ class ChangeApplier {
       this.draft.witness(role);
       return;
     }
-    throw new ChangeError(invalidRole(role, 'this role is not known'));
+    throw new ChangeError(invalidRoleMessage(role, 'this role is not known'));
   }
 
   /** notary Repo.ReplaceBaseKeys */
   private replaceBaseKeys(change: RootRoleContent): void {
     const role = change.role;
-    if (!isBaseRole(role)) throw new ChangeError(invalidRole(role, 'invalid base role name'));
+    if (!isBaseRole(role)) throw new ChangeError(invalidRoleMessage(role, 'invalid base role name'));
     const before = this.draft.rootRole;
     const old = before.roles[role]?.keyids ?? [];
     this.draft.replaceBaseRoleKeys(role, change.keys);
@@ -288,9 +288,9 @@ class ChangeApplier {
 
   /** a delegation as notary's GetDelegationRole finds it (declared, reachable), with its keys */
   private delegationRole(role: string): { keys: PublicKey[]; threshold: number } {
-    if (!isDelegationRole(role)) throw new ChangeError(invalidRole(role, 'invalid delegation name'));
+    if (!isDelegationRole(role)) throw new ChangeError(invalidRoleMessage(role, 'invalid delegation name'));
     if (!this.draft.delegation(role) || !this.reachable(parentRole(role)))
-      throw new ChangeError(invalidRole(role, 'delegation does not exist'));
+      throw new ChangeError(invalidRoleMessage(role, 'delegation does not exist'));
     return this.draft.signingKeys(role);
   }
 
@@ -306,7 +306,7 @@ class ChangeApplier {
     } else if (isBaseRole(role)) {
       keys = this.draft.signingKeys(role).keys;
     } else {
-      return { invalidRole: true, error: new ChangeError(invalidRole(role, 'does not exist')) };
+      return { invalidRole: true, error: new ChangeError(invalidRoleMessage(role, 'does not exist')) };
     }
     if (await this.o.holdsKeyOf(keys)) return undefined;
     return {

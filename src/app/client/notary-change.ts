@@ -95,7 +95,7 @@ function changesForRoles(roles: readonly string[]): string[] {
   const scopes = roles.length === 0 ? ['targets'] : [...roles];
   for (const role of scopes) {
     if (role !== 'targets' && !isDelegationRole(role) && !isWildDelegation(role)) {
-      throw new DctError('INVALID_ROLE', invalidRole(role, 'cannot add targets to this role'));
+      throw new DctError('INVALID_ROLE', invalidRoleMessage(role, 'cannot add targets to this role'));
     }
   }
   return scopes;
@@ -109,6 +109,6 @@ export function isWildDelegation(role: string): boolean {
 }
 
 /** notary's text for a role a change cannot name or touch. */
-export function invalidRole(role: string, reason = ''): string {
+export function invalidRoleMessage(role: string, reason = ''): string {
   return reason ? `tuf: invalid role ${role}. ${reason}` : `tuf: invalid role ${role}.`;
 }

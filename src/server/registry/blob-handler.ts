@@ -2,8 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
-import { send } from './registry-responses.js';
-import { checkDigest, header, SHA256_DIGEST } from './request-checks.js';
+import { respond } from './registry-responses.js';
+import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
 import { streamTo } from './request-streams.js';
 
 const RANGE = /^bytes=(\d*)-(\d*)$/;
@@ -25,14 +25,18 @@ export class BlobHandler {
       'Cache-Control': 'max-age=31536000',
     };
     let range: { start: number; end: number } | undefined;
-    const rangeHeader = header(req.headers.range);
+    const rangeHeader = firstHeaderValue(req.headers.range);
     if (rangeHeader !== undefined && !head) {
       range = parseRange(rangeHeader, info.size);
       if (!range) {
-        return send(res, { status: 416, headers: { 'Content-Range': `bytes */${info.size}`, 'Content-Length': 0 }, body: Buffer.alloc(0) });
+        return respond(res, {
+          status: 416,
+          headers: { 'Content-Range': `bytes */${info.size}`, 'Content-Length': 0 },
+          body: Buffer.alloc(0),
+        });
       }
     }
-    if (head) return send(res, { status: 200, headers: { ...headers, 'Content-Length': info.size }, body: Buffer.alloc(0) }, true);
+    if (head) return respond(res, { status: 200, headers: { ...headers, 'Content-Length': info.size }, body: Buffer.alloc(0) }, true);
     const stream = await this.ctx.blobs.read(digest, range);
     if (!stream) throw new RegistryApiError('BLOB_UNKNOWN', undefined, { digest });
     const status = range ? 206 : 200;
@@ -47,7 +51,7 @@ export class BlobHandler {
     req.resume();
     checkDigest(digest);
     if (!(await this.ctx.store.unlinkBlob(name, digest))) throw new RegistryApiError('BLOB_UNKNOWN', undefined, { digest });
-    return send(res, { status: 202, headers: { 'Content-Length': 0, 'Docker-Content-Digest': digest }, body: Buffer.alloc(0) });
+    return respond(res, { status: 202, headers: { 'Content-Length': 0, 'Docker-Content-Digest': digest }, body: Buffer.alloc(0) });
   }
 }
 

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
-import { sendJson } from './registry-responses.js';
+import { respondJson } from './registry-responses.js';
 
 export class ListHandler {
   constructor(private readonly ctx: RegistryHandlerContext) {}
@@ -24,7 +24,7 @@ export class ListHandler {
     const page = tags.slice(0, n);
     const headers: Record<string, string> = {};
     if (more) headers['Link'] = `</v2/${name}/tags/list?n=${n}&last=${encodeURIComponent(page[page.length - 1] as string)}>; rel="next"`;
-    return sendJson(res, JSON.stringify({ name, tags: page }), 'application/json', headers);
+    return respondJson(res, JSON.stringify({ name, tags: page }), 'application/json', headers);
   }
 
   async catalog(res: ServerResponse, query: URLSearchParams): Promise<number> {
@@ -35,6 +35,6 @@ export class ListHandler {
     const page = repos.slice(0, n);
     const headers: Record<string, string> = {};
     if (more) headers['Link'] = `</v2/_catalog?n=${n}&last=${encodeURIComponent(page[page.length - 1] as string)}>; rel="next"`;
-    return sendJson(res, JSON.stringify({ repositories: page }), 'application/json', headers);
+    return respondJson(res, JSON.stringify({ repositories: page }), 'application/json', headers);
   }
 }

@@ -6,8 +6,8 @@ import { isForeignLayerMediaType, OCI_MEDIA_TYPES } from '../../core/oci/media-t
 import type { ManifestReference, StoredManifest } from '../../core/ports.js';
 import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
-import { send } from './registry-responses.js';
-import { checkDigest, header, SHA256_DIGEST } from './request-checks.js';
+import { respond } from './registry-responses.js';
+import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
 import { readLimited } from './request-streams.js';
 import { isValidTag } from './routes.js';
 
@@ -55,9 +55,9 @@ export class ManifestHandler {
     };
     const inm = req.headers['if-none-match'];
     if (inm !== undefined && inm.split(',').some((v) => v.trim() === etag || v.trim() === digest)) {
-      return send(res, { status: 304, headers: { 'Docker-Content-Digest': digest, ETag: etag }, body: Buffer.alloc(0) });
+      return respond(res, { status: 304, headers: { 'Docker-Content-Digest': digest, ETag: etag }, body: Buffer.alloc(0) });
     }
-    return send(res, { status: 200, headers, body: manifest.data }, head);
+    return respond(res, { status: 200, headers, body: manifest.data }, head);
   }
 
   async putManifest(req: IncomingMessage, res: ServerResponse, name: string, reference: string): Promise<number> {
@@ -72,7 +72,7 @@ export class ManifestHandler {
     const body = await readLimited(req, this.ctx.maxManifestBytes, this.ctx.idleTimeoutMs);
     let manifest: Manifest;
     try {
-      manifest = parseManifest(body, { contentType: header(req.headers['content-type']), maxBytes: this.ctx.maxManifestBytes });
+      manifest = parseManifest(body, { contentType: firstHeaderValue(req.headers['content-type']), maxBytes: this.ctx.maxManifestBytes });
     } catch (err) {
       if (isDctError(err)) throw new RegistryApiError('MANIFEST_INVALID', undefined, err.message);
       throw err;
@@ -114,7 +114,7 @@ export class ManifestHandler {
       'Content-Length': 0,
     };
     if (manifest.subject !== undefined) headers['OCI-Subject'] = manifest.subject.digest;
-    return send(res, { status: 201, headers, body: Buffer.alloc(0) });
+    return respond(res, { status: 201, headers, body: Buffer.alloc(0) });
   }
 
   async deleteManifest(req: IncomingMessage, res: ServerResponse, name: string, reference: string): Promise<number> {
@@ -129,7 +129,7 @@ export class ManifestHandler {
     }
     if (!removed) throw new RegistryApiError('MANIFEST_UNKNOWN', undefined, { reference });
     this.ctx.log.info({ registry: 'manifest', repository: name, reference }, 'manifest deleted');
-    return send(res, { status: 202, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
+    return respond(res, { status: 202, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
   }
 
   // -- blobs -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
 import type { RegistryHandlerContext } from './handler-context.js';
-import { sendJson } from './registry-responses.js';
+import { respondJson } from './registry-responses.js';
 import { checkDigest } from './request-checks.js';
 
 export class ReferrersHandler {
@@ -24,7 +24,12 @@ export class ReferrersHandler {
       if (annotations) d['annotations'] = annotations;
       return d;
     });
-    return sendJson(res, JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests }), OCI_MEDIA_TYPES.index, headers);
+    return respondJson(
+      res,
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests }),
+      OCI_MEDIA_TYPES.index,
+      headers,
+    );
   }
 }
 

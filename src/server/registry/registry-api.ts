@@ -22,7 +22,7 @@ import { ListHandler } from './list-handler.js';
 import { ManifestHandler } from './manifest-handler.js';
 import type { PullGate } from './pull-gate.js';
 import { ReferrersHandler } from './referrers-handler.js';
-import { send } from './registry-responses.js';
+import { respond } from './registry-responses.js';
 import { isValidRepositoryName, methodAllowed, type RegistryRoute } from './routes.js';
 import { UploadHandler } from './upload-handler.js';
 import type { UploadSessions } from './upload-sessions.js';
@@ -127,7 +127,7 @@ export class RegistryApi {
       }
       if (mapped.status >= 500) this.opts.log.error({ err, route: route.kind }, 'registry request failed');
       else if (mapped.code === 'DENIED') this.opts.log.info({ route: route.kind, reason: mapped.message }, 'pull gate denied');
-      return send(res, mapped.response(), method === 'HEAD');
+      return respond(res, mapped.response(), method === 'HEAD');
     }
   }
 

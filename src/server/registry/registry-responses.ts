@@ -2,19 +2,19 @@
 import type { ServerResponse } from 'node:http';
 import type { PreparedResponse } from '../responses.js';
 
-export function send(res: ServerResponse, prepared: PreparedResponse, head = false): number {
+export function respond(res: ServerResponse, prepared: PreparedResponse, head = false): number {
   res.writeHead(prepared.status, { 'Docker-Distribution-API-Version': 'registry/2.0', ...prepared.headers });
   res.end(head ? undefined : prepared.body);
   return prepared.status;
 }
 
-export function sendJson(res: ServerResponse, text: string, contentType: string, headers: Record<string, string> = {}): number {
+export function respondJson(res: ServerResponse, text: string, contentType: string, headers: Record<string, string> = {}): number {
   const body = Buffer.from(text);
-  return send(res, { status: 200, headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...headers }, body });
+  return respond(res, { status: 200, headers: { 'Content-Type': contentType, 'Content-Length': body.length, ...headers }, body });
 }
 
 export function blobCreated(res: ServerResponse, name: string, digest: string): number {
-  return send(res, {
+  return respond(res, {
     status: 201,
     headers: { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 },
     body: Buffer.alloc(0),

@@ -6,7 +6,7 @@ import { RegistryApiError } from './registry-api-error.js';
 export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
-export function header(v: string | string[] | undefined): string | undefined {
+export function firstHeaderValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 

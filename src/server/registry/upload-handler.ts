@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { BlobStoreError } from '../../adapters/blob-store/fs-blob-store.js';
 import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
-import { blobCreated, rangeOf, send, uploadHeaders } from './registry-responses.js';
-import { checkDigest, header, SHA256_DIGEST } from './request-checks.js';
+import { blobCreated, rangeOf, respond, uploadHeaders } from './registry-responses.js';
+import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
 import { contentLength, lent } from './request-streams.js';
 import { isValidRepositoryName } from './routes.js';
 
@@ -57,21 +57,21 @@ export class UploadHandler {
     }
     req.resume();
     const upload = await this.openUpload(name, client);
-    return send(res, { status: 202, headers: uploadHeaders(name, upload.id, 0), body: Buffer.alloc(0) });
+    return respond(res, { status: 202, headers: uploadHeaders(name, upload.id, 0), body: Buffer.alloc(0) });
   }
 
   async uploadStatus(req: IncomingMessage, res: ServerResponse, name: string, id: string): Promise<number> {
     req.resume();
     const upload = await this.ctx.blobs.getUpload(id, name);
     if (!upload) throw new RegistryApiError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
-    return send(res, { status: 204, headers: uploadHeaders(name, id, upload.size), body: Buffer.alloc(0) });
+    return respond(res, { status: 204, headers: uploadHeaders(name, id, upload.size), body: Buffer.alloc(0) });
   }
 
   async patchUpload(req: IncomingMessage, res: ServerResponse, name: string, id: string): Promise<number> {
     const upload = await this.ctx.blobs.getUpload(id, name);
     if (!upload) throw new RegistryApiError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
     let offset: number | undefined;
-    const contentRange = header(req.headers['content-range']);
+    const contentRange = firstHeaderValue(req.headers['content-range']);
     if (contentRange !== undefined) {
       const m = CONTENT_RANGE.exec(contentRange.trim());
       if (!m) throw new RegistryApiError('RANGE_INVALID', undefined, { 'Content-Range': contentRange.slice(0, 100) });
@@ -90,7 +90,7 @@ export class UploadHandler {
       }
     }
     const size = await this.appendBody(req, id, offset);
-    return send(res, { status: 202, headers: uploadHeaders(name, id, size), body: Buffer.alloc(0) });
+    return respond(res, { status: 202, headers: uploadHeaders(name, id, size), body: Buffer.alloc(0) });
   }
 
   async finishUpload(req: IncomingMessage, res: ServerResponse, name: string, id: string, query: URLSearchParams): Promise<number> {
@@ -116,7 +116,7 @@ export class UploadHandler {
     if (!(await this.ctx.blobs.getUpload(id, name)) || !(await this.cancel(id))) {
       throw new RegistryApiError('BLOB_UPLOAD_UNKNOWN', undefined, { id });
     }
-    return send(res, { status: 204, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
+    return respond(res, { status: 204, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
   }
 
   /**
