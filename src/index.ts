@@ -34,5 +34,6 @@ export { NotaryRemoteRepository } from './adapters/notary-http/remote-repository
 export { FileKeyRing } from './adapters/keystore/file-key-ring.js';
 export { RegistryClient } from './adapters/registry/registry-client.js';
 export { RegistryAuth } from './adapters/http/registry-auth.js';
-export { OciLayout, OciLayoutReader } from './adapters/image-layout/oci-layout.js';
+export { OciLayout } from './adapters/image-layout/oci-layout.js';
+export { OciLayoutReader } from './adapters/image-layout/oci-layout-reader.js';
 export { DockerArchive } from './adapters/image-layout/docker-archive.js';

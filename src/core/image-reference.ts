@@ -104,7 +104,7 @@ export class ImageReference {
 
   /** The same reference with a digest (a tag is kept, as docker's `WithDigest`). */
   withDigest(digest: string): ImageReference {
-    return new ImageReference(this.domain, this.path, this.tag, parseDigest(digest));
+    return new ImageReference(this.domain, this.path, this.tag, validatedDigest(digest));
   }
 
   /** The repository alone (docker's `TrimNamed`). */
@@ -157,7 +157,7 @@ export function parseImageReference(s: string): ImageReference {
 export function parseAnyReference(s: string): ImageReference | DigestReference {
   if (ANCHORED_IDENTIFIER.test(s)) return new DigestReference(`sha256:${s}`);
   try {
-    return new DigestReference(parseDigest(s));
+    return new DigestReference(validatedDigest(s));
   } catch {
     return parseImageReference(s);
   }
@@ -181,12 +181,15 @@ export function parseReference(s: string): ImageReference {
   if (path.length > NAME_TOTAL_LENGTH_MAX) {
     throw invalid(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
   }
-  const digest = m[3] !== undefined ? parseDigest(m[3]) : undefined;
+  const digest = m[3] !== undefined ? validatedDigest(m[3]) : undefined;
   return new ImageReference(domain, path, m[2], digest);
 }
 
-/** go-digest's `Parse`: `algorithm:hex` with a known algorithm and the right length, lower-case hex. */
-export function parseDigest(s: string): string {
+/**
+ * go-digest's `Parse`: the digest itself once checked (`algorithm:hex` with a known algorithm and
+ * the right length, lower-case hex). For its parts, core/oci/digest.ts's `parseDigest`.
+ */
+export function validatedDigest(s: string): string {
   const i = s.indexOf(':');
   if (i <= 0 || i + 1 === s.length) throw invalid('invalid checksum digest format');
   const algorithm = s.slice(0, i);

@@ -29,7 +29,7 @@ import { registerReadCacheMetrics } from './read-cache-metrics.js';
 import { matchRoute, type Route } from './routes.js';
 import { cacheKey, handleRoute, type TrustApiContext } from './trust-api.js';
 import type { RegistryHttp } from './registry/embedded-registry.js';
-import { RegistryError } from './registry/errors.js';
+import { RegistryApiError } from './registry/registry-api-error.js';
 import type { RegistryRoute } from './registry/routes.js';
 
 export interface HttpOptions {
@@ -211,7 +211,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     if (method !== 'GET' && method !== 'HEAD' && !limiter.take(client)) {
       lingerOnClose(req.socket);
       req.resume();
-      const refused = new RegistryError('TOOMANYREQUESTS', undefined, undefined, { 'Retry-After': '1', Connection: 'close' }).response();
+      const refused = new RegistryApiError('TOOMANYREQUESTS', undefined, undefined, { 'Retry-After': '1', Connection: 'close' }).response();
       refused.headers['Docker-Distribution-API-Version'] = 'registry/2.0';
       send(res, name, refused);
       return;

@@ -8,7 +8,7 @@ import {
   isValidRegistryDomain,
   isValidTag,
   parseAnyReference,
-  parseDigest,
+  validatedDigest,
   parseImageReference,
   parseIPv6,
   parseReference,
@@ -136,7 +136,7 @@ describe('parseImageReference (docker ParseNormalizedNamed)', () => {
   });
 });
 
-describe('parseAnyReference / parseReference / parseDigest', () => {
+describe('parseAnyReference / parseReference / validatedDigest', () => {
   it('image IDs and digests are digest references', () => {
     const id = parseAnyReference(HEX);
     assert.ok(id instanceof DigestReference);
@@ -159,16 +159,16 @@ describe('parseAnyReference / parseReference / parseDigest', () => {
     refused('', 'repository name must have at least one component', parseReference);
   });
 
-  it('parseDigest follows go-digest', () => {
-    assert.equal(parseDigest(D), D);
-    assert.equal(parseDigest(`sha384:${'c'.repeat(96)}`), `sha384:${'c'.repeat(96)}`);
-    refused(':abc', 'invalid checksum digest format', parseDigest);
-    refused('sha256:', 'invalid checksum digest format', parseDigest);
-    refused('sha256', 'invalid checksum digest format', parseDigest);
-    refused(`sha256:${'g'.repeat(64)}`, 'invalid checksum digest format', parseDigest);
-    refused(`sha256:${'a'.repeat(63)}`, 'invalid checksum digest length', parseDigest);
-    refused('blake3:abcd', 'unsupported digest algorithm', parseDigest);
-    refused('Blake3:abcd', 'invalid checksum digest format', parseDigest);
+  it('validatedDigest follows go-digest', () => {
+    assert.equal(validatedDigest(D), D);
+    assert.equal(validatedDigest(`sha384:${'c'.repeat(96)}`), `sha384:${'c'.repeat(96)}`);
+    refused(':abc', 'invalid checksum digest format', validatedDigest);
+    refused('sha256:', 'invalid checksum digest format', validatedDigest);
+    refused('sha256', 'invalid checksum digest format', validatedDigest);
+    refused(`sha256:${'g'.repeat(64)}`, 'invalid checksum digest format', validatedDigest);
+    refused(`sha256:${'a'.repeat(63)}`, 'invalid checksum digest length', validatedDigest);
+    refused('blake3:abcd', 'unsupported digest algorithm', validatedDigest);
+    refused('Blake3:abcd', 'invalid checksum digest format', validatedDigest);
   });
 });
 

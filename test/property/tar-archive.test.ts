@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DockerArchive } from '../../src/adapters/image-layout/docker-archive.js';
-import { indexTarFile, scanTarStream, TAR_BLOCK } from '../../src/adapters/image-layout/tar.js';
+import { indexTarFile, scanTarStream } from '../../src/adapters/image-layout/tar-reader.js';
+import { TAR_BLOCK } from '../../src/adapters/image-layout/tar-header.js';
 import { generateTestImage, writeDockerSaveTarball } from '../support/test-images.js';
 import { checkProperty, mutatedBytes, typedOrValueAsync } from './property-support.js';
 

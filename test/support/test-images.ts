@@ -11,10 +11,14 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { archiveImagesFromLayout, writeDockerArchive, type WriteArchiveOptions } from '../../src/adapters/image-layout/docker-archive.js';
+import {
+  archiveImagesFromLayout,
+  writeDockerArchive,
+  type WriteArchiveOptions,
+} from '../../src/adapters/image-layout/docker-archive-writer.js';
 import { tap } from '../../src/adapters/image-layout/compression.js';
 import { OciLayout } from '../../src/adapters/image-layout/oci-layout.js';
-import { tarEnd, tarHeader, tarPadding } from '../../src/adapters/image-layout/tar.js';
+import { tarEnd, tarHeader, tarPadding } from '../../src/adapters/image-layout/tar-header.js';
 import {
   DOCKER_MEDIA_TYPES,
   Digester,

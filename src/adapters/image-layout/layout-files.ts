@@ -8,7 +8,8 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DctError } from '../../core/errors.js';
-import { indexTarFile, normaliseTarPath, type TarMember } from './tar.js';
+import { indexTarFile, normaliseTarPath } from './tar-reader.js';
+import { type TarMember } from './tar-header.js';
 
 export interface LayoutFiles {
   /** where the files are, for messages */

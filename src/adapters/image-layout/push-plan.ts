@@ -8,9 +8,11 @@ import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
-import { DockerArchive, type PushableBlob } from './docker-archive.js';
+import { DockerArchive } from './docker-archive.js';
+import { type PushableBlob } from './archive-layer.js';
 import { DirectoryFiles, type LayoutFiles } from './layout-files.js';
-import { blobPathOf, OciLayoutReader } from './oci-layout.js';
+import { blobPathOf } from './oci-layout-format.js';
+import { OciLayoutReader } from './oci-layout-reader.js';
 
 /** What a push reads a blob from: any byte range of it, as a stream (a retry or a resumed upload re-opens it). */
 export interface BlobRange {

@@ -6,7 +6,9 @@
  */
 import { join } from 'node:path';
 import { DEFAULT_DOMAIN, isLoopbackHost } from '../../core/image-reference.js';
-import { dockerConfigDir, isInsecureRegistry, tlsFilesInDir } from '../docker-config.js';
+import { isInsecureRegistry } from '../client-config/dct-config.js';
+import { dockerConfigDir } from '../client-config/docker-config-file.js';
+import { tlsFilesInDir } from '../client-config/docker-tls-files.js';
 import type { TlsSettings } from '../http/registry-auth.js';
 
 /** The registry host serving Docker Hub's images. */

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DctError } from '../../core/errors.js';
-import { DEFAULT_DOMAIN, parseDigest, parseImageReference, type ImageReference } from '../../core/image-reference.js';
+import { DEFAULT_DOMAIN, validatedDigest, parseImageReference, type ImageReference } from '../../core/image-reference.js';
 import { DEFAULT_MAX_MANIFEST_BYTES } from '../../core/oci/manifest.js';
 import { DOCKER_MEDIA_TYPES, MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES, isSchema1MediaType } from '../../core/oci/media-types.js';
 import { exchange, repositoryScope, type ExchangeResult, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
@@ -234,7 +234,7 @@ function header(res: ExchangeResult, name: string): string | undefined {
 
 function checkedDigest(value: string, method: string, base: string): string {
   try {
-    return parseDigest(value.trim());
+    return validatedDigest(value.trim());
   } catch {
     throw new DctError(
       'REGISTRY_BAD_RESPONSE',

@@ -11,7 +11,7 @@ import { createRootCertificate, ROOT_CERTIFICATE_VALIDITY_MS } from '../../core/
 import { PublicKey } from '../../core/keys/public-key.js';
 import type { KeyRing, RemoteRepository } from '../../core/ports.js';
 import { isBaseRole } from '../../core/tuf/roles.js';
-import { rootRoleChange, type NotaryChange } from '../client/changes.js';
+import { rootRoleChange, type NotaryChange } from '../client/notary-change.js';
 import { ATTEMPTS_EXCEEDED, KeyError } from './key-error.js';
 import type { KeyFiles, KeyPassphrases } from './key-files.js';
 import { openKeyFile } from './open-key-file.js';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { dockerConfigDir } from '../../adapters/docker-config.js';
+import { dockerConfigDir } from '../../adapters/client-config/docker-config-file.js';
 import { CommandFailed } from '../output.js';
 import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
 import { runTrust } from './trust/index.js';

@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { archiveImagesFromLayout, writeDockerArchive } from '../../adapters/image-layout/docker-archive.js';
+import { archiveImagesFromLayout, writeDockerArchive } from '../../adapters/image-layout/docker-archive-writer.js';
 import { OciLayout } from '../../adapters/image-layout/oci-layout.js';
 import { pullImage, type PulledImage } from '../../app/images/pull-image.js';
 import { DctError } from '../../core/errors.js';

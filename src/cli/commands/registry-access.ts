@@ -6,7 +6,9 @@
  * docker's content-trust switch.
  */
 import { join } from 'node:path';
-import { dctConfigFile, dockerConfigDir, dockerCredentials, loadDctConfig } from '../../adapters/docker-config.js';
+import { dctConfigFile, loadDctConfig } from '../../adapters/client-config/dct-config.js';
+import { dockerConfigDir } from '../../adapters/client-config/docker-config-file.js';
+import { dockerCredentials } from '../../adapters/client-config/docker-credentials.js';
 import { RegistryAuth } from '../../adapters/http/registry-auth.js';
 import { RegistryClient } from '../../adapters/registry/registry-client.js';
 import type { ImageReference } from '../../core/image-reference.js';

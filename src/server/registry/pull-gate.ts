@@ -22,7 +22,7 @@
 import { DctError } from '../../core/errors.js';
 import type { RegistryStore } from '../../core/ports.js';
 import { globMatch } from '../auth/access-rules.js';
-import { RegistryError } from './errors.js';
+import { RegistryApiError } from './registry-api-error.js';
 import { PullGateDecision, type GateRequest, type GateRule } from './pull-gate-decision.js';
 import type { ServerTrust } from './server-trust.js';
 
@@ -87,7 +87,7 @@ export class PullGate {
     const verdict = await this.decision.decide(rule, req);
     if (verdict.allowed) return;
     const subject = req.tag !== undefined ? `${req.gun}:${req.tag}` : `${req.gun}@${req.digest}`;
-    throw new RegistryError(
+    throw new RegistryApiError(
       'DENIED',
       `pull gate rule ${index + 1} (repositories ${JSON.stringify(rule.repositories)}) refuses ${subject}: ${verdict.reason}`,
       {

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { RegistryError } from './errors.js';
+import { RegistryApiError } from './registry-api-error.js';
 
 /** The declared Content-Length, when it is a plain number. */
 export function contentLength(req: IncomingMessage): number | undefined {
@@ -19,7 +19,7 @@ export function contentLength(req: IncomingMessage): number | undefined {
 export function readLimited(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   const declared = contentLength(req);
   if (declared !== undefined && declared > limit) {
-    return Promise.reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
+    return Promise.reject(new RegistryApiError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -30,7 +30,7 @@ export function readLimited(req: IncomingMessage, limit: number, idleMs: number)
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        reject(new RegistryError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
+        reject(new RegistryApiError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`));
         return;
       }
       chunks.push(chunk);

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { FsBlobStore, UploadInfo } from '../../adapters/blob-store/fs-blob-store.js';
 import { clientBucket } from '../rate-limiter.js';
-import { RegistryError } from './errors.js';
+import { RegistryApiError } from './registry-api-error.js';
 
 export interface UploadLimits {
   maxPerRepository: number;
@@ -65,13 +65,13 @@ export class UploadSessions {
     // counted per IPv4 address and IPv6 /64, as the rate limits count
     const client = address === undefined ? undefined : clientBucket(address);
     if ((this.perRepository.get(repository) ?? 0) >= this.limits.maxPerRepository) {
-      throw new RegistryError(
+      throw new RegistryApiError(
         'TOOMANYREQUESTS',
         `repository ${repository} has ${this.limits.maxPerRepository} open upload sessions: finish or cancel some first`,
       );
     }
     if (client !== undefined && (this.perClient.get(client) ?? 0) >= this.limits.maxPerClient) {
-      throw new RegistryError(
+      throw new RegistryApiError(
         'TOOMANYREQUESTS',
         `this client has ${this.limits.maxPerClient} open upload sessions: finish or cancel some first`,
       );

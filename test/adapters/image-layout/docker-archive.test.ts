@@ -14,13 +14,13 @@ import { gunzipSync } from 'node:zlib';
 import { decompress, ZSTD_SUPPORTED } from '../../../src/adapters/image-layout/compression.js';
 import {
   archiveImagesFromLayout,
-  DOCKER_LAYER_TAR,
-  DockerArchive,
   writeDockerArchive,
   type ArchiveSourceImage,
-} from '../../../src/adapters/image-layout/docker-archive.js';
+} from '../../../src/adapters/image-layout/docker-archive-writer.js';
+import { DOCKER_LAYER_TAR } from '../../../src/adapters/image-layout/docker-archive-format.js';
+import { DockerArchive } from '../../../src/adapters/image-layout/docker-archive.js';
 import { OciLayout } from '../../../src/adapters/image-layout/oci-layout.js';
-import { indexTarFile, scanTarStream } from '../../../src/adapters/image-layout/tar.js';
+import { indexTarFile, scanTarStream } from '../../../src/adapters/image-layout/tar-reader.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { digestOf, DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
 import {

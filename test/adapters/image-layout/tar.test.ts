@@ -10,15 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TarArchiveFiles } from '../../../src/adapters/image-layout/layout-files.js';
-import {
-  indexTarFile,
-  normaliseTarPath,
-  scanTarStream,
-  TarFileWriter,
-  tarEnd,
-  tarHeader,
-  tarPadding,
-} from '../../../src/adapters/image-layout/tar.js';
+import { indexTarFile, normaliseTarPath, scanTarStream } from '../../../src/adapters/image-layout/tar-reader.js';
+import { TarFileWriter } from '../../../src/adapters/image-layout/tar-writer.js';
+import { tarEnd, tarHeader, tarPadding } from '../../../src/adapters/image-layout/tar-header.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { interopSkipHere, missingGnuTar } from '../../support/interop.js';
 

@@ -8,15 +8,14 @@ import { describe, it } from 'node:test';
 import {
   applyReplacements,
   detectKind,
-  expandArgs,
   findReferences,
-  findYamlReferences,
-  parseDockerfile,
   pinnedForm,
   splitWritten,
   type FoundReference,
   type PinFileKind,
 } from '../../../src/app/images/pin-files.js';
+import { expandArgs, parseDockerfile } from '../../../src/app/images/dockerfile-references.js';
+import { findYamlReferences } from '../../../src/app/images/yaml-image-references.js';
 
 const H = 'ab'.repeat(32);
 const H2 = 'cd'.repeat(32);

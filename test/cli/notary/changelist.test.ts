@@ -11,15 +11,17 @@ import { after, describe, it } from 'node:test';
 import { decodeChangeFile, encodeChangeFile, FileChangelist } from '../../../src/adapters/changelist/file-changelist.js';
 import {
   addTargetChanges,
-  decodeDelegationJson,
-  decodeFileMetaJson,
-  decodeRootRoleJson,
   delegationChange,
-  goCompactJson,
   removeTargetChanges,
   rootRoleChange,
   witnessChange,
-} from '../../../src/app/client/changes.js';
+} from '../../../src/app/client/notary-change.js';
+import {
+  decodeDelegationJson,
+  decodeFileMetaJson,
+  decodeRootRoleJson,
+  goCompactJson,
+} from '../../../src/app/client/change-content-json.js';
 import { fileMetaOf } from '../../../src/core/tuf/file-meta.js';
 
 /** written by `notary add g/x v1 h.txt --custom custom.json` (h.txt = "hello\n", custom.json = `{"a":"<b>"}\n`) */

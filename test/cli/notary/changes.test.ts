@@ -14,13 +14,13 @@ import { FileKeyStore } from '../../../src/adapters/keystore/file-keystore.js';
 import { createPassphraseSource } from '../../../src/adapters/passphrase.js';
 import {
   addTargetChanges,
-  applyChanges,
   delegationChange,
   removeTargetChanges,
   rootRoleChange,
   witnessChange,
   type NotaryChange,
-} from '../../../src/app/client/changes.js';
+} from '../../../src/app/client/notary-change.js';
+import { applyChanges } from '../../../src/app/client/change-applier.js';
 import { RepositoryDraft } from '../../../src/app/client/repository-draft.js';
 import { createRepository } from '../../../src/app/create-repository.js';
 import { PublicKey } from '../../../src/core/keys/public-key.js';

@@ -6,7 +6,8 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { byteOrder, delegationChange, type NotaryChange } from '../../../app/client/changes.js';
+import { byteOrder } from '../../../app/client/change-content-json.js';
+import { delegationChange, type NotaryChange } from '../../../app/client/notary-change.js';
 import { delegationRoles } from '../../../core/trust/repository-view.js';
 import { decodePemBlocks, encodePem } from '../../../core/encoding.js';
 import { certificateCommonName, certificateSignatureAlgorithm } from '../../../core/keys/certificate.js';

@@ -5,7 +5,8 @@
  * `-p` auto-publish, confirmations, and the JSON report of `--format json`.
  */
 import { rm } from 'node:fs/promises';
-import { applyChanges, type NotaryChange } from '../../../app/client/changes.js';
+import { applyChanges } from '../../../app/client/change-applier.js';
+import { type NotaryChange } from '../../../app/client/notary-change.js';
 import type { RepositoryDraft } from '../../../app/client/repository-draft.js';
 import type { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { byteOrder } from '../../../app/client/changes.js';
+import { byteOrder } from '../../../app/client/change-content-json.js';
 import { hexOfBase64All } from '../../../core/encoding.js';
 import type { FileMeta } from '../../../core/tuf/file-meta.js';
 import { CliFailure } from '../../cli-failure.js';

@@ -1,7 +1,8 @@
 /** notary `add`, `addhash`, `remove` and `witness`: changes staged in the changelist (published with `-p`). */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { addTargetChanges, goCompactJson, removeTargetChanges, witnessChange } from '../../../app/client/changes.js';
+import { goCompactJson } from '../../../app/client/change-content-json.js';
+import { addTargetChanges, removeTargetChanges, witnessChange } from '../../../app/client/notary-change.js';
 import { fileMetaOf, type FileMeta } from '../../../core/tuf/file-meta.js';
 import { CliFailure } from '../../cli-failure.js';
 import { fsError } from './output.js';

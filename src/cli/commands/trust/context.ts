@@ -9,14 +9,10 @@
  */
 import { join } from 'node:path';
 import { FileChangelist } from '../../../adapters/changelist/file-changelist.js';
-import {
-  dctConfigFile,
-  dockerConfigDir,
-  dockerCredentials,
-  loadDctConfig,
-  tlsFilesForHost,
-  tlsSettingsFrom,
-} from '../../../adapters/docker-config.js';
+import { dctConfigFile, loadDctConfig } from '../../../adapters/client-config/dct-config.js';
+import { dockerConfigDir } from '../../../adapters/client-config/docker-config-file.js';
+import { dockerCredentials } from '../../../adapters/client-config/docker-credentials.js';
+import { tlsFilesForHost, tlsSettingsFrom } from '../../../adapters/client-config/docker-tls-files.js';
 import { RegistryAuth, type RegistryCredentials } from '../../../adapters/http/registry-auth.js';
 import type { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../adapters/metadata-cache.js';

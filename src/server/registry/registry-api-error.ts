@@ -7,7 +7,7 @@
 import { DctError } from '../../core/errors.js';
 import type { PreparedResponse } from '../responses.js';
 
-export const REGISTRY_ERRORS = {
+export const REGISTRY_API_ERRORS = {
   BLOB_UNKNOWN: { status: 404, message: 'blob unknown to registry' },
   BLOB_UPLOAD_INVALID: { status: 400, message: 'blob upload invalid' },
   BLOB_UPLOAD_UNKNOWN: { status: 404, message: 'blob upload unknown to registry' },
@@ -28,24 +28,24 @@ export const REGISTRY_ERRORS = {
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const;
 
-export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
+export type RegistryApiErrorCode = keyof typeof REGISTRY_API_ERRORS;
 
-export class RegistryError extends DctError {
-  declare readonly code: RegistryErrorCode;
+export class RegistryApiError extends DctError {
+  declare readonly code: RegistryApiErrorCode;
 
   constructor(
-    code: RegistryErrorCode,
+    code: RegistryApiErrorCode,
     message?: string,
     readonly detail?: unknown,
     readonly headers: Record<string, string> = {},
     /** a status other than the code's usual one (a blob over the size limit: SIZE_INVALID with 413) */
     private readonly statusOverride?: number,
   ) {
-    super(code, message ?? REGISTRY_ERRORS[code].message);
+    super(code, message ?? REGISTRY_API_ERRORS[code].message);
   }
 
   get status(): number {
-    return this.statusOverride ?? REGISTRY_ERRORS[this.code].status;
+    return this.statusOverride ?? REGISTRY_API_ERRORS[this.code].status;
   }
 
   response(): PreparedResponse {

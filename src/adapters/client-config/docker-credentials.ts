@@ -1,0 +1,115 @@
+/**
+ * The registry credentials docker would use (`ResolveAuthConfig`, docker CLI 28):
+ * `DOCKER_AUTH_CONFIG` over all else, then `credHelpers` per registry and `credsStore`
+ * (see credential-helper.ts), else the `auths` entries of config.json.
+ */
+import type { RegistryCredentials } from '../http/registry-auth.js';
+import { credentialsFromHelper, detectDefaultStore, type HelperRunner } from './credential-helper.js';
+import {
+  authConfigKey,
+  convertToHostname,
+  decodeAuth,
+  dockerConfigDir,
+  loadDockerConfig,
+  type DockerAuthEntry,
+  type DockerConfigFile,
+  type Env,
+} from './docker-config-file.js';
+import { field, isObject } from './json-fields.js';
+
+export interface DockerCredentialOptions {
+  env?: Env;
+  /** default `dockerConfigDir(env)` */
+  configDir?: string;
+  /** an already loaded config.json (else it is read) */
+  config?: DockerConfigFile;
+  runHelper?: HelperRunner;
+  /** deadline for a credential helper (default 60 s: some show a dialog) */
+  helperTimeoutMs?: number;
+  /** docker picks the platform's credential helper when config.json has no credentials at all (default true) */
+  detectDefaultStore?: boolean;
+  /** problems docker would only warn about (a failing helper, a bad DOCKER_AUTH_CONFIG) */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The credentials docker would use for a registry (`ResolveAuthConfig`): the key is
+ * `https://index.docker.io/v1/` for Docker Hub, else the registry's `host[:port]`;
+ * `DOCKER_AUTH_CONFIG` first, then the registry's credential helper or `credsStore`,
+ * else the `auths` entry (exact key, else a key whose host is the registry's).
+ * Undefined = anonymous.
+ */
+export async function dockerCredentials(
+  registryDomain: string,
+  opts: DockerCredentialOptions = {},
+): Promise<RegistryCredentials | undefined> {
+  const env = opts.env ?? process.env;
+  const warn = opts.onWarning ?? (() => {});
+  const key = authConfigKey(registryDomain);
+
+  const fromEnv = env['DOCKER_AUTH_CONFIG'];
+  if (fromEnv) {
+    const envAuths = parseEnvAuthConfig(fromEnv, warn);
+    const hit = envAuths?.[key];
+    if (hit) return toCredentials(hit);
+  }
+
+  const config = opts.config ?? (await loadDockerConfig(opts.configDir ?? dockerConfigDir(env)));
+  const fileEntry = fileStoreGet(config, key);
+  let helper = config.credHelpers[key] ?? config.credsStore;
+  if (helper === undefined && opts.detectDefaultStore !== false && !containsAuth(config)) helper = await detectDefaultStore(env);
+  if (helper === undefined) return toCredentials(fileEntry);
+  try {
+    return await credentialsFromHelper(helper, key, opts);
+  } catch (err) {
+    // docker ignores a failing helper (and keeps what the file has for the key)
+    warn(`${(err as Error).message}; continuing with the credentials in ${config.file}, if any`);
+    return toCredentials(fileEntry);
+  }
+}
+
+function containsAuth(c: DockerConfigFile): boolean {
+  return c.credsStore !== undefined || Object.keys(c.credHelpers).length > 0 || Object.keys(c.auths).length > 0;
+}
+
+function fileStoreGet(config: DockerConfigFile, key: string): DockerAuthEntry | undefined {
+  const exact = config.auths[key];
+  if (exact) return exact;
+  for (const [k, v] of Object.entries(config.auths)) if (convertToHostname(k) === key) return v;
+  return undefined;
+}
+
+function toCredentials(e: DockerAuthEntry | undefined): RegistryCredentials | undefined {
+  if (!e) return undefined;
+  if (e.identityToken) return { identityToken: e.identityToken };
+  if (e.username && e.password) return { username: e.username, password: e.password };
+  return undefined;
+}
+
+function parseEnvAuthConfig(text: string, warn: (m: string) => void): Record<string, DockerAuthEntry> | undefined {
+  const fail = (why: string) => {
+    warn(`Failed to create credential store from DOCKER_AUTH_CONFIG: ${why}`);
+    return undefined;
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (!isObject(json)) return fail('not a JSON object');
+  const unknown = Object.keys(json).filter((k) => k.toLowerCase() !== 'auths');
+  if (unknown.length > 0) return fail(`json: unknown field ${JSON.stringify(unknown[0])}`);
+  const auths = field(json, 'auths');
+  const out: Record<string, DockerAuthEntry> = {};
+  if (auths === undefined || auths === null) return out;
+  if (!isObject(auths)) return fail('"auths" is not an object');
+  for (const [addr, v] of Object.entries(auths)) {
+    const auth = isObject(v) ? field(v, 'auth') : undefined;
+    if (typeof auth !== 'string' || auth === '') return fail(`DOCKER_AUTH_CONFIG environment variable is missing key \`auth\` for ${addr}`);
+    const decoded = decodeAuth(auth);
+    if (!decoded) return fail(`Invalid auth configuration for ${addr}`);
+    out[addr] = decoded;
+  }
+  return out;
+}
