@@ -105,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   const pluginArgs = pluginInvocation(argv);
   if (pluginArgs) {
     delete process.env[INVOKED_AS_ENV];
-    const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./commands/trust/io.js')]);
+    const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./docker-trust/io.js')]);
     return runPlugin(pluginArgs, processIo(), version());
   }
   const { CommanderError } = await import('commander');

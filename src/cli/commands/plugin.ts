@@ -17,7 +17,7 @@ import { dockerConfigDir } from '../../adapters/docker-config.js';
 import { CommandFailed } from '../output.js';
 import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
 import { runTrust } from './trust/index.js';
-import { processIo, type TrustIo } from './trust/io.js';
+import { processIo, type TrustIo } from '../docker-trust/io.js';
 
 import { INVOKED_AS_ENV, PLUGIN_NAME } from '../invocation.js';
 

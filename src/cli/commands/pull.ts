@@ -22,8 +22,8 @@ import { formatPlatform, parsePlatform, platformOfNode } from '../../core/oci/pl
 import { CommandFailed, parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
 import { TrustFailure, TrustResolver } from './images/resolver.js';
-import { contentTrustEnabled, openRegistry } from './registry-access.js';
-import { processIo } from './trust/io.js';
+import { contentTrustEnabled, openRegistry } from '../registry-access.js';
+import { processIo } from '../docker-trust/io.js';
 
 interface PullOptions {
   output?: string;

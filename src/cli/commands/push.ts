@@ -13,8 +13,8 @@ import { DctError } from '../../core/errors.js';
 import { parseImageReference } from '../../core/image-reference.js';
 import { CommandFailed, parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
-import { contentTrustEnabled, openRegistry } from './registry-access.js';
-import { processIo } from './trust/io.js';
+import { contentTrustEnabled, openRegistry } from '../registry-access.js';
+import { processIo } from '../docker-trust/io.js';
 import { signPushedTag } from './trust/sign.js';
 
 interface PushOptions {

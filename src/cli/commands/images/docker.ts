@@ -26,8 +26,8 @@ import type { Command } from 'commander';
 import { applyReplacements, expandArgs, parseDockerfile, SKIP_TEXT, type Replacement } from '../../../app/images/pin-files.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
 import { CommandFailed } from '../../output.js';
-import { goFileError } from '../trust/common.js';
-import { processIo, type TrustIo } from '../trust/io.js';
+import { goFileError } from '../../docker-trust/go-text.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { boolFlag, DockerUsageError, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
 import { asTrustFailure, TrustFailure, TrustResolver } from './resolver.js';
 

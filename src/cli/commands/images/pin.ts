@@ -30,8 +30,8 @@ import {
 } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
 import { CommandFailed } from '../../output.js';
-import { goFileError } from '../trust/common.js';
-import { processIo, type TrustIo } from '../trust/io.js';
+import { goFileError } from '../../docker-trust/go-text.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { asTrustFailure, parseReference, TrustFailure, TrustResolver } from './resolver.js';
 
 export interface PinOptions {

@@ -9,10 +9,10 @@ import { releasedTags, releasedTagsFor, signedTarget, type ReleasedTag, type Sig
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import type { TrustedSet } from '../../../core/trust/trusted-set.js';
-import { logrusWarning } from '../trust/common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
 import { openTrustContext, type TrustContext } from '../trust/context.js';
-import { hintFor, notaryErrorMessage } from '../trust/docker-errors.js';
-import type { TrustIo } from '../trust/io.js';
+import { hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
+import type { TrustIo } from '../../docker-trust/io.js';
 
 /** A failure worded as docker words it; `code` is the underlying DctError code. */
 export class TrustFailure extends Error {

@@ -15,7 +15,7 @@ import { splitWritten } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
 import { CommandFailed } from '../../output.js';
 import { tabwrite } from '../../table.js';
-import { processIo, type TrustIo } from '../trust/io.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { asTrustFailure, parseReference, TrustResolver, type Resolved } from './resolver.js';
 
 export type VerifyFormat = 'text' | 'table' | 'json';

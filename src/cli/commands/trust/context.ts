@@ -27,7 +27,7 @@ import { TrustRepository } from '../../../app/client/trust-repository.js';
 import { trustServerFor, type TrustServer } from '../../../app/trust-server-url.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
 import type { HeldKey, KeyRing } from '../../../core/ports.js';
-import type { TrustIo } from './io.js';
+import type { TrustIo } from '../../docker-trust/io.js';
 
 export const USER_AGENT = 'dct (docker trust compatible)';
 

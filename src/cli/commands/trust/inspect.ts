@@ -7,11 +7,12 @@
 import { trustInfoOf, type TrustInfo } from '../../../app/docker-trust/inspect.js';
 import { isDctError } from '../../../core/errors.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, logrusWarning, type TrustCommand } from './common.js';
+import { FORMAT_FLAG, type TrustCommand } from './common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
 import { openTrustContext } from './context.js';
-import { hintFor } from './docker-errors.js';
+import { hintFor } from '../../docker-trust/docker-errors.js';
 import { inspectJson, inspectPretty } from './inspect-format.js';
-import type { TrustIo } from './io.js';
+import type { TrustIo } from '../../docker-trust/io.js';
 
 class InspectFailure extends Error {
   constructor(

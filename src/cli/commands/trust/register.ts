@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { CommandFailed } from '../../output.js';
 import { runTrust } from './index.js';
-import { processIo } from './io.js';
+import { processIo } from '../../docker-trust/io.js';
 
 export function registerTrustCommands(program: Command): void {
   // trust's own flags must reach it untouched (`dct trust sign -v` is not `dct -v`)

@@ -7,10 +7,11 @@ import { revokeTags } from '../../../app/docker-trust/tags.js';
 import { DctError } from '../../../core/errors.js';
 import { parseImageReference } from '../../../core/image-reference.js';
 import { boolFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, jsonOut, logrusWarning, type TrustCommand } from './common.js';
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
 import { openTrustContext } from './context.js';
-import { errorJson, hintFor } from './docker-errors.js';
-import { confirm, type TrustIo } from './io.js';
+import { errorJson, hintFor } from '../../docker-trust/docker-errors.js';
+import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
 export const revokeCommand: TrustCommand = {
   spec: {

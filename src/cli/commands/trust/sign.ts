@@ -22,10 +22,11 @@ import { DctError, isDctError } from '../../../core/errors.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
 import { createPublicKey } from 'node:crypto';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, jsonOut, logrusWarning, type TrustCommand } from './common.js';
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
 import { openTrustContext, type TrustContext } from './context.js';
-import { errorJson, hintFor, notaryErrorMessage } from './docker-errors.js';
-import type { TrustIo } from './io.js';
+import { errorJson, hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
+import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 import { resolveManifest } from './manifest.js';
 
 class Worded extends Error {

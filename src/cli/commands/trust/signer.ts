@@ -19,10 +19,11 @@ import { planSignerRemoval, stageSigner, unstageSigner } from '../../../app/dock
 import { DctError } from '../../../core/errors.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
 import { boolFlag, listFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, goFileError, jsonOut, logrusWarning, type TrustCommand } from './common.js';
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { goFileError, logrusWarning } from '../../docker-trust/go-text.js';
 import { openTrustContext } from './context.js';
-import { errorJson, hintFor, notaryErrorMessage } from './docker-errors.js';
-import { confirm, type TrustIo } from './io.js';
+import { errorJson, hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
+import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
 /** An error whose message is final (already worded as docker words it). */
 class Worded extends Error {

@@ -6,10 +6,10 @@
  * docker's content-trust switch.
  */
 import { join } from 'node:path';
-import { dctConfigFile, dockerConfigDir, dockerCredentials, loadDctConfig } from '../../adapters/docker-config.js';
-import { RegistryAuth } from '../../adapters/http/registry-auth.js';
-import { RegistryClient } from '../../adapters/registry/registry-client.js';
-import type { ImageReference } from '../../core/image-reference.js';
+import { dctConfigFile, dockerConfigDir, dockerCredentials, loadDctConfig } from '../adapters/docker-config.js';
+import { RegistryAuth } from '../adapters/http/registry-auth.js';
+import { RegistryClient } from '../adapters/registry/registry-client.js';
+import type { ImageReference } from '../core/image-reference.js';
 
 export const USER_AGENT = 'dct';
 
