@@ -14,7 +14,7 @@ import { chmod, mkdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dockerConfigDir } from '../../adapters/docker-config.js';
-import { CommandFailed } from '../output.js';
+import { CliFailure } from '../cli-failure.js';
 import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
 import { runTrust } from './trust/index.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
@@ -110,7 +110,7 @@ export function registerPluginCommand(program: Command): void {
     .action(async (o: { dir?: string }) => {
       const io = processIo();
       const entry = process.argv[1];
-      if (!entry) throw new CommandFailed(1);
+      if (!entry) throw CliFailure.reported(1);
       const dir = o.dir !== undefined ? resolve(io.cwd, o.dir) : defaultPluginDir(io.env);
       const done = await installPlugin(dir, await realpath(entry));
       io.out(`Installed ${done.path} -> ${done.target}\n`);

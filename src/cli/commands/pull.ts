@@ -19,7 +19,8 @@ import { pullImage, type PulledImage } from '../../app/images/pull-image.js';
 import { DctError } from '../../core/errors.js';
 import { parseImageReference } from '../../core/image-reference.js';
 import { formatPlatform, parsePlatform, platformOfNode } from '../../core/oci/platform.js';
-import { CommandFailed, parseFormat } from '../output.js';
+import { CliFailure } from '../cli-failure.js';
+import { parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
 import { TrustFailure, TrustResolver } from './images/resolver.js';
 import { contentTrustEnabled, openRegistry } from '../registry-access.js';
@@ -73,7 +74,7 @@ export function registerPullCommand(program: Command): void {
           if (!(err instanceof TrustFailure)) throw err;
           if (format === 'json') process.stdout.write(JSON.stringify({ image, error: err.toJSON() }, null, 2) + '\n');
           else io.err(`${err.message}\n`);
-          throw new CommandFailed(1);
+          throw CliFailure.reported(1);
         } finally {
           resolver.close();
         }

@@ -25,7 +25,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { applyReplacements, expandArgs, parseDockerfile, SKIP_TEXT, type Replacement } from '../../../app/images/pin-files.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
-import { CommandFailed } from '../../output.js';
+import { CliFailure } from '../../cli-failure.js';
 import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { boolFlag, DockerUsageError, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
@@ -438,6 +438,6 @@ export function registerDockerCommand(program: Command): void {
       const { realpath } = await import('node:fs/promises');
       const self = process.argv[1] ? await realpath(process.argv[1]).catch(() => undefined) : undefined;
       const code = await runDocker(args, processDockerIo(), self ? { self } : {});
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

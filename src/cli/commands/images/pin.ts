@@ -29,7 +29,7 @@ import {
   type SkipReason,
 } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
-import { CommandFailed } from '../../output.js';
+import { CliFailure } from '../../cli-failure.js';
 import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { asTrustFailure, parseReference, TrustFailure, TrustResolver } from './resolver.js';
@@ -226,6 +226,6 @@ export function registerPinCommand(program: Command): void {
         { check: o.check === true, update: o.update === true, format: parsePinFormat(o.format) },
         processIo(),
       );
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

@@ -10,7 +10,7 @@ import { parseImageReference, type ImageReference } from '../../../core/image-re
 import { DctError, isDctError } from '../../../core/errors.js';
 import type { TrustedSet } from '../../../core/trust/trusted-set.js';
 import { logrusWarning } from '../../docker-trust/go-text.js';
-import { openTrustContext, type TrustContext } from '../trust/context.js';
+import { openTrustContext, type TrustContext } from '../../docker-trust/trust-context.js';
 import { hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
 import type { TrustIo } from '../../docker-trust/io.js';
 

@@ -13,7 +13,7 @@
 import type { Command } from 'commander';
 import { splitWritten } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
-import { CommandFailed } from '../../output.js';
+import { CliFailure } from '../../cli-failure.js';
 import { tabwrite } from '../../table.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { asTrustFailure, parseReference, TrustResolver, type Resolved } from './resolver.js';
@@ -103,6 +103,6 @@ export function registerVerifyCommand(program: Command): void {
     .option('--format <format>', 'text (name:tag@sha256:… per image), table or json', 'text')
     .action(async (images: string[], opts: { format: string }) => {
       const code = await runVerify(images, parseVerifyFormat(opts.format), processIo());
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

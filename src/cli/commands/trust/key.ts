@@ -9,7 +9,7 @@ import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles
 import { stringFlag, type ParsedArgs } from './args.js';
 import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
 import { goFileError } from '../../docker-trust/go-text.js';
-import { keyStoreOf, passphrasesOf } from './context.js';
+import { keyStoreOf, passphrasesOf } from '../../docker-trust/trust-context.js';
 import { errorJson } from '../../docker-trust/docker-errors.js';
 import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 

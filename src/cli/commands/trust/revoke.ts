@@ -9,7 +9,7 @@ import { parseImageReference } from '../../../core/image-reference.js';
 import { boolFlag, type ParsedArgs } from './args.js';
 import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
 import { logrusWarning } from '../../docker-trust/go-text.js';
-import { openTrustContext } from './context.js';
+import { openTrustContext } from '../../docker-trust/trust-context.js';
 import { errorJson, hintFor } from '../../docker-trust/docker-errors.js';
 import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
 

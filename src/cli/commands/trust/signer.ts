@@ -17,23 +17,14 @@ import { parsePublicKeyPem } from '../../../app/docker-trust/keys.js';
 import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles.js';
 import { planSignerRemoval, stageSigner, unstageSigner } from '../../../app/docker-trust/signers.js';
 import { DctError } from '../../../core/errors.js';
+import { CliFailure } from '../../cli-failure.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
 import { boolFlag, listFlag, type ParsedArgs } from './args.js';
 import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
 import { goFileError, logrusWarning } from '../../docker-trust/go-text.js';
-import { openTrustContext } from './context.js';
+import { openTrustContext } from '../../docker-trust/trust-context.js';
 import { errorJson, hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
 import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
-
-/** An error whose message is final (already worded as docker words it). */
-class Worded extends Error {
-  constructor(
-    message: string,
-    override readonly cause: unknown,
-  ) {
-    super(message);
-  }
-}
 
 const MAX_KEY_FILE = 1 << 20;
 
@@ -110,7 +101,7 @@ async function addSignerToRepo(
     try {
       draft = await ctx.repo.openDraft();
     } catch (err) {
-      throw new Worded(notaryErrorMessage(repoName, err), err);
+      throw new CliFailure(notaryErrorMessage(repoName, err), { cause: err });
     }
     let initialized = false;
     if (!draft || draft.initialPublish) {
@@ -123,7 +114,7 @@ async function addSignerToRepo(
           draft = (await ctx.repo.openDraft()) ?? created;
         }
       } catch (err) {
-        throw new Worded(notaryErrorMessage(repoName, err), err);
+        throw new CliFailure(notaryErrorMessage(repoName, err), { cause: err });
       }
       say(`Successfully initialized "${repoName}"\n`);
       initialized = true;
@@ -131,7 +122,7 @@ async function addSignerToRepo(
     try {
       stageSigner(draft, name, keys);
     } catch (err) {
-      throw new Worded(`could not add signer to repo: ${name}: ${(err as Error).message}`, err);
+      throw new CliFailure(`could not add signer to repo: ${name}: ${(err as Error).message}`, { cause: err });
     }
     await ctx.repo.publish(draft);
     return initialized;
@@ -186,13 +177,13 @@ async function removeSingleSigner(io: TrustIo, repoName: string, name: string, f
     try {
       read = await ctx.repo.read();
     } catch (err) {
-      throw new Worded(`error retrieving signers for ${repoName}: ${(err as Error).message}`, err);
+      throw new CliFailure(`error retrieving signers for ${repoName}: ${(err as Error).message}`, { cause: err });
     }
     for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
     const draft = await ctx.repo.openDraft();
     if (!draft) {
       const err = repositoryNotFound(ctx.repo.remote?.serverName ?? ctx.server.tlsHost, ctx.gun);
-      throw new Worded(`error retrieving signers for ${repoName}: ${err.message}`, err);
+      throw new CliFailure(`error retrieving signers for ${repoName}: ${err.message}`, { cause: err });
     }
     const removal = planSignerRemoval(draft, rolesWithSignatures(read.trusted), name, repoName);
     if (removal.isLastSigner && !force) {
@@ -212,7 +203,8 @@ async function removeSingleSigner(io: TrustIo, repoName: string, name: string, f
 
 /** One repository's failure: docker's lines on stderr (and a hint), or the JSON error entry. */
 function reportFailure(io: TrustIo, json: boolean, err: unknown, repoName: string): ReturnType<typeof errorJson> {
-  const cause = err instanceof Worded ? err.cause : err;
+  // a failure worded as docker words it carries the error underneath
+  const cause = err instanceof CliFailure ? err.cause : err;
   if (!json) {
     io.err(`${(err as Error).message}\n\n`);
     const hint = io.hints ? hintFor(cause, repoName) : undefined;
