@@ -106,8 +106,12 @@ export async function main(argv: string[]): Promise<number> {
   const pluginArgs = pluginInvocation(argv);
   if (pluginArgs) {
     delete process.env[INVOKED_AS_ENV];
-    const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./docker-trust/io.js')]);
-    return runPlugin(pluginArgs, processIo(), version());
+    const [{ runPlugin }, { processIo }, { runTrust }] = await Promise.all([
+      import('./commands/plugin.js'),
+      import('./docker-trust/io.js'),
+      import('./commands/trust/index.js'),
+    ]);
+    return runPlugin(pluginArgs, processIo(), version(), runTrust);
   }
   const { CommanderError } = await import('commander');
   try {

@@ -16,7 +16,6 @@ import type { Command } from 'commander';
 import { dockerConfigDir } from '../../adapters/docker-config.js';
 import { CliFailure } from '../cli-failure.js';
 import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
-import { runTrust } from './trust/index.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
 
 import { INVOKED_AS_ENV, PLUGIN_NAME } from '../invocation.js';
@@ -38,8 +37,11 @@ function asDocker(io: TrustIo, env: TrustIo['env']): TrustIo {
   return { ...io, env, out: (t) => io.out(fix(t)), err: (t) => io.err(fix(t)) };
 }
 
-/** Runs dct as the `docker-trust` plugin; returns the exit code. */
-export async function runPlugin(args: readonly string[], io: TrustIo, version: string): Promise<number> {
+/** The `dct trust` commands (`runTrust`), handed in by the composition root: commands do not import each other. */
+export type TrustRunner = (argv: readonly string[], io: TrustIo) => Promise<number>;
+
+/** Runs dct as the `docker-trust` plugin (the trust commands with docker's wording); returns the exit code. */
+export async function runPlugin(args: readonly string[], io: TrustIo, version: string, runTrust: TrustRunner): Promise<number> {
   if (args[0] === 'docker-cli-plugin-metadata') {
     io.out(JSON.stringify(pluginMetadata(version), null, 2) + '\n');
     return 0;

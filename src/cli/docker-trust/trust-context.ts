@@ -22,6 +22,7 @@ import { NotaryClient } from '../../adapters/notary-http/notary-client.js';
 import { NotaryRemoteRepository } from '../../adapters/notary-http/remote-repository.js';
 import type { PassphraseSource } from '../../adapters/passphrase.js';
 import { openTrustContext as openContext, type DockerTrustHost, type TrustContext } from '../../app/docker-trust/trust-context.js';
+import type { ImportPassphrases } from '../../app/docker-trust/keys.js';
 import type { HeldKey, KeyRing } from '../../core/ports.js';
 import type { TrustIo } from './io.js';
 
@@ -104,3 +105,13 @@ export function openTrustContext(io: TrustIo, original: string): Promise<TrustCo
 }
 
 export type { TrustContext };
+
+/** The passphrases of key import: docker's variables (or a prompt), and notary's way of unlocking an encrypted file. */
+export async function importPassphrasesOf(io: TrustIo): Promise<ImportPassphrases> {
+  const [source, { unlockWithPassphrase }] = await Promise.all([passphrasesOf(io), import('../../adapters/passphrase.js')]);
+  return {
+    get: (request) => source.get(request),
+    canRetry: (request) => source.canRetry?.(request) ?? false,
+    unlock: (request, unlock) => unlockWithPassphrase(source, request, unlock),
+  };
+}

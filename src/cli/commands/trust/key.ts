@@ -9,7 +9,7 @@ import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles
 import { stringFlag, type ParsedArgs } from './args.js';
 import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
 import { goFileError } from '../../docker-trust/go-text.js';
-import { keyStoreOf, passphrasesOf } from '../../docker-trust/trust-context.js';
+import { importPassphrasesOf, keyStoreOf, passphrasesOf } from '../../docker-trust/trust-context.js';
 import { errorJson } from '../../docker-trust/docker-errors.js';
 import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
@@ -90,7 +90,7 @@ export const keyLoadCommand: TrustCommand = {
     }
     let loaded;
     try {
-      loaded = await loadSignerKey(await keyStoreOf(io), await passphrasesOf(io), text, name, file);
+      loaded = await loadSignerKey(await keyStoreOf(io), await importPassphrasesOf(io), text, name, file);
     } catch (err) {
       return fail(`error importing key from ${file}: ${(err as Error).message}`, err);
     }
