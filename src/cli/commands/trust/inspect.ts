@@ -4,7 +4,7 @@
  * people; with failures the repositories that could be read are still shown and
  * the command ends with the joined error messages (exit 1).
  */
-import { trustInfoOf, type TrustInfo } from '../../../app/docker-trust/inspect.js';
+import { lookupTrustInfo, type TrustInfo } from '../../../app/docker-trust/inspect.js';
 import { isDctError } from '../../../core/errors.js';
 import { CliFailure } from '../../cli-failure.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
@@ -24,25 +24,16 @@ async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
     throw new CliFailure((err as Error).message);
   }
   try {
-    await ctx.clearChangelist();
-    const tag = ctx.ref.digest === undefined ? (ctx.ref.tag ?? '') : '';
-    let read;
-    try {
-      read = await ctx.repo.read();
-    } catch (err) {
-      const cause = (err as Error).message;
-      const hint = hintFor(err, ctx.gun);
-      throw new CliFailure(`no signatures or cannot access ${remote}`, {
-        cause: err,
-        hint: `${cause}${hint ? `\n${hint}` : ''}`,
-        ...(isDctError(err) ? { code: err.code } : {}),
-      });
-    }
-    for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
-    const info = trustInfoOf(read.trusted, tag);
-    return info;
+    return await lookupTrustInfo(ctx, { onWarning: (w) => io.err(logrusWarning(io.now(), w)) });
+  } catch (err) {
+    const cause = (err as Error).message;
+    const hint = hintFor(err, ctx.gun);
+    throw new CliFailure(`no signatures or cannot access ${remote}`, {
+      cause: err,
+      hint: `${cause}${hint ? `\n${hint}` : ''}`,
+      ...(isDctError(err) ? { code: err.code } : {}),
+    });
   } finally {
-    await ctx.clearChangelist().catch(() => undefined);
     ctx.close();
   }
 }
