@@ -1,69 +1,127 @@
 /**
- * The dependency rule, as a test: core is pure (node:crypto and itself only;
- * no environment, no clock), adapters never reach up into app/cli/server, app
- * never into cli/server.
+ * The dependency rules, as a test (the rules: test/support/dependency-rules.ts):
+ * core is pure (node:crypto and itself only; no environment, no clock); adapters
+ * never reach up; app reaches adapters only through ports; server and signer never
+ * import the CLI; the CLI reaches them through their entry points; commands do not
+ * import each other. The checker is also run on made-up files, to show it fails.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import {
+  checkDependencies,
+  COMMAND_EXCEPTIONS,
+  CLI_ENTRY_POINTS,
+  importsOf,
+  resolveImport,
+  type SourceFile,
+} from './support/dependency-rules.js';
 import { listFiles, PROJECT_ROOT } from './support/fixtures.js';
 
 const SRC = join(PROJECT_ROOT, 'src');
-const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-function sourcesOf(layer: string): Array<{ file: string; text: string; imports: string[] }> {
-  return listFiles(join(SRC, layer))
+function sources(): SourceFile[] {
+  return listFiles(SRC)
     .filter((f) => f.endsWith('.ts'))
-    .map((f) => {
-      const file = join(SRC, layer, f);
-      const text = readFileSync(file, 'utf8');
-      const imports: string[] = [];
-      for (const m of text.matchAll(IMPORT)) imports.push((m[1] ?? m[2]) as string);
-      return { file, text, imports };
-    });
+    .map((f) => ({ path: f.split('\\').join('/'), text: readFileSync(join(SRC, f), 'utf8') }));
 }
 
-/** The top-level src folder an import lands in ('' for packages and node builtins). */
-function layerOf(from: string, spec: string): string {
-  if (!spec.startsWith('.')) return '';
-  return relative(SRC, resolve(from, '..', spec)).split('/')[0] as string;
-}
+const show = (v: ReturnType<typeof checkDependencies>) => v.map((x) => `${x.file} imports ${x.spec}: ${x.rule}`).join('\n');
 
 describe('architecture', () => {
-  it('core imports only node:crypto and core', () => {
-    const files = sourcesOf('core');
-    assert.ok(files.length > 10);
-    for (const { file, imports } of files) {
-      for (const spec of imports) {
-        const ok = spec === 'node:crypto' || (spec.startsWith('.') && layerOf(file, spec) === 'core');
-        assert.ok(ok, `${relative(PROJECT_ROOT, file)} imports ${spec}`);
-      }
-    }
+  const files = sources();
+
+  it('every layer keeps the dependency rules', () => {
+    assert.ok(files.filter((f) => f.path.startsWith('core/')).length > 10);
+    assert.ok(files.filter((f) => f.path.startsWith('cli/commands/')).length > 10);
+    const violations = checkDependencies(files);
+    assert.equal(violations.length, 0, show(violations));
+  });
+
+  it('every exception and entry point is still in use (an unused one is removed, not kept)', () => {
+    const edges = new Set<string>();
+    for (const { path, text } of files) for (const spec of importsOf(text)) edges.add(`${path} → ${resolveImport(path, spec) ?? spec}`);
+    for (const exception of Object.keys(COMMAND_EXCEPTIONS)) assert.ok(edges.has(exception), `unused exception: ${exception}`);
+    const targets = new Set([...edges].map((e) => e.split(' → ')[1]));
+    for (const entry of Object.keys(CLI_ENTRY_POINTS)) assert.ok(targets.has(entry), `unused entry point: ${entry}`);
   });
 
   it('core reads no environment and no clock', () => {
-    for (const { file, text } of sourcesOf('core')) {
+    for (const { path, text } of files.filter((f) => f.path.startsWith('core/'))) {
       const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
-      assert.doesNotMatch(code, /\bprocess\./, `${relative(PROJECT_ROOT, file)} touches process`);
-      assert.doesNotMatch(code, /Date\.now\(|new Date\(\)/, `${relative(PROJECT_ROOT, file)} reads the clock`);
-      assert.doesNotMatch(code, /\bperformance\.now\(/, `${relative(PROJECT_ROOT, file)} reads the clock`);
+      assert.doesNotMatch(code, /\bprocess\./, `src/${path} touches process`);
+      assert.doesNotMatch(code, /Date\.now\(|new Date\(\)/, `src/${path} reads the clock`);
+      assert.doesNotMatch(code, /\bperformance\.now\(/, `src/${path} reads the clock`);
     }
   });
+});
 
-  const forbidden: Record<string, string[]> = {
-    adapters: ['app', 'cli', 'server'],
-    app: ['cli', 'server'],
-  };
-  for (const [layer, above] of Object.entries(forbidden)) {
-    it(`${layer} does not depend on ${above.join(', ')}`, () => {
-      for (const { file, imports } of sourcesOf(layer)) {
-        for (const spec of imports) {
-          assert.ok(!above.includes(layerOf(file, spec)), `${relative(PROJECT_ROOT, file)} imports ${spec}`);
-        }
-      }
-    });
-  }
+describe('the dependency checker (made-up files)', () => {
+  const file = (path: string, ...imports: string[]): SourceFile => ({
+    path,
+    text: imports.map((spec, i) => `import { x${i} } from '${spec}';`).join('\n') + '\nexport const y = 1;\n',
+  });
+  const rulesBroken = (...files: SourceFile[]) => checkDependencies(files).map((v) => `${v.file} ${v.spec}`);
+
+  it('passes files that keep the rules', () => {
+    const ok = [
+      file('core/a.ts', './b.js', 'node:crypto'),
+      file('adapters/x/y.ts', '../../core/a.js', 'node:fs'),
+      file('app/use-case.ts', '../core/ports.js', './other.js'),
+      file('cli/commands/trust/sign.ts', './args.js', '../../docker-trust/io.js', '../../../app/use-case.js', '../../../adapters/x/y.js'),
+      file('cli/commands/server.ts', '../../server/start-server.js'),
+      file('server/routes.ts', '../app/use-case.js', '../adapters/x/y.js'),
+      file('signer/signer-service.ts', '../adapters/x/y.js'),
+    ];
+    assert.deepEqual(checkDependencies(ok), []);
+  });
+
+  it('reports app reaching an adapter directly (also through export … from and import())', () => {
+    assert.deepEqual(
+      rulesBroken(
+        file('app/images/push.ts', '../../adapters/image-layout/push-plan.js'),
+        { path: 'app/keys.ts', text: "export { k } from '../adapters/keystore/file-keystore.js';\n" },
+        { path: 'app/lazy.ts', text: "const m = await import('../adapters/passphrase.js');\n" },
+      ),
+      [
+        'app/images/push.ts ../../adapters/image-layout/push-plan.js',
+        'app/keys.ts ../adapters/keystore/file-keystore.js',
+        'app/lazy.ts ../adapters/passphrase.js',
+      ],
+    );
+  });
+
+  it('reports a command importing another command, but not a shared cli module', () => {
+    const violations = checkDependencies([
+      file('cli/commands/images/resolver.ts', '../trust/context.js', '../../docker-trust/io.js'),
+      file('cli/commands/push.ts', './trust/sign.js', './pull.js', '../registry-access.js'),
+    ]);
+    assert.deepEqual(
+      violations.map((v) => `${v.file} ${v.spec}`),
+      ['cli/commands/images/resolver.ts ../trust/context.js', 'cli/commands/push.ts ./trust/sign.js', 'cli/commands/push.ts ./pull.js'],
+    );
+    assert.match(violations[0]!.rule, /does not import another command/);
+  });
+
+  it('reports the front ends crossing: server → cli, signer → server, cli → server internals, core → node:fs, adapters → app', () => {
+    assert.deepEqual(
+      rulesBroken(
+        file('server/a.ts', '../cli/output.js'),
+        file('signer/b.ts', '../server/config.js'),
+        file('cli/commands/server.ts', '../../server/registry/registry-api.js', '../../server/start-server.js'),
+        file('core/c.ts', 'node:fs'),
+        file('adapters/d.ts', '../app/use-case.js'),
+      ),
+      [
+        'server/a.ts ../cli/output.js',
+        'signer/b.ts ../server/config.js',
+        'cli/commands/server.ts ../../server/registry/registry-api.js',
+        'core/c.ts node:fs',
+        'adapters/d.ts ../app/use-case.js',
+      ],
+    );
+  });
 });
 
 describe('native modules', () => {

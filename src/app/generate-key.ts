@@ -1,7 +1,7 @@
 /** Creates a signing key as notary and docker do (always ECDSA P-256) and stores it encrypted. */
-import { generateStoredKey, type FileKeyStore } from '../adapters/keystore/file-keystore.js';
-import type { PassphraseSource } from '../adapters/passphrase.js';
-import type { PublicKey } from '../core/keys/public-key.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { PublicKey } from '../core/keys/public-key.js';
+import type { PassphraseSource, PrivateKeySaver } from '../core/ports.js';
 
 export interface GeneratedKey {
   keyId: string;
@@ -9,11 +9,16 @@ export interface GeneratedKey {
   role: string;
 }
 
+/** A new key for `role` (and `gun`), stored under a new passphrase asked of `passphrases`. */
 export async function generateKey(
-  store: Pick<FileKeyStore, 'save'>,
+  store: PrivateKeySaver,
   passphrases: PassphraseSource,
   opts: { role: string; gun?: string },
 ): Promise<GeneratedKey> {
-  const { keyId, publicKey } = await generateStoredKey(store, passphrases, opts.role, opts.gun);
-  return { keyId, publicKey, role: opts.role };
+  const { role, gun } = opts;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const pub = PublicKey.fromKeyObject(publicKey);
+  const passphrase = await passphrases.get({ role, keyId: pub.id, isNew: true, attempt: 0, ...(gun ? { gun } : {}) });
+  const keyId = await store.save({ privateKey, role, passphrase, ...(gun ? { gun } : {}) });
+  return { keyId, publicKey: pub, role };
 }

@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { isDctError } from '../core/errors.js';
+import { isCliFailure } from './cli-failure.js';
 import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
 
 /** dct's version (package.json), read when asked for. */
@@ -105,8 +106,12 @@ export async function main(argv: string[]): Promise<number> {
   const pluginArgs = pluginInvocation(argv);
   if (pluginArgs) {
     delete process.env[INVOKED_AS_ENV];
-    const [{ runPlugin }, { processIo }] = await Promise.all([import('./commands/plugin.js'), import('./commands/trust/io.js')]);
-    return runPlugin(pluginArgs, processIo(), version());
+    const [{ runPlugin }, { processIo }, { runTrust }] = await Promise.all([
+      import('./commands/plugin.js'),
+      import('./docker-trust/io.js'),
+      import('./commands/trust/index.js'),
+    ]);
+    return runPlugin(pluginArgs, processIo(), version(), runTrust);
   }
   const { CommanderError } = await import('commander');
   try {
@@ -114,6 +119,14 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    if (isCliFailure(err)) {
+      // a `reported` failure was printed by its command already
+      if (err.kind !== 'reported') {
+        process.stderr.write(`dct: ${err.message}${err.code ? ` [${err.code}]` : ''}\n`);
+        if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+      }
+      return err.exitCode;
+    }
     if (isDctError(err)) {
       process.stderr.write(`dct: ${err.message} [${err.code}]\n`);
       return 1;

@@ -1,5 +1,4 @@
 /** Where commands write: text for people, JSON for scripts, warnings and errors on stderr. */
-import { CommanderError } from 'commander';
 import { DctError } from '../core/errors.js';
 
 export interface Output {
@@ -19,15 +18,4 @@ export type Format = 'table' | 'json';
 export function parseFormat(value: string): Format {
   if (value === 'table' || value === 'json') return value;
   throw new DctError('INVALID_ARGUMENT', `--format must be "table" or "json", not ${JSON.stringify(value)}`);
-}
-
-/**
- * A command that already reported its failure itself (docker/notary-exact output)
- * and only needs the process to exit with `exitCode`: main.ts returns a
- * CommanderError's exit code without printing anything.
- */
-export class CommandFailed extends CommanderError {
-  constructor(exitCode: number) {
-    super(exitCode, 'dct.commandFailed', '');
-  }
 }

@@ -5,7 +5,7 @@
  * commands are often run in loops by scripts).
  */
 import { runTrust } from './commands/trust/index.js';
-import { processIo } from './commands/trust/io.js';
+import { processIo } from './docker-trust/io.js';
 
 export function runTrustCli(args: readonly string[]): Promise<number> {
   return runTrust(args, processIo());

@@ -176,6 +176,39 @@ export interface KeyRing {
   generate(role: string, gun?: string): Promise<{ keyId: string; privateKey: KeyObject }>;
 }
 
+/** What a passphrase is asked for (notary's `passphrase.Retriever` arguments). */
+export interface PassphraseRequest {
+  role: string;
+  keyId: string;
+  gun?: string;
+  /** true when choosing the passphrase of a key being created */
+  isNew: boolean;
+  /** 0 on the first request for a key, n after n wrong passphrases */
+  attempt?: number;
+}
+
+/** Where passphrases for private key files come from (environment, a terminal). */
+export interface PassphraseSource {
+  get(request: PassphraseRequest): Promise<string>;
+  /** whether asking again after a wrong passphrase may give another answer (a person at a prompt) */
+  canRetry?(request: PassphraseRequest): boolean;
+}
+
+/**
+ * Unlocking an encrypted key file as notary does: the empty passphrase first, then
+ * passphrases asked of a source (again after a wrong one while it can retry).
+ * `unlock` throws a WRONG_PASSPHRASE DctError for a wrong passphrase.
+ */
+export type KeyUnlocker = <T>(
+  request: Omit<PassphraseRequest, 'attempt' | 'isNew'>,
+  unlock: (passphrase: string) => T | Promise<T>,
+) => Promise<T>;
+
+/** Where new private keys are written (docker/notary `<trust dir>/private/`); returns the canonical key ID. */
+export interface PrivateKeySaver {
+  save(opts: { privateKey: KeyObject; role: string; gun?: string; passphrase: string }): Promise<string>;
+}
+
 // ---------------------------------------------------------------------------
 // Embedded registry ports (`dct server`'s OCI distribution API)
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { delegationRoles, listRoles } from '../../core/trust/repository-view.js'
 import { hexOfBase64All } from '../../core/encoding.js';
 import { sortNatural } from './natural-order.js';
 import { isReleasedRole, RELEASES_ROLE, signerNameOf } from './roles.js';
+import type { TrustContext } from './trust-context.js';
 
 /** One released (tag, digest) and the signers (non-released roles) that hold the same. */
 export interface SignedTag {
@@ -133,4 +134,21 @@ export function rolesWithSignatures(set: TrustedSet): RoleWithSignatures[] {
       signatureKeyIds: (md?.signatures ?? []).map((s) => s.keyid),
     };
   });
+}
+
+/**
+ * docker's `lookupTrustInfo` for one trust context: the signed tags (only the tag of
+ * the reference, when it names one), signers and keys. The changelist is cleared
+ * before and after, as docker does; a failure to read the trust data is thrown as it is.
+ */
+export async function lookupTrustInfo(ctx: TrustContext, opts: { onWarning?(message: string): void } = {}): Promise<TrustInfo> {
+  await ctx.clearChangelist();
+  try {
+    const tag = ctx.ref.digest === undefined ? (ctx.ref.tag ?? '') : '';
+    const read = await ctx.repo.read();
+    for (const w of read.warnings) opts.onWarning?.(w);
+    return trustInfoOf(read.trusted, tag);
+  } finally {
+    await ctx.clearChangelist().catch(() => undefined);
+  }
 }

@@ -5,16 +5,17 @@
  * `signer add`. The store and the passphrases come in through their interfaces.
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { generateStoredKey, type SaveKeyOptions } from '../../adapters/keystore/file-keystore.js';
-import { unlockWithPassphrase, type PassphraseSource } from '../../adapters/passphrase.js';
 import { decodePemBlocks, encodePem, type PemBlock } from '../../core/encoding.js';
 import { DctError, isDctError } from '../../core/errors.js';
 import { decodePrivateKeyFile } from '../../core/keys/key-file.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { validateCertificate } from '../../core/keys/certificate.js';
+import type { KeyUnlocker, PassphraseSource, PrivateKeySaver } from '../../core/ports.js';
+import { generateKey } from '../generate-key.js';
 
-export interface PrivateKeySaver {
-  save(opts: SaveKeyOptions): Promise<string>;
+/** The passphrases of key import: asked for the new key, tried on an encrypted file. */
+export interface ImportPassphrases extends PassphraseSource {
+  unlock: KeyUnlocker;
 }
 
 /** The PEM docker writes to `<dir>/<name>.pub`. */
@@ -30,7 +31,7 @@ export async function generateSignerKey(
   passphrases: PassphraseSource,
   name: string,
 ): Promise<{ keyId: string; pem: string }> {
-  const { keyId, publicKey } = await generateStoredKey(store, passphrases, name);
+  const { keyId, publicKey } = await generateKey(store, passphrases, { role: name });
   return { keyId, pem: publicKeyPem(publicKey, name) };
 }
 
@@ -57,7 +58,7 @@ export interface LoadedKey {
  */
 export async function loadSignerKey(
   store: PrivateKeySaver,
-  passphrases: PassphraseSource,
+  passphrases: ImportPassphrases,
   pemText: string,
   name: string,
   file: string,
@@ -79,7 +80,7 @@ export async function loadSignerKey(
   let decoded;
   try {
     decoded = encrypted
-      ? await unlockWithPassphrase(passphrases, { role: 'encrypted', keyId: '' }, (p) => decodePrivateKeyFile(pemText, p))
+      ? await passphrases.unlock({ role: 'encrypted', keyId: '' }, (p) => decodePrivateKeyFile(pemText, p))
       : decodePrivateKeyFile(pemText, undefined);
   } catch (err) {
     if (encrypted && (isDctError(err, 'WRONG_PASSPHRASE') || isDctError(err, 'PASSPHRASE_REQUIRED'))) {

@@ -5,16 +5,37 @@
  * re-serialised: the registry receives the manifest bytes the source holds, so
  * the digest that is signed afterwards is the digest that was pushed.
  */
-import type { BlobRange, PushPlan } from '../../adapters/image-layout/push-plan.js';
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 
-/** The registry operations a push needs (`RegistryClient` has them). */
-export interface RegistryWriter {
+/**
+ * One thing to push, children before parents. `S` is where a blob's bytes are read
+ * from: whatever the source and the registry agree on (byte ranges of files, bytes).
+ */
+export interface PushItem<S> {
+  descriptor: Descriptor;
+  kind: 'index' | 'manifest' | 'config' | 'layer' | 'blob';
+  /** manifests: their exact bytes */
+  bytes?: Buffer;
+  /** blobs: where to read them */
+  source?: S;
+  /** a foreign layer: referenced by URL, never uploaded */
+  foreign?: boolean;
+}
+
+/** The port to the image source: what to push (an OCI layout's or a docker archive's plan). */
+export interface PushPlan<S> {
+  /** the manifest or index pushed under the tag */
+  root: Descriptor & { bytes: Buffer };
+  items: ReadonlyArray<PushItem<S>>;
+}
+
+/** The port to the registry: the operations a push needs (`RegistryClient` has them). */
+export interface RegistryWriter<S> {
   ensureBlob(
     repo: string,
     descriptor: Descriptor,
-    source: BlobRange | Uint8Array,
+    source: S,
     opts?: { mountFrom?: readonly string[]; onProgress?: (sent: number, total: number) => void },
   ): Promise<'exists' | 'mounted' | 'uploaded'>;
   putManifest(repo: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<{ digest: string }>;
@@ -34,11 +55,11 @@ export interface PushedImage {
 }
 
 /** Pushes `plan` to `repo:tag`; blobs go `concurrency` at a time. */
-export async function pushImage(
-  registry: RegistryWriter,
+export async function pushImage<S>(
+  registry: RegistryWriter<S>,
   repo: string,
   tag: string,
-  plan: PushPlan,
+  plan: PushPlan<S>,
   opts: { concurrency?: number; mountFrom?: readonly string[]; events?: PushEvents } = {},
 ): Promise<PushedImage> {
   const blobs = plan.items.filter((i) => i.kind !== 'index' && i.kind !== 'manifest' && !i.foreign);
@@ -75,7 +96,7 @@ export async function pushImage(
   return { digest: plan.root.digest, size: plan.root.size, mediaType: plan.root.mediaType, blobs: counts };
 }
 
-async function putChecked(registry: RegistryWriter, repo: string, reference: string, bytes: Buffer, d: Descriptor): Promise<void> {
+async function putChecked<S>(registry: RegistryWriter<S>, repo: string, reference: string, bytes: Buffer, d: Descriptor): Promise<void> {
   const { digest } = await registry.putManifest(repo, reference, bytes, d.mediaType);
   if (digest !== d.digest) {
     throw new DctError(

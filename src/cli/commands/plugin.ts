@@ -14,10 +14,9 @@ import { chmod, mkdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dockerConfigDir } from '../../adapters/client-config/docker-config-file.js';
-import { CommandFailed } from '../output.js';
+import { CliFailure } from '../cli-failure.js';
 import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
-import { runTrust } from './trust/index.js';
-import { processIo, type TrustIo } from './trust/io.js';
+import { processIo, type TrustIo } from '../docker-trust/io.js';
 
 import { INVOKED_AS_ENV, PLUGIN_NAME } from '../invocation.js';
 
@@ -38,8 +37,11 @@ function asDocker(io: TrustIo, env: TrustIo['env']): TrustIo {
   return { ...io, env, out: (t) => io.out(fix(t)), err: (t) => io.err(fix(t)) };
 }
 
-/** Runs dct as the `docker-trust` plugin; returns the exit code. */
-export async function runPlugin(args: readonly string[], io: TrustIo, version: string): Promise<number> {
+/** The `dct trust` commands (`runTrust`), handed in by the composition root: commands do not import each other. */
+export type TrustRunner = (argv: readonly string[], io: TrustIo) => Promise<number>;
+
+/** Runs dct as the `docker-trust` plugin (the trust commands with docker's wording); returns the exit code. */
+export async function runPlugin(args: readonly string[], io: TrustIo, version: string, runTrust: TrustRunner): Promise<number> {
   if (args[0] === 'docker-cli-plugin-metadata') {
     io.out(JSON.stringify(pluginMetadata(version), null, 2) + '\n');
     return 0;
@@ -110,7 +112,7 @@ export function registerPluginCommand(program: Command): void {
     .action(async (o: { dir?: string }) => {
       const io = processIo();
       const entry = process.argv[1];
-      if (!entry) throw new CommandFailed(1);
+      if (!entry) throw CliFailure.reported(1);
       const dir = o.dir !== undefined ? resolve(io.cwd, o.dir) : defaultPluginDir(io.env);
       const done = await installPlugin(dir, await realpath(entry));
       io.out(`Installed ${done.path} -> ${done.target}\n`);

@@ -19,11 +19,13 @@ import { pullImage, type PulledImage } from '../../app/images/pull-image.js';
 import { DctError } from '../../core/errors.js';
 import { parseImageReference } from '../../core/image-reference.js';
 import { formatPlatform, parsePlatform, platformOfNode } from '../../core/oci/platform.js';
-import { CommandFailed, parseFormat } from '../output.js';
+import { ResolutionFailure } from '../../app/images/trust-resolver.js';
+import { CliFailure } from '../cli-failure.js';
+import { failureJson, resolutionFailure, trustResolver } from '../docker-trust/trust-resolution.js';
+import { parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
-import { TrustFailure, TrustResolver } from './images/resolver.js';
-import { contentTrustEnabled, openRegistry } from './registry-access.js';
-import { processIo } from './trust/io.js';
+import { contentTrustEnabled, openRegistry } from '../registry-access.js';
+import { processIo } from '../docker-trust/io.js';
 
 interface PullOptions {
   output?: string;
@@ -64,16 +66,17 @@ export function registerPullCommand(program: Command): void {
       // trust first: nothing is fetched from the registry for an unsigned tag
       let signed: { digest: string; size: number } | undefined;
       if (trusted) {
-        const resolver = new TrustResolver(io);
+        const resolver = trustResolver(io);
         try {
           const r = await resolver.resolveTag(ref);
           signed = { digest: r.digest, size: r.size };
           say(`Pull (1 of 1): ${ref.familiarName}:${r.tag}@${r.digest}\n`);
         } catch (err) {
-          if (!(err instanceof TrustFailure)) throw err;
-          if (format === 'json') process.stdout.write(JSON.stringify({ image, error: err.toJSON() }, null, 2) + '\n');
-          else io.err(`${err.message}\n`);
-          throw new CommandFailed(1);
+          if (!(err instanceof ResolutionFailure)) throw err;
+          const failure = resolutionFailure(err);
+          if (format === 'json') process.stdout.write(JSON.stringify({ image, error: failureJson(failure) }, null, 2) + '\n');
+          else io.err(`${failure.message}\n`);
+          throw CliFailure.reported(1);
         } finally {
           resolver.close();
         }

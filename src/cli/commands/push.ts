@@ -11,11 +11,14 @@ import { openPushSource } from '../../adapters/image-layout/push-plan.js';
 import { pushImage } from '../../app/images/push-image.js';
 import { DctError } from '../../core/errors.js';
 import { parseImageReference } from '../../core/image-reference.js';
-import { CommandFailed, parseFormat } from '../output.js';
+import { signTag, type ManifestInfo } from '../../app/docker-trust/sign-tag.js';
+import { CliFailure } from '../cli-failure.js';
+import { processIo, type TrustIo } from '../docker-trust/io.js';
+import { reportSignFailure, signEventPrinter, signFailure, signFailureDocument } from '../docker-trust/sign-output.js';
+import { openTrustContext } from '../docker-trust/trust-context.js';
+import { parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
-import { contentTrustEnabled, openRegistry } from './registry-access.js';
-import { processIo } from './trust/io.js';
-import { signPushedTag } from './trust/sign.js';
+import { contentTrustEnabled, openRegistry } from '../registry-access.js';
 
 interface PushOptions {
   sign?: boolean;
@@ -77,19 +80,17 @@ export function registerPushCommand(program: Command): void {
       let signature: unknown;
       if (sign) {
         // docker push's signing step (a new repository: the tag goes into targets); in JSON mode its document is nested in ours
-        let captured = '';
-        const signIo = format === 'json' ? { ...io, out: (t: string) => void (captured += t) } : io;
-        const code = await signPushedTag(
-          signIo,
+        const signing = await signPushed(
+          io,
           `${ref.name}:${tag}`,
           { sha256: pushed.digest.slice('sha256:'.length), size: pushed.size },
           format === 'json',
         );
-        if (format === 'json') signature = captured.trim() === '' ? undefined : (JSON.parse(captured) as unknown);
-        if (code !== 0) {
+        signature = signing.document;
+        if (!signing.ok) {
           if (format === 'json')
             process.stdout.write(JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: false, signature }, null, 2) + '\n');
-          throw new CommandFailed(code);
+          throw CliFailure.reported(1);
         }
       }
       if (format === 'json') {
@@ -98,4 +99,38 @@ export function registerPushCommand(program: Command): void {
         );
       }
     });
+}
+
+/**
+ * docker push's signing step (spec §7.10): the signing use case with the pushed digest
+ * and size; a repository without trust data is initialised and the tag goes into `targets`.
+ * Events and failures are printed as `dct trust sign` prints them; in JSON mode the
+ * result (or error) document is returned instead.
+ */
+async function signPushed(io: TrustIo, image: string, manifest: ManifestInfo, json: boolean): Promise<{ ok: boolean; document?: unknown }> {
+  const failed = (failure: CliFailure, gun: string) => {
+    if (json) return { ok: false, document: signFailureDocument(image, failure, gun) };
+    reportSignFailure(io, false, image, failure, gun);
+    return { ok: false };
+  };
+  let ctx;
+  try {
+    ctx = await openTrustContext(io, image);
+  } catch (err) {
+    return failed(signFailure(err, image, image), image);
+  }
+  try {
+    const result = await signTag(ctx, {
+      given: manifest,
+      resolveManifest: async () => manifest,
+      local: true,
+      push: true,
+      onEvent: signEventPrinter(io, image, ctx.gun, json),
+    });
+    return json ? { ok: true, document: result } : { ok: true };
+  } catch (err) {
+    return failed(signFailure(err, image, ctx.gun), ctx.gun);
+  } finally {
+    ctx.close();
+  }
 }

@@ -8,10 +8,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { SaveKeyOptions } from '../../../src/adapters/keystore/file-keystore.js';
-import type { PassphraseSource } from '../../../src/adapters/passphrase.js';
+import { unlockWithPassphrase } from '../../../src/adapters/passphrase.js';
 import { RepositoryDraft } from '../../../src/app/client/repository-draft.js';
 import { rolesWithSignatures, signedTagsOf, trustInfoOf, type SignedTag } from '../../../src/app/docker-trust/inspect.js';
-import { generateSignerKey, loadSignerKey, parsePublicKeyPem } from '../../../src/app/docker-trust/keys.js';
+import { generateSignerKey, loadSignerKey, parsePublicKeyPem, type ImportPassphrases } from '../../../src/app/docker-trust/keys.js';
 import { naturalCompare, naturalLess, sortNatural } from '../../../src/app/docker-trust/natural-order.js';
 import { isReleasedRole, signerNameOf } from '../../../src/app/docker-trust/roles.js';
 import { planSignerRemoval, stageSigner, unstageSigner } from '../../../src/app/docker-trust/signers.js';
@@ -20,6 +20,7 @@ import { hexOfBase64All } from '../../../src/core/encoding.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { decodePrivateKeyFile, encodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { PublicKey } from '../../../src/core/keys/public-key.js';
+import type { PassphraseSource } from '../../../src/core/ports.js';
 import { targetsInAllRoles } from '../../../src/core/trust/repository-view.js';
 import { TrustedSet } from '../../../src/core/trust/trusted-set.js';
 import { fixturePath, notaryCases } from '../../support/fixtures.js';
@@ -203,9 +204,15 @@ describe('key files (docker trust key generate / load, signer add --key)', () =>
   const saved: SaveKeyOptions[] = [];
   const store = { save: async (o: SaveKeyOptions) => (saved.push(o), publicKeyOf(o.privateKey).id) };
   const asked: Array<{ role: string; isNew: boolean }> = [];
-  const passphrases: PassphraseSource = {
+  // the port as the CLI wires it: a source, and notary's unlocking over it
+  const importing = (source: PassphraseSource): ImportPassphrases => ({
+    get: (r) => source.get(r),
+    ...(source.canRetry ? { canRetry: (r) => source.canRetry!(r) } : {}),
+    unlock: (request, unlock) => unlockWithPassphrase(source, request, unlock),
+  });
+  const passphrases = importing({
     get: async (r) => (asked.push({ role: r.role, isNew: r.isNew }), r.role === 'encrypted' ? 'old-pass' : 'new-pass'),
-  };
+  });
 
   it('generate: stored under the role NAME, public PEM with the role header, parsed back to the same key', async () => {
     const { pem, keyId } = await generateSignerKey(store, passphrases, 'alice');
@@ -248,7 +255,7 @@ describe('key files (docker trust key generate / load, signer add --key)', () =>
       (e: Error) =>
         e.message === "provided file alice.pub is not a supported private key - to add a signer's public key use docker trust signer add",
     );
-    const wrong: PassphraseSource = { get: async () => 'wrong', canRetry: () => false };
+    const wrong = importing({ get: async () => 'wrong', canRetry: () => false });
     await assert.rejects(
       loadSignerKey(store, wrong, encodePrivateKeyFile({ privateKey, role: 'x', passphrase: 'p' }), 'x', 'k'),
       (e: Error) => /could not decrypt key/.test(e.message),
@@ -350,15 +357,13 @@ describe("signedTagsOf (the fast path of inspect) equals docker's matchReleasedS
       const summaries = trusted.listTargetSummaries();
       assert.deepEqual(
         summaries.map((t) => ({ ...t, hex: hexOfBase64All([t.sha256])[0] })),
-        trusted
-          .listTargets()
-          .map((t) => ({
-            name: t.name,
-            role: t.role,
-            sha256: t.meta.hashes['sha256']?.toString('base64') ?? '',
-            length: t.meta.length,
-            hex: t.meta.hashes['sha256']?.toString('hex') ?? '',
-          })),
+        trusted.listTargets().map((t) => ({
+          name: t.name,
+          role: t.role,
+          sha256: t.meta.hashes['sha256']?.toString('base64') ?? '',
+          length: t.meta.length,
+          hex: t.meta.hashes['sha256']?.toString('hex') ?? '',
+        })),
         name,
       );
       assert.deepEqual(

@@ -100,7 +100,7 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       pin: (files: string[], o: { check?: boolean; update?: boolean; format?: 'text' | 'json' } = {}) =>
         capture((i) => runPin(files, { check: o.check ?? false, update: o.update ?? false, format: o.format ?? 'text' }, i)),
       docker: (args: string[], stdin?: Buffer) => capture((i) => runDocker(args, i), stdin),
-      plugin: (args: string[]) => capture((i) => runPlugin(args, i, '9.8.7')),
+      plugin: (args: string[]) => capture((i) => runPlugin(args, i, '9.8.7', runTrust)),
     };
   }
   let signer: ReturnType<typeof user>;

@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { allTrustCommands, runTrust } from '../../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
+import type { TrustIo } from '../../../src/cli/docker-trust/io.js';
 import { encodePrivateKeyFile, publicKeyOf } from '../../../src/core/keys/key-file.js';
 import { loadConfig } from '../../../src/server/config.js';
 import { startServer, type RunningServer } from '../../../src/server/start-server.js';

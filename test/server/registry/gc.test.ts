@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../../../src/adapters/blob-store/fs-blob-store.js';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
+import type { TrustIo } from '../../../src/cli/docker-trust/io.js';
 import { formatGcReport, runGarbageCollection } from '../../../src/server/registry/gc-command.js';
 import { registryDataDir } from '../../../src/server/registry/embedded-registry.js';
 import { buildImage, buildIndex, OCI_INDEX, OCI_MANIFEST, pushImage, Raw, sha256, startTestServer, type TestServer } from './support.js';

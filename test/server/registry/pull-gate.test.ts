@@ -14,7 +14,7 @@ import bcrypt from 'bcryptjs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../../src/cli/commands/trust/io.js';
+import type { TrustIo } from '../../../src/cli/docker-trust/io.js';
 import {
   buildImage,
   buildIndex,

@@ -26,11 +26,12 @@ import type { Command } from 'commander';
 import { applyReplacements, SKIP_TEXT, type Replacement } from '../../../app/images/pin-files.js';
 import { expandArgs, parseDockerfile } from '../../../app/images/dockerfile-references.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
-import { CommandFailed } from '../../output.js';
-import { goFileError } from '../trust/common.js';
-import { processIo, type TrustIo } from '../trust/io.js';
+import { CliFailure } from '../../cli-failure.js';
+import { goFileError } from '../../docker-trust/go-text.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { boolFlag, DockerUsageError, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
-import { asTrustFailure, TrustFailure, TrustResolver } from './resolver.js';
+import { ResolutionFailure, type TrustResolver } from '../../../app/images/trust-resolver.js';
+import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 
 /** Set in docker's environment by `dct docker`; a `dct docker` that sees it refuses to run. */
 export const WRAPPED_ENV = 'DCT_DOCKER_WRAPPED';
@@ -93,15 +94,6 @@ export interface DockerPlan {
   stdin: boolean;
 }
 
-class PlanFailure extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 const DIGEST_ID = /^(sha256:)?[a-f0-9]{64}$/;
 
 function withImage(argv: readonly string[], index: number, image: string): string[] {
@@ -144,11 +136,11 @@ async function planPull(argv: readonly string[], p: ParsedCommand, resolver: Tru
   try {
     ref = parseImageReference(argv[at]!);
   } catch (err) {
-    throw new PlanFailure((err as Error).message, 1);
+    throw new CliFailure((err as Error).message, { exitCode: 1 });
   }
   const all = boolFlag(p.flags, 'all-tags');
   if (ref.digest !== undefined) return pass; // docker lets a pull by digest through
-  if (all && ref.tag !== undefined) throw new PlanFailure("tag can't be used with --all-tags/-a", 1);
+  if (all && ref.tag !== undefined) throw new CliFailure("tag can't be used with --all-tags/-a", { exitCode: 1 });
   const quiet = boolFlag(p.flags, 'quiet');
   const global = argv.slice(0, p.commandAt);
   const plan: DockerPlan = { commands: [], before: [], notes: [], stdin: true };
@@ -182,7 +174,8 @@ async function planContainer(
   const pass: DockerPlan = { commands: [[...argv]], before: [{}], notes: [], stdin: true };
   const at = p.positionals[0];
   if (at === undefined || DIGEST_ID.test(argv[at]!)) return pass; // no image, or an image ID
-  const fail = (message: string) => new PlanFailure(`docker: ${message}\n\nRun 'docker ${command} --help' for more information`, 125);
+  const fail = (message: string) =>
+    new CliFailure(`docker: ${message}\n\nRun 'docker ${command} --help' for more information`, { exitCode: 125 });
   let ref: ImageReference;
   try {
     ref = parseImageReference(argv[at]!);
@@ -194,7 +187,7 @@ async function planContainer(
     const r = await resolver.resolveTag(ref);
     return { commands: [withImage(argv, at, trustedForm(ref, r.digest))], before: [{}], notes: [], stdin: true };
   } catch (err) {
-    throw fail(asTrustFailure(err).message);
+    throw fail(resolutionFailure(err).message);
   }
 }
 
@@ -220,9 +213,9 @@ async function planBuild(
   const fileFlag = lastFlag(p.flags, 'file');
   const file = typeof fileFlag === 'string' ? fileFlag : undefined;
   if (REMOTE_CONTEXT.test(context)) {
-    throw new PlanFailure(
+    throw new CliFailure(
       `dct docker: cannot pin the FROM lines of a remote build context (${context}): build a local copy, or pass --disable-content-trust to build it unchecked`,
-      1,
+      { exitCode: 1 },
     );
   }
   let text: string;
@@ -234,10 +227,9 @@ async function planBuild(
     const bytes = await io.readStdin();
     stdin = false;
     if (isArchive(bytes)) {
-      throw new PlanFailure(
-        'dct docker: cannot pin the FROM lines of a build context read from stdin as an archive: build from a folder',
-        1,
-      );
+      throw new CliFailure('dct docker: cannot pin the FROM lines of a build context read from stdin as an archive: build from a folder', {
+        exitCode: 1,
+      });
     }
     text = bytes.toString('latin1');
     label = 'Dockerfile (stdin)';
@@ -253,7 +245,7 @@ async function planBuild(
     try {
       text = (await readFile(source)).toString('latin1');
     } catch (err) {
-      throw new PlanFailure(goFileError('open', source, err), 1);
+      throw new CliFailure(goFileError('open', source, err), { exitCode: 1 });
     }
     label = file ?? (isAbsolute(context) ? source : join(context, source === join(dir, 'dockerfile') ? 'dockerfile' : 'Dockerfile'));
   }
@@ -305,11 +297,11 @@ async function planBuild(
         replacements.push({ start: r.start, end: r.end, text: pinned });
         notes.push(`${where}: FROM ${r.text} -> ${pinned}\n`);
       } catch (err) {
-        failures.push(`${where}: FROM ${image}: ${asTrustFailure(err).message}`);
+        failures.push(`${where}: FROM ${image}: ${resolutionFailure(err).message}`);
       }
     }),
   );
-  if (failures.length > 0) throw new PlanFailure(failures.sort(byLine).join('\n'), 1);
+  if (failures.length > 0) throw new CliFailure(failures.sort(byLine).join('\n'), { exitCode: 1 });
   notes.sort(byLine);
 
   const pinnedText = applyReplacements(text, replacements);
@@ -370,7 +362,7 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
     return 125;
   }
   const trustIo: DockerIo = p.configDir !== undefined ? { ...io, env: { ...io.env, DOCKER_CONFIG: resolve(io.cwd, p.configDir) } } : io;
-  const resolver = new TrustResolver(trustIo);
+  const resolver = trustResolver(trustIo);
   let plan: DockerPlan;
   try {
     if (!p.command || boolFlag(p.flags, 'disable-content-trust')) plan = { commands: [argv], before: [{}], notes: [], stdin: true };
@@ -378,16 +370,11 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
     else if (p.command === 'build') plan = await planBuild(argv, p, resolver, io, dryRun);
     else plan = await planContainer(argv, p, resolver, p.command);
   } catch (err) {
-    if (err instanceof PlanFailure) {
-      io.err(`${err.message}\n`);
-      return err.exitCode;
-    }
-    if (err instanceof TrustFailure) {
-      io.err(`${err.message}\n`);
-      if (io.hints && err.hint) io.err(`hint: ${err.hint}\n`);
-      return 1;
-    }
-    throw err;
+    if (!(err instanceof CliFailure) && !(err instanceof ResolutionFailure)) throw err;
+    const failure = resolutionFailure(err);
+    io.err(`${failure.message}\n`);
+    if (io.hints && failure.hint) io.err(`hint: ${failure.hint}\n`);
+    return failure.exitCode;
   } finally {
     resolver.close();
   }
@@ -439,6 +426,6 @@ export function registerDockerCommand(program: Command): void {
       const { realpath } = await import('node:fs/promises');
       const self = process.argv[1] ? await realpath(process.argv[1]).catch(() => undefined) : undefined;
       const code = await runDocker(args, processDockerIo(), self ? { self } : {});
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

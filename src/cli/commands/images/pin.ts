@@ -29,10 +29,11 @@ import {
   type SkipReason,
 } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
-import { CommandFailed } from '../../output.js';
-import { goFileError } from '../trust/common.js';
-import { processIo, type TrustIo } from '../trust/io.js';
-import { asTrustFailure, parseReference, TrustFailure, TrustResolver } from './resolver.js';
+import { CliFailure } from '../../cli-failure.js';
+import { goFileError } from '../../docker-trust/go-text.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
+import { parseReference, type TrustResolver } from '../../../app/images/trust-resolver.js';
+import { failureJson, resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 
 export interface PinOptions {
   check: boolean;
@@ -110,15 +111,15 @@ async function pinOne(
         }
         if (ref.digest === r.digest) return { ...base, pinned: f.text, status: 'verified', digest: r.digest, role: r.role };
         if (!opts.update) {
-          throw new TrustFailure(
+          throw new CliFailure(
             `pinned to ${ref.digest}, but the signed digest of ${ref.familiarName}:${r.tag} is ${r.digest} (--update re-pins it)`,
-            'DIGEST_MISMATCH',
+            { code: 'DIGEST_MISMATCH' },
           );
         }
         replacements.push({ start: f.start, end: f.end, text: pinned });
         return { ...base, pinned, status: 'updated', digest: r.digest, role: r.role };
       } catch (err) {
-        return { ...base, pinned: null, status: 'failed', error: asTrustFailure(err).toJSON() };
+        return { ...base, pinned: null, status: 'failed', error: failureJson(resolutionFailure(err)) };
       }
     }),
   );
@@ -126,7 +127,7 @@ async function pinOne(
 }
 
 export async function pinFiles(files: readonly string[], opts: PinOptions, io: TrustIo): Promise<PinnedFile[]> {
-  const resolver = new TrustResolver(io);
+  const resolver = trustResolver(io);
   const seen = new Set<string>();
   try {
     return await Promise.all(
@@ -226,6 +227,6 @@ export function registerPinCommand(program: Command): void {
         { check: o.check === true, update: o.update === true, format: parsePinFormat(o.format) },
         processIo(),
       );
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

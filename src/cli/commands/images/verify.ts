@@ -13,10 +13,11 @@
 import type { Command } from 'commander';
 import { splitWritten } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
-import { CommandFailed } from '../../output.js';
+import { CliFailure } from '../../cli-failure.js';
 import { tabwrite } from '../../table.js';
-import { processIo, type TrustIo } from '../trust/io.js';
-import { asTrustFailure, parseReference, TrustResolver, type Resolved } from './resolver.js';
+import { processIo, type TrustIo } from '../../docker-trust/io.js';
+import { parseReference, type Resolved } from '../../../app/images/trust-resolver.js';
+import { failureJson, resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 
 export type VerifyFormat = 'text' | 'table' | 'json';
 
@@ -47,7 +48,7 @@ function referenceOf(input: string, r: Resolved): string {
 
 /** Verifies every image; returns the rows in argument order. */
 export async function verifyImages(images: readonly string[], io: TrustIo): Promise<VerifyRow[]> {
-  const resolver = new TrustResolver(io);
+  const resolver = trustResolver(io);
   try {
     return await Promise.all(
       images.map(async (image): Promise<VerifyRow> => {
@@ -64,8 +65,8 @@ export async function verifyImages(images: readonly string[], io: TrustIo): Prom
             error: null,
           };
         } catch (err) {
-          const f = asTrustFailure(err);
-          return { image, reference: null, signed: false, digest: null, size: null, role: null, error: f.toJSON() };
+          const f = resolutionFailure(err);
+          return { image, reference: null, signed: false, digest: null, size: null, role: null, error: failureJson(f) };
         }
       }),
     );
@@ -103,6 +104,6 @@ export function registerVerifyCommand(program: Command): void {
     .option('--format <format>', 'text (name:tag@sha256:… per image), table or json', 'text')
     .action(async (images: string[], opts: { format: string }) => {
       const code = await runVerify(images, parseVerifyFormat(opts.format), processIo());
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

@@ -5,7 +5,7 @@
  */
 import { helpText, parseArgs, PROGRAM, UsageError } from './args.js';
 import type { TrustCommand } from './common.js';
-import type { TrustIo } from './io.js';
+import type { TrustIo } from '../../docker-trust/io.js';
 import { isDctError } from '../../../core/errors.js';
 
 /** A command of a group: its one-line summary, and its module, loaded only when it runs. */

@@ -4,25 +4,16 @@
  * people; with failures the repositories that could be read are still shown and
  * the command ends with the joined error messages (exit 1).
  */
-import { trustInfoOf, type TrustInfo } from '../../../app/docker-trust/inspect.js';
+import { lookupTrustInfo, type TrustInfo } from '../../../app/docker-trust/inspect.js';
 import { isDctError } from '../../../core/errors.js';
+import { CliFailure } from '../../cli-failure.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, logrusWarning, type TrustCommand } from './common.js';
-import { openTrustContext } from './context.js';
-import { hintFor } from './docker-errors.js';
+import { FORMAT_FLAG, type TrustCommand } from './common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
+import { openTrustContext } from '../../docker-trust/trust-context.js';
+import { hintFor } from '../../docker-trust/docker-errors.js';
 import { inspectJson, inspectPretty } from './inspect-format.js';
-import type { TrustIo } from './io.js';
-
-class InspectFailure extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-    /** the cause when trust data was refused (tampered, rolled back, expired…) */
-    readonly refused?: string,
-  ) {
-    super(message);
-  }
-}
+import type { TrustIo } from '../../docker-trust/io.js';
 
 /** docker's `lookupTrustInfo` for one argument. */
 async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
@@ -30,27 +21,19 @@ async function lookup(io: TrustIo, remote: string): Promise<TrustInfo> {
   try {
     ctx = await openTrustContext(io, remote);
   } catch (err) {
-    throw new InspectFailure((err as Error).message);
+    throw new CliFailure((err as Error).message);
   }
   try {
-    await ctx.clearChangelist();
-    const tag = ctx.ref.digest === undefined ? (ctx.ref.tag ?? '') : '';
-    let read;
-    try {
-      read = await ctx.repo.read();
-    } catch (err) {
-      const cause = (err as Error).message;
-      const hint = hintFor(err, ctx.gun);
-      // docker words every failure the same; a refusal of tampered, rolled-back or frozen data
-      // is also named (always: a script must be able to tell an attack from a missing repository)
-      const refused = isDctError(err) && !NOT_REFUSALS.has(err.code) ? `${cause} [${err.code}]` : undefined;
-      throw new InspectFailure(`no signatures or cannot access ${remote}`, `${cause}${hint ? `\n${hint}` : ''}`, refused);
-    }
-    for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
-    const info = trustInfoOf(read.trusted, tag);
-    return info;
+    return await lookupTrustInfo(ctx, { onWarning: (w) => io.err(logrusWarning(io.now(), w)) });
+  } catch (err) {
+    const cause = (err as Error).message;
+    const hint = hintFor(err, ctx.gun);
+    throw new CliFailure(`no signatures or cannot access ${remote}`, {
+      cause: err,
+      hint: `${cause}${hint ? `\n${hint}` : ''}`,
+      ...(isDctError(err) ? { code: err.code } : {}),
+    });
   } finally {
-    await ctx.clearChangelist().catch(() => undefined);
     ctx.close();
   }
 }
@@ -68,9 +51,11 @@ const NOT_REFUSALS = new Set([
 ]);
 
 function showHint(io: TrustIo, err: unknown): void {
-  if (!(err instanceof InspectFailure)) return;
+  if (!(err instanceof CliFailure)) return;
   if (io.hints && err.hint) io.err(`hint: ${err.hint.replace(/\n/g, '\nhint: ')}\n`);
-  else if (err.refused) io.err(`refused: ${err.refused}\n`);
+  // docker words every failure the same; a refusal of tampered, rolled-back or frozen data
+  // is also named (always: a script must be able to tell an attack from a missing repository)
+  else if (err.code !== undefined && !NOT_REFUSALS.has(err.code)) io.err(`refused: ${(err.cause as Error).message} [${err.code}]\n`);
 }
 
 export const inspectCommand: TrustCommand = {

@@ -7,10 +7,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { generateSignerKey, loadSignerKey } from '../../../app/docker-trust/keys.js';
 import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles.js';
 import { stringFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, goFileError, jsonOut, type TrustCommand } from './common.js';
-import { keyStoreOf, passphrasesOf } from './context.js';
-import { errorJson } from './docker-errors.js';
-import type { TrustIo } from './io.js';
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { goFileError } from '../../docker-trust/go-text.js';
+import { importPassphrasesOf, keyStoreOf, passphrasesOf } from '../../docker-trust/trust-context.js';
+import { errorJson } from '../../docker-trust/docker-errors.js';
+import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
 export const keyGenerateCommand: TrustCommand = {
   spec: {
@@ -89,7 +90,7 @@ export const keyLoadCommand: TrustCommand = {
     }
     let loaded;
     try {
-      loaded = await loadSignerKey(await keyStoreOf(io), await passphrasesOf(io), text, name, file);
+      loaded = await loadSignerKey(await keyStoreOf(io), await importPassphrasesOf(io), text, name, file);
     } catch (err) {
       return fail(`error importing key from ${file}: ${(err as Error).message}`, err);
     }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { RegistryAuth } from '../../../adapters/http/registry-auth.js';
 import { ManifestResolver } from '../../../adapters/registry/manifest-resolver.js';
 import { DctError, isDctError } from '../../../core/errors.js';
-import { dockerDirs, USER_AGENT, type TrustContext } from './context.js';
-import type { TrustIo } from './io.js';
+import { dockerDirs, USER_AGENT, type TrustContext } from '../../docker-trust/trust-context.js';
+import type { TrustIo } from '../../docker-trust/io.js';
 
 const REFUSALS = ['AUTH_FAILED', 'AUTH_REQUIRED', 'REGISTRY_UNAUTHORIZED', 'REGISTRY_DENIED'];
 

@@ -3,9 +3,9 @@
  * (docker's grammar, no commander), so this only lists the group and forwards.
  */
 import type { Command } from 'commander';
-import { CommandFailed } from '../../output.js';
+import { CliFailure } from '../../cli-failure.js';
 import { runTrust } from './index.js';
-import { processIo } from './io.js';
+import { processIo } from '../../docker-trust/io.js';
 
 export function registerTrustCommands(program: Command): void {
   // trust's own flags must reach it untouched (`dct trust sign -v` is not `dct -v`)
@@ -22,6 +22,6 @@ export function registerTrustCommands(program: Command): void {
     .argument('[args...]')
     .action(async (args: string[]) => {
       const code = await runTrust(args, processIo());
-      if (code !== 0) throw new CommandFailed(code);
+      if (code !== 0) throw CliFailure.reported(code);
     });
 }

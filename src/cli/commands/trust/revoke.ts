@@ -1,16 +1,17 @@
 /**
  * `dct trust revoke [-y] IMAGE[:TAG]` — docker's `trust revoke`
  * (`C:cli/command/trust/revoke.go`, spec §7.8): the tag (or, after a confirmation,
- * every released tag) is taken out of every role the user can sign.
+ * every released tag) is taken out of every role the user can sign (the revoking
+ * use case, `src/app/docker-trust/revoke-tag.ts`).
  */
-import { revokeTags } from '../../../app/docker-trust/tags.js';
-import { DctError } from '../../../core/errors.js';
+import { revokeTag } from '../../../app/docker-trust/revoke-tag.js';
 import { parseImageReference } from '../../../core/image-reference.js';
 import { boolFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, jsonOut, logrusWarning, type TrustCommand } from './common.js';
-import { openTrustContext } from './context.js';
-import { errorJson, hintFor } from './docker-errors.js';
-import { confirm, type TrustIo } from './io.js';
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { logrusWarning } from '../../docker-trust/go-text.js';
+import { openTrustContext } from '../../docker-trust/trust-context.js';
+import { errorJson, hintFor } from '../../docker-trust/docker-errors.js';
+import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
 export const revokeCommand: TrustCommand = {
   spec: {
@@ -56,26 +57,16 @@ export const revokeCommand: TrustCommand = {
     } catch (err) {
       return fail((err as Error).message, err);
     }
+    let tags: string[];
     try {
-      await ctx.clearChangelist();
-      let tags: string[];
-      try {
-        const read = await ctx.repo.read();
-        for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
-        const draft = await ctx.repo.openDraft();
-        if (!draft)
-          throw new DctError('REPOSITORY_NOT_FOUND', `${ctx.repo.remote?.serverName ?? ''} does not have trust data for ${ctx.gun}`);
-        tags = revokeTags(read.trusted, draft, await ctx.heldKeyIds(), tag);
-        await ctx.repo.publish(draft);
-      } catch (err) {
-        return fail(`could not remove signature for ${remote}: ${(err as Error).message}`, err);
-      }
-      if (json) jsonOut(io, { image: remote, repository: ctx.gun, revoked: tags });
-      else io.out(`Successfully deleted signature for ${remote}\n`);
-      return 0;
+      tags = await revokeTag(ctx, { tag, onWarning: (w) => io.err(logrusWarning(io.now(), w)) });
+    } catch (err) {
+      return fail(`could not remove signature for ${remote}: ${(err as Error).message}`, err);
     } finally {
-      await ctx.clearChangelist().catch(() => undefined);
       ctx.close();
     }
+    if (json) jsonOut(io, { image: remote, repository: ctx.gun, revoked: tags });
+    else io.out(`Successfully deleted signature for ${remote}\n`);
+    return 0;
   },
 };

@@ -10,29 +10,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { RepositoryDraft } from '../../../app/client/repository-draft.js';
-import { repositoryNotFound } from '../../../app/client/update-repository.js';
-import { rolesWithSignatures } from '../../../app/docker-trust/inspect.js';
+import { addSigner, removeSigner, SignerChangeFailure } from '../../../app/docker-trust/change-signers.js';
 import { parsePublicKeyPem } from '../../../app/docker-trust/keys.js';
 import { invalidNameMessage, SIGNER_NAME } from '../../../app/docker-trust/roles.js';
-import { planSignerRemoval, stageSigner, unstageSigner } from '../../../app/docker-trust/signers.js';
-import { DctError } from '../../../core/errors.js';
+import { CliFailure } from '../../cli-failure.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
 import { boolFlag, listFlag, type ParsedArgs } from './args.js';
-import { FORMAT_FLAG, formatOf, goFileError, jsonOut, logrusWarning, type TrustCommand } from './common.js';
-import { openTrustContext } from './context.js';
-import { errorJson, hintFor, notaryErrorMessage } from './docker-errors.js';
-import { confirm, type TrustIo } from './io.js';
-
-/** An error whose message is final (already worded as docker words it). */
-class Worded extends Error {
-  constructor(
-    message: string,
-    override readonly cause: unknown,
-  ) {
-    super(message);
-  }
-}
+import { FORMAT_FLAG, formatOf, type TrustCommand } from './common.js';
+import { goFileError, logrusWarning } from '../../docker-trust/go-text.js';
+import { openTrustContext } from '../../docker-trust/trust-context.js';
+import { errorJson, hintFor, notaryErrorMessage } from '../../docker-trust/docker-errors.js';
+import { confirm, jsonOut, type TrustIo } from '../../docker-trust/io.js';
 
 const MAX_KEY_FILE = 1 << 20;
 
@@ -95,7 +83,7 @@ export const signerAddCommand: TrustCommand = {
   },
 };
 
-/** docker's `addSignerToRepo`; true when the repository had to be initialised. */
+/** docker's `addSignerToRepo`, its failures in docker's words; true when the repository had to be initialised. */
 async function addSignerToRepo(
   io: TrustIo,
   name: string,
@@ -105,35 +93,17 @@ async function addSignerToRepo(
 ): Promise<boolean> {
   const ctx = await openTrustContext(io, repoName);
   try {
-    let draft: RepositoryDraft | undefined;
-    try {
-      draft = await ctx.repo.openDraft();
-    } catch (err) {
-      throw new Worded(notaryErrorMessage(repoName, err), err);
-    }
-    let initialized = false;
-    if (!draft || draft.initialPublish) {
-      say(`Initializing signed repository for ${repoName}...\n`);
-      try {
-        if (!draft) {
-          const created = await ctx.repo.initialize({ serverManagedSnapshot: true });
-          // docker's Publish updates first (asking for the root.json the server has not got yet), then
-          // publishes what Initialize cached: the same requests, the same draft
-          draft = (await ctx.repo.openDraft()) ?? created;
-        }
-      } catch (err) {
-        throw new Worded(notaryErrorMessage(repoName, err), err);
-      }
-      say(`Successfully initialized "${repoName}"\n`);
-      initialized = true;
-    }
-    try {
-      stageSigner(draft, name, keys);
-    } catch (err) {
-      throw new Worded(`could not add signer to repo: ${name}: ${(err as Error).message}`, err);
-    }
-    await ctx.repo.publish(draft);
-    return initialized;
+    return await addSigner(ctx, name, keys, {
+      onEvent: (e) =>
+        say(e.type === 'initializing' ? `Initializing signed repository for ${repoName}...\n` : `Successfully initialized "${repoName}"\n`),
+    });
+  } catch (err) {
+    if (!(err instanceof SignerChangeFailure)) throw err;
+    const message =
+      err.step === 'add-signer'
+        ? `could not add signer to repo: ${name}: ${(err.cause as Error).message}`
+        : notaryErrorMessage(repoName, err.cause);
+    throw new CliFailure(message, { cause: err.cause });
   } finally {
     ctx.close();
   }
@@ -176,34 +146,25 @@ export const signerRemoveCommand: TrustCommand = {
   },
 };
 
-/** docker's `removeSingleSigner`, with the removal it means to do; false when the user said no. */
+/** docker's `removeSingleSigner`, its failures in docker's words; false when the user said no. */
 async function removeSingleSigner(io: TrustIo, repoName: string, name: string, force: boolean, json: boolean): Promise<boolean> {
   const ctx = await openTrustContext(io, repoName);
   try {
-    if (name === 'releases') throw new DctError('RESERVED_SIGNER', 'releases is a reserved keyword and cannot be removed');
-    let read;
-    try {
-      read = await ctx.repo.read();
-    } catch (err) {
-      throw new Worded(`error retrieving signers for ${repoName}: ${(err as Error).message}`, err);
-    }
-    for (const w of read.warnings) io.err(logrusWarning(io.now(), w));
-    const draft = await ctx.repo.openDraft();
-    if (!draft) {
-      const err = repositoryNotFound(ctx.repo.remote?.serverName ?? ctx.server.tlsHost, ctx.gun);
-      throw new Worded(`error retrieving signers for ${repoName}: ${err.message}`, err);
-    }
-    const removal = planSignerRemoval(draft, rolesWithSignatures(read.trusted), name, repoName);
-    if (removal.isLastSigner && !force) {
-      const message =
-        `The signer "${name}" signed the last released version of ${repoName}. ` +
-        `Removing this signer will make ${repoName} unpullable. ` +
-        'Are you sure you want to continue?';
-      if (!(await confirm(io, json ? io.err : io.out, message))) return false;
-    }
-    unstageSigner(draft, removal);
-    await ctx.repo.publish(draft);
-    return true;
+    return await removeSigner(ctx, name, {
+      force,
+      onWarning: (w) => io.err(logrusWarning(io.now(), w)),
+      confirmLastSigner: () =>
+        confirm(
+          io,
+          json ? io.err : io.out,
+          `The signer "${name}" signed the last released version of ${repoName}. ` +
+            `Removing this signer will make ${repoName} unpullable. ` +
+            'Are you sure you want to continue?',
+        ),
+    });
+  } catch (err) {
+    if (!(err instanceof SignerChangeFailure)) throw err;
+    throw new CliFailure(`error retrieving signers for ${repoName}: ${(err.cause as Error).message}`, { cause: err.cause });
   } finally {
     ctx.close();
   }
@@ -211,7 +172,8 @@ async function removeSingleSigner(io: TrustIo, repoName: string, name: string, f
 
 /** One repository's failure: docker's lines on stderr (and a hint), or the JSON error entry. */
 function reportFailure(io: TrustIo, json: boolean, err: unknown, repoName: string): ReturnType<typeof errorJson> {
-  const cause = err instanceof Worded ? err.cause : err;
+  // a failure worded as docker words it carries the error underneath
+  const cause = err instanceof CliFailure ? err.cause : err;
   if (!json) {
     io.err(`${(err as Error).message}\n\n`);
     const hint = io.hints ? hintFor(cause, repoName) : undefined;

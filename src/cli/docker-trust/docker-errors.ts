@@ -3,7 +3,7 @@
  * a notary failure for a repository. Applied only where docker applies it; elsewhere
  * docker shows the notary error as it is (wrapped with its own prefix).
  */
-import { isDctError } from '../../../core/errors.js';
+import { isDctError } from '../../core/errors.js';
 
 export function notaryErrorMessage(repoName: string, err: unknown): string {
   const message = (err as Error)?.message ?? String(err);

@@ -74,3 +74,8 @@ export async function confirm(io: TrustIo, write: (t: string) => void, message: 
   const answer = await io.readLine();
   return answer !== undefined && answer.trim().toLowerCase() === 'y';
 }
+
+/** JSON for `--format json` (2-space indent, one document). */
+export function jsonOut(io: TrustIo, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}

@@ -6,12 +6,12 @@
  * docker's content-trust switch.
  */
 import { join } from 'node:path';
-import { dctConfigFile, loadDctConfig } from '../../adapters/client-config/dct-config.js';
-import { dockerConfigDir } from '../../adapters/client-config/docker-config-file.js';
-import { dockerCredentials } from '../../adapters/client-config/docker-credentials.js';
-import { RegistryAuth } from '../../adapters/http/registry-auth.js';
-import { RegistryClient } from '../../adapters/registry/registry-client.js';
-import type { ImageReference } from '../../core/image-reference.js';
+import { dctConfigFile, loadDctConfig } from '../adapters/client-config/dct-config.js';
+import { dockerConfigDir } from '../adapters/client-config/docker-config-file.js';
+import { dockerCredentials } from '../adapters/client-config/docker-credentials.js';
+import { RegistryAuth } from '../adapters/http/registry-auth.js';
+import { RegistryClient } from '../adapters/registry/registry-client.js';
+import type { ImageReference } from '../core/image-reference.js';
 
 export const USER_AGENT = 'dct';
 
