@@ -14,8 +14,8 @@ import { chmod, mkdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { dockerConfigDir } from '../../adapters/client-config/docker-config-file.js';
-import { CliFailure } from '../cli-failure.js';
-import { DockerUsageError, GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
+import { CliFailure, isCliFailure } from '../cli-failure.js';
+import { GLOBAL_FLAGS, lastFlag, parseFlags } from './images/docker-args.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
 
 import { INVOKED_AS_ENV, PLUGIN_NAME } from '../invocation.js';
@@ -51,7 +51,7 @@ export async function runPlugin(args: readonly string[], io: TrustIo, version: s
   try {
     parsed = parseFlags(args, 0, GLOBAL_FLAGS, false, 'global');
   } catch (err) {
-    if (!(err instanceof DockerUsageError)) throw err;
+    if (!isCliFailure(err, 'usage')) throw err;
     io.err(`${err.message}\n`);
     return 125;
   }

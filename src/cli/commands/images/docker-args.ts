@@ -97,16 +97,6 @@ export interface ParsedCommand {
   dashDash?: number;
 }
 
-/**
- * A command line docker would refuse (dct prints it and exits 125).
- * @deprecated use CliFailure (kind 'usage'); kept while images/docker.ts and plugin.ts still catch it by name.
- */
-export class DockerUsageError extends CliFailure {
-  constructor(message: string) {
-    super(message, { kind: 'usage', exitCode: 125 });
-  }
-}
-
 /** dct's wording of a refused docker command line (the whole argument after `in`; a hint for unknown long flags) */
 function syntaxMessage(p: SyntaxProblem, what: string): string {
   if (p.shorthands !== undefined) {
@@ -140,7 +130,7 @@ export function parseFlags(
     takesValue: (name) => set.values.has(name),
     keepUnknownWithValue: true,
     shorthandEquals: 'always',
-    fail: (p) => new DockerUsageError(syntaxMessage(p, what)),
+    fail: (p) => CliFailure.usage(syntaxMessage(p, what), 125), // docker refuses the command line: exit 125
   });
   for (const item of items) {
     if (item.kind === 'flag') flags.push({ name: item.flag, value: item.value ?? true, from: item.from, to: item.to });

@@ -26,10 +26,10 @@ import type { Command } from 'commander';
 import { applyReplacements, SKIP_TEXT, type Replacement } from '../../../app/images/pin-files.js';
 import { expandArgs, parseDockerfile } from '../../../app/images/dockerfile-references.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
-import { CliFailure } from '../../cli-failure.js';
+import { CliFailure, isCliFailure } from '../../cli-failure.js';
 import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
-import { boolFlag, DockerUsageError, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
+import { boolFlag, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
 import { ResolutionFailure, type TrustResolver } from '../../../app/images/trust-resolver.js';
 import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 
@@ -357,7 +357,7 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
   try {
     p = parseDockerArgs(argv);
   } catch (err) {
-    if (!(err instanceof DockerUsageError)) throw err;
+    if (!isCliFailure(err, 'usage')) throw err;
     io.err(`dct docker: ${err.message}\n`);
     return 125;
   }

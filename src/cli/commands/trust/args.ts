@@ -38,23 +38,9 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-/**
- * A usage problem: print `text` (the failure's message) to stderr and exit with `exitCode`.
- * @deprecated use CliFailure (kind 'usage'); kept while trust/index.ts still catches it by name.
- */
-export class UsageError extends CliFailure {
-  constructor(text: string, exitCode: number) {
-    super(text, { kind: 'usage', exitCode });
-  }
-  /** @deprecated the failure's message */
-  get text(): string {
-    return this.message;
-  }
-}
-
 /** The one place this grammar builds its usage failures (docker prints them to stderr as they are). */
 function usageFailure(text: string, exitCode: number): CliFailure {
-  return new UsageError(text, exitCode);
+  return CliFailure.usage(text, exitCode);
 }
 
 export const PROGRAM = 'dct';

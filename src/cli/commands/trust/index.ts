@@ -3,7 +3,8 @@
  * messages, exit codes and JSON (spec §7), without a docker engine. The
  * arguments are parsed here, as docker's cobra does, not by commander.
  */
-import { helpText, parseArgs, PROGRAM, UsageError } from './args.js';
+import { helpText, parseArgs, PROGRAM } from './args.js';
+import { isCliFailure } from '../../cli-failure.js';
 import type { TrustCommand } from './common.js';
 import type { TrustIo } from '../../docker-trust/io.js';
 import { isDctError } from '../../../core/errors.js';
@@ -109,8 +110,8 @@ export async function runTrust(argv: readonly string[], io: TrustIo): Promise<nu
     try {
       parsed = parseArgs(command.spec, argv.slice(i + 1));
     } catch (err) {
-      if (err instanceof UsageError) {
-        io.err(err.text);
+      if (isCliFailure(err, 'usage')) {
+        io.err(err.message);
         return err.exitCode;
       }
       throw err;
