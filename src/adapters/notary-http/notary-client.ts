@@ -69,9 +69,9 @@ export interface NotaryClientOptions {
   userAgent?: string;
   /** answers 401 challenges (docker registry token auth, Basic) */
   auth?: RegistryAuth;
-  /** extra attempts for GETs after a network error, a timeout or a 5xx (default 0) */
+  /** extra attempts for GETs after a transient failure (transport/retry.ts: a network error, a timeout, 408, 429 or 5xx; default 0) */
   retries?: number;
-  /** back-off before the first retry, doubled each time (default 200 ms) */
+  /** back-off before the first retry, doubled each time, unless the server's Retry-After says otherwise (default 200 ms) */
   retryDelayMs?: number;
 }
 
