@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as https from 'node:https';
 import { describe, it } from 'node:test';
 import { isDctError } from '../../../../src/core/errors.js';
 import { followRedirects } from '../../../../src/adapters/http/transport/redirect.js';
@@ -51,7 +52,10 @@ describe('followRedirects', () => {
       (err: unknown) => isDctError(err, 'INSECURE_REDIRECT'),
     );
     const allowed = scripted(response(302, { Location: 'http://cdn.test/b' }), response(200));
-    assert.equal((await followRedirects({ allowPlainHttp: (h) => h === 'cdn.test' })(allowed)({ method: 'GET', url })).status, 200);
+    const agent = new https.Agent();
+    assert.equal((await followRedirects({ allowPlainHttp: (h) => h === 'cdn.test' })(allowed)({ method: 'GET', url, agent })).status, 200);
+    assert.equal(allowed.sent[0]?.agent, agent);
+    assert.equal(allowed.sent[1]?.agent, undefined, 'an https agent cannot carry an http request');
     await assert.rejects(
       followRedirects()(scripted(response(302, { Location: 'ftp://cdn.test/b' })))({ method: 'GET', url }),
       (err: unknown) => isDctError(err, 'REGISTRY_BAD_RESPONSE') && /ftp:/.test(err.message),
