@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { RemoteKeyService } from '../../../src/adapters/key-service/remote-key-service.js';
 import { ensureSelfSignedTls, type SelfSignedTls } from '../../../src/adapters/tls/self-signed.js';
 import { isDctError } from '../../../src/core/errors.js';
+import { dropping } from '../http/transport/fake.js';
 
 const KEY_ID = 'a'.repeat(64);
 
@@ -67,24 +68,17 @@ describe('RemoteKeyService over the transport', () => {
   });
 
   it('a request on a keep-alive connection the signer dropped is sent once more', async () => {
-    let n = 0;
-    let drop = false;
-    handler = (req, res) => {
-      n++;
-      if (drop) {
-        drop = false;
-        req.socket.destroy();
-      } else {
-        res.statusCode = 404;
-        res.end('{}');
-      }
-    };
+    const server = dropping((res) => {
+      res.statusCode = 404;
+      res.end('{}');
+    });
+    handler = server.handler;
     const c = client();
     assert.equal(await c.getKey(KEY_ID), undefined);
-    drop = true;
-    n = 0;
+    server.drop = true;
+    server.n = 0;
     assert.equal(await c.getKey('b'.repeat(64)), undefined);
-    assert.equal(n, 2);
+    assert.equal(server.n, 2);
   });
 
   it('silence, a certificate from elsewhere and answers too large have their codes', async () => {

@@ -1,5 +1,5 @@
 /** A scripted round-tripper for the wrapper tests: records what it was sent, answers what it is told. */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { RoundTripRequest, RoundTripper } from '../../../../src/adapters/http/transport/round-tripper.js';
 import type { TransportResponse } from '../../../../src/adapters/http/transport/send.js';
@@ -36,4 +36,24 @@ export function scripted(...answers: Array<TransportResponse | ((req: RoundTripR
   }) as Scripted;
   rt.sent = sent;
   return rt;
+}
+
+/** A server handler that counts requests and, once `drop` is set, destroys the connection of the next one without an answer. */
+export function dropping(answer: (res: ServerResponse) => void): {
+  n: number;
+  drop: boolean;
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+} {
+  const state = {
+    n: 0,
+    drop: false,
+    handler: (req: IncomingMessage, res: ServerResponse) => {
+      state.n++;
+      if (state.drop) {
+        state.drop = false;
+        req.socket.destroy();
+      } else answer(res);
+    },
+  };
+  return state;
 }

@@ -7,6 +7,7 @@ import { readErrorBody } from '../../../../src/adapters/http/transport/error-bod
 import { exchange } from '../../../../src/adapters/http/transport/exchange.js';
 import { reconnect } from '../../../../src/adapters/http/transport/reconnect.js';
 import { isStaleConnection, readBody, send } from '../../../../src/adapters/http/transport/send.js';
+import { dropping } from './fake.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -79,31 +80,23 @@ describe('send and the body readers', () => {
   });
 
   it('a request on a keep-alive connection the server closed is marked stale, and reconnect sends it once more', async () => {
-    let n = 0;
-    let drop = false;
-    handler = (req, res) => {
-      n++;
-      if (drop) {
-        // the request came on the reused connection: drop it without an answer
-        drop = false;
-        req.socket.destroy();
-      } else res.end('ok');
-    };
+    const server = dropping((res) => res.end('ok'));
+    handler = server.handler;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       await readBody(await send({ method: 'GET', url: new URL('/1', base), agent }), 100, tooLarge);
-      drop = true;
+      server.drop = true;
       let stale: unknown;
       await send({ method: 'GET', url: new URL('/2', base), agent }).catch((err: unknown) => (stale = err));
       assert.equal(isDctError(stale, 'NETWORK_ERROR'), true);
       assert.equal(isStaleConnection(stale), true);
       assert.equal(isStaleConnection(new DctError('NETWORK_ERROR', 'x')), false);
       await readBody(await send({ method: 'GET', url: new URL('/warm', base), agent }), 100, tooLarge);
-      drop = true;
-      n = 0;
+      server.drop = true;
+      server.n = 0;
       const res = await reconnect()(send)({ method: 'GET', url: new URL('/3', base), agent });
       assert.equal((await readBody(res, 100, tooLarge)).toString(), 'ok');
-      assert.equal(n, 2);
+      assert.equal(server.n, 2);
     } finally {
       agent.destroy();
     }
