@@ -1,0 +1,306 @@
+/**
+ * How the registry client talks to one registry host: the endpoint (https, or http for
+ * insecure hosts) found by pinging `/v2/`, pooled connections, and each request's auth
+ * (a `RegistryAuth` token for the request's scopes, one answer to a 401), redirects
+ * (followed for GET and HEAD, never carrying `Authorization` nor client certificates to
+ * another origin, never from https to plain http) and retries (idempotent requests, on
+ * 429, 5xx and network failures, honouring `Retry-After`).
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { DctError } from '../../core/errors.js';
+import { isLoopbackHost } from '../../core/image-reference.js';
+import type { RegistryAuth, TlsSettings } from '../http/registry-auth.js';
+import {
+  isInsecureHost,
+  registryEndpoints,
+  registryHostFor,
+  registryTls,
+  type RegistryEndpoint,
+  type RegistryTlsOptions,
+} from './endpoints.js';
+import { RegistryClientError, registryFailure, type FailureKind } from './registry-client-error.js';
+import { backoffMs, retryableStatus, retryAfterMs, sleep, type BackoffOptions } from './registry-retry.js';
+import { describeUrl, discard, header, isTransient, send, type StreamBody, type TransportResponse } from './transport.js';
+
+export interface RegistryConnectionOptions extends RegistryTlsOptions, BackoffOptions {
+  auth?: RegistryAuth;
+  /** skip endpoint discovery: e.g. `http://127.0.0.1:5000` (plain http still only for loopback / insecure hosts) */
+  endpoint?: string;
+  /** deadline for the answer to a request, once it is sent (default 30 s) */
+  timeoutMs?: number;
+  /** longest silence on a connection while sending or receiving (default 60 s) */
+  idleTimeoutMs?: number;
+  /** retries after a failed attempt (default 4) */
+  retries?: number;
+  /** a `Retry-After` longer than this fails at once instead of waiting (default 60 s) */
+  maxRetryAfterMs?: number;
+  maxRedirects?: number;
+  /** parallel connections per origin (default 16) */
+  maxSockets?: number;
+  userAgent?: string;
+  /** waits between retries (tests) */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface PingResult {
+  /** the endpoint in use, e.g. `https://registry.example.com` */
+  endpoint: string;
+  status: number;
+  /** `Docker-Distribution-API-Version` */
+  apiVersion?: string;
+}
+
+/** One request to the registry. */
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  url: URL;
+  /** the token scopes it needs (`repository:<name>:pull`…) */
+  scopes: readonly string[];
+  headers?: Record<string, string>;
+  /** a fresh body for each attempt */
+  body?: () => Buffer | StreamBody;
+  /** `idempotent`: sent again on 429, 5xx and network failures */
+  retry: 'idempotent' | 'never';
+  /** follow redirects (GET and HEAD) */
+  redirects?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export class RegistryConnection {
+  /** `host[:port]` as requests go to it (`docker.io` is served by `registry-1.docker.io`) */
+  readonly host: string;
+  /** retries after a failed attempt */
+  readonly retries: number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly timeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private endpointPromise: Promise<{ endpoint: RegistryEndpoint; ping: PingResult }> | undefined;
+
+  constructor(
+    host: string,
+    readonly options: RegistryConnectionOptions = {},
+  ) {
+    this.host = registryHostFor(host);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.retries = options.retries ?? 4;
+    this.sleep = options.sleep ?? sleep;
+    const maxSockets = options.maxSockets ?? 16;
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** `GET /v2/`: picks the endpoint (https, or http for insecure hosts) and learns the auth challenge. */
+  async ping(opts: CallOptions = {}): Promise<PingResult> {
+    return (await this.endpoint(opts.signal)).ping;
+  }
+
+  /** The base URL in use (after a ping). */
+  async baseUrl(): Promise<string> {
+    return (await this.endpoint()).endpoint.base;
+  }
+
+  /** A path on the registry's endpoint. */
+  async url(path: string): Promise<URL> {
+    const { endpoint } = await this.endpoint();
+    return new URL(path, endpoint.base);
+  }
+
+  /** The back-off before retry number `attempt + 1`. */
+  backoff(attempt: number): number {
+    return backoffMs(attempt, this.options);
+  }
+
+  /** Sends a request: auth, redirects and (for idempotent requests) retries. */
+  async exchange(req: RegistryRequest): Promise<TransportResponse> {
+    const { endpoint } = await this.endpoint(req.signal);
+    return this.attempts(req, endpoint);
+  }
+
+  /** The error for an unexpected answer, with the registry's `errors[]`. */
+  failure(res: TransportResponse, what: string, kind: FailureKind): Promise<RegistryClientError> {
+    return registryFailure(res, what, kind, this.host);
+  }
+
+  private endpoint(signal?: AbortSignal): Promise<{ endpoint: RegistryEndpoint; ping: PingResult }> {
+    if (!this.endpointPromise) {
+      this.endpointPromise = this.discover(signal);
+      // a failed discovery is tried again next time
+      this.endpointPromise.catch(() => (this.endpointPromise = undefined));
+    }
+    return this.endpointPromise;
+  }
+
+  private async discover(signal: AbortSignal | undefined): Promise<{ endpoint: RegistryEndpoint; ping: PingResult }> {
+    let candidates: RegistryEndpoint[];
+    if (this.options.endpoint !== undefined) {
+      const u = new URL(this.options.endpoint);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:')
+        throw new DctError('INVALID_ARGUMENT', `registry endpoint ${this.options.endpoint} is not an http(s) URL`);
+      const insecure = isInsecureHost(u.host, this.options.insecureRegistries);
+      if (u.protocol === 'http:' && !insecure) {
+        throw new DctError(
+          'INSECURE_REGISTRY',
+          `refusing plain http to ${u.host}: only loopback registries and those in the dct config's insecureRegistries may be reached without TLS`,
+        );
+      }
+      const tls = u.protocol === 'https:' ? await registryTls(u.host, this.options) : undefined;
+      candidates = [
+        { base: u.origin, tls: insecure && u.protocol === 'https:' ? { ...(tls ?? {}), rejectUnauthorized: false } : tls, insecure },
+      ];
+    } else {
+      candidates = await registryEndpoints(this.host, this.options);
+    }
+    let last: unknown;
+    for (const [i, endpoint] of candidates.entries()) {
+      const url = new URL('/v2/', endpoint.base);
+      try {
+        const req: RegistryRequest = { method: 'GET', url, scopes: [], retry: candidates.length > 1 ? 'never' : 'idempotent', signal };
+        const res = await this.attempts(req, endpoint);
+        if (res.status === 401 && this.options.auth) this.options.auth.noteChallenges(url, res.headersDistinct['www-authenticate']);
+        const apiVersion = header(res, 'docker-distribution-api-version');
+        await discard(res);
+        return { endpoint, ping: { endpoint: endpoint.base, status: res.status, ...(apiVersion !== undefined ? { apiVersion } : {}) } };
+      } catch (err) {
+        last = err;
+        const network = err instanceof DctError && (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT');
+        if (!network || i === candidates.length - 1) break;
+      }
+    }
+    if (last instanceof DctError && (last.code === 'NETWORK_ERROR' || last.code === 'TIMEOUT')) {
+      throw new RegistryClientError(
+        'REGISTRY_UNREACHABLE',
+        `cannot reach the registry ${this.host} (${candidates.map((c) => c.base).join(', ')}): ${last.message}`,
+        undefined,
+        [],
+        { cause: last },
+      );
+    }
+    throw last;
+  }
+
+  /** Sends with retries on 429, 5xx and network failures (idempotent requests only). */
+  private async attempts(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
+    for (let attempt = 0; ; attempt++) {
+      let res: TransportResponse;
+      try {
+        res = await this.withAuthAndRedirects(req, endpoint);
+      } catch (err) {
+        if (req.retry === 'idempotent' && isTransient(err) && attempt < this.retries && !req.signal?.aborted) {
+          await this.sleep(this.backoff(attempt), req.signal);
+          continue;
+        }
+        throw err;
+      }
+      if (req.retry === 'idempotent' && retryableStatus(res.status) && attempt < this.retries) {
+        const after = retryAfterMs(header(res, 'retry-after'));
+        if (after !== undefined && after > (this.options.maxRetryAfterMs ?? 60_000)) return res;
+        await discard(res);
+        await this.sleep(after ?? this.backoff(attempt), req.signal);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private async withAuthAndRedirects(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
+    const auth = this.options.auth;
+    const registryOrigin = new URL(endpoint.base).origin;
+    let url = req.url;
+    for (let redirects = 0; ; redirects++) {
+      const own = url.origin === registryOrigin;
+      const tls = own ? endpoint.tls : foreignTls(endpoint.tls);
+      let authorization = own && auth && req.scopes.length > 0 ? await auth.authorizationFor(url, req.scopes, endpoint.tls) : undefined;
+      let res = await this.sendOnce(req, url, tls, authorization);
+      if (res.status === 401 && own && auth && req.scopes.length > 0) {
+        const retry = await auth.authorizeAfter401(url, res.headersDistinct['www-authenticate'], req.scopes, {
+          ...(authorization !== undefined ? { rejected: authorization } : {}),
+          ...(endpoint.tls ? { tls: endpoint.tls } : {}),
+        });
+        if (retry !== undefined) {
+          await discard(res);
+          authorization = retry;
+          res = await this.sendOnce(req, url, tls, authorization);
+        }
+      }
+      const location = header(res, 'location');
+      if (!req.redirects || !REDIRECTS.has(res.status) || location === undefined) return res;
+      await discard(res);
+      if (redirects >= (this.options.maxRedirects ?? 5)) {
+        throw new RegistryClientError(
+          'REGISTRY_BAD_RESPONSE',
+          `${describeUrl(req.method, req.url)}: more than ${this.options.maxRedirects ?? 5} redirects`,
+          res.status,
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new RegistryClientError('REGISTRY_BAD_RESPONSE', `${describeUrl(req.method, url)} redirects to an invalid URL`, res.status);
+      }
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new RegistryClientError(
+          'REGISTRY_BAD_RESPONSE',
+          `${describeUrl(req.method, url)} redirects to a ${next.protocol} URL`,
+          res.status,
+        );
+      if (
+        url.protocol === 'https:' &&
+        next.protocol === 'http:' &&
+        !isLoopbackHost(next.host) &&
+        !isInsecureHost(next.host, this.options.insecureRegistries)
+      ) {
+        throw new RegistryClientError(
+          'INSECURE_REDIRECT',
+          `${describeUrl(req.method, url)} redirects to plain http (${next.origin}): refusing to leave https`,
+          res.status,
+        );
+      }
+      url = next;
+    }
+  }
+
+  private sendOnce(
+    req: RegistryRequest,
+    url: URL,
+    tls: TlsSettings | undefined,
+    authorization: string | undefined,
+  ): Promise<TransportResponse> {
+    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'dct', ...(req.headers ?? {}) };
+    if (authorization !== undefined) headers['Authorization'] = authorization;
+    const body = req.body?.();
+    return send({
+      method: req.method,
+      url,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      ...(tls ? { tls } : {}),
+      agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      timeoutMs: this.timeoutMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  }
+}
+
+/** Client certificates stay with the registry; the CAs it trusts are kept. */
+function foreignTls(tls: TlsSettings | undefined): TlsSettings | undefined {
+  if (tls?.ca !== undefined) return { ca: tls.ca };
+  return tls?.extraCa !== undefined ? { extraCa: tls.extraCa } : undefined;
+}
