@@ -21,7 +21,7 @@
  *   are `RegistryError`s with stable codes and the registry's `errors[]` in the message.
  */
 import type { Writable } from 'node:stream';
-import { DctError } from '../../core/errors.js';
+import { DctError, isDctError } from '../../core/errors.js';
 import { digestOf, parseDigest } from '../../core/oci/digest.js';
 import { parseManifest, type Manifest } from '../../core/oci/manifest.js';
 import { MANIFEST_ACCEPT_TYPES, mediaTypeOfContentType } from '../../core/oci/media-types.js';
@@ -33,13 +33,7 @@ import { listTags, type TagListOptions } from './tag-list.js';
 import { listReferrers, type ReferrersOptions, type ReferrersResult } from './referrers.js';
 import { checkDescriptor, checkReference, checkRepository, type BlobDescriptor } from './registry-arguments.js';
 import { RegistryClientError } from './registry-client-error.js';
-import {
-  RegistryConnection,
-  type CallOptions,
-  type PingResult,
-  type RegistryConnectionOptions,
-  type RegistryRequest,
-} from './registry-connection.js';
+import { RegistryConnection, type CallOptions, type PingResult, type RegistryConnectionOptions } from './registry-connection.js';
 import { contentLength, servedDigest } from './registry-headers.js';
 import { discard, header, readBody } from './transport.js';
 
@@ -60,6 +54,17 @@ export interface FetchedManifest {
   digest: string;
   size: number;
   manifest: Manifest;
+}
+
+export interface ManifestOptions extends CallOptions {
+  accept?: readonly string[];
+  /** the token scope's actions (default `pull`; a publisher about to sign asks `pull,push`) */
+  actions?: string | readonly string[];
+}
+
+/** A manifest found by `resolveManifest`, with the endpoint that served it (e.g. `https://registry-1.docker.io`). */
+export interface ResolvedManifest extends FetchedManifest {
+  endpoint: string;
 }
 
 export interface ManifestInfo {
@@ -126,33 +131,82 @@ export class RegistryClient {
    * `GET /v2/<repo>/manifests/<tag|digest>`: the bytes as served, checked against a digest
    * reference and the `Docker-Content-Digest` header, parsed (schema 1 refused).
    */
-  async getManifest(repo: string, reference: string, opts: CallOptions & { accept?: readonly string[] } = {}): Promise<FetchedManifest> {
+  async getManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<FetchedManifest> {
     checkRepository(repo);
     const refDigest = checkReference(reference);
-    const op: RegistryRequest = {
-      method: 'GET',
+    const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
+    return this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]);
+  }
+
+  /**
+   * The manifest a tag or digest names, as crane's `Digest` finds it: `HEAD` for its digest
+   * and size (404, 401 and 403 end there; other answers fall back to a GET by the
+   * reference), then `GET` by that digest; the bytes must hash to the reference's digest,
+   * the HEAD's and the GET's `Docker-Content-Digest`, and not be larger than announced.
+   */
+  async resolveManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<ResolvedManifest> {
+    checkRepository(repo);
+    const refDigest = checkReference(reference);
+    const what = `manifest for ${this.host}/${repo}${refDigest !== undefined ? '@' : ':'}${reference}`;
+    const head = await this.conn.exchange({
+      method: 'HEAD',
       url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
-      scopes: [repositoryScope(repo, 'pull')],
+      scopes: [repositoryScope(repo, opts.actions ?? 'pull')],
       headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
       retry: 'idempotent',
       redirects: true,
       signal: opts.signal,
-    };
-    const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
-    const res = await this.conn.exchange(op);
+    });
+    await discard(head);
+    if (head.status === 404 || head.status === 401 || head.status === 403) throw await this.conn.failure(head, what, 'manifest');
+    const headDigest = head.status === 200 ? servedDigest(head) : undefined;
+    const headSize = head.status === 200 ? contentLength(head) : undefined;
+    if (headSize !== undefined && headSize > this.maxManifest) throw manifestTooLarge(what, headSize, this.maxManifest);
+    let got: FetchedManifest;
+    try {
+      got = await this.fetchManifest(repo, refDigest ?? headDigest ?? reference, opts, what, [
+        [refDigest, 'the reference'],
+        [headDigest, 'the registry (HEAD)'],
+      ]);
+    } catch (err) {
+      // the registry served something that is no manifest
+      if (!isDctError(err, 'INVALID_MANIFEST')) throw err;
+      throw new RegistryClientError('REGISTRY_BAD_RESPONSE', err.message, undefined, [], { cause: err });
+    }
+    if (headSize !== undefined && headSize !== got.size)
+      throw new RegistryClientError(
+        'REGISTRY_BAD_RESPONSE',
+        `${this.host} announced ${headSize} bytes for the ${what} but served ${got.size}`,
+      );
+    return { ...got, endpoint: await this.conn.baseUrl() };
+  }
+
+  /** GET of a manifest, its bytes checked against the digests `expected` and the registry's. */
+  private async fetchManifest(
+    repo: string,
+    reference: string,
+    opts: ManifestOptions,
+    what: string,
+    expected: ReadonlyArray<readonly [string | undefined, string]>,
+  ): Promise<FetchedManifest> {
+    const res = await this.conn.exchange({
+      method: 'GET',
+      url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
+      scopes: [repositoryScope(repo, opts.actions ?? 'pull')],
+      headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
+      retry: 'idempotent',
+      redirects: true,
+      signal: opts.signal,
+    });
     if (res.status !== 200) throw await this.conn.failure(res, what, 'manifest');
     const bytes = await readBody(res, this.maxManifest, (n) => manifestTooLarge(what, n, this.maxManifest));
-    const served = servedDigest(res);
-    for (const [expected, by] of [
-      [refDigest, 'the reference'],
-      [served, 'the registry (Docker-Content-Digest)'],
-    ] as const) {
-      if (expected === undefined) continue;
-      const got = digestOf(bytes, parseDigest(expected).algorithm);
-      if (got !== expected) {
+    for (const [digest, by] of [...expected, [servedDigest(res), 'the registry (GET) in Docker-Content-Digest'] as const]) {
+      if (digest === undefined) continue;
+      const got = digestOf(bytes, parseDigest(digest).algorithm);
+      if (got !== digest) {
         throw new RegistryClientError(
           'DIGEST_MISMATCH',
-          `${what} served by ${res.url.origin} hashes to ${got}, not to ${expected} given by ${by}: refusing it`,
+          `${what} served by ${res.url.origin} hashes to ${got}, not to ${digest} given by ${by}: refusing it`,
         );
       }
     }
