@@ -10,7 +10,7 @@
  * it; one context per settings object, reused by every connection.
  */
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import type { TlsSettings } from './registry-auth.js';
+import type { TlsSettings } from './tls-settings.js';
 
 export interface TlsConnectOptions {
   minVersion: 'TLSv1.2';
