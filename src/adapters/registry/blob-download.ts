@@ -21,7 +21,8 @@ import { RegistryClientError } from './registry-client-error.js';
 import type { CallOptions, RegistryConnection } from './registry-connection.js';
 import { contentLength, parseContentRange, servedDigest } from './registry-headers.js';
 import { ThreadDigester, type BlobDigester } from './thread-digester.js';
-import { header, isTransient, streamError, type TransportResponse } from './transport.js';
+import { isTransient } from '../http/transport/retry.js';
+import { header, streamError, type TransportResponse } from '../http/transport/send.js';
 
 export interface GetBlobOptions extends CallOptions {
   /** resume: bytes already in the sink (the digester must have hashed exactly them) */

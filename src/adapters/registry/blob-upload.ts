@@ -15,8 +15,8 @@ import { openRange, type BlobSource } from './blob-source.js';
 import { RegistryClientError } from './registry-client-error.js';
 import type { CallOptions, RegistryConnection } from './registry-connection.js';
 import { chunkMinLength, parseUploadRange, servedDigest, uploadLocation } from './registry-headers.js';
-import { retryableStatus } from './registry-retry.js';
-import { discard, header, isTransient, type TransportResponse } from './transport.js';
+import { isTransient, retryableStatus } from '../http/transport/retry.js';
+import { discard, header, type TransportResponse } from '../http/transport/send.js';
 
 export interface UploadOptions extends CallOptions {
   /** chunked (PATCH) instead of one PUT; default: when the blob is larger than `chunkedThreshold` */
@@ -162,13 +162,13 @@ export class BlobUploader {
       url,
       scopes: [repositoryScope(repo, 'pull,push')],
       headers: { 'Content-Type': 'application/octet-stream' },
-      body: () => ({
+      body: {
         length: descriptor.size,
         open: () =>
           openRange(source, 0, descriptor.size).pipe(
             new VerifyingStream(Digester.for(descriptor.digest), descriptor, what, opts.onProgress),
           ),
-      }),
+      },
       retry: 'never',
       signal: opts.signal,
     });
@@ -207,13 +207,13 @@ export class BlobUploader {
           url: location,
           scopes,
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${start}-${end - 1}` },
-          body: () => ({
+          body: {
             length: end - start,
             open: () => {
               sent = before.copy();
               return openRange(source, start, end).pipe(new ChunkHasher(sent, end - start, what));
             },
-          }),
+          },
           retry: 'never',
           signal: opts.signal,
         });

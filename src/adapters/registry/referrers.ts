@@ -13,7 +13,7 @@ import { repositoryScope } from '../http/registry-auth.js';
 import { RegistryClientError } from './registry-client-error.js';
 import type { CallOptions, RegistryConnection } from './registry-connection.js';
 import { nextLink } from './registry-headers.js';
-import { discard, header, readBody } from './transport.js';
+import { discard, header, readBody } from '../http/transport/send.js';
 
 export interface ReferrersResult {
   manifests: Descriptor[];

@@ -6,7 +6,8 @@
  */
 import { DctError } from '../../core/errors.js';
 import { DOCKER_HUB_REGISTRY } from './endpoints.js';
-import { header, readBody, type TransportResponse } from './transport.js';
+import { decodeErrorBody, readErrorBody } from '../http/transport/error-body.js';
+import { header, type TransportResponse } from '../http/transport/send.js';
 
 /** One entry of a registry's `{"errors":[…]}` */
 export interface RegistryErrorDetail {
@@ -70,8 +71,6 @@ export const REGISTRY_ERROR_CODES = [
   'INVALID_ARGUMENT',
 ] as const;
 
-const ERROR_BODY_MAX = 64 * 1024;
-
 /** What was asked for, for the 404 codes: MANIFEST_NOT_FOUND, BLOB_NOT_FOUND, REPOSITORY_UNKNOWN. */
 export type FailureKind = 'manifest' | 'blob' | 'repository';
 
@@ -80,7 +79,7 @@ export async function registryFailure(res: TransportResponse, what: string, kind
   let body: Buffer = Buffer.alloc(0);
   if (res.body.readable) {
     try {
-      body = await readBody(res, ERROR_BODY_MAX, () => new DctError('RESPONSE_TOO_LARGE', 'error body too large'));
+      body = await readErrorBody(res);
     } catch {
       // the status says enough
     }
@@ -142,25 +141,13 @@ export async function registryFailure(res: TransportResponse, what: string, kind
   return new RegistryClientError('REGISTRY_BAD_RESPONSE', `unexpected answer to ${where}`, status, errors);
 }
 
-/** The distribution spec's `{"errors":[{"code","message","detail"}]}`, as far as it is there. */
-export function registryErrors(body: Buffer): RegistryErrorDetail[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return [];
-  }
-  const list = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['errors'] : undefined;
-  if (!Array.isArray(list)) return [];
-  const out: RegistryErrorDetail[] = [];
-  for (const e of list.slice(0, 10)) {
-    if (typeof e !== 'object' || e === null) continue;
-    const o = e as Record<string, unknown>;
-    const code = typeof o['code'] === 'string' ? o['code'].slice(0, 100) : 'UNKNOWN';
-    const message = typeof o['message'] === 'string' ? o['message'].slice(0, 300) : '';
-    out.push({ code, message, ...(o['detail'] !== undefined ? { detail: o['detail'] } : {}) });
-  }
-  return out;
+/** The registry's `errors[]` (the first 10, codes and messages cut short). */
+function registryErrors(body: Buffer): RegistryErrorDetail[] {
+  return decodeErrorBody(body, 10).map((e) => ({
+    code: e.code?.slice(0, 100) ?? 'UNKNOWN',
+    message: e.message?.slice(0, 300) ?? '',
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+  }));
 }
 
 function detailText(detail: unknown): string {

@@ -35,7 +35,7 @@ import { checkDescriptor, checkReference, checkRepository, type BlobDescriptor }
 import { RegistryClientError } from './registry-client-error.js';
 import { RegistryConnection, type CallOptions, type PingResult, type RegistryConnectionOptions } from './registry-connection.js';
 import { contentLength, servedDigest } from './registry-headers.js';
-import { discard, header, readBody } from './transport.js';
+import { discard, header, readBody, type TransportResponse } from '../http/transport/send.js';
 
 export interface RegistryClientOptions extends RegistryConnectionOptions, UploadSettings {
   /** default 4 MiB */
@@ -148,15 +148,7 @@ export class RegistryClient {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const what = `manifest for ${this.host}/${repo}${refDigest !== undefined ? '@' : ':'}${reference}`;
-    const head = await this.conn.exchange({
-      method: 'HEAD',
-      url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
-      scopes: [repositoryScope(repo, opts.actions ?? 'pull')],
-      headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
-      retry: 'idempotent',
-      redirects: true,
-      signal: opts.signal,
-    });
+    const head = await this.askManifest('HEAD', repo, reference, opts);
     await discard(head);
     if (head.status === 404 || head.status === 401 || head.status === 403) throw await this.conn.failure(head, what, 'manifest');
     const headDigest = head.status === 200 ? servedDigest(head) : undefined;
@@ -181,6 +173,19 @@ export class RegistryClient {
     return { ...got, endpoint: await this.conn.baseUrl() };
   }
 
+  /** `GET` or `HEAD /v2/<repo>/manifests/<reference>`, accepting the manifest types. */
+  private async askManifest(method: 'GET' | 'HEAD', repo: string, reference: string, opts: ManifestOptions): Promise<TransportResponse> {
+    return this.conn.exchange({
+      method,
+      url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
+      scopes: [repositoryScope(repo, opts.actions ?? 'pull')],
+      headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
+      retry: 'idempotent',
+      redirects: true,
+      signal: opts.signal,
+    });
+  }
+
   /** GET of a manifest, its bytes checked against the digests `expected` and the registry's. */
   private async fetchManifest(
     repo: string,
@@ -189,15 +194,7 @@ export class RegistryClient {
     what: string,
     expected: ReadonlyArray<readonly [string | undefined, string]>,
   ): Promise<FetchedManifest> {
-    const res = await this.conn.exchange({
-      method: 'GET',
-      url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
-      scopes: [repositoryScope(repo, opts.actions ?? 'pull')],
-      headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
-      retry: 'idempotent',
-      redirects: true,
-      signal: opts.signal,
-    });
+    const res = await this.askManifest('GET', repo, reference, opts);
     if (res.status !== 200) throw await this.conn.failure(res, what, 'manifest');
     const bytes = await readBody(res, this.maxManifest, (n) => manifestTooLarge(what, n, this.maxManifest));
     for (const [digest, by] of [...expected, [servedDigest(res), 'the registry (GET) in Docker-Content-Digest'] as const]) {
@@ -220,22 +217,10 @@ export class RegistryClient {
   }
 
   /** `HEAD /v2/<repo>/manifests/<ref>`: digest, size and media type, or undefined when unknown (404). */
-  async headManifest(
-    repo: string,
-    reference: string,
-    opts: CallOptions & { accept?: readonly string[] } = {},
-  ): Promise<ManifestInfo | undefined> {
+  async headManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<ManifestInfo | undefined> {
     checkRepository(repo);
     const refDigest = checkReference(reference);
-    const res = await this.conn.exchange({
-      method: 'HEAD',
-      url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
-      scopes: [repositoryScope(repo, 'pull')],
-      headers: { Accept: (opts.accept ?? MANIFEST_ACCEPT_TYPES).join(', ') },
-      retry: 'idempotent',
-      redirects: true,
-      signal: opts.signal,
-    });
+    const res = await this.askManifest('HEAD', repo, reference, opts);
     if (res.status === 404) {
       await discard(res);
       return undefined;
@@ -291,7 +276,7 @@ export class RegistryClient {
       url: await this.conn.url(`/v2/${repo}/manifests/${reference}`),
       scopes: [repositoryScope(repo, 'pull,push')],
       headers: { 'Content-Type': mediaType },
-      body: () => body,
+      body,
       retry: 'idempotent',
       signal: opts.signal,
     });

@@ -1,16 +1,21 @@
 /**
  * How the registry client talks to one registry host: the endpoint (https, or http for
- * insecure hosts) found by pinging `/v2/`, pooled connections, and each request's auth
- * (a `RegistryAuth` token for the request's scopes, one answer to a 401), redirects
- * (followed for GET and HEAD, never carrying `Authorization` nor client certificates to
- * another origin, never from https to plain http) and retries (idempotent requests, on
- * 429, 5xx and network failures, honouring `Retry-After`).
+ * insecure hosts) found by pinging `/v2/`, pooled connections, and for each endpoint a
+ * transport of the family in src/adapters/http/transport: auth (a `RegistryAuth` token
+ * for the request's scopes, one answer to a 401, only to the registry's origin),
+ * redirects (where a request asks for them; never carrying `Authorization` nor client
+ * certificates to another origin, never from https to plain http) and retries
+ * (idempotent requests, on 429, 5xx and network failures, honouring `Retry-After`).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { DctError } from '../../core/errors.js';
-import { isLoopbackHost } from '../../core/image-reference.js';
-import type { RegistryAuth, TlsSettings } from '../http/registry-auth.js';
+import type { RegistryAuth } from '../http/registry-auth.js';
+import type { TlsSettings } from '../http/tls-settings.js';
+import { abortableSleep, backoffDelay, type BackoffOptions } from '../http/transport/retry.js';
+import type { RoundTripper } from '../http/transport/round-tripper.js';
+import { discard, header, type StreamBody, type TransportResponse } from '../http/transport/send.js';
+import { createTransport } from '../http/transport/transport.js';
 import {
   isInsecureHost,
   registryEndpoints,
@@ -20,8 +25,6 @@ import {
   type RegistryTlsOptions,
 } from './endpoints.js';
 import { RegistryClientError, registryFailure, type FailureKind } from './registry-client-error.js';
-import { backoffMs, retryableStatus, retryAfterMs, sleep, type BackoffOptions } from './registry-retry.js';
-import { describeUrl, discard, header, isTransient, send, type StreamBody, type TransportResponse } from './transport.js';
 
 export interface RegistryConnectionOptions extends RegistryTlsOptions, BackoffOptions {
   auth?: RegistryAuth;
@@ -62,16 +65,14 @@ export interface RegistryRequest {
   /** the token scopes it needs (`repository:<name>:pull`…) */
   scopes: readonly string[];
   headers?: Record<string, string>;
-  /** a fresh body for each attempt */
-  body?: () => Buffer | StreamBody;
+  /** the same bytes for each attempt (a stream body is opened again for each) */
+  body?: Buffer | StreamBody;
   /** `idempotent`: sent again on 429, 5xx and network failures */
   retry: 'idempotent' | 'never';
   /** follow redirects (GET and HEAD) */
   redirects?: boolean;
   signal?: AbortSignal | undefined;
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export class RegistryConnection {
   /** `host[:port]` as requests go to it (`docker.io` is served by `registry-1.docker.io`) */
@@ -83,6 +84,7 @@ export class RegistryConnection {
   private readonly idleTimeoutMs: number;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly transports = new Map<RegistryEndpoint, RoundTripper>();
   private endpointPromise: Promise<{ endpoint: RegistryEndpoint; ping: PingResult }> | undefined;
 
   constructor(
@@ -93,7 +95,7 @@ export class RegistryConnection {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.retries = options.retries ?? 4;
-    this.sleep = options.sleep ?? sleep;
+    this.sleep = options.sleep ?? abortableSleep;
     const maxSockets = options.maxSockets ?? 16;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
@@ -121,15 +123,15 @@ export class RegistryConnection {
     return new URL(path, endpoint.base);
   }
 
-  /** The back-off before retry number `attempt + 1`. */
+  /** The back-off before retry number `attempt + 1` (for the retries of the upload and download protocols). */
   backoff(attempt: number): number {
-    return backoffMs(attempt, this.options);
+    return backoffDelay(attempt, this.options);
   }
 
   /** Sends a request: auth, redirects and (for idempotent requests) retries. */
   async exchange(req: RegistryRequest): Promise<TransportResponse> {
     const { endpoint } = await this.endpoint(req.signal);
-    return this.attempts(req, endpoint);
+    return this.roundTrip(req, endpoint);
   }
 
   /** The error for an unexpected answer, with the registry's `errors[]`. */
@@ -171,7 +173,7 @@ export class RegistryConnection {
       const url = new URL('/v2/', endpoint.base);
       try {
         const req: RegistryRequest = { method: 'GET', url, scopes: [], retry: candidates.length > 1 ? 'never' : 'idempotent', signal };
-        const res = await this.attempts(req, endpoint);
+        const res = await this.roundTrip(req, endpoint);
         if (res.status === 401 && this.options.auth) this.options.auth.noteChallenges(url, res.headersDistinct['www-authenticate']);
         const apiVersion = header(res, 'docker-distribution-api-version');
         await discard(res);
@@ -194,109 +196,59 @@ export class RegistryConnection {
     throw last;
   }
 
-  /** Sends with retries on 429, 5xx and network failures (idempotent requests only). */
-  private async attempts(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
-    for (let attempt = 0; ; attempt++) {
-      let res: TransportResponse;
-      try {
-        res = await this.withAuthAndRedirects(req, endpoint);
-      } catch (err) {
-        if (req.retry === 'idempotent' && isTransient(err) && attempt < this.retries && !req.signal?.aborted) {
-          await this.sleep(this.backoff(attempt), req.signal);
-          continue;
-        }
-        throw err;
-      }
-      if (req.retry === 'idempotent' && retryableStatus(res.status) && attempt < this.retries) {
-        const after = retryAfterMs(header(res, 'retry-after'));
-        if (after !== undefined && after > (this.options.maxRetryAfterMs ?? 60_000)) return res;
-        await discard(res);
-        await this.sleep(after ?? this.backoff(attempt), req.signal);
-        continue;
-      }
-      return res;
-    }
+  /** The transport to one endpoint: send → user agent → auth (its own origin) → redirects → retry. */
+  private transportFor(endpoint: RegistryEndpoint): RoundTripper {
+    const cached = this.transports.get(endpoint);
+    if (cached) return cached;
+    const origin = new URL(endpoint.base).origin;
+    const o = this.options;
+    const rt = createTransport({
+      userAgent: o.userAgent ?? 'dct',
+      ...(o.auth ? { auth: { auth: o.auth, origin, ...(endpoint.tls ? { tls: endpoint.tls } : {}) } } : {}),
+      redirects: {
+        max: o.maxRedirects ?? 5,
+        allowPlainHttp: (host) => isInsecureHost(host, o.insecureRegistries),
+        // client certificates stay with the registry
+        crossOrigin: (req, to) => ({ ...req, ...tlsOf(to.origin === origin ? endpoint.tls : foreignTls(endpoint.tls)) }),
+        error: (code, message, status) => new RegistryClientError(code, message, status),
+      },
+      retry: {
+        retries: this.retries,
+        sleep: this.sleep,
+        ...pick(o, 'backoffMs', 'maxBackoffMs', 'jitter', 'random', 'maxRetryAfterMs'),
+      },
+    });
+    this.transports.set(endpoint, rt);
+    return rt;
   }
 
-  private async withAuthAndRedirects(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
-    const auth = this.options.auth;
-    const registryOrigin = new URL(endpoint.base).origin;
-    let url = req.url;
-    for (let redirects = 0; ; redirects++) {
-      const own = url.origin === registryOrigin;
-      const tls = own ? endpoint.tls : foreignTls(endpoint.tls);
-      let authorization = own && auth && req.scopes.length > 0 ? await auth.authorizationFor(url, req.scopes, endpoint.tls) : undefined;
-      let res = await this.sendOnce(req, url, tls, authorization);
-      if (res.status === 401 && own && auth && req.scopes.length > 0) {
-        const retry = await auth.authorizeAfter401(url, res.headersDistinct['www-authenticate'], req.scopes, {
-          ...(authorization !== undefined ? { rejected: authorization } : {}),
-          ...(endpoint.tls ? { tls: endpoint.tls } : {}),
-        });
-        if (retry !== undefined) {
-          await discard(res);
-          authorization = retry;
-          res = await this.sendOnce(req, url, tls, authorization);
-        }
-      }
-      const location = header(res, 'location');
-      if (!req.redirects || !REDIRECTS.has(res.status) || location === undefined) return res;
-      await discard(res);
-      if (redirects >= (this.options.maxRedirects ?? 5)) {
-        throw new RegistryClientError(
-          'REGISTRY_BAD_RESPONSE',
-          `${describeUrl(req.method, req.url)}: more than ${this.options.maxRedirects ?? 5} redirects`,
-          res.status,
-        );
-      }
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        throw new RegistryClientError('REGISTRY_BAD_RESPONSE', `${describeUrl(req.method, url)} redirects to an invalid URL`, res.status);
-      }
-      if (next.protocol !== 'https:' && next.protocol !== 'http:')
-        throw new RegistryClientError(
-          'REGISTRY_BAD_RESPONSE',
-          `${describeUrl(req.method, url)} redirects to a ${next.protocol} URL`,
-          res.status,
-        );
-      if (
-        url.protocol === 'https:' &&
-        next.protocol === 'http:' &&
-        !isLoopbackHost(next.host) &&
-        !isInsecureHost(next.host, this.options.insecureRegistries)
-      ) {
-        throw new RegistryClientError(
-          'INSECURE_REDIRECT',
-          `${describeUrl(req.method, url)} redirects to plain http (${next.origin}): refusing to leave https`,
-          res.status,
-        );
-      }
-      url = next;
-    }
-  }
-
-  private sendOnce(
-    req: RegistryRequest,
-    url: URL,
-    tls: TlsSettings | undefined,
-    authorization: string | undefined,
-  ): Promise<TransportResponse> {
-    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'dct', ...(req.headers ?? {}) };
-    if (authorization !== undefined) headers['Authorization'] = authorization;
-    const body = req.body?.();
-    return send({
+  private roundTrip(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
+    const own = req.url.origin === new URL(endpoint.base).origin;
+    return this.transportFor(endpoint)({
       method: req.method,
-      url,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      ...(tls ? { tls } : {}),
-      agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      url: req.url,
+      scopes: req.scopes,
+      retry: req.retry === 'idempotent',
+      redirects: req.redirects === true,
+      ...(req.headers ? { headers: req.headers } : {}),
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      ...tlsOf(own ? endpoint.tls : foreignTls(endpoint.tls)),
+      agent: req.url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
       timeoutMs: this.timeoutMs,
       idleTimeoutMs: this.idleTimeoutMs,
       ...(req.signal ? { signal: req.signal } : {}),
     });
   }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function tlsOf(tls: TlsSettings | undefined): { tls?: TlsSettings } {
+  return tls ? { tls } : {};
 }
 
 /** Client certificates stay with the registry; the CAs it trusts are kept. */

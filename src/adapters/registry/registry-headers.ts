@@ -7,7 +7,7 @@
 import { parseDigest } from '../../core/oci/digest.js';
 import { isInsecureHost } from './endpoints.js';
 import { RegistryClientError } from './registry-client-error.js';
-import { header, type TransportResponse } from './transport.js';
+import { header, type TransportResponse } from '../http/transport/send.js';
 
 /** The `Docker-Content-Digest` of an answer, when it has one. */
 export function servedDigest(res: TransportResponse): string | undefined {

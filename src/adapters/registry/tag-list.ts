@@ -6,7 +6,7 @@ import { repositoryScope } from '../http/registry-auth.js';
 import { RegistryClientError } from './registry-client-error.js';
 import type { CallOptions, RegistryConnection } from './registry-connection.js';
 import { nextLink } from './registry-headers.js';
-import { readBody } from './transport.js';
+import { readBody } from '../http/transport/send.js';
 
 export interface TagListOptions extends CallOptions {
   /** `n=`: tags a page */

@@ -13,7 +13,7 @@ import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
 import { referrersTag } from '../../../src/adapters/registry/referrers.js';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/adapters/registry/registry-client.js';
 import { parseNextLink } from '../../../src/adapters/registry/registry-headers.js';
-import { retryAfterMs } from '../../../src/adapters/registry/registry-retry.js';
+import { retryAfterMs } from '../../../src/adapters/http/transport/retry.js';
 import { DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
 import { FakeRegistry, registryError } from './fake-registry.js';
 
