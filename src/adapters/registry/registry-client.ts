@@ -1,8 +1,12 @@
 /**
  * A client for one registry host: the OCI distribution spec (v1.1) / docker registry
- * API v2 — manifests (get, head, put, delete), blobs (exists, streamed download with
- * resume, monolithic and chunked upload, cross-repository mount), tag listing with
- * pagination, and the referrers API with the tag-schema fallback.
+ * API v2 — manifests (get, head, put, delete, and `resolveManifest`: HEAD then GET, as
+ * crane's `Digest`), blobs (exists, streamed download with resume, monolithic and chunked
+ * upload, cross-repository mount), tag listing with pagination, and the referrers API
+ * with the tag-schema fallback. This class is the front; each part is its own file:
+ * registry-connection.ts (endpoint, transport: auth, redirects, retries),
+ * blob-download.ts, blob-upload.ts, tag-list.ts, referrers.ts, registry-headers.ts,
+ * registry-arguments.ts and registry-client-error.ts.
  *
  * - Every byte fetched is checked: manifests against the digest they were asked by and
  *   any `Docker-Content-Digest`, and kept as served (the digest is that of the raw
@@ -18,7 +22,7 @@
  *   `Retry-After`. Redirects are followed for GET and HEAD (blob downloads are often sent
  *   to storage) and never carry `Authorization` (nor client certificates) to another origin.
  * - Each request has deadlines; each response read into memory is size-capped; failures
- *   are `RegistryError`s with stable codes and the registry's `errors[]` in the message.
+ *   are `RegistryClientError`s with stable codes and the registry's `errors[]` in the message.
  */
 import type { Writable } from 'node:stream';
 import { DctError, isDctError } from '../../core/errors.js';
