@@ -11,14 +11,18 @@
  * (an answer that is not what the protocol promises), `SIGNER_BAD_SIGNATURE`, or
  * the code the signer answered with (`KEY_NOT_FOUND`, `WRONG_PASSPHRASE`, …).
  */
-import { Agent, request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import { Agent } from 'node:https';
 import { decodeBase64 } from '../../core/encoding.js';
 import { DctError } from '../../core/errors.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { signatureMethodFor, verifySignature, type Signature } from '../../core/keys/signature.js';
 import type { Signer } from '../../core/keys/signer.js';
 import type { KeyService } from '../../core/ports.js';
+import { jsonObject } from '../http/transport/error-body.js';
+import { isTlsFailure } from '../http/transport/retry.js';
+import type { RoundTripper } from '../http/transport/round-tripper.js';
+import { readBody, type TransportResponse } from '../http/transport/send.js';
+import { createTransport } from '../http/transport/transport.js';
 
 export interface RemoteKeyServiceOptions {
   /** the signer's base URL, `https://host:port` */
@@ -48,26 +52,11 @@ interface Reply {
 const KEY_ID = /^[0-9a-f]{64}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const KEY_INFO_CACHE_SIZE = 1024;
-/** codes node gives certificate verification failures (besides `ERR_SSL_*` / `ERR_TLS_*`) */
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'HOSTNAME_MISMATCH',
-]);
-/** what a server closing an idle keep-alive connection looks like to the next request on it */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
-
 export class RemoteKeyService implements KeyService {
   readonly #base: URL;
   readonly #agent: Agent;
+  /** every call is safe to repeat (createKey returns the pending key): a stale pooled connection is retried once */
+  readonly #transport: RoundTripper = createTransport({ reconnect: true });
   readonly #timeoutMs: number;
   readonly #maxResponseBytes: number;
   /** key ID → public key and owner: immutable (the ID is the public key's hash) */
@@ -166,72 +155,42 @@ export class RemoteKeyService implements KeyService {
     throw new DctError(code, `signer: ${message}`);
   }
 
-  #call(method: 'GET' | 'POST', path: string, json?: unknown): Promise<Reply> {
+  async #call(method: 'GET' | 'POST', path: string, json?: unknown): Promise<Reply> {
     const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    return this.#send(method, path, payload, true);
+    const max = this.#maxResponseBytes;
+    try {
+      const res: TransportResponse = await this.#transport({
+        method,
+        url: new URL(path, this.#base),
+        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}) },
+        ...(payload ? { body: payload } : {}),
+        agent: this.#agent,
+        idleTimeoutMs: this.#timeoutMs,
+      });
+      const bytes = await readBody(res, max, () => protocolError(`the signer's answer exceeds ${max} bytes`));
+      return { status: res.status, body: jsonObject(bytes) };
+    } catch (err) {
+      throw this.#networkError(err);
+    }
   }
 
-  #send(method: string, path: string, payload: Buffer | undefined, mayRetry: boolean): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const headers: Record<string, string | number> = { accept: 'application/json' };
-      if (payload) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = payload.length;
-      }
-      const req = request(new URL(path, this.#base), { method, headers, agent: this.#agent, timeout: this.#timeoutMs });
-      req.on('timeout', () => {
-        req.destroy(new DctError('SIGNER_UNAVAILABLE', `the signer at ${this.#base.origin} did not answer within ${this.#timeoutMs} ms`));
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // every call is safe to repeat (createKey returns the pending key): retry once on a stale pooled socket
-        if (mayRetry && req.reusedSocket && STALE_SOCKET_CODES.has(err.code ?? '')) {
-          this.#send(method, path, payload, false).then(resolve, reject);
-        } else reject(this.#networkError(err));
-      });
-      req.on('response', (res) => this.#readReply(res).then(resolve, reject));
-      req.end(payload);
-    });
-  }
-
-  #readReply(res: IncomingMessage): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.#maxResponseBytes) {
-          res.destroy();
-          reject(protocolError(`the signer's answer exceeds ${this.#maxResponseBytes} bytes`));
-        } else chunks.push(chunk);
-      });
-      res.on('error', (err) => reject(this.#networkError(err)));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: Record<string, unknown> | undefined;
-        try {
-          const value: unknown = JSON.parse(text);
-          if (typeof value === 'object' && value !== null && !Array.isArray(value)) body = value as Record<string, unknown>;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status, body });
-      });
-    });
-  }
-
-  #networkError(err: NodeJS.ErrnoException): DctError {
-    if (err instanceof DctError) return err;
-    const code = err.code ?? '';
+  /** The transport's NETWORK_ERROR / TIMEOUT as the signer's codes; other errors as they are. */
+  #networkError(err: unknown): unknown {
+    if (!(err instanceof DctError)) return err;
     const where = this.#base.origin;
-    if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_VERIFY_CODES.has(code)) {
+    if (err.code === 'TIMEOUT')
+      return new DctError('SIGNER_UNAVAILABLE', `the signer at ${where} did not answer within ${this.#timeoutMs} ms`);
+    if (err.code !== 'NETWORK_ERROR') return err;
+    const cause = ((err as { cause?: unknown }).cause ?? err) as NodeJS.ErrnoException;
+    const code = cause.code ?? '';
+    if (isTlsFailure(err)) {
       return new DctError('SIGNER_TLS_FAILED', `TLS with the signer at ${where} failed (${code}): check both certificates and CAs`, {
-        cause: err,
+        cause,
       });
     }
     // TLS 1.3 servers refuse a client certificate after the client's handshake is done: it shows as a reset
     const hint = code === 'ECONNRESET' ? ' (the connection was reset: is this client certificate issued by the CA the signer trusts?)' : '';
-    return new DctError('SIGNER_UNAVAILABLE', `cannot reach the signer at ${where}: ${code || err.message}${hint}`, { cause: err });
+    return new DctError('SIGNER_UNAVAILABLE', `cannot reach the signer at ${where}: ${code || cause.message}${hint}`, { cause });
   }
 }
 

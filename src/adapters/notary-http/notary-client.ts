@@ -3,10 +3,11 @@
  * metadata GETs (current, by checksum, by version), server key GET/POST, the
  * atomic multipart publish, repository deletion and a reachability ping.
  *
- * Built on node:http/node:https so a private CA, a client certificate or docker's
- * "skip verification for loopback registries" rule can be given per client (no
- * undici dependency). Every request has a deadline and every response a size cap;
- * failures are `NotaryHttpError`s with a stable `code`.
+ * Built on the transport family (src/adapters/http/transport): node:http(s) with a
+ * keep-alive agent, so a private CA, a client certificate or docker's "skip
+ * verification for loopback registries" rule can be given per client. Every request
+ * has a deadline and every response a size cap; failures are `NotaryHttpError`s with
+ * a stable `code` (notary-errors.ts).
  *
  * With an `auth` (a `RegistryAuth`), a 401 carrying a challenge is answered once:
  * a token for `repository:<gun>:pull` (reads), `repository:<gun>:push,pull`
@@ -14,80 +15,31 @@
  * fetched and the request retried; a second 401 is UNAUTHORIZED. Idempotent GETs
  * can be retried on network errors and 5xx (`retries`).
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { DctError } from '../../core/errors.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { isValidRoleName } from '../../core/tuf/roles.js';
-import { repositoryScope, type RegistryAuth, type TlsSettings } from '../http/registry-auth.js';
+import { repositoryScope, type RegistryAuth } from '../http/registry-auth.js';
 import { tlsConnectOptions } from '../http/tls-options.js';
+import type { TlsSettings } from '../http/tls-settings.js';
+import { readErrorBody, MAX_ERROR_BODY } from '../http/transport/error-body.js';
+import type { RoundTripper } from '../http/transport/round-tripper.js';
+import { readBody, type TransportResponse } from '../http/transport/send.js';
+import { createTransport } from '../http/transport/transport.js';
 import { goEscapedPath } from './go-path-escape.js';
+import { encodeMultipart } from './multipart.js';
+import { errorFromResponse, NotaryHttpError } from './notary-errors.js';
 
-/** Codes of the errors this client raises (server codes pass through unchanged). */
-export type NotaryClientErrorCode =
-  /** 404: notary's ErrMetaNotFound (whatever the body said) */
-  | 'METADATA_NOT_FOUND'
-  /** 400 without a recognised server code (notary's ErrInvalidOperation) */
-  | 'INVALID_OPERATION'
-  | 'UNAUTHORIZED'
-  /** any other status (notary's ErrServerUnavailable) */
-  | 'SERVER_UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'NETWORK_ERROR'
-  /** a 200 response larger than allowed (notary's ErrMaliciousServer: "trust server returned a bad response.") */
-  | 'RESPONSE_TOO_LARGE'
-  | 'INVALID_RESPONSE'
-  | 'INVALID_REQUEST';
-
-/** One entry of notary's `{"errors":[{code,message,detail}]}` body. */
-export interface ServerErrorEntry {
-  code: string;
-  message: string;
-  detail?: unknown;
-}
-
-/** A decoded `INVALID_UPDATE` detail: `{"Name":"ErrBadTargets","Error":{"Msg":"…"}}`. */
-export interface ValidationFailure {
-  /** ErrBadRoot, ErrBadTargets, ErrBadSnapshot, ErrBadHierarchy, ErrValidation, … */
-  name: string;
-  msg: string;
-  /** ErrBadHierarchy's missing role */
-  missing?: string;
-}
-
-/**
- * An error from the server or the transport. `code` is the server's error code
- * for 400/401 responses that carry one (INVALID_UPDATE, VERSION, MALFORMED_JSON…),
- * METADATA_NOT_FOUND for every 404, else one of `NotaryClientErrorCode`.
- */
-export class NotaryHttpError extends DctError {
-  constructor(
-    code: string,
-    message: string,
-    readonly details: {
-      status?: number;
-      method?: string;
-      url?: string;
-      /** the decoded error body entries, if any */
-      errors?: ServerErrorEntry[];
-      validation?: ValidationFailure;
-      cause?: unknown;
-    } = {},
-  ) {
-    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
-  }
-
-  get status(): number | undefined {
-    return this.details.status;
-  }
-
-  /** The first server error entry's code, if the body had one. */
-  get serverCode(): string | undefined {
-    return this.details.errors?.[0]?.code;
-  }
-}
+export { encodeMultipart, type MultipartPart } from './multipart.js';
+export {
+  errorFromResponse,
+  NotaryHttpError,
+  type NotaryClientErrorCode,
+  type ServerErrorEntry,
+  type ValidationFailure,
+} from './notary-errors.js';
 
 export interface NotaryClientOptions {
   /** e.g. `https://notary.example.com:4443` (a path prefix is kept) */
@@ -117,9 +69,9 @@ export interface NotaryClientOptions {
   userAgent?: string;
   /** answers 401 challenges (docker registry token auth, Basic) */
   auth?: RegistryAuth;
-  /** extra attempts for GETs after a network error, a timeout or a 5xx (default 0) */
+  /** extra attempts for GETs after a transient failure (transport/retry.ts: a network error, a timeout, 408, 429 or 5xx; default 0) */
   retries?: number;
-  /** back-off before the first retry, doubled each time (default 200 ms) */
+  /** back-off before the first retry, doubled each time, unless the server's Retry-After says otherwise (default 200 ms) */
   retryDelayMs?: number;
 }
 
@@ -145,7 +97,6 @@ export type ServerKeyRole = 'timestamp' | 'snapshot';
 export type MetadataSelector = { sha256: string } | { version: number };
 
 const MiB = 1024 * 1024;
-const MAX_ERROR_BODY = 64 * 1024;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 interface RawResponse {
@@ -166,8 +117,8 @@ interface RequestOptions {
   scope: string;
 }
 
-const RETRY_STATUSES = new Set([500, 502, 503, 504]);
-const UNAUTHORIZED_TEXT = 'you are not authorized to perform this operation: server returned 401.';
+/** the codes of the transport's own failures, raised again as NotaryHttpErrors */
+const TRANSPORT_CODES = new Set(['NETWORK_ERROR', 'TIMEOUT', 'ABORTED', 'INVALID_REQUEST']);
 const BAD_RESPONSE_TEXT = 'trust server returned a bad response.';
 
 export class NotaryClient {
@@ -181,8 +132,7 @@ export class NotaryClient {
   private readonly maxKeyBytes: number;
   private readonly headers: Record<string, string>;
   private readonly auth: RegistryAuth | undefined;
-  private readonly retries: number;
-  private readonly retryDelayMs: number;
+  private readonly transport: RoundTripper;
 
   constructor(options: NotaryClientOptions) {
     let base: URL;
@@ -213,10 +163,14 @@ export class NotaryClient {
     this.maxMetadataBytes = options.maxMetadataBytes ?? 100 * MiB;
     this.maxTimestampBytes = options.maxTimestampBytes ?? 1 * MiB;
     this.maxKeyBytes = options.maxKeyBytes ?? 256 * 1024;
-    this.headers = { 'User-Agent': options.userAgent ?? 'dct', ...(options.headers ?? {}) };
+    this.headers = { ...(options.headers ?? {}) };
     this.auth = options.auth;
-    this.retries = Math.max(0, Math.floor(options.retries ?? 0));
-    this.retryDelayMs = options.retryDelayMs ?? 200;
+    const retries = Math.max(0, Math.floor(options.retries ?? 0));
+    this.transport = createTransport({
+      userAgent: options.userAgent ?? 'dct',
+      ...(this.auth ? { auth: { auth: this.auth, tls: this.tls } } : {}),
+      ...(retries > 0 ? { retry: { retries, backoffMs: options.retryDelayMs ?? 200, maxBackoffMs: Infinity, jitter: false } } : {}),
+    });
   }
 
   /** Closes idle keep-alive connections. */
@@ -232,7 +186,7 @@ export class NotaryClient {
   async ping(timeoutMs: number = this.pingTimeoutMs): Promise<PingResult> {
     const url = new URL('v2/', this.base);
     try {
-      const res = await this.send('GET', url, { maxBytes: MAX_ERROR_BODY, truncateAt: MAX_ERROR_BODY, scope: '' }, undefined, timeoutMs);
+      const res = await this.send('GET', url, { maxBytes: MAX_ERROR_BODY, truncateAt: MAX_ERROR_BODY, scope: '' }, timeoutMs);
       if (res.status === 401) this.auth?.noteChallenges(url, res.headersDistinct['www-authenticate']);
       return { reachable: true, status: res.status };
     } catch (err) {
@@ -342,237 +296,65 @@ export class NotaryClient {
     return new URL(goEscapedPath(`v2/${gun}/_trust/tuf/`) + goEscapedPath(file), this.base);
   }
 
-  /** A request that must answer 200: retries (GET only), one authentication round, status mapping. */
+  /** A request that must answer 200: through the transport (retries, one authentication round), then status mapping. */
   private async request(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
-    const attempts = method === 'GET' ? this.retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.authorized(method, url, opts);
-        if (res.status !== 200) throw errorFromResponse(res.status, res.body, method, url.href);
-        return res;
-      } catch (err) {
-        if (attempt >= attempts || !isRetryable(err)) throw err;
-        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
-      }
-    }
+    const res = await this.send(method, url, opts);
+    if (res.status !== 200) throw errorFromResponse(res.status, res.body, method, url.href);
+    return res;
   }
 
-  /** Sends with the authorisation `auth` knows for the origin; answers one 401 challenge. */
-  private async authorized(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
-    if (!this.auth) return this.send(method, url, opts);
-    const scopes = [opts.scope];
-    const first = await this.auth.authorizationFor(url, scopes, this.tls);
-    const res = await this.send(method, url, opts, first);
-    if (res.status !== 401) return res;
-    const retry = await this.auth.authorizeAfter401(url, res.headersDistinct['www-authenticate'], scopes, {
-      ...(first !== undefined ? { rejected: first } : {}),
-      tls: this.tls,
-    });
-    if (retry === undefined) return res;
-    return this.send(method, url, opts, retry);
-  }
-
-  /** One exchange; resolves with any status (error bodies are read up to MAX_ERROR_BODY). */
-  private send(
-    method: string,
-    url: URL,
-    opts: RequestOptions,
-    authorization?: string,
-    timeoutMs: number = this.timeoutMs,
-  ): Promise<RawResponse> {
-    const where = `${method} ${url.href}`;
-    return new Promise<RawResponse>((resolve, reject) => {
-      let settled = false;
-      const fail = (err: NotaryHttpError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        req.destroy();
-        reject(err);
-      };
-      const headers: Record<string, string> = { ...this.headers, ...(opts.headers ?? {}) };
-      if (authorization !== undefined) headers['Authorization'] = authorization;
-      if (opts.body) headers['Content-Length'] = String(opts.body.length);
-      const mod = url.protocol === 'https:' ? https : http;
-      const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
-        const status = res.statusCode ?? 0;
-        const ok = status === 200;
-        const cap = ok ? opts.maxBytes : MAX_ERROR_BODY;
-        // error bodies are only read for their message: cut, never refused
-        const truncateAt = ok ? opts.truncateAt : MAX_ERROR_BODY;
-        const declared = Number(res.headers['content-length']);
-        if (ok && Number.isFinite(declared) && declared > cap) {
-          fail(
-            new NotaryHttpError(
-              'RESPONSE_TOO_LARGE',
-              `${where}: ${BAD_RESPONSE_TEXT} (it declares ${declared} bytes, more than the limit of ${cap})`,
-              {
-                status,
-                method,
-                url: url.href,
-              },
-            ),
-          );
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const finish = () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const distinct: Record<string, string[]> = {};
-          for (const [k, v] of Object.entries(res.headersDistinct)) if (v) distinct[k] = v;
-          resolve({ status, headers: res.headers, headersDistinct: distinct, body: Buffer.concat(chunks, size) });
-        };
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          if (truncateAt !== undefined && size + chunk.length >= truncateAt) {
-            const keep = chunk.subarray(0, truncateAt - size);
-            chunks.push(keep);
-            size += keep.length;
-            finish();
-            req.destroy();
-            return;
-          }
-          size += chunk.length;
-          if (size > cap) {
-            fail(
-              new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response exceeds the limit of ${cap} bytes`, {
-                status,
-                method,
-                url: url.href,
-              }),
-            );
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('error', (err) =>
-          fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })),
-        );
-        res.on('end', finish);
+  /** One request through the transport; resolves with any status (error bodies are read up to MAX_ERROR_BODY). */
+  private async send(method: string, url: URL, opts: RequestOptions, pingTimeoutMs?: number): Promise<RawResponse> {
+    let res: TransportResponse;
+    try {
+      res = await this.transport({
+        method,
+        url,
+        headers: { ...this.headers, ...(opts.headers ?? {}) },
+        ...(opts.body ? { body: opts.body } : {}),
+        agent: this.agent,
+        deadlineMs: pingTimeoutMs ?? this.timeoutMs,
+        scopes: opts.scope === '' ? [] : [opts.scope],
+        // the ping is one look: no retry
+        ...(pingTimeoutMs !== undefined ? { retry: false } : {}),
       });
-      const timer = setTimeout(
-        () => fail(new NotaryHttpError('TIMEOUT', `${where}: no complete response within ${timeoutMs} ms`, { method, url: url.href })),
-        timeoutMs,
-      );
-      req.on('error', (err) =>
-        fail(new NotaryHttpError('NETWORK_ERROR', `${where}: ${err.message}`, { method, url: url.href, cause: err })),
-      );
-      req.end(opts.body);
-    });
+    } catch (err) {
+      throw asNotaryError(err, method, url);
+    }
+    const where = `${method} ${url.href}`;
+    const details = { status: res.status, method, url: url.href };
+    let body: Buffer;
+    try {
+      body =
+        res.status === 200
+          ? await readBody(
+              res,
+              opts.maxBytes,
+              (declared) =>
+                declared !== undefined
+                  ? new NotaryHttpError(
+                      'RESPONSE_TOO_LARGE',
+                      `${where}: ${BAD_RESPONSE_TEXT} (it declares ${declared} bytes, more than the limit of ${opts.maxBytes})`,
+                      details,
+                    )
+                  : new NotaryHttpError('RESPONSE_TOO_LARGE', `${where}: response exceeds the limit of ${opts.maxBytes} bytes`, details),
+              opts.truncateAt !== undefined ? { truncateAt: opts.truncateAt } : {},
+            )
+          : await readErrorBody(res);
+    } catch (err) {
+      throw asNotaryError(err, method, url);
+    }
+    return { status: res.status, headers: res.headers, headersDistinct: res.headersDistinct, body };
   }
 }
 
-function isRetryable(err: unknown): boolean {
-  if (!(err instanceof NotaryHttpError)) return false;
-  if (err.code === 'NETWORK_ERROR' || err.code === 'TIMEOUT') return true;
-  return err.code === 'SERVER_UNAVAILABLE' && err.status !== undefined && RETRY_STATUSES.has(err.status);
+/** A failure of the transport as a NotaryHttpError (the same code and message); any other error as it is. */
+function asNotaryError(err: unknown, method: string, url: URL): unknown {
+  if (err instanceof NotaryHttpError || !(err instanceof DctError) || !TRANSPORT_CODES.has(err.code)) return err;
+  const cause = (err as { cause?: unknown }).cause;
+  return new NotaryHttpError(err.code, err.message, { method, url: url.href, ...(cause !== undefined ? { cause } : {}) });
 }
 
 function assertRole(role: string): void {
   if (!isValidRoleName(role)) throw new NotaryHttpError('INVALID_REQUEST', `${JSON.stringify(role)} is not a valid role name`);
-}
-
-const VALIDATION_TEXT: Record<string, string> = {
-  ErrBadRoot: 'The root metadata is invalid:',
-  ErrBadTargets: 'The targets metadata is invalid:',
-  ErrBadSnapshot: 'The snapshot metadata is invalid:',
-  ErrBadHierarchy: 'Metadata hierarchy is incomplete:',
-  ErrValidation: 'An error occurred during validation:',
-};
-
-/** Maps a non-200 response to an error the way notary's httpstore does, keeping the decoded body. */
-export function errorFromResponse(status: number, body: Buffer, method?: string, url?: string): NotaryHttpError {
-  const errors = decodeErrorBody(body);
-  const first = errors?.[0];
-  const base = { status, ...(method ? { method } : {}), ...(url ? { url } : {}), ...(errors ? { errors } : {}) };
-  const where = method && url ? `${method} ${url}: ` : '';
-  if (status === 404) {
-    return new NotaryHttpError(
-      'METADATA_NOT_FOUND',
-      `${where}${first?.message ?? 'You have requested metadata that does not exist.'}`,
-      base,
-    );
-  }
-  if (status === 401) {
-    return new NotaryHttpError('UNAUTHORIZED', `${where}${UNAUTHORIZED_TEXT}`, base);
-  }
-  if (status === 400) {
-    const code = first?.code ?? 'INVALID_OPERATION';
-    const validation = first?.code === 'INVALID_UPDATE' ? decodeValidation(first.detail) : undefined;
-    let message = first?.message ?? 'invalid operation';
-    if (validation) {
-      const prefix = VALIDATION_TEXT[validation.name];
-      message = prefix ? `${prefix} ${validation.msg}` : `${validation.name}: ${validation.msg}`;
-    }
-    return new NotaryHttpError(code, `${where}${message}`, { ...base, ...(validation ? { validation } : {}) });
-  }
-  return new NotaryHttpError(
-    'SERVER_UNAVAILABLE',
-    `${where}unable to reach trust server at this time: ${status}${first ? ` (${first.code}: ${first.message})` : ''}`,
-    base,
-  );
-}
-
-function decodeErrorBody(body: Buffer): ServerErrorEntry[] | undefined {
-  if (body.length === 0) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof json !== 'object' || json === null) return undefined;
-  const list = (json as { errors?: unknown }).errors;
-  if (!Array.isArray(list)) return undefined;
-  const out: ServerErrorEntry[] = [];
-  for (const e of list) {
-    if (typeof e !== 'object' || e === null) continue;
-    const { code, message, detail } = e as Record<string, unknown>;
-    if (typeof code !== 'string') continue;
-    const entry: ServerErrorEntry = { code, message: typeof message === 'string' ? message : '' };
-    if (detail !== undefined) entry.detail = detail;
-    out.push(entry);
-  }
-  return out.length > 0 ? out : undefined;
-}
-
-function decodeValidation(detail: unknown): ValidationFailure | undefined {
-  if (typeof detail !== 'object' || detail === null) return undefined;
-  const { Name, Error: inner } = detail as Record<string, unknown>;
-  if (typeof Name !== 'string') return undefined;
-  const fields = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
-  const out: ValidationFailure = { name: Name, msg: typeof fields['Msg'] === 'string' ? fields['Msg'] : '' };
-  if (typeof fields['Missing'] === 'string') out.missing = fields['Missing'];
-  return out;
-}
-
-export interface MultipartPart {
-  field: string;
-  filename: string;
-  bytes: Uint8Array;
-  contentType?: string;
-}
-
-/** multipart/form-data exactly as Go's mime/multipart writes it (CRLF, random 60-hex boundary). */
-export function encodeMultipart(
-  parts: readonly MultipartPart[],
-  boundary = randomBytes(30).toString('hex'),
-): { contentType: string; body: Buffer } {
-  const quote = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  const chunks: Buffer[] = [];
-  parts.forEach((p, i) => {
-    if (/[\r\n]/.test(p.filename) || /[\r\n]/.test(p.field)) {
-      throw new NotaryHttpError('INVALID_REQUEST', 'multipart names must not contain line breaks');
-    }
-    const head =
-      `${i === 0 ? '' : '\r\n'}--${boundary}\r\n` +
-      `Content-Disposition: form-data; name="${quote(p.field)}"; filename="${quote(p.filename)}"\r\n` +
-      `Content-Type: ${p.contentType ?? 'application/octet-stream'}\r\n\r\n`;
-    chunks.push(Buffer.from(head, 'utf8'), Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength));
-  });
-  chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'));
-  return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
 }

@@ -17,7 +17,7 @@ export interface RedirectOptions {
   max?: number;
   /** plain-http hosts an https request may be sent on to (loopback hosts always may) */
   allowPlainHttp?: (host: string) => boolean;
-  /** the request as sent to another origin (e.g. other TLS settings); default: the same, without `Authorization` */
+  /** the request as sent to another origin (e.g. other TLS settings, the agent for another scheme); default: the same, without `Authorization` (and without the agent when the scheme changes) */
   crossOrigin?: (req: RoundTripRequest, to: URL) => RoundTripRequest;
   /** the error for a refused redirect (default: DctError with the code) */
   error?: (code: 'REGISTRY_BAD_RESPONSE' | 'INSECURE_REDIRECT', message: string, status: number) => DctError;
@@ -53,6 +53,8 @@ export function followRedirects(opts: RedirectOptions = {}): Wrapper {
         );
       }
       const moved: RoundTripRequest = { ...first, url: next };
+      // an agent serves one protocol: on a change of scheme the hop goes without it unless crossOrigin gives one
+      if (next.protocol !== first.url.protocol) delete moved.agent;
       req =
         next.origin === first.url.origin
           ? moved
