@@ -13,7 +13,7 @@ import { DctError } from '../../core/errors.js';
 import type { RegistryAuth } from '../http/registry-auth.js';
 import type { TlsSettings } from '../http/tls-settings.js';
 import { abortableSleep, backoffDelay, type BackoffOptions } from '../http/transport/retry.js';
-import type { RoundTripper } from '../http/transport/round-tripper.js';
+import type { RoundTripper, RoundTripRequest } from '../http/transport/round-tripper.js';
 import { discard, header, type StreamBody, type TransportResponse } from '../http/transport/send.js';
 import { createTransport } from '../http/transport/transport.js';
 import {
@@ -208,8 +208,7 @@ export class RegistryConnection {
       redirects: {
         max: o.maxRedirects ?? 5,
         allowPlainHttp: (host) => isInsecureHost(host, o.insecureRegistries),
-        // client certificates stay with the registry
-        crossOrigin: (req, to) => ({ ...req, ...tlsOf(to.origin === origin ? endpoint.tls : foreignTls(endpoint.tls)) }),
+        crossOrigin: (req, to) => this.hop(req, to, endpoint),
         error: (code, message, status) => new RegistryClientError(code, message, status),
       },
       retry: {
@@ -223,8 +222,7 @@ export class RegistryConnection {
   }
 
   private roundTrip(req: RegistryRequest, endpoint: RegistryEndpoint): Promise<TransportResponse> {
-    const own = req.url.origin === new URL(endpoint.base).origin;
-    return this.transportFor(endpoint)({
+    const request: RoundTripRequest = {
       method: req.method,
       url: req.url,
       scopes: req.scopes,
@@ -232,12 +230,18 @@ export class RegistryConnection {
       redirects: req.redirects === true,
       ...(req.headers ? { headers: req.headers } : {}),
       ...(req.body !== undefined ? { body: req.body } : {}),
-      ...tlsOf(own ? endpoint.tls : foreignTls(endpoint.tls)),
-      agent: req.url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
       timeoutMs: this.timeoutMs,
       idleTimeoutMs: this.idleTimeoutMs,
       ...(req.signal ? { signal: req.signal } : {}),
-    });
+    };
+    return this.transportFor(endpoint)(this.hop(request, req.url, endpoint));
+  }
+
+  /** The request as sent to `to`: the agent of its scheme, and client certificates only to the registry itself. */
+  private hop(req: RoundTripRequest, to: URL, endpoint: RegistryEndpoint): RoundTripRequest {
+    const { tls: _tls, agent: _agent, ...rest } = req;
+    const tls = to.origin === new URL(endpoint.base).origin ? endpoint.tls : foreignTls(endpoint.tls);
+    return { ...rest, ...(tls ? { tls } : {}), agent: to.protocol === 'https:' ? this.httpsAgent : this.httpAgent };
   }
 }
 
@@ -245,10 +249,6 @@ function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, 
   const out = {} as Pick<T, K>;
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
   return out;
-}
-
-function tlsOf(tls: TlsSettings | undefined): { tls?: TlsSettings } {
-  return tls ? { tls } : {};
 }
 
 /** Client certificates stay with the registry; the CAs it trusts are kept. */

@@ -232,7 +232,7 @@ describe(
       }
     });
 
-    it('verifies https with the host CA, and never follows a redirect down to plain http', async () => {
+    it('verifies https with the host CA, and follows a redirect down to plain http only to a host named insecure', async () => {
       const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
       const reg = await new FakeRegistry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
       const plain = await new FakeRegistry().start({ address: external as string });
@@ -258,6 +258,18 @@ describe(
         });
         assert.equal(plain.seen.length, 0);
         client.close();
+        // storage the dct config names insecure may be plain http: that hop goes on a connection of its own scheme
+        const lenient = new RegistryClient(reg.host, {
+          tls: () => ({ ca: readFileSync(tls.caFile) }),
+          insecureRegistries: [plain.host],
+          retries: 0,
+        });
+        const got: Buffer[] = [];
+        const sink = new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) });
+        assert.equal((await lenient.getBlob('team/app', { digest: sha256(data), size: 4 }, sink)).size, 4);
+        assert.deepEqual(Buffer.concat(got), data);
+        assert.ok(plain.seen.length > 0, 'the blob came from the plain-http storage');
+        lenient.close();
       } finally {
         await reg.stop();
         await plain.stop();
