@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -273,6 +274,41 @@ describe(
       } finally {
         await reg.stop();
         await plain.stop();
+      }
+    });
+
+    it('sends its client certificate to the registry, never to the storage a download is redirected to', async () => {
+      const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
+      const asking = { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false };
+      const reg = await new FakeRegistry().start({ address: external as string, tls: asking });
+      const storage = await new FakeRegistry().start({ address: external as string, tls: asking });
+      const data = Buffer.from('blob');
+      storage.putBlob('team/app', data);
+      const presented = (req: http.IncomingMessage) => Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
+      const certs: Record<string, boolean> = {};
+      reg.hook = (req, res) => {
+        if (req.method !== 'GET' || !req.url?.includes('/blobs/')) return false;
+        certs['registry'] = presented(req);
+        res.writeHead(307, { Location: `${storage.url}${req.url}` });
+        res.end();
+        return true;
+      };
+      storage.hook = (req) => {
+        certs['storage'] = presented(req);
+        return false;
+      };
+      const client = new RegistryClient(reg.host, {
+        tls: () => ({ ca: readFileSync(tls.caFile), cert: tls.cert, key: tls.key }),
+        retries: 0,
+      });
+      try {
+        const sink = new Writable({ write: (_c, _e, cb) => cb() });
+        assert.equal((await client.getBlob('team/app', { digest: sha256(data), size: 4 }, sink)).size, 4);
+        assert.deepEqual(certs, { registry: true, storage: false });
+      } finally {
+        client.close();
+        await reg.stop();
+        await storage.stop();
       }
     });
   },
