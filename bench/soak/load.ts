@@ -10,7 +10,8 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { NotaryClient, NotaryHttpError } from '../../src/adapters/notary-http/notary-client.js';
-import { RegistryClient, RegistryError } from '../../src/adapters/registry/registry-client.js';
+import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
+import { RegistryClientError } from '../../src/adapters/registry/registry-client-error.js';
 import { targetFromContent, updateTargets, type PublishFile, type RepositoryState } from '../../src/app/create-repository.js';
 import { descriptorOf, digestOf, OCI_MEDIA_TYPES } from '../../src/core/oci/index.js';
 import { publishRepository } from '../server/repos.js';
@@ -49,7 +50,7 @@ function classify(err: unknown): { outcome: Outcome; detail: string } {
   const status =
     err instanceof NotaryHttpError
       ? err.details.status
-      : err instanceof RegistryError
+      : err instanceof RegistryClientError
         ? err.status
         : err instanceof HttpStatusError
           ? err.status

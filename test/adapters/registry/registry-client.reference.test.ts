@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Digester, DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, parseManifest, type Descriptor } from '../../../src/core/oci/index.js';
-import { fileBlobSource, RegistryClient } from '../../../src/adapters/registry/registry-client.js';
+import { fileBlobSource } from '../../../src/adapters/registry/blob-source.js';
+import { RegistryClient } from '../../../src/adapters/registry/registry-client.js';
 import { interopSkip } from '../../support/interop.js';
 import { ensureReferenceTools, startReferenceStack, tempDir, type ReferenceStack } from '../../support/reference-stack.js';
 

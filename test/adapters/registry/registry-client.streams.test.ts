@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -232,7 +233,7 @@ describe(
       }
     });
 
-    it('verifies https with the host CA, and never follows a redirect down to plain http', async () => {
+    it('verifies https with the host CA, and follows a redirect down to plain http only to a host named insecure', async () => {
       const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
       const reg = await new FakeRegistry().start({ address: external as string, tls: { cert: tls.cert, key: tls.key } });
       const plain = await new FakeRegistry().start({ address: external as string });
@@ -258,9 +259,56 @@ describe(
         });
         assert.equal(plain.seen.length, 0);
         client.close();
+        // storage the dct config names insecure may be plain http: that hop goes on a connection of its own scheme
+        const lenient = new RegistryClient(reg.host, {
+          tls: () => ({ ca: readFileSync(tls.caFile) }),
+          insecureRegistries: [plain.host],
+          retries: 0,
+        });
+        const got: Buffer[] = [];
+        const sink = new Writable({ write: (c: Buffer, _e, cb) => (got.push(c), cb()) });
+        assert.equal((await lenient.getBlob('team/app', { digest: sha256(data), size: 4 }, sink)).size, 4);
+        assert.deepEqual(Buffer.concat(got), data);
+        assert.ok(plain.seen.length > 0, 'the blob came from the plain-http storage');
+        lenient.close();
       } finally {
         await reg.stop();
         await plain.stop();
+      }
+    });
+
+    it('sends its client certificate to the registry, never to the storage a download is redirected to', async () => {
+      const tls = await ensureSelfSignedTls(join(work, 'server'), [external as string]);
+      const asking = { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false };
+      const reg = await new FakeRegistry().start({ address: external as string, tls: asking });
+      const storage = await new FakeRegistry().start({ address: external as string, tls: asking });
+      const data = Buffer.from('blob');
+      storage.putBlob('team/app', data);
+      const presented = (req: http.IncomingMessage) => Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
+      const certs: Record<string, boolean> = {};
+      reg.hook = (req, res) => {
+        if (req.method !== 'GET' || !req.url?.includes('/blobs/')) return false;
+        certs['registry'] = presented(req);
+        res.writeHead(307, { Location: `${storage.url}${req.url}` });
+        res.end();
+        return true;
+      };
+      storage.hook = (req) => {
+        certs['storage'] = presented(req);
+        return false;
+      };
+      const client = new RegistryClient(reg.host, {
+        tls: () => ({ ca: readFileSync(tls.caFile), cert: tls.cert, key: tls.key }),
+        retries: 0,
+      });
+      try {
+        const sink = new Writable({ write: (_c, _e, cb) => cb() });
+        assert.equal((await client.getBlob('team/app', { digest: sha256(data), size: 4 }, sink)).size, 4);
+        assert.deepEqual(certs, { registry: true, storage: false });
+      } finally {
+        client.close();
+        await reg.stop();
+        await storage.stop();
       }
     });
   },

@@ -10,13 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
-import {
-  parseNextLink,
-  referrersTag,
-  RegistryClient,
-  retryAfterMs,
-  type RegistryClientOptions,
-} from '../../../src/adapters/registry/registry-client.js';
+import { referrersTag } from '../../../src/adapters/registry/referrers.js';
+import { RegistryClient, type RegistryClientOptions } from '../../../src/adapters/registry/registry-client.js';
+import { parseNextLink } from '../../../src/adapters/registry/registry-headers.js';
+import { retryAfterMs } from '../../../src/adapters/http/transport/retry.js';
 import { DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, type Descriptor } from '../../../src/core/oci/index.js';
 import { FakeRegistry, registryError } from './fake-registry.js';
 

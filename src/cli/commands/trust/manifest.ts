@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { RegistryAuth } from '../../../adapters/http/registry-auth.js';
-import { ManifestResolver } from '../../../adapters/registry/manifest-resolver.js';
+import { RegistryClient } from '../../../adapters/registry/registry-client.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import { dockerDirs, USER_AGENT, type TrustContext } from '../../docker-trust/trust-context.js';
 import type { TrustIo } from '../../docker-trust/io.js';
@@ -25,21 +25,28 @@ export async function resolveManifest(io: TrustIo, ctx: TrustContext): Promise<M
   // logged in: ask for push too (as docker's push before its signing does); a registry whose pull gate
   // keeps unsigned tags from readers serves their manifests to the repository's publishers
   const loggedIn = (await ctx.credentials()) !== undefined;
-  const resolverFor = (actions: string[]) =>
-    new ManifestResolver({
-      auth,
-      actions,
-      insecureRegistries: ctx.insecureRegistries,
-      certDirs: [join(dockerDirs(io).configDir, 'tls'), '/etc/docker/certs.d'],
-      userAgent: USER_AGENT,
-    });
+  const ref = ctx.ref;
+  if (ref.domain === '')
+    throw new DctError(
+      'INVALID_REFERENCE',
+      `${ref.toString()} names no registry: write the registry host in front (e.g. registry.example.com/team/app)`,
+    );
+  const client = new RegistryClient(ref.domain, {
+    auth,
+    insecureRegistries: ctx.insecureRegistries,
+    certDirs: [join(dockerDirs(io).configDir, 'tls'), '/etc/docker/certs.d'],
+    userAgent: USER_AGENT,
+  });
+  const resolve = (actions: string[]) => client.resolveManifest(ref.path, ref.digest ?? ref.tag ?? 'latest', { actions });
   let found;
   try {
-    found = await resolverFor(loggedIn ? ['pull', 'push'] : ['pull']).resolve(ctx.ref);
+    found = await resolve(loggedIn ? ['pull', 'push'] : ['pull']);
   } catch (err) {
     // a registry whose token service refuses the push scope outright (rather than granting pull only): read as a consumer
     if (!loggedIn || !REFUSALS.some((code) => isDctError(err, code))) throw err;
-    found = await resolverFor(['pull']).resolve(ctx.ref);
+    found = await resolve(['pull']);
+  } finally {
+    client.close();
   }
   const m = /^sha256:([0-9a-f]{64})$/.exec(found.digest);
   if (!m) throw new DctError('REGISTRY_BAD_RESPONSE', `the registry's manifest digest ${found.digest} is not a sha256 digest`);

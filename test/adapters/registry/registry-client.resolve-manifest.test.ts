@@ -1,6 +1,6 @@
 /**
- * ManifestResolver against a registry API v2 written here: HEAD/GET flow, raw-byte
- * digests, verification, size caps, auth, and the https/http endpoint rules.
+ * RegistryClient.resolveManifest against a registry API v2 written here: HEAD/GET flow,
+ * raw-byte digests, verification, size caps, auth, and the https/http endpoint rules.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -12,16 +12,40 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RegistryAuth } from '../../../src/adapters/http/registry-auth.js';
-import {
-  DOCKER_HUB_REGISTRY,
-  MANIFEST_ACCEPT,
-  ManifestResolver,
-  MEDIA_TYPES,
-  registryHostFor,
-} from '../../../src/adapters/registry/manifest-resolver.js';
+import { DOCKER_HUB_REGISTRY, registryHostFor } from '../../../src/adapters/registry/endpoints.js';
+import { RegistryClient, type RegistryClientOptions } from '../../../src/adapters/registry/registry-client.js';
 import { ensureSelfSignedTls } from '../../../src/adapters/tls/self-signed.js';
 import { isDctError } from '../../../src/core/errors.js';
-import { parseImageReference } from '../../../src/core/image-reference.js';
+import { parseImageReference, type ImageReference } from '../../../src/core/image-reference.js';
+import { DOCKER_MEDIA_TYPES, MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES } from '../../../src/core/oci/media-types.js';
+
+const MEDIA_TYPES = {
+  ociIndex: OCI_MEDIA_TYPES.index,
+  ociManifest: OCI_MEDIA_TYPES.manifest,
+  dockerManifestList: DOCKER_MEDIA_TYPES.manifestList,
+  dockerManifest: DOCKER_MEDIA_TYPES.manifest,
+} as const;
+const MANIFEST_ACCEPT = MANIFEST_ACCEPT_TYPES.join(', ');
+
+const clients: RegistryClient[] = [];
+after(() => clients.forEach((c) => c.close()));
+
+/** As `dct trust sign` resolves an image reference: a client for its registry, asked for its repository and tag or digest. */
+function resolverOf(opts: RegistryClientOptions = {}) {
+  const byDomain = new Map<string, RegistryClient>();
+  return {
+    resolve(reference: string | ImageReference) {
+      const ref = typeof reference === 'string' ? parseImageReference(reference) : reference;
+      let client = byDomain.get(ref.domain);
+      if (!client) {
+        client = new RegistryClient(ref.domain, opts);
+        byDomain.set(ref.domain, client);
+        clients.push(client);
+      }
+      return client.resolveManifest(ref.path, ref.digest ?? ref.tag ?? 'latest');
+    },
+  };
+}
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -131,9 +155,9 @@ const refusedWith = (code: string, pattern?: RegExp) => (err: unknown) => {
   return true;
 };
 
-describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
+describe('resolveManifest on a loopback registry (plain http allowed)', () => {
   let reg: Registry;
-  let resolver: ManifestResolver;
+  let resolver: ReturnType<typeof resolverOf>;
   const image = (rest: string) => `${reg.host}/${rest}`;
 
   before(async () => {
@@ -148,7 +172,7 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
     reg.basic = false;
     delete reg.override;
     reg.put('team/app', 'v1', { body: MANIFEST });
-    resolver = new ManifestResolver({ certDirs: [] });
+    resolver = resolverOf({ certDirs: [] });
   });
 
   it('HEAD by tag, then GET by digest: digest and size of the raw bytes, media type, Accept header', async () => {
@@ -237,7 +261,7 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
       return true;
     };
     await assert.rejects(resolver.resolve(image('team/stream:v1')), refusedWith('MANIFEST_TOO_LARGE'));
-    const small = new ManifestResolver({ certDirs: [], maxManifestBytes: 100 });
+    const small = resolverOf({ certDirs: [], maxManifestBytes: 100 });
     await assert.rejects(small.resolve(image('team/app:v1')), refusedWith('MANIFEST_TOO_LARGE'));
   });
 
@@ -255,7 +279,7 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
 
   it('Bearer token auth with scope repository:<path>:pull; wrong or missing credentials are clear errors', async () => {
     reg.bearer = true;
-    const withAuth = new ManifestResolver({
+    const withAuth = resolverOf({
       certDirs: [],
       auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }),
     });
@@ -264,27 +288,27 @@ describe('ManifestResolver on a loopback registry (plain http allowed)', () => {
     assert.equal(tokenRequests.length, 1, 'one token for HEAD and GET');
     assert.ok([...reg.tokens][0]?.endsWith(':repository:team/app:pull'));
     await assert.rejects(
-      new ManifestResolver({
+      resolverOf({
         certDirs: [],
         auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'bad' }) }),
       }).resolve(image('team/app:v1')),
       refusedWith('AUTH_FAILED', /incorrect username or password/),
     );
     await assert.rejects(
-      new ManifestResolver({ certDirs: [] }).resolve(image('team/app:v1')),
+      resolverOf({ certDirs: [] }).resolve(image('team/app:v1')),
       refusedWith('REGISTRY_UNAUTHORIZED', /docker login 127\.0\.0\.1:\d+/),
     );
   });
 
   it('Basic auth', async () => {
     reg.basic = true;
-    const withAuth = new ManifestResolver({
+    const withAuth = resolverOf({
       certDirs: [],
       auth: new RegistryAuth({ credentials: () => ({ username: 'alice', password: 'pw' }) }),
     });
     assert.equal((await withAuth.resolve(image('team/app:v1'))).size, MANIFEST.length);
     await assert.rejects(
-      new ManifestResolver({ certDirs: [], auth: new RegistryAuth() }).resolve(image('team/app:v1')),
+      resolverOf({ certDirs: [], auth: new RegistryAuth() }).resolve(image('team/app:v1')),
       refusedWith('AUTH_REQUIRED'),
     );
   });
@@ -303,7 +327,7 @@ const external = Object.values(networkInterfaces())
   .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
 describe(
-  'ManifestResolver on a non-loopback address',
+  'resolveManifest on a non-loopback address',
   { skip: external === undefined ? 'no non-loopback IPv4 address on this machine' : false },
   () => {
     let work: string;
@@ -318,16 +342,16 @@ describe(
       reg.put('team/app', 'v1', { body: MANIFEST });
       try {
         await assert.rejects(
-          new ManifestResolver({ certDirs: [], timeoutMs: 5000 }).resolve(`${reg.host}/team/app:v1`),
+          resolverOf({ certDirs: [], timeoutMs: 5000 }).resolve(`${reg.host}/team/app:v1`),
           refusedWith('REGISTRY_UNREACHABLE', /https:\/\//),
         );
         assert.ok(
           reg.seen.every((s) => !s.path.startsWith('/v2/')),
           'no plain-http request was made',
         );
-        const insecure = new ManifestResolver({ certDirs: [], insecureRegistries: [reg.host] });
+        const insecure = resolverOf({ certDirs: [], insecureRegistries: [reg.host] });
         assert.equal((await insecure.resolve(`${reg.host}/team/app:v1`)).endpoint, reg.url);
-        const byCidr = new ManifestResolver({ certDirs: [], insecureRegistries: [`${external}/32`] });
+        const byCidr = resolverOf({ certDirs: [], insecureRegistries: [`${external}/32`] });
         assert.equal((await byCidr.resolve(`${reg.host}/team/app:v1`)).digest, sha256(MANIFEST));
       } finally {
         await reg.close();
@@ -340,18 +364,18 @@ describe(
       reg.put('team/app', 'v1', { body: MANIFEST });
       try {
         await assert.rejects(
-          new ManifestResolver({ certDirs: [join(work, 'empty')] }).resolve(`${reg.host}/team/app:v1`),
+          resolverOf({ certDirs: [join(work, 'empty')] }).resolve(`${reg.host}/team/app:v1`),
           refusedWith('REGISTRY_UNREACHABLE', /certificate/),
         );
         const certs = join(work, 'certs.d');
         mkdirSync(join(certs, reg.host), { recursive: true });
         writeFileSync(join(certs, reg.host, 'ca.crt'), readFileSync(tls.caFile));
-        const got = await new ManifestResolver({ certDirs: [join(work, 'empty'), certs] }).resolve(`${reg.host}/team/app:v1`);
+        const got = await resolverOf({ certDirs: [join(work, 'empty'), certs] }).resolve(`${reg.host}/team/app:v1`);
         assert.equal(got.digest, sha256(MANIFEST));
         assert.equal(got.endpoint, reg.url);
         // or TLS settings given directly
         assert.equal(
-          (await new ManifestResolver({ tls: () => ({ ca: readFileSync(tls.caFile) }) }).resolve(`${reg.host}/team/app:v1`)).size,
+          (await resolverOf({ tls: () => ({ ca: readFileSync(tls.caFile) }) }).resolve(`${reg.host}/team/app:v1`)).size,
           MANIFEST.length,
         );
       } finally {
