@@ -27,8 +27,8 @@ const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-/** 6-bit value + 1 of each code unit of the standard base64 alphabet; 0 for every other code unit. */
-const BASE64_VALUE_1 = new Uint8Array(0x10000);
+/** 6-bit value + 1 of each ASCII code unit of the standard base64 alphabet; 0 for every other one. */
+const BASE64_VALUE_1 = new Uint8Array(128);
 for (let i = 0; i < 64; i++) BASE64_VALUE_1[BASE64_ALPHABET.charCodeAt(i)] = i + 1;
 
 /** At most 15 digits: below 2^53, so the number is the text's value exactly (as in `canonicalNumberEnd`). */
@@ -260,8 +260,9 @@ function canonicalBase64LiteralEnd(text: string, start: number): number {
   let i = first;
   let last = 0;
   for (;;) {
-    const v = BASE64_VALUE_1[text.charCodeAt(i)];
-    if (!v) break; // 0, or undefined past the end
+    const u = text.charCodeAt(i); // NaN past the end
+    const v = u < 128 ? (BASE64_VALUE_1[u] as number) : 0;
+    if (v === 0) break;
     last = v;
     i++;
   }
