@@ -2,11 +2,14 @@
  * Verification cost of dct relative to the "crypto limit".
  *
  *   dct    = parseMetadata(bytes, role) + verifyThreshold(md, keys, role)
- *            (envelope parse, typed model, canonical re-derivation, crypto)
+ *            (parse with every check, typed model, the canonical bytes of
+ *            `signed`, crypto)
  *   limit  = JSON.parse(bytes.toString()) + crypto.verify of the same
- *            signatures over canonical bytes computed beforehand
+ *            signatures over canonical bytes computed beforehand: a floor for
+ *            verifiers built on JSON.parse (dct reads a canonical targets file
+ *            in one pass without it, so that row can go below 1)
  *
- * Usage: npm run bench [-- --json] [-- --filter <substring>] [-- --budget <seconds>]
+ * Usage: npm run bench [-- --json] [-- --filter <substring>] [-- --budget <seconds>] [-- --aggregate-only]
  * See bench/README.md.
  */
 import { verify as cryptoVerify } from 'node:crypto';

@@ -10,7 +10,8 @@ export { encodePrivateKeyFile, decodePrivateKeyFile } from './core/keys/key-file
 export { Metadata, parseMetadata } from './core/tuf/metadata.js';
 export { Root } from './core/tuf/root.js';
 export { Targets } from './core/tuf/targets.js';
-export { Snapshot, Timestamp } from './core/tuf/snapshot.js';
+export { Snapshot } from './core/tuf/snapshot.js';
+export { Timestamp } from './core/tuf/timestamp.js';
 export { fileMetaOf, checkFileMeta, type FileMeta } from './core/tuf/file-meta.js';
 export { TrustedSet, type TrustedSetOptions } from './core/trust/trusted-set.js';
 export type { MetadataSource, TufStore, KeyService, PrivateKeyStore } from './core/ports.js';

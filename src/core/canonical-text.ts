@@ -30,7 +30,7 @@ const MAX_CANONICAL_CHECK_DEPTH = 512;
  * Compares two canonical string-literal bodies (`text[as..ae)`, `text[bs..be)`)
  * by their decoded values, exactly as `compareCodePoints` compares strings.
  */
-function compareLiteralBodies(text: string, as: number, ae: number, bs: number, be: number): number {
+export function compareLiteralBodies(text: string, as: number, ae: number, bs: number, be: number): number {
   let i = as;
   let j = bs;
   while (i < ae && j < be) {
@@ -43,8 +43,33 @@ function compareLiteralBodies(text: string, as: number, ae: number, bs: number, 
   return (i < ae ? 1 : 0) - (j < be ? 1 : 0);
 }
 
+/**
+ * If a canonical string literal starts at `text[start]` (a quote; then raw
+ * characters other than controls, `\"` and `\\` the only escapes), the index
+ * just past its closing quote; otherwise -1. For short strings (member names):
+ * one pass, checking every character, so the text need not be known to be JSON.
+ */
+export function canonicalStringEnd(text: string, start: number): number {
+  if (text.charCodeAt(start) !== QUOTE) return -1;
+  const n = text.length;
+  for (let i = start + 1; i < n;) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i + 1;
+    if (c === BACKSLASH) {
+      const escaped = text.charCodeAt(i + 1);
+      if (escaped !== QUOTE && escaped !== BACKSLASH) return -1;
+      i += 2;
+    } else if (c < 0x20) {
+      return -1;
+    } else {
+      i++;
+    }
+  }
+  return -1;
+}
+
 /** End of the canonical integer at `text[start]` (`0` or `-?[1-9][0-9]{0,14}`), else -1. */
-function canonicalNumberEnd(text: string, start: number): number {
+export function canonicalNumberEnd(text: string, start: number): number {
   let i = start;
   if (text.charCodeAt(i) === MINUS) i++;
   const first = text.charCodeAt(i);
@@ -65,8 +90,8 @@ function canonicalNumberEnd(text: string, start: number): number {
   return i;
 }
 
-/** Runs of code units that may appear anywhere in canonical text: everything but controls. */
-const NO_CONTROL_RUN = /[^\u0000-\u001f]*/y;
+/** Controls: JSON text cannot hold them raw, and canonical JSON does not escape them, so the check refuses them. */
+const CONTROL = /[\u0000-\u001f]/;
 
 /**
  * If the JSON value starting at `text[start]` is written exactly in canonical
@@ -180,9 +205,8 @@ function scanCanonicalValue(text: string, start: number, checkControls: boolean)
       if (top < 0) {
         // the whole value is read: it must not contain a control character
         if (!checkControls) return i;
-        NO_CONTROL_RUN.lastIndex = start;
-        NO_CONTROL_RUN.test(text);
-        return NO_CONTROL_RUN.lastIndex >= i ? i : -1;
+        // (in the value only: a search running on past it would make many calls on one text quadratic)
+        return CONTROL.test(text.slice(start, i)) ? -1 : i;
       }
       const isArray = keyStarts[top] === -1;
       c = text.charCodeAt(i);

@@ -152,6 +152,12 @@ describe('canonicalValueEnd: rejects everything else', () => {
     for (const t of ['"a\nb"', '"\u0000"', '"\u001f"', '{"a\tb":1}', '["x","\u0001"]']) rejects(t);
   });
 
+  it('raw control characters are looked for in the value only, not before or after it', () => {
+    assert.equal(canonicalValueEnd('{"a":"x"}\n"\u0000"', 0), 9);
+    assert.equal(canonicalValueEnd('"\u0001",{"a":"x"}\u0002', 4), 13);
+    assert.equal(canonicalValueEnd('"\u0001",{"a":"\u0002"}', 4), -1);
+  });
+
   it('numbers that are not written as canonicalize writes them', () => {
     for (const t of [
       '1.0',

@@ -18,7 +18,8 @@ import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source
 import { createRepository } from '../../src/app/create-repository.js';
 import { loadRepository } from '../../src/app/load-repository.js';
 import { parseMetadata } from '../../src/core/tuf/metadata.js';
-import type { Snapshot, Timestamp } from '../../src/core/tuf/snapshot.js';
+import type { Snapshot } from '../../src/core/tuf/snapshot.js';
+import type { Timestamp } from '../../src/core/tuf/timestamp.js';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 

@@ -12,7 +12,8 @@ import { defaultExpires } from '../../src/core/tuf/common.js';
 import { fileMetaOf } from '../../src/core/tuf/file-meta.js';
 import { Metadata } from '../../src/core/tuf/metadata.js';
 import { Root } from '../../src/core/tuf/root.js';
-import { Snapshot, Timestamp } from '../../src/core/tuf/snapshot.js';
+import { Snapshot } from '../../src/core/tuf/snapshot.js';
+import { Timestamp } from '../../src/core/tuf/timestamp.js';
 import { Targets } from '../../src/core/tuf/targets.js';
 
 export interface KeyPair {

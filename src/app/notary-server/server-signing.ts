@@ -21,7 +21,8 @@ import { fileMetaOf, type FileMeta } from '../../core/tuf/file-meta.js';
 import { getOwn, setOwn } from '../../core/tuf/json-reader.js';
 import { Metadata, parseMetadata, type RoleMetadata } from '../../core/tuf/metadata.js';
 import type { Root } from '../../core/tuf/root.js';
-import { Snapshot, Timestamp } from '../../core/tuf/snapshot.js';
+import { Snapshot } from '../../core/tuf/snapshot.js';
+import { Timestamp } from '../../core/tuf/timestamp.js';
 
 export type ServerKeyRole = 'timestamp' | 'snapshot';
 

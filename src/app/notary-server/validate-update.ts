@@ -20,7 +20,8 @@ import { getOwn } from '../../core/tuf/json-reader.js';
 import { parseMetadata, readJsonDocument, type JsonDocument, type Metadata } from '../../core/tuf/metadata.js';
 import type { Root } from '../../core/tuf/root.js';
 import { isTargetsRole, isValidRoleName } from '../../core/tuf/roles.js';
-import type { Snapshot, Timestamp } from '../../core/tuf/snapshot.js';
+import type { Snapshot } from '../../core/tuf/snapshot.js';
+import type { Timestamp } from '../../core/tuf/timestamp.js';
 import { verifyThreshold } from '../../core/tuf/verify.js';
 import { heldSigners, parseStored, signSnapshot, signTimestamp } from './server-signing.js';
 import {

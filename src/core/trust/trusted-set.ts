@@ -18,7 +18,8 @@ import { parseMetadata, type Metadata, type RoleMetadata } from '../tuf/metadata
 import type { Root } from '../tuf/root.js';
 import { getOwn } from '../tuf/json-reader.js';
 import { isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../tuf/roles.js';
-import type { Snapshot, Timestamp } from '../tuf/snapshot.js';
+import type { Snapshot } from '../tuf/snapshot.js';
+import type { Timestamp } from '../tuf/timestamp.js';
 import type { Targets } from '../tuf/targets.js';
 import { verifyThreshold } from '../tuf/verify.js';
 import { applyPinning, validRootKeys, type TrustPinning } from './root-validation.js';

@@ -51,6 +51,19 @@ function whereOf(whereOrFn: string | (() => string)): string {
   return typeof whereOrFn === 'string' ? whereOrFn : whereOrFn();
 }
 
+/** A `meta` map of a snapshot or timestamp: role name → file meta. */
+export function metaFromJSON(v: unknown, where: string): Record<string, FileMeta> {
+  const meta: Record<string, FileMeta> = {};
+  for (const [name, fm] of Object.entries(asObject(v, where))) setOwn(meta, name, fileMetaFromJSON(fm, `${where}.${name}`));
+  return meta;
+}
+
+export function metaToJSON(meta: Record<string, FileMeta>): JsonObject {
+  const out: JsonObject = {};
+  for (const [name, fm] of Object.entries(meta)) setOwn(out, name, fileMetaToJSON(fm));
+  return out;
+}
+
 export function fileMetaToJSON(meta: FileMeta): JsonObject {
   const hashes: JsonObject = {};
   for (const [alg, digest] of Object.entries(meta.hashes)) setOwn(hashes, alg, digest.toString('base64'));

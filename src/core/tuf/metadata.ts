@@ -13,10 +13,13 @@ import type { Signer } from '../keys/signer.js';
 import type { Signature } from '../keys/signature.js';
 import { asArray, asObject, asString, invalid } from './json-reader.js';
 import { Root } from './root.js';
-import { Snapshot, Timestamp } from './snapshot.js';
+import { Snapshot } from './snapshot.js';
+import { Timestamp } from './timestamp.js';
+import { TargetFiles } from './target-files.js';
 import { Targets } from './targets.js';
+import { readCanonicalTargets, type CanonicalTargetsText } from './targets-text.js';
 import type { RoleKind } from './common.js';
-import { isBaseRole, isDelegationRole } from './roles.js';
+import { isBaseRole, isDelegationRole, isTargetsRole } from './roles.js';
 
 export type RoleMetadata = Root | Targets | Snapshot | Timestamp;
 
@@ -26,8 +29,10 @@ interface Parsed {
   text: string;
   /** every byte of the file is ASCII (so `text` and `raw` have the same offsets) */
   ascii: boolean;
-  /** the parsed generic `signed` value, to derive the canonical bytes from */
+  /** the parsed generic `signed` value, to derive the canonical bytes from (unused when `canonicalEnd` is known) */
   signedValue: unknown;
+  /** where the `signed` text ends when it was proven canonical while the file was read */
+  canonicalEnd: number | undefined;
   /**
    * Where the `signed` member's text would end if the file has notary's envelope
    * shape `{"signed":…,"signatures":…}` (the last `,"signatures":`); unchecked:
@@ -72,7 +77,9 @@ export class Metadata<T extends RoleMetadata = RoleMetadata> {
   signedBytes(): Buffer {
     if (this.cachedSignedBytes) return this.cachedSignedBytes;
     const parsed = this.parsed;
-    if (parsed) {
+    if (parsed?.canonicalEnd !== undefined) {
+      this.cachedSignedBytes = textBytes(parsed, SIGNED_TEXT_OFFSET, parsed.canonicalEnd);
+    } else if (parsed) {
       const canonical = canonicalSignedText(parsed.text);
       this.cachedSignedBytes =
         canonical !== undefined
@@ -144,11 +151,13 @@ export function parseEnvelope(
 ): { signedValue: unknown; signatures: Signature[]; literalEnd: number | undefined } {
   const envelope = asObject(doc.value, roleName);
   if (envelope['signed'] === undefined) throw invalid(roleName, 'missing "signed"');
-  const sigList =
-    envelope['signatures'] === null || envelope['signatures'] === undefined
-      ? []
-      : asArray(envelope['signatures'], `${roleName}.signatures`);
-  const signatures = sigList.map((s, i): Signature => {
+  const signatures = signaturesFromJSON(envelope['signatures'], roleName);
+  return { signedValue: envelope['signed'], signatures, literalEnd: literalSignedEnd(doc.text, Object.keys(envelope).length) };
+}
+
+function signaturesFromJSON(value: unknown, roleName: string): Signature[] {
+  const sigList = value === null || value === undefined ? [] : asArray(value, `${roleName}.signatures`);
+  return sigList.map((s, i): Signature => {
     const where = `${roleName}.signatures[${i}]`;
     const obj = asObject(s, where);
     return {
@@ -157,18 +166,17 @@ export function parseEnvelope(
       sig: decodeBase64(asString(obj['sig'], `${where}.sig`), `${where}.sig`),
     };
   });
-  return { signedValue: envelope['signed'], signatures, literalEnd: literalSignedEnd(doc.text, envelope) };
 }
 
 /**
  * For a file of the form `{"signed":L,"signatures":S}` (the last `,"signatures":`
  * member, S one complete JSON value, then only `}` and whitespace; the envelope
- * has exactly those two members), the end of L. L is then the `signed` value's
+ * has exactly those two members: `memberCount` is 2), the end of L. L is then the `signed` value's
  * text unless a key holder signed something that is not one JSON value, which
  * TUF signers never do: a signature over exactly L's bytes is what proves it.
  */
-function literalSignedEnd(text: string, envelope: Record<string, unknown>): number | undefined {
-  if (!text.startsWith('{"signed":') || Object.keys(envelope).length !== 2) return undefined;
+function literalSignedEnd(text: string, memberCount: number): number | undefined {
+  if (!text.startsWith('{"signed":') || memberCount !== 2) return undefined;
   const end = text.lastIndexOf(SIGNATURES_MEMBER);
   if (end <= SIGNED_TEXT_OFFSET) return undefined;
   let close = text.length;
@@ -196,11 +204,38 @@ export function parseMetadata(bytes: Buffer, roleName: 'root', doc?: JsonDocumen
 export function parseMetadata(bytes: Buffer, roleName: 'snapshot', doc?: JsonDocument): Metadata<Snapshot>;
 export function parseMetadata(bytes: Buffer, roleName: 'timestamp', doc?: JsonDocument): Metadata<Timestamp>;
 export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata;
-export function parseMetadata(
-  bytes: Buffer,
-  roleName: string,
-  doc: JsonDocument = readJsonDocument(bytes, `${roleName} metadata`),
-): Metadata {
+export function parseMetadata(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata {
+  const text = doc?.text ?? bytes.toString('utf8');
+  if (isTargetsRole(roleName)) {
+    const read = readCanonicalTargets(text);
+    if (read) return targetsFromCanonicalText(bytes, text, roleName, read);
+  }
+  return parseMetadataFromJson(bytes, roleName, doc ?? { text, value: parseJson(text, `${roleName} metadata`) });
+}
+
+/**
+ * A targets file read by `readCanonicalTargets` (its `signed` text proven canonical,
+ * every target checked): the rest is read as `parseMetadataFromJson` reads it, in the
+ * same order, so that it refuses it with the same error.
+ */
+function targetsFromCanonicalText(bytes: Buffer, text: string, roleName: string, read: CanonicalTargetsText): Metadata {
+  const signatures = signaturesFromJSON(read.signatures, roleName);
+  const signed = Targets.fromJSON(read.signedShell, roleName, TargetFiles.fromParsedEntries(read.targets));
+  return new Metadata(signed, signatures, {
+    raw: bytes,
+    text,
+    ascii: isAsciiDecoding(bytes, text),
+    signedValue: undefined,
+    canonicalEnd: read.signedEnd,
+    literalEnd: literalSignedEnd(text, 2),
+  });
+}
+
+/**
+ * `parseMetadata` by the general path: `doc` is the parse of `bytes` (`readJsonDocument`);
+ * what `parseMetadata` does for every file it cannot read faster.
+ */
+export function parseMetadataFromJson(bytes: Buffer, roleName: string, doc: JsonDocument): Metadata {
   const { signedValue, signatures, literalEnd } = parseEnvelope(bytes, roleName, doc);
   const kind = roleKind(roleName);
   const signed =
@@ -211,7 +246,14 @@ export function parseMetadata(
         : kind === 'timestamp'
           ? Timestamp.fromJSON(signedValue)
           : Targets.fromJSON(signedValue, roleName);
-  return new Metadata(signed, signatures, { raw: bytes, text: doc.text, ascii: isAsciiDecoding(bytes, doc.text), signedValue, literalEnd });
+  return new Metadata(signed, signatures, {
+    raw: bytes,
+    text: doc.text,
+    ascii: isAsciiDecoding(bytes, doc.text),
+    signedValue,
+    canonicalEnd: undefined,
+    literalEnd,
+  });
 }
 
 export function parseTargets(bytes: Buffer, roleName: string, doc?: JsonDocument): Metadata<Targets> {

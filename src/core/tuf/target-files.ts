@@ -17,17 +17,63 @@ export interface TargetSummaries {
   readonly lengths: readonly number[];
 }
 
+/**
+ * The entries of a file as parsed, read-only: every one is plain (see
+ * `isPlainCanonicalEntry`) and stays undecoded until read.
+ */
+export interface ParsedEntries {
+  /** the names, in the order `Object.keys` gives them for the parsed map */
+  readonly names: readonly string[];
+  has(name: string): boolean;
+  /** the entry's JSON value (`{"hashes":…,"length":…}`), undefined when absent */
+  entry(name: string): unknown;
+  /** one digest of an entry (base64 as written), undefined when absent */
+  hash(name: string, alg: string): string | undefined;
+  /** names, sha256 and lengths of every entry, when they were read while the entries were checked */
+  readonly index: TargetSummaries | undefined;
+}
+
+/** The entries of a parsed JSON object (never mutated). */
+class ObjectEntries implements ParsedEntries {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    readonly names: readonly string[],
+    readonly index: TargetSummaries | undefined,
+  ) {}
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.obj, name);
+  }
+
+  entry(name: string): unknown {
+    return Object.hasOwn(this.obj, name) ? this.obj[name] : undefined;
+  }
+
+  hash(name: string, alg: string): string | undefined {
+    if (!Object.hasOwn(this.obj, name)) return undefined;
+    const hashes = (this.obj[name] as { hashes: Record<string, unknown> }).hashes;
+    const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
+    return typeof b64 === 'string' ? b64 : undefined;
+  }
+}
+
+const NO_ENTRIES = new ObjectEntries({}, [], undefined);
+
 export class TargetFiles {
   /** validated entries of the parsed file, not decoded yet */
-  private raw: Record<string, unknown>;
+  private raw: ParsedEntries = NO_ENTRIES;
   private readonly decoded = new Map<string, FileMeta>();
   private readonly removed = new Set<string>();
-  /** names, sha256 (base64) and lengths of the parsed file, read while it was checked; valid while nothing changed */
-  private parsedIndex: TargetSummaries | undefined;
 
   constructor(entries: Record<string, FileMeta> = {}) {
-    this.raw = {};
     for (const [name, meta] of Object.entries(entries)) this.decoded.set(name, meta);
+  }
+
+  /** A map over entries already checked (by the one-pass reader of canonical text, `targets-text.ts`). */
+  static fromParsedEntries(entries: ParsedEntries): TargetFiles {
+    const files = new TargetFiles();
+    files.raw = entries;
+    return files;
   }
 
   /**
@@ -49,12 +95,11 @@ export class TargetFiles {
       lengths[plain] = length;
     }
     if (plain === names.length) {
-      // the common case: every entry is plain; the parsed object itself is the raw map (it is never mutated)
-      files.raw = obj;
-      files.parsedIndex = { names, digests, lengths };
+      // the common case: every entry is plain; the parsed object itself holds them (it is never mutated)
+      files.raw = new ObjectEntries(obj, names, { names, digests, lengths });
       return files;
     }
-    const raw = files.raw;
+    const raw: Record<string, unknown> = {};
     for (const name of names) {
       const entry = obj[name];
       if (isPlainCanonicalEntry(entry)) setOwn(raw, name, entry);
@@ -64,13 +109,14 @@ export class TargetFiles {
           fileMetaFromJSON(entry, () => `${where}[${JSON.stringify(name)}]`),
         );
     }
+    files.raw = new ObjectEntries(raw, Object.keys(raw), undefined);
     return files;
   }
 
   get(name: string): FileMeta | undefined {
     const done = this.decoded.get(name);
-    if (done || this.removed.has(name) || !Object.hasOwn(this.raw, name)) return done;
-    const meta = fileMetaFromJSON(this.raw[name], name);
+    if (done || this.removed.has(name) || !this.raw.has(name)) return done;
+    const meta = fileMetaFromJSON(this.raw.entry(name), name);
     this.decoded.set(name, meta);
     return meta;
   }
@@ -79,10 +125,9 @@ export class TargetFiles {
   hashHex(name: string, alg: string): string | undefined {
     const done = this.decoded.get(name);
     if (done) return done.hashes[alg]?.toString('hex');
-    if (this.removed.has(name) || !Object.hasOwn(this.raw, name)) return undefined;
-    const hashes = (this.raw[name] as { hashes: Record<string, unknown> }).hashes;
-    const b64 = Object.hasOwn(hashes, alg) ? hashes[alg] : undefined;
-    return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : undefined;
+    if (this.removed.has(name)) return undefined;
+    const b64 = this.raw.hash(name, alg);
+    return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('hex');
   }
 
   /**
@@ -91,14 +136,15 @@ export class TargetFiles {
    * parsed, the lists read while it was checked.
    */
   summaries(only?: string): TargetSummaries {
-    if (only === undefined && this.parsedIndex && this.decoded.size === 0 && this.removed.size === 0) return this.parsedIndex;
+    const index = this.raw.index;
+    if (only === undefined && index && this.decoded.size === 0 && this.removed.size === 0) return index;
     const names = only === undefined ? [...this.names()] : this.has(only) ? [only] : [];
     const metas = names.map((n) => this.get(n) as FileMeta);
     return { names, digests: metas.map((m) => m.hashes['sha256']?.toString('base64') ?? ''), lengths: metas.map((m) => m.length) };
   }
 
   has(name: string): boolean {
-    return this.decoded.has(name) || (!this.removed.has(name) && Object.hasOwn(this.raw, name));
+    return this.decoded.has(name) || (!this.removed.has(name) && this.raw.has(name));
   }
 
   set(name: string, meta: FileMeta): this {
@@ -110,13 +156,13 @@ export class TargetFiles {
   delete(name: string): boolean {
     const had = this.has(name);
     this.decoded.delete(name);
-    if (Object.hasOwn(this.raw, name)) this.removed.add(name);
+    if (this.raw.has(name)) this.removed.add(name);
     return had;
   }
 
   *names(): Generator<string> {
     for (const name of this.decoded.keys()) yield name;
-    for (const name of Object.keys(this.raw)) if (!this.decoded.has(name) && !this.removed.has(name)) yield name;
+    for (const name of this.raw.names) if (!this.decoded.has(name) && !this.removed.has(name)) yield name;
   }
 
   *entries(): Generator<[string, FileMeta]> {
@@ -125,7 +171,7 @@ export class TargetFiles {
 
   get size(): number {
     let n = this.decoded.size;
-    for (const name of Object.keys(this.raw)) if (!this.decoded.has(name) && !this.removed.has(name)) n++;
+    for (const name of this.raw.names) if (!this.decoded.has(name) && !this.removed.has(name)) n++;
     return n;
   }
 
@@ -136,9 +182,9 @@ export class TargetFiles {
   toJSON(): JsonObject {
     const out: JsonObject = {};
     for (const [name, meta] of this.decoded) setOwn(out, name, fileMetaToJSON(meta));
-    for (const name of Object.keys(this.raw)) {
+    for (const name of this.raw.names) {
       if (this.decoded.has(name) || this.removed.has(name)) continue;
-      const entry = this.raw[name] as { length: number; hashes: Record<string, string>; custom?: JsonObject };
+      const entry = this.raw.entry(name) as { length: number; hashes: Record<string, string>; custom?: JsonObject };
       const json: JsonObject = { hashes: copyOwn(entry.hashes), length: entry.length };
       if (entry.custom !== undefined) json['custom'] = entry.custom;
       setOwn(out, name, json);

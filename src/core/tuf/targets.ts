@@ -45,10 +45,14 @@ export class Targets implements SignedCommon {
   /** target name → file meta */
   targets: TargetFiles;
 
-  static fromJSON(v: unknown, roleName = 'targets'): Targets {
+  /**
+   * `files`: the `targets` map when it was already read and checked (by the reader of
+   * canonical text, `targets-text.ts`); `v.targets` is then not read.
+   */
+  static fromJSON(v: unknown, roleName = 'targets', files?: TargetFiles): Targets {
     if (!isTargetsRole(roleName)) throw invalid(roleName, `${JSON.stringify(roleName)} is not a targets role`);
     const { version, expires, obj } = commonFromJSON(v, 'targets', roleName);
-    const targets = TargetFiles.fromJSON(obj['targets'], `${roleName}.targets`);
+    const targets = files ?? TargetFiles.fromJSON(obj['targets'], `${roleName}.targets`);
     let delegations: Delegations = { keys: {}, roles: [] };
     if (obj['delegations'] !== undefined && obj['delegations'] !== null) {
       const d = asObject(obj['delegations'], `${roleName}.delegations`);

@@ -28,7 +28,7 @@ import { TrustRepository } from '../../../src/app/client/trust-repository.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { GoTime } from '../../../src/core/go-time.js';
 import { Metadata } from '../../../src/core/tuf/metadata.js';
-import { Timestamp } from '../../../src/core/tuf/snapshot.js';
+import { Timestamp } from '../../../src/core/tuf/timestamp.js';
 import {
   CLIENT_PASSPHRASE,
   HTML_PAGE,
