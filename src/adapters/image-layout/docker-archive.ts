@@ -23,6 +23,7 @@ import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { DctError } from '../../core/errors.js';
+import type { AdapterErrorCode } from '../errors.js';
 import { parseImageReference } from '../../core/image-reference.js';
 import {
   DOCKER_MEDIA_TYPES,
@@ -53,7 +54,7 @@ export const MANIFEST_JSON = 'manifest.json';
 
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
-function archiveError(code: string, message: string, options?: { cause?: unknown }): DctError {
+function archiveError(code: AdapterErrorCode, message: string, options?: { cause?: unknown }): DctError {
   return new DctError(code, message, options);
 }
 

@@ -20,6 +20,7 @@ import { mkdir, open, readdir, rename, rm, rmdir, stat, type FileHandle } from '
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DctError } from '../../core/errors.js';
+import type { AdapterErrorCode } from '../errors.js';
 import {
   DEFAULT_MAX_MANIFEST_BYTES,
   Digester,
@@ -89,7 +90,7 @@ export interface BlobExpectation {
   size?: number;
 }
 
-function layoutError(code: string, message: string, options?: { cause?: unknown }): DctError {
+function layoutError(code: AdapterErrorCode, message: string, options?: { cause?: unknown }): DctError {
   return new DctError(code, message, options);
 }
 

@@ -28,13 +28,13 @@ export const REGISTRY_ERRORS = {
   UNKNOWN: { status: 500, message: 'unknown error' },
 } as const;
 
-export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
+export type RegistryApiErrorCode = keyof typeof REGISTRY_ERRORS;
 
 export class RegistryError extends DctError {
-  declare readonly code: RegistryErrorCode;
+  declare readonly code: RegistryApiErrorCode;
 
   constructor(
-    code: RegistryErrorCode,
+    code: RegistryApiErrorCode,
     message?: string,
     readonly detail?: unknown,
     readonly headers: Record<string, string> = {},

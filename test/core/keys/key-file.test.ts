@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeInteger, decodeOid, derChildren, readDerExact, type DerNode } from '../../../src/core/der.js';
 import { decodePem, encodePem } from '../../../src/core/encoding.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { isDctError, type DctErrorCode } from '../../../src/core/errors.js';
 import {
   decodePrivateKeyFile,
   encodePrivateKeyFile,
@@ -91,7 +91,7 @@ function decryptByHand(pemText: string, passphrase: string): Buffer {
   return Buffer.concat([d.update((data as DerNode).content), d.final()]);
 }
 
-function assertCode(fn: () => unknown, code: string, message?: RegExp): void {
+function assertCode(fn: () => unknown, code: DctErrorCode, message?: RegExp): void {
   assert.throws(fn, (err: unknown) => isDctError(err, code) && (!message || message.test((err as Error).message)));
 }
 

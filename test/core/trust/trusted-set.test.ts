@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GoTime } from '../../../src/core/go-time.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { isDctError, type DctErrorCode } from '../../../src/core/errors.js';
 import { TrustedSet } from '../../../src/core/trust/trusted-set.js';
 import { Metadata } from '../../../src/core/tuf/metadata.js';
 import { fixturePath, notaryCases } from '../../support/fixtures.js';
@@ -35,7 +35,7 @@ function loadServed(dir: string, gun: string, now: Date): TrustedSet {
   return set;
 }
 
-const expectCode = (code: string) => (err: unknown) => {
+const expectCode = (code: DctErrorCode) => (err: unknown) => {
   assert.ok(isDctError(err, code), `expected ${code}, got ${(err as Error & { code?: string }).code}: ${(err as Error).message}`);
   return true;
 };
