@@ -6,7 +6,6 @@ import { DctError } from '../core/errors.js';
 import type { FileUpdate, KeyService, TufStore } from '../core/ports.js';
 import { parseMetadata } from '../core/tuf/metadata.js';
 import { isValidRoleName } from '../core/tuf/roles.js';
-import type { Timestamp, Snapshot } from '../core/tuf/snapshot.js';
 import type { PublicKey } from '../core/keys/public-key.js';
 import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
@@ -173,7 +172,7 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
   if (role === 'snapshot') {
     const snap = await getCurrentSnapshot(serverCtx(ctx), gun);
     if (!snap) throw notFound();
-    const expires = (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime();
+    const expires = parseMetadata(snap.data, 'snapshot').signed.expires.toDate().getTime();
     return metadataResponse(snap.data, snap.createdAt, cachingOf(ctx).current, refreshDeadline(ctx, expires));
   }
   const file = await ctx.store.getCurrent(gun, role);
@@ -186,12 +185,11 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
  * or the snapshot it pins, comes within the refresh margin of expiring.
  */
 async function freshUntil(ctx: TrustApiContext, gun: string, timestamp: Buffer): Promise<number> {
-  const ts = parseMetadata(timestamp, 'timestamp').signed as Timestamp;
+  const ts = parseMetadata(timestamp, 'timestamp').signed;
   let until = ts.expires.toDate().getTime() - REFRESH_MARGIN_MS.timestamp;
   const sha = ts.snapshotMeta.hashes['sha256']?.toString('hex');
   const snap = sha ? await ctx.store.getByChecksum(gun, 'snapshot', sha) : undefined;
-  if (snap)
-    until = Math.min(until, refreshDeadline(ctx, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime()));
+  if (snap) until = Math.min(until, refreshDeadline(ctx, parseMetadata(snap.data, 'snapshot').signed.expires.toDate().getTime()));
   return until;
 }
 
@@ -269,8 +267,8 @@ function storageFailure(err: unknown): unknown {
  */
 export function toApiError(err: unknown): unknown {
   if (err instanceof ApiError || !(err instanceof DctError)) return err;
-  const detailOf = (e: DctError): unknown => {
-    const withDetail = e as DctError & { detail?: unknown };
+  const detailOf = (e: Error): unknown => {
+    const withDetail = e as Error & { detail?: unknown };
     return typeof withDetail.detail === 'function' ? (withDetail.detail as () => unknown)() : undefined;
   };
   const cause = { cause: err };

@@ -49,7 +49,7 @@ function metadataKeys(dir: string): { keys: PublicKey[]; roleKeyIds: Map<string,
     roleKeyIds.set(name, set);
   };
   for (const rel of listFiles(dir).filter((f) => f.endsWith('.json'))) {
-    const signed = JSON.parse(readFileSync(join(dir, rel), 'utf8')).signed;
+    const signed = (JSON.parse(readFileSync(join(dir, rel), 'utf8')) as { signed?: SignedKeys | null }).signed;
     if (typeof signed !== 'object' || signed === null) continue;
     for (const [id, json] of Object.entries<unknown>(signed.keys ?? {})) {
       const key = PublicKey.fromJSON(json);
@@ -89,6 +89,13 @@ function decryptByHand(pemText: string, passphrase: string): Buffer {
   const key = pbkdf2Sync(passphrase, (salt as DerNode).content, Number(decodeInteger(iter as DerNode)), 32, 'sha1');
   const d = createDecipheriv('aes-256-cbc', key, iv);
   return Buffer.concat([d.update((data as DerNode).content), d.final()]);
+}
+
+/** The parts of a metadata file's `signed` that list keys. */
+interface SignedKeys {
+  keys?: Record<string, unknown>;
+  roles?: Record<string, { keyids: string[] }>;
+  delegations?: { keys?: Record<string, unknown>; roles?: { name: string; keyids: string[] }[] };
 }
 
 function assertCode(fn: () => unknown, code: DctErrorCode, message?: RegExp): void {

@@ -15,7 +15,7 @@ const FIXTURE_NOW = new Date('2026-11-23T12:00:00Z');
 const GUNS: Record<string, string> = {};
 function gunOf(caseName: string): string {
   GUNS[caseName] ??= /GUN: `([^`]+)`/.exec(readFileSync(fixturePath('notary-0.7', caseName, 'README.md'), 'utf8'))![1]!;
-  return GUNS[caseName]!;
+  return GUNS[caseName];
 }
 
 /** Loads a served repository as a client does: root, timestamp, snapshot, then targets breadth-first. */
@@ -119,7 +119,7 @@ describe('TrustedSet refuses attacks', () => {
 
   it('arbitrary target: a target added without re-signing is refused', async () => {
     const sim = await repo();
-    const doc = JSON.parse(sim.file('targets').toString());
+    const doc = JSON.parse(sim.file('targets').toString()) as { signed: { targets: Record<string, unknown> } };
     doc.signed.targets['evil'] = doc.signed.targets['v1'];
     const tampered = Buffer.from(JSON.stringify(doc));
     // even with a matching snapshot pin, the signature no longer covers the content
