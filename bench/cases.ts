@@ -59,7 +59,8 @@ function cryptoCheck(key: PublicKey, method: string, sig: Buffer): CryptoCheck {
 function makeCase(name: string, role: string, bytes: Buffer, keys: RoleKeySet): BenchCase {
   const md = parseMetadata(bytes, role);
   const valid = verifyThreshold(md, keys, role);
-  const lookup = (id: string) => (keys.keys instanceof Map ? keys.keys.get(id) : (keys.keys as Record<string, PublicKey>)[id]);
+  const lookup = (id: string): PublicKey | undefined =>
+    keys.keys instanceof Map ? (keys.keys as ReadonlyMap<string, PublicKey>).get(id) : (keys.keys as Record<string, PublicKey>)[id];
   const allowed = new Set(keys.keyids);
   const seen = new Set<string>();
   const checks: CryptoCheck[] = [];

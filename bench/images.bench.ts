@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     const layoutDir = join(work, 'layout');
     const srcTag = 'bench';
     log(`generating a ${opts.sizeMb} MiB image (${opts.layers} layers of ${(layerBytes / MiB).toFixed(1)} MiB)…`);
-    let t0 = performance.now();
+    const t0 = performance.now();
     const image = await generateTestImage(layoutDir, {
       seed: 'bench-images',
       layers: Array.from({ length: opts.layers }, () => layerBytes),
@@ -275,7 +275,10 @@ async function main(): Promise<void> {
       return { round, tool, op: 'pull', ms: r.ms, peakKiB: r.peakKiB, checkedBytes: got.bytes };
     };
 
-    /** An unmeasured pull of the round's repository: whichever tool pulls a freshly pushed repository first pays for the registry's cold reads. */
+    /**
+     * An unmeasured pull of the round's repository: whichever tool pulls a freshly pushed repository
+     * first pays for the registry's cold reads.
+     */
     const warmUp = async (round: number): Promise<void> => {
       const out = join(work, `warm-up-${round}`);
       await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${registry}/bench/dct-${round}:v1`, `oci:${out}:v1`], {

@@ -29,7 +29,7 @@ const dct = (k: BenchCase) => verifyThreshold(parseMetadata(k.bytes, k.role), k.
 
 const phases: Record<string, () => unknown> = {
   'bytes.toString': () => c.bytes.toString(),
-  'JSON.parse(text)': () => JSON.parse(text),
+  'JSON.parse(text)': (): unknown => JSON.parse(text) as unknown,
   'parseEnvelope (decode+parse+sigs)': () => parseEnvelope(c.bytes, c.role),
   'Targets.fromJSON': () => Targets.fromJSON(signedValue, c.role),
   '  Object.keys(targets)': () => Object.keys(signedValue.targets),

@@ -52,7 +52,7 @@ export const der = {
       bytes = bytes.subarray(i);
       if (bytes.length === 0) bytes = Buffer.from([0]);
     } else {
-      let v = BigInt(value);
+      const v = BigInt(value);
       if (v < 0n) throw new CoreError('MALFORMED_DER', 'negative integers are not supported');
       const hex = v.toString(16);
       bytes = Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex');

@@ -1,47 +1,87 @@
 /**
- * Errors raised by the pure core. Every error carries a stable string `code`
- * that callers (CLI, server, tests) match on; the message is for humans.
+ * dct's one error type. Every error carries a stable UPPER_SNAKE `code` that callers
+ * (CLI, server, tests) match on; the message is for humans.
+ *
+ * Codes are closed unions, one per module, each derived from an `as const` list in
+ * that module's errors file (core here, `core/oci/errors.ts`, `adapters/errors.ts`,
+ * `app/errors.ts`, `server/errors.ts`, `signer/errors.ts`). A module adds its union to
+ * `ErrorCodesByModule` below by interface merging, so the pure core names no outer layer
+ * and `DctErrorCode` is still the union of them all: the compiler checks the code of
+ * every `new DctError(…)`, every `isDctError(err, …)` and every `err.code === …`.
+ * The README's table of error codes is tested against these lists
+ * (`test/error-codes.test.ts`).
  */
-export type CoreErrorCode =
+import type { OciErrorCode } from './oci/errors.js';
+
+/** The codes the pure core raises (CoreError, and DctError for image references). */
+export const CORE_ERROR_CODES = [
   // canonical JSON and encodings
-  | 'CANONICAL_JSON_UNSUPPORTED_VALUE'
-  | 'MALFORMED_JSON'
-  | 'MALFORMED_ENCODING'
-  | 'MALFORMED_PEM'
-  | 'MALFORMED_DER'
-  | 'MALFORMED_TIME'
+  'CANONICAL_JSON_UNSUPPORTED_VALUE',
+  'MALFORMED_JSON',
+  'MALFORMED_ENCODING',
+  'MALFORMED_PEM',
+  'MALFORMED_DER',
+  'MALFORMED_TIME',
   // keys and signatures
-  | 'UNSUPPORTED_KEY_TYPE'
-  | 'INVALID_KEY'
-  | 'UNSUPPORTED_SIGNATURE_METHOD'
-  | 'KEY_ID_MISMATCH'
-  | 'KEY_MISMATCH'
-  | 'INVALID_CERTIFICATE'
-  | 'WRONG_PASSPHRASE'
-  | 'UNSUPPORTED_KEY_FILE'
+  'UNSUPPORTED_KEY_TYPE',
+  'INVALID_KEY',
+  'UNSUPPORTED_SIGNATURE_METHOD',
+  'KEY_ID_MISMATCH',
+  'KEY_MISMATCH',
+  'INVALID_CERTIFICATE',
+  'WRONG_PASSPHRASE',
+  'UNSUPPORTED_KEY_FILE',
   // metadata structure
-  | 'INVALID_METADATA'
-  | 'INVALID_ROLE_NAME'
+  'INVALID_METADATA',
+  'INVALID_ROLE_NAME',
   // trust decisions
-  | 'NO_SIGNATURES'
-  | 'THRESHOLD_NOT_MET'
-  | 'EXPIRED'
-  | 'VERSION_ROLLBACK'
-  | 'HASH_MISMATCH'
-  | 'LENGTH_MISMATCH'
-  | 'SIZE_LIMIT_EXCEEDED'
-  | 'ROOT_ROTATION_FAILED'
-  | 'CERTIFICATE_VALIDATION_FAILED'
-  | 'MISSING_METADATA'
-  | 'DELEGATION_NOT_ALLOWED'
-  | 'SIGNING_KEYS_UNAVAILABLE';
+  'NO_SIGNATURES',
+  'THRESHOLD_NOT_MET',
+  'EXPIRED',
+  'VERSION_ROLLBACK',
+  'HASH_MISMATCH',
+  'LENGTH_MISMATCH',
+  'SIZE_LIMIT_EXCEEDED',
+  'ROOT_ROTATION_FAILED',
+  'CERTIFICATE_VALIDATION_FAILED',
+  'MISSING_METADATA',
+  'DELEGATION_NOT_ALLOWED',
+  'SIGNING_KEYS_UNAVAILABLE',
+  // image references (docker's grammar)
+  'INVALID_REFERENCE',
+] as const;
 
-export class DctError extends Error {
-  readonly code: string;
+export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+/**
+ * Each module's code union under the module's name. Outer modules add theirs with
+ * `declare module '../core/errors.js' { interface ErrorCodesByModule { app: AppErrorCode } }`.
+ */
+export interface ErrorCodesByModule {
+  core: CoreErrorCode;
+  oci: OciErrorCode;
+}
+
+/** Every code a DctError may carry. */
+export type DctErrorCode = ErrorCodesByModule[keyof ErrorCodesByModule];
+
+/**
+ * What the constructor and `isDctError` accept: a `DctErrorCode`, checked at every call.
+ * TEMPORARY: an argument typed as plain `string` still passes (`C` is then `string`), for the
+ * code that still holds codes in `string`s: the two subclasses that take their code as a string
+ * (`NotaryHttpError`, the registry client's `RegistryError`), the remote key service's
+ * pass-through, and helpers in src/cli and the tests. Once those take the unions
+ * (`NotaryClientErrorCode`, `RegistryClientErrorCode`… ), the parameters become `DctErrorCode`
+ * and `C` goes.
+ */
+type CheckedCode<C extends string> = string extends C ? string : C extends DctErrorCode ? C : DctErrorCode;
+
+export class DctError<C extends string = string> extends Error {
+  readonly code: DctErrorCode;
+
+  constructor(code: CheckedCode<C>, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.code = code;
+    this.code = code as DctErrorCode;
     this.name = new.target.name;
   }
 }
@@ -54,6 +94,7 @@ export class CoreError extends DctError {
   }
 }
 
-export function isDctError(err: unknown, code?: string): err is DctError {
+/** Whether `err` is a DctError (with this code, when one is given). */
+export function isDctError<C extends string = DctErrorCode>(err: unknown, code?: CheckedCode<C>): err is DctError & { readonly code: C } {
   return err instanceof DctError && (code === undefined || err.code === code);
 }

@@ -111,7 +111,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   const metricKeys = new Map<string, Map<number, string>>();
   const count = (routeName: string, status: number) => {
     let byStatus = metricKeys.get(routeName);
-    if (!byStatus) metricKeys.set(routeName, (byStatus = new Map()));
+    if (!byStatus) metricKeys.set(routeName, (byStatus = new Map<number, string>()));
     let key = byStatus.get(status);
     if (key === undefined) byStatus.set(status, (key = `${routeName} ${status}`));
     counts.set(key, (counts.get(key) ?? 0) + 1);

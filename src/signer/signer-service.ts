@@ -20,7 +20,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { decodeBase64 } from '../core/encoding.js';
-import { DctError, isDctError } from '../core/errors.js';
+import { DctError, isDctError, type DctErrorCode } from '../core/errors.js';
 import type { KeyService } from '../core/ports.js';
 import { ClientAllowlist, describeCertificate } from './client-allowlist.js';
 
@@ -59,7 +59,7 @@ const KEY_ROUTE = new RegExp(`^/v1/keys/${KEY_ID}$`);
 const SIGN_ROUTE = new RegExp(`^/v1/keys/${KEY_ID}/sign$`);
 
 /** HTTP status of the error codes a request can cause; any other DctError is a 500. */
-const CLIENT_ERROR_STATUS: Record<string, number> = {
+const CLIENT_ERROR_STATUS: Partial<Record<DctErrorCode, number>> = {
   INVALID_REQUEST: 400,
   INVALID_ARGUMENT: 400,
   UNSUPPORTED_KEY_TYPE: 400,

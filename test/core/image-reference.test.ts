@@ -82,6 +82,7 @@ describe('parseImageReference (docker ParseNormalizedNamed)', () => {
       assert.equal(ref.name, want.domain ? `${want.domain}/${want.path}` : want.path);
       assert.equal(ref.familiarName, want.familiar);
       assert.equal(ref.toString(), want.full);
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the test: a template literal uses toString()
       assert.equal(`${ref}`, want.full);
     });
   }
@@ -215,8 +216,8 @@ describe('registry hosts', () => {
   });
 
   it('parseIPv6 expands :: and embedded IPv4', () => {
-    assert.deepEqual(parseIPv6('::1'), [...new Array(15).fill(0), 1]);
-    assert.deepEqual(parseIPv6('1::'), [0, 1, ...new Array(14).fill(0)]);
+    assert.deepEqual(parseIPv6('::1'), [...new Array<number>(15).fill(0), 1]);
+    assert.deepEqual(parseIPv6('1::'), [0, 1, ...new Array<number>(14).fill(0)]);
     assert.equal(parseIPv6('1:2:3:4:5:6:7:8::'), undefined);
     assert.equal(parseIPv6('1:::2'), undefined);
     assert.equal(parseIPv6('12345::'), undefined);

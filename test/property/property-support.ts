@@ -63,7 +63,7 @@ export async function typedOrValueAsync<T>(fn: () => Promise<T>): Promise<T | un
 }
 
 export function assertTyped(err: unknown): asserts err is DctError {
-  if (!(err instanceof DctError) || typeof err.code !== 'string' || err.code === '') {
+  if (!(err instanceof DctError) || typeof err.code !== 'string' || (err.code as string) === '') {
     const detail = err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
     throw new Error(`threw something other than a DctError: ${detail}`);
   }

@@ -204,7 +204,7 @@ describe('the pull gate and the built-in issuer without rules', () => {
 
   it('refuses to start: without authRules every user could push, and pushers pass the gate', () => {
     assert.throws(
-      () => loadConfig({ env: {}, flags: flags({ authHtpasswd: users, pullGate }) as Partial<ServerConfig> }),
+      () => loadConfig({ env: {}, flags: flags({ authHtpasswd: users, pullGate }) }),
       (err: unknown) =>
         isDctError(err, 'INVALID_CONFIG') && /a pull gate with --auth-htpasswd needs authRules/.test((err as Error).message),
     );

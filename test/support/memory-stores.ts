@@ -142,7 +142,7 @@ export class MemoryPrivateKeyStore implements PrivateKeyStore {
   private readonly keys = new Map<string, StoredPrivateKey>();
 
   async putKey(k: StoredPrivateKey): Promise<void> {
-    if (this.keys.has(k.keyId)) throw new DctError('KEY_EXISTS', `key ${k.keyId} is already stored`);
+    if (this.keys.has(k.keyId)) throw new DctError('PRIVATE_KEY_EXISTS', `key ${k.keyId} is already stored`);
     this.keys.set(k.keyId, { ...k });
   }
 

@@ -46,7 +46,10 @@ export interface TestImageOptions {
   index?: boolean;
   /** the tag in index.json (default `latest`); null: written but not listed */
   tag?: string | null;
-  /** zlib level of the layer blobs (default 0: stored deflate blocks — the content is incompressible anyway, level 1 would cost ~30 MB/s of CPU, and stored blocks are the same with every zlib) */
+  /**
+   * zlib level of the layer blobs (default 0: stored deflate blocks — the content is incompressible anyway,
+   * level 1 would cost ~30 MB/s of CPU, and stored blocks are the same with every zlib)
+   */
   gzipLevel?: number;
   /** the largest file in a layer (default 8 MiB): a layer of N bytes holds ceil(N / fileSize) files */
   maxFileSize?: number;
@@ -203,7 +206,7 @@ export async function generateTestImage(dir: string, opts: TestImageOptions): Pr
   let totalLayerBytes = 0;
   for (const platform of platforms) {
     const pseed = `${opts.seed}/${formatPlatform(platform)}`;
-    const layers: GeneratedLayer[] = new Array(sizes.length);
+    const layers: GeneratedLayer[] = new Array<GeneratedLayer>(sizes.length);
     let next = 0;
     const worker = async () => {
       for (;;) {

@@ -19,18 +19,10 @@ import { join } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DctError } from '../../core/errors.js';
+import type { BlobStoreErrorCode } from '../errors.js';
 import { Digester } from '../../core/oci/digest.js';
 
-/** Failures the registry maps to its error codes. */
-export type BlobStoreErrorCode =
-  | 'BLOB_UPLOAD_UNKNOWN'
-  | 'BLOB_UPLOAD_BUSY'
-  | 'BLOB_RANGE_INVALID'
-  | 'BLOB_DIGEST_MISMATCH'
-  | 'BLOB_SIZE_MISMATCH'
-  | 'BLOB_TOO_LARGE'
-  | 'BLOB_DIGEST_UNSUPPORTED';
-
+/** A failure the registry maps to its error codes (BlobStoreErrorCode: adapters/errors.ts). */
 export class BlobStoreError extends DctError {
   declare readonly code: BlobStoreErrorCode;
 

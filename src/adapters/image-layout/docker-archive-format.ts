@@ -4,6 +4,7 @@
  * manifest built for a config and its layers.
  */
 import { DctError } from '../../core/errors.js';
+import type { AdapterErrorCode } from '../errors.js';
 import {
   DOCKER_MEDIA_TYPES,
   OCI_MEDIA_TYPES,
@@ -20,7 +21,7 @@ import {
 export const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
 export const MANIFEST_JSON = 'manifest.json';
 
-export function archiveError(code: string, message: string, options?: { cause?: unknown }): DctError {
+export function archiveError(code: AdapterErrorCode, message: string, options?: { cause?: unknown }): DctError {
   return new DctError(code, message, options);
 }
 

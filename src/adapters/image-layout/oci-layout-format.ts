@@ -6,6 +6,7 @@
  * and the writer (oci-layout.ts) use.
  */
 import { DctError } from '../../core/errors.js';
+import type { AdapterErrorCode } from '../errors.js';
 import { parseDigest, type Descriptor } from '../../core/oci/index.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
@@ -23,7 +24,7 @@ export interface BlobExpectation {
   size?: number;
 }
 
-export function layoutError(code: string, message: string, options?: { cause?: unknown }): DctError {
+export function layoutError(code: AdapterErrorCode, message: string, options?: { cause?: unknown }): DctError {
   return new DctError(code, message, options);
 }
 

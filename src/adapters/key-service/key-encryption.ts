@@ -20,6 +20,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { DctError } from '../../core/errors.js';
+import type { AdapterErrorCode } from '../errors.js';
 import { encodePem } from '../../core/encoding.js';
 import { decodePrivateKeyFile, encodePrivateKeyInfo, PKCS8_BLOCK } from '../../core/keys/key-file.js';
 
@@ -189,7 +190,7 @@ function binary(s: string | undefined, length?: number): Buffer {
   return bytes;
 }
 
-function checkParams(params: ScryptParams, code: string): ScryptParams {
+function checkParams(params: ScryptParams, code: AdapterErrorCode): ScryptParams {
   const { N, r, p } = params;
   const ok =
     Number.isInteger(N) &&

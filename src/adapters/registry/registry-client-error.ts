@@ -2,7 +2,7 @@
  * What the registry client raises: `RegistryClientError`, a `DctError` with the HTTP status
  * and the registry's `errors[]` (the distribution spec's error body), and the mapping of an
  * unexpected answer to a stable code. (The registry the server runs answers with its own
- * `RegistryError`, in src/server/registry/errors.ts.)
+ * `RegistryApiError`, in src/server/registry/registry-api-error.ts.)
  */
 import { DctError } from '../../core/errors.js';
 import { DOCKER_HUB_REGISTRY } from './endpoints.js';

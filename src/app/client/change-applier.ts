@@ -31,6 +31,8 @@ export interface ApplyResult {
 
 /** An error with notary's text, raised while applying a change. */
 export class ChangeError extends DctError {
+  declare readonly code: 'CHANGE_REJECTED';
+
   constructor(message: string) {
     super('CHANGE_REJECTED', message);
   }

@@ -38,6 +38,7 @@ export function parseDescriptor(value: unknown, where = 'descriptor', code: OciE
   const mediaType = value['mediaType'];
   if (typeof mediaType !== 'string' || !isValidMediaType(mediaType))
     throw bad(
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any JSON value: String() names what it is
       `mediaType ${mediaType === undefined ? 'is missing' : `${JSON.stringify(String(mediaType).slice(0, 100))} is not a media type`}`,
     );
   const digest = value['digest'];
@@ -97,7 +98,7 @@ function stringMap(v: unknown, bad: (why: string) => Error, name: string): Recor
 
 function stringList(v: unknown, bad: (why: string) => Error, name: string): string[] {
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw bad(`${name} must be a list of strings`);
-  return [...(v as string[])];
+  return [...v];
 }
 
 /** The `platform` object of an index entry (`os.version`, `os.features` as in the spec). */

@@ -78,7 +78,7 @@ export function parsePlatform(spec: string, defaults?: { os?: string; architectu
   const m = /^([^()]*)\(([^()]*)\)$/.exec(first);
   if (m) {
     parts[0] = m[1] as string;
-    osVersion = m[2] as string;
+    osVersion = m[2];
   }
   for (const part of parts)
     if (!COMPONENT.test(part))

@@ -10,7 +10,8 @@
  *
  * A refusal is a 401 with
  *   WWW-Authenticate: Bearer realm="…",service="…",scope="repository:<gun>:<actions>"[,error="invalid_token"|"insufficient_scope"]
- * and notary's body `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type","Class","Name","Action"},…]}]}`.
+ * and notary's body
+ *   `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type","Class","Name","Action"},…]}]}`.
  *
  * A token is accepted when its signature verifies with the issuer key or a key
  * of the trust bundle (certificates or public keys; an `x5c` chain must lead
@@ -200,7 +201,7 @@ function chainKey(x5c: unknown, roots: readonly X509Certificate[], now: number):
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > 8 || !x5c.every((c) => typeof c === 'string')) return undefined;
   let certs: X509Certificate[];
   try {
-    certs = (x5c as string[]).map((c) => new X509Certificate(Buffer.from(c, 'base64')));
+    certs = x5c.map((c) => new X509Certificate(Buffer.from(c, 'base64')));
   } catch {
     return undefined;
   }

@@ -72,13 +72,13 @@ export class PasswordCheckPool {
 
   /** Gauges of `stats()` for /metrics. */
   registerMetrics(registry: Registry): void {
-    const pool = this;
+    const stats = () => this.stats();
     new Gauge({
       name: 'dct_auth_password_checks_running',
       help: 'bcrypt comparisons running on worker threads',
       registers: [registry],
       collect() {
-        this.set(pool.stats().running);
+        this.set(stats().running);
       },
     });
     new Gauge({
@@ -86,7 +86,7 @@ export class PasswordCheckPool {
       help: 'bcrypt comparisons waiting for a worker thread',
       registers: [registry],
       collect() {
-        this.set(pool.stats().queued);
+        this.set(stats().queued);
       },
     });
   }

@@ -54,13 +54,13 @@ export class FixtureRemote implements RemoteRepository {
     return existsSync(file) ? readFileSync(file) : undefined;
   }
   getKey(): Promise<PublicKey> {
-    return Promise.reject(new DctError('READ_ONLY', 'fixture repositories are read-only'));
+    return Promise.reject(new DctError('INVALID_OPERATION', 'fixture repositories are read-only'));
   }
   rotateKey(): Promise<PublicKey> {
     return this.getKey();
   }
   publish(): Promise<void> {
-    return Promise.reject(new DctError('READ_ONLY', 'fixture repositories are read-only'));
+    return Promise.reject(new DctError('INVALID_OPERATION', 'fixture repositories are read-only'));
   }
   deleteRepository(): Promise<void> {
     return this.publish();
@@ -71,7 +71,7 @@ export const NO_KEYS: KeyRing = {
   list: async () => [],
   has: async () => false,
   unlock: async () => undefined,
-  generate: () => Promise.reject(new DctError('READ_ONLY', 'no key ring')),
+  generate: () => Promise.reject(new DctError('INVALID_OPERATION', 'no key ring')),
 };
 
 export function fixtureRepository(caseName: string, now = FIXTURE_NOW): TrustRepository {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeInteger, decodeOid, derChildren, readDerExact, type DerNode } from '../../../src/core/der.js';
 import { decodePem, encodePem } from '../../../src/core/encoding.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { isDctError, type DctErrorCode } from '../../../src/core/errors.js';
 import {
   decodePrivateKeyFile,
   encodePrivateKeyFile,
@@ -49,7 +49,7 @@ function metadataKeys(dir: string): { keys: PublicKey[]; roleKeyIds: Map<string,
     roleKeyIds.set(name, set);
   };
   for (const rel of listFiles(dir).filter((f) => f.endsWith('.json'))) {
-    const signed = JSON.parse(readFileSync(join(dir, rel), 'utf8')).signed;
+    const signed = (JSON.parse(readFileSync(join(dir, rel), 'utf8')) as { signed?: SignedKeys | null }).signed;
     if (typeof signed !== 'object' || signed === null) continue;
     for (const [id, json] of Object.entries<unknown>(signed.keys ?? {})) {
       const key = PublicKey.fromJSON(json);
@@ -91,7 +91,14 @@ function decryptByHand(pemText: string, passphrase: string): Buffer {
   return Buffer.concat([d.update((data as DerNode).content), d.final()]);
 }
 
-function assertCode(fn: () => unknown, code: string, message?: RegExp): void {
+/** The parts of a metadata file's `signed` that list keys. */
+interface SignedKeys {
+  keys?: Record<string, unknown>;
+  roles?: Record<string, { keyids: string[] }>;
+  delegations?: { keys?: Record<string, unknown>; roles?: { name: string; keyids: string[] }[] };
+}
+
+function assertCode(fn: () => unknown, code: DctErrorCode, message?: RegExp): void {
   assert.throws(fn, (err: unknown) => isDctError(err, code) && (!message || message.test((err as Error).message)));
 }
 

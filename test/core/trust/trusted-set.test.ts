@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GoTime } from '../../../src/core/go-time.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { isDctError, type DctErrorCode } from '../../../src/core/errors.js';
 import { TrustedSet } from '../../../src/core/trust/trusted-set.js';
 import { Metadata } from '../../../src/core/tuf/metadata.js';
 import { fixturePath, notaryCases } from '../../support/fixtures.js';
@@ -15,7 +15,7 @@ const FIXTURE_NOW = new Date('2026-11-23T12:00:00Z');
 const GUNS: Record<string, string> = {};
 function gunOf(caseName: string): string {
   GUNS[caseName] ??= /GUN: `([^`]+)`/.exec(readFileSync(fixturePath('notary-0.7', caseName, 'README.md'), 'utf8'))![1]!;
-  return GUNS[caseName]!;
+  return GUNS[caseName];
 }
 
 /** Loads a served repository as a client does: root, timestamp, snapshot, then targets breadth-first. */
@@ -35,7 +35,7 @@ function loadServed(dir: string, gun: string, now: Date): TrustedSet {
   return set;
 }
 
-const expectCode = (code: string) => (err: unknown) => {
+const expectCode = (code: DctErrorCode) => (err: unknown) => {
   assert.ok(isDctError(err, code), `expected ${code}, got ${(err as Error & { code?: string }).code}: ${(err as Error).message}`);
   return true;
 };
@@ -119,7 +119,7 @@ describe('TrustedSet refuses attacks', () => {
 
   it('arbitrary target: a target added without re-signing is refused', async () => {
     const sim = await repo();
-    const doc = JSON.parse(sim.file('targets').toString());
+    const doc = JSON.parse(sim.file('targets').toString()) as { signed: { targets: Record<string, unknown> } };
     doc.signed.targets['evil'] = doc.signed.targets['v1'];
     const tampered = Buffer.from(JSON.stringify(doc));
     // even with a matching snapshot pin, the signature no longer covers the content

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { FsBlobStore } from '../../../src/adapters/blob-store/fs-blob-store.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { isDctError, type DctErrorCode } from '../../../src/core/errors.js';
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+async function rejectsWith(p: Promise<unknown>, code: DctErrorCode): Promise<void> {
   await assert.rejects(p, (err: unknown) => isDctError(err, code));
 }
 

@@ -278,7 +278,7 @@ function registrySuite(label: string, storage: () => string | undefined, extende
       const first = await raw.call(`/v2/${name}/tags/list?n=4`);
       assert.deepEqual(first.json(), { name, tags: ['a', 'b', 'latest', 'v1'] });
       assert.equal(first.headers.link, `</v2/${name}/tags/list?n=4&last=v1>; rel="next"`);
-      const next = await raw.call((first.headers.link as string).slice(1, (first.headers.link as string).indexOf('>')));
+      const next = await raw.call(first.headers.link.slice(1, first.headers.link.indexOf('>')));
       assert.deepEqual(next.json(), { name, tags: ['v10', 'v2'] });
       assert.equal(next.headers.link, undefined);
       assert.deepEqual((await raw.call(`/v2/${name}/tags/list?n=0`)).json(), { name, tags: [] });

@@ -202,7 +202,7 @@ describe("pull gate decision: by tag, docker's released roles", () => {
 
   it("refuses a tag whose target has no sha256 (docker's message; parsing already refuses one, so the loaded entry is edited)", async () => {
     const set = await trustData((s) => s.addTarget('v1', A.text));
-    delete (set.findTarget('v1')!.meta.hashes as Record<string, Buffer>)['sha256'];
+    delete set.findTarget('v1')!.meta.hashes['sha256'];
     assert.deepEqual(await byTag(FakeSource.of(set), {}, 'v1', A), refused('no valid hash, expecting sha256'));
     assert.deepEqual(await byDigest(FakeSource.of(set), {}, A), refused(NO_SIGNED_TAG));
   });
