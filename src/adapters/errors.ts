@@ -96,8 +96,6 @@ export const REGISTRY_CLIENT_ERROR_CODES = [
   'REGISTRY_REJECTED',
   // 5xx after the retries
   'REGISTRY_SERVER_ERROR',
-  // another status the manifest resolver does not expect
-  'REGISTRY_ERROR',
   // answers that break the protocol (bad headers, ranges, links, JSON)
   'REGISTRY_BAD_RESPONSE',
   'RESPONSE_TOO_LARGE',
@@ -135,6 +133,7 @@ export const NOTARY_CLIENT_ERROR_CODES = [
   'SERVER_UNAVAILABLE',
   'TIMEOUT',
   'NETWORK_ERROR',
+  'ABORTED',
   // a 200 response larger than allowed (notary's ErrMaliciousServer)
   'RESPONSE_TOO_LARGE',
   'INVALID_RESPONSE',

@@ -66,22 +66,20 @@ export interface ErrorCodesByModule {
 export type DctErrorCode = ErrorCodesByModule[keyof ErrorCodesByModule];
 
 /**
- * What the constructor and `isDctError` accept: a `DctErrorCode`, checked at every call.
- * TEMPORARY: an argument typed as plain `string` still passes (`C` is then `string`), for the
- * code that still holds codes in `string`s: the two subclasses that take their code as a string
- * (`NotaryHttpError`, the registry client's `RegistryError`), the remote key service's
- * pass-through, and helpers in src/cli and the tests. Once those take the unions
- * (`NotaryClientErrorCode`, `RegistryClientErrorCode`… ), the parameters become `DctErrorCode`
- * and `C` goes.
+ * What `isDctError` accepts: a `DctErrorCode`, checked at every call. An argument typed as plain
+ * `string` (a test helper's) still passes (`C` is then `string`): a wrong one can only make a
+ * match fail, never raise a code outside the unions. Codes read from the wire are checked at
+ * run time before they become a DctError's code: the Notary client's against its list, the remote
+ * key service's (any code `dct signer` answers with) by their shape only.
  */
 type CheckedCode<C extends string> = string extends C ? string : C extends DctErrorCode ? C : DctErrorCode;
 
-export class DctError<C extends string = string> extends Error {
+export class DctError extends Error {
   readonly code: DctErrorCode;
 
-  constructor(code: CheckedCode<C>, message: string, options?: { cause?: unknown }) {
+  constructor(code: DctErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.code = code as DctErrorCode;
+    this.code = code;
     this.name = new.target.name;
   }
 }

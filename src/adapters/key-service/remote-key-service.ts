@@ -13,7 +13,7 @@
  */
 import { Agent } from 'node:https';
 import { decodeBase64 } from '../../core/encoding.js';
-import { DctError } from '../../core/errors.js';
+import { DctError, type DctErrorCode } from '../../core/errors.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { signatureMethodFor, verifySignature, type Signature } from '../../core/keys/signature.js';
 import type { Signer } from '../../core/keys/signer.js';
@@ -150,7 +150,10 @@ export class RemoteKeyService implements KeyService {
     const { status, body } = reply;
     if (status === 200 && body) return body;
     if (status === 200) throw protocolError('the signer answered 200 without a JSON object');
-    const code = typeof body?.['code'] === 'string' && ERROR_CODE.test(body['code']) ? body['code'] : 'SIGNER_ERROR';
+    // dct signer answers with the DctError code of its failure (the key store's, the core's…), passed
+    // through as it is; only its shape is checked here, so this is the one code the compiler cannot see
+    const answered = body?.['code'];
+    const code = typeof answered === 'string' && ERROR_CODE.test(answered) ? (answered as DctErrorCode) : 'SIGNER_ERROR';
     const message = typeof body?.['message'] === 'string' ? body['message'].slice(0, 300) : `HTTP ${status}`;
     throw new DctError(code, `signer: ${message}`);
   }

@@ -33,13 +33,9 @@ import { encodeMultipart } from './multipart.js';
 import { errorFromResponse, NotaryHttpError } from './notary-errors.js';
 
 export { encodeMultipart, type MultipartPart } from './multipart.js';
-export {
-  errorFromResponse,
-  NotaryHttpError,
-  type NotaryClientErrorCode,
-  type ServerErrorEntry,
-  type ValidationFailure,
-} from './notary-errors.js';
+import type { NotaryClientErrorCode } from '../errors.js';
+export type { NotaryClientErrorCode } from '../errors.js';
+export { errorFromResponse, NotaryHttpError, type ServerErrorEntry, type ValidationFailure } from './notary-errors.js';
 
 export interface NotaryClientOptions {
   /** e.g. `https://notary.example.com:4443` (a path prefix is kept) */
@@ -118,7 +114,11 @@ interface RequestOptions {
 }
 
 /** the codes of the transport's own failures, raised again as NotaryHttpErrors */
-const TRANSPORT_CODES = new Set(['NETWORK_ERROR', 'TIMEOUT', 'ABORTED', 'INVALID_REQUEST']);
+const TRANSPORT_CODES: ReadonlySet<string> = new Set<NotaryClientErrorCode>(['NETWORK_ERROR', 'TIMEOUT', 'ABORTED', 'INVALID_REQUEST']);
+
+function isTransportCode(code: string): code is NotaryClientErrorCode {
+  return TRANSPORT_CODES.has(code);
+}
 const BAD_RESPONSE_TEXT = 'trust server returned a bad response.';
 
 export class NotaryClient {
@@ -350,7 +350,7 @@ export class NotaryClient {
 
 /** A failure of the transport as a NotaryHttpError (the same code and message); any other error as it is. */
 function asNotaryError(err: unknown, method: string, url: URL): unknown {
-  if (err instanceof NotaryHttpError || !(err instanceof DctError) || !TRANSPORT_CODES.has(err.code)) return err;
+  if (err instanceof NotaryHttpError || !(err instanceof DctError) || !isTransportCode(err.code)) return err;
   const cause = (err as { cause?: unknown }).cause;
   return new NotaryHttpError(err.code, err.message, { method, url: url.href, ...(cause !== undefined ? { cause } : {}) });
 }

@@ -4,23 +4,8 @@
  * with the decoded `errors[]` body and, for INVALID_UPDATE, the validation failure.
  */
 import { DctError } from '../../core/errors.js';
+import { isNotaryClientErrorCode, type NotaryClientErrorCode } from '../errors.js';
 import { decodeErrorBody } from '../http/transport/error-body.js';
-
-/** Codes of the errors this client raises (server codes pass through unchanged). */
-export type NotaryClientErrorCode =
-  /** 404: notary's ErrMetaNotFound (whatever the body said) */
-  | 'METADATA_NOT_FOUND'
-  /** 400 without a recognised server code (notary's ErrInvalidOperation) */
-  | 'INVALID_OPERATION'
-  | 'UNAUTHORIZED'
-  /** any other status (notary's ErrServerUnavailable) */
-  | 'SERVER_UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'NETWORK_ERROR'
-  /** a 200 response larger than allowed (notary's ErrMaliciousServer: "trust server returned a bad response.") */
-  | 'RESPONSE_TOO_LARGE'
-  | 'INVALID_RESPONSE'
-  | 'INVALID_REQUEST';
 
 /** One entry of notary's `{"errors":[{code,message,detail}]}` body. */
 export interface ServerErrorEntry {
@@ -44,8 +29,10 @@ export interface ValidationFailure {
  * METADATA_NOT_FOUND for every 404, else one of `NotaryClientErrorCode`.
  */
 export class NotaryHttpError extends DctError {
+  declare readonly code: NotaryClientErrorCode;
+
   constructor(
-    code: string,
+    code: NotaryClientErrorCode,
     message: string,
     readonly details: {
       status?: number;
@@ -97,7 +84,8 @@ export function errorFromResponse(status: number, body: Buffer, method?: string,
     return new NotaryHttpError('UNAUTHORIZED', `${where}${UNAUTHORIZED_TEXT}`, base);
   }
   if (status === 400) {
-    const code = first?.code ?? 'INVALID_OPERATION';
+    // a code notary-server does not send reads as notary's ErrInvalidOperation (the message stays the server's)
+    const code = first && isNotaryClientErrorCode(first.code) ? first.code : 'INVALID_OPERATION';
     const validation = first?.code === 'INVALID_UPDATE' ? decodeValidation(first.detail) : undefined;
     let message = first?.message ?? 'invalid operation';
     if (validation) {

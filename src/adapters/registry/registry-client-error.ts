@@ -5,6 +5,7 @@
  * `RegistryApiError`, in src/server/registry/registry-api-error.ts.)
  */
 import { DctError } from '../../core/errors.js';
+import type { RegistryClientErrorCode } from '../errors.js';
 import { DOCKER_HUB_REGISTRY } from './endpoints.js';
 import { decodeErrorBody, readErrorBody } from '../http/transport/error-body.js';
 import { header, type TransportResponse } from '../http/transport/send.js';
@@ -18,8 +19,10 @@ export interface RegistryErrorDetail {
 
 /** A failure the registry reported (or a protocol violation), with the HTTP status and its `errors[]`. */
 export class RegistryClientError extends DctError {
+  declare readonly code: RegistryClientErrorCode;
+
   constructor(
-    code: string,
+    code: RegistryClientErrorCode,
     message: string,
     readonly status?: number,
     readonly errors: readonly RegistryErrorDetail[] = [],
@@ -29,47 +32,7 @@ export class RegistryClientError extends DctError {
   }
 }
 
-/**
- * The `DctError.code`s the client raises (besides the core's INVALID_MANIFEST,
- * UNSUPPORTED_MANIFEST, INVALID_DESCRIPTOR, INVALID_DIGEST… and RegistryAuth's AUTH_*).
- */
-export const REGISTRY_ERROR_CODES = [
-  /** no endpoint answered the ping (connection refused, TLS failure, timeout) */
-  'REGISTRY_UNREACHABLE',
-  /** a later request failed on the network, or got no answer in time, after the retries */
-  'NETWORK_ERROR',
-  'TIMEOUT',
-  'ABORTED',
-  /** HTTP 401 / 403 */
-  'REGISTRY_UNAUTHORIZED',
-  'REGISTRY_DENIED',
-  /** HTTP 404 by kind (MANIFEST_UNKNOWN, BLOB_UNKNOWN, NAME_UNKNOWN, BLOB_UPLOAD_UNKNOWN) */
-  'MANIFEST_NOT_FOUND',
-  'BLOB_NOT_FOUND',
-  'REPOSITORY_UNKNOWN',
-  'UPLOAD_UNKNOWN',
-  /** HTTP 429 after the retries, or with a Retry-After longer than allowed */
-  'REGISTRY_TOO_MANY_REQUESTS',
-  /** other 4xx (MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, DIGEST_INVALID, SIZE_INVALID, 413…) */
-  'REGISTRY_REJECTED',
-  /** 5xx after the retries */
-  'REGISTRY_SERVER_ERROR',
-  /** answers that break the protocol (bad headers, ranges, links, JSON) */
-  'REGISTRY_BAD_RESPONSE',
-  'RESPONSE_TOO_LARGE',
-  'MANIFEST_TOO_LARGE',
-  /** content that is not what was asked for */
-  'DIGEST_MISMATCH',
-  'SIZE_MISMATCH',
-  /** plain http to a host that is neither loopback nor in insecureRegistries; a redirect from https to http */
-  'INSECURE_REGISTRY',
-  'INSECURE_REDIRECT',
-  /** the caller's sink or source failed */
-  'WRITE_FAILED',
-  'UPLOAD_SOURCE_FAILED',
-  'INVALID_REFERENCE',
-  'INVALID_ARGUMENT',
-] as const;
+/** The codes the client raises are `RegistryClientErrorCode` (adapters/errors.ts). */
 
 /** What was asked for, for the 404 codes: MANIFEST_NOT_FOUND, BLOB_NOT_FOUND, REPOSITORY_UNKNOWN. */
 export type FailureKind = 'manifest' | 'blob' | 'repository';
