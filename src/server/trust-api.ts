@@ -6,8 +6,6 @@ import { DctError } from '../core/errors.js';
 import type { FileUpdate, KeyService, TufStore } from '../core/ports.js';
 import { parseMetadata } from '../core/tuf/metadata.js';
 import { isValidRoleName } from '../core/tuf/roles.js';
-import type { Snapshot } from '../core/tuf/snapshot.js';
-import type { Timestamp } from '../core/tuf/timestamp.js';
 import type { PublicKey } from '../core/keys/public-key.js';
 import { validationError } from '../app/notary-server/update-errors.js';
 import { validateUpdate, type UploadedFile } from '../app/notary-server/validate-update.js';
@@ -174,7 +172,7 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
   if (role === 'snapshot') {
     const snap = await getCurrentSnapshot(serverCtx(ctx), gun);
     if (!snap) throw notFound();
-    const expires = (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime();
+    const expires = parseMetadata(snap.data, 'snapshot').signed.expires.toDate().getTime();
     return metadataResponse(snap.data, snap.createdAt, cachingOf(ctx).current, refreshDeadline(ctx, expires));
   }
   const file = await ctx.store.getCurrent(gun, role);
@@ -187,12 +185,11 @@ async function currentMetadata(ctx: TrustApiContext, gun: string, role: string):
  * or the snapshot it pins, comes within the refresh margin of expiring.
  */
 async function freshUntil(ctx: TrustApiContext, gun: string, timestamp: Buffer): Promise<number> {
-  const ts = parseMetadata(timestamp, 'timestamp').signed as Timestamp;
+  const ts = parseMetadata(timestamp, 'timestamp').signed;
   let until = ts.expires.toDate().getTime() - REFRESH_MARGIN_MS.timestamp;
   const sha = ts.snapshotMeta.hashes['sha256']?.toString('hex');
   const snap = sha ? await ctx.store.getByChecksum(gun, 'snapshot', sha) : undefined;
-  if (snap)
-    until = Math.min(until, refreshDeadline(ctx, (parseMetadata(snap.data, 'snapshot').signed as Snapshot).expires.toDate().getTime()));
+  if (snap) until = Math.min(until, refreshDeadline(ctx, parseMetadata(snap.data, 'snapshot').signed.expires.toDate().getTime()));
   return until;
 }
 

@@ -305,8 +305,8 @@ function suite(title: string, cases: readonly FixtureCaseName[], trustService: '
         return {
           server,
           work: work.path,
-          ...(built.cases.get(name) ? { built: built.cases.get(name) as FixtureCase } : {}),
-          ...(built.errors.get(name) ? { error: built.errors.get(name) as Error } : {}),
+          ...(built.cases.get(name) ? { built: built.cases.get(name) } : {}),
+          ...(built.errors.get(name) ? { error: built.errors.get(name) } : {}),
           otherGun: next && cases.length > 1 ? next.gun : missingGun,
           otherGunMissing: !(next && cases.length > 1),
         };

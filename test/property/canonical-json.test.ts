@@ -160,7 +160,7 @@ describe('property: TUF metadata parsing', () => {
       (b) => {
         const m = typedOrValue(() => parseMetadata(b, 'root'));
         if (!m) return;
-        const root = m.signed as Root;
+        const root = m.signed;
         const role = root.roles['root'];
         if (!role) return;
         const keys = { keys: root.keys, keyids: role.keyids, threshold: role.threshold };

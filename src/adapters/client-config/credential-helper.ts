@@ -74,7 +74,7 @@ function defaultHelperRunner(env: Env, timeoutMs: number): HelperRunner {
   return async (program, args, input) => {
     const { spawn } = await import('node:child_process');
     return new Promise((resolve, reject) => {
-      const child = spawn(program, [...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'ignore'] });
+      const child = spawn(program, [...args], { env: env, stdio: ['pipe', 'pipe', 'ignore'] });
       const chunks: Buffer[] = [];
       let size = 0;
       const timer = setTimeout(() => {

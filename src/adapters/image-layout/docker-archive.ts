@@ -121,7 +121,7 @@ export class DockerArchive {
           layerSources[diffId] = parseDescriptor(d, `${file}: ${MANIFEST_JSON}[${position}].LayerSources`);
         }
       }
-      return { position, repoTags: tags as string[], config, layers: layers as string[], layerSources };
+      return { position, repoTags: tags, config, layers: layers as string[], layerSources };
     });
     return new DockerArchive(file, files, entries);
   }

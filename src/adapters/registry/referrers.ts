@@ -7,7 +7,7 @@
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { parseDigest } from '../../core/oci/digest.js';
-import { parseManifest, type ImageIndex, type Manifest } from '../../core/oci/manifest.js';
+import { parseManifest, type Manifest } from '../../core/oci/manifest.js';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
 import { repositoryScope } from '../http/registry-auth.js';
 import { RegistryClientError } from './registry-client-error.js';
@@ -107,7 +107,7 @@ async function referrersByTag(repo: string, digest: string, opts: ReferrersOptio
   }
   if (fetched.manifest.kind !== 'index')
     throw new RegistryClientError('REGISTRY_BAD_RESPONSE', `the referrers tag ${repo}:${tag} is not an index`);
-  const all = (fetched.manifest as ImageIndex).manifests;
+  const all = fetched.manifest.manifests;
   return { manifests: opts.artifactType === undefined ? all : all.filter((d) => d.artifactType === opts.artifactType), via: 'tag' };
 }
 

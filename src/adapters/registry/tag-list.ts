@@ -48,7 +48,7 @@ export async function listTags(conn: RegistryConnection, repo: string, opts: Tag
     if (list !== null && list !== undefined && (!Array.isArray(list) || !list.every((t) => typeof t === 'string'))) {
       throw new RegistryClientError('REGISTRY_BAD_RESPONSE', `the tag list of ${repo} from ${conn.host} is not a list of strings`, 200);
     }
-    tags.push(...((list as string[] | null | undefined) ?? []));
+    tags.push(...(list ?? []));
     url = nextLink(res);
   }
   return tags;

@@ -152,7 +152,7 @@ export function withoutSqliteExperimentalWarning<T>(load: () => T): T {
     const message = typeof warning === 'string' ? warning : warning.message;
     if (type === 'ExperimentalWarning' && message.startsWith('SQLite is an experimental feature')) return;
     return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
+  };
   try {
     return load();
   } finally {
@@ -166,7 +166,7 @@ function betterSqliteOpener(): Opener {
     const db = new Database(path, readonly ? { readonly: true, fileMustExist: true } : {});
     return connection('better-sqlite3', {
       exec: (sql) => db.exec(sql),
-      prepare: (sql) => db.prepare(sql) as unknown as SqliteStatement,
+      prepare: (sql) => db.prepare(sql),
       close: () => db.close(),
     });
   };

@@ -42,7 +42,7 @@ async function collect(stream: AsyncIterable<unknown>): Promise<Buffer> {
 async function zstdManifest(dir: string): Promise<ImageManifest> {
   const m = await (await OciLayout.open(dir)).readManifest('z');
   assert.equal(m.kind, 'manifest');
-  return m as ImageManifest;
+  return m;
 }
 
 const refusal = (err: unknown) =>

@@ -27,7 +27,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<Err
   let caught: unknown;
   await promise.catch((err: unknown) => (caught = err));
   assert.ok(isDctError(caught, code), `expected ${code}, got ${String(caught)}`);
-  return caught as Error;
+  return caught;
 }
 
 describe('PrivateKeyCipher', () => {

@@ -507,7 +507,7 @@ describe('NotaryClient + RegistryAuth against dct server --auth-htpasswd', () =>
   const as = (credentials: RegistryCredentials | undefined) => {
     const c = new NotaryClient({
       baseUrl: server.url,
-      caFile: server.caFile as string,
+      caFile: server.caFile,
       auth: new RegistryAuth({ credentials: () => credentials }),
     });
     clients.push(c);

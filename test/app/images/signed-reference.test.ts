@@ -60,7 +60,7 @@ describe('signedTarget (docker TrustedReference)', () => {
   it("a target without sha256 is refused with docker's message", async () => {
     const set = await load((s) => s.addTarget('odd', 'x'));
     const meta = set.findTarget('odd')!.meta;
-    delete (meta.hashes as Record<string, Buffer>)['sha256'];
+    delete meta.hashes['sha256'];
     assert.throws(() => signedTarget(set, 'odd'), code('NO_VALID_HASH', 'no valid hash, expecting sha256'));
     assert.deepEqual(releasedTags(set), []);
   });

@@ -89,16 +89,16 @@ describe('notary grammar', () => {
     assert.equal(keyGroup.code, 0);
     assert.match(
       keyGroup.out,
-      /^Operations on private keys\.\n\nUsage:\n  notary key \[command\]\n\nAvailable Commands:\n  export      Exports all keys/,
+      /^Operations on private keys\.\n\nUsage:\n {2}notary key \[command\]\n\nAvailable Commands:\n {2}export {6}Exports all keys/,
     );
     const root = await notary();
     assert.match(
       root.out,
-      /^Usage:\n  notary \[flags\]\n  notary \[command\]\n\nAvailable Commands:\n  add         Adds the file as a target to the trusted collection\.\n  addhash /,
+      /^Usage:\n {2}notary \[flags\]\n {2}notary \[command\]\n\nAvailable Commands:\n {2}add {9}Adds the file as a target to the trusted collection\.\n {2}addhash /,
     );
     assert.match(
       root.out,
-      /\n      --version             Print the version number of notary\n\nUse "notary \[command\] --help" for more information about a command\.\n$/,
+      /\n {6}--version {13}Print the version number of notary\n\nUse "notary \[command\] --help" for more information about a command\.\n$/,
     );
   });
 

@@ -80,9 +80,9 @@ export function writeDelegationKey(base: string, cn: string, days = 365): { keyF
     serial: Buffer.from('0102030405060708', 'hex'),
     extensions: [],
   });
-  writeFileSync(`${base}.key`, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+  writeFileSync(`${base}.key`, privateKey.export({ format: 'pem', type: 'pkcs8' }));
   writeFileSync(`${base}.crt`, cert);
-  writeFileSync(`${base}.pub`, publicKey.export({ format: 'pem', type: 'spki' }) as string);
+  writeFileSync(`${base}.pub`, publicKey.export({ format: 'pem', type: 'spki' }));
   return { keyFile: `${base}.key`, certFile: `${base}.crt`, pubFile: `${base}.pub` };
 }
 

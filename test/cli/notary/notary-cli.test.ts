@@ -116,7 +116,7 @@ describe('dct notary against dct server', () => {
     ok(await n('reset', gun, '--all'));
     const noFlag = await n('reset', gun);
     assert.equal(noFlag.code, 1);
-    assert.match(noFlag.out, /^Usage:\n  notary reset \[ GUN \] \[flags\]\n/);
+    assert.match(noFlag.out, /^Usage:\n {2}notary reset \[ GUN \] \[flags\]\n/);
     assert.match(noFlag.out, /\n\* fatal: Must specify changes to reset with -n or the --all flag\n$/);
 
     // a target for a delegation that does not exist: notary's error, nothing published, changes kept

@@ -186,7 +186,7 @@ export function parseDockerArgs(argv: readonly string[]): ParsedCommand {
   let words = [argv[at]!];
   let next = at + 1;
   if (argv[at] === 'image' || argv[at] === 'container' || argv[at] === 'builder') {
-    if (argv[next] !== undefined) words = [argv[at]!, argv[next]!];
+    if (argv[next] !== undefined) words = [argv[at], argv[next]!];
     next++;
   } else if (argv[at] === 'buildx') {
     // buildx's own flags may come before its subcommand

@@ -55,7 +55,7 @@ export const spawnExec: Exec = (bin, args, opts) =>
   new Promise((resolvePromise) => {
     const child = spawn(bin, args, {
       cwd: opts.cwd,
-      env: opts.env as NodeJS.ProcessEnv,
+      env: opts.env,
       stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
     });
     // the terminal's ^C reaches docker too: let docker decide; signals sent to dct alone are passed on
@@ -334,7 +334,7 @@ export interface DockerRunOptions {
 
 /** `dct docker [--dry-run] ARGS…`; returns the exit code. */
 export async function runDocker(argvIn: readonly string[], io: DockerIo, options: DockerRunOptions = {}): Promise<number> {
-  let argv = [...argvIn];
+  const argv = [...argvIn];
   let dryRun = false;
   while (argv[0] === '--dry-run' || argv[0] === '--') {
     if (argv.shift() === '--') break;
