@@ -45,9 +45,15 @@ export interface RegistryAuthOptions {
   timeoutMs?: number;
   /** largest token response read (default 1 MiB) */
   maxTokenResponseBytes?: number;
-  /** TLS settings for a token realm; default: those of the request that was challenged when the realm is on its host, else the system roots */
+  /**
+   * TLS settings for a token realm; default: those of the request that was challenged when the
+   * realm is on its host, else the system roots
+   */
   tls?: (realm: URL) => TlsSettings | undefined;
-  /** plain-http realms receive credentials only for loopback hosts, the challenged origin itself (already plain http), or when this says yes */
+  /**
+   * plain-http realms receive credentials only for loopback hosts, the challenged origin itself
+   * (already plain http), or when this says yes
+   */
   allowPlainHttpRealm?: (realm: URL) => boolean;
   /** the advice at the end of "refused"/"required" errors */
   loginHint?: (host: string) => string;

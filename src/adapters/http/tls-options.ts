@@ -48,7 +48,7 @@ export function systemRootsPlus(extra: ReadonlyArray<string>, cert?: string | Bu
   const identity = { ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) };
   const context = createSecureContext({ minVersion: 'TLSv1.2', ...identity });
   // the native handle's addCACert extends the context's own copy of the root store
-  const native = (context as SecureContext & { context?: { addCACert?: (pem: string) => void } }).context;
+  const native = (context as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
   if (typeof native?.addCACert === 'function') {
     for (const pem of extra) native.addCACert(pem);
     return context;

@@ -209,7 +209,7 @@ export class DockerArchive {
     const format = opts.format ?? 'docker';
     const config = await this.config(entry);
     const layers = await this.layers(entry, config);
-    const prepared: Array<PushableBlob | undefined> = new Array(layers.length);
+    const prepared = new Array<PushableBlob | undefined>(layers.length);
     const disposeAll = async () => {
       for (const p of prepared) await p?.dispose();
     };

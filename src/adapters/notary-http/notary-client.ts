@@ -269,7 +269,7 @@ export class NotaryClient {
     try {
       json = JSON.parse(res.body.toString('utf8'));
     } catch (err) {
-      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url} is not JSON`, {
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url.href} is not JSON`, {
         status: res.status,
         method,
         url: url.href,
@@ -279,7 +279,7 @@ export class NotaryClient {
     try {
       return PublicKey.fromJSON(json, `${role} key`);
     } catch (err) {
-      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url}: ${(err as Error).message}`, {
+      throw new NotaryHttpError('INVALID_RESPONSE', `${role} key from ${url.href}: ${(err as Error).message}`, {
         status: res.status,
         method,
         url: url.href,

@@ -98,8 +98,7 @@ async function fetchBlob(
   let resumes = 0;
   let failures = 0;
   while (offset < size) {
-    let res: TransportResponse;
-    res = await conn.exchange({
+    const res: TransportResponse = await conn.exchange({
       method: 'GET',
       url: base,
       scopes: [repositoryScope(repo, 'pull')],
@@ -163,7 +162,7 @@ async function fetchBlob(
         offset += chunk.length;
         fetched += chunk.length;
         await write(sink, chunk, what, opts.signal);
-        if (hashing) await hashing;
+        if (hashing instanceof Promise) await hashing;
         opts.onProgress?.(offset, size);
       }
     } catch (err) {
@@ -214,7 +213,7 @@ async function write(sink: Writable, chunk: Buffer, what: string, signal: AbortS
   if (sink.write(chunk)) return;
   if (sink.errored || sink.destroyed) throw sinkError(sink.errored ?? new Error('the destination was closed'), what);
   await new Promise<void>((resolve, reject) => {
-    const done = (err?: unknown) => {
+    const done = (err?: Error) => {
       sink.off('drain', onDrain);
       sink.off('error', onError);
       sink.off('close', onClose);

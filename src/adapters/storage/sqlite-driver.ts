@@ -146,6 +146,8 @@ function loadNodeSqlite(): NodeSqliteModule | undefined {
  * loads (Node 24 prints none); any other warning passes through.
  */
 export function withoutSqliteExperimentalWarning<T>(load: () => T): T {
+  // the very function is restored below, so it is kept unbound (and called with `process`)
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const emitWarning = process.emitWarning;
   process.emitWarning = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type;

@@ -101,7 +101,7 @@ function ipv6Bytes(addr: string): Buffer {
   const parse = (s: string) => (s ? s.split(':').map((x) => parseInt(x, 16)) : []);
   const h = parse(head);
   const t = parse(tail);
-  const groups = addr.includes('::') ? [...h, ...new Array(8 - h.length - t.length).fill(0), ...t] : h;
+  const groups = addr.includes('::') ? [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t] : h;
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   return out;

@@ -2,9 +2,9 @@
 
 export interface TrustIo {
   /** stdout (docker's `Out()`) */
-  out(text: string): void;
+  out: (text: string) => void;
   /** stderr (docker's `Err()`) */
-  err(text: string): void;
+  err: (text: string) => void;
   /** one line of stdin without its line break, undefined at end of input (docker's prompt.Confirm) */
   readLine(): Promise<string | undefined>;
   env: Readonly<Record<string, string | undefined>>;

@@ -5,6 +5,10 @@ import { verifySignature } from '../keys/signature.js';
 import { getOwn } from './json-reader.js';
 import type { Metadata } from './metadata.js';
 
+function isKeyMap(keys: RoleKeySet['keys']): keys is ReadonlyMap<string, PublicKey> {
+  return keys instanceof Map;
+}
+
 export interface RoleKeySet {
   /** the keys that may sign, by the key ID the parent lists */
   keys: Record<string, PublicKey> | ReadonlyMap<string, PublicKey>;
@@ -35,7 +39,8 @@ export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: 
   if (metadata.signatures.length === 0) throw new CoreError('NO_SIGNATURES', `tuf: data has no signatures (${roleName})`);
   if (role.threshold < 1) throw new CoreError('THRESHOLD_NOT_MET', `invalid threshold for ${roleName}`);
   const allowed = new Set(role.keyids);
-  const lookup = (id: string) => (role.keys instanceof Map ? role.keys.get(id) : getOwn(role.keys as Record<string, PublicKey>, id));
+  const keys = role.keys;
+  const lookup = (id: string): PublicKey | undefined => (isKeyMap(keys) ? keys.get(id) : getOwn(keys, id));
   const literal = opts.literal ? metadata.literalSignedBytes() : undefined;
   let canonical: Buffer | undefined;
   const verifies = (key: PublicKey, method: string, sig: Buffer): boolean => {

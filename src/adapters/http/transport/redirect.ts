@@ -17,7 +17,10 @@ export interface RedirectOptions {
   max?: number;
   /** plain-http hosts an https request may be sent on to (loopback hosts always may) */
   allowPlainHttp?: (host: string) => boolean;
-  /** the request as sent to another origin (e.g. other TLS settings, the agent for another scheme); default: the same, without `Authorization` (and without the agent when the scheme changes) */
+  /**
+   * the request as sent to another origin (e.g. other TLS settings, the agent for another scheme);
+   * default: the same, without `Authorization` (and without the agent when the scheme changes)
+   */
   crossOrigin?: (req: RoundTripRequest, to: URL) => RoundTripRequest;
   /** the error for a refused redirect (default: DctError with the code) */
   error?: (code: 'REGISTRY_BAD_RESPONSE' | 'INSECURE_REDIRECT', message: string, status: number) => DctError;

@@ -32,8 +32,8 @@ export interface CommandSpec {
 }
 
 export interface Io {
-  out(s: string): void;
-  err(s: string): void;
+  out: (s: string) => void;
+  err: (s: string) => void;
   /** raw bytes to stdout (`verify` echoes the payload as it is); default: `out` of its UTF-8 text */
   bytes?(b: Buffer): void;
 }
