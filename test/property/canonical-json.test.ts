@@ -17,7 +17,6 @@ import fc from 'fast-check';
 import { canonicalize, parseJson } from '../../src/core/canonical-json.js';
 import { canonicalSignedText, canonicalValueEnd } from '../../src/core/canonical-text.js';
 import { parseMetadata } from '../../src/core/tuf/metadata.js';
-import type { Root } from '../../src/core/tuf/root.js';
 import { verifyThreshold } from '../../src/core/tuf/verify.js';
 import { fixturePath, listFiles, notaryCases, roleOfServedPath } from '../support/fixtures.js';
 import { checkProperty, mutatedBytes, mutatedJson, typedOrValue } from './property-support.js';
