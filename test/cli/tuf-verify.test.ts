@@ -40,9 +40,9 @@ describe('dct tuf verify', () => {
       '--format',
       'json',
     );
-    const doc = JSON.parse(stdout);
+    const doc = JSON.parse(stdout) as { targets: { name: string }[]; versions: Record<string, number> };
     assert.deepEqual(
-      doc.targets.map((t: { name: string }) => t.name),
+      doc.targets.map((t) => t.name),
       ['v1', 'v2'],
     );
     assert.equal(doc.versions.timestamp, 1);

@@ -120,7 +120,10 @@ async function inspectBoth(
   return real;
 }
 
-/** `notary -s URL --tlscacert CA -d DIR ARGS` and `dct notary -s URL --tlscacert CA -d DIR2 ARGS`, each with a fresh trust dir, compared. */
+/**
+ * `notary -s URL --tlscacert CA -d DIR ARGS` and `dct notary -s URL --tlscacert CA -d DIR2 ARGS`,
+ * each with a fresh trust dir, compared.
+ */
 async function notaryBoth(
   server: TrustServerUnderTest,
   work: string,

@@ -12,6 +12,7 @@ import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { createRootCertificate } from '../../src/core/keys/certificate.js';
 import { loadConfig } from '../../src/server/config.js';
@@ -23,6 +24,7 @@ import { dockerSession, notarySession, type Step } from '../support/trust-scenar
 
 const unavailable = await ensureReferenceTools();
 const dockerMissing = missingTool('docker');
+const execFileAsync = promisify(execFile);
 
 /**
  * A folder holding `notary` = dct: a symlink to a bundle of src/cli/main.ts (dct
@@ -222,29 +224,23 @@ describe('dct under the name notary: the notary CLI 0.7, output for output', { s
       ok(await real('reset', b, '--all'), 'notary reset');
       ok(await ours('add', b, 'c1', 'hello.txt', '--custom', 'plain.json'), 'dct add --custom');
       const rel = join(dir, 'rel');
-      await new Promise<void>((resolve, reject) =>
-        execFile(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'ec',
-            '-pkeyopt',
-            'ec_paramgen_curve:P-256',
-            '-nodes',
-            '-keyout',
-            `${rel}.key`,
-            '-out',
-            `${rel}.crt`,
-            '-days',
-            '400',
-            '-subj',
-            '/CN=releases',
-          ],
-          (e) => (e ? reject(e) : resolve()),
-        ),
-      );
+      await execFileAsync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${rel}.key`,
+        '-out',
+        `${rel}.crt`,
+        '-days',
+        '400',
+        '-subj',
+        '/CN=releases',
+      ]);
       ok(await ours('delegation', 'add', b, 'targets/releases', 'rel.crt', '--all-paths'), 'dct delegation add');
       assert.equal((await ours('status', b)).out, (await real('status', b)).out);
       ok(await real('publish', b), 'notary publish of dct-staged changes');
@@ -311,8 +307,9 @@ describe('dct under the name notary: the notary CLI 0.7, output for output', { s
           child.stdin?.on('error', () => undefined);
           child.stdin?.end();
         });
-      const openssl = (args: string[]) =>
-        new Promise<void>((resolve, reject) => execFile('openssl', args, { cwd: dir }, (e) => (e ? reject(e) : resolve())));
+      const openssl = async (args: string[]): Promise<void> => {
+        await execFileAsync('openssl', args, { cwd: dir });
+      };
       // the root key as notary imports it: PKCS#8, PBES2 with PBKDF2-HMAC-SHA1 (what notary and dct write)
       const rootKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
       const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

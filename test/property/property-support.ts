@@ -117,7 +117,10 @@ export function mutatedJson(seeds: readonly unknown[]): fc.Arbitrary<unknown> {
         const walk = (v: unknown) => {
           if (Array.isArray(v)) v.forEach((c, i) => (nodes.push({ parent: v, key: i }), walk(c)));
           else if (typeof v === 'object' && v !== null)
-            for (const [k, c] of Object.entries(v)) (nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(c));
+            for (const [k, c] of Object.entries(v)) {
+              nodes.push({ parent: v as Record<string, unknown>, key: k });
+              walk(c);
+            }
         };
         walk(copy);
         if (nodes.length === 0) continue;

@@ -59,7 +59,7 @@ describe('dct client config', () => {
     refused('{"trust": {"servers": {"https://r.example": "https://t.example"}}}', /is not a registry host\[:port\]/);
     refused('{"insecureRegistries": "x"}', /must be a list/);
     refused('{"insecureRegistries": [1]}', /is not a string/);
-    refused('{"insecureRegistries": ["ftp://x"]}', /should not contain '\:\/\/'/);
+    refused('{"insecureRegistries": ["ftp://x"]}', /should not contain ':\/\/'/);
     refused('{"insecureRegistries": ["10.0.0.0/33"]}', /not a valid CIDR/);
     refused('{"insecureRegistries": ["bad host"]}', /invalid host/);
     const dirAsFile = join(work.dir, 'adir');

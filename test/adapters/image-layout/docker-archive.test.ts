@@ -328,8 +328,9 @@ describe('docker save archives', () => {
     assert.equal(existsSync(out), false);
 
     const lying: Descriptor = { ...image!.layers[0]!.descriptor, digest: digestOf(Buffer.from('other bytes')) };
-    await assert.rejects(writeDockerArchive(out, [{ ...image!, layers: [{ descriptor: lying, open: image!.layers[0]!.open }] }]), (err) =>
-      isDctError(err, 'DIGEST_MISMATCH'),
+    await assert.rejects(
+      writeDockerArchive(out, [{ ...image!, layers: [{ descriptor: lying, open: () => image!.layers[0]!.open() }] }]),
+      (err) => isDctError(err, 'DIGEST_MISMATCH'),
     );
     assert.equal(existsSync(out), false);
     assert.deepEqual(

@@ -64,7 +64,7 @@ describe('ThreadDigester', () => {
 
   it('refuses more bytes after the digest, and a second digest', async () => {
     const d = new ThreadDigester('sha256');
-    d.update(Buffer.from('abc'));
+    await d.update(Buffer.from('abc'));
     assert.equal(await d.digest(), hashOf('sha256', Buffer.from('abc')));
     assert.throws(() => d.update(Buffer.from('d')), { code: 'INVALID_ARGUMENT' });
     await assert.rejects(d.digest(), { code: 'INVALID_ARGUMENT' });

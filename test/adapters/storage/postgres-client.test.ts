@@ -52,6 +52,6 @@ describe('PostgreSQL client checkout', { skip: interopSkip(unreachable) }, () =>
         await client.query('SELECT 1');
       }),
     );
-    assert.equal(await inTransaction(pool, async (client) => (await client.query('SELECT 2 AS two')).rows[0].two), 2);
+    assert.equal(await inTransaction(pool, async (client) => (await client.query<{ two: number }>('SELECT 2 AS two')).rows[0]!.two), 2);
   });
 });

@@ -18,6 +18,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { FileKeyRing } from '../../../src/adapters/keystore/file-key-ring.js';
 import { FileKeyStore } from '../../../src/adapters/keystore/file-keystore.js';
 import { FileMetadataCache, repositoryDir } from '../../../src/adapters/metadata-cache.js';
@@ -880,5 +881,6 @@ function readTamperedReleases(repo: RecordedRepository): Buffer {
 function describeError(err: unknown): string {
   if (err === undefined) return 'no error';
   if (isDctError(err)) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return typeof err === 'string' ? err : inspect(err);
 }

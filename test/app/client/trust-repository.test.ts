@@ -169,7 +169,7 @@ describe('TrustRepository against dct server', () => {
 
   it("a publish without changes is still an update, as notary's: a held snapshot key re-signs the snapshot, else the server re-signs", async () => {
     const timestampVersion = async (gun: string) =>
-      JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')).signed.version as number;
+      (JSON.parse((await client.getMetadata(gun, 'timestamp')).toString('utf8')) as { signed: { version: number } }).signed.version;
     for (const [name, serverManagedSnapshot, sent] of [
       ['client-snapshot', false, ['snapshot']],
       ['server-snapshot', true, []],

@@ -15,7 +15,7 @@ import { RepoSimulator } from '../../support/repo-simulator.js';
 const GUN = '127.0.0.1:5000/sim/app';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-async function resolverOver(opts: { fail?: unknown; warnings?: string[] } = {}) {
+async function resolverOver(opts: { fail?: Error; warnings?: string[] } = {}) {
   const sim = new RepoSimulator(GUN);
   sim.addTarget('1.0', 'manifest one');
   sim.addTarget('latest', 'manifest latest');

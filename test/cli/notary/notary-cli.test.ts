@@ -248,7 +248,8 @@ describe('dct notary against dct server', () => {
       list.targets.find((t) => t.name === 'v1'),
       { name: 'v1', digest: sha256('hello\n'), size: 6, role: 'targets' },
     );
-    assert.deepEqual(JSON.parse((await n('lookup', gun, 'v1', '--format=json')).out).target, {
+    const lookup = JSON.parse((await n('lookup', gun, 'v1', '--format=json')).out) as { target: unknown };
+    assert.deepEqual(lookup.target, {
       name: 'v1',
       digest: sha256('hello\n'),
       size: 6,
@@ -461,7 +462,8 @@ describe('dct notary: configuration, offline mode, auth, invocation', () => {
       }),
     );
     const caPinned = await run('-c', join(conf, 'ca-pin.json'), '-d', join(work, 'trust-ca-pin'), 'list', gun);
-    // the repository's root is self-signed, not issued by that CA: refused (a CA-issued root is accepted: test/core/trust/trust-pinning.test.ts)
+    // the repository's root is self-signed, not issued by that CA: refused
+    // (a CA-issued root is accepted: test/core/trust/trust-pinning.test.ts)
     assert.deepEqual(
       [caPinned.code, caPinned.out],
       [1, '\n* fatal: could not validate the path to a trusted root: unable to match any certificates to trust_pinning config\n'],

@@ -116,8 +116,22 @@ describe('metadata models', () => {
 
 describe('metadata parsing refuses malformed input with stable codes', () => {
   const good = readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'targets.json'), 'utf8');
-  const mutate = (f: (doc: any) => void) => {
-    const doc = JSON.parse(good);
+  /** the parts of the fixture's targets.json the cases below change */
+  interface TargetsDoc {
+    signed: {
+      _type: string;
+      version: number;
+      expires: string;
+      targets: Record<string, { length: number; hashes: Record<string, string> }>;
+      delegations: {
+        keys: Record<string, { keyval: { public: string; private: string | null } }>;
+        roles: { name: string; threshold: number }[];
+      };
+    };
+    signatures: { sig: string }[];
+  }
+  const mutate = (f: (doc: TargetsDoc) => void) => {
+    const doc = JSON.parse(good) as TargetsDoc;
     f(doc);
     return Buffer.from(JSON.stringify(doc));
   };
@@ -127,19 +141,19 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
     ['version 0', mutate((d) => (d.signed.version = 0)), 'targets', 'INVALID_METADATA'],
     ['fractional version', mutate((d) => (d.signed.version = 1.5)), 'targets', 'INVALID_METADATA'],
     ['bad expires', mutate((d) => (d.signed.expires = 'tomorrow')), 'targets', 'INVALID_METADATA'],
-    ['negative length', mutate((d) => (d.signed.targets['hello.txt'].length = -1)), 'targets', 'INVALID_METADATA'],
-    ['bad base64 hash', mutate((d) => (d.signed.targets['hello.txt'].hashes.sha256 = '***')), 'targets', 'MALFORMED_ENCODING'],
-    ['grandchild delegation', mutate((d) => (d.signed.delegations.roles[0].name = 'targets/a/b')), 'targets', 'INVALID_METADATA'],
-    ['upper-case delegation', mutate((d) => (d.signed.delegations.roles[0].name = 'targets/Alice')), 'targets', 'INVALID_METADATA'],
+    ['negative length', mutate((d) => (d.signed.targets['hello.txt']!.length = -1)), 'targets', 'INVALID_METADATA'],
+    ['bad base64 hash', mutate((d) => (d.signed.targets['hello.txt']!.hashes.sha256 = '***')), 'targets', 'MALFORMED_ENCODING'],
+    ['grandchild delegation', mutate((d) => (d.signed.delegations.roles[0]!.name = 'targets/a/b')), 'targets', 'INVALID_METADATA'],
+    ['upper-case delegation', mutate((d) => (d.signed.delegations.roles[0]!.name = 'targets/Alice')), 'targets', 'INVALID_METADATA'],
     ['delegation key missing', mutate((d) => (d.signed.delegations.keys = {})), 'targets', 'INVALID_METADATA'],
-    ['zero threshold', mutate((d) => (d.signed.delegations.roles[0].threshold = 0)), 'targets', 'INVALID_METADATA'],
+    ['zero threshold', mutate((d) => (d.signed.delegations.roles[0]!.threshold = 0)), 'targets', 'INVALID_METADATA'],
     [
       'private key material',
-      mutate((d) => (Object.values<any>(d.signed.delegations.keys)[0].keyval.private = 'AAAA')),
+      mutate((d) => (Object.values(d.signed.delegations.keys)[0]!.keyval.private = 'AAAA')),
       'targets',
       'INVALID_KEY',
     ],
-    ['signature not base64', mutate((d) => (d.signatures[0].sig = '!')), 'targets', 'MALFORMED_ENCODING'],
+    ['signature not base64', mutate((d) => (d.signatures[0]!.sig = '!')), 'targets', 'MALFORMED_ENCODING'],
     ['invalid role name', Buffer.from(good), 'targets/../root', 'INVALID_METADATA'],
   ];
   for (const [what, bytes, role, code] of cases) {
@@ -164,7 +178,8 @@ describe('metadata parsing refuses malformed input with stable codes', () => {
   });
 
   it('a root without all base roles', () => {
-    const root = JSON.parse(readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json'), 'utf8'));
+    const rootText = readFileSync(fixturePath('notary-go-vectors', 'repo', 'metadata', 'root.json'), 'utf8');
+    const root = JSON.parse(rootText) as { signed: { roles: Record<string, unknown> } };
     delete root.signed.roles.snapshot;
     assert.throws(() => parseMetadata(Buffer.from(JSON.stringify(root)), 'root'), /missing snapshot role specification/);
   });
