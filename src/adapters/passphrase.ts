@@ -16,21 +16,9 @@
 import type { EventEmitter } from 'node:events';
 import { CoreError, DctError, isDctError } from '../core/errors.js';
 
-export interface PassphraseRequest {
-  role: string;
-  keyId: string;
-  gun?: string;
-  /** true when choosing the passphrase of a key being created */
-  isNew: boolean;
-  /** 0 on the first request for a key, n after n wrong passphrases */
-  attempt?: number;
-}
+import type { PassphraseRequest, PassphraseSource } from '../core/ports.js';
 
-export interface PassphraseSource {
-  get(request: PassphraseRequest): Promise<string>;
-  /** whether asking again after a wrong passphrase may give another answer (a person at a prompt) */
-  canRetry?(request: PassphraseRequest): boolean;
-}
+export type { PassphraseRequest, PassphraseSource } from '../core/ports.js';
 
 export type PassphraseEnvMode = 'docker' | 'notary' | 'combined';
 export type Env = Record<string, string | undefined>;

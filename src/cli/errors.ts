@@ -13,7 +13,6 @@ export const CLI_ERROR_CODES = [
   'NO_SIGNED_TAGS',
   'RESERVED_SIGNER',
   'REGISTRY_BAD_RESPONSE',
-  'INVALID_KEY_FILE_NAME',
 ] as const;
 
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];

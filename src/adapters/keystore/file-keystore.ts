@@ -25,7 +25,8 @@ import {
   type DecodedPrivateKeyFile,
 } from '../../core/keys/key-file.js';
 
-export const PRIVATE_DIR = 'private';
+export const SAFE_KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const PRIVATE_DIR = 'private';
 const LEGACY_ROOT_DIR = 'root_keys';
 const LEGACY_TUF_DIR = 'tuf_keys';
 const KEY_EXT = '.key';
@@ -179,6 +180,29 @@ export class FileKeyStore {
     const role = headers.role ?? legacy.role;
     const gun = headers.gun ?? legacy.gun;
     return { keyId: legacy.keyId, role, ...(gun ? { gun } : {}), path, legacy: true };
+  }
+
+  /** A key file's text as it is (for export). */
+  readText(key: Pick<StoredKeyInfo, 'path'>): Promise<string> {
+    return readFile(key.path, 'utf8');
+  }
+
+  /** `private/<name>.key`, mode 0600, written atomically (temp file, rename) */
+  async writeText(name: string, text: string): Promise<void> {
+    if (!SAFE_KEY_NAME.test(name)) throw new DctError('INVALID_KEY_FILE_NAME', `invalid key file name ${JSON.stringify(name)}`);
+    await mkdir(this.privateDir, { recursive: true, mode: 0o700 });
+    const target = join(this.privateDir, `${name}.key`);
+    const temp = join(this.privateDir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(text);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target).catch(async (err) => {
+      await rm(temp, { force: true });
+      throw err;
+    });
   }
 }
 

@@ -59,7 +59,8 @@ export class NotaryHttpError extends DctError {
 
 const UNAUTHORIZED_TEXT = 'you are not authorized to perform this operation: server returned 401.';
 
-const VALIDATION_TEXT: Record<string, string> = {
+/** notary's wording of each validation failure (before its message) */
+export const VALIDATION_TEXT: Readonly<Record<string, string>> = {
   ErrBadRoot: 'The root metadata is invalid:',
   ErrBadTargets: 'The targets metadata is invalid:',
   ErrBadSnapshot: 'The snapshot metadata is invalid:',

@@ -25,7 +25,8 @@ import type { Io } from './command.js';
 import type { Flags } from './flags.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { KeyPassphrases } from '../../../app/keys/key-files.js';
-import { keyPassphrases, NotaryKeyStore } from './key-store.js';
+import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
+import { keyPassphrases } from './key-passphrases.js';
 import { goNetworkError, Logger } from './output.js';
 
 export const DEFAULT_SERVER_URL = 'https://notary-server:4443';
@@ -164,7 +165,7 @@ function goErrnoText(code: string | undefined, fallback: string): string {
 
 /** Everything a command needs, built lazily. */
 export class NotaryContext {
-  readonly keyStore: NotaryKeyStore;
+  readonly keyStore: FileKeyStore;
   private ring: FileKeyRing | undefined;
   private readonly clients: NotaryClient[] = [];
   private auth: RegistryAuth | undefined;
@@ -175,7 +176,7 @@ export class NotaryContext {
     readonly log: Logger,
     readonly json: boolean,
   ) {
-    this.keyStore = new NotaryKeyStore(config.trustDir);
+    this.keyStore = new FileKeyStore(config.trustDir);
   }
 
   get io(): Io {

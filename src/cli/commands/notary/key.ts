@@ -19,7 +19,7 @@ import { rotateKey } from '../../../app/keys/rotate-key.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec } from './command.js';
 import type { HostEnvironment } from './context.js';
-import type { NotaryKeyStore } from './key-store.js';
+import type { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { notaryErrorText, notaryTable, fsError } from './output.js';
 import { askConfirm, publishChanges, usageError, withContext, type CommandRun } from './publish.js';
 
@@ -129,7 +129,7 @@ function truncateLeft(s: string, max: number): string {
   return s.length <= max ? s : `...${s.slice(s.length - (max - 3))}`;
 }
 
-function keyDeps(r: CommandRun): { keys: NotaryKeyStore; passphrases: KeyPassphrases } {
+function keyDeps(r: CommandRun): { keys: FileKeyStore; passphrases: KeyPassphrases } {
   return { keys: r.ctx.keyStore, passphrases: r.ctx.keyPassphrases() };
 }
 

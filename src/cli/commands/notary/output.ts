@@ -6,6 +6,7 @@
 import { KeyError } from '../../../app/keys/key-error.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import { NotaryHttpError } from '../../../adapters/notary-http/notary-client.js';
+import { VALIDATION_TEXT } from '../../../adapters/notary-http/notary-errors.js';
 import { tabwrite } from '../../table.js';
 import { CliFailure } from '../../cli-failure.js';
 import { goQuote } from '../../pflag/strconv.js';
@@ -105,14 +106,6 @@ export function goNetworkError(method: string, url: string, err: unknown): strin
   }
   return `${method} ${JSON.stringify(url)}: ${why}`;
 }
-
-const VALIDATION_TEXT: Record<string, string> = {
-  ErrBadRoot: 'The root metadata is invalid:',
-  ErrBadTargets: 'The targets metadata is invalid:',
-  ErrBadSnapshot: 'The snapshot metadata is invalid:',
-  ErrBadHierarchy: 'Metadata hierarchy is incomplete:',
-  ErrValidation: 'An error occurred during validation:',
-};
 
 /** The text notary prints for an error (after `* fatal: `). */
 export function notaryErrorText(err: unknown): string {
