@@ -1,13 +1,12 @@
 /**
  * The pieces the notary commands share: building the context from the global
- * flags, staging changes, publishing them (notary `client.publish`: update for
- * write, initialise on first publish, apply the changelist, sign, upload, clear),
+ * flags, staging changes, publishing them (the publish use case in
+ * src/app/client/publish-changes.ts, then the changelist cleared),
  * `-p` auto-publish, confirmations, and the JSON report of `--format json`.
  */
 import { rm } from 'node:fs/promises';
-import { applyChanges } from '../../../app/client/change-applier.js';
 import { type NotaryChange } from '../../../app/client/notary-change.js';
-import type { RepositoryDraft } from '../../../app/client/repository-draft.js';
+import { publishChanges as publishChangeList } from '../../../app/client/publish-changes.js';
 import type { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
 import type { Invocation } from './command.js';
@@ -108,38 +107,28 @@ export async function publishStaged(run: CommandRun, repo: TrustRepository): Pro
   }
 }
 
-/** notary publish(changelist): returns nothing; the changelist is the caller's */
+/** notary publish(changelist) through the use case, with notary's log lines; the changelist is the caller's */
 export async function publishChanges(run: CommandRun, repo: TrustRepository, changes: readonly NotaryChange[]): Promise<void> {
   const { ctx } = run;
-  const draft = await draftForPublish(run, repo);
   const ring = ctx.keyRing();
-  const { retiredKeyIds } = await applyChanges(draft, changes, {
+  await publishChangeList(repo, changes, {
     holdsKeyOf: async (keys: readonly PublicKey[]) => {
       for (const k of keys) if ((await ring.has(k.canonicalId)) || (await ring.has(k.id))) return true;
       return false;
     },
-    warn: (m) => ctx.log.warn(m),
-    error: (m) => ctx.log.error(m),
+    // notary deletes the key file itself (not its legacy copies)
+    retireKey: async (id) => {
+      const info = await ctx.keyStore.info(id).catch(() => undefined);
+      if (info) await rm(info.path, { force: true });
+    },
+    onEvent: (e) => {
+      if (e.type === 'warning') ctx.log.warn(e.message);
+      else if (e.type === 'error') ctx.log.error(e.message);
+      else if (e.type === 'update-failed')
+        ctx.log.error(`Could not publish Repository since we could not update: ${notaryErrorText(e.error)}`);
+      else ctx.log.info(`No TUF data found locally or remotely - initializing repository ${e.gun} for the first time`);
+    },
   });
-  await repo.publish(draft);
-  // notary drops the private keys of base roles a rotation replaced
-  for (const id of retiredKeyIds) {
-    const info = await ctx.keyStore.info(id).catch(() => undefined);
-    if (info) await rm(info.path, { force: true });
-  }
-}
-
-async function draftForPublish(run: CommandRun, repo: TrustRepository): Promise<RepositoryDraft> {
-  let draft: RepositoryDraft | undefined;
-  try {
-    draft = await repo.openDraft();
-  } catch (err) {
-    run.ctx.log.error(`Could not publish Repository since we could not update: ${notaryErrorText(err)}`);
-    throw err;
-  }
-  if (draft) return draft;
-  run.ctx.log.info(`No TUF data found locally or remotely - initializing repository ${repo.gun} for the first time`);
-  return repo.initialize({ serverManagedSnapshot: false });
 }
 
 /** notary askConfirm: one word from stdin, `y`/`yes` in any case */
