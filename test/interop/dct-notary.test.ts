@@ -12,6 +12,7 @@ import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { selfSignedEcCertArgs } from '../support/openssl.js';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { createRootCertificate } from '../../src/core/keys/certificate.js';
@@ -224,23 +225,7 @@ describe('dct under the name notary: the notary CLI 0.7, output for output', { s
       ok(await real('reset', b, '--all'), 'notary reset');
       ok(await ours('add', b, 'c1', 'hello.txt', '--custom', 'plain.json'), 'dct add --custom');
       const rel = join(dir, 'rel');
-      await execFileAsync('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${rel}.key`,
-        '-out',
-        `${rel}.crt`,
-        '-days',
-        '400',
-        '-subj',
-        '/CN=releases',
-      ]);
+      await execFileAsync('openssl', selfSignedEcCertArgs(`${rel}.key`, `${rel}.crt`, 'releases', 400));
       ok(await ours('delegation', 'add', b, 'targets/releases', 'rel.crt', '--all-paths'), 'dct delegation add');
       assert.equal((await ours('status', b)).out, (await real('status', b)).out);
       ok(await real('publish', b), 'notary publish of dct-staged changes');

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { selfSignedEcCertArgs } from '../support/openssl.js';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
@@ -169,28 +170,7 @@ describe('wire traffic: dct sends what the real notary and docker send', { skip:
     // one delegation key pair for every run (the certificate's key ID is normalised anyway)
     relKey = join(work, 'rel.key');
     relCrt = join(work, 'rel.crt');
-    const made = await exec(
-      [
-        'openssl',
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        relKey,
-        '-out',
-        relCrt,
-        '-days',
-        '30',
-        '-subj',
-        '/CN=releases',
-      ],
-      process.env,
-      work,
-    );
+    const made = await exec(['openssl', ...selfSignedEcCertArgs(relKey, relCrt, 'releases', 30)], process.env, work);
     assert.equal(made.code, 0, made.out);
   });
   after(async () => {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { selfSignedEcCertArgs } from './openssl.js';
 
 export interface TrustServerUnderTest {
   /** https://127.0.0.1:PORT */
@@ -120,24 +121,7 @@ export async function notarySession(
     n('add', gun, 'v3', 'files/r3.txt', '-p'),
     n('key', 'rotate', gun, 'timestamp', '-r'),
     n('list', gun),
-    [
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'rel.key',
-      '-out',
-      'rel.crt',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=releases',
-    ],
+    ['openssl', ...selfSignedEcCertArgs('rel.key', 'rel.crt', 'releases', 30)],
     n('delegation', 'add', gun, 'targets/releases', 'rel.crt', '--all-paths', '-p'),
     n('delegation', 'list', gun),
     n('key', 'import', 'rel.key', '--role', 'targets/releases'),
