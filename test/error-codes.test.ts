@@ -14,10 +14,17 @@ import {
   NOTARY_CLIENT_ERROR_CODES,
   REGISTRY_CLIENT_ERROR_CODES,
 } from '../src/adapters/errors.js';
+import { COSIGN_KEY_ERROR_CODES } from '../src/adapters/cosign/errors.js';
+import { NOTATION_ENVELOPE_ERROR_CODES } from '../src/adapters/notation/errors.js';
+import { SIGSTORE_ERROR_CODES } from '../src/adapters/sigstore/errors.js';
+import { COSIGN_ERROR_CODES } from '../src/app/cosign/errors.js';
 import { APP_ERROR_CODES } from '../src/app/errors.js';
+import { NOTATION_ERROR_CODES } from '../src/app/notation/errors.js';
 import { CLI_ERROR_CODES } from '../src/cli/errors.js';
 import { CORE_ERROR_CODES, type DctErrorCode, type ErrorCodesByModule } from '../src/core/errors.js';
+import { NOTATION_POLICY_ERROR_CODES } from '../src/core/notation/errors.js';
 import { OCI_ERROR_CODES } from '../src/core/oci/errors.js';
+import { SIGNATURE_ERROR_CODES } from '../src/core/signatures/errors.js';
 import { API_ERRORS, type ApiErrorCode } from '../src/server/api-errors.js';
 import { SERVER_ERROR_CODES } from '../src/server/errors.js';
 import { REGISTRY_API_ERRORS, type RegistryApiErrorCode } from '../src/server/registry/registry-api-error.js';
@@ -28,6 +35,8 @@ import { PROJECT_ROOT } from './support/fixtures.js';
 const LISTS: { [M in keyof ErrorCodesByModule]: readonly ErrorCodesByModule[M][] } = {
   core: CORE_ERROR_CODES,
   oci: Object.values(OCI_ERROR_CODES),
+  signatures: SIGNATURE_ERROR_CODES,
+  notationPolicy: NOTATION_POLICY_ERROR_CODES,
   adapters: ADAPTER_ERROR_CODES,
   registryClient: REGISTRY_CLIENT_ERROR_CODES,
   notaryClient: NOTARY_CLIENT_ERROR_CODES,
@@ -38,6 +47,11 @@ const LISTS: { [M in keyof ErrorCodesByModule]: readonly ErrorCodesByModule[M][]
   registryApi: Object.keys(REGISTRY_API_ERRORS) as RegistryApiErrorCode[],
   signer: SIGNER_ERROR_CODES,
   cli: CLI_ERROR_CODES,
+  sigstore: SIGSTORE_ERROR_CODES,
+  cosignKeys: COSIGN_KEY_ERROR_CODES,
+  cosign: COSIGN_ERROR_CODES,
+  notationEnvelope: NOTATION_ENVELOPE_ERROR_CODES,
+  notation: NOTATION_ERROR_CODES,
 };
 
 /** code → the modules whose list holds it, in `LISTS` order. */

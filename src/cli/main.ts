@@ -45,6 +45,9 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
     },
   ],
   ['notary', async () => (await import('./commands/notary/register.js')).registerNotaryCommand],
+  ['cosign', async () => (await import('./commands/cosign/register.js')).registerCosignCommand],
+  ['notation', async () => (await import('./commands/notation/register.js')).registerNotationCommand],
+  ['sigstore', async () => (await import('./commands/sigstore.js')).registerSigstoreCommand],
   ['trust', async () => (await import('./commands/trust/register.js')).registerTrustCommands],
   ['push', async () => (await import('./commands/push.js')).registerPushCommand],
   ['pull', async () => (await import('./commands/pull.js')).registerPullCommand],
@@ -92,6 +95,15 @@ export async function main(argv: string[]): Promise<number> {
   if (notaryArgs) {
     const { runNotaryCli } = await import('./commands/notary/register.js');
     return runNotaryCli(notaryArgs);
+  }
+  if (argv[2] === 'cosign') {
+    // cosign's and notation's cobra grammars, parsed by their own commands
+    const { runCosignCli } = await import('./commands/cosign/register.js');
+    return runCosignCli(argv.slice(3));
+  }
+  if (argv[2] === 'notation') {
+    const { runNotationCli } = await import('./commands/notation/register.js');
+    return runNotationCli(argv.slice(3));
   }
   if (argv[2] === 'trust') {
     // docker's grammar, parsed by the trust commands themselves: no commander program needed

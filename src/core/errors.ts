@@ -11,7 +11,9 @@
  * The README's table of error codes is tested against these lists
  * (`test/error-codes.test.ts`).
  */
+import type { NotationPolicyErrorCode } from './notation/errors.js';
 import type { OciErrorCode } from './oci/errors.js';
+import type { SignatureErrorCode } from './signatures/errors.js';
 
 /** The codes the pure core raises (CoreError, and DctError for image references). */
 export const CORE_ERROR_CODES = [
@@ -60,6 +62,8 @@ export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 export interface ErrorCodesByModule {
   core: CoreErrorCode;
   oci: OciErrorCode;
+  signatures: SignatureErrorCode;
+  notationPolicy: NotationPolicyErrorCode;
 }
 
 /** Every code a DctError may carry. */

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { execute } from '../../../src/cli/commands/notary/cobra.js';
-import { Command, type CommandSpec, type Invocation } from '../../../src/cli/commands/notary/command.js';
-import { find } from '../../../src/cli/commands/notary/find.js';
-import { parseFlags } from '../../../src/cli/commands/notary/flags.js';
+import { Command, type CommandSpec, type Invocation } from '../../../src/cli/cobra/command.js';
+import { find } from '../../../src/cli/cobra/find.js';
+import { parseFlags } from '../../../src/cli/cobra/flags.js';
 import { readCsvLine } from '../../../src/cli/pflag/csv.js';
 import { notaryRoot } from '../../../src/cli/commands/notary/index.js';
 import { notaryErrorText } from '../../../src/cli/commands/notary/output.js';

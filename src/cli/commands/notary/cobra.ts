@@ -6,9 +6,9 @@
  * difference. Failures are CliFailures, printed as notary prints them.
  */
 import { isCliFailure } from '../../cli-failure.js';
-import type { Command, Io } from './command.js';
-import { parseFlags, type Flags } from './flags.js';
-import { find } from './find.js';
+import type { Command, Io } from '../../cobra/command.js';
+import { parseFlags, type Flags } from '../../cobra/flags.js';
+import { find } from '../../cobra/find.js';
 
 /** Runs the command line; returns the exit code. Failures print as notary prints them. */
 export async function execute(root: Command, args: string[], io: Io, describeError: (err: unknown) => string): Promise<number> {

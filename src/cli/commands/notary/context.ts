@@ -21,8 +21,8 @@ import { createPassphraseSource, type PassphraseSource } from '../../../adapters
 import { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { RemoteRepository } from '../../../core/ports.js';
 import type { TrustPinning } from '../../../core/trust/root-validation.js';
-import type { Io } from './command.js';
-import type { Flags } from './flags.js';
+import type { Io } from '../../cobra/command.js';
+import type { Flags } from '../../cobra/flags.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { KeyPassphrases } from '../../../app/keys/key-files.js';
 import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';

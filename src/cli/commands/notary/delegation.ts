@@ -13,7 +13,7 @@ import { decodePemBlocks, encodePem } from '../../../core/encoding.js';
 import { certificateCommonName, certificateSignatureAlgorithm } from '../../../core/keys/certificate.js';
 import { PublicKey } from '../../../core/keys/public-key.js';
 import { isDelegationRole } from '../../../core/tuf/roles.js';
-import type { CommandSpec, Invocation } from './command.js';
+import type { CommandSpec, Invocation } from '../../cobra/command.js';
 import { CliFailure } from '../../cli-failure.js';
 import { goQuote } from '../../pflag/strconv.js';
 import type { HostEnvironment } from './context.js';

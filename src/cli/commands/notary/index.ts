@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execute } from './cobra.js';
-import { Command, type CommandSpec, type Io } from './command.js';
+import { Command, type CommandSpec, type Io } from '../../cobra/command.js';
 import type { HostEnvironment } from './context.js';
 import { delegationCommand } from './delegation.js';
 import { keyCommand } from './key.js';

@@ -17,7 +17,7 @@ import { listKeys } from '../../../app/keys/list-keys.js';
 import { removeKey, type KeyToRemove } from '../../../app/keys/remove-key.js';
 import { rotateKey } from '../../../app/keys/rotate-key.js';
 import { CliFailure } from '../../cli-failure.js';
-import type { CommandSpec } from './command.js';
+import type { CommandSpec } from '../../cobra/command.js';
 import type { HostEnvironment } from './context.js';
 import type { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
 import { notaryErrorText, notaryTable, fsError } from './output.js';

@@ -9,7 +9,7 @@ import { type NotaryChange } from '../../../app/client/notary-change.js';
 import { publishChanges as publishChangeList } from '../../../app/client/publish-changes.js';
 import type { TrustRepository } from '../../../app/client/trust-repository.js';
 import type { PublicKey } from '../../../core/keys/public-key.js';
-import type { Invocation } from './command.js';
+import type { Invocation } from '../../cobra/command.js';
 import { CliFailure } from '../../cli-failure.js';
 import { loadNotaryConfig, NotaryContext, type HostEnvironment } from './context.js';
 import { Logger, notaryErrorText } from './output.js';

@@ -4,7 +4,7 @@
  * with notary's arguments, outputs, error texts and order of checks.
  */
 import { rm } from 'node:fs/promises';
-import type { CommandSpec, FlagSpec, Invocation } from './command.js';
+import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { HostEnvironment } from './context.js';
 import { notaryTable } from './output.js';

@@ -1,9 +1,9 @@
 /**
- * A notary command as cobra models one: its use line, descriptions, flags (local,
+ * A command as Go's cobra models one (notary, cosign and notation are cobra CLIs): its use line, descriptions, flags (local,
  * persistent, inherited) and subcommands, and cobra's usage and help texts, byte
- * for byte as notary 0.7 prints them.
+ * for byte as cobra (notary 0.7's version) prints them.
  */
-import { goQuote } from '../../pflag/strconv.js';
+import { goQuote } from '../pflag/strconv.js';
 import type { Flags } from './flags.js';
 
 export type FlagKind = 'bool' | 'string' | 'strings' | 'int' | 'ints';

@@ -2,10 +2,10 @@
  * notary's flag values (pflag's bool, string, stringSlice, int, intSlice) read
  * from a command line by the shared pflag tokenizer, with pflag's error texts.
  */
-import { CliFailure } from '../../cli-failure.js';
-import { readCsvLine } from '../../pflag/csv.js';
-import { flagDisplayName, pflagMessage, scanFlags } from '../../pflag/scan.js';
-import { goQuote, parseBool, parseInt64 } from '../../pflag/strconv.js';
+import { CliFailure } from '../cli-failure.js';
+import { readCsvLine } from '../pflag/csv.js';
+import { flagDisplayName, pflagMessage, scanFlags } from '../pflag/scan.js';
+import { goQuote, parseBool, parseInt64 } from '../pflag/strconv.js';
 import type { Command, FlagKind, FlagSpec, FlagValue } from './command.js';
 
 export class Flags {

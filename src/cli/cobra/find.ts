@@ -2,8 +2,8 @@
  * cobra's command lookup (`Find`, `stripFlags`, `legacyArgs`): which command a
  * command line names, with "Did you mean this?" suggestions for a typo.
  */
-import { CliFailure } from '../../cli-failure.js';
-import { goQuote } from '../../pflag/strconv.js';
+import { CliFailure } from '../cli-failure.js';
+import { goQuote } from '../pflag/strconv.js';
 import type { Command, FlagSpec } from './command.js';
 
 function takesValue(flags: FlagSpec[], token: string): boolean {

@@ -1,0 +1,6 @@
+/** cosign's generate-key-pair, import-key-pair, public-key commands. */
+import type { CommandSpec } from '../../cobra/command.js';
+
+export function cosignKeyCommands(): CommandSpec[] {
+  return [];
+}
