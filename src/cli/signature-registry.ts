@@ -6,7 +6,7 @@
  * insecure registries of this run (plain HTTP, or TLS without verification).
  */
 import { RegistrySignatureStore } from '../adapters/registry/signature-registry-client.js';
-import type { SignatureRegistry } from '../app/signatures/signature-registry.js';
+import type { SignatureRegistry } from '../core/signatures/signature-registry.js';
 import type { ImageReference } from '../core/image-reference.js';
 import { openRegistry, type RegistryAccess } from './registry-access.js';
 

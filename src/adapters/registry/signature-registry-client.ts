@@ -4,7 +4,7 @@
  * registry call dct makes.
  */
 import { Writable } from 'node:stream';
-import type { SignatureRegistry, RegistryManifest } from '../../app/signatures/signature-registry.js';
+import type { SignatureRegistry, RegistryManifest } from '../../core/signatures/signature-registry.js';
 import { DctError, isDctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import type { RegistryClient } from './registry-client.js';

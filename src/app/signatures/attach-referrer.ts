@@ -11,7 +11,7 @@ import type { Descriptor } from '../../core/oci/descriptor.js';
 import { parseDigest } from '../../core/oci/digest.js';
 import { parseManifest } from '../../core/oci/manifest.js';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
-import type { SignatureRegistry } from './signature-registry.js';
+import type { SignatureRegistry } from '../../core/signatures/signature-registry.js';
 
 export interface ReferrerToAttach {
   /** the referrer manifest, exactly as it is pushed */
