@@ -7,9 +7,9 @@
  */
 import { DctError } from '../../core/errors.js';
 import type { ImageReference } from '../../core/image-reference.js';
-import { descriptorToJSON, type Descriptor } from '../../core/oci/descriptor.js';
-import { parseManifest } from '../../core/oci/manifest.js';
+import type { Descriptor } from '../../core/oci/descriptor.js';
 import { MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
+import { attachReferrer } from '../signatures/attach-referrer.js';
 import type { SignatureRegistry } from '../signatures/signature-registry.js';
 import { NOTATION_ARTIFACT_TYPE, parseSignatureManifest, type BuiltSignatureManifest } from './signature-manifest.js';
 
@@ -25,11 +25,6 @@ export interface FetchedEnvelope {
   mediaType: string;
   /** the signature manifest's subject, when it has one */
   subject?: Descriptor;
-}
-
-/** The `sha256-<hex>` tag of the referrers tag schema for a digest. */
-export function referrersTag(digest: string): string {
-  return digest.replace(':', '-');
 }
 
 export class NotationRepository {
@@ -86,37 +81,17 @@ export class NotationRepository {
   }
 
   /**
-   * Pushes a signature: its blobs, then the manifest by digest; then, when `forceTag` is set or
-   * the registry did not take the manifest as a referrer (no `OCI-Subject` and no referrers API),
-   * adds it to the `sha256-<hex>` index of the subject.
+   * Pushes a signature: its blobs, then the manifest, attached to its subject (the referrers
+   * API when the registry indexes it and `forceTag` is off, else the `sha256-<hex>` index).
    */
   async push(built: BuiltSignatureManifest, subject: Descriptor, forceTag: boolean): Promise<{ digest: string; via: 'api' | 'tag' }> {
     await this.registry.writeBlob(this.repo, built.config.descriptor, built.config.bytes);
     await this.registry.writeBlob(this.repo, built.envelope.descriptor, built.envelope.bytes);
-    const put = await this.registry.putManifest(this.repo, built.descriptor.digest, built.bytes, OCI_MEDIA_TYPES.manifest);
-    if (!forceTag) {
-      if (put.ociSubject === subject.digest) return { digest: built.descriptor.digest, via: 'api' };
-      if (await this.registry.supportsReferrersApi(this.repo, subject.digest)) return { digest: built.descriptor.digest, via: 'api' };
-    }
-    await this.addToTagIndex(subject.digest, built.descriptor);
-    return { digest: built.descriptor.digest, via: 'tag' };
-  }
-
-  private async addToTagIndex(subjectDigest: string, entry: Descriptor): Promise<void> {
-    const tag = referrersTag(subjectDigest);
-    const existing = await this.registry.getManifest(this.repo, tag, [OCI_MEDIA_TYPES.index]);
-    let manifests: Descriptor[] = [];
-    if (existing) {
-      const parsed = parseManifest(existing.bytes, { contentType: existing.mediaType });
-      if (parsed.kind !== 'index')
-        throw new DctError(
-          'NOTATION_BAD_SIGNATURE_MANIFEST',
-          `${this.name}:${tag} is a ${parsed.mediaType}, not the referrers index of ${subjectDigest}`,
-        );
-      manifests = parsed.manifests;
-    }
-    if (manifests.some((d) => d.digest === entry.digest)) return;
-    const index = { schemaVersion: 2, mediaType: OCI_MEDIA_TYPES.index, manifests: [...manifests, entry].map((d) => descriptorToJSON(d)) };
-    await this.registry.putManifest(this.repo, tag, Buffer.from(JSON.stringify(index)), OCI_MEDIA_TYPES.index);
+    return attachReferrer(
+      this.registry,
+      this.repo,
+      { bytes: built.bytes, mediaType: OCI_MEDIA_TYPES.manifest, subject, artifactType: NOTATION_ARTIFACT_TYPE },
+      { forceTag },
+    );
   }
 }
