@@ -5,20 +5,19 @@
 import { DctError } from '../../core/errors.js';
 import { parseReference, type ImageReference } from '../../core/image-reference.js';
 
+const EXPECTING = 'Expecting <registry>/<repository>:<tag> or <registry>/<repository>@<digest>';
+
 export function parseArtifactReference(s: string): ImageReference {
   let ref: ImageReference;
   try {
     ref = parseReference(s);
   } catch (err) {
-    throw new DctError('NOTATION_BAD_REFERENCE', `invalid reference ${JSON.stringify(s)}: ${(err as Error).message}`, { cause: err });
+    throw new DctError('NOTATION_BAD_REFERENCE', `${JSON.stringify(s)}: ${(err as Error).message}. ${EXPECTING}`, { cause: err });
   }
   if (ref.domain === '' || !ref.name.includes('/'))
-    throw new DctError(
-      'NOTATION_BAD_REFERENCE',
-      `invalid reference ${JSON.stringify(s)}: expected <registry>/<repository>@<digest> or <registry>/<repository>:<tag>`,
-    );
+    throw new DctError('NOTATION_BAD_REFERENCE', `${JSON.stringify(s)}: invalid reference: missing registry or repository. ${EXPECTING}`);
   if (ref.tag === undefined && ref.digest === undefined)
-    throw new DctError('NOTATION_BAD_REFERENCE', `invalid reference ${JSON.stringify(s)}: missing tag or digest`);
+    throw new DctError('NOTATION_BAD_REFERENCE', `${JSON.stringify(s)}: invalid reference: no tag or digest. ${EXPECTING}`);
   return ref;
 }
 
