@@ -28,9 +28,10 @@ import {
   type NotationCheck,
   type VerificationLevelName,
 } from '../../../src/core/notation/verification-types.js';
+import { fixturePath } from '../../support/fixtures.js';
 import { MemorySignatureRegistry } from './memory-signature-registry.js';
 
-const FIXTURES = '/work/shared/fixtures/notation/notation-cli';
+const FIXTURES = fixturePath('notation', 'notation-cli');
 const e2eCert = new X509Certificate(readFileSync(`${FIXTURES}/localkeys/e2e.crt`));
 const NOW = new Date('2026-01-01T00:00:00Z');
 
