@@ -74,6 +74,19 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     policy: SigstorePolicy,
     opts: SigstoreVerifyOptions = {},
   ): Promise<BundleVerification> {
+    try {
+      return await this.check(bundle, artifact, policy, opts);
+    } catch (err) {
+      throw verificationFailure(err);
+    }
+  }
+
+  private async check(
+    bundle: unknown,
+    artifact: SignedArtifact,
+    policy: SigstorePolicy,
+    opts: SigstoreVerifyOptions,
+  ): Promise<BundleVerification> {
     const lib = await loadLibraries();
     checkBundleShape(bundle);
     const parsed = parseBundle(lib, bundle);
