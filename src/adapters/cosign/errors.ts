@@ -23,6 +23,7 @@ export const COSIGN_KEY_ERROR_CODES = [
   'COSIGN_BUNDLE_KEY_MISMATCH',
   'COSIGN_TLOG_REQUIRED',
   'COSIGN_VERIFY_UNSUPPORTED',
+  'COSIGN_FLAGS_INVALID',
 ] as const;
 
 export type CosignKeyErrorCode = (typeof COSIGN_KEY_ERROR_CODES)[number];
