@@ -1,6 +1,14 @@
 /** cosign's key files and key cryptography, as one object for the use cases' CosignKeyCodec port. */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { COSIGN_PRIVATE_KEY_PEM_TYPE, SIGSTORE_PRIVATE_KEY_PEM_TYPE, generateCosignKeyPair, readCosignPrivateKey, readCosignPublicKey, writeCosignPrivateKey, writeCosignPublicKey } from './key-file.js';
+import {
+  COSIGN_PRIVATE_KEY_PEM_TYPE,
+  SIGSTORE_PRIVATE_KEY_PEM_TYPE,
+  generateCosignKeyPair,
+  readCosignPrivateKey,
+  readCosignPublicKey,
+  writeCosignPrivateKey,
+  writeCosignPublicKey,
+} from './key-file.js';
 import { decodePem } from './pem-block.js';
 import { verifyWith } from './signature-algorithm.js';
 

@@ -69,7 +69,7 @@ export class CosignKeySigner implements SigstoreSigner {
                 signatures: [{ sig: signature, keyid: '' }],
               },
             },
-    } as Bundle;
+    };
     if (opts.tlogUpload) {
       opts.signal?.throwIfAborted();
       const witness = new RekorWitness({

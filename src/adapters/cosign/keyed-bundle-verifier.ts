@@ -24,10 +24,19 @@ const HASHES: Record<number, DigestName> = { 0: 'sha256', 1: 'sha256', 2: 'sha38
 export class KeyedBundleVerifier implements BundleVerifier {
   constructor(private readonly fallback?: BundleVerifier) {}
 
-  async verify(json: unknown, artifact: SignedArtifact, policy: SigstorePolicy, opts: BundleVerificationOptions = {}): Promise<BundleVerification> {
+  async verify(
+    json: unknown,
+    artifact: SignedArtifact,
+    policy: SigstorePolicy,
+    opts: BundleVerificationOptions = {},
+  ): Promise<BundleVerification> {
     const bundle = parseBundle(json);
     if (policy.kind === 'key' && opts.ignoreTlog) return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
-    if (policy.kind === 'key' && bundle.verificationMaterial.tlogEntries.length === 0 && (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0) === 0)
+    if (
+      policy.kind === 'key' &&
+      bundle.verificationMaterial.tlogEntries.length === 0 &&
+      (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0) === 0
+    )
       throw new DctError(
         'COSIGN_TLOG_REQUIRED',
         'bundle does not contain a transparency log entry (threshold not met for verified log entry: 0 < 1): if it was signed with --tlog-upload=false, verify with --insecure-ignore-tlog',
@@ -63,12 +72,21 @@ function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, key: KeyObject)
   if (bundle.content.$case === 'messageSignature') {
     const { messageDigest, signature } = bundle.content.messageSignature;
     if (!('bytes' in artifact))
-      throw new DctError('COSIGN_VERIFY_UNSUPPORTED', 'a message signature is checked against the blob itself: pass the file, not its digest');
+      throw new DctError(
+        'COSIGN_VERIFY_UNSUPPORTED',
+        'a message signature is checked against the blob itself: pass the file, not its digest',
+      );
     const hash = HASHES[messageDigest?.algorithm ?? 1];
     if (messageDigest && (!hash || !digestOf(hash, artifact.bytes).equals(messageDigest.digest)))
-      throw new DctError('COSIGN_BLOB_DIGEST_MISMATCH', 'error verifying bundle: message digest does not match the blob (the blob was changed, or the bundle is for another one)');
+      throw new DctError(
+        'COSIGN_BLOB_DIGEST_MISMATCH',
+        'error verifying bundle: message digest does not match the blob (the blob was changed, or the bundle is for another one)',
+      );
     if (!verifyWith(key, artifact.bytes, signature))
-      throw new DctError('COSIGN_BLOB_SIGNATURE_INVALID', 'error verifying bundle: invalid signature when validating the blob against the key');
+      throw new DctError(
+        'COSIGN_BLOB_SIGNATURE_INVALID',
+        'error verifying bundle: invalid signature when validating the blob against the key',
+      );
     return { signer, content: 'message-signature', tlog: [] };
   }
   const env = bundle.content.dsseEnvelope;
@@ -98,6 +116,8 @@ function certificatePublicKey(der: Buffer): Buffer {
   try {
     return new X509Certificate(der).publicKey.export({ format: 'der', type: 'spki' });
   } catch (err) {
-    throw new DctError('COSIGN_BUNDLE_MALFORMED', `invalid bundle: its certificate does not parse: ${(err as Error).message}`, { cause: err });
+    throw new DctError('COSIGN_BUNDLE_MALFORMED', `invalid bundle: its certificate does not parse: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

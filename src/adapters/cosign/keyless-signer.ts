@@ -5,7 +5,14 @@
  * Fulcio and Rekor on the network: offline it fails with COSIGN_KEYLESS_FAILED, and without
  * a token with COSIGN_IDENTITY_TOKEN_REQUIRED (dct runs no interactive OIDC flow).
  */
-import { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } from '@sigstore/sign';
+import {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  DSSEBundleBuilder,
+  FulcioSigner,
+  MessageSignatureBundleBuilder,
+  RekorWitness,
+} from '@sigstore/sign';
 import type { Bundle } from '@sigstore/bundle';
 import { DctError } from '../../core/errors.js';
 import type { SigningContent, SigningOptions, SigstoreSignature, SigstoreSigner } from '../../core/signatures/sigstore-signing.js';
@@ -31,14 +38,19 @@ export class KeylessSigner implements SigstoreSigner {
         'keyless signing needs an OIDC identity token: pass --identity-token or set SIGSTORE_ID_TOKEN (or sign with --key)',
       );
     if (!opts.tlogUpload)
-      throw new DctError('COSIGN_KEYLESS_FAILED', 'keyless signing requires the transparency log: drop --tlog-upload=false or sign with --key');
+      throw new DctError(
+        'COSIGN_KEYLESS_FAILED',
+        'keyless signing requires the transparency log: drop --tlog-upload=false or sign with --key',
+      );
     const fetchOptions = { retry: 0, timeout: this.options.timeoutMs ?? 30_000 };
     const signer = new FulcioSigner({
       identityProvider: { getToken: () => Promise.resolve(token) },
       fulcioBaseURL: this.options.fulcioUrl ?? DEFAULT_FULCIO_URL,
       ...fetchOptions,
     });
-    const witnesses = [new RekorWitness({ rekorBaseURL: this.options.rekorUrl ?? DEFAULT_REKOR_URL, fetchOnConflict: true, ...fetchOptions })];
+    const witnesses = [
+      new RekorWitness({ rekorBaseURL: this.options.rekorUrl ?? DEFAULT_REKOR_URL, fetchOnConflict: true, ...fetchOptions }),
+    ];
     let bundle: Bundle;
     try {
       opts.signal?.throwIfAborted();
@@ -50,15 +62,23 @@ export class KeylessSigner implements SigstoreSigner {
       const code = (err as { code?: string }).code;
       // the library's parse error quotes the token: never repeat it
       const why = code === 'IDENTITY_TOKEN_PARSE_ERROR' ? 'the identity token is not a JWT' : (err as Error).message;
-      throw new DctError('COSIGN_KEYLESS_FAILED', `signing bundle: keyless signing (Fulcio ${this.options.fulcioUrl ?? DEFAULT_FULCIO_URL}): ${why}`, {
-        cause: err,
-      });
+      throw new DctError(
+        'COSIGN_KEYLESS_FAILED',
+        `signing bundle: keyless signing (Fulcio ${this.options.fulcioUrl ?? DEFAULT_FULCIO_URL}): ${why}`,
+        {
+          cause: err,
+        },
+      );
     }
     const json = compactBundleJson(bundle) as { verificationMaterial?: { certificate?: { rawBytes?: string } } };
     const raw = json.verificationMaterial?.certificate?.rawBytes;
-    const certificatePem = raw ? `-----BEGIN CERTIFICATE-----\n${(raw.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n` : undefined;
+    const certificatePem = raw
+      ? `-----BEGIN CERTIFICATE-----\n${(raw.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`
+      : undefined;
     const signature =
-      bundle.content.$case === 'messageSignature' ? bundle.content.messageSignature.signature : (bundle.content.dsseEnvelope.signatures[0]?.sig ?? Buffer.alloc(0));
+      bundle.content.$case === 'messageSignature'
+        ? bundle.content.messageSignature.signature
+        : (bundle.content.dsseEnvelope.signatures[0]?.sig ?? Buffer.alloc(0));
     return { bundle: json, signature, ...(certificatePem ? { certificatePem } : {}) };
   }
 }

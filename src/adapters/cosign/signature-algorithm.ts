@@ -53,5 +53,7 @@ export function dssePae(payloadType: string, payload: Uint8Array): Buffer {
 /** cosign's public key hint: base64 of the SHA-256 of the SubjectPublicKeyInfo DER */
 export function publicKeyHint(publicKey: KeyObject): string {
   const pub = publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
-  return createHash('sha256').update(pub.export({ format: 'der', type: 'spki' })).digest('base64');
+  return createHash('sha256')
+    .update(pub.export({ format: 'der', type: 'spki' }))
+    .digest('base64');
 }

@@ -36,7 +36,10 @@ export interface VerifiedBlob {
 
 export async function verifyBlob(input: VerifyBlobInput, ports: VerifyBlobPorts): Promise<VerifiedBlob> {
   if (!input.key && !input.bundle)
-    throw new DctError('COSIGN_FLAGS_INVALID', 'provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle');
+    throw new DctError(
+      'COSIGN_FLAGS_INVALID',
+      'provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle',
+    );
   if (input.key && input.identity)
     throw new DctError('COSIGN_FLAGS_INVALID', 'only one of --key and --certificate-identity/--certificate-identity-regexp may be given');
   const publicKey = input.key ? ports.codec.readPublic(input.key) : undefined;
@@ -51,11 +54,18 @@ export async function verifyBlob(input: VerifyBlobInput, ports: VerifyBlobPorts)
     return { signer: result.signer, via: 'bundle' };
   }
   if (parsed && typeof parsed['base64Signature'] !== 'string')
-    throw new DctError('COSIGN_BUNDLE_MALFORMED', 'invalid bundle: neither a Sigstore bundle (mediaType) nor a cosign bundle (base64Signature)');
+    throw new DctError(
+      'COSIGN_BUNDLE_MALFORMED',
+      'invalid bundle: neither a Sigstore bundle (mediaType) nor a cosign bundle (base64Signature)',
+    );
   if (input.trustedRoot !== undefined) throw new DctError('COSIGN_FLAGS_INVALID', '--trusted-root only supported with --new-bundle-format');
   if (!publicKey)
-    throw new DctError('COSIGN_VERIFY_UNSUPPORTED', 'verifying a legacy bundle or a bare signature needs --key (certificate verification takes a Sigstore bundle)');
-  if (!('bytes' in input.artifact)) throw new DctError('COSIGN_FLAGS_INVALID', 'verifying a bare signature needs the blob itself, not its digest');
+    throw new DctError(
+      'COSIGN_VERIFY_UNSUPPORTED',
+      'verifying a legacy bundle or a bare signature needs --key (certificate verification takes a Sigstore bundle)',
+    );
+  if (!('bytes' in input.artifact))
+    throw new DctError('COSIGN_FLAGS_INVALID', 'verifying a bare signature needs the blob itself, not its digest');
   const sigText = input.signature ?? (parsed ? Buffer.from(parsed['base64Signature'] as string) : undefined);
   if (!sigText) throw new DctError('COSIGN_FLAGS_INVALID', "missing flag '--signature'");
   if (!input.ignoreTlog) {
@@ -69,7 +79,7 @@ export async function verifyBlob(input: VerifyBlobInput, ports: VerifyBlobPorts)
       'no transparency log entry to verify the signature against: pass --insecure-ignore-tlog for a signature made with --tlog-upload=false',
     );
   }
-  if (parsed?.['cert'] !== undefined) checkBundleKey(ports.codec, publicKey, String(parsed['cert']));
+  if (typeof parsed?.['cert'] === 'string') checkBundleKey(ports.codec, publicKey, parsed['cert']);
   const signature = decodeSignature(sigText);
   if (!ports.codec.verifySignature(publicKey, input.artifact.bytes, signature))
     throw new DctError('COSIGN_BLOB_SIGNATURE_INVALID', 'invalid signature when validating the blob against the key');
@@ -78,9 +88,16 @@ export async function verifyBlob(input: VerifyBlobInput, ports: VerifyBlobPorts)
 
 function policyOf(codec: CosignKeyCodec, publicKey: KeyObject | undefined, input: VerifyBlobInput): SigstorePolicy {
   if (publicKey) return { kind: 'key', publicKeyPem: codec.writePublic(publicKey) };
-  if (!input.identity) throw new DctError('COSIGN_FLAGS_INVALID', '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode');
+  if (!input.identity)
+    throw new DctError(
+      'COSIGN_FLAGS_INVALID',
+      '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
+    );
   if (!input.issuer)
-    throw new DctError('COSIGN_FLAGS_INVALID', '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode');
+    throw new DctError(
+      'COSIGN_FLAGS_INVALID',
+      '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
+    );
   return { kind: 'identity', identity: input.identity, issuer: input.issuer };
 }
 

@@ -59,7 +59,10 @@ export async function saveKeyPair(
   const keyPath = `${prefix}.key`;
   const pubPath = `${prefix}.pub`;
   if ((await files.exists(keyPath)) && !(await confirmOverwrite(keyPath)))
-    throw new DctError('COSIGN_KEY_FILE_EXISTS', `user declined the prompt: ${keyPath} exists (pass --yes to overwrite, or choose --output-key-prefix)`);
+    throw new DctError(
+      'COSIGN_KEY_FILE_EXISTS',
+      `user declined the prompt: ${keyPath} exists (pass --yes to overwrite, or choose --output-key-prefix)`,
+    );
   await files.write(keyPath, pair.privatePem, 0o600);
   written('Private', keyPath);
   await files.write(pubPath, pair.publicPem, 0o644);
