@@ -27,6 +27,9 @@ export interface FetchedEnvelope {
   subject?: Descriptor;
 }
 
+/** the longest referrers list read before the rest are ignored (longer ones are refused by the registry port) */
+export const MAX_LISTED_REFERRERS = 100_000;
+
 export class NotationRepository {
   constructor(
     readonly registry: SignatureRegistry,
@@ -62,7 +65,11 @@ export class NotationRepository {
 
   /** The signature manifests of `subject`, at most `max` (and whether there were more). */
   async signatures(subject: Descriptor, max: number): Promise<SignatureList> {
-    const found = await this.registry.referrers(this.repo, subject.digest, { artifactType: NOTATION_ARTIFACT_TYPE, max: max + 1 });
+    // the registry port refuses a list longer than its cap; notation reads the first `max` and warns about the rest
+    const found = await this.registry.referrers(this.repo, subject.digest, {
+      artifactType: NOTATION_ARTIFACT_TYPE,
+      max: Math.max(max + 1, MAX_LISTED_REFERRERS),
+    });
     const manifests = found.manifests.filter((d) => d.artifactType === undefined || d.artifactType === NOTATION_ARTIFACT_TYPE);
     return { manifests: manifests.slice(0, max), exceeded: manifests.length > max, via: found.via };
   }

@@ -3,16 +3,70 @@
  * it (docker's credentials and TLS folders), notation's configuration directory (signing keys,
  * trust policy, trust stores), the envelope signer, verifier and inspector.
  */
+import { loadTrustAnchors, loadTrustPolicy, notationConfigDir, readSigningKey } from '../../../adapters/notation/config/index.js';
+import { inspectEnvelope, signEnvelope, verifyEnvelope } from '../../../adapters/notation/envelope/index.js';
+import type { EnvelopeInspection } from '../../../adapters/notation/envelope/inspect-envelope.js';
 import { NotationRepository } from '../../../app/notation/notation-repository.js';
-import { DctError } from '../../../core/errors.js';
+import type { InspectedEnvelope, TrustPolicySource } from '../../../app/notation/ports.js';
+import {
+  selectStatement,
+  statementActions,
+  statementLevel,
+  statementVerifyTimestamp,
+  type TrustPolicyDocument,
+} from '../../../core/notation/trust-policy.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import type { NotationServices } from './notation-services.js';
 
-function notWired(what: string): never {
-  throw new DctError('NOTATION_INVALID_OPTION', `${what} is not available in this build of dct`);
+/** `notation/<dct version>` as notation's `signingAgent` is `notation-go/<version>` */
+const SIGNING_AGENT = 'dct';
+
+function trustPolicySource(configDir: string): TrustPolicySource {
+  let doc: Promise<TrustPolicyDocument> | undefined;
+  return {
+    async statementFor(artifactReference) {
+      const statement = selectStatement(await (doc ??= loadTrustPolicy(configDir)), artifactReference);
+      return {
+        name: statement.name,
+        level: statementLevel(statement),
+        actions: statementActions(statement),
+        trustedIdentities: statement.trustedIdentities,
+        verifyTimestamp: statementVerifyTimestamp(statement),
+        anchors: () => loadTrustAnchors(configDir, statement),
+      };
+    },
+  };
+}
+
+function inspected(e: EnvelopeInspection): InspectedEnvelope {
+  const signed = e.signedAttributes;
+  const ts = e.unsignedAttributes.timestampSignature;
+  return {
+    signatureAlgorithm: e.signatureAlgorithm,
+    contentType: signed.contentType,
+    signingScheme: signed.signingScheme,
+    signingTime: signed.signingTime ?? signed.authenticSigningTime ?? new Date(0),
+    ...(signed.expiry ? { expiry: signed.expiry } : {}),
+    ...(Object.keys(signed.extended).length > 0 ? { extendedAttributes: signed.extended } : {}),
+    ...(e.unsignedAttributes.signingAgent ? { signingAgent: e.unsignedAttributes.signingAgent } : {}),
+    ...(ts
+      ? {
+          timestamp:
+            ts.error !== undefined || ts.timestamp === undefined
+              ? { error: ts.error ?? 'failed to parse timestamp countersignature' }
+              : { range: [ts.timestamp.earliest, ts.timestamp.latest] as [Date, Date], certificates: ts.certificates ?? [] },
+        }
+      : {}),
+    certificates: e.certificates,
+    signedArtifact: {
+      ...e.signedArtifact,
+      ...(Object.keys(e.userDefinedAttributes).length > 0 ? { annotations: e.userDefinedAttributes } : {}),
+    },
+  };
 }
 
 export function defaultNotationServices(env: Readonly<Record<string, string | undefined>>): NotationServices {
+  const configDir = notationConfigDir(env);
   return {
     env,
     now: () => new Date(),
@@ -20,9 +74,17 @@ export function defaultNotationServices(env: Readonly<Record<string, string | un
       const access = await openSignatureRegistry(ref, env, warn, { allowHttp: opts.insecure, allowInsecure: opts.insecure });
       return new NotationRepository(access.registry, access.repo, ref.name);
     },
-    signer: () => Promise.resolve(notWired('signing')),
-    policy: () => ({ statementFor: () => Promise.resolve(notWired('the trust policy')) }),
-    verifier: { verify: () => notWired('envelope verification') },
-    inspector: { inspect: () => notWired('envelope inspection') },
+    signer: async (keyName) => {
+      const { key, chain } = await readSigningKey(configDir, keyName);
+      return {
+        sign: (req) => {
+          const signed = signEnvelope({ ...req, key, chain, signingAgent: SIGNING_AGENT });
+          return Promise.resolve({ bytes: signed.bytes, mediaType: signed.mediaType, chain });
+        },
+      };
+    },
+    policy: () => trustPolicySource(configDir),
+    verifier: { verify: (input) => verifyEnvelope(input) },
+    inspector: { inspect: (bytes, mediaType) => inspected(inspectEnvelope(bytes, mediaType)) },
   };
 }

@@ -15,10 +15,10 @@ import type { NotationServices } from './notation-services.js';
 import { notationSignatureCommands } from './signature-commands.js';
 
 /** The root of notation's command tree. */
-export function notationRoot(services: () => NotationServices): Command {
+export function notationRoot(services: () => NotationServices, env: Readonly<Record<string, string | undefined>> = process.env): Command {
   const commands: CommandSpec[] = [
     ...notationSignatureCommands(services),
-    ...notationConfigCommands(),
+    ...notationConfigCommands({ env }),
     {
       use: 'help [command]',
       short: 'Help about any command',
@@ -51,7 +51,8 @@ function errorText(err: unknown): string {
 export async function runNotation(rawArgs: string[], host: NotationHost = {}): Promise<number> {
   const io: Io = host.io ?? { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
   let services: NotationServices | undefined = host.services;
-  const root = notationRoot(() => (services ??= defaultNotationServices(host.env ?? process.env)));
+  const env = host.env ?? process.env;
+  const root = notationRoot(() => (services ??= defaultNotationServices(env)), env);
   const args = withAliases(rawArgs);
   let found;
   try {
