@@ -233,7 +233,7 @@ for (const [name, mode, start, skip] of targets)
         r.err,
         new RegExp(`Error: signature verification failed for all the signatures associated with ${ref('e2e-valid-signature')}\n$`),
       );
-      assert.match(r.err, /authenticity validation failed.*\[NOTATION_CHECK_AUTHENTICITY_FAILED\]/);
+      assert.match(r.err, /authenticity validation failed.*\[NOTATION_UNTRUSTED_SIGNER\]/);
       const audit = await notation(configs.newCertAudit, 'verify', ref('e2e-valid-signature'));
       assert.equal(audit.code, 0, audit.err);
       assert.match(
@@ -257,7 +257,7 @@ for (const [name, mode, start, skip] of targets)
     it('e2e-expired-signature: expiry fails at strict, is a warning at permissive', async () => {
       const r = await notation(configs.base, 'verify', '-d', ref('e2e-expired-signature'));
       assert.equal(r.code, 1);
-      assert.match(r.err, /expiry validation failed.*\[NOTATION_CHECK_EXPIRY_FAILED\]/);
+      assert.match(r.err, /expiry validation failed.*\[NOTATION_SIGNATURE_EXPIRED\]/);
       const p = await notation(configs.permissive, 'verify', ref('e2e-expired-signature'));
       assert.equal(p.code, 0, p.err);
       assert.match(p.err, /Warning: expiry was set to "log" and failed with error: digital signature has expired/);
@@ -267,7 +267,7 @@ for (const [name, mode, start, skip] of targets)
     it('e2e-with-expired-cert (no timestamp): authenticTimestamp fails at strict, is a warning at permissive', async () => {
       const r = await notation(configs.expiredCert, 'verify', '-d', ref('e2e-with-expired-cert'));
       assert.equal(r.code, 1);
-      assert.match(r.err, /authenticTimestamp validation failed.*\[NOTATION_CHECK_TIMESTAMP_FAILED\]/);
+      assert.match(r.err, /authenticTimestamp validation failed.*\[NOTATION_CERTIFICATE_NOT_VALID_NOW\]/);
       const p = await notation(configs.expiredCertPermissive, 'verify', ref('e2e-with-expired-cert'));
       assert.equal(p.code, 0, p.err);
       assert.match(p.err, /Warning: authenticTimestamp was set to "log"/);
@@ -391,7 +391,7 @@ for (const [name, mode, start, skip] of targets)
       await tamperedRepo.push(built, tamperedImage, mode === 'tag');
       const t = await notation(configs.base, 'verify', '-d', ref(`${repo}-t`, tamperedImage.digest));
       assert.equal(t.code, 1);
-      assert.match(t.err, /\[NOTATION_CHECK_INTEGRITY_FAILED\]/);
+      assert.match(t.err, /\[NOTATION_SIGNATURE_INVALID\]/);
 
       // foreign: signed by a certificate in no trust store
       const foreignImage = await pushImage(store, `${repo}-f`, 'foreign');
@@ -400,7 +400,7 @@ for (const [name, mode, start, skip] of targets)
       assert.equal(signed.code, 0, signed.err);
       const f = await notation(configs.base, 'verify', '-d', ref(`${repo}-f`, foreignImage.digest));
       assert.equal(f.code, 1);
-      assert.match(f.err, /\[NOTATION_CHECK_AUTHENTICITY_FAILED\]/);
+      assert.match(f.err, /\[NOTATION_UNTRUSTED_SIGNER\]/);
 
       // another digest: image A's signature (valid, trusted) attached to image B
       const a = await pushImage(store, `${repo}-d`, 'image A');

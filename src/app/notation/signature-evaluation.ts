@@ -91,14 +91,13 @@ export async function evaluateSignature(ctx: EvaluationContext, signatureManifes
       `the signature is for ${target.digest} (${target.size} bytes), not for ${ctx.artifact.digest} (${ctx.artifact.size} bytes): content descriptor mismatch`,
       base,
     );
-  const mismatch = outcome.checks.find((c) => !c.ok && (c as { code?: string }).code === 'NOTATION_SUBJECT_MISMATCH');
-  if (mismatch) return failed('NOTATION_SUBJECT_MISMATCH', mismatch.error ?? 'content descriptor mismatch', base);
   const enforcedFailure = NOTATION_CHECKS.map((name) => outcome.checks.find((c) => c.check === name)).find(
     (c): c is CheckOutcome => c !== undefined && !c.ok && c.action === 'enforce',
   );
   if (enforcedFailure)
     return failed(
-      CHECK_FAILURE_CODES[enforcedFailure.check],
+      // the envelope verifier's own code for what failed (untrusted signer, invalid signature, …), else the check's
+      (enforcedFailure as { code?: DctErrorCode }).code ?? CHECK_FAILURE_CODES[enforcedFailure.check],
       `${enforcedFailure.check} validation failed${enforcedFailure.error ? `. Failure reason: ${enforcedFailure.error}` : ''}`,
       base,
     );
