@@ -18,7 +18,7 @@ import {
 import { openSignatureRegistry } from '../../signature-registry.js';
 import type { NotationServices } from './notation-services.js';
 
-/** `notation/<dct version>` as notation's `signingAgent` is `notation-go/<version>` */
+/** the envelope's `signingAgent` (notation writes `notation-go/<version>`) */
 const SIGNING_AGENT = 'dct';
 
 function trustPolicySource(configDir: string): TrustPolicySource {
