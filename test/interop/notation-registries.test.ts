@@ -18,7 +18,11 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { RegistrySignatureStore } from '../../src/adapters/registry/signature-registry-client.js';
+import { NotationFormatVerifier } from '../../src/app/notation/notation-format-verifier.js';
 import { NotationRepository } from '../../src/app/notation/notation-repository.js';
+import { trustPolicySource } from '../../src/app/notation/trust-policy-source.js';
+import { loadTrustAnchors, loadTrustPolicy } from '../../src/adapters/notation/config/index.js';
+import { verifyEnvelope } from '../../src/adapters/notation/envelope/index.js';
 import { buildSignatureManifest } from '../../src/app/notation/signature-manifest.js';
 import { attachReferrer } from '../../src/app/signatures/attach-referrer.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
@@ -301,6 +305,31 @@ for (const [name, mode, start, skip] of targets)
       );
       assert.equal((await notation(configs.base, 'list', ref('e2e'))).out, `${ref('e2e')} has no associated signature\n`);
       assert.equal((await notation(configs.base, 'inspect', ref('e2e'))).out, `${ref('e2e')} has no associated signature\n`);
+    });
+
+    it('NotationFormatVerifier (dct verify) reports every signature of e2e-valid-multiple-signatures with its verdict, signer and location', async () => {
+      const verifier = new NotationFormatVerifier({
+        openRegistry: () => Promise.resolve(store),
+        policy: trustPolicySource({
+          load: () => loadTrustPolicy(configs.base),
+          anchors: (statement) => loadTrustAnchors(configs.base, statement),
+        }),
+        verifier: { verify: verifyEnvelope },
+      });
+      const reports = await verifier.verify({ registry: target.host, repository: 'e2e-valid-multiple-signatures', digest: IMAGE });
+      const e2e = reports.find((r) => r.foundAt.reference.endsWith('90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f'));
+      assert.equal(e2e?.verdict, 'verified');
+      assert.equal(e2e?.signer?.subject, 'CN=e2e,O=Notary,L=Seattle,ST=WA,C=US');
+      assert.equal(e2e?.timeSource, 'claimed');
+      assert.equal(e2e?.signedAt, '2023-06-27T05:30:33.000Z');
+      assert.equal(e2e?.foundAt.via, mode === 'api' ? 'referrers-api' : 'referrers-tag');
+      assert.equal(reports.length, mode === 'api' ? 2 : 1);
+      if (mode === 'api') {
+        const other = reports.find((r) => r !== e2e);
+        assert.equal(other?.verdict, 'failed');
+        assert.equal(other?.signer?.subject, 'CN=testcert11,O=Notary,L=Seattle,ST=WA,C=US');
+        assert.ok(other?.code, 'a failed report carries its code');
+      }
     });
 
     const expected = (file: string) => readFileSync(join(CLI, 'expected-inspect', file), 'utf8').replaceAll('localhost:5000', target.host);

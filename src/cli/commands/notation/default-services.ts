@@ -7,36 +7,13 @@ import { loadTrustAnchors, loadTrustPolicy, notationConfigDir, readSigningKey } 
 import { inspectEnvelope, signEnvelope, verifyEnvelope } from '../../../adapters/notation/envelope/index.js';
 import type { EnvelopeInspection } from '../../../adapters/notation/envelope/inspect-envelope.js';
 import { NotationRepository } from '../../../app/notation/notation-repository.js';
-import type { InspectedEnvelope, TrustPolicySource } from '../../../app/notation/ports.js';
-import {
-  selectStatement,
-  statementActions,
-  statementLevel,
-  statementVerifyTimestamp,
-  type TrustPolicyDocument,
-} from '../../../core/notation/trust-policy.js';
+import type { InspectedEnvelope } from '../../../app/notation/ports.js';
+import { trustPolicySource } from '../../../app/notation/trust-policy-source.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import type { NotationServices } from './notation-services.js';
 
 /** the envelope's `signingAgent` (notation writes `notation-go/<version>`) */
 const SIGNING_AGENT = 'dct';
-
-function trustPolicySource(configDir: string): TrustPolicySource {
-  let doc: Promise<TrustPolicyDocument> | undefined;
-  return {
-    async statementFor(artifactReference) {
-      const statement = selectStatement(await (doc ??= loadTrustPolicy(configDir)), artifactReference);
-      return {
-        name: statement.name,
-        level: statementLevel(statement),
-        actions: statementActions(statement),
-        trustedIdentities: statement.trustedIdentities,
-        verifyTimestamp: statementVerifyTimestamp(statement),
-        anchors: () => loadTrustAnchors(configDir, statement),
-      };
-    },
-  };
-}
 
 function inspected(e: EnvelopeInspection): InspectedEnvelope {
   const signed = e.signedAttributes;
@@ -83,7 +60,7 @@ export function defaultNotationServices(env: Readonly<Record<string, string | un
         },
       };
     },
-    policy: () => trustPolicySource(configDir),
+    policy: () => trustPolicySource({ load: () => loadTrustPolicy(configDir), anchors: (s) => loadTrustAnchors(configDir, s) }),
     verifier: { verify: (input) => verifyEnvelope(input) },
     inspector: { inspect: (bytes, mediaType) => inspected(inspectEnvelope(bytes, mediaType)) },
   };
