@@ -168,3 +168,27 @@ describe('signingkeys.json', () => {
     );
   });
 });
+
+describe('certificate files: hostile input', () => {
+  it('many BEGIN lines without END, or thousands of certificates, are refused quickly', () => {
+    const started = Date.now();
+    const begins = Buffer.from('-----BEGIN CERTIFICATE-----\n'.repeat(100000));
+    assert.throws(
+      () => parseCertificateFile(begins),
+      (e: unknown) => isDctError(e, 'NOTATION_CERTIFICATE_FILE_INVALID'),
+    );
+    const der = parseCertificateFile(x509('der.der'))[0]!.raw;
+    assert.throws(
+      () => parseCertificateFile(Buffer.concat(Array.from({ length: 1001 }, () => der))),
+      (e: unknown) => isDctError(e, 'NOTATION_CERTIFICATE_FILE_INVALID'),
+    );
+    assert.ok(Date.now() - started < 5000);
+  });
+  it('a PEM block of another type is not a certificate', () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' });
+    assert.throws(
+      () => parseCertificateFile(Buffer.from(key)),
+      (e: unknown) => isDctError(e, 'NOTATION_CERTIFICATE_FILE_INVALID'),
+    );
+  });
+});
