@@ -109,6 +109,52 @@ describe('notation cert generate-test', () => {
   });
 });
 
+describe('notation cert cleanup-test', () => {
+  it('undoes generate-test after confirmation, and reports what was already gone', async () => {
+    const dir = fresh();
+    await notation(dir, ['cert', 'generate-test', '--default', 'tmp']);
+    const keyPath = join(dir, 'localkeys', 'tmp.key');
+    const certPath = join(dir, 'localkeys', 'tmp.crt');
+    const cancelled = await notation(dir, ['cert', 'cleanup-test', 'tmp'], ['N']);
+    assert.match(
+      cancelled.out,
+      /^The test key tmp and its corresponding certificate will be cleaned up with the following changes:\n- Delete certificate tmp.crt from trust store tmp of type ca\n/,
+    );
+    assert.match(cancelled.out, /Are you sure you want to continue\? \[y\/N\] Operation cancelled.\n$/);
+    assert.ok(existsSync(keyPath));
+    const done = await notation(dir, ['cert', 'cleanup-test', '-y', 'tmp']);
+    assert.equal(
+      done.out,
+      [
+        'Successfully deleted tmp.crt from trust store tmp of type ca',
+        'Successfully removed key tmp from the key list',
+        `Successfully deleted key file: ${keyPath}`,
+        `Successfully deleted certificate file: ${certPath}`,
+        'Cleanup completed successfully',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(existsSync(join(dir, 'truststore', 'x509', 'ca', 'tmp')), false);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'signingkeys.json'), 'utf8')), { keys: [] });
+    const again = await notation(dir, ['cert', 'cleanup-test', '-y', 'tmp']);
+    assert.equal(
+      again.out,
+      [
+        'Certificate tmp.crt does not exist in trust store tmp of type ca',
+        'Key tmp does not exist in the key list',
+        `Key file ${keyPath} does not exist`,
+        `Certificate file ${certPath} does not exist`,
+        'Cleanup completed successfully',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(
+      (await notation(dir, ['cert', 'cleanup-test', '-y', '../x'])).err,
+      'Error: certificate common name must follow [a-zA-Z0-9_.-]+ format\n',
+    );
+  });
+});
+
 describe('notation cert add | ls | show | delete', () => {
   const dir = fresh();
   it('adds certificates, reporting the ones that failed', async () => {

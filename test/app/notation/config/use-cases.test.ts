@@ -51,6 +51,13 @@ class MemoryConfig implements NotationConfigStore {
   checkKeyPair() {
     return Promise.resolve();
   }
+  localKeyPaths(name: string) {
+    return { keyPath: `/cfg/localkeys/${name}.key`, certPath: `/cfg/localkeys/${name}.crt` };
+  }
+  removeFile(path: string) {
+    this.calls.push(`removeFile ${path}`);
+    return Promise.resolve(!path.includes('gone'));
+  }
   readCertificateFile(): Promise<X509Certificate[]> {
     return Promise.resolve([]);
   }
