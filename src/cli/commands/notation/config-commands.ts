@@ -22,7 +22,7 @@ import {
   listCertificates,
   showCertificate,
 } from '../../../app/notation/config/trust-store-certificates.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation, Io } from '../../cobra/command.js';
@@ -340,7 +340,6 @@ function requireFlags(flags: Invocation['flags'], names: string[]): void {
 
 async function readPolicyArgument(path: string): Promise<Buffer> {
   try {
-    const { stat } = await import('node:fs/promises');
     const st = await stat(path);
     if (st.size > MAX_POLICY_FILE) {
       throw new DctError(

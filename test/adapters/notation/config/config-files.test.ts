@@ -222,3 +222,17 @@ describe('the trust store as the cert commands change it', () => {
     );
   });
 });
+
+describe('configuration files that are directories', () => {
+  it('a directory in place of the policy or the key list is refused with a code', async () => {
+    const dir = fresh();
+    mkdirSync(join(dir, 'trustpolicy.oci.json'));
+    mkdirSync(join(dir, 'signingkeys.json'));
+    await assert.rejects(
+      readPolicyFile(dir),
+      (e: unknown) => isDctError(e, 'NOTATION_CONFIG_FILE_INVALID') && /is a directory/.test(e.message),
+    );
+    await assert.rejects(loadTrustPolicy(dir), (e: unknown) => isDctError(e, 'NOTATION_CONFIG_FILE_INVALID'));
+    await assert.rejects(loadSigningKeys(dir), (e: unknown) => isDctError(e, 'NOTATION_CONFIG_FILE_INVALID'));
+  });
+});
