@@ -94,7 +94,12 @@ function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, key: KeyObject)
   if (!env.signatures.some((s) => verifyWith(key, pae, s.sig)))
     throw new DctError('COSIGN_BLOB_SIGNATURE_INVALID', 'error verifying bundle: no DSSE signature verifies with the key');
   const want = 'bytes' in artifact ? createHash('sha256').update(artifact.bytes).digest('hex') : artifact.digest.replace(/^sha256:/, '');
-  if (!statementDigests(env.payload).includes(want))
+  // an in-toto statement names the artifact among its subjects; any other payload is the artifact itself
+  const covered =
+    env.payloadType === 'application/vnd.in-toto+json'
+      ? statementDigests(env.payload)
+      : [createHash('sha256').update(env.payload).digest('hex')];
+  if (!covered.includes(want))
     throw new DctError('COSIGN_BLOB_DIGEST_MISMATCH', 'provided artifact digest does not match any digest in statement');
   return { signer, content: 'dsse-envelope', payload: { type: env.payloadType, bytes: env.payload }, tlog: [] };
 }
