@@ -94,11 +94,13 @@ function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, key: KeyObject)
   if (!env.signatures.some((s) => verifyWith(key, pae, s.sig)))
     throw new DctError('COSIGN_BLOB_SIGNATURE_INVALID', 'error verifying bundle: no DSSE signature verifies with the key');
   const want = 'bytes' in artifact ? createHash('sha256').update(artifact.bytes).digest('hex') : artifact.digest.replace(/^sha256:/, '');
-  // an in-toto statement names the artifact among its subjects; any other payload is the artifact itself
-  const covered =
-    env.payloadType === 'application/vnd.in-toto+json'
-      ? statementDigests(env.payload)
-      : [createHash('sha256').update(env.payload).digest('hex')];
+  // as sigstore-go and the Sigstore bundle verifier: only an in-toto statement names the artifact it covers
+  if (env.payloadType !== 'application/vnd.in-toto+json')
+    throw new DctError(
+      'COSIGN_BLOB_DIGEST_MISMATCH',
+      `the DSSE payload is ${JSON.stringify(env.payloadType)}, not an in-toto statement: it names no artifact`,
+    );
+  const covered = statementDigests(env.payload);
   if (!covered.includes(want))
     throw new DctError('COSIGN_BLOB_DIGEST_MISMATCH', 'provided artifact digest does not match any digest in statement');
   return { signer, content: 'dsse-envelope', payload: { type: env.payloadType, bytes: env.payload }, tlog: [] };

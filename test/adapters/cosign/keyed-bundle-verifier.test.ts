@@ -3,9 +3,10 @@
  * from sigstore-js (public-key bundles, message signature and DSSE), and its refusals.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { KeyedBundleVerifier } from '../../../src/adapters/cosign/keyed-bundle-verifier.js';
+import { CosignKeySigner } from '../../../src/adapters/cosign/key-signer.js';
 import { isDctError } from '../../../src/core/errors.js';
 import type { BundleVerifier } from '../../../src/core/signatures/sigstore-verification.js';
 import { readFixture } from '../../support/fixtures.js';
@@ -38,14 +39,41 @@ describe('KeyedBundleVerifier on sigstore-js public-key bundles', () => {
       isDctError(e, 'COSIGN_BLOB_SIGNATURE_INVALID'),
     );
   });
-  it('v0.1 DSSE (payload "hello, world!") + key-1.pub: verified against the payload', async () => {
+  it('v0.1 DSSE with a text/plain payload + key-1.pub: the signature checks, but a non-in-toto payload names no artifact', async () => {
     const bundle = json('client-fixtures', 'v0.1-dsse-withPublicKey.sigstore.json');
     const key = fx('client-fixtures', 'key-1.pub').toString();
-    const r = await verifier.verify(bundle, { bytes: Buffer.from('hello, world!') }, keyPolicy(key), { ignoreTlog: true });
+    await assert.rejects(
+      verifier.verify(bundle, { bytes: Buffer.from('hello, world!') }, keyPolicy(key), { ignoreTlog: true }),
+      (e: unknown) => isDctError(e, 'COSIGN_BLOB_DIGEST_MISMATCH'),
+    );
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    await assert.rejects(
+      verifier.verify(bundle, { bytes: Buffer.from('hello, world!') }, keyPolicy(other), { ignoreTlog: true }),
+      (e: unknown) => isDctError(e, 'COSIGN_BLOB_SIGNATURE_INVALID'),
+    );
+  });
+  it('a DSSE in-toto statement signed with a key: verified when it names the blob, refused otherwise', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const blob = Buffer.from('the artifact');
+    const statement = Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'artifact', digest: { sha256: createHash('sha256').update(blob).digest('hex') } }],
+        predicateType: 'https://example.com/p',
+        predicate: {},
+      }),
+    );
+    const signed = await new CosignKeySigner(privateKey).sign(
+      { kind: 'dsse', payload: statement, payloadType: 'application/vnd.in-toto+json' },
+      { tlogUpload: false },
+    );
+    const pem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const r = await verifier.verify(signed.bundle, { bytes: blob }, keyPolicy(pem), { ignoreTlog: true });
     assert.equal(r.content, 'dsse-envelope');
-    assert.equal(Buffer.from(r.payload?.bytes ?? []).toString(), 'hello, world!');
-    await assert.rejects(verifier.verify(bundle, { bytes: Buffer.from('bye') }, keyPolicy(key), { ignoreTlog: true }), (e: unknown) =>
-      isDctError(e, 'COSIGN_BLOB_DIGEST_MISMATCH'),
+    assert.equal(Buffer.from(r.payload?.bytes ?? []).toString(), statement.toString());
+    await assert.rejects(
+      verifier.verify(signed.bundle, { bytes: Buffer.from('other') }, keyPolicy(pem), { ignoreTlog: true }),
+      (e: unknown) => isDctError(e, 'COSIGN_BLOB_DIGEST_MISMATCH'),
     );
   });
   it('a bundle with a tlog entry, without --insecure-ignore-tlog: handed to the fallback verifier (or refused without one)', async () => {
