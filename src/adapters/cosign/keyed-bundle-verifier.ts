@@ -31,9 +31,13 @@ export class KeyedBundleVerifier implements BundleVerifier {
     opts: BundleVerificationOptions = {},
   ): Promise<BundleVerification> {
     const bundle = parseBundle(json);
-    if (policy.kind === 'key' && opts.ignoreTlog) return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
+    // a message signature over a digest alone is checked pre-hashed by the fallback
+    const digestOnly = !('bytes' in artifact) && bundle.content.$case === 'messageSignature';
+    if (policy.kind === 'key' && opts.ignoreTlog && !(digestOnly && this.fallback))
+      return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
     if (
       policy.kind === 'key' &&
+      !opts.ignoreTlog &&
       bundle.verificationMaterial.tlogEntries.length === 0 &&
       (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0) === 0
     )

@@ -5,6 +5,7 @@
  * tampered blob, foreign key, wrong password, truncated bundle, missing tlog entry.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -26,16 +27,24 @@ interface Ran {
   error?: unknown;
 }
 
-function emptyStdin(): CosignCommandEnv['stdin'] {
+function stdinOf(data: Buffer): CosignCommandEnv['stdin'] {
   const e = new EventEmitter() as EventEmitter & { isTTY: boolean; resume(): void; pause(): void };
   e.isTTY = false;
-  e.resume = () => setImmediate(() => e.emit('end'));
+  let sent = false;
+  e.resume = () => {
+    if (sent) return;
+    sent = true;
+    setImmediate(() => {
+      if (data.length > 0) e.emit('data', data);
+      e.emit('end');
+    });
+  };
   e.pause = () => undefined;
   return e;
 }
 
-async function cosign(args: string[], env: Record<string, string> = { COSIGN_PASSWORD: PASSWORD }): Promise<Ran> {
-  const deps = { env, stdin: emptyStdin() };
+async function cosign(args: string[], env: Record<string, string> = { COSIGN_PASSWORD: PASSWORD }, stdin = Buffer.alloc(0)): Promise<Ran> {
+  const deps = { env, stdin: stdinOf(stdin) };
   const commands: CommandSpec[] = [...cosignKeyCommands(deps), ...cosignBlobCommands(deps)];
   const root = new Command({ use: 'cosign', short: 'cosign', commands });
   let out = '';
@@ -235,6 +244,44 @@ describe('refusals', () => {
       await cosign(['verify-blob', '--key', `${p256()}.pub`, '--bundle', cut, '--insecure-ignore-tlog', blob]),
       'COSIGN_BUNDLE_MALFORMED',
     );
+  });
+  it('the blob from stdin (-) on both sides; the blob given as its sha256: digest', async () => {
+    const bundle = join(dir, 'stdin.sigstore.json');
+    const s = ok(
+      await cosign(['sign-blob', '--key', `${p256()}.key`, '--bundle', bundle, '--tlog-upload=false', '-'], undefined, readFileSync(blob)),
+    );
+    assert.equal(s.err, `Wrote bundle to file ${bundle}\n`);
+    ok(await cosign(['verify-blob', '--key', `${p256()}.pub`, '--bundle', bundle, '--insecure-ignore-tlog', blob]));
+    ok(
+      await cosign(
+        ['verify-blob', '--key', `${p256()}.pub`, '--bundle', bundle, '--insecure-ignore-tlog', '-'],
+        undefined,
+        readFileSync(blob),
+      ),
+    );
+    refusedWith(
+      await cosign(
+        ['verify-blob', '--key', `${p256()}.pub`, '--bundle', bundle, '--insecure-ignore-tlog', '-'],
+        undefined,
+        readFileSync(tampered),
+      ),
+      'COSIGN_BLOB_DIGEST_MISMATCH',
+    );
+    const digest = (f: string) => `sha256:${createHash('sha256').update(readFileSync(f)).digest('hex')}`;
+    const byDigest = await cosign(['verify-blob', '--key', `${p256()}.pub`, '--bundle', bundle, '--insecure-ignore-tlog', digest(blob)]);
+    assert.match(ok(byDigest).err, /Verified OK\n$/);
+    const wrongDigest = await cosign([
+      'verify-blob',
+      '--key',
+      `${p256()}.pub`,
+      '--bundle',
+      bundle,
+      '--insecure-ignore-tlog',
+      digest(tampered),
+    ]);
+    assert.equal(wrongDigest.code, 1);
+    assert.ok(isDctError(wrongDigest.error), wrongDigest.err);
+    assert.ok(!wrongDigest.err.includes('Verified OK'));
   });
   it('sign-blob with the new bundle format needs --bundle (cosign text)', async () => {
     const r = await cosign(['sign-blob', '--key', `${p256()}.key`, '--tlog-upload=false', blob]);

@@ -213,7 +213,8 @@ async function signerFor(inv: Invocation, env: Record<string, string | undefined
     return new CosignKeySigner(key, { rekorUrl });
   }
   let token = f.string('identity-token') || env['SIGSTORE_ID_TOKEN'] || '';
-  if (token && !token.includes('.')) token = (await readFile(token, 'utf8').catch(() => token)).trim();
+  // the token itself, or a file holding it (as cosign takes it)
+  if (token) token = (await readFile(token, 'utf8').catch(() => token)).trim();
   return new KeylessSigner({ ...(token ? { identityToken: token } : {}), fulcioUrl: f.string('fulcio-url'), rekorUrl });
 }
 
