@@ -35,6 +35,8 @@ describe('distinguished names', () => {
       ['C=bad=#identity,O=LOL,ST=LOL', /notation does not support x509.subject identities containing "=#"/],
       ['C=US,ST', /parsing distinguished name \(DN\) "C=US,ST" failed with err: .*follow RFC 4514 standard/],
       ['=US,ST=WA,O=a', /parsing distinguished name/],
+      ['C=US,ST=WA,O=a,', /failed with err: DN ended with incomplete type, value pair/],
+      ['', /has no mandatory RDN attribute for "C"/],
     ];
     for (const [dn, message] of cases) {
       assert.throws(
