@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { RegistryClient } from '../../../src/adapters/registry/registry-client.js';
 import { openStore } from '../../../src/adapters/storage/open-store.js';
 import { REFERRERS_PAGE_BYTES } from '../../../src/server/registry/referrers-handler.js';
 import { buildImage, OCI_INDEX, OCI_MANIFEST, pushImage, Raw, sha256, startTestServer, type TestServer } from './support.js';
@@ -157,6 +158,12 @@ describe('embedded registry: referrers API and the referrers tag schema', () => 
     assert.equal(small.seen.length, 2500);
     assert.equal(small.pages, 9);
     assert.deepEqual(new Set(small.seen), notary);
+
+    // dct's own client follows the pages (and keeps the registry's filter)
+    const client = new RegistryClient(server.host, { endpoint: server.url });
+    const listed = await client.referrers(name, image.digest, { artifactType: SIG_TYPE });
+    assert.equal(listed.via, 'api');
+    assert.deepEqual(new Set(listed.manifests.map((m) => m.digest)), notary);
   });
 
   it('the tag schema: an older client pushes the sha256-<hex> index itself; it is served; deleting a referrer drops it from both', async () => {
