@@ -139,9 +139,9 @@ describe('embedded registry: referrers API and the referrers tag schema', () => 
         assert.ok(page.body.length <= REFERRERS_PAGE_BYTES + 1024, `page of ${page.body.length} bytes`);
         if (next.includes('artifactType=') && page.headers['oci-filters-applied'] !== 'artifactType') filtered = false;
         seen.push(...page.json<Index>().manifests.map((m) => m.digest));
-        const link = page.headers['link'];
+        const link = page.headers['link'] as string | undefined;
         next = link === undefined ? undefined : /^<([^>]+)>; rel="next"$/.exec(link)?.[1];
-        if (link !== undefined) assert.ok(next, `Link header ${String(link)}`);
+        if (link !== undefined) assert.ok(next, `Link header ${link}`);
         assert.ok(++pages <= 100, 'the pages end');
       }
       return { seen, pages, filtered };
