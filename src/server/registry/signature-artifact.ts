@@ -13,7 +13,10 @@
  *   manifests never qualify) none of whose layers is a filesystem layer (OCI or docker
  *   layer types, anything with `tar` in its type, `application/octet-stream`), whose
  *   config is not docker's container config, and which is either a referrer (has a
- *   `subject`) or is asked for by one of cosign's tags (`sha256-<hex>.sig|.att|.sbom`);
+ *   `subject`, and a config that is not an image's: an artifact's, or the empty one) or
+ *   is asked for by one of cosign's tags (`sha256-<hex>.sig|.att|.sbom`) with at least one
+ *   layer (cosign's legacy manifests carry an OCI image config and their payload layer).
+ *   What is left — an image config over no filesystem — runs nothing from the registry.
  * - an OCI index that is a referrers list (the tag schema's `sha256-<hex>` index):
  *   every entry has an `artifactType` and none a `platform`. Its entries are fetched by
  *   digest afterwards and pass the gate (this rule) one by one.
@@ -71,7 +74,9 @@ export function signatureArtifactKind(manifest: { mediaType: string; data: Buffe
     const t = mediaTypeOf(layer);
     if (t === undefined || isFilesystemLayer(t)) return undefined;
   }
-  if (isObject(doc['subject'])) return 'referrer';
-  if (tag !== undefined && COSIGN_TAG.test(tag)) return 'cosign-tag';
+  // a referrer with an image's config would be a config-only image (entrypoint, env, user) that merely has a subject
+  if (isObject(doc['subject']) && configType !== OCI_MEDIA_TYPES.config) return 'referrer';
+  // cosign's legacy manifests carry an OCI image config, and always their payload as a layer
+  if (tag !== undefined && COSIGN_TAG.test(tag) && layers.length > 0) return 'cosign-tag';
   return undefined;
 }

@@ -94,6 +94,18 @@ describe('signature artifacts (classifier)', () => {
     });
     assert.equal(signatureArtifactKind(image), undefined);
     assert.equal(signatureArtifactKind(image, sigTag), undefined);
+    // a config-only image (entrypoint, env) with a subject, or under a .sig tag without a payload layer
+    const configOnly = manifest({
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('c'), size: 1 },
+      layers: [layer('application/jose+json')],
+      subject: SUBJECT,
+    });
+    assert.equal(signatureArtifactKind(configOnly), undefined);
+    const noLayers = manifest({
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('c'), size: 1 },
+      layers: [],
+    });
+    assert.equal(signatureArtifactKind(noLayers, sigTag), undefined);
     const octet = manifest({ config: emptyConfig, layers: [layer('application/octet-stream')], subject: SUBJECT });
     assert.equal(signatureArtifactKind(octet), undefined);
     const dockerConfig = manifest({
@@ -197,6 +209,14 @@ describe('pull gate and signature artifacts (end to end, a gated repository with
     );
     await push(name, index, [], referrersTag);
     assert.equal((await raw.getManifest(name, referrersTag)).status, 200);
+    // an index that looks like a referrers list but names an image: served, the image behind it is still refused
+    const disguised = manifest(
+      { manifests: [{ mediaType: OCI_MANIFEST, digest: image.digest, size: image.size, artifactType: 'application/vnd.example' }] },
+      OCI_INDEX,
+    );
+    await push(name, disguised, [], 'disguised');
+    assert.equal((await raw.getManifest(name, 'disguised')).status, 200);
+    assert.deepEqual((await raw.getManifest(name, image.digest)).codes, ['DENIED']);
 
     // content that can run stays gated whatever it claims
     const withSubject = buildImage('with-subject', { extra: { subject } });
