@@ -5,7 +5,7 @@
  * API when asked and available, the tag-schema index otherwise, as notation's
  * `--force-referrers-tag`).
  */
-import { DctError } from '../../core/errors.js';
+import { DctError, isDctError } from '../../core/errors.js';
 import type { ImageReference } from '../../core/image-reference.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { MANIFEST_ACCEPT_TYPES, OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
@@ -47,7 +47,7 @@ export class NotationRepository {
     try {
       found = await this.registry.getManifest(this.repo, reference, MANIFEST_ACCEPT_TYPES);
     } catch (err) {
-      if (err instanceof DctError && ref.digest !== undefined && /digest|match/i.test(err.message))
+      if (ref.digest !== undefined && isDctError(err, 'DIGEST_MISMATCH'))
         throw new DctError(
           'NOTATION_DIGEST_MISMATCH',
           `user input digest ${ref.digest} does not match the resolved digest: ${err.message}`,

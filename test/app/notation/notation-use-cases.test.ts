@@ -258,6 +258,23 @@ describe('notation verify: the loop over signatures', () => {
     );
   });
 
+  it('a registry that answers a digest with another manifest: NOTATION_DIGEST_MISMATCH', async () => {
+    const { registry, repo, image } = withImage(false);
+    const claimed = digestOf(Buffer.from('claimed'));
+    registry.manifests.set(claimed, registry.manifests.get(image.digest) as never);
+    const err = await refusal(
+      verifyArtifact({
+        repository: repo,
+        reference: ref(`registry.test/app@${claimed}`),
+        policy: policy(),
+        verifier: fakeVerifier(),
+        now: NOW,
+      }),
+    );
+    assert.ok(isDctError(err, 'NOTATION_DIGEST_MISMATCH'), String(err));
+    assert.equal(err.message, `user input digest ${claimed} does not match the resolved digest ${image.digest}`);
+  });
+
   it('a listed manifest that is not a Notation signature fails that signature (NOTATION_BAD_SIGNATURE_MANIFEST), not the run', async () => {
     const { registry, repo, image } = withImage(false);
     const foreign = Buffer.from(
