@@ -26,6 +26,7 @@ function services(
     env: {},
     now: () => NOW,
     openRepository: () => Promise.resolve(repo),
+    openLayout: () => Promise.resolve(repo),
     signer: () => Promise.resolve(fakeSigner(opts.fail)),
     policy: () => policy(opts.level),
     verifier: fakeVerifier(),

@@ -11,6 +11,7 @@ import type { InspectedEnvelope } from '../../../app/notation/ports.js';
 import { trustPolicySource } from '../../../app/notation/trust-policy-source.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import type { NotationServices } from './notation-services.js';
+import { OciLayoutSignatureRegistry } from './oci-layout-registry.js';
 
 /** the envelope's `signingAgent` (notation writes `notation-go/<version>`) */
 const SIGNING_AGENT = 'dct';
@@ -51,6 +52,7 @@ export function defaultNotationServices(env: Readonly<Record<string, string | un
       const access = await openSignatureRegistry(ref, env, warn, { allowHttp: opts.insecure, allowInsecure: opts.insecure });
       return new NotationRepository(access.registry, access.repo, ref.name);
     },
+    openLayout: async (path) => new NotationRepository(await OciLayoutSignatureRegistry.open(path), '', path),
     signer: async (keyName) => {
       const { key, chain } = await readSigningKey(configDir, keyName);
       return {

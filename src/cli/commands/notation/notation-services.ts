@@ -12,6 +12,8 @@ export interface NotationServices {
   now(): Date;
   /** the repository of `ref` (docker's credentials and TLS; `insecure`: notation's `--insecure-registry`) */
   openRepository(ref: ImageReference, opts: { insecure: boolean }, warn: (message: string) => void): Promise<NotationRepository>;
+  /** an OCI image layout folder as a repository (`--oci-layout`) */
+  openLayout(path: string): Promise<NotationRepository>;
   /** the signer of `--key NAME`, else of the default key */
   signer(keyName: string | undefined): Promise<EnvelopeSigner>;
   policy(): TrustPolicySource;

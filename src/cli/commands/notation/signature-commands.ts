@@ -9,6 +9,9 @@ import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
 import { parseGoDuration } from './go-duration.js';
 import type { NotationServices } from './notation-services.js';
+import { parseLayoutReference } from './oci-layout-registry.js';
+import type { NotationRepository } from '../../../app/notation/notation-repository.js';
+import type { ImageReference } from '../../../core/image-reference.js';
 
 const LOGGING: FlagSpec[] = [
   { name: 'debug', short: 'd', kind: 'bool', usage: 'debug mode' },
@@ -66,9 +69,19 @@ function tagWarning(verb: string, tag: string | undefined): string {
     : `Warning: Always ${verb} the artifact using digest(@sha256:...) rather than a tag(:${tag ?? ''}) because resolved digest may not point to the same signed artifact, as tags are mutable.\n`;
 }
 
-function ociLayoutUnsupported(inv: Invocation): void {
-  if (inv.flags.bool('oci-layout'))
-    throw new CliFailure('--oci-layout is not supported by dct yet: push the layout to a registry (dct push) and give its reference');
+/** the artifact and its repository: a registry reference, or with `--oci-layout` an OCI layout `<path>@<digest>` / `<path>:<tag>` */
+async function target(
+  inv: Invocation,
+  services: () => NotationServices,
+  raw: string,
+): Promise<{ ref: ImageReference; repository: NotationRepository }> {
+  if (inv.flags.bool('oci-layout')) {
+    const ref = parseLayoutReference(raw);
+    return { ref, repository: await services().openLayout(ref.name) };
+  }
+  const ref = parseArtifactReference(raw);
+  const repository = await services().openRepository(ref, { insecure: inv.flags.bool('insecure-registry') }, (m) => inv.io.err(`${m}\n`));
+  return { ref, repository };
 }
 
 /** notation's `PrintMetadataMap`: a KEY/VALUE table, columns padded by 3 */
@@ -80,9 +93,6 @@ function metadataTable(metadata: Record<string, string>): string {
 }
 
 export function notationSignatureCommands(services: () => NotationServices): CommandSpec[] {
-  const open = async (inv: Invocation, ref: ReturnType<typeof parseArtifactReference>) =>
-    services().openRepository(ref, { insecure: inv.flags.bool('insecure-registry') }, (m) => inv.io.err(`${m}\n`));
-
   const sign: CommandSpec = {
     use: 'sign [flags] <reference>',
     short: 'Sign artifacts',
@@ -132,7 +142,10 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
     ],
     run: async (inv) => {
       const raw = reference(inv, 'sign');
-      ociLayoutUnsupported(inv);
+      if (inv.flags.bool('oci-layout') && inv.flags.changed('force-referrers-tag'))
+        throw CliFailure.usage(
+          'if any flags in the group [oci-layout force-referrers-tag] are set none of the others can be; [force-referrers-tag oci-layout] were all set',
+        );
       const format = inv.flags.string('signature-format');
       if (format !== 'jws' && format !== 'cose')
         throw new CliFailure(
@@ -145,10 +158,9 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
           `invalid argument ${JSON.stringify(expiryText)} for "-e, --expiry" flag: time: invalid duration ${JSON.stringify(expiryText)}`,
         );
       const userMetadata = flagMap(inv.flags.strings('user-metadata'), 'user-metadata');
-      const ref = parseArtifactReference(raw);
       const svc = services();
       const signer = await svc.signer(inv.flags.changed('key') ? inv.flags.string('key') : undefined);
-      const repository = await open(inv, ref);
+      const { ref, repository } = await target(inv, services, raw);
       if (ref.digest === undefined) inv.io.err(tagWarning('sign', ref.tag));
       const signed = await signArtifact({
         repository,
@@ -157,7 +169,7 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
         format,
         now: svc.now(),
         expiryMs,
-        forceReferrersTag: inv.flags.bool('force-referrers-tag'),
+        forceReferrersTag: inv.flags.bool('force-referrers-tag') && !inv.flags.bool('oci-layout'),
         ...(userMetadata ? { userMetadata } : {}),
       });
       inv.io.out(`Successfully signed ${signed.reference}\n`);
@@ -201,11 +213,14 @@ Example - Verify a signature on an OCI artifact identified by a tag  (Notation w
     run: async (inv) => {
       const raw = reference(inv, 'verify');
       const max = maxSignatures(inv);
-      ociLayoutUnsupported(inv);
+      const layout = inv.flags.bool('oci-layout');
+      if (layout !== inv.flags.changed('scope'))
+        throw CliFailure.usage(
+          `if any flags in the group [oci-layout scope] are set they must all be set; missing [${layout ? 'scope' : 'oci-layout'}]`,
+        );
       const userMetadata = flagMap(inv.flags.strings('user-metadata'), 'user-metadata');
-      const ref = parseArtifactReference(raw);
       const svc = services();
-      const repository = await open(inv, ref);
+      const { ref, repository } = await target(inv, services, raw);
       if (ref.digest === undefined) inv.io.err(tagWarning('verify', ref.tag));
       const detailed = inv.flags.bool('debug') || inv.flags.bool('verbose');
       let result;
@@ -265,11 +280,9 @@ Example - List signatures of an OCI artifact identified by a tag (Notation will 
     run: async (inv) => {
       const raw = reference(inv, 'list');
       const max = maxSignatures(inv);
-      ociLayoutUnsupported(inv);
       if (inv.flags.changed('allow-referrers-api'))
         inv.io.err("Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions.\n");
-      const ref = parseArtifactReference(raw);
-      const repository = await open(inv, ref);
+      const { ref, repository } = await target(inv, services, raw);
       if (ref.digest === undefined) inv.io.err(tagWarning('list', ref.tag));
       inv.io.out(formatSignatureListing(await listSignatures(repository, ref, max)));
     },
@@ -304,7 +317,9 @@ Example - Inspect signatures on an OCI artifact identified by a digest and outpu
       if (inv.flags.changed('allow-referrers-api'))
         inv.io.err("Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions.\n");
       const ref = parseArtifactReference(raw);
-      const repository = await open(inv, ref);
+      const repository = await services().openRepository(ref, { insecure: inv.flags.bool('insecure-registry') }, (m) =>
+        inv.io.err(`${m}\n`),
+      );
       if (ref.digest === undefined) inv.io.err(tagWarning('inspect', ref.tag));
       const inspection = await inspectSignatures(repository, ref, services().inspector, max);
       for (const w of inspection.skipped) inv.io.err(`${w}\n`);
