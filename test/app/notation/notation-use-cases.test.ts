@@ -73,6 +73,13 @@ describe('notation sign: the signature manifest and where it is stored', () => {
     assert.equal(annotations[CREATED_ANNOTATION], '2026-01-01T00:00:00Z');
   });
 
+  it('refuses user metadata under the reserved io.cncf.notary prefix, as notation', async () => {
+    const { repo } = withImage(false);
+    const err = await refusal(sign(repo, 'registry.test/app:v1', { metadata: { 'io.cncf.notary.x': 'y' } }));
+    assert.ok(isDctError(err, 'NOTATION_INVALID_OPTION'));
+    assert.equal(err.message, 'error adding user metadata: metadata key io.cncf.notary.x has reserved prefix io.cncf.notary');
+  });
+
   it('by default (--force-referrers-tag) lists the signature in the sha256-<hex> index, even on a registry with the referrers API', async () => {
     const { registry, repo, image } = withImage(true);
     const signed = await sign(repo, `registry.test/app@${image.digest}`);
