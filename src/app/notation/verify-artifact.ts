@@ -102,8 +102,3 @@ export async function verifyArtifact(req: VerifyArtifactRequest): Promise<Verify
       : 'NOTATION_VERIFICATION_FAILED';
   throw new NotationVerificationError(code, `signature verification failed for all the signatures associated with ${reference}`, failures);
 }
-
-/** The limit notation names when it stops: `signature evaluation stopped. The configured limit of N signatures …` */
-export function exceededMessage(max: number): string {
-  return `signature evaluation stopped. The configured limit of ${max} signatures to verify per artifact exceeded`;
-}
