@@ -34,7 +34,13 @@ import type {
   SignedArtifact,
   SigstorePolicy,
 } from '../../core/signatures/sigstore-verification.js';
-import { checkBundleShape, checkChainHasNoRoot, checkStatementSubjects, type ArtifactDigests } from './bundle-checks.js';
+import {
+  checkBundleShape,
+  checkChain,
+  checkProofsMatchCheckpoints,
+  checkStatementSubjects,
+  type ArtifactDigests,
+} from './bundle-checks.js';
 import { compileMatcher, describeMatcher } from './identity-matcher.js';
 import { verificationFailure } from './library-errors.js';
 import { verifyPrehashed } from './prehashed-signature.js';
@@ -91,10 +97,13 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     checkBundleShape(bundle);
     const parsed = parseBundle(lib, bundle);
     const chain = chainOf(parsed);
-    if (chain.length > 1) checkChainHasNoRoot(chain);
+    if (chain.length > 1) checkChain(chain);
+    checkProofsMatchCheckpoints(parsed.verificationMaterial.tlogEntries);
     const rootJson = opts.trustedRoot ?? (await (this.shipped ??= loadTrustedRoot()));
     const root = this.trustedRoot(lib, rootJson);
     const digests = artifactDigests(artifact);
+    if (!opts.ignoreTlog && parsed.verificationMaterial.tlogEntries.length === 0)
+      throw new DctError('SIGSTORE_TLOG_MISSING', "the bundle has no transparency log entry; cosign's --insecure-ignore-tlog accepts that");
 
     const keyed = parsed.verificationMaterial.content.$case === 'publicKey';
     let policyKey: KeyObject | undefined;
