@@ -24,7 +24,7 @@
 import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { RFC3161Timestamp } from '@sigstore/core';
-import type { SignedEntity } from '@sigstore/verify';
+import type { SignedEntity, TrustMaterial } from '@sigstore/verify';
 import { DctError } from '../../core/errors.js';
 import type { SignerIdentity } from '../../core/signatures/signature-report.js';
 import type {
@@ -71,7 +71,7 @@ const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 export class SigstoreBundleVerifier implements BundleVerifier {
   /** parsed trusted roots by the JSON object they came from (verifying many bundles parses a root once) */
-  private readonly roots = new WeakMap<object, import('@sigstore/protobuf-specs').TrustedRoot>();
+  private readonly roots = new WeakMap<object, TrustMaterial>();
   private shipped: Promise<unknown> | undefined;
 
   async verify(
@@ -122,11 +122,14 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     }
 
     const entity = signedEntity(lib, parsed, artifact, digests);
-    const material = lib.verify.toTrustMaterial(root, (hint: string) => {
-      if (!policyKey)
-        throw Object.assign(new Error(`no key given for the bundle's key hint ${JSON.stringify(hint)}`), { code: 'PUBLIC_KEY_ERROR' });
-      return { publicKey: policyKey, validFor: () => true };
-    });
+    const material: TrustMaterial = {
+      ...root,
+      publicKey: (hint: string) => {
+        if (!policyKey)
+          throw Object.assign(new Error(`no key given for the bundle's key hint ${JSON.stringify(hint)}`), { code: 'PUBLIC_KEY_ERROR' });
+        return { publicKey: policyKey, validFor: () => true };
+      },
+    };
     if (opts.ignoreTlog && !keyed && entity.timestamps.length === 0) {
       // cosign without a log and without a timestamp: the certificate must be valid now
       const now = opts.now ?? new Date();
@@ -194,19 +197,19 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     };
   }
 
-  private trustedRoot(lib: Libraries, json: unknown): import('@sigstore/protobuf-specs').TrustedRoot {
+  /** The trust material of a trusted root (parsed once per root object: verifying many bundles parses the root once). */
+  private trustedRoot(lib: Libraries, json: unknown): TrustMaterial {
     const cached = typeof json === 'object' && json !== null ? this.roots.get(json) : undefined;
     if (cached) return cached;
     checkTrustedRoot(json);
-    let root: import('@sigstore/protobuf-specs').TrustedRoot;
+    let material: TrustMaterial;
     try {
-      root = lib.specs.TrustedRoot.fromJSON(json);
-      lib.verify.toTrustMaterial(root); // parses every key and certificate once, so a broken root fails here
+      material = lib.verify.toTrustMaterial(lib.specs.TrustedRoot.fromJSON(json));
     } catch (err) {
       throw new DctError('SIGSTORE_TRUSTED_ROOT_INVALID', `the trusted root does not parse: ${(err as Error).message}`, { cause: err });
     }
-    if (typeof json === 'object' && json !== null) this.roots.set(json, root);
-    return root;
+    if (typeof json === 'object' && json !== null) this.roots.set(json, material);
+    return material;
   }
 }
 

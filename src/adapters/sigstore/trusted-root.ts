@@ -11,14 +11,26 @@
  * (sigstore-js's own test roots) stays open-ended, as the protobuf spec allows; CA and TSA
  * intervals are left to the library (sigstore-js's test roots give CAs an end only).
  */
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DctError, isDctError } from '../../core/errors.js';
 
-const SHIPPED_TRUSTED_ROOT = new URL('../../../assets/sigstore/trusted_root.json', import.meta.url);
-const SHIPPED_TUF_ROOT = new URL('../../../assets/sigstore/root.json', import.meta.url);
+/**
+ * `assets/sigstore/<name>` of the project: three folders up from this module in `src/` and
+ * `dist/`, two from the bundled CLI's chunks in `dist/bin/`, so the nearest one upwards.
+ */
+function assetPath(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'assets', 'sigstore', name);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return fileURLToPath(new URL(`../../../assets/sigstore/${name}`, import.meta.url));
+}
 const TRUSTED_ROOT_FILE = 'trusted_root.json';
 /** trusted roots are a few kilobytes; anything this large is not one */
 const MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
@@ -35,12 +47,12 @@ export function sigstoreCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The shipped production trusted root's path. */
 export function shippedTrustedRootPath(): string {
-  return fileURLToPath(SHIPPED_TRUSTED_ROOT);
+  return assetPath('trusted_root.json');
 }
 
 /** The shipped TUF root (`root.json`) that refreshes chain to. */
 export function shippedTufRootPath(): string {
-  return fileURLToPath(SHIPPED_TUF_ROOT);
+  return assetPath('root.json');
 }
 
 /** Where the trusted root comes from: `path`, else the refreshed cache (when present), else the shipped one. */
