@@ -173,3 +173,15 @@ describe('Sigstore conformance: the real CLI as the harness drives it', () => {
     });
   }
 });
+
+describe('Sigstore conformance: cases that need the network (skipped here)', () => {
+  const skipped: Array<[string, string]> = [
+    [
+      'test_sign_* (sign-bundle, with and without --in-toto)',
+      "needs a live OIDC token from the suite's public bucket, then Fulcio, Rekor and a TSA online",
+    ],
+    ['test_verify_cpython_release_bundles', 'needs a CPython release-tracker checkout in $GITHUB_WORKSPACE'],
+    ['bundle-verify cases under --staging', 'the harness skips bundle-verify under --staging'],
+  ];
+  for (const [name, reason] of skipped) it(name, { skip: reason }, () => undefined);
+});

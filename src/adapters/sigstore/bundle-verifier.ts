@@ -99,7 +99,7 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     const chain = chainOf(parsed);
     if (chain.length > 1) checkChain(chain);
     checkProofsMatchCheckpoints(parsed.verificationMaterial.tlogEntries);
-    const rootJson = opts.trustedRoot ?? (await (this.shipped ??= loadTrustedRoot()));
+    const rootJson = opts.trustedRoot ?? (await this.defaultRoot());
     const root = this.trustedRoot(lib, rootJson);
     const digests = artifactDigests(artifact);
     if (!opts.ignoreTlog && parsed.verificationMaterial.tlogEntries.length === 0)
@@ -195,6 +195,15 @@ export class SigstoreBundleVerifier implements BundleVerifier {
         ...(e.integratedTime && e.integratedTime !== '0' ? { integratedTime: isoOfSeconds(e.integratedTime) } : {}),
       })),
     };
+  }
+
+  /** The refreshed or shipped production root, read once (a failed read is tried again next time). */
+  private defaultRoot(): Promise<unknown> {
+    this.shipped ??= loadTrustedRoot().catch((err: unknown) => {
+      this.shipped = undefined;
+      throw err;
+    });
+    return this.shipped;
   }
 
   /** The trust material of a trusted root (parsed once per root object: verifying many bundles parses the root once). */
