@@ -94,6 +94,9 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     opts: SigstoreVerifyOptions,
   ): Promise<BundleVerification> {
     const lib = await loadLibraries();
+    // a pattern that does not compile is the caller's mistake, whatever the bundle
+    const matchIdentity = policy.kind === 'identity' ? compileMatcher(policy.identity, 'certificate identity') : undefined;
+    const matchIssuer = policy.kind === 'identity' ? compileMatcher(policy.issuer, 'OIDC issuer') : undefined;
     checkBundleShape(bundle);
     const parsed = parseBundle(lib, bundle);
     const chain = chainOf(parsed);
@@ -166,12 +169,12 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     if (policy.kind === 'identity') {
       const san = identity?.subjectAlternativeName;
       const issuer = identity?.extensions?.issuer;
-      if (!compileMatcher(policy.identity, 'certificate identity')(san))
+      if (!matchIdentity?.(san))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
           `none of the expected identities matched what was in the certificate: expected ${describeMatcher(policy.identity)}, got ${JSON.stringify(san ?? '')}`,
         );
-      if (!compileMatcher(policy.issuer, 'OIDC issuer')(issuer))
+      if (!matchIssuer?.(issuer))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
           `the certificate's OIDC issuer does not match: expected ${describeMatcher(policy.issuer)}, got ${JSON.stringify(issuer ?? '')}`,
