@@ -172,12 +172,13 @@ export class SigstoreBundleVerifier implements BundleVerifier {
       if (!matchIdentity?.(san))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
-          `none of the expected identities matched what was in the certificate: expected ${describeMatcher(policy.identity)}, got ${JSON.stringify(san ?? '')}`,
+          // sigstore-go's words (cosign 3): `expected SAN value "…"` / `expected SAN value to match regex "…"`
+          `no matching CertificateIdentity found, last error: expected SAN value ${'exact' in policy.identity ? '' : 'to match regex '}${JSON.stringify(describeMatcher(policy.identity))}, got ${JSON.stringify(san ?? '')}`,
         );
       if (!matchIssuer?.(issuer))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
-          `the certificate's OIDC issuer does not match: expected ${describeMatcher(policy.issuer)}, got ${JSON.stringify(issuer ?? '')}`,
+          `the certificate's OIDC issuer does not match: expected ${'exact' in policy.issuer ? '' : 'to match regex '}${JSON.stringify(describeMatcher(policy.issuer))}, got ${JSON.stringify(issuer ?? '')}`,
         );
     }
 

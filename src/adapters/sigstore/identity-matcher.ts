@@ -56,7 +56,7 @@ export function compileMatcher(matcher: StringMatcher, what: string): (value: st
   return (value) => value !== undefined && re.test(value);
 }
 
-/** How a matcher reads in a message. */
+/** The string or pattern a matcher expects, for messages. */
 export function describeMatcher(matcher: StringMatcher): string {
-  return 'exact' in matcher ? JSON.stringify(matcher.exact) : `/${matcher.regexp}/`;
+  return 'exact' in matcher ? matcher.exact : matcher.regexp;
 }
