@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,29 @@ describe('dct sigstore verify-bundle', () => {
       join(CASES, 'a.txt'),
     ]);
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('dct sigstore: the refreshed root in the cache replaces the shipped one', () => {
+  it('with a (staging) root in $XDG_CACHE_HOME/dct/sigstore, a staging bundle verifies without --trusted-root and a production one does not', async () => {
+    const cached = join(work, 'cache', 'dct', 'sigstore');
+    mkdirSync(cached, { recursive: true });
+    copyFileSync(join(CASES, 'rekor2-happy-path', 'trusted_root.json'), join(cached, 'trusted_root.json'));
+    try {
+      const staging = await dct([
+        'verify-bundle',
+        '--bundle',
+        join(CASES, 'rekor2-happy-path', 'bundle.sigstore.json'),
+        ...identity,
+        A_TXT_DIGEST,
+      ]);
+      assert.equal(staging.code, 0, staging.stderr);
+      const production = await dct(['verify-bundle', ...happy, ...identity, A_TXT_DIGEST]);
+      assert.notEqual(production.code, 0);
+      assert.match(production.stderr, /\[SIGSTORE_[A-Z_]+\]/);
+    } finally {
+      rmSync(join(cached, 'trusted_root.json'));
+    }
   });
 });
 
