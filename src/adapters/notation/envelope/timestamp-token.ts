@@ -138,14 +138,16 @@ function attributeValue(signer: pkijs.SignerInfo, oid: string): asn1js.AsnType |
 
 function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert: X509Certificate): void {
   const hash = HASHES[signer.digestAlgorithm.algorithmId];
-  if (hash === undefined) throw new TimestampError(`unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`);
-  if (signer.signedAttrs === undefined) throw new TimestampError('the timestamp token has no signed attributes');
+  if (hash === undefined)
+    throw new TimestampError(`failed to verify signed token: unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`);
+  if (signer.signedAttrs === undefined)
+    throw new TimestampError('failed to verify signed token: the timestamp token has no signed attributes');
   const contentType = attributeValue(signer, OID_CONTENT_TYPE);
   if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== OID_TST_INFO)
-    throw new TimestampError('invalid content type attribute in the timestamp token');
+    throw new TimestampError('failed to verify signed token: invalid content type attribute in the timestamp token');
   const digest = attributeValue(signer, OID_MESSAGE_DIGEST);
   if (!(digest instanceof asn1js.OctetString) || !Buffer.from(octets(digest)).equals(createHash(hash).update(token.content).digest()))
-    throw new TimestampError('invalid message digest attribute in the timestamp token');
+    throw new TimestampError('failed to verify signed token: invalid message digest attribute in the timestamp token');
   const signed = new Uint8Array(signer.signedAttrs.encodedValue);
   signed[0] = 0x31; // the DER of the SET OF the [0] IMPLICIT attributes
   const sig = Buffer.from(signer.signature.valueBlock.valueHexView);
@@ -163,7 +165,10 @@ function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert
   } catch {
     ok = false;
   }
-  if (!ok) throw new TimestampError('failed to verify signature: the timestamp token signature does not verify');
+  if (!ok)
+    throw new TimestampError(
+      'failed to verify signed token: cms verification failure: the signature does not verify with the TSA certificate',
+    );
 }
 
 function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
@@ -177,10 +182,11 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 /** Verifies the token's CMS signature and TSA chain to `anchors` at `at`; returns the chain. */
 export function verifyTimestampToken(token: TimestampToken, anchors: readonly X509Certificate[], at: Date): X509Certificate[] {
   const signers = token.signedData.signerInfos;
-  if (signers.length !== 1) throw new TimestampError(`the timestamp token must have exactly one signer, it has ${signers.length}`);
+  if (signers.length !== 1)
+    throw new TimestampError(`failed to verify signed token: the timestamp token must have exactly one signer, it has ${signers.length}`);
   const signerInfo = signers[0]!;
   const signer = findSigner(token, signerInfo);
-  if (signer === undefined) throw new TimestampError('signing certificate not found in the timestamp token');
+  if (signer === undefined) throw new TimestampError('failed to verify signed token: signing certificate not found in the timestamp token');
   checkCmsSignature(token, signerInfo, signer);
   const chain = [signer];
   for (;;) {
@@ -192,7 +198,8 @@ export function verifyTimestampToken(token: TimestampToken, anchors: readonly X5
       break;
     }
     const next = token.certificates.find((c) => !chain.includes(c) && issuedBy(current, c));
-    if (next === undefined || chain.length >= MAX_TSA_CHAIN) throw new TimestampError('x509: certificate signed by unknown authority');
+    if (next === undefined || chain.length >= MAX_TSA_CHAIN)
+      throw new TimestampError('failed to verify signed token: x509: certificate signed by unknown authority');
     chain.push(next);
   }
   for (const cert of chain)
