@@ -26,7 +26,7 @@ function timestampCheck(bytes: Buffer, anchors: Partial<TrustAnchors>, verifyTim
   const out = verifyEnvelopeSync(
     input(bytes, mediaTypeOf(bytes), { anchors: { ca: [...ca, first.chain[0]!], ...anchors }, verifyTimestamp }),
   );
-  const check = out.checks.find((c) => c.check === 'authenticTimestamp') as EnvelopeCheckOutcome | undefined;
+  const check: EnvelopeCheckOutcome | undefined = out.checks.find((c) => c.check === 'authenticTimestamp');
   assert.ok(check, JSON.stringify(out.checks));
   return { out, check };
 }

@@ -17,8 +17,8 @@ import type {
 } from '../../../../src/core/notation/verification-types.js';
 import { COSE, JWS, input, notationFixture, notationFixturePath, trustStore } from './notation-fixtures.js';
 
-const check = (out: EnvelopeVerificationOutcome, name: NotationCheck) =>
-  out.checks.find((c) => c.check === name) as EnvelopeCheckOutcome | undefined;
+const check = (out: EnvelopeVerificationOutcome, name: NotationCheck): EnvelopeCheckOutcome | undefined =>
+  out.checks.find((c) => c.check === name);
 const failed = (out: EnvelopeVerificationOutcome) => out.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.error ?? ''}`);
 const LEVELS: VerificationLevelName[] = ['strict', 'permissive', 'audit'];
 
