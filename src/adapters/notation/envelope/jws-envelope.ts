@@ -163,17 +163,34 @@ export interface JwsSignRequest {
   signingAgent?: string;
 }
 
+/**
+ * The protected header notation-core-go writes: keys sorted, `crit` = signing scheme, the
+ * extended critical keys, then expiry.
+ */
+export function encodeJwsProtectedHeader(
+  algorithm: SignatureAlgorithm,
+  signingTime: Date,
+  expiry?: Date,
+  extended: ReadonlyMap<string, unknown> = new Map(),
+  extendedCritical: readonly string[] = [],
+): string {
+  const crit = [HEADER.signingScheme, ...extendedCritical, ...(expiry !== undefined ? [HEADER.expiry] : [])];
+  return goJson(
+    sortKeys({
+      alg: algorithm,
+      crit,
+      cty: NOTARY_PAYLOAD_CONTENT_TYPE,
+      ...Object.fromEntries(extended),
+      [HEADER.signingScheme]: 'notary.x509',
+      [HEADER.signingTime]: rfc3339Seconds(signingTime),
+      ...(expiry !== undefined ? { [HEADER.expiry]: rfc3339Seconds(expiry) } : {}),
+    }),
+  );
+}
+
 export function buildJwsEnvelope(req: JwsSignRequest): Buffer {
-  const crit = [HEADER.signingScheme, ...(req.expiry !== undefined ? [HEADER.expiry] : [])];
-  const protectedHeader = sortKeys({
-    alg: req.algorithm,
-    crit,
-    cty: NOTARY_PAYLOAD_CONTENT_TYPE,
-    [HEADER.signingScheme]: 'notary.x509',
-    [HEADER.signingTime]: rfc3339Seconds(req.signingTime),
-    ...(req.expiry !== undefined ? { [HEADER.expiry]: rfc3339Seconds(req.expiry) } : {}),
-  });
-  const protectedText = Buffer.from(goJson(protectedHeader), 'utf8').toString('base64url');
+  const protectedHeader = encodeJwsProtectedHeader(req.algorithm, req.signingTime, req.expiry);
+  const protectedText = Buffer.from(protectedHeader, 'utf8').toString('base64url');
   const payloadText = payloadBytes(req.targetArtifact, 'jws').toString('base64url');
   const signature = signBytes(req.algorithm, req.key, Buffer.from(`${protectedText}.${payloadText}`, 'ascii'));
   const envelope = {
