@@ -51,7 +51,7 @@ describe('refused signatures', () => {
     const tampered = { ...env, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') };
     assert.equal(code(verify(Buffer.from(JSON.stringify(tampered)), JWS), 'integrity'), 'NOTATION_SIGNATURE_INVALID');
     const sig = Buffer.from(env['signature']!, 'base64url');
-    sig[10] ^= 1;
+    sig.writeUInt8(sig.readUInt8(10) ^ 1, 10);
     assert.equal(
       code(verify(Buffer.from(JSON.stringify({ ...env, signature: sig.toString('base64url') })), JWS), 'integrity'),
       'NOTATION_SIGNATURE_INVALID',
