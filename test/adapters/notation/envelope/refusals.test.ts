@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { decode, encode, Tagged } from 'cborg';
-import { buildJwsEnvelope } from '../../../../src/adapters/notation/envelope/jws-envelope.js';
+import { buildJwsEnvelope, encodeJwsProtectedHeader } from '../../../../src/adapters/notation/envelope/jws-envelope.js';
+import { payloadBytes } from '../../../../src/adapters/notation/envelope/payload.js';
+import { signBytes } from '../../../../src/adapters/notation/envelope/signature-algorithm.js';
 import { signEnvelope } from '../../../../src/adapters/notation/envelope/sign-envelope.js';
 import { verifyEnvelopeSync, type EnvelopeCheckOutcome } from '../../../../src/adapters/notation/envelope/verify-envelope.js';
 import { isDctError } from '../../../../src/core/errors.js';
@@ -147,6 +149,40 @@ describe('refused signatures', () => {
       assert.equal(code(out, 'integrity'), 'NOTATION_CERTIFICATE_CHAIN_INVALID', out.checks[0]?.error);
     }
     assert.match(withChain([leaf, intermediate, intermediate, root]).checks[0]?.error ?? '', /twice \(a loop\)/);
+  });
+
+  it('extended attributes: non-critical ones verify; an unknown critical one without a plugin is refused', () => {
+    const s = selfSignedSigner('P-384');
+    const envelopeWith = (critical: string[]) => {
+      const protectedText = Buffer.from(
+        encodeJwsProtectedHeader(
+          'ES384',
+          new Date(),
+          undefined,
+          new Map([
+            ['buildId', '42'],
+            ['policy', 'strict'],
+          ]),
+          critical,
+        ),
+      ).toString('base64url');
+      const payloadText = payloadBytes(target, 'jws').toString('base64url');
+      const signature = signBytes('ES384', s.key, Buffer.from(`${protectedText}.${payloadText}`));
+      return Buffer.from(
+        JSON.stringify({
+          payload: payloadText,
+          protected: protectedText,
+          header: { x5c: [s.chain[0]!.raw.toString('base64')] },
+          signature: signature.toString('base64url'),
+        }),
+      );
+    };
+    const plain = verify(envelopeWith([]), JWS, { ca: s.chain });
+    assert.equal(plain.verdict, 'verified', JSON.stringify(plain.checks));
+    const critical = verify(envelopeWith(['policy']), JWS, { ca: s.chain });
+    assert.equal(critical.verdict, 'failed');
+    assert.equal(code(critical, 'integrity'), 'NOTATION_CRITICAL_HEADER_UNSUPPORTED');
+    assert.match(critical.checks[0]?.error ?? '', /unsupported critical attributes \["policy"\]/);
   });
 
   const NOT_CA = ['-addext', 'basicConstraints=critical,CA:FALSE'];
