@@ -7,6 +7,7 @@
  * certificate (a loop) is refused. Validity periods are the authentic-timestamp check's.
  */
 import type { X509Certificate } from 'node:crypto';
+import { cachedIssuedBy } from './certificate-cache.js';
 import { certificateFacts, EKU_ANY, EKU_CODE_SIGNING, EKU_TIME_STAMPING } from './certificate-facts.js';
 import { goSubjectString } from './distinguished-name.js';
 import { envelopeError, MAX_CHAIN_LENGTH } from './signer-info.js';
@@ -18,20 +19,24 @@ function invalid(message: string) {
 }
 
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+  return cachedIssuedBy(cert, issuer, () => {
+    try {
+      return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Subject = issuer and the signature verifies with its own key (OpenSSL's `checkIssued` would also want keyCertSign). */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  try {
-    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
-  } catch {
-    return false;
-  }
+  return cachedIssuedBy(cert, cert, () => {
+    try {
+      return cert.subject === cert.issuer && cert.verify(cert.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function validateCa(cert: X509Certificate, below: number): void {
