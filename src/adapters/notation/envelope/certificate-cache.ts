@@ -28,7 +28,7 @@ export function cachedCertificateOf(key: string): X509Certificate | undefined {
 /** `cert` names `issuer` as its issuer and its signature verifies with `issuer`'s key (remembered). */
 export function cachedIssuedBy(cert: X509Certificate, issuer: X509Certificate, check: () => boolean): boolean {
   let byIssuer = issuance.get(cert);
-  if (byIssuer === undefined) issuance.set(cert, (byIssuer = new Map()));
+  if (byIssuer === undefined) issuance.set(cert, (byIssuer = new Map<X509Certificate, boolean>()));
   const known = byIssuer.get(issuer);
   if (known !== undefined) return known;
   const result = check();
