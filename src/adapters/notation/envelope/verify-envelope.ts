@@ -21,7 +21,10 @@ import { checkCriticalHeaders, checkIntegrity } from './integrity.js';
 import { checkRevocation } from './revocation.js';
 import { envelopeError, type EnvelopeContent } from './signer-info.js';
 
-/** A check's outcome with the stable code of its failure. */
+/**
+ * A check's outcome with the stable code of its failure. A passed revocation check carries a
+ * note in `error` (offline, nothing was checked): informational, not a failure.
+ */
 export interface EnvelopeCheckOutcome extends CheckOutcome {
   code?: NotationEnvelopeErrorCode;
 }
@@ -75,14 +78,14 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
   }
 
   /** Runs one check; false when an enforced failure ends verification. */
-  const run = (check: NotationCheck, action: CheckAction, body: () => void): boolean => {
+  const run = (check: NotationCheck, action: CheckAction, body: () => string | void): boolean => {
     if (action === 'skip') {
       checks.push({ check, action, ok: true });
       return true;
     }
     try {
-      body();
-      checks.push({ check, action, ok: true });
+      const note = body();
+      checks.push({ check, action, ok: true, ...(typeof note === 'string' ? { error: note } : {}) });
       return true;
     } catch (err) {
       checks.push({ check, action, ok: false, ...failureOf(err) });
@@ -100,7 +103,7 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
   if (!integrityOk || content === undefined) return outcome('failed', content);
   const c: EnvelopeContent = content;
   let timestamp: Date | undefined;
-  const steps: [NotationCheck, () => void][] = [
+  const steps: [NotationCheck, () => string | void][] = [
     [
       'authenticity',
       () => {
@@ -108,7 +111,12 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
         checkTrustedIdentity(c.chain[0]!, input.trustedIdentities);
       },
     ],
-    ['authenticTimestamp', () => (timestamp = checkAuthenticTimestamp(c, input))],
+    [
+      'authenticTimestamp',
+      () => {
+        timestamp = checkAuthenticTimestamp(c, input);
+      },
+    ],
     [
       'expiry',
       () => {

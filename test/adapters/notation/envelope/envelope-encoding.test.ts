@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { decode, encode, Tagged } from 'cborg';
 import { encodeCoseProtectedHeader, encodeCoseSign1 } from '../../../../src/adapters/notation/envelope/cose-envelope.js';
 import { encodeJwsProtectedHeader } from '../../../../src/adapters/notation/envelope/jws-envelope.js';
+import { Base64Error, decodeBase64Std, decodeBase64Url } from '../../../../src/adapters/notation/envelope/base64.js';
 import { parseEnvelope } from '../../../../src/adapters/notation/envelope/parse-envelope.js';
 import { isDctError } from '../../../../src/core/errors.js';
 import { COSE, JWS, notationFixture } from './notation-fixtures.js';
@@ -232,5 +233,19 @@ describe('strict envelope reading', () => {
     header.x5c = Array.from({ length: 20 }, () => header.x5c[0]!);
     refused(Buffer.from(JSON.stringify(env)), JWS, 'NOTATION_ENVELOPE_MALFORMED', /at most 10/);
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe('strict base64', () => {
+  it('decodes canonical base64url and base64, refuses what Go refuses', () => {
+    assert.equal(decodeBase64Url('aGk').toString(), 'hi');
+    assert.equal(decodeBase64Std('aGk=').toString(), 'hi');
+    assert.throws(() => decodeBase64Url('aGk='), /input byte 3/);
+    assert.throws(() => decodeBase64Url('aGl'), Base64Error); // non-zero trailing bits
+    assert.throws(() => decodeBase64Url('a'), Base64Error);
+    assert.throws(() => decodeBase64Std('aGk'), Base64Error); // missing padding
+    assert.throws(() => decodeBase64Std('aG=k'), Base64Error);
+    assert.throws(() => decodeBase64Std('aGl='), Base64Error);
+    assert.throws(() => decodeBase64Std('a-k='), /input byte 1/);
   });
 });

@@ -82,4 +82,20 @@ describe('revocation, offline', () => {
     assert.equal(out.verdict, 'verified');
     assert.equal(out.checks.find((c) => c.check === 'revocation')?.ok, false);
   });
+
+  it('a chain that names no CRL/OCSP endpoint passes, with a note that nothing was checked', () => {
+    const e2eEnv = notationFixture(
+      'notation-cli',
+      'oci-layouts',
+      'e2e-valid-signature',
+      'blobs',
+      'sha256',
+      'c9af07e038b2b1a463e648986ad7273157511ffeba0b689f33e5472bae471f50',
+    );
+    const e2e = loadCertificates('notation-cli', 'localkeys', 'e2e.crt');
+    const out = verifyEnvelopeSync(input(e2eEnv, 'application/jose+json', { anchors: { ca: e2e } }));
+    const revocation = out.checks.find((c) => c.check === 'revocation');
+    assert.equal(revocation?.ok, true);
+    assert.match(revocation?.error ?? '', /^revocation was not checked/);
+  });
 });

@@ -118,6 +118,21 @@ describe('signEnvelope', () => {
     );
   });
 
+  it('signs with the notation e2e key pair (e2e.key + e2e.crt) in both formats; each verifies against e2e.crt', () => {
+    for (const format of ['jws', 'cose'] as const) {
+      const env = signEnvelope({ targetArtifact: target, format, key: e2e.key, chain: e2e.chain, signingTime, signingAgent: 'dct' });
+      const out = verifyEnvelopeSync({
+        ...input(env.bytes, env.mediaType, {
+          anchors: { ca: e2e.chain },
+          now: NOW,
+          identities: ['x509.subject:CN=e2e,O=Notary,L=Seattle,ST=WA,C=US'],
+        }),
+        expectedSubject: target,
+      });
+      assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
+    }
+  });
+
   it('signs with a three-level chain; the envelope carries it leaf first and verifies against the root', () => {
     const s = threeLevelSigner();
     for (const format of ['jws', 'cose'] as const) {
