@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { DctError } from '../../../core/errors.js';
 import { validateCertificateChain } from './certificate-chain.js';
+import { children, oidString, readNode } from './der-reader.js';
 
 export class TimestampError extends Error {}
 
@@ -17,6 +18,8 @@ const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
+const OID_SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12';
+const OID_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
 const HASHES: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
@@ -169,6 +172,38 @@ function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert
     throw new TimestampError(
       'failed to verify signed token: cms verification failure: the signature does not verify with the TSA certificate',
     );
+  checkSigningCertificateAttribute(signer, cert);
+}
+
+/**
+ * RFC 5035 / RFC 2634: the signed `signingCertificateV2` (or v1) attribute names the TSA
+ * certificate by hash, so that another certificate with the same key cannot stand in.
+ */
+function checkSigningCertificateAttribute(signer: pkijs.SignerInfo, cert: X509Certificate): void {
+  const fail = (why: string) => new TimestampError(`failed to verify signed token: ${why}`);
+  const v2 = attributeValue(signer, OID_SIGNING_CERTIFICATE_V2);
+  const value = v2 ?? attributeValue(signer, OID_SIGNING_CERTIFICATE);
+  if (value === undefined) throw fail('the timestamp token has no signing certificate attribute');
+  const der = new Uint8Array(value.toBER());
+  try {
+    const first = children(der, children(der, readNode(der, 0))[0]!)[0];
+    if (first === undefined) throw fail('the signing certificate attribute lists no certificate');
+    const fields = children(der, first);
+    let hashName = v2 !== undefined ? 'sha256' : 'sha1';
+    let hashNode = fields[0]!;
+    if (v2 !== undefined && hashNode.tag === 0x30) {
+      const algorithm = HASHES[oidString(der, children(der, hashNode)[0]!)];
+      if (algorithm === undefined) throw fail('the signing certificate attribute uses an unsupported hash');
+      hashName = algorithm;
+      hashNode = fields[1]!;
+    }
+    const expected = createHash(hashName).update(cert.raw).digest();
+    if (hashNode.tag !== 0x04 || !expected.equals(Buffer.from(der.subarray(hashNode.start, hashNode.end))))
+      throw fail('the signing certificate attribute does not name the TSA certificate');
+  } catch (err) {
+    if (err instanceof TimestampError) throw err;
+    throw fail(`the signing certificate attribute does not parse: ${(err as Error).message}`);
+  }
 }
 
 function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
