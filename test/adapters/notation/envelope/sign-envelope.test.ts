@@ -48,14 +48,22 @@ describe('signEnvelope', () => {
     for (const kind of Object.keys(expectedAlg)) {
       it(`${format} with ${kind}: verifies with its certificate as a ca anchor, uses ${expectedAlg[kind]![0]}`, () => {
         const s = signers.get(kind)!;
-        const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime, signingAgent: 'dct/test' });
+        const signedAt = new Date();
+        const env = signEnvelope({
+          targetArtifact: target,
+          format,
+          key: s.key,
+          chain: s.chain,
+          signingTime: signedAt,
+          signingAgent: 'dct/test',
+        });
         assert.equal(env.mediaType, format === 'jws' ? JWS : COSE);
         const out = verifyEnvelopeSync({
           ...input(env.bytes, env.mediaType, { anchors: { ca: [s.chain[0]!] }, now: NOW }),
           expectedSubject: target,
         });
         assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
-        assert.equal(out.signingTime, '2026-03-01T10:20:30.000Z');
+        assert.equal(out.signingTime, new Date(Math.floor(signedAt.getTime() / 1000) * 1000).toISOString());
         assert.deepEqual(out.targetArtifact, target);
         if (format === 'jws') {
           const envelope = JSON.parse(env.bytes.toString()) as Record<string, string>;
@@ -136,7 +144,7 @@ describe('signEnvelope', () => {
   it('signs with a three-level chain; the envelope carries it leaf first and verifies against the root', () => {
     const s = threeLevelSigner();
     for (const format of ['jws', 'cose'] as const) {
-      const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime });
+      const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime: new Date() });
       const out = verifyEnvelopeSync(
         input(env.bytes, env.mediaType, {
           anchors: { ca: [s.root] },
@@ -147,6 +155,16 @@ describe('signEnvelope', () => {
       assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
       assert.equal(out.chain.length, 3);
     }
+  });
+
+  it('refuses to sign at a time the certificate is not valid (NOTATION_CERTIFICATE_NOT_VALID_NOW)', () => {
+    const s = signers.get('P-256')!;
+    for (const at of [new Date('2020-01-01T00:00:00Z'), new Date(Date.now() + 400 * 86_400_000)])
+      assert.throws(
+        () => signEnvelope({ targetArtifact: target, format: 'cose', key: s.key, chain: s.chain, signingTime: at }),
+        (err: unknown) =>
+          isDctError(err, 'NOTATION_CERTIFICATE_NOT_VALID_NOW') && /was invalid at signing time/.test((err as Error).message),
+      );
   });
 
   it('refuses RSA keys under 2048 bits, other key types, a key that is not the leaf’s, and an empty chain', () => {
