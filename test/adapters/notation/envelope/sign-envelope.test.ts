@@ -120,6 +120,15 @@ describe('signEnvelope', () => {
       'a50138240281781c696f2e636e63662e6e6f746172792e7369676e696e67536368656d6503782b6170706c69636174696f6e2f766e642e636e63662e6e6f746172792e7061796c6f61642e76312b6a736f6e781a696f2e636e63662e6e6f746172792e7369676e696e6754696d65c11a69a412ee781c696f2e636e63662e6e6f746172792e7369676e696e67536368656d656b6e6f746172792e78353039',
     );
     assert.deepEqual([...unprot.keys()], [33, 'io.cncf.notary.signingAgent']);
+    const annotated = signEnvelope({
+      targetArtifact: { ...target, annotations: { z: '1', a: '2' } },
+      format: 'cose',
+      key: e2e.key,
+      chain: e2e.chain,
+      signingTime,
+    });
+    const annotatedPayload = ((decode(annotated.bytes, { useMaps: true, tags: Tagged.preserve(18) }) as Tagged).value as Uint8Array[])[2]!;
+    assert.match(Buffer.from(annotatedPayload).toString(), /"size":517,"annotations":\{"a":"2","z":"1"\}\}\}$/);
     assert.equal(
       Buffer.from(payload).toString(),
       '{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9","size":517}}',
