@@ -48,7 +48,17 @@ function octets(v: asn1js.OctetString): Uint8Array {
   return new Uint8Array(v.getValue());
 }
 
+/** Reads a token; anything wrong with it is a TimestampError (never another exception). */
 export function parseTimestampToken(der: Uint8Array): TimestampToken {
+  try {
+    return readTimestampToken(der);
+  } catch (err) {
+    if (err instanceof TimestampError) throw err;
+    throw new TimestampError(`cms: syntax error: ${(err as Error).message}`);
+  }
+}
+
+function readTimestampToken(der: Uint8Array): TimestampToken {
   const ber = asn1js.fromBER(new Uint8Array(der));
   if (ber.offset === -1 || ber.result.error !== '') throw new TimestampError(`cms: syntax error: ${ber.result.error || 'not ASN.1 DER'}`);
   if (ber.offset !== der.length) throw new TimestampError('cms: syntax error: trailing data after the timestamp token');

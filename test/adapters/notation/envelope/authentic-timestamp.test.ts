@@ -165,6 +165,8 @@ describe('authentic timestamp (RFC 3161 countersignatures)', () => {
       Buffer.alloc(0),
       Buffer.from([0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
       Buffer.from([0x30, 0x03, 0x02, 0x01]),
+      // 100,000 nested indefinite-length SEQUENCEs
+      Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i % 2 === 0 ? 0x30 : 0x80))),
     ])
       assert.throws(() => parseTimestampToken(bad), TimestampError);
   });
