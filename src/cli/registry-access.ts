@@ -25,6 +25,8 @@ export async function openRegistry(
   ref: ImageReference,
   env: Readonly<Record<string, string | undefined>>,
   warn: (message: string) => void,
+  /** hosts to treat as insecure for this run only (plain HTTP, or TLS without verification), besides the dct config's */
+  extra: { insecure?: readonly string[] } = {},
 ): Promise<RegistryAccess> {
   const configDir = dockerConfigDir(env);
   const dctConfig = await loadDctConfig(dctConfigFile(env));
@@ -35,7 +37,7 @@ export async function openRegistry(
   });
   const client = new RegistryClient(ref.domain, {
     auth,
-    insecureRegistries: dctConfig.insecureRegistries,
+    insecureRegistries: [...dctConfig.insecureRegistries, ...(extra.insecure ?? [])],
     certDirs: [join(configDir, 'tls'), '/etc/docker/certs.d'],
     userAgent: USER_AGENT,
   });
