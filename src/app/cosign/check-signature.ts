@@ -4,7 +4,13 @@
  * ignored, then the claims (the payload or statement names this digest and carries the
  * wanted annotations). Each failure is a DctError with its own code.
  */
-import { parseDsseEnvelope, parseStatement, subjectFor, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement } from '../../core/cosign/intoto-statement.js';
+import {
+  parseDsseEnvelope,
+  parseStatement,
+  subjectFor,
+  IN_TOTO_PAYLOAD_TYPE,
+  type InTotoStatement,
+} from '../../core/cosign/intoto-statement.js';
 import { verifyBundleWithKey } from '../../core/cosign/keyed-bundle.js';
 import { publicKeyId, verifyWithKey } from '../../core/cosign/key-signature.js';
 import { legacySignatureBundle, parseRekorBundle, type RekorBundle } from '../../core/cosign/legacy-bundle.js';
@@ -50,7 +56,8 @@ export async function checkBundle(bundle: unknown, digest: string, opts: CosignV
     throw new DctError('COSIGN_INVALID_STATEMENT', `unable to understand payload type ${v.payload.type}`);
   const statement = parseStatement(v.payload.bytes);
   const subject = subjectFor(statement, digest);
-  if (subject === undefined) throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);
+  if (subject === undefined)
+    throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);
   const annotations = subject.annotations ?? {};
   if (opts.annotations && !hasAnnotations(annotations, opts.annotations))
     throw new DctError('COSIGN_ANNOTATION_MISMATCH', 'missing or incorrect annotation');
@@ -78,7 +85,8 @@ async function checkLegacyCrypto(
     // the key alone (cosign's --key … --insecure-ignore-tlog)
     const key = opts.policy.publicKey;
     if (dsseEnvelope !== undefined) verifyBundleWithKey({ dsseEnvelope }, key, { digest: '' });
-    else if (!verifyWithKey(key, payload, Buffer.from(sig.signature, 'base64'))) throw new DctError('COSIGN_SIGNATURE_INVALID', 'invalid signature when validating ASN.1 encoded signature');
+    else if (!verifyWithKey(key, payload, Buffer.from(sig.signature, 'base64')))
+      throw new DctError('COSIGN_SIGNATURE_INVALID', 'invalid signature when validating ASN.1 encoded signature');
     return { signer: { kind: 'key', keyId: publicKeyId(key) }, tlogVerified: false, ...(rekorBundle ? { rekorBundle } : {}) };
   }
   if (!opts.ignoreTlog && rekorBundle === undefined)
@@ -104,7 +112,12 @@ async function checkLegacyCrypto(
 }
 
 /** A legacy `.sig` layer: signature, log, then the simple-signing claims for `digest`. */
-export async function checkLegacySignature(sig: LegacySignature, payload: Buffer, digest: string, opts: CosignVerifyOptions): Promise<CheckedLegacy> {
+export async function checkLegacySignature(
+  sig: LegacySignature,
+  payload: Buffer,
+  digest: string,
+  opts: CosignVerifyOptions,
+): Promise<CheckedLegacy> {
   const checked = await checkLegacyCrypto(sig, payload, opts);
   const claims = parseSimpleSigningPayload(payload);
   if (claims.digest !== digest) throw new DctError('COSIGN_DIGEST_MISMATCH', `invalid or missing digest in claim: ${claims.digest}`);
@@ -131,7 +144,8 @@ export async function checkLegacyAttestation(
     throw new DctError('COSIGN_INVALID_STATEMENT', `unable to understand payload type ${envelope.payloadType}`);
   const statement = parseStatement(envelope.payload);
   const subject = subjectFor(statement, digest);
-  if (subject === undefined) throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);
+  if (subject === undefined)
+    throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);
   if (opts.annotations && !hasAnnotations(subject.annotations ?? {}, opts.annotations))
     throw new DctError('COSIGN_ANNOTATION_MISMATCH', 'missing or incorrect annotation');
   return { ...checked, statement };

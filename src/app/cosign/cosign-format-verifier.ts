@@ -45,7 +45,10 @@ export class CosignFormatVerifier implements FormatVerifier {
     }
     for (const d of bundles?.manifests ?? []) {
       const via = bundles?.via ?? 'api';
-      const foundAt: SignatureLocation = { via: via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${image.repository}@${d.digest}` };
+      const foundAt: SignatureLocation = {
+        via: via === 'tag' ? 'referrers-tag' : 'referrers-api',
+        reference: `${image.repository}@${d.digest}`,
+      };
       try {
         const loaded = await loadBundle(image, d, digest, via);
         const checked = await checkBundle(loaded.bundle, digest, this.opts);

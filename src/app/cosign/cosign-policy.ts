@@ -45,9 +45,16 @@ export function bundleOptions(opts: CosignVerifyOptions): BundleVerificationOpti
  */
 export function keyedBundleVerifier(): BundleVerifier {
   return {
-    verify(bundle: unknown, artifact: SignedArtifact, policy: SigstorePolicy, opts?: BundleVerificationOptions): Promise<BundleVerification> {
+    verify(
+      bundle: unknown,
+      artifact: SignedArtifact,
+      policy: SigstorePolicy,
+      opts?: BundleVerificationOptions,
+    ): Promise<BundleVerification> {
       if (policy.kind !== 'key')
-        return Promise.reject(new DctError('COSIGN_TLOG_REQUIRED', 'keyless verification needs the Sigstore bundle verifier and a trusted root'));
+        return Promise.reject(
+          new DctError('COSIGN_TLOG_REQUIRED', 'keyless verification needs the Sigstore bundle verifier and a trusted root'),
+        );
       if (!opts?.ignoreTlog)
         return Promise.reject(
           new DctError(
@@ -65,7 +72,7 @@ export function keyedBundleVerifier(): BundleVerifier {
           tlog: [],
         });
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     },
   };

@@ -5,7 +5,12 @@
  * code when it is not what it claims to be.
  */
 import { isBundleMediaType, MAX_BUNDLE_BYTES, parseBundleReferrer, type BundleReferrer } from '../../core/cosign/bundle-referrer.js';
-import { legacySignatureTag, parseLegacySignatureManifest, type LegacySignature, type LegacySuffix } from '../../core/cosign/legacy-signatures.js';
+import {
+  legacySignatureTag,
+  parseLegacySignatureManifest,
+  type LegacySignature,
+  type LegacySuffix,
+} from '../../core/cosign/legacy-signatures.js';
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
@@ -46,7 +51,8 @@ export interface LoadedBundle {
 export async function loadBundle(image: CosignImage, d: Descriptor, digest: string, via: 'api' | 'tag' | 'none'): Promise<LoadedBundle> {
   const name = `${image.repository}@${d.digest}`;
   const m = await image.registry.getManifest(image.repo, d.digest, [OCI_MEDIA_TYPES.manifest]);
-  if (m === undefined) throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `${name} is listed as a referrer of ${digest} but does not exist`);
+  if (m === undefined)
+    throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `${name} is listed as a referrer of ${digest} but does not exist`);
   const referrer = parseBundleReferrer(m.bytes, m.mediaType, name, digest);
   const bytes = await image.registry.readBlob(image.repo, referrer.bundle, MAX_BUNDLE_BYTES);
   let bundle: unknown;
@@ -70,12 +76,19 @@ export async function findLegacySignatures(image: CosignImage, digest: string, s
   const name = `${image.repository}:${tag}`;
   const m = await image.registry.getManifest(image.repo, tag, [OCI_MEDIA_TYPES.manifest, OCI_MEDIA_TYPES.index]);
   if (m === undefined) return undefined;
-  return { tag, signatures: parseLegacySignatureManifest(m.bytes, m.mediaType, name, suffix), foundAt: { via: 'cosign-tag', reference: name } };
+  return {
+    tag,
+    signatures: parseLegacySignatureManifest(m.bytes, m.mediaType, name, suffix),
+    foundAt: { via: 'cosign-tag', reference: name },
+  };
 }
 
 /** A legacy layer's payload (checked against its descriptor by the registry port). */
 export async function readPayload(image: CosignImage, layer: Descriptor): Promise<Buffer> {
   if (layer.size > MAX_PAYLOAD_BYTES)
-    throw new DctError('COSIGN_INVALID_SIGNATURE_MANIFEST', `a signature payload of ${layer.size} bytes is more than the ${MAX_PAYLOAD_BYTES} dct reads`);
+    throw new DctError(
+      'COSIGN_INVALID_SIGNATURE_MANIFEST',
+      `a signature payload of ${layer.size} bytes is more than the ${MAX_PAYLOAD_BYTES} dct reads`,
+    );
   return image.registry.readBlob(image.repo, layer, MAX_PAYLOAD_BYTES);
 }

@@ -66,8 +66,7 @@ export async function signImage(input: SignImageInput): Promise<SignedDigest[]> 
       for (const d of index.manifests) targets.push({ digest: d.digest, mediaType: d.mediaType, size: d.size, bytes: Buffer.alloc(0) });
   }
   const out: SignedDigest[] = [];
-  for (const t of targets)
-    out.push(input.format === 'bundle' ? await signWithBundle(input, t) : await signLegacy(input, t.digest));
+  for (const t of targets) out.push(input.format === 'bundle' ? await signWithBundle(input, t) : await signLegacy(input, t.digest));
   return out;
 }
 
@@ -90,7 +89,12 @@ async function signWithBundle(input: SignImageInput, target: ResolvedImage): Pro
     predicateType: COSIGN_SIGN_PREDICATE_TYPE,
     created: createdAnnotation((input.now ?? (() => new Date()))()),
   });
-  const attached = await attachReferrer(registry, repo, { bytes: referrer.bytes, mediaType: referrer.mediaType, subject, artifactType: referrer.artifactType });
+  const attached = await attachReferrer(registry, repo, {
+    bytes: referrer.bytes,
+    mediaType: referrer.mediaType,
+    subject,
+    artifactType: referrer.artifactType,
+  });
   return { digest: target.digest, format: 'bundle', referrer: attached, ...signatureFacts(signed) };
 }
 
@@ -128,7 +132,10 @@ async function signLegacy(input: SignImageInput, digest: string): Promise<Signed
   return { digest, format: 'legacy', signatureTag: tag, alreadySigned: duplicate, ...facts };
 }
 
-/** cosign's dupe detector: same payload, media type and annotations (but the signature), and the old signature verifies with the signer's key. */
+/**
+ * cosign's dupe detector: same payload, media type and annotations (but the signature), and the
+ * old signature verifies with the signer's key.
+ */
 function isDuplicate(existing: LegacySignature, added: Descriptor, payload: Buffer, keyPem: string | undefined): boolean {
   if (keyPem === undefined || existing.layer.digest !== added.digest || existing.layer.mediaType !== added.mediaType) return false;
   for (const [k, v] of Object.entries(added.annotations ?? {})) {
@@ -149,4 +156,3 @@ function signatureFacts(s: SigstoreSignature): Pick<SignedDigest, 'signature' | 
     ...(s.publicKeyPem !== undefined ? { publicKeyPem: s.publicKeyPem } : {}),
   };
 }
-

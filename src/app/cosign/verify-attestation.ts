@@ -47,12 +47,20 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
   if (found && found.manifests.length > 0) {
     layout = 'bundle';
     for (const d of found.manifests) {
-      const foundAt: SignatureLocation = { via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${input.image.repository}@${d.digest}` };
+      const foundAt: SignatureLocation = {
+        via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api',
+        reference: `${input.image.repository}@${d.digest}`,
+      };
       try {
         const loaded = await loadBundle(input.image, d, digest, found.via);
         const checked = await checkBundle(loaded.bundle, digest, input);
         tlogVerified = true;
-        all.push({ layout, predicateType: checked.statement.predicateType, envelopeJson: dsseEnvelopeJson(checked.envelope), signer: checked.signer });
+        all.push({
+          layout,
+          predicateType: checked.statement.predicateType,
+          envelopeJson: dsseEnvelopeJson(checked.envelope),
+          signer: checked.signer,
+        });
         reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
       } catch (err) {
         if (!isDctError(err)) throw err;
@@ -68,7 +76,12 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
         const payload = await readPayload(input.image, sig.layer);
         const checked = await checkLegacyAttestation(sig, payload, digest, input);
         tlogVerified ||= checked.tlogVerified;
-        all.push({ layout, predicateType: checked.statement.predicateType, envelopeJson: payload.toString('utf8'), signer: checked.signer });
+        all.push({
+          layout,
+          predicateType: checked.statement.predicateType,
+          envelopeJson: payload.toString('utf8'),
+          signer: checked.signer,
+        });
         reports.push(report(digest, legacy.foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
       } catch (err) {
         if (!isDctError(err)) throw err;

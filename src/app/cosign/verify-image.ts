@@ -64,7 +64,10 @@ async function verifyBundles(
   const errors: Error[] = [];
   let tlogVerified = false;
   for (const d of found.manifests) {
-    const foundAt: SignatureLocation = { via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${input.image.repository}@${d.digest}` };
+    const foundAt: SignatureLocation = {
+      via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api',
+      reference: `${input.image.repository}@${d.digest}`,
+    };
     try {
       const loaded = await loadBundle(input.image, d, digest, found.via);
       const checked = await checkBundle(loaded.bundle, digest, input);

@@ -45,6 +45,5 @@ function compareBytes(a: string, b: string): number {
 const SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
 export function goJsonString(s: string): string {
-  // eslint-disable-next-line no-control-regex -- Go escapes every control character
   return `"${s.replace(/[\u0000-\u001f"\\<>&\u2028\u2029]/g, (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }

@@ -80,7 +80,8 @@ export function parseStatement(bytes: Uint8Array): InTotoStatement {
   const subjects = subject.map((s, i): StatementSubject => {
     if (!isObject(s)) throw bad(`subject[${i}] is not an object`);
     const digest = s['digest'];
-    if (!isObject(digest) || !Object.values(digest).every((v) => typeof v === 'string')) throw bad(`subject[${i}].digest is not a map of strings`);
+    if (!isObject(digest) || !Object.values(digest).every((v) => typeof v === 'string'))
+      throw bad(`subject[${i}].digest is not a map of strings`);
     const out: StatementSubject = { digest: digest as Record<string, string> };
     if (typeof s['name'] === 'string') out.name = s['name'];
     if (isObject(s['annotations'])) out.annotations = s['annotations'];
@@ -136,7 +137,11 @@ export function parseDsseEnvelope(bytes: Uint8Array): DsseEnvelope {
 }
 
 /** The DSSE envelope as Go's `encoding/json` writes the protobuf struct (cosign's verify output): empty fields left out. */
-export function dsseEnvelopeJson(e: { payloadBase64: string; payloadType: string; signatures: Array<{ sig: string; keyid?: string }> }): string {
+export function dsseEnvelopeJson(e: {
+  payloadBase64: string;
+  payloadType: string;
+  signatures: Array<{ sig: string; keyid?: string }>;
+}): string {
   return goJson({
     ...(e.payloadBase64 !== '' ? { payload: e.payloadBase64 } : {}),
     ...(e.payloadType !== '' ? { payloadType: e.payloadType } : {}),

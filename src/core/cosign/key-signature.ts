@@ -35,7 +35,9 @@ export function verifyWithKey(publicKey: KeyObject, bytes: Uint8Array, signature
 /** `sha256:<hex>` of the key's SubjectPublicKeyInfo DER. */
 export function publicKeyId(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return `sha256:${createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex')}`;
 }
 
 /** The public key as PEM SubjectPublicKeyInfo. */

@@ -22,7 +22,11 @@ export interface KeyedBundleResult {
 }
 
 /** Verifies the bundle's signature with `publicKey`; COSIGN_SIGNATURE_INVALID when it does not verify. */
-export function verifyBundleWithKey(bundle: unknown, publicKey: KeyObject, artifact: { bytes: Uint8Array } | { digest: string }): KeyedBundleResult {
+export function verifyBundleWithKey(
+  bundle: unknown,
+  publicKey: KeyObject,
+  artifact: { bytes: Uint8Array } | { digest: string },
+): KeyedBundleResult {
   if (!isObject(bundle)) throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', 'the Sigstore bundle is not a JSON object');
   const dsse = bundle['dsseEnvelope'];
   if (isObject(dsse)) {

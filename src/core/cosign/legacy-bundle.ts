@@ -25,7 +25,8 @@ function isObject(v: unknown): v is Json {
 
 /** Reads the Rekor bundle annotation. COSIGN_INVALID_SIGNATURE_MANIFEST when malformed. */
 export function parseRekorBundle(text: string): RekorBundle {
-  const bad = (why: string) => new DctError('COSIGN_INVALID_SIGNATURE_MANIFEST', `the dev.sigstore.cosign/bundle annotation is malformed: ${why}`);
+  const bad = (why: string) =>
+    new DctError('COSIGN_INVALID_SIGNATURE_MANIFEST', `the dev.sigstore.cosign/bundle annotation is malformed: ${why}`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -97,7 +98,10 @@ export function legacySignatureBundle(sig: {
   };
 }
 
-/** cosign's Rekor bundle annotation (JSON text, Go's layout) from a Sigstore bundle's first tlog entry with an inclusion promise, if any. */
+/**
+ * cosign's Rekor bundle annotation (JSON text, Go's layout) from a Sigstore bundle's first tlog
+ * entry with an inclusion promise, if any.
+ */
 export function rekorBundleAnnotation(bundle: unknown): string | undefined {
   if (!isObject(bundle)) return undefined;
   const vm = bundle['verificationMaterial'];

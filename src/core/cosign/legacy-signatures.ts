@@ -75,7 +75,12 @@ export function legacySignatureLayer(payload: Uint8Array, mediaType: string, ann
  * manifest (an index, an artifact of another kind) or a layer lacks its signature
  * annotation where one is needed; COSIGN_TOO_MANY_SIGNATURES beyond `MAX_LEGACY_LAYERS`.
  */
-export function parseLegacySignatureManifest(bytes: Uint8Array, contentType: string, name: string, suffix: LegacySuffix): LegacySignature[] {
+export function parseLegacySignatureManifest(
+  bytes: Uint8Array,
+  contentType: string,
+  name: string,
+  suffix: LegacySuffix,
+): LegacySignature[] {
   let manifest: Manifest;
   try {
     manifest = parseManifest(bytes, { contentType, name });

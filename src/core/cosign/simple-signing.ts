@@ -26,7 +26,11 @@ export function simpleSigningPayload(dockerReference: string, digest: string, an
   const optional = annotations && Object.keys(annotations).length > 0 ? sortedMap(annotations) : null;
   return Buffer.from(
     goJson({
-      critical: { identity: { 'docker-reference': dockerReference }, image: { 'docker-manifest-digest': digest }, type: COSIGN_SIGNATURE_TYPE },
+      critical: {
+        identity: { 'docker-reference': dockerReference },
+        image: { 'docker-manifest-digest': digest },
+        type: COSIGN_SIGNATURE_TYPE,
+      },
       optional,
     }),
     'utf8',
@@ -91,10 +95,17 @@ export function parseSimpleSigningPayload(bytes: Uint8Array): SimpleSigningPaylo
  * Whether every wanted annotation is in the payload's optional section with the same value
  * (cosign's `-a` check on verify).
  */
-export function hasAnnotations(optional: Readonly<Record<string, unknown>> | null | undefined, wanted: Readonly<Record<string, string>>): boolean {
+export function hasAnnotations(
+  optional: Readonly<Record<string, unknown>> | null | undefined,
+  wanted: Readonly<Record<string, string>>,
+): boolean {
   for (const [k, v] of Object.entries(wanted)) {
     const got = optional?.[k];
-    if (got === undefined || String(got as string) !== v) return false;
+    if (got === undefined || goStringOf(got) !== v) return false;
   }
   return true;
+}
+
+function goStringOf(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
