@@ -1,0 +1,59 @@
+/**
+ * The first PEM block of a text, found as Go's `encoding/pem` Decode finds it (text before
+ * the block is skipped, `Key: value` headers are allowed, the body must be clean base64), and
+ * PEM encoding with 64-character lines as Go writes it.
+ */
+
+export interface PemBlock {
+  type: string;
+  headers: Record<string, string>;
+  bytes: Buffer;
+}
+
+const BEGIN = /-----BEGIN ([^\r\n-]*)-----\r?\n/g;
+
+/** The first well-formed PEM block, or undefined when there is none (Go: `p == nil`). */
+export function decodePem(input: string | Buffer): PemBlock | undefined {
+  const text = typeof input === 'string' ? input : input.toString('latin1');
+  BEGIN.lastIndex = 0;
+  for (let m = BEGIN.exec(text); m; m = BEGIN.exec(text)) {
+    const type = m[1] as string;
+    const endMarker = `-----END ${type}-----`;
+    const end = text.indexOf(endMarker, m.index + m[0].length);
+    if (end < 0) return undefined;
+    const block = parseBody(type, text.slice(m.index + m[0].length, end));
+    if (block) return block;
+  }
+  return undefined;
+}
+
+function parseBody(type: string, body: string): PemBlock | undefined {
+  const lines = body.split(/\r?\n/);
+  const headers: Record<string, string> = {};
+  let i = 0;
+  if (lines.some((l) => l.includes(':'))) {
+    for (; i < lines.length; i++) {
+      const line = lines[i] as string;
+      if (line.trim() === '') {
+        i++;
+        break;
+      }
+      const at = line.indexOf(':');
+      if (at < 0) return undefined;
+      headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    }
+  }
+  const b64 = lines
+    .slice(i)
+    .map((l) => l.trim())
+    .join('');
+  if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
+  return { type, headers, bytes: Buffer.from(b64, 'base64') };
+}
+
+/** A PEM block as Go's `pem.EncodeToMemory` writes it. */
+export function encodePem(type: string, bytes: Uint8Array): string {
+  const b64 = Buffer.from(bytes).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${type}-----\n${lines.map((l) => `${l}\n`).join('')}-----END ${type}-----\n`;
+}
