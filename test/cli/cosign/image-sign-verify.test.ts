@@ -12,22 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { generateCosignKeyPair, writeCosignPrivateKey, writeCosignPublicKey } from '../../../src/adapters/cosign/key-file.js';
 import { RegistryClient } from '../../../src/adapters/registry/registry-client.js';
 import { RegistrySignatureStore } from '../../../src/adapters/registry/signature-registry-client.js';
-import { runCosign } from '../../../src/cli/commands/cosign/index.js';
 import { pushImage, REGISTRIES, type TestRegistry } from '../../app/cosign/images/registries.js';
-
-export async function cosign(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCosign(args, {
-    io: { out: (s) => (out += s), err: (s) => (err += s) },
-    env: { COSIGN_PASSWORD: 'secret', HOME: tmpdir(), DOCKER_CONFIG: join(tmpdir(), 'dct-cosign-no-docker-config'), ...env },
-    now: () => new Date('2026-12-07T05:00:00Z'),
-  });
-  return { code, out, err };
-}
+import { cosign } from '../../app/cosign/images/run-cosign.js';
 
 for (const [name, , start, skip] of REGISTRIES)
   describe(`dct cosign sign and verify: ${name}`, { skip }, () => {
