@@ -75,17 +75,22 @@ export async function runCosign(args: string[], host: CosignHost = {}): Promise<
     err: (s) => void process.stderr.write(s),
     bytes: (b) => void process.stdout.write(b),
   };
-  const fail = (message: string, exitCode = 1): number => {
+  const fail = (message: string, exitCode = 1, usageOf?: string): number => {
     io.err(`Error: ${message}\n`);
+    if (usageOf !== undefined) io.err(`Run '${usageOf} --help' for usage.\n`);
     io.err(`${logPrefix(new Date())}error during command execution: ${message}\n`);
     return exitCode;
   };
   const root = cosignRoot({ ...host, io });
-  let cmd: Command;
   let parsed: { flags: Flags; positional: string[] };
+  let found: { cmd: Command; args: string[] };
   try {
-    const found = find(root, normalize(args));
-    cmd = found.cmd;
+    found = find(root, normalize(args));
+  } catch (err) {
+    return fail((err as Error).message, 1, 'cosign');
+  }
+  const cmd = found.cmd;
+  try {
     parsed = parseFlags(cmd, found.args);
   } catch (err) {
     return fail((err as Error).message);
