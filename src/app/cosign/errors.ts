@@ -20,8 +20,6 @@ export const COSIGN_ERROR_CODES = [
   'COSIGN_NO_MATCHING_SIGNATURES',
   'COSIGN_NO_MATCHING_ATTESTATIONS',
   'COSIGN_PREDICATE_TYPE_MISMATCH',
-  // signing
-  'COSIGN_KEY_REQUIRED',
 ] as const;
 
 export type CosignErrorCode = (typeof COSIGN_ERROR_CODES)[number];
