@@ -31,9 +31,13 @@ export class KeyedBundleVerifier implements BundleVerifier {
     opts: BundleVerificationOptions = {},
   ): Promise<BundleVerification> {
     const bundle = parseBundle(json);
-    if (policy.kind === 'key' && opts.ignoreTlog) return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
+    // a message signature over a digest alone is checked pre-hashed by the fallback
+    const digestOnly = !('bytes' in artifact) && bundle.content.$case === 'messageSignature';
+    if (policy.kind === 'key' && opts.ignoreTlog && !(digestOnly && this.fallback))
+      return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
     if (
       policy.kind === 'key' &&
+      !opts.ignoreTlog &&
       bundle.verificationMaterial.tlogEntries.length === 0 &&
       (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length ?? 0) === 0
     )
@@ -94,7 +98,14 @@ function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, key: KeyObject)
   if (!env.signatures.some((s) => verifyWith(key, pae, s.sig)))
     throw new DctError('COSIGN_BLOB_SIGNATURE_INVALID', 'error verifying bundle: no DSSE signature verifies with the key');
   const want = 'bytes' in artifact ? createHash('sha256').update(artifact.bytes).digest('hex') : artifact.digest.replace(/^sha256:/, '');
-  if (!statementDigests(env.payload).includes(want))
+  // as sigstore-go and the Sigstore bundle verifier: only an in-toto statement names the artifact it covers
+  if (env.payloadType !== 'application/vnd.in-toto+json')
+    throw new DctError(
+      'COSIGN_BLOB_DIGEST_MISMATCH',
+      `the DSSE payload is ${JSON.stringify(env.payloadType)}, not an in-toto statement: it names no artifact`,
+    );
+  const covered = statementDigests(env.payload);
+  if (!covered.includes(want))
     throw new DctError('COSIGN_BLOB_DIGEST_MISMATCH', 'provided artifact digest does not match any digest in statement');
   return { signer, content: 'dsse-envelope', payload: { type: env.payloadType, bytes: env.payload }, tlog: [] };
 }

@@ -137,8 +137,7 @@ function parseRfc4514(text: string): Array<Array<[string, string]>> {
   }
   if (quoted) throw new Error('unterminated quoted value');
   if (type === undefined) {
-    if (buf.length > 0 && Buffer.from(buf).toString().trim() !== '') throw new Error('DN ended with incomplete type, value pair');
-    if (current.length > 0) throw new Error('DN ended with incomplete type, value pair');
+    if (text.trim() !== '') throw new Error('DN ended with incomplete type, value pair');
   } else {
     flushValue();
   }

@@ -16,18 +16,11 @@ import { certificateIssuerString, certificateSubjectString, isSelfIssued } from 
  */
 export function parseCertificateFile(bytes: Uint8Array): X509Certificate[] {
   const data = Buffer.from(bytes);
-  const text = data.toString('latin1');
+  const blocks = pemBlocks(data.toString('latin1'));
+  if (blocks.length > 0) return blocks.map(parseOne);
   const certs: X509Certificate[] = [];
-  const pem = /-----BEGIN ([^-\r\n]*)-----\r?\n([\s\S]*?)-----END \1-----/g;
-  let match = pem.exec(text);
-  if (match) {
-    for (; match; match = pem.exec(text)) {
-      const body = (match[2] as string).split(/\r?\n/).filter((l) => !l.includes(':'));
-      certs.push(parseOne(Buffer.from(body.join(''), 'base64')));
-    }
-    return certs;
-  }
   for (let pos = 0; pos < data.length;) {
+    if (certs.length >= MAX_CERTIFICATES_PER_FILE) throw tooMany();
     let node: DerNode;
     try {
       node = readDer(data, pos);
@@ -38,6 +31,41 @@ export function parseCertificateFile(bytes: Uint8Array): X509Certificate[] {
     pos += node.raw.length;
   }
   return certs;
+}
+
+/** The most certificates (or PEM blocks tried) dct reads from one file. */
+export const MAX_CERTIFICATES_PER_FILE = 1000;
+
+function tooMany(): DctError {
+  return new DctError('NOTATION_CERTIFICATE_FILE_INVALID', `the file holds more than ${MAX_CERTIFICATES_PER_FILE} certificates`);
+}
+
+/** The bodies of the PEM blocks, found as Go's pem.Decode finds them (a block without its END line is skipped). */
+function pemBlocks(text: string): Buffer[] {
+  const out: Buffer[] = [];
+  let attempts = 0;
+  for (let pos = text.indexOf('-----BEGIN '); pos >= 0; pos = text.indexOf('-----BEGIN ', pos)) {
+    if (++attempts > MAX_CERTIFICATES_PER_FILE) throw tooMany();
+    const typeEnd = text.indexOf('-----', pos + 11);
+    const lineEnd = text.indexOf('\n', pos);
+    if (typeEnd < 0 || lineEnd < 0 || typeEnd > lineEnd) {
+      pos += 11;
+      continue;
+    }
+    const type = text.slice(pos + 11, typeEnd);
+    const end = text.indexOf(`-----END ${type}-----`, lineEnd);
+    if (end < 0) {
+      pos += 11;
+      continue;
+    }
+    const body = text
+      .slice(lineEnd + 1, end)
+      .split(/\r?\n/)
+      .filter((l) => !l.includes(':'));
+    out.push(Buffer.from(body.join(''), 'base64'));
+    pos = end + type.length + 14;
+  }
+  return out;
 }
 
 function parseOne(der: Buffer): X509Certificate {

@@ -11,6 +11,9 @@ import {
   storedPath,
 } from './trust-store-files.js';
 import type { SigningKeys } from '../../../core/notation/signing-keys.js';
+import { localKeyPaths } from './config-dir.js';
+import { isNotFound } from './config-file.js';
+import { rm } from 'node:fs/promises';
 
 export class FileNotationConfig {
   constructor(readonly configDir: string) {}
@@ -38,6 +41,18 @@ export class FileNotationConfig {
   }
   writeLocalKeyPair(name: string, keyPem: string, certPem: string) {
     return writeLocalKeyPair(this.configDir, name, keyPem, certPem);
+  }
+  localKeyPaths(name: string) {
+    return localKeyPaths(this.configDir, name);
+  }
+  async removeFile(path: string): Promise<boolean> {
+    try {
+      await rm(path);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
   async checkKeyPair(keyPath: string, certPath: string): Promise<void> {
     await readKeyPair(keyPath, certPath);

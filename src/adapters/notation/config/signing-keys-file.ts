@@ -25,7 +25,14 @@ export async function loadSigningKeys(configDir: string): Promise<SigningKeys> {
   if (kind === 'missing') return { keys: [] };
   if (kind === 'other')
     throw new DctError('NOTATION_CONFIG_FILE_INVALID', `${JSON.stringify(path)} is not a regular file (symlinks are not supported)`);
-  return parseSigningKeys(await readBounded(path, SIGNING_KEYS_FILE));
+  let bytes: Buffer;
+  try {
+    bytes = await readBounded(path, SIGNING_KEYS_FILE);
+  } catch (err) {
+    if (isDctError(err)) throw err;
+    throw new DctError('NOTATION_CONFIG_FILE_INVALID', goFsError(err, 'open', path), { cause: err });
+  }
+  return parseSigningKeys(bytes);
 }
 
 /** Checks and writes `signingkeys.json` (0600, its directory 0700). */

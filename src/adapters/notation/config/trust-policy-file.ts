@@ -8,7 +8,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DctError, isDctError } from '../../../core/errors.js';
 import { decodeTrustPolicy, parseTrustPolicy, TRUST_POLICY_LINK, type TrustPolicyDocument } from '../../../core/notation/trust-policy.js';
-import { fileKind, isNotFound, readBounded } from './config-file.js';
+import { fileKind, goFsError, isNotFound, readBounded } from './config-file.js';
 import { OCI_TRUST_POLICY_FILE, OLD_TRUST_POLICY_FILE } from './config-dir.js';
 
 /** The trust policy of `configDir`, parsed and validated (notation's LoadOCIDocument + Validate). */
@@ -59,7 +59,8 @@ export async function readPolicyFile(configDir: string): Promise<PolicyFile | un
       return { file, path, bytes: await readBounded(path, 'trust policy') };
     } catch (err) {
       if (isNotFound(err)) continue;
-      throw err;
+      if (isDctError(err)) throw err;
+      throw new DctError('NOTATION_CONFIG_FILE_INVALID', goFsError(err, 'read', path), { cause: err });
     }
   }
   return undefined;

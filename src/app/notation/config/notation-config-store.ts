@@ -35,6 +35,10 @@ export interface NotationConfigStore {
   saveSigningKeys(config: SigningKeys): Promise<void>;
   /** writes `localkeys/<name>.key` and `.crt`, refusing to overwrite */
   writeLocalKeyPair(name: string, keyPem: string, certPem: string): Promise<{ keyPath: string; certPath: string }>;
+  /** where `cert generate-test NAME` writes its key and certificate */
+  localKeyPaths(name: string): { keyPath: string; certPath: string };
+  /** deletes a file; false when there was none */
+  removeFile(path: string): Promise<boolean>;
   /** the key matches the first certificate of the certificate file */
   checkKeyPair(keyPath: string, certPath: string): Promise<void>;
 

@@ -52,6 +52,7 @@ export async function listCertificates(
 export async function showCertificate(config: NotationConfigStore, type: string, store: string, file: string): Promise<X509Certificate[]> {
   checkStoreArguments(type, store);
   if (file === '') throw new DctError('NOTATION_CERTIFICATE_NOT_FOUND', 'certificate fileName cannot be empty');
+  checkFileName(file);
   let certs: X509Certificate[];
   try {
     certs = await config.readStoredCertificate(type, store, file);
@@ -102,6 +103,13 @@ export async function deleteCertificates(
   } catch (err) {
     if (!isDctError(err)) throw err;
     throw new DctError(err.code, `failed to delete the certificate file: ${err.message}`, { cause: err });
+  }
+}
+
+/** A stored certificate is named by its file name alone: no path may lead out of the store (dct is stricter than notation here). */
+function checkFileName(file: string): void {
+  if (file === '.' || file === '..' || /[\\/]/.test(file)) {
+    throw new DctError('NOTATION_NAME_INVALID', `certificate file name ${q(file)} must be a file name in the named store, not a path`);
   }
 }
 

@@ -11,6 +11,7 @@ import { CosignKeySigner } from '../../../adapters/cosign/key-signer.js';
 import { KeyedBundleVerifier } from '../../../adapters/cosign/keyed-bundle-verifier.js';
 import { KeylessSigner } from '../../../adapters/cosign/keyless-signer.js';
 import { cosignPasswordSource, type PasswordInput } from '../../../adapters/cosign/password.js';
+import { SigstoreBundleVerifier } from '../../../adapters/sigstore/bundle-verifier.js';
 import { signBlob } from '../../../app/cosign/blobs/sign-blob.js';
 import { verifyBlob } from '../../../app/cosign/blobs/verify-blob.js';
 import { loadPrivateKey } from '../../../app/cosign/keys/key-pair.js';
@@ -190,8 +191,8 @@ export function cosignBlobCommands(deps: CosignCommandEnv = {}): CommandSpec[] {
             ignoreTlog,
             newBundleFormat: f.bool('new-bundle-format'),
           },
-          // the Sigstore bundle verifier (tlog entries, certificates) plugs in as the fallback when it lands
-          { verifier: new KeyedBundleVerifier(), codec: cosignKeyCodec },
+          // offline keyed checks (every key type) here; tlog entries, timestamps and certificates by @sigstore/verify
+          { verifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()), codec: cosignKeyCodec },
         );
         inv.io.err('Verified OK\n');
       },
@@ -212,7 +213,8 @@ async function signerFor(inv: Invocation, env: Record<string, string | undefined
     return new CosignKeySigner(key, { rekorUrl });
   }
   let token = f.string('identity-token') || env['SIGSTORE_ID_TOKEN'] || '';
-  if (token && !token.includes('.')) token = (await readFile(token, 'utf8').catch(() => token)).trim();
+  // the token itself, or a file holding it (as cosign takes it)
+  if (token) token = (await readFile(token, 'utf8').catch(() => token)).trim();
   return new KeylessSigner({ ...(token ? { identityToken: token } : {}), fulcioUrl: f.string('fulcio-url'), rekorUrl });
 }
 

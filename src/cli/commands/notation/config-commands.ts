@@ -12,6 +12,7 @@ import { FileNotationConfig } from '../../../adapters/notation/config/file-notat
 import { notationConfigDir } from '../../../adapters/notation/config/config-dir.js';
 import { DctError } from '../../../core/errors.js';
 import { certificateIssuerString, certificateSubjectString } from '../../../core/notation/distinguished-name.js';
+import { cleanupTestCertificate, type CleanupTestEvent } from '../../../app/notation/config/cleanup-test-certificate.js';
 import { generateTestCertificate, type GenerateTestEvent } from '../../../app/notation/config/generate-test-certificate.js';
 import { addKey, deleteSigningKeys, listSigningKeys, setDefaultKey } from '../../../app/notation/config/signing-key-list.js';
 import { importTrustPolicy, showTrustPolicy } from '../../../app/notation/config/trust-policy-commands.js';
@@ -21,7 +22,7 @@ import {
   listCertificates,
   showCertificate,
 } from '../../../app/notation/config/trust-store-certificates.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation, Io } from '../../cobra/command.js';
@@ -165,6 +166,15 @@ export function notationConfigCommands(deps: NotationConfigDeps = {}): CommandSp
           if (args.length === 0) throw CliFailure.usage('missing certificate common_name');
           const request = { name: args[0] as string, bits: flags.int('bits'), isDefault: flags.bool('default'), now: now() };
           await generateTestCertificate(store(), request, (e) => io.out(generateTestLine(e)));
+        },
+      },
+      {
+        use: 'cleanup-test [flags] <common_name>',
+        short: 'Clean up a test RSA key and its corresponding certificate that were generated using the "generate-test" command.',
+        flags: [{ name: 'yes', short: 'y', kind: 'bool', usage: 'do not prompt for confirmation' }],
+        run: async ({ args, flags, io }) => {
+          if (args.length === 0) throw CliFailure.usage('missing certificate common name');
+          await cleanupTestCertificate(store(), args[0] as string, confirmer(io, flags.bool('yes')), (e) => io.out(cleanupTestLine(e)));
         },
       },
     ],
@@ -330,7 +340,6 @@ function requireFlags(flags: Invocation['flags'], names: string[]): void {
 
 async function readPolicyArgument(path: string): Promise<Buffer> {
   try {
-    const { stat } = await import('node:fs/promises');
     const st = await stat(path);
     if (st.size > MAX_POLICY_FILE) {
       throw new DctError(
@@ -363,6 +372,29 @@ function generateTestLine(e: GenerateTestEvent): string {
       return `${e.name}: added to the key list\n`;
     case 'markedDefault':
       return `${e.name}: marked as default signing key\n`;
+  }
+}
+
+function cleanupTestLine(e: CleanupTestEvent): string {
+  switch (e.kind) {
+    case 'certificateDeleted':
+      return `Successfully deleted ${e.file} from trust store ${e.store} of type ca\n`;
+    case 'certificateNotInStore':
+      return `Certificate ${e.file} does not exist in trust store ${e.store} of type ca\n`;
+    case 'keyRemoved':
+      return `Successfully removed key ${e.name} from the key list\n`;
+    case 'keyNotListed':
+      return `Key ${e.name} does not exist in the key list\n`;
+    case 'keyFileDeleted':
+      return `Successfully deleted key file: ${e.path}\n`;
+    case 'keyFileMissing':
+      return `Key file ${e.path} does not exist\n`;
+    case 'certificateFileDeleted':
+      return `Successfully deleted certificate file: ${e.path}\n`;
+    case 'certificateFileMissing':
+      return `Certificate file ${e.path} does not exist\n`;
+    case 'completed':
+      return 'Cleanup completed successfully\n';
   }
 }
 
