@@ -56,8 +56,11 @@ export function legacySignatureBundle(sig: {
   /** a legacy attestation: the DSSE envelope (parsed JSON) instead of a message signature */
   dsseEnvelope?: unknown;
 }): Json {
-  const certs = [...(sig.certificatePem ? decodePemBlocks(sig.certificatePem) : []), ...(sig.chainPem ? decodePemBlocks(sig.chainPem) : [])]
+  // the leaf alone: the trusted root supplies the chain above it (a chain annotation that ends in
+  // the root would be refused as a bundle carrying its own root)
+  const certs = (sig.certificatePem ? decodePemBlocks(sig.certificatePem) : [])
     .filter((b) => b.type === 'CERTIFICATE')
+    .slice(0, 1)
     .map((b) => ({ rawBytes: Buffer.from(b.bytes).toString('base64') }));
   const tlogEntries: Json[] = [];
   if (sig.rekorBundle) {
