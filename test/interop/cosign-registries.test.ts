@@ -12,6 +12,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { RegistrySignatureStore } from '../../src/adapters/registry/signature-registry-client.js';
+import { KeyedBundleVerifier } from '../../src/adapters/cosign/keyed-bundle-verifier.js';
+import { SigstoreBundleVerifier } from '../../src/adapters/sigstore/bundle-verifier.js';
+import { CosignFormatVerifier } from '../../src/app/cosign/cosign-format-verifier.js';
 import { attachReferrer } from '../../src/app/signatures/attach-referrer.js';
 import { buildBundleReferrer, bundleLayer } from '../../src/core/cosign/bundle-referrer.js';
 import type { Descriptor } from '../../src/core/oci/descriptor.js';
@@ -19,6 +22,7 @@ import { DOCKER_MEDIA_TYPES, EMPTY_JSON_DESCRIPTOR } from '../../src/core/oci/me
 import { pushImage, REGISTRIES, sha256, type TestRegistry } from '../app/cosign/images/registries.js';
 import { cosign } from '../app/cosign/images/run-cosign.js';
 import { fixturePath, readFixture } from '../support/fixtures.js';
+import { readFileSync } from 'node:fs';
 
 const SUBJECT_DIGEST = 'sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4';
 const PREDICATE = 'https://cosign.sigstore.dev/attestation/v1';
@@ -114,5 +118,34 @@ for (const [name, via, start, skip] of REGISTRIES)
         r.err,
         /Error: none of the attestations matched the predicate type: https:\/\/slsa\.dev\/provenance\/v1, found: https:\/\/cosign\.sigstore\.dev\/attestation\/v1\n/,
       );
+    });
+
+    it("dct verify reports it: verified, signed by the Fulcio identity, on the log's word", async () => {
+      const verifier = new CosignFormatVerifier(() => store, {
+        bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
+        ignoreTlog: false,
+        trustedRoot: JSON.parse(readFileSync(root, 'utf8')) as unknown,
+      });
+      const reports = await verifier.verify({ registry: registry.host, repository: 'cosign/attested', digest: SUBJECT_DIGEST });
+      assert.deepEqual(
+        reports.map((r) => [r.verdict, r.signer?.kind, r.signer?.san, r.signer?.issuer, r.timeSource, r.signedAt, r.foundAt.via]),
+        [
+          [
+            'verified',
+            'certificate',
+            'cody@soyland.com',
+            'https://github.com/login/oauth',
+            'tlog',
+            '2025-02-28T19:18:11.000Z',
+            via === 'api' ? 'referrers-api' : 'referrers-tag',
+          ],
+        ],
+      );
+      const other = await verifier.verify({
+        registry: registry.host,
+        repository: 'cosign/other',
+        digest: (await store.getManifest('cosign/other', 'v1'))!.digest,
+      });
+      assert.equal(other[0]?.verdict, 'failed');
     });
   });

@@ -194,7 +194,7 @@ for (const [name, via, start, skip] of REGISTRIES)
       };
       await assert.rejects(verify(image('cosign/many', 'v1', flooded), true), { code: 'COSIGN_TOO_MANY_SIGNATURES' });
       assert.equal(reads, 0);
-      const reports = await new CosignFormatVerifier(() => flooded, opts()).verify({
+      const reports = await new CosignFormatVerifier(() => flooded, { ...opts(), policies: [opts().policy] }).verify({
         registry: registry.host,
         repository: 'cosign/many',
         digest: d.digest,
@@ -210,7 +210,7 @@ for (const [name, via, start, skip] of REGISTRIES)
       await signImage({ image: image('cosign/both', 'v1'), signer, format: 'bundle', tlogUpload: false });
       await signImage({ image: image('cosign/both', 'v1'), signer, format: 'legacy', tlogUpload: false });
       await signImage({ image: image('cosign/both', 'v1'), signer: other, format: 'legacy', tlogUpload: false });
-      const reports = await new CosignFormatVerifier(() => store, opts()).verify({
+      const reports = await new CosignFormatVerifier(() => store, { ...opts(), policies: [opts().policy] }).verify({
         registry: registry.host,
         repository: 'cosign/both',
         digest: d.digest,
