@@ -26,7 +26,10 @@ describe('dct cosign', () => {
     const lines = r.err.split('\n');
     assert.equal(lines[0], 'Error: unknown command "sing" for "cosign"');
     assert.ok(r.err.includes("Run 'cosign --help' for usage.\n"));
-    assert.ok(lines.some((l) => LOG_LINE.test(l)), r.err);
+    assert.ok(
+      lines.some((l) => LOG_LINE.test(l)),
+      r.err,
+    );
     assert.match(r.err, /Did you mean this\?\n\tsign\n/);
   });
 
