@@ -8,6 +8,7 @@ import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
 import { respond } from './registry-responses.js';
 import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
+import { dropFromReferrersTag } from './referrers-tag.js';
 import { readLimited } from './request-streams.js';
 import { isValidTag } from './routes.js';
 
@@ -38,13 +39,16 @@ export class ManifestHandler {
     const manifest = SHA256_DIGEST.test(digest) ? await this.ctx.store.getManifest(name, digest) : undefined;
     if (!manifest) throw new RegistryApiError('MANIFEST_UNKNOWN', undefined, tag !== undefined ? { tag } : { digest });
     if (!publisher)
-      await this.ctx.gate?.check({
-        gun: this.ctx.gunOf(name),
-        repository: name,
-        ...(tag !== undefined ? { tag } : {}),
-        digest,
-        size: manifest.size,
-      });
+      await this.ctx.gate?.check(
+        {
+          gun: this.ctx.gunOf(name),
+          repository: name,
+          ...(tag !== undefined ? { tag } : {}),
+          digest,
+          size: manifest.size,
+        },
+        manifest,
+      );
     checkAccepted(req.headers.accept, manifest.mediaType);
     const etag = `"${digest}"`;
     const headers: Record<string, string | number> = {
@@ -122,7 +126,14 @@ export class ManifestHandler {
     let removed: boolean;
     if (reference.includes(':')) {
       checkDigest(reference);
+      const subject = SHA256_DIGEST.test(reference) ? (await this.ctx.store.getManifest(name, reference))?.subject : undefined;
       removed = await this.ctx.store.deleteManifest(name, reference);
+      if (removed && subject !== undefined) {
+        // the referrers API drops it by itself; the tag schema's index must agree
+        const tagUpdate = await dropFromReferrersTag(this.ctx.store, name, subject, reference, this.ctx.maxManifestBytes);
+        if (tagUpdate !== 'unchanged')
+          this.ctx.log.info({ registry: 'manifest', repository: name, subject, tagUpdate }, 'referrers tag updated');
+      }
     } else {
       if (!isValidTag(reference)) throw new RegistryApiError('TAG_INVALID', 'invalid tag', { tag: reference.slice(0, 200) });
       removed = await this.ctx.store.deleteTag(name, reference);

@@ -15,6 +15,11 @@
  *   with a required signer when `signers` are named) points at it with its
  *   size, or at an index that lists it (index → manifest edges only).
  *
+ * - Signature artifacts (signature-artifact.ts: cosign and Notation signatures,
+ *   referrers, the tag schema's referrers index) pass without a signature of their
+ *   own: they carry no filesystem, and verifiers must read them. Decided on the
+ *   manifest's content, so an image that merely has a `subject` is still gated.
+ *
  * Trust data is verified through the trusted set (ServerTrust), never just
  * looked up. A refusal is a registry DENIED error whose message and detail
  * name the rule.
@@ -23,6 +28,7 @@ import { DctError } from '../../core/errors.js';
 import type { RegistryStore } from '../../core/ports.js';
 import { globMatch } from '../auth/access-rules.js';
 import { RegistryApiError } from './registry-api-error.js';
+import { signatureArtifactKind } from './signature-artifact.js';
 import { PullGateDecision, type GateRequest, type GateRule } from './pull-gate-decision.js';
 import type { ServerTrust } from './server-trust.js';
 
@@ -79,10 +85,14 @@ export class PullGate {
     return index < 0 ? undefined : { index, rule: this.rules[index] as PullGateRule };
   }
 
-  /** Resolves when the manifest may be served; throws DENIED naming the rule otherwise. */
-  async check(req: GateRequest): Promise<void> {
+  /**
+   * Resolves when the manifest may be served; throws DENIED naming the rule otherwise.
+   * `manifest`: the stored manifest, so that signature artifacts pass (see above).
+   */
+  async check(req: GateRequest, manifest?: { mediaType: string; data: Buffer }): Promise<void> {
     const applies = this.ruleFor(req.gun);
     if (!applies) return;
+    if (manifest !== undefined && signatureArtifactKind(manifest, req.tag) !== undefined) return;
     const { index, rule } = applies;
     const verdict = await this.decision.decide(rule, req);
     if (verdict.allowed) return;

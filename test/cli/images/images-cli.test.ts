@@ -1,5 +1,5 @@
 /**
- * `dct verify`, `dct pin`, `dct docker` and the `docker-trust` plugin, in process,
+ * `dct pin`, `dct docker` and the `docker-trust` plugin, in process (`dct verify`: test/cli/verify.test.ts),
  * against an in-process `dct server` (TLS on loopback; tags signed with
  * `dct trust sign --digest … --size …`). `dct docker` runs a fake docker
  * (DCT_DOCKER) that records its arguments.
@@ -27,7 +27,6 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { runDocker, type DockerIo } from '../../../src/cli/commands/images/docker.js';
 import { runPin } from '../../../src/cli/commands/images/pin.js';
-import { runVerify, type VerifyFormat, type VerifyRow } from '../../../src/cli/commands/images/verify.js';
 import { installPlugin, pluginInvocation, runPlugin } from '../../../src/cli/commands/plugin.js';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
 import { loadConfig } from '../../../src/server/config.js';
@@ -52,7 +51,7 @@ interface Run {
 
 const execFileP = promisify(execFile);
 
-describe('dct verify / pin / docker / plugin (in process, against dct server)', () => {
+describe('dct pin / docker / plugin (in process, against dct server)', () => {
   const work = mkdtempSync(join(tmpdir(), 'dct-images-cli-'));
   let server: RunningServer;
   let host: string;
@@ -96,7 +95,6 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
       home,
       env,
       trust: (args: string[]) => capture((i) => runTrust(args, i)),
-      verify: (images: string[], format: VerifyFormat = 'text') => capture((i) => runVerify(images, format, i)),
       pin: (files: string[], o: { check?: boolean; update?: boolean; format?: 'text' | 'json' } = {}) =>
         capture((i) => runPin(files, { check: o.check ?? false, update: o.update ?? false, format: o.format ?? 'text' }, i)),
       docker: (args: string[], stdin?: Buffer) => capture((i) => runDocker(args, i), stdin),
@@ -129,70 +127,6 @@ describe('dct verify / pin / docker / plugin (in process, against dct server)', 
   });
 
   const notExist = (gun: string) => `Error: remote trust data does not exist for ${gun}: ${host} does not have trust data for ${gun}`;
-
-  describe('dct verify', () => {
-    it('signed tags (no tag = latest) print name:tag@sha256, exit 0; table and json', async () => {
-      const u = user();
-      assert.deepEqual(await u.verify([`${APP}:1.0`, APP, `${BASE}:3.19`]), {
-        code: 0,
-        out: `${APP}:1.0@sha256:${D1}\n${APP}:latest@sha256:${D2}\n${BASE}:3.19@sha256:${D3}\n`,
-        err: '',
-      });
-      const table = await u.verify([`${APP}:1.0`], 'table');
-      assert.equal(table.out, `${'IMAGE'.padEnd(29)}SIGNED   ${'DIGEST'.padEnd(74)}ROLE\n${APP}:1.0   yes      sha256:${D1}   targets\n`);
-      const json = await u.verify([`${APP}:latest`], 'json');
-      assert.deepEqual(JSON.parse(json.out), [
-        {
-          image: `${APP}:latest`,
-          reference: `${APP}:latest@sha256:${D2}`,
-          signed: true,
-          digest: `sha256:${D2}`,
-          size: 2000,
-          role: 'targets',
-          error: null,
-        },
-      ]);
-    });
-
-    it("a digest is signed when a released tag points at it; name:tag@digest must be the tag's digest", async () => {
-      const u = user();
-      const json = await u.verify([`${APP}@sha256:${D1}`, `${APP}:1.0@sha256:${D1}`], 'json');
-      assert.equal(json.code, 0, json.err);
-      const rows = JSON.parse(json.out) as VerifyRow[];
-      assert.deepEqual(rows[0]!.tags?.sort(), ['1.0', 'stable']);
-      assert.equal(rows[0]!.reference, `${APP}@sha256:${D1}`);
-      assert.equal(rows[1]!.reference, `${APP}:1.0@sha256:${D1}`);
-      assert.deepEqual(await u.verify([`${APP}@sha256:${D9}`]), {
-        code: 1,
-        out: '',
-        err: `No signed tag of ${APP} points at sha256:${D9}\n`,
-      });
-      assert.deepEqual(await u.verify([`${APP}:latest@sha256:${D1}`]), {
-        code: 1,
-        out: '',
-        err: `sha256:${D1} is not the signed digest of ${APP}:latest (signed: sha256:${D2})\n`,
-      });
-    });
-
-    it("unsigned tag, missing repository: docker's messages, exit 1; the signed ones still print", async () => {
-      const u = user();
-      assert.deepEqual(await u.verify([`${APP}:2.0`]), { code: 1, out: '', err: 'No valid trust data for 2.0\n' });
-      assert.deepEqual(await u.verify([`${MISSING}:1`]), { code: 1, out: '', err: `${notExist(MISSING)}\n` });
-      assert.deepEqual(await u.verify([`${APP}:1.0`, `${APP}:2.0`, MISSING]), {
-        code: 1,
-        out: `${APP}:1.0@sha256:${D1}\n`,
-        err: `${APP}:2.0: No valid trust data for 2.0\n${MISSING}: ${notExist(MISSING)}\n`,
-      });
-      const json = JSON.parse((await u.verify([MISSING], 'json')).out) as VerifyRow[];
-      assert.deepEqual(json[0]!.error?.code, 'REPOSITORY_NOT_FOUND');
-      assert.equal(json[0]!.signed, false);
-      assert.deepEqual(await u.verify(['Bad:1']), {
-        code: 1,
-        out: '',
-        err: 'invalid reference format: repository name (library/Bad) must be lowercase\n',
-      });
-    });
-  });
 
   describe('dct pin', () => {
     const dockerfile = [

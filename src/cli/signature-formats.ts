@@ -1,0 +1,117 @@
+/**
+ * The signature formats `dct verify` runs, wired for the CLI: DCT over the trust data as
+ * every images command reads it (docker config, trust server, trust dir), and the formats
+ * that keep their signatures in the registry (cosign, Notation) over a registry client
+ * wired as docker wires its own (registry-access.ts). Also the registry reads the use case
+ * needs: a tag's digest (an image no DCT data signs) and the image's manifest (an index's
+ * platforms).
+ */
+import { isDctError } from '../core/errors.js';
+import type { ImageReference } from '../core/image-reference.js';
+import type { FormatVerifier } from '../core/signatures/signature-report.js';
+import type { RegistryManifest } from '../app/signatures/signature-registry.js';
+import { DctFormatVerifier } from '../app/signatures/dct-format-verifier.js';
+import type { ManifestReader } from '../app/signatures/verify-image-signatures.js';
+import { TrustResolver } from '../app/images/trust-resolver.js';
+import type { RegistryClient } from '../adapters/registry/registry-client.js';
+import { logrusWarning } from './docker-trust/go-text.js';
+import type { TrustIo } from './docker-trust/io.js';
+import { openTrustContext } from './docker-trust/trust-context.js';
+import { openRegistry } from './registry-access.js';
+
+/** What a registry-stored format's factory gets for one image reference. */
+export interface RegistryFormatContext {
+  io: TrustIo;
+  ref: ImageReference;
+  /** a client of the image's registry (docker's credentials, TLS folders, insecure registries) */
+  client: RegistryClient;
+  /** the repository path on the registry */
+  repo: string;
+}
+
+export type RegistryFormatFactory = (ctx: RegistryFormatContext) => FormatVerifier | Promise<FormatVerifier>;
+
+/**
+ * The formats whose signatures live in the registry, one factory each, in the order their
+ * reports are printed (after DCT's). Filled at merge:
+ *
+ * - cosign:   `(ctx) => new CosignFormatVerifier(…)` (src/app/cosign/cosign-format-verifier.ts)
+ * - notation: `(ctx) => new NotationFormatVerifier(…)` (src/app/notation/notation-format-verifier.ts)
+ */
+export const REGISTRY_FORMAT_FACTORIES: readonly RegistryFormatFactory[] = [
+  // SLOT(cosign): CosignFormatVerifier
+  // SLOT(notation): NotationFormatVerifier
+];
+
+/** What `dct verify` needs for one image reference. */
+export interface VerifyTarget {
+  /** every format, DCT first */
+  verifiers: FormatVerifier[];
+  /** the registry's manifests (absent: the registry is not read) */
+  manifests?: ManifestReader;
+  /** a tag's digest as the registry resolves it (absent: not asked) */
+  resolveTag?(tag: string): Promise<string>;
+}
+
+/** The wiring `dct verify` runs with (tests give their own). */
+export interface SignatureFormats {
+  /** docker's trust resolution (DCT's view of tags and digests), shared by every image */
+  readonly resolver: TrustResolver;
+  target(ref: ImageReference): Promise<VerifyTarget>;
+  close(): void;
+}
+
+/** The CLI's wiring: DCT, then `registryFormats` (default: REGISTRY_FORMAT_FACTORIES). */
+export function signatureFormats(
+  io: TrustIo,
+  registryFormats: readonly RegistryFormatFactory[] = REGISTRY_FORMAT_FACTORIES,
+): SignatureFormats {
+  const servers = new Map<string, string>();
+  const resolver = new TrustResolver({
+    open: async (gun) => {
+      const ctx = await openTrustContext(io, gun);
+      servers.set(gun, ctx.server.url);
+      return ctx;
+    },
+    onWarning: (message) => io.err(logrusWarning(io.now(), message)),
+  });
+  const dct = new DctFormatVerifier(resolver, { location: (gun) => (servers.has(gun) ? `${servers.get(gun)} ${gun}` : gun) });
+  const clients = new Map<string, Promise<RegistryFormatContext>>();
+  return {
+    resolver,
+    async target(ref) {
+      if (registryFormats.length === 0) return { verifiers: [dct] };
+      const key = `${ref.domain}/${ref.path}`;
+      let ctx = clients.get(key);
+      if (!ctx) {
+        ctx = openRegistry(ref, io.env, (m) => io.err(`${m}\n`)).then(({ client, repo }) => ({ io, ref, client, repo }));
+        clients.set(key, ctx);
+      }
+      const c = await ctx;
+      const verifiers = [dct, ...(await Promise.all(registryFormats.map(async (f) => f(c))))];
+      return {
+        verifiers,
+        manifests: manifestReader(c.client),
+        resolveTag: async (tag) => (await c.client.resolveManifest(c.repo, tag)).digest,
+      };
+    },
+    close() {
+      resolver.close();
+    },
+  };
+}
+
+/** The registry client as the use case reads manifests (404: undefined). */
+export function manifestReader(client: RegistryClient): ManifestReader {
+  return {
+    async getManifest(repo, reference, accept): Promise<RegistryManifest | undefined> {
+      try {
+        const got = await client.getManifest(repo, reference, accept ? { accept } : {});
+        return { bytes: got.bytes, mediaType: got.mediaType, digest: got.digest };
+      } catch (err) {
+        if (isDctError(err, 'MANIFEST_NOT_FOUND')) return undefined;
+        throw err;
+      }
+    },
+  };
+}
