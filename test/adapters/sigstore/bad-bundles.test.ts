@@ -5,6 +5,7 @@
  * wrong value, substituted signatures, content and keys, broken trusted roots, ignoreTlog.
  */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SigstoreBundleVerifier } from '../../../src/adapters/sigstore/bundle-verifier.js';
@@ -210,6 +211,45 @@ describe('bundle bytes', () => {
     assert.throws(
       () => parseBundleJson(new Uint8Array(MAX_BUNDLE_BYTES + 1)),
       (err: unknown) => isDctError(err, 'SIGSTORE_BUNDLE_TOO_LARGE'),
+    );
+  });
+});
+
+describe('generated input (fast-check)', () => {
+  const happy = json('sigstore-conformance', 'bundle-verify', 'happy-path-v0.3', 'bundle.sigstore.json');
+  const artifact: SignedArtifact = { bytes: bytes('sigstore-conformance', 'bundle-verify', 'a.txt') };
+  const policy: SigstorePolicy = { kind: 'identity', identity: { regexp: '.*' }, issuer: { regexp: '.*' } };
+  const sigstoreRefusal = (err: unknown) => isDctError(err) && err.code.startsWith('SIGSTORE_');
+
+  it('any JSON value as a bundle is refused with a SIGSTORE_ code', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        await assert.rejects(verifier.verify(value, artifact, policy, { trustedRoot: PRODUCTION }), sigstoreRefusal);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a real bundle with one field replaced by any JSON value: a SIGSTORE_ refusal or a verdict, never another exception', async () => {
+    const paths: string[][] = [];
+    const walk = (v: unknown, path: string[]) => {
+      if (path.length > 0) paths.push(path);
+      if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) walk(c, [...path, k]);
+    };
+    walk(happy, []);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.jsonValue(), async (path, value) => {
+        const b: Record<string, unknown> = clone(happy);
+        let node = b;
+        for (const k of path.slice(0, -1)) node = node[k] as Record<string, unknown>;
+        node[path[path.length - 1]!] = value;
+        try {
+          await verifier.verify(b, artifact, policy, { trustedRoot: PRODUCTION });
+        } catch (err) {
+          assert.ok(sigstoreRefusal(err), `${path.join('.')} = ${JSON.stringify(value)}: ${String(err)}`);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
