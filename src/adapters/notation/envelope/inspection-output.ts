@@ -39,7 +39,8 @@ function signedAttributeEntries(i: EnvelopeInspection, time: (t: Date) => string
     ['contentType', a.contentType],
     ['signingScheme', a.signingScheme],
     ...(a.signingTime !== undefined ? ([['signingTime', time(a.signingTime)]] as [string, string][]) : []),
-    ...(a.authenticSigningTime !== undefined ? ([['authenticSigningTime', time(a.authenticSigningTime)]] as [string, string][]) : []),
+    // notation shows the authentic signing time of notary.x509.signingAuthority as its signing time
+    ...(a.authenticSigningTime !== undefined ? ([['signingTime', time(a.authenticSigningTime)]] as [string, string][]) : []),
     ...(a.expiry !== undefined ? ([['expiry', time(a.expiry)]] as [string, string][]) : []),
     ...Object.entries(a.extended),
   ];
@@ -85,7 +86,6 @@ const LABELS: Readonly<Record<string, string>> = {
   contentType: 'content type',
   signingScheme: 'signing scheme',
   signingTime: 'signing time',
-  authenticSigningTime: 'authentic signing time',
   expiry: 'expiry',
 };
 

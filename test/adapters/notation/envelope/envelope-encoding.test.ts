@@ -9,8 +9,9 @@ import { encodeCoseProtectedHeader, encodeCoseSign1 } from '../../../../src/adap
 import { encodeJwsProtectedHeader } from '../../../../src/adapters/notation/envelope/jws-envelope.js';
 import { Base64Error, decodeBase64Std, decodeBase64Url } from '../../../../src/adapters/notation/envelope/base64.js';
 import { parseEnvelope } from '../../../../src/adapters/notation/envelope/parse-envelope.js';
+import { verifyEnvelopeSync } from '../../../../src/adapters/notation/envelope/verify-envelope.js';
 import { isDctError } from '../../../../src/core/errors.js';
-import { COSE, JWS, notationFixture } from './notation-fixtures.js';
+import { COSE, JWS, input, notationFixture } from './notation-fixtures.js';
 
 const conformance = (name: string) =>
   JSON.parse(notationFixture('notation-core-go', 'signature', name).toString()) as Record<string, unknown>;
@@ -247,5 +248,33 @@ describe('strict base64', () => {
     assert.throws(() => decodeBase64Std('aG=k'), Base64Error);
     assert.throws(() => decodeBase64Std('aGl='), Base64Error);
     assert.throws(() => decodeBase64Std('a-k='), /input byte 1/);
+  });
+});
+
+describe('mutated envelopes', () => {
+  it('every byte-level mutation of the fixtures parses, or is refused with a DctError; verification never throws', () => {
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const samples: [Buffer, string][] = [
+      [notationFixture('notation-go', 'envelopes', 'jws_signature.sig'), JWS],
+      [notationFixture('notation-go', 'envelopes', 'cose_signature.sig'), COSE],
+      [notationFixture('notation-go', 'verifier', 'timestamp', 'sigEnv', 'coseWithTimestamp.sig'), COSE],
+    ];
+    let refusedCount = 0;
+    for (const [original, mediaType] of samples) {
+      for (let n = 0; n < 300; n++) {
+        const bytes = Buffer.from(original);
+        for (let k = 0; k < 1 + Math.floor(random() * 4); k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+        try {
+          parseEnvelope(bytes, mediaType);
+        } catch (err) {
+          assert.ok(isDctError(err), `not a DctError: ${String(err)}`);
+          refusedCount++;
+        }
+        const out = verifyEnvelopeSync(input(bytes, mediaType));
+        assert.notEqual(out.verdict, 'verified');
+      }
+    }
+    assert.ok(refusedCount > 100);
   });
 });

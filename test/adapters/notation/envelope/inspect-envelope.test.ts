@@ -82,6 +82,8 @@ describe('inspectEnvelope', () => {
     assert.equal(ansic(sa.signedAttributes.authenticSigningTime!), 'Mon Nov  9 07:00:00 2020');
     assert.deepEqual(sa.signedAttributes.extended, { SomeKey: 'SomeValue', 'io.cncf.notary.verificationPlugin': 'plugin-name' });
     assert.equal(sa.certificates.length, 2);
+    assert.equal((inspectionJson(sa)['signedAttributes'] as Record<string, string>)['signingTime'], '2020-11-09T07:00:00Z');
+    assert.ok(renderTree(inspectionTree(sa)).includes('│   ├── signing time: Mon Nov  9 07:00:00 2020'));
   });
 
   it('malformed.jws.sig ("malformed signature") does not parse', () => {
