@@ -1,0 +1,109 @@
+/**
+ * cosign's part of `dct verify`: every cosign signature of an image, in both layouts
+ * (Sigstore bundle referrers and the legacy `sha256-<hex>.sig` manifest), one
+ * SignatureReport each: verified, or failed with the code of the first check that failed.
+ * A signature manifest or referrer that cannot be read is reported failed too; only an
+ * unreachable registry throws. Each signature is checked against the given policies in turn
+ * (the first that verifies wins); without any, every Fulcio identity of the trusted root is
+ * accepted and reported as the signer (a key-signed signature then needs its key).
+ */
+import { isDctError } from '../../core/errors.js';
+import type { SignatureRegistry } from '../../core/signatures/signature-registry.js';
+import type { FormatVerifier, ImageSubject, SignatureLocation, SignatureReport } from '../../core/signatures/signature-report.js';
+import { checkBundle, checkLegacySignature } from './check-signature.js';
+import type { CosignImage } from './cosign-image.js';
+import type { CosignPolicy, CosignVerifyOptions } from './cosign-policy.js';
+import { findBundleReferrers, findLegacySignatures, loadBundle, readPayload } from './find-signatures.js';
+import { failed, report } from './verify-image.js';
+
+/** How `dct verify` checks cosign signatures: the verification options, with the accepted signers. */
+export type CosignFormatOptions = Omit<CosignVerifyOptions, 'policy'> & { policies?: CosignPolicy[] };
+
+const ANY_IDENTITY: CosignPolicy = { kind: 'identity', identity: { regexp: '.*' }, issuer: { regexp: '.*' } };
+
+export class CosignFormatVerifier implements FormatVerifier {
+  readonly format = 'cosign' as const;
+
+  constructor(
+    /** the registry of a subject's host */
+    private readonly registryFor: (registryHost: string) => SignatureRegistry | Promise<SignatureRegistry>,
+    private readonly opts: CosignFormatOptions,
+  ) {}
+
+  /** `check` under each policy until one passes; the last failure otherwise. */
+  private async underPolicies<T>(check: (opts: CosignVerifyOptions) => Promise<T>): Promise<T> {
+    const policies = this.opts.policies?.length ? this.opts.policies : [ANY_IDENTITY];
+    let last: unknown;
+    for (const policy of policies) {
+      try {
+        return await check({ ...this.opts, policy });
+      } catch (err) {
+        if (!isDctError(err) || isTransport(err.code)) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  async verify(subject: ImageSubject, _opts?: { signal?: AbortSignal }): Promise<SignatureReport[]> {
+    const registry = await this.registryFor(subject.registry);
+    const host = subject.registry === 'docker.io' ? 'index.docker.io' : subject.registry;
+    const image: CosignImage = {
+      registry,
+      registryHost: subject.registry,
+      repo: subject.repository,
+      repository: `${host}/${subject.repository}`,
+      reference: subject.digest,
+    };
+    const digest = subject.digest;
+    const reports: SignatureReport[] = [];
+
+    let bundles: Awaited<ReturnType<typeof findBundleReferrers>> | undefined;
+    try {
+      bundles = await findBundleReferrers(image, digest);
+    } catch (err) {
+      if (!isDctError(err, 'COSIGN_TOO_MANY_SIGNATURES')) throw err;
+      reports.push(failed(digest, { via: 'referrers-api', reference: `${image.repository}@${digest}` }, err));
+    }
+    for (const d of bundles?.manifests ?? []) {
+      const via = bundles?.via ?? 'api';
+      const foundAt: SignatureLocation = {
+        via: via === 'tag' ? 'referrers-tag' : 'referrers-api',
+        reference: `${image.repository}@${d.digest}`,
+      };
+      try {
+        const loaded = await loadBundle(image, d, digest, via);
+        const checked = await this.underPolicies((o) => checkBundle(loaded.bundle, digest, o));
+        reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
+      } catch (err) {
+        if (!isDctError(err) || isTransport(err.code)) throw err;
+        reports.push(failed(digest, foundAt, err));
+      }
+    }
+
+    const legacyAt: SignatureLocation = { via: 'cosign-tag', reference: `${image.repository}:sha256-${digest.slice(7)}.sig` };
+    let legacy: Awaited<ReturnType<typeof findLegacySignatures>>;
+    try {
+      legacy = await findLegacySignatures(image, digest, 'sig');
+    } catch (err) {
+      if (!isDctError(err) || isTransport(err.code)) throw err;
+      reports.push(failed(digest, legacyAt, err));
+      return reports;
+    }
+    for (const sig of legacy?.signatures ?? []) {
+      try {
+        const payload = await readPayload(image, sig.layer);
+        const checked = await this.underPolicies((o) => checkLegacySignature(sig, payload, digest, o));
+        reports.push(report(checked.claims.digest, legacyAt, checked, { layer: sig.layer.digest, layout: 'legacy' }));
+      } catch (err) {
+        if (!isDctError(err) || isTransport(err.code)) throw err;
+        reports.push(failed(digest, legacyAt, err));
+      }
+    }
+    return reports;
+  }
+}
+
+function isTransport(code: string): boolean {
+  return code === 'NETWORK_ERROR' || code === 'TIMEOUT' || code === 'REGISTRY_UNAUTHORIZED';
+}

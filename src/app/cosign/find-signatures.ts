@@ -1,0 +1,94 @@
+/**
+ * Where cosign's signatures of a digest are found: Sigstore bundles among the digest's
+ * referrers (OCI 1.1 referrers API, else the `sha256-<hex>` referrers tag), and the legacy
+ * `sha256-<hex>.sig` / `.att` manifests. Each is read with a size cap and refused with a
+ * code when it is not what it claims to be.
+ */
+import { isBundleMediaType, MAX_BUNDLE_BYTES, parseBundleReferrer, type BundleReferrer } from '../../core/cosign/bundle-referrer.js';
+import {
+  legacySignatureTag,
+  parseLegacySignatureManifest,
+  type LegacySignature,
+  type LegacySuffix,
+} from '../../core/cosign/legacy-signatures.js';
+import { DctError } from '../../core/errors.js';
+import type { Descriptor } from '../../core/oci/descriptor.js';
+import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
+import type { SignatureLocation } from '../../core/signatures/signature-report.js';
+import type { CosignImage } from './cosign-image.js';
+
+/** The most bundle referrers dct verifies for one digest. */
+export const MAX_BUNDLE_REFERRERS = 1000;
+/** The largest legacy payload (simple signing, DSSE envelope) dct reads. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export interface FoundReferrers {
+  manifests: Descriptor[];
+  via: 'api' | 'tag' | 'none';
+}
+
+/** The Sigstore bundle referrers of `digest`. COSIGN_TOO_MANY_SIGNATURES beyond `MAX_BUNDLE_REFERRERS`. */
+export async function findBundleReferrers(image: CosignImage, digest: string): Promise<FoundReferrers> {
+  const found = await image.registry.referrers(image.repo, digest);
+  const manifests = found.manifests.filter((d) => d.artifactType === undefined || isBundleMediaType(d.artifactType));
+  if (manifests.length > MAX_BUNDLE_REFERRERS)
+    throw new DctError(
+      'COSIGN_TOO_MANY_SIGNATURES',
+      `${image.repository}@${digest} has ${manifests.length} Sigstore bundle referrers, more than the ${MAX_BUNDLE_REFERRERS} dct verifies; ` +
+        'delete the stale ones from the registry',
+    );
+  return { manifests, via: found.via };
+}
+
+export interface LoadedBundle {
+  referrer: BundleReferrer;
+  /** the bundle JSON, parsed */
+  bundle: unknown;
+  foundAt: SignatureLocation;
+}
+
+/** Reads one bundle referrer and its bundle. COSIGN_INVALID_BUNDLE_REFERRER when it is not one. */
+export async function loadBundle(image: CosignImage, d: Descriptor, digest: string, via: 'api' | 'tag' | 'none'): Promise<LoadedBundle> {
+  const name = `${image.repository}@${d.digest}`;
+  const m = await image.registry.getManifest(image.repo, d.digest, [OCI_MEDIA_TYPES.manifest]);
+  if (m === undefined)
+    throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `${name} is listed as a referrer of ${digest} but does not exist`);
+  const referrer = parseBundleReferrer(m.bytes, m.mediaType, name, digest);
+  const bytes = await image.registry.readBlob(image.repo, referrer.bundle, MAX_BUNDLE_BYTES);
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `the bundle of ${name} is not JSON: ${(err as Error).message}`);
+  }
+  return { referrer, bundle, foundAt: { via: via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: name } };
+}
+
+export interface FoundLegacy {
+  tag: string;
+  signatures: LegacySignature[];
+  foundAt: SignatureLocation;
+}
+
+/** The legacy signature (`sig`) or attestation (`att`) manifest of `digest`, or undefined when there is none. */
+export async function findLegacySignatures(image: CosignImage, digest: string, suffix: LegacySuffix): Promise<FoundLegacy | undefined> {
+  const tag = legacySignatureTag(digest, suffix);
+  const name = `${image.repository}:${tag}`;
+  const m = await image.registry.getManifest(image.repo, tag, [OCI_MEDIA_TYPES.manifest, OCI_MEDIA_TYPES.index]);
+  if (m === undefined) return undefined;
+  return {
+    tag,
+    signatures: parseLegacySignatureManifest(m.bytes, m.mediaType, name, suffix),
+    foundAt: { via: 'cosign-tag', reference: name },
+  };
+}
+
+/** A legacy layer's payload (checked against its descriptor by the registry port). */
+export async function readPayload(image: CosignImage, layer: Descriptor): Promise<Buffer> {
+  if (layer.size > MAX_PAYLOAD_BYTES)
+    throw new DctError(
+      'COSIGN_INVALID_SIGNATURE_MANIFEST',
+      `a signature payload of ${layer.size} bytes is more than the ${MAX_PAYLOAD_BYTES} dct reads`,
+    );
+  return image.registry.readBlob(image.repo, layer, MAX_PAYLOAD_BYTES);
+}

@@ -1,0 +1,104 @@
+/**
+ * `cosign verify-attestation`: the in-toto attestations of an image (Sigstore bundle
+ * referrers first, else the legacy `sha256-<hex>.att` manifest), each checked, then those of
+ * the wanted predicate type kept. Fails with cosign's errors (`no matching attestations: …`,
+ * `none of the attestations matched the predicate type: …`).
+ */
+import { dsseEnvelopeJson } from '../../core/cosign/intoto-statement.js';
+import { DctError, isDctError } from '../../core/errors.js';
+import type { SignatureLocation, SignatureReport, SignerIdentity } from '../../core/signatures/signature-report.js';
+import { checkBundle, checkLegacyAttestation } from './check-signature.js';
+import { resolveImage, type CosignImage } from './cosign-image.js';
+import type { CosignVerifyOptions } from './cosign-policy.js';
+import { findBundleReferrers, findLegacySignatures, loadBundle, readPayload } from './find-signatures.js';
+import { failed, report } from './verify-image.js';
+
+export interface VerifyAttestationInput extends CosignVerifyOptions {
+  image: CosignImage;
+  /** the predicate type URI (`--type`, mapped) */
+  predicateType: string;
+  newBundleFormat: boolean;
+}
+
+export interface VerifiedAttestation {
+  layout: 'bundle' | 'legacy';
+  predicateType: string;
+  /** what cosign prints for it: the DSSE envelope as JSON */
+  envelopeJson: string;
+  signer: SignerIdentity;
+}
+
+export interface AttestationVerification {
+  digest: string;
+  layout: 'bundle' | 'legacy';
+  verified: VerifiedAttestation[];
+  tlogVerified: boolean;
+  reports: SignatureReport[];
+}
+
+export async function verifyAttestation(input: VerifyAttestationInput): Promise<AttestationVerification> {
+  const { digest } = await resolveImage(input.image);
+  const all: VerifiedAttestation[] = [];
+  const reports: SignatureReport[] = [];
+  const errors: Error[] = [];
+  let layout: 'bundle' | 'legacy' = 'legacy';
+  let tlogVerified = false;
+  const found = input.newBundleFormat ? await findBundleReferrers(input.image, digest) : undefined;
+  if (found && found.manifests.length > 0) {
+    layout = 'bundle';
+    for (const d of found.manifests) {
+      const foundAt: SignatureLocation = {
+        via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api',
+        reference: `${input.image.repository}@${d.digest}`,
+      };
+      try {
+        const loaded = await loadBundle(input.image, d, digest, found.via);
+        const checked = await checkBundle(loaded.bundle, digest, input);
+        tlogVerified = true;
+        all.push({
+          layout,
+          predicateType: checked.statement.predicateType,
+          envelopeJson: dsseEnvelopeJson(checked.envelope),
+          signer: checked.signer,
+        });
+        reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
+      } catch (err) {
+        if (!isDctError(err)) throw err;
+        errors.push(err);
+        reports.push(failed(digest, foundAt, err));
+      }
+    }
+  } else {
+    const legacy = await findLegacySignatures(input.image, digest, 'att');
+    if (legacy === undefined || legacy.signatures.length === 0) throw new DctError('COSIGN_NO_SIGNATURES', 'no signatures found');
+    for (const sig of legacy.signatures) {
+      try {
+        const payload = await readPayload(input.image, sig.layer);
+        const checked = await checkLegacyAttestation(sig, payload, digest, input);
+        tlogVerified ||= checked.tlogVerified;
+        all.push({
+          layout,
+          predicateType: checked.statement.predicateType,
+          envelopeJson: payload.toString('utf8'),
+          signer: checked.signer,
+        });
+        reports.push(report(digest, legacy.foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
+      } catch (err) {
+        if (!isDctError(err)) throw err;
+        errors.push(err);
+        reports.push(failed(digest, legacy.foundAt, err));
+      }
+    }
+  }
+  if (all.length === 0)
+    throw new DctError('COSIGN_NO_MATCHING_ATTESTATIONS', `no matching attestations: ${errors.map((e) => e.message).join('\n')}`, {
+      cause: errors[0],
+    });
+  const verified = all.filter((a) => a.predicateType === input.predicateType);
+  if (verified.length === 0)
+    throw new DctError(
+      'COSIGN_PREDICATE_TYPE_MISMATCH',
+      `none of the attestations matched the predicate type: ${input.predicateType}, found: ${all.map((a) => a.predicateType).join(',')}`,
+    );
+  return { digest, layout, verified, tlogVerified, reports };
+}
