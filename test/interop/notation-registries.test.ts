@@ -77,6 +77,7 @@ const configs = {
   newCert: configDir('new-cert', join(CLI, 'localkeys/new_e2e.crt')),
   newCertAudit: configDir('new-cert-audit', join(CLI, 'localkeys/new_e2e.crt'), 'audit_trustpolicy.json'),
   expiredCert: configDir('expired-cert', join(CLI, 'localkeys/expired_e2e.crt')),
+  otherScope: configDir('other-scope', E2E_CRT, 'registry_scope_trustpolicy.json'),
   expiredCertPermissive: configDir('expired-cert-permissive', join(CLI, 'localkeys/expired_e2e.crt'), 'permissive_trustpolicy.json'),
 };
 
@@ -280,6 +281,15 @@ for (const [name, mode, start, skip] of targets)
           'after certificate "O=Internet Widgits Pty Ltd,ST=Some-State,C=AU" validity period, it was expired at "Tue, 27 Jun 2023 06:10:00 +0000"',
         ),
         p.err,
+      );
+    });
+
+    it('a policy whose scopes do not name the repository: no statement applies, in notation words', async () => {
+      const r = await notation(configs.otherScope, 'verify', ref('e2e-valid-signature'));
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.err,
+        `Error: signature verification failed: artifact "${ref('e2e-valid-signature')}" has no applicable oci trust policy statement. Trust policy applicability for a given artifact is determined by registryScopes. To create a trust policy, see: https://notaryproject.dev/docs/quickstart/#create-a-trust-policy\n`,
       );
     });
 

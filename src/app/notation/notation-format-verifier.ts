@@ -5,10 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
+import { DctError } from '../../core/errors.js';
+import type { TrustAnchors } from '../../core/notation/verification-types.js';
 import type { FormatVerifier, ImageSubject, SignatureReport } from '../../core/signatures/signature-report.js';
 import type { SignatureRegistry } from '../signatures/signature-registry.js';
 import { NotationRepository } from './notation-repository.js';
-import type { EnvelopeVerifier, TrustPolicySource } from './ports.js';
+import type { AppliedTrustPolicy, EnvelopeVerifier, TrustPolicySource } from './ports.js';
 import { evaluateSignature, type SignatureEvaluation } from './signature-evaluation.js';
 import { DEFAULT_MAX_SIGNATURES } from './verify-artifact.js';
 
@@ -50,7 +52,23 @@ export class NotationFormatVerifier implements FormatVerifier {
     const list = await repository.signatures(artifact, this.opts.maxSignatures ?? DEFAULT_MAX_SIGNATURES);
     if (list.manifests.length === 0) return [];
     const via = list.via === 'api' ? 'referrers-api' : 'referrers-tag';
-    const policy = await this.opts.policy.statementFor(`${name}@${subject.digest}`);
+    // no trust policy (or a broken one, or trust stores that do not load): each signature fails with that code
+    let policy: AppliedTrustPolicy;
+    let anchors: TrustAnchors;
+    try {
+      policy = await this.opts.policy.statementFor(`${name}@${subject.digest}`);
+      anchors = policy.level === 'skip' ? { ca: [], signingAuthority: [], tsa: [] } : await policy.anchors();
+    } catch (err) {
+      if (!(err instanceof DctError)) throw err;
+      return list.manifests.map((m) => ({
+        format: 'notation',
+        subject: subject.digest,
+        verdict: 'failed',
+        code: err.code,
+        reason: err.message,
+        foundAt: { via, reference: `${name}@${m.digest}` },
+      }));
+    }
     if (policy.level === 'skip')
       return list.manifests.map((m) => ({
         format: 'notation',
@@ -59,7 +77,6 @@ export class NotationFormatVerifier implements FormatVerifier {
         reason: 'Trust policy is configured to skip signature verification',
         foundAt: { via, reference: `${name}@${m.digest}` },
       }));
-    const anchors = await policy.anchors();
     const now = (this.opts.now ?? (() => new Date()))();
     const ctx = { repository, artifact, policy, anchors, verifier: this.opts.verifier, now };
     const reports: SignatureReport[] = [];

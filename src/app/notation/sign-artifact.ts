@@ -12,6 +12,9 @@ import type { NotationRepository } from './notation-repository.js';
 import type { EnvelopeFormat, EnvelopeSigner } from './ports.js';
 import { buildSignatureManifest } from './signature-manifest.js';
 
+/** user metadata keys notation keeps for itself */
+const RESERVED_PREFIX = 'io.cncf.notary';
+
 export interface SignArtifactRequest {
   repository: NotationRepository;
   reference: ImageReference;
@@ -40,8 +43,11 @@ export interface SignArtifactResult {
 export async function signArtifact(req: SignArtifactRequest): Promise<SignArtifactResult> {
   if (req.expiryMs !== undefined && (!Number.isFinite(req.expiryMs) || req.expiryMs < 0))
     throw new DctError('NOTATION_INVALID_OPTION', `expiry duration ${req.expiryMs}ms must not be negative`);
-  const artifact = await req.repository.resolve(req.reference);
   const metadata = Object.entries(req.userMetadata ?? {});
+  for (const [k] of metadata)
+    if (k.startsWith(RESERVED_PREFIX))
+      throw new DctError('NOTATION_INVALID_OPTION', `error adding user metadata: metadata key ${k} has reserved prefix ${RESERVED_PREFIX}`);
+  const artifact = await req.repository.resolve(req.reference);
   const target: Descriptor = {
     mediaType: artifact.mediaType,
     digest: artifact.digest,

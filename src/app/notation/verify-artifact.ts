@@ -4,7 +4,7 @@
  * artifact is verified as soon as one signature is. When none passes, a DctError whose code is
  * the failures' common code (else NOTATION_VERIFICATION_FAILED), with every failure attached.
  */
-import { DctError, type DctErrorCode } from '../../core/errors.js';
+import { DctError, isDctError, type DctErrorCode } from '../../core/errors.js';
 import type { ImageReference } from '../../core/image-reference.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { digestReference } from './artifact-reference.js';
@@ -62,7 +62,15 @@ export async function verifyArtifact(req: VerifyArtifactRequest): Promise<Verify
   const artifact = await req.repository.resolve(req.reference);
   const reference = digestReference(req.reference, artifact.digest);
   const fromTag = req.reference.digest === undefined;
-  const policy = await req.policy.statementFor(req.scope !== undefined ? `${req.scope}@${artifact.digest}` : reference);
+  let policy;
+  try {
+    policy = await req.policy.statementFor(req.scope !== undefined ? `${req.scope}@${artifact.digest}` : reference);
+  } catch (err) {
+    // notation reports a statement that does not apply as a failed verification
+    if (isDctError(err, 'NOTATION_POLICY_NOT_APPLICABLE'))
+      throw new DctError(err.code, `signature verification failed: ${err.message}`, { cause: err });
+    throw err;
+  }
   if (policy.level === 'skip') return { reference, artifact, fromTag, skipped: true, failures: [] };
   const anchors = await policy.anchors();
   const list = await req.repository.signatures(artifact, max);
@@ -93,9 +101,4 @@ export async function verifyArtifact(req: VerifyArtifactRequest): Promise<Verify
       ? ([...codes][0] as DctErrorCode)
       : 'NOTATION_VERIFICATION_FAILED';
   throw new NotationVerificationError(code, `signature verification failed for all the signatures associated with ${reference}`, failures);
-}
-
-/** The limit notation names when it stops: `signature evaluation stopped. The configured limit of N signatures …` */
-export function exceededMessage(max: number): string {
-  return `signature evaluation stopped. The configured limit of ${max} signatures to verify per artifact exceeded`;
 }

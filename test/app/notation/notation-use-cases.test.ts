@@ -11,11 +11,11 @@ import { inspectSignatures } from '../../../src/app/notation/inspect-signatures.
 import { formatSignatureListing, listSignatures } from '../../../src/app/notation/list-signatures.js';
 import { NotationFormatVerifier, subjectDn } from '../../../src/app/notation/notation-format-verifier.js';
 import { NotationRepository } from '../../../src/app/notation/notation-repository.js';
-import type { EnvelopeSigner } from '../../../src/app/notation/ports.js';
+import type { EnvelopeSigner, TrustPolicySource } from '../../../src/app/notation/ports.js';
 import { signArtifact } from '../../../src/app/notation/sign-artifact.js';
 import { CREATED_ANNOTATION, NOTATION_ARTIFACT_TYPE, THUMBPRINT_ANNOTATION } from '../../../src/app/notation/signature-manifest.js';
 import { NotationVerificationError, verifyArtifact } from '../../../src/app/notation/verify-artifact.js';
-import { isDctError } from '../../../src/core/errors.js';
+import { DctError, isDctError } from '../../../src/core/errors.js';
 import type { Descriptor } from '../../../src/core/oci/descriptor.js';
 import { digestOf } from '../../../src/core/oci/digest.js';
 import { OCI_MEDIA_TYPES } from '../../../src/core/oci/media-types.js';
@@ -71,6 +71,13 @@ describe('notation sign: the signature manifest and where it is stored', () => {
     const annotations = m['annotations'] as Record<string, string>;
     assert.deepEqual(JSON.parse(annotations[THUMBPRINT_ANNOTATION] as string), [e2eCert.fingerprint256.replaceAll(':', '').toLowerCase()]);
     assert.equal(annotations[CREATED_ANNOTATION], '2026-01-01T00:00:00Z');
+  });
+
+  it('refuses user metadata under the reserved io.cncf.notary prefix, as notation', async () => {
+    const { repo } = withImage(false);
+    const err = await refusal(sign(repo, 'registry.test/app:v1', { metadata: { 'io.cncf.notary.x': 'y' } }));
+    assert.ok(isDctError(err, 'NOTATION_INVALID_OPTION'));
+    assert.equal(err.message, 'error adding user metadata: metadata key io.cncf.notary.x has reserved prefix io.cncf.notary');
   });
 
   it('by default (--force-referrers-tag) lists the signature in the sha256-<hex> index, even on a registry with the referrers API', async () => {
@@ -402,6 +409,24 @@ describe('NotationFormatVerifier: one report per signature', () => {
     assert.match(reports[0]?.signer?.keyId ?? '', /^sha256:[0-9a-f]{64}$/);
     assert.equal(reports[0]?.timeSource, 'claimed');
     assert.equal(reports[0]?.signedAt, '2026-01-01T00:00:00.000Z');
+  });
+
+  it('without a trust policy each signature is reported failed with the policy code (the format does not throw)', async () => {
+    const { registry, repo, image } = withImage(true);
+    await sign(repo, 'registry.test/app:v1');
+    const noPolicy: TrustPolicySource = {
+      statementFor: () => Promise.reject(new DctError('NOTATION_POLICY_NOT_FOUND', 'trust policy is not present')),
+    };
+    const verifier = new NotationFormatVerifier({
+      openRegistry: () => Promise.resolve(registry),
+      policy: noPolicy,
+      verifier: fakeVerifier(),
+    });
+    const reports = await verifier.verify({ registry: 'registry.test', repository: 'app', digest: image.digest });
+    assert.deepEqual(
+      reports.map((r) => [r.verdict, r.code, r.foundAt.via]),
+      [['failed', 'NOTATION_POLICY_NOT_FOUND', 'referrers-api']],
+    );
   });
 
   it('an unsigned image: no reports', async () => {

@@ -105,4 +105,27 @@ describe('Notation signature manifests', () => {
     );
     assert.equal(isNotationSignature({ artifactType: 'application/x', config: { mediaType: NOTATION_ARTIFACT_TYPE } }), false);
   });
+
+  it('mutated manifest bytes are read or refused with NOTATION_BAD_SIGNATURE_MANIFEST, never a crash', () => {
+    const built = buildSignatureManifest(
+      { bytes: Buffer.from('envelope'), mediaType: 'application/jose+json', chain: [e2eCert] },
+      subject,
+      new Date(0),
+    );
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 500; i++) {
+      const bytes = Buffer.from(built.bytes);
+      for (let j = 0, n = 1 + rand(4); j < n; j++) bytes[rand(bytes.length)] = rand(256);
+      const cut = rand(3) === 0 ? bytes.subarray(0, rand(bytes.length)) : bytes;
+      try {
+        parseSignatureManifest(cut, OCI_MEDIA_TYPES.manifest, digestOf(cut));
+      } catch (err) {
+        assert.ok(isDctError(err, 'NOTATION_BAD_SIGNATURE_MANIFEST'), `${String(err)} for ${cut.toString()}`);
+      }
+    }
+  });
 });

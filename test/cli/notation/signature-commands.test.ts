@@ -64,6 +64,7 @@ describe('dct notation: grammar and errors', () => {
     for (const c of ['sign', 'verify', 'list', 'inspect']) assert.match(help.out, new RegExp(`\n  ${c} +`));
     const unknown = await notation(services(repo), 'bogus');
     assert.deepEqual([unknown.code, unknown.err], [1, `Error: unknown command "bogus" for "notation"\nRun 'notation --help' for usage.\n`]);
+    assert.match((await notation(services(repo), 'help', 'ls')).out, /^List all the signatures associated with signed artifact\n/);
     const flag = await notation(services(repo), 'verify', '--nope', 'registry.test/app:v1');
     assert.deepEqual([flag.code, flag.err], [1, 'Error: unknown flag: --nope\n']);
   });

@@ -36,10 +36,11 @@ export interface NotationHost {
   services?: NotationServices;
 }
 
-/** notation's alias `ls` for `list`: the first word that is not a flag */
+/** notation's alias `ls` for `list`: the first word that is not a flag (or the one after `help`) */
 function withAliases(args: string[]): string[] {
-  const at = args.findIndex((a) => !a.startsWith('-'));
-  return at >= 0 && args[at] === 'ls' ? [...args.slice(0, at), 'list', ...args.slice(at + 1)] : args;
+  const words = args.flatMap((a, i) => (a.startsWith('-') ? [] : [i]));
+  const at = args[words[0] ?? -1] === 'help' ? words[1] : words[0];
+  return at !== undefined && args[at] === 'ls' ? [...args.slice(0, at), 'list', ...args.slice(at + 1)] : args;
 }
 
 function errorText(err: unknown): string {
