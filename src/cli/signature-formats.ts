@@ -6,6 +6,18 @@
  * needs: a tag's digest (an image no DCT data signs) and the image's manifest (an index's
  * platforms).
  */
+import { readFile } from 'node:fs/promises';
+import { cosignKeyCodec } from '../adapters/cosign/cosign-key-codec.js';
+import { KeyedBundleVerifier } from '../adapters/cosign/keyed-bundle-verifier.js';
+import { loadTrustAnchors, loadTrustPolicy, notationConfigDir } from '../adapters/notation/config/index.js';
+import { verifyEnvelope } from '../adapters/notation/envelope/index.js';
+import { RegistrySignatureStore } from '../adapters/registry/signature-registry-client.js';
+import { SigstoreBundleVerifier } from '../adapters/sigstore/bundle-verifier.js';
+import { CosignFormatVerifier } from '../app/cosign/cosign-format-verifier.js';
+import type { CosignPolicy, CosignVerifyOptions } from '../app/cosign/cosign-policy.js';
+import { NotationFormatVerifier } from '../app/notation/notation-format-verifier.js';
+import { trustPolicySource } from '../app/notation/trust-policy-source.js';
+import type { StringMatcher } from '../core/signatures/sigstore-verification.js';
 import { isDctError } from '../core/errors.js';
 import type { ImageReference } from '../core/image-reference.js';
 import type { FormatVerifier } from '../core/signatures/signature-report.js';
@@ -31,17 +43,61 @@ export interface RegistryFormatContext {
 
 export type RegistryFormatFactory = (ctx: RegistryFormatContext) => FormatVerifier | Promise<FormatVerifier>;
 
+/** How `dct verify` judges the formats kept in the registry (its flags). */
+export interface RegistryFormatOptions {
+  /** cosign: `--key FILE` (a public key); without it keyless signatures are checked and reported with their identity */
+  cosignKey?: string;
+  /** cosign keyless: `--certificate-identity[-regexp]`, `--certificate-oidc-issuer[-regexp]` (default: any, reported) */
+  identity?: StringMatcher;
+  issuer?: StringMatcher;
+  /** cosign: `--trusted-root FILE` (default: the Sigstore production root dct ships or refreshed) */
+  trustedRoot?: string;
+  /** cosign: `--insecure-ignore-tlog` */
+  ignoreTlog?: boolean;
+}
+
 /**
  * The formats whose signatures live in the registry, one factory each, in the order their
- * reports are printed (after DCT's). Filled at merge:
- *
- * - cosign:   `(ctx) => new CosignFormatVerifier(…)` (src/app/cosign/cosign-format-verifier.ts)
- * - notation: `(ctx) => new NotationFormatVerifier(…)` (src/app/notation/notation-format-verifier.ts)
+ * reports are printed (after DCT's): cosign (both layouts, with the key or the Fulcio
+ * identity asked for) and Notation (its trust policy and trust stores in notation's
+ * configuration directory, as `notation verify` reads them).
  */
-export const REGISTRY_FORMAT_FACTORIES: readonly RegistryFormatFactory[] = [
-  // SLOT(cosign): CosignFormatVerifier
-  // SLOT(notation): NotationFormatVerifier
-];
+export function registryFormatFactories(
+  env: Readonly<Record<string, string | undefined>>,
+  opts: RegistryFormatOptions = {},
+): RegistryFormatFactory[] {
+  let cosign: Promise<CosignVerifyOptions> | undefined;
+  const cosignOptions = (): Promise<CosignVerifyOptions> =>
+    (cosign ??= (async () => {
+      const policy: CosignPolicy =
+        opts.cosignKey !== undefined
+          ? { kind: 'key', publicKey: cosignKeyCodec.readPublic(await readFile(opts.cosignKey)) }
+          : { kind: 'identity', identity: opts.identity ?? { regexp: '.*' }, issuer: opts.issuer ?? { regexp: '.*' } };
+      const trustedRoot = opts.trustedRoot !== undefined ? (JSON.parse(await readFile(opts.trustedRoot, 'utf8')) as unknown) : undefined;
+      return {
+        policy,
+        bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
+        ignoreTlog: opts.ignoreTlog === true,
+        ...(trustedRoot !== undefined ? { trustedRoot } : {}),
+      };
+    })());
+  const notationDir = notationConfigDir(env);
+  const notationPolicy = trustPolicySource({ load: () => loadTrustPolicy(notationDir), anchors: (s) => loadTrustAnchors(notationDir, s) });
+  return [
+    async (ctx) => {
+      const registry = new RegistrySignatureStore(ctx.client);
+      return new CosignFormatVerifier(() => registry, await cosignOptions());
+    },
+    (ctx) => {
+      const registry = new RegistrySignatureStore(ctx.client);
+      return new NotationFormatVerifier({
+        openRegistry: () => Promise.resolve(registry),
+        policy: notationPolicy,
+        verifier: { verify: verifyEnvelope },
+      });
+    },
+  ];
+}
 
 /** What `dct verify` needs for one image reference. */
 export interface VerifyTarget {
@@ -61,10 +117,10 @@ export interface SignatureFormats {
   close(): void;
 }
 
-/** The CLI's wiring: DCT, then `registryFormats` (default: REGISTRY_FORMAT_FACTORIES). */
+/** The CLI's wiring: DCT, then `registryFormats` (default: cosign and Notation, `registryFormatFactories`). */
 export function signatureFormats(
   io: TrustIo,
-  registryFormats: readonly RegistryFormatFactory[] = REGISTRY_FORMAT_FACTORIES,
+  registryFormats: readonly RegistryFormatFactory[] = registryFormatFactories(io.env),
 ): SignatureFormats {
   const servers = new Map<string, string>();
   const resolver = new TrustResolver({

@@ -28,7 +28,8 @@ import type { SignatureReport, SignerIdentity } from '../../../core/signatures/s
 import { CliFailure } from '../../cli-failure.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { failureJson, resolutionFailure } from '../../docker-trust/trust-resolution.js';
-import { signatureFormats, type SignatureFormats } from '../../signature-formats.js';
+import { registryFormatFactories, signatureFormats, type SignatureFormats } from '../../signature-formats.js';
+import type { StringMatcher } from '../../../core/signatures/sigstore-verification.js';
 import { tabwrite } from '../../table.js';
 
 export type VerifyFormat = 'text' | 'table' | 'json';
@@ -219,6 +220,23 @@ function indent(text: string): string {
     .join('\n');
 }
 
+interface VerifyOptions {
+  format: string;
+  key?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  trustedRoot?: string;
+  insecureIgnoreTlog?: boolean;
+}
+
+/** cosign's flag pair: the exact value, else the regexp, else none. */
+function matcher(exact: string | undefined, regexp: string | undefined): StringMatcher | undefined {
+  if (exact !== undefined) return { exact };
+  return regexp !== undefined ? { regexp } : undefined;
+}
+
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
@@ -227,8 +245,25 @@ export function registerVerifyCommand(program: Command): void {
     )
     .argument('<images...>', 'IMAGE[:TAG] or IMAGE@sha256:… (no tag means :latest, as docker)')
     .option('--format <format>', 'text (each image and its signatures), table (one row per signature) or json', 'text')
-    .action(async (images: string[], opts: { format: string }) => {
-      const code = await runVerify(images, parseVerifyFormat(opts.format), processIo());
+    .option('--key <file>', "cosign: the signer's public key (cosign.pub); without it, keyless cosign signatures are checked")
+    .option('--certificate-identity <identity>', 'cosign keyless: the certificate identity that must have signed (default: any, reported)')
+    .option('--certificate-identity-regexp <regexp>', 'cosign keyless: the identity as a regular expression')
+    .option('--certificate-oidc-issuer <issuer>', 'cosign keyless: the OIDC issuer of the identity (default: any, reported)')
+    .option('--certificate-oidc-issuer-regexp <regexp>', 'cosign keyless: the issuer as a regular expression')
+    .option('--trusted-root <file>', 'cosign: Sigstore trusted_root.json (default: the production root dct ships)')
+    .option('--insecure-ignore-tlog', 'cosign: accept signatures that have no transparency log entry')
+    .action(async (images: string[], opts: VerifyOptions) => {
+      const io = processIo();
+      const identity = matcher(opts.certificateIdentity, opts.certificateIdentityRegexp);
+      const issuer = matcher(opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp);
+      const registryFormats = registryFormatFactories(io.env, {
+        ...(opts.key !== undefined ? { cosignKey: opts.key } : {}),
+        ...(identity ? { identity } : {}),
+        ...(issuer ? { issuer } : {}),
+        ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+        ...(opts.insecureIgnoreTlog ? { ignoreTlog: true } : {}),
+      });
+      const code = await runVerify(images, parseVerifyFormat(opts.format), io, signatureFormats(io, registryFormats));
       if (code !== 0) throw CliFailure.reported(code);
     });
 }
