@@ -133,6 +133,16 @@ for (const [name, via, start, skip] of REGISTRIES)
         return true;
       });
 
+      // --check-claims=false: the signature alone, as cosign then accepts it
+      const lax = await verifyImage({
+        image: image('cosign/bad', 'b'),
+        displayName: 'x',
+        newBundleFormat: false,
+        ...opts(),
+        checkClaims: false,
+      });
+      assert.equal(lax.verified[0]?.digest, a.digest);
+
       // tampered: c's payload with a's signature
       const payloadC = Buffer.from(
         `{"critical":{"identity":{"docker-reference":"${registry.host}/cosign/bad"},"image":{"docker-manifest-digest":"${c.digest}"},"type":"cosign container image signature"},"optional":null}`,
