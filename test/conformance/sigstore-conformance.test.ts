@@ -40,7 +40,11 @@ function harnessArgs(c: string, mode: Mode): { request: VerifyBundleRequest; arg
   const has = (f: string) => existsSync(join(SUITE, dir, f));
   const artifactPath = has('artifact') ? `${dir}/artifact` : 'bundle-verify/a.txt';
   const artifact =
-    mode === 'PATH' ? artifactPath : `sha256:${createHash('sha256').update(readFileSync(join(SUITE, artifactPath))).digest('hex')}`;
+    mode === 'PATH'
+      ? artifactPath
+      : `sha256:${createHash('sha256')
+          .update(readFileSync(join(SUITE, artifactPath)))
+          .digest('hex')}`;
   const read = (f: string) => readFileSync(join(SUITE, dir, f), 'utf8').trim();
   const request: VerifyBundleRequest = { bundlePath: `${dir}/bundle.sigstore.json`, artifact, cwd: SUITE, cacheDir };
   const argv = ['verify-bundle', '--bundle', request.bundlePath];
@@ -92,7 +96,8 @@ describe('Sigstore conformance: bundle-verify cases (PATH and DIGEST)', () => {
         rows.push(`${ok ? 'ok  ' : 'BAD '} ${mode.padEnd(6)} ${c.padEnd(58)} ${v.verified ? 'verified' : `refused ${v.code}`}`);
       }
     }
-    t.diagnostic(`verdicts (expected: _fail refused, others verified)\n${rows.join('\n')}`);
+    t.diagnostic('verdicts (expected: _fail refused, others verified)');
+    for (const row of rows) t.diagnostic(row);
     assert.deepEqual(wrong, []);
   });
 
@@ -107,7 +112,11 @@ describe('Sigstore conformance: bundle-verify cases (PATH and DIGEST)', () => {
   };
 
   it('trust-root-tlog-missing-validity-start_fail: a log key whose validFor lacks its start refuses the trusted root', () =>
-    refusedWith('trust-root-tlog-missing-validity-start_fail', 'SIGSTORE_TRUSTED_ROOT_INVALID', /tlogs\[1\]\.publicKey\.validFor has no valid "start"/));
+    refusedWith(
+      'trust-root-tlog-missing-validity-start_fail',
+      'SIGSTORE_TRUSTED_ROOT_INVALID',
+      /tlogs\[1\]\.publicKey\.validFor has no valid "start"/,
+    ));
 
   it('bundle-with-root-cert_fail: a bundle chain that carries a self-signed root is refused for that reason', () =>
     refusedWith('bundle-with-root-cert_fail', 'SIGSTORE_CERTIFICATE_INVALID', /self-signed root/));
@@ -163,4 +172,16 @@ describe('Sigstore conformance: the real CLI as the harness drives it', () => {
       }
     });
   }
+});
+
+describe('Sigstore conformance: cases that need the network (skipped here)', () => {
+  const skipped: Array<[string, string]> = [
+    [
+      'test_sign_* (sign-bundle, with and without --in-toto)',
+      "needs a live OIDC token from the suite's public bucket, then Fulcio, Rekor and a TSA online",
+    ],
+    ['test_verify_cpython_release_bundles', 'needs a CPython release-tracker checkout in $GITHUB_WORKSPACE'],
+    ['bundle-verify cases under --staging', 'the harness skips bundle-verify under --staging'],
+  ];
+  for (const [name, reason] of skipped) it(name, { skip: reason }, () => undefined);
 });

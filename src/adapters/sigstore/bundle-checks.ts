@@ -4,7 +4,8 @@
  * - shape and size before the library sees it: a bundle version dct knows (0.x), bounded
  *   lists (the library compares tlog entries and timestamps pairwise, so 10,000 entries would
  *   take minutes), exactly one DSSE signature (the library only looks at the first);
- * - the bundle's certificate chain holds no self-signed root (conformance case
+ * - the bundle's certificate chain is a path (parses, no loop, each certificate issued by the
+ *   next) and holds no self-signed root (conformance case
  *   `bundle-with-root-cert_fail`: the root must come from the trusted root, never from the
  *   bundle). sigstore-js's `bundleV01-full-cert-chain.sigstore` carries its root and is
  *   therefore refused, deliberately;
@@ -68,28 +69,63 @@ export function checkBundleShape(raw: unknown): void {
   }
 }
 
-/** The bundle's chain (leaf first) must not include a self-signed certificate. `certs` are DER. */
-export function checkChainHasNoRoot(certs: readonly Uint8Array[]): void {
-  certs.forEach((der, i) => {
-    let cert: X509Certificate;
+/**
+ * The bundle's chain (leaf first): every certificate parses, none repeats (a loop), each is
+ * issued by the next one, and none is self-signed (the root comes from the trusted root,
+ * never from the bundle). `certs` are DER.
+ */
+export function checkChain(certs: readonly Uint8Array[]): void {
+  const invalid = (what: string): never => {
+    throw new DctError('SIGSTORE_CERTIFICATE_INVALID', `the bundle's certificate chain ${what}`);
+  };
+  const parsed = certs.map((der, i) => {
     try {
-      cert = X509Certificate.parse(Buffer.from(der));
+      return X509Certificate.parse(Buffer.from(der));
     } catch (err) {
-      throw new DctError(
-        'SIGSTORE_CERTIFICATE_INVALID',
-        `certificate ${i} of the bundle's chain does not parse: ${(err as Error).message}`,
-      );
+      return invalid(`has a certificate ${i} that does not parse: ${(err as Error).message}`);
     }
-    let selfSigned = false;
-    try {
-      selfSigned = cert.subject.equals(cert.issuer) && cert.verify();
-    } catch {
-      selfSigned = false;
-    }
-    if (selfSigned)
+  });
+  const seen = new Set<string>();
+  parsed.forEach((cert, i) => {
+    const key = Buffer.from(certs[i]!).toString('base64');
+    if (seen.has(key)) invalid(`repeats certificate ${i} (a loop)`);
+    seen.add(key);
+    const selfSigned = cert.subject.equals(cert.issuer) && safely(() => cert.verify());
+    if (selfSigned) invalid(`includes a self-signed root (certificate ${i}): roots come from the trusted root, never from the bundle`);
+  });
+  parsed.forEach((cert, i) => {
+    const issuer = parsed[i + 1];
+    if (issuer && !(cert.issuer.equals(issuer.subject) && safely(() => cert.verify(issuer))))
+      invalid(`is out of order: certificate ${i} is not issued by certificate ${i + 1}`);
+  });
+}
+
+function safely(check: () => boolean): boolean {
+  try {
+    return check();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An inclusion proof's own `rootHash` and `treeSize` are those of the checkpoint it comes with
+ * (the library computes the root from the checkpoint alone and ignores these fields; a bundle
+ * that disagrees with itself is refused, as sigstore-go does).
+ */
+export function checkProofsMatchCheckpoints(
+  entries: ReadonlyArray<{ inclusionProof?: { rootHash: Uint8Array; treeSize: string; checkpoint?: { envelope: string } } | undefined }>,
+): void {
+  entries.forEach((entry, i) => {
+    const proof = entry.inclusionProof;
+    const note = proof?.checkpoint?.envelope;
+    if (!proof || typeof note !== 'string') return;
+    const [, size, hash] = note.split('\n');
+    if (size === undefined || hash === undefined) return; // the library refuses a checkpoint without them
+    if (size !== proof.treeSize || !Buffer.from(hash, 'base64').equals(Buffer.from(proof.rootHash)))
       throw new DctError(
-        'SIGSTORE_CERTIFICATE_INVALID',
-        `the bundle's certificate chain includes a self-signed root (certificate ${i}): roots come from the trusted root, never from the bundle`,
+        'SIGSTORE_TLOG_INVALID',
+        `the inclusion proof of tlog entry ${i} names tree size ${proof.treeSize} and another root hash than its checkpoint (size ${size})`,
       );
   });
 }

@@ -67,15 +67,11 @@ export async function signBundle(req: SignBundleRequest): Promise<unknown> {
     if (isDctError(err)) throw err;
     const code = (err as { code?: unknown }).code;
     const cause = (err as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    // the library quotes the token in some messages: a credential never goes into dct's
+    const redact = (text: string) => text.split(token).join('<identity token>');
+    const reason = redact(`${(err as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`);
     if (code === 'IDENTITY_TOKEN_PARSE_ERROR' || code === 'IDENTITY_TOKEN_READ_ERROR')
-      throw new DctError('SIGSTORE_SIGNING_CONFIG_INVALID', `the identity token is not usable: ${(err as Error).message}${detail}`, {
-        cause: err,
-      });
-    throw new DctError(
-      'SIGSTORE_SIGNING_FAILED',
-      `signing failed${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}${detail}`,
-      { cause: err },
-    );
+      throw new DctError('SIGSTORE_SIGNING_CONFIG_INVALID', `the identity token is not usable: ${reason}`);
+    throw new DctError('SIGSTORE_SIGNING_FAILED', `signing failed${typeof code === 'string' ? ` (${code})` : ''}: ${reason}`);
   }
 }

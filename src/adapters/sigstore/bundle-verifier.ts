@@ -24,7 +24,7 @@
 import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { RFC3161Timestamp } from '@sigstore/core';
-import type { SignedEntity } from '@sigstore/verify';
+import type { SignedEntity, TrustMaterial } from '@sigstore/verify';
 import { DctError } from '../../core/errors.js';
 import type { SignerIdentity } from '../../core/signatures/signature-report.js';
 import type {
@@ -34,7 +34,13 @@ import type {
   SignedArtifact,
   SigstorePolicy,
 } from '../../core/signatures/sigstore-verification.js';
-import { checkBundleShape, checkChainHasNoRoot, checkStatementSubjects, type ArtifactDigests } from './bundle-checks.js';
+import {
+  checkBundleShape,
+  checkChain,
+  checkProofsMatchCheckpoints,
+  checkStatementSubjects,
+  type ArtifactDigests,
+} from './bundle-checks.js';
 import { compileMatcher, describeMatcher } from './identity-matcher.js';
 import { verificationFailure } from './library-errors.js';
 import { verifyPrehashed } from './prehashed-signature.js';
@@ -65,7 +71,7 @@ const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 export class SigstoreBundleVerifier implements BundleVerifier {
   /** parsed trusted roots by the JSON object they came from (verifying many bundles parses a root once) */
-  private readonly roots = new WeakMap<object, import('@sigstore/protobuf-specs').TrustedRoot>();
+  private readonly roots = new WeakMap<object, TrustMaterial>();
   private shipped: Promise<unknown> | undefined;
 
   async verify(
@@ -88,13 +94,19 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     opts: SigstoreVerifyOptions,
   ): Promise<BundleVerification> {
     const lib = await loadLibraries();
+    // a pattern that does not compile is the caller's mistake, whatever the bundle
+    const matchIdentity = policy.kind === 'identity' ? compileMatcher(policy.identity, 'certificate identity') : undefined;
+    const matchIssuer = policy.kind === 'identity' ? compileMatcher(policy.issuer, 'OIDC issuer') : undefined;
     checkBundleShape(bundle);
     const parsed = parseBundle(lib, bundle);
     const chain = chainOf(parsed);
-    if (chain.length > 1) checkChainHasNoRoot(chain);
-    const rootJson = opts.trustedRoot ?? (await (this.shipped ??= loadTrustedRoot()));
+    if (chain.length > 1) checkChain(chain);
+    checkProofsMatchCheckpoints(parsed.verificationMaterial.tlogEntries);
+    const rootJson = opts.trustedRoot ?? (await this.defaultRoot());
     const root = this.trustedRoot(lib, rootJson);
     const digests = artifactDigests(artifact);
+    if (!opts.ignoreTlog && parsed.verificationMaterial.tlogEntries.length === 0)
+      throw new DctError('SIGSTORE_TLOG_MISSING', "the bundle has no transparency log entry; cosign's --insecure-ignore-tlog accepts that");
 
     const keyed = parsed.verificationMaterial.content.$case === 'publicKey';
     let policyKey: KeyObject | undefined;
@@ -113,11 +125,14 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     }
 
     const entity = signedEntity(lib, parsed, artifact, digests);
-    const material = lib.verify.toTrustMaterial(root, (hint: string) => {
-      if (!policyKey)
-        throw Object.assign(new Error(`no key given for the bundle's key hint ${JSON.stringify(hint)}`), { code: 'PUBLIC_KEY_ERROR' });
-      return { publicKey: policyKey, validFor: () => true };
-    });
+    const material: TrustMaterial = {
+      ...root,
+      publicKey: (hint: string) => {
+        if (!policyKey)
+          throw Object.assign(new Error(`no key given for the bundle's key hint ${JSON.stringify(hint)}`), { code: 'PUBLIC_KEY_ERROR' });
+        return { publicKey: policyKey, validFor: () => true };
+      },
+    };
     if (opts.ignoreTlog && !keyed && entity.timestamps.length === 0) {
       // cosign without a log and without a timestamp: the certificate must be valid now
       const now = opts.now ?? new Date();
@@ -154,15 +169,16 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     if (policy.kind === 'identity') {
       const san = identity?.subjectAlternativeName;
       const issuer = identity?.extensions?.issuer;
-      if (!compileMatcher(policy.identity, 'certificate identity')(san))
+      if (!matchIdentity?.(san))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
-          `none of the expected identities matched what was in the certificate: expected ${describeMatcher(policy.identity)}, got ${JSON.stringify(san ?? '')}`,
+          // sigstore-go's words (cosign 3): `expected SAN value "…"` / `expected SAN value to match regex "…"`
+          `no matching CertificateIdentity found, last error: expected SAN value ${'exact' in policy.identity ? '' : 'to match regex '}${JSON.stringify(describeMatcher(policy.identity))}, got ${JSON.stringify(san ?? '')}`,
         );
-      if (!compileMatcher(policy.issuer, 'OIDC issuer')(issuer))
+      if (!matchIssuer?.(issuer))
         throw new DctError(
           'SIGSTORE_IDENTITY_MISMATCH',
-          `the certificate's OIDC issuer does not match: expected ${describeMatcher(policy.issuer)}, got ${JSON.stringify(issuer ?? '')}`,
+          `the certificate's OIDC issuer does not match: expected ${'exact' in policy.issuer ? '' : 'to match regex '}${JSON.stringify(describeMatcher(policy.issuer))}, got ${JSON.stringify(issuer ?? '')}`,
         );
     }
 
@@ -185,19 +201,28 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     };
   }
 
-  private trustedRoot(lib: Libraries, json: unknown): import('@sigstore/protobuf-specs').TrustedRoot {
+  /** The refreshed or shipped production root, read once (a failed read is tried again next time). */
+  private defaultRoot(): Promise<unknown> {
+    this.shipped ??= loadTrustedRoot().catch((err: unknown) => {
+      this.shipped = undefined;
+      throw err;
+    });
+    return this.shipped;
+  }
+
+  /** The trust material of a trusted root (parsed once per root object: verifying many bundles parses the root once). */
+  private trustedRoot(lib: Libraries, json: unknown): TrustMaterial {
     const cached = typeof json === 'object' && json !== null ? this.roots.get(json) : undefined;
     if (cached) return cached;
     checkTrustedRoot(json);
-    let root: import('@sigstore/protobuf-specs').TrustedRoot;
+    let material: TrustMaterial;
     try {
-      root = lib.specs.TrustedRoot.fromJSON(json);
-      lib.verify.toTrustMaterial(root); // parses every key and certificate once, so a broken root fails here
+      material = lib.verify.toTrustMaterial(lib.specs.TrustedRoot.fromJSON(json));
     } catch (err) {
       throw new DctError('SIGSTORE_TRUSTED_ROOT_INVALID', `the trusted root does not parse: ${(err as Error).message}`, { cause: err });
     }
-    if (typeof json === 'object' && json !== null) this.roots.set(json, root);
-    return root;
+    if (typeof json === 'object' && json !== null) this.roots.set(json, material);
+    return material;
   }
 }
 

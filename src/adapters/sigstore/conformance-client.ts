@@ -68,14 +68,23 @@ export async function artifactArgument(arg: string, cwd?: string): Promise<Signe
   return { bytes: await readInput(path, 'the artifact', Number.MAX_SAFE_INTEGER) };
 }
 
-/** A bundle file's JSON; anything that is not JSON is SIGSTORE_BUNDLE_MALFORMED. */
-export async function readBundleFile(path: string): Promise<unknown> {
-  const bytes = await readInput(path, 'the bundle', MAX_BUNDLE_BYTES);
+/**
+ * A bundle's JSON from its bytes (a file, a registry layer): more than MAX_BUNDLE_BYTES is
+ * SIGSTORE_BUNDLE_TOO_LARGE, anything that is not JSON (a truncated bundle) SIGSTORE_BUNDLE_MALFORMED.
+ */
+export function parseBundleJson(bytes: Uint8Array, where = 'the bundle'): unknown {
+  if (bytes.length > MAX_BUNDLE_BYTES)
+    throw new DctError('SIGSTORE_BUNDLE_TOO_LARGE', `${where} is ${bytes.length} bytes, more than the ${MAX_BUNDLE_BYTES} dct reads`);
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (err) {
-    throw new DctError('SIGSTORE_BUNDLE_MALFORMED', `the bundle ${path} is not JSON: ${(err as Error).message}`);
+    throw new DctError('SIGSTORE_BUNDLE_MALFORMED', `${where} is not JSON: ${(err as Error).message}`);
   }
+}
+
+/** A bundle file's JSON (see parseBundleJson). */
+export async function readBundleFile(path: string): Promise<unknown> {
+  return parseBundleJson(await readInput(path, 'the bundle', MAX_BUNDLE_BYTES), `the bundle ${path}`);
 }
 
 /** The policy the flags give: `--key`, or both identity and issuer (exact matches). */

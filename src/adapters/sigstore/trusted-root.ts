@@ -7,17 +7,30 @@
  * A trusted root is checked before use (`checkTrustedRoot`): the library accepts a log key
  * whose validity interval lacks its start as open-ended; the Sigstore conformance suite
  * (`trust-root-tlog-missing-validity-start_fail`) requires rejecting such a root, so a
- * `validFor` without `start` on any log, CT log, CA or TSA refuses the root. An absent
- * `validFor` (sigstore-js's own test roots) stays open-ended, as the protobuf spec allows.
+ * log or CT log key whose `validFor` has no `start` refuses the root. An absent `validFor`
+ * (sigstore-js's own test roots) stays open-ended, as the protobuf spec allows; CA and TSA
+ * intervals are left to the library (sigstore-js's test roots give CAs an end only).
  */
+import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DctError, isDctError } from '../../core/errors.js';
 
-const SHIPPED_TRUSTED_ROOT = new URL('../../../assets/sigstore/trusted_root.json', import.meta.url);
-const SHIPPED_TUF_ROOT = new URL('../../../assets/sigstore/root.json', import.meta.url);
+/**
+ * `assets/sigstore/<name>` of the project: three folders up from this module in `src/` and
+ * `dist/`, two from the bundled CLI's chunks in `dist/bin/`, so the nearest one upwards.
+ */
+function assetPath(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'assets', 'sigstore', name);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return fileURLToPath(new URL(`../../../assets/sigstore/${name}`, import.meta.url));
+}
 const TRUSTED_ROOT_FILE = 'trusted_root.json';
 /** trusted roots are a few kilobytes; anything this large is not one */
 const MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
@@ -34,12 +47,12 @@ export function sigstoreCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The shipped production trusted root's path. */
 export function shippedTrustedRootPath(): string {
-  return fileURLToPath(SHIPPED_TRUSTED_ROOT);
+  return assetPath('trusted_root.json');
 }
 
 /** The shipped TUF root (`root.json`) that refreshes chain to. */
 export function shippedTufRootPath(): string {
-  return fileURLToPath(SHIPPED_TUF_ROOT);
+  return assetPath('root.json');
 }
 
 /** Where the trusted root comes from: `path`, else the refreshed cache (when present), else the shipped one. */
@@ -133,7 +146,6 @@ export function checkTrustedRoot(json: unknown): void {
       if (!isRecord(ca) || !isRecord(ca.certChain) || !Array.isArray(ca.certChain.certificates)) return fail(`${where} has no certChain`);
       if (ca.certChain.certificates.length === 0 || ca.certChain.certificates.length > 16)
         return fail(`${where}.certChain has ${ca.certChain.certificates.length} certificates`);
-      checkValidFor(ca.validFor, where);
     });
   }
 }

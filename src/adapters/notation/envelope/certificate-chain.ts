@@ -7,6 +7,7 @@
  * certificate (a loop) is refused. Validity periods are the authentic-timestamp check's.
  */
 import type { X509Certificate } from 'node:crypto';
+import { cachedIssuedBy } from './certificate-cache.js';
 import { certificateFacts, EKU_ANY, EKU_CODE_SIGNING, EKU_TIME_STAMPING } from './certificate-facts.js';
 import { goSubjectString } from './distinguished-name.js';
 import { envelopeError, MAX_CHAIN_LENGTH } from './signer-info.js';
@@ -18,20 +19,24 @@ function invalid(message: string) {
 }
 
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+  return cachedIssuedBy(cert, issuer, () => {
+    try {
+      return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Subject = issuer and the signature verifies with its own key (OpenSSL's `checkIssued` would also want keyCertSign). */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  try {
-    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
-  } catch {
-    return false;
-  }
+  return cachedIssuedBy(cert, cert, () => {
+    try {
+      return cert.subject === cert.issuer && cert.verify(cert.publicKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 function validateCa(cert: X509Certificate, below: number): void {
@@ -77,6 +82,23 @@ function validateLeaf(cert: X509Certificate, purpose: ChainPurpose): void {
   }
 }
 
+const keyChecked = new WeakSet<X509Certificate>();
+
+/** Every certificate's key: RSA of 2048 bits or more, or ECDSA on P-256, P-384 or P-521. */
+function checkKey(cert: X509Certificate): void {
+  if (keyChecked.has(cert)) return;
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  const ok =
+    (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) ||
+    (key.asymmetricKeyType === 'ec' && ['prime256v1', 'secp384r1', 'secp521r1'].includes(details.namedCurve ?? ''));
+  if (!ok)
+    throw invalid(
+      `certificate with subject ${JSON.stringify(goSubjectString(cert))}: its ${key.asymmetricKeyType ?? 'unknown'} key is not supported (RSA of 2048 bits or more, ECDSA P-256/P-384/P-521)`,
+    );
+  keyChecked.add(cert);
+}
+
 /** Validates an ordered chain (leaf first); throws NOTATION_CERTIFICATE_CHAIN_INVALID. */
 export function validateCertificateChain(chain: readonly X509Certificate[], purpose: ChainPurpose): void {
   if (chain.length === 0) throw invalid('certificate chain must contain at least one certificate');
@@ -90,6 +112,7 @@ export function validateCertificateChain(chain: readonly X509Certificate[], purp
   const last = chain.length - 1;
   for (let i = 0; i <= last; i++) {
     const cert = chain[i]!;
+    checkKey(cert);
     if (i === last) {
       if (!isSelfSigned(cert))
         throw invalid(

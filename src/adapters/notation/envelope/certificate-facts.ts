@@ -1,11 +1,10 @@
 /**
  * What the verifier needs to know of a certificate beyond what node:crypto tells: the key
- * usage bits, the basic constraints, the extended key usages and the subject's attributes in
- * order (read with pkijs). Cached per certificate.
+ * usage bits, the basic constraints, the extended key usages, CRL distribution points and the
+ * subject's and issuer's attributes in order (read from the DER). Cached per certificate.
  */
 import type { X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { children, oidString, readNode, stringValue, type DerNode } from './der-reader.js';
 
 export const EKU_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 export const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
@@ -35,53 +34,66 @@ export interface CertificateFacts {
 
 const cache = new WeakMap<X509Certificate, CertificateFacts>();
 
-function nameOf(rdns: pkijs.RelativeDistinguishedNames): NameAttribute[][] {
-  // pkijs flattens multi-valued RDNs; read the SEQUENCE OF SET ourselves to keep them
-  const seq = rdns.valueBeforeDecode.byteLength > 0 ? asn1js.fromBER(rdns.valueBeforeDecode).result : rdns.toSchema();
-  const out: NameAttribute[][] = [];
-  for (const set of (seq as asn1js.Sequence).valueBlock.value) {
-    const rdn: NameAttribute[] = [];
-    for (const atv of (set as asn1js.Set).valueBlock.value) {
-      const [typeNode, valueNode] = (atv as asn1js.Sequence).valueBlock.value;
-      const type = (typeNode as asn1js.ObjectIdentifier).valueBlock.toString();
-      const der = new Uint8Array(valueNode!.toBER());
-      const block = (valueNode as unknown as { valueBlock: { value?: unknown } }).valueBlock;
-      rdn.push({ type, der, ...(typeof block.value === 'string' ? { value: block.value } : {}) });
+function readName(buf: Uint8Array, name: DerNode): NameAttribute[][] {
+  return children(buf, name).map((set) =>
+    children(buf, set).map((atv) => {
+      const [type, value] = children(buf, atv);
+      if (type === undefined || value === undefined) throw new RangeError('DER: bad attribute');
+      const text = stringValue(buf, value);
+      return { type: oidString(buf, type), der: buf.slice(value.headerStart, value.end), ...(text !== undefined ? { value: text } : {}) };
+    }),
+  );
+}
+
+function readExtension(buf: Uint8Array, ext: DerNode, facts: CertificateFacts): void {
+  const parts = children(buf, ext);
+  const id = oidString(buf, parts[0]!);
+  const critical = parts.length === 3 && parts[1]!.tag === 0x01 && buf[parts[1]!.start] !== 0;
+  const octets = parts[parts.length - 1]!;
+  if (critical) facts.criticalExtensions.push(id);
+  const inner = () => readNode(buf, octets.start, octets.end);
+  if (id === '2.5.29.15') {
+    const bits = inner();
+    const first = bits.end - bits.start >= 2 ? buf[bits.start + 1]! : 0;
+    facts.keyUsage = { digitalSignature: (first & 0x80) !== 0, keyCertSign: (first & 0x04) !== 0, cRLSign: (first & 0x02) !== 0 };
+  } else if (id === '2.5.29.19') {
+    let ca = false;
+    let pathLength: number | undefined;
+    for (const c of children(buf, inner())) {
+      if (c.tag === 0x01) ca = buf[c.start] !== 0;
+      else if (c.tag === 0x02) {
+        pathLength = 0;
+        for (let i = c.start; i < c.end; i++) pathLength = pathLength * 256 + buf[i]!;
+      }
     }
-    out.push(rdn);
+    facts.basicConstraints = { ca, ...(pathLength !== undefined ? { pathLength } : {}) };
+  } else if (id === '2.5.29.37') {
+    facts.extKeyUsage = children(buf, inner()).map((o) => oidString(buf, o));
+  } else if (id === '2.5.29.31') {
+    facts.crlDistributionPoints = true;
   }
-  return out;
 }
 
 export function certificateFacts(cert: X509Certificate): CertificateFacts {
   const known = cache.get(cert);
   if (known !== undefined) return known;
-  const parsed = pkijs.Certificate.fromBER(cert.raw);
+  const buf = new Uint8Array(cert.raw);
+  const tbs = children(buf, readNode(buf, 0))[0]!;
+  const fields = children(buf, tbs);
+  let i = fields[0]?.tag === 0xa0 ? 1 : 0; // [0] version
+  i += 2; // serialNumber, signature
+  const issuer = fields[i++]!;
+  i++; // validity
+  const subject = fields[i++]!;
   const facts: CertificateFacts = {
-    subject: nameOf(parsed.subject),
-    issuer: nameOf(parsed.issuer),
+    subject: readName(buf, subject),
+    issuer: readName(buf, issuer),
     criticalExtensions: [],
     crlDistributionPoints: false,
   };
-  for (const ext of parsed.extensions ?? []) {
-    if (ext.critical) facts.criticalExtensions.push(ext.extnID);
-    if (ext.extnID === '2.5.29.31') facts.crlDistributionPoints = true;
-    const value: unknown = ext.parsedValue;
-    if (ext.extnID === '2.5.29.15' && value instanceof asn1js.BitString) {
-      const bytes = new Uint8Array(value.valueBlock.valueHexView);
-      const first = bytes[0] ?? 0;
-      facts.keyUsage = { digitalSignature: (first & 0x80) !== 0, keyCertSign: (first & 0x04) !== 0, cRLSign: (first & 0x02) !== 0 };
-    } else if (ext.extnID === '2.5.29.19' && value instanceof pkijs.BasicConstraints) {
-      const ca = value.cA;
-      const path = value.pathLenConstraint;
-      facts.basicConstraints = {
-        ca,
-        ...(path !== undefined ? { pathLength: typeof path === 'number' ? path : path.valueBlock.valueDec } : {}),
-      };
-    } else if (ext.extnID === '2.5.29.37' && value instanceof pkijs.ExtKeyUsage) {
-      facts.extKeyUsage = [...value.keyPurposes];
-    }
-  }
+  const extensions = fields.slice(i + 1).find((f) => f.tag === 0xa3);
+  if (extensions !== undefined)
+    for (const ext of children(buf, readNode(buf, extensions.start, extensions.end))) readExtension(buf, ext, facts);
   cache.set(cert, facts);
   return facts;
 }

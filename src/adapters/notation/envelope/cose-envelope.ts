@@ -162,5 +162,15 @@ export function buildCoseEnvelope(req: CoseSignRequest): Buffer {
     [LABEL_X5CHAIN, req.chain.map((c) => new Uint8Array(c.raw))],
     ...(req.signingAgent !== undefined && req.signingAgent !== '' ? ([[HEADER.signingAgent, req.signingAgent]] as const) : []),
   ]);
+  return encodeCoseSign1(protectedBytes, unprotected, payload, signature);
+}
+
+/** A tagged COSE_Sign1 message, map keys in deterministic (length-first) order. */
+export function encodeCoseSign1(
+  protectedBytes: Uint8Array,
+  unprotected: ReadonlyMap<number | string, unknown>,
+  payload: Uint8Array,
+  signature: Uint8Array,
+): Buffer {
   return Buffer.from(encode(new Tagged(18, [protectedBytes, unprotected, new Uint8Array(payload), new Uint8Array(signature)])));
 }

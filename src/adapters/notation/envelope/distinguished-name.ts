@@ -40,8 +40,12 @@ function writeAttribute(a: NameAttribute): string {
 }
 
 /** A certificate's subject as Go prints it (and as notation's messages quote it). */
+const subjects = new WeakMap<X509Certificate, string>();
+
 export function goSubjectString(cert: X509Certificate): string {
-  return goNameString(certificateFacts(cert).subject);
+  let subject = subjects.get(cert);
+  if (subject === undefined) subjects.set(cert, (subject = goNameString(certificateFacts(cert).subject)));
+  return subject;
 }
 
 export function goIssuerString(cert: X509Certificate): string {

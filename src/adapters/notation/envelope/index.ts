@@ -6,3 +6,4 @@ export { signEnvelope, type SignEnvelopeRequest, type SignedEnvelope } from './s
 export { verifyEnvelope, verifyEnvelopeSync, type EnvelopeCheckOutcome } from './verify-envelope.js';
 export { inspectEnvelope, type EnvelopeInspection } from './inspect-envelope.js';
 export { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE } from './signer-info.js';
+export { ansic, inspectionJson, inspectionTree, renderTree, rfc3339Nano, type TreeNode } from './inspection-output.js';

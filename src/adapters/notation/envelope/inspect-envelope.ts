@@ -65,7 +65,7 @@ function inspectTimestamp(der: Uint8Array): TimestampInspection {
     return { timestamp: { earliest: range.earliest, latest: range.latest }, certificates: token.certificates.map(summarizeCertificate) };
   } catch (err) {
     if (err instanceof TimestampError) return { error: `failed to parse timestamp countersignature: ${err.message}` };
-    throw err;
+    return { error: `failed to parse timestamp countersignature: ${(err as Error).message}` };
   }
 }
 

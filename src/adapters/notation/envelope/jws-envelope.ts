@@ -5,9 +5,10 @@
  * written byte for byte as notation-core-go writes it (protected header keys sorted, `crit`
  * as signing scheme, extended critical keys, expiry).
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Descriptor } from '../../../core/oci/descriptor.js';
 import { Base64Error, decodeBase64Std, decodeBase64Url } from './base64.js';
+import { cachedCertificate, cachedCertificateOf } from './certificate-cache.js';
 import { goJson, sortKeys } from './go-json.js';
 import { parsePayload, payloadBytes } from './payload.js';
 import { isSignatureAlgorithm, signBytes, type SignatureAlgorithm } from './signature-algorithm.js';
@@ -45,9 +46,9 @@ function unprotectedField(header: Json, name: string): unknown {
   return key === undefined ? undefined : header[key];
 }
 
-export function parseCertificateDer(der: Uint8Array, where: string): X509Certificate {
+export function parseCertificateDer(der: Uint8Array, where: string, key = Buffer.from(der).toString('base64')): X509Certificate {
   try {
-    return new X509Certificate(der);
+    return cachedCertificate(der, key);
   } catch (err) {
     throw malformed(`${where} is not an X.509 certificate: ${(err as Error).message}`, err);
   }
@@ -110,7 +111,7 @@ export function parseJwsEnvelope(bytes: Uint8Array): EnvelopeContent {
   const chain = x5c.map((c, i) => {
     if (typeof c !== 'string') throw malformed(`x5c[${i}] is not a base64 string`);
     try {
-      return parseCertificateDer(decodeBase64Std(c), `x5c[${i}]`);
+      return cachedCertificateOf(c) ?? parseCertificateDer(decodeBase64Std(c), `x5c[${i}]`, c);
     } catch (err) {
       if (err instanceof Base64Error) throw malformed(`x5c[${i}] is not base64: ${err.message}`, err);
       throw err;
@@ -163,17 +164,34 @@ export interface JwsSignRequest {
   signingAgent?: string;
 }
 
+/**
+ * The protected header notation-core-go writes: keys sorted, `crit` = signing scheme, the
+ * extended critical keys, then expiry.
+ */
+export function encodeJwsProtectedHeader(
+  algorithm: SignatureAlgorithm,
+  signingTime: Date,
+  expiry?: Date,
+  extended: ReadonlyMap<string, unknown> = new Map(),
+  extendedCritical: readonly string[] = [],
+): string {
+  const crit = [HEADER.signingScheme, ...extendedCritical, ...(expiry !== undefined ? [HEADER.expiry] : [])];
+  return goJson(
+    sortKeys({
+      alg: algorithm,
+      crit,
+      cty: NOTARY_PAYLOAD_CONTENT_TYPE,
+      ...Object.fromEntries(extended),
+      [HEADER.signingScheme]: 'notary.x509',
+      [HEADER.signingTime]: rfc3339Seconds(signingTime),
+      ...(expiry !== undefined ? { [HEADER.expiry]: rfc3339Seconds(expiry) } : {}),
+    }),
+  );
+}
+
 export function buildJwsEnvelope(req: JwsSignRequest): Buffer {
-  const crit = [HEADER.signingScheme, ...(req.expiry !== undefined ? [HEADER.expiry] : [])];
-  const protectedHeader = sortKeys({
-    alg: req.algorithm,
-    crit,
-    cty: NOTARY_PAYLOAD_CONTENT_TYPE,
-    [HEADER.signingScheme]: 'notary.x509',
-    [HEADER.signingTime]: rfc3339Seconds(req.signingTime),
-    ...(req.expiry !== undefined ? { [HEADER.expiry]: rfc3339Seconds(req.expiry) } : {}),
-  });
-  const protectedText = Buffer.from(goJson(protectedHeader), 'utf8').toString('base64url');
+  const protectedHeader = encodeJwsProtectedHeader(req.algorithm, req.signingTime, req.expiry);
+  const protectedText = Buffer.from(protectedHeader, 'utf8').toString('base64url');
   const payloadText = payloadBytes(req.targetArtifact, 'jws').toString('base64url');
   const signature = signBytes(req.algorithm, req.key, Buffer.from(`${protectedText}.${payloadText}`, 'ascii'));
   const envelope = {

@@ -2,6 +2,7 @@
  * Reads a Notation signature envelope of either media type, refusing an oversized one before
  * parsing and any media type notation does not know.
  */
+import { DctError } from '../../../core/errors.js';
 import { parseCoseEnvelope } from './cose-envelope.js';
 import { parseJwsEnvelope } from './jws-envelope.js';
 import { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE, MAX_ENVELOPE_BYTES, envelopeError, malformed, type EnvelopeContent } from './signer-info.js';
@@ -21,7 +22,7 @@ export function parseEnvelope(bytes: Uint8Array, mediaType: string): EnvelopeCon
   try {
     return mediaType === JWS_MEDIA_TYPE ? parseJwsEnvelope(bytes) : parseCoseEnvelope(bytes);
   } catch (err) {
-    if (err instanceof RangeError) throw malformed(`the signature envelope is malformed: ${err.message}`, err);
-    throw err;
+    if (err instanceof DctError) throw err;
+    throw malformed(`the signature envelope is malformed: ${(err as Error).message}`, err);
   }
 }

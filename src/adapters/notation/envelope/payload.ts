@@ -31,7 +31,10 @@ function signedDescriptor(target: Descriptor): Record<string, unknown> {
     mediaType: target.mediaType,
     digest: target.digest,
     size: target.size,
-    ...(target.annotations !== undefined && Object.keys(target.annotations).length > 0 ? { annotations: { ...target.annotations } } : {}),
+    // a Go map: keys sorted
+    ...(target.annotations !== undefined && Object.keys(target.annotations).length > 0
+      ? { annotations: sortKeys(target.annotations) }
+      : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { Descriptor } from '../../../core/oci/descriptor.js';
 import { validateDescriptor } from '../../../core/oci/descriptor.js';
 import { DctError } from '../../../core/errors.js';
 import { validateCertificateChain } from './certificate-chain.js';
+import { goSubjectString } from './distinguished-name.js';
 import { buildCoseEnvelope } from './cose-envelope.js';
 import { buildJwsEnvelope } from './jws-envelope.js';
 import { algorithmForKey } from './signature-algorithm.js';
@@ -43,6 +44,15 @@ export function signEnvelope(req: SignEnvelopeRequest): SignedEnvelope {
     );
   validateCertificateChain(req.chain, 'codeSigning');
   if (Number.isNaN(req.signingTime.getTime())) throw envelopeError('NOTATION_ENVELOPE_MALFORMED', 'the signing time is not a time');
+  for (const cert of req.chain) {
+    const from = new Date(cert.validFrom);
+    const to = new Date(cert.validTo);
+    if (req.signingTime.getTime() < from.getTime() || req.signingTime.getTime() > to.getTime())
+      throw envelopeError(
+        'NOTATION_CERTIFICATE_NOT_VALID_NOW',
+        `certificate with subject ${JSON.stringify(goSubjectString(cert))} was invalid at signing time of ${req.signingTime.toISOString()}. Certificate is valid from [${from.toISOString()}] to [${to.toISOString()}]`,
+      );
+  }
   if (req.expiry !== undefined && !(req.expiry.getTime() > req.signingTime.getTime()))
     throw envelopeError('NOTATION_ENVELOPE_MALFORMED', 'the expiry must be after the signing time');
   try {

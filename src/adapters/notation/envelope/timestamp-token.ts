@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { DctError } from '../../../core/errors.js';
 import { validateCertificateChain } from './certificate-chain.js';
+import { children, oidString, readNode } from './der-reader.js';
 
 export class TimestampError extends Error {}
 
@@ -17,6 +18,8 @@ const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
+const OID_SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12';
+const OID_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
 const HASHES: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
@@ -45,7 +48,17 @@ function octets(v: asn1js.OctetString): Uint8Array {
   return new Uint8Array(v.getValue());
 }
 
+/** Reads a token; anything wrong with it is a TimestampError (never another exception). */
 export function parseTimestampToken(der: Uint8Array): TimestampToken {
+  try {
+    return readTimestampToken(der);
+  } catch (err) {
+    if (err instanceof TimestampError) throw err;
+    throw new TimestampError(`cms: syntax error: ${(err as Error).message}`);
+  }
+}
+
+function readTimestampToken(der: Uint8Array): TimestampToken {
   const ber = asn1js.fromBER(new Uint8Array(der));
   if (ber.offset === -1 || ber.result.error !== '') throw new TimestampError(`cms: syntax error: ${ber.result.error || 'not ASN.1 DER'}`);
   if (ber.offset !== der.length) throw new TimestampError('cms: syntax error: trailing data after the timestamp token');
@@ -138,14 +151,16 @@ function attributeValue(signer: pkijs.SignerInfo, oid: string): asn1js.AsnType |
 
 function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert: X509Certificate): void {
   const hash = HASHES[signer.digestAlgorithm.algorithmId];
-  if (hash === undefined) throw new TimestampError(`unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`);
-  if (signer.signedAttrs === undefined) throw new TimestampError('the timestamp token has no signed attributes');
+  if (hash === undefined)
+    throw new TimestampError(`failed to verify signed token: unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`);
+  if (signer.signedAttrs === undefined)
+    throw new TimestampError('failed to verify signed token: the timestamp token has no signed attributes');
   const contentType = attributeValue(signer, OID_CONTENT_TYPE);
   if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== OID_TST_INFO)
-    throw new TimestampError('invalid content type attribute in the timestamp token');
+    throw new TimestampError('failed to verify signed token: invalid content type attribute in the timestamp token');
   const digest = attributeValue(signer, OID_MESSAGE_DIGEST);
   if (!(digest instanceof asn1js.OctetString) || !Buffer.from(octets(digest)).equals(createHash(hash).update(token.content).digest()))
-    throw new TimestampError('invalid message digest attribute in the timestamp token');
+    throw new TimestampError('failed to verify signed token: invalid message digest attribute in the timestamp token');
   const signed = new Uint8Array(signer.signedAttrs.encodedValue);
   signed[0] = 0x31; // the DER of the SET OF the [0] IMPLICIT attributes
   const sig = Buffer.from(signer.signature.valueBlock.valueHexView);
@@ -163,7 +178,42 @@ function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert
   } catch {
     ok = false;
   }
-  if (!ok) throw new TimestampError('failed to verify signature: the timestamp token signature does not verify');
+  if (!ok)
+    throw new TimestampError(
+      'failed to verify signed token: cms verification failure: the signature does not verify with the TSA certificate',
+    );
+  checkSigningCertificateAttribute(signer, cert);
+}
+
+/**
+ * RFC 5035 / RFC 2634: the signed `signingCertificateV2` (or v1) attribute names the TSA
+ * certificate by hash, so that another certificate with the same key cannot stand in.
+ */
+function checkSigningCertificateAttribute(signer: pkijs.SignerInfo, cert: X509Certificate): void {
+  const fail = (why: string) => new TimestampError(`failed to verify signed token: ${why}`);
+  const v2 = attributeValue(signer, OID_SIGNING_CERTIFICATE_V2);
+  const value = v2 ?? attributeValue(signer, OID_SIGNING_CERTIFICATE);
+  if (value === undefined) throw fail('the timestamp token has no signing certificate attribute');
+  const der = new Uint8Array(value.toBER());
+  try {
+    const first = children(der, children(der, readNode(der, 0))[0]!)[0];
+    if (first === undefined) throw fail('the signing certificate attribute lists no certificate');
+    const fields = children(der, first);
+    let hashName = v2 !== undefined ? 'sha256' : 'sha1';
+    let hashNode = fields[0]!;
+    if (v2 !== undefined && hashNode.tag === 0x30) {
+      const algorithm = HASHES[oidString(der, children(der, hashNode)[0]!)];
+      if (algorithm === undefined) throw fail('the signing certificate attribute uses an unsupported hash');
+      hashName = algorithm;
+      hashNode = fields[1]!;
+    }
+    const expected = createHash(hashName).update(cert.raw).digest();
+    if (hashNode.tag !== 0x04 || !expected.equals(Buffer.from(der.subarray(hashNode.start, hashNode.end))))
+      throw fail('the signing certificate attribute does not name the TSA certificate');
+  } catch (err) {
+    if (err instanceof TimestampError) throw err;
+    throw fail(`the signing certificate attribute does not parse: ${(err as Error).message}`);
+  }
 }
 
 function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
@@ -177,10 +227,11 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 /** Verifies the token's CMS signature and TSA chain to `anchors` at `at`; returns the chain. */
 export function verifyTimestampToken(token: TimestampToken, anchors: readonly X509Certificate[], at: Date): X509Certificate[] {
   const signers = token.signedData.signerInfos;
-  if (signers.length !== 1) throw new TimestampError(`the timestamp token must have exactly one signer, it has ${signers.length}`);
+  if (signers.length !== 1)
+    throw new TimestampError(`failed to verify signed token: the timestamp token must have exactly one signer, it has ${signers.length}`);
   const signerInfo = signers[0]!;
   const signer = findSigner(token, signerInfo);
-  if (signer === undefined) throw new TimestampError('signing certificate not found in the timestamp token');
+  if (signer === undefined) throw new TimestampError('failed to verify signed token: signing certificate not found in the timestamp token');
   checkCmsSignature(token, signerInfo, signer);
   const chain = [signer];
   for (;;) {
@@ -192,7 +243,8 @@ export function verifyTimestampToken(token: TimestampToken, anchors: readonly X5
       break;
     }
     const next = token.certificates.find((c) => !chain.includes(c) && issuedBy(current, c));
-    if (next === undefined || chain.length >= MAX_TSA_CHAIN) throw new TimestampError('x509: certificate signed by unknown authority');
+    if (next === undefined || chain.length >= MAX_TSA_CHAIN)
+      throw new TimestampError('failed to verify signed token: x509: certificate signed by unknown authority');
     chain.push(next);
   }
   for (const cert of chain)

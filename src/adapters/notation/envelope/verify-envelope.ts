@@ -21,7 +21,10 @@ import { checkCriticalHeaders, checkIntegrity } from './integrity.js';
 import { checkRevocation } from './revocation.js';
 import { envelopeError, type EnvelopeContent } from './signer-info.js';
 
-/** A check's outcome with the stable code of its failure. */
+/**
+ * A check's outcome with the stable code of its failure. A passed revocation check carries a
+ * note in `error` (offline, nothing was checked): informational, not a failure.
+ */
 export interface EnvelopeCheckOutcome extends CheckOutcome {
   code?: NotationEnvelopeErrorCode;
 }
@@ -75,14 +78,14 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
   }
 
   /** Runs one check; false when an enforced failure ends verification. */
-  const run = (check: NotationCheck, action: CheckAction, body: () => void): boolean => {
+  const run = (check: NotationCheck, action: CheckAction, body: () => string | void): boolean => {
     if (action === 'skip') {
       checks.push({ check, action, ok: true });
       return true;
     }
     try {
-      body();
-      checks.push({ check, action, ok: true });
+      const note = body();
+      checks.push({ check, action, ok: true, ...(typeof note === 'string' ? { error: note } : {}) });
       return true;
     } catch (err) {
       checks.push({ check, action, ok: false, ...failureOf(err) });
@@ -91,18 +94,16 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
   };
 
   let content: EnvelopeContent | undefined;
-  const integrityOk = run('integrity', actions.integrity, () => {
+  // integrity cannot be relaxed (trust policy specification): anything but skip enforces it
+  const integrityOk = run('integrity', 'enforce', () => {
     content = checkIntegrity(input.envelope, input.mediaType);
     checkCriticalHeaders(content);
     checkSubject(content, input);
   });
-  if (!integrityOk || content === undefined) {
-    if (checks[0]?.ok === false) checks[0].action = 'enforce';
-    return outcome('failed', content);
-  }
+  if (!integrityOk || content === undefined) return outcome('failed', content);
   const c: EnvelopeContent = content;
   let timestamp: Date | undefined;
-  const steps: [NotationCheck, () => void][] = [
+  const steps: [NotationCheck, () => string | void][] = [
     [
       'authenticity',
       () => {
@@ -110,7 +111,12 @@ export function verifyEnvelopeSync(input: EnvelopeVerificationInput): EnvelopeVe
         checkTrustedIdentity(c.chain[0]!, input.trustedIdentities);
       },
     ],
-    ['authenticTimestamp', () => (timestamp = checkAuthenticTimestamp(c, input))],
+    [
+      'authenticTimestamp',
+      () => {
+        timestamp = checkAuthenticTimestamp(c, input);
+      },
+    ],
     [
       'expiry',
       () => {

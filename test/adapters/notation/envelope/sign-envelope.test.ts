@@ -48,14 +48,22 @@ describe('signEnvelope', () => {
     for (const kind of Object.keys(expectedAlg)) {
       it(`${format} with ${kind}: verifies with its certificate as a ca anchor, uses ${expectedAlg[kind]![0]}`, () => {
         const s = signers.get(kind)!;
-        const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime, signingAgent: 'dct/test' });
+        const signedAt = new Date();
+        const env = signEnvelope({
+          targetArtifact: target,
+          format,
+          key: s.key,
+          chain: s.chain,
+          signingTime: signedAt,
+          signingAgent: 'dct/test',
+        });
         assert.equal(env.mediaType, format === 'jws' ? JWS : COSE);
         const out = verifyEnvelopeSync({
           ...input(env.bytes, env.mediaType, { anchors: { ca: [s.chain[0]!] }, now: NOW }),
           expectedSubject: target,
         });
         assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
-        assert.equal(out.signingTime, '2026-03-01T10:20:30.000Z');
+        assert.equal(out.signingTime, new Date(Math.floor(signedAt.getTime() / 1000) * 1000).toISOString());
         assert.deepEqual(out.targetArtifact, target);
         if (format === 'jws') {
           const envelope = JSON.parse(env.bytes.toString()) as Record<string, string>;
@@ -112,16 +120,40 @@ describe('signEnvelope', () => {
       'a50138240281781c696f2e636e63662e6e6f746172792e7369676e696e67536368656d6503782b6170706c69636174696f6e2f766e642e636e63662e6e6f746172792e7061796c6f61642e76312b6a736f6e781a696f2e636e63662e6e6f746172792e7369676e696e6754696d65c11a69a412ee781c696f2e636e63662e6e6f746172792e7369676e696e67536368656d656b6e6f746172792e78353039',
     );
     assert.deepEqual([...unprot.keys()], [33, 'io.cncf.notary.signingAgent']);
+    const annotated = signEnvelope({
+      targetArtifact: { ...target, annotations: { z: '1', a: '2' } },
+      format: 'cose',
+      key: e2e.key,
+      chain: e2e.chain,
+      signingTime,
+    });
+    const annotatedPayload = ((decode(annotated.bytes, { useMaps: true, tags: Tagged.preserve(18) }) as Tagged).value as Uint8Array[])[2]!;
+    assert.match(Buffer.from(annotatedPayload).toString(), /"size":517,"annotations":\{"a":"2","z":"1"\}\}\}$/);
     assert.equal(
       Buffer.from(payload).toString(),
       '{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9","size":517}}',
     );
   });
 
+  it('signs with the notation e2e key pair (e2e.key + e2e.crt) in both formats; each verifies against e2e.crt', () => {
+    for (const format of ['jws', 'cose'] as const) {
+      const env = signEnvelope({ targetArtifact: target, format, key: e2e.key, chain: e2e.chain, signingTime, signingAgent: 'dct' });
+      const out = verifyEnvelopeSync({
+        ...input(env.bytes, env.mediaType, {
+          anchors: { ca: e2e.chain },
+          now: NOW,
+          identities: ['x509.subject:CN=e2e,O=Notary,L=Seattle,ST=WA,C=US'],
+        }),
+        expectedSubject: target,
+      });
+      assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
+    }
+  });
+
   it('signs with a three-level chain; the envelope carries it leaf first and verifies against the root', () => {
     const s = threeLevelSigner();
     for (const format of ['jws', 'cose'] as const) {
-      const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime });
+      const env = signEnvelope({ targetArtifact: target, format, key: s.key, chain: s.chain, signingTime: new Date() });
       const out = verifyEnvelopeSync(
         input(env.bytes, env.mediaType, {
           anchors: { ca: [s.root] },
@@ -132,6 +164,16 @@ describe('signEnvelope', () => {
       assert.equal(out.verdict, 'verified', JSON.stringify(out.checks));
       assert.equal(out.chain.length, 3);
     }
+  });
+
+  it('refuses to sign at a time the certificate is not valid (NOTATION_CERTIFICATE_NOT_VALID_NOW)', () => {
+    const s = signers.get('P-256')!;
+    for (const at of [new Date('2020-01-01T00:00:00Z'), new Date(Date.now() + 400 * 86_400_000)])
+      assert.throws(
+        () => signEnvelope({ targetArtifact: target, format: 'cose', key: s.key, chain: s.chain, signingTime: at }),
+        (err: unknown) =>
+          isDctError(err, 'NOTATION_CERTIFICATE_NOT_VALID_NOW') && /was invalid at signing time/.test((err as Error).message),
+      );
   });
 
   it('refuses RSA keys under 2048 bits, other key types, a key that is not the leaf’s, and an empty chain', () => {

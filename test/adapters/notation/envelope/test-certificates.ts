@@ -42,7 +42,12 @@ export function newKeyArgs(kind: string): string[] {
 }
 
 /** A self-signed code-signing leaf (`rsa:2048`, `P-256`, …), valid `days` from now (or from `startDate`). */
-export function selfSignedSigner(kind: string, subject = '/C=US/ST=WA/L=Seattle/O=Notary/CN=dct-test', days = 365): TestSigner {
+export function selfSignedSigner(
+  kind: string,
+  subject = '/C=US/ST=WA/L=Seattle/O=Notary/CN=dct-test',
+  days = 365,
+  extensions: readonly string[] = LEAF_EXT,
+): TestSigner {
   return withTempDir((dir) => {
     const keyFile = join(dir, 'k.pem');
     const certFile = join(dir, 'c.pem');
@@ -59,7 +64,7 @@ export function selfSignedSigner(kind: string, subject = '/C=US/ST=WA/L=Seattle/
       String(days),
       '-subj',
       subject,
-      ...LEAF_EXT,
+      ...extensions,
     ]);
     return { key: createPrivateKey(readFileSync(keyFile)), chain: [new X509Certificate(readFileSync(certFile))] };
   });

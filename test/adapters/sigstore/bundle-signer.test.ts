@@ -1,0 +1,96 @@
+/**
+ * Keyless signing needs Fulcio, Rekor and a TSA on the network; there is none here, so these
+ * tests prove that signing fails fast and cleanly with a code when the services cannot be
+ * reached, and that bad tokens and configs are refused before any request.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { signBundle } from '../../../src/adapters/sigstore/bundle-signer.js';
+import { isDctError } from '../../../src/core/errors.js';
+
+/** A loopback port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A signing config (v0.2) whose Fulcio, Rekor and TSA are all `base`. */
+export function signingConfigAt(base: string): unknown {
+  const service = { url: base, majorApiVersion: 1, validFor: { start: '2020-01-01T00:00:00Z' }, operator: 'test' };
+  return {
+    mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+    caUrls: [service],
+    oidcUrls: [],
+    rekorTlogUrls: [service],
+    rekorTlogConfig: { selector: 'ANY' },
+    tsaUrls: [service],
+    tsaConfig: { selector: 'ANY' },
+  };
+}
+
+/** An unsigned JWT with the claims Fulcio's client reads. */
+export function fakeIdentityToken(): string {
+  const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: 'https://issuer.example', sub: 'signer@example.com', email: 'signer@example.com', email_verified: true, aud: 'sigstore', exp: 4102444800 })}.c2ln`;
+}
+
+describe('signBundle without the network', () => {
+  for (const inTotoStatement of [false, true]) {
+    it(`${inTotoStatement ? 'DSSE' : 'message signature'}: an unreachable Fulcio fails within seconds with SIGSTORE_SIGNING_FAILED`, async () => {
+      const port = await closedPort();
+      const start = Date.now();
+      await assert.rejects(
+        signBundle({
+          content: Buffer.from(inTotoStatement ? '{"_type":"https://in-toto.io/Statement/v1","subject":[]}' : 'hello'),
+          inTotoStatement,
+          identityToken: fakeIdentityToken(),
+          signingConfig: signingConfigAt(`http://127.0.0.1:${port}`),
+          timeoutMs: 2000,
+        }),
+        (err: unknown) =>
+          isDctError(err, 'SIGSTORE_SIGNING_FAILED') && /CA_CREATE_SIGNING_CERTIFICATE_ERROR|ECONNREFUSED|fetch/i.test(err.message),
+      );
+      assert.ok(Date.now() - start < 10_000, `took ${Date.now() - start} ms`);
+    });
+  }
+
+  it('a token whose email the issuer did not verify is refused, and the token is not repeated in the message', async () => {
+    const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const token = `${part({ alg: 'RS256' })}.${part({ iss: 'https://accounts.google.com', email: 'a@example.com', email_verified: false })}.c2ln`;
+    await assert.rejects(
+      signBundle({
+        content: Buffer.from('x'),
+        inTotoStatement: false,
+        identityToken: token,
+        signingConfig: signingConfigAt('http://127.0.0.1:9'),
+      }),
+      (err: unknown) => isDctError(err, 'SIGSTORE_SIGNING_CONFIG_INVALID') && !err.message.includes(token),
+    );
+  });
+
+  it('a token that is not a JWT is refused before any request (SIGSTORE_SIGNING_CONFIG_INVALID)', () =>
+    assert.rejects(
+      signBundle({
+        content: Buffer.from('x'),
+        inTotoStatement: false,
+        identityToken: 'not-a-token',
+        signingConfig: signingConfigAt('http://127.0.0.1:9'),
+      }),
+      (err: unknown) => isDctError(err, 'SIGSTORE_SIGNING_CONFIG_INVALID'),
+    ));
+
+  it('a signing config without a CA is refused (SIGSTORE_SIGNING_CONFIG_INVALID)', () =>
+    assert.rejects(
+      signBundle({
+        content: Buffer.from('x'),
+        inTotoStatement: false,
+        identityToken: fakeIdentityToken(),
+        signingConfig: { ...(signingConfigAt('http://127.0.0.1:9') as object), caUrls: [] },
+      }),
+      (err: unknown) => isDctError(err, 'SIGSTORE_SIGNING_CONFIG_INVALID') && /No valid CA/.test(err.message),
+    ));
+});
