@@ -56,10 +56,10 @@ export async function checkBundle(bundle: unknown, digest: string, opts: CosignV
     throw new DctError('COSIGN_INVALID_STATEMENT', `unable to understand payload type ${v.payload.type}`);
   const statement = parseStatement(v.payload.bytes);
   const subject = subjectFor(statement, digest);
-  if (subject === undefined)
+  if (subject === undefined && opts.checkClaims !== false)
     throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);
-  const annotations = subject.annotations ?? {};
-  if (opts.annotations && !hasAnnotations(annotations, opts.annotations))
+  const annotations = subject?.annotations ?? {};
+  if (opts.checkClaims !== false && opts.annotations && !hasAnnotations(annotations, opts.annotations))
     throw new DctError('COSIGN_ANNOTATION_MISMATCH', 'missing or incorrect annotation');
   const raw = (bundle as { dsseEnvelope?: unknown }).dsseEnvelope;
   const envelope = parseDsseEnvelope(Buffer.from(JSON.stringify(raw ?? {})));
@@ -120,6 +120,7 @@ export async function checkLegacySignature(
 ): Promise<CheckedLegacy> {
   const checked = await checkLegacyCrypto(sig, payload, opts);
   const claims = parseSimpleSigningPayload(payload);
+  if (opts.checkClaims === false) return { ...checked, claims };
   if (claims.digest !== digest) throw new DctError('COSIGN_DIGEST_MISMATCH', `invalid or missing digest in claim: ${claims.digest}`);
   if (opts.annotations && !hasAnnotations(claims.optional, opts.annotations))
     throw new DctError('COSIGN_ANNOTATION_MISMATCH', 'missing or incorrect annotation');
@@ -143,6 +144,7 @@ export async function checkLegacyAttestation(
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
     throw new DctError('COSIGN_INVALID_STATEMENT', `unable to understand payload type ${envelope.payloadType}`);
   const statement = parseStatement(envelope.payload);
+  if (opts.checkClaims === false) return { ...checked, statement };
   const subject = subjectFor(statement, digest);
   if (subject === undefined)
     throw new DctError('COSIGN_DIGEST_MISMATCH', `no matching subject digest found: the statement does not name ${digest}`);

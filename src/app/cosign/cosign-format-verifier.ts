@@ -13,7 +13,8 @@ import type { FormatVerifier, ImageSubject, SignatureLocation, SignatureReport }
 import { checkBundle, checkLegacySignature } from './check-signature.js';
 import type { CosignImage } from './cosign-image.js';
 import type { CosignPolicy, CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundle, readPayload } from './find-signatures.js';
+import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload } from './find-signatures.js';
+import { isBundleMediaType } from '../../core/cosign/bundle-referrer.js';
 import { failed, report } from './verify-image.js';
 
 /** How `dct verify` checks cosign signatures: the verification options, with the accepted signers. */
@@ -65,19 +66,16 @@ export class CosignFormatVerifier implements FormatVerifier {
       if (!isDctError(err, 'COSIGN_TOO_MANY_SIGNATURES')) throw err;
       reports.push(failed(digest, { via: 'referrers-api', reference: `${image.repository}@${digest}` }, err));
     }
-    for (const d of bundles?.manifests ?? []) {
-      const via = bundles?.via ?? 'api';
-      const foundAt: SignatureLocation = {
-        via: via === 'tag' ? 'referrers-tag' : 'referrers-api',
-        reference: `${image.repository}@${d.digest}`,
-      };
+    const loaded = bundles ? await loadBundles(image, digest, bundles) : { loaded: [], broken: [] };
+    // a referrer that says it is a bundle and is not one is reported; other artifacts are not cosign's
+    for (const b of loaded.broken) if (isBundleMediaType(b.descriptor.artifactType)) reports.push(failed(digest, b.foundAt, b.error));
+    for (const b of loaded.loaded) {
       try {
-        const loaded = await loadBundle(image, d, digest, via);
-        const checked = await this.underPolicies((o) => checkBundle(loaded.bundle, digest, o));
-        reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
+        const checked = await this.underPolicies((o) => checkBundle(b.bundle, digest, o));
+        reports.push(report(digest, b.foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
       } catch (err) {
         if (!isDctError(err) || isTransport(err.code)) throw err;
-        reports.push(failed(digest, foundAt, err));
+        reports.push(failed(digest, b.foundAt, err));
       }
     }
 

@@ -28,6 +28,8 @@ export interface CosignVerifyOptions {
   ignoreTlog: boolean;
   /** `-a key=value`: each must be among the signed annotations */
   annotations?: Record<string, string>;
+  /** `--check-claims=false`: the payload's digest and annotations are not checked (default true) */
+  checkClaims?: boolean;
   signal?: AbortSignal;
 }
 
@@ -36,7 +38,13 @@ export function sigstorePolicy(policy: CosignPolicy): SigstorePolicy {
 }
 
 export function bundleOptions(opts: CosignVerifyOptions): BundleVerificationOptions {
-  return { ignoreTlog: opts.ignoreTlog, ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}) };
+  // `checkClaims` is the Sigstore verifier's own option (statement subjects against the artifact)
+  const out: BundleVerificationOptions & { checkClaims?: boolean } = {
+    ignoreTlog: opts.ignoreTlog,
+    ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+    ...(opts.checkClaims === false ? { checkClaims: false } : {}),
+  };
+  return out;
 }
 
 /**

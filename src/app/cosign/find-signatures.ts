@@ -11,7 +11,7 @@ import {
   type LegacySignature,
   type LegacySuffix,
 } from '../../core/cosign/legacy-signatures.js';
-import { DctError } from '../../core/errors.js';
+import { DctError, isDctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
 import type { SignatureLocation } from '../../core/signatures/signature-report.js';
@@ -62,6 +62,31 @@ export async function loadBundle(image: CosignImage, d: Descriptor, digest: stri
     throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `the bundle of ${name} is not JSON: ${(err as Error).message}`);
   }
   return { referrer, bundle, foundAt: { via: via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: name } };
+}
+
+export interface LoadedBundles {
+  loaded: Array<LoadedBundle & { descriptor: Descriptor }>;
+  /** referrers that are no Sigstore bundle (cosign skips them) */
+  broken: Array<{ descriptor: Descriptor; foundAt: SignatureLocation; error: DctError }>;
+}
+
+/** Every bundle among the referrers; those that are not one are set aside, as cosign ignores them. */
+export async function loadBundles(image: CosignImage, digest: string, found: FoundReferrers): Promise<LoadedBundles> {
+  const out: LoadedBundles = { loaded: [], broken: [] };
+  for (const descriptor of found.manifests) {
+    try {
+      out.loaded.push({ ...(await loadBundle(image, descriptor, digest, found.via)), descriptor });
+    } catch (err) {
+      if (!isDctError(err, 'COSIGN_INVALID_BUNDLE_REFERRER') && !isDctError(err, 'DIGEST_MISMATCH') && !isDctError(err, 'SIZE_MISMATCH'))
+        throw err;
+      out.broken.push({
+        descriptor,
+        foundAt: { via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${image.repository}@${descriptor.digest}` },
+        error: err,
+      });
+    }
+  }
+  return out;
 }
 
 export interface FoundLegacy {

@@ -6,11 +6,11 @@
  */
 import { dsseEnvelopeJson } from '../../core/cosign/intoto-statement.js';
 import { DctError, isDctError } from '../../core/errors.js';
-import type { SignatureLocation, SignatureReport, SignerIdentity } from '../../core/signatures/signature-report.js';
+import type { SignatureReport, SignerIdentity } from '../../core/signatures/signature-report.js';
 import { checkBundle, checkLegacyAttestation } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundle, readPayload } from './find-signatures.js';
+import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload } from './find-signatures.js';
 import { failed, report } from './verify-image.js';
 
 export interface VerifyAttestationInput extends CosignVerifyOptions {
@@ -43,16 +43,14 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
   const errors: Error[] = [];
   let layout: 'bundle' | 'legacy' = 'legacy';
   let tlogVerified = false;
-  const found = input.newBundleFormat ? await findBundleReferrers(input.image, digest) : undefined;
-  if (found && found.manifests.length > 0) {
+  const bundles = input.newBundleFormat
+    ? await loadBundles(input.image, digest, await findBundleReferrers(input.image, digest))
+    : undefined;
+  if (bundles && bundles.loaded.length > 0) {
     layout = 'bundle';
-    for (const d of found.manifests) {
-      const foundAt: SignatureLocation = {
-        via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api',
-        reference: `${input.image.repository}@${d.digest}`,
-      };
+    for (const b of bundles.broken) reports.push(failed(digest, b.foundAt, b.error));
+    for (const loaded of bundles.loaded) {
       try {
-        const loaded = await loadBundle(input.image, d, digest, found.via);
         const checked = await checkBundle(loaded.bundle, digest, input);
         tlogVerified = true;
         all.push({
@@ -61,11 +59,11 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
           envelopeJson: dsseEnvelopeJson(checked.envelope),
           signer: checked.signer,
         });
-        reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
+        reports.push(report(digest, loaded.foundAt, checked, { predicateType: checked.statement.predicateType, layout }));
       } catch (err) {
         if (!isDctError(err)) throw err;
         errors.push(err);
-        reports.push(failed(digest, foundAt, err));
+        reports.push(failed(digest, loaded.foundAt, err));
       }
     }
   } else {

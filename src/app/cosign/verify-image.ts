@@ -11,7 +11,7 @@ import type { SignatureLocation, SignatureReport, SignerIdentity } from '../../c
 import { checkBundle, checkLegacySignature, type SignatureFacts } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundle, readPayload } from './find-signatures.js';
+import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload, type LoadedBundles } from './find-signatures.js';
 
 export interface VerifyImageInput extends CosignVerifyOptions {
   image: CosignImage;
@@ -48,28 +48,20 @@ export interface ImageVerification {
 export async function verifyImage(input: VerifyImageInput): Promise<ImageVerification> {
   const { digest } = await resolveImage(input.image);
   if (input.newBundleFormat) {
-    const found = await findBundleReferrers(input.image, digest);
-    if (found.manifests.length > 0) return verifyBundles(input, digest, found);
+    const bundles = await loadBundles(input.image, digest, await findBundleReferrers(input.image, digest));
+    // as cosign: referrers that are no bundle are ignored; with no bundle, the legacy layout is read
+    if (bundles.loaded.length > 0) return verifyBundles(input, digest, bundles);
   }
   return verifyLegacy(input, digest);
 }
 
-async function verifyBundles(
-  input: VerifyImageInput,
-  digest: string,
-  found: Awaited<ReturnType<typeof findBundleReferrers>>,
-): Promise<ImageVerification> {
+async function verifyBundles(input: VerifyImageInput, digest: string, bundles: LoadedBundles): Promise<ImageVerification> {
   const verified: VerifiedImageSignature[] = [];
-  const reports: SignatureReport[] = [];
+  const reports: SignatureReport[] = bundles.broken.map((b) => failed(digest, b.foundAt, b.error));
   const errors: Error[] = [];
   let tlogVerified = false;
-  for (const d of found.manifests) {
-    const foundAt: SignatureLocation = {
-      via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api',
-      reference: `${input.image.repository}@${d.digest}`,
-    };
+  for (const loaded of bundles.loaded) {
     try {
-      const loaded = await loadBundle(input.image, d, digest, found.via);
       const checked = await checkBundle(loaded.bundle, digest, input);
       // cosign counts every verified bundle as "verified offline" against the log
       tlogVerified = true;
@@ -81,11 +73,11 @@ async function verifyBundles(
         optional: checked.annotations,
         signer: checked.signer,
       });
-      reports.push(report(digest, foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
+      reports.push(report(digest, loaded.foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
     } catch (err) {
       if (!isDctError(err)) throw err;
       errors.push(err);
-      reports.push(failed(digest, foundAt, err));
+      reports.push(failed(digest, loaded.foundAt, err));
     }
   }
   if (verified.length === 0)

@@ -106,6 +106,34 @@ for (const [name, , start, skip] of REGISTRIES)
       assert.match(wrongKey.err, /Error: no matching attestations: /);
     });
 
+    it('writes --output-signature and --output-certificate, and stops when the log upload prompt is declined', async () => {
+      const ref = `${registry.host}/demo/app@${digest}`;
+      const sigFile = join(dir, 'sig.b64');
+      const certFile = join(dir, 'key.pem');
+      const s = await cosign([
+        'sign',
+        '--key',
+        key,
+        '--tlog-upload=false',
+        '--output-signature',
+        sigFile,
+        '--output-certificate',
+        certFile,
+        ref,
+      ]);
+      assert.equal(s.code, 0, s.err);
+      assert.match(readFileSync(sigFile, 'utf8'), /^[A-Za-z0-9+/]+=*$/);
+      assert.equal(readFileSync(certFile, 'utf8'), readFileSync(pub, 'utf8'));
+      assert.match(s.err, new RegExp(`Certificate wrote in the file ${certFile}\n`));
+      const declined = await cosign(['sign', '--key', key, ref], {}, 'n\n');
+      assert.equal(declined.code, 1);
+      assert.match(declined.err, /The sigstore service, hosted by sigstore a Series of LF Projects, LLC/);
+      assert.match(
+        declined.err,
+        /Are you sure you would like to continue\? \[y\/N\] Error: signing digest: should upload to tlog: user declined the prompt\n/,
+      );
+    });
+
     it('refuses the usage cosign refuses', async () => {
       const both = await cosign(['verify', '--key', pub, '--cert-identity', 'a@b', `${registry.host}/demo/app:v1`]);
       assert.equal(both.code, 1);

@@ -345,6 +345,7 @@ export function cosignImageCommands(deps: CosignImageEnv = {}): CommandSpec[] {
       policy,
       bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
       ignoreTlog: f.bool('insecure-ignore-tlog'),
+      ...(f.bool('check-claims') ? {} : { checkClaims: false }),
       ...(trustedRoot !== undefined ? { trustedRoot } : {}),
       ...(wanted !== undefined && Object.keys(wanted).length > 0 ? { annotations: wanted } : {}),
     };

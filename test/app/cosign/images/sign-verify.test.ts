@@ -13,6 +13,7 @@ import { CosignFormatVerifier } from '../../../../src/app/cosign/cosign-format-v
 import type { CosignImage } from '../../../../src/app/cosign/cosign-image.js';
 import { keyedBundleVerifier, type CosignVerifyOptions } from '../../../../src/app/cosign/cosign-policy.js';
 import { signImage } from '../../../../src/app/cosign/sign-image.js';
+import { attachReferrer } from '../../../../src/app/signatures/attach-referrer.js';
 import { verifyImage } from '../../../../src/app/cosign/verify-image.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../../../../src/core/cosign/bundle-referrer.js';
 import { buildLegacySignatureManifest, legacySignatureTag } from '../../../../src/core/cosign/legacy-signatures.js';
@@ -132,6 +133,16 @@ for (const [name, via, start, skip] of REGISTRIES)
         return true;
       });
 
+      // --check-claims=false: the signature alone, as cosign then accepts it
+      const lax = await verifyImage({
+        image: image('cosign/bad', 'b'),
+        displayName: 'x',
+        newBundleFormat: false,
+        ...opts(),
+        checkClaims: false,
+      });
+      assert.equal(lax.verified[0]?.digest, a.digest);
+
       // tampered: c's payload with a's signature
       const payloadC = Buffer.from(
         `{"critical":{"identity":{"docker-reference":"${registry.host}/cosign/bad"},"image":{"docker-manifest-digest":"${c.digest}"},"type":"cosign container image signature"},"optional":null}`,
@@ -173,6 +184,44 @@ for (const [name, via, start, skip] of REGISTRIES)
       await store.putManifest('cosign/wrong', legacySignatureTag(d.digest, 'sig'), index, OCI_MEDIA_TYPES.index);
       await assert.rejects(verify(image('cosign/wrong', 'v1'), true), { code: 'COSIGN_INVALID_SIGNATURE_MANIFEST' });
       await assert.rejects(verify(image('cosign/wrong', 'nope'), true), { code: 'COSIGN_IMAGE_NOT_FOUND' });
+    });
+
+    it('skips a referrer that says it is a bundle and is not (as cosign), and reports it with its code', async () => {
+      const d = await pushImage(store, 'cosign/broken', 'v1', 'broken bundle');
+      const junk = Buffer.from('not a bundle');
+      const junkLayer = { mediaType: 'application/octet-stream', digest: sha256(junk), size: junk.length };
+      await store.writeBlob('cosign/broken', junkLayer, junk);
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MEDIA_TYPES.manifest,
+          artifactType: BUNDLE_V03_MEDIA_TYPE,
+          config: {
+            mediaType: 'application/vnd.oci.empty.v1+json',
+            digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+            size: 2,
+          },
+          layers: [junkLayer],
+          subject: d,
+        }),
+      );
+      await attachReferrer(store, 'cosign/broken', { bytes: manifest, mediaType: OCI_MEDIA_TYPES.manifest, subject: d });
+      await assert.rejects(verify(image('cosign/broken', 'v1'), true), { code: 'COSIGN_NO_SIGNATURES' });
+      await signImage({ image: image('cosign/broken', 'v1'), signer, format: 'legacy', tlogUpload: false });
+      const result = await verify(image('cosign/broken', 'v1'), true);
+      assert.equal(result.layout, 'legacy');
+      const reports = await new CosignFormatVerifier(() => store, { ...opts(), policies: [opts().policy] }).verify({
+        registry: registry.host,
+        repository: 'cosign/broken',
+        digest: d.digest,
+      });
+      assert.deepEqual(
+        reports.map((r) => [r.verdict, r.code ?? '']),
+        [
+          ['failed', 'COSIGN_INVALID_BUNDLE_REFERRER'],
+          ['verified', ''],
+        ],
+      );
     });
 
     it('refuses a list of 10,000 bundle referrers before reading any', async () => {
