@@ -13,8 +13,8 @@ import { loadTrustAnchors, loadTrustPolicy, notationConfigDir } from '../adapter
 import { verifyEnvelope } from '../adapters/notation/envelope/index.js';
 import { RegistrySignatureStore } from '../adapters/registry/signature-registry-client.js';
 import { SigstoreBundleVerifier } from '../adapters/sigstore/bundle-verifier.js';
-import { CosignFormatVerifier } from '../app/cosign/cosign-format-verifier.js';
-import type { CosignPolicy, CosignVerifyOptions } from '../app/cosign/cosign-policy.js';
+import { CosignFormatVerifier, type CosignFormatOptions } from '../app/cosign/cosign-format-verifier.js';
+import type { CosignPolicy } from '../app/cosign/cosign-policy.js';
 import { NotationFormatVerifier } from '../app/notation/notation-format-verifier.js';
 import { trustPolicySource } from '../app/notation/trust-policy-source.js';
 import type { StringMatcher } from '../core/signatures/sigstore-verification.js';
@@ -66,16 +66,18 @@ export function registryFormatFactories(
   env: Readonly<Record<string, string | undefined>>,
   opts: RegistryFormatOptions = {},
 ): RegistryFormatFactory[] {
-  let cosign: Promise<CosignVerifyOptions> | undefined;
-  const cosignOptions = (): Promise<CosignVerifyOptions> =>
+  let cosign: Promise<CosignFormatOptions> | undefined;
+  const cosignOptions = (): Promise<CosignFormatOptions> =>
     (cosign ??= (async () => {
-      const policy: CosignPolicy =
-        opts.cosignKey !== undefined
-          ? { kind: 'key', publicKey: cosignKeyCodec.readPublic(await readFile(opts.cosignKey)) }
-          : { kind: 'identity', identity: opts.identity ?? { regexp: '.*' }, issuer: opts.issuer ?? { regexp: '.*' } };
+      const policies: CosignPolicy[] = [];
+      if (opts.cosignKey !== undefined)
+        policies.push({ kind: 'key', publicKey: cosignKeyCodec.readPublic(await readFile(opts.cosignKey)) });
+      if (opts.identity !== undefined || opts.issuer !== undefined)
+        policies.push({ kind: 'identity', identity: opts.identity ?? { regexp: '.*' }, issuer: opts.issuer ?? { regexp: '.*' } });
       const trustedRoot = opts.trustedRoot !== undefined ? (JSON.parse(await readFile(opts.trustedRoot, 'utf8')) as unknown) : undefined;
       return {
-        policy,
+        // none given: any Fulcio identity of the trusted root, reported as the signer
+        ...(policies.length > 0 ? { policies } : {}),
         bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
         ignoreTlog: opts.ignoreTlog === true,
         ...(trustedRoot !== undefined ? { trustedRoot } : {}),

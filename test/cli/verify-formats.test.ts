@@ -92,7 +92,15 @@ describe('dct verify: DCT, cosign (both layouts) and Notation on one image', () 
     for (const d of [all.digest, cosignOnly.digest]) {
       ok(await cosign(['sign', '--key', join(home, 'release.key'), '--tlog-upload=false', '--yes', `${APP()}@${d}`]), 'cosign sign');
       ok(
-        await cosign(['sign', '--key', join(home, 'release.key'), '--tlog-upload=false', '--new-bundle-format=false', '--yes', `${APP()}@${d}`]),
+        await cosign([
+          'sign',
+          '--key',
+          join(home, 'release.key'),
+          '--tlog-upload=false',
+          '--new-bundle-format=false',
+          '--yes',
+          `${APP()}@${d}`,
+        ]),
         'cosign sign (legacy)',
       );
     }
@@ -126,7 +134,12 @@ describe('dct verify: DCT, cosign (both layouts) and Notation on one image', () 
     const [row] = JSON.parse(r.out) as VerifyRow[];
     const reports = reportsOf(row!);
     const summary = reports.map((x) => `${x.format} ${x.verdict} ${x.foundAt.via}`).sort();
-    assert.deepEqual(summary, ['cosign verified cosign-tag', 'cosign verified referrers-api', 'dct verified tuf', 'notation verified referrers-tag']);
+    assert.deepEqual(summary, [
+      'cosign verified cosign-tag',
+      'cosign verified referrers-api',
+      'dct verified tuf',
+      'notation verified referrers-api',
+    ]);
     for (const x of reports) assert.equal(x.subject, all.digest);
     const notationReport = reports.find((x) => x.format === 'notation');
     assert.match(notationReport?.signer?.subject ?? '', /CN=formats\.example/);
@@ -152,7 +165,16 @@ describe('dct verify: DCT, cosign (both layouts) and Notation on one image', () 
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse(r.out) as VerifyRow[];
     assert.deepEqual(
-      rows.map((x) => [x.verdict, [...new Set(reportsOf(x).filter((y) => y.verdict === 'verified').map((y) => y.format))]]),
+      rows.map((x) => [
+        x.verdict,
+        [
+          ...new Set(
+            reportsOf(x)
+              .filter((y) => y.verdict === 'verified')
+              .map((y) => y.format),
+          ),
+        ],
+      ]),
       [
         ['verified', ['cosign']],
         ['verified', ['notation']],

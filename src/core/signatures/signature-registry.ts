@@ -21,7 +21,7 @@ export interface SignatureRegistry {
   readBlob(repo: string, descriptor: Descriptor, maxBytes: number): Promise<Buffer>;
   /** uploads a blob unless the registry has it */
   writeBlob(repo: string, descriptor: Descriptor, bytes: Uint8Array): Promise<void>;
-  /** the referrers of a digest (API, else tag schema), filtered by artifact type when given; capped at `max` entries */
+  /** the referrers of a digest (API, else tag schema), filtered by artifact type when given; more than `max` (default 10,000) is refused */
   referrers(
     repo: string,
     digest: string,
