@@ -17,11 +17,18 @@ import { processIo, type TrustIo } from '../docker-trust/io.js';
 import { reportSignFailure, signEventPrinter, signFailure, signFailureDocument } from '../docker-trust/sign-output.js';
 import { openTrustContext } from '../docker-trust/trust-context.js';
 import { parseFormat } from '../output.js';
+import { parseSignFormats, signInRegistryFormat, type FormatSignature } from '../format-signing.js';
 import { ProgressBoard } from '../progress.js';
 import { contentTrustEnabled, openRegistry } from '../registry-access.js';
 
 interface PushOptions {
   sign?: boolean;
+  signFormat?: string;
+  cosignKey?: string;
+  cosignTlogUpload: boolean;
+  cosignNewBundleFormat: boolean;
+  notationKey?: string;
+  notationSignatureFormat: string;
   disableContentTrust?: boolean;
   compress: boolean;
   format: string;
@@ -36,6 +43,18 @@ export function registerPushCommand(program: Command): void {
     .argument('<source>', 'OCI layout folder or docker archive, optionally :TAG to pick an image in it')
     .argument('<image>', 'IMAGE:TAG to push to')
     .option('--sign', 'sign the pushed tag (as DOCKER_CONTENT_TRUST=1 does)')
+    .option(
+      '--sign-format <formats>',
+      'sign in these formats, comma-separated: dct (docker trust), cosign, notation (implies --sign; default dct)',
+    )
+    .option('--cosign-key <file>', 'cosign: the private key file (COSIGN_PASSWORD); dct cosign generate-key-pair makes one')
+    .option('--no-cosign-tlog-upload', 'cosign: do not upload the signature to Rekor (cosign --tlog-upload=false)')
+    .option(
+      '--no-cosign-new-bundle-format',
+      'cosign: store the signature in the legacy sha256-<hex>.sig tag (cosign --new-bundle-format=false)',
+    )
+    .option('--notation-key <name>', "notation: the signing key's name in notation's configuration (default: its default key)")
+    .option('--notation-signature-format <format>', 'notation: jws or cose', 'jws')
     .option('--disable-content-trust', 'do not sign, even with DOCKER_CONTENT_TRUST=1')
     .option('--no-compress', 'push the layers of a docker archive uncompressed (as stored)')
     .option('--format <format>', 'table or json', 'table')
@@ -46,7 +65,18 @@ export function registerPushCommand(program: Command): void {
       if (ref.digest !== undefined) throw new DctError('INVALID_REFERENCE', 'cannot push a digest reference');
       const tag = ref.tag ?? 'latest';
       if (ref.tag === undefined && format === 'table') io.out('Using default tag: latest\n');
-      const sign = !opts.disableContentTrust && (opts.sign === true || contentTrustEnabled(io.env));
+      const formats = parseSignFormats(opts.signFormat ?? 'dct');
+      if (opts.notationSignatureFormat !== 'jws' && opts.notationSignatureFormat !== 'cose')
+        throw new DctError(
+          'INVALID_ARGUMENT',
+          `--notation-signature-format must be jws or cose, not ${JSON.stringify(opts.notationSignatureFormat)}`,
+        );
+      const sign = !opts.disableContentTrust && (opts.sign === true || opts.signFormat !== undefined || contentTrustEnabled(io.env));
+      if (sign && formats.includes('cosign') && opts.cosignKey === undefined)
+        throw new DctError(
+          'INVALID_ARGUMENT',
+          'signing with cosign needs --cosign-key FILE (a cosign key file; dct cosign generate-key-pair)',
+        );
 
       const opened = await openPushSource(source, { compress: opts.compress });
       const { client, repo } = await openRegistry(ref, io.env, (m) => io.err(`${m}\n`));
@@ -78,7 +108,7 @@ export function registerPushCommand(program: Command): void {
       }
       if (format === 'table') io.out(`${tag}: digest: ${pushed.digest} size: ${pushed.size}\n`);
       let signature: unknown;
-      if (sign) {
+      if (sign && formats.includes('dct')) {
         // docker push's signing step (a new repository: the tag goes into targets); in JSON mode its document is nested in ours
         const signing = await signPushed(
           io,
@@ -93,9 +123,39 @@ export function registerPushCommand(program: Command): void {
           throw CliFailure.reported(1);
         }
       }
+      const signatures: FormatSignature[] = [];
+      for (const f of sign ? formats : []) {
+        if (f === 'dct') continue;
+        const signed = await signInRegistryFormat(
+          f,
+          ref,
+          pushed.digest,
+          {
+            ...(opts.cosignKey !== undefined ? { cosignKey: opts.cosignKey } : {}),
+            cosignTlogUpload: opts.cosignTlogUpload,
+            cosignNewBundleFormat: opts.cosignNewBundleFormat,
+            ...(opts.notationKey !== undefined ? { notationKey: opts.notationKey } : {}),
+            notationSignatureFormat: opts.notationSignatureFormat,
+          },
+          io.env,
+          (m) => io.err(`${m}\n`),
+        );
+        signatures.push(signed);
+        if (format === 'table') io.out(`Signed ${ref.name}@${pushed.digest} with ${f}: ${signed.stored}\n`);
+      }
       if (format === 'json') {
         process.stdout.write(
-          JSON.stringify({ image: `${ref.name}:${tag}`, ...pushed, signed: sign, ...(signature ? { signature } : {}) }, null, 2) + '\n',
+          JSON.stringify(
+            {
+              image: `${ref.name}:${tag}`,
+              ...pushed,
+              signed: sign,
+              ...(signature ? { signature } : {}),
+              ...(signatures.length > 0 ? { signatures } : {}),
+            },
+            null,
+            2,
+          ) + '\n',
         );
       }
     });
