@@ -28,14 +28,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { KeyedBundleVerifier } from '../src/adapters/cosign/keyed-bundle-verifier.js';
 import { RegistryClient } from '../src/adapters/registry/registry-client.js';
+import { checkLegacySignature } from '../src/app/cosign/check-signature.js';
+import { SIMPLE_SIGNING_MEDIA_TYPE, simpleSigningPayload } from '../src/core/cosign/simple-signing.js';
 import { buildDct, ensureDebianTools, freePort, log, onPath, type DctBuild } from './server/processes.js';
 
 export const DEFAULT_DCT_COMMAND = '{dct} cosign verify --key {key} --insecure-ignore-tlog=true --allow-http-registry {image}';
 const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const COSIGN_TYPE = 'cosign container image signature';
 
 export interface Options {
   json: boolean;
@@ -85,16 +87,6 @@ export function expandCommand(template: string, values: { dct?: readonly string[
 // ---------------------------------------------------------------------------
 // cosign-style signatures
 
-/** The simple-signing payload cosign signs for an image digest. */
-export function simpleSigningPayload(dockerReference: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: { identity: { 'docker-reference': dockerReference }, image: { 'docker-manifest-digest': digest }, type: COSIGN_TYPE },
-      optional: null,
-    }),
-  );
-}
-
 export interface CosignStyleSignature {
   payload: Buffer;
   /** base64 of the DER ECDSA signature, as in the `dev.cosignproject.cosign/signature` annotation */
@@ -103,17 +95,25 @@ export interface CosignStyleSignature {
 }
 
 /**
- * The verification path measured in (b). SLOT: once cosign's code is on main, replace the
- * body with its check of one legacy signature (payload, base64 signature, key, digest).
- * Throws when the signature does not verify or the payload is not for `digest`.
+ * The verification path measured in (b): cosign's own check of one legacy signature
+ * (`checkLegacySignature`: the signature with the key, then the simple-signing claims for the
+ * digest), as `dct cosign verify --key … --insecure-ignore-tlog` and `dct verify` run it.
+ * Rejects when the signature does not verify or the payload is not for `digest`.
  */
-export function verifyCosignStyle(sig: CosignStyleSignature, key: KeyObject): void {
-  const raw = Buffer.from(sig.signature, 'base64');
-  if (!verify('sha256', sig.payload, key, raw)) throw new Error('the signature does not verify');
-  const doc = JSON.parse(sig.payload.toString('utf8')) as { critical?: { type?: unknown; image?: { 'docker-manifest-digest'?: unknown } } };
-  if (doc.critical?.type !== COSIGN_TYPE) throw new Error('not a cosign container image signature');
-  if (doc.critical.image?.['docker-manifest-digest'] !== sig.digest) throw new Error(`the payload is not for ${sig.digest}`);
+export async function verifyCosignStyle(sig: CosignStyleSignature, key: KeyObject): Promise<void> {
+  const layer = {
+    mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+    digest: `sha256:${createHash('sha256').update(sig.payload).digest('hex')}`,
+    size: sig.payload.length,
+  };
+  await checkLegacySignature({ layer, signature: sig.signature }, sig.payload, sig.digest, {
+    policy: { kind: 'key', publicKey: key },
+    bundleVerifier: KEYED,
+    ignoreTlog: true,
+  });
 }
+
+const KEYED = new KeyedBundleVerifier();
 
 export function makeSignatures(n: number, privateKey: KeyObject): CosignStyleSignature[] {
   return Array.from({ length: n }, (_, i) => {
@@ -129,19 +129,22 @@ const median = (v: readonly number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-export function benchInProcess(opts: { signatures: number; rounds: number }): { pathMs: number; limitMs: number; ratio: number } {
+export async function benchInProcess(opts: {
+  signatures: number;
+  rounds: number;
+}): Promise<{ pathMs: number; limitMs: number; ratio: number }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const sigs = makeSignatures(opts.signatures, privateKey);
   const decoded = sigs.map((s) => Buffer.from(s.signature, 'base64'));
-  const path = () => {
-    for (const s of sigs) verifyCosignStyle(s, publicKey);
+  const path = async () => {
+    for (const s of sigs) await verifyCosignStyle(s, publicKey);
   };
   const limit = () => {
     for (let i = 0; i < sigs.length; i++) {
       if (!verify('sha256', (sigs[i] as CosignStyleSignature).payload, publicKey, decoded[i] as Buffer)) throw new Error('limit: bad');
     }
   };
-  path();
+  await path();
   limit();
   const pathTimes: number[] = [];
   const limitTimes: number[] = [];
@@ -156,7 +159,7 @@ export function benchInProcess(opts: { signatures: number; rounds: number }): { 
           [path, pathTimes],
         ] as const)) {
       const t0 = performance.now();
-      f();
+      await f();
       into.push(performance.now() - t0);
     }
   }
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dct-bench-signatures-'));
   try {
     const processResult = opts.skipProcess ? { unavailable: 'skipped (--skip-process)' } : await benchProcess(opts, dir);
-    const inProcess = benchInProcess({ signatures: opts.signatures, rounds: opts.rounds });
+    const inProcess = await benchInProcess({ signatures: opts.signatures, rounds: opts.rounds });
     if (opts.json) {
       process.stdout.write(JSON.stringify({ options: opts, process: processResult, inProcess }, null, 2) + '\n');
       return;

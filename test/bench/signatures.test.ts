@@ -11,14 +11,7 @@ import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  DEFAULT_DCT_COMMAND,
-  expandCommand,
-  makeSignatures,
-  parseArgs,
-  simpleSigningPayload,
-  verifyCosignStyle,
-} from '../../bench/signatures.bench.js';
+import { DEFAULT_DCT_COMMAND, expandCommand, makeSignatures, parseArgs, verifyCosignStyle } from '../../bench/signatures.bench.js';
 import { onPath } from '../../bench/server/processes.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 
@@ -43,26 +36,24 @@ describe('bench:signatures', () => {
     assert.throws(() => expandCommand('{dct} verify {image}', { key: 'k', image: 'i', node: 'n' }), /needs the built CLI/);
   });
 
-  it('the measured verification path refuses what it must', () => {
+  it("the measured verification path is cosign's check, and refuses what it must", async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const [good] = makeSignatures(1, privateKey);
     assert.ok(good);
-    verifyCosignStyle(good, publicKey);
-    assert.throws(() => verifyCosignStyle(good, other.publicKey), /does not verify/);
+    await verifyCosignStyle(good, publicKey);
+    await assert.rejects(verifyCosignStyle(good, other.publicKey), { code: 'COSIGN_SIGNATURE_INVALID' });
     const tampered = Buffer.from(good.payload.toString().replace('cosign container image signature', 'cosign container image signaturE'));
-    assert.throws(() => verifyCosignStyle({ ...good, payload: tampered }, publicKey), /does not verify/);
-    assert.throws(() => verifyCosignStyle({ ...good, digest: `sha256:${'0'.repeat(64)}` }, publicKey), /not for sha256:0{64}/);
-    const notCosign = Buffer.from(JSON.stringify({ critical: { type: 'atomic container signature' } }));
-    assert.throws(
-      () =>
-        verifyCosignStyle(
-          { payload: notCosign, signature: sign('sha256', notCosign, privateKey).toString('base64'), digest: good.digest },
-          publicKey,
-        ),
-      /not a cosign container image signature/,
+    await assert.rejects(verifyCosignStyle({ ...good, payload: tampered }, publicKey), { code: 'COSIGN_SIGNATURE_INVALID' });
+    await assert.rejects(verifyCosignStyle({ ...good, digest: `sha256:${'0'.repeat(64)}` }, publicKey), { code: 'COSIGN_DIGEST_MISMATCH' });
+    const notJson = Buffer.from('not json');
+    await assert.rejects(
+      verifyCosignStyle(
+        { payload: notJson, signature: sign('sha256', notJson, privateKey).toString('base64'), digest: good.digest },
+        publicKey,
+      ),
+      { code: 'COSIGN_INVALID_PAYLOAD' },
     );
-    assert.match(simpleSigningPayload('r/i', good.digest).toString(), /"docker-manifest-digest":"sha256:[0-9a-f]{64}"/);
   });
 
   const missing = ['docker-registry', 'skopeo'].filter((b) => !onPath(b));
