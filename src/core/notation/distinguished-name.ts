@@ -83,9 +83,10 @@ function parseRfc4514(text: string): Array<Array<[string, string]>> {
   const bytes = Buffer.from(text, 'utf8');
   const flushValue = () => {
     if (type === undefined) throw new Error('incomplete type, value pair');
-    let value = Buffer.from(buf).toString('utf8');
-    const keepTail = escapedTail > 0;
-    value = keepTail ? value.replace(/^\s+/, '') : value.trim();
+    // trailing spaces go, except those up to the last escaped character (`a\ ` keeps its space)
+    let end = buf.length;
+    while (end > escapedTail && (buf[end - 1] === 0x20 || buf[end - 1] === 0x09)) end--;
+    const value = Buffer.from(buf.slice(0, end)).toString('utf8').replace(/^\s+/, '');
     current.push([type, value]);
     type = undefined;
     buf = [];

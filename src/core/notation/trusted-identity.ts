@@ -12,7 +12,8 @@ import { certificateSubjectString, formatParsedDN, isSubsetDN, parseDistinguishe
  * authenticity check's failure).
  */
 export function trustedIdentityMismatch(
-  statementName: string,
+  /** the statement's name, quoted in the messages as notation's verifier quotes it (absent: not named) */
+  statementName: string | undefined,
   trustedIdentities: readonly string[],
   leaf: X509Certificate,
 ): string | undefined {
@@ -20,8 +21,7 @@ export function trustedIdentityMismatch(
   const trusted: ParsedDN[] = [];
   for (const identity of trustedIdentities) {
     const i = identity.indexOf(':');
-    if (i < 0)
-      return `trust policy statement ${JSON.stringify(statementName)} has trusted identity ${JSON.stringify(identity)} missing separator`;
+    if (i < 0) return `trust policy statement${named(statementName)} has trusted identity ${JSON.stringify(identity)} missing separator`;
     if (identity.slice(0, i) !== 'x509.subject') continue;
     try {
       trusted.push(parseDistinguishedName(identity.slice(i + 1)));
@@ -29,7 +29,7 @@ export function trustedIdentityMismatch(
       return (err as Error).message;
     }
   }
-  if (trusted.length === 0) return `no x509 trusted identities are configured in the trust policy ${JSON.stringify(statementName)}`;
+  if (trusted.length === 0) return `no x509 trusted identities are configured in the trust policy${named(statementName)}`;
   let leafDN: ParsedDN;
   try {
     leafDN = parseDistinguishedName(certificateSubjectString(leaf));
@@ -37,5 +37,7 @@ export function trustedIdentityMismatch(
     return `error while parsing the certificate subject from the digital signature. error : ${JSON.stringify((err as Error).message)}`;
   }
   if (trusted.some((dn) => isSubsetDN(dn, leafDN))) return undefined;
-  return `signing certificate from the digital signature does not match the X.509 trusted identities [${trusted.map(formatParsedDN).join(' ')}] defined in the trust policy ${JSON.stringify(statementName)}`;
+  return `signing certificate from the digital signature does not match the X.509 trusted identities [${trusted.map(formatParsedDN).join(' ')}] defined in the trust policy${named(statementName)}`;
 }
+
+const named = (name: string | undefined): string => (name === undefined ? '' : ` ${JSON.stringify(name)}`);

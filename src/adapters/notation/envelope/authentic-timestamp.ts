@@ -7,7 +7,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { EnvelopeVerificationInput } from '../../../core/notation/verification-types.js';
-import { goSubjectString } from './distinguished-name.js';
+import { certificateSubjectString } from '../../../core/notation/distinguished-name.js';
 import { formatRfc1123z } from './go-time.js';
 import { envelopeError, type EnvelopeContent } from './signer-info.js';
 import { TimestampError, parseTimestampToken, verifyTimestampToken } from './timestamp-token.js';
@@ -19,12 +19,12 @@ function checkValidAt(chain: readonly X509Certificate[], now: Date): void {
     if (now.getTime() < new Date(cert.validFrom).getTime())
       throw envelopeError(
         'NOTATION_CERTIFICATE_NOT_VALID_NOW',
-        `verification time is before certificate ${q(goSubjectString(cert))} validity period, it will be valid from ${q(formatRfc1123z(new Date(cert.validFrom)))}`,
+        `verification time is before certificate ${q(certificateSubjectString(cert))} validity period, it will be valid from ${q(formatRfc1123z(new Date(cert.validFrom)))}`,
       );
     if (now.getTime() > new Date(cert.validTo).getTime())
       throw envelopeError(
         'NOTATION_CERTIFICATE_NOT_VALID_NOW',
-        `verification time is after certificate ${q(goSubjectString(cert))} validity period, it was expired at ${q(formatRfc1123z(new Date(cert.validTo)))}`,
+        `verification time is after certificate ${q(certificateSubjectString(cert))} validity period, it was expired at ${q(formatRfc1123z(new Date(cert.validTo)))}`,
       );
   }
 }
@@ -38,7 +38,7 @@ export function checkAuthenticTimestamp(content: EnvelopeContent, input: Envelop
       if (t.getTime() < new Date(cert.validFrom).getTime() || t.getTime() > new Date(cert.validTo).getTime())
         throw envelopeError(
           'NOTATION_CERTIFICATE_NOT_VALID_NOW',
-          `certificate ${q(goSubjectString(cert))} was not valid when the digital signature was produced at ${q(formatRfc1123z(t))}`,
+          `certificate ${q(certificateSubjectString(cert))} was not valid when the digital signature was produced at ${q(formatRfc1123z(t))}`,
         );
     return undefined;
   }
@@ -73,11 +73,11 @@ export function checkAuthenticTimestamp(content: EnvelopeContent, input: Envelop
     const to = new Date(cert.validTo);
     if (range.earliest.getTime() < from.getTime())
       throw fail(
-        `timestamp can be before certificate ${q(goSubjectString(cert))} validity period, it will be valid from ${q(formatRfc1123z(from))}`,
+        `timestamp can be before certificate ${q(certificateSubjectString(cert))} validity period, it will be valid from ${q(formatRfc1123z(from))}`,
       );
     if (range.latest.getTime() > to.getTime())
       throw fail(
-        `timestamp can be after certificate ${q(goSubjectString(cert))} validity period, it was expired at ${q(formatRfc1123z(to))}`,
+        `timestamp can be after certificate ${q(certificateSubjectString(cert))} validity period, it was expired at ${q(formatRfc1123z(to))}`,
       );
   }
   return range.value;

@@ -9,7 +9,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { cachedIssuedBy } from './certificate-cache.js';
 import { certificateFacts, EKU_ANY, EKU_CODE_SIGNING, EKU_TIME_STAMPING } from './certificate-facts.js';
-import { goSubjectString } from './distinguished-name.js';
+import { certificateSubjectString } from '../../../core/notation/distinguished-name.js';
 import { envelopeError, MAX_CHAIN_LENGTH } from './signer-info.js';
 
 export type ChainPurpose = 'codeSigning' | 'timeStamping';
@@ -41,7 +41,7 @@ export function isSelfSigned(cert: X509Certificate): boolean {
 
 function validateCa(cert: X509Certificate, below: number): void {
   const facts = certificateFacts(cert);
-  const subject = goSubjectString(cert);
+  const subject = certificateSubjectString(cert);
   if (facts.basicConstraints?.ca !== true)
     throw invalid(
       `certificate with subject ${JSON.stringify(subject)}: ca field in basic constraints must be present, critical, and set to true`,
@@ -57,7 +57,7 @@ function validateCa(cert: X509Certificate, below: number): void {
 
 function validateLeaf(cert: X509Certificate, purpose: ChainPurpose): void {
   const facts = certificateFacts(cert);
-  const subject = JSON.stringify(goSubjectString(cert));
+  const subject = JSON.stringify(certificateSubjectString(cert));
   if (facts.basicConstraints?.ca === true && purpose === 'codeSigning')
     throw invalid(
       `the certificate with subject ${subject} is invalid. The basicConstraints CA field must be false for a signing certificate`,
@@ -94,7 +94,7 @@ function checkKey(cert: X509Certificate): void {
     (key.asymmetricKeyType === 'ec' && ['prime256v1', 'secp384r1', 'secp521r1'].includes(details.namedCurve ?? ''));
   if (!ok)
     throw invalid(
-      `certificate with subject ${JSON.stringify(goSubjectString(cert))}: its ${key.asymmetricKeyType ?? 'unknown'} key is not supported (RSA of 2048 bits or more, ECDSA P-256/P-384/P-521)`,
+      `certificate with subject ${JSON.stringify(certificateSubjectString(cert))}: its ${key.asymmetricKeyType ?? 'unknown'} key is not supported (RSA of 2048 bits or more, ECDSA P-256/P-384/P-521)`,
     );
   keyChecked.add(cert);
 }
@@ -106,7 +106,7 @@ export function validateCertificateChain(chain: readonly X509Certificate[], purp
   const seen = new Set<string>();
   for (const cert of chain) {
     if (seen.has(cert.fingerprint256))
-      throw invalid(`certificate chain contains certificate ${JSON.stringify(goSubjectString(cert))} twice (a loop)`);
+      throw invalid(`certificate chain contains certificate ${JSON.stringify(certificateSubjectString(cert))} twice (a loop)`);
     seen.add(cert.fingerprint256);
   }
   const last = chain.length - 1;
@@ -117,12 +117,12 @@ export function validateCertificateChain(chain: readonly X509Certificate[], purp
       if (!isSelfSigned(cert))
         throw invalid(
           chain.length === 1
-            ? `invalid self-signed certificate. subject: ${JSON.stringify(goSubjectString(cert))}. Error: the chain must end with a self-signed root certificate`
-            : `root certificate with subject ${JSON.stringify(goSubjectString(cert))} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate`,
+            ? `invalid self-signed certificate. subject: ${JSON.stringify(certificateSubjectString(cert))}. Error: the chain must end with a self-signed root certificate`
+            : `root certificate with subject ${JSON.stringify(certificateSubjectString(cert))} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate`,
         );
     } else if (!signedBy(cert, chain[i + 1]!)) {
       throw invalid(
-        `invalid certificates or certificate with subject ${JSON.stringify(goSubjectString(cert))} is not issued by ${JSON.stringify(goSubjectString(chain[i + 1]!))}`,
+        `invalid certificates or certificate with subject ${JSON.stringify(certificateSubjectString(cert))} is not issued by ${JSON.stringify(certificateSubjectString(chain[i + 1]!))}`,
       );
     }
     if (i === 0) validateLeaf(cert, purpose);

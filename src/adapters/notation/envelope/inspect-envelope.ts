@@ -7,7 +7,7 @@
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { Descriptor } from '../../../core/oci/descriptor.js';
-import { goIssuerString, goSubjectString } from './distinguished-name.js';
+import { certificateIssuerString, certificateSubjectString } from '../../../core/notation/distinguished-name.js';
 import { parseEnvelope } from './parse-envelope.js';
 import { ALGORITHMS } from './signature-algorithm.js';
 import { HEADER } from './signer-info.js';
@@ -51,8 +51,8 @@ export interface EnvelopeInspection {
 export function summarizeCertificate(cert: X509Certificate): CertificateSummary {
   return {
     sha256Fingerprint: createHash('sha256').update(cert.raw).digest('hex'),
-    issuedTo: goSubjectString(cert),
-    issuedBy: goIssuerString(cert),
+    issuedTo: certificateSubjectString(cert),
+    issuedBy: certificateIssuerString(cert),
     expiry: new Date(cert.validTo),
   };
 }

@@ -5,7 +5,7 @@
  * status is unknown, which fails the check — it is never reported as checked.
  */
 import { certificateFacts } from './certificate-facts.js';
-import { goSubjectString } from './distinguished-name.js';
+import { certificateSubjectString } from '../../../core/notation/distinguished-name.js';
 import { envelopeError, type EnvelopeContent } from './signer-info.js';
 
 /** Returns the note of a pass (nothing could be checked); throws when the status is unknown. */
@@ -17,7 +17,7 @@ export function checkRevocation(content: EnvelopeContent): string {
   if (revocable !== undefined)
     throw envelopeError(
       'NOTATION_REVOCATION_NOT_CHECKED',
-      `signing certificate with subject ${JSON.stringify(goSubjectString(revocable))} revocation status is unknown: dct does not check revocation online (CRL/OCSP); set revocation to "log" or "skip" in the trust policy to accept it`,
+      `signing certificate with subject ${JSON.stringify(certificateSubjectString(revocable))} revocation status is unknown: dct does not check revocation online (CRL/OCSP); set revocation to "log" or "skip" in the trust policy to accept it`,
     );
   return 'revocation was not checked: no certificate of the chain names a CRL distribution point or OCSP responder, so none can be revoked';
 }

@@ -9,7 +9,7 @@ import type { Descriptor } from '../../../core/oci/descriptor.js';
 import { validateDescriptor } from '../../../core/oci/descriptor.js';
 import { DctError } from '../../../core/errors.js';
 import { validateCertificateChain } from './certificate-chain.js';
-import { goSubjectString } from './distinguished-name.js';
+import { certificateSubjectString } from '../../../core/notation/distinguished-name.js';
 import { buildCoseEnvelope } from './cose-envelope.js';
 import { buildJwsEnvelope } from './jws-envelope.js';
 import { algorithmForKey } from './signature-algorithm.js';
@@ -50,7 +50,7 @@ export function signEnvelope(req: SignEnvelopeRequest): SignedEnvelope {
     if (req.signingTime.getTime() < from.getTime() || req.signingTime.getTime() > to.getTime())
       throw envelopeError(
         'NOTATION_CERTIFICATE_NOT_VALID_NOW',
-        `certificate with subject ${JSON.stringify(goSubjectString(cert))} was invalid at signing time of ${req.signingTime.toISOString()}. Certificate is valid from [${from.toISOString()}] to [${to.toISOString()}]`,
+        `certificate with subject ${JSON.stringify(certificateSubjectString(cert))} was invalid at signing time of ${req.signingTime.toISOString()}. Certificate is valid from [${from.toISOString()}] to [${to.toISOString()}]`,
       );
   }
   if (req.expiry !== undefined && !(req.expiry.getTime() > req.signingTime.getTime()))
