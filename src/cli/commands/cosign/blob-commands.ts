@@ -18,6 +18,7 @@ import { loadPrivateKey } from '../../../app/cosign/keys/key-pair.js';
 import type { SignedArtifact, StringMatcher } from '../../../core/signatures/sigstore-verification.js';
 import type { SigstoreSigner } from '../../../core/signatures/sigstore-signing.js';
 import type { CommandSpec, Invocation } from '../../cobra/command.js';
+import { CERTIFICATE_IDENTITY_FLAGS } from './identity-flags.js';
 import { readLine, type CosignCommandEnv } from './key-commands.js';
 
 const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
@@ -127,30 +128,7 @@ export function cosignBlobCommands(deps: CosignCommandEnv = {}): CommandSpec[] {
           usage:
             'path to the public certificate. The certificate will be verified against the Fulcio roots if the --certificate-chain option is not passed.',
         },
-        {
-          name: 'certificate-identity',
-          kind: 'string',
-          usage:
-            'The identity expected in a valid Fulcio certificate. Valid values include email address, DNS names, IP addresses, and URIs. Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.',
-        },
-        {
-          name: 'certificate-identity-regexp',
-          kind: 'string',
-          usage:
-            'A regular expression alternative to --certificate-identity. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax. Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.',
-        },
-        {
-          name: 'certificate-oidc-issuer',
-          kind: 'string',
-          usage:
-            'The OIDC issuer expected in a valid Fulcio certificate, e.g. https://token.actions.githubusercontent.com or https://oauth2.sigstore.dev/auth. Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.',
-        },
-        {
-          name: 'certificate-oidc-issuer-regexp',
-          kind: 'string',
-          usage:
-            'A regular expression alternative to --certificate-oidc-issuer. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax. Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.',
-        },
+        ...CERTIFICATE_IDENTITY_FLAGS,
         { name: 'trusted-root', kind: 'string', usage: 'Path to a Sigstore TrustedRoot JSON file' },
         {
           name: 'insecure-ignore-tlog',

@@ -26,6 +26,7 @@ import { parseImageReference, type ImageReference } from '../../../core/image-re
 import type { StringMatcher } from '../../../core/signatures/sigstore-verification.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
+import { CERTIFICATE_IDENTITY_FLAGS } from './identity-flags.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import { readLine } from './key-commands.js';
 
@@ -52,30 +53,7 @@ const REGISTRY_FLAGS: FlagSpec[] = [
 ];
 
 const IDENTITY_FLAGS: FlagSpec[] = [
-  {
-    name: 'certificate-identity',
-    kind: 'string',
-    usage:
-      'The identity expected in a valid Fulcio certificate. Valid values include email address, DNS names, IP addresses, and URIs. Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.',
-  },
-  {
-    name: 'certificate-identity-regexp',
-    kind: 'string',
-    usage:
-      'A regular expression alternative to --certificate-identity. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax. Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.',
-  },
-  {
-    name: 'certificate-oidc-issuer',
-    kind: 'string',
-    usage:
-      'The OIDC issuer expected in a valid Fulcio certificate, e.g. https://token.actions.githubusercontent.com or https://oauth2.sigstore.dev/auth. Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.',
-  },
-  {
-    name: 'certificate-oidc-issuer-regexp',
-    kind: 'string',
-    usage:
-      'A regular expression alternative to --certificate-oidc-issuer. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax. Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.',
-  },
+  ...CERTIFICATE_IDENTITY_FLAGS,
   { name: 'trusted-root', kind: 'string', usage: 'Path to a Sigstore TrustedRoot JSON file. Requires --new-bundle-format to be set.' },
   {
     name: 'insecure-ignore-tlog',

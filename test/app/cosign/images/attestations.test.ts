@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { RegistryClient } from '../../../../src/adapters/registry/registry-client.js';
 import { RegistrySignatureStore } from '../../../../src/adapters/registry/signature-registry-client.js';
 import type { CosignImage } from '../../../../src/app/cosign/cosign-image.js';
-import { keyedBundleVerifier, type CosignVerifyOptions } from '../../../../src/app/cosign/cosign-policy.js';
+import { KeyedBundleVerifier } from '../../../../src/adapters/cosign/keyed-bundle-verifier.js';
+import type { CosignVerifyOptions } from '../../../../src/app/cosign/cosign-policy.js';
 import { signImage } from '../../../../src/app/cosign/sign-image.js';
 import { verifyAttestation } from '../../../../src/app/cosign/verify-attestation.js';
 import { verifyImage } from '../../../../src/app/cosign/verify-image.js';
@@ -36,7 +37,7 @@ describe('cosign legacy attestations and recursive signing', () => {
   });
   const opts = (): CosignVerifyOptions => ({
     policy: { kind: 'key', publicKey: signer.publicKey },
-    bundleVerifier: keyedBundleVerifier(),
+    bundleVerifier: new KeyedBundleVerifier(),
     ignoreTlog: true,
   });
 

@@ -11,7 +11,8 @@ import { RegistryClient } from '../../../../src/adapters/registry/registry-clien
 import { RegistrySignatureStore } from '../../../../src/adapters/registry/signature-registry-client.js';
 import { CosignFormatVerifier } from '../../../../src/app/cosign/cosign-format-verifier.js';
 import type { CosignImage } from '../../../../src/app/cosign/cosign-image.js';
-import { keyedBundleVerifier, type CosignVerifyOptions } from '../../../../src/app/cosign/cosign-policy.js';
+import { KeyedBundleVerifier } from '../../../../src/adapters/cosign/keyed-bundle-verifier.js';
+import type { CosignVerifyOptions } from '../../../../src/app/cosign/cosign-policy.js';
 import { signImage } from '../../../../src/app/cosign/sign-image.js';
 import { attachReferrer } from '../../../../src/app/signatures/attach-referrer.js';
 import { verifyImage } from '../../../../src/app/cosign/verify-image.js';
@@ -38,7 +39,7 @@ for (const [name, via, start, skip] of REGISTRIES)
     });
     const opts = (key = signer.publicKey): CosignVerifyOptions => ({
       policy: { kind: 'key', publicKey: key },
-      bundleVerifier: keyedBundleVerifier(),
+      bundleVerifier: new KeyedBundleVerifier(),
       ignoreTlog: true,
     });
     const verify = (img: CosignImage, newBundleFormat: boolean, key = signer.publicKey, annotations?: Record<string, string>) =>
