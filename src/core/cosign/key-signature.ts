@@ -32,12 +32,19 @@ export function verifyWithKey(publicKey: KeyObject, bytes: Uint8Array, signature
   }
 }
 
-/** `sha256:<hex>` of the key's SubjectPublicKeyInfo DER. */
+const keyIds = new WeakMap<KeyObject, string>();
+
+/** `sha256:<hex>` of the key's SubjectPublicKeyInfo DER (computed once per key object: verifying many signatures asks often). */
 export function publicKeyId(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return `sha256:${createHash('sha256')
-    .update(pub.export({ type: 'spki', format: 'der' }))
-    .digest('hex')}`;
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    id = `sha256:${createHash('sha256')
+      .update(pub.export({ type: 'spki', format: 'der' }))
+      .digest('hex')}`;
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 /** The public key as PEM SubjectPublicKeyInfo. */
