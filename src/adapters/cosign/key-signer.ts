@@ -6,11 +6,13 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { bundleToJSON, type Bundle } from '@sigstore/bundle';
-import { RekorWitness, DEFAULT_REKOR_URL } from '@sigstore/sign';
 import { DctError } from '../../core/errors.js';
 import type { SigningContent, SigningOptions, SigstoreSignature, SigstoreSigner } from '../../core/signatures/sigstore-signing.js';
 import './errors.js';
 import { digestOf, dssePae, publicKeyHint, signatureAlgorithm, signWith } from './signature-algorithm.js';
+
+/** cosign's default transparency log (`@sigstore/sign`'s `DEFAULT_REKOR_URL`). */
+const REKOR_URL = 'https://rekor.sigstore.dev';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
@@ -72,8 +74,10 @@ export class CosignKeySigner implements SigstoreSigner {
     };
     if (opts.tlogUpload) {
       opts.signal?.throwIfAborted();
+      // @sigstore/sign loads only when a signature goes to Rekor (it is a tenth of a second of start-up)
+      const { RekorWitness } = await import('@sigstore/sign');
       const witness = new RekorWitness({
-        rekorBaseURL: this.options.rekorUrl ?? DEFAULT_REKOR_URL,
+        rekorBaseURL: this.options.rekorUrl ?? REKOR_URL,
         fetchOnConflict: true,
         retry: 0,
         timeout: this.options.timeoutMs ?? 30_000,
@@ -84,7 +88,7 @@ export class CosignKeySigner implements SigstoreSigner {
       } catch (err) {
         throw new DctError(
           'COSIGN_TLOG_UPLOAD_FAILED',
-          `signing bundle: uploading to the transparency log ${this.options.rekorUrl ?? DEFAULT_REKOR_URL}: ${(err as Error).message} (offline? use --tlog-upload=false)`,
+          `signing bundle: uploading to the transparency log ${this.options.rekorUrl ?? REKOR_URL}: ${(err as Error).message} (offline? use --tlog-upload=false)`,
           { cause: err },
         );
       }

@@ -5,19 +5,15 @@
  * Fulcio and Rekor on the network: offline it fails with COSIGN_KEYLESS_FAILED, and without
  * a token with COSIGN_IDENTITY_TOKEN_REQUIRED (dct runs no interactive OIDC flow).
  */
-import {
-  DEFAULT_FULCIO_URL,
-  DEFAULT_REKOR_URL,
-  DSSEBundleBuilder,
-  FulcioSigner,
-  MessageSignatureBundleBuilder,
-  RekorWitness,
-} from '@sigstore/sign';
 import type { Bundle } from '@sigstore/bundle';
 import { DctError } from '../../core/errors.js';
 import type { SigningContent, SigningOptions, SigstoreSignature, SigstoreSigner } from '../../core/signatures/sigstore-signing.js';
 import './errors.js';
 import { compactBundleJson } from './key-signer.js';
+
+/** Sigstore's public-good Fulcio and Rekor (`@sigstore/sign`'s defaults). */
+const FULCIO_URL = 'https://fulcio.sigstore.dev';
+const REKOR_URL = 'https://rekor.sigstore.dev';
 
 export interface KeylessSignerOptions {
   /** the OIDC identity token (a JWT); absent: COSIGN_IDENTITY_TOKEN_REQUIRED when signing */
@@ -42,15 +38,15 @@ export class KeylessSigner implements SigstoreSigner {
         'COSIGN_KEYLESS_FAILED',
         'keyless signing requires the transparency log: drop --tlog-upload=false or sign with --key',
       );
+    // loaded when keyless signing runs: @sigstore/sign is a tenth of a second of start-up
+    const { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } = await import('@sigstore/sign');
     const fetchOptions = { retry: 0, timeout: this.options.timeoutMs ?? 30_000 };
     const signer = new FulcioSigner({
       identityProvider: { getToken: () => Promise.resolve(token) },
-      fulcioBaseURL: this.options.fulcioUrl ?? DEFAULT_FULCIO_URL,
+      fulcioBaseURL: this.options.fulcioUrl ?? FULCIO_URL,
       ...fetchOptions,
     });
-    const witnesses = [
-      new RekorWitness({ rekorBaseURL: this.options.rekorUrl ?? DEFAULT_REKOR_URL, fetchOnConflict: true, ...fetchOptions }),
-    ];
+    const witnesses = [new RekorWitness({ rekorBaseURL: this.options.rekorUrl ?? REKOR_URL, fetchOnConflict: true, ...fetchOptions })];
     let bundle: Bundle;
     try {
       opts.signal?.throwIfAborted();
@@ -64,7 +60,7 @@ export class KeylessSigner implements SigstoreSigner {
       const why = code === 'IDENTITY_TOKEN_PARSE_ERROR' ? 'the identity token is not a JWT' : (err as Error).message;
       throw new DctError(
         'COSIGN_KEYLESS_FAILED',
-        `signing bundle: keyless signing (Fulcio ${this.options.fulcioUrl ?? DEFAULT_FULCIO_URL}): ${why}`,
+        `signing bundle: keyless signing (Fulcio ${this.options.fulcioUrl ?? FULCIO_URL}): ${why}`,
         {
           cause: err,
         },
