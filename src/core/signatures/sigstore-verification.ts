@@ -4,7 +4,10 @@
  */
 import type { SignerIdentity } from './signature-report.js';
 
-/** An exact string or a regular expression (Go RE2 syntax as cosign takes it; unanchored, as Go's `Regexp.MatchString`, unless the pattern anchors itself). */
+/**
+ * An exact string or a regular expression (Go RE2 syntax as cosign takes it; unanchored, as
+ * Go's `Regexp.MatchString`, unless the pattern anchors itself).
+ */
 export type StringMatcher = { exact: string } | { regexp: string };
 
 /** Who must have signed: a public key, or a Fulcio certificate identity and OIDC issuer. */
