@@ -6,7 +6,8 @@
 import { goQuote } from '../pflag/strconv.js';
 import type { Flags } from './flags.js';
 
-export type FlagKind = 'bool' | 'string' | 'strings' | 'int' | 'ints';
+/** pflag's bool, string, stringSlice (`strings`: comma-separated, CSV-quoted), stringArray (each value whole), int, intSlice */
+export type FlagKind = 'bool' | 'string' | 'strings' | 'stringArray' | 'int' | 'ints';
 export type FlagValue = boolean | string | string[] | number | number[];
 
 export interface FlagSpec {
@@ -146,7 +147,14 @@ export function flagUsages(flags: FlagSpec[]): string {
   return lines.map(([l, u]) => `${l}${' '.repeat(max - l.length)}   ${u}\n`).join('');
 }
 
-const VARNAMES: Record<FlagKind, string> = { bool: '', string: 'string', strings: 'strings', int: 'int', ints: 'ints' };
+const VARNAMES: Record<FlagKind, string> = {
+  bool: '',
+  string: 'string',
+  strings: 'strings',
+  stringArray: 'stringArray',
+  int: 'int',
+  ints: 'ints',
+};
 
 function isZero(v: FlagValue): boolean {
   return v === false || v === '' || v === 0 || (Array.isArray(v) && v.length === 0);

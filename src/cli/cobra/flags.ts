@@ -1,5 +1,5 @@
 /**
- * notary's flag values (pflag's bool, string, stringSlice, int, intSlice) read
+ * cobra CLIs' flag values (pflag's bool, string, stringSlice, stringArray, int, intSlice) read
  * from a command line by the shared pflag tokenizer, with pflag's error texts.
  */
 import { CliFailure } from '../cli-failure.js';
@@ -21,7 +21,7 @@ export class Flags {
     const v = this.values.get(name);
     return typeof v === 'string' ? v : '';
   }
-  /** undefined when the flag was not given (Go's nil slice) */
+  /** a `strings` or `stringArray` flag's values; undefined when the flag was not given (Go's nil slice) */
   strings(name: string): string[] | undefined {
     const v = this.values.get(name);
     return Array.isArray(v) && this.changedSet.has(name) ? (v as string[]) : undefined;
@@ -75,6 +75,9 @@ export function parseFlags(cmd: Command, args: string[]): { flags: Flags; positi
         values.set(f.name, changed.has(f.name) ? [...(values.get(f.name) as string[]), ...parts] : parts);
         break;
       }
+      case 'stringArray':
+        values.set(f.name, changed.has(f.name) ? [...(values.get(f.name) as string[]), raw] : [raw]);
+        break;
       case 'ints': {
         const parts = raw === '' ? [] : raw.split(',');
         const nums: number[] = [];

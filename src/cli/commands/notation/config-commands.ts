@@ -224,7 +224,7 @@ export function notationConfigCommands(deps: NotationConfigDeps = {}): CommandSp
           { name: 'id', kind: 'string', usage: 'key id (required if --plugin is set)' },
           {
             name: 'plugin-config',
-            kind: 'strings',
+            kind: 'stringArray',
             usage: "{key}={value} pairs that are passed as it is to a plugin, refer plugin's documentation to set appropriate values",
           },
           { name: 'default', kind: 'bool', usage: 'mark as default' },

@@ -136,7 +136,7 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
         usage:
           'optional expiry that provides a "best by use" time for the artifact. The duration is specified in minutes(m) and/or hours(h). For example: 12h, 30m, 3h20m',
       },
-      { name: 'user-metadata', short: 'm', kind: 'strings', usage: '{key}={value} pairs that are added to the signature payload' },
+      { name: 'user-metadata', short: 'm', kind: 'stringArray', usage: '{key}={value} pairs that are added to the signature payload' },
       { name: 'force-referrers-tag', kind: 'bool', usage: 'force to store signatures using the referrers tag schema', def: true },
       { name: 'oci-layout', kind: 'bool', usage: '[Experimental] sign the artifact stored as OCI image layout', hidden: true },
     ],
@@ -196,7 +196,7 @@ Example - Verify a signature on an OCI artifact identified by a tag  (Notation w
       {
         name: 'user-metadata',
         short: 'm',
-        kind: 'strings',
+        kind: 'stringArray',
         usage: 'user defined {key}={value} pairs that must be present in the signature for successful verification if provided',
       },
       MAX_SIGNATURES,
