@@ -25,13 +25,17 @@ export async function openRegistry(
   ref: ImageReference,
   env: Readonly<Record<string, string | undefined>>,
   warn: (message: string) => void,
-  /** hosts to treat as insecure for this run only (plain HTTP, or TLS without verification), besides the dct config's */
-  extra: { insecure?: readonly string[] } = {},
+  /**
+   * `insecure`: hosts to treat as insecure for this run only (plain HTTP, or TLS without
+   * verification), besides the dct config's; `credentials`: a username and password given on
+   * the command line (notation's `-u`/`-p`), used instead of docker's
+   */
+  extra: { insecure?: readonly string[]; credentials?: { username: string; password: string } } = {},
 ): Promise<RegistryAccess> {
   const configDir = dockerConfigDir(env);
   const dctConfig = await loadDctConfig(dctConfigFile(env));
   const auth = new RegistryAuth({
-    credentials: () => dockerCredentials(ref.domain, { env, configDir, onWarning: (m) => warn(`WARNING: ${m}`) }),
+    credentials: () => extra.credentials ?? dockerCredentials(ref.domain, { env, configDir, onWarning: (m) => warn(`WARNING: ${m}`) }),
     clientId: 'docker',
     userAgent: USER_AGENT,
   });

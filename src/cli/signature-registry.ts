@@ -18,8 +18,11 @@ export async function openSignatureRegistry(
   ref: ImageReference,
   env: Readonly<Record<string, string | undefined>>,
   warn: (message: string) => void,
-  opts: { allowHttp?: boolean; allowInsecure?: boolean } = {},
+  opts: { allowHttp?: boolean; allowInsecure?: boolean; credentials?: { username: string; password: string } } = {},
 ): Promise<SignatureRegistryAccess> {
-  const access = await openRegistry(ref, env, warn, opts.allowHttp || opts.allowInsecure ? { insecure: [ref.domain] } : {});
+  const access = await openRegistry(ref, env, warn, {
+    ...(opts.allowHttp || opts.allowInsecure ? { insecure: [ref.domain] } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+  });
   return { ...access, registry: new RegistrySignatureStore(access.client) };
 }

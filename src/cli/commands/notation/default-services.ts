@@ -49,7 +49,11 @@ export function defaultNotationServices(env: Readonly<Record<string, string | un
     env,
     now: () => new Date(),
     openRepository: async (ref, opts, warn) => {
-      const access = await openSignatureRegistry(ref, env, warn, { allowHttp: opts.insecure, allowInsecure: opts.insecure });
+      const access = await openSignatureRegistry(ref, env, warn, {
+        allowHttp: opts.insecure,
+        allowInsecure: opts.insecure,
+        ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      });
       return new NotationRepository(access.registry, access.repo, ref.name);
     },
     openLayout: async (path) => new NotationRepository(await OciLayoutSignatureRegistry.open(path), '', path),

@@ -11,7 +11,11 @@ export interface NotationServices {
   env: Readonly<Record<string, string | undefined>>;
   now(): Date;
   /** the repository of `ref` (docker's credentials and TLS; `insecure`: notation's `--insecure-registry`) */
-  openRepository(ref: ImageReference, opts: { insecure: boolean }, warn: (message: string) => void): Promise<NotationRepository>;
+  openRepository(
+    ref: ImageReference,
+    opts: { insecure: boolean; credentials?: { username: string; password: string } },
+    warn: (message: string) => void,
+  ): Promise<NotationRepository>;
   /** an OCI image layout folder as a repository (`--oci-layout`) */
   openLayout(path: string): Promise<NotationRepository>;
   /** the signer of `--key NAME`, else of the default key */

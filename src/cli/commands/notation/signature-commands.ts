@@ -17,6 +17,22 @@ const LOGGING: FlagSpec[] = [
   { name: 'debug', short: 'd', kind: 'bool', usage: 'debug mode' },
   { name: 'verbose', short: 'v', kind: 'bool', usage: 'verbose mode' },
 ];
+/** notation's registry credential flags (`-u`, `-p`; `NOTATION_USERNAME`, `NOTATION_PASSWORD`) */
+const CREDENTIALS: FlagSpec[] = [
+  {
+    name: 'username',
+    short: 'u',
+    kind: 'string',
+    usage: 'username for registry operations (default to $NOTATION_USERNAME if not specified)',
+  },
+  {
+    name: 'password',
+    short: 'p',
+    kind: 'string',
+    usage: 'password for registry operations (default to $NOTATION_PASSWORD if not specified)',
+  },
+];
+
 const INSECURE: FlagSpec = {
   name: 'insecure-registry',
   kind: 'bool',
@@ -80,8 +96,27 @@ async function target(
     return { ref, repository: await services().openLayout(ref.name) };
   }
   const ref = parseArtifactReference(raw);
-  const repository = await services().openRepository(ref, { insecure: inv.flags.bool('insecure-registry') }, (m) => inv.io.err(`${m}\n`));
+  const repository = await services().openRepository(
+    ref,
+    { insecure: inv.flags.bool('insecure-registry'), ...credentialsOf(inv, services().env) },
+    (m) => inv.io.err(`${m}\n`),
+  );
   return { ref, repository };
+}
+
+/**
+ * notation's `-u`/`-p` (else `NOTATION_USERNAME`/`NOTATION_PASSWORD`): credentials for the
+ * registry instead of docker's. A username without a password is refused as notation does.
+ */
+function credentialsOf(
+  inv: Invocation,
+  env: Readonly<Record<string, string | undefined>>,
+): { credentials?: { username: string; password: string } } {
+  const username = inv.flags.string('username') || env['NOTATION_USERNAME'] || '';
+  const password = inv.flags.string('password') || env['NOTATION_PASSWORD'] || '';
+  if (username === '' && password === '') return {};
+  if (password === '') throw new Error('password is required when username is provided');
+  return { credentials: { username, password } };
 }
 
 /** notation's `PrintMetadataMap`: a KEY/VALUE table, columns padded by 3 */
@@ -121,6 +156,7 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
     flags: [
       ...LOGGING,
       INSECURE,
+      ...CREDENTIALS,
       {
         name: 'key',
         short: 'k',
@@ -193,6 +229,7 @@ Example - Verify a signature on an OCI artifact identified by a tag  (Notation w
     flags: [
       ...LOGGING,
       INSECURE,
+      ...CREDENTIALS,
       {
         name: 'user-metadata',
         short: 'm',
@@ -273,6 +310,7 @@ Example - List signatures of an OCI artifact identified by a tag (Notation will 
     flags: [
       ...LOGGING,
       INSECURE,
+      ...CREDENTIALS,
       MAX_SIGNATURES,
       referrersApi('list'),
       { name: 'oci-layout', kind: 'bool', usage: '[Experimental] list signatures stored in OCI image layout', hidden: true },
@@ -305,6 +343,7 @@ Example - Inspect signatures on an OCI artifact identified by a digest and outpu
     flags: [
       ...LOGGING,
       INSECURE,
+      ...CREDENTIALS,
       { name: 'output', short: 'o', kind: 'string', usage: "output format, options: 'json', 'text'", def: 'text' },
       MAX_SIGNATURES,
       referrersApi('inspect'),
@@ -317,8 +356,10 @@ Example - Inspect signatures on an OCI artifact identified by a digest and outpu
       if (inv.flags.changed('allow-referrers-api'))
         inv.io.err("Warning: flag '--allow-referrers-api' is deprecated and will be removed in future versions.\n");
       const ref = parseArtifactReference(raw);
-      const repository = await services().openRepository(ref, { insecure: inv.flags.bool('insecure-registry') }, (m) =>
-        inv.io.err(`${m}\n`),
+      const repository = await services().openRepository(
+        ref,
+        { insecure: inv.flags.bool('insecure-registry'), ...credentialsOf(inv, services().env) },
+        (m) => inv.io.err(`${m}\n`),
       );
       if (ref.digest === undefined) inv.io.err(tagWarning('inspect', ref.tag));
       const inspection = await inspectSignatures(repository, ref, services().inspector, max);
