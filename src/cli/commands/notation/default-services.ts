@@ -11,7 +11,7 @@ import type { InspectedEnvelope } from '../../../app/notation/ports.js';
 import { trustPolicySource } from '../../../app/notation/trust-policy-source.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import type { NotationServices } from './notation-services.js';
-import { OciLayoutSignatureRegistry } from './oci-layout-registry.js';
+import { OciLayoutSignatureRegistry } from '../../../adapters/image-layout/layout-signature-registry.js';
 
 /** the envelope's `signingAgent` (notation writes `notation-go/<version>`) */
 const SIGNING_AGENT = 'dct';

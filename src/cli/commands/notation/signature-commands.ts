@@ -9,7 +9,7 @@ import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
 import { parseGoDuration } from './go-duration.js';
 import type { NotationServices } from './notation-services.js';
-import { parseLayoutReference } from './oci-layout-registry.js';
+import { parseLayoutReference } from './layout-reference.js';
 import type { NotationRepository } from '../../../app/notation/notation-repository.js';
 import type { ImageReference } from '../../../core/image-reference.js';
 

@@ -3,29 +3,14 @@
  * notation's OCI store treats one — manifests by tag (index.json's `ref.name`) or digest, blobs,
  * pushed manifests listed in index.json (untagged unless a tag is given), and referrers found
  * from the `subject` of the manifests index.json lists (the layout answers like a registry with
- * the referrers API). Reference syntax: `<path>@<digest>` or `<path>:<tag>`.
+ * the referrers API).
  */
-import { OciLayout } from '../../../adapters/image-layout/oci-layout.js';
-import { DctError, isDctError } from '../../../core/errors.js';
-import { ImageReference } from '../../../core/image-reference.js';
-import type { Descriptor } from '../../../core/oci/descriptor.js';
-import { isValidDigest } from '../../../core/oci/digest.js';
-import { OCI_MEDIA_TYPES } from '../../../core/oci/media-types.js';
-import type { RegistryManifest, SignatureRegistry } from '../../../core/signatures/signature-registry.js';
-
-/** `<path>@<digest>` or `<path>:<tag>` as a reference whose name is the path */
-export function parseLayoutReference(s: string): ImageReference {
-  const at = s.lastIndexOf('@');
-  if (at > 0) {
-    const digest = s.slice(at + 1);
-    if (!isValidDigest(digest))
-      throw new DctError('NOTATION_BAD_REFERENCE', `${JSON.stringify(s)}: invalid digest ${JSON.stringify(digest)}`);
-    return new ImageReference('', s.slice(0, at), undefined, digest);
-  }
-  const colon = s.lastIndexOf(':');
-  if (colon > 0 && colon > s.lastIndexOf('/') && colon < s.length - 1) return new ImageReference('', s.slice(0, colon), s.slice(colon + 1));
-  throw new DctError('NOTATION_BAD_REFERENCE', `${JSON.stringify(s)}: reference is missing either digest or tag`);
-}
+import { OciLayout } from './oci-layout.js';
+import { DctError, isDctError } from '../../core/errors.js';
+import type { Descriptor } from '../../core/oci/descriptor.js';
+import { isValidDigest } from '../../core/oci/digest.js';
+import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
+import type { RegistryManifest, SignatureRegistry } from '../../core/signatures/signature-registry.js';
 
 export class OciLayoutSignatureRegistry implements SignatureRegistry {
   constructor(private readonly layout: OciLayout) {}
