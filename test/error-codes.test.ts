@@ -18,12 +18,14 @@ import { COSIGN_KEY_ERROR_CODES } from '../src/adapters/cosign/errors.js';
 import { NOTATION_ENVELOPE_ERROR_CODES } from '../src/adapters/notation/errors.js';
 import { SIGSTORE_ERROR_CODES } from '../src/adapters/sigstore/errors.js';
 import { COSIGN_ERROR_CODES } from '../src/app/cosign/errors.js';
+import { ADMISSION_ERROR_CODES } from '../src/app/admission/errors.js';
 import { APP_ERROR_CODES } from '../src/app/errors.js';
 import { NOTATION_ERROR_CODES } from '../src/app/notation/errors.js';
 import { CLI_ERROR_CODES } from '../src/cli/errors.js';
 import { CORE_ERROR_CODES, type DctErrorCode, type ErrorCodesByModule } from '../src/core/errors.js';
 import { NOTATION_POLICY_ERROR_CODES } from '../src/core/notation/errors.js';
 import { OCI_ERROR_CODES } from '../src/core/oci/errors.js';
+import { POLICY_ERROR_CODES } from '../src/core/policy/errors.js';
 import { SIGNATURE_ERROR_CODES } from '../src/core/signatures/errors.js';
 import { API_ERRORS, type ApiErrorCode } from '../src/server/api-errors.js';
 import { SERVER_ERROR_CODES } from '../src/server/errors.js';
@@ -37,6 +39,7 @@ const LISTS: { [M in keyof ErrorCodesByModule]: readonly ErrorCodesByModule[M][]
   oci: Object.values(OCI_ERROR_CODES),
   signatures: SIGNATURE_ERROR_CODES,
   notationPolicy: NOTATION_POLICY_ERROR_CODES,
+  policy: POLICY_ERROR_CODES,
   adapters: ADAPTER_ERROR_CODES,
   registryClient: REGISTRY_CLIENT_ERROR_CODES,
   notaryClient: NOTARY_CLIENT_ERROR_CODES,
@@ -52,6 +55,7 @@ const LISTS: { [M in keyof ErrorCodesByModule]: readonly ErrorCodesByModule[M][]
   cosign: COSIGN_ERROR_CODES,
   notationEnvelope: NOTATION_ENVELOPE_ERROR_CODES,
   notation: NOTATION_ERROR_CODES,
+  admission: ADMISSION_ERROR_CODES,
 };
 
 /** code → the modules whose list holds it, in `LISTS` order. */

@@ -13,6 +13,7 @@
  */
 import type { NotationPolicyErrorCode } from './notation/errors.js';
 import type { OciErrorCode } from './oci/errors.js';
+import type { PolicyErrorCode } from './policy/errors.js';
 import type { SignatureErrorCode } from './signatures/errors.js';
 
 /** The codes the pure core raises (CoreError, and DctError for image references). */
@@ -64,6 +65,7 @@ export interface ErrorCodesByModule {
   oci: OciErrorCode;
   signatures: SignatureErrorCode;
   notationPolicy: NotationPolicyErrorCode;
+  policy: PolicyErrorCode;
 }
 
 /** Every code a DctError may carry. */

@@ -2,12 +2,13 @@
  * The dependency rules of src/, as a function over source texts so that the rules
  * themselves can be tested on made-up files (test/architecture.test.ts).
  *
- * pure `core` ← `adapters` ← use cases in `app` ← thin front ends (`cli`, `server`, `signer`):
+ * pure `core` ← `adapters` ← use cases in `app` ← thin front ends (`cli`, `server`, `signer`,
+ * `webhook`):
  * - core imports node:crypto and itself only;
- * - adapters import no app, cli, server or signer;
- * - app imports no adapters (it reaches them through ports), cli, server or signer;
- * - server imports no cli; signer no cli or server;
- * - cli reaches server and signer only through their entry points (`CLI_ENTRY_POINTS`);
+ * - adapters import no app, cli, server, signer or webhook;
+ * - app imports no adapters (it reaches them through ports), cli, server, signer or webhook;
+ * - server imports no cli or webhook; signer no cli, server or webhook; webhook no cli, server or signer;
+ * - cli reaches server, signer and webhook only through their entry points (`CLI_ENTRY_POINTS`);
  * - a command (a file or folder of src/cli/commands) imports no other command,
  *   except for the `COMMAND_EXCEPTIONS` below, each with its reason.
  */
@@ -30,10 +31,11 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|imp
 
 /** Layers and the layers each must not import. */
 export const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
-  adapters: ['app', 'cli', 'server', 'signer'],
-  app: ['adapters', 'cli', 'server', 'signer'],
-  server: ['cli'],
-  signer: ['cli', 'server'],
+  adapters: ['app', 'cli', 'server', 'signer', 'webhook'],
+  app: ['adapters', 'cli', 'server', 'signer', 'webhook'],
+  server: ['cli', 'webhook'],
+  signer: ['cli', 'server', 'webhook'],
+  webhook: ['cli', 'server', 'signer'],
 };
 
 /** What the CLI may import of the other front ends: their start functions and what `dct server`/`dct signer` configure them with. */
@@ -90,7 +92,7 @@ export function checkDependencies(files: readonly SourceFile[]): Violation[] {
       if (target === undefined) continue;
       const to = layerOf(target);
       if (FORBIDDEN[layer]?.includes(to)) add(`${layer} does not import ${to}`);
-      if (layer === 'cli' && (to === 'server' || to === 'signer') && !Object.hasOwn(CLI_ENTRY_POINTS, target)) {
+      if (layer === 'cli' && (to === 'server' || to === 'signer' || to === 'webhook') && !Object.hasOwn(CLI_ENTRY_POINTS, target)) {
         add(`cli reaches ${to} only through its entry points (${Object.keys(CLI_ENTRY_POINTS).join(', ')})`);
       }
       const command = commandOf(path);
