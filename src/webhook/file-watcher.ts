@@ -34,8 +34,15 @@ async function fingerprint(paths: readonly string[]): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Calls `onChange` (never twice at once) whenever the content of any of `paths` differs from what it was when watching began or last fired. */
-export async function watchContent(paths: readonly string[], onChange: () => Promise<void> | void, opts: WatchOptions): Promise<ContentWatcher> {
+/**
+ * Calls `onChange` (never twice at once) whenever the content of any of `paths` differs from what
+ * it was when watching began or when it last fired.
+ */
+export async function watchContent(
+  paths: readonly string[],
+  onChange: () => Promise<void> | void,
+  opts: WatchOptions,
+): Promise<ContentWatcher> {
   let last = await fingerprint(paths);
   let closed = false;
   let timer: NodeJS.Timeout | undefined;

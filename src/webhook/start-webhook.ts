@@ -95,12 +95,19 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
           allowed: r.allowed,
           exempt: r.exempt,
           patched: r.patched,
-          images: r.images.map((i) => ({ image: i.image, verdict: i.verdict, cache: i.cache, ms: Math.round(i.ms), error: i.error?.message })),
+          images: r.images.map((i) => ({
+            image: i.image,
+            verdict: i.verdict,
+            cache: i.cache,
+            ms: Math.round(i.ms),
+            error: i.error?.message,
+          })),
         },
         'admission review',
       ),
     ...(opts.audit ? { audit: opts.audit } : {}),
-    revalidateError: (image, err) => log.warn({ image, err }, 'admission: revalidating a cached decision failed; the stale one is served until it expires'),
+    revalidateError: (image, err) =>
+      log.warn({ image, err }, 'admission: revalidating a cached decision failed; the stale one is served until it expires'),
   });
 
   const loadOrReload = async (): Promise<void> => {
@@ -166,7 +173,10 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
             server.setSecureContext(await readTls(opts.tlsCertFile, opts.tlsKeyFile));
             log.info({ cert: opts.tlsCertFile }, 'admission: TLS certificate reloaded');
           } catch (err) {
-            log.error({ err }, `admission: the changed TLS certificate did not load; the previous one stays in use: ${(err as Error).message}`);
+            log.error(
+              { err },
+              `admission: the changed TLS certificate did not load; the previous one stays in use: ${(err as Error).message}`,
+            );
           }
         },
         { pollMs, onError: (err) => log.warn({ err }, 'admission: watching the TLS files') },

@@ -43,7 +43,14 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     if (req.method !== 'POST') return refuse(ctx, req, res, 405, 'METHOD_NOT_ALLOWED', `${path} takes POST (an AdmissionReview)`, 'POST');
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
-      return refuse(ctx, req, res, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the AdmissionReview as Content-Type: application/json, not ${JSON.stringify(type ?? '')}`);
+      return refuse(
+        ctx,
+        req,
+        res,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `send the AdmissionReview as Content-Type: application/json, not ${JSON.stringify(type ?? '')}`,
+      );
     }
     const started = performance.now();
     try {
@@ -59,7 +66,10 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return refuse(ctx, req, res, path === '/healthz' || path === '/readyz' || path === '/metrics' ? 405 : 404, 'NOT_FOUND', `no ${req.method} ${path}`);
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
+      return refuse(ctx, req, res, 405, 'METHOD_NOT_ALLOWED', `${path} takes GET`, 'GET, HEAD');
+    }
+    return refuse(ctx, req, res, 404, 'NOT_FOUND', `no ${req.method} ${path}`);
   }
   switch (path) {
     case '/healthz':
@@ -73,14 +83,20 @@ async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResp
       return;
     }
     default:
-      return refuse(ctx, req, res, 404, 'NOT_FOUND', `no ${path}: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz and /metrics`);
+      return refuse(
+        ctx,
+        req,
+        res,
+        404,
+        'NOT_FOUND',
+        `no ${path}: the webhook serves POST /validate, POST /mutate, GET /healthz, /readyz and /metrics`,
+      );
   }
 }
 
 /** The body, at most `max` bytes: more is refused as soon as it is known (Content-Length or the bytes so far). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const tooLarge = (): DctError =>
-    new DctError('ADMISSION_BODY_TOO_LARGE', `the AdmissionReview is larger than the limit of ${max} bytes`);
+  const tooLarge = (): DctError => new DctError('ADMISSION_BODY_TOO_LARGE', `the AdmissionReview is larger than the limit of ${max} bytes`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -101,7 +117,15 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-function refuse(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, allow?: string): void {
+function refuse(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  allow?: string,
+): void {
   ctx.metrics.refused(code);
   ctx.log.warn({ method: req.method, url: req.url, status, code }, message);
   if (allow) res.setHeader('Allow', allow);

@@ -32,21 +32,52 @@ describe('dct admission', () => {
     const text: string[] = [];
     const warnings: string[] = [];
     const program = new Command('dct').exitOverride();
-    registerAdmissionCommand(program, { text: (s) => void text.push(s), json: () => undefined, warn: (s) => void warnings.push(s) }, env, deps);
-    await program.parseAsync(['node', 'dct', 'admission', '--listen', '127.0.0.1:0', '--tls-cert', tls.certFile, '--tls-key', tls.keyFile, ...args]);
+    registerAdmissionCommand(
+      program,
+      { text: (s) => void text.push(s), json: () => undefined, warn: (s) => void warnings.push(s) },
+      env,
+      deps,
+    );
+    await program.parseAsync([
+      'node',
+      'dct',
+      'admission',
+      '--listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      tls.certFile,
+      '--tls-key',
+      tls.keyFile,
+      ...args,
+    ]);
     return { text: text.join(''), warnings };
   }
 
   it('serves reviews with the flags given: GitOps mode, exempt namespaces, the own namespace', async () => {
     const seen: string[] = [];
     const { text, warnings } = await run(
-      ['--policy', policyFile, '--gitops', '--exempt-namespace', 'kube-system', '--exempt-namespace', 'monitoring', '--timeout', '2s', '--cache-ttl', '1m', '--log-level', 'silent'],
+      [
+        '--policy',
+        policyFile,
+        '--gitops',
+        '--exempt-namespace',
+        'kube-system',
+        '--exempt-namespace',
+        'monitoring',
+        '--timeout',
+        '2s',
+        '--cache-ttl',
+        '1m',
+        '--log-level',
+        'silent',
+      ],
       {
         loadPolicy: (file) => loadPolicyDouble(file),
         started: async (webhook: RunningWebhook) => {
           assert.equal((await httpsRequest(`${webhook.url}/readyz`, { ca: tls.cert })).status, 200);
           const post = async (review: Record<string, unknown>, path = '/validate') =>
-            (JSON.parse((await postJson(`${webhook.url}${path}`, JSON.stringify(review), tls.cert)).body) as AdmissionReviewResponse).response;
+            (JSON.parse((await postJson(`${webhook.url}${path}`, JSON.stringify(review), tls.cert)).body) as AdmissionReviewResponse)
+              .response;
           const denied = await post(reviewOf(kubeObject('deployment-web.json')));
           assert.equal(denied.allowed, false);
           seen.push(denied.status?.message ?? '');
@@ -82,7 +113,10 @@ describe('dct admission', () => {
   it('refuses bad flags before listening', async () => {
     const refused = async (args: string[], pattern: RegExp) =>
       assert.rejects(
-        run(['--policy', policyFile, ...args], { loadPolicy: () => assert.fail('must not start'), started: async () => assert.fail('must not start') }),
+        run(['--policy', policyFile, ...args], {
+          loadPolicy: () => assert.fail('must not start'),
+          started: async () => assert.fail('must not start'),
+        }),
         (e: unknown) => isDctError(e) && pattern.test(e.message),
         args.join(' '),
       );
@@ -97,7 +131,18 @@ describe('dct admission', () => {
 
   it('defaults: 8 s, fail-closed, 5 min cache served stale for as long again', () => {
     const s = admissionSettings(
-      { listen: '', policy: '', tlsCert: '', tlsKey: '', timeout: '8s', cacheTtl: '5m', exemptNamespace: [], exemptLabel: [], maxBodyBytes: '6291456', logLevel: 'info' },
+      {
+        listen: '',
+        policy: '',
+        tlsCert: '',
+        tlsKey: '',
+        timeout: '8s',
+        cacheTtl: '5m',
+        exemptNamespace: [],
+        exemptLabel: [],
+        maxBodyBytes: '6291456',
+        logLevel: 'info',
+      },
       {},
     );
     assert.deepEqual([s.timeoutMs, s.failOpen, s.gitops, s.cacheTtlMs, s.staleMs], [8000, false, false, 300_000, 300_000]);

@@ -12,7 +12,15 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ADMISSION_SETTINGS, type AdmissionRecord } from '../../src/app/admission/admission-controller.js';
 import type { AdmissionReviewResponse } from '../../src/app/admission/admission-review.js';
 import { startWebhook, type PolicyHandle, type RunningWebhook } from '../../src/webhook/start-webhook.js';
-import { ADMISSION_FIXTURES, applyReplacePatch, digestOf, kubeObject, patchOf, podSpecImages, reviewOf } from '../app/admission/admission-doubles.js';
+import {
+  ADMISSION_FIXTURES,
+  applyReplacePatch,
+  digestOf,
+  kubeObject,
+  patchOf,
+  podSpecImages,
+  reviewOf,
+} from '../app/admission/admission-doubles.js';
 import { capturedLog, eventually, httpsRequest, loadPolicyDouble, postJson, selfSignedCert } from './webhook-support.js';
 
 const REVIEW = readFileSync(join(ADMISSION_FIXTURES, 'review-pod.json'));
@@ -77,12 +85,10 @@ describe('dct admission webhook over HTTPS', () => {
     assert.equal(validated.status, 200);
     assert.match(String(validated.headers['content-type']), /^application\/json/);
     const v = JSON.parse(validated.body) as AdmissionReviewResponse;
-    assert.deepEqual([v.apiVersion, v.kind, v.response.uid, v.response.allowed], [
-      'admission.k8s.io/v1',
-      'AdmissionReview',
-      '705ab4f5-6393-11e8-b7cc-42010a800002',
-      true,
-    ]);
+    assert.deepEqual(
+      [v.apiVersion, v.kind, v.response.uid, v.response.allowed],
+      ['admission.k8s.io/v1', 'AdmissionReview', '705ab4f5-6393-11e8-b7cc-42010a800002', true],
+    );
     const m = JSON.parse((await post('/mutate', REVIEW)).body) as AdmissionReviewResponse;
     const pod = (JSON.parse(REVIEW.toString('utf8')) as { request: { object: Record<string, unknown> } }).request.object;
     const patched = applyReplacePatch(pod, patchOf(m));
@@ -101,13 +107,21 @@ describe('dct admission webhook over HTTPS', () => {
     assert.equal(notJson.status, 400);
     assert.equal(error(notJson).code, 'ADMISSION_REVIEW_INVALID');
     assert.match(error(notJson).message, /the body is not JSON/);
-    const v1beta1 = await post('/mutate', JSON.stringify({ ...JSON.parse(REVIEW.toString('utf8')), apiVersion: 'admission.k8s.io/v1beta1' }));
+    const v1beta1 = await post(
+      '/mutate',
+      JSON.stringify({ ...JSON.parse(REVIEW.toString('utf8')), apiVersion: 'admission.k8s.io/v1beta1' }),
+    );
     assert.equal(v1beta1.status, 400);
     assert.match(error(v1beta1).message, /admissionReviewVersions/);
     const big = await post('/validate', Buffer.alloc(100 * 1024, 0x20));
     assert.equal(big.status, 413);
     assert.equal(error(big).code, 'ADMISSION_BODY_TOO_LARGE');
-    const form = await httpsRequest(`${webhook.url}/validate`, { method: 'POST', body: REVIEW, ca: tls.cert, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await httpsRequest(`${webhook.url}/validate`, {
+      method: 'POST',
+      body: REVIEW,
+      ca: tls.cert,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     assert.equal(form.status, 415);
     assert.match(error(form).message, /Content-Type: application\/json/);
     const getValidate = await get('/validate');
@@ -146,7 +160,11 @@ describe('dct admission webhook over HTTPS', () => {
     assert.match(denied.response.status?.message ?? '', /image nginx:1\.27: nginx:1\.27 is denied by the test policy/);
 
     writeFileSync(policyFile, '{"deny": [');
-    await eventually(() => logs.lines().some((l) => l.level === 50 && /the changed policy did not load; the previous policy stays in force/.test(l.msg)), 8000, 'the error log');
+    await eventually(
+      () => logs.lines().some((l) => l.level === 50 && /the changed policy did not load; the previous policy stays in force/.test(l.msg)),
+      8000,
+      'the error log',
+    );
     assert.equal(await allowed(), false, 'the previous policy (deny nginx) is still in force');
     assert.equal((await get('/readyz')).status, 200, 'still ready');
     assert.match((await get('/metrics')).body, /^dct_admission_policy_reloads_total\{result="failure"\} [1-9]\d*$/m);
@@ -158,7 +176,9 @@ describe('dct admission webhook over HTTPS', () => {
   it('warn-mode decisions come back as admission warnings', async () => {
     writeFileSync(policyFile, JSON.stringify({ warn: ['nginx:1.27'] }));
     const review = JSON.stringify(reviewOf(kubeObject('pod-web.json')));
-    await eventually(async () => ((JSON.parse((await post('/validate', review)).body) as AdmissionReviewResponse).response.warnings ?? []).length > 0);
+    await eventually(
+      async () => ((JSON.parse((await post('/validate', review)).body) as AdmissionReviewResponse).response.warnings ?? []).length > 0,
+    );
     const answer = JSON.parse((await post('/validate', review)).body) as AdmissionReviewResponse;
     assert.deepEqual(answer.response.warnings, ['image nginx:1.27: unsigned (warn)']);
     assert.equal(answer.response.allowed, true);

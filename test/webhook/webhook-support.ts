@@ -19,8 +19,25 @@ export function selfSignedCert(dir: string, name: string): { certFile: string; k
   const keyFile = join(dir, `${name}.key`);
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`,
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
     { stdio: 'ignore' },
   );
   const cert = readFileSync(certFile);
@@ -45,7 +62,9 @@ export function httpsRequest(
       const chunks: Buffer[] = [];
       const peer = (res.socket as TLSSocket).getPeerX509Certificate()?.fingerprint256 ?? '';
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), peer }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -68,7 +87,11 @@ function deciderFrom(file: string): DoubleDecider {
       policy.deny?.includes(image)
         ? decisionFor(image, { verdict: 'deny', reasons: [`${image} is denied by the test policy`] })
         : policy.warn?.includes(image)
-          ? decisionFor(image, { mode: 'warn', warnings: ['unsigned (warn)'], requirements: { requirement: 'x', satisfied: false, satisfiedBy: [] } })
+          ? decisionFor(image, {
+              mode: 'warn',
+              warnings: ['unsigned (warn)'],
+              requirements: { requirement: 'x', satisfied: false, satisfiedBy: [] },
+            })
           : decisionFor(image),
   });
 }

@@ -225,7 +225,10 @@ export class AdmissionController {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new DctError('ADMISSION_DECISION_TIMEOUT', `no decision within ${deadline} ms (the registry or the policy is too slow)`)),
+            () =>
+              reject(
+                new DctError('ADMISSION_DECISION_TIMEOUT', `no decision within ${deadline} ms (the registry or the policy is too slow)`),
+              ),
             deadline,
           );
         });
@@ -235,9 +238,12 @@ export class AdmissionController {
           const verdict = decision.verdict === 'deny' ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
           outcome = { image, verdict, cache, ms: performance.now() - started, decision };
         } catch (err) {
-          const error = isDctError(err, 'ADMISSION_DECISION_TIMEOUT') || isDctError(err, 'ADMISSION_POLICY_NOT_LOADED')
-            ? err
-            : new DctError('ADMISSION_DECISION_FAILED', `the decision failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          const error =
+            isDctError(err, 'ADMISSION_DECISION_TIMEOUT') || isDctError(err, 'ADMISSION_POLICY_NOT_LOADED')
+              ? err
+              : new DctError('ADMISSION_DECISION_FAILED', `the decision failed: ${err instanceof Error ? err.message : String(err)}`, {
+                  cause: err,
+                });
           outcome = { image, verdict: 'error', ms: performance.now() - started, error };
         } finally {
           clearTimeout(timer);

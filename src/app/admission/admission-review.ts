@@ -143,7 +143,13 @@ export function reviewResponse(review: AdmissionReview, response: Omit<Admission
 }
 
 export function denialStatus(message: string, code = 403): AdmissionStatus {
-  return { metadata: {}, status: 'Failure', message, reason: code === 400 ? 'BadRequest' : code >= 500 ? 'InternalError' : 'Forbidden', code };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: code === 400 ? 'BadRequest' : code >= 500 ? 'InternalError' : 'Forbidden',
+    code,
+  };
 }
 
 function groupVersion(v: unknown, field: string): GroupVersionKind {

@@ -5,9 +5,7 @@
  */
 import { DctError } from '../../core/errors.js';
 
-export type LabelRequirement =
-  | { key: string; op: 'equals' | 'notEquals'; value: string }
-  | { key: string; op: 'exists' | 'notExists' };
+export type LabelRequirement = { key: string; op: 'equals' | 'notEquals'; value: string } | { key: string; op: 'exists' | 'notExists' };
 
 export interface LabelSelector {
   /** as written */
@@ -21,7 +19,10 @@ const VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 export function parseLabelSelector(text: string): LabelSelector {
   const bad = (why: string): DctError =>
-    new DctError('ADMISSION_CONFIG_INVALID', `label selector ${JSON.stringify(text)}: ${why} (write key=value, key!=value, key or !key, comma-separated)`);
+    new DctError(
+      'ADMISSION_CONFIG_INVALID',
+      `label selector ${JSON.stringify(text)}: ${why} (write key=value, key!=value, key or !key, comma-separated)`,
+    );
   if (text.trim() === '') throw bad('it is empty');
   const requirements = text.split(',').map((part): LabelRequirement => {
     const p = part.trim();

@@ -30,7 +30,7 @@ const loadPolicyFile: PolicyLoader = () =>
 /** Where Kubernetes mounts the pod's namespace (the webhook exempts its own). */
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-interface AdmissionOptions {
+export interface AdmissionOptions {
   listen: string;
   policy: string;
   tlsCert: string;
@@ -55,7 +55,12 @@ export interface AdmissionCommandDeps {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function registerAdmissionCommand(program: Command, out: Output = processOutput, env: Env = process.env, deps: AdmissionCommandDeps = {}): void {
+export function registerAdmissionCommand(
+  program: Command,
+  out: Output = processOutput,
+  env: Env = process.env,
+  deps: AdmissionCommandDeps = {},
+): void {
   program
     .command('admission')
     .description(
@@ -71,7 +76,12 @@ export function registerAdmissionCommand(program: Command, out: Output = process
     .option('--fail-open', 'admit (with a warning) an image whose decision timed out or failed, instead of refusing it')
     .option('--timeout <duration>', "the longest a review waits for its decisions (under the API server's webhook timeout)", '8s')
     .option('--exempt-namespace <namespace>', 'admit everything in this namespace unchecked (repeatable)', collect, [])
-    .option('--exempt-label <selector>', 'admit objects whose labels match this selector unchecked, e.g. dct.dev/exempt=true (repeatable)', collect, [])
+    .option(
+      '--exempt-label <selector>',
+      'admit objects whose labels match this selector unchecked, e.g. dct.dev/exempt=true (repeatable)',
+      collect,
+      [],
+    )
     .option('--own-namespace <namespace>', "the webhook's own namespace, always exempt (default: $POD_NAMESPACE or the service account's)")
     .option('--cache-ttl <duration>', 'how long an admitted image stays verified in the cache (0 turns the cache off)', '5m')
     .option('--cache-stale <duration>', 'how long after that a cached decision is still served while it is revalidated (default: the TTL)')
@@ -94,7 +104,8 @@ export function registerAdmissionCommand(program: Command, out: Output = process
         log,
       });
       out.text(`dct admission listening on ${webhook.url}\n`);
-      if (!(await webhook.policyLoaded)) out.warn(`admission: the policy ${opts.policy} did not load: not ready (see the log); fix the file to become ready`);
+      if (!(await webhook.policyLoaded))
+        out.warn(`admission: the policy ${opts.policy} did not load: not ready (see the log); fix the file to become ready`);
       if (deps.started) await deps.started(webhook);
       else await signalled();
       await webhook.close();
@@ -117,13 +128,19 @@ function signalled(): Promise<void> {
 export function admissionSettings(opts: AdmissionOptions, env: Env): AdmissionSettings {
   const timeoutMs = parseDurationMs(opts.timeout, '--timeout');
   if (timeoutMs <= 0 || timeoutMs > 30_000) {
-    throw new DctError('INVALID_ARGUMENT', `--timeout must be more than 0 and at most 30s (the API server waits 10s by default, 30s at most), not ${opts.timeout}`);
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `--timeout must be more than 0 and at most 30s (the API server waits 10s by default, 30s at most), not ${opts.timeout}`,
+    );
   }
   const cacheTtlMs = parseDurationMs(opts.cacheTtl, '--cache-ttl');
   const staleMs = opts.cacheStale !== undefined ? parseDurationMs(opts.cacheStale, '--cache-stale') : cacheTtlMs;
   const maxReviewBytes = Number(opts.maxBodyBytes);
   if (!/^\d+$/.test(opts.maxBodyBytes) || maxReviewBytes < 1024) {
-    throw new DctError('INVALID_ARGUMENT', `--max-body-bytes must be a number of bytes, at least 1024, not ${JSON.stringify(opts.maxBodyBytes)}`);
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `--max-body-bytes must be a number of bytes, at least 1024, not ${JSON.stringify(opts.maxBodyBytes)}`,
+    );
   }
   const ownNamespace = opts.ownNamespace ?? (env['POD_NAMESPACE'] || serviceAccountNamespace());
   return {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdmissionReviewResponse } from '../../../src/app/admission/admission-review.js';
-import type { ImageDecider, ImageDecision, PolicyMode } from '../../../src/core/policy/decision.js';
+import type { ImageDecider, ImageDecision } from '../../../src/core/policy/decision.js';
 import { PROJECT_ROOT } from '../../support/fixtures.js';
 
 export const ADMISSION_FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'admission');
@@ -84,7 +84,7 @@ export function decisionFor(image: string, over: Partial<ImageDecision> = {}): I
     image,
     digest: /@(sha256:[0-9a-f]{64})$/.exec(image)?.[1] ?? digestOf(image),
     verdict: 'allow',
-    mode: 'enforce' as PolicyMode,
+    mode: 'enforce',
     rule: 'registry.example.com/shop/*',
     reasons: [],
     warnings: [],

@@ -29,7 +29,11 @@ describe('parseAdmissionReview', () => {
     assert.equal(review.request.userInfo.username, 'admin');
     assert.equal((review.request.object?.['metadata'] as { name: string }).name, 'web');
     const answer = reviewResponse(review, { allowed: true });
-    assert.deepEqual(answer, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
+    assert.deepEqual(answer, {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: review.request.uid, allowed: true },
+    });
   });
 
   it('keeps dryRun', () => {
@@ -68,6 +72,9 @@ describe('parseAdmissionReview', () => {
 
   it('survives deeply nested JSON', () => {
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);
-    assert.throws(() => parseAdmissionReview(deep), (e: unknown) => isDctError(e, 'ADMISSION_REVIEW_INVALID'));
+    assert.throws(
+      () => parseAdmissionReview(deep),
+      (e: unknown) => isDctError(e, 'ADMISSION_REVIEW_INVALID'),
+    );
   });
 });

@@ -35,11 +35,15 @@ describe('workloadImages', () => {
 
   it("a Job's template and a CronJob's job template", () => {
     const job = workloadImages({ group: 'batch', version: 'v1', kind: 'Job' }, kubeObject('job-migrate.json'));
-    assert.deepEqual(job?.images.map((i) => [i.pointer, i.image]), [['/spec/template/spec/containers/0/image', 'registry.example.com/shop/migrate:3.1']]);
+    assert.deepEqual(
+      job?.images.map((i) => [i.pointer, i.image]),
+      [['/spec/template/spec/containers/0/image', 'registry.example.com/shop/migrate:3.1']],
+    );
     const cron = workloadImages({ group: 'batch', version: 'v1', kind: 'CronJob' }, kubeObject('cronjob-nightly.json'));
-    assert.deepEqual(cron?.images.map((i) => [i.pointer, i.image]), [
-      ['/spec/jobTemplate/spec/template/spec/containers/0/image', 'registry.example.com/shop/report:0.9'],
-    ]);
+    assert.deepEqual(
+      cron?.images.map((i) => [i.pointer, i.image]),
+      [['/spec/jobTemplate/spec/template/spec/containers/0/image', 'registry.example.com/shop/report:0.9']],
+    );
   });
 
   it('init and ephemeral containers; a container without an image has nothing to check', () => {
@@ -61,7 +65,10 @@ describe('workloadImages', () => {
 
   it('a malformed object is refused with where it is wrong', () => {
     const bad = (object: Record<string, unknown>, pattern: RegExp, kind = apps('Deployment')) =>
-      assert.throws(() => workloadImages(kind, object), (e: unknown) => isDctError(e, 'ADMISSION_OBJECT_INVALID') && pattern.test(e.message));
+      assert.throws(
+        () => workloadImages(kind, object),
+        (e: unknown) => isDctError(e, 'ADMISSION_OBJECT_INVALID') && pattern.test(e.message),
+      );
     bad({ spec: 'x' }, /\/spec is not an object/);
     bad({ spec: { template: {} } }, /\/spec\/template\/spec is missing or not an object/);
     bad({ spec: { template: { spec: { containers: {} } } } }, /\/spec\/template\/spec\/containers is not a list/);
