@@ -18,8 +18,16 @@ type Env = Record<string, string | undefined>;
 export type PolicyLoader = (policyFile: string, env: Env) => Promise<{ decider: ImageDecider; reload(): Promise<void> }>;
 
 /**
- * TODO(issue 13, policy engine): replace with the real wiring once `src/cli/policy-decider.ts` is on main:
- *   `const { policyDecider } = await import('../policy-decider.js'); return policyDecider(file, env);`
+ * TODO(issue 13, policy engine): wire the real policy once `src/cli/policy-decider.ts` is on main. On the
+ * policy branch (h-policy) it is `policyDecider(io: TrustIo, policy: string | PolicySource)`, whose
+ * `FilePolicySource` fails closed while the file is broken; the webhook keeps the last good policy instead,
+ * so pass a source that holds it:
+ *   const { policyDecider } = await import('../policy-decider.js');
+ *   const { loadPolicyFile } = await import('../../adapters/policy/policy-file.js');
+ *   const { processIo } = await import('../docker-trust/io.js');
+ *   let policy = (await loadPolicyFile(file)).policy; // throws: not ready, retried when the file changes
+ *   const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
+ *   return { decider, reload: async () => void (policy = (await loadPolicyFile(file)).policy) };
  * Until then `dct admission` starts, stays not ready (/readyz 503) and refuses every image (fail-closed).
  */
 const loadPolicyFile: PolicyLoader = () =>

@@ -214,6 +214,21 @@ describe('admission: mutate pins every image to the decided digest', () => {
     ]);
   });
 
+  it('kubectl debug: an UPDATE of the ephemeralcontainers subresource is judged and its new container pinned', async () => {
+    const old = kubeObject('pod-web.json');
+    const pod = structuredClone(old);
+    (pod['spec'] as Record<string, unknown>)['ephemeralContainers'] = [
+      { name: 'debugger-x1', image: 'busybox:1.36', targetContainerName: 'web' },
+    ];
+    const review = reviewOf(pod, { operation: 'UPDATE', oldObject: old });
+    (review['request'] as Record<string, unknown>)['subResource'] = 'ephemeralcontainers';
+    const { c } = controller(new DoubleDecider());
+    const answer = await c.review('mutate', body(review));
+    const patched = applyReplacePatch(pod, patchOf(answer));
+    const ephemeral = (patched['spec'] as { ephemeralContainers: { image: string }[] }).ephemeralContainers;
+    assert.equal(ephemeral[0]?.image, `busybox:1.36@${digestOf('busybox:1.36')}`);
+  });
+
   it('an image pinned to another digest than the one decided is refused', async () => {
     const pod = kubeObject('pod-web.json');
     const other = `sha256:${'ab'.repeat(32)}`;
