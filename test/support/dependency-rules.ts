@@ -45,6 +45,7 @@ export const CLI_ENTRY_POINTS: Readonly<Record<string, string>> = {
   'server/config.ts': "the server's configuration file and flags (`dct server`)",
   'server/registry/gc-command.ts': "the embedded registry's garbage collection (`dct server gc`)",
   'signer/signer-service.ts': 'starts the signer service (`dct signer`)',
+  'webhook/start-webhook.ts': 'starts the Kubernetes admission webhook (`dct admission`)',
 };
 
 /** Imports between commands that must stay for now: `from → to`, with the reason. */

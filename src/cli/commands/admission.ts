@@ -1,0 +1,197 @@
+/**
+ * `dct admission`: the Kubernetes admission webhook. Serves `POST /validate` and `POST /mutate`
+ * (AdmissionReview admission.k8s.io/v1) over HTTPS, judging every image of Pods and workload
+ * templates by the trust policy file, which it reloads when it changes. Runs until SIGINT/SIGTERM.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from '../../app/admission/admission-controller.js';
+import { parseLabelSelector } from '../../app/admission/label-selector.js';
+import { DctError } from '../../core/errors.js';
+import type { ImageDecider } from '../../core/policy/decision.js';
+import type { PolicyHandle, RunningWebhook } from '../../webhook/start-webhook.js';
+import { processOutput, type Output } from '../output.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Builds the policy's decider from its file (the policy engine's CLI wiring). */
+export type PolicyLoader = (policyFile: string, env: Env) => Promise<{ decider: ImageDecider; reload(): Promise<void> }>;
+
+/**
+ * TODO(issue 13, policy engine): wire the real policy once `src/cli/policy-decider.ts` is on main. On the
+ * policy branch (h-policy) it is `policyDecider(io: TrustIo, policy: string | PolicySource)`, whose
+ * `FilePolicySource` fails closed while the file is broken; the webhook keeps the last good policy instead,
+ * so pass a source that holds it:
+ *   const { policyDecider } = await import('../policy-decider.js');
+ *   const { loadPolicyFile } = await import('../../adapters/policy/policy-file.js');
+ *   const { processIo } = await import('../docker-trust/io.js');
+ *   let policy = (await loadPolicyFile(file)).policy; // throws: not ready, retried when the file changes
+ *   const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
+ *   return { decider, reload: async () => void (policy = (await loadPolicyFile(file)).policy) };
+ * Until then `dct admission` starts, stays not ready (/readyz 503) and refuses every image (fail-closed).
+ */
+const loadPolicyFile: PolicyLoader = () =>
+  Promise.reject(
+    new DctError('ADMISSION_POLICY_NOT_LOADED', 'this build of dct has no policy engine yet (src/cli/policy-decider.ts, issue 13)'),
+  );
+
+/** Where Kubernetes mounts the pod's namespace (the webhook exempts its own). */
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface AdmissionOptions {
+  listen: string;
+  policy: string;
+  tlsCert: string;
+  tlsKey: string;
+  gitops?: boolean;
+  failOpen?: boolean;
+  timeout: string;
+  exemptNamespace: string[];
+  exemptLabel: string[];
+  ownNamespace?: string;
+  cacheTtl: string;
+  cacheStale?: string;
+  maxBodyBytes: string;
+  logLevel: string;
+}
+
+export interface AdmissionCommandDeps {
+  loadPolicy?: PolicyLoader;
+  /** called once the webhook listens (tests stop it); without it the command runs until SIGINT/SIGTERM */
+  started?: (webhook: RunningWebhook) => Promise<void>;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerAdmissionCommand(
+  program: Command,
+  out: Output = processOutput,
+  env: Env = process.env,
+  deps: AdmissionCommandDeps = {},
+): void {
+  program
+    .command('admission')
+    .description(
+      'run the Kubernetes admission webhook: POST /validate and /mutate (AdmissionReview v1) over HTTPS judge every image of Pods ' +
+        'and workload templates by the trust policy and pin admitted ones to their verified digest; GET /healthz, /readyz, /metrics; ' +
+        'runs until SIGINT/SIGTERM',
+    )
+    .requiredOption('--listen <host:port>', 'address to listen on (e.g. 0.0.0.0:8443)')
+    .requiredOption('--policy <file>', 'the trust policy file (YAML), reloaded when it changes')
+    .requiredOption('--tls-cert <file>', "the webhook's certificate (PEM, chain allowed), reloaded when it changes")
+    .requiredOption('--tls-key <file>', "the webhook's private key (PEM)")
+    .option('--gitops', 'mutate Pods only: workloads (Deployments, …) are validated but not rewritten, so GitOps tools see no drift')
+    .option('--fail-open', 'admit (with a warning) an image whose decision timed out or failed, instead of refusing it')
+    .option('--timeout <duration>', "the longest a review waits for its decisions (under the API server's webhook timeout)", '8s')
+    .option('--exempt-namespace <namespace>', 'admit everything in this namespace unchecked (repeatable)', collect, [])
+    .option(
+      '--exempt-label <selector>',
+      'admit objects whose labels match this selector unchecked, e.g. dct.dev/exempt=true (repeatable)',
+      collect,
+      [],
+    )
+    .option('--own-namespace <namespace>', "the webhook's own namespace, always exempt (default: $POD_NAMESPACE or the service account's)")
+    .option('--cache-ttl <duration>', 'how long an admitted image stays verified in the cache (0 turns the cache off)', '5m')
+    .option('--cache-stale <duration>', 'how long after that a cached decision is still served while it is revalidated (default: the TTL)')
+    .option('--max-body-bytes <n>', 'the largest AdmissionReview accepted', String(DEFAULT_ADMISSION_SETTINGS.maxReviewBytes))
+    .option('--log-level <level>', 'JSON log level on stderr: debug, info, warn, error', 'info')
+    .action(async (opts: AdmissionOptions) => {
+      const { host, port } = parseListen(opts.listen);
+      const settings = admissionSettings(opts, env);
+      const loadPolicy = deps.loadPolicy ?? loadPolicyFile;
+      const [{ startWebhook }, { pino, destination }] = await Promise.all([import('../../webhook/start-webhook.js'), import('pino')]);
+      const log = pino({ name: 'dct-admission', level: parseLogLevel(opts.logLevel) }, destination(2));
+      const webhook = await startWebhook({
+        host,
+        port,
+        tlsCertFile: opts.tlsCert,
+        tlsKeyFile: opts.tlsKey,
+        policyFile: opts.policy,
+        loadPolicy: (): Promise<PolicyHandle> => loadPolicy(opts.policy, env),
+        settings,
+        log,
+      });
+      out.text(`dct admission listening on ${webhook.url}\n`);
+      if (!(await webhook.policyLoaded))
+        out.warn(`admission: the policy ${opts.policy} did not load: not ready (see the log); fix the file to become ready`);
+      if (deps.started) await deps.started(webhook);
+      else await signalled();
+      await webhook.close();
+      out.text('dct admission stopped\n');
+    });
+}
+
+function signalled(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export function admissionSettings(opts: AdmissionOptions, env: Env): AdmissionSettings {
+  const timeoutMs = parseDurationMs(opts.timeout, '--timeout');
+  if (timeoutMs <= 0 || timeoutMs > 30_000) {
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `--timeout must be more than 0 and at most 30s (the API server waits 10s by default, 30s at most), not ${opts.timeout}`,
+    );
+  }
+  const cacheTtlMs = parseDurationMs(opts.cacheTtl, '--cache-ttl');
+  const staleMs = opts.cacheStale !== undefined ? parseDurationMs(opts.cacheStale, '--cache-stale') : cacheTtlMs;
+  const maxReviewBytes = Number(opts.maxBodyBytes);
+  if (!/^\d+$/.test(opts.maxBodyBytes) || maxReviewBytes < 1024) {
+    throw new DctError(
+      'INVALID_ARGUMENT',
+      `--max-body-bytes must be a number of bytes, at least 1024, not ${JSON.stringify(opts.maxBodyBytes)}`,
+    );
+  }
+  const ownNamespace = opts.ownNamespace ?? (env['POD_NAMESPACE'] || serviceAccountNamespace());
+  return {
+    gitops: opts.gitops === true,
+    failOpen: opts.failOpen === true,
+    timeoutMs,
+    cacheTtlMs,
+    staleMs,
+    exemptNamespaces: opts.exemptNamespace,
+    exemptLabels: opts.exemptLabel.map(parseLabelSelector),
+    ...(ownNamespace ? { ownNamespace } : {}),
+    maxReviewBytes,
+  };
+}
+
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `8s`, `1.5s`, `5m`, `1h`, or `0`. */
+export function parseDurationMs(text: string, flag: string): number {
+  if (text === '0') return 0;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new DctError('INVALID_ARGUMENT', `${flag} must be a duration such as 500ms, 8s, 5m or 1h, not ${JSON.stringify(text)}`);
+  return Math.round(Number(m[1]) * (UNITS[m[2] as string] as number));
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535) {
+    throw new DctError('INVALID_ARGUMENT', `--listen must be HOST:PORT (e.g. 0.0.0.0:8443 or [::1]:8443), not ${JSON.stringify(listen)}`);
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function parseLogLevel(level: string): string {
+  if (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) return level;
+  throw new DctError('INVALID_ARGUMENT', `--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`);
+}
