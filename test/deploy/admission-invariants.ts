@@ -113,6 +113,7 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
     assert.equal(volume.secret?.secretName, TLS_SECRET, `${path} comes from the Secret ${TLS_SECRET}`);
     assert.notEqual(volume.secret?.optional, true, 'the TLS Secret is not optional');
     assert.equal(mount.readOnly, true, `${path} read-only`);
+    assert.equal(mount.subPath, undefined, `${path} not by subPath (a renewed certificate would never reach the webhook)`);
   }
   const policy = mountOf(policyPath);
   assert.equal(policy.mount.subPath, undefined, 'the policy is not mounted with subPath (its file would never be updated)');
