@@ -65,7 +65,10 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
   // the Service: 443 to the serving port, selecting the webhook pods
   const service = only(objects, Service, 'dct-admission');
   assert.equal(service.metadata?.namespace, namespace, 'the Service is beside the Deployment');
-  assert.ok(service.spec?.selector && selectorMatches({ matchLabels: service.spec.selector }, podLabels), 'the Service selects the webhook pods');
+  assert.ok(
+    service.spec?.selector && selectorMatches({ matchLabels: service.spec.selector }, podLabels),
+    'the Service selects the webhook pods',
+  );
   const servicePort = service.spec?.ports?.find((p) => p.port === 443);
   assert.ok(servicePort, 'the Service listens on 443');
   assert.equal(containerPort(deployment, servicePort.targetPort), listenPort, 'the Service forwards 443 to the --listen port');
@@ -101,9 +104,9 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
 
   // volumes: where each path the webhook reads or writes comes from
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
-  const mountOf = (path: string) => {
+  const mountOf = (path: string, what = path) => {
     const m = (c.volumeMounts ?? []).filter((vm) => isUnder(path, vm.mountPath)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-    assert.ok(m, `a volume mounted at ${path}`);
+    assert.ok(m, `${what}: no volume mounted there`);
     const volume = volumes.get(m.name);
     assert.ok(volume, `volume ${m.name}`);
     return { mount: m, volume };
@@ -139,7 +142,7 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
   for (const name of ['HOME', 'DOCKER_CONFIG', 'XDG_CACHE_HOME', 'TMPDIR']) {
     const dir = env.get(name);
     assert.ok(dir, `${name} is set`);
-    const { mount, volume } = mountOf(dir);
+    const { mount, volume } = mountOf(dir, `${name}=${dir}`);
     assert.ok(volume.emptyDir !== undefined && mount.readOnly !== true, `${name}=${dir} is on a writable emptyDir`);
   }
 }
@@ -152,7 +155,8 @@ function checkExamplePolicy(policy: unknown): void {
   assert.ok(Array.isArray(p.rules) && p.rules.length > 0, 'policy rules');
   for (const rule of p.rules as { name?: unknown; match?: unknown; mode?: unknown; require?: unknown }[]) {
     assert.equal(typeof rule.name, 'string', 'a rule has a name');
-    assert.ok(Array.isArray(rule.match) && rule.match.length > 0, `rule ${String(rule.name)}: match patterns`);
+    const patterns = typeof rule.match === 'string' ? [rule.match] : rule.match;
+    assert.ok(Array.isArray(patterns) && patterns.length > 0, `rule ${String(rule.name)}: match patterns`);
     assert.ok(['enforce', 'warn', 'audit'].includes(rule.mode as string), `rule ${String(rule.name)}: mode`);
     assert.ok(rule.require !== null && typeof rule.require === 'object', `rule ${String(rule.name)}: require`);
   }
@@ -217,7 +221,11 @@ export function checkWebhooks(objects: readonly KubeObject[], expect: WebhookExp
       for (const [group, resources] of Object.entries(WORKLOADS)) {
         for (const resource of resources) {
           const want = !onlyPods || resource === 'pods';
-          assert.equal(got.has(`${group}/${resource}`), want, `${what}: ${operation} of ${group || 'core'}/${resource} ${want ? '' : 'not '}covered`);
+          assert.equal(
+            got.has(`${group}/${resource}`),
+            want,
+            `${what}: ${operation} of ${group || 'core'}/${resource} must ${want ? '' : 'not '}be covered`,
+          );
         }
       }
       if (onlyPods) {

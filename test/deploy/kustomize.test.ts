@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { interopSkip, missingTool } from '../support/interop.js';
 import { checkDeployment, checkWebhooks, NAMESPACE, TLS_SECRET } from './admission-invariants.js';
-import { only, onlyOf, render, validateAll, type KubeObject } from './manifest-checks.js';
+import { only, onlyOf, render, validateAll, type KubeObject, type ModelClass } from './manifest-checks.js';
 
 const SOURCE = join(PROJECT_ROOT, 'deploy', 'kubernetes');
 const OVERLAYS = ['cert-manager', 'self-signed', 'gitops'] as const;
@@ -44,6 +44,11 @@ const KINDS: Record<Variant, string[]> = {
   'self-signed': [...BASE_KINDS, 'Secret'],
 };
 
+const WEBHOOK_CONFIGURATIONS: ModelClass<ValidatingWebhookConfiguration | MutatingWebhookConfiguration>[] = [
+  ValidatingWebhookConfiguration,
+  MutatingWebhookConfiguration,
+];
+
 const NAMESPACED_EXCEPTIONS = new Set(['Namespace', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
 
 /** A copy of deploy/kubernetes in a temp folder, with make-certs.sh run in its self-signed overlay. */
@@ -54,20 +59,28 @@ function workingCopy(root: string, env: Record<string, string> = {}): string {
   return dir;
 }
 
-type Path = readonly (string | number)[];
+/** A field path: keys, list indexes, and `{ name }` for the element of a list with that name. */
+type Path = readonly (string | number | { name: string })[];
 const DELETE = Symbol('delete');
 
-/** The rendered objects with one field of the first object of a kind set (or deleted). */
+/** The rendered objects with one field of the first object of a kind set (or deleted); the path must exist. */
 function broken(objects: readonly KubeObject[], kind: string, path: Path, value: unknown): KubeObject[] {
   const out = objects.map((o) => structuredClone(o));
   let node: unknown = out.find((o) => o.kind === kind);
   assert.ok(node, `a ${kind} to break`);
-  for (const key of path.slice(0, -1)) {
-    node = (node as Record<string | number, unknown>)[key];
-    assert.ok(node !== null && typeof node === 'object', `${kind}: no ${path.join('.')}`);
+  const keyOf = (parent: unknown, step: Path[number]): string | number => {
+    if (typeof step !== 'object') return step;
+    assert.ok(Array.isArray(parent), `${kind}: ${JSON.stringify(step)} names no list element`);
+    const i = parent.findIndex((e) => (e as { name?: unknown }).name === step.name);
+    assert.ok(i >= 0, `${kind}: no element named ${step.name}`);
+    return i;
+  };
+  for (const step of path.slice(0, -1)) {
+    node = (node as Record<string | number, unknown>)[keyOf(node, step)];
+    assert.ok(node !== null && typeof node === 'object', `${kind}: no ${JSON.stringify(path)}`);
   }
   const parent = node as Record<string | number, unknown>;
-  const last = path[path.length - 1] as string | number;
+  const last = keyOf(parent, path[path.length - 1] as Path[number]);
   if (value === DELETE) delete parent[last];
   else parent[last] = value;
   return out;
@@ -75,7 +88,9 @@ function broken(objects: readonly KubeObject[], kind: string, path: Path, value:
 
 const missing = missingTool('kubectl', 'openssl');
 const POLICY_SCHEMA = join(PROJECT_ROOT, 'schema', 'policy.schema.json');
-const schemaMissing = existsSync(POLICY_SCHEMA) ? false : 'schema/policy.schema.json is not in this checkout yet (the trust policy work of issue 13)';
+const schemaMissing = existsSync(POLICY_SCHEMA)
+  ? false
+  : 'schema/policy.schema.json is not in this checkout yet (the trust policy work of issue 13)';
 const policyCommandMissing = existsSync(join(PROJECT_ROOT, 'src', 'cli', 'commands', 'policy.ts'))
   ? false
   : '`dct policy check` is not in this checkout yet (the trust policy work of issue 13)';
@@ -125,7 +140,7 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
       assert.ok(!only(renderOf(v), Deployment).spec?.template.spec?.containers[0]?.args?.includes('--gitops'), `${v} without --gitops`);
     }
     // the same check fails on the other overlays (their mutating webhook covers workloads too)
-    assert.throws(() => checkWebhooks(renderOf('cert-manager'), { mutateOnlyPods: true }), /apps\/deployments not covered/);
+    assert.throws(() => checkWebhooks(renderOf('cert-manager'), { mutateOnlyPods: true }), /apps\/deployments must not be covered/);
   });
 
   for (const v of ['cert-manager', 'gitops'] as const) {
@@ -140,10 +155,11 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
       for (const name of ['dct-admission', `dct-admission.${NAMESPACE}`, `dct-admission.${NAMESPACE}.svc`]) {
         assert.ok(spec.dnsNames.includes(name), `dnsNames include ${name}`);
       }
-      for (const model of [ValidatingWebhookConfiguration, MutatingWebhookConfiguration]) {
+      for (const model of WEBHOOK_CONFIGURATIONS) {
         const config = only(objects, model);
         assert.equal(config.metadata?.annotations?.['cert-manager.io/inject-ca-from'], `${NAMESPACE}/${cert.metadata.name}`, model.kind);
-        for (const w of config.webhooks ?? []) assert.equal(w.clientConfig.caBundle, undefined, `${w.name}: caBundle left to the CA injector`);
+        for (const w of config.webhooks ?? [])
+          assert.equal(w.clientConfig.caBundle, undefined, `${w.name}: caBundle left to the CA injector`);
       }
     });
   }
@@ -167,7 +183,7 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
     assert.ok(serving.keyUsage?.includes('1.3.6.1.5.5.7.3.1'), 'for TLS servers');
     assert.ok(serving.checkPrivateKey(createPrivateKey(data('tls.key'))), 'tls.key is its key');
 
-    for (const model of [ValidatingWebhookConfiguration, MutatingWebhookConfiguration]) {
+    for (const model of WEBHOOK_CONFIGURATIONS) {
       const config = only(objects, model);
       assert.equal(config.metadata?.annotations?.['cert-manager.io/inject-ca-from'], undefined, `${model.kind}: no cert-manager`);
       for (const w of config.webhooks ?? []) {
@@ -223,16 +239,38 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
       ['readiness on /healthz', 'Deployment', [...container, 'readinessProbe', 'httpGet', 'path'], '/healthz', /probe path/],
       ['a probe over HTTP', 'Deployment', [...container, 'livenessProbe', 'httpGet', 'scheme'], 'HTTP', /HTTPS/],
       ['a probe on another port', 'Deployment', [...container, 'livenessProbe', 'httpGet', 'port'], 9090, /--listen port/],
-      ['the policy by subPath', 'Deployment', [...container, 'volumeMounts', 0, 'subPath'], 'policy.yaml', /subPath/],
-      ['TLS from another Secret', 'Deployment', ['spec', 'template', 'spec', 'volumes', 1, 'secret', 'secretName'], 'other', /Secret/],
-      ['HOME on the read-only root', 'Deployment', [...container, 'env', 2, 'value'], '/home/dct', /HOME/],
-      ['credentials required', 'Deployment', [...container, 'env', 0, 'valueFrom', 'secretKeyRef', 'optional'], false, /optional/],
+      ['the policy by subPath', 'Deployment', [...container, 'volumeMounts', { name: 'policy' }, 'subPath'], 'policy.yaml', /subPath/],
+      ['the TLS files by subPath', 'Deployment', [...container, 'volumeMounts', { name: 'tls' }, 'subPath'], 'tls.crt', /subPath/],
+      [
+        'TLS from another Secret',
+        'Deployment',
+        ['spec', 'template', 'spec', 'volumes', { name: 'tls' }, 'secret', 'secretName'],
+        'other',
+        /Secret/,
+      ],
+      ['HOME on the read-only root', 'Deployment', [...container, 'env', { name: 'HOME' }, 'value'], '/home/dct', /HOME=\/home\/dct/],
+      [
+        'the cache on the read-only root',
+        'Deployment',
+        [...container, 'env', { name: 'XDG_CACHE_HOME' }, 'value'],
+        '/cache',
+        /XDG_CACHE_HOME/,
+      ],
+      [
+        'credentials required',
+        'Deployment',
+        [...container, 'env', { name: 'DOCKER_AUTH_CONFIG' }, 'valueFrom', 'secretKeyRef', 'optional'],
+        false,
+        /optional/,
+      ],
+      ['no POD_NAMESPACE', 'Deployment', [...container, 'env', { name: 'POD_NAMESPACE' }, 'valueFrom'], {}, /POD_NAMESPACE/],
       ['no PDB floor', 'PodDisruptionBudget', ['spec', 'minAvailable'], 0, /minAvailable/],
       ['the wrong Service port', 'Service', ['spec', 'ports', 0, 'targetPort'], 9443, /--listen port/],
     ];
     for (const [what, kind, path, value, message] of breakages) {
       it(`checkDeployment: ${what}`, () => {
-        assert.throws(() => checkDeployment(broken(renderOf('cert-manager'), kind, path, value)), message);
+        const objects = broken(renderOf('cert-manager'), kind, path, value);
+        assert.throws(() => checkDeployment(objects), message);
       });
     }
 
@@ -240,10 +278,15 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
       ['failurePolicy Ignore', ['failurePolicy'], 'Ignore', /fails closed/],
       ['a 30 s timeout', ['timeoutSeconds'], 30, /timeoutSeconds/],
       ['no timeout', ['timeoutSeconds'], DELETE, /timeoutSeconds/],
-      ['its own namespace covered', ['namespaceSelector', 'matchExpressions', 0, 'values'], ['kube-system'], /exempts the namespace dct-system/],
+      [
+        'its own namespace covered',
+        ['namespaceSelector', 'matchExpressions', 0, 'values'],
+        ['kube-system'],
+        /exempts the namespace dct-system/,
+      ],
       ['no namespace selector', ['namespaceSelector'], DELETE, /exempts the namespace/],
-      ['cronjobs left out', ['rules', 2, 'resources'], ['jobs'], /cronjobs/],
-      ['UPDATE left out', ['rules', 0, 'operations'], ['CREATE'], /UPDATE of core\/pods/],
+      ['cronjobs left out', ['rules', 2, 'resources'], ['jobs'], /cronjobs must be covered/],
+      ['UPDATE left out', ['rules', 0, 'operations'], ['CREATE'], /UPDATE of core\/pods must be covered/],
       ['the wrong path', ['clientConfig', 'service', 'path'], '/mutate', /Service/],
     ];
     for (const [what, path, value, message] of webhookBreakages) {
