@@ -17,7 +17,7 @@ import type { ImageDecision, PolicyMode, RequirementOutcome } from './decision.j
 import { evaluateRequirement, type Evaluated } from './requirement-evaluation.js';
 import { matchRule } from './rule-matching.js';
 import type { TrustPolicy } from './trust-policy.js';
-import { nearTrustedNames, publisherOf, suggestionText } from './typosquatting.js';
+import { nearTrustedNames, suggestionText, unknownToPublisher } from './typosquatting.js';
 
 /** The signatures of one digest, as `verifyImageSignatures` groups them. */
 export interface DigestReports {
@@ -78,8 +78,8 @@ export function evaluatePolicy(policy: TrustPolicy, input: PolicyInput): ImageDe
     return finish(input, policy.defaultMode, [reason], { reports, ...(near.length > 0 ? { suggestions: near.map(suggestionText) } : {}) });
   }
   const rule = matched.rule;
-  const publisher = publisherOf(policy, input.name);
-  if (publisher && publisher.repositories.length > 0 && !publisher.repositories.includes(input.name.slice(publisher.namespace.length + 1))) {
+  const publisher = unknownToPublisher(policy, input.name);
+  if (publisher) {
     const near = nearTrustedNames(policy, input.name);
     const hint = near.length > 0 ? `: did you mean ${near.map(suggestionText).join(' or ')}?` : '';
     const reason = `${input.name} is not a repository ${publisher.namespace} publishes (${publisher.signedBy})${hint}`;

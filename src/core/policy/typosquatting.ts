@@ -76,6 +76,13 @@ export function publisherOf(policy: TrustPolicy, name: string): Publisher | unde
   return best;
 }
 
+/** The publisher whose namespace holds `name` when `name` is none of its repositories (refused as unknown). */
+export function unknownToPublisher(policy: TrustPolicy, name: string): Publisher | undefined {
+  const p = publisherOf(policy, name);
+  if (!p || p.repositories.length === 0) return undefined;
+  return p.repositories.includes(name.slice(p.namespace.length + 1)) ? undefined : p;
+}
+
 /** `docker.io/library/alpine, signed by Docker Official Images` */
 export function suggestionText(t: TrustedName): string {
   return `${t.name}, signed by ${t.signedBy}`;
