@@ -39,7 +39,8 @@ export function explainPolicy(policy: TrustPolicy, file: string): string {
   lines.push('', 'Rules, in the order they are tried (the first whose pattern matches the image applies):');
   rulesInOrder(policy).forEach((r, i) => {
     lines.push(`  ${i + 1}. ${r.name} (mode ${r.mode}): ${r.match.join(', ')}`);
-    lines.push(...describeRequirement(r.require, '       requires '));
+    const [head, ...rest] = describeRequirement(r.require);
+    lines.push(`       requires ${head ?? ''}`, ...rest.map((l) => `       ${l}`));
   });
   return lines.join('\n') + '\n';
 }
