@@ -9,13 +9,12 @@
  */
 import type { Command } from 'commander';
 import { loadPolicyFile } from '../../adapters/policy/policy-file.js';
-import { isDctError } from '../../core/errors.js';
+import { DctError, isDctError } from '../../core/errors.js';
 import type { ImageDecision, RequirementOutcome } from '../../core/policy/decision.js';
 import { describeRequirement } from '../../core/policy/describe-requirement.js';
 import { signerWords } from '../../core/policy/requirement-evaluation.js';
 import { rulesInOrder } from '../../core/policy/rule-matching.js';
 import type { TrustPolicy } from '../../core/policy/trust-policy.js';
-import { DctError } from '../../core/errors.js';
 import { CliFailure } from '../cli-failure.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
 import { policyDecider, type PolicyWiringOptions } from '../policy-decider.js';

@@ -50,6 +50,12 @@ function matches(m: StringMatcher, value: string | undefined): boolean {
   }
 }
 
+/** A report's detail that is a list (empty when absent). */
+function listDetail(r: SignatureReport, key: string): unknown[] {
+  const v = r.details?.[key];
+  return Array.isArray(v) ? (v as unknown[]) : [];
+}
+
 function dctSatisfies(leaf: DctRequirement, r: SignatureReport, tag: string | undefined): boolean {
   const role = r.signer?.role;
   if (leaf.signers?.length) {
@@ -59,11 +65,11 @@ function dctSatisfies(leaf: DctRequirement, r: SignatureReport, tag: string | un
   }
   if (leaf.roles?.length && !leaf.roles.includes(role ?? '')) return false;
   if (leaf.keys?.length) {
-    const ids = Array.isArray(r.details?.['keyIds']) ? (r.details['keyIds'] as unknown[]) : [];
+    const ids = listDetail(r, 'keyIds');
     if (!leaf.keys.some((k) => k === r.signer?.keyId || ids.includes(k))) return false;
   }
   if (leaf.fresh && tag !== undefined) {
-    const tags = Array.isArray(r.details?.['tags']) ? (r.details['tags'] as unknown[]) : [];
+    const tags = listDetail(r, 'tags');
     if (!tags.includes(tag)) return false;
   }
   return true;
