@@ -66,7 +66,10 @@ export function policyFormatFactories(
   ];
   let trustedRoot: Promise<unknown> | undefined;
   const root = (): Promise<unknown> =>
-    (trustedRoot ??= opts.trustedRoot !== undefined ? readFile(opts.trustedRoot, 'utf8').then((t) => JSON.parse(t) as unknown) : Promise.resolve(undefined));
+    (trustedRoot ??=
+      opts.trustedRoot !== undefined
+        ? readFile(opts.trustedRoot, 'utf8').then((t) => JSON.parse(t) as unknown)
+        : Promise.resolve(undefined));
   const notationDir = notationConfigDir(env);
   const anchors = (s: TrustPolicyStatement) => loadTrustAnchors(notationDir, s);
   const notation = (ctxRegistry: RegistrySignatureStore, source: ReturnType<typeof trustPolicySource>): FormatVerifier =>

@@ -71,8 +71,14 @@ describe('dct policy check', () => {
       '2. team (mode warn): registry.example.com/team/*',
       '3. everything-else (mode audit): **',
     ]);
-    assert.match(r.out, /requires any of 2:\n {9}dct: signer releases \(tag fresh through TUF\)\n {9}cosign: identity ci@example\.com, issuer https:\/\/issuer\.example\.com\n/);
-    assert.match(r.out, /requires 2 of 3:\n {9}dct: role targets\/releases\n {9}notation: trust store ca:release\n {9}cosign: identity \/\^ci@\/, issuer \/example\//);
+    assert.match(
+      r.out,
+      /requires any of 2:\n {9}dct: signer releases \(tag fresh through TUF\)\n {9}cosign: identity ci@example\.com, issuer https:\/\/issuer\.example\.com\n/,
+    );
+    assert.match(
+      r.out,
+      /requires 2 of 3:\n {9}dct: role targets\/releases\n {9}notation: trust store ca:release\n {9}cosign: identity \/\^ci@\/, issuer \/example\//,
+    );
     assert.match(r.out, /default deny, mode enforce/);
     assert.match(r.out, /docker\.io\/library: alpine — Docker Official Images/);
   });
@@ -86,7 +92,12 @@ describe('dct policy check', () => {
       j.rules.map((x) => x.name),
       ['alpine', 'team', 'everything-else'],
     );
-    assert.deepEqual(j.rules[1]?.requires, ['2 of 3:', '  dct: role targets/releases', '  notation: trust store ca:release', '  cosign: identity /^ci@/, issuer /example/']);
+    assert.deepEqual(j.rules[1]?.requires, [
+      '2 of 3:',
+      '  dct: role targets/releases',
+      '  notation: trust store ca:release',
+      '  cosign: identity /^ci@/, issuer /example/',
+    ]);
   });
 
   it('an invalid file: every problem by line and field, with its code; exit 1', async () => {
@@ -96,7 +107,10 @@ describe('dct policy check', () => {
     assert.equal(r.out, '');
     assert.match(r.err, /^policy\.yaml:18: rules\[2\]\.mode: must be one of enforce, warn, audit \[POLICY_INVALID\]$/m);
     const semantic = await check(GOOD.replace('count: 2', 'count: 4'));
-    assert.match(semantic.err, /^policy\.yaml:21: rules\[2\]\.require\.atLeast\.count: is 4, but only 3 requirement\(s\) are listed in of \[POLICY_INVALID\]$/m);
+    assert.match(
+      semantic.err,
+      /^policy\.yaml:21: rules\[2\]\.require\.atLeast\.count: is 4, but only 3 requirement\(s\) are listed in of \[POLICY_INVALID\]$/m,
+    );
     const json = await check(bad, 'json');
     assert.equal(json.code, 1);
     const j = JSON.parse(json.out) as { valid: boolean; code: string; errors: string[] };

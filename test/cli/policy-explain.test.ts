@@ -73,12 +73,18 @@ describe('dct policy explain: DCT + cosign + Notation on one image, judged by th
       PATH: process.env['PATH'] ?? '',
     };
     await pushImage(new Raw(server.url, server.ca), 'policy/app', image, 'v1');
-    ok(await capture((io) => runTrust(['sign', `${APP()}:v1`, '--digest', image.digest, '--size', String(image.size)], io)), 'dct trust sign');
+    ok(
+      await capture((io) => runTrust(['sign', `${APP()}:v1`, '--digest', image.digest, '--size', String(image.size)], io)),
+      'dct trust sign',
+    );
     ok(await cosign(['generate-key-pair', '--output-key-prefix', join(home, 'release')]), 'generate-key-pair');
     ok(await cosign(['generate-key-pair', '--output-key-prefix', join(home, 'stranger')]), 'generate-key-pair');
     const key = join(home, 'release.key');
     ok(await cosign(['sign', '--key', key, '--tlog-upload=false', '--yes', `${APP()}@${image.digest}`]), 'cosign sign');
-    ok(await cosign(['sign', '--key', key, '--tlog-upload=false', '--new-bundle-format=false', '--yes', `${APP()}@${image.digest}`]), 'cosign sign (legacy)');
+    ok(
+      await cosign(['sign', '--key', key, '--tlog-upload=false', '--new-bundle-format=false', '--yes', `${APP()}@${image.digest}`]),
+      'cosign sign (legacy)',
+    );
     ok(await notation(['cert', 'generate-test', '--default', 'policy.example']), 'notation cert generate-test');
     ok(await notation(['sign', `${APP()}@${image.digest}`]), 'notation sign');
 
@@ -115,7 +121,10 @@ rules:
     assert.equal(r.code, 0, r.out + r.err);
     const d = JSON.parse(r.out) as ImageDecision;
     assert.deepEqual([d.verdict, d.rule, d.mode, d.digest], ['allow', 'release', 'enforce', image.digest]);
-    const verified = d.reports.filter((x) => x.verdict === 'verified').map((x) => x.format).sort();
+    const verified = d.reports
+      .filter((x) => x.verdict === 'verified')
+      .map((x) => x.format)
+      .sort();
     assert.deepEqual(verified, ['cosign', 'cosign', 'dct', 'notation']);
     const children = d.requirements?.children ?? [];
     assert.deepEqual(
@@ -134,7 +143,10 @@ rules:
     assert.equal(text.code, 0);
     assert.match(text.out, /^rule: {5}release$/m);
     assert.match(text.out, /^verdict: {2}allow$/m);
-    assert.match(text.out, /\[met\] {5}cosign: key release\.pub \(sha256:[0-9a-f]{64}\), no transparency log needed|\[met\] {5}cosign: key release\.pub/);
+    assert.match(
+      text.out,
+      /\[met\] {5}cosign: key release\.pub \(sha256:[0-9a-f]{64}\), no transparency log needed|\[met\] {5}cosign: key release\.pub/,
+    );
   });
 
   it('a key nobody signed with: deny, saying what was found instead', async () => {
@@ -143,7 +155,10 @@ rules:
     const d = JSON.parse(r.out) as ImageDecision;
     assert.deepEqual([d.verdict, d.rule], ['deny', 'stranger-only']);
     assert.equal(d.requirements?.satisfied, false);
-    assert.match(d.reasons[0] ?? '', /^rule stranger-only: cosign: key stranger\.pub \(sha256:[0-9a-f]{64}\).*: not satisfied by the 2 cosign signatures found \(failed \[/);
+    assert.match(
+      d.reasons[0] ?? '',
+      /^rule stranger-only: cosign: key stranger\.pub \(sha256:[0-9a-f]{64}\).*: not satisfied by the 2 cosign signatures found \(failed \[/,
+    );
     // every other signature is still listed
     assert.ok(d.reports.some((x) => x.format === 'dct' && x.verdict === 'verified'));
   });

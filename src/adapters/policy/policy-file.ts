@@ -6,9 +6,10 @@
  * `policy.yaml:12: rules[1].require.cosign.key: cannot use the key file …` (POLICY_INVALID).
  * cosign keys named by file are read relative to the policy file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { DctError } from '../../core/errors.js';
@@ -18,13 +19,25 @@ import { pathText, type PolicyPath, type TrustPolicy } from '../../core/policy/t
 /** Larger files are refused (POLICY_FILE_UNREADABLE). */
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
-/** The shipped schema's location (beside `src` and `dist`). */
-export const POLICY_SCHEMA_URL = new URL('../../../schema/policy.schema.json', import.meta.url);
+/**
+ * The shipped schema, `schema/policy.schema.json` of the project: three folders up from this
+ * module in `src/` and `dist/`, two from the bundled CLI's chunks in `dist/bin/`, so the nearest
+ * one upwards.
+ */
+export function policySchemaPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'schema', 'policy.schema.json');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return fileURLToPath(new URL('../../../schema/policy.schema.json', import.meta.url));
+}
 
 let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!validator) {
-    const schema = JSON.parse(readFileSync(POLICY_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(policySchemaPath(), 'utf8')) as Record<string, unknown>;
     validator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return validator;

@@ -68,13 +68,24 @@ export class PolicyDecider implements ImageDecider {
       const sources = await this.opts.sources.open(ref, signatureNeeds(matched.rule.require), opts);
       try {
         const found = await verifyImageSignatures(
-          { registry: ref.domain, repository: ref.path, digest: sources.digest, ...(sources.tag !== undefined ? { tag: sources.tag } : {}) },
-          { verifiers: sources.verifiers, ...(sources.manifests ? { manifests: sources.manifests } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+          {
+            registry: ref.domain,
+            repository: ref.path,
+            digest: sources.digest,
+            ...(sources.tag !== undefined ? { tag: sources.tag } : {}),
+          },
+          {
+            verifiers: sources.verifiers,
+            ...(sources.manifests ? { manifests: sources.manifests } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          },
         );
         const problems = [
           ...sources.notes,
           ...(found.manifestFailure ? [`the platforms were not checked: ${found.manifestFailure.message}`] : []),
-          ...found.digests.flatMap((d) => d.failures.map((f) => `${f.format ?? 'registry'}: could not look for signatures of ${d.digest}: ${f.message}`)),
+          ...found.digests.flatMap((d) =>
+            d.failures.map((f) => `${f.format ?? 'registry'}: could not look for signatures of ${d.digest}: ${f.message}`),
+          ),
         ];
         input = {
           ...base,

@@ -31,7 +31,10 @@ export interface SignatureNeeds {
 
 /** What the rule's requirement needs checked (see the module comment). */
 export function signatureNeeds(require: Requirement): SignatureNeeds {
-  const needs: SignatureNeeds = { cosign: { keys: [], identities: [], ignoreTlog: false }, notation: { trustStores: [], ownPolicy: false } };
+  const needs: SignatureNeeds = {
+    cosign: { keys: [], identities: [], ignoreTlog: false },
+    notation: { trustStores: [], ownPolicy: false },
+  };
   for (const leaf of leavesOf(require)) {
     if (leaf.kind === 'cosign') {
       if (leaf.key && !needs.cosign.keys.includes(leaf.key.pem)) needs.cosign.keys.push(leaf.key.pem);

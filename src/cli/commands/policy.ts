@@ -74,7 +74,10 @@ export async function runPolicyCheck(file: string, format: PolicyOutputFormat, i
 
 function outcomeLines(o: RequirementOutcome, indent: string): string[] {
   const by = o.satisfiedBy.length > 0 ? ` — satisfied by signature ${o.satisfiedBy.map((i) => `#${i + 1}`).join(', ')}` : '';
-  return [`${indent}${o.satisfied ? '[met]    ' : '[not met]'} ${o.requirement}${by}`, ...(o.children ?? []).flatMap((c) => outcomeLines(c, `${indent}  `))];
+  return [
+    `${indent}${o.satisfied ? '[met]    ' : '[not met]'} ${o.requirement}${by}`,
+    ...(o.children ?? []).flatMap((c) => outcomeLines(c, `${indent}  `)),
+  ];
 }
 
 /** The decision in words. */
@@ -134,7 +137,9 @@ export function registerPolicyCommand(program: Command): void {
     });
   policy
     .command('explain')
-    .description('decide about one image: the rule that matched, every signature found, which requirement each met, the verdict and why (exit 1 on deny)')
+    .description(
+      'decide about one image: the rule that matched, every signature found, which requirement each met, the verdict and why (exit 1 on deny)',
+    )
     .argument('<image>', 'IMAGE[:TAG] or IMAGE@sha256:…')
     .requiredOption('--policy <file>', 'the policy file')
     .option('--format <format>', 'text or json', 'text')
@@ -142,7 +147,11 @@ export function registerPolicyCommand(program: Command): void {
     .action(async (image: string, opts: { policy: string; format: string; trustedRoot?: string }) => {
       const code = await runPolicyExplain(
         image,
-        { policy: opts.policy, format: parsePolicyFormat(opts.format), ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}) },
+        {
+          policy: opts.policy,
+          format: parsePolicyFormat(opts.format),
+          ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+        },
         processIo(),
       );
       if (code !== 0) throw CliFailure.reported(code);

@@ -55,11 +55,13 @@ export function compilePolicy(doc: unknown, opts: CompileOptions = {}): TrustPol
   rawPublishers.forEach((p, i) => {
     if (!isObj(p)) return issue(['publishers', i], 'must be a mapping');
     const namespace = String(p['namespace'] ?? '');
-    if (!namespace.includes('/') && !namespace.includes('.')) issue(['publishers', i, 'namespace'], `must name a registry: docker.io/library, not ${JSON.stringify(namespace)}`);
+    if (!namespace.includes('/') && !namespace.includes('.'))
+      issue(['publishers', i, 'namespace'], `must name a registry: docker.io/library, not ${JSON.stringify(namespace)}`);
     if (/[*?]/.test(namespace)) issue(['publishers', i, 'namespace'], 'is a namespace, not a pattern: no wildcards');
     const repositories = Array.isArray(p['repositories']) ? p['repositories'].map(String) : [];
     repositories.forEach((r, j) => {
-      if (r.includes('/') || /[*?]/.test(r)) issue(['publishers', i, 'repositories', j], `must be a repository name within ${namespace} (no "/" or wildcards)`);
+      if (r.includes('/') || /[*?]/.test(r))
+        issue(['publishers', i, 'repositories', j], `must be a repository name within ${namespace} (no "/" or wildcards)`);
     });
     publishers.push({ namespace: namespace.replace(/\/+$/, ''), signedBy: String(p['signedBy'] ?? namespace), repositories });
   });
@@ -77,10 +79,15 @@ export function compilePolicy(doc: unknown, opts: CompileOptions = {}): TrustPol
     const matchPath = (j: number): PolicyPath => (typeof r['match'] === 'string' ? ['rules', i, 'match'] : ['rules', i, 'match', j]);
     if (match.length === 0) issue(['rules', i, 'match'], 'must name at least one registry/repository pattern');
     match.forEach((m, j) => {
-      if (m !== '**' && !m.includes('/')) issue(matchPath(j), `must be registry/repository (docker.io/library/alpine, registry.example.com/team/*) or **, not ${JSON.stringify(m)}`);
+      if (m !== '**' && !m.includes('/'))
+        issue(
+          matchPath(j),
+          `must be registry/repository (docker.io/library/alpine, registry.example.com/team/*) or **, not ${JSON.stringify(m)}`,
+        );
       if (/[A-Z]/.test(m)) issue(matchPath(j), 'image names are lowercase');
       const seen = patterns.get(m);
-      if (seen !== undefined && seen !== i) issue(matchPath(j), `${JSON.stringify(m)} is already matched by rules[${seen}]: the later rule would never apply`);
+      if (seen !== undefined && seen !== i)
+        issue(matchPath(j), `${JSON.stringify(m)} is already matched by rules[${seen}]: the later rule would never apply`);
       patterns.set(m, i);
     });
     const mode = (r['mode'] ?? 'enforce') as PolicyMode;
@@ -146,12 +153,20 @@ function compileRequirement(raw: unknown, path: PolicyPath, issue: (p: PolicyPat
     const roles = list('roles');
     const keys = list('keys');
     roles?.forEach((r, i) => {
-      if (r !== 'targets' && !r.startsWith('targets/')) issue([...at, 'roles', i], `must be targets or targets/<name>, not ${JSON.stringify(r)}`);
+      if (r !== 'targets' && !r.startsWith('targets/'))
+        issue([...at, 'roles', i], `must be targets or targets/<name>, not ${JSON.stringify(r)}`);
     });
     keys?.forEach((k, i) => {
       if (!/^[0-9a-f]{64}$/.test(k)) issue([...at, 'keys', i], `must be a TUF key ID (64 hex digits), not ${JSON.stringify(k)}`);
     });
-    return { kind: 'dct', ...(signers ? { signers } : {}), ...(roles ? { roles } : {}), ...(keys ? { keys } : {}), fresh: body['fresh'] === true, path: at };
+    return {
+      kind: 'dct',
+      ...(signers ? { signers } : {}),
+      ...(roles ? { roles } : {}),
+      ...(keys ? { keys } : {}),
+      fresh: body['fresh'] === true,
+      path: at,
+    };
   }
   if (kind === 'cosign') {
     const out: CosignRequirement = { kind: 'cosign', tlog: body['tlog'] !== false, path: at };
@@ -159,12 +174,20 @@ function compileRequirement(raw: unknown, path: PolicyPath, issue: (p: PolicyPat
     if (typeof key === 'string') {
       const inline = key.includes('-----BEGIN');
       try {
-        const pem = inline ? key : (opts.readKeyFile ?? ((): never => {
-          throw new Error('key files are not read here');
-        }))(key);
+        const pem = inline
+          ? key
+          : (
+              opts.readKeyFile ??
+              ((): never => {
+                throw new Error('key files are not read here');
+              })
+            )(key);
         out.key = { pem, keyId: publicKeyIdOf(pem), source: inline ? 'inline' : key };
       } catch (err) {
-        issue([...at, 'key'], inline ? `not a PEM public key: ${(err as Error).message}` : `cannot use the key file ${key}: ${(err as Error).message}`);
+        issue(
+          [...at, 'key'],
+          inline ? `not a PEM public key: ${(err as Error).message}` : `cannot use the key file ${key}: ${(err as Error).message}`,
+        );
       }
     }
     const identity = matcherOf(body, 'identity', at, issue);
@@ -182,7 +205,10 @@ function compileRequirement(raw: unknown, path: PolicyPath, issue: (p: PolicyPat
   if (typeof trustStore === 'string') {
     const i = trustStore.indexOf(':');
     if (i < 1 || !STORE_TYPES.includes(trustStore.slice(0, i)) || i === trustStore.length - 1)
-      issue([...at, 'trustStore'], `must be <type>:<name> with type ca, signingAuthority or tsa (ca:release), not ${JSON.stringify(trustStore)}`);
+      issue(
+        [...at, 'trustStore'],
+        `must be <type>:<name> with type ca, signingAuthority or tsa (ca:release), not ${JSON.stringify(trustStore)}`,
+      );
   }
   if (typeof identity === 'string') {
     if (!identity.startsWith('x509.subject:')) issue([...at, 'identity'], `must be x509.subject:<DN>, not ${JSON.stringify(identity)}`);

@@ -83,7 +83,11 @@ export function evaluatePolicy(policy: TrustPolicy, input: PolicyInput): ImageDe
     const near = nearTrustedNames(policy, input.name);
     const hint = near.length > 0 ? `: did you mean ${near.map(suggestionText).join(' or ')}?` : '';
     const reason = `${input.name} is not a repository ${publisher.namespace} publishes (${publisher.signedBy})${hint}`;
-    return finish(input, rule.mode, [reason], { rule: rule.name, reports, ...(near.length > 0 ? { suggestions: near.map(suggestionText) } : {}) });
+    return finish(input, rule.mode, [reason], {
+      rule: rule.name,
+      reports,
+      ...(near.length > 0 ? { suggestions: near.map(suggestionText) } : {}),
+    });
   }
   if (input.digest === undefined) {
     const reasons = input.problems?.length ? [...input.problems] : [`the digest of ${input.image} could not be resolved`];
@@ -114,7 +118,9 @@ export function evaluatePolicy(policy: TrustPolicy, input: PolicyInput): ImageDe
       unmet = [];
     }
   }
-  const deny = requirements.satisfied ? undefined : [`rule ${rule.name}: ${unmet[0] ?? 'requirement not met'}`, ...unmet.slice(1), ...(input.problems ?? [])];
+  const deny = requirements.satisfied
+    ? undefined
+    : [`rule ${rule.name}: ${unmet[0] ?? 'requirement not met'}`, ...unmet.slice(1), ...(input.problems ?? [])];
   const decision = finish(input, rule.mode, deny, { rule: rule.name, reports, requirements });
   if (!deny) decision.reasons.push(`rule ${rule.name}: ${requirements.requirement} met by ${describeSatisfied(requirements, reports)}`);
   return decision;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FilePolicySource } from '../../../src/adapters/policy/file-policy-source.js';
-import { loadPolicyFile, parsePolicyText, POLICY_SCHEMA_URL } from '../../../src/adapters/policy/policy-file.js';
+import { loadPolicyFile, parsePolicyText, policySchemaPath } from '../../../src/adapters/policy/policy-file.js';
 import { publicKeyIdOf } from '../../../src/core/policy/compile-policy.js';
 import { DctError } from '../../../src/core/errors.js';
 import type { CosignRequirement, CombinedRequirement } from '../../../src/core/policy/trust-policy.js';
@@ -57,7 +57,9 @@ describe('the policy file', () => {
   it('a good YAML file loads: rules, modes, publishers, the cosign key by file and its key ID', async () => {
     const { policy } = await loadPolicyFile(join(dir, 'policy.yaml'));
     assert.equal(policy.defaultMode, 'enforce');
-    assert.deepEqual(policy.publishers, [{ namespace: 'docker.io/library', signedBy: 'Docker Official Images', repositories: ['alpine', 'nginx'] }]);
+    assert.deepEqual(policy.publishers, [
+      { namespace: 'docker.io/library', signedBy: 'Docker Official Images', repositories: ['alpine', 'nginx'] },
+    ]);
     assert.deepEqual(
       policy.rules.map((r) => [r.name, r.match, r.mode]),
       [
@@ -72,7 +74,12 @@ describe('the policy file', () => {
     assert.equal(key.key?.keyId, publicKeyIdOf(pem));
     assert.equal(key.key?.source, 'keys/release.pub');
     assert.equal(key.tlog, false);
-    assert.deepEqual(req.of[2], { kind: 'notation', trustStore: 'ca:release', identity: 'x509.subject:C=US, ST=WA, O=Example', path: ['rules', 1, 'require', 'atLeast', 'of', 2, 'notation'] });
+    assert.deepEqual(req.of[2], {
+      kind: 'notation',
+      trustStore: 'ca:release',
+      identity: 'x509.subject:C=US, ST=WA, O=Example',
+      path: ['rules', 1, 'require', 'atLeast', 'of', 2, 'notation'],
+    });
   });
 
   it('JSON is accepted, with an inline PEM key', () => {
@@ -83,7 +90,7 @@ describe('the policy file', () => {
   });
 
   it('the schema ships as JSON Schema', () => {
-    const schema = JSON.parse(readFileSync(POLICY_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(policySchemaPath(), 'utf8')) as Record<string, unknown>;
     assert.equal(schema['$schema'], 'http://json-schema.org/draft-07/schema#');
   });
 
@@ -105,9 +112,15 @@ describe('the policy file', () => {
   };
 
   it('names the line and the field of each problem', () => {
-    const rule = (require: string, extra = '') => `version: 1\nrules:\n  - name: r\n    match: r.example.com/*\n${extra}    require:\n${require}`;
+    const rule = (require: string, extra = '') =>
+      `version: 1\nrules:\n  - name: r\n    match: r.example.com/*\n${extra}    require:\n${require}`;
     // schema: unknown field, enum, type, missing field, constant
-    line(3, 'rules[0].requires', /unknown field \(expected name, match, mode, require\)/, 'version: 1\nrules:\n  - requires: {}\n    name: r\n    match: r.example.com/x\n    require: {dct: {}}\n');
+    line(
+      3,
+      'rules[0].requires',
+      /unknown field \(expected name, match, mode, require\)/,
+      'version: 1\nrules:\n  - requires: {}\n    name: r\n    match: r.example.com/x\n    require: {dct: {}}\n',
+    );
     line(5, 'rules[0].mode', /must be one of enforce, warn, audit/, rule('      dct: {}\n', '    mode: block\n'));
     line(3, 'rules[0].match', /missing/, 'version: 1\nrules:\n  - name: r\n    require: {dct: {}}\n');
     line(1, 'version', /must be 1/, 'version: 2\nrules: []\n');
@@ -121,20 +134,53 @@ describe('the policy file', () => {
       /cannot use the key file missing\.pub/,
       'version: 1\nrules:\n  - name: a\n    match: r.example.com/a\n    require:\n      dct: {}\n  - name: b\n    match: r.example.com/b\n    require:\n      cosign:\n        tlog: false\n        key: missing.pub\n',
     );
-    line(10, 'rules[0].require.atLeast.count', /is 3, but only 2 requirement\(s\) are listed/, rule('      atLeast:\n        of:\n          - dct: {}\n          - dct: {}\n        count: 3\n'));
-    line(4, 'rules[0].match', /must be registry\/repository/, 'version: 1\nrules:\n  - name: r\n    match: alpine\n    require: {dct: {}}\n');
+    line(
+      10,
+      'rules[0].require.atLeast.count',
+      /is 3, but only 2 requirement\(s\) are listed/,
+      rule('      atLeast:\n        of:\n          - dct: {}\n          - dct: {}\n        count: 3\n'),
+    );
+    line(
+      4,
+      'rules[0].match',
+      /must be registry\/repository/,
+      'version: 1\nrules:\n  - name: r\n    match: alpine\n    require: {dct: {}}\n',
+    );
     line(
       9,
       'rules[1].match[1]',
       /already matched by rules\[0\]/,
-      'version: 1\nrules:\n  - name: a\n    match: r.example.com/*\n    require: {dct: {}}\n  - name: b\n    match:\n      - r.example.com/*\n    require: {dct: {}}\n'.replace('      - r.example.com/*\n', '      - q.example.com/*\n      - r.example.com/*\n'),
+      'version: 1\nrules:\n  - name: a\n    match: r.example.com/*\n    require: {dct: {}}\n  - name: b\n    match:\n      - r.example.com/*\n    require: {dct: {}}\n'.replace(
+        '      - r.example.com/*\n',
+        '      - q.example.com/*\n      - r.example.com/*\n',
+      ),
     );
     line(7, 'rules[0].require.notation.trustStore', /must be <type>:<name>/, rule('      notation:\n        trustStore: release\n'));
-    line(7, 'rules[0].require.notation.identity', /mandatory RDN attribute/, rule('      notation:\n        identity: "x509.subject: CN=only"\n'));
-    line(7, 'rules[0].require.cosign.identityRegexp', /not a regular expression/, rule('      cosign:\n        identityRegexp: "(["\n        issuer: x\n'));
+    line(
+      7,
+      'rules[0].require.notation.identity',
+      /mandatory RDN attribute/,
+      rule('      notation:\n        identity: "x509.subject: CN=only"\n'),
+    );
+    line(
+      7,
+      'rules[0].require.cosign.identityRegexp',
+      /not a regular expression/,
+      rule('      cosign:\n        identityRegexp: "(["\n        issuer: x\n'),
+    );
     line(6, 'rules[0].require.cosign', /needs its OIDC issuer/, rule('      cosign:\n        identity: ci@example.com\n'));
-    line(7, 'rules[0].require.cosign.key', /not a PEM public key/, rule('      cosign:\n        key: "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n"\n'));
-    line(7, 'rules[1].name', /already the name of rules\[0\]/, 'version: 1\nrules:\n  - name: a\n    match: r.example.com/a\n    require: {dct: {}}\n  - match: r.example.com/b\n    name: a\n    require: {dct: {}}\n');
+    line(
+      7,
+      'rules[0].require.cosign.key',
+      /not a PEM public key/,
+      rule('      cosign:\n        key: "-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n"\n'),
+    );
+    line(
+      7,
+      'rules[1].name',
+      /already the name of rules\[0\]/,
+      'version: 1\nrules:\n  - name: a\n    match: r.example.com/a\n    require: {dct: {}}\n  - match: r.example.com/b\n    name: a\n    require: {dct: {}}\n',
+    );
     line(7, 'rules[0].require.dct.keys[0]', /TUF key ID/, rule('      dct:\n        keys: [alice]\n'));
   });
 
@@ -145,7 +191,10 @@ describe('the policy file', () => {
     const dup = bad('version: 1\nversion: 1\nrules: []\n');
     assert.equal(dup.code, 'POLICY_SYNTAX_ERROR');
     assert.match(dup.message, /^policy\.yaml:2: /);
-    await assert.rejects(loadPolicyFile(join(dir, 'nope.yaml')), (e: unknown) => e instanceof DctError && e.code === 'POLICY_FILE_UNREADABLE');
+    await assert.rejects(
+      loadPolicyFile(join(dir, 'nope.yaml')),
+      (e: unknown) => e instanceof DctError && e.code === 'POLICY_FILE_UNREADABLE',
+    );
   });
 
   it('FilePolicySource loads once and again when the file changes', async () => {
@@ -154,8 +203,14 @@ describe('the policy file', () => {
     const source = new FilePolicySource(file);
     const first = await source.current();
     assert.equal(await source.current(), first, 'unchanged: the same policy');
-    writeFileSync(file, 'version: 1\nrules:\n  - {name: two, match: r.example.com/a, require: {dct: {}}}\n  - {name: three, match: r.example.com/b, require: {dct: {}}}\n');
-    assert.deepEqual((await source.current()).rules.map((r) => r.name), ['two', 'three']);
+    writeFileSync(
+      file,
+      'version: 1\nrules:\n  - {name: two, match: r.example.com/a, require: {dct: {}}}\n  - {name: three, match: r.example.com/b, require: {dct: {}}}\n',
+    );
+    assert.deepEqual(
+      (await source.current()).rules.map((r) => r.name),
+      ['two', 'three'],
+    );
     writeFileSync(file, 'version: 1\nrules: [{name: broken}]\n');
     await assert.rejects(source.current(), (e: unknown) => e instanceof DctError && e.code === 'POLICY_INVALID');
   });

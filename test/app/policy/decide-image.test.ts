@@ -41,7 +41,11 @@ const policy: TrustPolicy = compilePolicy({
   ],
 });
 
-function verifier(format: SignatureReport['format'], reports: (s: ImageSubject) => SignatureReport[], seen: ImageSubject[] = []): FormatVerifier {
+function verifier(
+  format: SignatureReport['format'],
+  reports: (s: ImageSubject) => SignatureReport[],
+  seen: ImageSubject[] = [],
+): FormatVerifier {
   return {
     format,
     verify: async (s) => {
@@ -71,8 +75,30 @@ describe('PolicyDecider', () => {
       policy: fixed(policy),
       sources: sources(
         [
-          verifier('dct', (s) => [{ format: 'dct', subject: s.digest, verdict: 'verified', signer: { kind: 'role', role: 'targets' }, foundAt: { via: 'tuf', reference: 'x' }, details: { released: true, tags: ['v1'] } }], seen),
-          verifier('cosign', (s) => [{ format: 'cosign', subject: s.digest, verdict: 'verified', signer: { kind: 'key', keyId: publicKeyIdOf(PEM) }, foundAt: { via: 'cosign-tag', reference: 'y' }, details: { tlog: false } }]),
+          verifier(
+            'dct',
+            (s) => [
+              {
+                format: 'dct',
+                subject: s.digest,
+                verdict: 'verified',
+                signer: { kind: 'role', role: 'targets' },
+                foundAt: { via: 'tuf', reference: 'x' },
+                details: { released: true, tags: ['v1'] },
+              },
+            ],
+            seen,
+          ),
+          verifier('cosign', (s) => [
+            {
+              format: 'cosign',
+              subject: s.digest,
+              verdict: 'verified',
+              signer: { kind: 'key', keyId: publicKeyIdOf(PEM) },
+              foundAt: { via: 'cosign-tag', reference: 'y' },
+              details: { tlog: false },
+            },
+          ]),
         ],
         calls,
       ),
@@ -86,7 +112,11 @@ describe('PolicyDecider', () => {
     assert.deepEqual(seen, [{ registry: 'registry.example.com', repository: 'team/app', digest: DIGEST, tag: 'v1' }]);
     assert.deepEqual(calls, [
       {
-        cosign: { keys: [PEM], identities: [{ identity: { exact: 'ci@example.com' }, issuer: { exact: 'https://issuer.example.com' } }], ignoreTlog: true },
+        cosign: {
+          keys: [PEM],
+          identities: [{ identity: { exact: 'ci@example.com' }, issuer: { exact: 'https://issuer.example.com' } }],
+          ignoreTlog: true,
+        },
         notation: { trustStores: ['ca:release'], ownPolicy: false },
       },
     ]);
@@ -117,10 +147,19 @@ describe('PolicyDecider', () => {
     const bad = await new PolicyDecider({ policy: fixed(policy), sources: ok, now: () => NOW }).decide('Not A Reference');
     assert.deepEqual([bad.verdict, bad.mode], ['deny', 'enforce']);
     assert.match(bad.reasons[0] ?? '', /^not an image reference: .*\[INVALID_REFERENCE\]/);
-    const broken = await new PolicyDecider({ policy: fixed(new DctError('POLICY_INVALID', 'policy.yaml:3: rules[0].match: missing')), sources: ok }).decide('alpine');
+    const broken = await new PolicyDecider({
+      policy: fixed(new DctError('POLICY_INVALID', 'policy.yaml:3: rules[0].match: missing')),
+      sources: ok,
+    }).decide('alpine');
     assert.equal(broken.verdict, 'deny');
-    assert.match(broken.reasons[0] ?? '', /the trust policy cannot be loaded: policy\.yaml:3: rules\[0\]\.match: missing \[POLICY_INVALID\]/);
-    const down = await new PolicyDecider({ policy: fixed(policy), sources: sources([], [], new DctError('NETWORK_ERROR', 'no route')) }).decide('registry.example.com/team/app');
+    assert.match(
+      broken.reasons[0] ?? '',
+      /the trust policy cannot be loaded: policy\.yaml:3: rules\[0\]\.match: missing \[POLICY_INVALID\]/,
+    );
+    const down = await new PolicyDecider({
+      policy: fixed(policy),
+      sources: sources([], [], new DctError('NETWORK_ERROR', 'no route')),
+    }).decide('registry.example.com/team/app');
     assert.equal(down.verdict, 'deny');
     assert.equal(down.rule, 'app');
     assert.match(down.reasons[0] ?? '', /could not be collected: no route \[NETWORK_ERROR\]/);

@@ -14,7 +14,8 @@ import type { SignatureReport } from '../../../src/core/signatures/signature-rep
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const NOW = new Date('2026-12-07T06:00:00Z');
-const pem = (): string => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const pem = (): string =>
+  generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
 const RELEASE_PEM = pem();
 const OTHER_PEM = pem();
 const RELEASE_ID = publicKeyIdOf(RELEASE_PEM);
@@ -71,9 +72,18 @@ function policyWith(require: unknown, mode = 'enforce', more: Record<string, unk
   return compilePolicy({ version: 1, rules: [{ name: 'app', match: 'r.example.com/*', mode, require }], ...more });
 }
 function input(reports: SignatureReport[], over: Partial<PolicyInput> = {}): PolicyInput {
-  return { image: 'r.example.com/app:v1', name: 'r.example.com/app', tag: 'v1', digest: DIGEST, digests: [{ digest: DIGEST, kind: 'image', reports }], now: NOW, ...over };
+  return {
+    image: 'r.example.com/app:v1',
+    name: 'r.example.com/app',
+    tag: 'v1',
+    digest: DIGEST,
+    digests: [{ digest: DIGEST, kind: 'image', reports }],
+    now: NOW,
+    ...over,
+  };
 }
-const decide = (require: unknown, reports: SignatureReport[], mode = 'enforce') => evaluatePolicy(policyWith(require, mode), input(reports));
+const decide = (require: unknown, reports: SignatureReport[], mode = 'enforce') =>
+  evaluatePolicy(policyWith(require, mode), input(reports));
 
 describe('leaves: a report satisfies a leaf only when verified and signed by the one named', () => {
   it('dct: signers (releases = a released role; a name = targets/<name>), roles, keys, fresh', () => {
@@ -105,8 +115,16 @@ describe('leaves: a report satisfies a leaf only when verified and signed by the
     assert.equal(decide({ cosign: id }, [keyless('ci@example.com', 'https://evil.example.com')]).verdict, 'deny');
     assert.equal(decide({ cosign: id }, [keyless('mallory@example.com', 'https://accounts.example.com')]).verdict, 'deny');
     const re = { identityRegexp: '^https://github\\.com/acme/', issuerRegexp: 'token\\.actions' };
-    assert.equal(decide({ cosign: re }, [keyless('https://github.com/acme/app/.github/workflows/r.yml@refs/heads/main', 'https://token.actions.githubusercontent.com')]).verdict, 'allow');
-    assert.equal(decide({ cosign: re }, [keyless('https://github.com/evil/acme/x', 'https://token.actions.githubusercontent.com')]).verdict, 'deny');
+    assert.equal(
+      decide({ cosign: re }, [
+        keyless('https://github.com/acme/app/.github/workflows/r.yml@refs/heads/main', 'https://token.actions.githubusercontent.com'),
+      ]).verdict,
+      'allow',
+    );
+    assert.equal(
+      decide({ cosign: re }, [keyless('https://github.com/evil/acme/x', 'https://token.actions.githubusercontent.com')]).verdict,
+      'deny',
+    );
   });
 
   it('notation: the trust store the report was verified against, the subject DN holding every attribute of the identity', () => {
@@ -151,7 +169,9 @@ describe('combinators', () => {
     assert.match(one.reasons[0] ?? '', /^rule app: 2 of 3 required, 1 met/);
     assert.match(one.reasons.join('\n'), /failed \[SIGNATURE_SUBJECT_MISMATCH\]: tampered/);
     // nested: the release key via DCT and the security team via cosign, or both notation stores
-    const nested = { anyOf: [{ allOf: [three[0], three[1]] }, { allOf: [{ notation: { trustStore: 'ca:a' } }, { notation: { trustStore: 'ca:b' } }] }] };
+    const nested = {
+      anyOf: [{ allOf: [three[0], three[1]] }, { allOf: [{ notation: { trustStore: 'ca:a' } }, { notation: { trustStore: 'ca:b' } }] }],
+    };
     assert.equal(decide(nested, [notation(DN, 'ca:a'), notation(DN, 'ca:b')]).verdict, 'allow');
     assert.equal(decide(nested, [notation(DN, 'ca:a'), cosignKey(RELEASE_ID)]).verdict, 'deny');
   });
@@ -180,12 +200,18 @@ describe('modes and the default deny', () => {
     const d = evaluatePolicy(policy, input([dct('targets')], { image: 'other.example.com/app', name: 'other.example.com/app' }));
     assert.deepEqual([d.verdict, d.mode, d.rule], ['deny', 'enforce', undefined]);
     assert.match(d.reasons[0] ?? '', /no rule of the policy matches other\.example\.com\/app \(default deny\)/);
-    const audit = evaluatePolicy(policyWith({ dct: {} }, 'enforce', { defaults: { mode: 'audit' } }), input([], { name: 'other.example.com/app' }));
+    const audit = evaluatePolicy(
+      policyWith({ dct: {} }, 'enforce', { defaults: { mode: 'audit' } }),
+      input([], { name: 'other.example.com/app' }),
+    );
     assert.equal(audit.verdict, 'allow');
   });
 
   it('an unresolved digest is denied with the problem', () => {
-    const d = evaluatePolicy(policyWith({ dct: {} }), input([], { digests: [], problems: ['registry down'], digest: undefined }) as PolicyInput);
+    const d = evaluatePolicy(
+      policyWith({ dct: {} }),
+      input([], { digests: [], problems: ['registry down'], digest: undefined }) as PolicyInput,
+    );
     assert.deepEqual([d.verdict, d.reasons], ['deny', ['registry down']]);
   });
 });
@@ -212,7 +238,10 @@ describe('typosquatting', () => {
     assert.equal(d.verdict, 'deny');
     assert.equal(d.rule, 'official');
     assert.deepEqual(d.suggestions, ['docker.io/library/alpine, signed by Docker Official Images (DCT releases)']);
-    assert.match(d.reasons[0] ?? '', /docker\.io\/library\/alpnie is not a repository docker\.io\/library publishes .*did you mean docker\.io\/library\/alpine/);
+    assert.match(
+      d.reasons[0] ?? '',
+      /docker\.io\/library\/alpnie is not a repository docker\.io\/library publishes .*did you mean docker\.io\/library\/alpine/,
+    );
     assert.equal(evaluatePolicy(policy, input([dct('targets')], { image: 'alpine', name: 'docker.io/library/alpine' })).verdict, 'allow');
   });
 
