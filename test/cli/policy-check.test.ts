@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runPolicyCheck } from '../../src/cli/commands/policy.js';
+import { Command } from 'commander';
+import { registerPolicyCommand, runPolicyCheck } from '../../src/cli/commands/policy.js';
 import type { TrustIo } from '../../src/cli/docker-trust/io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dct-policy-check-'));
@@ -116,5 +117,19 @@ describe('dct policy check', () => {
     const j = JSON.parse(json.out) as { valid: boolean; code: string; errors: string[] };
     assert.deepEqual([j.valid, j.code], [false, 'POLICY_INVALID']);
     assert.ok(j.errors.some((e) => e.startsWith('policy.yaml:18: rules[2].mode')));
+  });
+
+  it('registers `dct policy check FILE` and `dct policy explain IMAGE --policy FILE`', async () => {
+    const program = new Command('dct').exitOverride();
+    registerPolicyCommand(program);
+    const policy = program.commands.find((c) => c.name() === 'policy');
+    assert.deepEqual(
+      policy?.commands.map((c) => c.name()),
+      ['check', 'explain'],
+    );
+    const explain = policy?.commands.find((c) => c.name() === 'explain');
+    assert.ok(explain?.options.some((o) => o.long === '--policy' && o.mandatory));
+    explain?.exitOverride().configureOutput({ writeErr: () => undefined });
+    await assert.rejects(program.parseAsync(['node', 'dct', 'policy', 'explain', 'alpine']), /--policy/);
   });
 });
