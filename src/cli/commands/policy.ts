@@ -90,7 +90,8 @@ export function decisionText(d: ImageDecision): string {
   lines.push('', `signatures found: ${d.reports.length}`);
   d.reports.forEach((r, i) => {
     const verdict = r.verdict === 'failed' && r.code ? `failed [${r.code}]` : r.verdict;
-    const store = typeof r.details?.['trustStore'] === 'string' ? ` via trust store ${r.details['trustStore'] as string}` : '';
+    const trustStore = r.details?.['trustStore'];
+    const store = typeof trustStore === 'string' ? ` via trust store ${trustStore}` : '';
     lines.push(`  #${i + 1} ${r.format} ${verdict}: ${r.subject}, signed by ${signerWords(r)}${store}`);
     lines.push(`     found at ${r.foundAt.via} ${r.foundAt.reference}`);
     if (r.verdict !== 'verified' && r.reason) lines.push(`     ${r.reason}`);

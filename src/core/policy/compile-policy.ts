@@ -30,6 +30,8 @@ export class PolicyIssues extends Error {
 }
 
 type Obj = Record<string, unknown>;
+/** A string field (the schema has checked types; anything else reads as the fallback). */
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const MODES: readonly PolicyMode[] = ['enforce', 'warn', 'audit'];
 const STORE_TYPES = ['ca', 'signingAuthority', 'tsa'];
@@ -54,7 +56,7 @@ export function compilePolicy(doc: unknown, opts: CompileOptions = {}): TrustPol
   const rawPublishers = Array.isArray(doc['publishers']) ? doc['publishers'] : [];
   rawPublishers.forEach((p, i) => {
     if (!isObj(p)) return issue(['publishers', i], 'must be a mapping');
-    const namespace = String(p['namespace'] ?? '');
+    const namespace = str(p['namespace'], '');
     if (!namespace.includes('/') && !namespace.includes('.'))
       issue(['publishers', i, 'namespace'], `must name a registry: docker.io/library, not ${JSON.stringify(namespace)}`);
     if (/[*?]/.test(namespace)) issue(['publishers', i, 'namespace'], 'is a namespace, not a pattern: no wildcards');
@@ -63,7 +65,7 @@ export function compilePolicy(doc: unknown, opts: CompileOptions = {}): TrustPol
       if (r.includes('/') || /[*?]/.test(r))
         issue(['publishers', i, 'repositories', j], `must be a repository name within ${namespace} (no "/" or wildcards)`);
     });
-    publishers.push({ namespace: namespace.replace(/\/+$/, ''), signedBy: String(p['signedBy'] ?? namespace), repositories });
+    publishers.push({ namespace: namespace.replace(/\/+$/, ''), signedBy: str(p['signedBy'], namespace), repositories });
   });
 
   const rules: PolicyRule[] = [];
@@ -72,7 +74,7 @@ export function compilePolicy(doc: unknown, opts: CompileOptions = {}): TrustPol
   const rawRules = Array.isArray(doc['rules']) ? doc['rules'] : [];
   rawRules.forEach((r, i) => {
     if (!isObj(r)) return issue(['rules', i], 'must be a mapping (name, match, mode, require)');
-    const name = String(r['name'] ?? `rule ${i + 1}`);
+    const name = str(r['name'], `rule ${i + 1}`);
     if (names.has(name)) issue(['rules', i, 'name'], `${JSON.stringify(name)} is already the name of rules[${names.get(name)}]`);
     names.set(name, i);
     const match = typeof r['match'] === 'string' ? [r['match']] : Array.isArray(r['match']) ? r['match'].map(String) : [];

@@ -208,10 +208,7 @@ describe('modes and the default deny', () => {
   });
 
   it('an unresolved digest is denied with the problem', () => {
-    const d = evaluatePolicy(
-      policyWith({ dct: {} }),
-      input([], { digests: [], problems: ['registry down'], digest: undefined }) as PolicyInput,
-    );
+    const d = evaluatePolicy(policyWith({ dct: {} }), input([], { digests: [], problems: ['registry down'], digest: undefined }));
     assert.deepEqual([d.verdict, d.reasons], ['deny', ['registry down']]);
   });
 });
