@@ -122,7 +122,12 @@ export function evaluatePolicy(policy: TrustPolicy, input: PolicyInput): ImageDe
     ? undefined
     : [`rule ${rule.name}: ${unmet[0] ?? 'requirement not met'}`, ...unmet.slice(1), ...(input.problems ?? [])];
   const decision = finish(input, rule.mode, deny, { rule: rule.name, reports, requirements });
-  if (!deny) decision.reasons.push(`rule ${rule.name}: ${requirements.requirement} met by ${describeSatisfied(requirements, reports)}`);
+  // what could not be looked at is said even when the rest is enough
+  if (!deny)
+    decision.reasons.push(
+      `rule ${rule.name}: ${requirements.requirement} met by ${describeSatisfied(requirements, reports)}`,
+      ...(input.problems ?? []),
+    );
   return decision;
 }
 

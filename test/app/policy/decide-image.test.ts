@@ -89,6 +89,9 @@ describe('PolicyDecider', () => {
             ],
             seen,
           ),
+          verifier('notation', () => {
+            throw new DctError('TIMEOUT', 'registry timed out');
+          }),
           verifier('cosign', (s) => [
             {
               format: 'cosign',
@@ -106,6 +109,8 @@ describe('PolicyDecider', () => {
     });
     const d = await decider.decide('registry.example.com/team/app:v1');
     assert.equal(d.verdict, 'allow', d.reasons.join('\n'));
+    // a format that could not look is said even when the rest is enough
+    assert.match(d.reasons.join('\n'), /notation: could not look for signatures of sha256:a+: registry timed out/);
     assert.equal(d.digest, DIGEST);
     assert.equal(d.rule, 'app');
     assert.deepEqual(d.requirements?.satisfiedBy, [0, 1]);
