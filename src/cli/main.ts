@@ -54,6 +54,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Register>]> = [
   ['verify', async () => (await import('./commands/images/verify.js')).registerVerifyCommand],
   ['pin', async () => (await import('./commands/images/pin.js')).registerPinCommand],
   ['docker', async () => (await import('./commands/images/docker.js')).registerDockerCommand],
+  ['policy', async () => (await import('./commands/policy.js')).registerPolicyCommand],
+  ['admission', async () => (await import('./commands/admission.js')).registerAdmissionCommand],
   ['plugin', async () => (await import('./commands/plugin.js')).registerPluginCommand],
   [
     'tuf',

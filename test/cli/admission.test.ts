@@ -99,12 +99,13 @@ describe('dct admission', () => {
     assert.deepEqual(warnings, []);
   });
 
-  it('without a policy engine wired, starts not ready and says so', async () => {
+  it('with the policy engine: a policy file that does not load leaves it not ready, saying why', async () => {
+    // policyFile is the test double's format, not a trust policy: the real loader refuses it
     const { warnings } = await run(['--policy', policyFile, '--log-level', 'silent'], {
       started: async (webhook) => {
         const ready = await httpsRequest(`${webhook.url}/readyz`, { ca: tls.cert });
         assert.equal(ready.status, 503);
-        assert.match(ready.body, /no policy engine yet/);
+        assert.match(ready.body, /POLICY_INVALID|policy\.json/);
       },
     });
     assert.match(warnings[0] ?? '', /did not load: not ready/);

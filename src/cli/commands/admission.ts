@@ -18,22 +18,25 @@ type Env = Record<string, string | undefined>;
 export type PolicyLoader = (policyFile: string, env: Env) => Promise<{ decider: ImageDecider; reload(): Promise<void> }>;
 
 /**
- * TODO(issue 13, policy engine): wire the real policy once `src/cli/policy-decider.ts` is on main. On the
- * policy branch (h-policy) it is `policyDecider(io: TrustIo, policy: string | PolicySource)`, whose
- * `FilePolicySource` fails closed while the file is broken; the webhook keeps the last good policy instead,
- * so pass a source that holds it:
- *   const { policyDecider } = await import('../policy-decider.js');
- *   const { loadPolicyFile } = await import('../../adapters/policy/policy-file.js');
- *   const { processIo } = await import('../docker-trust/io.js');
- *   let policy = (await loadPolicyFile(file)).policy; // throws: not ready, retried when the file changes
- *   const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
- *   return { decider, reload: async () => void (policy = (await loadPolicyFile(file)).policy) };
- * Until then `dct admission` starts, stays not ready (/readyz 503) and refuses every image (fail-closed).
+ * The policy engine's decider over the policy file, keeping the last good policy: a reload
+ * that fails (a broken file) throws, and the webhook keeps judging with the policy it had;
+ * the first load failing leaves the webhook not ready (it retries when the file changes).
  */
-const loadPolicyFile: PolicyLoader = () =>
-  Promise.reject(
-    new DctError('ADMISSION_POLICY_NOT_LOADED', 'this build of dct has no policy engine yet (src/cli/policy-decider.ts, issue 13)'),
-  );
+const loadPolicyFile: PolicyLoader = async (file) => {
+  const [{ policyDecider }, { loadPolicyFile: readPolicy }, { processIo }] = await Promise.all([
+    import('../policy-decider.js'),
+    import('../../adapters/policy/policy-file.js'),
+    import('../docker-trust/io.js'),
+  ]);
+  let policy = (await readPolicy(file)).policy;
+  const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
+  return {
+    decider,
+    reload: async () => {
+      policy = (await readPolicy(file)).policy;
+    },
+  };
+};
 
 /** Where Kubernetes mounts the pod's namespace (the webhook exempts its own). */
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
