@@ -27,6 +27,7 @@ import type { StringMatcher } from '../../../core/signatures/sigstore-verificati
 import { CliFailure } from '../../cli-failure.js';
 import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
 import { CERTIFICATE_IDENTITY_FLAGS } from './identity-flags.js';
+import { PRIVACY_CONFIRMATION, PRIVACY_STATEMENT } from './privacy-statement.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
 import { readLine } from './key-commands.js';
 
@@ -73,15 +74,6 @@ const IDENTITY_FLAGS: FlagSpec[] = [
   { name: 'offline', kind: 'bool', usage: 'only allow offline verification' },
   { name: 'max-workers', kind: 'int', def: 10, usage: 'the amount of maximum workers for parallel executions' },
 ];
-
-const PRIVACY_STATEMENT = `
-\tThe sigstore service, hosted by sigstore a Series of LF Projects, LLC, is provided pursuant to the Hosted Project Tools Terms of Use, available at https://lfprojects.org/policies/hosted-project-tools-terms-of-use/.
-\tNote that if your submission includes personal data associated with this signed artifact, it will be part of an immutable record.
-\tThis may include the email address associated with the account with which you authenticate your contractual Agreement.
-\tThis information will be used for signing this artifact and will be stored in public transparency logs and cannot be removed later, and is subject to the Immutable Record notice at https://lfprojects.org/policies/hosted-project-tools-immutable-records/.
-`;
-const PRIVACY_CONFIRMATION =
-  "By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.";
 
 const TAG_WARNING = `Image reference %s uses a tag, not a digest, to identify the image to sign.
     This can lead you to sign a different image than the intended one. Please use a
