@@ -21,6 +21,7 @@ import { errorBodyMessage, MAX_ERROR_BODY } from '../http/transport/error-body.j
 import type { RoundTripper } from '../http/transport/round-tripper.js';
 import { readBody } from '../http/transport/send.js';
 import { createTransport } from '../http/transport/transport.js';
+import { LossReporter } from './loss-reporter.js';
 
 /** The pseudo-repository a poster needs `push` on (the server's AUDIT_REPOSITORY). */
 export const AUDIT_PUSH_SCOPE = repositoryScope('_dct/audit', 'push');
@@ -49,7 +50,21 @@ export interface HttpAuditSinkOptions {
   bottom?: RoundTripper;
 }
 
+/** A failure sending again does not cure: the batch is lost. */
 class Refused extends Error {}
+
+/** Failures of getting a token that are the configuration's (wrong credentials, none, a bad realm), not the network's. */
+const AUTH_REFUSALS = new Set(['AUTH_FAILED', 'AUTH_REQUIRED', 'AUTH_CHALLENGE_INVALID', 'INSECURE_AUTH_REALM']);
+
+async function refusedOnAuthFailure(rt: RoundTripper, req: Parameters<RoundTripper>[0]): Promise<Awaited<ReturnType<RoundTripper>>> {
+  try {
+    return await rt(req);
+  } catch (err) {
+    if (err instanceof DctError && AUTH_REFUSALS.has(err.code))
+      throw new Refused(`the audit server refused the credentials: ${err.message}`);
+    throw err;
+  }
+}
 
 export class HttpAuditSink implements AuditSink {
   private queue: string[] = [];
@@ -58,10 +73,13 @@ export class HttpAuditSink implements AuditSink {
   private wake: (() => void) | undefined;
   /** records the server stored */
   delivered = 0;
-  /** records dropped (queue overflow, refused by the server, left at flush timeout) */
-  lost = 0;
+  private readonly losses: LossReporter;
+
+  /** records dropped: store or server failures and refusals, queue overflow, left at a flush timeout */
+  get lost(): number {
+    return this.losses.lost;
+  }
   private readonly url: URL;
-  private readonly onError: (message: string) => void;
 
   constructor(
     server: string,
@@ -77,7 +95,7 @@ export class HttpAuditSink implements AuditSink {
       throw new DctError('AUDIT_FEED_UNAVAILABLE', `the audit feed ${server} must be an https:// (or http://) URL`);
     }
     this.url = new URL('/_dct/audit', base);
-    this.onError = opts.onError ?? (() => {});
+    this.losses = new LossReporter(opts.onError ?? (() => {}));
   }
 
   record(record: AuditRecord): void {
@@ -93,6 +111,14 @@ export class HttpAuditSink implements AuditSink {
   }
 
   async flush(): Promise<void> {
+    try {
+      await this.waitForQueue();
+    } finally {
+      this.losses.report();
+    }
+  }
+
+  private async waitForQueue(): Promise<void> {
     if (!this.draining) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -158,7 +184,7 @@ export class HttpAuditSink implements AuditSink {
 
   private async post(batch: readonly string[]): Promise<void> {
     const { rt, tls } = await this.connect();
-    const res = await rt({
+    const res = await refusedOnAuthFailure(rt, {
       method: 'POST',
       url: this.url,
       headers: { 'Content-Type': 'application/json' },
@@ -173,7 +199,8 @@ export class HttpAuditSink implements AuditSink {
     });
     if (res.status === 201 || res.status === 202 || res.status === 200) return;
     const why = `${this.url.origin} answered ${res.status}${errorBodyMessage(body) ? ` (${errorBodyMessage(body)})` : ''}`;
-    if (res.status === 400 || res.status === 403 || res.status === 404 || res.status === 413) {
+    // 401 here: even a fresh token lacks the scope (the user may not post)
+    if (res.status === 400 || res.status === 401 || res.status === 403 || res.status === 404 || res.status === 413) {
       throw new Refused(`the audit server refused ${batch.length} record(s): ${why}`);
     }
     throw new Error(why);
@@ -199,11 +226,6 @@ export class HttpAuditSink implements AuditSink {
   }
 
   private lose(count: number, why: string): void {
-    this.lost += count;
-    try {
-      this.onError(`${why}: ${count} audit record(s) lost`);
-    } catch {
-      // reporting a loss must not fail the caller
-    }
+    this.losses.lose(count, why);
   }
 }

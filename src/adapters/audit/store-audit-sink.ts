@@ -4,6 +4,7 @@
  * when the store fails, or more than `maxQueued` records wait, records are lost — counted and
  * reported through `onError` (the server's log), never fatal to the decision they describe.
  */
+import { LossReporter } from './loss-reporter.js';
 import type { AuditRecord, AuditSink, AuditStore } from '../../core/policy/audit-record.js';
 
 export interface StoreAuditSinkOptions {
@@ -21,12 +22,15 @@ export class StoreAuditSink implements AuditSink {
   private draining: Promise<void> | undefined;
   /** records stored */
   appended = 0;
-  /** records that could not be stored (store failures, queue overflow) */
-  lost = 0;
+  private readonly losses: LossReporter;
+
+  /** records dropped: store or server failures and refusals, queue overflow, left at a flush timeout */
+  get lost(): number {
+    return this.losses.lost;
+  }
   private readonly source: string;
   private readonly maxQueued: number;
   private readonly batchSize: number;
-  private readonly onError: (message: string) => void;
 
   constructor(
     private readonly store: AuditStore,
@@ -35,7 +39,7 @@ export class StoreAuditSink implements AuditSink {
     this.source = opts.source ?? 'server';
     this.maxQueued = opts.maxQueued ?? 10_000;
     this.batchSize = opts.batchSize ?? 500;
-    this.onError = opts.onError ?? (() => {});
+    this.losses = new LossReporter(opts.onError ?? (() => {}));
   }
 
   record(record: AuditRecord): void {
@@ -67,15 +71,11 @@ export class StoreAuditSink implements AuditSink {
   }
 
   private lose(count: number, why: string): void {
-    this.lost += count;
-    try {
-      this.onError(`${why}: ${count} audit record(s) lost`);
-    } catch {
-      // reporting a loss must not fail the caller either
-    }
+    this.losses.lose(count, why);
   }
 
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
+    this.losses.report();
   }
 }
