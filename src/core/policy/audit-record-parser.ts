@@ -125,32 +125,45 @@ function context(value: unknown, where: string): Record<string, string> {
   return out;
 }
 
-/** One record; `where` names it in errors (`records[3]`). */
+function actorOf(value: unknown, where: string): AuditRecord['actor'] {
+  const actor = object(value, where, ACTOR_FIELDS);
+  return {
+    ...optional(actor, 'user', (v) => str(v, `${where}.user`, AUDIT_LIMITS.name, true)),
+    ...optional(actor, 'address', (v) => str(v, `${where}.address`, AUDIT_LIMITS.name)),
+    ...optional(actor, 'host', (v) => str(v, `${where}.host`, AUDIT_LIMITS.name)),
+  };
+}
+
+function idOf(value: unknown, where: string): number {
+  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) throw invalid(where, 'must be a positive integer');
+  return value;
+}
+
+function digestOf(value: unknown, where: string): string {
+  const digest = str(value, where, AUDIT_LIMITS.digest);
+  if (!DIGEST.test(digest)) throw invalid(where, 'must be a digest (sha256:…)');
+  return digest;
+}
+
+function admittedOf(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw invalid(where, 'must be true or false');
+  return value;
+}
+
+/** One record; `where` names it in errors (`records[3]`). Fields are checked in the order of AuditRecord. */
 export function parseAuditRecord(value: unknown, where = 'record'): AuditRecord {
   const o = object(value, where, RECORD_FIELDS);
-  const actor = object(o['actor'], `${where}.actor`, ACTOR_FIELDS);
-  if (typeof o['admitted'] !== 'boolean') throw invalid(`${where}.admitted`, 'must be true or false');
-  const id = o['id'];
-  if (id !== undefined && !(Number.isSafeInteger(id) && (id as number) > 0)) throw invalid(`${where}.id`, 'must be a positive integer');
-  const digest = o['digest'];
-  if (digest !== undefined && !DIGEST.test(str(digest, `${where}.digest`, AUDIT_LIMITS.digest))) {
-    throw invalid(`${where}.digest`, 'must be a digest (sha256:…)');
-  }
   return {
-    ...(id !== undefined ? { id: id as number } : {}),
+    ...optional(o, 'id', (v) => idOf(v, `${where}.id`)),
     at: isoTime(o['at'], `${where}.at`),
     point: oneOf<EnforcementPoint>(o['point'], `${where}.point`, ENFORCEMENT_POINTS),
-    actor: {
-      ...optional(actor, 'user', (v) => str(v, `${where}.actor.user`, AUDIT_LIMITS.name, true)),
-      ...optional(actor, 'address', (v) => str(v, `${where}.actor.address`, AUDIT_LIMITS.name)),
-      ...optional(actor, 'host', (v) => str(v, `${where}.actor.host`, AUDIT_LIMITS.name)),
-    },
+    actor: actorOf(o['actor'], `${where}.actor`),
     image: str(o['image'], `${where}.image`, AUDIT_LIMITS.image),
-    ...(digest !== undefined ? { digest: digest as string } : {}),
+    ...optional(o, 'digest', (v) => digestOf(v, `${where}.digest`)),
     ...optional(o, 'rule', (v) => str(v, `${where}.rule`, AUDIT_LIMITS.rule, true)),
     verdict: oneOf(o['verdict'], `${where}.verdict`, VERDICTS),
     mode: oneOf(o['mode'], `${where}.mode`, MODES),
-    admitted: o['admitted'],
+    admitted: admittedOf(o['admitted'], `${where}.admitted`),
     reasons: list(o['reasons'], `${where}.reasons`, AUDIT_LIMITS.reasons).map((r, i) =>
       str(r, `${where}.reasons[${i}]`, AUDIT_LIMITS.reason, true),
     ),

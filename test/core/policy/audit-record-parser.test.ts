@@ -99,6 +99,11 @@ describe('parseAuditRecord', () => {
     refused(() => parseAuditRecord({ ...GOOD, signatures: Array.from({ length: 65 }, () => sig) }), 'record.signatures');
   });
 
+  it('checks fields in the order of the record: the first bad one is named', () => {
+    refused(() => parseAuditRecord({ at: 'now' }), 'record.at');
+    refused(() => parseAuditRecord({ at: GOOD.at, point: 'verify' }), 'record.actor');
+  });
+
   it('refuses non-objects', () => {
     for (const v of [null, 1, 'x', [], true]) refused(() => parseAuditRecord(v), 'record');
   });
