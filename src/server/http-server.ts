@@ -7,6 +7,10 @@
  * answers included): a verified token is remembered by its text, so a cached
  * read costs a map lookup more. The built-in issuer answers `/auth/token`.
  *
+ * The audit feed (`/_dct/audit…`, audit-api.ts) is served after the same
+ * authorization hook: pages as prepared answers, live follows as streams, posts
+ * as writes (write limit, unauthenticated-write guard).
+ *
  * With the embedded registry, paths the trust API does not know go to it
  * (`/v2/<name>/blobs|manifests|tags|referrers/…`, `/v2/_catalog`); its bodies
  * stream, so node's whole-request timeout is off and the trust API's own
