@@ -71,6 +71,8 @@ export class HttpAuditSink implements AuditSink {
   private draining: Promise<void> | undefined;
   private transport: Promise<{ rt: RoundTripper; tls: TlsSettings }> | undefined;
   private wake: (() => void) | undefined;
+  /** why the last post failed, while posts fail */
+  private lastFailure: string | undefined;
   /** records the server stored */
   delivered = 0;
   private readonly losses: LossReporter;
@@ -130,7 +132,8 @@ export class HttpAuditSink implements AuditSink {
       const left = this.queue.length;
       this.queue = [];
       this.wake?.();
-      this.lose(left, `the audit server ${this.url.origin} did not take the records in time`);
+      const why = this.lastFailure ? ` (last failure: ${this.lastFailure})` : '';
+      this.lose(left, `the audit server ${this.url.origin} did not take the records in time${why}`);
     }
   }
 
@@ -142,6 +145,7 @@ export class HttpAuditSink implements AuditSink {
         try {
           await this.post(batch);
           this.delivered += batch.length;
+          this.lastFailure = undefined;
           delay = this.opts.retryMs ?? 500;
         } catch (err) {
           if (err instanceof Refused) {
@@ -149,6 +153,7 @@ export class HttpAuditSink implements AuditSink {
             continue;
           }
           // back in front, in order, unless newer records pushed them out meanwhile
+          this.lastFailure = (err as Error).message;
           this.queue.unshift(...batch);
           const max = this.opts.maxQueued ?? 10_000;
           if (this.queue.length > max) {
