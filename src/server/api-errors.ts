@@ -23,6 +23,8 @@ export const API_ERRORS = {
   TOO_MANY_REQUESTS: { status: 429, message: 'Too many requests: slow down and retry later.' },
   TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
   UNAVAILABLE: { status: 503, message: 'The server is busy: retry later.' },
+  // the audit feed (audit-api.ts)
+  AUDIT_RECORD_INVALID: { status: 400, message: 'An audit record sent by the client is invalid.' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -55,6 +55,8 @@ export interface ServerConfig {
   cacheMaxAgeConsistent: number;
   /** bytes of prepared metadata responses kept in memory per process (0 = none) */
   readCacheMaxBytes: number;
+  /** audit records the server keeps, the newest (older ones are removed as new ones arrive) */
+  auditRetention: number;
   logLevel: string;
   /** token auth with the built-in issuer: htpasswd file of users (bcrypt entries) */
   authHtpasswd?: string;
@@ -126,6 +128,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   cacheMaxAgeCurrent: DEFAULT_CURRENT_MAX_AGE,
   cacheMaxAgeConsistent: DEFAULT_CONSISTENT_MAX_AGE,
   readCacheMaxBytes: DEFAULT_READ_CACHE_MAX_BYTES,
+  auditRetention: 1_000_000,
   logLevel: 'info',
   authService: 'dct',
   authIssuer: 'dct',
@@ -182,6 +185,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_CACHE_MAX_AGE_CURRENT: 'cacheMaxAgeCurrent',
   DCT_CACHE_MAX_AGE_CONSISTENT: 'cacheMaxAgeConsistent',
   DCT_READ_CACHE_MAX_BYTES: 'readCacheMaxBytes',
+  DCT_AUDIT_RETENTION: 'auditRetention',
   DCT_WORKERS: 'workers',
   DCT_AUTH_HTPASSWD: 'authHtpasswd',
   DCT_AUTH_REALM: 'authRealm',
@@ -321,6 +325,7 @@ function validateLimits(c: ServerConfig): void {
     ['idleTimeoutMs', '--idle-timeout-ms'],
     ['maxConnections', '--max-connections'],
     ['maxConnectionsPerClient', '--max-connections-per-client'],
+    ['auditRetention', 'auditRetention'],
   ] as const;
   for (const [key, flag] of limits) {
     const v = c[key];

@@ -7,6 +7,10 @@
  * answers included): a verified token is remembered by its text, so a cached
  * read costs a map lookup more. The built-in issuer answers `/auth/token`.
  *
+ * The audit feed (`/_dct/audit…`, audit-api.ts) is served after the same
+ * authorization hook: pages as prepared answers, live follows as streams, posts
+ * as writes (write limit, unauthenticated-write guard).
+ *
  * With the embedded registry, paths the trust API does not know go to it
  * (`/v2/<name>/blobs|manifests|tags|referrers/…`, `/v2/_catalog`); its bodies
  * stream, so node's whole-request timeout is off and the trust API's own
@@ -24,6 +28,7 @@ import { isWriteRequest, type UnauthenticatedWriteGuard } from './unauthenticate
 import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
 import { applyConnectionLimits, type ConnectionLimits } from './connection-limits.js';
+import { AuditApi, auditSource, MAX_AUDIT_BODY_BYTES } from './audit-api.js';
 import { lingerOnClose } from './lingering-close.js';
 import { registerReadCacheMetrics } from './read-cache-metrics.js';
 import { matchRoute, type Route } from './routes.js';
@@ -51,6 +56,8 @@ export interface HttpOptions {
   registry?: RegistryHttp;
   /** idle timeout and caps of connections (node's defaults when absent: no idle timeout, no caps) */
   connections?: ConnectionLimits;
+  /** the audit feed's API (`/_dct/audit…`); absent = those paths are route misses */
+  audit?: AuditApi;
 }
 
 export interface TrustHttpServer {
@@ -167,6 +174,14 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         return;
       }
     }
+    if (route.name === 'auditFeed' || route.name === 'auditPost') {
+      void serveAudit(req, res, route.name, q < 0 ? '' : url.slice(q + 1)).catch((err: unknown) => {
+        log.error({ err, route: route.name }, 'request failed');
+        if (!res.headersSent) send(res, route.name, errorResponse(new ApiError('UNKNOWN', {})));
+        else res.destroy();
+      });
+      return;
+    }
     // the hot path: a prepared answer, written synchronously
     if (method === 'GET') {
       const key = memo.key;
@@ -224,6 +239,44 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         else res.destroy();
       },
     );
+  };
+
+  /** The audit feed: a page or a live follow of it, or records posted by a remote enforcement point. */
+  const serveAudit = async (req: IncomingMessage, res: ServerResponse, name: 'auditFeed' | 'auditPost', rawQuery: string) => {
+    const token = auth?.bearer.tokenOf({ authorization: req.headers.authorization });
+    try {
+      if (!opts.audit) {
+        req.resume();
+        throw routeNotFound();
+      }
+      if (name === 'auditFeed') {
+        const query = new URLSearchParams(rawQuery);
+        if (!AuditApi.wantsStream(req)) {
+          send(res, name, await opts.audit.page(query));
+          return;
+        }
+        // the stream ends when the token it was opened with expires
+        await opts.audit.follow(req, res, query, token?.expiresAt);
+        count(name, 200);
+        return;
+      }
+      const client = clientOf(req);
+      if (!limiter.take(client)) throw new ApiError('TOO_MANY_REQUESTS', undefined, undefined, { 'Retry-After': '1' });
+      const body = await readBody(req, MAX_AUDIT_BODY_BYTES, registry ? opts.requestTimeoutMs : undefined);
+      const source = auditSource(token?.subject, client);
+      const prepared = await opts.audit.post(req.headers, body, source);
+      send(res, name, prepared);
+      log.debug({ route: name, source, status: prepared.status }, 'audit records posted');
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      send(res, name, errorResponse(err));
+      if (err.status >= 500) log.warn({ route: name, code: err.code, reason: err.message }, 'audit request refused');
+      else log.info({ route: name, code: err.code, status: err.status, reason: err.message.slice(0, 300) }, 'audit request refused');
+    }
   };
 
   /** The built-in token issuer (docker registry token auth realm). */

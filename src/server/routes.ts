@@ -18,7 +18,13 @@ export type Route =
   | { name: 'getKey'; gun: string; role: 'timestamp' | 'snapshot' }
   | { name: 'rotateKey'; gun: string; role: 'timestamp' | 'snapshot' }
   | { name: 'changefeed'; gun?: string }
+  | { name: 'auditFeed' }
+  | { name: 'auditPost' }
   | { name: 'notFound' };
+
+/** The audit feed (audit-api.ts): its page or live follow, and where enforcement points post records. */
+export const AUDIT_FEED_PATH = '/_dct/audit/changefeed';
+export const AUDIT_POST_PATH = '/_dct/audit';
 
 const ROLE = 'root|targets(?:/[^/\\s]+)*|snapshot|timestamp';
 const TUF = /^\/v2\/([^*]+)\/_trust\/tuf\/(.*)$/;
@@ -44,7 +50,9 @@ export function matchRoute(method: string, path: string): Route {
     if (path === '/_notary_server/health') return { name: 'health' };
     if (path === '/metrics') return { name: 'metrics' };
     if (path === '/v2/_trust/changefeed') return { name: 'changefeed' };
+    if (path === AUDIT_FEED_PATH) return { name: 'auditFeed' };
   }
+  if (method === 'POST' && path === AUDIT_POST_PATH) return { name: 'auditPost' };
   const tuf = TUF.exec(path);
   if (tuf) {
     const gun = tuf[1] as string;

@@ -7,12 +7,16 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
+import { StoreAuditSink } from '../adapters/audit/store-audit-sink.js';
 import { openStore } from '../adapters/storage/open-store.js';
 import { EmbeddedKeyService } from '../adapters/key-service/embedded-key-service.js';
 import { RemoteKeyService } from '../adapters/key-service/remote-key-service.js';
 import { ensureSelfSignedTls } from '../adapters/tls/self-signed.js';
 import { DctError } from '../core/errors.js';
+import type { AuditSink } from '../core/policy/audit-record.js';
 import type { KeyService } from '../core/ports.js';
+import { AuditApi } from './audit-api.js';
+import { registerAuditMetrics } from './audit-metrics.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
@@ -30,6 +34,11 @@ export interface RunningServer {
   auth?: { realm: string; service: string; tokenCertFile?: string };
   /** the embedded registry, when on: its public name (GUNs of its images are `<name>/<repository>`) */
   registry?: { name: string };
+  /**
+   * the server's own audit sink (its records' source is `server`; the embedded registry's pull gate
+   * writes to it); absent in a cluster primary
+   */
+  audit?: AuditSink;
   close(): Promise<void>;
 }
 
@@ -66,7 +75,9 @@ export async function startServer(
   if (authConfigured(config)) auth = await createServerAuth(config, { secure: !config.plainHttp, log });
   else if (config.insecureNoAuth && !isLoopback(host))
     log.warn({ listen: config.listen }, 'no authentication: anyone who reaches this address can write trust data');
-  const store = await openStore(config.storage);
+  const store = await openStore(config.storage, { auditRetention: config.auditRetention });
+  // the server's own audit records (its pull gate's decisions), written in the background
+  const audit = new StoreAuditSink(store.audit, { onError: (message) => log.warn({ audit: 'lost' }, message) });
   let keys: KeyService;
   if (config.signerUrl) {
     if (!config.signerCert || !config.signerKey || !config.signerCa) {
@@ -103,6 +114,7 @@ export async function startServer(
       pullGate: config.pullGate,
       registryName: () => registryName,
       log,
+      audit,
       idleTimeoutMs: config.requestTimeoutMs,
       maxBlobBytes: config.maxBlobBytes,
       uploads: {
@@ -122,7 +134,9 @@ export async function startServer(
     cache.invalidate(gun);
     registry?.trustChanged(gun);
   });
-  const { server } = createTrustHttpServer(
+  // heartbeats of live audit streams come well within the idle timeout that would close them
+  const auditApi = new AuditApi(store.audit, { streams: { heartbeatMs: Math.min(15_000, Math.floor(config.idleTimeoutMs / 2)) } });
+  const { server, metrics } = createTrustHttpServer(
     {
       store,
       keys,
@@ -159,9 +173,11 @@ export async function startServer(
       },
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),
+      audit: auditApi,
     },
     log,
   );
+  registerAuditMetrics(metrics, audit, auditApi);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -206,15 +222,19 @@ export async function startServer(
         }
       : {}),
     ...(registry ? { registry: { name: registryName } } : {}),
+    audit,
     close() {
       closing ??= (async () => {
         // logins waiting for a password check are answered 503 instead of being waited for
         await auth?.passwordChecks?.close();
+        // live audit streams end first: the server closes once its connections have
+        await auditApi.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
         });
         await registry?.close();
+        await audit.flush();
         await unwatch();
         await store.close();
       })();

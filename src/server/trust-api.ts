@@ -300,8 +300,15 @@ function keyResponse(key: PublicKey): PreparedResponse {
   );
 }
 
-async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: URLSearchParams): Promise<PreparedResponse> {
-  const recordsParam = query.get('records') ?? '';
+/**
+ * A changefeed page's `change_id` and `records` as notary-server reads them (Go's 32-bit
+ * integers; 400 INVALID_PARAMETERS with Go's error text otherwise): `change_id` defaults to 0,
+ * `records` 0 means notary's page of 100, a negative count pages backwards, and at most `max`
+ * records are served in the direction asked. notary requires `records`; the audit feed passes
+ * `recordsDefault` '0' to make it optional.
+ */
+export function parseChangefeedPage(query: URLSearchParams, max: number, recordsDefault = ''): { changeId: number; records: number } {
+  const recordsParam = query.get('records') ?? recordsDefault;
   const records = parseGoInt32(recordsParam);
   if (typeof records === 'string') throw new ApiError('INVALID_PARAMETERS', `invalid records parameter: ${records}`);
   const changeParam = query.get('change_id') ?? '';
@@ -314,8 +321,12 @@ async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: 
   }
   // notary: 0 is its default page of 100; negative pages backwards
   const wanted = records === 0 ? 100 : records;
-  const max = ctx.limits.maxChangefeedRecords ?? MAX_CHANGEFEED_RECORDS;
-  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), changeId, records: Math.sign(wanted) * Math.min(Math.abs(wanted), max) });
+  return { changeId, records: Math.sign(wanted) * Math.min(Math.abs(wanted), max) };
+}
+
+async function changefeed(ctx: TrustApiContext, gun: string | undefined, query: URLSearchParams): Promise<PreparedResponse> {
+  const page = parseChangefeedPage(query, ctx.limits.maxChangefeedRecords ?? MAX_CHANGEFEED_RECORDS);
+  const list = await ctx.store.changes({ ...(gun ? { gun } : {}), ...page });
   const out = list.map((c) => ({
     ID: String(c.id),
     CreatedAt: c.createdAt.toISOString(),

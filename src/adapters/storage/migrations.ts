@@ -44,6 +44,14 @@ CREATE INDEX registry_tags_digest ON registry_tags (repository, digest);
 CREATE INDEX registry_references_digest ON registry_references (repository, digest);
 `;
 
+/**
+ * Index of migration 4 (the audit feed), portable: pages filtered by image. Verdict and point
+ * filters scan by id (few distinct values); the rest of a record is its JSON text.
+ */
+const AUDIT_INDEXES = `
+CREATE INDEX audit_records_image ON audit_records (image, id);
+`;
+
 /** Times are ISO 8601 UTC strings with milliseconds (sortable as text). */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
@@ -122,6 +130,21 @@ CREATE TABLE registry_references (
   PRIMARY KEY (repository, manifest, digest)
 ) STRICT;
 ${REGISTRY_INDEXES}`,
+  },
+  {
+    version: 4,
+    description: 'audit feed: audit_records',
+    // AUTOINCREMENT: ids are never reused once retention removed the oldest records
+    sql: `
+CREATE TABLE audit_records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  point TEXT NOT NULL,
+  image TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  record TEXT NOT NULL
+) STRICT;
+${AUDIT_INDEXES}`,
   },
 ];
 
@@ -207,6 +230,21 @@ CREATE TABLE registry_references (
   PRIMARY KEY (repository, manifest, digest)
 );
 ${REGISTRY_INDEXES}`,
+  },
+  {
+    version: 4,
+    description: 'audit feed: audit_records',
+    // the record as JSON text (not JSONB: its exact text is served, and NUL escapes stay escapes)
+    sql: `
+CREATE TABLE audit_records (
+  id BIGSERIAL PRIMARY KEY,
+  at VARCHAR(40) NOT NULL,
+  point VARCHAR(20) NOT NULL,
+  image VARCHAR(1024) COLLATE "C" NOT NULL,
+  verdict VARCHAR(10) NOT NULL,
+  record TEXT NOT NULL
+);
+${AUDIT_INDEXES}`,
   },
 ];
 

@@ -8,10 +8,16 @@
  *                                    parameters (sslmode, …) go to the driver unchanged
  */
 import { DctError } from '../../core/errors.js';
+import type { AuditStore } from '../../core/policy/audit-record.js';
 import type { PrivateKeyStore, RegistryStore, TufStore } from '../../core/ports.js';
 
-/** TUF files, server keys and the embedded registry's metadata (`registry`), in one database. */
-export type ServerStore = TufStore & PrivateKeyStore & { readonly registry: RegistryStore };
+/** TUF files, server keys, the embedded registry's metadata (`registry`) and the audit feed (`audit`), in one database. */
+export type ServerStore = TufStore & PrivateKeyStore & { readonly registry: RegistryStore; readonly audit: AuditStore };
+
+export interface OpenStoreOptions {
+  /** audit records kept, the newest (default DEFAULT_AUDIT_RETENTION) */
+  auditRetention?: number;
+}
 
 const ACCEPTED_FORMS = 'sqlite:PATH, sqlite::memory:, postgres://USER@HOST:PORT/DATABASE[?schema=NAME] or postgresql://…';
 
@@ -40,13 +46,14 @@ export function parseStorageUrl(url: string): StorageLocation {
 }
 
 /** Opens (and migrates) the store a storage URL names; only the driver in use is loaded. */
-export async function openStore(url: string): Promise<ServerStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ServerStore> {
   const location = parseStorageUrl(url);
-  if (location.backend === 'sqlite') return (await import('./sqlite-store.js')).SqliteStore.open(location.path);
+  if (location.backend === 'sqlite') return (await import('./sqlite-store.js')).SqliteStore.open(location.path, options);
   const { PostgresStore } = await import('./postgres-store.js');
   return PostgresStore.open({
     connectionString: location.connectionString,
     ...(location.schema === undefined ? {} : { schema: location.schema }),
+    ...options,
   });
 }
 

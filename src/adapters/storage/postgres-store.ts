@@ -22,6 +22,7 @@ import pg from 'pg';
 import { DctError } from '../../core/errors.js';
 import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
 import { inTransaction, withClient } from './postgres-client.js';
+import { PostgresAuditStore } from './postgres-audit-store.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
 import {
   assertChangefeedQuery,
@@ -40,11 +41,14 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** how long to wait for a connection (default 10 s) */
   connectTimeoutMs?: number;
+  /** audit records kept (default DEFAULT_AUDIT_RETENTION) */
+  auditRetention?: number;
 }
 
 /** Schema names we accept: unquoted-identifier safe and short enough to suffix the channel name. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,46}$/;
 const CHANNEL = 'dct_tuf_changes';
+const AUDIT_CHANNEL = 'dct_audit';
 /** first keys of our two-key advisory locks ("DCT" + a number) */
 const LOCK = { migrations: 0x44435401, gun: 0x44435402, changefeed: 0x44435403 } as const;
 const MAX_RECONNECT_DELAY_MS = 5000;
@@ -84,7 +88,13 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     });
     try {
       const applied = await migrate(pool, schema);
-      return new PostgresStore(pool, config, schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`, applied);
+      const audit = new PostgresAuditStore(
+        pool,
+        config,
+        schema === undefined ? AUDIT_CHANNEL : `${AUDIT_CHANNEL}_${schema}`,
+        options.auditRetention,
+      );
+      return new PostgresStore(pool, config, schema === undefined ? CHANNEL : `${CHANNEL}_${schema}`, applied, audit);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw new DctError('STORAGE_UNAVAILABLE', `cannot open the PostgreSQL store: ${(err as Error).message}`, { cause: err });
@@ -107,6 +117,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     private readonly channel: string,
     /** versions of the migrations this open applied (empty when another replica had done it) */
     readonly appliedMigrations: readonly number[],
+    /** the audit feed, in the same database */
+    readonly audit: PostgresAuditStore,
   ) {
     this.registry = new PostgresRegistryStore(pool);
   }
@@ -236,6 +248,7 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     const client = this.listenClient;
     this.listenClient = undefined;
     await client?.end().catch(() => undefined);
+    await this.audit.close();
     await this.pool.end();
   }
 

@@ -19,6 +19,7 @@ import { dirname, resolve } from 'node:path';
 import { DctError } from '../../core/errors.js';
 import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
 import { isUniqueViolation, openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from './sqlite-driver.js';
+import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
 import { assertChangefeedQuery, assertStorableVersion, SCHEMA_MIGRATIONS_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -30,6 +31,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** a specific SQLite driver (tests); default: the runtime's preferred one */
   driver?: SqliteDriverName;
+  /** audit records kept (default DEFAULT_AUDIT_RETENTION) */
+  auditRetention?: number;
 }
 
 interface FileRow {
@@ -121,7 +124,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
       db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA foreign_keys = ON');
       const applied = migrate(db);
-      return new SqliteStore(db, applied);
+      return new SqliteStore(db, applied, options.auditRetention);
     } catch (err) {
       db?.close();
       throw new DctError('STORAGE_UNAVAILABLE', `cannot open SQLite database ${path}: ${(err as Error).message}`, { cause: err });
@@ -132,14 +135,18 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
   private readonly listeners = new Set<(gun: string) => void>();
   /** the embedded registry's metadata, in the same file */
   readonly registry: RegistryStore;
+  /** the audit feed, in the same file */
+  readonly audit: SqliteAuditStore;
 
   private constructor(
     private readonly db: SqliteDatabase,
     /** versions of the migrations this open applied (empty when the schema was current) */
     readonly appliedMigrations: readonly number[],
+    auditRetention?: number,
   ) {
     this.statements = prepareStatements(db);
     this.registry = new SqliteRegistryStore(db);
+    this.audit = new SqliteAuditStore(db, auditRetention);
   }
 
   async getCurrent(gun: string, role: string): Promise<StoredFile | undefined> {
@@ -213,6 +220,7 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.audit.close();
     this.db.close();
   }
 

@@ -63,8 +63,20 @@ export function routeAccess(route: Route): RouteAccess | undefined {
       return { access: repo(route.gun, '*'), anyToken: false };
     case 'changefeed':
       return route.gun === undefined ? { access: CATALOG, anyToken: false } : { access: repo(route.gun, 'pull'), anyToken: false };
+    // the audit feed tells who pulled what everywhere: read by those who may read the global changefeed;
+    // enforcement points post with push on the pseudo-repository AUDIT_REPOSITORY
+    case 'auditFeed':
+      return { access: CATALOG, anyToken: false };
+    case 'auditPost':
+      return { access: repo(AUDIT_REPOSITORY, 'push'), anyToken: false };
   }
 }
+
+/**
+ * The pseudo-repository whose `push` lets a client post audit records (`repository:_dct/audit:push`).
+ * No image can have this name (a repository name starts with a letter or digit).
+ */
+export const AUDIT_REPOSITORY = '_dct/audit';
 
 export interface VerifiedToken {
   subject: string;
@@ -285,6 +297,14 @@ export class BearerAuth {
     if (needs.anyToken) return undefined;
     for (const need of needs.access) if (!tokenHolds(token, need)) return this.challenge(needs.access, req, 'insufficient_scope');
     return undefined;
+  }
+
+  /** The verified token of a request, if it carries one (after `check` let it through). */
+  tokenOf(req: AuthRequestInfo): VerifiedToken | undefined {
+    const header = req.authorization;
+    if (header === undefined || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+    const token = this.verified(header.slice(7));
+    return token instanceof TokenError ? undefined : token;
   }
 
   /** A verified token (cached by its text) or the reason it is refused. */

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
+import type { AuditSink } from '../../core/policy/audit-record.js';
 import type { KeyService, RegistryStore, TufStore } from '../../core/ports.js';
 import type { RouteAccess } from '../auth/bearer-auth.js';
 import { PullGate, type PullGateRule } from './pull-gate.js';
@@ -27,6 +28,8 @@ export interface EmbeddedRegistryOptions {
   maxBlobBytes?: number;
   /** caps and idle expiry of upload sessions */
   uploads?: UploadLimits;
+  /** the server's audit sink (start-server.ts): the pull gate's decisions go here */
+  audit?: AuditSink;
 }
 
 /** What the HTTP edge needs from the registry. */
