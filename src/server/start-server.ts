@@ -14,7 +14,7 @@ import { ensureSelfSignedTls } from '../adapters/tls/self-signed.js';
 import { DctError } from '../core/errors.js';
 import type { KeyService } from '../core/ports.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
-import { isLoopback, parseListen, type ServerConfig } from './config.js';
+import { isLoopback, parseListen, registryPolicy, type ServerConfig } from './config.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
@@ -101,6 +101,7 @@ export async function startServer(
       tuf: store,
       keys,
       pullGate: config.pullGate,
+      ...registryPolicy(config), // (helper gate: the pull gate over the trust policy)
       registryName: () => registryName,
       log,
       idleTimeoutMs: config.requestTimeoutMs,
