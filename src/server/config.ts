@@ -387,13 +387,8 @@ function validateRegistry(c: ServerConfig): void {
 /** The embedded registry's policy settings, when the pull gate judges with the trust policy. */
 export function registryPolicy(c: ServerConfig): { policy: RegistryPolicySettings } | Record<string, never> {
   if (c.policy === undefined) return {};
-  return {
-    policy: {
-      file: c.policy,
-      notationConfigDir: c.notationConfig ?? '.notation',
-      ...(c.cosignTrustedRoot !== undefined ? { cosignTrustedRoot: c.cosignTrustedRoot } : {}),
-    },
-  };
+  const root = c.cosignTrustedRoot !== undefined ? { cosignTrustedRoot: c.cosignTrustedRoot } : {};
+  return { policy: { file: c.policy, notationConfigDir: c.notationConfig ?? '.notation', ...root } };
 }
 
 /** A registry host as docker references spell it: a domain (or IPv4) with an optional port, or a bracketed IPv6 address. */
