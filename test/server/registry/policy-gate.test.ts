@@ -187,6 +187,7 @@ describe('dct server --policy: the pull gate judged by the trust policy (DCT, co
   after(async () => {
     await server?.close();
     if (server) rmSync(server.dir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('DCT: a signed tag is served by tag and by digest, GET and HEAD; unsigned tags and digests are refused; a moved tag is refused', async () => {
@@ -304,7 +305,7 @@ describe('dct server --policy: the pull gate judged by the trust policy (DCT, co
     const name = 'dct/skopeo';
     const image = buildImage('gate-skopeo');
     await push(name, image, 'v1');
-    const out = mkdtempSync(join(tmpdir(), 'dct-gate-skopeo-'));
+    const out = join(home, 'skopeo-out');
     const copy = () =>
       run('skopeo', [
         'copy',
