@@ -22,6 +22,7 @@ import { runCosign } from '../../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../../src/cli/commands/notation/index.js';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
 import type { TrustIo } from '../../../src/cli/docker-trust/io.js';
+import type { AuditRecord } from '../../../src/core/policy/audit-record.js';
 import { run } from '../../support/reference-stack.js';
 import { interopSkip, missingTool } from '../../support/interop.js';
 import { gatePolicy } from './policy-gate-support.js';
@@ -318,6 +319,26 @@ describe('dct server --policy: the pull gate judged by the trust policy (DCT, co
     await assert.rejects(copy(), (err: Error) => /denied: trust policy rule \\?"dct\\?" refuses .*dct\/skopeo:v1/.test(err.message));
     await dctSign(name, 'v1', image);
     await copy();
+  });
+
+  it("every judged request is in the server's audit feed, with the reader, the rule and the verdict", async (t) => {
+    const audit = (server.running as { audit?: { flush(): Promise<void> } }).audit;
+    if (!audit) return t.skip('this server has no audit feed');
+    await audit.flush();
+    const feed = anonymous.withToken(await token('ci', 'registry:catalog:*'));
+    const page = await feed.call('/_dct/audit/changefeed?change_id=0&records=1000&point=registry');
+    assert.equal(page.status, 200, page.text);
+    const records = page.json<{ records: AuditRecord[] }>().records;
+    const stranger = records.find((r) => r.image === `${gun('cosign-stranger/app')}:v1`);
+    assert.ok(stranger, 'the refused pull is recorded');
+    assert.deepEqual(
+      [stranger.point, stranger.actor.user, stranger.rule, stranger.verdict, stranger.admitted, stranger.context],
+      ['registry', 'reader', 'cosign-stranger', 'deny', false, { method: 'GET', repository: 'cosign-stranger/app', reference: 'v1' }],
+    );
+    assert.ok(stranger.actor.address, 'with the client address');
+    const warned = records.find((r) => r.image === `${gun('warn/app')}:v1`);
+    assert.deepEqual([warned?.verdict, warned?.mode, warned?.admitted], ['allow', 'warn', true]);
+    assert.ok(records.some((r) => r.context['method'] === 'HEAD'));
   });
 
   it('a changed policy file is reloaded (new verdicts); a broken one is logged and the last good policy stays', async () => {
