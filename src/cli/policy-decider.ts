@@ -13,7 +13,6 @@
  * The image's digest: DCT's signed target for the tag as docker resolves it, else the
  * registry's (a reference by digest: that digest).
  */
-import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KeyedBundleVerifier } from '../adapters/cosign/keyed-bundle-verifier.js';
 import { loadTrustAnchors, loadTrustPolicy, notationConfigDir } from '../adapters/notation/config/index.js';
@@ -21,17 +20,11 @@ import { verifyEnvelope } from '../adapters/notation/envelope/index.js';
 import { FilePolicySource } from '../adapters/policy/file-policy-source.js';
 import { RegistrySignatureStore } from '../adapters/registry/signature-registry-client.js';
 import { SigstoreBundleVerifier } from '../adapters/sigstore/bundle-verifier.js';
-import { CosignFormatVerifier } from '../app/cosign/cosign-format-verifier.js';
-import type { CosignPolicy } from '../app/cosign/cosign-policy.js';
-import { NotationFormatVerifier } from '../app/notation/notation-format-verifier.js';
-import { trustPolicySource } from '../app/notation/trust-policy-source.js';
 import { PolicyDecider } from '../app/policy/decide-image.js';
+import { policyVerifierFactories } from '../app/policy/policy-verifiers.js';
 import type { SignatureNeeds, SignatureSources } from '../app/policy/signature-sources.js';
 import type { Resolved } from '../app/images/trust-resolver.js';
-import type { TrustPolicyStatement } from '../core/notation/trust-policy.js';
 import type { PolicySource } from '../core/policy/policy-source.js';
-import { NOTATION_TRUST_STORE_DETAIL } from '../core/policy/requirement-evaluation.js';
-import type { FormatVerifier } from '../core/signatures/signature-report.js';
 import type { TrustIo } from './docker-trust/io.js';
 import { signatureFormats, type RegistryFormatFactory } from './signature-formats.js';
 
@@ -40,68 +33,22 @@ export interface PolicyWiringOptions {
   trustedRoot?: string;
 }
 
-/** Notation, judged by one trust store of notation's configuration; each report names the store. */
-function storeVerifier(inner: FormatVerifier, store: string): FormatVerifier {
-  return {
-    format: 'notation',
-    async verify(subject, opts) {
-      const reports = await inner.verify(subject, opts);
-      return reports.map((r) => ({ ...r, details: { ...r.details, [NOTATION_TRUST_STORE_DETAIL]: store } }));
-    },
-  };
-}
-
-/** The registry formats for one rule's needs (see the module comment). */
+/** The registry formats for one rule's needs (see the module comment; composed in `src/app/policy/policy-verifiers.ts`). */
 export function policyFormatFactories(
   env: Readonly<Record<string, string | undefined>>,
   needs: SignatureNeeds,
   opts: PolicyWiringOptions = {},
 ): RegistryFormatFactory[] {
-  const policies: CosignPolicy[] = [
-    // identities first and keys last: a key-signed signature's failure is then the key's
-    ...(needs.cosign.identities.length > 0
-      ? needs.cosign.identities.map((i) => ({ kind: 'identity' as const, ...i }))
-      : [{ kind: 'identity' as const, identity: { regexp: '.*' }, issuer: { regexp: '.*' } }]),
-    ...needs.cosign.keys.map((pem) => ({ kind: 'key' as const, publicKey: createPublicKey(pem) })),
-  ];
-  let trustedRoot: Promise<unknown> | undefined;
-  const root = (): Promise<unknown> =>
-    (trustedRoot ??=
-      opts.trustedRoot !== undefined
-        ? readFile(opts.trustedRoot, 'utf8').then((t) => JSON.parse(t) as unknown)
-        : Promise.resolve(undefined));
   const notationDir = notationConfigDir(env);
-  const anchors = (s: TrustPolicyStatement) => loadTrustAnchors(notationDir, s);
-  const notation = (ctxRegistry: RegistrySignatureStore, source: ReturnType<typeof trustPolicySource>): FormatVerifier =>
-    new NotationFormatVerifier({ openRegistry: () => Promise.resolve(ctxRegistry), policy: source, verifier: { verify: verifyEnvelope } });
-  const factories: RegistryFormatFactory[] = [
-    async (ctx) => {
-      const registry = new RegistrySignatureStore(ctx.client);
-      const trusted = await root();
-      return new CosignFormatVerifier(() => registry, {
-        policies,
-        bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
-        ignoreTlog: needs.cosign.ignoreTlog,
-        ...(trusted !== undefined ? { trustedRoot: trusted } : {}),
-      });
-    },
-  ];
-  for (const store of needs.notation.trustStores) {
-    const statement: TrustPolicyStatement = {
-      name: `dct policy (${store})`,
-      registryScopes: ['*'],
-      signatureVerification: { level: 'strict' },
-      trustStores: [store],
-      trustedIdentities: ['*'],
-    };
-    const source = trustPolicySource({ load: () => Promise.resolve({ version: '1.0', trustPolicies: [statement] }), anchors });
-    factories.push((ctx) => storeVerifier(notation(new RegistrySignatureStore(ctx.client), source), store));
-  }
-  if (needs.notation.ownPolicy || needs.notation.trustStores.length === 0) {
-    const source = trustPolicySource({ load: () => loadTrustPolicy(notationDir), anchors });
-    factories.push((ctx) => notation(new RegistrySignatureStore(ctx.client), source));
-  }
-  return factories;
+  const trustedRoot = opts.trustedRoot;
+  const factories = policyVerifierFactories(needs, {
+    bundleVerifier: new KeyedBundleVerifier(new SigstoreBundleVerifier()),
+    ...(trustedRoot !== undefined ? { trustedRoot: () => readFile(trustedRoot, 'utf8').then((t) => JSON.parse(t) as unknown) } : {}),
+    envelopeVerifier: { verify: verifyEnvelope },
+    trustAnchors: (s) => loadTrustAnchors(notationDir, s),
+    notationTrustPolicy: () => loadTrustPolicy(notationDir),
+  });
+  return factories.map((f) => (ctx) => f(new RegistrySignatureStore(ctx.client)));
 }
 
 /** Every format's signatures of an image, as the rule needs them checked. */

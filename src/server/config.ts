@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
+import { notationConfigDir } from '../adapters/notation/config/config-dir.js';
+import type { RegistryPolicySettings } from './registry/policy-gate-wiring.js';
 import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
 import { DEFAULT_READ_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
@@ -83,6 +85,12 @@ export interface ServerConfig {
   registryName?: string;
   /** the pull gate: per GUN pattern, manifests are served only when signed */
   pullGate: PullGateRule[];
+  /** the pull gate judges with this trust policy file (reloaded when it changes); excludes `pullGate` */
+  policy?: string;
+  /** with `policy`: notation's configuration directory, for the trust stores rules name (default: NOTATION_CONFIG, else notation's) */
+  notationConfig?: string;
+  /** with `policy`: cosign keyless verification's Sigstore trusted_root.json (default: the production root dct ships) */
+  cosignTrustedRoot?: string;
   /** largest blob the registry accepts, counting the bytes received over the whole upload session */
   maxBlobBytes: number;
   /** open registry upload sessions per repository (per process) */
@@ -158,6 +166,9 @@ const OPTIONAL_KEYS: ReadonlyArray<keyof ServerConfig> = [
   'authRules',
   'authRootCertBundle',
   'registryName',
+  'policy',
+  'notationConfig',
+  'cosignTrustedRoot',
 ];
 
 const ENV: Record<string, keyof ServerConfig> = {
@@ -198,6 +209,9 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_REGISTRY: 'registry',
   DCT_REGISTRY_NAME: 'registryName',
   DCT_PULL_GATE: 'pullGate',
+  DCT_POLICY: 'policy',
+  DCT_NOTATION_CONFIG: 'notationConfig',
+  DCT_COSIGN_TRUSTED_ROOT: 'cosignTrustedRoot',
   DCT_MAX_BLOB_BYTES: 'maxBlobBytes',
   DCT_MAX_UPLOADS_PER_REPOSITORY: 'maxUploadsPerRepository',
   DCT_MAX_UPLOADS_PER_CLIENT: 'maxUploadsPerClient',
@@ -245,6 +259,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     } else config[key] = v;
   }
   for (const [k, v] of Object.entries(opts.flags)) if (v !== undefined) config[k] = v;
+  if (config['policy'] !== undefined && config['notationConfig'] === undefined) config['notationConfig'] = notationConfigDir(opts.env);
   return validate(config as unknown as ServerConfig);
 }
 
@@ -346,8 +361,21 @@ function validateRegistry(c: ServerConfig): void {
   c.pullGate = parsePullGate(c.pullGate);
   if (!c.registry && c.pullGate.length > 0)
     throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
+  for (const key of ['policy', 'notationConfig', 'cosignTrustedRoot'] as const) {
+    if (c[key] !== undefined && (typeof c[key] !== 'string' || c[key] === ''))
+      throw new DctError('INVALID_CONFIG', `${key} must be a file or folder path`);
+  }
+  if (c.policy !== undefined) {
+    if (!c.registry) throw new DctError('INVALID_CONFIG', '--policy gates the embedded registry: remove --no-registry or --policy');
+    if (c.pullGate.length > 0) {
+      throw new DctError(
+        'INVALID_CONFIG',
+        'choose either --policy (the trust policy) or pullGate rules for the pull gate: write the pullGate rules as policy rules (dct: {signers: […]})',
+      );
+    }
+  }
   // without rules every user of the built-in issuer holds push, and a pusher is a publisher the gate lets through
-  if (c.pullGate.length > 0 && c.authHtpasswd && c.authRules === undefined) {
+  if ((c.pullGate.length > 0 || c.policy !== undefined) && c.authHtpasswd && c.authRules === undefined) {
     throw new DctError(
       'INVALID_CONFIG',
       'a pull gate with --auth-htpasswd needs authRules: without them every user may push, and pushers (publishers) pass the gate unsigned; grant push only to publishers, e.g. "authRules": [{"user": "ci", "repositories": "*", "actions": ["push", "pull"]}, {"user": "*", "repositories": "*", "actions": ["pull"]}]',
@@ -359,6 +387,13 @@ function validateRegistry(c: ServerConfig): void {
       `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`,
     );
   }
+}
+
+/** The embedded registry's policy settings, when the pull gate judges with the trust policy. */
+export function registryPolicy(c: ServerConfig): { policy: RegistryPolicySettings } | Record<string, never> {
+  if (c.policy === undefined) return {};
+  const root = c.cosignTrustedRoot !== undefined ? { cosignTrustedRoot: c.cosignTrustedRoot } : {};
+  return { policy: { file: c.policy, notationConfigDir: c.notationConfig ?? '.notation', ...root } };
 }
 
 /** A registry host as docker references spell it: a domain (or IPv4) with an optional port, or a bracketed IPv6 address. */

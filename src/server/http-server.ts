@@ -205,6 +205,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     const query = new URLSearchParams(rawQuery);
     if (writeGuard && isWriteRequest(method) && refusedWrite(req, res, name, { 'Docker-Distribution-API-Version': 'registry/2.0' })) return;
     let publisher = false;
+    let user: string | undefined;
     if (auth) {
       const info = { authorization: req.headers.authorization, host: req.headers.host, forwardedProto: req.headers['x-forwarded-proto'] };
       const denied = auth.bearer.checkAccess(reg.access(route, method, query), info);
@@ -219,6 +220,9 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         publisher =
           auth.bearer.checkAccess({ access: [{ type: 'repository', name: route.name, action: 'push' }], anyToken: false }, info) ===
           undefined;
+        // (the pull gate's audit records name the user)
+        const token = auth.bearer.verified((req.headers.authorization ?? '').slice(7));
+        if ('subject' in token && token.subject !== '') user = token.subject;
       }
     }
     // uploads, manifest pushes and deletions are writes: the per-client write limit applies
@@ -231,7 +235,7 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
       send(res, name, refused);
       return;
     }
-    reg.serve(req, res, route, query, { publisher, address: client }).then(
+    reg.serve(req, res, route, query, { publisher, address: client, ...(user !== undefined ? { user } : {}) }).then(
       (status) => count(name, status),
       (err: unknown) => {
         log.error({ err, route: name }, 'request failed');

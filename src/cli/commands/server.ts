@@ -43,6 +43,18 @@ export function registerServerCommand(program: Command, out: Output): void {
       '--registry-name <host:port>',
       "the registry's public name: its images' GUNs are <name>/<repository> (default: the listen address)",
     )
+    .option(
+      '--policy <file>',
+      'the pull gate judges every manifest GET/HEAD with this trust policy (dct policy check), reloaded when it changes',
+    )
+    .option(
+      '--notation-config <dir>',
+      "with --policy: notation's configuration directory for the trust stores rules name (default NOTATION_CONFIG)",
+    )
+    .option(
+      '--cosign-trusted-root <file>',
+      'with --policy: Sigstore trusted_root.json for keyless cosign rules (default: the one dct ships)',
+    )
     .addOption(new Option('--max-body-bytes <n>', 'largest update request accepted').argParser(int))
     .addOption(new Option('--max-role-bytes <n>', 'largest metadata file accepted in an update').argParser(int))
     .addOption(new Option('--writes-per-second <n>', 'write requests per second per client address').argParser(int))
@@ -115,7 +127,8 @@ export function registerServerCommand(program: Command, out: Output): void {
         'DCT_AUTH_ROOT_CERT_BUNDLE, DCT_CACHE_MAX_AGE_CURRENT, DCT_CACHE_MAX_AGE_CONSISTENT, DCT_READ_CACHE_MAX_BYTES,\n' +
         'DCT_WRITES_PER_SECOND, DCT_WRITE_BURST, DCT_LOGINS_PER_SECOND, DCT_LOGIN_BURST, DCT_LOGIN_THREADS, DCT_LOGIN_QUEUE,\n' +
         'DCT_ALLOWED_HOSTS and DCT_TRUSTED_PROXIES (comma-separated), DCT_IDLE_TIMEOUT_MS, DCT_MAX_CONNECTIONS, DCT_MAX_CONNECTIONS_PER_CLIENT,\n' +
-        'DCT_MAX_BLOB_BYTES, DCT_MAX_UPLOADS_PER_REPOSITORY, DCT_MAX_UPLOADS_PER_CLIENT, DCT_UPLOAD_EXPIRY_MS, and the key passphrase variable\n' +
+        'DCT_MAX_BLOB_BYTES, DCT_MAX_UPLOADS_PER_REPOSITORY, DCT_MAX_UPLOADS_PER_CLIENT, DCT_UPLOAD_EXPIRY_MS, DCT_POLICY,\n' +
+        'DCT_NOTATION_CONFIG (else NOTATION_CONFIG), DCT_COSIGN_TRUSTED_ROOT, and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
@@ -140,6 +153,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         '(/v2/<name>/blobs|manifests|tags|referrers/…), blobs under <data-dir>/registry, scopes repository:<name>:pull|push|delete.\n' +
         'Images are named <registry name>/<name>, which is also their GUN. The pull gate serves manifests only when signed:\n' +
         '  "pullGate": [{"repositories": "registry.example.com/prod/*", "signers": ["alice"], "allowDigests": false}]\n' +
+        'or, with --policy FILE (not both), by the trust policy in every format (DCT, cosign, Notation), as dct policy explain judges.\n' +
         '`dct server gc` removes unreferenced blobs and untagged manifests (never signed ones).\n',
     )
     .action(async (opts: Record<string, unknown>) => {
@@ -184,6 +198,9 @@ export function registerServerCommand(program: Command, out: Output): void {
         authAnonymousPull: 'authAnonymousPull',
         authRootCertBundle: 'authRootCertBundle',
         registryName: 'registryName',
+        policy: 'policy',
+        notationConfig: 'notationConfig',
+        cosignTrustedRoot: 'cosignTrustedRoot',
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
       // commander sets registry=true unless --no-registry: only the flag itself may override the config file

@@ -1,13 +1,17 @@
 /**
  * Composition of the embedded registry for the HTTP edge: blob store, the
- * registry API, the pull gate and its view of the server's trust data.
+ * registry API, the pull gate and its view of the server's trust data. The
+ * gate is either the legacy `pullGate` rules or the trust policy (`policy`),
+ * never both (config.ts refuses the two together).
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
-import type { AuditSink } from '../../core/policy/audit-record.js';
+import { NO_AUDIT, type AuditSink } from '../../core/policy/audit-record.js';
 import type { KeyService, RegistryStore, TufStore } from '../../core/ports.js';
 import type { RouteAccess } from '../auth/bearer-auth.js';
+import type { ManifestGate } from './manifest-gate.js';
+import { createPolicyGate, type RegistryPolicySettings } from './policy-gate-wiring.js';
 import { PullGate, type PullGateRule } from './pull-gate.js';
 import { RegistryApi } from './registry-api.js';
 import { matchRegistryRoute, registryRouteAccess, type RegistryRoute } from './routes.js';
@@ -20,6 +24,10 @@ export interface EmbeddedRegistryOptions {
   tuf: TufStore;
   keys: KeyService;
   pullGate: readonly PullGateRule[];
+  /** the pull gate decides with the trust policy (`dct server --policy FILE`) instead of `pullGate` rules */
+  policy?: RegistryPolicySettings;
+  /** where every gate decision is recorded (default: nowhere) */
+  audit?: AuditSink;
   /** the registry's public name (host[:port]); may be known only once the server listens */
   registryName: () => string;
   log: Logger;
@@ -28,8 +36,6 @@ export interface EmbeddedRegistryOptions {
   maxBlobBytes?: number;
   /** caps and idle expiry of upload sessions */
   uploads?: UploadLimits;
-  /** the server's audit sink (start-server.ts): the pull gate's decisions go here */
-  audit?: AuditSink;
 }
 
 /** What the HTTP edge needs from the registry. */
@@ -40,7 +46,7 @@ export interface RegistryHttp {
   serve: RegistryApi['serve'];
   /** trust data of a GUN changed (the pull gate re-verifies it) */
   trustChanged(gun: string): void;
-  /** stops the upload sessions' expiry timer */
+  /** stops the upload sessions' expiry timer and the policy file's watch */
   close(): Promise<void>;
 }
 
@@ -52,7 +58,21 @@ export function registryDataDir(dataDir: string): string {
 export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Promise<RegistryHttp> {
   const blobs = await FsBlobStore.open(registryDataDir(opts.dataDir));
   const trust = new ServerTrust({ tuf: opts.tuf, keys: opts.keys });
-  const gate = opts.pullGate.length > 0 ? new PullGate(opts.pullGate, trust, opts.store) : undefined;
+  const audit = opts.audit ?? NO_AUDIT;
+  let gate: ManifestGate | undefined;
+  let closeGate = (): void => {};
+  if (opts.policy) {
+    const made = await createPolicyGate(opts.policy, {
+      registryName: opts.registryName,
+      store: opts.store,
+      blobs,
+      trust,
+      audit,
+      log: opts.log,
+    });
+    gate = made.gate;
+    closeGate = made.close;
+  } else if (opts.pullGate.length > 0) gate = new PullGate(opts.pullGate, trust, opts.store, audit);
   const uploads = opts.uploads ? new UploadSessions(blobs, opts.uploads, opts.log) : undefined;
   await uploads?.start();
   const api = new RegistryApi({
@@ -69,7 +89,13 @@ export async function createEmbeddedRegistry(opts: EmbeddedRegistryOptions): Pro
     match: matchRegistryRoute,
     access: registryRouteAccess,
     serve: (req, res, route, query, client) => api.serve(req, res, route, query, client),
-    trustChanged: (gun) => trust.invalidate(gun),
-    close: async () => uploads?.stop(),
+    trustChanged: (gun) => {
+      trust.invalidate(gun);
+      gate?.changed(gun);
+    },
+    close: async () => {
+      closeGate();
+      await uploads?.stop();
+    },
   };
 }

@@ -5,14 +5,14 @@
 import type { Logger } from 'pino';
 import type { FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
 import type { RegistryStore } from '../../core/ports.js';
-import type { PullGate } from './pull-gate.js';
+import type { ManifestGate } from './manifest-gate.js';
 import type { UploadSessions } from './upload-sessions.js';
 
 export interface RegistryHandlerContext {
   readonly store: RegistryStore;
   readonly blobs: FsBlobStore;
   readonly log: Logger;
-  readonly gate?: PullGate | undefined;
+  readonly gate?: ManifestGate | undefined;
   readonly uploads?: UploadSessions | undefined;
   /** the GUN of a repository of this registry */
   gunOf(name: string): string;

@@ -4,7 +4,9 @@ import { isDctError } from '../../core/errors.js';
 import { childDescriptors, parseManifest, type Manifest } from '../../core/oci/manifest.js';
 import { isForeignLayerMediaType, OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
 import type { ManifestReference, StoredManifest } from '../../core/ports.js';
+import { warningHeader } from './manifest-gate.js';
 import { RegistryApiError } from './registry-api-error.js';
+import type { RegistryRequester } from './registry-api.js';
 import type { RegistryHandlerContext } from './handler-context.js';
 import { respond } from './registry-responses.js';
 import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
@@ -32,23 +34,27 @@ export class ManifestHandler {
     name: string,
     reference: string,
     head: boolean,
-    publisher: boolean,
+    client: RegistryRequester,
   ): Promise<number> {
     req.resume();
     const { digest, tag } = await this.resolve(name, reference);
     const manifest = SHA256_DIGEST.test(digest) ? await this.ctx.store.getManifest(name, digest) : undefined;
     if (!manifest) throw new RegistryApiError('MANIFEST_UNKNOWN', undefined, tag !== undefined ? { tag } : { digest });
-    if (!publisher)
-      await this.ctx.gate?.check(
-        {
-          gun: this.ctx.gunOf(name),
-          repository: name,
-          ...(tag !== undefined ? { tag } : {}),
-          digest,
-          size: manifest.size,
-        },
-        manifest,
-      );
+    let warnings: string[] = [];
+    if (!client.publisher && this.ctx.gate) {
+      const actor = {
+        ...(client.user !== undefined ? { user: client.user } : {}),
+        ...(client.address !== undefined ? { address: client.address } : {}),
+      };
+      const gateRequest = {
+        gun: this.ctx.gunOf(name),
+        repository: name,
+        ...(tag !== undefined ? { tag } : {}),
+        digest,
+        size: manifest.size,
+      };
+      ({ warnings } = await this.ctx.gate.check(gateRequest, manifest, { method: head ? 'HEAD' : 'GET', actor }));
+    }
     checkAccepted(req.headers.accept, manifest.mediaType);
     const etag = `"${digest}"`;
     const headers: Record<string, string | number> = {
@@ -56,6 +62,7 @@ export class ManifestHandler {
       'Content-Length': manifest.size,
       'Docker-Content-Digest': digest,
       ETag: etag,
+      ...(warnings.length > 0 ? { Warning: warningHeader(warnings) } : {}),
     };
     const inm = req.headers['if-none-match'];
     if (inm !== undefined && inm.split(',').some((v) => v.trim() === etag || v.trim() === digest)) {
@@ -108,6 +115,7 @@ export class ManifestHandler {
       ...(manifest.subject !== undefined ? { subject: manifest.subject.digest } : {}),
     };
     await this.ctx.store.putManifest(stored, references, tag);
+    this.ctx.gate?.changed(this.ctx.gunOf(name)); // a new signature (referrer, signature tag) or a moved tag
     this.ctx.log.info(
       { registry: 'manifest', repository: name, digest: manifest.digest, ...(tag !== undefined ? { tag } : {}) },
       'manifest pushed',
@@ -139,6 +147,7 @@ export class ManifestHandler {
       removed = await this.ctx.store.deleteTag(name, reference);
     }
     if (!removed) throw new RegistryApiError('MANIFEST_UNKNOWN', undefined, { reference });
+    this.ctx.gate?.changed(this.ctx.gunOf(name));
     this.ctx.log.info({ registry: 'manifest', repository: name, reference }, 'manifest deleted');
     return respond(res, { status: 202, headers: { 'Content-Length': 0 }, body: Buffer.alloc(0) });
   }

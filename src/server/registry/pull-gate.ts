@@ -22,11 +22,14 @@
  *
  * Trust data is verified through the trusted set (ServerTrust), never just
  * looked up. A refusal is a registry DENIED error whose message and detail
- * name the rule.
+ * name the rule. Every judged request is recorded in the audit sink as the
+ * policy gate records its own (rule `pullGate[N]`, N from 0, mode `enforce`).
  */
 import { DctError } from '../../core/errors.js';
+import { NO_AUDIT, type AuditSink } from '../../core/policy/audit-record.js';
 import type { RegistryStore } from '../../core/ports.js';
 import { globMatch } from '../auth/access-rules.js';
+import { gateContext, NO_WARNINGS, requestedImage, type GateCall, type GateOutcome, type ManifestGate } from './manifest-gate.js';
 import { RegistryApiError } from './registry-api-error.js';
 import { signatureArtifactKind } from './signature-artifact.js';
 import { PullGateDecision, type GateRequest, type GateRule } from './pull-gate-decision.js';
@@ -65,13 +68,15 @@ export function parsePullGate(value: unknown, source = 'pullGate'): PullGateRule
   });
 }
 
-export class PullGate {
+export class PullGate implements ManifestGate {
   private readonly decision: PullGateDecision;
 
   constructor(
     readonly rules: readonly PullGateRule[],
     trust: ServerTrust,
     store: RegistryStore,
+    private readonly audit: AuditSink = NO_AUDIT,
+    private readonly now: () => Date = () => new Date(),
   ) {
     this.decision = new PullGateDecision({
       trust: (gun) => trust.lookup(gun),
@@ -85,18 +90,36 @@ export class PullGate {
     return index < 0 ? undefined : { index, rule: this.rules[index] as PullGateRule };
   }
 
+  /** ServerTrust is told of trust data changes directly (embedded-registry.ts); the rules read nothing else. */
+  changed(): void {}
+
   /**
    * Resolves when the manifest may be served; throws DENIED naming the rule otherwise.
    * `manifest`: the stored manifest, so that signature artifacts pass (see above).
    */
-  async check(req: GateRequest, manifest?: { mediaType: string; data: Buffer }): Promise<void> {
+  async check(req: GateRequest, manifest: { mediaType: string; data: Buffer }, call?: GateCall): Promise<GateOutcome> {
     const applies = this.ruleFor(req.gun);
-    if (!applies) return;
-    if (manifest !== undefined && signatureArtifactKind(manifest, req.tag) !== undefined) return;
+    if (!applies) return NO_WARNINGS;
+    if (signatureArtifactKind(manifest, req.tag) !== undefined) return NO_WARNINGS;
     const { index, rule } = applies;
     const verdict = await this.decision.decide(rule, req);
-    if (verdict.allowed) return;
-    const subject = req.tag !== undefined ? `${req.gun}:${req.tag}` : `${req.gun}@${req.digest}`;
+    const subject = requestedImage(req);
+    if (call)
+      this.audit.record({
+        at: this.now().toISOString(),
+        point: 'registry',
+        actor: call.actor,
+        image: subject,
+        digest: req.digest,
+        rule: `pullGate[${index}]`,
+        verdict: verdict.allowed ? 'allow' : 'deny',
+        mode: 'enforce',
+        admitted: verdict.allowed,
+        reasons: verdict.allowed ? [] : [verdict.reason],
+        signatures: [],
+        context: gateContext(req, call),
+      });
+    if (verdict.allowed) return NO_WARNINGS;
     throw new RegistryApiError(
       'DENIED',
       `pull gate rule ${index + 1} (repositories ${JSON.stringify(rule.repositories)}) refuses ${subject}: ${verdict.reason}`,

@@ -19,8 +19,8 @@ import { BlobHandler } from './blob-handler.js';
 import { RegistryApiError } from './registry-api-error.js';
 import type { RegistryHandlerContext } from './handler-context.js';
 import { ListHandler } from './list-handler.js';
+import type { ManifestGate } from './manifest-gate.js';
 import { ManifestHandler } from './manifest-handler.js';
-import type { PullGate } from './pull-gate.js';
 import { ReferrersHandler } from './referrers-handler.js';
 import { respond } from './registry-responses.js';
 import { isValidRepositoryName, methodAllowed, type RegistryRoute } from './routes.js';
@@ -32,7 +32,7 @@ export interface RegistryApiOptions {
   blobs: FsBlobStore;
   /** the host[:port] GUNs of this registry start with (docker: `<registry>/<name>`) */
   registryName: () => string;
-  gate?: PullGate;
+  gate?: ManifestGate;
   log: Logger;
   /** largest manifest accepted (default 4 MiB) */
   maxManifestBytes?: number;
@@ -46,10 +46,14 @@ export interface RegistryApiOptions {
   uploads?: UploadSessions;
 }
 
-/** Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits. */
+/**
+ * Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits;
+ * `user` the authenticated one (audit records).
+ */
 export interface RegistryRequester {
   publisher: boolean;
   address?: string;
+  user?: string;
 }
 
 /** The router: checks the method and the name, hands the request to its resource's handler, and turns failures into registry errors. */
@@ -149,7 +153,7 @@ export class RegistryApi {
       case 'manifest':
         if (method === 'PUT') return this.manifestHandler.putManifest(req, res, route.name, route.reference);
         if (method === 'DELETE') return this.manifestHandler.deleteManifest(req, res, route.name, route.reference);
-        return this.manifestHandler.getManifest(req, res, route.name, route.reference, method === 'HEAD', client.publisher);
+        return this.manifestHandler.getManifest(req, res, route.name, route.reference, method === 'HEAD', client);
       case 'blob':
         if (method === 'DELETE') return this.blobHandler.deleteBlob(req, res, route.name, route.digest);
         return this.blobHandler.getBlob(req, res, route.name, route.digest, method === 'HEAD');

@@ -8,6 +8,7 @@
  * Verified repositories are cached per GUN for a short while and dropped when
  * the store reports a change to the GUN.
  */
+import { DctError, type DctErrorCode } from '../../core/errors.js';
 import { loadRepository } from '../../app/load-repository.js';
 import { getCurrentTimestamp } from '../../app/notary-server/server-metadata.js';
 import type { KeyService, MetadataSource, TufStore } from '../../core/ports.js';
@@ -22,7 +23,11 @@ export interface ServerTrustOptions {
   cacheMs?: number;
 }
 
-export type TrustLookup = { state: 'verified'; trusted: TrustedSet } | { state: 'absent' } | { state: 'invalid'; reason: string };
+export type TrustLookup =
+  | { state: 'verified'; trusted: TrustedSet }
+  | { state: 'absent' }
+  /** `code`: the verification's DctError code, when it raised one */
+  | { state: 'invalid'; reason: string; code?: DctErrorCode };
 
 /** A MetadataSource over the server's own store for one GUN. */
 export function storeSource(tuf: TufStore, gun: string, keys: KeyService | undefined, now: Date): MetadataSource {
@@ -80,7 +85,11 @@ export class ServerTrust {
         const { trusted } = await loadRepository(storeSource(this.opts.tuf, gun, this.opts.keys, now), { gun, now });
         lookup = { state: 'verified', trusted };
       } catch (err) {
-        lookup = { state: 'invalid', reason: err instanceof Error ? err.message : String(err) };
+        lookup = {
+          state: 'invalid',
+          reason: err instanceof Error ? err.message : String(err),
+          ...(err instanceof DctError ? { code: err.code } : {}),
+        };
       }
     }
     if (generation !== this.generation) return lookup;
