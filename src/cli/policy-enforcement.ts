@@ -17,6 +17,7 @@ import { isDctError } from '../core/errors.js';
 import { auditRecordOf, NO_AUDIT, type AuditActor, type AuditSink, type EnforcementPoint } from '../core/policy/audit-record.js';
 import type { ImageDecider, ImageDecision } from '../core/policy/decision.js';
 import { CliFailure } from './cli-failure.js';
+import type { CliErrorCode } from './errors.js';
 import type { TrustIo } from './docker-trust/io.js';
 import { policyDecider } from './policy-decider.js';
 
@@ -25,7 +26,7 @@ export const POLICY_ENV = 'DCT_POLICY';
 export const AUDIT_ENV = 'DCT_AUDIT';
 
 /** The stable code of an image the policy refused. */
-export const POLICY_DENIED = 'POLICY_DENIED';
+export const POLICY_DENIED: CliErrorCode = 'POLICY_DENIED';
 
 export interface EnforcementFlags {
   /** `--policy FILE` */
