@@ -13,7 +13,7 @@ import type { ImageDecision } from '../../../core/policy/decision.js';
 import type { TrustIo } from '../../docker-trust/io.js';
 import { decisionLine, POLICY_DENIED, PolicyEnforcement, withEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { tabwrite } from '../../table.js';
-import { decisionText } from '../policy.js';
+import { decisionText } from '../../decision-text.js';
 import type { VerifyFormat } from './verify.js';
 
 function signatureSummary(d: ImageDecision): string {
