@@ -104,7 +104,8 @@ export class PolicyEnforcement {
     const policy = flagOrEnv(flags.policy, io.env, POLICY_ENV);
     const audit = flagOrEnv(flags.audit, io.env, AUDIT_ENV);
     if (policy === undefined) {
-      if (audit !== undefined) io.err(`warning: --audit/${AUDIT_ENV} records the trust policy's decisions: give --policy (or ${POLICY_ENV})\n`);
+      if (audit !== undefined)
+        io.err(`warning: --audit/${AUDIT_ENV} records the trust policy's decisions: give --policy (or ${POLICY_ENV})\n`);
       return undefined;
     }
     const file = resolve(io.cwd, policy);

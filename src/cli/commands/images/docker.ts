@@ -14,6 +14,8 @@
  *   every image instead (a digest reference too) and docker gets the decided digest; a
  *   deny stops before docker runs (POLICY_DENIED). `--audit FILE|URL` (or DCT_AUDIT)
  *   records each decision (docker-pinning.ts, policy-enforcement.ts).
+ * - `push` (also `image push`) with DOCKER_CONTENT_TRUST on: docker pushes, then dct
+ *   signs the pushed tag as docker's trusted push did (docker-push.ts).
  * - A digest reference passes as docker lets it; `--disable-content-trust` turns
  *   the checks off for that command; every other docker command runs unchanged.
  *
@@ -34,6 +36,7 @@ import { ResolutionFailure } from '../../../app/images/trust-resolver.js';
 import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 import { POLICY_DENIED, PolicyEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { planBuild } from './docker-build.js';
+import { planPush } from './docker-push.js';
 import { dctPinner, policyPinner, trustedForm, type ImagePinner } from './docker-pinning.js';
 
 /** Set in docker's environment by `dct docker`; a `dct docker` that sees it refuses to run. */
@@ -95,6 +98,8 @@ export interface DockerPlan {
   cleanup?: string;
   /** false when dct consumed stdin */
   stdin: boolean;
+  /** dct's own step once every command succeeded (push: signing), and its line for --dry-run */
+  after?: { line: string; run: () => Promise<number> };
 }
 
 const DIGEST_ID = /^(sha256:)?[a-f0-9]{64}$/;
@@ -261,9 +266,11 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
   let plan: DockerPlan;
   try {
     // the policy, when given, decides every image: --disable-content-trust turns off DCT's checks, not the policy
-    enforcement = p.command ? await PolicyEnforcement.open(trustIo, 'docker', flags, { command: `dct docker ${p.command}` }) : undefined;
+    const decided = p.command !== undefined && p.command !== 'push';
+    enforcement = decided ? await PolicyEnforcement.open(trustIo, 'docker', flags, { command: `dct docker ${p.command}` }) : undefined;
     const pinner = enforcement ? policyPinner(enforcement, resolver, p.command as string) : dctPinner(resolver);
-    if (!p.command || (!enforcement && boolFlag(p.flags, 'disable-content-trust')))
+    if (p.command === 'push') plan = planPush(argv, p, trustIo);
+    else if (!p.command || (!enforcement && boolFlag(p.flags, 'disable-content-trust')))
       plan = { commands: [argv], before: [{}], notes: [], stdin: true };
     else if (p.command === 'pull') plan = await planPull(argv, p, pinner, io);
     else if (p.command === 'build') plan = await planBuild(argv, p, pinner, io, dryRun);
@@ -292,6 +299,10 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
       }
       const code = await exec(bin, command, { env, cwd: io.cwd, stdin: plan.stdin });
       if (code !== 0) return code;
+    }
+    if (plan.after) {
+      if (dryRun) io.out(`${plan.after.line}\n`);
+      else return await plan.after.run();
     }
     return 0;
   } finally {
