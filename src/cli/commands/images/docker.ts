@@ -322,6 +322,8 @@ export function processDockerIo(): DockerIo {
 }
 
 export function registerDockerCommand(program: Command): void {
+  // docker's arguments pass through untouched: commander needs positional options for that (dct's own go before `docker`)
+  program.enablePositionalOptions();
   program
     .command('docker')
     .description(
