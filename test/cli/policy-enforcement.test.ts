@@ -10,6 +10,7 @@
  * Each decision lands in the audit file with its point, verdict, rule and admission.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +24,7 @@ import { runPull } from '../../src/cli/commands/pull.js';
 import { runTrust } from '../../src/cli/commands/trust/index.js';
 import type { ImageDecision } from '../../src/core/policy/decision.js';
 import type { AuditRecord } from '../../src/core/policy/audit-record.js';
+import { PROJECT_ROOT } from '../support/fixtures.js';
 import { buildImage, pushImage, Raw, startTestServer, type TestServer } from '../server/registry/support.js';
 
 interface Run {
@@ -334,6 +336,33 @@ rules:
         denied.err,
         /^ctx\/Dockerfile:2: COPY --from=.*policy\/other:v1: .*denied by the trust policy \(rule release\).*\[POLICY_DENIED\]$/m,
       );
+    });
+
+    it('from the command line (src/cli/main.ts): docker, verify and pull take --policy/--audit and DCT_POLICY', async () => {
+      const dct = (args: string[], extra: Record<string, string> = {}) =>
+        new Promise<Run>((done) =>
+          execFile(
+            process.execPath,
+            ['--import', import.meta.resolve('tsx'), join(PROJECT_ROOT, 'src/cli/main.ts'), ...args],
+            { cwd: home, env: { ...env, ...extra } },
+            (err, out, errOut) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+          ),
+        );
+      const audit = auditFile();
+      const [run, verify, pull] = await Promise.all([
+        dct(['docker', '--dry-run', 'run', `${APP()}:v1`], { DCT_POLICY: 'policy.yaml', DCT_AUDIT: audit }),
+        dct(['verify', `${OTHER()}:v1`, '--policy', 'policy.yaml', '--audit', audit, '--format', 'json']),
+        dct(['pull', `${ELSEWHERE()}:v1`, '--policy', 'policy.yaml', '--output', 'cli-layout']),
+      ]);
+      assert.deepEqual(run, { code: 0, out: `docker run ${APP()}@${app.digest}\n`, err: '' });
+      assert.equal(verify.code, 1, verify.err);
+      assert.equal((JSON.parse(verify.out) as ImageDecision[])[0]?.verdict, 'deny');
+      assert.equal(pull.code, 1);
+      assert.match(pull.err, /default deny.*\[POLICY_DENIED\]/);
+      assert.deepEqual(records(audit).map(summary).sort(), [
+        ['docker', `${APP()}:v1`, 'allow', 'release', true],
+        ['verify', `${OTHER()}:v1`, 'deny', 'release', false],
+      ]);
     });
 
     it('without a policy: DCT as before (the cosign-only image is not pinned by DCT)', async () => {
