@@ -276,6 +276,13 @@ rules:
         denied.err,
         /^docker: .*policy\/other:v1: denied by the trust policy \(rule release\).* \[POLICY_DENIED\]\n\nRun 'docker create --help'/,
       );
+      // --all-tags: each released tag decided (the only one, v1, signed in every format)
+      const all = await docker(['--dry-run', '--policy', 'policy.yaml', '--audit', audit, 'pull', '-a', APP()]);
+      assert.equal(all.code, 0, all.err);
+      assert.equal(
+        all.out,
+        `Pull (1 of 1): ${APP()}:v1@${app.digest}\ndocker pull ${APP()}@${app.digest}\ndocker tag ${APP()}@${app.digest} ${APP()}:v1\n`,
+      );
       // a digest reference is decided too: one no rule matches is refused
       const byDigest = await docker([
         '--dry-run',
@@ -292,11 +299,12 @@ rules:
         ['docker', `${APP()}:v1`, 'allow', 'release', true],
         ['docker', `${APP()}:v1`, 'allow', 'release', true],
         ['docker', `${OTHER()}:v1`, 'deny', 'release', false],
+        ['docker', `${APP()}:v1`, 'allow', 'release', true],
         ['docker', `${ELSEWHERE()}@${elsewhere.digest}`, 'deny', null, false],
       ]);
       assert.deepEqual(
         records(audit).map((x) => x.context['command']),
-        ['dct docker run', 'dct docker pull', 'dct docker create', 'dct docker pull'],
+        ['dct docker run', 'dct docker pull', 'dct docker create', 'dct docker pull', 'dct docker pull'],
       );
     });
 

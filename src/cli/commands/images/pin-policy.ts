@@ -31,9 +31,7 @@ export async function pinReferenceByPolicy(
     const policy = { rule: decision.rule ?? null, verdict: decision.verdict, mode: decision.mode };
     if (!admitted) throw deniedFailure(decision);
     if (digest === undefined) {
-      throw new CliFailure(`the trust policy let ${f.text} through (mode ${decision.mode}), but decided no digest to pin it to`, {
-        code: 'DIGEST_MISMATCH',
-      });
+      throw new CliFailure(`the trust policy let ${f.text} through (mode ${decision.mode}), but decided no digest to pin it to`);
     }
     if (ref.digest !== undefined && written.tag === undefined) return { ...base, pinned: f.text, status: 'verified', digest, policy };
     const pinned = pinnedForm(f.text, digest.slice('sha256:'.length));
