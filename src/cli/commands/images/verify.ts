@@ -261,13 +261,17 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (images: string[], opts: VerifyOptions) => {
       const io = processIo();
       const format = parseVerifyFormat(opts.format);
+      const identity = matcher(opts.certificateIdentity, opts.certificateIdentityRegexp);
+      const issuer = matcher(opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp);
       const byPolicy = await verifyByPolicy(images, format, opts, io);
       if (byPolicy !== undefined) {
+        if (opts.key ?? identity ?? issuer ?? opts.insecureIgnoreTlog)
+          io.err(
+            'warning: --key, --certificate-* and --insecure-ignore-tlog are not used with a policy: its rules name keys and identities\n',
+          );
         if (byPolicy !== 0) throw CliFailure.reported(byPolicy);
         return;
       }
-      const identity = matcher(opts.certificateIdentity, opts.certificateIdentityRegexp);
-      const issuer = matcher(opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp);
       const registryFormats = registryFormatFactories(io.env, {
         ...(opts.key !== undefined ? { cosignKey: opts.key } : {}),
         ...(identity ? { identity } : {}),
