@@ -13,6 +13,8 @@ export const CLI_ERROR_CODES = [
   'NO_SIGNED_TAGS',
   'RESERVED_SIGNER',
   'REGISTRY_BAD_RESPONSE',
+  // dct verify|pull|pin|docker --policy: the trust policy denied the image (the reasons in the message)
+  'POLICY_DENIED',
 ] as const;
 
 export type CliErrorCode = (typeof CLI_ERROR_CODES)[number];

@@ -3,6 +3,8 @@
  * instruction (keywords in any case, `\` or the `# escape=` character continuing lines,
  * comment and blank lines inside continuations, heredoc bodies skipped). `scratch`,
  * earlier stage names and references with `$` variables are reported, not rewritten.
+ * The images BuildKit reads besides: `COPY --from=IMAGE` and `RUN --mount=…,from=IMAGE,…`
+ * (a stage name or index there is no image: not listed).
  */
 import type { FoundReference, SkipReason } from './pin-files.js';
 import { positionOf, splitLines, type Line } from './text-lines.js';
@@ -109,6 +111,25 @@ export function parseDockerfile(text: string): ParsedDockerfile {
         const name = tokens[k + 2];
         if (as && name && as.text.toLowerCase() === 'as') stages.add(name.text.toLowerCase());
       }
+    } else if (keyword === 'copy' || keyword === 'run') {
+      for (const t of tokens.slice(1)) {
+        if (!t.text.startsWith('--')) break;
+        const at = keyword === 'copy' ? flagValueAt(t.text, 'from') : mountFromAt(t.text);
+        if (at === undefined) continue;
+        const value = at.value;
+        const lower = value.toLowerCase();
+        if (value === '' || /^\d+$/.test(value) || stages.has(lower)) continue;
+        const skip: SkipReason | undefined = t.split ? 'continuation' : value.includes('$') ? 'variable' : undefined;
+        const start = t.start + at.offset;
+        references.push({
+          start,
+          end: start + value.length,
+          ...positionOf(text, start),
+          text: value,
+          kind: keyword === 'copy' ? 'copy-from' : 'mount-from',
+          ...(skip ? { skip } : {}),
+        });
+      }
     } else if (keyword === 'arg' && !fromSeen) {
       const first = tokens[0]!;
       const rest = pieces
@@ -120,6 +141,24 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     if (keyword === 'run' || keyword === 'copy' || keyword === 'add') i = skipHeredocs(text, lines, i, tokens);
   }
   return { references, globalArgs, escape, stages: [...stages] };
+}
+
+/** `--name=VALUE`: the value and its offset in the token. */
+function flagValueAt(token: string, name: string): { value: string; offset: number } | undefined {
+  const prefix = `--${name}=`;
+  return token.toLowerCase().startsWith(prefix) ? { value: token.slice(prefix.length), offset: prefix.length } : undefined;
+}
+
+/** `--mount=type=…,from=VALUE,…`: the `from` field's value and its offset in the token. */
+function mountFromAt(token: string): { value: string; offset: number } | undefined {
+  const mount = flagValueAt(token, 'mount');
+  if (!mount) return undefined;
+  let offset = mount.offset;
+  for (const field of mount.value.split(',')) {
+    if (field.toLowerCase().startsWith('from=')) return { value: field.slice('from='.length), offset: offset + 'from='.length };
+    offset += field.length + 1;
+  }
+  return undefined;
 }
 
 function tokenize(text: string, pieces: readonly Line[]): Token[] {

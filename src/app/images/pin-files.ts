@@ -34,8 +34,8 @@ export interface FoundReference {
   column: number;
   /** the reference as written */
   text: string;
-  /** `from` for a Dockerfile FROM, `image` for a YAML image key */
-  kind: 'from' | 'image';
+  /** `from` for a Dockerfile FROM, `copy-from` / `mount-from` for COPY --from= / RUN --mount=from=, `image` for a YAML image key */
+  kind: 'from' | 'copy-from' | 'mount-from' | 'image';
   /** set when the reference is reported but not rewritten */
   skip?: SkipReason;
 }

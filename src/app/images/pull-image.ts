@@ -57,6 +57,8 @@ export interface PullTarget {
   reference: string;
   /** the signed manifest (trust data): fetched by this digest and checked against it and the size */
   signed?: { digest: string; size: number };
+  /** the digest the trust policy decided about: the manifest fetched must be it */
+  decided?: string;
   /** the tag to list the image under in the layout */
   tag?: string;
 }
@@ -86,6 +88,12 @@ export async function pullImage(
     throw new DctError(
       'DIGEST_MISMATCH',
       `the registry served a manifest for ${target.repo}@${target.signed.digest} that is not the signed one (${fetched.digest}, ${fetched.size} bytes; signed: ${target.signed.size} bytes)`,
+    );
+  }
+  if (target.decided !== undefined && fetched.digest !== target.decided) {
+    throw new DctError(
+      'DIGEST_MISMATCH',
+      `the registry served ${fetched.digest} for ${target.repo}@${target.decided}, not the digest the trust policy decided about`,
     );
   }
   const root: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.size };

@@ -10,12 +10,11 @@
 import type { Command } from 'commander';
 import { loadPolicyFile } from '../../adapters/policy/policy-file.js';
 import { DctError, isDctError } from '../../core/errors.js';
-import type { ImageDecision, RequirementOutcome } from '../../core/policy/decision.js';
 import { describeRequirement } from '../../core/policy/describe-requirement.js';
-import { signerWords } from '../../core/policy/requirement-evaluation.js';
 import { rulesInOrder } from '../../core/policy/rule-matching.js';
 import type { TrustPolicy } from '../../core/policy/trust-policy.js';
 import { CliFailure } from '../cli-failure.js';
+import { decisionText } from '../decision-text.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
 import { policyDecider, type PolicyWiringOptions } from '../policy-decider.js';
 import type { PolicySource } from '../../core/policy/policy-source.js';
@@ -72,34 +71,7 @@ export async function runPolicyCheck(file: string, format: PolicyOutputFormat, i
   }
 }
 
-function outcomeLines(o: RequirementOutcome, indent: string): string[] {
-  const by = o.satisfiedBy.length > 0 ? ` — satisfied by signature ${o.satisfiedBy.map((i) => `#${i + 1}`).join(', ')}` : '';
-  return [
-    `${indent}${o.satisfied ? '[met]    ' : '[not met]'} ${o.requirement}${by}`,
-    ...(o.children ?? []).flatMap((c) => outcomeLines(c, `${indent}  `)),
-  ];
-}
-
-/** The decision in words. */
-export function decisionText(d: ImageDecision): string {
-  const lines = [`image:    ${d.image}`];
-  if (d.digest) lines.push(`digest:   ${d.digest}`);
-  lines.push(`rule:     ${d.rule ?? '(none: default deny)'}`, `mode:     ${d.mode}`, `verdict:  ${d.verdict}`);
-  lines.push('', 'why:', ...d.reasons.map((r) => `  ${r}`));
-  if (d.suggestions?.length) lines.push('', 'did you mean:', ...d.suggestions.map((s) => `  ${s}`));
-  lines.push('', `signatures found: ${d.reports.length}`);
-  d.reports.forEach((r, i) => {
-    const verdict = r.verdict === 'failed' && r.code ? `failed [${r.code}]` : r.verdict;
-    const trustStore = r.details?.['trustStore'];
-    const store = typeof trustStore === 'string' ? ` via trust store ${trustStore}` : '';
-    lines.push(`  #${i + 1} ${r.format} ${verdict}: ${r.subject}, signed by ${signerWords(r)}${store}`);
-    lines.push(`     found at ${r.foundAt.via} ${r.foundAt.reference}`);
-    if (r.verdict !== 'verified' && r.reason) lines.push(`     ${r.reason}`);
-  });
-  if (d.requirements) lines.push('', 'requirements:', ...outcomeLines(d.requirements, '  '));
-  if (d.warnings.length > 0) lines.push('', 'warnings:', ...d.warnings.map((w) => `  ${w}`));
-  return lines.join('\n') + '\n';
-}
+export { decisionText } from '../decision-text.js';
 
 export interface ExplainOptions extends PolicyWiringOptions {
   /** the policy file, or a source (tests) */

@@ -31,6 +31,35 @@ function pinAll(kind: PinFileKind, text: string): string {
 const summary = (refs: FoundReference[]) => refs.map((r) => [r.line, r.column, r.text, r.skip ?? null]);
 
 describe('Dockerfile', () => {
+  it('COPY --from=IMAGE and RUN --mount=…,from=IMAGE are references (kind copy-from / mount-from); stages and indexes are not', () => {
+    const text = [
+      'FROM alpine:3.20 AS build',
+      'COPY --from=build /a /b',
+      'COPY --chown=1:1 --from=nginx:1.27 /etc/nginx /x',
+      'copy --FROM=0 /a /b',
+      'RUN --mount=type=cache,target=/c --mount=type=bind,from=busybox:1.36,source=/bin,target=/b true',
+      'RUN --mount=type=bind,from=build,target=/m true',
+      'COPY --from=${IMG} /a /b',
+      'ADD --chown=1 https://example.com/x /x',
+      'RUN echo --from=not-a-flag',
+      '',
+    ].join('\n');
+    const refs = findReferences('dockerfile', text);
+    assert.deepEqual(
+      refs.map((r) => [r.kind, r.line, r.column, r.text, r.skip ?? null]),
+      [
+        ['from', 1, 6, 'alpine:3.20', null],
+        ['copy-from', 3, 25, 'nginx:1.27', null],
+        ['mount-from', 5, 57, 'busybox:1.36', null],
+        ['copy-from', 7, 13, '${IMG}', 'variable'],
+      ],
+    );
+    assert.equal(
+      pinAll('dockerfile', text).split('\n')[4],
+      `RUN --mount=type=cache,target=/c --mount=type=bind,from=busybox:1.36@sha256:${H},source=/bin,target=/b true`,
+    );
+  });
+
   it('FROM in any case, with flags, AS, continuation lines, comments inside them; stage names, scratch and variables skipped', () => {
     const text = [
       '# syntax=docker/dockerfile:1',

@@ -185,4 +185,18 @@ describe('pullImage', () => {
     );
     assert.deepEqual(calls, [], 'no blob requested');
   });
+
+  it('refuses a manifest other than the digest the trust policy decided about before fetching any blob', async () => {
+    const a = await generateTestImage(join(work, 'decided'), { seed: 'decided', layers: [1000], tag: 'v1' });
+    const b = await generateTestImage(join(work, 'other'), { seed: 'other', layers: [1000], tag: 'v1' });
+    const served = readFileSync(join(work, 'other', 'blobs', 'sha256', b.descriptor.digest.slice('sha256:'.length)));
+    const { registry, calls } = layoutRegistry(join(work, 'decided'), { manifestBytes: served });
+    const out = await OciLayout.create(join(work, 'refused-decided'));
+    await assert.rejects(
+      pullImage(registry, out, { repo: 'r', reference: a.descriptor.digest, decided: a.descriptor.digest }, { platform: LINUX_AMD64 }),
+      (err: { code?: string; message: string }) =>
+        err.code === 'DIGEST_MISMATCH' && /not the digest the trust policy decided/.test(err.message),
+    );
+    assert.deepEqual(calls, [], 'no blob requested');
+  });
 });

@@ -1,11 +1,11 @@
 /**
  * The docker CLI 28 command-line grammar, as far as `dct docker` needs it to find
- * the image arguments of `pull`, `run`, `create` and `build` (pflag's rules:
+ * the image arguments of `pull`, `push`, `run`, `create` and `build` (pflag's rules:
  * `--flag value`, `--flag=value`, bool flags without a value, shorthand groups
  * `-it`, `-eA=B`, `-e A=B`, `--` ends flags; `run`/`create` stop at their first
  * positional, the image). Flag sets from docker/cli v28.5.2
  * (`cli/flags/options.go`, `cli/command/container/{opts,run,create}.go`,
- * `cli/command/image/{pull,build}.go`) and, for `build` (docker 28 hands it to
+ * `cli/command/image/{pull,push,build}.go`) and, for `build` (docker 28 hands it to
  * buildx when BuildKit is on), docker/buildx v0.24 `commands/build.go`. No I/O.
  */
 import { CliFailure } from '../../cli-failure.js';
@@ -59,6 +59,7 @@ const CONTAINER_BOOLS = `disable-content-trust help init interactive/i no-health
 export const RUN_FLAGS = flagSet(`${CONTAINER_VALUES} detach-keys`, `${CONTAINER_BOOLS} detach/d sig-proxy`);
 export const CREATE_FLAGS = flagSet(CONTAINER_VALUES, CONTAINER_BOOLS);
 export const PULL_FLAGS = flagSet('platform', 'all-tags/a quiet/q disable-content-trust help/h');
+export const PUSH_FLAGS = flagSet('platform', 'all-tags/a quiet/q disable-content-trust help/h');
 export const BUILD_FLAGS = flagSet(
   `tag/t build-arg ulimit file/f memory/m memory-swap shm-size cpu-shares/c cpu-period cpu-quota cpuset-cpus cpuset-mems
    cgroup-parent isolation label cache-from security-opt network add-host target iidfile platform
@@ -69,7 +70,7 @@ export const BUILD_FLAGS = flagSet(
 /** `docker buildx [flags] build`: buildx's own flags before `build` */
 export const BUILDX_ROOT_FLAGS = flagSet('builder', 'debug/D help/h');
 
-export type DockerCommand = 'pull' | 'run' | 'create' | 'build';
+export type DockerCommand = 'pull' | 'run' | 'create' | 'build' | 'push';
 
 export interface FlagUse {
   /** long name ('' for an unknown flag given as --name=value) */
@@ -164,6 +165,8 @@ export function boolFlag(flags: readonly FlagUse[], name: string): boolean {
 const COMMANDS: Record<string, { command: DockerCommand; set: FlagSet; interspersed: boolean }> = {
   pull: { command: 'pull', set: PULL_FLAGS, interspersed: true },
   'image pull': { command: 'pull', set: PULL_FLAGS, interspersed: true },
+  push: { command: 'push', set: PUSH_FLAGS, interspersed: true },
+  'image push': { command: 'push', set: PUSH_FLAGS, interspersed: true },
   run: { command: 'run', set: RUN_FLAGS, interspersed: false },
   'container run': { command: 'run', set: RUN_FLAGS, interspersed: false },
   create: { command: 'create', set: CREATE_FLAGS, interspersed: false },

@@ -7,10 +7,15 @@
  *   trust data, pulled by digest, then tagged (`Pull (1 of 1): …`, `Tagging … as …`);
  *   `--all-tags` pulls every released tag that way.
  * - `run` / `create` (also `container run|create`): the image becomes `name@sha256:…`.
- * - `build` (also `image build`, `builder build`, `buildx build`): every `FROM`
- *   of the Dockerfile is pinned in a temporary copy passed with `--file`; the context
- *   is unchanged. Global ARGs and `--build-arg` values are expanded to resolve
- *   `FROM ${BASE}`.
+ * - `build` (also `image build`, `builder build`, `buildx build`): every image the
+ *   Dockerfile reads (`FROM`, `COPY --from=`, `RUN --mount=from=`) is pinned in a
+ *   temporary copy passed with `--file` (docker-build.ts).
+ * - `--policy FILE` (or DCT_POLICY) before docker's arguments: the trust policy decides
+ *   every image instead (a digest reference too) and docker gets the decided digest; a
+ *   deny stops before docker runs (POLICY_DENIED). `--audit FILE|URL` (or DCT_AUDIT)
+ *   records each decision (docker-pinning.ts, policy-enforcement.ts).
+ * - `push` (also `image push`) with DOCKER_CONTENT_TRUST on: docker pushes, then dct
+ *   signs the pushed tag as docker's trusted push did (docker-push.ts).
  * - A digest reference passes as docker lets it; `--disable-content-trust` turns
  *   the checks off for that command; every other docker command runs unchanged.
  *
@@ -19,19 +24,20 @@
  * `--dry-run` prints the command lines instead of running them. Exit code = docker's.
  */
 import { spawn } from 'node:child_process';
-import { constants as osConstants, tmpdir } from 'node:os';
-import { copyFile, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { applyReplacements, SKIP_TEXT, type Replacement } from '../../../app/images/pin-files.js';
-import { expandArgs, parseDockerfile } from '../../../app/images/dockerfile-references.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
 import { CliFailure, isCliFailure } from '../../cli-failure.js';
-import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
-import { boolFlag, lastFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
-import { ResolutionFailure, type TrustResolver } from '../../../app/images/trust-resolver.js';
+import { boolFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
+import { ResolutionFailure } from '../../../app/images/trust-resolver.js';
 import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
+import { POLICY_DENIED, PolicyEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
+import { planBuild } from './docker-build.js';
+import { planPush } from './docker-push.js';
+import { dctPinner, policyPinner, trustedForm, type ImagePinner } from './docker-pinning.js';
 
 /** Set in docker's environment by `dct docker`; a `dct docker` that sees it refuses to run. */
 export const WRAPPED_ENV = 'DCT_DOCKER_WRAPPED';
@@ -92,6 +98,8 @@ export interface DockerPlan {
   cleanup?: string;
   /** false when dct consumed stdin */
   stdin: boolean;
+  /** dct's own step once every command succeeded (push: signing), and its line for --dry-run */
+  after?: { line: string; run: () => Promise<number> };
 }
 
 const DIGEST_ID = /^(sha256:)?[a-f0-9]{64}$/;
@@ -100,11 +108,6 @@ function withImage(argv: readonly string[], index: number, image: string): strin
   const out = [...argv];
   out[index] = image;
   return out;
-}
-
-/** `name@sha256:…` in docker's familiar form (`reference.FamiliarString(trustedRef)`). */
-function trustedForm(ref: ImageReference, digest: string): string {
-  return `${ref.familiarName}@${digest}`;
 }
 
 /** Removes every use of a bool flag (e.g. `-a`, `--all-tags`, `-qa`) from argv. */
@@ -128,7 +131,7 @@ function withoutFlag(argv: readonly string[], uses: readonly FlagUse[], name: st
   return argv.flatMap((a, i) => (drop.has(i) ? [] : [edit.get(i) ?? a]));
 }
 
-async function planPull(argv: readonly string[], p: ParsedCommand, resolver: TrustResolver, io: TrustIo): Promise<DockerPlan> {
+async function planPull(argv: readonly string[], p: ParsedCommand, pinner: ImagePinner, io: TrustIo): Promise<DockerPlan> {
   const pass: DockerPlan = { commands: [[...argv]], before: [{}], notes: [], stdin: true };
   const at = p.positionals[0];
   if (at === undefined) return pass;
@@ -139,19 +142,23 @@ async function planPull(argv: readonly string[], p: ParsedCommand, resolver: Tru
     throw new CliFailure((err as Error).message, { exitCode: 1 });
   }
   const all = boolFlag(p.flags, 'all-tags');
-  if (ref.digest !== undefined) return pass; // docker lets a pull by digest through
+  if (ref.digest !== undefined) {
+    await pinner.pin(ref, argv[at]!); // docker lets a pull by digest through (the policy decides it)
+    return pass;
+  }
   if (all && ref.tag !== undefined) throw new CliFailure("tag can't be used with --all-tags/-a", { exitCode: 1 });
   const quiet = boolFlag(p.flags, 'quiet');
   const global = argv.slice(0, p.commandAt);
   const plan: DockerPlan = { commands: [], before: [], notes: [], stdin: true };
   let targets: Array<{ tag: string; digest: string }>;
   if (all) {
-    targets = (await resolver.released(ref)).map((t) => ({ tag: t.tag, digest: `sha256:${t.sha256Hex}` }));
+    targets = await pinner.released(ref);
   } else {
     // docker says so before it looks at trust data
     if (ref.tag === undefined && !quiet) io.out('Using default tag: latest\n');
-    const r = await resolver.resolveTag(ref);
-    targets = [{ tag: r.tag, digest: r.digest }];
+    const r = await pinner.pin(ref, argv[at]!);
+    if (!r) return pass;
+    targets = [{ tag: r.tag ?? 'latest', digest: r.digest }];
   }
   targets.forEach((t, i) => {
     const trusted = trustedForm(ref, t.digest);
@@ -168,7 +175,7 @@ async function planPull(argv: readonly string[], p: ParsedCommand, resolver: Tru
 async function planContainer(
   argv: readonly string[],
   p: ParsedCommand,
-  resolver: TrustResolver,
+  pinner: ImagePinner,
   command: 'run' | 'create',
 ): Promise<DockerPlan> {
   const pass: DockerPlan = { commands: [[...argv]], before: [{}], notes: [], stdin: true };
@@ -182,148 +189,14 @@ async function planContainer(
   } catch (err) {
     throw fail((err as Error).message);
   }
-  if (ref.digest !== undefined) return pass;
   try {
-    const r = await resolver.resolveTag(ref);
+    const r = await pinner.pin(ref, argv[at]!);
+    if (!r || ref.digest !== undefined) return pass;
     return { commands: [withImage(argv, at, trustedForm(ref, r.digest))], before: [{}], notes: [], stdin: true };
   } catch (err) {
-    throw fail(resolutionFailure(err).message);
+    const f = resolutionFailure(err);
+    throw fail(f.code === POLICY_DENIED ? `${f.message} [${f.code}]` : f.message);
   }
-}
-
-const REMOTE_CONTEXT = /^(https?:\/\/|git:\/\/|git@|github\.com\/)/;
-
-/** A stdin that is an archive (tar, gzip, bzip2, xz, zstd) rather than a Dockerfile. */
-function isArchive(b: Buffer): boolean {
-  if (b.length >= 262 && b.toString('latin1', 257, 262) === 'ustar') return true;
-  const magic = b.subarray(0, 6).toString('hex');
-  return magic.startsWith('1f8b') || magic.startsWith('425a68') || magic.startsWith('fd377a585a00') || magic.startsWith('28b52ffd');
-}
-
-async function planBuild(
-  argv: readonly string[],
-  p: ParsedCommand,
-  resolver: TrustResolver,
-  io: DockerIo,
-  dryRun: boolean,
-): Promise<DockerPlan> {
-  const at = p.positionals[0];
-  if (at === undefined) return { commands: [[...argv]], before: [{}], notes: [], stdin: true };
-  const context = argv[at]!;
-  const fileFlag = lastFlag(p.flags, 'file');
-  const file = typeof fileFlag === 'string' ? fileFlag : undefined;
-  if (REMOTE_CONTEXT.test(context)) {
-    throw new CliFailure(
-      `dct docker: cannot pin the FROM lines of a remote build context (${context}): build a local copy, or pass --disable-content-trust to build it unchecked`,
-      { exitCode: 1 },
-    );
-  }
-  let text: string;
-  let label: string;
-  let source: string | undefined;
-  let stdin = true;
-  let emptyContext = false;
-  if (context === '-' || file === '-') {
-    const bytes = await io.readStdin();
-    stdin = false;
-    if (isArchive(bytes)) {
-      throw new CliFailure('dct docker: cannot pin the FROM lines of a build context read from stdin as an archive: build from a folder', {
-        exitCode: 1,
-      });
-    }
-    text = bytes.toString('latin1');
-    label = 'Dockerfile (stdin)';
-    emptyContext = context === '-';
-  } else {
-    const dir = resolve(io.cwd, context);
-    if (file !== undefined) source = resolve(io.cwd, file);
-    else {
-      source = join(dir, 'Dockerfile');
-      if (!(await lstat(source).catch(() => undefined)) && (await lstat(join(dir, 'dockerfile')).catch(() => undefined)))
-        source = join(dir, 'dockerfile');
-    }
-    try {
-      text = (await readFile(source)).toString('latin1');
-    } catch (err) {
-      throw new CliFailure(goFileError('open', source, err), { exitCode: 1 });
-    }
-    label = file ?? (isAbsolute(context) ? source : join(context, source === join(dir, 'dockerfile') ? 'dockerfile' : 'Dockerfile'));
-  }
-
-  const parsed = parseDockerfile(text);
-  const args = new Map<string, string | undefined>();
-  for (const a of parsed.globalArgs) args.set(a.name, a.value);
-  for (const f of p.flags) {
-    if (f.name !== 'build-arg' || typeof f.value !== 'string') continue;
-    const eq = f.value.indexOf('=');
-    const name = eq < 0 ? f.value : f.value.slice(0, eq);
-    if (!args.has(name)) continue; // only declared ARGs reach FROM
-    if (eq >= 0) args.set(name, f.value.slice(eq + 1));
-    else if (io.env[name] !== undefined) args.set(name, io.env[name]);
-  }
-  const stages = new Set(parsed.stages);
-  const replacements: Replacement[] = [];
-  const notes: string[] = [];
-  const failures: string[] = [];
-  await Promise.all(
-    parsed.references.map(async (r) => {
-      if (r.skip === 'scratch' || r.skip === 'stage') return;
-      const where = `${label}:${r.line}`;
-      if (r.skip && r.skip !== 'variable') {
-        failures.push(`${where}: cannot pin FROM ${r.text}: it ${SKIP_TEXT[r.skip]}`);
-        return;
-      }
-      let image = r.text;
-      if (r.skip === 'variable') {
-        const expanded = expandArgs(r.text, args, parsed.escape);
-        if (expanded === undefined) {
-          failures.push(`${where}: cannot pin FROM ${r.text}: it uses a variable only the builder knows`);
-          return;
-        }
-        image = expanded;
-        if (image.toLowerCase() === 'scratch' || stages.has(image.toLowerCase())) return;
-      }
-      let ref: ImageReference;
-      try {
-        ref = parseImageReference(image);
-      } catch (err) {
-        failures.push(`${where}: FROM ${image}: ${(err as Error).message}`);
-        return;
-      }
-      if (ref.digest !== undefined) return;
-      try {
-        const resolved = await resolver.resolveTag(ref);
-        const pinned = trustedForm(ref, resolved.digest);
-        replacements.push({ start: r.start, end: r.end, text: pinned });
-        notes.push(`${where}: FROM ${r.text} -> ${pinned}\n`);
-      } catch (err) {
-        failures.push(`${where}: FROM ${image}: ${resolutionFailure(err).message}`);
-      }
-    }),
-  );
-  if (failures.length > 0) throw new CliFailure(failures.sort(byLine).join('\n'), { exitCode: 1 });
-  notes.sort(byLine);
-
-  const pinnedText = applyReplacements(text, replacements);
-  let dir = join(tmpdir(), 'dct-build-XXXXXX');
-  if (!dryRun) {
-    dir = await mkdtemp(join(tmpdir(), 'dct-build-'));
-    await writeFile(join(dir, 'Dockerfile'), Buffer.from(pinnedText, 'latin1'));
-    // a Dockerfile-specific ignore file (<Dockerfile>.dockerignore) goes along
-    if (source) await copyFile(`${source}.dockerignore`, join(dir, 'Dockerfile.dockerignore')).catch(() => undefined);
-    if (emptyContext) await mkdir(join(dir, 'context'));
-  }
-  let out = [...argv];
-  if (emptyContext) out[at] = join(dir, 'context');
-  const fileArg = `--file=${join(dir, 'Dockerfile')}`;
-  // the last --file wins; after a `--` it would be a positional
-  out = p.dashDash !== undefined ? [...out.slice(0, p.dashDash), fileArg, ...out.slice(p.dashDash)] : [...out, fileArg];
-  return { commands: [out], before: [{}], notes, stdin, ...(dryRun ? {} : { cleanup: dir }) };
-}
-
-function byLine(a: string, b: string): number {
-  const n = (s: string) => Number(/:(\d+): /.exec(s)?.[1] ?? 0);
-  return n(a) - n(b);
 }
 
 export interface DockerRunOptions {
@@ -332,13 +205,39 @@ export interface DockerRunOptions {
   self?: string;
 }
 
-/** `dct docker [--dry-run] ARGS…`; returns the exit code. */
+/** dct's own options before docker's arguments: `--dry-run`, `--policy FILE`, `--audit FILE|URL`, `--` ends them. */
+function dctOptions(argv: string[]): { dryRun: boolean; flags: EnforcementFlags } {
+  let dryRun = false;
+  const flags: EnforcementFlags = {};
+  for (;;) {
+    const a = argv[0];
+    const m = a === undefined ? null : /^--(policy|audit)(?:=(.*))?$/.exec(a);
+    if (a === '--dry-run') {
+      argv.shift();
+      dryRun = true;
+    } else if (m) {
+      argv.shift();
+      const value = m[2] ?? argv.shift();
+      if (value === undefined) throw CliFailure.usage(`dct docker: --${m[1]} needs a value`, 125);
+      flags[m[1] as 'policy' | 'audit'] = value;
+    } else {
+      if (a === '--') argv.shift();
+      return { dryRun, flags };
+    }
+  }
+}
+
+/** `dct docker [--dry-run] [--policy FILE] [--audit FILE|URL] ARGS…`; returns the exit code. */
 export async function runDocker(argvIn: readonly string[], io: DockerIo, options: DockerRunOptions = {}): Promise<number> {
   const argv = [...argvIn];
-  let dryRun = false;
-  while (argv[0] === '--dry-run' || argv[0] === '--') {
-    if (argv.shift() === '--') break;
-    dryRun = true;
+  let dryRun: boolean;
+  let flags: EnforcementFlags;
+  try {
+    ({ dryRun, flags } = dctOptions(argv));
+  } catch (err) {
+    if (!isCliFailure(err, 'usage')) throw err;
+    io.err(`${err.message}\n`);
+    return 125;
   }
   if (io.env[WRAPPED_ENV]) {
     io.err(`dct docker: refusing to run inside dct docker (${WRAPPED_ENV} is set): DCT_DOCKER must name the docker CLI, not dct\n`);
@@ -363,20 +262,28 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
   }
   const trustIo: DockerIo = p.configDir !== undefined ? { ...io, env: { ...io.env, DOCKER_CONFIG: resolve(io.cwd, p.configDir) } } : io;
   const resolver = trustResolver(trustIo);
+  let enforcement: PolicyEnforcement | undefined;
   let plan: DockerPlan;
   try {
-    if (!p.command || boolFlag(p.flags, 'disable-content-trust')) plan = { commands: [argv], before: [{}], notes: [], stdin: true };
-    else if (p.command === 'pull') plan = await planPull(argv, p, resolver, io);
-    else if (p.command === 'build') plan = await planBuild(argv, p, resolver, io, dryRun);
-    else plan = await planContainer(argv, p, resolver, p.command);
+    // the policy, when given, decides every image: --disable-content-trust turns off DCT's checks, not the policy
+    const decided = p.command !== undefined && p.command !== 'push';
+    enforcement = decided ? await PolicyEnforcement.open(trustIo, 'docker', flags, { command: `dct docker ${p.command}` }) : undefined;
+    const pinner = enforcement ? policyPinner(enforcement, resolver, p.command as string) : dctPinner(resolver);
+    if (p.command === 'push') plan = planPush(argv, p, trustIo);
+    else if (!p.command || (!enforcement && boolFlag(p.flags, 'disable-content-trust')))
+      plan = { commands: [argv], before: [{}], notes: [], stdin: true };
+    else if (p.command === 'pull') plan = await planPull(argv, p, pinner, io);
+    else if (p.command === 'build') plan = await planBuild(argv, p, pinner, io, dryRun);
+    else plan = await planContainer(argv, p, pinner, p.command);
   } catch (err) {
     if (!(err instanceof CliFailure) && !(err instanceof ResolutionFailure)) throw err;
     const failure = resolutionFailure(err);
-    io.err(`${failure.message}\n`);
+    io.err(`${failure.message}${failure.code === POLICY_DENIED ? ` [${failure.code}]` : ''}\n`);
     if (io.hints && failure.hint) io.err(`hint: ${failure.hint}\n`);
     return failure.exitCode;
   } finally {
     resolver.close();
+    await enforcement?.close();
   }
   for (const n of plan.notes) io.err(n);
   const env = { ...io.env, [WRAPPED_ENV]: '1' };
@@ -392,6 +299,10 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
       }
       const code = await exec(bin, command, { env, cwd: io.cwd, stdin: plan.stdin });
       if (code !== 0) return code;
+    }
+    if (plan.after) {
+      if (dryRun) io.out(`${plan.after.line}\n`);
+      else return await plan.after.run();
     }
     return 0;
   } finally {
@@ -411,12 +322,14 @@ export function processDockerIo(): DockerIo {
 }
 
 export function registerDockerCommand(program: Command): void {
+  // docker's arguments pass through untouched: commander needs positional options for that (dct's own go before `docker`)
+  program.enablePositionalOptions();
   program
     .command('docker')
     .description(
       'run the docker CLI with the images of pull/run/create/build resolved to their signed digests first (--dry-run: print the command instead)',
     )
-    .usage('[--dry-run] ARGS...')
+    .usage('[--dry-run] [--policy FILE] [--audit FILE|URL] ARGS...')
     .helpOption(false)
     .passThroughOptions()
     .allowUnknownOption(true)

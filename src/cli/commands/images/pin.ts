@@ -13,6 +13,8 @@
  *   next to `build:` are reported and left alone.
  * - Files are replaced atomically (temporary file + rename, mode kept, symlinks
  *   followed). `--check` writes nothing and exits 1 when a file would change.
+ * - `--policy FILE` (or DCT_POLICY): the trust policy decides each reference and the
+ *   decided digest is pinned (pin-policy.ts); `--audit` records every decision.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
@@ -34,8 +36,10 @@ import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { parseReference, type TrustResolver } from '../../../app/images/trust-resolver.js';
 import { failureJson, resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
+import { AUDIT_ENV, POLICY_ENV, PolicyEnforcement, withEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
+import { pinReferenceByPolicy } from './pin-policy.js';
 
-export interface PinOptions {
+export interface PinOptions extends EnforcementFlags {
   check: boolean;
   update: boolean;
   format: 'text' | 'json';
@@ -53,6 +57,8 @@ export interface PinnedReference {
   digest?: string;
   role?: string;
   reason?: SkipReason;
+  /** the trust policy's decision (--policy) */
+  policy?: { rule: string | null; verdict: 'allow' | 'deny'; mode: string };
   error?: { code: string; message: string; hint?: string };
 }
 
@@ -90,6 +96,7 @@ async function pinOne(
   kind: PinFileKind,
   resolver: TrustResolver,
   opts: PinOptions,
+  enforcement: PolicyEnforcement | undefined,
 ): Promise<{ refs: PinnedReference[]; replacements: Replacement[] }> {
   const found = findReferences(kind, text);
   const replacements: Replacement[] = [];
@@ -97,6 +104,7 @@ async function pinOne(
     found.map(async (f): Promise<PinnedReference> => {
       const base = { line: f.line, column: f.column, original: f.text };
       if (f.skip) return { ...base, pinned: null, status: 'skipped', reason: f.skip };
+      if (enforcement) return pinReferenceByPolicy(f, enforcement, opts.update, replacements);
       try {
         const ref = parseReference(f.text);
         if (ref.digest !== undefined && ref.tag === undefined) {
@@ -126,7 +134,12 @@ async function pinOne(
   return { refs, replacements };
 }
 
-export async function pinFiles(files: readonly string[], opts: PinOptions, io: TrustIo): Promise<PinnedFile[]> {
+export async function pinFiles(
+  files: readonly string[],
+  opts: PinOptions,
+  io: TrustIo,
+  enforcement?: PolicyEnforcement,
+): Promise<PinnedFile[]> {
   const resolver = trustResolver(io);
   const seen = new Set<string>();
   try {
@@ -149,7 +162,7 @@ export async function pinFiles(files: readonly string[], opts: PinOptions, io: T
           };
         }
         const kind = detectKind(file, text);
-        const { refs, replacements } = await pinOne(text, kind, resolver, opts);
+        const { refs, replacements } = await pinOne(text, kind, resolver, opts, enforcement);
         if (refs.some((r) => r.status === 'failed')) return { file, kind, status: 'failed', references: refs };
         if (replacements.length === 0) return { file, kind, status: 'unchanged', references: refs };
         if (opts.check) return { file, kind, status: 'would-change', references: refs };
@@ -173,7 +186,8 @@ export async function pinFiles(files: readonly string[], opts: PinOptions, io: T
 }
 
 export async function runPin(files: readonly string[], opts: PinOptions, io: TrustIo): Promise<number> {
-  const results = await pinFiles(files, opts, io);
+  const enforcement = await PolicyEnforcement.open(io, 'pin', opts, { command: opts.check ? 'dct pin --check' : 'dct pin' });
+  const results = await withEnforcement(enforcement, () => pinFiles(files, opts, io, enforcement));
   if (opts.format === 'json') io.out(JSON.stringify(results, null, 2) + '\n');
   else {
     for (const f of results) {
@@ -221,10 +235,20 @@ export function registerPinCommand(program: Command): void {
     .option('--check', 'change nothing; exit 1 when a file would change or a reference is not signed')
     .option('--update', 're-pin references whose @sha256 digest is no longer the signed one')
     .option('--format <format>', 'text or json', 'text')
-    .action(async (files: string[], o: { check?: boolean; update?: boolean; format: string }) => {
+    .option('--policy <file>', `pin to the digests this trust policy decides, denied references fail (default: $${POLICY_ENV})`)
+    .option('--audit <file|url>', `write every policy decision to this audit feed (default: $${AUDIT_ENV})`)
+    .option('--trusted-root <file>', 'cosign (policy): Sigstore trusted_root.json (default: the production root dct ships)')
+    .action(async (files: string[], o: { check?: boolean; update?: boolean; format: string } & EnforcementFlags) => {
       const code = await runPin(
         files,
-        { check: o.check === true, update: o.update === true, format: parsePinFormat(o.format) },
+        {
+          check: o.check === true,
+          update: o.update === true,
+          format: parsePinFormat(o.format),
+          ...(o.policy !== undefined ? { policy: o.policy } : {}),
+          ...(o.audit !== undefined ? { audit: o.audit } : {}),
+          ...(o.trustedRoot !== undefined ? { trustedRoot: o.trustedRoot } : {}),
+        },
         processIo(),
       );
       if (code !== 0) throw CliFailure.reported(code);

@@ -31,6 +31,8 @@ import { failureJson, resolutionFailure } from '../../docker-trust/trust-resolut
 import { registryFormatFactories, signatureFormats, type SignatureFormats } from '../../signature-formats.js';
 import type { StringMatcher } from '../../../core/signatures/sigstore-verification.js';
 import { tabwrite } from '../../table.js';
+import { AUDIT_ENV, POLICY_ENV } from '../../policy-enforcement.js';
+import { verifyByPolicy } from './verify-policy.js';
 
 export type VerifyFormat = 'text' | 'table' | 'json';
 
@@ -229,6 +231,8 @@ interface VerifyOptions {
   certificateOidcIssuerRegexp?: string;
   trustedRoot?: string;
   insecureIgnoreTlog?: boolean;
+  policy?: string;
+  audit?: string;
 }
 
 /** cosign's flag pair: the exact value, else the regexp, else none. */
@@ -252,10 +256,22 @@ export function registerVerifyCommand(program: Command): void {
     .option('--certificate-oidc-issuer-regexp <regexp>', 'cosign keyless: the issuer as a regular expression')
     .option('--trusted-root <file>', 'cosign: Sigstore trusted_root.json (default: the production root dct ships)')
     .option('--insecure-ignore-tlog', 'cosign: accept signatures that have no transparency log entry')
+    .option('--policy <file>', `decide each image by this trust policy instead (default: $${POLICY_ENV}); exit 1 when one is denied`)
+    .option('--audit <file|url>', `write every policy decision to this audit feed (default: $${AUDIT_ENV})`)
     .action(async (images: string[], opts: VerifyOptions) => {
       const io = processIo();
+      const format = parseVerifyFormat(opts.format);
       const identity = matcher(opts.certificateIdentity, opts.certificateIdentityRegexp);
       const issuer = matcher(opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp);
+      const byPolicy = await verifyByPolicy(images, format, opts, io);
+      if (byPolicy !== undefined) {
+        if (opts.key ?? identity ?? issuer ?? opts.insecureIgnoreTlog)
+          io.err(
+            'warning: --key, --certificate-* and --insecure-ignore-tlog are not used with a policy: its rules name keys and identities\n',
+          );
+        if (byPolicy !== 0) throw CliFailure.reported(byPolicy);
+        return;
+      }
       const registryFormats = registryFormatFactories(io.env, {
         ...(opts.key !== undefined ? { cosignKey: opts.key } : {}),
         ...(identity ? { identity } : {}),
@@ -263,7 +279,7 @@ export function registerVerifyCommand(program: Command): void {
         ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
         ...(opts.insecureIgnoreTlog ? { ignoreTlog: true } : {}),
       });
-      const code = await runVerify(images, parseVerifyFormat(opts.format), io, signatureFormats(io, registryFormats));
+      const code = await runVerify(images, format, io, signatureFormats(io, registryFormats));
       if (code !== 0) throw CliFailure.reported(code);
     });
 }
