@@ -171,7 +171,11 @@ export class AdmissionController {
 
     const started = performance.now();
     const credentials = await this.pullCredentials(req, workload, record);
-    const remaining = Math.max(1, this.settings.timeoutMs - (performance.now() - started));
+    // the pull secrets' lookup counts against the review's deadline
+    const remaining =
+      credentials || record.pullSecretProblems
+        ? Math.max(1, this.settings.timeoutMs - (performance.now() - started))
+        : this.settings.timeoutMs;
     const outcomes = await this.decideAll([...new Set(workload.images.map((o) => o.image))], credentials, remaining);
     record.images = [...outcomes.values()];
 
@@ -262,7 +266,10 @@ export class AdmissionController {
           timer = setTimeout(
             () =>
               reject(
-                new DctError('ADMISSION_DECISION_TIMEOUT', `no decision within ${deadline} ms (the registry or the policy is too slow)`),
+                new DctError(
+                  'ADMISSION_DECISION_TIMEOUT',
+                  `no decision within ${this.settings.timeoutMs} ms (the registry or the policy is too slow)`,
+                ),
               ),
             deadline,
           );
