@@ -30,14 +30,15 @@ export type PolicyLoader = (policyFile: string, env: Env) => Promise<{ decider: 
  * that fails (a broken file) throws, and the webhook keeps judging with the policy it had;
  * the first load failing leaves the webhook not ready (it retries when the file changes).
  */
-const loadPolicyFile: PolicyLoader = async (file) => {
+const loadPolicyFile: PolicyLoader = async (file, env) => {
   const [{ policyDecider }, { loadPolicyFile: readPolicy }, { processIo }] = await Promise.all([
     import('../policy-decider.js'),
     import('../../adapters/policy/policy-file.js'),
     import('../docker-trust/io.js'),
   ]);
   let policy = (await readPolicy(file)).policy;
-  const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
+  // the registries, trust servers and credentials of the command's environment
+  const decider = policyDecider({ ...processIo(), env }, { current: () => Promise.resolve(policy) });
   return {
     decider,
     reload: async () => {
