@@ -34,7 +34,7 @@ export function registryOfKey(key: string): string {
 /** The logins of a Secret object (`name` is `ns/name`, for messages); `ADMISSION_PULL_SECRET_INVALID` when it is not a pull secret. */
 export function pullSecretLogins(secret: Record<string, unknown>, name: string): PullSecretLogins {
   const bad = (why: string): DctError => new DctError('ADMISSION_PULL_SECRET_INVALID', `secret ${name}: ${why}`);
-  const type = secret['type'];
+  const type = secret['type'] ?? 'Opaque'; // the API server's default
   const data = secret['data'];
   const key = type === DOCKER_CONFIG_JSON_TYPE ? '.dockerconfigjson' : type === DOCKER_CFG_TYPE ? '.dockercfg' : undefined;
   if (!key) throw bad(`type ${JSON.stringify(type)} is not ${DOCKER_CONFIG_JSON_TYPE} or ${DOCKER_CFG_TYPE}`);
