@@ -2,7 +2,8 @@
  * The cluster's image pull secrets for the admission webhook (`PullSecretSource`): the secrets
  * a Pod names, or its service account's `imagePullSecrets`, read from the Kubernetes API with the
  * webhook's service account and kept briefly (`ttlMs`, default 30 s; a missing secret too), so
- * that a burst of Pods costs one read per secret. The credentials come in the order the Pod
+ * that a burst of Pods costs one read per secret; a failure of the API itself (unreachable, 403)
+ * is kept for 2 s only, so that a fixed RBAC takes effect at once without every review asking. The credentials come in the order the Pod
  * names the secrets; for a registry, the first secret that has an entry for it wins (the kubelet
  * would try each in turn). A secret that cannot be read is a problem reported with the review,
  * never an exception.
@@ -26,8 +27,12 @@ export interface KubernetesPullSecretsOptions {
 
 interface Cached<T> {
   at: number;
+  ttlMs: number;
   value: Promise<T>;
 }
+
+/** how long a failure of the API itself is kept */
+const FAILURE_TTL_MS = 2000;
 
 type SecretRead = { ok: PullSecretLogins } | { problem: string };
 
@@ -88,17 +93,18 @@ export class KubernetesPullSecrets implements PullSecretSource {
     this.accounts.clear();
   }
 
-  /** `read` says whether its answer may be kept: a failure of the API itself is not, so the next review asks again. */
+  /** `read` says whether its answer may be kept for the TTL: a failure of the API itself is kept for FAILURE_TTL_MS only. */
   private cached<T>(map: Map<string, Cached<T>>, key: string, read: () => Promise<{ value: T; keep: boolean }>): Promise<T> {
     const hit = map.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value: Promise<T> = read().then((r) => {
-      if (!r.keep && map.get(key)?.value === value) map.delete(key);
+    if (hit && this.now() - hit.at < hit.ttlMs) return hit.value;
+    const entry: Cached<T> = { at: this.now(), ttlMs: this.ttlMs, value: Promise.resolve(undefined as T) };
+    entry.value = read().then((r) => {
+      if (!r.keep) entry.ttlMs = Math.min(this.ttlMs, FAILURE_TTL_MS);
       return r.value;
     });
-    map.set(key, { at: this.now(), value });
+    map.set(key, entry);
     if (map.size > 10_000) map.delete(map.keys().next().value as string);
-    return value;
+    return entry.value;
   }
 
   private async readSecret(namespace: string, name: string, signal?: AbortSignal): Promise<{ value: SecretRead; keep: boolean }> {

@@ -102,7 +102,7 @@ describe('KubernetesPullSecrets', () => {
     assert.deepEqual(found.credentials?.forRegistry('r.example.com:5000')?.login, { username: 'bob', password: 'pw-b' });
   });
 
-  it('keeps answers for the TTL, but not a refusal of the API; a rotated token is read again', async () => {
+  it('keeps answers for the TTL, a refusal of the API for 2 s at most; a rotated token is read again', async () => {
     let clock = 0;
     const s = source(() => clock);
     const count = () => api.requests.filter((p) => p === secretPath('ns', 'a')).length;
@@ -115,13 +115,18 @@ describe('KubernetesPullSecrets', () => {
     assert.equal(count(), before + 2, 'read again after it');
 
     writeFileSync(tokenFile, 'second');
-    const stale = new KubernetesPullSecrets(new KubernetesApi({ ...inClusterConfig(env, dir)!, tokenFile: join(dir, 'old-token') }));
+    const stale = new KubernetesPullSecrets(new KubernetesApi({ ...inClusterConfig(env, dir)!, tokenFile: join(dir, 'old-token') }), {
+      now: () => clock,
+    });
     writeFileSync(join(dir, 'old-token'), 'first');
     const refused = await stale.lookup({ namespace: 'ns', secrets: ['a'] });
     assert.equal(refused.credentials, undefined);
     assert.match(refused.problems[0] as string, /HTTP 401: Unauthorized .*needs `get` on secrets.*\[ADMISSION_KUBERNETES_API_FAILED\]/);
     writeFileSync(join(dir, 'old-token'), 'second');
-    assert.ok((await stale.lookup({ namespace: 'ns', secrets: ['a'] })).credentials, 'the refusal was not kept; the new token is read');
+    clock += 1999;
+    assert.equal((await stale.lookup({ namespace: 'ns', secrets: ['a'] })).credentials, undefined, 'the refusal is kept briefly');
+    clock += 1;
+    assert.ok((await stale.lookup({ namespace: 'ns', secrets: ['a'] })).credentials, 'then asked again, with the new token');
     writeFileSync(tokenFile, 'first');
   });
 });
