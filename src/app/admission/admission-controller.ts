@@ -172,10 +172,7 @@ export class AdmissionController {
     const started = performance.now();
     const credentials = await this.pullCredentials(req, workload, record);
     // the pull secrets' lookup counts against the review's deadline
-    const remaining =
-      credentials || record.pullSecretProblems
-        ? Math.max(1, this.settings.timeoutMs - (performance.now() - started))
-        : this.settings.timeoutMs;
+    const remaining = Math.max(1, this.settings.timeoutMs - Math.round(performance.now() - started));
     const outcomes = await this.decideAll([...new Set(workload.images.map((o) => o.image))], credentials, remaining);
     record.images = [...outcomes.values()];
 
