@@ -236,7 +236,7 @@ describe('dct admission with image pull secrets', { skip: interopSkip(plainRegis
     assert.ok(!readFileSync(auditFile, 'utf8').includes(PASSWORD), 'no password in the audit feed');
   });
 
-  it("the webhook's own credentials: DOCKER_AUTH_CONFIG (no cluster); a malformed one refuses to start", async () => {
+  it("the webhook's own credentials: DOCKER_AUTH_CONFIG (no cluster); a malformed one, or config.json, refuses to start", async () => {
     const secret = api.objects.get(secretPath('shop', 'regcred')) as { data: Record<string, string> };
     const own = Buffer.from(secret.data['.dockerconfigjson'] as string, 'base64').toString();
     await admission({ DOCKER_AUTH_CONFIG: own }, ['--no-pull-secrets'], async (webhook, ca) => {
@@ -245,6 +245,13 @@ describe('dct admission with image pull secrets', { skip: interopSkip(plainRegis
     await assert.rejects(
       admission({ DOCKER_AUTH_CONFIG: '{"auths":{"r.example.com":{"username":"u"}}}' }, [], async () => assert.fail('started')),
       (err: unknown) => isDctError(err, 'INVALID_DOCKER_CONFIG') && /DOCKER_AUTH_CONFIG.*missing key `auth`/.test(err.message),
+    );
+    const badDir = join(dir, 'bad-docker-config');
+    mkdirSync(badDir, { recursive: true });
+    writeFileSync(join(badDir, 'config.json'), '{"auths": {"r.example.com": {"auth": "not base64!"}}}');
+    await assert.rejects(
+      admission({ DOCKER_CONFIG: badDir }, [], async () => assert.fail('started')),
+      (err: unknown) => isDctError(err, 'INVALID_DOCKER_CONFIG') && err.message.includes(join(badDir, 'config.json')),
     );
   });
 });
