@@ -51,11 +51,13 @@ export function policyFormatFactories(
   return factories.map((f) => (ctx) => f(new RegistrySignatureStore(ctx.client)));
 }
 
-/** Every format's signatures of an image, as the rule needs them checked. */
+/** Every format's signatures of an image, as the rule needs them checked (with the caller's registry credentials, if any). */
 export function policySignatureSources(io: TrustIo, opts: PolicyWiringOptions = {}): SignatureSources {
   return {
-    async open(ref, needs) {
-      const formats = signatureFormats(io, policyFormatFactories(io.env, needs, opts));
+    async open(ref, needs, decide = {}) {
+      // the caller's credentials for the image's registry (a Pod's pull secret) come before docker's
+      const pull = decide.credentials?.forRegistry(ref.domain);
+      const formats = signatureFormats(io, policyFormatFactories(io.env, needs, opts), pull ? { credentials: pull.login } : {});
       try {
         const notes: string[] = [];
         let dct: Resolved | undefined;

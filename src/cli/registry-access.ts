@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { dctConfigFile, loadDctConfig } from '../adapters/client-config/dct-config.js';
 import { dockerConfigDir } from '../adapters/client-config/docker-config-file.js';
 import { dockerCredentials } from '../adapters/client-config/docker-credentials.js';
-import { RegistryAuth } from '../adapters/http/registry-auth.js';
+import { RegistryAuth, type RegistryCredentials } from '../adapters/http/registry-auth.js';
 import { RegistryClient } from '../adapters/registry/registry-client.js';
 import type { ImageReference } from '../core/image-reference.js';
 
@@ -28,9 +28,9 @@ export async function openRegistry(
   /**
    * `insecure`: hosts to treat as insecure for this run only (plain HTTP, or TLS without
    * verification), besides the dct config's; `credentials`: a username and password given on
-   * the command line (notation's `-u`/`-p`), used instead of docker's
+   * the command line (notation's `-u`/`-p`) or a Pod's pull secret, used instead of docker's
    */
-  extra: { insecure?: readonly string[]; credentials?: { username: string; password: string } } = {},
+  extra: { insecure?: readonly string[]; credentials?: RegistryCredentials } = {},
 ): Promise<RegistryAccess> {
   const configDir = dockerConfigDir(env);
   const dctConfig = await loadDctConfig(dctConfigFile(env));

@@ -26,6 +26,7 @@ import { DctFormatVerifier } from '../app/signatures/dct-format-verifier.js';
 import type { ManifestReader } from '../app/signatures/verify-image-signatures.js';
 import { TrustResolver } from '../app/images/trust-resolver.js';
 import type { RegistryClient } from '../adapters/registry/registry-client.js';
+import type { RegistryCredentials } from '../adapters/http/credentials.js';
 import { logrusWarning } from './docker-trust/go-text.js';
 import type { TrustIo } from './docker-trust/io.js';
 import { openTrustContext } from './docker-trust/trust-context.js';
@@ -123,6 +124,8 @@ export interface SignatureFormats {
 export function signatureFormats(
   io: TrustIo,
   registryFormats: readonly RegistryFormatFactory[] = registryFormatFactories(io.env),
+  /** `credentials`: for the registry, instead of docker's (an admitted Pod's pull secret) */
+  access: { credentials?: RegistryCredentials } = {},
 ): SignatureFormats {
   const servers = new Map<string, string>();
   const resolver = new TrustResolver({
@@ -142,7 +145,9 @@ export function signatureFormats(
       const key = `${ref.domain}/${ref.path}`;
       let ctx = clients.get(key);
       if (!ctx) {
-        ctx = openRegistry(ref, io.env, (m) => io.err(`${m}\n`)).then(({ client, repo }) => ({ io, ref, client, repo }));
+        ctx = openRegistry(ref, io.env, (m) => io.err(`${m}\n`), access.credentials ? { credentials: access.credentials } : {}).then(
+          ({ client, repo }) => ({ io, ref, client, repo }),
+        );
         clients.set(key, ctx);
       }
       const c = await ctx;

@@ -13,6 +13,7 @@ import { destination, pino, type Logger } from 'pino';
 import { AdmissionController, type AdmissionRecord, type AdmissionSettings } from '../app/admission/admission-controller.js';
 import { DctError } from '../core/errors.js';
 import type { ImageDecider } from '../core/policy/decision.js';
+import type { PullSecretSource } from '../core/policy/pull-credentials.js';
 import { watchContent, type ContentWatcher } from './file-watcher.js';
 import { createWebhookHandler } from './webhook-handler.js';
 import { WebhookMetrics } from './webhook-metrics.js';
@@ -38,6 +39,8 @@ export interface WebhookOptions {
   pollMs?: number;
   /** the audit feed: every review that is not a dry run */
   audit?: (record: AdmissionRecord) => void;
+  /** the cluster's image pull secrets (absent: the webhook's own registry credentials only) */
+  pullSecrets?: PullSecretSource;
 }
 
 export interface RunningWebhook {
@@ -78,37 +81,44 @@ export async function startWebhook(opts: WebhookOptions): Promise<RunningWebhook
 
   let policy: PolicyHandle | undefined;
   let notReady = 'the policy is loading';
-  const controller = new AdmissionController(() => policy?.decider, opts.settings, {
-    cache: (o) => metrics.cacheOutcome(o),
-    image: (o) => metrics.image(o),
-    reviewed: (r) =>
-      log.info(
-        {
-          uid: r.uid,
-          endpoint: r.endpoint,
-          kind: r.kind,
-          namespace: r.namespace,
-          name: r.name,
-          operation: r.operation,
-          user: r.user,
-          dryRun: r.dryRun,
-          allowed: r.allowed,
-          exempt: r.exempt,
-          patched: r.patched,
-          images: r.images.map((i) => ({
-            image: i.image,
-            verdict: i.verdict,
-            cache: i.cache,
-            ms: Math.round(i.ms),
-            error: i.error?.message,
-          })),
-        },
-        'admission review',
-      ),
-    ...(opts.audit ? { audit: opts.audit } : {}),
-    revalidateError: (image, err) =>
-      log.warn({ image, err }, 'admission: revalidating a cached decision failed; the stale one is served until it expires'),
-  });
+  const controller = new AdmissionController(
+    () => policy?.decider,
+    opts.settings,
+    {
+      cache: (o) => metrics.cacheOutcome(o),
+      image: (o) => metrics.image(o),
+      reviewed: (r) =>
+        log.info(
+          {
+            uid: r.uid,
+            endpoint: r.endpoint,
+            kind: r.kind,
+            namespace: r.namespace,
+            name: r.name,
+            operation: r.operation,
+            user: r.user,
+            dryRun: r.dryRun,
+            allowed: r.allowed,
+            exempt: r.exempt,
+            patched: r.patched,
+            pullSecretProblems: r.pullSecretProblems,
+            images: r.images.map((i) => ({
+              image: i.image,
+              verdict: i.verdict,
+              cache: i.cache,
+              ms: Math.round(i.ms),
+              error: i.error?.message,
+            })),
+          },
+          'admission review',
+        ),
+      ...(opts.audit ? { audit: opts.audit } : {}),
+      revalidateError: (image, err) =>
+        log.warn({ image, err }, 'admission: revalidating a cached decision failed; the stale one is served until it expires'),
+    },
+    Date.now,
+    opts.pullSecrets,
+  );
 
   const loadOrReload = async (): Promise<void> => {
     try {

@@ -4,7 +4,8 @@
  * - `checkDeployment`: two replicas kept up by a PodDisruptionBudget, the `dct admission`
  *   command line, probes over HTTPS on the serving port, the hardened security context, the
  *   TLS Secret, the policy ConfigMap and the registry credentials where the flags say, and a
- *   writable volume under every path dct writes.
+ *   writable volume under every path dct writes; the service account token mounted, and the
+ *   service account allowed to `get` secrets and serviceaccounts (image pull secrets), nothing more.
  * - `checkWebhooks`: both webhook configurations fail closed within 10 s, call the Service
  *   on the right paths, and never cover the webhook's own namespace nor kube-system.
  */
@@ -13,6 +14,7 @@ import { posix } from 'node:path';
 import { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { parse } from 'yaml';
 import { flagValue, isUnder, namespaceLabels, only, selectorMatches, type KubeObject } from './manifest-checks.js';
@@ -100,7 +102,8 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
   assert.deepEqual(sc?.capabilities?.drop, ['ALL'], 'drop ALL capabilities');
   assert.deepEqual(sc?.capabilities?.add ?? [], [], 'no capability added');
   assert.equal(sc?.seccompProfile?.type, 'RuntimeDefault', 'container seccomp RuntimeDefault');
-  assert.notEqual(pod.automountServiceAccountToken, true, 'no service account token');
+  checkPullSecretAccess(objects, pod.serviceAccountName, namespace, pod.automountServiceAccountToken);
+  assert.ok(!(c.args ?? []).includes('--no-pull-secrets'), 'pull secrets are read (no --no-pull-secrets)');
 
   // volumes: where each path the webhook reads or writes comes from
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
@@ -148,6 +151,25 @@ export function checkDeployment(objects: readonly KubeObject[]): void {
 }
 
 /** The example policy's outline (the policy format is checked by its own schema once it lands). */
+/** The pod's token is mounted, and its service account may `get` secrets and serviceaccounts in every namespace: nothing more. */
+function checkPullSecretAccess(objects: readonly KubeObject[], account: string | undefined, namespace: string, automount?: boolean): void {
+  assert.ok(account, 'the pod names its service account');
+  assert.equal(automount, true, 'the service account token is mounted (the pod reads image pull secrets with it)');
+  const bindings = objects
+    .filter((o) => o.kind === 'ClusterRoleBinding')
+    .map((o) => new ClusterRoleBinding(o as never))
+    .filter((b) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === namespace));
+  assert.equal(bindings.length, 1, `one ClusterRoleBinding for the service account ${namespace}/${account}`);
+  const binding = bindings[0]!;
+  assert.equal(binding.roleRef.kind, 'ClusterRole', 'bound to a ClusterRole');
+  const role = only(objects, ClusterRole, binding.roleRef.name);
+  const granted = (role.rules ?? []).flatMap((r) =>
+    (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
+  );
+  assert.deepEqual(granted.sort(), ['/secrets:get', '/serviceaccounts:get'], 'RBAC: get secrets and serviceaccounts, nothing more');
+  for (const r of role.rules ?? []) assert.equal(r.resourceNames, undefined, 'RBAC: any secret a Pod names');
+}
+
 function checkExamplePolicy(policy: unknown): void {
   const p = policy as { version?: unknown; defaults?: { mode?: unknown }; rules?: unknown };
   assert.equal(p.version, 1, 'policy version');

@@ -28,6 +28,8 @@ const OVERLAYS = ['cert-manager', 'self-signed', 'gitops'] as const;
 type Variant = 'base' | (typeof OVERLAYS)[number];
 
 const BASE_KINDS = [
+  'ClusterRole',
+  'ClusterRoleBinding',
   'ConfigMap',
   'Deployment',
   'MutatingWebhookConfiguration',
@@ -49,7 +51,13 @@ const WEBHOOK_CONFIGURATIONS: ModelClass<ValidatingWebhookConfiguration | Mutati
   MutatingWebhookConfiguration,
 ];
 
-const NAMESPACED_EXCEPTIONS = new Set(['Namespace', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+const NAMESPACED_EXCEPTIONS = new Set([
+  'Namespace',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'ClusterRole',
+  'ClusterRoleBinding',
+]);
 
 /** The Namespace object is `namespace`, and every namespaced object is in it. */
 function checkNamespaces(objects: readonly KubeObject[], namespace: string): void {
@@ -272,6 +280,11 @@ describe('deploy/kubernetes rendered by kubectl kustomize', { skip: interopSkip(
       ],
       ['no POD_NAMESPACE', 'Deployment', [...container, 'env', { name: 'POD_NAMESPACE' }, 'valueFrom'], {}, /POD_NAMESPACE/],
       ['no PDB floor', 'PodDisruptionBudget', ['spec', 'minAvailable'], 0, /minAvailable/],
+      ['no token mounted', 'Deployment', ['spec', 'template', 'spec', 'automountServiceAccountToken'], false, /token is mounted/],
+      ['secrets listed too', 'ClusterRole', ['rules', 0, 'verbs'], ['get', 'list'], /nothing more/],
+      ['every resource', 'ClusterRole', ['rules', 0, 'resources'], ['*'], /nothing more/],
+      ['bound to another account', 'ClusterRoleBinding', ['subjects', 0, 'name'], 'default', /one ClusterRoleBinding/],
+      ['bound in another namespace', 'ClusterRoleBinding', ['subjects', 0, 'namespace'], 'default', /one ClusterRoleBinding/],
       ['the wrong Service port', 'Service', ['spec', 'ports', 0, 'targetPort'], 9443, /--listen port/],
     ];
     for (const [what, kind, path, value, message] of breakages) {

@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 
@@ -38,6 +39,8 @@ export interface ModelClass<M extends Model> {
 const MODELS: readonly ModelClass<Model>[] = [
   Namespace,
   ServiceAccount,
+  ClusterRole,
+  ClusterRoleBinding,
   ConfigMap,
   Secret,
   Service,

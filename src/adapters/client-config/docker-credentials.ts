@@ -3,6 +3,7 @@
  * `DOCKER_AUTH_CONFIG` over all else, then `credHelpers` per registry and `credsStore`
  * (see credential-helper.ts), else the `auths` entries of config.json.
  */
+import { DctError } from '../../core/errors.js';
 import type { RegistryCredentials } from '../http/registry-auth.js';
 import { credentialsFromHelper, detectDefaultStore, type HelperRunner } from './credential-helper.js';
 import {
@@ -87,28 +88,40 @@ function toCredentials(e: DockerAuthEntry | undefined): RegistryCredentials | un
 }
 
 function parseEnvAuthConfig(text: string, warn: (m: string) => void): Record<string, DockerAuthEntry> | undefined {
-  const fail = (why: string) => {
-    warn(`Failed to create credential store from DOCKER_AUTH_CONFIG: ${why}`);
+  try {
+    return parseDockerAuthConfig(text);
+  } catch (err) {
+    warn(`Failed to create credential store from DOCKER_AUTH_CONFIG: ${(err as DctError).message.replace(/^DOCKER_AUTH_CONFIG: /, '')}`);
     return undefined;
-  };
+  }
+}
+
+/**
+ * `DOCKER_AUTH_CONFIG` as docker CLI 28 reads it: a config.json's content with `auths` only,
+ * each entry with `auth` (base64 `user:password`; `kubectl create secret docker-registry`
+ * writes it). `INVALID_DOCKER_CONFIG` when it is not; docker (and dct's CLI) only warn and
+ * carry on without it, `dct admission` refuses to start.
+ */
+export function parseDockerAuthConfig(text: string): Record<string, DockerAuthEntry> {
+  const fail = (why: string): DctError => new DctError('INVALID_DOCKER_CONFIG', `DOCKER_AUTH_CONFIG: ${why}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    return fail((err as Error).message);
+    throw fail((err as Error).message);
   }
-  if (!isObject(json)) return fail('not a JSON object');
+  if (!isObject(json)) throw fail('not a JSON object');
   const unknown = Object.keys(json).filter((k) => k.toLowerCase() !== 'auths');
-  if (unknown.length > 0) return fail(`json: unknown field ${JSON.stringify(unknown[0])}`);
+  if (unknown.length > 0) throw fail(`json: unknown field ${JSON.stringify(unknown[0])}`);
   const auths = field(json, 'auths');
   const out: Record<string, DockerAuthEntry> = {};
   if (auths === undefined || auths === null) return out;
-  if (!isObject(auths)) return fail('"auths" is not an object');
+  if (!isObject(auths)) throw fail('"auths" is not an object');
   for (const [addr, v] of Object.entries(auths)) {
     const auth = isObject(v) ? field(v, 'auth') : undefined;
-    if (typeof auth !== 'string' || auth === '') return fail(`DOCKER_AUTH_CONFIG environment variable is missing key \`auth\` for ${addr}`);
+    if (typeof auth !== 'string' || auth === '') throw fail(`DOCKER_AUTH_CONFIG environment variable is missing key \`auth\` for ${addr}`);
     const decoded = decodeAuth(auth);
-    if (!decoded) return fail(`Invalid auth configuration for ${addr}`);
+    if (!decoded) throw fail(`Invalid auth configuration for ${addr}`);
     out[addr] = decoded;
   }
   return out;

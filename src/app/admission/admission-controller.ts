@@ -7,9 +7,14 @@
  * Every distinct image of a request is decided once, all in parallel, through the cache and
  * within a deadline under the API server's webhook timeout; an image not decided in time, or
  * whose decision failed, is refused (fail-closed) unless fail-open is configured.
+ *
+ * With a pull-secret source, the Pod's (or template's) `imagePullSecrets` — or, when it names
+ * none, its service account's, as the ServiceAccount admission plugin would add them — are read
+ * first and passed to every decision, tried before the webhook's own registry credentials.
  */
 import { DctError, isDctError } from '../../core/errors.js';
 import type { ImageDecider, ImageDecision } from '../../core/policy/decision.js';
+import type { PullCredentials, PullSecretSource } from '../../core/policy/pull-credentials.js';
 import {
   DEFAULT_MAX_REVIEW_BYTES,
   denialStatus,
@@ -79,6 +84,8 @@ export interface AdmissionRecord {
   exempt?: string;
   images: ImageOutcome[];
   patched: number;
+  /** the pull secrets that could not be read */
+  pullSecretProblems?: string[];
 }
 
 export interface AdmissionEvents {
@@ -102,8 +109,10 @@ export class AdmissionController {
     private readonly settings: AdmissionSettings,
     private readonly events: AdmissionEvents = {},
     now: () => number = Date.now,
+    /** the cluster's pull secrets (absent: the webhook's own credentials only) */
+    private readonly pullSecrets?: PullSecretSource,
   ) {
-    this.cache = new DecisionCache((image) => this.decideNow(image), {
+    this.cache = new DecisionCache((image, credentials) => this.decideNow(image, credentials), {
       ttlMs: settings.cacheTtlMs,
       staleMs: settings.staleMs,
       now,
@@ -160,7 +169,11 @@ export class AdmissionController {
     }
     if (!workload || workload.images.length === 0) return done({ allowed: true });
 
-    const outcomes = await this.decideAll([...new Set(workload.images.map((o) => o.image))]);
+    const started = performance.now();
+    const credentials = await this.pullCredentials(req, workload, record);
+    // the pull secrets' lookup counts against the review's deadline
+    const remaining = Math.max(1, this.settings.timeoutMs - Math.round(performance.now() - started));
+    const outcomes = await this.decideAll([...new Set(workload.images.map((o) => o.image))], credentials, remaining);
     record.images = [...outcomes.values()];
 
     const denials: string[] = [];
@@ -191,6 +204,7 @@ export class AdmissionController {
     const what = `${req.kind.kind} ${req.namespace ? `${req.namespace}/` : ''}${req.name ?? objectName(req) ?? ''}`.trim();
     if (denials.length > 0) {
       const unique = [...new Set(denials)];
+      if (record.pullSecretProblems) unique.push(`image pull secrets: ${record.pullSecretProblems.join('; ')}`);
       return done({
         allowed: false,
         status: denialStatus(`dct admission denied ${what}: ${unique.join('; ')}`),
@@ -216,9 +230,31 @@ export class AdmissionController {
     return selector ? `labels match the exemption ${selector.text}` : undefined;
   }
 
+  /** The review's pull secrets (the spec's, else its service account's), within the deadline; problems go to the record. */
+  private async pullCredentials(
+    req: AdmissionRequest,
+    workload: WorkloadImages,
+    record: AdmissionRecord,
+  ): Promise<PullCredentials | undefined> {
+    if (!this.pullSecrets || req.namespace === undefined) return undefined;
+    const found = await this.pullSecrets.lookup(
+      {
+        namespace: req.namespace,
+        secrets: workload.pullSecrets,
+        ...(workload.pullSecrets.length === 0 ? { serviceAccount: workload.serviceAccount ?? 'default' } : {}),
+      },
+      AbortSignal.timeout(this.settings.timeoutMs),
+    );
+    if (found.problems.length > 0) record.pullSecretProblems = found.problems;
+    return found.credentials;
+  }
+
   /** Every image decided in parallel, each within the request's deadline. */
-  private async decideAll(images: readonly string[]): Promise<Map<string, ImageOutcome>> {
-    const deadline = this.settings.timeoutMs;
+  private async decideAll(
+    images: readonly string[],
+    credentials: PullCredentials | undefined,
+    deadline: number,
+  ): Promise<Map<string, ImageOutcome>> {
     const outcomes = await Promise.all(
       images.map(async (image): Promise<ImageOutcome> => {
         const started = performance.now();
@@ -227,14 +263,17 @@ export class AdmissionController {
           timer = setTimeout(
             () =>
               reject(
-                new DctError('ADMISSION_DECISION_TIMEOUT', `no decision within ${deadline} ms (the registry or the policy is too slow)`),
+                new DctError(
+                  'ADMISSION_DECISION_TIMEOUT',
+                  `no decision within ${this.settings.timeoutMs} ms (the registry or the policy is too slow)`,
+                ),
               ),
             deadline,
           );
         });
         let outcome: ImageOutcome;
         try {
-          const { decision, cache } = await Promise.race([this.cache.get(image), timeout]);
+          const { decision, cache } = await Promise.race([this.cache.get(image, credentials), timeout]);
           const verdict = decision.verdict === 'deny' ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow';
           outcome = { image, verdict, cache, ms: performance.now() - started, decision };
         } catch (err) {
@@ -255,11 +294,14 @@ export class AdmissionController {
     return new Map(outcomes.map((o) => [o.image, o]));
   }
 
-  private async decideNow(image: string): Promise<ImageDecision> {
+  private async decideNow(image: string, credentials: PullCredentials | undefined): Promise<ImageDecision> {
     const decider = this.decider();
     if (!decider) throw new DctError('ADMISSION_POLICY_NOT_LOADED', 'the policy is not loaded (see the webhook log for why)');
     // the decision itself is bounded too: a cached single flight must not hang for ever
-    const decision = await decider.decide(image, { signal: AbortSignal.timeout(this.settings.timeoutMs) });
+    const decision = await decider.decide(image, {
+      signal: AbortSignal.timeout(this.settings.timeoutMs),
+      ...(credentials ? { credentials } : {}),
+    });
     if (decision.verdict !== 'allow' && decision.verdict !== 'deny') throw new Error(`the policy answered no verdict for ${image}`);
     return decision;
   }

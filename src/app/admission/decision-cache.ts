@@ -4,8 +4,16 @@
  * revalidates it (stale-while-revalidate), so a warm image never waits for a registry. Denials
  * and failures are not kept: a newly signed image is admitted at the next request. Concurrent
  * requests for an image nobody has decided yet share one decision (single flight).
+ *
+ * A decision made with a request's own registry credential (a Pod's pull secret for the
+ * image's registry) is kept under (image, that credential's source): a private image verified
+ * with namespace A's secret is not admitted for namespace B from the cache — B's Pod is decided
+ * with B's credentials (or the webhook's own), and refused when they cannot read the image.
+ * Decisions made with the webhook's own credentials are shared by every request.
  */
+import { parseImageReference } from '../../core/image-reference.js';
 import type { ImageDecision } from '../../core/policy/decision.js';
+import type { PullCredentials } from '../../core/policy/pull-credentials.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale';
 
@@ -27,7 +35,20 @@ interface Entry {
   storedAt: number;
 }
 
-export type Decide = (image: string) => Promise<ImageDecision>;
+export type Decide = (image: string, credentials?: PullCredentials) => Promise<ImageDecision>;
+
+/** The cache key of an image decided with these credentials: the image, and the source of the one used for its registry. */
+export function decisionKey(image: string, credentials?: PullCredentials): string {
+  if (!credentials) return image;
+  let registry: string;
+  try {
+    registry = parseImageReference(image).domain;
+  } catch {
+    return image;
+  }
+  const used = credentials.forRegistry(registry);
+  return used ? `${image}\n${used.source}` : image;
+}
 
 export class DecisionCache {
   private readonly entries = new Map<string, Entry>();
@@ -46,8 +67,9 @@ export class DecisionCache {
   }
 
   /** The decision for an image: cached when fresh or stale, else decided (once for all who ask meanwhile). */
-  async get(image: string): Promise<{ decision: ImageDecision; cache: CacheOutcome }> {
-    const entry = this.entries.get(image);
+  async get(image: string, credentials?: PullCredentials): Promise<{ decision: ImageDecision; cache: CacheOutcome }> {
+    const key = decisionKey(image, credentials);
+    const entry = this.entries.get(key);
     if (entry) {
       const age = this.now() - entry.storedAt;
       if (age < this.opts.ttlMs) {
@@ -56,15 +78,15 @@ export class DecisionCache {
       }
       if (age < this.opts.ttlMs + this.opts.staleMs) {
         this.opts.onOutcome?.('stale');
-        if (!this.inflight.has(image)) {
-          this.fetch(image).catch((err: unknown) => this.opts.onRevalidateError?.(image, err));
+        if (!this.inflight.has(key)) {
+          this.fetch(key, image, credentials).catch((err: unknown) => this.opts.onRevalidateError?.(image, err));
         }
         return { decision: entry.decision, cache: 'stale' };
       }
-      this.entries.delete(image);
+      this.entries.delete(key);
     }
     this.opts.onOutcome?.('miss');
-    return { decision: await (this.inflight.get(image) ?? this.fetch(image)), cache: 'miss' };
+    return { decision: await (this.inflight.get(key) ?? this.fetch(key, image, credentials)), cache: 'miss' };
   }
 
   /** Forgets every decision (the policy changed). */
@@ -78,29 +100,29 @@ export class DecisionCache {
     return this.entries.size;
   }
 
-  private fetch(image: string): Promise<ImageDecision> {
+  private fetch(key: string, image: string, credentials: PullCredentials | undefined): Promise<ImageDecision> {
     const generation = this.generation;
-    const p = this.decide(image).then(
+    const p = this.decide(image, credentials).then(
       (decision) => {
         if (generation === this.generation) {
-          this.inflight.delete(image);
-          if (decision.verdict === 'allow' && this.opts.ttlMs > 0) this.store(image, decision);
-          else this.entries.delete(image);
+          this.inflight.delete(key);
+          if (decision.verdict === 'allow' && this.opts.ttlMs > 0) this.store(key, decision);
+          else this.entries.delete(key);
         }
         return decision;
       },
       (err: unknown) => {
-        if (generation === this.generation) this.inflight.delete(image);
+        if (generation === this.generation) this.inflight.delete(key);
         throw err;
       },
     );
-    this.inflight.set(image, p);
+    this.inflight.set(key, p);
     return p;
   }
 
-  private store(image: string, decision: ImageDecision): void {
-    this.entries.delete(image);
-    this.entries.set(image, { decision, storedAt: this.now() });
+  private store(key: string, decision: ImageDecision): void {
+    this.entries.delete(key);
+    this.entries.set(key, { decision, storedAt: this.now() });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

@@ -2,7 +2,8 @@
  * Where the images of a Kubernetes object are: the pod spec of a Pod, of every workload's pod
  * template (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, PodTemplate)
  * and of a CronJob's job template; in it, containers, init containers and ephemeral containers.
- * Each image comes with the JSON pointer (RFC 6901) of its `image` field, which a JSON patch replaces.
+ * Each image comes with the JSON pointer (RFC 6901) of its `image` field, which a JSON patch replaces;
+ * the pod spec's `imagePullSecrets` and service account come along (the registry credentials to check with).
  */
 import { DctError } from '../../core/errors.js';
 import type { GroupVersionKind } from './admission-review.js';
@@ -26,6 +27,10 @@ export interface WorkloadImages {
   /** the pointer of the pod spec */
   podSpec: string;
   images: ImageOccurrence[];
+  /** the pod spec's `imagePullSecrets` names, in order */
+  pullSecrets: string[];
+  /** the pod spec's `serviceAccountName` (absent: the namespace's `default`) */
+  serviceAccount?: string;
 }
 
 /** `group/Kind` → the path of the pod spec in the object. */
@@ -84,7 +89,21 @@ export function workloadImages(kind: GroupVersionKind, object: Record<string, un
       images.push({ image, pointer: `${at}/image`, container: name, field });
     });
   }
-  return { isPod: kind.group === '' && kind.kind === 'Pod', podSpec, images };
+  const pullSecrets: string[] = [];
+  const secrets = node.imagePullSecrets;
+  if (secrets !== undefined && secrets !== null) {
+    if (!Array.isArray(secrets)) throw invalid(kind.kind, `${podSpec}/imagePullSecrets`, 'is not a list');
+    for (const s of secrets)
+      if (isRecord(s) && typeof s.name === 'string' && s.name !== '' && !pullSecrets.includes(s.name)) pullSecrets.push(s.name);
+  }
+  const account = node.serviceAccountName;
+  return {
+    isPod: kind.group === '' && kind.kind === 'Pod',
+    podSpec,
+    images,
+    pullSecrets,
+    ...(typeof account === 'string' && account !== '' ? { serviceAccount: account } : {}),
+  };
 }
 
 /** The labels of an object (`metadata.labels`), only the string ones. */

@@ -8,7 +8,7 @@
  */
 import { isDctError } from '../../core/errors.js';
 import { parseImageReference, type ImageReference } from '../../core/image-reference.js';
-import type { ImageDecider, ImageDecision } from '../../core/policy/decision.js';
+import type { DecideOptions, ImageDecider, ImageDecision } from '../../core/policy/decision.js';
 import { evaluatePolicy, type PolicyInput } from '../../core/policy/evaluate-policy.js';
 import type { PolicySource } from '../../core/policy/policy-source.js';
 import { matchRule } from '../../core/policy/rule-matching.js';
@@ -35,7 +35,7 @@ export class PolicyDecider implements ImageDecider {
     return (this.opts.now ?? (() => new Date()))();
   }
 
-  async decide(image: string, opts: { signal?: AbortSignal } = {}): Promise<ImageDecision> {
+  async decide(image: string, opts: DecideOptions = {}): Promise<ImageDecision> {
     const refused = (reason: string): ImageDecision => ({
       image,
       verdict: 'deny',

@@ -8,6 +8,7 @@
  * (`src/cli/policy-decider.ts`).
  */
 import type { ImageReference } from '../../core/image-reference.js';
+import type { DecideOptions } from '../../core/policy/decision.js';
 import type { FormatVerifier } from '../../core/signatures/signature-report.js';
 import type { StringMatcher } from '../../core/signatures/sigstore-verification.js';
 import { leavesOf, type Requirement } from '../../core/policy/trust-policy.js';
@@ -63,6 +64,9 @@ export interface ImageSources {
 }
 
 export interface SignatureSources {
-  /** the image's digest and verifiers; throws a DctError when the digest cannot be found */
-  open(ref: ImageReference, needs: SignatureNeeds, opts?: { signal?: AbortSignal }): Promise<ImageSources>;
+  /**
+   * the image's digest and verifiers; throws a DctError when the digest cannot be found.
+   * `opts.credentials`: the caller's registry credentials, tried before the process's own
+   */
+  open(ref: ImageReference, needs: SignatureNeeds, opts?: DecideOptions): Promise<ImageSources>;
 }

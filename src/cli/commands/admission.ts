@@ -2,13 +2,21 @@
  * `dct admission`: the Kubernetes admission webhook. Serves `POST /validate` and `POST /mutate`
  * (AdmissionReview admission.k8s.io/v1) over HTTPS, judging every image of Pods and workload
  * templates by the trust policy file, which it reloads when it changes. Runs until SIGINT/SIGTERM.
+ *
+ * Registry credentials, first that has an entry for the image's registry: the Pod's image pull
+ * secrets (read from the Kubernetes API in a cluster; `--no-pull-secrets` turns that off), then
+ * the webhook's own as docker reads them (`DOCKER_AUTH_CONFIG`, then `$DOCKER_CONFIG/config.json`'s
+ * helpers and `auths`), checked at start: a malformed one refuses to start (`INVALID_DOCKER_CONFIG`).
+ * `--audit FILE|URL` (or `DCT_AUDIT`) records every image decision of a review that is not a dry run.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from '../../app/admission/admission-controller.js';
 import { parseLabelSelector } from '../../app/admission/label-selector.js';
 import { DctError } from '../../core/errors.js';
 import type { ImageDecider } from '../../core/policy/decision.js';
+import type { PullSecretSource } from '../../core/policy/pull-credentials.js';
 import type { PolicyHandle, RunningWebhook } from '../../webhook/start-webhook.js';
 import { processOutput, type Output } from '../output.js';
 
@@ -22,14 +30,15 @@ export type PolicyLoader = (policyFile: string, env: Env) => Promise<{ decider: 
  * that fails (a broken file) throws, and the webhook keeps judging with the policy it had;
  * the first load failing leaves the webhook not ready (it retries when the file changes).
  */
-const loadPolicyFile: PolicyLoader = async (file) => {
+const loadPolicyFile: PolicyLoader = async (file, env) => {
   const [{ policyDecider }, { loadPolicyFile: readPolicy }, { processIo }] = await Promise.all([
     import('../policy-decider.js'),
     import('../../adapters/policy/policy-file.js'),
     import('../docker-trust/io.js'),
   ]);
   let policy = (await readPolicy(file)).policy;
-  const decider = policyDecider(processIo(), { current: () => Promise.resolve(policy) });
+  // the registries, trust servers and credentials of the command's environment
+  const decider = policyDecider({ ...processIo(), env }, { current: () => Promise.resolve(policy) });
   return {
     decider,
     reload: async () => {
@@ -38,8 +47,8 @@ const loadPolicyFile: PolicyLoader = async (file) => {
   };
 };
 
-/** Where Kubernetes mounts the pod's namespace (the webhook exempts its own). */
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+/** Where Kubernetes mounts the service account: the pod's namespace (the webhook exempts its own), token and CA. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export interface AdmissionOptions {
   listen: string;
@@ -56,6 +65,10 @@ export interface AdmissionOptions {
   cacheStale?: string;
   maxBodyBytes: string;
   logLevel: string;
+  audit?: string;
+  /** false with --no-pull-secrets */
+  pullSecrets?: boolean;
+  serviceAccountDir?: string;
 }
 
 export interface AdmissionCommandDeps {
@@ -98,12 +111,30 @@ export function registerAdmissionCommand(
     .option('--cache-stale <duration>', 'how long after that a cached decision is still served while it is revalidated (default: the TTL)')
     .option('--max-body-bytes <n>', 'the largest AdmissionReview accepted', String(DEFAULT_ADMISSION_SETTINGS.maxReviewBytes))
     .option('--log-level <level>', 'JSON log level on stderr: debug, info, warn, error', 'info')
+    .option('--audit <file|url>', 'record every image decision of reviews that are not dry runs in this audit feed (default: $DCT_AUDIT)')
+    .option('--no-pull-secrets', "do not read the Pods' image pull secrets from the Kubernetes API (only the webhook's own credentials)")
+    .option('--service-account-dir <dir>', "where the service account's token, ca.crt and namespace are mounted", SERVICE_ACCOUNT_DIR)
     .action(async (opts: AdmissionOptions) => {
       const { host, port } = parseListen(opts.listen);
       const settings = admissionSettings(opts, env);
       const loadPolicy = deps.loadPolicy ?? loadPolicyFile;
-      const [{ startWebhook }, { pino, destination }] = await Promise.all([import('../../webhook/start-webhook.js'), import('pino')]);
+      await checkRegistryCredentials(env);
+      const [{ startWebhook }, { pino, destination }, { openAuditSink }, { admissionAuditRecords }] = await Promise.all([
+        import('../../webhook/start-webhook.js'),
+        import('pino'),
+        import('../../adapters/audit/open-audit-sink.js'),
+        import('../../app/admission/admission-audit.js'),
+      ]);
       const log = pino({ name: 'dct-admission', level: parseLogLevel(opts.logLevel) }, destination(2));
+      const sink = openAuditSink(opts.audit ?? env['DCT_AUDIT'], { onError: (m) => log.error(`admission: the audit feed: ${m}`) });
+      const pullSecrets =
+        opts.pullSecrets !== false ? await clusterPullSecrets(env, opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR) : undefined;
+      log.info(
+        { pullSecrets: pullSecrets !== undefined },
+        pullSecrets
+          ? "admission: Pods' image pull secrets are read from the Kubernetes API"
+          : "admission: the webhook's own registry credentials only",
+      );
       const webhook = await startWebhook({
         host,
         port,
@@ -113,6 +144,10 @@ export function registerAdmissionCommand(
         loadPolicy: (): Promise<PolicyHandle> => loadPolicy(opts.policy, env),
         settings,
         log,
+        audit: (record) => {
+          for (const r of admissionAuditRecords(record)) sink.record(r);
+        },
+        ...(pullSecrets ? { pullSecrets } : {}),
       });
       out.text(`dct admission listening on ${webhook.url}\n`);
       if (!(await webhook.policyLoaded))
@@ -120,8 +155,31 @@ export function registerAdmissionCommand(
       if (deps.started) await deps.started(webhook);
       else await signalled();
       await webhook.close();
+      await sink.flush();
       out.text('dct admission stopped\n');
     });
+}
+
+/** The webhook's own registry credentials, read as they will be: a malformed DOCKER_AUTH_CONFIG or config.json refuses to start. */
+async function checkRegistryCredentials(env: Env): Promise<void> {
+  const [{ parseDockerAuthConfig }, { loadDockerConfig, dockerConfigDir }] = await Promise.all([
+    import('../../adapters/client-config/docker-credentials.js'),
+    import('../../adapters/client-config/docker-config-file.js'),
+  ]);
+  const fromEnv = env['DOCKER_AUTH_CONFIG'];
+  if (fromEnv) parseDockerAuthConfig(fromEnv);
+  await loadDockerConfig(dockerConfigDir(env));
+}
+
+/** The cluster's pull secrets when this runs in a pod with a service account token, else undefined. */
+async function clusterPullSecrets(env: Env, dir: string): Promise<PullSecretSource | undefined> {
+  const [{ inClusterConfig }, { KubernetesApi }, { KubernetesPullSecrets }] = await Promise.all([
+    import('../../adapters/kubernetes/in-cluster-config.js'),
+    import('../../adapters/kubernetes/kubernetes-api.js'),
+    import('../../adapters/kubernetes/kubernetes-pull-secrets.js'),
+  ]);
+  const config = inClusterConfig(env, dir);
+  return config ? new KubernetesPullSecrets(new KubernetesApi(config)) : undefined;
 }
 
 function signalled(): Promise<void> {
@@ -153,7 +211,8 @@ export function admissionSettings(opts: AdmissionOptions, env: Env): AdmissionSe
       `--max-body-bytes must be a number of bytes, at least 1024, not ${JSON.stringify(opts.maxBodyBytes)}`,
     );
   }
-  const ownNamespace = opts.ownNamespace ?? (env['POD_NAMESPACE'] || serviceAccountNamespace());
+  const ownNamespace =
+    opts.ownNamespace ?? (env['POD_NAMESPACE'] || serviceAccountNamespace(opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR));
   return {
     gitops: opts.gitops === true,
     failOpen: opts.failOpen === true,
@@ -167,9 +226,9 @@ export function admissionSettings(opts: AdmissionOptions, env: Env): AdmissionSe
   };
 }
 
-function serviceAccountNamespace(): string | undefined {
+function serviceAccountNamespace(dir: string): string | undefined {
   try {
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+    return readFileSync(join(dir, 'namespace'), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@
  * docker` and the admission webhook all call an `ImageDecider`.
  */
 import type { SignatureReport } from '../signatures/signature-report.js';
+import type { PullCredentials } from './pull-credentials.js';
 
 /** `enforce`: a deny refuses; `warn`: a deny is allowed with a warning; `audit`: allowed, only recorded. */
 export type PolicyMode = 'enforce' | 'warn' | 'audit';
@@ -45,7 +46,14 @@ export interface ImageDecision {
   decidedAt: string;
 }
 
+/** How one decision is made: its deadline, and the caller's registry credentials (tried before the process's own). */
+export interface DecideOptions {
+  signal?: AbortSignal;
+  /** per-request credentials (an admitted Pod's image pull secrets) */
+  credentials?: PullCredentials;
+}
+
 /** The policy use case as enforcement points call it. Never throws for a refused image: a deny is a decision. */
 export interface ImageDecider {
-  decide(image: string, opts?: { signal?: AbortSignal }): Promise<ImageDecision>;
+  decide(image: string, opts?: DecideOptions): Promise<ImageDecision>;
 }

@@ -1,11 +1,12 @@
 /** The verified-result cache: fresh hits, stale-while-revalidate, single flight, denials not kept. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DecisionCache, type CacheOutcome } from '../../../src/app/admission/decision-cache.js';
+import { DecisionCache, decisionKey, type CacheOutcome } from '../../../src/app/admission/decision-cache.js';
 import type { ImageDecision } from '../../../src/core/policy/decision.js';
+import type { PullCredentials } from '../../../src/core/policy/pull-credentials.js';
 import { decisionFor } from './admission-doubles.js';
 
-function setup(decide: (image: string) => Promise<ImageDecision>, ttlMs = 1000, staleMs = 1000) {
+function setup(decide: (image: string, credentials?: PullCredentials) => Promise<ImageDecision>, ttlMs = 1000, staleMs = 1000) {
   let clock = 0;
   const outcomes: CacheOutcome[] = [];
   const errors: unknown[] = [];
@@ -86,5 +87,30 @@ describe('DecisionCache', () => {
     await on.cache.get('a:1');
     on.cache.clear();
     assert.equal((await on.cache.get('a:1')).cache, 'miss');
+  });
+
+  it('a decision made with a pull secret is kept for that secret only; the webhook-own ones are shared', async () => {
+    const secretOf = (registry: string, source: string): PullCredentials => ({
+      forRegistry: (r) => (r === registry ? { login: { username: 'u', password: 'p' }, source } : undefined),
+    });
+    const shopSecret = secretOf('private.example.com', 'secret shop/regcred (aa)');
+    const teamSecret = secretOf('private.example.com', 'secret team/regcred (bb)');
+    const seen: string[] = [];
+    const { cache } = setup(async (image, credentials) => {
+      seen.push(`${image} ${credentials?.forRegistry('private.example.com')?.source ?? 'own'}`);
+      return decisionFor(image);
+    });
+    assert.equal((await cache.get('private.example.com/app:1', shopSecret)).cache, 'miss');
+    assert.equal((await cache.get('private.example.com/app:1', shopSecret)).cache, 'hit');
+    assert.equal((await cache.get('private.example.com/app:1')).cache, 'miss', 'no secret: not the one decided with shop');
+    assert.equal((await cache.get('private.example.com/app:1', teamSecret)).cache, 'miss', "team's secret: not shop's");
+    // a secret for another registry changes nothing: the webhook's own decision is shared
+    assert.equal((await cache.get('private.example.com/app:1', secretOf('other.example.com', 'x'))).cache, 'hit');
+    assert.deepEqual(seen, [
+      'private.example.com/app:1 secret shop/regcred (aa)',
+      'private.example.com/app:1 own',
+      'private.example.com/app:1 secret team/regcred (bb)',
+    ]);
+    assert.equal(decisionKey('not a reference!', shopSecret), 'not a reference!');
   });
 });
