@@ -16,6 +16,7 @@ import { runCosign } from '../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
 import { runTrust } from '../../src/cli/commands/trust/index.js';
 import type { TrustIo } from '../../src/cli/docker-trust/io.js';
+import type { ServerConfig } from '../../src/server/config.js';
 import { buildImage, sha256, startTestServer, type BuiltImage, type TestServer } from '../server/registry/support.js';
 import { NOTATION_CLI } from './admission-layouts.js';
 import { startPlainRegistry, type PlainRegistry } from './plain-registry.js';
@@ -65,8 +66,10 @@ function trustStore(home: string, name: string, certFile: string): void {
   copyFileSync(certFile, join(dir, `${name}.crt`));
 }
 
-export async function startSigningWorld(opts: { plainRegistry?: boolean } = {}): Promise<SigningWorld> {
-  const server = await startTestServer({ tls: true });
+export async function startSigningWorld(
+  opts: { plainRegistry?: boolean; serverFlags?: Partial<ServerConfig> } = {},
+): Promise<SigningWorld> {
+  const server = await startTestServer({ tls: true, ...(opts.serverFlags ? { flags: opts.serverFlags } : {}) });
   let plain: PlainRegistry | undefined;
   try {
     if (opts.plainRegistry) plain = await startPlainRegistry();
