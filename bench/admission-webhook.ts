@@ -27,6 +27,8 @@ export interface AdmissionProcessOptions {
   env: Record<string, string>;
   /** `--cache-ttl` (`0`: every review decides again) */
   cacheTtl: string;
+  /** `--log-level` */
+  logLevel: string;
   /** the core to pin it to (`taskset -c`); undefined: not pinned */
   core?: number;
   /** its JSON log (stderr) */
@@ -53,6 +55,8 @@ export async function startAdmission(opts: AdmissionProcessOptions): Promise<Adm
     opts.tlsKey,
     '--cache-ttl',
     opts.cacheTtl,
+    '--log-level',
+    opts.logLevel,
   ];
   const argv = opts.core !== undefined ? ['taskset', '-c', String(opts.core), ...node, ...args] : [...node, ...args];
   const logFd = openSync(opts.logFile, 'a');

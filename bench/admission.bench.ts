@@ -18,7 +18,7 @@
  *     core. The cache's hit counter (/metrics) shows that the reviews were served from it.
  *
  * Usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)]
- *        [--connections N (8)] [--cpu-prof DIR]
+ *        [--connections N (8)] [--log-level LEVEL (info)] [--cpu-prof DIR]
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -35,14 +35,16 @@ export interface Options {
   rounds: number;
   durationS: number;
   connections: number;
+  /** the webhooks' `--log-level` (info: one JSON line per review, as deployed) */
+  logLevel: string;
   cpuProf?: string;
 }
 
 const USAGE =
-  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)] [--connections N (8)] [--cpu-prof DIR]';
+  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)] [--connections N (8)] [--log-level L (info)] [--cpu-prof DIR]';
 
 export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { format: 'text', rounds: 15, durationS: 10, connections: 8 };
+  const opts: Options = { format: 'text', rounds: 15, durationS: 10, connections: 8, logLevel: 'info' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = () => {
@@ -58,6 +60,7 @@ export function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--rounds') opts.rounds = num();
     else if (arg === '--duration') opts.durationS = num();
     else if (arg === '--connections') opts.connections = num();
+    else if (arg === '--log-level') opts.logLevel = argv[++i] ?? 'info';
     else if (arg === '--cpu-prof') {
       const d = argv[++i];
       if (!d) throw new Error(`--cpu-prof needs a folder\n${USAGE}`);
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
         tlsKey: tls.keyFile,
         env: { ...(world as SigningWorld).env, NODE_ENV: 'production' },
         cacheTtl,
+        logLevel: opts.logLevel,
         ...(pin ? { core: 0 } : {}),
         logFile: join(dir, `${name}.log`),
         ...(opts.cpuProf ? { cpuProfDir: join(opts.cpuProf, name) } : {}),
@@ -293,7 +297,7 @@ async function main(): Promise<void> {
     }
     const yes = (m: boolean) => (m ? 'met' : 'NOT MET');
     const lines = [
-      `bench:admission  ${conditions.cores} cores, webhook ${pin ? 'pinned to core 0, wrk to core 1' : 'not pinned (no taskset or one core)'}, node ${conditions.node}, load average ${conditions.loadAverage.join(' ')}`,
+      `bench:admission  ${conditions.cores} cores, webhook ${pin ? 'pinned to core 0, wrk to core 1' : 'not pinned (no taskset or one core)'}, node ${conditions.node}, --log-level ${opts.logLevel}, load average ${conditions.loadAverage.join(' ')}`,
       '',
       `cold (cache off), ${coldResult.rounds} rounds, medians per single-image Pod: ` +
         Object.entries(coldResult.singleMs)
