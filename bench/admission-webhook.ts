@@ -6,7 +6,7 @@
  * another core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -93,6 +93,14 @@ export async function startAdmission(opts: AdmissionProcessOptions): Promise<Adm
     });
   });
   return { url, pid: child.pid as number, stop };
+}
+
+/** CPU time (user + system) process `pid` has used so far, ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+  return ticks * 10;
 }
 
 export interface Reply {

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { kubeObject, reviewOf } from '../test/app/admission/admission-doubles.js';
 import { cosignSign, startSigningWorld, type PushedImage, type SigningWorld } from '../test/support/admission-world.js';
 import { selfSignedCert } from '../test/webhook/webhook-support.js';
-import { canPin, ReviewClient, startAdmission, wrkPost, type AdmissionProcess } from './admission-webhook.js';
+import { canPin, cpuMsOf, ReviewClient, startAdmission, wrkPost, type AdmissionProcess } from './admission-webhook.js';
 import { buildDct, log, PROJECT_ROOT, run, type DctBuild } from './server/processes.js';
 
 export interface Options {
@@ -231,9 +231,12 @@ async function main(): Promise<void> {
 
     log(`cold: --cache-ttl 0, ${opts.rounds} rounds …`);
     const cold = await start('0', 'cold');
+    const coldCpu0 = cpuMsOf(cold.p.pid);
     const coldResult = await measureCold(cold.client, images, opts.rounds).catch((err: Error) => {
       throw new Error(`${err.message}\nthe webhook's log ends with:\n${readFileSync(join(dir, 'cold.log'), 'utf8').slice(-3000)}`);
     });
+    // every round decides 16 times (8 single-image Pods, one Pod of 8), and so do the 3 warm-up rounds
+    const coldCpuPerDecisionMs = (cpuMsOf(cold.p.pid) - coldCpu0) / ((opts.rounds + 3) * 2 * images.length);
     const registryPort = world.server.host.split(':')[1] as string;
     const leftOpen = await openConnections(cold.p.pid, registryPort);
     cold.client.close();
@@ -253,6 +256,7 @@ async function main(): Promise<void> {
       ...(pin ? { core: 1 } : {}),
     });
     const hitsBefore = metric((await warm.client.send('/metrics', '', 'GET')).body, HITS);
+    const warmCpu0 = cpuMsOf(warm.p.pid);
     const wrk = await wrkPost({
       url: `${warm.p.url}/mutate`,
       body: pod,
@@ -262,6 +266,7 @@ async function main(): Promise<void> {
       durationS: opts.durationS,
       ...(pin ? { core: 1 } : {}),
     });
+    const warmCpuPerReviewMs = (cpuMsOf(warm.p.pid) - warmCpu0) / wrk.requests;
     const hits = metric((await warm.client.send('/metrics', '', 'GET')).body, HITS) - hitsBefore;
     warm.client.close();
     await warm.p.stop();
@@ -285,8 +290,8 @@ async function main(): Promise<void> {
           {
             options: opts,
             conditions,
-            cold: { ...coldResult, registryConnectionsLeftOpen: leftOpen },
-            warm: { ...wrkSummary, cacheHits: hits },
+            cold: { ...coldResult, cpuPerDecisionMs: coldCpuPerDecisionMs, registryConnectionsLeftOpen: leftOpen },
+            warm: { ...wrkSummary, cacheHits: hits, cpuPerReviewMs: warmCpuPerReviewMs },
             goals,
           },
           null,
@@ -304,6 +309,9 @@ async function main(): Promise<void> {
           .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
           .join(', ') +
         ' ms',
+      `webhook CPU time (user + system), load-independent: ${coldCpuPerDecisionMs.toFixed(1)} ms per cold image decision ` +
+        `(8 decisions on one core ≥ ${(8 * coldCpuPerDecisionMs).toFixed(0)} ms); ${warmCpuPerReviewMs.toFixed(3)} ms per warm review ` +
+        `(at most ${(1000 / warmCpuPerReviewMs).toFixed(0)} reviews/s per core)`,
       `connections to the registry the cold webhook still held after ${coldResult.rounds + 3} rounds: ${leftOpen}`,
       '',
       '| measure | value | goal | |',
