@@ -28,7 +28,7 @@ import { kubeObject, reviewOf } from '../test/app/admission/admission-doubles.js
 import { cosignSign, startSigningWorld, type PushedImage, type SigningWorld } from '../test/support/admission-world.js';
 import { selfSignedCert } from '../test/webhook/webhook-support.js';
 import { canPin, cpuMsOf, ReviewClient, startAdmission, wrkPost, type AdmissionProcess } from './admission-webhook.js';
-import { buildDct, log, PROJECT_ROOT, run, type DctBuild } from './server/processes.js';
+import { buildDct, PROJECT_ROOT, run, type DctBuild } from './server/processes.js';
 
 export interface Options {
   format: 'text' | 'json';
@@ -69,6 +69,8 @@ export function parseArgs(argv: readonly string[]): Options {
   }
   return opts;
 }
+
+const log = (message: string): void => void process.stderr.write(`[bench:admission] ${message}\n`);
 
 const median = (values: readonly number[]): number => {
   const s = [...values].sort((x, y) => x - y);
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
   let build: DctBuild | undefined;
   const running: AdmissionProcess[] = [];
   try {
-    log('bench:admission: building dct, starting dct server, signing 8 images …');
+    log('building dct, starting dct server, signing 8 images …');
     // the webhook leaves each decision's registry connections open (see bench/README.md): a limit
     // of 128 per client, dct server's default, refuses it after ~16 cold 8-image reviews
     [build, world] = await Promise.all([buildDct(), startSigningWorld({ serverFlags: { maxConnectionsPerClient: 100_000 } })]);
