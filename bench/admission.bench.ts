@@ -320,7 +320,7 @@ async function main(): Promise<void> {
       '|---|---|---|---|',
       `| slowest single-image review, cold | ${coldResult.slowestSingleMs.toFixed(1)} ms | | |`,
       `| 8-container Pod (8 images), cold | ${coldResult.podMs.toFixed(1)} ms | | |`,
-      `| Pod / slowest single (median of rounds) | ${coldResult.ratio.toFixed(2)}× | ≤ 1.50× | ${yes(goals.coldRatio.met)} |`,
+      `| Pod / slowest single (median of rounds; of the medians: ${(coldResult.podMs / coldResult.slowestSingleMs).toFixed(2)}×) | ${coldResult.ratio.toFixed(2)}× | ≤ 1.50× | ${yes(goals.coldRatio.met)} |`,
       `| warm p99 (wrk -c${opts.connections}, ${opts.durationS} s) | ${wrk.p99Ms.toFixed(2)} ms | < 5 ms | ${yes(goals.warmP99Ms.met)} |`,
       `| warm reviews/s, one core | ${wrk.requestsPerSecond.toFixed(0)} | ≥ 2,000 | ${yes(goals.warmReviewsPerSecond.met)} |`,
       `| warm p50 | ${wrk.p50Ms.toFixed(2)} ms | | |`,
