@@ -3,6 +3,7 @@
  * verified by the client update) and writes one bundle: the manifest and every file, all
  * or nothing (any failure leaves no bundle, the writer's contract).
  */
+import { DctError, isDctError } from '../../core/errors.js';
 import { BUNDLE_MEDIA_TYPE, serializeManifest, type BundleRepository, type TrustBundleManifest } from '../../core/trust-bundle/manifest.js';
 import type { BundleFile, BundleWriter } from '../../core/trust-bundle/ports.js';
 import { exportRepository, type RepositorySource } from './export-repository.js';
@@ -26,7 +27,14 @@ export async function exportBundle(o: ExportOptions): Promise<TrustBundleManifes
   const files: BundleFile[] = [];
   for (const [i, item] of o.items.entries()) {
     o.onProgress?.(item.gun, i, o.items.length);
-    const exported = await exportRepository(item.gun, await item.source(), o.now);
+    let exported;
+    try {
+      exported = await exportRepository(item.gun, await item.source(), o.now);
+    } catch (err) {
+      // the repository named, the code kept (a script matches on it)
+      if (isDctError(err)) throw new DctError(err.code, `${item.gun}: ${err.message}`, { cause: err });
+      throw err;
+    }
     repositories.push(exported.repository);
     files.push(...exported.files);
   }

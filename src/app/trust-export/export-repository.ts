@@ -10,7 +10,13 @@ import { DctError, isDctError } from '../../core/errors.js';
 import type { MetadataSource, RemoteRepository } from '../../core/ports.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { DEFAULT_SIZE_LIMITS } from '../../core/trust/trusted-set.js';
-import { bundlePath, servedName, type BundleFileEntry, type BundleRepository, type BundleSource } from '../../core/trust-bundle/manifest.js';
+import {
+  bundlePath,
+  servedName,
+  type BundleFileEntry,
+  type BundleRepository,
+  type BundleSource,
+} from '../../core/trust-bundle/manifest.js';
 import type { BundleFile } from '../../core/trust-bundle/ports.js';
 import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
 import { CACHED_TIMESTAMP_WARNING, updateRepository, type UpdatedRepository } from '../client/update-repository.js';

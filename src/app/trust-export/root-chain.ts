@@ -38,7 +38,9 @@ export function verifyRootChain(gun: string, chain: readonly RootLink[], current
   chain.forEach((link, i) => {
     const previous = chain[i - 1];
     if (previous && link.version !== previous.version + 1) {
-      throw broken(`${gun}: root version ${previous.version + 1} is missing from the chain (${previous.version} is followed by ${link.version})`);
+      throw broken(
+        `${gun}: root version ${previous.version + 1} is missing from the chain (${previous.version} is followed by ${link.version})`,
+      );
     }
     const claimed = claimedVersion(link.bytes);
     if (claimed !== link.version) throw broken(`${gun}: ${link.version}.root.json holds root version ${String(claimed)}`);
@@ -48,13 +50,19 @@ export function verifyRootChain(gun: string, chain: readonly RootLink[], current
   try {
     set = new TrustedSet(first.bytes, { gun, now: asOf, allowExpiredRoot: true });
   } catch (err) {
-    throw broken(`${gun}: root version ${first.version}, the chain's anchor, is not a valid root: ${(err as Error).message}${codeOf(err)}`, err);
+    throw broken(
+      `${gun}: root version ${first.version}, the chain's anchor, is not a valid root: ${(err as Error).message}${codeOf(err)}`,
+      err,
+    );
   }
   for (const link of chain.slice(1)) {
     try {
       set.updateRoot(link.bytes, { intermediate: true });
     } catch (err) {
-      const why = isDctError(err, 'ROOT_ROTATION_FAILED') && err.cause instanceof Error ? `${err.message} (${err.cause.message})` : (err as Error).message;
+      const why =
+        isDctError(err, 'ROOT_ROTATION_FAILED') && err.cause instanceof Error
+          ? `${err.message} (${err.cause.message})`
+          : (err as Error).message;
       throw broken(`${gun}: root version ${link.version} is not signed by root version ${link.version - 1}: ${why}${codeOf(err)}`, err);
     }
   }

@@ -84,7 +84,11 @@ function rootChainOf(repo: BundleRepository, served: ReadonlyMap<string, Buffer>
   });
 }
 
-async function verifyAt(repo: BundleRepository, served: ReadonlyMap<string, Buffer>, asOf: Date): Promise<{ set: TrustedSet; warnings: string[] }> {
+async function verifyAt(
+  repo: BundleRepository,
+  served: ReadonlyMap<string, Buffer>,
+  asOf: Date,
+): Promise<{ set: TrustedSet; warnings: string[] }> {
   const current = served.get('root.json');
   if (!current) throw new DctError('BUNDLE_FILE_MISSING', `${repo.gun}: the bundle has no root.json`);
   verifyRootChain(repo.gun, rootChainOf(repo, served), current, asOf);
