@@ -7,6 +7,7 @@
  * server is gone. Text (default) or `--format json`; progress on a terminal.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { dockerCredentials } from '../../../adapters/client-config/docker-credentials.js';
 import { dctConfigFile, loadDctConfig } from '../../../adapters/client-config/dct-config.js';
 import { tlsFilesForHost, tlsSettingsFrom } from '../../../adapters/client-config/docker-tls-files.js';
@@ -26,13 +27,22 @@ import { dockerDirs, dockerTrustHost, USER_AGENT } from '../../docker-trust/trus
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import type { TrustCommand } from './common.js';
 
-/** dct's version, for the manifest ('unknown' when package.json is not beside the program). */
+const PACKAGE_NAME = 'dct';
+
+/** dct's version, for the manifest: the package.json above this module (in src/ or bundled in dist/), else 'unknown'. */
 export function dctVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (let up = 2; up <= 4; up++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${'../'.repeat(up)}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not there
+    }
   }
+  return 'unknown';
 }
 
 function textFormat(p: ParsedArgs): 'text' | 'json' {
@@ -88,7 +98,7 @@ async function allRepositories(io: TrustIo, server: TrustServer | undefined, tru
 
 async function exportItems(io: TrustIo, p: ParsedArgs, connections: Connections): Promise<ExportItem[]> {
   const fromCache = boolFlag(p, 'from-cache');
-  const trustDir = fromCache ? (stringFlag(p, 'trust-dir') ?? dockerDirs(io).trustDir) : undefined;
+  const trustDir = fromCache ? resolve(io.cwd, stringFlag(p, 'trust-dir') ?? dockerDirs(io).trustDir) : undefined;
   const serverFlag = stringFlag(p, 'server');
   const envServer = io.env['DOCKER_CONTENT_TRUST_SERVER'];
   const fixed = serverFlag ? explicitServer(serverFlag) : undefined;
