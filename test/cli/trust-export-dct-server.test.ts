@@ -81,6 +81,18 @@ describe('dct trust export | verify-bundle against dct server', { skip: interopS
     assert.equal(all.code, 0, all.err);
     const summary = JSON.parse(all.out) as { repositories: Array<{ gun: string; roots: number[] }> };
     assert.deepEqual(summary.repositories.map((r) => r.gun).sort(), [gun, other].sort());
+    // data that has expired by the export's clock (the server's timestamp lasts 14 days): exported as of just before it expired
+    const later = new Date(Date.now() + 30 * DAY);
+    const stale = await dctTrust(['export', gun, '--server', target.url, '-o', join(work, 'stale.tar'), '--format', 'json'], env, later);
+    assert.equal(stale.code, 0, stale.out + stale.err);
+    const staleRepo = (
+      JSON.parse(stale.out) as { repositories: Array<{ expired: Array<{ role: string; expires: string }>; verifiedAsOf: string }> }
+    ).repositories[0]!;
+    assert.deepEqual(
+      staleRepo.expired.map((e) => e.role),
+      ['timestamp'],
+    );
+    assert.equal(new Date(staleRepo.verifiedAsOf).getTime(), new Date(staleRepo.expired[0]!.expires).getTime() - 1000);
     await server?.close();
     server = undefined;
     const v = await dctTrust(['verify-bundle', bundle, '--format', 'json'], env);
