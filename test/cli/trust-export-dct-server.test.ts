@@ -103,6 +103,7 @@ describe('dct trust export | verify-bundle against dct server', { skip: interopS
     const text = await dctTrust(['verify-bundle', bundle], env);
     assert.equal(text.code, 0);
     assert.match(text.out, /Verified: 2 repositories/);
+    assert.match(text.out, /trust anchor: root v1, root key [0-9a-f]{64} \(trusted on first use/);
   });
 
   it('the tag table is what notary list printed (v2 removed; v4 released by alice/bob; v5 only in targets/bob)', async () => {

@@ -38,7 +38,10 @@ export async function listServerRepositories(o: ChangefeedOptions): Promise<stri
     const res = await transport({ method: 'GET', url, tls: o.tls, deadlineMs: o.timeoutMs ?? 30_000, scopes: ['registry:catalog:*'] });
     const body = await readBody(res, MAX_PAGE_BYTES, () => new DctError('RESPONSE_TOO_LARGE', `${url.href}: changefeed page too large`));
     if (res.status === 401 || res.status === 403) {
-      throw new DctError('UNAUTHORIZED', `the trust server refused to list its repositories (HTTP ${res.status}): --all needs catalog access`);
+      throw new DctError(
+        'UNAUTHORIZED',
+        `the trust server refused to list its repositories (HTTP ${res.status}): --all needs catalog access`,
+      );
     }
     if (res.status !== 200) {
       throw new DctError('INVALID_RESPONSE', `GET ${url.href}: HTTP ${res.status}: ${body.toString('utf8').slice(0, 200)}`);

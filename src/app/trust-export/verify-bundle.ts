@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { parseMetadata } from '../../core/tuf/metadata.js';
 import {
   bundlePath,
   parseManifest,
@@ -40,6 +41,8 @@ export interface RepositoryVerdict {
   /** "expired since …; verified as of …" */
   label?: string;
   roots: number[];
+  /** root key IDs of the chain's first root: the anchor everything else is checked against (compare them with what you know) */
+  anchorKeyIds: string[];
   tags: number;
   warnings: string[];
 }
@@ -101,8 +104,15 @@ async function verifyAt(
   return { set: updated.trusted, warnings: updated.warnings };
 }
 
+/** The root key IDs a (verified) root file lists. */
+function anchorKeyIds(bytes: Buffer | undefined): string[] {
+  if (!bytes) return [];
+  const root = parseMetadata(bytes, 'root').signed;
+  return [...(root.roles['root']?.keyids ?? [])];
+}
+
 async function verifyRepository(repo: BundleRepository, files: ReadonlyMap<string, Buffer>, o: VerifyOptions): Promise<RepositoryVerdict> {
-  const base = { gun: repo.gun, source: repo.source, roots: repo.roots, tags: repo.tags.length };
+  const base = { gun: repo.gun, source: repo.source, roots: repo.roots, anchorKeyIds: [] as string[], tags: repo.tags.length };
   try {
     const served = checkedFiles(repo, files);
     let asOf = o.at ?? o.now;
@@ -114,6 +124,7 @@ async function verifyRepository(repo: BundleRepository, files: ReadonlyMap<strin
       asOf = new Date(repo.verifiedAsOf);
       result = await verifyAt(repo, served, asOf);
     }
+    base.anchorKeyIds = anchorKeyIds(served.get(servedName('root', repo.roots[0])));
     const difference = tagTableDifference(repo.tags, tagTableOf(result.set));
     if (difference) throw new DctError('BUNDLE_TAGS_MISMATCH', `${repo.gun}: ${difference}`);
     const expired = expiredRoles(result.set, o.at ?? o.now);

@@ -124,14 +124,21 @@ function time(o: Obj, key: string, what: string): string {
 /** A GUN used as a path inside the bundle must stay inside `repositories/`. */
 export function isSafeGun(gun: string): boolean {
   const parts = gun.split('/');
-  return gun.length > 0 && gun.length <= 255 && !gun.includes('\\') && !gun.includes('\0') && parts.every((p) => p !== '' && p !== '.' && p !== '..');
+  return (
+    gun.length > 0 &&
+    gun.length <= 255 &&
+    !gun.includes('\\') &&
+    !gun.includes('\0') &&
+    parts.every((p) => p !== '' && p !== '.' && p !== '..')
+  );
 }
 
 function parseSource(v: unknown, what: string): BundleSource {
   const o = obj(v, what);
   const kind = str(o, 'kind', what);
   if (kind === 'server') return { kind, url: str(o, 'url', what) };
-  if (kind === 'cache') return { kind, path: str(o, 'path', what), writtenAt: time(o, 'writtenAt', what), ageSeconds: int(o, 'ageSeconds', what) };
+  if (kind === 'cache')
+    return { kind, path: str(o, 'path', what), writtenAt: time(o, 'writtenAt', what), ageSeconds: int(o, 'ageSeconds', what) };
   throw invalid(`${what}.kind must be "server" or "cache"`);
 }
 
@@ -167,7 +174,7 @@ function parseTag(v: unknown, what: string): BundleTag {
       const ro = obj(r, `${what}.roles[${i}]`);
       const keyIds = arr(ro, 'keyIds', `${what}.roles[${i}]`);
       if (!keyIds.every((k) => typeof k === 'string')) throw invalid(`${what}.roles[${i}].keyIds must be strings`);
-      return { role: str(ro, 'role', `${what}.roles[${i}]`), keyIds: keyIds as string[] };
+      return { role: str(ro, 'role', `${what}.roles[${i}]`), keyIds: keyIds };
     }),
     released: o['released'],
   };

@@ -7,6 +7,7 @@
  */
 import { targetsInAllRoles } from '../trust/repository-view.js';
 import type { TrustedSet } from '../trust/trusted-set.js';
+import { pathsAllow } from '../tuf/roles.js';
 import type { BundleTag, BundleTagRole } from './manifest.js';
 
 const TARGETS_ROLE = 'targets';
@@ -33,6 +34,7 @@ export function tagTableOf(set: TrustedSet): BundleTag[] {
   const authorised = authorisedKeys(set);
   const byName = new Map<string, Array<{ role: string; sha256: string; length: number }>>();
   for (const t of targetsInAllRoles(set)) {
+    if (!pathsAllow(set.pathsOf(t.role) ?? [], t.name)) continue; // outside the role's delegated paths: not signed by it
     const list = byName.get(t.name) ?? [];
     list.push({ role: t.role, sha256: t.sha256Hex ?? '', length: t.meta.length });
     byName.set(t.name, list);
@@ -63,10 +65,13 @@ export function tagTableDifference(claimed: readonly BundleTag[], verified: read
   for (const c of claimed) {
     const v = byName.get(c.name);
     if (!v) return `the manifest lists tag ${JSON.stringify(c.name)}, which the metadata does not sign`;
-    if (c.digest !== v.digest) return `tag ${JSON.stringify(c.name)}: the manifest says ${c.digest || '(none)'}, the metadata signs ${v.digest || '(none)'}`;
+    if (c.digest !== v.digest)
+      return `tag ${JSON.stringify(c.name)}: the manifest says ${c.digest || '(none)'}, the metadata signs ${v.digest || '(none)'}`;
     if (c.size !== v.size) return `tag ${JSON.stringify(c.name)}: the manifest says ${c.size} bytes, the metadata signs ${v.size}`;
-    if (c.released !== v.released) return `tag ${JSON.stringify(c.name)}: the manifest says released=${c.released}, the metadata says ${v.released}`;
-    if (JSON.stringify(c.roles) !== JSON.stringify(v.roles)) return `tag ${JSON.stringify(c.name)}: the manifest lists other signing roles or keys`;
+    if (c.released !== v.released)
+      return `tag ${JSON.stringify(c.name)}: the manifest says released=${c.released}, the metadata says ${v.released}`;
+    if (JSON.stringify(c.roles) !== JSON.stringify(v.roles))
+      return `tag ${JSON.stringify(c.name)}: the manifest lists other signing roles or keys`;
     byName.delete(c.name);
   }
   const missing = [...byName.keys()];

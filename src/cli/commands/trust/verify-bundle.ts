@@ -43,6 +43,7 @@ function text(io: TrustIo, path: string, v: BundleVerdict): void {
     if (r.verified) {
       io.out(`  verified  ${r.gun}: ${rootsText(r.roots)}, ${r.tags} ${r.tags === 1 ? 'tag' : 'tags'}, as of ${r.asOf}\n`);
       io.out(`            ${sourceText(r)}\n`);
+      io.out(`            trust anchor: root v${r.roots[0]}, root key ${r.anchorKeyIds.join(', ')} (trusted on first use: compare it)\n`);
       if (r.label) io.out(`            ${r.label}\n`);
     } else {
       io.out(`  REFUSED   ${r.gun}: ${r.message} [${r.code}]\n`);
