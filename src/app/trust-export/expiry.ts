@@ -37,3 +37,8 @@ export function expiryLabel(expired: readonly ExpiredRole[], asOf: Date): string
   const since = expired.map((e) => e.expires).sort()[0] as string;
   return `expired since ${since} (${expired.map((e) => e.role).join(', ')}); verified as of ${asOf.toISOString()}`;
 }
+
+/** Whether the client update skipped a delegation because it had expired (its warning `Error getting R: R expired at …`). */
+export function skippedExpiredDelegation(warnings: readonly string[]): boolean {
+  return warnings.some((w) => /^Error getting \S+: \S+ expired at /.test(w));
+}

@@ -20,7 +20,7 @@ import {
 import type { BundleFile } from '../../core/trust-bundle/ports.js';
 import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
 import { CACHED_TIMESTAMP_WARNING, updateRepository, type UpdatedRepository } from '../client/update-repository.js';
-import { earliestExpiry, expiredRoles } from './expiry.js';
+import { earliestExpiry, expiredRoles, skippedExpiredDelegation } from './expiry.js';
 import { MemoryCache } from './memory-cache.js';
 import { fetchRootChain, verifyRootChain, type RootLink } from './root-chain.js';
 
@@ -68,8 +68,12 @@ async function update(gun: string, source: RepositorySource, recorder: Recorder,
 async function verifiedUpdate(gun: string, source: RepositorySource, now: Date): Promise<{ updated: UpdatedRepository; asOf: Date }> {
   const inner = source.kind === 'server' ? source.remote : source.files;
   const recorder = new Recorder(inner);
+  let first: UpdatedRepository | undefined;
   try {
-    return { updated: await update(gun, source, recorder, now), asOf: now };
+    first = await update(gun, source, recorder, now);
+    // an expired delegation is skipped by the update, not refused: export it too, as of when it was valid
+    if (!skippedExpiredDelegation(first.warnings)) return { updated: first, asOf: now };
+    throw new DctError('EXPIRED', 'a delegation has expired');
   } catch (err) {
     if (!isDctError(err, 'EXPIRED')) throw err;
     const candidates: Date[] = [];
@@ -79,11 +83,13 @@ async function verifiedUpdate(gun: string, source: RepositorySource, now: Date):
     let last: unknown = err;
     for (const asOf of candidates) {
       try {
-        return { updated: await update(gun, source, new Recorder(inner), asOf), asOf };
+        const updated = await update(gun, source, new Recorder(inner), asOf);
+        if (!skippedExpiredDelegation(updated.warnings)) return { updated, asOf };
       } catch (again) {
         last = again;
       }
     }
+    if (first) return { updated: first, asOf: now }; // the expired delegation stays out, its warning says why
     throw last;
   }
 }

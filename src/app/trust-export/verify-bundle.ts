@@ -23,7 +23,7 @@ import type { BundleContents } from '../../core/trust-bundle/ports.js';
 import { tagTableDifference, tagTableOf } from '../../core/trust-bundle/tag-table.js';
 import { updateRepository } from '../client/update-repository.js';
 import { BundleRemote } from './bundle-remote.js';
-import { expiredRoles, expiryLabel } from './expiry.js';
+import { expiredRoles, expiryLabel, skippedExpiredDelegation } from './expiry.js';
 import { MemoryCache } from './memory-cache.js';
 import { verifyRootChain, type RootLink } from './root-chain.js';
 
@@ -119,6 +119,8 @@ async function verifyRepository(repo: BundleRepository, files: ReadonlyMap<strin
     let result;
     try {
       result = await verifyAt(repo, served, asOf);
+      // a delegation expired since the export is skipped by the update, not refused: verify as of the export too
+      if (!o.at && skippedExpiredDelegation(result.warnings)) throw new DctError('EXPIRED', 'a delegation has expired');
     } catch (err) {
       if (o.at || !isDctError(err, 'EXPIRED')) throw err;
       asOf = new Date(repo.verifiedAsOf);
