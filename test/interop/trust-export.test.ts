@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readBundleFile } from '../../src/adapters/trust-bundle/bundle-file.js';
 import { buildFixtureCases, type FixtureCase } from '../support/fixture-cases.js';
-import { interopSkip } from '../support/interop.js';
-import { ensureReferenceTools, startReferenceStack, type NotaryListRow, type ReferenceStack } from '../support/reference-stack.js';
+import { interopSkip, missingTool } from '../support/interop.js';
+import { ensureReferenceTools, run, startReferenceStack, type NotaryListRow, type ReferenceStack } from '../support/reference-stack.js';
 import { buildRepository, dctTrust, dockerEnv, notaryList, rowsOf, tagsAsRows } from '../cli/trust-export-support.js';
 
 const unavailable = await ensureReferenceTools();
+const dockerMissing = missingTool('docker');
 
 interface ManifestRepo {
   gun: string;
@@ -41,6 +42,7 @@ describe('dct trust export against the real notary-server, verified offline', { 
   const readerTrust = join(work, 'reader-trust');
   const bundle = join(work, 'named.tar');
   const everything = join(work, 'all.tar');
+  let dockerConfig: Record<string, string> | undefined;
 
   before(async () => {
     stack = await startReferenceStack({ logLevel: 'warn' });
@@ -53,6 +55,11 @@ describe('dct trust export against the real notary-server, verified offline', { 
     assert.deepEqual([...built.errors.keys()], [], [...built.errors.values()].map((e) => e.message).join('\n'));
     cases = [...built.cases.values()];
     for (const g of [gun, ...cases.map((c) => c.gun)]) listed.set(g, await notaryList(server, readerTrust, g)); // fills readerTrust's cache
+    if (!dockerMissing) {
+      // docker fills its own trust dir ($DOCKER_CONFIG/trust) on a read, as on any pull
+      dockerConfig = dockerEnv(server, join(work, 'docker-reader'));
+      await run('docker', ['trust', 'inspect', gun], { env: { ...dockerConfig, DOCKER_CONTENT_TRUST_SERVER: server.url } });
+    }
   });
   after(async () => {
     await stack?.stop();
@@ -115,4 +122,21 @@ describe('dct trust export against the real notary-server, verified offline', { 
     assert.equal(v.code, 0, v.out);
     assert.match(v.out, /exported from a trust dir's cache only/);
   });
+
+  it(
+    'a cache-only export from the trust dir docker filled ($DOCKER_CONFIG/trust, the default), the server gone',
+    { skip: dockerMissing },
+    async () => {
+      const out = join(work, 'docker-cache.tar');
+      const r = await dctTrust(['export', '--from-cache', gun, '-o', out, '--format', 'json'], dockerConfig!);
+      assert.equal(r.code, 0, r.out + r.err);
+      const repo = (JSON.parse(r.out) as { repositories: Array<{ source: { kind: string; path: string }; tags: ManifestRepo['tags'] }> })
+        .repositories[0]!;
+      assert.equal(repo.source.kind, 'cache');
+      assert.ok(repo.source.path.startsWith(join(dockerConfig!['DOCKER_CONFIG']!, 'trust', 'tuf')), repo.source.path);
+      assert.deepEqual(tagsAsRows(repo.tags), rowsOf(listed.get(gun)!));
+      const v = await dctTrust(['verify-bundle', out], dockerConfig!);
+      assert.equal(v.code, 0, v.out);
+    },
+  );
 });
