@@ -248,6 +248,11 @@ describe('dct trust export | verify-bundle against dct server', { skip: interopS
         repoOf(m).tags.find((t) => t.name === 'v1')!.digest = `sha256:${'0'.repeat(64)}`;
       });
       assert.equal(r.code, 'BUNDLE_TAGS_MISMATCH');
+      const extra = join(work, 'extra.tar');
+      await rewriteBundle(bundle, extra, (_m, files) => void files.set(`repositories/${gun}/targets/mallory.json`, Buffer.from('{}')));
+      const e = await dctTrust(['verify-bundle', extra], env);
+      assert.equal(e.code, 0, e.out);
+      assert.match(e.out, /ignored {3}repositories\/.*\/targets\/mallory\.json: not listed in the manifest/);
       assert.match(r.message ?? '', /tag "v1": the manifest says sha256:0+, the metadata signs sha256:[0-9a-f]{64}/);
       const junk = join(work, 'junk.tar');
       writeFileSync(junk, 'not a tar file'.repeat(100));

@@ -53,6 +53,8 @@ export interface BundleVerdict {
   dctVersion: string;
   checkedAt: string;
   repositories: RepositoryVerdict[];
+  /** files in the bundle that its manifest does not list (never used, never trusted) */
+  unlisted: string[];
 }
 
 export interface VerifyOptions {
@@ -143,11 +145,13 @@ export async function verifyBundle(contents: BundleContents, o: VerifyOptions): 
   const manifest: TrustBundleManifest = parseManifest(contents.manifest);
   const repositories: RepositoryVerdict[] = [];
   for (const repo of manifest.repositories) repositories.push(await verifyRepository(repo, contents.files, o));
+  const listed = new Set(manifest.repositories.flatMap((r) => r.files.map((f) => f.path)));
   return {
     verified: repositories.every((r) => r.verified),
     exportedAt: manifest.exportedAt,
     dctVersion: manifest.dctVersion,
     checkedAt: o.now.toISOString(),
     repositories,
+    unlisted: [...contents.files.keys()].filter((p) => !listed.has(p)).sort(),
   };
 }

@@ -49,6 +49,7 @@ function text(io: TrustIo, path: string, v: BundleVerdict): void {
       io.out(`  REFUSED   ${r.gun}: ${r.message} [${r.code}]\n`);
     }
   }
+  for (const path of v.unlisted) io.out(`  ignored   ${path}: not listed in the manifest\n`);
   const refused = v.repositories.filter((r) => !r.verified).length;
   const n = v.repositories.length;
   io.out(
