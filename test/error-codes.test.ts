@@ -27,6 +27,7 @@ import { NOTATION_POLICY_ERROR_CODES } from '../src/core/notation/errors.js';
 import { OCI_ERROR_CODES } from '../src/core/oci/errors.js';
 import { POLICY_ERROR_CODES } from '../src/core/policy/errors.js';
 import { SIGNATURE_ERROR_CODES } from '../src/core/signatures/errors.js';
+import { TRUST_BUNDLE_ERROR_CODES } from '../src/core/trust-bundle/errors.js';
 import { API_ERRORS, type ApiErrorCode } from '../src/server/api-errors.js';
 import { SERVER_ERROR_CODES } from '../src/server/errors.js';
 import { REGISTRY_API_ERRORS, type RegistryApiErrorCode } from '../src/server/registry/registry-api-error.js';
@@ -40,6 +41,7 @@ const LISTS: { [M in keyof ErrorCodesByModule]: readonly ErrorCodesByModule[M][]
   signatures: SIGNATURE_ERROR_CODES,
   notationPolicy: NOTATION_POLICY_ERROR_CODES,
   policy: POLICY_ERROR_CODES,
+  trustBundle: TRUST_BUNDLE_ERROR_CODES,
   adapters: ADAPTER_ERROR_CODES,
   registryClient: REGISTRY_CLIENT_ERROR_CODES,
   notaryClient: NOTARY_CLIENT_ERROR_CODES,

@@ -15,6 +15,7 @@ import type { NotationPolicyErrorCode } from './notation/errors.js';
 import type { OciErrorCode } from './oci/errors.js';
 import type { PolicyErrorCode } from './policy/errors.js';
 import type { SignatureErrorCode } from './signatures/errors.js';
+import type { TrustBundleErrorCode } from './trust-bundle/errors.js';
 
 /** The codes the pure core raises (CoreError, and DctError for image references). */
 export const CORE_ERROR_CODES = [
@@ -66,6 +67,7 @@ export interface ErrorCodesByModule {
   signatures: SignatureErrorCode;
   notationPolicy: NotationPolicyErrorCode;
   policy: PolicyErrorCode;
+  trustBundle: TrustBundleErrorCode;
 }
 
 /** Every code a DctError may carry. */

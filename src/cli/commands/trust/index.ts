@@ -50,6 +50,11 @@ const TRUST: Group = {
     },
     revoke: { short: 'Remove trust for an image', load: async () => (await import('./revoke.js')).revokeCommand },
     sign: { short: 'Sign an image', load: async () => (await import('./sign.js')).signCommand },
+    export: {
+      short: 'Export trust data as a self-contained, verifiable bundle',
+      load: async () => (await import('./export.js')).exportCommand,
+    },
+    'verify-bundle': { short: 'Verify a trust bundle offline', load: async () => (await import('./verify-bundle.js')).verifyBundleCommand },
   },
 };
 
