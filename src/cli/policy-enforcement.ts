@@ -118,7 +118,7 @@ export class PolicyEnforcement {
     const target = audit === undefined || /^https?:\/\//i.test(audit) ? audit : resolve(io.cwd, audit);
     let sink: AuditSink = NO_AUDIT;
     try {
-      sink = openAuditSink(target, { onError: (m) => io.err(`warning: ${m}\n`) });
+      sink = openAuditSink(target, { env: io.env, onError: (m) => io.err(`warning: ${m}\n`) });
     } catch (err) {
       if (!isDctError(err)) throw err;
       throw new CliFailure(err.message, { code: err.code, cause: err });

@@ -25,7 +25,7 @@ import { runTrust } from '../../src/cli/commands/trust/index.js';
 import type { ImageDecision } from '../../src/core/policy/decision.js';
 import type { AuditRecord } from '../../src/core/policy/audit-record.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
-import { buildImage, pushImage, Raw, startTestServer, type TestServer } from '../server/registry/support.js';
+import { buildImage, pushImage, Raw, request, startTestServer, type TestServer } from '../server/registry/support.js';
 
 interface Run {
   code: number;
@@ -154,13 +154,15 @@ rules:
       assert.match(ds[1]!.reasons[0] ?? '', /^rule release: 2 of 3/);
       // the wrong key's signature is found and failed, DCT's verified
       assert.ok(ds[1]!.reports.some((x) => x.format === 'cosign' && x.verdict === 'failed'));
+      // the images are decided side by side: their records come in the order the decisions end
+      const byImage = (a: unknown[], b: unknown[]) => String(a[1]).localeCompare(String(b[1]));
       assert.deepEqual(
-        records(audit).map(summary),
+        records(audit).map(summary).sort(byImage),
         [
           ['verify', `${APP()}:v1`, 'allow', 'release', true],
           ['verify', `${OTHER()}:v1`, 'deny', 'release', false],
           ['verify', `${ELSEWHERE()}:v1`, 'deny', null, false],
-        ].sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+        ].sort(byImage),
       );
       assert.deepEqual(records(audit)[0]?.context, { command: 'dct verify' });
     });
@@ -182,6 +184,22 @@ rules:
       assert.match(warn.err, /^warning: .*warned\/app:v1: rule lenient: cosign: key release\.pub/m);
       assert.deepEqual(records(audit).map(summary), [['verify', `${WARNED()}:v1`, 'allow', 'lenient', true]]);
       assert.equal(records(audit)[0]?.mode, 'warn');
+    });
+
+    it("--audit URL: the decisions are posted to the dct server's audit feed", async () => {
+      // the server's CA where docker (and dct) look for a registry's
+      mkdirSync(join(home, 'docker', 'tls', server.host), { recursive: true });
+      writeFileSync(join(home, 'docker', 'tls', server.host, 'ca.crt'), server.ca!);
+      const r = await verify([`${APP()}:v1`, `${ELSEWHERE()}:v1`], 'json', { policy: 'policy.yaml', audit: server.url });
+      assert.equal(r.code, 1, r.err);
+      assert.doesNotMatch(r.err, /warning/);
+      const feed = await request(`${server.url}/_dct/audit/changefeed?records=-100&point=verify`, { ca: server.ca! });
+      assert.equal(feed.status, 200, feed.body.toString());
+      const { records: posted } = JSON.parse(feed.body.toString()) as { records: AuditRecord[] };
+      assert.deepEqual(posted.map((x) => [x.image, x.verdict, x.context['command'], x.source?.startsWith('address:')]).sort(), [
+        [`${ELSEWHERE()}:v1`, 'deny', 'dct verify', true],
+        [`${APP()}:v1`, 'allow', 'dct verify', true],
+      ]);
     });
 
     it('no policy: not by policy (the command verifies as before); a bad policy file is refused by line and field', async () => {
