@@ -126,7 +126,8 @@ export function registerAdmissionCommand(
         import('../../app/admission/admission-audit.js'),
       ]);
       const log = pino({ name: 'dct-admission', level: parseLogLevel(opts.logLevel) }, destination(2));
-      const sink = openAuditSink(opts.audit ?? env['DCT_AUDIT'], { onError: (m) => log.error(`admission: the audit feed: ${m}`) });
+      // a dct server's URL is posted to with the webhook's own docker credentials and TLS folders for that host
+      const sink = openAuditSink(opts.audit ?? env['DCT_AUDIT'], { env, onError: (m) => log.error(`admission: the audit feed: ${m}`) });
       const pullSecrets =
         opts.pullSecrets !== false ? await clusterPullSecrets(env, opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR) : undefined;
       log.info(
