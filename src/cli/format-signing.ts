@@ -65,7 +65,7 @@ export async function signInRegistryFormat(
   warn: (message: string) => void,
 ): Promise<FormatSignature> {
   const pinned = ref.withDigest(digest);
-  const access = await openSignatureRegistry(pinned, env, warn);
+  const access = await openSignatureRegistry(pinned, env, warn, { forWrite: true });
   try {
     if (format === 'cosign') {
       if (opts.cosignKey === undefined)

@@ -18,11 +18,17 @@ export async function openSignatureRegistry(
   ref: ImageReference,
   env: Readonly<Record<string, string | undefined>>,
   warn: (message: string) => void,
-  opts: { allowHttp?: boolean; allowInsecure?: boolean; credentials?: { username: string; password: string } } = {},
+  opts: {
+    allowHttp?: boolean;
+    allowInsecure?: boolean;
+    credentials?: { username: string; password: string };
+    /** the caller signs: manifests are read with a `pull,push` token (a pull gate serves an unsigned image to its publisher) */
+    forWrite?: boolean;
+  } = {},
 ): Promise<SignatureRegistryAccess> {
   const access = await openRegistry(ref, env, warn, {
     ...(opts.allowHttp || opts.allowInsecure ? { insecure: [ref.domain] } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
-  return { ...access, registry: new RegistrySignatureStore(access.client) };
+  return { ...access, registry: new RegistrySignatureStore(access.client, opts.forWrite ? 'pull,push' : 'pull') };
 }

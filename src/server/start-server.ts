@@ -190,7 +190,7 @@ export async function startServer(
   if (registry && !config.registryName) {
     const wildcard = host === '' || host === '0.0.0.0' || host === '::';
     registryName = `${wildcard ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${address.port}`;
-    if (wildcard && config.pullGate.length > 0) {
+    if (wildcard && (config.pullGate.length > 0 || config.policy !== undefined)) {
       log.warn(
         { registryName },
         'listening on all addresses without registryName: GUNs of this registry are taken to be localhost:<port>/<name>; set registryName to the host clients use',

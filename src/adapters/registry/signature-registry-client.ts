@@ -13,11 +13,19 @@ import type { RegistryClient } from './registry-client.js';
 export const DEFAULT_MAX_REFERRERS = 10_000;
 
 export class RegistrySignatureStore implements SignatureRegistry {
-  constructor(readonly client: RegistryClient) {}
+  /**
+   * `readActions`: the token scope manifests are read with — `pull,push` when the caller is about
+   * to sign, so that a registry's pull gate lets a publisher read the image it has yet to sign
+   * (as `dct trust sign` and docker's trusted push ask).
+   */
+  constructor(
+    readonly client: RegistryClient,
+    private readonly readActions: string = 'pull',
+  ) {}
 
   async getManifest(repo: string, reference: string, accept?: readonly string[]): Promise<RegistryManifest | undefined> {
     try {
-      const m = await this.client.getManifest(repo, reference, accept ? { accept } : {});
+      const m = await this.client.getManifest(repo, reference, { ...(accept ? { accept } : {}), actions: this.readActions });
       return { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
     } catch (err) {
       if (isDctError(err, 'MANIFEST_NOT_FOUND')) return undefined;

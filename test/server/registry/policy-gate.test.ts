@@ -1,10 +1,10 @@
 /**
  * `dct server --policy FILE`: the embedded registry's pull gate judged by the trust policy, end
  * to end on a TLS server with token auth (CI pushes and signs as a publisher, which the gate
- * lets through; a reader is gated). cosign and Notation signing read the subject manifest with
- * a pull-only token, which the gate refuses while the image is unsigned: their signatures are
- * made first on the same data served without a gate (the server restarted with `--policy`,
- * under the same registry name). Images are signed as users sign them: DCT with `dct trust
+ * lets through; a reader is gated). Most fixtures' cosign and Notation signatures are made first
+ * on the same data served without a gate (the server restarted with `--policy`, under the same
+ * registry name); one test signs behind the gate, as a publisher whose sign commands read the
+ * unsigned image with a push token. Images are signed as users sign them: DCT with `dct trust
  * sign`, cosign with `dct cosign sign` (a key pair of `dct cosign generate-key-pair`), Notation
  * with `dct notation sign` (a test certificate in the trust store `ca:gate.example`). The reader's
  * manifest GET/HEAD by tag and by digest is allowed or refused as each rule says; a platform
@@ -253,6 +253,19 @@ describe('dct server --policy: the pull gate judged by the trust policy (DCT, co
     assert.equal((await r.getManifest(name, 'v1')).status, 200);
     assert.equal((await r.getManifest(name, img.notationSigned.digest, 'HEAD')).status, 200);
     assertDenied(await r.getManifest(name, 'v2'), 'notation', /notation: trust store ca:gate\.example/);
+  });
+
+  it('a publisher signs behind the gate: cosign and Notation sign read the unsigned image with a push token', async () => {
+    const name = 'multi/behind-gate';
+    const image = buildImage('gate-behind');
+    await push(name, image, 'v1');
+    const r = await reader(name);
+    assertDenied(await r.getManifest(name, image.digest), 'multi', /2 of 3/);
+    // the gated server listens on a new port; the registry name (the GUNs' host) is the old one
+    const served = `${server.host}/${name}@${image.digest}`;
+    await cosign('sign', '--key', join(home, 'release.key'), '--tlog-upload=false', '--yes', served);
+    await notation('sign', served);
+    assert.equal((await r.getManifest(name, image.digest)).status, 200);
   });
 
   it('m of n across formats: cosign + Notation are 2 of 3; cosign alone is not', async () => {

@@ -153,7 +153,7 @@ export function cosignImageCommands(deps: CosignImageEnv = {}): CommandSpec[] {
         for (const arg of inv.args) {
           const ref = parseRef(arg);
           if (ref.digest === undefined) inv.io.err(`WARNING: ${TAG_WARNING.replace('%s', arg)}\n`);
-          const image = await imageOf(ref, inv, env);
+          const image = await imageOf(ref, inv, env, true);
           let signed;
           try {
             inv.io.err(`Pushing signature to: ${image.repository}\n`);
@@ -337,10 +337,17 @@ function ggcrName(ref: ImageReference): string {
   return `${host}/${ref.path}${tag}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 
-async function imageOf(ref: ImageReference, inv: Invocation, env: Record<string, string | undefined>): Promise<CosignImage> {
+/** `forWrite`: `sign` reads the image with a push token, as a publisher (a pull gate serves it unsigned) */
+async function imageOf(
+  ref: ImageReference,
+  inv: Invocation,
+  env: Record<string, string | undefined>,
+  forWrite = false,
+): Promise<CosignImage> {
   const access = await openSignatureRegistry(ref, env, (m) => inv.io.err(`${m}\n`), {
     allowHttp: inv.flags.bool('allow-http-registry'),
     allowInsecure: inv.flags.bool('allow-insecure-registry'),
+    forWrite,
   });
   const host = ref.domain === 'docker.io' ? 'index.docker.io' : ref.domain;
   return {

@@ -53,6 +53,7 @@ export function defaultNotationServices(env: Readonly<Record<string, string | un
         allowHttp: opts.insecure,
         allowInsecure: opts.insecure,
         ...(opts.credentials ? { credentials: opts.credentials } : {}),
+        ...(opts.forWrite ? { forWrite: true } : {}),
       });
       return new NotationRepository(access.registry, access.repo, ref.name);
     },

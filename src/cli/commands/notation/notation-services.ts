@@ -10,10 +10,13 @@ import type { EnvelopeInspector, EnvelopeSigner, EnvelopeVerifier, TrustPolicySo
 export interface NotationServices {
   env: Readonly<Record<string, string | undefined>>;
   now(): Date;
-  /** the repository of `ref` (docker's credentials and TLS; `insecure`: notation's `--insecure-registry`) */
+  /**
+   * the repository of `ref` (docker's credentials and TLS; `insecure`: notation's `--insecure-registry`;
+   * `forWrite`: `sign` reads with a push token, as a publisher)
+   */
   openRepository(
     ref: ImageReference,
-    opts: { insecure: boolean; credentials?: { username: string; password: string } },
+    opts: { insecure: boolean; credentials?: { username: string; password: string }; forWrite?: boolean },
     warn: (message: string) => void,
   ): Promise<NotationRepository>;
   /** an OCI image layout folder as a repository (`--oci-layout`) */

@@ -85,11 +85,15 @@ function tagWarning(verb: string, tag: string | undefined): string {
     : `Warning: Always ${verb} the artifact using digest(@sha256:...) rather than a tag(:${tag ?? ''}) because resolved digest may not point to the same signed artifact, as tags are mutable.\n`;
 }
 
-/** the artifact and its repository: a registry reference, or with `--oci-layout` an OCI layout `<path>@<digest>` / `<path>:<tag>` */
+/**
+ * the artifact and its repository: a registry reference, or with `--oci-layout` an OCI layout `<path>@<digest>` / `<path>:<tag>`;
+ * `forWrite` for `sign` (the registry is read with a push token)
+ */
 async function target(
   inv: Invocation,
   services: () => NotationServices,
   raw: string,
+  forWrite = false,
 ): Promise<{ ref: ImageReference; repository: NotationRepository }> {
   if (inv.flags.bool('oci-layout')) {
     const ref = parseLayoutReference(raw);
@@ -98,7 +102,7 @@ async function target(
   const ref = parseArtifactReference(raw);
   const repository = await services().openRepository(
     ref,
-    { insecure: inv.flags.bool('insecure-registry'), ...credentialsOf(inv, services().env) },
+    { insecure: inv.flags.bool('insecure-registry'), ...credentialsOf(inv, services().env), ...(forWrite ? { forWrite } : {}) },
     (m) => inv.io.err(`${m}\n`),
   );
   return { ref, repository };
@@ -196,7 +200,7 @@ Example - Sign an OCI artifact and store signature using the Referrers API. If i
       const userMetadata = flagMap(inv.flags.strings('user-metadata'), 'user-metadata');
       const svc = services();
       const signer = await svc.signer(inv.flags.changed('key') ? inv.flags.string('key') : undefined);
-      const { ref, repository } = await target(inv, services, raw);
+      const { ref, repository } = await target(inv, services, raw, true);
       if (ref.digest === undefined) inv.io.err(tagWarning('sign', ref.tag));
       const signed = await signArtifact({
         repository,
