@@ -9,15 +9,14 @@
  * after a reconnect listeners are called once (they page on from their last id, so what was
  * appended meanwhile is not missed).
  */
-import pg from 'pg';
-import { DctError } from '../../core/errors.js';
+import type pg from 'pg';
 import type { AuditQuery, AuditRecord, AuditStore } from '../../core/policy/audit-record.js';
 import { assertAuditQuery, assertRetention, auditRow, DEFAULT_AUDIT_RETENTION, pageDirection, recordOfRow } from './audit-rows.js';
+import { PostgresChannel } from './postgres-channel.js';
 import { inTransaction } from './postgres-client.js';
 
 /** the first key of the audit feed's advisory lock ("DCT" + a number, next to PostgresStore's) */
 const AUDIT_LOCK = 0x44435404;
-const MAX_RECONNECT_DELAY_MS = 5000;
 
 interface Row {
   id: string;
@@ -25,21 +24,24 @@ interface Row {
 }
 
 export class PostgresAuditStore implements AuditStore {
-  private readonly listeners = new Set<() => void>();
   private readonly retention: number;
-  private listening: Promise<void> | undefined;
-  private listenClient: pg.Client | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** listeners only learn that something was appended: they page on from their last id */
+  private readonly appended: PostgresChannel<null>;
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly clientConfig: pg.ClientConfig,
+    clientConfig: pg.ClientConfig,
     /** `dct_audit`, or `dct_audit_<schema>` */
-    private readonly channel: string,
+    channel: string,
     retention: number = DEFAULT_AUDIT_RETENTION,
   ) {
     this.retention = assertRetention(retention);
+    this.appended = new PostgresChannel(clientConfig, channel, {
+      what: 'audit',
+      decode: () => null,
+      // appends made while away sent notifications nobody heard: listeners look once
+      caughtUp: (_client, reconnect) => Promise.resolve(reconnect ? [null] : []),
+    });
   }
 
   async append(records: readonly AuditRecord[]): Promise<AuditRecord[]> {
@@ -58,10 +60,10 @@ export class PostgresAuditStore implements AuditStore {
       const out = inserted.map((r) => recordOfRow(Number(r.id), r.record)).sort((a, b) => (a.id as number) - (b.id as number));
       const last = out[out.length - 1]?.id as number;
       if (last > this.retention) await client.query('DELETE FROM audit_records WHERE id <= $1', [last - this.retention]);
-      await client.query('SELECT pg_notify($1, $2)', [this.channel, String(last)]);
+      await client.query('SELECT pg_notify($1, $2)', [this.appended.channel, String(last)]);
       return out;
     });
-    this.notifyLocal();
+    this.appended.notify(null);
     return stored;
   }
 
@@ -86,85 +88,12 @@ export class PostgresAuditStore implements AuditStore {
     return rows.map((r) => recordOfRow(Number(r.id), r.record));
   }
 
-  async watch(listener: () => void): Promise<() => Promise<void>> {
-    const entry = () => listener();
-    this.listeners.add(entry);
-    try {
-      await this.startListening();
-    } catch (err) {
-      this.listeners.delete(entry);
-      throw new DctError('STORAGE_UNAVAILABLE', `cannot listen for PostgreSQL notifications: ${(err as Error).message}`, { cause: err });
-    }
-    return async () => {
-      this.listeners.delete(entry);
-    };
+  watch(listener: () => void): Promise<() => Promise<void>> {
+    return this.appended.watch(() => listener());
   }
 
   /** Ends the LISTEN connection (the pool is PostgresStore's to end). */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    this.listeners.clear();
-    await this.listening?.catch(() => undefined);
-    const client = this.listenClient;
-    this.listenClient = undefined;
-    await client?.end().catch(() => undefined);
-  }
-
-  private notifyLocal(): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (err) {
-        process.emitWarning(`dct: an audit watch listener failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private startListening(): Promise<void> {
-    this.listening ??= this.connectListener().catch((err: unknown) => {
-      this.listening = undefined;
-      throw err;
-    });
-    return this.listening;
-  }
-
-  private async connectListener(): Promise<void> {
-    const client = new pg.Client({ ...this.clientConfig, keepAlive: true });
-    client.on('error', () => this.listenerLost(client));
-    client.on('end', () => this.listenerLost(client));
-    client.on('notification', (message) => {
-      if (message.channel === this.channel) this.notifyLocal();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
-      if (this.closed) throw new DctError('STORAGE_UNAVAILABLE', 'the store was closed');
-      this.listenClient = client;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private listenerLost(client: pg.Client): void {
-    if (client !== this.listenClient) return;
-    this.listenClient = undefined;
-    this.listening = undefined;
-    void client.end().catch(() => undefined);
-    this.scheduleReconnect(100);
-  }
-
-  private scheduleReconnect(delayMs: number): void {
-    if (this.closed) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.startListening().then(
-        // appends made while away sent notifications nobody heard: listeners look once
-        () => this.notifyLocal(),
-        () => this.scheduleReconnect(Math.min(delayMs * 2, MAX_RECONNECT_DELAY_MS)),
-      );
-    }, delayMs);
-    this.reconnectTimer.unref();
+  close(): Promise<void> {
+    return this.appended.close();
   }
 }

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DctError } from '../../core/errors.js';
 import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
+import { PostgresChannel } from './postgres-channel.js';
 import { inTransaction, withClient } from './postgres-client.js';
 import { PostgresAuditStore } from './postgres-audit-store.js';
 import { PostgresRegistryStore } from './postgres-registry-store.js';
@@ -51,7 +52,6 @@ const CHANNEL = 'dct_tuf_changes';
 const AUDIT_CHANNEL = 'dct_audit';
 /** first keys of our two-key advisory locks ("DCT" + a number) */
 const LOCK = { migrations: 0x44435401, gun: 0x44435402, changefeed: 0x44435403 } as const;
-const MAX_RECONNECT_DELAY_MS = 5000;
 
 interface ChangeRow {
   id: string;
@@ -101,10 +101,8 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     }
   }
 
-  private readonly listeners = new Set<(gun: string) => void>();
-  private listening: Promise<void> | undefined;
-  private listenClient: pg.Client | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  /** the GUNs changed, as this process and the replicas' NOTIFYs tell them */
+  private readonly changed: PostgresChannel<string>;
   /** the highest changefeed id when LISTEN was last (re)established */
   private watermark: number | undefined;
   private closed = false;
@@ -113,7 +111,7 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
 
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly clientConfig: pg.ClientConfig,
+    clientConfig: pg.ClientConfig,
     private readonly channel: string,
     /** versions of the migrations this open applied (empty when another replica had done it) */
     readonly appliedMigrations: readonly number[],
@@ -121,6 +119,11 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     readonly audit: PostgresAuditStore,
   ) {
     this.registry = new PostgresRegistryStore(pool);
+    this.changed = new PostgresChannel(clientConfig, channel, {
+      what: 'storage',
+      decode: (gun) => gun,
+      caughtUp: (client) => this.missedGuns(client),
+    });
   }
 
   async getCurrent(gun: string, role: string): Promise<StoredFile | undefined> {
@@ -177,7 +180,7 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
         throw new DctError('VERSION_CONFLICT', `${gun}: a concurrent update stored the same version first`, { cause: err });
       throw err;
     }
-    this.notifyLocal(gun);
+    this.changed.notify(gun);
   }
 
   async deleteRepository(gun: string): Promise<boolean> {
@@ -190,7 +193,7 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
       await client.query('SELECT pg_notify($1, $2)', [this.channel, gun]);
       return true;
     });
-    if (removed) this.notifyLocal(gun);
+    if (removed) this.changed.notify(gun);
     return removed;
   }
 
@@ -225,29 +228,14 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
   }
 
   /** The LISTEN connection is opened by the first call and kept until close(). */
-  async watch(listener: (gun: string) => void): Promise<() => Promise<void>> {
-    const entry = (gun: string) => listener(gun);
-    this.listeners.add(entry);
-    try {
-      await this.startListening();
-    } catch (err) {
-      this.listeners.delete(entry);
-      throw new DctError('STORAGE_UNAVAILABLE', `cannot listen for PostgreSQL notifications: ${(err as Error).message}`, { cause: err });
-    }
-    return async () => {
-      this.listeners.delete(entry);
-    };
+  watch(listener: (gun: string) => void): Promise<() => Promise<void>> {
+    return this.changed.watch(listener);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    this.listeners.clear();
-    await this.listening?.catch(() => undefined);
-    const client = this.listenClient;
-    this.listenClient = undefined;
-    await client?.end().catch(() => undefined);
+    await this.changed.close();
     await this.audit.close();
     await this.pool.end();
   }
@@ -292,64 +280,17 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
     return inTransaction(this.pool, work);
   }
 
-  private notifyLocal(gun: string): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(gun);
-      } catch (err) {
-        process.emitWarning(`dct: a storage watch listener failed: ${(err as Error).message}`);
-      }
+  /** The GUNs the changefeed recorded since the last LISTEN connection (notifications sent while away are lost). */
+  private async missedGuns(client: pg.Client): Promise<string[]> {
+    const { rows } = await client.query<{ id: string | null }>('SELECT MAX(id) AS id FROM changefeed');
+    const latest = Number(rows[0]?.id ?? 0);
+    let missed: string[] = [];
+    if (this.watermark !== undefined && latest > this.watermark) {
+      const found = await client.query<{ gun: string }>('SELECT DISTINCT gun FROM changefeed WHERE id > $1', [this.watermark]);
+      missed = found.rows.map((r) => r.gun);
     }
-  }
-
-  private startListening(): Promise<void> {
-    this.listening ??= this.connectListener().catch((err: unknown) => {
-      this.listening = undefined;
-      throw err;
-    });
-    return this.listening;
-  }
-
-  private async connectListener(): Promise<void> {
-    const client = new pg.Client({ ...this.clientConfig, keepAlive: true });
-    client.on('error', () => this.listenerLost(client));
-    client.on('end', () => this.listenerLost(client));
-    client.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload !== undefined) this.notifyLocal(message.payload);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
-      if (this.closed) throw new DctError('STORAGE_UNAVAILABLE', 'the store was closed');
-      const { rows } = await client.query<{ id: string | null }>('SELECT MAX(id) AS id FROM changefeed');
-      const latest = Number(rows[0]?.id ?? 0);
-      if (this.watermark !== undefined && latest > this.watermark) {
-        // notifications sent while we were disconnected are lost: replay what the changefeed recorded
-        const missed = await client.query<{ gun: string }>('SELECT DISTINCT gun FROM changefeed WHERE id > $1', [this.watermark]);
-        for (const { gun } of missed.rows) this.notifyLocal(gun);
-      }
-      this.watermark = latest;
-      this.listenClient = client;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-  }
-
-  private listenerLost(client: pg.Client): void {
-    if (client !== this.listenClient) return;
-    this.listenClient = undefined;
-    this.listening = undefined;
-    void client.end().catch(() => undefined);
-    this.scheduleReconnect(100);
-  }
-
-  private scheduleReconnect(delayMs: number): void {
-    if (this.closed) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.startListening().catch(() => this.scheduleReconnect(Math.min(delayMs * 2, MAX_RECONNECT_DELAY_MS)));
-    }, delayMs);
-    this.reconnectTimer.unref();
+    this.watermark = latest;
+    return missed;
   }
 }
 
