@@ -11,7 +11,7 @@
  * ignored.
  */
 import type { FileUpdate } from '../../core/ports.js';
-import { parseMetadata, type Metadata } from '../../core/tuf/metadata.js';
+import { parseMetadata } from '../../core/tuf/metadata.js';
 import type { Root } from '../../core/tuf/root.js';
 import { verifyRootChain } from '../trust-export/root-chain.js';
 import { badRoot } from './update-errors.js';
@@ -49,7 +49,7 @@ export function importedRootHistory(
     throw badRoot(`the root history of the update does not verify: ${(err as Error).message}`, err);
   }
   const last = earlier[earlier.length - 1] as HistoryPart;
-  const previous = (parseMetadata(last.data, 'root') as Metadata<Root>).signed;
+  const previous = parseMetadata(last.data, 'root').signed;
   return { previous, files: earlier.map((p) => ({ role: 'root', version: p.version, data: p.data })) };
 }
 

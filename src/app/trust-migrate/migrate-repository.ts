@@ -97,7 +97,12 @@ export async function migrateRepository(gun: string, p: MigrateRepositoryPorts):
   }
   if (existing) {
     if (sameTargets(existing, state.set)) {
-      return { ...base, status: 'skipped', reason: 'already at the destination with the same targets', destinationRoot: existing.root.signed.version };
+      return {
+        ...base,
+        status: 'skipped',
+        reason: 'already at the destination with the same targets',
+        destinationRoot: existing.root.signed.version,
+      };
     }
     throw new DctError(
       'MIGRATE_CONFLICT',

@@ -7,10 +7,10 @@
  * client would refuse it.
  */
 import { createHash } from 'node:crypto';
-import { isDctError } from '../../core/errors.js';
+import { DctError, isDctError } from '../../core/errors.js';
 import type { RemoteRepository, RoleFile } from '../../core/ports.js';
 import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
-import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { DEFAULT_SIZE_LIMITS, type TrustedSet } from '../../core/trust/trusted-set.js';
 import { updateRepository } from '../client/update-repository.js';
 import { fetchRootChain, verifyRootChain, type RootLink } from '../trust-export/root-chain.js';
 import { MemoryCache } from '../trust-export/memory-cache.js';
@@ -47,10 +47,19 @@ export async function readSource(gun: string, source: RemoteRepository, now: Dat
 }
 
 /** The destination's verified data as a client holding the source's files reads it; undefined when it has none. */
-export async function readDestination(gun: string, destination: RemoteRepository, source: SourceState, now: Date): Promise<TrustedSet | undefined> {
+export async function readDestination(
+  gun: string,
+  destination: RemoteRepository,
+  source: SourceState,
+  now: Date,
+): Promise<TrustedSet | undefined> {
+  // a client with a cache falls back to it when the server has nothing: ask the server first
+  if (!(await destination.read('timestamp', DEFAULT_SIZE_LIMITS.timestamp))) return undefined;
   try {
     const cache = new MemoryCache(undefined, source.files);
-    return (await updateRepository({ gun, now, cache, remote: destination })).trusted;
+    const updated = await updateRepository({ gun, now, cache, remote: destination });
+    if (updated.offline) throw new DctError('OFFLINE', `${destination.serverName} could not be read`);
+    return updated.trusted;
   } catch (err) {
     if (isDctError(err, 'REPOSITORY_NOT_FOUND')) return undefined;
     throw err;

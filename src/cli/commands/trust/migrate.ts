@@ -68,7 +68,7 @@ export const migrateCommand: TrustCommand = {
     use: '[OPTIONS] SOURCE-SERVER DEST-SERVER [GUN...] | --all',
     short: 'Move repositories with their history to a dct server',
     flags: [
-      { name: 'all', kind: 'bool', help: "Every repository of the source server (its changefeed)" },
+      { name: 'all', kind: 'bool', help: 'Every repository of the source server (its changefeed)' },
       { name: 'dry-run', kind: 'bool', help: 'List what would move; change nothing' },
       { name: 'trust-dir', kind: 'string', help: 'Trust dir holding the root keys (default $DOCKER_CONFIG/trust)' },
       { name: 'format', kind: 'string', valueName: 'string', help: 'Output format: "text" or "json"', default: 'text' },
