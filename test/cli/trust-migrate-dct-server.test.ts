@@ -27,6 +27,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { interopSkip, missingTool } from '../support/interop.js';
 import type { NotaryListRow } from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
+import { cachedRootVersion } from './trust-migrate-support.js';
 import { buildRepository, dctTrust, dockerEnv, notary, notaryList, PASSPHRASES, rowsOf } from './trust-export-support.js';
 
 const unavailable = missingTool('notary', 'openssl');
@@ -171,6 +172,9 @@ describe('dct trust migrate: dct server → dct server, keeping the root', { ski
     async () => {
       const after_ = await notaryList(to, readerTrust(), gun);
       assert.deepEqual(rowsOf(after_), rowsOf(before_));
+      // it read the destination (not its cache): it now trusts root v3, the rotation the migration signed
+      assert.equal(cachedRootVersion(readerTrust(), gun), 3);
+      assert.deepEqual(rowsOf(await notaryList(to, join(work, 'fresh-trust'), gun)), rowsOf(before_), 'a new client too');
       assert.deepEqual(after_.map((r) => r.role).sort(), before_.map((r) => r.role).sort());
       // docker's view (targets and targets/releases: v5, only in targets/bob, is not docker's): the same JSON from both servers
       const inspect = await dctTrust(['inspect', gun], { ...env, DOCKER_CONTENT_TRUST_SERVER: to.url });

@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from '../../src/server/start-server.j
 import { interopSkip, missingTool } from '../support/interop.js';
 import { ensureReferenceTools, run, startReferenceStack, type NotaryListRow, type ReferenceStack } from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
+import { cachedRootVersion } from '../cli/trust-migrate-support.js';
 import { buildRepository, dctTrust, dockerEnv, notary, notaryList, PASSPHRASES, rowsOf } from '../cli/trust-export-support.js';
 
 const unavailable = await ensureReferenceTools();
@@ -89,6 +90,8 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
       await stack?.stop();
       stack = undefined;
       assert.deepEqual(rowsOf(await notaryList(to, readerTrust, gun)), rowsOf(listed));
+      assert.equal(cachedRootVersion(readerTrust, gun), 4, 'the client read dct (not its cache): it trusts the rotation root v4');
+      assert.deepEqual(rowsOf(await notaryList(to, join(work, 'fresh-trust'), gun)), rowsOf(listed), 'a new client too');
       if (dockerConfig) {
         const { stdout } = await run('docker', ['trust', 'inspect', gun], {
           env: { ...dockerConfig, DOCKER_CONTENT_TRUST_SERVER: to.url },
