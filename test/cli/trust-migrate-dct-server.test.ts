@@ -96,6 +96,15 @@ describe('dct trust migrate: dct server → dct server, keeping the root', { ski
         [other, 'would-migrate', [1, 2], 5],
       ],
     );
+    const all = await migrate(['--all', '--dry-run']); // the source's changefeed
+    assert.equal(all.code, 0, all.err);
+    assert.deepEqual(
+      outcomes(all.out).map((o) => [o.gun, o.status]),
+      [
+        [gun, 'would-migrate'],
+        [other, 'would-migrate'],
+      ].sort(),
+    );
     const text = await dctTrust(['migrate', from.url, to.url, gun, '--dry-run'], env);
     assert.match(text.out, /: would migrate \(root chain v1\.\.v2, 5 tags\)\nDry run: 1 to migrate, 0 already there, 0 failed\n/);
     const noKey = await migrate([gun, '--trust-dir', join(work, 'empty-trust')], PASSPHRASES);
