@@ -79,9 +79,27 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
       ).repositories[0]!;
       assert.deepEqual([o.status, o.roots, o.rotated, o.destinationRoot], ['migrated', [1, 2, 3], ['timestamp', 'snapshot'], 4]);
       const again = await dctTrust(['migrate', from.url, to.url, gun, '--trust-dir', builderTrust], { ...env, ...PASSPHRASES });
-      assert.match(again.out, /0 migrated, 1 skipped, 0 failed\n/);
+      assert.match(again.out, /0 migrated, 0 updated, 1 skipped, 0 failed\n/);
     },
   );
+
+  it('a tag signed at notary-server after the migration: a rerun catches the destination up', { timeout: 60_000 }, async () => {
+    const file = join(work, 'v8.txt');
+    writeFileSync(file, 'hello v8\n');
+    await notary(from, builderTrust, ['add', gun, 'v8', file]);
+    await notary(from, builderTrust, ['publish', gun]);
+    listed = await notaryList(from, join(work, 'source-reader'), gun);
+    assert.ok(listed.some((r) => r.name === 'v8'));
+    const dry = await dctTrust(['migrate', from.url, to.url, gun, '--trust-dir', builderTrust, '--dry-run'], { ...env, ...PASSPHRASES });
+    assert.match(dry.out, /: would update, signed at the source since: targets \(/);
+    const r = await dctTrust(['migrate', from.url, to.url, gun, '--trust-dir', builderTrust], { ...env, ...PASSPHRASES });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /0 migrated, 1 updated, 0 skipped, 0 failed\n/);
+    if (dockerConfig) {
+      dockerBefore = (await run('docker', ['trust', 'inspect', gun], { env: { ...dockerConfig, DOCKER_CONTENT_TRUST_SERVER: from.url } }))
+        .stdout;
+    }
+  });
 
   it(
     'notary-server stopped: the real notary list (and docker trust inspect) of a client of it print the same from dct',
@@ -96,7 +114,7 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
         const { stdout } = await run('docker', ['trust', 'inspect', gun], {
           env: { ...dockerConfig, DOCKER_CONTENT_TRUST_SERVER: to.url },
         });
-        assert.match(dockerBefore, /"SignedTag": "v6"/);
+        assert.match(dockerBefore, /"SignedTag": "v8"/);
         assert.equal(stdout, dockerBefore);
       }
     },

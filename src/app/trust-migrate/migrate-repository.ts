@@ -19,6 +19,8 @@ import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
 import { applyChanges } from '../client/change-applier.js';
 import { rootRoleChange, type NotaryChange } from '../client/notary-change.js';
 import { RepositoryDraft } from '../client/repository-draft.js';
+import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { catchUpFiles } from './catch-up.js';
 import { readDestination, readSource, sameTargets, type SourceState } from './repository-state.js';
 
 export interface MigrateRepositoryPorts {
@@ -30,7 +32,8 @@ export interface MigrateRepositoryPorts {
   dryRun: boolean;
 }
 
-export type MigrationStatus = 'migrated' | 'would-migrate' | 'skipped' | 'failed';
+/** `updated`: migrated earlier, then caught up with what the source signed since (catch-up.ts) */
+export type MigrationStatus = 'migrated' | 'would-migrate' | 'updated' | 'would-update' | 'skipped' | 'failed';
 
 export interface MigrationOutcome {
   gun: string;
@@ -83,6 +86,17 @@ function updateFiles(state: SourceState, signed: readonly RoleFile[]): RoleFile[
   return [...history, ...newRoot, ...state.targetsFiles, ...snapshot, ...timestamp];
 }
 
+/** The destination after a publish, read as a client of the source would: it must sign the source's targets. */
+async function verifiedAfter(gun: string, state: SourceState, p: MigrateRepositoryPorts): Promise<TrustedSet> {
+  const after = await readDestination(gun, p.destination, state, p.now).catch((err: unknown) => {
+    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not read back: ${(err as Error).message}`, { cause: err });
+  });
+  if (!after || !sameTargets(after, state.set)) {
+    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not serve the source's targets after the publish`);
+  }
+  return after;
+}
+
 export async function migrateRepository(gun: string, p: MigrateRepositoryPorts): Promise<MigrationOutcome> {
   const state = await readSource(gun, p.source, p.now);
   const base = { gun, roots: state.chain.map((l) => l.version), tags: tagTableOf(state.set).length, rotated: [] as string[] };
@@ -104,19 +118,16 @@ export async function migrateRepository(gun: string, p: MigrateRepositoryPorts):
         destinationRoot: existing.root.signed.version,
       };
     }
-    throw new DctError(
-      'MIGRATE_CONFLICT',
-      `${gun}: the destination already holds this repository with other targets (signed there since, or at the source since the migration); not overwritten`,
-    );
+    const files = await catchUpFiles(gun, state, existing, p.keyRing);
+    const roles = files.map((f) => f.role).join(', ');
+    if (p.dryRun) return { ...base, status: 'would-update', reason: `signed at the source since: ${roles}` };
+    await p.destination.publish(files);
+    const after = await verifiedAfter(gun, state, p);
+    return { ...base, status: 'updated', reason: `signed at the source since: ${roles}`, destinationRoot: after.root.signed.version };
   }
   if (p.dryRun) return { ...base, status: 'would-migrate', reason: 'not at the destination' };
   const { files, rotated } = await rotation(gun, state, p);
   await p.destination.publish(updateFiles(state, files));
-  const after = await readDestination(gun, p.destination, state, p.now).catch((err: unknown) => {
-    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not read back: ${(err as Error).message}`, { cause: err });
-  });
-  if (!after || !sameTargets(after, state.set)) {
-    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not serve the source's targets after the publish`);
-  }
+  const after = await verifiedAfter(gun, state, p);
   return { ...base, status: 'migrated', rotated, destinationRoot: after.root.signed.version };
 }

@@ -1,10 +1,9 @@
 /**
  * What `dct trust migrate` reads of one repository, with the client's own update
  * (update-repository.ts, the rules of every read): the source's verified trust data with
- * its root chain (`<v>.root.json`), and the destination's as a client that read the
- * source sees it — its cache seeded with the source's files — so that a destination
- * that does not continue the source's root (or rolls a version back) is refused as that
- * client would refuse it.
+ * its root chain (`<v>.root.json`), and the destination's as a client that trusts the
+ * source's root sees it — its cache seeded with that root — so that a destination that
+ * does not continue the source's root is refused as that client would refuse it.
  */
 import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
@@ -56,7 +55,11 @@ export async function readDestination(
   // a client with a cache falls back to it when the server has nothing: ask the server first
   if (!(await destination.read('timestamp', DEFAULT_SIZE_LIMITS.timestamp))) return undefined;
   try {
-    const cache = new MemoryCache(undefined, source.files);
+    // the source's root only: its other files may be newer than the destination's (a catch-up), not a rollback
+    const cache = new MemoryCache(
+      undefined,
+      source.files.filter((f) => f.role === 'root'),
+    );
     const updated = await updateRepository({ gun, now, cache, remote: destination });
     if (updated.offline) throw new DctError('OFFLINE', `${destination.serverName} could not be read`);
     return updated.trusted;

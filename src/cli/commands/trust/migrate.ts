@@ -43,16 +43,18 @@ function report(io: TrustIo, destination: string, outcomes: readonly MigrationOu
     if (o.status === 'migrated') {
       io.out(`${o.gun}: migrated (${what}; ${o.rotated.join(' and ')} rotated to the destination's keys, root v${o.destinationRoot})\n`);
     } else if (o.status === 'would-migrate') io.out(`${o.gun}: would migrate (${what})\n`);
+    else if (o.status === 'updated') io.out(`${o.gun}: updated, ${o.reason} (${what})\n`);
+    else if (o.status === 'would-update') io.out(`${o.gun}: would update, ${o.reason} (${what})\n`);
     else if (o.status === 'skipped') io.out(`${o.gun}: skipped, ${o.reason} (${what})\n`);
     else io.out(`${o.gun}: FAILED: ${o.reason} [${o.code}]\n`);
   }
   const count = (s: string) => outcomes.filter((o) => o.status === s).length;
   io.out(
     dryRun
-      ? `Dry run: ${count('would-migrate')} to migrate, ${count('skipped')} already there, ${count('failed')} failed\n`
-      : `${count('migrated')} migrated, ${count('skipped')} skipped, ${count('failed')} failed\n`,
+      ? `Dry run: ${count('would-migrate')} to migrate, ${count('would-update')} to update, ${count('skipped')} already there, ${count('failed')} failed\n`
+      : `${count('migrated')} migrated, ${count('updated')} updated, ${count('skipped')} skipped, ${count('failed')} failed\n`,
   );
-  if (!dryRun && count('migrated') + count('skipped') > 0) io.out(`${CLIENTS_KEPT_ROOT}${destination}\n`);
+  if (!dryRun && count('migrated') + count('updated') + count('skipped') > 0) io.out(`${CLIENTS_KEPT_ROOT}${destination}\n`);
   if (count('failed') > 0) io.out('Rerun the same command to finish: what is already at the destination is skipped.\n');
 }
 
