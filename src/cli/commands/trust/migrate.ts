@@ -33,7 +33,7 @@ async function connect(io: TrustIo, server: TrustServer): Promise<TrustServerCon
 }
 
 const CLIENTS_KEPT_ROOT =
-  'Clients: nothing to re-trust (the root is kept; they see a timestamp key rotation). Point them at the new server:\n' +
+  'Clients: nothing to re-trust (the root is kept; they see a key rotation). Point them at the new server:\n' +
   '  export DOCKER_CONTENT_TRUST_SERVER=';
 
 function report(io: TrustIo, destination: string, outcomes: readonly MigrationOutcome[], dryRun: boolean): void {
