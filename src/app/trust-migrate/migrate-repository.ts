@@ -19,6 +19,7 @@ import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
 import { applyChanges } from '../client/change-applier.js';
 import { rootRoleChange, type NotaryChange } from '../client/notary-change.js';
 import { RepositoryDraft } from '../client/repository-draft.js';
+import { isUnreachable } from '../client/update-repository.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { catchUpFiles } from './catch-up.js';
 import { readDestination, readSource, sameTargets, type SourceState } from './repository-state.js';
@@ -104,6 +105,7 @@ export async function migrateRepository(gun: string, p: MigrateRepositoryPorts):
   try {
     existing = await readDestination(gun, p.destination, state, p.now);
   } catch (err) {
+    if (isUnreachable(err)) throw err; // the destination is down: a rerun finishes, nothing to call a conflict
     const why = `${(err as Error).message}${isDctError(err) ? ` [${err.code}]` : ''}`;
     throw new DctError('MIGRATE_CONFLICT', `${gun}: the destination holds trust data a client of the source refuses: ${why}`, {
       cause: err,
