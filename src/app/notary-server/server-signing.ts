@@ -96,6 +96,8 @@ export interface TimestampInput {
   /** the exact bytes of the snapshot this timestamp pins */
   snapshot: Buffer;
   signers: readonly Signer[];
+  /** the version to sign (default: previous version + 1) */
+  version?: number;
 }
 
 /** A server timestamp: pins the snapshot bytes, previous version + 1, now + 14 days. */
@@ -103,7 +105,7 @@ export async function signTimestamp(input: TimestampInput): Promise<SignedFile> 
   const meta: Record<string, FileMeta> = {};
   for (const [role, fm] of Object.entries(input.prev?.meta ?? {})) setOwn(meta, role, fm);
   setOwn(meta, 'snapshot', fileMetaOf(input.snapshot));
-  const version = (input.prev?.version ?? 0) + 1;
+  const version = input.version ?? (input.prev?.version ?? 0) + 1;
   const timestamp = new Timestamp(version, defaultExpires('timestamp', input.now), meta);
   const md = await new Metadata(timestamp, []).sign(input.signers);
   return { version, data: md.serialize() };

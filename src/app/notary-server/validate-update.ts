@@ -23,6 +23,7 @@ import { isTargetsRole, isValidRoleName } from '../../core/tuf/roles.js';
 import type { Snapshot } from '../../core/tuf/snapshot.js';
 import type { Timestamp } from '../../core/tuf/timestamp.js';
 import { verifyThreshold } from '../../core/tuf/verify.js';
+import { importedRootHistory, versionFloor } from './imported-history.js';
 import { heldSigners, parseStored, signSnapshot, signTimestamp } from './server-signing.js';
 import {
   badHierarchy,
@@ -53,7 +54,7 @@ export interface UploadedFile {
 
 /** Validates an atomic update and returns the files to store in one transaction. */
 export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<UploadedFile>): Promise<FileUpdate[]> {
-  const parts = readUploads(uploads);
+  const { parts, rootHistory, carriedTimestamp } = readUploads(uploads);
   const stored = new StoredCurrent(ctx.store, ctx.gun);
   const result: FileUpdate[] = [];
 
@@ -62,8 +63,12 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
   const storedRoot = storedRootFile ? { md: fromStorage(storedRootFile, 'root'), bytes: storedRootFile.data } : undefined;
   const rootUpload = parts.get('root');
   let root: { md: Metadata<Root>; bytes: Buffer };
+  // a first publish may carry the repository's history (imported-history.ts)
+  const imported = storedRoot || !rootUpload ? undefined : importedRootHistory(ctx.gun, ctx.now, rootHistory, rootUpload);
+  const floor = imported && imported.files.length > 0 ? versionFloor(carriedTimestamp) : 0;
   if (rootUpload) {
-    root = validateRoot(ctx, storedRoot?.md.signed, rootUpload);
+    root = validateRoot(ctx, storedRoot?.md.signed ?? imported?.previous, rootUpload);
+    result.push(...(imported?.files ?? []));
     result.push({ role: 'root', version: rootUpload.version, data: rootUpload.data });
   } else if (storedRoot) {
     root = storedRoot;
@@ -98,7 +103,10 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
     if (!signers) {
       throw badHierarchy('snapshot', 'no snapshot was included in update and server does not hold current snapshot key for repository');
     }
-    const generated = await withKeyService(() => signSnapshot({ now: ctx.now, prev, refreshed: loaded, signers }));
+    const version = !prev && floor > 0 ? floor + 1 : undefined;
+    const generated = await withKeyService(() =>
+      signSnapshot({ now: ctx.now, prev, refreshed: loaded, signers, ...(version !== undefined ? { version } : {}) }),
+    );
     snapshotBytes = generated.data;
     result.push({ role: 'snapshot', ...generated });
   }
@@ -108,7 +116,10 @@ export async function validateUpdate(ctx: UpdateContext, uploads: ReadonlyArray<
   const prevTs = prevTsFile ? fromStorage(prevTsFile, 'timestamp').signed : undefined;
   const tsSigners = await withKeyService(() => heldSigners(ctx.keys, ctx.gun, root.md.signed, 'timestamp'));
   if (!tsSigners) throw badRoot('no  timestamp keys exist on the server'); // sic: two spaces, as notary
-  const timestamp = await withKeyService(() => signTimestamp({ now: ctx.now, prev: prevTs, snapshot: snapshotBytes, signers: tsSigners }));
+  const tsVersion = !prevTs && floor > 0 ? { version: floor + 1 } : {};
+  const timestamp = await withKeyService(() =>
+    signTimestamp({ now: ctx.now, prev: prevTs, snapshot: snapshotBytes, signers: tsSigners, ...tsVersion }),
+  );
   result.push({ role: 'timestamp', ...timestamp });
 
   // Versions only increase: what notary's storage refuses, refused here with a clearer message.
@@ -135,17 +146,25 @@ interface Part {
 /**
  * §5.4 step 1, per part in order: a valid role name (INVALID_ROLE), an envelope
  * whose `signed` has `_type`, `expires` and `version` (MALFORMED_JSON). A role
- * sent twice: the last one wins. A `timestamp` part is accepted and ignored.
+ * sent twice: the last one wins (earlier roots are kept as the history a first publish
+ * may carry). A `timestamp` part is not stored (its version may set a first publish's floor).
  */
-function readUploads(uploads: ReadonlyArray<UploadedFile>): Map<string, Part> {
+function readUploads(uploads: ReadonlyArray<UploadedFile>): { parts: Map<string, Part>; rootHistory: Part[]; carriedTimestamp?: Part } {
   const parts = new Map<string, Part>();
+  const rootHistory: Part[] = [];
+  let carriedTimestamp: Part | undefined;
   for (const { role, data } of uploads) {
     if (!isValidRoleName(role)) throw invalidRole(role);
     const doc = parseUpload(role, data);
     const version = envelopeVersion(role, doc.value);
-    if (role !== 'timestamp') parts.set(role, { data, doc, version });
+    if (role === 'timestamp') carriedTimestamp = { data, doc, version };
+    else {
+      const earlier = role === 'root' ? parts.get('root') : undefined;
+      if (earlier) rootHistory.push(earlier);
+      parts.set(role, { data, doc, version });
+    }
   }
-  return parts;
+  return { parts, rootHistory, ...(carriedTimestamp ? { carriedTimestamp } : {}) };
 }
 
 function parseUpload(role: string, data: Buffer): JsonDocument {

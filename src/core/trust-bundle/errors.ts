@@ -17,6 +17,12 @@ export const TRUST_BUNDLE_ERROR_CODES = [
   'BUNDLE_TAGS_MISMATCH',
   // a cache-only export found no cached trust data for a repository in the trust dir
   'BUNDLE_NOT_IN_CACHE',
+  // dct trust migrate: the root key needed to sign the rotation root is not in the trust dir
+  'MIGRATE_ROOT_KEY_MISSING',
+  // dct trust migrate: the destination holds the repository with other trust data; it is not overwritten
+  'MIGRATE_CONFLICT',
+  // dct trust migrate: after publishing, the destination does not read back as the source (tags or root chain)
+  'MIGRATE_VERIFY_FAILED',
 ] as const;
 
 export type TrustBundleErrorCode = (typeof TRUST_BUNDLE_ERROR_CODES)[number];

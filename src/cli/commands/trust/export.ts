@@ -52,7 +52,7 @@ function textFormat(p: ParsedArgs): 'text' | 'json' {
 }
 
 /** `--server URL`: an https URL, certificates checked (a private CA goes in $DOCKER_CONFIG/tls/<host:port>/ca.crt). */
-function explicitServer(url: string): TrustServer {
+export function explicitServer(url: string): TrustServer {
   if (!isHttpsUrl(url)) throw new DctError('INVALID_TRUST_SERVER', `valid https URL required for trust server, got ${url}`);
   return { url, source: 'env', tlsHost: urlHost(url), skipTlsVerify: false, official: url === 'https://notary.docker.io' };
 }
@@ -84,7 +84,7 @@ class Connections {
 }
 
 /** The repositories `--all` means: the server's changefeed, or every GUN cached in the trust dir. */
-async function allRepositories(io: TrustIo, server: TrustServer | undefined, trustDir: string | undefined): Promise<string[]> {
+export async function allRepositories(io: TrustIo, server: TrustServer | undefined, trustDir: string | undefined): Promise<string[]> {
   if (trustDir !== undefined) return cachedRepositoryNames(trustDir);
   if (!server) {
     throw new DctError('INVALID_ARGUMENT', '--all needs a trust server: --server URL or DOCKER_CONTENT_TRUST_SERVER (or --from-cache)');

@@ -55,6 +55,10 @@ const TRUST: Group = {
       load: async () => (await import('./export.js')).exportCommand,
     },
     'verify-bundle': { short: 'Verify a trust bundle offline', load: async () => (await import('./verify-bundle.js')).verifyBundleCommand },
+    migrate: {
+      short: 'Move repositories with their history to a dct server',
+      load: async () => (await import('./migrate.js')).migrateCommand,
+    },
   },
 };
 
