@@ -17,6 +17,8 @@ export const TRUST_BUNDLE_ERROR_CODES = [
   'BUNDLE_TAGS_MISMATCH',
   // a cache-only export found no cached trust data for a repository in the trust dir
   'BUNDLE_NOT_IN_CACHE',
+  // `dct trust resign`: a tag could not be re-signed, or a repository's trust data did not verify (the report says which)
+  'RESIGN_INCOMPLETE',
 ] as const;
 
 export type TrustBundleErrorCode = (typeof TRUST_BUNDLE_ERROR_CODES)[number];
