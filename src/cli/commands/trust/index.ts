@@ -55,6 +55,10 @@ const TRUST: Group = {
       load: async () => (await import('./export.js')).exportCommand,
     },
     'verify-bundle': { short: 'Verify a trust bundle offline', load: async () => (await import('./verify-bundle.js')).verifyBundleCommand },
+    resign: {
+      short: 'Re-sign the tags DCT verifies as cosign or Notation signatures',
+      load: async () => (await import('./resign.js')).resignCommand,
+    },
   },
 };
 
