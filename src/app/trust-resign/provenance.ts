@@ -29,13 +29,19 @@ function originOf(repository: BundleRepository, origin: TrustDataOrigin): Record
   return { bundle: origin.path, bundleExportedAt: origin.exportedAt, trustServer: source };
 }
 
+/** docker's signer names of a tag's roles: the delegations' names; `releases` or `Repo Admin` only when no named delegation signed. */
+function signerNames(roles: readonly string[]): string[] {
+  const named = roles.filter((r) => r.startsWith('targets/') && r !== 'targets/releases');
+  return [...new Set((named.length > 0 ? named : roles).map(signerName))];
+}
+
 /** The annotations recording where a tag's DCT signature came from. */
 export function provenanceAnnotations(repository: BundleRepository, tag: BundleTag, origin: TrustDataOrigin): Record<string, string> {
   const fields: Record<string, string> = {
     gun: repository.gun,
     tag: tag.name,
     digest: tag.digest,
-    signers: [...new Set(tag.roles.map((r) => signerName(r.role)))].join(','),
+    signers: signerNames(tag.roles.map((r) => r.role)).join(','),
     roles: tag.roles.map((r) => r.role).join(','),
     keyIds: [...new Set(tag.roles.flatMap((r) => r.keyIds))].sort().join(','),
     targetsVersion: String(targetsVersion(repository)),
