@@ -8,26 +8,26 @@
  * the digest that verifies with the key's public key, a notation signature whose signing
  * certificate is the key's.
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cosignKeyCodec } from '../../../adapters/cosign/cosign-key-codec.js';
 import { KeyedBundleVerifier } from '../../../adapters/cosign/keyed-bundle-verifier.js';
 import { CosignKeySigner } from '../../../adapters/cosign/key-signer.js';
 import { cosignPasswordSource } from '../../../adapters/cosign/password.js';
 import { notationConfigDir, readSigningKey } from '../../../adapters/notation/config/index.js';
+import { inspectEnvelope, signEnvelope } from '../../../adapters/notation/envelope/index.js';
 import { SigstoreBundleVerifier } from '../../../adapters/sigstore/bundle-verifier.js';
 import type { CosignImage } from '../../../app/cosign/cosign-image.js';
 import { loadPrivateKey } from '../../../app/cosign/keys/key-pair.js';
 import { signImage } from '../../../app/cosign/sign-image.js';
 import { verifyImage } from '../../../app/cosign/verify-image.js';
 import { NotationRepository } from '../../../app/notation/notation-repository.js';
-import { inspectSignatures } from '../../../app/notation/inspect-signatures.js';
 import { signArtifact } from '../../../app/notation/sign-artifact.js';
+import type { EnvelopeSigner } from '../../../app/notation/ports.js';
 import type { RegistryTagLister, ResignSigner } from '../../../app/trust-resign/ports.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import type { ImageReference } from '../../../core/image-reference.js';
 import { openSignatureRegistry } from '../../signature-registry.js';
-import { defaultNotationServices } from '../notation/default-services.js';
 
 export interface ResignKeyOptions {
   format: 'cosign' | 'notation';
@@ -37,12 +37,15 @@ export interface ResignKeyOptions {
   newBundleFormat: boolean;
 }
 
+/** the signatures of a digest read to find one by the key (notation verify's default bound) */
+const MAX_SIGNATURES = 100;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** A key loaded once for the whole run. */
 export type LoadedKey =
   | { format: 'cosign'; privateKey: KeyObject; publicKey: KeyObject; keyId: string }
-  | { format: 'notation'; name: string; fingerprint: string };
+  | { format: 'notation'; name: string; key: KeyObject; chain: X509Certificate[]; fingerprint: string };
 
 export async function loadResignKey(o: ResignKeyOptions, env: Env): Promise<LoadedKey> {
   if (o.format === 'cosign') {
@@ -53,10 +56,10 @@ export async function loadResignKey(o: ResignKeyOptions, env: Env): Promise<Load
     const der = publicKey.export({ format: 'der', type: 'spki' });
     return { format: 'cosign', privateKey, publicKey, keyId: `sha256:${createHash('sha256').update(der).digest('hex')}` };
   }
-  const { name, chain } = await readSigningKey(notationConfigDir(env), o.key);
+  const { name, key, chain } = await readSigningKey(notationConfigDir(env), o.key);
   const leaf = chain[0];
   if (!leaf) throw new DctError('INVALID_ARGUMENT', `notation key ${name} has no certificate`);
-  return { format: 'notation', name, fingerprint: createHash('sha256').update(leaf.raw).digest('hex') };
+  return { format: 'notation', name, key, chain, fingerprint: createHash('sha256').update(leaf.raw).digest('hex') };
 }
 
 export interface OpenedSigner {
@@ -117,15 +120,28 @@ export async function openResignSigner(
     };
     return { signer, tags, close };
   }
-  const services = defaultNotationServices(env);
   const repository = new NotationRepository(access.registry, access.repo, ref.name);
-  const envelopeSigner = await services.signer(key.name);
+  const envelopeSigner: EnvelopeSigner = {
+    sign: (req) => {
+      const envelope = signEnvelope({ ...req, key: key.key, chain: key.chain, signingAgent: 'dct' });
+      return Promise.resolve({ bytes: envelope.bytes, mediaType: envelope.mediaType, chain: key.chain });
+    },
+  };
   const signer: ResignSigner = {
     format: 'notation',
     keyId: key.fingerprint,
     async alreadySigned(digest) {
-      const inspection = await inspectSignatures(repository, ref.withDigest(digest), services.inspector);
-      return inspection.signatures.some((s) => s.envelope.certificates[0]?.sha256Fingerprint === key.fingerprint);
+      const list = await repository.signatures(await repository.resolve(ref.withDigest(digest)), MAX_SIGNATURES);
+      for (const manifest of list.manifests) {
+        try {
+          const envelope = await repository.envelope(manifest);
+          if (inspectEnvelope(envelope.bytes, envelope.mediaType).certificates[0]?.sha256Fingerprint === key.fingerprint) return true;
+        } catch (err) {
+          // a signature that cannot be read is not ours: it does not count (notation inspect skips it too)
+          if (!(err instanceof Error)) throw err;
+        }
+      }
+      return false;
     },
     async sign(digest, annotations) {
       const signed = await signArtifact({
@@ -133,7 +149,7 @@ export async function openResignSigner(
         reference: ref.withDigest(digest),
         signer: envelopeSigner,
         format: 'jws',
-        now: services.now(),
+        now: new Date(),
         forceReferrersTag: true,
         userMetadata: annotations,
       });
