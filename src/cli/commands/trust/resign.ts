@@ -20,7 +20,6 @@ import { parseImageReference } from '../../../core/image-reference.js';
 import { parseManifest } from '../../../core/trust-bundle/manifest.js';
 import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 import { dockerTrustHost } from '../../docker-trust/trust-context.js';
-import { ProgressBoard } from '../../progress.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import type { TrustCommand } from './common.js';
 import { loadResignKey, openResignSigner, type ResignKeyOptions } from './resign-signers.js';
@@ -73,9 +72,15 @@ async function fromServer(io: TrustIo, p: ParsedArgs, image: string): Promise<So
   }
 }
 
+/** One line redrawn in place on a terminal (stderr), as `dct trust export --all` does; nothing elsewhere. */
+function progressLine(io: TrustIo): ((image: string, state: string) => void) | undefined {
+  if (process.stderr.isTTY !== true) return undefined;
+  return (image, state) => io.err(image === '' ? '\r\x1b[2K' : `\r\x1b[2K${state} ${image}`);
+}
+
 async function resignAll(io: TrustIo, source: Source, keyOptions: ResignKeyOptions, dryRun: boolean): Promise<ResignReport> {
   const key = await loadResignKey(keyOptions, io.env);
-  const board = new ProgressBoard(process.stderr);
+  const progress = progressLine(io);
   const done: Array<RepositoryResign | TrustedRepository> = [];
   for (const trusted of source.repositories) {
     if (!trusted.repository) {
@@ -90,7 +95,7 @@ async function resignAll(io: TrustIo, source: Source, keyOptions: ResignKeyOptio
         signer: opened.signer,
         tags: opened.tags,
         dryRun,
-        onTag: (tag, state) => board.update(`${trusted.gun}:${tag}`, state, 0, 0),
+        ...(progress ? { onTag: (tag: string, state: string) => progress(`${trusted.gun}:${tag}`, state) } : {}),
       });
       if (trusted.label) result.warnings.unshift(`the DCT trust data ${trusted.label}`);
       done.push(result);
@@ -98,7 +103,7 @@ async function resignAll(io: TrustIo, source: Source, keyOptions: ResignKeyOptio
       opened.close();
     }
   }
-  board.finish();
+  progress?.('', '');
   return resignReport(source.origin, keyOptions, dryRun, done);
 }
 
