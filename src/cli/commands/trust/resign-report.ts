@@ -68,7 +68,7 @@ export function reportText(r: ResignReport): string {
   let out = `Re-signing as ${r.as} (${r.layout}) from the ${sourceText(r.source)}${r.dryRun ? ' — dry run, nothing is signed' : ''}\n`;
   for (const repo of r.repositories) {
     if (!repo.verified) {
-      out += `${repo.gun}: trust data REFUSED, nothing re-signed: ${repo.message} [${repo.code}]\n`;
+      out += `${repo.gun}: nothing re-signed: ${repo.message} [${repo.code}]\n`;
       continue;
     }
     out += `${repo.gun}: targets v${repo.targetsVersion}, key ${repo.keyId}\n`;

@@ -15,7 +15,7 @@ import type { TrustDataOrigin } from '../../../app/trust-resign/provenance.js';
 import { resignRepository, type RepositoryResign } from '../../../app/trust-resign/resign-repository.js';
 import { trustedFromBundle, trustedFromServer, type TrustedRepository } from '../../../app/trust-resign/trusted-repositories.js';
 import { isHttpsUrl, trustServerFor, urlHost, type TrustServer } from '../../../app/trust-server-url.js';
-import { DctError } from '../../../core/errors.js';
+import { DctError, isDctError } from '../../../core/errors.js';
 import { parseImageReference } from '../../../core/image-reference.js';
 import { parseManifest } from '../../../core/trust-bundle/manifest.js';
 import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
@@ -87,7 +87,14 @@ async function resignAll(io: TrustIo, source: Source, keyOptions: ResignKeyOptio
       done.push(trusted);
       continue;
     }
-    const opened = await openResignSigner(parseImageReference(trusted.gun), key, keyOptions, io.env, (m) => io.err(`${m}\n`));
+    let opened;
+    try {
+      opened = await openResignSigner(parseImageReference(trusted.gun), key, keyOptions, io.env, (m) => io.err(`${m}\n`));
+    } catch (err) {
+      // the registry cannot be opened: this repository is not re-signed, the others go on
+      done.push({ gun: trusted.gun, refusal: { code: isDctError(err) ? err.code : 'ERROR', message: (err as Error).message } });
+      continue;
+    }
     try {
       const result = await resignRepository({
         repository: trusted.repository,
