@@ -22,7 +22,7 @@ import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
 import { dockerTrustHost } from '../../docker-trust/trust-context.js';
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import type { TrustCommand } from './common.js';
-import { loadResignKey, openResignSigner, type ResignKeyOptions } from './resign-signers.js';
+import { loadResignKey, openResignSigner, type LoadedKey, type ResignKeyOptions } from './resign-signers.js';
 import { reportText, resignReport, type ResignReport } from './resign-report.js';
 
 function choice<T extends string>(p: ParsedArgs, flag: string, allowed: readonly T[], fallback?: T): T {
@@ -78,8 +78,13 @@ function progressLine(io: TrustIo): ((image: string, state: string) => void) | u
   return (image, state) => io.err(image === '' ? '\r\x1b[2K' : `\r\x1b[2K${state} ${image}`);
 }
 
-async function resignAll(io: TrustIo, source: Source, keyOptions: ResignKeyOptions, dryRun: boolean): Promise<ResignReport> {
-  const key = await loadResignKey(keyOptions, io.env);
+async function resignAll(
+  io: TrustIo,
+  source: Source,
+  key: LoadedKey,
+  keyOptions: ResignKeyOptions,
+  dryRun: boolean,
+): Promise<ResignReport> {
   const progress = progressLine(io);
   const done: Array<RepositoryResign | TrustedRepository> = [];
   for (const trusted of source.repositories) {
@@ -156,8 +161,9 @@ export const resignCommand: TrustCommand = {
     };
     if (as === 'notation' && key !== undefined) keyOptions.key = key;
     const gun = image === undefined ? undefined : parseImageReference(image).name;
+    const loaded = await loadResignKey(keyOptions, io.env); // before any network: a wrong key or password fails first
     const source = bundle !== undefined ? await fromBundle(io, bundle, gun) : await fromServer(io, p, image as string);
-    const report = await resignAll(io, source, keyOptions, boolFlag(p, 'dry-run'));
+    const report = await resignAll(io, source, loaded, keyOptions, boolFlag(p, 'dry-run'));
     if (format === 'json') jsonOut(io, report);
     else io.out(reportText(report));
     if (!report.complete) {
