@@ -23,6 +23,8 @@ export const TRUST_BUNDLE_ERROR_CODES = [
   'MIGRATE_CONFLICT',
   // dct trust migrate: after publishing, the destination does not read back as the source (tags or root chain)
   'MIGRATE_VERIFY_FAILED',
+  // `dct trust resign`: a tag could not be re-signed, or a repository's trust data did not verify (the report says which)
+  'RESIGN_INCOMPLETE',
 ] as const;
 
 export type TrustBundleErrorCode = (typeof TRUST_BUNDLE_ERROR_CODES)[number];

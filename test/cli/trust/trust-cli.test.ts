@@ -128,7 +128,7 @@ describe('dct trust (in process, against dct server)', () => {
 
     it("the group listings show each command's own summary (commands load only when run)", async () => {
       const commands = await allTrustCommands();
-      assert.equal(commands.length, 10); // docker's 7, plus dct's export, verify-bundle and migrate
+      assert.equal(commands.length, 11); // docker's 7, plus dct's export, verify-bundle, migrate and resign
       for (const c of commands) assert.equal(c.short, c.command.spec.short, c.path);
     });
 

@@ -59,6 +59,10 @@ const TRUST: Group = {
       short: 'Move repositories with their history to a dct server',
       load: async () => (await import('./migrate.js')).migrateCommand,
     },
+    resign: {
+      short: 'Re-sign the tags DCT verifies as cosign or Notation signatures',
+      load: async () => (await import('./resign.js')).resignCommand,
+    },
   },
 };
 

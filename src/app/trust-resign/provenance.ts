@@ -1,0 +1,51 @@
+/**
+ * The DCT provenance of a re-signed tag, recorded as annotations of the new signature
+ * (cosign's `-a key=value`, notation's user metadata) under `dev.dct.provenance.`: the
+ * repository and tag, the signer names and TUF roles that signed it, their key IDs, the
+ * version of the top-level targets metadata, and where the trust data came from (the trust
+ * server, or the bundle and the server it was exported from). Deterministic for the same
+ * trust data, so a re-run annotates the same.
+ */
+import type { BundleRepository, BundleTag } from '../../core/trust-bundle/manifest.js';
+
+export const PROVENANCE_PREFIX = 'dev.dct.provenance.';
+
+/** Where the trust data was read: a trust server, or a bundle (and the source it was exported from). */
+export type TrustDataOrigin = { kind: 'server'; url: string } | { kind: 'bundle'; path: string; exportedAt: string };
+
+/** docker trust inspect's signer name of a role: `targets` is the "Repo Admin", `targets/<name>` is <name>. */
+export function signerName(role: string): string {
+  return role === 'targets' ? 'Repo Admin' : role.replace(/^targets\//, '');
+}
+
+/** The version of the repository's top-level targets metadata (0 when the repository lists no targets file). */
+export function targetsVersion(repository: BundleRepository): number {
+  return repository.files.find((f) => f.role === 'targets')?.version ?? 0;
+}
+
+function originOf(repository: BundleRepository, origin: TrustDataOrigin): Record<string, string> {
+  const source = repository.source.kind === 'server' ? repository.source.url : `cache ${repository.source.path}`;
+  if (origin.kind === 'server') return { trustServer: origin.url };
+  return { bundle: origin.path, bundleExportedAt: origin.exportedAt, trustServer: source };
+}
+
+/** docker's signer names of a tag's roles: the delegations' names; `releases` or `Repo Admin` only when no named delegation signed. */
+function signerNames(roles: readonly string[]): string[] {
+  const named = roles.filter((r) => r.startsWith('targets/') && r !== 'targets/releases');
+  return [...new Set((named.length > 0 ? named : roles).map(signerName))];
+}
+
+/** The annotations recording where a tag's DCT signature came from. */
+export function provenanceAnnotations(repository: BundleRepository, tag: BundleTag, origin: TrustDataOrigin): Record<string, string> {
+  const fields: Record<string, string> = {
+    gun: repository.gun,
+    tag: tag.name,
+    digest: tag.digest,
+    signers: signerNames(tag.roles.map((r) => r.role)).join(','),
+    roles: tag.roles.map((r) => r.role).join(','),
+    keyIds: [...new Set(tag.roles.flatMap((r) => r.keyIds))].sort().join(','),
+    targetsVersion: String(targetsVersion(repository)),
+    ...originOf(repository, origin),
+  };
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [`${PROVENANCE_PREFIX}${k}`, v]));
+}
