@@ -133,22 +133,24 @@ function newFormatItems(repo: RepositorySigners, o: GenerateOptions, indent: str
 
 /** The `require:` block of one repository's rule, indented under `    require:`. */
 function requireLines(repo: RepositorySigners, o: GenerateOptions): string[] {
-  const fresh = o.cosignKeys.length + o.notationTrustStores.length > 0;
+  const hasNew = o.cosignKeys.length + o.notationTrustStores.length > 0;
   const base = '      ';
   if (!o.keepDct) {
     const items = newFormatItems(repo, o, `${base}  `);
     return [`${base}anyOf:`, ...items];
   }
-  if (!fresh) return [`${base}anyOf:`, ...dctItems(repo, `${base}  `)];
+  if (!hasNew) return [`${base}anyOf:`, ...dctItems(repo, `${base}  `)];
   const combinator = o.requireBoth ? 'allOf' : 'anyOf';
-  const newOnes = newFormatItems(repo, o, `${base}      `);
+  // one requirement of a format sits in the list itself; several are grouped (anyOf) first
+  const group = (items: (indent: string) => string[], leaves: number): string[] =>
+    leaves === 1 ? items(`${base}  `) : [`${base}  - anyOf:`, ...items(`${base}      `)];
+  const dctLeaves = (repo.signers.some((s) => s.signer !== undefined) ? 1 : 0) + (repo.signers.some((s) => s.signer === undefined) ? 1 : 0);
+  const newLeaves = o.cosignKeys.length + o.notationTrustStores.length * Math.max(1, o.notationIdentities.length);
   return [
     `${base}# grace period: ${o.requireBoth ? 'DCT and the new format must both sign' : 'DCT or the new format'}; drop the DCT part once re-signed`,
     `${base}${combinator}:`,
-    `${base}  - anyOf:`,
-    ...dctItems(repo, `${base}      `),
-    `${base}  - anyOf:`,
-    ...newOnes,
+    ...group((indent) => dctItems(repo, indent), dctLeaves),
+    ...group((indent) => newFormatItems(repo, o, indent), newLeaves),
   ];
 }
 
