@@ -14,7 +14,7 @@ import { AdmissionController, type AdmissionRecord, type AdmissionSettings } fro
 import { DctError } from '../core/errors.js';
 import type { ImageDecider } from '../core/policy/decision.js';
 import type { PullSecretSource } from '../core/policy/pull-credentials.js';
-import { watchContent, type ContentWatcher } from './file-watcher.js';
+import { watchContent, type ContentWatcher } from '../adapters/fs-watch/content-watcher.js';
 import { createWebhookHandler } from './webhook-handler.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 
