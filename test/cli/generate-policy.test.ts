@@ -132,7 +132,7 @@ describe('dct policy generate: DCT signers → cosign/Notation requirements', { 
     writeFileSync(join(tls, 'ca.crt'), world.server.ca as Buffer);
     ok(await world.trust(['export', gun, '--server', world.server.url, '-o', bundle]), 'dct trust export');
     const live = await generate([gun], { cosignKey: ['release.pub'], tlog: false, keepDct: true });
-    const fromBundle = await generate([gun], { bundle: 'bundle.tar', cosignKey: ['release.pub'], tlog: false, keepDct: true });
+    const fromBundle = await generate([resigned.image], { bundle: 'bundle.tar', cosignKey: ['release.pub'], tlog: false, keepDct: true });
     assert.equal(fromBundle.code, 0, fromBundle.err);
     const body = (yaml: string) => yaml.slice(yaml.indexOf('version: 1'));
     assert.equal(body(fromBundle.out), body(live.out));

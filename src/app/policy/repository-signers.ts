@@ -4,6 +4,7 @@
  * (`dct trust export`) verified offline first — only a bundle that verifies is used.
  */
 import { DctError, type DctErrorCode } from '../../core/errors.js';
+import { parseImageReference } from '../../core/image-reference.js';
 import { parseManifest } from '../../core/trust-bundle/manifest.js';
 import type { BundleContents } from '../../core/trust-bundle/ports.js';
 import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
@@ -29,7 +30,8 @@ export async function bundleRepositorySigners(
   now: Date,
 ): Promise<RepositorySigners[]> {
   const manifest = parseManifest(contents.manifest);
-  const wanted = guns.length > 0 ? guns : manifest.repositories.map((r) => r.gun);
+  // IMAGE[:TAG] or a GUN, named as docker names it (`alpine` is docker.io/library/alpine)
+  const wanted = guns.length > 0 ? guns.map((g) => parseImageReference(g).name) : manifest.repositories.map((r) => r.gun);
   const missing = wanted.filter((g) => !manifest.repositories.some((r) => r.gun === g));
   if (missing.length > 0) {
     throw new DctError('INVALID_ARGUMENT', `${bundleName} holds no trust data for ${missing.join(', ')}`);
