@@ -20,15 +20,15 @@
  * Usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)]
  *        [--connections N (8)] [--log-level LEVEL (info)] [--cpu-prof DIR]
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeObject, reviewOf } from '../test/app/admission/admission-doubles.js';
 import { cosignSign, startSigningWorld, type PushedImage, type SigningWorld } from '../test/support/admission-world.js';
 import { selfSignedCert } from '../test/webhook/webhook-support.js';
 import { canPin, cpuMsOf, ReviewClient, startAdmission, wrkPost, type AdmissionProcess } from './admission-webhook.js';
-import { buildDct, PROJECT_ROOT, run, type DctBuild } from './server/processes.js';
+import { buildDct, run, type DctBuild } from './server/processes.js';
 
 export interface Options {
   format: 'text' | 'json';
@@ -199,11 +199,7 @@ async function main(): Promise<void> {
   const running: AdmissionProcess[] = [];
   try {
     log('building dct, starting dct server, signing 8 images …');
-    // the webhook leaves each decision's registry connections open (see bench/README.md): a limit
-    // of 128 per client, dct server's default, refuses it after ~16 cold 8-image reviews
-    [build, world] = await Promise.all([buildDct(), startSigningWorld({ serverFlags: { maxConnectionsPerClient: 100_000 } })]);
-    // the package ships schema/ beside dist/ (the policy's JSON schema); buildDct copies only package.json
-    cpSync(join(PROJECT_ROOT, 'schema'), join(dirname(dirname(dirname(build.bin))), 'schema'), { recursive: true });
+    [build, world] = await Promise.all([buildDct(), startSigningWorld()]);
     const { images, policy } = await prepare(world, dir);
     const tls = selfSignedCert(dir, 'webhook');
     const pin = canPin() && cpus().length >= 2;

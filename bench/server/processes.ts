@@ -5,7 +5,18 @@
  * in a throw-away prefix, and the RSS of a process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -153,6 +164,8 @@ export async function buildDct(): Promise<DctBuild> {
     // main.js reads ../../package.json (version) and needs "type": "module"; packages resolve through node_modules
     copyFileSync(join(PROJECT_ROOT, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    // what the package ships beside dist/: the policy's JSON schema, the Sigstore roots
+    for (const shipped of ['schema', 'assets']) cpSync(join(PROJECT_ROOT, shipped), join(dir, shipped), { recursive: true });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -117,6 +117,7 @@ export interface SignatureFormats {
   /** docker's trust resolution (DCT's view of tags and digests), shared by every image */
   readonly resolver: TrustResolver;
   target(ref: ImageReference): Promise<VerifyTarget>;
+  /** releases the trust resolver and the registry clients opened for the images */
   close(): void;
 }
 
@@ -160,6 +161,9 @@ export function signatureFormats(
     },
     close() {
       resolver.close();
+      // the registry clients' keep-alive sockets (a webhook decides images for ever: none may stay open)
+      for (const ctx of clients.values()) ctx.then((c) => c.client.close()).catch(() => {});
+      clients.clear();
     },
   };
 }

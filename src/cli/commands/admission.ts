@@ -125,7 +125,9 @@ export function registerAdmissionCommand(
         import('../../adapters/audit/open-audit-sink.js'),
         import('../../app/admission/admission-audit.js'),
       ]);
-      const log = pino({ name: 'dct-admission', level: parseLogLevel(opts.logLevel) }, destination(2));
+      // the log is buffered (a review's log line is written off the request path) and flushed when the webhook stops
+      const logStream = destination({ fd: 2, sync: false, minLength: 4096 });
+      const log = pino({ name: 'dct-admission', level: parseLogLevel(opts.logLevel) }, logStream);
       // a dct server's URL is posted to with the webhook's own docker credentials and TLS folders for that host
       const sink = openAuditSink(opts.audit ?? env['DCT_AUDIT'], { env, onError: (m) => log.error(`admission: the audit feed: ${m}`) });
       const pullSecrets =
@@ -157,6 +159,7 @@ export function registerAdmissionCommand(
       else await signalled();
       await webhook.close();
       await sink.flush();
+      logStream.flushSync();
       out.text('dct admission stopped\n');
     });
 }
