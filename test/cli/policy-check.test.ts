@@ -119,13 +119,13 @@ describe('dct policy check', () => {
     assert.ok(j.errors.some((e) => e.startsWith('policy.yaml:18: rules[2].mode')));
   });
 
-  it('registers `dct policy check FILE` and `dct policy explain IMAGE --policy FILE`', async () => {
+  it('registers `dct policy check FILE`, `dct policy explain IMAGE --policy FILE` and `dct policy generate`', async () => {
     const program = new Command('dct').exitOverride();
     registerPolicyCommand(program);
     const policy = program.commands.find((c) => c.name() === 'policy');
     assert.deepEqual(
       policy?.commands.map((c) => c.name()),
-      ['check', 'explain'],
+      ['check', 'explain', 'generate'],
     );
     const explain = policy?.commands.find((c) => c.name() === 'explain');
     assert.ok(explain?.options.some((o) => o.long === '--policy' && o.mandatory));

@@ -6,6 +6,11 @@
  * `dct policy explain IMAGE --policy FILE [--format text|json]`: the decision about one image:
  * the rule that matched, every signature found (format, verdict, signer, where), the
  * requirements and which signature satisfied each, the verdict and why. Exit 0 allow, 1 deny.
+ *
+ * `dct policy generate GUN|IMAGE… [--bundle FILE] [--cosign-key …] [--notation-trust-store …]
+ * [--notation-identity …] [--keep-dct] [--output FILE] [--notation-trust-policy FILE]`: the
+ * policy (and notation trust policy) that carries a repository's DCT signers over to the new
+ * formats (src/app/policy/generate-policy.ts; the command in src/cli/policy-generate.ts).
  */
 import type { Command } from 'commander';
 import { loadPolicyFile } from '../../adapters/policy/policy-file.js';
@@ -18,6 +23,7 @@ import { decisionText } from '../decision-text.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
 import { policyDecider, type PolicyWiringOptions } from '../policy-decider.js';
 import type { PolicySource } from '../../core/policy/policy-source.js';
+import { registerPolicyGenerate } from '../policy-generate.js';
 
 export type PolicyOutputFormat = 'text' | 'json';
 
@@ -129,4 +135,5 @@ export function registerPolicyCommand(program: Command): void {
       );
       if (code !== 0) throw CliFailure.reported(code);
     });
+  registerPolicyGenerate(policy);
 }
