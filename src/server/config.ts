@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
@@ -223,6 +224,7 @@ const ENV: Record<string, keyof ServerConfig> = {
 
 export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
   const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  let storageNamed = opts.flags.storage !== undefined || (opts.env['DCT_STORAGE'] ?? '') !== '';
   if (opts.file) {
     let parsed: unknown;
     try {
@@ -238,6 +240,7 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
         throw new DctError('INVALID_CONFIG', `unknown setting ${JSON.stringify(k)} in ${opts.file}`);
       }
       config[k] = v;
+      if (k === 'storage') storageNamed = true;
     }
   }
   for (const [name, key] of Object.entries(ENV)) {
@@ -259,6 +262,9 @@ export function loadConfig(opts: { file?: string; env: Record<string, string | u
     } else config[key] = v;
   }
   for (const [k, v] of Object.entries(opts.flags)) if (v !== undefined) config[k] = v;
+  // the default SQLite file lives in the data folder: `--data-dir D` alone keeps everything in D
+  if (!storageNamed && config['dataDir'] !== DEFAULT_CONFIG.dataDir)
+    config['storage'] = `sqlite:${join(String(config['dataDir']), 'dct.db')}`;
   if (config['policy'] !== undefined && config['notationConfig'] === undefined) config['notationConfig'] = notationConfigDir(opts.env);
   return validate(config as unknown as ServerConfig);
 }

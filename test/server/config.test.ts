@@ -79,3 +79,13 @@ describe('read cache budget (--read-cache-max-bytes)', () => {
     );
   });
 });
+
+describe('the data folder holds the default storage (--data-dir)', () => {
+  it('--data-dir D alone puts the SQLite file in D; a storage named anywhere (even the default text) is kept', () => {
+    assert.equal(loadConfig({ env: {}, flags: {} }).storage, 'sqlite:.dct/dct.db');
+    assert.equal(loadConfig({ env: {}, flags: { dataDir: '/srv/dct' } }).storage, 'sqlite:/srv/dct/dct.db');
+    assert.equal(loadConfig({ env: { DCT_DATA_DIR: 'state' }, flags: {} }).storage, 'sqlite:state/dct.db');
+    assert.equal(loadConfig({ env: {}, flags: { dataDir: '/srv/dct', storage: 'sqlite:.dct/dct.db' } }).storage, 'sqlite:.dct/dct.db');
+    assert.equal(loadConfig({ env: { DCT_STORAGE: 'sqlite::memory:' }, flags: { dataDir: '/srv/dct' } }).storage, 'sqlite::memory:');
+  });
+});

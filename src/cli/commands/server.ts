@@ -11,7 +11,10 @@ export function registerServerCommand(program: Command, out: Output): void {
     .description('run the Notary v1 compatible trust server (SQLite by default, PostgreSQL for replicas)')
     .option('--config <file>', 'JSON config file (keys as the long flags in camelCase: listen, storage, tlsCert, …)')
     .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:4443)')
-    .option('--storage <url>', 'sqlite:PATH (default sqlite:.dct/dct.db), sqlite::memory: or postgres://user@host:port/db[?schema=name]')
+    .option(
+      '--storage <url>',
+      'sqlite:PATH (default sqlite:<data dir>/dct.db), sqlite::memory: or postgres://user@host:port/db[?schema=name]',
+    )
     .option('--data-dir <dir>', 'folder for the SQLite file, self-signed TLS files and generated secrets (default .dct)')
     .option('--tls-cert <file>', 'TLS certificate (PEM, chain allowed)')
     .option('--tls-key <file>', 'TLS private key (PEM)')
@@ -251,7 +254,7 @@ export function registerServerCommand(program: Command, out: Output): void {
       'garbage-collect the embedded registry: unreferenced blobs, untagged manifests and abandoned uploads older than the grace period (never a signed manifest)',
     )
     .option('--config <file>', "the server's JSON config file")
-    .option('--storage <url>', "the server's storage (default sqlite:.dct/dct.db)")
+    .option('--storage <url>', "the server's storage (default sqlite:<data dir>/dct.db)")
     .option('--data-dir <dir>', "the server's data folder (default .dct)")
     .option('--registry-name <host:port>', "the registry's public name (default: the configured one, else the listen address)")
     .option('--grace <duration>', 'keep anything pushed more recently than this (e.g. 30m, 2h, 1d)', '1h')
