@@ -8,8 +8,8 @@ import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
 import { notationConfigDir } from '../adapters/notation/config/config-dir.js';
-import type { RegistryPolicySettings } from './registry/policy-gate-wiring.js';
-import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
+import type { PullGateRule } from './registry/pull-gate.js';
+import { isRegistryHost, validateRegistry } from './registry-config.js';
 import { DEFAULT_READ_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
 
@@ -360,53 +360,6 @@ function validateLimits(c: ServerConfig): void {
   ] as const) {
     if (c[key] > 2 ** 31 - 1) throw new DctError('INVALID_CONFIG', `${flag} must be at most 2147483647 (about 24 days), not ${c[key]}`);
   }
-}
-
-function validateRegistry(c: ServerConfig): void {
-  if (typeof c.registry !== 'boolean') throw new DctError('INVALID_CONFIG', 'registry must be true or false');
-  c.pullGate = parsePullGate(c.pullGate);
-  if (!c.registry && c.pullGate.length > 0)
-    throw new DctError('INVALID_CONFIG', 'pullGate rules need the embedded registry: remove --no-registry or the rules');
-  for (const key of ['policy', 'notationConfig', 'cosignTrustedRoot'] as const) {
-    if (c[key] !== undefined && (typeof c[key] !== 'string' || c[key] === ''))
-      throw new DctError('INVALID_CONFIG', `${key} must be a file or folder path`);
-  }
-  if (c.policy !== undefined) {
-    if (!c.registry) throw new DctError('INVALID_CONFIG', '--policy gates the embedded registry: remove --no-registry or --policy');
-    if (c.pullGate.length > 0) {
-      throw new DctError(
-        'INVALID_CONFIG',
-        'choose either --policy (the trust policy) or pullGate rules for the pull gate: write the pullGate rules as policy rules (dct: {signers: […]})',
-      );
-    }
-  }
-  // without rules every user of the built-in issuer holds push, and a pusher is a publisher the gate lets through
-  if ((c.pullGate.length > 0 || c.policy !== undefined) && c.authHtpasswd && c.authRules === undefined) {
-    throw new DctError(
-      'INVALID_CONFIG',
-      'a pull gate with --auth-htpasswd needs authRules: without them every user may push, and pushers (publishers) pass the gate unsigned; grant push only to publishers, e.g. "authRules": [{"user": "ci", "repositories": "*", "actions": ["push", "pull"]}, {"user": "*", "repositories": "*", "actions": ["pull"]}]',
-    );
-  }
-  if (c.registryName !== undefined && (typeof c.registryName !== 'string' || !isRegistryHost(c.registryName))) {
-    throw new DctError(
-      'INVALID_CONFIG',
-      `registryName must be a registry host as in image names (host, host:port, [v6]:port), not ${JSON.stringify(c.registryName)}`,
-    );
-  }
-}
-
-/** The embedded registry's policy settings, when the pull gate judges with the trust policy. */
-export function registryPolicy(c: ServerConfig): { policy: RegistryPolicySettings } | Record<string, never> {
-  if (c.policy === undefined) return {};
-  const root = c.cosignTrustedRoot !== undefined ? { cosignTrustedRoot: c.cosignTrustedRoot } : {};
-  return { policy: { file: c.policy, notationConfigDir: c.notationConfig ?? '.notation', ...root } };
-}
-
-/** A registry host as docker references spell it: a domain (or IPv4) with an optional port, or a bracketed IPv6 address. */
-export function isRegistryHost(name: string): boolean {
-  return /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(
-    name,
-  );
 }
 
 function validateAuth(c: ServerConfig): void {

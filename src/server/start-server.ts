@@ -18,7 +18,8 @@ import type { KeyService } from '../core/ports.js';
 import { AuditApi } from './audit-api.js';
 import { registerAuditMetrics } from './audit-metrics.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
-import { isLoopback, parseListen, registryPolicy, type ServerConfig } from './config.js';
+import { isLoopback, parseListen, type ServerConfig } from './config.js';
+import { registryPolicy } from './registry-config.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
@@ -112,7 +113,7 @@ export async function startServer(
       tuf: store,
       keys,
       pullGate: config.pullGate,
-      ...registryPolicy(config), // (helper gate: the pull gate over the trust policy)
+      ...registryPolicy(config),
       registryName: () => registryName,
       log,
       audit,

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isDctError } from '../../../src/core/errors.js';
-import { loadConfig, registryPolicy } from '../../../src/server/config.js';
+import { loadConfig } from '../../../src/server/config.js';
+import { registryPolicy } from '../../../src/server/registry-config.js';
 import { startTestServer } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dct-policy-config-'));
