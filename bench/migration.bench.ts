@@ -13,19 +13,12 @@
  *
  * Usage: npm run bench:migration [-- --json] [-- --rounds N] [-- --tags N] [-- --servers notary,dct]
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FileKeyRing } from '../src/adapters/keystore/file-key-ring.js';
-import { FileKeyStore } from '../src/adapters/keystore/file-keystore.js';
-import { FileMetadataCache } from '../src/adapters/metadata-cache.js';
-import { NotaryClient } from '../src/adapters/notary-http/notary-client.js';
-import { NotaryRemoteRepository } from '../src/adapters/notary-http/remote-repository.js';
-import { TrustRepository } from '../src/app/client/trust-repository.js';
-import { PublicKey } from '../src/core/keys/public-key.js';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../test/support/reference-stack.js';
+import { makeDockerStyleRepository } from './docker-style-repository.js';
 import { buildDct, run, startDct, type DctBuild, type DctProcess } from './server/processes.js';
 
 type ServerName = 'notary' | 'dct';
@@ -76,43 +69,6 @@ interface TrustServer {
   name: ServerName;
   url: string;
   caFile: string;
-}
-
-/** docker's layout: `count` tags signed into targets/releases and targets/alice (alice's key in both), one publish. */
-async function makeRepository(server: TrustServer, gun: string, count: number): Promise<void> {
-  const client = new NotaryClient({ baseUrl: server.url, caFile: server.caFile, timeoutMs: 120_000 });
-  const passphrases = { get: async () => PASS };
-  const adminDir = mkdtempSync(join(tmpdir(), 'dct-bench-migration-admin-'));
-  const aliceDir = mkdtempSync(join(tmpdir(), 'dct-bench-migration-alice-'));
-  try {
-    const open = (dir: string) =>
-      new TrustRepository({
-        gun,
-        cache: new FileMetadataCache(dir, gun),
-        keyRing: new FileKeyRing(new FileKeyStore(dir), passphrases),
-        remote: new NotaryRemoteRepository(client, gun, server.url),
-      });
-    const alice = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const alicePub = PublicKey.fromKeyObject(alice.publicKey);
-    const admin = open(adminDir);
-    const draft = await admin.initialize({ serverManagedSnapshot: true });
-    draft.changeDelegation('targets/releases', { addKeys: [alicePub], addPaths: [''] });
-    draft.changeDelegation('targets/alice', { addKeys: [alicePub], addPaths: [''] });
-    await admin.publish(draft);
-    await new FileKeyStore(aliceDir).save({ privateKey: alice.privateKey, role: 'alice', passphrase: PASS });
-    const signer = open(aliceDir);
-    const d = (await signer.openDraft())!;
-    for (let i = 0; i < count; i++) {
-      const meta = { length: 400 + (i % 1000), hashes: { sha256: randomBytes(32) } };
-      d.addTarget('targets/releases', `v${i}`, meta);
-      d.addTarget('targets/alice', `v${i}`, meta);
-    }
-    await signer.publish(d);
-  } finally {
-    client.close();
-    rmSync(adminDir, { recursive: true, force: true });
-    rmSync(aliceDir, { recursive: true, force: true });
-  }
 }
 
 interface Row {
@@ -221,7 +177,14 @@ async function main(): Promise<void> {
     for (const server of servers) {
       const gun = `127.0.0.1:${stack.registryPort}/bench/migration-${process.pid}`;
       log(`${server.name}: signing ${opts.tags} tags into ${gun} (targets/releases + targets/alice)…`);
-      await makeRepository(server, gun, opts.tags);
+      await makeDockerStyleRepository({
+        serverUrl: server.url,
+        caFile: server.caFile,
+        gun,
+        count: opts.tags,
+        passphrase: PASS,
+        timeoutMs: 120_000,
+      });
       rows.push(await measure(server, gun, build, opts, work));
     }
     if (opts.json) {
