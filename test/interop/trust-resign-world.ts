@@ -11,13 +11,13 @@
  * - v5: only in `targets/carol`, a signer-only delegation (`notary delegation add`, carol's
  *   certificate from openssl): not released, docker would not pull it;
  * - v6: pushed, never signed;
- * - then the targets key is rotated (`notary key rotate GUN targets`) and v7 added to `targets`
- *   with the new key; v8 only to `targets/releases` (docker names its signer "Repo Admin");
+ * - then the targets key and the root key are rotated (`notary key rotate GUN targets`, then
+ *   `… root`: root v3), and v7 added to `targets` with the new targets key;
+ * - v8: only in `targets/releases` (docker names its signer "Repo Admin");
  * - v9: signed into `targets`, but its image was never pushed (cannot be re-signed: fails).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegistryClient } from '../../src/adapters/registry/registry-client.js';
 import { RegistrySignatureStore } from '../../src/adapters/registry/signature-registry-client.js';
@@ -119,6 +119,7 @@ export async function buildTrustData(b: Builder, gun: string, images: ReadonlyMa
   await addhash('v5', ['targets/carol']);
   await docker(b, ['trust', 'revoke', '-y', `${gun}:v4`]);
   await notary(b, ['key', 'rotate', gun, 'targets']);
+  await notary(b, ['key', 'rotate', gun, 'root'], 'yes\n');
   await addhash('v7', []);
   await addhash('v8', ['targets/releases']);
   await addhash('v9', []);

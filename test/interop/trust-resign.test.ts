@@ -1,7 +1,7 @@
 /**
  * `dct trust resign` on trust data the REAL tools made: a repository built by the real
- * `docker trust` (signer add, revoke) and `notary` (addhash, a signer-only delegation, a
- * targets key rotation) CLIs on the real notary-server (reference stack; see
+ * `docker trust` (signer add, revoke) and `notary` (addhash, a signer-only delegation, the
+ * targets and root keys rotated) CLIs on the real notary-server (reference stack; see
  * trust-resign-world.ts for the tags), its images in the real docker-registry 2.8 (no
  * referrers API: the tag fallbacks) and in dct server's embedded registry (the referrers API)
  * — one GUN per registry, both with their trust data on notary-server.
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { readBundleFile } from '../../src/adapters/trust-bundle/bundle-file.js';
 import { runCosign } from '../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
 import { loadConfig } from '../../src/server/config.js';
@@ -359,6 +360,14 @@ describe(
         const verified = JSON.parse(ok(await trust(['verify-bundle', bundle, '--format', 'json']), 'verify-bundle').out) as {
           exportedAt: string;
         };
+        const manifest = JSON.parse((await readBundleFile(bundle)).manifest.toString('utf8')) as {
+          repositories: Array<{ roots: number[] }>;
+        };
+        assert.deepEqual(
+          manifest.repositories.map((r) => r.roots),
+          targets.map(() => [1, 2, 3]),
+          'the root chain: v2 (the targets key rotated), v3 (the root key rotated)',
+        );
         await stopNotaryServer(stack!);
         const key = ['--as', 'cosign', '--key', join(work, 'legacy.key'), '--new-bundle-format=false', '--tlog-upload=false'];
         const gone = await trust(['resign', targets[0]!.gun, '--server', stack!.serverUrl, ...key, '--format', 'json']);
