@@ -110,7 +110,7 @@ describe('dct trust migrate --new-root: dct server → dct server, the root key 
     assert.ok(dry.report.clients.commands.includes(`rm -rf ~/.notary/tuf/${gun}`));
     assert.equal(dry.report.clients.trustPinning, undefined);
     const text = await dctTrust(['migrate', from.url, to.url, gun, '--new-root', '--dry-run', '--trust-dir', lost], env);
-    assert.match(text.out, /: would migrate under a new root \(root chain v1\.\.v2, 5 tags\)\nDry run: 1 to migrate/);
+    assert.match(text.out, /: would migrate under a new root key \(root chain v1\.\.v2, 5 tags\)\nDry run: 1 to migrate/);
     assert.match(text.out, /The root key IDs to pin \(notary trust_pinning\) are printed by the run\.\n$/);
     const rootKeys = () =>
       readdirSync(join(lost, 'private')).filter((f) => /^role: root$/m.test(readFileSync(join(lost, 'private', f), 'utf8')));
@@ -222,6 +222,7 @@ describe('dct trust migrate --new-root: dct server → dct server, the root key 
     assert.match(stranger.report.repositories[0]!.reason!, /under another root \(key IDs [0-9a-f]{64}\).*trust dir that holds/);
     const keepRoot = await migrate([gun], builderTrust);
     assert.equal(keepRoot.report.repositories[0]!.code, 'MIGRATE_CONFLICT', 'without --new-root it is a conflict too');
+    assert.match(keepRoot.report.repositories[0]!.reason!, /rerun with --new-root$/);
   });
 
   it('--rootkey FILE takes an existing root key; the targets key signs at the destination', { timeout: 90_000 }, async () => {

@@ -35,7 +35,8 @@ async function rotation(gun: string, state: SourceState, p: MigrateRepositoryPor
       `${gun}: the trust dir holds no root key of this repository (key IDs ${draft
         .signingKeys('root')
         .keys.map((k) => k.canonicalId)
-        .join(', ')}): the root that hands timestamp and snapshot to the destination cannot be signed`,
+        .join(', ')}): the root that hands timestamp and snapshot to the destination cannot be signed; ` +
+        'run with the trust dir that holds it, or migrate with --new-root (a new root key; clients re-trust the repository)',
     );
   }
   const changes: NotaryChange[] = [rootRoleChange('timestamp', [await p.destination.getKey('timestamp')])];
@@ -62,7 +63,7 @@ export async function migrateRepository(gun: string, p: MigrateRepositoryPorts):
   const base = { gun, roots: state.chain.map((l) => l.version), tags: tagTableOf(state.set).length, rotated: [] as string[] };
   if (p.newRootKey) return reRootRepository(gun, state, base, { ...p, newRootKey: p.newRootKey });
   const reread = () => readDestination(gun, p.destination, state, p.now);
-  const existing = await readExisting(gun, reread);
+  const existing = await readExisting(gun, reread, '; if an earlier run gave it a new root there, rerun with --new-root');
   if (existing) return updateExisting(gun, state, existing, base, p, reread);
   if (p.dryRun) return { ...base, status: 'would-migrate', reason: 'not at the destination' };
   const { files, rotated } = await rotation(gun, state, p);

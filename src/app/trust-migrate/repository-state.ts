@@ -97,13 +97,13 @@ export function sameTargets(a: TrustedSet, b: TrustedSet): boolean {
  * The destination's data before a migration; what a client refuses there is a conflict,
  * a destination that is down is not (a rerun finishes).
  */
-export async function readExisting(gun: string, read: () => Promise<TrustedSet | undefined>): Promise<TrustedSet | undefined> {
+export async function readExisting(gun: string, read: () => Promise<TrustedSet | undefined>, hint = ''): Promise<TrustedSet | undefined> {
   try {
     return await read();
   } catch (err) {
     if (isUnreachable(err)) throw err;
     const why = `${(err as Error).message}${isDctError(err) ? ` [${err.code}]` : ''}`;
-    throw new DctError('MIGRATE_CONFLICT', `${gun}: the destination holds trust data a client of the source refuses: ${why}`, {
+    throw new DctError('MIGRATE_CONFLICT', `${gun}: the destination holds trust data a client of the source refuses: ${why}${hint}`, {
       cause: err,
     });
   }

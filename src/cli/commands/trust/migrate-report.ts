@@ -33,7 +33,7 @@ export function clientSteps(destination: string, outcomes: readonly MigrationOut
 function outcomeLine(o: MigrationOutcome): string {
   const roots = o.roots.length > 0 ? `root chain v${o.roots[0]}..v${o.roots[o.roots.length - 1]}, ` : '';
   const what = `${roots}${o.tags} ${o.tags === 1 ? 'tag' : 'tags'}`;
-  const underNew = o.newRoot ? ` under a new root${o.newRoot.keyId ? ` (key ${o.newRoot.keyId})` : ''}` : '';
+  const underNew = o.newRoot ? ` under ${o.newRoot.keyId ? `new root key ${o.newRoot.keyId}` : 'a new root key'}` : '';
   switch (o.status) {
     case 'migrated':
       return `${o.gun}: migrated${underNew} (${what}; ${o.rotated.join(' and ')} rotated to the destination's keys, root v${o.destinationRoot})`;
