@@ -17,10 +17,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '../../src/server/start-server.js';
 import { interopSkip, missingTool } from '../support/interop.js';
-import { parseNotaryList, run, type NotaryListRow } from '../support/reference-stack.js';
+import { parseNotaryList, type NotaryListRow } from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
 import { buildRepository, dctTrust, dockerEnv, notary, notaryList, PASSPHRASES, rowsOf } from './trust-export-support.js';
-import { keysOnly, servedFiles, smallRepository, startDct, withoutRootKeys } from './trust-migrate-support.js';
+import {
+  keysOnly,
+  notaryAtHome,
+  runClientCommands,
+  servedFiles,
+  smallRepository,
+  startDct,
+  withoutRootKeys,
+} from './trust-migrate-support.js';
 
 const unavailable = missingTool('notary', 'openssl');
 
@@ -55,8 +63,7 @@ describe('dct trust migrate --new-root: dct server → dct server, the root key 
   const later = `127.0.0.1:15000/reroot/later-${process.pid}`; // re-rooted with --rootkey
   const readerTrust = () => join(env['DOCKER_CONFIG'] as string, 'trust');
   const notaryHome = join(work, 'notary-home'); // a notary client with its default trust dir ~/.notary
-  const homeNotary = (server: TrustServerUnderTest, args: readonly string[]) =>
-    run('notary', ['-s', server.url, '--tlscacert', server.caFile, ...args], { env: { ...process.env, HOME: notaryHome } });
+  const homeNotary = (server: TrustServerUnderTest, args: readonly string[]) => notaryAtHome(server, notaryHome, args);
   let listed: NotaryListRow[];
   let inspectBefore: Array<{ SignedTags: unknown; Signers: unknown }>;
   let first: Report;
@@ -150,9 +157,7 @@ describe('dct trust migrate --new-root: dct server → dct server, the root key 
     await assert.rejects(notaryList(to, readerTrust(), gun), /could not rotate trust to a new trusted root/);
     assert.notEqual((await inspect(to)).code, 0);
     await assert.rejects(homeNotary(to, ['list', gun]));
-    for (const line of first.clients.commands) {
-      await run('sh', ['-c', line], { env: { PATH: process.env['PATH'] ?? '', HOME: notaryHome, DOCKER_CONFIG: env['DOCKER_CONFIG'] } });
-    }
+    await runClientCommands(first.clients.commands, notaryHome, env['DOCKER_CONFIG'] as string);
     assert.deepEqual(rowsOf(await notaryList(to, readerTrust(), gun)), rowsOf(listed));
     assert.deepEqual(rowsOf(parseNotaryList((await homeNotary(to, ['list', gun])).stdout)), rowsOf(listed));
     const now = await inspect(to);

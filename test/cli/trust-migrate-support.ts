@@ -11,6 +11,7 @@ import { NotaryRemoteRepository } from '../../src/adapters/notary-http/remote-re
 import { loadConfig } from '../../src/server/config.js';
 import { startServer, type RunningServer } from '../../src/server/start-server.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
+import { run } from '../support/reference-stack.js';
 import { notary } from './trust-export-support.js';
 
 /** The root version `trustDir` cached for `gun` (what the client last trusted). */
@@ -65,5 +66,17 @@ export async function servedFiles(server: TrustServerUnderTest, gun: string, rol
     return out;
   } finally {
     client.close();
+  }
+}
+
+/** The real notary CLI on `server` with its default trust dir, `~/.notary` of `home`. */
+export function notaryAtHome(server: TrustServerUnderTest, home: string, args: readonly string[]) {
+  return run('notary', ['-s', server.url, '--tlscacert', server.caFile, ...args], { env: { ...process.env, HOME: home } });
+}
+
+/** Runs the shell lines `dct trust migrate` printed for clients, on a client with `home` and `dockerConfig`. */
+export async function runClientCommands(commands: readonly string[], home: string, dockerConfig: string): Promise<void> {
+  for (const line of commands) {
+    await run('sh', ['-c', line], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, DOCKER_CONFIG: dockerConfig } });
   }
 }
