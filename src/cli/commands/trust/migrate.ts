@@ -12,7 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FileKeyRing } from '../../../adapters/keystore/file-key-ring.js';
 import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
-import { createPassphraseSource, type PassphraseSource } from '../../../adapters/passphrase.js';
+import { createPassphraseSource, unlockWithPassphrase, type PassphraseSource } from '../../../adapters/passphrase.js';
+import type { KeyPassphrases } from '../../../app/keys/key-files.js';
 import { importRootKey } from '../../../app/keys/open-key-file.js';
 import type { TrustServerConnection } from '../../../app/docker-trust/trust-context.js';
 import { migrateRepositories } from '../../../app/trust-migrate/migrate-repositories.js';
@@ -23,7 +24,6 @@ import { dockerDirs, dockerTrustHost } from '../../docker-trust/trust-context.js
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import type { TrustCommand } from './common.js';
 import { allRepositories, explicitServer } from './export.js';
-import { keyPassphrases } from '../notary/key-passphrases.js';
 import { clientSteps, report } from './migrate-report.js';
 
 function outputFormat(p: ParsedArgs): 'text' | 'json' {
@@ -52,7 +52,11 @@ function newRootKeyOf(p: ParsedArgs, io: TrustIo, store: FileKeyStore, keyRing: 
     const pem = await readFile(resolve(io.cwd, path), 'utf8').catch((err: unknown) => {
       throw new DctError('INVALID_ARGUMENT', `--rootkey: cannot read ${path}: ${(err as Error).message}`);
     });
-    const keyId = await importRootKey({ keys: store, passphrases: keyPassphrases(passphrases) }, pem);
+    const keyPassphrases: KeyPassphrases = {
+      forNewKey: (key) => passphrases.get({ ...key, isNew: true }),
+      unlock: (key, openKey) => unlockWithPassphrase(passphrases, key, openKey),
+    };
+    const keyId = await importRootKey({ keys: store, passphrases: keyPassphrases }, pem);
     const privateKey = await keyRing.unlock(keyId);
     if (!privateKey) throw new DctError('KEY_NOT_FOUND', `root key ${keyId} is not in the trust directory`);
     return { keyId, privateKey };
