@@ -12,16 +12,22 @@
  */
 import { DctError } from '../../core/errors.js';
 import type { PublicKey } from '../../core/keys/public-key.js';
-import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { parseMetadata } from '../../core/tuf/metadata.js';
+import type { Root } from '../../core/tuf/root.js';
 import { getOwn } from '../../core/tuf/json-reader.js';
 import { updateExisting } from './catch-up.js';
 import type { MigrateRepositoryPorts, MigrationOutcome, OutcomeBase } from './migration-outcome.js';
 import { newRootFiles } from './new-root.js';
 import { readExisting, readTrusting, verifiedAfter, type SourceState } from './repository-state.js';
 
-function rootKeysOf(set: TrustedSet): PublicKey[] {
-  const root = set.root.signed;
+function rootKeysOf(root: Root): PublicKey[] {
   return (root.roles['root']?.keyids ?? []).map((id) => getOwn(root.keys, id)).filter((k): k is PublicKey => k !== undefined);
+}
+
+/** The canonical IDs of every root key of the source's chain, v1 to the current root. */
+function sourceRootKeyIds(state: SourceState): Set<string> {
+  const roots = [...state.chain.map((l) => parseMetadata(l.bytes, 'root').signed), state.set.root.signed];
+  return new Set(roots.flatMap((r) => rootKeysOf(r).map((k) => k.canonicalId)));
 }
 
 function conflict(gun: string, why: string, fix: string): DctError {
@@ -35,15 +41,15 @@ export async function reRootRepository(
   p: MigrateRepositoryPorts & Required<Pick<MigrateRepositoryPorts, 'newRootKey'>>,
 ): Promise<MigrationOutcome> {
   const destination = `https://${p.destination.serverName}`;
-  const sourceRootKeys = new Set(rootKeysOf(state.set).map((k) => k.canonicalId));
+  const sourceRootKeys = sourceRootKeyIds(state);
   const existing = await readExisting(gun, () => readTrusting(gun, p.destination, p.now, {}));
   if (existing) {
-    const keys = rootKeysOf(existing);
+    const keys = rootKeysOf(existing.root.signed);
     const deleteFirst = `delete it there (\`notary -s ${destination} delete ${gun} --remote\`) and rerun`;
     if (keys.some((k) => sourceRootKeys.has(k.canonicalId))) {
       throw conflict(
         gun,
-        "under the source's root (migrated keeping it)",
+        "under the source's root (migrated keeping it) or one of its earlier roots",
         `a server takes a new root only when the current one signed it: with the old root key, rotate it there (\`notary -s ${destination} key rotate ${gun} root\`), or ${deleteFirst}`,
       );
     }
