@@ -190,24 +190,30 @@ describe('README: leaving notary.docker.io, each path pasted', { skip: interopSk
   });
 
   it('path 4: air-gapped, the bundle the only trust source; a changed bundle is refused', { timeout: 120_000 }, async () => {
+    const [outside, inside] = under('Path 4');
     const where = copyOfUser('path-4', firstStep);
-    const { all } = await paste(under('Path 4'), where);
+    await paste([outside as ShellBlock], where);
+    const newMachine = join(work, 'path-4', 'inside-home'); // inside: another machine, no trust cache, no keys
+    mkdirSync(newMachine);
+    const { all } = await paste([inside as ShellBlock], { home: newMachine, cwd: where.cwd });
     assert.match(all, /dct-trust\.tar: OK/);
     assert.match(all, /Verified: 1 repository/);
     assert.match(all, new RegExp(`^${user.image}:${user.tag}@${user.digest}$`, 'm'));
+    assert.match(all, /dct +sha256:[0-9a-f]{64} .* verified +tuf trust bundle /);
     assert.match(all, new RegExp(`Status: Downloaded image for ${user.image}:${user.tag}`));
 
     // the same steps with a bundle changed on the way (a byte of the targets metadata)
-    const tampered = copyOfUser('path-4-tampered', firstStep);
+    const tampered = { home: join(work, 'path-4-tampered', 'home'), cwd: join(work, 'path-4-tampered', 'work') };
+    for (const dir of Object.values(tampered)) mkdirSync(dir, { recursive: true });
     await rewriteBundle(join(firstStep, 'dct-trust.tar'), join(tampered.cwd, 'dct-trust.tar'), (_manifest, files) => {
       const [path, bytes] = [...files.entries()].find(([p]) => p.endsWith('/targets.json')) as [string, Buffer];
       files.set(path, Buffer.from(bytes.toString('utf8').replace('"expires"', '"expires" ')));
     });
-    const inside = under('Path 4')
-      .slice(1)
-      .flatMap((b) => b.code.split('\n').flatMap((code) => (code.startsWith('dct ') ? [{ ...b, code }] : [])));
-    assert.equal(inside.length, 3, 'verify-bundle, verify and pull');
-    for (const step of inside) {
+    const steps = (inside as ShellBlock).code
+      .split('\n')
+      .flatMap((code) => (code.startsWith('dct ') ? [{ ...(inside as ShellBlock), code }] : []));
+    assert.equal(steps.length, 3, 'verify-bundle, verify and pull');
+    for (const step of steps) {
       const r = await runBlocks([withValues(variables as ShellBlock, values), step], {
         cwd: tampered.cwd,
         env: { PATH: `${dct?.bin}:${process.env['PATH'] ?? ''}`, HOME: tampered.home },
