@@ -10,10 +10,11 @@
  * first step left (the paths are alternatives). Path 1 runs while the source answers; then the
  * source is stopped — the shutdown — and the migrated server, the cache-only export and paths
  * 2, 3 and 4 run without it. A block marked `not run by the test` in the README is not run;
- * one marked `run by the test when X is installed` runs when X is on PATH.
+ * one marked `run by the test when X is installed` runs when X is on PATH. `DCT_GUIDE_OUTPUT=FILE`
+ * appends what the blocks printed to FILE (to refresh the outputs the README shows).
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,9 @@ describe('README: leaving notary.docker.io, each path pasted', { skip: interopSk
     };
     const r = await runBlocks([withValues(variables as ShellBlock, values), ...runnable], { cwd: where.cwd, env });
     groups.push(r.pid);
+    // DCT_GUIDE_OUTPUT=FILE keeps what the blocks printed, to refresh the outputs the README shows
+    const keep = process.env['DCT_GUIDE_OUTPUT'];
+    if (keep !== undefined) appendFileSync(keep, `\n### ${steps[0]?.heading} (README.md:${steps[0]?.line})\n${r.all}`);
     assert.equal(r.code, 0, `the pasted blocks failed:\n${r.all}`);
     return { outputs: r.outputs.slice(1), all: r.all, ran: runnable };
   }
