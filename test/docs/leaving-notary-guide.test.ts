@@ -128,7 +128,7 @@ describe('README: leaving notary.docker.io, each path pasted', { skip: interopSk
     mkdirSync(firstStep, { recursive: true });
     const { all } = await paste([fromServer as ShellBlock], { home: user.home, cwd: firstStep });
     assert.match(all, /Exported 1 repository to dct-trust\.tar/);
-    assert.match(all, new RegExp(`verified {2}${user.image}: root v1, 1 tag`));
+    assert.match(all, new RegExp(`verified {2}${user.image}: root (?:v\\d+|chain v\\d+\\.\\.v\\d+), 1 tag`));
     assert.match(all, /Verified: 1 repository/);
     const keys = await run('tar', ['-tzf', join(firstStep, 'dct-trust-keys.tgz')]);
     assert.match(keys.stdout, /trust\/private\/[0-9a-f]{64}\.key/);
@@ -137,7 +137,7 @@ describe('README: leaving notary.docker.io, each path pasted', { skip: interopSk
   it('path 1: dct server, migrated with the root key; clients see the same, then without the source', { timeout: 120_000 }, async () => {
     const where = copyOfUser('path-1', firstStep);
     const { all, ran } = await paste(under('Path 1'), where);
-    assert.match(all, /would migrate \(root chain v1\.\.v1, 1 tag\)/);
+    assert.match(all, /would migrate \(root chain v\d+\.\.v\d+, 1 tag\)/);
     assert.match(all, /1 migrated, 0 updated, 0 skipped, 0 failed/);
     assert.match(all, /^same signers, keys and tags$/m);
     assert.match(all, new RegExp(`Pull \\(1 of 1\\): ${user.image}:${user.tag}@${user.digest}`));
@@ -167,7 +167,7 @@ describe('README: leaving notary.docker.io, each path pasted', { skip: interopSk
   });
 
   it('first, today, when the server is already gone: the cache-only export', { timeout: 60_000 }, async () => {
-    assert.equal(stack, undefined, 'runs after the shutdown');
+    assert.ok(stack === undefined, 'runs after the shutdown (path 1 stopped the source)');
     const { all } = await paste([fromCache as ShellBlock], copyOfUser('from-cache'));
     assert.match(all, /from the cache ONLY/);
     assert.match(all, /Verified: 1 repository/);
