@@ -146,7 +146,7 @@ describe('dct verify (every format; in process, against dct server)', () => {
     );
     // not signed in DCT, nothing else wired: docker's message, exit 1, nothing on stdout
     const no = await u.verify([`${APP()}:cosigned`], 'text', []);
-    assert.deepEqual(no, { code: 1, out: '', err: 'No valid trust data for cosigned\n' });
+    assert.deepEqual(no, { code: 1, out: '', err: 'No valid trust data for cosigned [TAG_NOT_SIGNED]\n' });
   });
 
   it('an image only another format signs: resolved through the registry, verified, exit 0; the table lists every signature', async () => {
@@ -209,7 +209,7 @@ describe('dct verify (every format; in process, against dct server)', () => {
       new RegExp(`^${APP()}:unsigned \\(unverified\\)\\n {2}FORMAT.*\\n {2}cosign .* failed \\[SIGNATURE_SUBJECT_MISMATCH\\] `),
     );
     assert.match(r.out, new RegExp(`\\n${APP()}:v1@${dctSigned.digest}\\n`));
-    assert.equal(r.err, `${APP()}:unsigned: No valid trust data for unsigned\n`);
+    assert.equal(r.err, `${APP()}:unsigned: No valid trust data for unsigned [TAG_NOT_SIGNED]\n`);
 
     // no trust data for the repository at all: docker's message
     const other = await u.verify([`${OTHER()}:x`], 'json', [cosign]);
@@ -226,7 +226,7 @@ describe('dct verify (every format; in process, against dct server)', () => {
     // the pin names v1, whose DCT digest is another: refused though cosign signs the digest
     const stale = await u.verify([`${APP()}:v1@${cosigned.digest}`], 'text', [cosign]);
     assert.equal(stale.code, 1);
-    assert.equal(stale.err, `${cosigned.digest} is not the signed digest of ${APP()}:v1 (signed: ${dctSigned.digest})\n`);
+    assert.equal(stale.err, `${cosigned.digest} is not the signed digest of ${APP()}:v1 (signed: ${dctSigned.digest}) [DIGEST_MISMATCH]\n`);
   });
 
   it('a format that cannot look is reported on stderr; the verdict stands on the others', async () => {
@@ -234,7 +234,7 @@ describe('dct verify (every format; in process, against dct server)', () => {
     const down = double('notation', { down: new Set([dctSigned.digest]) });
     const r = await u.verify([`${APP()}:v1`], 'text', [down]);
     assert.equal(r.code, 0);
-    assert.equal(r.err, `notation: could not look for signatures of ${dctSigned.digest}: notation referrers unreachable\n`);
+    assert.equal(r.err, `notation: could not look for signatures of ${dctSigned.digest}: notation referrers unreachable [REGISTRY_UNREACHABLE]\n`);
     const json = JSON.parse((await u.verify([`${APP()}:v1`], 'json', [down])).out) as VerifyRow[];
     assert.deepEqual(json[0]!.digests[0]!.failures, [
       { format: 'notation', code: 'REGISTRY_UNREACHABLE', message: 'notation referrers unreachable' },
@@ -243,7 +243,7 @@ describe('dct verify (every format; in process, against dct server)', () => {
     assert.deepEqual(await u.verify(['Bad:1'], 'text', [down]), {
       code: 1,
       out: '',
-      err: 'invalid reference format: repository name (library/Bad) must be lowercase\n',
+      err: 'invalid reference format: repository name (library/Bad) must be lowercase [INVALID_REFERENCE]\n',
     });
   });
 });

@@ -206,14 +206,19 @@ export async function runVerify(images: readonly string[], format: VerifyFormat,
       if (r.manifestFailure) io.err(`${prefix}the platforms were not checked: ${r.manifestFailure.message}\n`);
       for (const d of r.digests) {
         for (const f of d.failures)
-          io.err(`${prefix}${f.format ?? 'registry'}: could not look for signatures of ${d.digest}: ${f.message}\n`);
+          io.err(`${prefix}${f.format ?? 'registry'}: could not look for signatures of ${d.digest}: ${f.message}${codeText(f.code)}\n`);
       }
       if (!r.error) continue;
-      io.err(`${prefix}${r.error.message}\n`);
+      io.err(`${prefix}${r.error.message}${codeText(r.error.code)}\n`);
       if (io.hints && r.error.hint) io.err(`hint: ${r.error.hint}\n`);
     }
   }
   return rows.every((r) => r.signed) ? 0 : 1;
+}
+
+/** ` [CODE]` after a failure's message (none for a failure without a stable code). */
+function codeText(code: string | undefined): string {
+  return code === undefined || code === 'ERROR' ? '' : ` [${code}]`;
 }
 
 function indent(text: string): string {
