@@ -29,7 +29,7 @@ import type { RegistryClient } from '../adapters/registry/registry-client.js';
 import type { RegistryCredentials } from '../adapters/http/credentials.js';
 import { logrusWarning } from './docker-trust/go-text.js';
 import type { TrustIo } from './docker-trust/io.js';
-import { openTrustContext } from './docker-trust/trust-context.js';
+import { trustDataOpener } from './docker-trust/trust-data.js';
 import { openRegistry, type RegistryAccess } from './registry-access.js';
 import type { RegistryLease } from './registry-client-pool.js';
 
@@ -143,11 +143,12 @@ export function signatureFormats(
   access: SignatureFormatsAccess = {},
 ): SignatureFormats {
   const servers = new Map<string, string>();
+  const openTrustData = trustDataOpener(io);
   const resolver = new TrustResolver({
     open: async (gun) => {
-      const ctx = await openTrustContext(io, gun);
-      servers.set(gun, ctx.server.url);
-      return ctx;
+      const data = await openTrustData(gun);
+      servers.set(gun, data.location);
+      return data;
     },
     onWarning: (message) => io.err(logrusWarning(io.now(), message)),
   });

@@ -7,14 +7,15 @@
  * root and the old timestamp/snapshot versions) reads the destination with the real
  * `notary list` and `dct trust inspect` and sees the same tags; the root chain is served
  * by the destination (an export from it proves v1..v3); the real notary signs a new tag
- * there.
+ * there. Tags signed at the source after the migration are caught up by a rerun (the
+ * client-held snapshot signed again with its key); signed on both sides, a rerun refuses
+ * and names the tags to sign at the destination.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { NotaryClient } from '../../src/adapters/notary-http/notary-client.js';
 import { NotaryRemoteRepository } from '../../src/adapters/notary-http/remote-repository.js';
 import { FileKeyRing } from '../../src/adapters/keystore/file-key-ring.js';
@@ -22,23 +23,14 @@ import { FileKeyStore } from '../../src/adapters/keystore/file-keystore.js';
 import { createPassphraseSource } from '../../src/adapters/passphrase.js';
 import { migrateRepositories } from '../../src/app/trust-migrate/migrate-repositories.js';
 import type { RemoteRepository } from '../../src/core/ports.js';
-import { loadConfig } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import type { RunningServer } from '../../src/server/start-server.js';
 import { interopSkip, missingTool } from '../support/interop.js';
 import type { NotaryListRow } from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
-import { cachedRootVersion } from './trust-migrate-support.js';
+import { cachedRootVersion, keysOnly, servedFiles, startDct } from './trust-migrate-support.js';
 import { buildRepository, dctTrust, dockerEnv, notary, notaryList, PASSPHRASES, rowsOf } from './trust-export-support.js';
 
 const unavailable = missingTool('notary', 'openssl');
-
-async function startDct(dir: string, listen = '127.0.0.1:0'): Promise<RunningServer> {
-  const config = loadConfig({
-    env: {},
-    flags: { listen, storage: `sqlite:${join(dir, 'dct.db')}`, dataDir: join(dir, 'data'), logLevel: 'warn' },
-  });
-  return startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'migrate-test-keys' }, pino({ level: 'warn' }));
-}
 
 interface Outcome {
   gun: string;
@@ -202,6 +194,35 @@ describe('dct trust migrate: dct server → dct server, keeping the root', { ski
     },
   );
 
+  it('a tag signed at the source since: a rerun catches up, the client signing the snapshot', { timeout: 60_000 }, async () => {
+    const signer = keysOnly(builderTrust, join(work, 'source-signer'));
+    writeFileSync(join(work, 'v8.txt'), 'hello v8\n');
+    await notary(from, signer, ['add', gun, 'v8', join(work, 'v8.txt')]);
+    await notary(from, signer, ['publish', gun]);
+    const dry = await dctTrust(['migrate', from.url, to.url, gun, '--trust-dir', builderTrust, '--dry-run'], { ...env, ...PASSPHRASES });
+    assert.match(dry.out, /: would update, signed at the source since: targets \(/);
+    const r = await migrate([gun, '--trust-dir', builderTrust], PASSPHRASES);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.deepEqual(
+      outcomes(r.out).map((o) => [o.status, o.destinationRoot]),
+      [['updated', 3]],
+    );
+    const rows = await notaryList(to, readerTrust(), gun);
+    assert.deepEqual(rowsOf(rows), rowsOf(await notaryList(from, join(work, 'source-reader'), gun)));
+    // the snapshot the destination serves is signed by the client's snapshot key (in the trust dir), not the server's
+    const files = await servedFiles(to, gun, ['root', 'snapshot']);
+    const root = JSON.parse(files.get('root')!.toString()) as { signed: { roles: { snapshot: { keyids: string[] } } } };
+    const snapshot = JSON.parse(files.get('snapshot')!.toString()) as { signatures: Array<{ keyid: string }> };
+    const [snapshotKey] = root.signed.roles.snapshot.keyids;
+    assert.deepEqual(
+      snapshot.signatures.map((s) => s.keyid),
+      [snapshotKey],
+    );
+    assert.ok(existsSync(join(builderTrust, 'private', `${snapshotKey}.key`)));
+    const again = await migrate([gun, '--trust-dir', builderTrust], PASSPHRASES);
+    assert.equal(outcomes(again.out)[0]!.status, 'skipped');
+  });
+
   it('signing on the destination works: the real notary adds v7, the reader lists it', { timeout: 60_000 }, async () => {
     const file = join(work, 'v7.txt');
     writeFileSync(file, 'hello v7\n');
@@ -209,10 +230,31 @@ describe('dct trust migrate: dct server → dct server, keeping the root', { ski
     await notary(to, builderTrust, ['publish', gun]);
     const rows = await notaryList(to, readerTrust(), gun);
     assert.ok(rows.some((r) => r.name === 'v7'));
-    assert.equal(rows.length, before_.length + 1);
-    // the destination now differs from the source: a rerun refuses to overwrite it
+    assert.equal(rows.length, before_.length + 2);
+    // the destination now differs from the source: a rerun refuses to overwrite it, and says it has every tag of the source
     const conflict = await migrate([gun, '--trust-dir', builderTrust], PASSPHRASES);
     assert.equal(conflict.code, 1);
-    assert.equal(outcomes(conflict.out)[0]!.code, 'MIGRATE_CONFLICT');
+    const [o] = outcomes(conflict.out) as [Outcome & { reason: string }];
+    assert.equal(o.code, 'MIGRATE_CONFLICT');
+    assert.match(
+      o.reason,
+      /signed since the migration \(targets is version \d+ there, \d+ at the source\).*already signs every tag of the source/,
+    );
+  });
+
+  it('signed on both sides since: refused, naming the tags to sign at the destination', { timeout: 60_000 }, async () => {
+    const signer = keysOnly(builderTrust, join(work, 'source-signer'));
+    writeFileSync(join(work, 'v9.txt'), 'hello v9\n');
+    await notary(from, signer, ['add', gun, 'v9', join(work, 'v9.txt')]);
+    await notary(from, signer, ['publish', gun]);
+    const conflict = await migrate([gun, '--trust-dir', builderTrust], PASSPHRASES);
+    assert.equal(conflict.code, 1);
+    const [o] = outcomes(conflict.out) as [Outcome & { reason: string }];
+    assert.equal(o.code, 'MIGRATE_CONFLICT');
+    const dest = to.url.replace(/[.]/g, '\\.');
+    assert.match(
+      o.reason,
+      new RegExp(`the source signs v9 otherwise than the destination: sign it at the destination \\(\`notary -s ${dest} add `),
+    );
   });
 });

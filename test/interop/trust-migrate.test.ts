@@ -5,24 +5,39 @@
  * so both timestamp and snapshot keys are notary-server's. Migrated with the root key;
  * then, with notary-server STOPPED, a client that had read it (the real `notary` trust
  * dir, and the real `docker trust inspect`'s when docker is installed) reads the dct
- * server and prints the same as before; the real notary signs a new tag there.
+ * server and prints the same as before; the real notary signs a new tag there. Then
+ * `--new-root` without the root key: with notary-server stopped, a real notary (and docker)
+ * client of it refuses the new root until it runs the printed commands, then prints the
+ * same; a fresh real notary pinned with the printed `trust_pinning` reads it too.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/start-server.js';
+import type { RunningServer } from '../../src/server/start-server.js';
 import { interopSkip, missingTool } from '../support/interop.js';
-import { ensureReferenceTools, run, startReferenceStack, type NotaryListRow, type ReferenceStack } from '../support/reference-stack.js';
+import {
+  ensureReferenceTools,
+  parseNotaryList,
+  run,
+  startReferenceStack,
+  type NotaryListRow,
+  type ReferenceStack,
+} from '../support/reference-stack.js';
 import type { TrustServerUnderTest } from '../support/trust-scenarios.js';
-import { cachedRootVersion } from '../cli/trust-migrate-support.js';
+import { cachedRootVersion, notaryAtHome, runClientCommands, startDct, withoutRootKeys } from '../cli/trust-migrate-support.js';
 import { buildRepository, dctTrust, dockerEnv, notary, notaryList, PASSPHRASES, rowsOf } from '../cli/trust-export-support.js';
 
 const unavailable = await ensureReferenceTools();
 const dockerMissing = missingTool('docker');
+
+/** Stops what a describe started (notary-server may be stopped already) and removes its files. */
+async function stopAll(work: string, stack: ReferenceStack | undefined, dest: RunningServer | undefined): Promise<void> {
+  await stack?.stop();
+  await dest?.close();
+  rmSync(work, { recursive: true, force: true });
+}
 
 describe('dct trust migrate: the real notary-server → dct server', { skip: interopSkip(unavailable) }, () => {
   const work = mkdtempSync(join(tmpdir(), 'dct-trust-migrate-interop-'));
@@ -41,11 +56,7 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
   before(async () => {
     stack = await startReferenceStack({ logLevel: 'warn' });
     from = { url: stack.serverUrl, caFile: stack.caFile };
-    const config = loadConfig({
-      env: {},
-      flags: { listen: '127.0.0.1:0', storage: `sqlite:${join(work, 'dct.db')}`, dataDir: join(work, 'data'), logLevel: 'warn' },
-    });
-    dest = await startServer(config, { DCT_SERVER_KEY_PASSPHRASE: 'migrate-interop-keys' }, pino({ level: 'warn' }));
+    dest = await startDct(work);
     to = { url: dest.url, caFile: dest.caFile as string };
     env = dockerEnv(from, work);
     dockerEnv(to, work);
@@ -59,11 +70,7 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
         .stdout;
     }
   });
-  after(async () => {
-    await stack?.stop();
-    await dest?.close();
-    rmSync(work, { recursive: true, force: true });
-  });
+  after(() => stopAll(work, stack, dest));
 
   it(
     'migrates with the root key: timestamp and snapshot rotated to the dct server, the chain v1..v3 carried',
@@ -131,4 +138,74 @@ describe('dct trust migrate: the real notary-server → dct server', { skip: int
       ['targets'],
     );
   });
+});
+
+describe('dct trust migrate --new-root: the real notary-server → dct server, the root key lost', { skip: interopSkip(unavailable) }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'dct-trust-migrate-new-root-interop-'));
+  let stack: ReferenceStack | undefined;
+  let dest: RunningServer | undefined;
+  let from: TrustServerUnderTest;
+  let to: TrustServerUnderTest;
+  let env: Record<string, string>;
+  const gun = `127.0.0.1:15000/migrate-interop/reroot-${process.pid}`;
+  const home = join(work, 'client-home'); // a client with notary's default trust dir (~/.notary) and docker's
+  let dockerConfig: string;
+  let listed: NotaryListRow[];
+  let dockerBefore = '';
+
+  const dockerInspect = (server: TrustServerUnderTest) =>
+    run('docker', ['trust', 'inspect', gun], {
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: home,
+        DOCKER_CONFIG: dockerConfig,
+        DOCKER_CONTENT_TRUST_SERVER: server.url,
+      },
+    });
+  const tagsOf = (inspect: string) => JSON.stringify((JSON.parse(inspect) as Array<{ SignedTags: unknown }>).map((r) => r.SignedTags));
+
+  before(async () => {
+    stack = await startReferenceStack({ logLevel: 'warn' });
+    from = { url: stack.serverUrl, caFile: stack.caFile };
+    dest = await startDct(work);
+    to = { url: dest.url, caFile: dest.caFile as string };
+    env = dockerEnv(from, work);
+    dockerEnv(to, work);
+    dockerConfig = dockerEnv(from, home)['DOCKER_CONFIG'] as string;
+    dockerEnv(to, home);
+    const { trustDir } = await buildRepository(from, join(work, 'build'), gun);
+    await notary(from, trustDir, ['key', 'rotate', gun, 'snapshot', '-r']); // notary-server holds timestamp and snapshot keys
+    withoutRootKeys(trustDir, join(work, 'lost'));
+    listed = parseNotaryList((await notaryAtHome(from, home, ['list', gun])).stdout);
+    if (!dockerMissing) dockerBefore = (await dockerInspect(from)).stdout;
+  });
+  after(() => stopAll(work, stack, dest));
+
+  it(
+    'clients of notary-server refuse the new root until they run the printed commands, then list the same',
+    { timeout: 90_000 },
+    async () => {
+      const args = [gun, '--new-root', '--trust-dir', join(work, 'lost'), '--format', 'json'];
+      const r = await dctTrust(['migrate', from.url, to.url, ...args], { ...env, ...PASSPHRASES });
+      assert.equal(r.code, 0, r.out + r.err);
+      const report = JSON.parse(r.out) as {
+        repositories: Array<{ status: string; rotated: string[]; destinationRoot: number }>;
+        clients: { commands: string[]; trustPinning: unknown };
+      };
+      const o = report.repositories[0]!;
+      assert.deepEqual([o.status, o.rotated, o.destinationRoot], ['migrated', ['timestamp', 'snapshot'], 1]);
+      await stack?.stop();
+      stack = undefined;
+      await assert.rejects(notaryAtHome(to, home, ['list', gun]), /could not rotate trust to a new trusted root/);
+      if (!dockerMissing) await assert.rejects(dockerInspect(to));
+      await runClientCommands(report.clients.commands, home, dockerConfig);
+      assert.deepEqual(rowsOf(parseNotaryList((await notaryAtHome(to, home, ['list', gun])).stdout)), rowsOf(listed));
+      if (!dockerMissing) assert.equal(tagsOf((await dockerInspect(to)).stdout), tagsOf(dockerBefore));
+      const pinned = join(work, 'pinned');
+      mkdirSync(pinned, { recursive: true });
+      writeFileSync(join(pinned, 'config.json'), JSON.stringify({ trust_pinning: report.clients.trustPinning }));
+      const fresh = await notary(to, join(pinned, 'trust'), ['-c', join(pinned, 'config.json'), 'list', gun]);
+      assert.deepEqual(rowsOf(parseNotaryList(fresh.stdout)), rowsOf(listed));
+    },
+  );
 });

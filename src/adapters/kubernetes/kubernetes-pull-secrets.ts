@@ -17,7 +17,7 @@ import type {
   PullSecretSource,
 } from '../../core/policy/pull-credentials.js';
 import type { KubernetesApi } from './kubernetes-api.js';
-import { pullSecretLogins, type PullSecretLogins } from './pull-secret.js';
+import { isGlobKey, pullSecretLogins, registryKeyMatches, type PullSecretLogins } from './pull-secret.js';
 
 export interface KubernetesPullSecretsOptions {
   /** how long a secret (or its absence) is kept (default 30 s) */
@@ -80,6 +80,12 @@ export class KubernetesPullSecrets implements PullSecretSource {
         for (const c of credentials) {
           const login = c.logins.logins.get(wanted);
           if (login) return { login, source: `secret ${c.name} (${c.logins.fingerprint})` };
+        }
+        // then the kubelet's globs (`*.example.com`), in the same order
+        for (const c of credentials) {
+          for (const [key, login] of c.logins.logins) {
+            if (isGlobKey(key) && registryKeyMatches(key, wanted)) return { login, source: `secret ${c.name} (${c.logins.fingerprint})` };
+          }
         }
         return undefined;
       },

@@ -4,7 +4,8 @@
  * `kubernetes.io/dockercfg` (`data[".dockercfg"]`: the `auths` map alone, docker's old format).
  * Each entry gives `auth` (base64 `user:password`) or `username`/`password`, or an
  * `identitytoken`. Keys are reduced to `host[:port]` (`https://h/v1/` → `h`), Docker Hub's
- * names to `docker.io`; dct matches registries by that exact name (no `*.example.com` globs).
+ * names to `docker.io`. A registry is matched by that exact name first, then by the keys that
+ * are globs as the kubelet matches them (`*.example.com`, `registry-?.example.com:5000`).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { DctError } from '../../core/errors.js';
@@ -57,4 +58,38 @@ export function pullSecretLogins(secret: Record<string, unknown>, name: string):
   }
   const fingerprint = createHmac('sha256', FINGERPRINT_KEY).update(encoded).digest('hex').slice(0, 16);
   return { logins, fingerprint };
+}
+
+/**
+ * The kubelet's match of a glob key against an image's registry (`host[:port]`): the same port,
+ * the same number of DNS labels, each label matched by its glob (`*` any run of characters
+ * within the label, `?` one character). So `*.example.com` matches `eu.example.com` but neither
+ * `example.com` nor `a.eu.example.com`.
+ */
+export function registryKeyMatches(pattern: string, registry: string): boolean {
+  const [patternHost, patternPort = ''] = splitPort(pattern.toLowerCase());
+  const [host, port = ''] = splitPort(registry.toLowerCase());
+  if (patternPort !== port) return false;
+  const want = patternHost.split('.');
+  const have = host.split('.');
+  return want.length === have.length && want.every((label, i) => labelGlob(label).test(have[i] as string));
+}
+
+/** `host:port` → [host, port]; IPv6 literals keep their brackets. */
+function splitPort(hostPort: string): [string, string?] {
+  const m = /^(.*?)(?::(\d+))?$/.exec(hostPort) as RegExpExecArray;
+  return m[2] === undefined ? [m[1] as string] : [m[1] as string, m[2]];
+}
+
+function labelGlob(label: string): RegExp {
+  const body = label
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** Whether a key is a glob (tried after the exact names). */
+export function isGlobKey(key: string): boolean {
+  return key.includes('*') || key.includes('?');
 }

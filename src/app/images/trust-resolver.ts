@@ -3,7 +3,8 @@
  * pull/run/create/build (spec §7.10): a tag to its signed digest, a digest to the
  * released tags pointing at it, every released tag. Each repository's trust data
  * is read once per resolver (verified, cached by the host), through the trust
- * context the caller opens (`open`): the CLI's docker config, a server's settings.
+ * data source the caller opens (`open`): a trust context (the CLI's docker config, a
+ * server's settings), or a trust bundle (`--trust-bundle`).
  *
  * Failures are `ResolutionFailure`s: the DctError underneath (`cause`), with the
  * GUN when the repository's trust data could not be had or does not sign the
@@ -12,7 +13,6 @@
 import { DctError } from '../../core/errors.js';
 import { parseImageReference, type ImageReference } from '../../core/image-reference.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
-import type { TrustContext } from '../docker-trust/trust-context.js';
 import { releasedTags, releasedTagsFor, signedTarget, type ReleasedTag, type SignedTarget } from './signed-reference.js';
 
 export class ResolutionFailure extends Error {
@@ -47,16 +47,22 @@ export interface Resolved {
   tags?: string[];
 }
 
+/** Where the resolver reads one repository's verified trust data: a trust context (its server), or a trust bundle. */
+export interface TrustDataSource {
+  repo: { read(): Promise<{ trusted: TrustedSet; warnings: readonly string[] }> };
+  close(): void;
+}
+
 export interface TrustResolverOptions {
-  /** the port: opens the trust context of a GUN */
-  open(gun: string): Promise<TrustContext>;
+  /** the port: opens the trust data of a GUN */
+  open(gun: string): Promise<TrustDataSource>;
   /** warnings of the trust data read (notary's logrus warnings) */
   onWarning?(message: string): void;
 }
 
 export class TrustResolver {
   private readonly repos = new Map<string, Promise<TrustedSet>>();
-  private readonly contexts: TrustContext[] = [];
+  private readonly contexts: TrustDataSource[] = [];
 
   constructor(private readonly opts: TrustResolverOptions) {}
 
@@ -71,7 +77,7 @@ export class TrustResolver {
   }
 
   private async read(gun: string): Promise<TrustedSet> {
-    let ctx: TrustContext;
+    let ctx: TrustDataSource;
     try {
       ctx = await this.opts.open(gun);
     } catch (err) {

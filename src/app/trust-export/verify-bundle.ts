@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
-import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import type { MetadataSource } from '../../core/ports.js';
+import { DEFAULT_SIZE_LIMITS, type TrustedSet } from '../../core/trust/trusted-set.js';
 import { parseMetadata } from '../../core/tuf/metadata.js';
 import {
   bundlePath,
@@ -89,21 +90,72 @@ function rootChainOf(repo: BundleRepository, served: ReadonlyMap<string, Buffer>
   });
 }
 
+/**
+ * The client update over the bundle's files as of `asOf`. Without `local` it starts from the
+ * bundle's own current root (its chain checked first); with `local` (this machine's cache of
+ * the repository) it starts from what the machine trusted before, as an online client would:
+ * the bundle must continue that root and may not roll back what the machine has seen.
+ */
 async function verifyAt(
   repo: BundleRepository,
   served: ReadonlyMap<string, Buffer>,
   asOf: Date,
+  local?: MetadataSource,
 ): Promise<{ set: TrustedSet; warnings: string[] }> {
   const current = served.get('root.json');
   if (!current) throw new DctError('BUNDLE_FILE_MISSING', `${repo.gun}: the bundle has no root.json`);
   verifyRootChain(repo.gun, rootChainOf(repo, served), current, asOf);
+  const pinned = await local?.read('root', DEFAULT_SIZE_LIMITS.root);
   const updated = await updateRepository({
     gun: repo.gun,
     now: asOf,
-    cache: new MemoryCache(undefined, [{ role: 'root', bytes: current }]),
+    cache: new MemoryCache(local, pinned ? [] : [{ role: 'root', bytes: current }]),
     remote: new BundleRemote(served),
   });
   return { set: updated.trusted, warnings: updated.warnings };
+}
+
+/** A repository's trust data from a bundle, verified with the client's rules. */
+export interface BundleTrust {
+  set: TrustedSet;
+  warnings: string[];
+  /** the instant the expiry rules were applied: now, or the export's when the data has expired since */
+  asOf: Date;
+  expired: ExpiredRole[];
+  /** "expired since …; verified as of …" */
+  label?: string;
+}
+
+export interface BundleTrustOptions extends VerifyOptions {
+  /** this machine's cache of the repository (root trusted before, versions seen) */
+  local?: MetadataSource;
+}
+
+/**
+ * Verifies one repository of a bundle (its files against the manifest, the root chain, the
+ * client update); data expired since the export is verified as of the export (unless `at`
+ * is given) and labelled. Throws the refusal's DctError.
+ */
+export async function verifyBundleRepository(
+  repo: BundleRepository,
+  files: ReadonlyMap<string, Buffer>,
+  o: BundleTrustOptions,
+): Promise<BundleTrust> {
+  const served = checkedFiles(repo, files);
+  let asOf = o.at ?? o.now;
+  let result;
+  try {
+    result = await verifyAt(repo, served, asOf, o.local);
+    // a delegation expired since the export is skipped by the update, not refused: verify as of the export too
+    if (!o.at && skippedExpiredDelegation(result.warnings)) throw new DctError('EXPIRED', 'a delegation has expired');
+  } catch (err) {
+    if (o.at || !isDctError(err, 'EXPIRED')) throw err;
+    asOf = new Date(repo.verifiedAsOf);
+    result = await verifyAt(repo, served, asOf, o.local);
+  }
+  const expired = expiredRoles(result.set, o.at ?? o.now);
+  const label = expiryLabel(expired, asOf);
+  return { set: result.set, warnings: result.warnings, asOf, expired, ...(label ? { label } : {}) };
 }
 
 /** The root key IDs a (verified) root file lists. */
@@ -116,24 +168,11 @@ function anchorKeyIds(bytes: Buffer | undefined): string[] {
 async function verifyRepository(repo: BundleRepository, files: ReadonlyMap<string, Buffer>, o: VerifyOptions): Promise<RepositoryVerdict> {
   const base = { gun: repo.gun, source: repo.source, roots: repo.roots, anchorKeyIds: [] as string[], tags: repo.tags.length };
   try {
-    const served = checkedFiles(repo, files);
-    let asOf = o.at ?? o.now;
-    let result;
-    try {
-      result = await verifyAt(repo, served, asOf);
-      // a delegation expired since the export is skipped by the update, not refused: verify as of the export too
-      if (!o.at && skippedExpiredDelegation(result.warnings)) throw new DctError('EXPIRED', 'a delegation has expired');
-    } catch (err) {
-      if (o.at || !isDctError(err, 'EXPIRED')) throw err;
-      asOf = new Date(repo.verifiedAsOf);
-      result = await verifyAt(repo, served, asOf);
-    }
-    base.anchorKeyIds = anchorKeyIds(served.get(servedName('root', repo.roots[0])));
-    const difference = tagTableDifference(repo.tags, tagTableOf(result.set));
+    const { set, warnings, asOf, expired, label } = await verifyBundleRepository(repo, files, o);
+    base.anchorKeyIds = anchorKeyIds(files.get(bundlePath(repo.gun, servedName('root', repo.roots[0]))));
+    const difference = tagTableDifference(repo.tags, tagTableOf(set));
     if (difference) throw new DctError('BUNDLE_TAGS_MISMATCH', `${repo.gun}: ${difference}`);
-    const expired = expiredRoles(result.set, o.at ?? o.now);
-    const label = expiryLabel(expired, asOf);
-    return { ...base, verified: true, asOf: asOf.toISOString(), expired, ...(label ? { label } : {}), warnings: result.warnings };
+    return { ...base, verified: true, asOf: asOf.toISOString(), expired, ...(label ? { label } : {}), warnings };
   } catch (err) {
     const code = isDctError(err) ? err.code : 'ERROR';
     return { ...base, verified: false, code, message: (err as Error).message, expired: [], warnings: [] };

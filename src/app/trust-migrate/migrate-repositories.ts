@@ -5,7 +5,7 @@
  */
 import { isDctError } from '../../core/errors.js';
 import type { KeyRing, RemoteRepository } from '../../core/ports.js';
-import { migrateRepository, type MigrationOutcome } from './migrate-repository.js';
+import { migrateRepository, type MigrateRepositoryPorts, type MigrationOutcome } from './migrate-repository.js';
 
 export interface MigrateRepositoriesInput {
   guns: readonly string[];
@@ -14,6 +14,8 @@ export interface MigrateRepositoriesInput {
   keyRing: KeyRing;
   now: Date;
   dryRun: boolean;
+  /** `--new-root`: the root key repositories get at the destination (new-root.ts) */
+  newRootKey?: MigrateRepositoryPorts['newRootKey'];
   onProgress?(gun: string, done: number, total: number): void;
 }
 
@@ -29,6 +31,7 @@ export async function migrateRepositories(input: MigrateRepositoriesInput): Prom
           keyRing: input.keyRing,
           now: input.now,
           dryRun: input.dryRun,
+          ...(input.newRootKey ? { newRootKey: input.newRootKey } : {}),
         }),
       );
     } catch (err) {

@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { DctError, isDctError } from '../../core/errors.js';
 import type { RemoteRepository, RoleFile } from '../../core/ports.js';
 import { tagTableOf } from '../../core/trust-bundle/tag-table.js';
+import type { TrustPinning } from '../../core/trust/root-validation.js';
 import { DEFAULT_SIZE_LIMITS, type TrustedSet } from '../../core/trust/trusted-set.js';
-import { updateRepository } from '../client/update-repository.js';
+import { isUnreachable, updateRepository } from '../client/update-repository.js';
 import { fetchRootChain, verifyRootChain, type RootLink } from '../trust-export/root-chain.js';
 import { MemoryCache } from '../trust-export/memory-cache.js';
 
@@ -46,21 +47,33 @@ export async function readSource(gun: string, source: RemoteRepository, now: Dat
 }
 
 /** The destination's verified data as a client holding the source's files reads it; undefined when it has none. */
-export async function readDestination(
+export function readDestination(
   gun: string,
   destination: RemoteRepository,
   source: SourceState,
   now: Date,
 ): Promise<TrustedSet | undefined> {
+  // the source's root only: its other files may be newer than the destination's (a catch-up), not a rollback
+  const root = source.files.find((f) => f.role === 'root');
+  return readTrusting(gun, destination, now, root ? { root: root.bytes } : {});
+}
+
+/**
+ * The destination's verified data as a client reads it that trusts `root` (its cache
+ * seeded with it), or, without one, on first contact (trust pinning, else trust on
+ * first use); undefined when the destination has no such repository.
+ */
+export async function readTrusting(
+  gun: string,
+  destination: RemoteRepository,
+  now: Date,
+  trust: { root?: Buffer; pinning?: TrustPinning },
+): Promise<TrustedSet | undefined> {
   // a client with a cache falls back to it when the server has nothing: ask the server first
   if (!(await destination.read('timestamp', DEFAULT_SIZE_LIMITS.timestamp))) return undefined;
   try {
-    // the source's root only: its other files may be newer than the destination's (a catch-up), not a rollback
-    const cache = new MemoryCache(
-      undefined,
-      source.files.filter((f) => f.role === 'root'),
-    );
-    const updated = await updateRepository({ gun, now, cache, remote: destination });
+    const cache = new MemoryCache(undefined, trust.root ? [{ role: 'root', bytes: trust.root }] : []);
+    const updated = await updateRepository({ gun, now, cache, remote: destination, ...(trust.pinning ? { pinning: trust.pinning } : {}) });
     if (updated.offline) throw new DctError('OFFLINE', `${destination.serverName} could not be read`);
     return updated.trusted;
   } catch (err) {
@@ -78,4 +91,31 @@ export function sameTargets(a: TrustedSet, b: TrustedSet): boolean {
       .map((f) => `${f.role}=${sha256(f.bytes)}`)
       .join('\n');
   return files(a) === files(b) && JSON.stringify(tagTableOf(a)) === JSON.stringify(tagTableOf(b));
+}
+
+/**
+ * The destination's data before a migration; what a client refuses there is a conflict,
+ * a destination that is down is not (a rerun finishes).
+ */
+export async function readExisting(gun: string, read: () => Promise<TrustedSet | undefined>, hint = ''): Promise<TrustedSet | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isUnreachable(err)) throw err;
+    const why = `${(err as Error).message}${isDctError(err) ? ` [${err.code}]` : ''}`;
+    throw new DctError('MIGRATE_CONFLICT', `${gun}: the destination holds trust data a client of the source refuses: ${why}${hint}`, {
+      cause: err,
+    });
+  }
+}
+
+/** The destination after a publish, read again: it must sign the source's targets. */
+export async function verifiedAfter(gun: string, state: SourceState, read: () => Promise<TrustedSet | undefined>): Promise<TrustedSet> {
+  const after = await read().catch((err: unknown) => {
+    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not read back: ${(err as Error).message}`, { cause: err });
+  });
+  if (!after || !sameTargets(after, state.set)) {
+    throw new DctError('MIGRATE_VERIFY_FAILED', `${gun}: the destination does not serve the source's targets after the publish`);
+  }
+  return after;
 }

@@ -7,16 +7,12 @@
  * trust data, so a re-run annotates the same.
  */
 import type { BundleRepository, BundleTag } from '../../core/trust-bundle/manifest.js';
+import { isReleasedRole, REPO_ADMIN, signerNameOf } from '../docker-trust/roles.js';
 
 export const PROVENANCE_PREFIX = 'dev.dct.provenance.';
 
 /** Where the trust data was read: a trust server, or a bundle (and the source it was exported from). */
 export type TrustDataOrigin = { kind: 'server'; url: string } | { kind: 'bundle'; path: string; exportedAt: string };
-
-/** docker trust inspect's signer name of a role: `targets` is the "Repo Admin", `targets/<name>` is <name>. */
-export function signerName(role: string): string {
-  return role === 'targets' ? 'Repo Admin' : role.replace(/^targets\//, '');
-}
 
 /** The version of the repository's top-level targets metadata (0 when the repository lists no targets file). */
 export function targetsVersion(repository: BundleRepository): number {
@@ -29,10 +25,14 @@ function originOf(repository: BundleRepository, origin: TrustDataOrigin): Record
   return { bundle: origin.path, bundleExportedAt: origin.exportedAt, trustServer: source };
 }
 
-/** docker's signer names of a tag's roles: the delegations' names; `releases` or `Repo Admin` only when no named delegation signed. */
+/**
+ * docker trust inspect's signers of a released tag (`matchReleasedSignatures`): the names of
+ * the other delegations that sign the same digest, sorted; "Repo Admin" when none does (the
+ * tag is only in `targets` and/or `targets/releases`).
+ */
 function signerNames(roles: readonly string[]): string[] {
-  const named = roles.filter((r) => r.startsWith('targets/') && r !== 'targets/releases');
-  return [...new Set((named.length > 0 ? named : roles).map(signerName))];
+  const named = [...new Set(roles.filter((r) => !isReleasedRole(r)).map(signerNameOf))].sort();
+  return named.length > 0 ? named : [REPO_ADMIN];
 }
 
 /** The annotations recording where a tag's DCT signature came from. */

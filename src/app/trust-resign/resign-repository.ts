@@ -68,7 +68,7 @@ async function unsignedTags(input: ResignRepositoryInput, signed: ReadonlySet<st
       tag,
       digest: '',
       outcome: 'skipped' as const,
-      reason: 'not signed through DCT (no trust data for this tag)',
+      reason: 'not signed through DCT (no trust data for this tag: never signed, or revoked)',
       roles: [],
     }));
 }

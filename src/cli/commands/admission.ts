@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_ADMISSION_SETTINGS, type AdmissionSettings } from '../../app/admission/admission-controller.js';
 import { parseLabelSelector } from '../../app/admission/label-selector.js';
 import { DctError } from '../../core/errors.js';
@@ -71,6 +71,7 @@ export interface AdmissionOptions {
   /** false with --no-pull-secrets */
   pullSecrets?: boolean;
   serviceAccountDir?: string;
+  trustBundle?: string;
 }
 
 export interface AdmissionCommandDeps {
@@ -116,8 +117,14 @@ export function registerAdmissionCommand(
     .option('--audit <file|url>', 'record every image decision of reviews that are not dry runs in this audit feed (default: $DCT_AUDIT)')
     .option('--no-pull-secrets', "do not read the Pods' image pull secrets from the Kubernetes API (only the webhook's own credentials)")
     .option('--service-account-dir <dir>', "where the service account's token, ca.crt and namespace are mounted", SERVICE_ACCOUNT_DIR)
+    .option(
+      '--trust-bundle <file>',
+      'DCT: read trust data from this trust bundle (dct trust export), not trust servers (default: $DCT_TRUST_BUNDLE)',
+    )
     .action(async (opts: AdmissionOptions) => {
       const { host, port } = parseListen(opts.listen);
+      // an air-gapped cluster: DCT's trust data from a bundle (re-read when the file changes)
+      const policyEnv = opts.trustBundle !== undefined ? { ...env, DCT_TRUST_BUNDLE: resolve(opts.trustBundle) } : env;
       const settings = admissionSettings(opts, env);
       const loadPolicy = deps.loadPolicy ?? loadPolicyFile;
       await checkRegistryCredentials(env);
@@ -146,7 +153,7 @@ export function registerAdmissionCommand(
         tlsCertFile: opts.tlsCert,
         tlsKeyFile: opts.tlsKey,
         policyFile: opts.policy,
-        loadPolicy: (): Promise<PolicyHandle> => loadPolicy(opts.policy, env),
+        loadPolicy: (): Promise<PolicyHandle> => loadPolicy(opts.policy, policyEnv),
         settings,
         log,
         audit: (record) => {

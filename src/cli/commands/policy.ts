@@ -21,6 +21,7 @@ import type { TrustPolicy } from '../../core/policy/trust-policy.js';
 import { CliFailure } from '../cli-failure.js';
 import { decisionText } from '../decision-text.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
+import { TRUST_BUNDLE_ENV, withTrustBundle } from '../docker-trust/trust-data.js';
 import { policyDecider, type PolicyWiringOptions } from '../policy-decider.js';
 import type { PolicySource } from '../../core/policy/policy-source.js';
 import { registerPolicyGenerate } from '../policy-generate.js';
@@ -123,7 +124,11 @@ export function registerPolicyCommand(program: Command): void {
     .requiredOption('--policy <file>', 'the policy file')
     .option('--format <format>', 'text or json', 'text')
     .option('--trusted-root <file>', 'cosign: Sigstore trusted_root.json (default: the production root dct ships)')
-    .action(async (image: string, opts: { policy: string; format: string; trustedRoot?: string }) => {
+    .option(
+      '--trust-bundle <file>',
+      `DCT: read trust data from this trust bundle (dct trust export), not a trust server (default: $${TRUST_BUNDLE_ENV})`,
+    )
+    .action(async (image: string, opts: { policy: string; format: string; trustedRoot?: string; trustBundle?: string }) => {
       const code = await runPolicyExplain(
         image,
         {
@@ -131,7 +136,7 @@ export function registerPolicyCommand(program: Command): void {
           format: parsePolicyFormat(opts.format),
           ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
         },
-        processIo(),
+        withTrustBundle(processIo(), opts.trustBundle),
       );
       if (code !== 0) throw CliFailure.reported(code);
     });

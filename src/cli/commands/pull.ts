@@ -31,6 +31,7 @@ import { parseFormat } from '../output.js';
 import { ProgressBoard } from '../progress.js';
 import { contentTrustEnabled, openRegistry } from '../registry-access.js';
 import { processIo, type TrustIo } from '../docker-trust/io.js';
+import { TRUST_BUNDLE_ENV, trustBundlePath, withTrustBundle } from '../docker-trust/trust-data.js';
 import { AUDIT_ENV, decisionLine, deniedFailure, POLICY_ENV, PolicyEnforcement, withEnforcement } from '../policy-enforcement.js';
 
 export interface PullOptions {
@@ -43,16 +44,20 @@ export interface PullOptions {
   policy?: string;
   audit?: string;
   trustedRoot?: string;
+  trustBundle?: string;
 }
 
 /** `dct pull IMAGE`; returns the exit code (failures it printed itself), throws the others. */
-export async function runPull(image: string, opts: PullOptions, io: TrustIo): Promise<number> {
+export async function runPull(image: string, opts: PullOptions, given: TrustIo): Promise<number> {
+  const io = withTrustBundle(given, opts.trustBundle);
   const format = parseFormat(opts.format);
   const say = (t: string) => void (format === 'table' ? io.out(t) : undefined);
   if (opts.output && opts.dockerArchive)
     throw new DctError('INVALID_ARGUMENT', '--output and --docker-archive exclude each other: give one');
   if (opts.dockerArchive && opts.allPlatforms)
     throw new DctError('INVALID_ARGUMENT', '--all-platforms needs an OCI layout (--output): a docker archive holds one platform');
+  if (opts.disableContentTrust && opts.trustBundle !== undefined)
+    throw new DctError('INVALID_ARGUMENT', '--trust-bundle verifies the tag and --disable-content-trust skips that: give one');
   let ref = parseImageReference(image);
   if (ref.tag === undefined && ref.digest === undefined) {
     say('Using default tag: latest\n');
@@ -60,7 +65,9 @@ export async function runPull(image: string, opts: PullOptions, io: TrustIo): Pr
   }
   const platform = opts.platform ? parsePlatform(opts.platform) : platformOfNode('linux', process.arch);
   const enforcement = await PolicyEnforcement.open(io, 'pull', opts, { command: 'dct pull' });
-  const trusted = !enforcement && !opts.disableContentTrust && contentTrustEnabled(io.env) && ref.digest === undefined;
+  // a trust bundle (flag or DCT_TRUST_BUNDLE) is a trust source asked for: the tag is verified with it
+  const trustOn = contentTrustEnabled(io.env) || trustBundlePath(io) !== undefined;
+  const trusted = !enforcement && !opts.disableContentTrust && trustOn && ref.digest === undefined;
   const refuse = (error: { code: string; message: string; hint?: string }, extra: Record<string, unknown> = {}): number => {
     if (format === 'json') io.out(JSON.stringify({ image, error, ...extra }, null, 2) + '\n');
     else io.err(`${error.message}${enforcement ? ` [${error.code}]` : ''}\n`);
@@ -176,6 +183,10 @@ export function registerPullCommand(program: Command): void {
     .option('--policy <file>', `pull only what this trust policy allows, by the digest decided (default: $${POLICY_ENV})`)
     .option('--audit <file|url>', `write the policy decision to this audit feed (default: $${AUDIT_ENV})`)
     .option('--trusted-root <file>', 'cosign (policy): Sigstore trusted_root.json (default: the production root dct ships)')
+    .option(
+      '--trust-bundle <file>',
+      `verify with this trust bundle (dct trust export) instead of a trust server (default: $${TRUST_BUNDLE_ENV})`,
+    )
     .option('--format <format>', 'table or json', 'table')
     .action(async (image: string, opts: PullOptions) => {
       const code = await runPull(image, opts, processIo());

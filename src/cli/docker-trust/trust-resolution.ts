@@ -1,6 +1,7 @@
 /**
  * The trust resolver of the images commands (`dct verify`, `dct pin`, `dct pull`,
- * `dct docker`), wired as `dct trust` wires its trust context, and its failures in
+ * `dct docker`), wired as `dct trust` wires its trust context (or over a trust bundle:
+ * `--trust-bundle`, DCT_TRUST_BUNDLE), and its failures in
  * docker's words (`trust.NotaryError`) with dct's hints.
  */
 import { ResolutionFailure, TrustResolver } from '../../app/images/trust-resolver.js';
@@ -9,11 +10,11 @@ import { CliFailure } from '../cli-failure.js';
 import { hintFor, notaryErrorMessage } from './docker-errors.js';
 import { logrusWarning } from './go-text.js';
 import type { TrustIo } from './io.js';
-import { openTrustContext } from './trust-context.js';
+import { trustDataOpener } from './trust-data.js';
 
 export function trustResolver(io: TrustIo): TrustResolver {
   return new TrustResolver({
-    open: (gun) => openTrustContext(io, gun),
+    open: trustDataOpener(io),
     onWarning: (message) => io.err(logrusWarning(io.now(), message)),
   });
 }

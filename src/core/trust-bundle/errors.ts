@@ -17,6 +17,8 @@ export const TRUST_BUNDLE_ERROR_CODES = [
   'BUNDLE_TAGS_MISMATCH',
   // a cache-only export found no cached trust data for a repository in the trust dir
   'BUNDLE_NOT_IN_CACHE',
+  // --trust-bundle: the bundle holds no trust data for the image's repository
+  'BUNDLE_REPOSITORY_MISSING',
   // dct trust migrate: the root key needed to sign the rotation root is not in the trust dir
   'MIGRATE_ROOT_KEY_MISSING',
   // dct trust migrate: the destination holds the repository with other trust data; it is not overwritten

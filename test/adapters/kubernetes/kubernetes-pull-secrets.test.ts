@@ -1,7 +1,8 @@
 /**
  * The cluster's image pull secrets as the webhook reads them, against a fake Kubernetes API over
  * HTTPS serving Secrets made by the real kubectl: both pull-secret types, Docker Hub's names, the
- * first secret naming a registry winning, the service account's secrets after the Pod's, what
+ * first secret naming a registry winning, glob keys (`*.example.com`) after exact names, the
+ * service account's secrets after the Pod's, what
  * cannot be read reported (a wrong type, a missing secret, a 401 with the RBAC hint), answers
  * kept for the TTL but API failures not, and a rotated token read again.
  */
@@ -14,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { inClusterConfig } from '../../../src/adapters/kubernetes/in-cluster-config.js';
 import { KubernetesApi } from '../../../src/adapters/kubernetes/kubernetes-api.js';
 import { KubernetesPullSecrets } from '../../../src/adapters/kubernetes/kubernetes-pull-secrets.js';
-import { pullSecretLogins, registryOfKey } from '../../../src/adapters/kubernetes/pull-secret.js';
+import { pullSecretLogins, registryKeyMatches, registryOfKey } from '../../../src/adapters/kubernetes/pull-secret.js';
 import { isDctError } from '../../../src/core/errors.js';
 import {
   kubectlDockerRegistrySecret,
@@ -61,6 +62,8 @@ describe('KubernetesPullSecrets', () => {
     );
     api.objects.set(secretPath('ns', 'opaque'), kubectlJson(['create', 'secret', 'generic', 'opaque', '-n', 'ns', '--from-literal=x=y']));
     api.objects.set(serviceAccountPath('ns', 'builder'), kubectlServiceAccount('builder', 'ns', ['b', 'hub']));
+    api.objects.set(secretPath('ns', 'glob'), kubectlDockerRegistrySecret('glob', 'ns', '*.mirror.example.com', 'dora', 'pw-d'));
+    api.objects.set(secretPath('ns', 'exact'), kubectlDockerRegistrySecret('exact', 'ns', 'eu.mirror.example.com', 'erin', 'pw-e'));
   });
   after(async () => {
     await api?.close();
@@ -90,6 +93,17 @@ describe('KubernetesPullSecrets', () => {
     assert.deepEqual(c.forRegistry('docker.io')?.login, { username: 'hubuser', password: 'pw-h' }, "the service account's secret");
     assert.equal(c.forRegistry('index.docker.io')?.source, c.forRegistry('docker.io')?.source);
     assert.equal(c.forRegistry('r.example.com'), undefined, 'another port is another registry');
+  });
+
+  it("a glob key matches as the kubelet's does, one label deep, after every exact name", async () => {
+    const found = await source().lookup({ namespace: 'ns', secrets: ['glob', 'exact'] });
+    const c = found.credentials;
+    assert.ok(c);
+    assert.deepEqual(c.forRegistry('us.mirror.example.com')?.login, { username: 'dora', password: 'pw-d' });
+    assert.deepEqual(c.forRegistry('eu.mirror.example.com')?.login, { username: 'erin', password: 'pw-e' }, 'the exact name wins');
+    assert.equal(c.forRegistry('mirror.example.com'), undefined, '* is one label, not none');
+    assert.equal(c.forRegistry('a.us.mirror.example.com'), undefined, '* is one label, not two');
+    assert.equal(c.forRegistry('us.mirror.example.com:5000'), undefined, 'the port must match');
   });
 
   it('says what it could not read: a missing secret, a secret of another type', async () => {
@@ -151,5 +165,14 @@ describe('pullSecretLogins', () => {
     assert.equal(registryOfKey('registry-1.docker.io'), 'docker.io');
     assert.equal(registryOfKey('https://R.example.com:5000/v2/'), 'r.example.com:5000');
     assert.equal(registryOfKey('r.example.com/some/path'), 'r.example.com');
+  });
+
+  it('matches glob keys label by label, with the port', () => {
+    assert.ok(registryKeyMatches('*.example.com', 'EU.example.com'));
+    assert.ok(registryKeyMatches('registry-?.example.com:5000', 'registry-2.example.com:5000'));
+    assert.ok(!registryKeyMatches('registry-?.example.com:5000', 'registry-2.example.com'));
+    assert.ok(!registryKeyMatches('*.example.com', 'example.com'));
+    assert.ok(!registryKeyMatches('*.example.com', 'examplexcom.example.com.evil'));
+    assert.ok(!registryKeyMatches('*.example.com', 'a.exampleXcom'), 'a dot is a dot, not any character');
   });
 });

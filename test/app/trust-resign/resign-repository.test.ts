@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RegistryTagLister, ResignSigner } from '../../../src/app/trust-resign/ports.js';
+import { provenanceAnnotations } from '../../../src/app/trust-resign/provenance.js';
 import { resignRepository } from '../../../src/app/trust-resign/resign-repository.js';
 import { DctError } from '../../../src/core/errors.js';
 import type { BundleRepository, BundleTag } from '../../../src/core/trust-bundle/manifest.js';
@@ -103,5 +104,13 @@ describe('resignRepository', () => {
     );
     assert.equal(r.tags[1]!.annotations?.['dev.dct.provenance.bundle'], 'b.tar');
     assert.match(r.warnings[0] ?? '', /tag list could not be read.*unauthorized/);
+  });
+
+  it("names docker trust inspect's signers: the other delegations sorted, else Repo Admin (targets/releases alone too)", () => {
+    const signers = (roles: string[]) =>
+      provenanceAnnotations(repository, tag('x', d('5'), roles), { kind: 'server', url: 'x' })['dev.dct.provenance.signers'];
+    assert.equal(signers(['targets/releases']), 'Repo Admin');
+    assert.equal(signers(['targets', 'targets/releases']), 'Repo Admin');
+    assert.equal(signers(['targets/releases', 'targets/bob', 'targets/alice']), 'alice,bob');
   });
 });

@@ -10,6 +10,8 @@
  * - `build` (also `image build`, `builder build`, `buildx build`): every image the
  *   Dockerfile reads (`FROM`, `COPY --from=`, `RUN --mount=from=`) is pinned in a
  *   temporary copy passed with `--file` (docker-build.ts).
+ * - `--trust-bundle FILE` (or DCT_TRUST_BUNDLE) before docker's arguments: DCT's trust
+ *   data comes from that bundle (`dct trust export`), not a trust server.
  * - `--policy FILE` (or DCT_POLICY) before docker's arguments: the trust policy decides
  *   every image instead (a digest reference too) and docker gets the decided digest; a
  *   deny stops before docker runs (POLICY_DENIED). `--audit FILE|URL` (or DCT_AUDIT)
@@ -34,6 +36,7 @@ import { processIo, type TrustIo } from '../../docker-trust/io.js';
 import { boolFlag, parseDockerArgs, shellLine, type FlagUse, type ParsedCommand } from './docker-args.js';
 import { ResolutionFailure } from '../../../app/images/trust-resolver.js';
 import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
+import { withTrustBundle } from '../../docker-trust/trust-data.js';
 import { POLICY_DENIED, PolicyEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { planBuild } from './docker-build.js';
 import { planPush } from './docker-push.js';
@@ -205,13 +208,14 @@ export interface DockerRunOptions {
   self?: string;
 }
 
-/** dct's own options before docker's arguments: `--dry-run`, `--policy FILE`, `--audit FILE|URL`, `--` ends them. */
-function dctOptions(argv: string[]): { dryRun: boolean; flags: EnforcementFlags } {
+/** dct's own options before docker's arguments: `--dry-run`, `--policy FILE`, `--audit FILE|URL`, `--trust-bundle FILE`, `--` ends them. */
+function dctOptions(argv: string[]): { dryRun: boolean; flags: EnforcementFlags; trustBundle?: string } {
   let dryRun = false;
+  let trustBundle: string | undefined;
   const flags: EnforcementFlags = {};
   for (;;) {
     const a = argv[0];
-    const m = a === undefined ? null : /^--(policy|audit)(?:=(.*))?$/.exec(a);
+    const m = a === undefined ? null : /^--(policy|audit|trust-bundle)(?:=(.*))?$/.exec(a);
     if (a === '--dry-run') {
       argv.shift();
       dryRun = true;
@@ -219,21 +223,23 @@ function dctOptions(argv: string[]): { dryRun: boolean; flags: EnforcementFlags 
       argv.shift();
       const value = m[2] ?? argv.shift();
       if (value === undefined) throw CliFailure.usage(`dct docker: --${m[1]} needs a value`, 125);
-      flags[m[1] as 'policy' | 'audit'] = value;
+      if (m[1] === 'trust-bundle') trustBundle = value;
+      else flags[m[1] as 'policy' | 'audit'] = value;
     } else {
       if (a === '--') argv.shift();
-      return { dryRun, flags };
+      return { dryRun, flags, ...(trustBundle !== undefined ? { trustBundle } : {}) };
     }
   }
 }
 
-/** `dct docker [--dry-run] [--policy FILE] [--audit FILE|URL] ARGS…`; returns the exit code. */
+/** `dct docker [--dry-run] [--policy FILE] [--audit FILE|URL] [--trust-bundle FILE] ARGS…`; returns the exit code. */
 export async function runDocker(argvIn: readonly string[], io: DockerIo, options: DockerRunOptions = {}): Promise<number> {
   const argv = [...argvIn];
   let dryRun: boolean;
   let flags: EnforcementFlags;
+  let trustBundle: string | undefined;
   try {
-    ({ dryRun, flags } = dctOptions(argv));
+    ({ dryRun, flags, trustBundle } = dctOptions(argv));
   } catch (err) {
     if (!isCliFailure(err, 'usage')) throw err;
     io.err(`${err.message}\n`);
@@ -260,7 +266,8 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
     io.err(`dct docker: ${err.message}\n`);
     return 125;
   }
-  const trustIo: DockerIo = p.configDir !== undefined ? { ...io, env: { ...io.env, DOCKER_CONFIG: resolve(io.cwd, p.configDir) } } : io;
+  const configured: DockerIo = p.configDir !== undefined ? { ...io, env: { ...io.env, DOCKER_CONFIG: resolve(io.cwd, p.configDir) } } : io;
+  const trustIo: DockerIo = { ...configured, ...withTrustBundle(configured, trustBundle) };
   const resolver = trustResolver(trustIo);
   let enforcement: PolicyEnforcement | undefined;
   let plan: DockerPlan;

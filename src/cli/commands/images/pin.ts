@@ -34,6 +34,7 @@ import { DctError } from '../../../core/errors.js';
 import { CliFailure } from '../../cli-failure.js';
 import { goFileError } from '../../docker-trust/go-text.js';
 import { processIo, type TrustIo } from '../../docker-trust/io.js';
+import { TRUST_BUNDLE_ENV, withTrustBundle } from '../../docker-trust/trust-data.js';
 import { parseReference, type TrustResolver } from '../../../app/images/trust-resolver.js';
 import { failureJson, resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 import { AUDIT_ENV, POLICY_ENV, PolicyEnforcement, withEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
@@ -238,7 +239,11 @@ export function registerPinCommand(program: Command): void {
     .option('--policy <file>', `pin to the digests this trust policy decides, denied references fail (default: $${POLICY_ENV})`)
     .option('--audit <file|url>', `write every policy decision to this audit feed (default: $${AUDIT_ENV})`)
     .option('--trusted-root <file>', 'cosign (policy): Sigstore trusted_root.json (default: the production root dct ships)')
-    .action(async (files: string[], o: { check?: boolean; update?: boolean; format: string } & EnforcementFlags) => {
+    .option(
+      '--trust-bundle <file>',
+      `DCT: read trust data from this trust bundle (dct trust export), not a trust server (default: $${TRUST_BUNDLE_ENV})`,
+    )
+    .action(async (files: string[], o: { check?: boolean; update?: boolean; format: string; trustBundle?: string } & EnforcementFlags) => {
       const code = await runPin(
         files,
         {
@@ -249,7 +254,7 @@ export function registerPinCommand(program: Command): void {
           ...(o.audit !== undefined ? { audit: o.audit } : {}),
           ...(o.trustedRoot !== undefined ? { trustedRoot: o.trustedRoot } : {}),
         },
-        processIo(),
+        withTrustBundle(processIo(), o.trustBundle),
       );
       if (code !== 0) throw CliFailure.reported(code);
     });

@@ -32,6 +32,7 @@ import { registryFormatFactories, signatureFormats, type SignatureFormats } from
 import type { StringMatcher } from '../../../core/signatures/sigstore-verification.js';
 import { tabwrite } from '../../table.js';
 import { AUDIT_ENV, POLICY_ENV } from '../../policy-enforcement.js';
+import { TRUST_BUNDLE_ENV, withTrustBundle } from '../../docker-trust/trust-data.js';
 import { verifyByPolicy } from './verify-policy.js';
 
 export type VerifyFormat = 'text' | 'table' | 'json';
@@ -233,6 +234,7 @@ interface VerifyOptions {
   insecureIgnoreTlog?: boolean;
   policy?: string;
   audit?: string;
+  trustBundle?: string;
 }
 
 /** cosign's flag pair: the exact value, else the regexp, else none. */
@@ -258,8 +260,12 @@ export function registerVerifyCommand(program: Command): void {
     .option('--insecure-ignore-tlog', 'cosign: accept signatures that have no transparency log entry')
     .option('--policy <file>', `decide each image by this trust policy instead (default: $${POLICY_ENV}); exit 1 when one is denied`)
     .option('--audit <file|url>', `write every policy decision to this audit feed (default: $${AUDIT_ENV})`)
+    .option(
+      '--trust-bundle <file>',
+      `DCT: read trust data from this trust bundle (dct trust export), not a trust server (default: $${TRUST_BUNDLE_ENV})`,
+    )
     .action(async (images: string[], opts: VerifyOptions) => {
-      const io = processIo();
+      const io = withTrustBundle(processIo(), opts.trustBundle);
       const format = parseVerifyFormat(opts.format);
       const identity = matcher(opts.certificateIdentity, opts.certificateIdentityRegexp);
       const issuer = matcher(opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp);

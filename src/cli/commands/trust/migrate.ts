@@ -3,16 +3,20 @@
  * repositories from a Notary server (notary-server, dct server) to a dct server keeping
  * their root (src/app/trust-migrate): the root key's holder (the trust dir, `--trust-dir`;
  * passphrases from DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE or NOTARY_ROOT_PASSPHRASE) signs
- * the rotation of timestamp (and a server-held snapshot) to the destination's keys.
- * Prints what clients must do. Text (default) or `--format json`; progress on a terminal.
+ * the rotation of timestamp (and a server-held snapshot) to the destination's keys; or,
+ * `--new-root`, under a new root key (made in the trust dir, or `--rootkey FILE`).
+ * Prints what clients must do (migrate-report.ts). Text (default) or `--format json`; progress on a terminal.
  */
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FileKeyRing } from '../../../adapters/keystore/file-key-ring.js';
 import { FileKeyStore } from '../../../adapters/keystore/file-keystore.js';
-import { createPassphraseSource } from '../../../adapters/passphrase.js';
+import { createPassphraseSource, unlockWithPassphrase, type PassphraseSource } from '../../../adapters/passphrase.js';
+import type { KeyPassphrases } from '../../../app/keys/key-files.js';
+import { importRootKey } from '../../../app/keys/open-key-file.js';
 import type { TrustServerConnection } from '../../../app/docker-trust/trust-context.js';
 import { migrateRepositories } from '../../../app/trust-migrate/migrate-repositories.js';
-import type { MigrationOutcome } from '../../../app/trust-migrate/migrate-repository.js';
 import { urlHost, type TrustServer } from '../../../app/trust-server-url.js';
 import { DctError, isDctError } from '../../../core/errors.js';
 import { jsonOut, type TrustIo } from '../../docker-trust/io.js';
@@ -20,6 +24,7 @@ import { dockerDirs, dockerTrustHost } from '../../docker-trust/trust-context.js
 import { boolFlag, stringFlag, type ParsedArgs } from './args.js';
 import type { TrustCommand } from './common.js';
 import { allRepositories, explicitServer } from './export.js';
+import { clientSteps, report } from './migrate-report.js';
 
 function outputFormat(p: ParsedArgs): 'text' | 'json' {
   const v = stringFlag(p, 'format') ?? 'text';
@@ -32,30 +37,31 @@ async function connect(io: TrustIo, server: TrustServer): Promise<TrustServerCon
   return host.connect(server, () => host.credentials(urlHost(server.url)));
 }
 
-const CLIENTS_KEPT_ROOT =
-  'Clients: nothing to re-trust (the root is kept; they see a key rotation). Point them at the new server:\n' +
-  '  export DOCKER_CONTENT_TRUST_SERVER=';
-
-function report(io: TrustIo, destination: string, outcomes: readonly MigrationOutcome[], dryRun: boolean): void {
-  for (const o of outcomes) {
-    const roots = o.roots.length > 0 ? `root chain v${o.roots[0]}..v${o.roots[o.roots.length - 1]}, ` : '';
-    const what = `${roots}${o.tags} ${o.tags === 1 ? 'tag' : 'tags'}`;
-    if (o.status === 'migrated') {
-      io.out(`${o.gun}: migrated (${what}; ${o.rotated.join(' and ')} rotated to the destination's keys, root v${o.destinationRoot})\n`);
-    } else if (o.status === 'would-migrate') io.out(`${o.gun}: would migrate (${what})\n`);
-    else if (o.status === 'updated') io.out(`${o.gun}: updated, ${o.reason} (${what})\n`);
-    else if (o.status === 'would-update') io.out(`${o.gun}: would update, ${o.reason} (${what})\n`);
-    else if (o.status === 'skipped') io.out(`${o.gun}: skipped, ${o.reason} (${what})\n`);
-    else io.out(`${o.gun}: FAILED: ${o.reason} [${o.code}]\n`);
+/**
+ * `--new-root` (and `--rootkey FILE`, as `notary init --rootkey`): where the new root key
+ * comes from, made (or imported) once per run, when first needed.
+ */
+function newRootKeyOf(p: ParsedArgs, io: TrustIo, store: FileKeyStore, keyRing: FileKeyRing, passphrases: PassphraseSource) {
+  const file = stringFlag(p, 'rootkey');
+  if (!boolFlag(p, 'new-root')) {
+    if (file !== undefined) throw new DctError('INVALID_ARGUMENT', '--rootkey chooses the root key of --new-root: give --new-root with it');
+    return undefined;
   }
-  const count = (s: string) => outcomes.filter((o) => o.status === s).length;
-  io.out(
-    dryRun
-      ? `Dry run: ${count('would-migrate')} to migrate, ${count('would-update')} to update, ${count('skipped')} already there, ${count('failed')} failed\n`
-      : `${count('migrated')} migrated, ${count('updated')} updated, ${count('skipped')} skipped, ${count('failed')} failed\n`,
-  );
-  if (!dryRun && count('migrated') + count('updated') + count('skipped') > 0) io.out(`${CLIENTS_KEPT_ROOT}${destination}\n`);
-  if (count('failed') > 0) io.out('Rerun the same command to finish: what is already at the destination is skipped.\n');
+  let made: Promise<{ keyId: string; privateKey: KeyObject }> | undefined;
+  const importKey = async (path: string) => {
+    const pem = await readFile(resolve(io.cwd, path), 'utf8').catch((err: unknown) => {
+      throw new DctError('INVALID_ARGUMENT', `--rootkey: cannot read ${path}: ${(err as Error).message}`);
+    });
+    const keyPassphrases: KeyPassphrases = {
+      forNewKey: (key) => passphrases.get({ ...key, isNew: true }),
+      unlock: (key, openKey) => unlockWithPassphrase(passphrases, key, openKey),
+    };
+    const keyId = await importRootKey({ keys: store, passphrases: keyPassphrases }, pem);
+    const privateKey = await keyRing.unlock(keyId);
+    if (!privateKey) throw new DctError('KEY_NOT_FOUND', `root key ${keyId} is not in the trust directory`);
+    return { keyId, privateKey };
+  };
+  return () => (made ??= file !== undefined ? importKey(file) : keyRing.generate('root'));
 }
 
 /** One line redrawn in place on a terminal (stderr); nothing elsewhere. */
@@ -72,6 +78,8 @@ export const migrateCommand: TrustCommand = {
     flags: [
       { name: 'all', kind: 'bool', help: 'Every repository of the source server (its changefeed)' },
       { name: 'dry-run', kind: 'bool', help: 'List what would move; change nothing' },
+      { name: 'new-root', kind: 'bool', help: 'Give the repositories a new root key at the destination (the old one is not needed)' },
+      { name: 'rootkey', kind: 'string', valueName: 'file', help: 'With --new-root: this encrypted root key file instead of a new key' },
       { name: 'trust-dir', kind: 'string', help: 'Trust dir holding the root keys (default $DOCKER_CONFIG/trust)' },
       { name: 'format', kind: 'string', valueName: 'string', help: 'Output format: "text" or "json"', default: 'text' },
     ],
@@ -87,7 +95,10 @@ export const migrateCommand: TrustCommand = {
     if (!all && names.length === 0) throw new DctError('INVALID_ARGUMENT', 'name at least one GUN to migrate, or --all');
     const dryRun = boolFlag(p, 'dry-run');
     const trustDir = resolve(io.cwd, stringFlag(p, 'trust-dir') ?? dockerDirs(io).trustDir);
-    const keyRing = new FileKeyRing(new FileKeyStore(trustDir), createPassphraseSource({ mode: 'combined', env: io.env }));
+    const store = new FileKeyStore(trustDir);
+    const passphrases = createPassphraseSource({ mode: 'combined', env: io.env });
+    const keyRing = new FileKeyRing(store, passphrases);
+    const newRootKey = newRootKeyOf(p, io, store, keyRing, passphrases);
     const onProgress = progressLine(io);
     const connections: Array<Promise<TrustServerConnection>> = [];
     try {
@@ -103,10 +114,13 @@ export const migrateCommand: TrustCommand = {
         keyRing,
         now: io.now(),
         dryRun,
+        ...(newRootKey ? { newRootKey } : {}),
         ...(onProgress ? { onProgress } : {}),
       });
-      if (format === 'json') jsonOut(io, { source: source.url, destination: destination.url, dryRun, repositories: outcomes });
-      else report(io, destination.url, outcomes, dryRun);
+      if (format === 'json') {
+        const clients = clientSteps(destination.url, outcomes);
+        jsonOut(io, { source: source.url, destination: destination.url, dryRun, newRoot: !!newRootKey, repositories: outcomes, clients });
+      } else report(io, destination.url, outcomes, dryRun, !!newRootKey);
       return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
     } catch (err) {
       onProgress?.('', 1, 1);
