@@ -2,12 +2,14 @@
  * The admission bench's processes and clients: `dct admission` run as installed (the bundled
  * CLI `npm run build` makes) in a child process pinned to one core (`taskset -c CORE`), its
  * stderr log written to a file as a container runtime would; a keep-alive HTTPS client timing
- * one review at a time; and wrk POSTing one AdmissionReview over and over (a Lua script), on
- * another core.
+ * one review at a time; wrk POSTing one AdmissionReview over and over (a Lua script), on
+ * another core; and a TCP proxy that puts a network's round trip between the webhook and the
+ * registry.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort, onPath, run } from './server/processes.js';
@@ -176,4 +178,44 @@ export async function wrkPost(opts: WrkPostOptions): Promise<WrkResult & { stdou
   const argv = opts.core !== undefined ? ['taskset', '-c', String(opts.core), ...wrk] : wrk;
   const { stdout } = await run(argv[0] as string, argv.slice(1), { timeoutMs: (opts.durationS + 30) * 1000 });
   return { ...parseWrk(stdout), stdout };
+}
+
+export interface DelayProxy {
+  /** `127.0.0.1:<port>`: the registry as reached through the proxy */
+  host: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy to `target` (`host:port`) that holds every chunk `oneWayMs` in each direction: a
+ * registry `2 × oneWayMs` of round trip away, as a real one is, TLS passed through untouched.
+ */
+export async function startDelayProxy(target: string, oneWayMs: number): Promise<DelayProxy> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<Socket>();
+  // timers of one duration fire in the order they were set: each direction stays in order
+  const pipe = (from: Socket, to: Socket) => {
+    from.on('data', (chunk) => void setTimeout(() => to.destroyed || to.write(chunk), oneWayMs));
+    from.on('end', () => void setTimeout(() => to.end(), oneWayMs));
+    from.on('error', () => to.destroy());
+    from.on('close', () => void setTimeout(() => to.destroy(), oneWayMs + 1));
+  };
+  const server = createNetServer((client) => {
+    const upstream = connect(port, host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    pipe(client, upstream);
+    pipe(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

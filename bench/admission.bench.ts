@@ -12,13 +12,17 @@
  *     the 8 images (order reversed every other round). Ratio = median over rounds of
  *     (8-container Pod / slowest single-image Pod of the same round). Goal ≤ 1.5×: the eight
  *     decisions run in parallel.
+ *   cold over a network (`--registry-rtt MS`): the same, the webhook reaching the registry through
+ *     a TCP proxy that holds each chunk MS/2 each way (a registry MS of round trip away, as a real
+ *     one is): on loopback a decision is all CPU, so 8 on one core take 8 × one whatever runs in
+ *     parallel; with a round trip to wait for, the parallel decisions overlap their waits.
  *   warm: a webhook with its cache on (the default 5 min), primed with one review; wrk on the
  *     other core POSTs the 8-container Pod's AdmissionReview to /mutate for `--duration` s over
  *     `--connections` keep-alive connections. Goals: p99 < 5 ms and ≥ 2,000 reviews/s on one
  *     core. The cache's hit counter (/metrics) shows that the reviews were served from it.
  *
  * Usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)]
- *        [--connections N (8)] [--log-level LEVEL (info)] [--cpu-prof DIR]
+ *        [--connections N (8)] [--log-level LEVEL (info)] [--cpu-prof DIR] [--registry-rtt MS (0: off)]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -27,7 +31,16 @@ import { fileURLToPath } from 'node:url';
 import { kubeObject, reviewOf } from '../test/app/admission/admission-doubles.js';
 import { cosignSign, startSigningWorld, type PushedImage, type SigningWorld } from '../test/support/admission-world.js';
 import { selfSignedCert } from '../test/webhook/webhook-support.js';
-import { canPin, cpuMsOf, ReviewClient, startAdmission, wrkPost, type AdmissionProcess } from './admission-webhook.js';
+import {
+  canPin,
+  cpuMsOf,
+  ReviewClient,
+  startAdmission,
+  startDelayProxy,
+  wrkPost,
+  type AdmissionProcess,
+  type DelayProxy,
+} from './admission-webhook.js';
 import { buildDct, run, type DctBuild } from './server/processes.js';
 
 export interface Options {
@@ -38,13 +51,15 @@ export interface Options {
   /** the webhooks' `--log-level` (info: one JSON line per review, as deployed) */
   logLevel: string;
   cpuProf?: string;
+  /** the cold rounds again with the registry this many ms of round trip away (0: not run) */
+  registryRttMs: number;
 }
 
 const USAGE =
-  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)] [--connections N (8)] [--log-level L (info)] [--cpu-prof DIR]';
+  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)] [--connections N (8)] [--log-level L (info)] [--cpu-prof DIR] [--registry-rtt MS]';
 
 export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { format: 'text', rounds: 15, durationS: 10, connections: 8, logLevel: 'info' };
+  const opts: Options = { format: 'text', rounds: 15, durationS: 10, connections: 8, logLevel: 'info', registryRttMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = () => {
@@ -60,6 +75,7 @@ export function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--rounds') opts.rounds = num();
     else if (arg === '--duration') opts.durationS = num();
     else if (arg === '--connections') opts.connections = num();
+    else if (arg === '--registry-rtt') opts.registryRttMs = num();
     else if (arg === '--log-level') opts.logLevel = argv[++i] ?? 'info';
     else if (arg === '--cpu-prof') {
       const d = argv[++i];
@@ -162,7 +178,7 @@ async function openConnections(pid: number, port: string): Promise<number> {
 const metric = (text: string, pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
 const HITS = /^dct_admission_cache_total\{outcome="hit"\} (\d+)/m;
 
-async function prepare(world: SigningWorld, dir: string): Promise<{ images: PushedImage[]; policy: string }> {
+async function prepare(world: SigningWorld, dir: string, far?: DelayProxy): Promise<{ images: PushedImage[]; policy: string }> {
   const images: PushedImage[] = [];
   for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
     const image = await world.push(world.server.host, `bench/${name}`, '1');
@@ -185,6 +201,10 @@ async function prepare(world: SigningWorld, dir: string): Promise<{ images: Push
       `    match: ${world.server.host}/bench/*`,
       '    require:',
       '      cosign: {key: release.pub, tlog: false}',
+      // the same images, reached through the round-trip proxy
+      ...(far
+        ? ['  - name: bench-far', `    match: ${far.host}/bench/*`, '    require:', '      cosign: {key: release.pub, tlog: false}']
+        : []),
       '',
     ].join('\n'),
   );
@@ -196,11 +216,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dct-bench-admission-'));
   let world: SigningWorld | undefined;
   let build: DctBuild | undefined;
+  let far: DelayProxy | undefined;
   const running: AdmissionProcess[] = [];
   try {
     log('building dct, starting dct server, signing 8 images …');
     [build, world] = await Promise.all([buildDct(), startSigningWorld()]);
-    const { images, policy } = await prepare(world, dir);
+    if (opts.registryRttMs > 0) far = await startDelayProxy(world.server.host, opts.registryRttMs / 2);
+    const { images, policy } = await prepare(world, dir, far);
     const tls = selfSignedCert(dir, 'webhook');
     const pin = canPin() && cpus().length >= 2;
     const start = async (cacheTtl: string, name: string) => {
@@ -240,6 +262,17 @@ async function main(): Promise<void> {
     cold.client.close();
     await cold.p.stop();
 
+    let farResult: ColdResult | undefined;
+    if (far) {
+      log(`cold, the registry ${opts.registryRttMs} ms of round trip away: ${opts.rounds} rounds …`);
+      const farCold = await start('0', 'cold-far');
+      const [near, via] = [world.server.host, far.host];
+      const farImages = images.map((i) => ({ ...i, image: i.image.replace(near, via), name: i.name.replace(near, via) }));
+      farResult = await measureCold(farCold.client, farImages, opts.rounds);
+      farCold.client.close();
+      await farCold.p.stop();
+    }
+
     log(`warm: cache on, wrk -t1 -c${opts.connections} -d${opts.durationS}s …`);
     const warm = await start('5m', 'warm');
     const pod = reviewBody(images.map((i) => i.image));
@@ -271,6 +304,7 @@ async function main(): Promise<void> {
 
     const goals = {
       coldRatio: { value: coldResult.ratio, goal: 1.5, met: coldResult.ratio <= 1.5 },
+      ...(farResult ? { coldRatioOverNetwork: { value: farResult.ratio, goal: 1.5, met: farResult.ratio <= 1.5 } } : {}),
       warmP99Ms: { value: wrk.p99Ms, goal: 5, met: wrk.p99Ms < 5 },
       warmReviewsPerSecond: { value: wrk.requestsPerSecond, goal: 2000, met: wrk.requestsPerSecond >= 2000 },
     };
@@ -289,6 +323,7 @@ async function main(): Promise<void> {
             options: opts,
             conditions,
             cold: { ...coldResult, cpuPerDecisionMs: coldCpuPerDecisionMs, registryConnectionsLeftOpen: leftOpen },
+            ...(farResult ? { coldOverNetwork: { registryRttMs: opts.registryRttMs, ...farResult } } : {}),
             warm: { ...wrkSummary, cacheHits: hits, cpuPerReviewMs: warmCpuPerReviewMs },
             goals,
           },
@@ -317,18 +352,27 @@ async function main(): Promise<void> {
       `| slowest single-image review, cold | ${coldResult.slowestSingleMs.toFixed(1)} ms | | |`,
       `| 8-container Pod (8 images), cold | ${coldResult.podMs.toFixed(1)} ms | | |`,
       `| Pod / slowest single (median of rounds; of the medians: ${(coldResult.podMs / coldResult.slowestSingleMs).toFixed(2)}×) | ${coldResult.ratio.toFixed(2)}× | ≤ 1.50× | ${yes(goals.coldRatio.met)} |`,
+      ...(farResult
+        ? [
+            `| slowest single-image review, cold, registry ${opts.registryRttMs} ms away | ${farResult.slowestSingleMs.toFixed(1)} ms | | |`,
+            `| 8-container Pod, cold, registry ${opts.registryRttMs} ms away | ${farResult.podMs.toFixed(1)} ms | | |`,
+            `| Pod / slowest single, registry ${opts.registryRttMs} ms away (of the medians: ${(farResult.podMs / farResult.slowestSingleMs).toFixed(2)}×) | ${farResult.ratio.toFixed(2)}× | ≤ 1.50× | ${yes(farResult.ratio <= 1.5)} |`,
+          ]
+        : []),
       `| warm p99 (wrk -c${opts.connections}, ${opts.durationS} s) | ${wrk.p99Ms.toFixed(2)} ms | < 5 ms | ${yes(goals.warmP99Ms.met)} |`,
       `| warm reviews/s, one core | ${wrk.requestsPerSecond.toFixed(0)} | ≥ 2,000 | ${yes(goals.warmReviewsPerSecond.met)} |`,
       `| warm p50 | ${wrk.p50Ms.toFixed(2)} ms | | |`,
       '',
       `warm: ${wrk.requests} reviews, ${wrk.non2xx} non-2xx, ${wrk.socketErrors} socket errors; cache hits ${hits} (${(hits / 8).toFixed(0)} Pods' worth)`,
       `RESULT admission.cold.pod-vs-slowest-single ratio=${coldResult.ratio.toFixed(3)}`,
+      ...(farResult ? [`RESULT admission.cold.network.pod-vs-slowest-single ratio=${farResult.ratio.toFixed(3)}`] : []),
       `RESULT admission.warm.p99 ms=${wrk.p99Ms.toFixed(3)}`,
       `RESULT admission.warm.throughput rps=${wrk.requestsPerSecond.toFixed(0)}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
     for (const p of running) await p.stop();
+    await far?.close();
     await world?.stop();
     build?.cleanup();
     rmSync(dir, { recursive: true, force: true });

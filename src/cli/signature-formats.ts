@@ -30,7 +30,8 @@ import type { RegistryCredentials } from '../adapters/http/credentials.js';
 import { logrusWarning } from './docker-trust/go-text.js';
 import type { TrustIo } from './docker-trust/io.js';
 import { trustDataOpener } from './docker-trust/trust-data.js';
-import { openRegistry } from './registry-access.js';
+import { openRegistry, type RegistryAccess } from './registry-access.js';
+import type { RegistryLease } from './registry-client-pool.js';
 
 /** What a registry-stored format's factory gets for one image reference. */
 export interface RegistryFormatContext {
@@ -121,12 +122,25 @@ export interface SignatureFormats {
   close(): void;
 }
 
+/** How `signatureFormats` reaches the registry and which of its formats run. */
+export interface SignatureFormatsAccess {
+  /** for the registry, instead of docker's (an admitted Pod's pull secret) */
+  credentials?: RegistryCredentials;
+  /**
+   * a shared client of the image's registry (`RegistryClientPool`), released on `close()`
+   * instead of a client opened and closed for the image; `credentials` are then the lease's
+   * business. The registry is read (digest, manifests) even when no registry format runs.
+   */
+  registry?: (ref: ImageReference) => Promise<RegistryLease>;
+  /** false: DCT is not among the verifiers (the policy's rule does not name it) */
+  dct?: boolean;
+}
+
 /** The CLI's wiring: DCT, then `registryFormats` (default: cosign and Notation, `registryFormatFactories`). */
 export function signatureFormats(
   io: TrustIo,
   registryFormats: readonly RegistryFormatFactory[] = registryFormatFactories(io.env),
-  /** `credentials`: for the registry, instead of docker's (an admitted Pod's pull secret) */
-  access: { credentials?: RegistryCredentials } = {},
+  access: SignatureFormatsAccess = {},
 ): SignatureFormats {
   const servers = new Map<string, string>();
   const openTrustData = trustDataOpener(io);
@@ -139,40 +153,61 @@ export function signatureFormats(
     onWarning: (message) => io.err(logrusWarning(io.now(), message)),
   });
   const dct = new DctFormatVerifier(resolver, { location: (gun) => (servers.has(gun) ? `${servers.get(gun)} ${gun}` : gun) });
+  const dctVerifiers = access.dct === false ? [] : [dct];
   const clients = new Map<string, Promise<RegistryFormatContext>>();
+  const leases: Array<Promise<RegistryLease>> = [];
+  const open = (ref: ImageReference): Promise<RegistryAccess> => {
+    if (!access.registry)
+      return openRegistry(ref, io.env, (m) => io.err(`${m}\n`), access.credentials ? { credentials: access.credentials } : {});
+    const lease = access.registry(ref);
+    leases.push(lease);
+    return lease;
+  };
   return {
     resolver,
     async target(ref) {
-      if (registryFormats.length === 0) return { verifiers: [dct] };
+      if (registryFormats.length === 0 && !access.registry) return { verifiers: dctVerifiers };
       const key = `${ref.domain}/${ref.path}`;
       let ctx = clients.get(key);
       if (!ctx) {
-        ctx = openRegistry(ref, io.env, (m) => io.err(`${m}\n`), access.credentials ? { credentials: access.credentials } : {}).then(
-          ({ client, repo }) => ({ io, ref, client, repo }),
-        );
+        ctx = open(ref).then(({ client, repo }) => ({ io, ref, client, repo }));
         clients.set(key, ctx);
       }
       const c = await ctx;
-      const verifiers = [dct, ...(await Promise.all(registryFormats.map(async (f) => f(c))))];
+      const verifiers = [...dctVerifiers, ...(await Promise.all(registryFormats.map(async (f) => f(c))))];
+      // the manifest a tag resolves to is the image's, read once: by its digest it is the same bytes
+      const known = new Map<string, RegistryManifest>();
       return {
         verifiers,
-        manifests: manifestReader(c.client),
-        resolveTag: async (tag) => (await c.client.resolveManifest(c.repo, tag)).digest,
+        manifests: manifestReader(c.client, known),
+        resolveTag: async (tag) => {
+          const got = await c.client.resolveManifest(c.repo, tag, { headFirst: false });
+          known.set(`${c.repo}@${got.digest}`, { bytes: got.bytes, mediaType: got.mediaType, digest: got.digest });
+          return got.digest;
+        },
       };
     },
     close() {
       resolver.close();
-      // the registry clients' keep-alive sockets (a webhook decides images for ever: none may stay open)
-      for (const ctx of clients.values()) ctx.then((c) => c.client.close()).catch(() => {});
+      // the registry clients' keep-alive sockets (a webhook decides images for ever: none may stay open);
+      // shared ones go back to their pool, which closes them
+      if (access.registry) for (const lease of leases) lease.then((l) => l.release()).catch(() => {});
+      else for (const ctx of clients.values()) ctx.then((c) => c.client.close()).catch(() => {});
+      leases.length = 0;
       clients.clear();
     },
   };
 }
 
-/** The registry client as the use case reads manifests (404: undefined). */
-export function manifestReader(client: RegistryClient): ManifestReader {
+/**
+ * The registry client as the use case reads manifests (404: undefined); `known`: manifests
+ * already read, by `repo@digest` (their bytes hash to it), served without asking again.
+ */
+export function manifestReader(client: RegistryClient, known?: ReadonlyMap<string, RegistryManifest>): ManifestReader {
   return {
     async getManifest(repo, reference, accept): Promise<RegistryManifest | undefined> {
+      const read = known?.get(`${repo}@${reference}`);
+      if (read) return read;
       try {
         const got = await client.getManifest(repo, reference, accept ? { accept } : {});
         return { bytes: got.bytes, mediaType: got.mediaType, digest: got.digest };

@@ -34,7 +34,7 @@ export class KeyedBundleVerifier implements BundleVerifier {
     // a message signature over a digest alone is checked pre-hashed by the fallback
     const digestOnly = !('bytes' in artifact) && bundle.content.$case === 'messageSignature';
     if (policy.kind === 'key' && opts.ignoreTlog && !(digestOnly && this.fallback))
-      return verifyWithKey(bundle, artifact, createPublicKey(policy.publicKeyPem));
+      return verifyWithKey(bundle, artifact, publicKeyOf(policy.publicKeyPem));
     if (
       policy.kind === 'key' &&
       !opts.ignoreTlog &&
@@ -65,14 +65,35 @@ export function parseBundle(json: unknown): Bundle {
   }
 }
 
-function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, key: KeyObject): BundleVerification {
+interface ParsedKey {
+  key: KeyObject;
+  /** its SubjectPublicKeyInfo (DER) */
+  spki: Buffer;
+}
+
+/** The keys parsed lately, by PEM (a webhook checks every signature against the same few keys). */
+const parsedKeys = new Map<string, ParsedKey>();
+const MAX_PARSED_KEYS = 64;
+
+function publicKeyOf(pem: string): ParsedKey {
+  let parsed = parsedKeys.get(pem);
+  if (!parsed) {
+    const key = createPublicKey(pem);
+    parsed = { key, spki: spkiOf(key) };
+    if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
+    parsedKeys.set(pem, parsed);
+  }
+  return parsed;
+}
+
+function verifyWithKey(bundle: Bundle, artifact: SignedArtifact, { key, spki }: ParsedKey): BundleVerification {
   const material = bundle.verificationMaterial.content;
   if (material.$case === 'x509CertificateChain' || material.$case === 'certificate') {
     const der = material.$case === 'certificate' ? material.certificate.rawBytes : material.x509CertificateChain.certificates[0]?.rawBytes;
-    if (!der || !spkiOf(createPublicKey({ key: certificatePublicKey(der), format: 'der', type: 'spki' })).equals(spkiOf(key)))
+    if (!der || !spkiOf(createPublicKey({ key: certificatePublicKey(der), format: 'der', type: 'spki' })).equals(spki))
       throw new DctError('COSIGN_BUNDLE_KEY_MISMATCH', "the bundle's certificate is not for the key given with --key");
   }
-  const signer = { kind: 'key' as const, keyId: `sha256:${createHash('sha256').update(spkiOf(key)).digest('hex')}` };
+  const signer = { kind: 'key' as const, keyId: `sha256:${createHash('sha256').update(spki).digest('hex')}` };
   if (bundle.content.$case === 'messageSignature') {
     const { messageDigest, signature } = bundle.content.messageSignature;
     if (!('bytes' in artifact))

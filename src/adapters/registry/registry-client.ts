@@ -147,11 +147,17 @@ export class RegistryClient {
    * and size (404, 401 and 403 end there; other answers fall back to a GET by the
    * reference), then `GET` by that digest; the bytes must hash to the reference's digest,
    * the HEAD's and the GET's `Docker-Content-Digest`, and not be larger than announced.
+   * `headFirst: false`: one GET by the reference (for a caller that reads the manifest anyway:
+   * a HEAD saves nothing then, and the digest is still that of the bytes served).
    */
-  async resolveManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<ResolvedManifest> {
+  async resolveManifest(repo: string, reference: string, opts: ManifestOptions & { headFirst?: boolean } = {}): Promise<ResolvedManifest> {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const what = `manifest for ${this.host}/${repo}${refDigest !== undefined ? '@' : ':'}${reference}`;
+    if (opts.headFirst === false) {
+      const got = await this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]).catch(notAManifest);
+      return { ...got, endpoint: await this.conn.baseUrl() };
+    }
     const head = await this.askManifest('HEAD', repo, reference, opts);
     await discard(head);
     if (head.status === 404 || head.status === 401 || head.status === 403) throw await this.conn.failure(head, what, 'manifest');
@@ -165,9 +171,7 @@ export class RegistryClient {
         [headDigest, 'the registry (HEAD)'],
       ]);
     } catch (err) {
-      // the registry served something that is no manifest
-      if (!isDctError(err, 'INVALID_MANIFEST')) throw err;
-      throw new RegistryClientError('REGISTRY_BAD_RESPONSE', err.message, undefined, [], { cause: err });
+      return notAManifest(err);
     }
     if (headSize !== undefined && headSize !== got.size)
       throw new RegistryClientError(
@@ -423,6 +427,11 @@ export class RegistryClient {
   }
 }
 
+/** The registry served something that is no manifest: a bad response (other failures as they are). */
+function notAManifest(err: unknown): never {
+  if (!isDctError(err, 'INVALID_MANIFEST')) throw err;
+  throw new RegistryClientError('REGISTRY_BAD_RESPONSE', err.message, undefined, [], { cause: err });
+}
 function manifestTooLarge(what: string, size: number | undefined, max: number): RegistryClientError {
   return new RegistryClientError(
     'MANIFEST_TOO_LARGE',

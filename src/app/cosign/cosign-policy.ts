@@ -29,8 +29,17 @@ export interface CosignVerifyOptions {
   signal?: AbortSignal;
 }
 
+/** A key's policy, made once per key (a webhook checks every signature of every image against the same keys). */
+const keyPolicies = new WeakMap<KeyObject, SigstorePolicy>();
+
 export function sigstorePolicy(policy: CosignPolicy): SigstorePolicy {
-  return policy.kind === 'key' ? { kind: 'key', publicKeyPem: publicKeyPem(policy.publicKey) } : policy;
+  if (policy.kind !== 'key') return policy;
+  let made = keyPolicies.get(policy.publicKey);
+  if (!made) {
+    made = { kind: 'key', publicKeyPem: publicKeyPem(policy.publicKey) };
+    keyPolicies.set(policy.publicKey, made);
+  }
+  return made;
 }
 
 export function bundleOptions(opts: CosignVerifyOptions): BundleVerificationOptions {

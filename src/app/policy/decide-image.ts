@@ -4,7 +4,8 @@
  * (`evaluatePolicy`). It never throws for an image: an unparsable reference, a policy that
  * cannot be loaded, a registry that does not answer are all denials with their reason
  * (fail closed). An image no rule matches, or one its namespace's publisher does not publish,
- * is denied without looking at its signatures.
+ * is denied without looking at its signatures. When the policy in force changes (a reload), the
+ * sources are told, so that nothing they kept for the old one outlives it.
  */
 import { isDctError } from '../../core/errors.js';
 import { parseImageReference, type ImageReference } from '../../core/image-reference.js';
@@ -29,6 +30,9 @@ function messageOf(err: unknown): string {
 }
 
 export class PolicyDecider implements ImageDecider {
+  /** the policy the last decision was made under: another one tells the sources to drop what they kept */
+  private policyInForce: TrustPolicy | undefined;
+
   constructor(private readonly opts: PolicyDeciderOptions) {}
 
   private now(): Date {
@@ -56,6 +60,10 @@ export class PolicyDecider implements ImageDecider {
       policy = await this.opts.policy.current();
     } catch (err) {
       return refused(`the trust policy cannot be loaded: ${messageOf(err)}`);
+    }
+    if (policy !== this.policyInForce) {
+      if (this.policyInForce !== undefined) this.opts.sources.policyChanged?.();
+      this.policyInForce = policy;
     }
     const name = `${ref.domain}/${ref.path}`;
     const tag = ref.tag ?? (ref.digest === undefined ? 'latest' : undefined);

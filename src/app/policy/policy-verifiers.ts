@@ -62,16 +62,31 @@ export function cosignPoliciesOf(needs: SignatureNeeds): CosignPolicy[] {
   ];
 }
 
+/** Which formats get a verifier. */
+export interface PolicyVerifierScope {
+  /**
+   * only those the rule names (`needs.formats`): the others' signatures cannot meet it, and
+   * looking for them costs registry reads and checks on every decision. Default: cosign and
+   * Notation whatever the rule names (their signatures are reported).
+   */
+  neededOnly?: boolean;
+}
+
 /** The registry formats' verifiers for one rule's needs (see the module comment), cosign first. */
-export function policyVerifierFactories(needs: SignatureNeeds, ports: PolicyVerifierPorts): PolicyVerifierFactory[] {
+export function policyVerifierFactories(
+  needs: SignatureNeeds,
+  ports: PolicyVerifierPorts,
+  scope: PolicyVerifierScope = {},
+): PolicyVerifierFactory[] {
   const policies = cosignPoliciesOf(needs);
   let trustedRoot: Promise<unknown> | undefined;
   const root = (): Promise<unknown> => (trustedRoot ??= ports.trustedRoot ? ports.trustedRoot() : Promise.resolve(undefined));
   const anchors = (s: TrustPolicyStatement) => ports.trustAnchors(s);
   const notation = (registry: SignatureRegistry, source: ReturnType<typeof trustPolicySource>): FormatVerifier =>
     new NotationFormatVerifier({ openRegistry: () => Promise.resolve(registry), policy: source, verifier: ports.envelopeVerifier });
-  const factories: PolicyVerifierFactory[] = [
-    async (registry) => {
+  const factories: PolicyVerifierFactory[] = [];
+  if (!scope.neededOnly || needs.formats.cosign)
+    factories.push(async (registry) => {
       const trusted = await root();
       return new CosignFormatVerifier(() => registry, {
         policies,
@@ -79,8 +94,7 @@ export function policyVerifierFactories(needs: SignatureNeeds, ports: PolicyVeri
         ignoreTlog: needs.cosign.ignoreTlog,
         ...(trusted !== undefined ? { trustedRoot: trusted } : {}),
       });
-    },
-  ];
+    });
   for (const store of needs.notation.trustStores) {
     const statement: TrustPolicyStatement = {
       name: `dct policy (${store})`,
@@ -92,7 +106,8 @@ export function policyVerifierFactories(needs: SignatureNeeds, ports: PolicyVeri
     const source = trustPolicySource({ load: () => Promise.resolve({ version: '1.0', trustPolicies: [statement] }), anchors });
     factories.push((registry) => storeVerifier(notation(registry, source), store));
   }
-  if (needs.notation.ownPolicy || needs.notation.trustStores.length === 0) {
+  // notation's own trust policy: a requirement names no store (or, reporting every format, none does)
+  if (needs.notation.ownPolicy || (!scope.neededOnly && needs.notation.trustStores.length === 0)) {
     const source = trustPolicySource({ load: () => ports.notationTrustPolicy(), anchors });
     factories.push((registry) => notation(registry, source));
   }

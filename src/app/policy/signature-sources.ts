@@ -15,6 +15,11 @@ import { leavesOf, type Requirement } from '../../core/policy/trust-policy.js';
 import type { ManifestReader } from '../signatures/verify-image-signatures.js';
 
 export interface SignatureNeeds {
+  /**
+   * the formats the rule's requirement names: only their signatures can meet it (a report of
+   * another format never counts, `requirement-evaluation.ts`), so only they need looking for
+   */
+  formats: { dct: boolean; cosign: boolean; notation: boolean };
   cosign: {
     /** PEM public keys the rule names */
     keys: string[];
@@ -33,10 +38,12 @@ export interface SignatureNeeds {
 /** What the rule's requirement needs checked (see the module comment). */
 export function signatureNeeds(require: Requirement): SignatureNeeds {
   const needs: SignatureNeeds = {
+    formats: { dct: false, cosign: false, notation: false },
     cosign: { keys: [], identities: [], ignoreTlog: false },
     notation: { trustStores: [], ownPolicy: false },
   };
   for (const leaf of leavesOf(require)) {
+    needs.formats[leaf.kind] = true;
     if (leaf.kind === 'cosign') {
       if (leaf.key && !needs.cosign.keys.includes(leaf.key.pem)) needs.cosign.keys.push(leaf.key.pem);
       if (leaf.identity && leaf.issuer) needs.cosign.identities.push({ identity: leaf.identity, issuer: leaf.issuer });
@@ -69,4 +76,9 @@ export interface SignatureSources {
    * `opts.credentials`: the caller's registry credentials, tried before the process's own
    */
   open(ref: ImageReference, needs: SignatureNeeds, opts?: DecideOptions): Promise<ImageSources>;
+  /**
+   * the policy in force changed (a reload): what the sources kept for the decisions of the old
+   * one (registry clients, trust material, verifiers) is dropped
+   */
+  policyChanged?(): void;
 }

@@ -37,8 +37,10 @@ const loadPolicyFile: PolicyLoader = async (file, env) => {
     import('../docker-trust/io.js'),
   ]);
   let policy = (await readPolicy(file)).policy;
-  // the registries, trust servers and credentials of the command's environment
-  const decider = policyDecider({ ...processIo(), env }, { current: () => Promise.resolve(policy) });
+  // the registries, trust servers and credentials of the command's environment; each review looks
+  // only for the formats its images' rules name (a reload gives the decider a new policy object:
+  // the registry clients and trust material its decisions shared are dropped)
+  const decider = policyDecider({ ...processIo(), env }, { current: () => Promise.resolve(policy) }, { formats: 'needed' });
   return {
     decider,
     reload: async () => {

@@ -117,6 +117,7 @@ describe('PolicyDecider', () => {
     assert.deepEqual(seen, [{ registry: 'registry.example.com', repository: 'team/app', digest: DIGEST, tag: 'v1' }]);
     assert.deepEqual(calls, [
       {
+        formats: { dct: true, cosign: true, notation: true },
         cosign: {
           keys: [PEM],
           identities: [{ identity: { exact: 'ci@example.com' }, issuer: { exact: 'https://issuer.example.com' } }],
@@ -126,6 +127,7 @@ describe('PolicyDecider', () => {
       },
     ]);
     assert.deepEqual(signatureNeeds(policy.rules[1]!.require), {
+      formats: { dct: true, cosign: false, notation: false },
       cosign: { keys: [], identities: [], ignoreTlog: false },
       notation: { trustStores: [], ownPolicy: false },
     });
@@ -179,5 +181,36 @@ describe('PolicyDecider', () => {
     assert.equal(squat.verdict, 'deny');
     assert.deepEqual(squat.suggestions, ['docker.io/library/alpine, signed by Docker Official Images']);
     assert.equal(calls.length, 0);
+  });
+
+  it('tells the sources when the policy in force changes (a reload), not before the first policy nor while it stays', async () => {
+    let current = policy;
+    let changes = 0;
+    const decider = new PolicyDecider({
+      policy: { current: async () => current },
+      sources: { ...sources([]), policyChanged: () => void changes++ },
+      now: () => NOW,
+    });
+    await decider.decide('registry.example.com/team/app:v1');
+    await decider.decide('registry.example.com/team/app:v2');
+    assert.equal(changes, 0);
+    current = compilePolicy({ version: 1, rules: [{ name: 'app', match: 'registry.example.com/team/*', require: { dct: {} } }] });
+    await decider.decide('registry.example.com/team/app:v1');
+    await decider.decide('registry.example.com/team/app:v1');
+    assert.equal(changes, 1);
+  });
+});
+
+describe('signatureNeeds', () => {
+  it('names the formats the requirement names, through anyOf/allOf/atLeast', () => {
+    const needs = (require: Record<string, unknown>) =>
+      signatureNeeds(compilePolicy({ version: 1, rules: [{ name: 'r', match: 'x.example.com/*', require }] }).rules[0]!.require).formats;
+    assert.deepEqual(needs({ cosign: { key: PEM } }), { dct: false, cosign: true, notation: false });
+    assert.deepEqual(needs({ notation: {} }), { dct: false, cosign: false, notation: true });
+    assert.deepEqual(needs({ anyOf: [{ dct: {} }, { allOf: [{ notation: { trustStore: 'ca:x' } }, { cosign: { key: PEM } }] }] }), {
+      dct: true,
+      cosign: true,
+      notation: true,
+    });
   });
 });
