@@ -19,7 +19,8 @@ import { TrustRepository } from '../../../src/app/client/trust-repository.js';
 import { GoTime } from '../../../src/core/go-time.js';
 import { Metadata } from '../../../src/core/tuf/metadata.js';
 import { Timestamp } from '../../../src/core/tuf/timestamp.js';
-import { CLIENT_PASSPHRASE, checksumPath, copyCache, honest, padded, putFile, versionOf } from '../../support/malicious-notary.js';
+import { checksumPath, honest, padded, putFile, versionOf } from '../../support/malicious-attacks.js';
+import { CLIENT_PASSPHRASE, copyCache } from '../../support/malicious-recording.js';
 import {
   attackTests,
   type Case,

@@ -9,7 +9,7 @@
  */
 import { describe } from 'node:test';
 import { CACHED_TIMESTAMP_WARNING } from '../../../src/app/client/update-repository.js';
-import { HTML_PAGE, checksumPath, honest, reply } from '../../support/malicious-notary.js';
+import { HTML_PAGE, checksumPath, honest, reply } from '../../support/malicious-attacks.js';
 import { attackTests, type Case, cur, escapeRegExp, fails, ok, serveAt, useMaliciousNotary } from './malicious-server-world.js';
 
 const cases: Case[] = [

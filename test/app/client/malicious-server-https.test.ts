@@ -13,18 +13,9 @@ import { NotaryClient } from '../../../src/adapters/notary-http/notary-client.js
 import { NotaryRemoteRepository } from '../../../src/adapters/notary-http/remote-repository.js';
 import { TrustRepository } from '../../../src/app/client/trust-repository.js';
 import { isDctError } from '../../../src/core/errors.js';
-import {
-  CLIENT_PASSPHRASE,
-  MaliciousNotary,
-  checksumPath,
-  copyCache,
-  honest,
-  putFile,
-  snapshotDir,
-  tamper,
-  type Attack,
-  type StateName,
-} from '../../support/malicious-notary.js';
+import { checksumPath, honest, putFile, tamper } from '../../support/malicious-attacks.js';
+import { MaliciousNotary, type Attack } from '../../support/malicious-notary.js';
+import { CLIENT_PASSPHRASE, copyCache, snapshotDir, type StateName } from '../../support/malicious-recording.js';
 import { cur, describeError, recording, TIMEOUT_MS, useMaliciousNotary, withReply, work } from './malicious-server-world.js';
 
 describe('the client against a malicious Notary server', () => {

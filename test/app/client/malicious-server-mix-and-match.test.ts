@@ -8,7 +8,7 @@ import { describe } from 'node:test';
 import { GoTime } from '../../../src/core/go-time.js';
 import { Metadata } from '../../../src/core/tuf/metadata.js';
 import { Timestamp } from '../../../src/core/tuf/timestamp.js';
-import { checksumPath, honest, putFile, randomHex, versionOf } from '../../support/malicious-notary.js';
+import { checksumPath, honest, putFile, randomHex, versionOf } from '../../support/malicious-attacks.js';
 import { attackTests, type Case, cur, DAY, fails, serveAt, useMaliciousNotary } from './malicious-server-world.js';
 
 const cases: Case[] = [

@@ -7,7 +7,7 @@
  * (trust on first use), as the cases say.
  */
 import { describe } from 'node:test';
-import { forgeTimestamp, honest, putFile, repinned, tamper, versionOf } from '../../support/malicious-notary.js';
+import { forgeTimestamp, honest, putFile, repinned, tamper, versionOf } from '../../support/malicious-attacks.js';
 import { attackTests, type Case, cur, fails, ok, serveAt, useMaliciousNotary } from './malicious-server-world.js';
 
 const cases: Case[] = [

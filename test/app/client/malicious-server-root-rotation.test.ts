@@ -5,7 +5,7 @@
  * code and the cache unchanged.
  */
 import { describe } from 'node:test';
-import { honest, impostor } from '../../support/malicious-notary.js';
+import { honest, impostor } from '../../support/malicious-attacks.js';
 import { attackTests, type Case, fails, ok, useMaliciousNotary } from './malicious-server-world.js';
 
 const cases: Case[] = [

@@ -17,8 +17,6 @@ import { NotaryRemoteRepository } from '../../../src/adapters/notary-http/remote
 import { TrustRepository } from '../../../src/app/client/trust-repository.js';
 import { Timestamp } from '../../../src/core/tuf/timestamp.js';
 import {
-  CLIENT_PASSPHRASE,
-  copyCache,
   forgeTimestamp,
   honest,
   putFile,
@@ -29,8 +27,8 @@ import {
   tamper,
   versionOf,
   wrongKeySameId,
-  type RecordedRepository,
-} from '../../support/malicious-notary.js';
+} from '../../support/malicious-attacks.js';
+import { CLIENT_PASSPHRASE, copyCache, type RecordedRepository } from '../../support/malicious-recording.js';
 import { attackTests, type Case, cur, evil, fails, recording, TIMEOUT_MS, useMaliciousNotary, work } from './malicious-server-world.js';
 
 const cases: Case[] = [

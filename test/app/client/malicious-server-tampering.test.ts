@@ -8,7 +8,7 @@
  * unchanged, nothing written to the server.
  */
 import { describe } from 'node:test';
-import { checksumPath, forgeTimestamp, honest, putFile, repinned, tamper, versionOf } from '../../support/malicious-notary.js';
+import { checksumPath, forgeTimestamp, honest, putFile, repinned, tamper, versionOf } from '../../support/malicious-attacks.js';
 import { asHtml, attackTests, type Case, cur, fails, ok, serveAt, useMaliciousNotary } from './malicious-server-world.js';
 
 const cases: Case[] = [

@@ -22,20 +22,18 @@ import { NotaryClient } from '../../../src/adapters/notary-http/notary-client.js
 import { NotaryRemoteRepository } from '../../../src/adapters/notary-http/remote-repository.js';
 import { TrustRepository } from '../../../src/app/client/trust-repository.js';
 import { isDctError } from '../../../src/core/errors.js';
+import { reply } from '../../support/malicious-attacks.js';
+import { MaliciousNotary, type Attack, type Reply } from '../../support/malicious-notary.js';
 import {
   CLIENT_PASSPHRASE,
-  MaliciousNotary,
   copyCache,
   recordRepositories,
-  reply,
   snapshotDir,
-  type Attack,
-  type Reply,
   type RecordedRepository,
   type Recording,
   type RepoKind,
   type StateName,
-} from '../../support/malicious-notary.js';
+} from '../../support/malicious-recording.js';
 
 export const DAY = 24 * 3600 * 1000;
 export const MiB = 1024 * 1024;
