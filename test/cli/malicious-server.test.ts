@@ -16,23 +16,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { repositoryDir } from '../../src/adapters/metadata-cache.js';
+import { checksumPath, forgeTimestamp, honest, impostor, putFile, tamper, versionOf } from '../support/malicious-attacks.js';
+import { MaliciousNotary, type Attack } from '../support/malicious-notary.js';
 import {
-  MaliciousNotary,
-  checksumPath,
   copyCache,
-  forgeTimestamp,
-  honest,
-  impostor,
-  putFile,
   recordRepositories,
   snapshotDir,
-  tamper,
-  versionOf,
-  type Attack,
   type RecordedRepository,
   type Recording,
   type StateName,
-} from '../support/malicious-notary.js';
+} from '../support/malicious-recording.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
  * nothing staged, e.g. after `key rotate … snapshot -r` and `key rotate …
  * targets`): notary-server accepts it, re-signing snapshot (when it holds the
  * key) and timestamp; so does `dct server`. Where the server cannot sign the
- * snapshot it is refused as any update without one (test/server/bad-input.test.ts).
+ * snapshot it is refused as any update without one (test/server/bad-input-multipart.test.ts).
  * test/interop/wire-traffic.test.ts drives the real notary CLI through it.
  */
 import assert from 'node:assert/strict';
