@@ -234,7 +234,10 @@ describe('dct verify (every format; in process, against dct server)', () => {
     const down = double('notation', { down: new Set([dctSigned.digest]) });
     const r = await u.verify([`${APP()}:v1`], 'text', [down]);
     assert.equal(r.code, 0);
-    assert.equal(r.err, `notation: could not look for signatures of ${dctSigned.digest}: notation referrers unreachable [REGISTRY_UNREACHABLE]\n`);
+    assert.equal(
+      r.err,
+      `notation: could not look for signatures of ${dctSigned.digest}: notation referrers unreachable [REGISTRY_UNREACHABLE]\n`,
+    );
     const json = JSON.parse((await u.verify([`${APP()}:v1`], 'json', [down])).out) as VerifyRow[];
     assert.deepEqual(json[0]!.digests[0]!.failures, [
       { format: 'notation', code: 'REGISTRY_UNREACHABLE', message: 'notation referrers unreachable' },
