@@ -19,7 +19,8 @@
  * registry's (a reference by digest: that digest).
  *
  * The decisions made under one policy share what does not depend on the image: a registry client
- * per registry and credentials (`RegistryClientPool`: its TLS context, connections and tokens),
+ * per registry and credentials (`RegistryClientPool`: its TLS context, connections and tokens), a
+ * trust-server connection per server and docker login (`SharedTrustConnections`, pinged once),
  * the Sigstore trusted root and the bundle verifier holding its trust material, and each rule's
  * verifiers (its cosign keys parsed once). All of it is dropped when the policy changes and
  * renewed every `shareForMs` (docker's credentials and TLS folders, notation's trust policy and a
@@ -40,6 +41,7 @@ import type { PolicySource } from '../core/policy/policy-source.js';
 import type { TrustIo } from './docker-trust/io.js';
 import { openRegistry } from './registry-access.js';
 import { RegistryClientPool, type RegistryClientPoolOptions } from './registry-client-pool.js';
+import { SharedTrustConnections } from './docker-trust/shared-trust-connections.js';
 import { signatureFormats, type RegistryFormatFactory } from './signature-formats.js';
 
 export interface PolicyWiringOptions {
@@ -88,6 +90,7 @@ export function policyFormatFactories(needs: SignatureNeeds, ports: PolicyVerifi
 /** What the decisions under one policy share (see the module comment). */
 class SharedWiring {
   readonly pool: RegistryClientPool;
+  readonly trust: SharedTrustConnections;
   private readonly ports: PolicyVerifierPorts;
   private readonly factories = new Map<string, RegistryFormatFactory[]>();
 
@@ -100,10 +103,17 @@ class SharedWiring {
   ) {
     this.neededOnly = opts.formats === 'needed';
     this.ports = policyVerifierPorts(io.env, opts);
+    this.trust = new SharedTrustConnections(io);
     this.pool = new RegistryClientPool(
       (ref, credentials) => openRegistry(ref, io.env, (m) => io.err(`${m}\n`), credentials ? { credentials } : {}),
       opts.registryPool,
     );
+  }
+
+  /** Stops sharing (a policy reload, or the wiring's age): the registry clients and trust-server connections are retired. */
+  close(): void {
+    this.pool.close();
+    this.trust.close();
   }
 
   /** The verifiers of a rule's needs, made once. */
@@ -125,7 +135,7 @@ export function policySignatureSources(io: TrustIo, opts: PolicyWiringOptions = 
   const current = (): SharedWiring => {
     const now = io.now().getTime();
     if (shared && now - shared.createdAt < shareForMs) return shared;
-    shared?.pool.close();
+    shared?.close();
     return (shared = new SharedWiring(io, opts, now));
   };
   return {
@@ -137,6 +147,7 @@ export function policySignatureSources(io: TrustIo, opts: PolicyWiringOptions = 
       const formats = signatureFormats(io, wiring.factoriesFor(needs), {
         registry: (r) => wiring.pool.lease(r, login),
         dct: lookAtDct,
+        trustData: wiring.trust.opener(),
       });
       try {
         const notes: string[] = [];
@@ -167,7 +178,7 @@ export function policySignatureSources(io: TrustIo, opts: PolicyWiringOptions = 
       }
     },
     policyChanged() {
-      shared?.pool.close();
+      shared?.close();
       shared = undefined;
     },
   };

@@ -29,7 +29,7 @@ import type { RegistryClient } from '../adapters/registry/registry-client.js';
 import type { RegistryCredentials } from '../adapters/http/credentials.js';
 import { logrusWarning } from './docker-trust/go-text.js';
 import type { TrustIo } from './docker-trust/io.js';
-import { trustDataOpener } from './docker-trust/trust-data.js';
+import { trustDataOpener, type LocatedTrustData } from './docker-trust/trust-data.js';
 import { openRegistry, type RegistryAccess } from './registry-access.js';
 import type { RegistryLease } from './registry-client-pool.js';
 
@@ -134,6 +134,8 @@ export interface SignatureFormatsAccess {
   registry?: (ref: ImageReference) => Promise<RegistryLease>;
   /** false: DCT is not among the verifiers (the policy's rule does not name it) */
   dct?: boolean;
+  /** how DCT's trust data is opened (`SharedTrustConnections`), instead of a new trust-server connection per repository */
+  trustData?: (gun: string) => Promise<LocatedTrustData>;
 }
 
 /** The CLI's wiring: DCT, then `registryFormats` (default: cosign and Notation, `registryFormatFactories`). */
@@ -143,7 +145,7 @@ export function signatureFormats(
   access: SignatureFormatsAccess = {},
 ): SignatureFormats {
   const servers = new Map<string, string>();
-  const openTrustData = trustDataOpener(io);
+  const openTrustData = access.trustData ?? trustDataOpener(io);
   const resolver = new TrustResolver({
     open: async (gun) => {
       const data = await openTrustData(gun);

@@ -5,6 +5,7 @@
  * - decisions share one registry client per registry and credentials: the registry is pinged
  *   once for many decisions, a pull secret gets a client of its own, and a policy reload
  *   drops them (the next decision pings again);
+ * - a DCT rule's decisions share one trust-server connection, pinged once, until a reload;
  * - only the formats the rule names are looked for: a cosign rule never asks the trust server;
  * - a tag is read once (one GET, no HEAD, no second GET by its digest);
  * - `formats: 'every'` (dct policy explain) still looks at every format, and decides the same.
@@ -85,6 +86,31 @@ describe('policy decider: shared registry clients, only the formats the rule nam
     policy = await load(); // the webhook's reload: a new policy object
     assert.equal((await decider.decide(image(0))).verdict, 'allow');
     assert.equal(pings(), 3, 'a reload drops the clients: the next decision opens a new one');
+  });
+
+  it("a DCT rule's decisions share one trust-server connection, pinged once; a policy reload drops it", async () => {
+    const dctPolicyPath = join(world.home, 'policy-dct.yaml');
+    writeFileSync(
+      dctPolicyPath,
+      ['version: 1', 'rules:', '  - name: shared', `    match: ${world.server.host}/shared/*`, '    require:', '      dct: {}', ''].join(
+        '\n',
+      ),
+    );
+    const loadDct = async (): Promise<TrustPolicy> => (await loadPolicyFile(dctPolicyPath)).policy;
+    let policy = await loadDct();
+    const decider = policyDecider(world.io(), { current: async () => policy }, { formats: 'needed' });
+    requests.length = 0;
+    for (let i = 0; i < 3; i++) {
+      const d = await decider.decide(image(0));
+      assert.equal(d.verdict, 'allow', d.reasons.join('\n'));
+      assert.equal(d.digest, images[0]?.digest);
+    }
+    // the embedded registry is its own trust server: one ping for the registry client, one for the trust connection
+    assert.equal(pings(), 2, requests.join('\n'));
+    assert.ok(requests.filter((r) => r.includes('/_trust/tuf/')).length >= 3, 'each decision reads the trust data');
+    policy = await loadDct();
+    assert.equal((await decider.decide(image(0))).verdict, 'allow');
+    assert.equal(pings(), 4, 'a reload drops both: the next decision pings the registry and the trust server again');
   });
 
   it('a cosign rule never asks the trust server; a tag is read with one GET', async () => {
