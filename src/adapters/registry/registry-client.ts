@@ -142,6 +142,16 @@ export class RegistryClient {
     return this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]);
   }
 
+  /** `getManifest`, or undefined on a 404 (MANIFEST_NOT_FOUND): for lookups that often find nothing, without making an error. */
+  async findManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<FetchedManifest | undefined> {
+    checkRepository(repo);
+    const refDigest = checkReference(reference);
+    const res = await this.askManifest('GET', repo, reference, opts);
+    if (res.status === 404) return void (await discard(res));
+    const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
+    return this.readManifest(res, what, [[refDigest, 'the reference']]);
+  }
+
   /**
    * The manifest a tag or digest names, as crane's `Digest` finds it: `HEAD` for its digest
    * and size (404, 401 and 403 end there; other answers fall back to a GET by the
@@ -202,7 +212,14 @@ export class RegistryClient {
     what: string,
     expected: ReadonlyArray<readonly [string | undefined, string]>,
   ): Promise<FetchedManifest> {
-    const res = await this.askManifest('GET', repo, reference, opts);
+    return this.readManifest(await this.askManifest('GET', repo, reference, opts), what, expected);
+  }
+
+  private async readManifest(
+    res: TransportResponse,
+    what: string,
+    expected: ReadonlyArray<readonly [string | undefined, string]>,
+  ): Promise<FetchedManifest> {
     if (res.status !== 200) throw await this.conn.failure(res, what, 'manifest');
     const bytes = await readBody(res, this.maxManifest, (n) => manifestTooLarge(what, n, this.maxManifest));
     for (const [digest, by] of [...expected, [servedDigest(res), 'the registry (GET) in Docker-Content-Digest'] as const]) {
