@@ -139,7 +139,7 @@ export class RegistryClient {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
-    return this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]);
+    return this.readManifest(await this.askManifest('GET', repo, reference, opts), what, [[refDigest, 'the reference']]);
   }
 
   /** `getManifest`, or undefined on a 404 (MANIFEST_NOT_FOUND): for lookups that often find nothing, without making an error. */
@@ -165,7 +165,9 @@ export class RegistryClient {
     const refDigest = checkReference(reference);
     const what = `manifest for ${this.host}/${repo}${refDigest !== undefined ? '@' : ':'}${reference}`;
     if (opts.headFirst === false) {
-      const got = await this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]).catch(notAManifest);
+      const got = await this.askManifest('GET', repo, reference, opts)
+        .then((res) => this.readManifest(res, what, [[refDigest, 'the reference']]))
+        .catch(notAManifest);
       return { ...got, endpoint: await this.conn.baseUrl() };
     }
     const head = await this.askManifest('HEAD', repo, reference, opts);
@@ -176,7 +178,7 @@ export class RegistryClient {
     if (headSize !== undefined && headSize > this.maxManifest) throw manifestTooLarge(what, headSize, this.maxManifest);
     let got: FetchedManifest;
     try {
-      got = await this.fetchManifest(repo, refDigest ?? headDigest ?? reference, opts, what, [
+      got = await this.readManifest(await this.askManifest('GET', repo, refDigest ?? headDigest ?? reference, opts), what, [
         [refDigest, 'the reference'],
         [headDigest, 'the registry (HEAD)'],
       ]);
@@ -204,17 +206,7 @@ export class RegistryClient {
     });
   }
 
-  /** GET of a manifest, its bytes checked against the digests `expected` and the registry's. */
-  private async fetchManifest(
-    repo: string,
-    reference: string,
-    opts: ManifestOptions,
-    what: string,
-    expected: ReadonlyArray<readonly [string | undefined, string]>,
-  ): Promise<FetchedManifest> {
-    return this.readManifest(await this.askManifest('GET', repo, reference, opts), what, expected);
-  }
-
+  /** The answer to a GET of a manifest: its bytes checked against the digests `expected` and the registry's. */
   private async readManifest(
     res: TransportResponse,
     what: string,
