@@ -71,7 +71,7 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
   };
   /** `user` '' = no token */
   const get = async (path: string, user = 'admin', headers: Record<string, string> = {}) => {
-    const auth = user ? { Authorization: `Bearer ${await token(user)}` } : {};
+    const auth: Record<string, string> = user ? { Authorization: `Bearer ${await token(user)}` } : {};
     return call(`${server.url}${path}`, { ca: server.caFile as string, headers: { ...auth, ...headers } });
   };
   const json = async <T>(path: string, user = 'admin'): Promise<T> => {
