@@ -114,6 +114,13 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
     await notary('addhash', 'a/app', 'v2', '4', '--sha256', sha('v2'), '-r', 'targets', '-r', 'targets/bob', '-p');
     await notary('key', 'rotate', 'a/app', 'targets');
     await notary('init', '-p', 'b/app');
+    // the first use builds the index; pages answer from what was read so far until it is done
+    for (let i = 0; i < 600; i++) {
+      const page = await json<RepositoryPage>('/ui/api/repositories?limit=1');
+      if (page.indexing === undefined) break;
+      assert.ok(page.indexing.repositories <= MANY + 2);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
   after(async () => {
     await server?.close();
@@ -238,6 +245,21 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
     const first = await json<RepositoryPage>('/ui/api/repositories?limit=2');
     assert.equal((await get(`/ui/api/repositories?limit=2&sort=updated&cursor=${first.next}`)).status, 400);
     assert.equal((await get('/ui/api/expiry?within=soon')).status, 400);
+  });
+
+  it('keeps the index current: a tag signed after the first use shows up', { timeout: 60_000 }, async () => {
+    const before = await json<RepositoryPage>('/ui/api/repositories?q=b/app');
+    assert.equal(before.items[0]?.tags, 0);
+    await notary('addhash', 'b/app', 'v9', '5', '--sha256', sha('v9'), '-p');
+    const after = await json<RepositoryPage>('/ui/api/repositories?q=b/app');
+    assert.deepEqual(
+      after.items.map((i) => [i.gun, i.tags, i.signers]),
+      [['b/app', 1, ['Repo Admin']]],
+    );
+    const metrics = await get('/metrics', '');
+    assert.match(metrics.body, /^dct_trust_expiry_items\{kind="timestamp",status="expiring"\} 2$/m);
+    assert.match(metrics.body, new RegExp(`^dct_trust_repositories\\{health="invalid"\\} ${MANY}$`, 'm'));
+    assert.match(metrics.body, /^dct_trust_earliest_expiry_seconds\{kind="timestamp"\} \d+$/m);
   });
 
   it('shows a user who may pull only a/* only those; needs a token; is read-only', { timeout: 60_000 }, async () => {
