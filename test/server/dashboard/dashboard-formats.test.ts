@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RepositoryDetail, RepositoryPage } from '../../../src/app/dashboard/dashboard-api.js';
+import type { ExpiryPage, RepositoryDetail, RepositoryPage } from '../../../src/app/dashboard/dashboard-api.js';
 import type { Io } from '../../../src/cli/cobra/command.js';
 import { runCosign } from '../../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../../src/cli/commands/notation/index.js';
@@ -91,6 +91,17 @@ describe('dashboard formats: DCT, cosign and Notation signatures of embedded-reg
     );
     const page = (await raw.call(`/ui/api/repositories?q=${encodeURIComponent(gun)}`)).json<RepositoryPage>();
     assert.deepEqual(page.items[0]?.formats, ['dct', 'cosign', 'notation']);
+    // the Notation signature's signing certificate is in the expiry timeline (cosign signed with a key: no certificate)
+    const expiry = (await raw.call('/ui/api/expiry?limit=500')).json<ExpiryPage>();
+    const certificates = expiry.items.filter((i) => i.kind.endsWith('-certificate') && i.kind !== 'root-certificate');
+    assert.deepEqual(
+      certificates.map((i) => [i.gun, i.kind, i.name]),
+      [[gun, 'notation-certificate', 'formats.example']],
+    );
+    // notation's test certificates are short-lived: inside the 14-day window it is expiring
+    const left = Date.parse(certificates[0]?.expires ?? '') - Date.now();
+    assert.ok(left > 0, certificates[0]?.expires);
+    assert.equal(certificates[0]?.status, left <= 14 * 86_400_000 ? 'expiring' : 'ok');
     const session = (await raw.call('/ui/api/session')).json<{ registry: boolean }>();
     assert.equal(session.registry, true);
   });
