@@ -284,6 +284,12 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
     assert.match(session.realm ?? '', /\/auth\/token$/);
     const post = await call(`${server.url}/ui/api/repositories`, { ca: server.caFile as string, method: 'POST', headers: {} });
     assert.equal(post.status, 405);
+    const redirect = await get('/ui', '');
+    assert.deepEqual([redirect.status, redirect.headers.location], [308, '/ui/']);
+    // (this server has no UI files: the page is a route miss, without asking for a token)
+    assert.equal((await get('/ui/', '')).status, 404);
+    const head = await call(`${server.url}/ui/api/session`, { ca: server.caFile as string, method: 'HEAD' });
+    assert.deepEqual([head.status, head.body], [200, '']);
     const unknown = await get('/ui/api/nothing');
     assert.equal(unknown.status, 404);
     assert.equal((JSON.parse(unknown.body) as { errors: Array<{ code: string }> }).errors[0]?.code, 'DASHBOARD_NOT_FOUND');
