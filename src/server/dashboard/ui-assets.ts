@@ -8,8 +8,8 @@
  *   index.html: the UI routes on the client, so deep links and reloads work.
  * - Every answer carries a strict Content-Security-Policy (no inline script or style: the build has
  *   none), `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`.
- * - `..`, NUL, backslashes and encoded slashes are refused (400), and a resolved path must stay in the
- *   build directory. No build: 503 naming the fix.
+ * - `..` segments, NUL and backslashes are refused (400), and a resolved path must stay in the build
+ *   directory. No build: 503 naming the fix.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -69,7 +69,7 @@ export class UiAssets {
     this.dir = resolve(dir);
   }
 
-  /** `path`: the request's path, with or without the `/ui` prefix (a query string is ignored). */
+  /** `path`: the decoded request path, `/ui/…` (as DashboardAssets gets it; a query string is ignored). */
   async serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return this.text(req, res, 405, 'The dashboard is read-only: GET or HEAD.', { Allow: 'GET, HEAD' });
@@ -132,19 +132,15 @@ export class UiAssets {
   }
 }
 
-/** The path inside the build, decoded; undefined when it is malformed or tries to leave it. */
+/**
+ * The path inside the build from the decoded request path (the dispatcher decodes it once; it is not
+ * decoded again); undefined when it holds NUL, a backslash or a `..` segment.
+ */
 export function relativePath(path: string): string | undefined {
   let p = path.split(/[?#]/, 1)[0] ?? '';
   if (p === '/ui' || p.startsWith('/ui/')) p = p.slice(3);
-  if (/%2f|%5c/i.test(p)) return undefined;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(p);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
-  const parts = decoded.split('/').filter((s) => s !== '' && s !== '.');
+  if (p.includes('\0') || p.includes('\\')) return undefined;
+  const parts = p.split('/').filter((s) => s !== '' && s !== '.');
   if (parts.some((s) => s === '..')) return undefined;
   return parts.join('/');
 }
