@@ -42,7 +42,8 @@ export function App() {
       })
       .catch((e: unknown) => {
         if (ctl.signal.aborted) return;
-        if (e instanceof ApiError && e.status === 401 && session) setNeedLogin(true);
+        // a stale token in this tab's storage: drop it, which reads the session again without one
+        if (e instanceof ApiError && e.status === 401 && token()) signOut();
         else setError(e);
       });
     return () => ctl.abort();

@@ -57,6 +57,7 @@ export function ExpiryChart({ items, warnDays }: { items: readonly ExpiryItem[];
         },
       ],
       cursor: { drag: { x: false, y: false } },
+      legend: { live: false },
       series: [
         { label: 'expires' },
         ...STATUSES.map((s) => ({
