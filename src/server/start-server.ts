@@ -24,6 +24,7 @@ import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { registryPolicy } from './registry-config.js';
 import { DashboardHttp } from './dashboard/dashboard-http.js';
 import { registerDashboardMetrics } from './dashboard/dashboard-metrics.js';
+import { UiAssets } from './dashboard/ui-assets.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
@@ -152,6 +153,7 @@ export async function startServer(
     views: dashboardViews,
     service: config.authService,
     audit: auditApi,
+    assets: new UiAssets(),
     log,
     ...(auth ? { auth } : {}),
   });

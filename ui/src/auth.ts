@@ -52,7 +52,7 @@ export function signOut(): void {
 
 export class SignInError extends Error {}
 
-/** Gets a token from the session's realm with Basic auth (the docker registry token flow, no scope). */
+/** Gets a token from the session's realm with Basic auth (the docker registry token flow). */
 export async function signIn(session: DashboardSession, user: string, password: string): Promise<void> {
   const got = await fetchToken(session, { user, password });
   credentials = { user, password };
@@ -76,6 +76,8 @@ async function fetchToken(session: DashboardSession, c: Credentials): Promise<st
   const url = new URL(session.realm, location.href);
   if (session.service) url.searchParams.set('service', session.service);
   url.searchParams.set('account', c.user);
+  // the decision feed needs the audit feed's access; the issuer grants only what the user's rules allow
+  url.searchParams.set('scope', 'registry:catalog:*');
   const basic = btoa(String.fromCharCode(...new TextEncoder().encode(`${c.user}:${c.password}`)));
   const res = await fetch(url, { headers: { Authorization: `Basic ${basic}` }, credentials: 'omit', cache: 'no-store' });
   if (res.status === 401) throw new SignInError('Wrong username or password.');

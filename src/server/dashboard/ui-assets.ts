@@ -17,6 +17,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DashboardAssets } from './dashboard-http.js';
 
 export const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -61,7 +62,7 @@ interface CachedFile {
 }
 
 /** Serves the built UI; `dir` defaults to `<package root>/dist/ui`. */
-export class UiAssets {
+export class UiAssets implements DashboardAssets {
   readonly dir: string;
   private readonly cache = new Map<string, CachedFile>();
 

@@ -8,7 +8,7 @@ import { Link, repositoryHref } from '../router.js';
 import { ExpiryChart } from './expiry-chart.js';
 
 const PAGE_SIZE = 100;
-const CHART_LIMIT = 1000;
+const CHART_LIMIT = 500; // the API's largest page
 
 export function ExpiryPage({ session }: { session: DashboardSession }) {
   const windows = [...new Set([session.warnDays, 30, 90, 365])].sort((a, b) => a - b);
@@ -51,7 +51,7 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
           <span class="health health-ok">{counts.ok} ok</span>
         </p>
       ) : null}
-      {table.error ? <ErrorBox error={table.error} /> : null}
+      {table.error ? <ErrorBox error={table.error} /> : chart.error ? <ErrorBox error={chart.error} /> : null}
       {chart.data && chart.data.items.length > 0 ? (
         <>
           <ExpiryChart items={chart.data.items} warnDays={session.warnDays} />
@@ -82,7 +82,13 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
               </thead>
               <tbody>
                 {table.data.items.map((i) => (
-                  <tr key={`${i.gun} ${i.kind} ${i.name}`} class={i.status} data-testid="expiry-row" data-status={i.status}>
+                  <tr
+                    key={`${i.gun} ${i.kind} ${i.name}`}
+                    class={i.status}
+                    data-testid="expiry-row"
+                    data-status={i.status}
+                    data-gun={i.gun}
+                  >
                     <td data-label="Expires">
                       <Time at={i.expires} />
                     </td>
