@@ -44,6 +44,9 @@ export const APP_ERROR_CODES = [
   'MALFORMED_JSON',
   'VERSION_CONFLICT',
   'STORED_METADATA_INVALID',
+  // the dashboard's API: a refused query, a repository not there (or not the user's to see)
+  'DASHBOARD_BAD_QUERY',
+  'DASHBOARD_NOT_FOUND',
 ] as const;
 
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

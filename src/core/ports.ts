@@ -46,6 +46,13 @@ export interface ChangeRecord {
   category: 'update' | 'deletion';
 }
 
+/** A repository holding trust data, as `TufStore.listRepositories` lists it. */
+export interface RepositoryListing {
+  gun: string;
+  /** when its latest file was stored */
+  updatedAt: Date;
+}
+
 /**
  * Storage of TUF files per repository (notary's `tuf_files` and `changefeed`).
  * Implementations: SQLite (embedded default) and PostgreSQL (several replicas).
@@ -69,6 +76,11 @@ export interface TufStore {
    * (or the latest when changeId < 0), still in ascending order. `gun` filters.
    */
   changes(opts: { gun?: string; changeId: number; records: number }): Promise<ChangeRecord[]>;
+  /**
+   * The repositories holding any file, ascending by GUN in byte order, those after `after`
+   * (exclusive) only, at most `limit` (a page of a walk over every repository).
+   */
+  listRepositories(opts: { after?: string; limit: number }): Promise<RepositoryListing[]>;
   /**
    * Calls `listener(gun)` after any process (this one or a replica) changed `gun`;
    * returns an unsubscribe function. Lets read caches stay correct across replicas.

@@ -25,6 +25,9 @@ export const API_ERRORS = {
   UNAVAILABLE: { status: 503, message: 'The server is busy: retry later.' },
   // the audit feed (audit-api.ts)
   AUDIT_RECORD_INVALID: { status: 400, message: 'An audit record sent by the client is invalid.' },
+  // the dashboard's API (dashboard/dashboard-http.ts)
+  DASHBOARD_BAD_QUERY: { status: 400, message: 'The dashboard query is not valid.' },
+  DASHBOARD_NOT_FOUND: { status: 404, message: 'The dashboard has no such page or repository.' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

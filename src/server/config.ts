@@ -9,6 +9,7 @@ import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
 import { notationConfigDir } from '../adapters/notation/config/config-dir.js';
 import type { PullGateRule } from './registry/pull-gate.js';
+import { DEFAULT_DASHBOARD_WARN_DAYS, validateDashboard } from './dashboard-config.js';
 import { isRegistryHost, validateRegistry } from './registry-config.js';
 import { DEFAULT_READ_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
@@ -106,6 +107,8 @@ export interface ServerConfig {
   maxConnections: number;
   /** open connections per client address (trusted proxies are exempt) */
   maxConnectionsPerClient: number;
+  /** the dashboard: days ahead an expiry counts as expiring (dashboard-config.ts) */
+  dashboardWarnDays: number;
 }
 
 /** password check threads by default: half the cores, 1 to 4 */
@@ -152,6 +155,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idleTimeoutMs: 120_000,
   maxConnections: 2048,
   maxConnectionsPerClient: 128,
+  dashboardWarnDays: DEFAULT_DASHBOARD_WARN_DAYS,
 };
 
 /** settings without a default (absent unless given) */
@@ -220,6 +224,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   DCT_IDLE_TIMEOUT_MS: 'idleTimeoutMs',
   DCT_MAX_CONNECTIONS: 'maxConnections',
   DCT_MAX_CONNECTIONS_PER_CLIENT: 'maxConnectionsPerClient',
+  DCT_DASHBOARD_WARN_DAYS: 'dashboardWarnDays',
 };
 
 export function loadConfig(opts: { file?: string; env: Record<string, string | undefined>; flags: Partial<ServerConfig> }): ServerConfig {
@@ -333,6 +338,7 @@ function validate(c: ServerConfig): ServerConfig {
   validateAuth(c);
   validateRegistry(c);
   validateLimits(c);
+  validateDashboard(c);
   return c;
 }
 

@@ -29,6 +29,8 @@ import { TOKEN_PATH, type ServerAuth } from './auth/server-auth.js';
 import { ClientAddresses } from './client-address.js';
 import { applyConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { AuditApi, auditSource, MAX_AUDIT_BODY_BYTES } from './audit-api.js';
+import { answerClientError } from './client-errors.js';
+import type { DashboardHttp } from './dashboard/dashboard-http.js';
 import { lingerOnClose } from './lingering-close.js';
 import { registerReadCacheMetrics } from './read-cache-metrics.js';
 import { matchRoute, type Route } from './routes.js';
@@ -58,6 +60,8 @@ export interface HttpOptions {
   connections?: ConnectionLimits;
   /** the audit feed's API (`/_dct/audit…`); absent = those paths are route misses */
   audit?: AuditApi;
+  /** the dashboard (`/ui/…`: its API checks tokens itself, its page loads without one); absent = route misses */
+  dashboard?: DashboardHttp;
 }
 
 export interface TrustHttpServer {
@@ -141,6 +145,17 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
         if (!res.headersSent) send(res, 'token', errorResponse(new ApiError('UNKNOWN', {})));
         else res.destroy();
       });
+      return;
+    }
+    if (opts.dashboard && (path === '/ui' || path.startsWith('/ui/'))) {
+      opts.dashboard.serve(req, res, path, q < 0 ? '' : url.slice(q + 1)).then(
+        (status) => status > 0 && count('dashboard', status),
+        (err: unknown) => {
+          log.error({ err, route: 'dashboard' }, 'request failed');
+          if (!res.headersSent) send(res, 'dashboard', errorResponse(new ApiError('UNKNOWN', {})));
+          else res.destroy();
+        },
+      );
       return;
     }
     let memo = method === 'GET' ? routeMemo.get(path) : undefined;
@@ -372,30 +387,6 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
   server.keepAliveTimeout = 30_000;
   if (opts.connections) applyConnectionLimits(server, opts.connections, clients, log);
   return { server, metrics };
-}
-
-/**
- * Requests node refuses before they reach the handler (timeouts, malformed or
- * oversized headers) still get notary's JSON error body. With a listener here
- * node sends nothing by itself, so every case is answered.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
-  if (writable && err.code !== 'ECONNRESET') {
-    const [status, reason, error] =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', new ApiError('TIMEOUT')]
-        : err.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'Request Header Fields Too Large', new ApiError('TOO_LARGE')]
-          : [400, 'Bad Request', new ApiError('MALFORMED_UPLOAD')];
-    const body = error.body();
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString()}`,
-    );
-    setTimeout(() => socket.destroy(), 1000).unref();
-    return;
-  }
-  socket.destroy();
 }
 
 /**

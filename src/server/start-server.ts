@@ -15,11 +15,15 @@ import { ensureSelfSignedTls } from '../adapters/tls/self-signed.js';
 import { DctError } from '../core/errors.js';
 import type { AuditSink } from '../core/policy/audit-record.js';
 import type { KeyService } from '../core/ports.js';
+import { DashboardViews } from '../app/dashboard/dashboard-views.js';
+import { SignatureFormats } from '../app/dashboard/signature-formats.js';
 import { AuditApi } from './audit-api.js';
 import { registerAuditMetrics } from './audit-metrics.js';
 import { authConfigured, createServerAuth, type ServerAuth } from './auth/server-auth.js';
 import { isLoopback, parseListen, type ServerConfig } from './config.js';
 import { registryPolicy } from './registry-config.js';
+import { DashboardHttp } from './dashboard/dashboard-http.js';
+import { registerDashboardMetrics } from './dashboard/dashboard-metrics.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
@@ -138,6 +142,19 @@ export async function startServer(
   });
   // heartbeats of live audit streams come well within the idle timeout that would close them
   const auditApi = new AuditApi(store.audit, { streams: { heartbeatMs: Math.min(15_000, Math.floor(config.idleTimeoutMs / 2)) } });
+  // the dashboard reads nothing until first used (its index is built then)
+  const dashboardViews = new DashboardViews({
+    store,
+    warnDays: config.dashboardWarnDays,
+    ...(registry ? { formats: new SignatureFormats(store.registry, () => registryName) } : {}),
+  });
+  const dashboard = new DashboardHttp({
+    views: dashboardViews,
+    service: config.authService,
+    audit: auditApi,
+    log,
+    ...(auth ? { auth } : {}),
+  });
   const { server, metrics } = createTrustHttpServer(
     {
       store,
@@ -176,10 +193,12 @@ export async function startServer(
       ...(auth ? { auth } : {}),
       ...(registry ? { registry } : {}),
       audit: auditApi,
+      dashboard,
     },
     log,
   );
   registerAuditMetrics(metrics, audit, auditApi);
+  registerDashboardMetrics(metrics, dashboardViews);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -236,6 +255,7 @@ export async function startServer(
           server.closeIdleConnections();
         });
         await registry?.close();
+        await dashboardViews.close();
         await audit.flush();
         await unwatch();
         await store.close();

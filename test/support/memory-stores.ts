@@ -26,6 +26,7 @@ import type {
   FileUpdate,
   KeyService,
   PrivateKeyStore,
+  RepositoryListing,
   StoredFile,
   StoredPrivateKey,
   TufStore,
@@ -103,6 +104,22 @@ export class MemoryTufStore implements TufStore {
   }
 
   /** Forward with records ≥ 0 (ids > changeId); backward with records < 0 or changeId < 0 (notary's rule). */
+  async listRepositories(opts: { after?: string; limit: number }): Promise<RepositoryListing[]> {
+    const latest = new Map<string, Date>();
+    for (const list of this.files.values()) {
+      for (const f of list) {
+        const seen = latest.get(f.gun);
+        if (!seen || f.createdAt > seen) latest.set(f.gun, f.createdAt);
+      }
+    }
+    const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    return [...latest]
+      .filter(([gun]) => opts.after === undefined || byBytes(gun, opts.after) > 0)
+      .sort(([a], [b]) => byBytes(a, b))
+      .slice(0, Math.max(0, opts.limit))
+      .map(([gun, at]) => ({ gun, updatedAt: new Date(at) }));
+  }
+
   async changes(opts: { gun?: string; changeId: number; records: number }): Promise<ChangeRecord[]> {
     const all = this.log.filter((c) => opts.gun === undefined || c.gun === opts.gun).map((c) => ({ ...c }));
     const n = Math.abs(opts.records);

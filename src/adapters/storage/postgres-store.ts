@@ -20,7 +20,16 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { DctError } from '../../core/errors.js';
-import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
+import type {
+  ChangeRecord,
+  FileUpdate,
+  PrivateKeyStore,
+  RegistryStore,
+  RepositoryListing,
+  StoredFile,
+  StoredPrivateKey,
+  TufStore,
+} from '../../core/ports.js';
 import { PostgresChannel } from './postgres-channel.js';
 import { inTransaction, withClient } from './postgres-client.js';
 import { PostgresAuditStore } from './postgres-audit-store.js';
@@ -225,6 +234,18 @@ export class PostgresStore implements TufStore, PrivateKeyStore {
       sha256: row.sha256,
       category: row.category === 'deletion' ? 'deletion' : 'update',
     }));
+  }
+
+  async listRepositories(opts: { after?: string; limit: number }): Promise<RepositoryListing[]> {
+    const limit = Math.max(0, Math.trunc(opts.limit));
+    if (limit === 0) return [];
+    // byte order whatever the database's collation
+    const { rows } = await this.pool.query<{ gun: string; updated: Date }>(
+      `SELECT gun, MAX(created_at) AS updated FROM tuf_files WHERE gun COLLATE "C" > $1
+       GROUP BY gun ORDER BY gun COLLATE "C" LIMIT $2`,
+      [opts.after ?? '', limit],
+    );
+    return rows.map((r) => ({ gun: r.gun, updatedAt: r.updated }));
   }
 
   /** The LISTEN connection is opened by the first call and kept until close(). */

@@ -17,7 +17,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DctError } from '../../core/errors.js';
-import type { ChangeRecord, FileUpdate, PrivateKeyStore, RegistryStore, StoredFile, StoredPrivateKey, TufStore } from '../../core/ports.js';
+import type {
+  ChangeRecord,
+  FileUpdate,
+  PrivateKeyStore,
+  RegistryStore,
+  RepositoryListing,
+  StoredFile,
+  StoredPrivateKey,
+  TufStore,
+} from '../../core/ports.js';
 import { isUniqueViolation, openSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from './sqlite-driver.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteRegistryStore } from './sqlite-registry-store.js';
@@ -93,6 +102,10 @@ function prepareStatements(db: SqliteDatabase) {
     ),
     changesBeforeForGun: db.prepare<[string, number, number], ChangeRow>(
       `SELECT ${CHANGE_COLUMNS} FROM changefeed WHERE gun = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    ),
+    // (the unique (gun, role, version) index serves the grouping; TEXT compares as bytes)
+    repositories: db.prepare<[string, number], { gun: string; updated: string }>(
+      'SELECT gun, MAX(created_at) AS updated FROM tuf_files WHERE gun > ? GROUP BY gun ORDER BY gun LIMIT ?',
     ),
     insertKey: db.prepare<[string, string, string, string, string, string, string, string | null]>(
       `INSERT INTO private_keys (key_id, gun, role, algorithm, public_key, encrypted_private_key, created_at, last_used)
@@ -207,6 +220,12 @@ export class SqliteStore implements TufStore, PrivateKeyStore {
     }
     const rows = gun === undefined ? s.changesAfter.all(changeId, limit) : s.changesAfterForGun.all(gun, changeId, limit);
     return rows.map(toChangeRecord);
+  }
+
+  async listRepositories(opts: { after?: string; limit: number }): Promise<RepositoryListing[]> {
+    const limit = Math.max(0, Math.trunc(opts.limit));
+    if (limit === 0) return [];
+    return this.statements.repositories.all(opts.after ?? '', limit).map((r) => ({ gun: r.gun, updatedAt: new Date(r.updated) }));
   }
 
   async watch(listener: (gun: string) => void): Promise<() => Promise<void>> {

@@ -133,14 +133,7 @@ export interface RepositoryDetail {
 }
 
 export type ExpiryKind =
-  | 'timestamp'
-  | 'snapshot'
-  | 'targets'
-  | 'delegation'
-  | 'root'
-  | 'root-certificate'
-  | 'notation-certificate'
-  | 'cosign-certificate';
+  'timestamp' | 'snapshot' | 'targets' | 'delegation' | 'root' | 'root-certificate' | 'notation-certificate' | 'cosign-certificate';
 
 export interface ExpiryItem {
   gun: string;

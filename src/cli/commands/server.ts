@@ -120,6 +120,12 @@ export function registerServerCommand(program: Command, out: Output): void {
         'memory for prepared metadata responses, per process (default 33554432 = 32 MiB, about 29,000 timestamps; 0 = none)',
       ).argParser(int),
     )
+    .addOption(
+      new Option(
+        '--dashboard-warn-days <n>',
+        'the dashboard (/ui/) and its gauges: days ahead an expiry counts as expiring (default 14)',
+      ).argParser(int),
+    )
     .addOption(new Option('--workers <n>', 'processes serving requests on the one port (node cluster; default 1)').argParser(int))
     .option('--log-level <level>', 'trace, debug, info, warn or error (default info)')
     .addHelpText(
@@ -131,7 +137,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         'DCT_WRITES_PER_SECOND, DCT_WRITE_BURST, DCT_LOGINS_PER_SECOND, DCT_LOGIN_BURST, DCT_LOGIN_THREADS, DCT_LOGIN_QUEUE,\n' +
         'DCT_ALLOWED_HOSTS and DCT_TRUSTED_PROXIES (comma-separated), DCT_IDLE_TIMEOUT_MS, DCT_MAX_CONNECTIONS, DCT_MAX_CONNECTIONS_PER_CLIENT,\n' +
         'DCT_MAX_BLOB_BYTES, DCT_MAX_UPLOADS_PER_REPOSITORY, DCT_MAX_UPLOADS_PER_CLIENT, DCT_UPLOAD_EXPIRY_MS, DCT_POLICY,\n' +
-        'DCT_NOTATION_CONFIG (else NOTATION_CONFIG), DCT_COSIGN_TRUSTED_ROOT, and the key passphrase variable\n' +
+        'DCT_NOTATION_CONFIG (else NOTATION_CONFIG), DCT_COSIGN_TRUSTED_ROOT, DCT_DASHBOARD_WARN_DAYS, and the key passphrase variable\n' +
         '(DCT_SERVER_KEY_PASSPHRASE). Flags win over the environment,\n' +
         'which wins over the config file.\n' +
         '\nAuthentication: without auth settings every client may read and write, so the server listens only on loopback\n' +
@@ -204,6 +210,7 @@ export function registerServerCommand(program: Command, out: Output): void {
         policy: 'policy',
         notationConfig: 'notationConfig',
         cosignTrustedRoot: 'cosignTrustedRoot',
+        dashboardWarnDays: 'dashboardWarnDays',
       };
       for (const [flag, key] of Object.entries(map)) if (opts[flag] !== undefined) (flags as Record<string, unknown>)[key] = opts[flag];
       // commander sets registry=true unless --no-registry: only the flag itself may override the config file

@@ -20,6 +20,8 @@ export interface ServerAuth {
   bearer: BearerAuth;
   /** the built-in issuer, when an htpasswd file is configured */
   issuer?: TokenIssuer;
+  /** the built-in issuer's access rules (who may do what; the dashboard lists by them) */
+  rules?: AccessRules;
   /** the issuer key's certificate (for other services that should accept dct tokens) */
   tokenCertFile?: string;
   /** the worker threads the built-in issuer checks passwords on */
@@ -52,6 +54,7 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
   let issuer: TokenIssuer | undefined;
   let tokenCertFile: string | undefined;
   let passwordChecks: PasswordCheckPool | undefined;
+  let rules: AccessRules | undefined;
   if (config.authHtpasswd) {
     const pool = new PasswordCheckPool({ threads: config.loginThreads, maxQueued: config.loginQueue });
     const users = await HtpasswdFile.open(config.authHtpasswd, {
@@ -69,7 +72,7 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
       service: config.authService,
       ttlSeconds: config.authTokenTtlSeconds,
       users,
-      rules: new AccessRules(config.authRules ?? DEFAULT_RULES, { anonymousPull: config.authAnonymousPull }),
+      rules: (rules = new AccessRules(config.authRules ?? DEFAULT_RULES, { anonymousPull: config.authAnonymousPull })),
       key,
     });
     opts.log.info(
@@ -96,6 +99,7 @@ export async function createServerAuth(config: AuthSettings, opts: { secure: boo
   return {
     bearer,
     ...(issuer ? { issuer } : {}),
+    ...(rules ? { rules } : {}),
     ...(tokenCertFile ? { tokenCertFile } : {}),
     ...(passwordChecks ? { passwordChecks } : {}),
   };

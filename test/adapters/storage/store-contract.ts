@@ -196,6 +196,45 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.equal((await store.getCurrent('a/b', 'root'))?.version, 1);
     });
 
+    it('lists repositories in byte order of their GUN, paged, with the time of their latest file; deleted ones leave', async () => {
+      assert.deepEqual(await store.listRepositories({ limit: 10 }), []);
+      // upper case sorts before lower case and "Z" before "a" in bytes; "a/b" before "a/b/c" before "a/bc"
+      const guns = ['a/bc', 'Zed/x', 'a/b', 'a/b/c', 'é/x'];
+      for (const gun of guns) await store.updateMany(gun, [meta('root', 1)]);
+      const before = Date.now();
+      await new Promise((r) => setTimeout(r, 5));
+      await store.updateMany('a/b', [meta('targets', 1), meta('timestamp', 1)]);
+      const all = await store.listRepositories({ limit: 100 });
+      assert.deepEqual(
+        all.map((r) => r.gun),
+        ['Zed/x', 'a/b', 'a/b/c', 'a/bc', 'é/x'],
+      );
+      const ab = all.find((r) => r.gun === 'a/b');
+      assert.ok(ab && ab.updatedAt.getTime() >= before - 1, 'the latest file of a/b is newer than its first');
+      assert.ok((all.find((r) => r.gun === 'a/bc')?.updatedAt.getTime() ?? Infinity) <= before + 1);
+      const first = await store.listRepositories({ limit: 2 });
+      assert.deepEqual(
+        first.map((r) => r.gun),
+        ['Zed/x', 'a/b'],
+      );
+      const rest = await store.listRepositories({ after: 'a/b', limit: 2 });
+      assert.deepEqual(
+        rest.map((r) => r.gun),
+        ['a/b/c', 'a/bc'],
+      );
+      assert.deepEqual(
+        (await store.listRepositories({ after: 'a/bc', limit: 2 })).map((r) => r.gun),
+        ['é/x'],
+      );
+      assert.deepEqual(await store.listRepositories({ after: 'é/x', limit: 2 }), []);
+      assert.deepEqual(await store.listRepositories({ limit: 0 }), []);
+      await store.deleteRepository('a/b/c');
+      assert.deepEqual(
+        (await store.listRepositories({ limit: 100 })).map((r) => r.gun),
+        ['Zed/x', 'a/b', 'a/bc', 'é/x'],
+      );
+    });
+
     it('stores private keys: put, get, find a pending one, mark used, delete', async () => {
       const t0 = new Date('2026-01-02T03:04:05.678Z');
       await store.putKey(privateKey('k2', new Date(t0.getTime() + 1000)));

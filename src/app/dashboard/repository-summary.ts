@@ -1,0 +1,56 @@
+/**
+ * A repository's line in the dashboard's list, from its verified trust data: the released
+ * tags and their signers as `docker trust inspect` counts them (signedTagsOf: released =
+ * `targets/releases`, else `targets`; a tag no delegation also signs is "Repo Admin"), the
+ * formats found for the tagged digests, last change, earliest expiry and health.
+ */
+import { signedTagsOf } from '../docker-trust/inspect.js';
+import { REPO_ADMIN } from '../docker-trust/roles.js';
+import type { RepositorySummary, SignatureFormat } from './dashboard-api.js';
+import type { RepositoryTrust } from './repository-trust.js';
+import type { SignatureFormats } from './signature-formats.js';
+
+const FORMAT_ORDER: readonly SignatureFormat[] = ['dct', 'cosign', 'notation'];
+
+/** What the index keeps of a repository: its summary and what the expiry timeline needs. */
+export interface IndexedRepository {
+  summary: RepositorySummary;
+  /** epoch ms, for sorting */
+  updated: number;
+  expires: number;
+  expiries: RepositoryTrust['expiries'];
+}
+
+export async function summarize(trust: RepositoryTrust, formats: SignatureFormats | undefined): Promise<IndexedRepository> {
+  const { set } = trust;
+  const rows = set ? signedTagsOf(set) : [];
+  const tags = new Set(rows.map((r) => r.tag));
+  const signers = new Set<string>();
+  for (const row of rows) {
+    if (row.signers.length === 0) signers.add(REPO_ADMIN);
+    for (const s of row.signers) signers.add(s);
+  }
+  const found = new Set<SignatureFormat>(set ? ['dct'] : []);
+  if (formats && set && formats.repositoryOf(trust.gun) !== undefined) {
+    for (const list of (
+      await formats.of(
+        trust.gun,
+        rows.map((r) => r.digest),
+      )
+    ).values()) {
+      for (const f of list) found.add(f);
+    }
+  }
+  const expires = trust.expiries.reduce((a, e) => Math.min(a, e.expires), Infinity);
+  const summary: RepositorySummary = {
+    gun: trust.gun,
+    tags: tags.size,
+    signers: [...signers].sort(),
+    formats: FORMAT_ORDER.filter((f) => found.has(f)),
+    updated: new Date(trust.updated).toISOString(),
+    ...(Number.isFinite(expires) ? { expires: new Date(expires).toISOString() } : {}),
+    health: trust.health,
+    ...(trust.healthReason !== undefined ? { healthReason: trust.healthReason } : {}),
+  };
+  return { summary, updated: trust.updated, expires, expiries: trust.expiries };
+}

@@ -1,0 +1,130 @@
+/**
+ * A repository of the trust server's store, verified as a client verifies it (loadRepository),
+ * with the health the dashboard shows: `invalid` when it does not verify (the reason in
+ * words), `expired` when a role has expired (verified then as of an instant it was valid, so
+ * its tags and signers still show), `expiring` when a role or root certificate expires inside
+ * the warning window, else `ok`.
+ */
+import { isDctError } from '../../core/errors.js';
+import type { TufStore } from '../../core/ports.js';
+import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { loadRepository } from '../load-repository.js';
+import { earliestExpiry, skippedExpiredDelegation } from '../trust-export/expiry.js';
+import type { MetadataHealth } from './dashboard-api.js';
+import { StoreMetadataSource } from './store-metadata-source.js';
+
+/** One thing of a repository that expires (a role's metadata or a certificate). */
+export interface Expiring {
+  kind: 'timestamp' | 'snapshot' | 'targets' | 'delegation' | 'root' | 'root-certificate';
+  /** the role, or the certificate key's ID */
+  name: string;
+  /** epoch ms */
+  expires: number;
+}
+
+export interface RepositoryTrust {
+  gun: string;
+  /** the verified data; absent when it does not verify */
+  set?: TrustedSet;
+  health: MetadataHealth;
+  healthReason?: string;
+  /** epoch ms of the latest stored file read */
+  updated: number;
+  expiries: Expiring[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** Reads and verifies `gun`; undefined when the store holds no root for it. */
+export async function readRepositoryTrust(store: TufStore, gun: string, now: Date, warnDays: number): Promise<RepositoryTrust | undefined> {
+  const source = new StoreMetadataSource(store, gun);
+  let set: TrustedSet | undefined;
+  let expiredWhy: string | undefined;
+  try {
+    const loaded = await loadRepository(source, { gun, now });
+    set = loaded.trusted;
+    if (skippedExpiredDelegation(loaded.warnings)) {
+      expiredWhy = loaded.warnings.find((w) => skippedExpiredDelegation([w]));
+      set = (await asOfValid(store, gun, source.served)) ?? set;
+    }
+  } catch (err) {
+    if (source.served.length === 0) return undefined;
+    if (isDctError(err, 'EXPIRED')) {
+      expiredWhy = (err as Error).message;
+      set = await asOfValid(store, gun, source.served);
+    }
+    if (!set) {
+      return { gun, health: 'invalid', healthReason: (err as Error).message, updated: source.latest?.getTime() ?? 0, expiries: [] };
+    }
+  }
+  const expiries = expiriesOf(set);
+  const updated = source.latest?.getTime() ?? 0;
+  return { gun, set, ...healthOf(expiries, now, warnDays, expiredWhy), updated, expiries };
+}
+
+/**
+ * The health of verified data at `now`: expired (a role or root certificate), expiring (inside
+ * `warnDays`), else ok. `expiredWhy`: an expiry the data itself no longer shows (a delegation
+ * the update skipped).
+ */
+export function healthOf(
+  expiries: readonly Expiring[],
+  now: Date,
+  warnDays: number,
+  expiredWhy?: string,
+): { health: MetadataHealth; healthReason?: string } {
+  const t = now.getTime();
+  const what = (e: Expiring) => (e.kind === 'root-certificate' ? `root certificate ${e.name}` : e.name);
+  const expired = expiries.filter((e) => e.expires <= t).sort((a, b) => a.expires - b.expires);
+  if (expired.length > 0) {
+    return { health: 'expired', healthReason: expired.map((e) => `${what(e)} expired at ${new Date(e.expires).toISOString()}`).join('; ') };
+  }
+  if (expiredWhy !== undefined) return { health: 'expired', healthReason: expiredWhy };
+  const soonest = expiries.reduce<Expiring | undefined>((a, e) => (a === undefined || e.expires < a.expires ? e : a), undefined);
+  if (soonest && soonest.expires <= t + warnDays * DAY_MS) {
+    const days = Math.max(0, Math.floor((soonest.expires - t) / DAY_MS));
+    const at = new Date(soonest.expires).toISOString();
+    return { health: 'expiring', healthReason: `${what(soonest)} expires at ${at} (in ${days} day${days === 1 ? '' : 's'})` };
+  }
+  return { health: 'ok' };
+}
+
+/** The repository verified as of just before the earliest expiry of its files (expired data). */
+async function asOfValid(store: TufStore, gun: string, served: readonly Buffer[]): Promise<TrustedSet | undefined> {
+  const earliest = earliestExpiry(served);
+  if (!earliest) return undefined;
+  try {
+    return (await loadRepository(new StoreMetadataSource(store, gun), { gun, now: new Date(earliest.getTime() - 1000) })).trusted;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every role's expiry and the root certificates' notAfter. */
+export function expiriesOf(set: TrustedSet): Expiring[] {
+  const out: Expiring[] = [{ kind: 'root', name: 'root', expires: set.root.signed.expires.toDate().getTime() }];
+  if (set.timestamp) out.push({ kind: 'timestamp', name: 'timestamp', expires: set.timestamp.signed.expires.toDate().getTime() });
+  if (set.snapshot) out.push({ kind: 'snapshot', name: 'snapshot', expires: set.snapshot.signed.expires.toDate().getTime() });
+  for (const role of set.targetsRoles()) {
+    const md = set.targets(role);
+    if (!md) continue;
+    out.push({ kind: role === 'targets' ? 'targets' : 'delegation', name: role, expires: md.signed.expires.toDate().getTime() });
+  }
+  for (const [id, key] of Object.entries(set.root.signed.keys)) {
+    const notAfter = certificateExpiry(key);
+    if (notAfter !== undefined) out.push({ kind: 'root-certificate', name: id, expires: notAfter });
+  }
+  return out;
+}
+
+/** The leaf certificate's notAfter (epoch ms) of an x509 key, else undefined. */
+export function certificateExpiry(key: { isCertificate: boolean; certificates(): Array<{ validTo: string }> }): number | undefined {
+  if (!key.isCertificate) return undefined;
+  try {
+    const leaf = key.certificates()[0];
+    const t = leaf ? Date.parse(leaf.validTo) : NaN;
+    return Number.isNaN(t) ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}
