@@ -33,9 +33,14 @@ function headersWith(extra: Record<string, string> = {}): Record<string, string>
 export async function apiFetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
   const go = () => fetch(path, { ...init, headers: headersWith(init.headers), credentials: 'omit' });
   let res = await go();
-  if (res.status === 401 && session && (await renew(session))) res = await go();
-  if (res.status === 401) onUnauthorized();
+  if (res.status === 401 && !lacksScope(res) && session && (await renew(session))) res = await go();
+  if (res.status === 401 && !lacksScope(res)) onUnauthorized();
   return res;
+}
+
+/** A 401 for a valid token without the access asked (the decision feed): signing in again would not help. */
+export function lacksScope(res: Response): boolean {
+  return res.status === 401 && /error="insufficient_scope"/.test(res.headers.get('WWW-Authenticate') ?? '');
 }
 
 /** GET of a JSON route; a non-2xx answer throws ApiError with notary's error code and message. */
@@ -46,6 +51,7 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 }
 
 async function errorOf(res: Response): Promise<ApiError> {
+  if (lacksScope(res)) return new ApiError(403, "Your account may not read this: it needs the audit feed's access.", 'DENIED');
   try {
     const body = (await res.json()) as { errors?: { code?: string; message?: string }[] };
     const e = body.errors?.[0];

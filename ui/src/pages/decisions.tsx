@@ -53,6 +53,7 @@ export function DecisionsPage() {
       } catch (e) {
         if (ctl.signal.aborted) return;
         setError(e);
+        setState('stopped');
         return;
       }
       await followEvents(

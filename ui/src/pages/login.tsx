@@ -39,7 +39,7 @@ export function LoginPage({ session, onDone }: { session: DashboardSession; onDo
           {error}
         </p>
       ) : null}
-      <form onSubmit={(e) => void submit(e)} aria-label="Sign in with username and password">
+      <form onSubmit={(e) => void submit(e)} aria-label="Sign in with your account">
         <label for="login-user">Username</label>
         <input
           id="login-user"
