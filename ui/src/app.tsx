@@ -2,7 +2,7 @@
  * The dashboard's shell: reads GET /ui/api/session first; under token auth without a token it shows
  * the sign-in form; else the navigation and the page of the current route.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardSession } from '../../src/app/dashboard/dashboard-api.js';
 import { ApiError, configureApi, getJson } from './api.js';
 import { onTokenChange, signOut, token } from './auth.js';
@@ -49,6 +49,14 @@ export function App() {
     return () => ctl.abort();
     // the session is read again whenever the token changes (the user it names changes)
   }, [tokenTick]);
+
+  // after moving to another page, focus goes to the content (screen readers read the new page from there)
+  const shownPath = useRef(loc.pathname);
+  useEffect(() => {
+    if (shownPath.current === loc.pathname) return;
+    shownPath.current = loc.pathname;
+    document.getElementById('main')?.focus();
+  }, [loc.pathname]);
 
   useEffect(() => {
     const name = NAV.find((n) => n.pages.includes(route.page))?.label ?? 'Not found';
