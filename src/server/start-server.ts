@@ -26,6 +26,7 @@ import { registryPolicy } from './registry-config.js';
 import { DashboardHttp } from './dashboard/dashboard-http.js';
 import { registerDashboardMetrics } from './dashboard/dashboard-metrics.js';
 import { RegistrySignatureCertificates } from './dashboard/signature-certificates.js';
+import { UiAssets } from './dashboard/ui-assets.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
 import { createEmbeddedRegistry, registryDataDir, type RegistryHttp } from './registry/embedded-registry.js';
@@ -164,6 +165,7 @@ export async function startServer(
     views: dashboardViews,
     service: config.authService,
     audit: auditApi,
+    assets: new UiAssets(),
     log,
     ...(auth ? { auth } : {}),
   });

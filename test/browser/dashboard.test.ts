@@ -1,0 +1,197 @@
+/**
+ * The dashboard (issue 15) in headless Chromium against a real `dct server` whose trust data the
+ * real notary and docker CLIs made (dashboard-world.ts): what each page shows, at 1280 px and
+ * 375 px, with screenshots in test-artifacts/browser/, and no console error, failed request or
+ * Content-Security-Policy violation on any page. Token auth: dashboard-auth.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpAuditSink } from '../../src/adapters/audit/http-audit-sink.js';
+import { auditRecordOf } from '../../src/core/policy/audit-record.js';
+import { interopSkip, missingTool } from '../support/interop.js';
+import { run } from '../support/reference-stack.js';
+import { chromiumMissing, launchChromium, type Chromium } from './chromium.js';
+import { startDashboardWorld, type DashboardWorld } from './dashboard-world.js';
+import { appearance, attributes, onPage, texts } from './page-checks.js';
+
+const missing = (await chromiumMissing()) ?? missingTool('notary', 'openssl');
+/** the UI shows 50 repositories a page: 3 made by the tools and 50 fillers make two pages */
+const FILLERS = 50;
+const PAGE = 50;
+
+describe('the dashboard in Chromium, against trust data made by notary and docker', { skip: interopSkip(missing) }, () => {
+  let world: DashboardWorld;
+  let chromium: Chromium;
+  let ui: string;
+
+  before(async () => {
+    world = await startDashboardWorld({ fillers: FILLERS });
+    chromium = await launchChromium();
+    ui = `${world.server.url}/ui`;
+  });
+  after(async () => {
+    await chromium?.close();
+    await world?.close();
+  });
+
+  const allGuns = () => [world.bobRepo, world.expiringRepo, world.dockerUser.image, ...world.fillers].sort();
+
+  it(
+    'repositories: 50 a page, "Next page" shows the rest, search narrows, the expiring one is highlighted',
+    { timeout: 120_000 },
+    async () => {
+      await onPage(chromium, `${ui}/`, 'repositories', 'desktop', async (page) => {
+        await page.getByTestId('repo-row').first().waitFor();
+        const all = allGuns();
+        const first = await attributes(page, '[data-testid="repo-row"]', 'data-gun');
+        assert.deepEqual(first, all.slice(0, PAGE), 'the first page: the first 50 by name');
+        assert.equal(await page.getByTestId('repo-count').innerText(), `1–${PAGE} of ${all.length} repositories`);
+
+        await page.getByRole('button', { name: 'Next page' }).click();
+        await page
+          .getByTestId('repo-count')
+          .getByText(`${PAGE + 1}–${all.length} of ${all.length} repositories`)
+          .waitFor();
+        assert.deepEqual(await attributes(page, '[data-testid="repo-row"]', 'data-gun'), all.slice(PAGE), 'the second page: the rest');
+        assert.ok(await page.getByRole('button', { name: 'Next page' }).isDisabled(), 'no page after the last');
+
+        await page.getByLabel('Search repositories').fill('acme/');
+        await page.getByTestId('repo-count').getByText('1–2 of 2 repositories').waitFor();
+        assert.deepEqual(await attributes(page, '[data-testid="repo-row"]', 'data-gun'), [world.bobRepo, world.expiringRepo]);
+        assert.match(page.url(), /[?&]q=acme%2F/, 'the search is in the address');
+
+        const row = (gun: string) => page.locator(`[data-testid="repo-row"][data-gun="${gun}"]`);
+        assert.match((await row(world.expiringRepo).getAttribute('class')) ?? '', /\bexpiring\b/, 'the expiring repository is highlighted');
+        assert.match(await row(world.expiringRepo).getByTestId('health').innerText(), /expiring/);
+        assert.doesNotMatch((await row(world.bobRepo).getAttribute('class')) ?? '', /\b(expiring|expired|invalid)\b/);
+        assert.match(await row(world.bobRepo).getByTestId('health').innerText(), /ok/);
+        assert.match(await row(world.bobRepo).innerText(), /\bbob\b/, "bob is among acme/app's signers");
+      });
+      await onPage(chromium, `${ui}/repositories?q=acme%2F`, 'repositories-search', 'narrow', async (page) => {
+        await page.getByTestId('repo-count').getByText('1–2 of 2 repositories').waitFor();
+        assert.equal(await page.getByLabel('Search repositories').inputValue(), 'acme/', 'the search is read from the address');
+      });
+      await onPage(chromium, `${ui}/repositories`, 'repositories', 'narrow', async (page) => {
+        await page.getByTestId('repo-row').first().waitFor();
+        assert.equal(await page.getByTestId('repo-row').count(), PAGE);
+      });
+    },
+  );
+
+  it('repository page: the tag bob signed is under bob, v1 under the Repo Admin; role tree and history', { timeout: 120_000 }, async () => {
+    for (const viewport of ['desktop', 'narrow'] as const) {
+      await onPage(chromium, `${ui}/repositories?q=acme%2Fapp`, 'repository-acme-app', viewport, async (page) => {
+        // reached as a user does: from the list, by the repository's link
+        await page.getByRole('link', { name: world.bobRepo, exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: world.bobRepo }).waitFor();
+        await page.getByTestId('tag-row').first().waitFor();
+        assert.deepEqual(await attributes(page, '[data-testid="tag-row"]', 'data-tag'), ['v1', 'v2']);
+        const signers = (tag: string) => texts(page, `[data-testid="tag-row"][data-tag="${tag}"] [data-testid="signer"]`);
+        assert.deepEqual(await signers('v2'), ['bob (targets/bob)'], 'v2: signed by bob alone');
+        assert.deepEqual(await signers('v1'), ['Repo Admin (targets)'], 'v1: the Repo Admin');
+        const formats = await texts(page, '[data-testid="tag-row"][data-tag="v2"] [data-testid^="format-"]');
+        assert.deepEqual(formats, ['DCT']);
+        // the role tree: bob's delegation under targets, with all paths
+        const bob = page.locator('[data-testid="role-tree"] li[data-role="targets/bob"]');
+        assert.equal(await bob.getAttribute('data-level'), '2', 'targets/bob is a child of targets');
+        assert.match(await bob.innerText(), /threshold 1 of 1/);
+        assert.match(await bob.innerText(), /paths: "" \(all\)/);
+        // four publishes: init, add v1, delegation add, add v2
+        assert.equal(await page.getByTestId('history-entry').count(), 4);
+      });
+    }
+    const docker = world.dockerUser;
+    await onPage(chromium, `${ui}/repositories/${docker.image}`, 'repository-docker-trust', 'desktop', async (page) => {
+      await page.getByTestId('tag-row').first().waitFor();
+      const signers = await texts(page, `[data-testid="tag-row"][data-tag="${docker.tag}"] [data-testid="signer"]`);
+      // docker trust signs into targets/releases and the signer's own role; notary alone into targets
+      const expected =
+        docker.madeBy === 'docker trust' ? ['alice (targets/alice)', 'Repo Admin (targets/releases)'] : ['Repo Admin (targets)'];
+      assert.deepEqual(signers.sort(), expected.sort());
+      const digest = await page.locator(`[data-testid="tag-row"][data-tag="${docker.tag}"] code[title]`).getAttribute('title');
+      assert.equal(digest, docker.digest, 'the digest docker pushed and signed');
+    });
+  });
+
+  it(
+    'expiry: the root certificate expiring in 3 days is highlighted, acme/app has nothing inside the window',
+    { timeout: 120_000 },
+    async () => {
+      for (const viewport of ['desktop', 'narrow'] as const) {
+        await onPage(chromium, `${ui}/expiry`, 'expiry', viewport, async (page) => {
+          await page.getByTestId('expiry-row').first().waitFor();
+          const rows = page.getByTestId('expiry-row');
+          const expiring = rows.filter({ hasText: world.expiringRepo }).and(page.locator('[data-status="expiring"]'));
+          assert.ok((await expiring.count()) >= 1, 'the expiring repository has an item marked expiring');
+          assert.match(await expiring.first().innerText(), /root-certificate/);
+          assert.match((await expiring.first().getAttribute('class')) ?? '', /\bexpiring\b/, 'highlighted');
+          const bobRows = rows.filter({ has: page.getByRole('link', { name: world.bobRepo, exact: true }) });
+          const bobStatuses = await attributes(page, bobRows, 'data-status');
+          assert.ok(bobStatuses.length > 0, 'acme/app has items in the timeline');
+          assert.deepEqual([...new Set(bobStatuses)], ['ok'], 'nothing of acme/app is inside the warning window');
+          const counts = await page.getByTestId('expiry-counts').innerText();
+          assert.match(counts, /\b0 expired\b/);
+          assert.match(counts, /\b1 expiring\b/, 'only the root certificate of acme/expiring');
+        });
+      }
+    },
+  );
+
+  it(
+    'decisions: a denied admission appears in the live feed within a second; the pull gate’s denial too',
+    { timeout: 120_000 },
+    async () => {
+      const home = join(world.dir, 'pusher');
+      const sink = new HttpAuditSink(world.server.url, { env: { DOCKER_CONFIG: join(home, '.docker') } });
+      await onPage(chromium, `${ui}/decisions`, 'decisions', 'desktop', async (page) => {
+        await page.getByTestId('stream-state').getByText('live').waitFor();
+        // a denied admission, as the admission webhook posts it (its audit sink, its record)
+        const image = `${world.server.host}/prod/web:unsigned-${process.pid}`;
+        const seen = appearance(page, '[data-testid="decision"][data-verdict="denied"]', image, 10_000);
+        const postedAt = performance.timeOrigin + performance.now();
+        sink.record(
+          auditRecordOf(
+            {
+              image,
+              verdict: 'deny',
+              mode: 'enforce',
+              rule: 'prod',
+              reasons: [`no valid DCT signature for ${image}`],
+              warnings: [],
+              reports: [],
+              decidedAt: new Date().toISOString(),
+            },
+            'admission',
+            { user: 'system:serviceaccount:kube-system:replicaset-controller' },
+            { uid: `uid-${process.pid}`, kind: 'Pod', namespace: 'prod', name: 'web', operation: 'CREATE', endpoint: 'validate' },
+            false,
+          ),
+        );
+        const shownAt = await seen;
+        const ms = shownAt - postedAt;
+        console.log(`[browser] denied admission shown ${ms.toFixed(0)} ms after it was handed to the audit sink`);
+        assert.ok(ms <= 1000, `shown after ${ms.toFixed(0)} ms, more than a second`);
+        const row = page.getByTestId('decision').filter({ hasText: image });
+        assert.match(await row.innerText(), /denied[\s\S]*admission[\s\S]*rule prod/);
+
+        // the embedded registry's pull gate refuses the unsigned image: its own record, live
+        const gated = appearance(page, '[data-testid="decision"][data-verdict="denied"]', 'gated/unsigned', 10_000);
+        const pulled = await run(join(world.dct.bin, 'dct'), ['pull', world.gatedImage, '-o', mkdtempSync(join(world.dir, 'pull-'))], {
+          env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home },
+        }).then(
+          () => 'pulled',
+          (err: Error) => err.message,
+        );
+        assert.notEqual(pulled, 'pulled', 'the pull gate lets no unsigned image through');
+        await gated;
+        assert.match(await page.getByTestId('decision').filter({ hasText: 'gated/unsigned' }).first().innerText(), /registry/);
+      });
+      await sink.flush();
+      await onPage(chromium, `${ui}/decisions`, 'decisions', 'narrow', async (page) => {
+        await page.getByTestId('decision').filter({ hasText: 'gated/unsigned' }).first().waitFor();
+      });
+    },
+  );
+});

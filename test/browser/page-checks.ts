@@ -1,0 +1,71 @@
+/**
+ * What the browser tests do on every page: open it at a viewport, wait for what it must show,
+ * photograph it, and hand back what went wrong in it (console errors, CSP violations, failed
+ * requests); and the moment something first appears in a page, seen from inside the page.
+ */
+import assert from 'node:assert/strict';
+import type { Locator, Page } from 'playwright-core';
+import { pageProblems, screenshot, type Chromium, type ViewportName, type WatchedPage } from './chromium.js';
+
+/**
+ * Opens `url` in a new context at `viewport`, runs `check` on it, photographs it and asserts it
+ * ran clean: no problem but those `expected` matches (e.g. the console's line for a 404 the test
+ * asked for).
+ */
+export async function onPage(
+  chromium: Chromium,
+  url: string,
+  name: string,
+  viewport: ViewportName,
+  check: (page: Page, w: WatchedPage) => Promise<void>,
+  expected?: RegExp,
+): Promise<void> {
+  const w = await chromium.open(viewport);
+  try {
+    await w.page.goto(url, { waitUntil: 'domcontentloaded' });
+    await check(w.page, w);
+    await screenshot(w.page, name, viewport);
+    const problems = (await pageProblems(w)).filter((p) => !expected?.test(p));
+    assert.deepEqual(problems, [], `${name} (${viewport}) ran with problems`);
+  } finally {
+    await w.close();
+  }
+}
+
+/** The visible texts of the elements `selector` matches, trimmed. */
+export async function texts(page: Page, selector: string): Promise<string[]> {
+  return (await page.locator(selector).allInnerTexts()).map((t) => t.trim());
+}
+
+/** The values of attribute `name` of the elements `selector` (a CSS selector or a locator) matches. */
+export async function attributes(page: Page, selector: string | Locator, name: string): Promise<string[]> {
+  const locator = typeof selector === 'string' ? page.locator(selector) : selector;
+  return locator.evaluateAll<string[], undefined>(`(els) => els.map((e) => e.getAttribute(${JSON.stringify(name)}) ?? '')`);
+}
+
+/**
+ * Starts watching the page for an element matching `selector` whose text contains `text`;
+ * the promise resolves with the wall-clock time (epoch ms, the page's clock: this machine's)
+ * at which it first appeared, seen by a MutationObserver inside the page, or rejects after
+ * `timeoutMs`.
+ */
+export function appearance(page: Page, selector: string, text: string, timeoutMs: number): Promise<number> {
+  const args = JSON.stringify({ selector, text, timeoutMs });
+  return page.evaluate<number>(`(({ selector, text, timeoutMs }) =>
+    new Promise((resolve, reject) => {
+      const now = () => performance.timeOrigin + performance.now();
+      const seen = () => [...document.querySelectorAll(selector)].some((e) => (e.textContent ?? '').includes(text));
+      if (seen()) return resolve(now());
+      const observer = new MutationObserver(() => {
+        if (!seen()) return;
+        observer.disconnect();
+        clearTimeout(timer);
+        resolve(now());
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      const timer = setTimeout(() => {
+        observer.disconnect();
+        reject(new Error('no ' + selector + ' containing ' + JSON.stringify(text) + ' within ' + timeoutMs + ' ms'));
+      }, timeoutMs);
+    }))(${args})`);
+}

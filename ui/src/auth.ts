@@ -1,0 +1,89 @@
+/**
+ * The dashboard's bearer token under token auth: kept in sessionStorage (gone with the tab), sent as
+ * `Authorization: Bearer`, renewed on a 401 with the credentials typed in this page's life (kept in
+ * memory only, never stored). Without them a 401 asks the user to sign in again.
+ */
+import type { DashboardSession } from '../../src/app/dashboard/dashboard-api.js';
+
+const KEY = 'dct.dashboard.token';
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+let credentials: Credentials | undefined;
+const listeners = new Set<() => void>();
+
+export function token(): string | undefined {
+  try {
+    return sessionStorage.getItem(KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function setToken(value: string | undefined): void {
+  try {
+    if (value === undefined) sessionStorage.removeItem(KEY);
+    else sessionStorage.setItem(KEY, value);
+  } catch {
+    // storage refused (private mode): the token lives as long as the page then
+  }
+  for (const l of listeners) l();
+}
+
+/** Calls `listener` whenever the token changes (signed in, renewed, signed out). */
+export function onTokenChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Uses a pasted bearer token. */
+export function adoptBearer(value: string): void {
+  credentials = undefined;
+  setToken(value.trim().replace(/^Bearer\s+/i, ''));
+}
+
+export function signOut(): void {
+  credentials = undefined;
+  setToken(undefined);
+}
+
+export class SignInError extends Error {}
+
+/** Gets a token from the session's realm with Basic auth (the docker registry token flow). */
+export async function signIn(session: DashboardSession, user: string, password: string): Promise<void> {
+  const got = await fetchToken(session, { user, password });
+  credentials = { user, password };
+  setToken(got);
+}
+
+/** After a 401: a new token with the remembered credentials; false when there are none or they fail. */
+export async function renew(session: DashboardSession): Promise<boolean> {
+  if (!credentials) return false;
+  try {
+    setToken(await fetchToken(session, credentials));
+    return true;
+  } catch {
+    credentials = undefined;
+    return false;
+  }
+}
+
+async function fetchToken(session: DashboardSession, c: Credentials): Promise<string> {
+  if (!session.realm) throw new SignInError('The server names no token realm.');
+  const url = new URL(session.realm, location.href);
+  if (session.service) url.searchParams.set('service', session.service);
+  url.searchParams.set('account', c.user);
+  // the decision feed needs the audit feed's access; the issuer grants only what the user's rules allow
+  url.searchParams.set('scope', 'registry:catalog:*');
+  const basic = btoa(String.fromCharCode(...new TextEncoder().encode(`${c.user}:${c.password}`)));
+  const res = await fetch(url, { headers: { Authorization: `Basic ${basic}` }, credentials: 'omit', cache: 'no-store' });
+  if (res.status === 401) throw new SignInError('Wrong username or password.');
+  if (!res.ok) throw new SignInError(`The token realm answered ${res.status}.`);
+  const body = (await res.json()) as { token?: string; access_token?: string };
+  const t = body.token ?? body.access_token;
+  if (!t) throw new SignInError('The token realm answered no token.');
+  return t;
+}
