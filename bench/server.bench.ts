@@ -15,7 +15,8 @@
  * Usage: npm run bench:server [-- --json] [-- --rounds N] [-- --duration S] …  (see bench/README.md)
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -125,7 +126,11 @@ async function main(): Promise<void> {
     ];
     if (opts.nodeFloor) {
       log('starting the node floor (bare node:https, same bytes) …');
-      const floor = await startNodeFloor({ files: staticFiles, tlsCert: tls.cert, tlsKey: tls.key });
+      // the same response as dct's: its headers (the ones notary-server sends), not only the bytes
+      const headers = Object.fromEntries(
+        await Promise.all(Object.keys(staticFiles).map(async (path) => [path, await responseHeaders(dct.url + path, tls.ca)] as const)),
+      );
+      const floor = await startNodeFloor({ files: staticFiles, headers, tlsCert: tls.cert, tlsKey: tls.key });
       cleanups.push(() => floor.cleanup());
       cleanups.push(() => floor.stop());
       targets.push({ name: 'node', url: floor.url });
@@ -191,6 +196,25 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** The headers of a GET as the server wrote them (names as sent), but those node writes by itself (Date, Connection, Keep-Alive). */
+function responseHeaders(url: string, caFile: string): Promise<Record<string, string | number>> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca: readFileSync(caFile) }, (res) => {
+      res.resume();
+      const out: Record<string, string | number> = {};
+      const raw = res.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const [name, value] = [raw[i] as string, raw[i + 1] as string];
+        if (['date', 'connection', 'keep-alive'].includes(name.toLowerCase())) continue;
+        // (a number, as dct passes it)
+        out[name] = name.toLowerCase() === 'content-length' ? Number(value) : value;
+      }
+      if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode}`));
+      else resolve(out);
+    }).on('error', reject);
+  });
 }
 
 try {

@@ -384,12 +384,19 @@ const NODE_FLOOR_SCRIPT = `
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 const [cert, key, files] = process.argv.slice(1);
-const bodies = new Map(Object.entries(JSON.parse(readFileSync(files, 'utf8'))).map(([p, f]) => [p, readFileSync(f)]));
+const answers = new Map(
+  Object.entries(JSON.parse(readFileSync(files, 'utf8'))).map(([p, f]) => [p, { headers: f.headers, body: readFileSync(f.file) }]),
+);
 const notFound = Buffer.from('{}');
 const server = createServer({ cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' }, (req, res) => {
-  const body = bodies.get(req.url);
-  res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json', 'Content-Length': (body ?? notFound).length });
-  res.end(body ?? notFound);
+  const answer = answers.get(req.url);
+  if (answer) {
+    res.writeHead(200, answer.headers);
+    res.end(answer.body);
+    return;
+  }
+  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': notFound.length });
+  res.end(notFound);
 });
 server.keepAliveTimeout = 30000;
 server.listen(0, '127.0.0.1', () => process.stdout.write('node floor listening on https://127.0.0.1:' + server.address().port + '\\n'));
@@ -398,19 +405,22 @@ server.listen(0, '127.0.0.1', () => process.stdout.write('node floor listening o
 /**
  * A bare node:https server answering fixed bytes per URL path (a Map lookup, one
  * writeHead, one end): what node's HTTP and TLS stack costs per request, with
- * nothing of dct in it. Informational (`--node-floor`).
+ * nothing of dct in it. Informational (`--node-floor`). `headers`: per path, the
+ * headers to send (dct's own, so that both write the same response; node adds
+ * Date, Connection and Keep-Alive to both); without, Content-Type and -Length.
  */
 export async function startNodeFloor(opts: {
   files: Record<string, Buffer>;
+  headers?: Record<string, Record<string, string | number>>;
   tlsCert: string;
   tlsKey: string;
 }): Promise<DctProcess & { cleanup(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'dct-bench-node-floor-'));
-  const map: Record<string, string> = {};
+  const map: Record<string, { file: string; headers: Record<string, string | number> }> = {};
   Object.entries(opts.files).forEach(([path, bytes], i) => {
     const file = join(dir, `${i}.json`);
     writeFileSync(file, bytes);
-    map[path] = file;
+    map[path] = { file, headers: opts.headers?.[path] ?? { 'Content-Type': 'application/json', 'Content-Length': bytes.length } };
   });
   writeFileSync(join(dir, 'files.json'), JSON.stringify(map));
   const child = track(

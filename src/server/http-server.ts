@@ -74,22 +74,20 @@ export interface TrustHttpServer {
 
 export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, log: Logger): TrustHttpServer {
   const metrics = new Registry();
-  // the hot path only bumps a number; Prometheus reads the totals when scraped
-  const counts = new Map<string, number>();
-  const reported = new Map<string, number>();
+  // route name → status → its count: the hot path only bumps a number; Prometheus reads the totals when scraped
+  const counts = new Map<string, Map<number, { n: number; reported: number }>>();
   new Counter({
     name: 'dct_http_requests_total',
     help: 'HTTP requests by route and status',
     labelNames: ['route', 'status'],
     registers: [metrics],
     collect() {
-      for (const [key, n] of counts) {
-        const delta = n - (reported.get(key) ?? 0);
-        if (delta === 0) continue;
-        const [route, status] = key.split(' ') as [string, string];
-        this.inc({ route, status }, delta);
-        reported.set(key, n);
-      }
+      for (const [route, byStatus] of counts)
+        for (const [status, c] of byStatus) {
+          if (c.n === c.reported) continue;
+          this.inc({ route, status: String(status) }, c.n - c.reported);
+          c.reported = c.n;
+        }
     },
   });
   registerReadCacheMetrics(ctx.cache, metrics);
@@ -121,14 +119,12 @@ export function createTrustHttpServer(ctx: TrustApiContext, opts: HttpOptions, l
     res.end(prepared.body);
     count(routeName, prepared.status);
   };
-  /** route name → status → metric key, so counting a request builds no string */
-  const metricKeys = new Map<string, Map<number, string>>();
   const count = (routeName: string, status: number) => {
-    let byStatus = metricKeys.get(routeName);
-    if (!byStatus) metricKeys.set(routeName, (byStatus = new Map<number, string>()));
-    let key = byStatus.get(status);
-    if (key === undefined) byStatus.set(status, (key = `${routeName} ${status}`));
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    let byStatus = counts.get(routeName);
+    if (!byStatus) counts.set(routeName, (byStatus = new Map<number, { n: number; reported: number }>()));
+    const c = byStatus.get(status);
+    if (c) c.n++;
+    else byStatus.set(status, { n: 1, reported: 0 });
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {

@@ -77,6 +77,19 @@ describe('the authorization hook in front of the cached read path', () => {
     // the read cache's gauges: the one entry set above
     assert.match(metrics.body, /^dct_read_cache_entries 1$/m);
     assert.match(metrics.body, /^dct_read_cache_bytes [1-9]\d*$/m);
+    // requests by route and status: totals that go on growing from one scrape to the next
+    const counted = async (route: string, status: number) => {
+      const text = (await call(`${url}/metrics`)).body;
+      return Number(new RegExp(`^dct_http_requests_total\\{route="${route}",status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const healthy = await counted('health', 200);
+    assert.ok(healthy >= 1, 'the health check above is counted');
+    await call(`${url}/_notary_server/health`);
+    await call(`${url}/_notary_server/health`);
+    assert.equal(await counted('health', 200), healthy + 2);
+    // (a scrape is counted once answered: the next one shows it)
+    const scrapes = await counted('metrics', 200);
+    assert.equal(await counted('metrics', 200), scrapes + 1);
     const ping = await call(`${url}/v2/`);
     assert.equal(ping.status, 401);
     assert.equal(ping.headers['www-authenticate'], `Bearer realm="${url}/auth/token",service="dct",scope="registry:catalog:*"`);

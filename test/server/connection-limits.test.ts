@@ -13,9 +13,11 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { connect as connectTls } from 'node:tls';
 import { pino } from 'pino';
 import { EmbeddedKeyService } from '../../src/adapters/key-service/embedded-key-service.js';
 import { SqliteStore } from '../../src/adapters/storage/sqlite-store.js';
+import { ensureSelfSignedTls } from '../../src/adapters/tls/self-signed.js';
 import type { ConnectionLimits } from '../../src/server/connection-limits.js';
 import { createTrustHttpServer } from '../../src/server/http-server.js';
 import { createEmbeddedRegistry } from '../../src/server/registry/embedded-registry.js';
@@ -31,7 +33,7 @@ interface Edge {
   close(): Promise<void>;
 }
 
-async function startEdge(connections: ConnectionLimits): Promise<Edge> {
+async function startEdge(connections: ConnectionLimits, tls?: { cert: Buffer; key: Buffer }): Promise<Edge> {
   const dir = mkdtempSync(join(tmpdir(), 'dct-connections-'));
   const store = await SqliteStore.open(':memory:');
   const now = () => new Date();
@@ -47,7 +49,14 @@ async function startEdge(connections: ConnectionLimits): Promise<Edge> {
   });
   const { server } = createTrustHttpServer(
     { store, keys, now, cache: new ResponseCache(), gunPrefixes: [], limits: { maxRoleBytes: 1024 * 1024, maxParts: 1000 } },
-    { maxBodyBytes: 1024 * 1024, writeRate: { perSecond: 1000, burst: 1000 }, requestTimeoutMs: 30_000, registry, connections },
+    {
+      maxBodyBytes: 1024 * 1024,
+      writeRate: { perSecond: 1000, burst: 1000 },
+      requestTimeoutMs: 30_000,
+      registry,
+      connections,
+      ...(tls ? { tls } : {}),
+    },
     log,
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,6 +85,13 @@ async function until(what: () => Promise<boolean>): Promise<void> {
 function open(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+function openTls(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connectTls({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => resolve(s));
     s.on('error', reject);
   });
 }
@@ -129,6 +145,35 @@ describe('connection limits', { timeout: 60_000 }, () => {
     reader.resume();
     await ended;
     assert.ok(received < blob.length, `the connection ended after ${received} of ${blob.length} bytes`);
+  });
+
+  it('a connection that stops sending in the middle of its request headers is closed after the idle timeout, plain and over TLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dct-connections-tls-'));
+    const made = await ensureSelfSignedTls(dir, ['127.0.0.1']);
+    rmSync(dir, { recursive: true, force: true });
+    for (const tls of [undefined, { cert: made.cert, key: made.key }]) {
+      const edge = await startEdge({ idleTimeoutMs: 300, maxConnections: 100, maxConnectionsPerClient: 100 }, tls);
+      edges.push(edge);
+      const socket = tls ? await openTls(edge.port) : await open(edge.port);
+      const closed = new Promise<void>((resolve) => {
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+      });
+      const sent = Date.now();
+      socket.write('GET /_notary_server/health HTTP/1.1\r\nHost: loc');
+      await closed;
+      // node's own deadline for the headers is 30 s here (the request timeout); the idle timeout comes first
+      const waited = Date.now() - sent;
+      assert.ok(waited >= 250 && waited < 5_000, `${tls ? 'TLS' : 'plain'}: closed ${waited} ms after the last byte`);
+      // a connection in use stays open well past the idle timeout: ten requests, 100 ms apart, on one connection
+      const busy = tls ? await openTls(edge.port) : await open(edge.port);
+      for (let i = 0; i < 10; i++) {
+        assert.equal(await health(busy), 'HTTP/1.1 200 OK', `${tls ? 'TLS' : 'plain'}: request ${i + 1} on a busy connection`);
+        busy.removeAllListeners('data').removeAllListeners('close');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      busy.destroy();
+    }
   });
 
   it('connections beyond the per-client cap and beyond the total are closed unanswered; a freed place can be used', async () => {
