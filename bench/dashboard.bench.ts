@@ -4,8 +4,9 @@
  *
  * - the repositories are written straight into the server's SQLite database before it starts
  *   (bench/server/repos.ts, as bench:server makes its 100,000), each a small valid repository;
- * - the first API request after the start is timed alone: it builds the dashboard's index (the
- *   index is lazy: the first use reads every repository once);
+ * - the dashboard's first use after the start is timed alone: the index is lazy, the first use
+ *   reads every repository once (pages answer meanwhile with what is read so far, `indexing`);
+ *   the first answer, and the time until the index is complete;
  * - time to first render, per round in a new browser context (cold: no cache, no cookies): from
  *   navigation start to the first repository row in the page and painted (a MutationObserver in
  *   the page, then the next animation frame), with the API request's own time from the page's
@@ -122,12 +123,19 @@ async function main(): Promise<void> {
           .end();
       });
 
+    // the index is built on first use; meanwhile pages answer with `indexing` (what is read so far)
     t0 = performance.now();
-    const first = await get('/ui/api/repositories?limit=50');
+    const firstAnswer = await get('/ui/api/repositories?limit=50');
+    let page = JSON.parse(firstAnswer.body) as { total: number; indexing?: unknown };
+    while (page.indexing !== undefined) {
+      await new Promise((r) => setTimeout(r, 50));
+      page = JSON.parse((await get('/ui/api/repositories?limit=50')).body) as typeof page;
+    }
     const indexMs = performance.now() - t0;
-    const total = (JSON.parse(first.body) as { total: number }).total;
-    if (total !== repos) throw new Error(`the API counts ${total} repositories, ${repos} were written`);
-    log(`first API request (builds the index of ${total} repositories): ${indexMs.toFixed(0)} ms`);
+    if (page.total !== repos) throw new Error(`the API counts ${page.total} repositories, ${repos} were written`);
+    log(
+      `first API answer ${firstAnswer.ms.toFixed(0)} ms; the index of ${page.total} repositories complete after ${indexMs.toFixed(0)} ms`,
+    );
 
     // the 100th page's cursor, by following `next` (not timed)
     let cursor: string | undefined;
@@ -177,7 +185,7 @@ async function main(): Promise<void> {
           .map((l) => l.toFixed(2))
           .join(' ')}, node ${process.version}, ${chromiumVersion}, ${new Date().toISOString()}`,
       '',
-      `first API request after the start (builds the index): ${indexMs.toFixed(0)} ms`,
+      `the dashboard's first use after the start: first API answer ${firstAnswer.ms.toFixed(0)} ms, index of every repository complete after ${indexMs.toFixed(0)} ms`,
       '',
       'time to first render of the repositories page (navigation start → first row painted):',
       `  cold (new context, nothing cached): ${fmt(stats(cold.map((r) => r.firstRowMs)))}`,
