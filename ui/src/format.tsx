@@ -1,5 +1,5 @@
 /** Small views shared by the pages: times relative to the server's clock, format badges, health text. */
-import type { MetadataHealth, SignatureFormat } from '../../src/app/dashboard/dashboard-api.js';
+import type { IndexingProgress, MetadataHealth, SignatureFormat } from '../../src/app/dashboard/dashboard-api.js';
 
 let skewMs = 0;
 
@@ -79,6 +79,16 @@ export function ErrorBox({ error }: { error: unknown }) {
   return (
     <p role="alert" class="error">
       {msg}
+    </p>
+  );
+}
+
+/** While the server builds its repository index (first use of the dashboard): what is shown is partial. */
+export function Indexing({ progress }: { progress: IndexingProgress | undefined }) {
+  if (!progress) return null;
+  return (
+    <p role="status" class="indexing" data-testid="indexing">
+      The server is indexing its repositories ({progress.repositories} read so far): this list is partial and fills in by itself.
     </p>
   );
 }

@@ -68,6 +68,13 @@ export interface RepositoryPage {
   items: RepositorySummary[];
   /** pass as `cursor` for the next page; absent on the last */
   next?: string;
+  /** present while the server builds its index on the dashboard's first use: `total` and `items` cover the repositories read so far */
+  indexing?: IndexingProgress;
+}
+
+/** The index is being built (first use of the dashboard on a big server): this many repositories read so far. */
+export interface IndexingProgress {
+  repositories: number;
 }
 
 export interface TagSigner {
@@ -150,6 +157,8 @@ export interface ExpiryPage {
   next?: string;
   /** counts per status over everything (not only this page) */
   counts: { expired: number; expiring: number; ok: number };
+  /** present while the server builds its index (see RepositoryPage.indexing) */
+  indexing?: IndexingProgress;
 }
 
 export interface DecisionPage {

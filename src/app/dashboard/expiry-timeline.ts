@@ -5,7 +5,7 @@
  */
 import type { ExpiryItem, ExpiryKind, ExpiryPage } from './dashboard-api.js';
 import { decodeCursor, encodeCursor } from './page-cursor.js';
-import type { RepositoryIndex } from './repository-index.js';
+import { FIRST_BUILD_WAIT_MS, type RepositoryIndex } from './repository-index.js';
 
 export interface ExpiryQuery {
   /** only what expires within this many days (expired included); all when absent */
@@ -44,7 +44,7 @@ export class ExpiryTimeline {
 
   /** Every row, soonest first (rebuilt when the index changed). */
   async all(): Promise<readonly Row[]> {
-    await this.index.current();
+    await this.index.settle(FIRST_BUILD_WAIT_MS);
     if (!this.rows || this.generation !== this.index.generation) {
       const rows: Row[] = [];
       for (const e of this.index.all())
@@ -61,6 +61,7 @@ export class ExpiryTimeline {
 
   async page(query: ExpiryQuery): Promise<ExpiryPage> {
     const rows = await this.all();
+    const indexing = this.index.progress;
     const now = this.now().getTime();
     const until = query.within === undefined ? Infinity : now + query.within * DAY_MS;
     const after = query.cursor === undefined ? undefined : cursorRow(query.cursor, query.within);
@@ -83,7 +84,13 @@ export class ExpiryTimeline {
     }
     const next =
       more && last ? encodeCursor({ w: query.within ?? null, g: last.gun, k: last.kind, n: last.name, e: last.expires }) : undefined;
-    return { total, items, ...(next !== undefined ? { next } : {}), counts };
+    return {
+      total,
+      items,
+      ...(next !== undefined ? { next } : {}),
+      counts,
+      ...(indexing !== undefined ? { indexing: { repositories: indexing } } : {}),
+    };
   }
 }
 

@@ -38,6 +38,9 @@ export interface RepositoryQuery {
   visible?: (gun: string) => boolean;
 }
 
+/** how long a page waits for the first build before answering from what was read so far */
+export const FIRST_BUILD_WAIT_MS = 500;
+
 type Compare = (a: IndexedRepository, b: IndexedRepository) => number;
 const byGun: Compare = (a, b) => (a.summary.gun < b.summary.gun ? -1 : a.summary.gun > b.summary.gun ? 1 : 0);
 const COMPARE: Record<RepositorySort, Compare> = {
@@ -81,6 +84,26 @@ export class RepositoryIndex {
     while (this.refreshing) await this.refreshing;
   }
 
+  /**
+   * Like `current()`, but waits for a first build at most `maxWaitMs`: a big server's first
+   * page is answered from the repositories read so far (see `progress`) while the build goes on.
+   */
+  async settle(maxWaitMs: number): Promise<void> {
+    this.building ??= this.build();
+    if (!this.ready) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.building, new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]);
+      clearTimeout(timer);
+      if (!this.ready) return;
+    }
+    await this.current();
+  }
+
+  /** While the first build runs: how many repositories were read so far (undefined once built). */
+  get progress(): number | undefined {
+    return this.ready ? undefined : this.entries.size;
+  }
+
   private async build(): Promise<void> {
     // changes during the walk are read again after it
     this.unwatch = await this.opts.store.watch((gun) => this.changed(gun));
@@ -88,11 +111,19 @@ export class RepositoryIndex {
     let after: string | undefined;
     for (;;) {
       const page = await this.opts.store.listRepositories({ ...(after !== undefined ? { after } : {}), limit: size });
-      for (const { gun } of page) await this.read(gun);
+      let since = performance.now();
+      for (const { gun } of page) {
+        await this.read(gun);
+        // reading is CPU work (verification): requests get their turn every few milliseconds
+        if (performance.now() - since > 20) {
+          this.touch();
+          await new Promise((r) => setImmediate(r));
+          since = performance.now();
+        }
+      }
+      this.touch();
       if (page.length < size) break;
       after = page[page.length - 1]?.gun;
-      // let requests in between pages
-      await new Promise((r) => setImmediate(r));
     }
     this.ready = true;
     this.touch();
@@ -156,7 +187,8 @@ export class RepositoryIndex {
 
   /** A page of the repositories matching the query. */
   async page(query: RepositoryQuery): Promise<RepositoryPage> {
-    await this.current();
+    await this.settle(FIRST_BUILD_WAIT_MS);
+    const indexing = this.progress;
     const { sort, order, limit } = query;
     const q = (query.q ?? '').toLowerCase();
     const after = query.cursor === undefined ? undefined : this.cursorEntry(query.cursor, sort, order, q);
@@ -190,7 +222,12 @@ export class RepositoryIndex {
             t: lastEntry.summary.tags,
           })
         : undefined;
-    return { total, items, ...(next !== undefined ? { next } : {}) };
+    return {
+      total,
+      items,
+      ...(next !== undefined ? { next } : {}),
+      ...(indexing !== undefined ? { indexing: { repositories: indexing } } : {}),
+    };
   }
 
   /** The summary with its health as of `now` (invalid data stays invalid). */

@@ -149,7 +149,8 @@ export class DashboardHttp {
         return this.send(res, page, req);
       } catch (err) {
         // the feed's own parameter checks: the dashboard's code
-        if (err instanceof ApiError && err.code === 'INVALID_PARAMETERS') throw badQuery(typeof err.detail === 'string' ? err.detail : err.message);
+        if (err instanceof ApiError && err.code === 'INVALID_PARAMETERS')
+          throw badQuery(typeof err.detail === 'string' ? err.detail : err.message);
         throw err;
       }
     }

@@ -14,17 +14,21 @@ import type { DashboardViews } from '../../app/dashboard/dashboard-views.js';
 
 /** an index of at most this many repositories is built for a scrape */
 export const CHEAP_INDEX = 1000;
-const STATUSES = ['expired', 'expiring', 'ok'] as const;
 const HEALTHS = ['invalid', 'expired', 'expiring', 'ok'] as const;
 
 export function registerDashboardMetrics(metrics: Registry, views: DashboardViews, now: () => Date = () => new Date()): void {
   const index = views.index;
-  let cheap: boolean | undefined;
+  let cheap: Promise<boolean> | undefined;
+  let askedAt = 0;
   /** whether the gauges can be computed now (building a small index first) */
   const ready = async (): Promise<boolean> => {
     if (index.built) return true;
-    if (cheap === undefined) cheap = (await views.store.listRepositories({ limit: CHEAP_INDEX + 1 })).length <= CHEAP_INDEX;
-    if (!cheap) return false;
+    // (asked once per scrape, whose gauges are collected together)
+    if (!cheap || Date.now() - askedAt > 5000) {
+      askedAt = Date.now();
+      cheap = views.store.listRepositories({ limit: CHEAP_INDEX + 1 }).then((page) => page.length <= CHEAP_INDEX);
+    }
+    if (!(await cheap)) return false;
     await index.current();
     return true;
   };
@@ -46,7 +50,6 @@ export function registerDashboardMetrics(metrics: Registry, views: DashboardView
         const [kind, status] = key.split(' ') as [string, string];
         this.set({ kind, status }, n);
       }
-      for (const status of STATUSES) if (![...counts.keys()].some((k) => k.endsWith(` ${status}`))) this.set({ kind: 'any', status }, 0);
     },
   });
   new Gauge({
@@ -88,8 +91,8 @@ export function registerDashboardMetrics(metrics: Registry, views: DashboardView
     name: 'dct_dashboard_index_repositories',
     help: 'repositories in the dashboard index (0 until the dashboard is first used, or a scrape of a small server built it)',
     registers: [metrics],
-    collect() {
-      this.set(index.built ? index.size : 0);
+    async collect() {
+      this.set((await ready()) ? index.size : 0);
     },
   });
 }

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { DashboardSession, ExpiryPage as Page } from '../../../src/app/dashboard/dashboard-api.js';
 import { query } from '../api.js';
-import { ErrorBox, Time } from '../format.js';
+import { ErrorBox, Indexing, Time } from '../format.js';
 import { useJson } from '../hooks.js';
 import { Link, repositoryHref } from '../router.js';
 import { ExpiryChart } from './expiry-chart.js';
@@ -15,8 +15,9 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
   const [within, setWithin] = useState<number | undefined>(90);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
-  const table = useJson<Page>(`/ui/api/expiry${query({ within, cursor, limit: PAGE_SIZE })}`);
-  const chart = useJson<Page>(`/ui/api/expiry${query({ within, limit: CHART_LIMIT })}`);
+  const indexing = (page: Page) => page.indexing !== undefined;
+  const table = useJson<Page>(`/ui/api/expiry${query({ within, cursor, limit: PAGE_SIZE })}`, indexing);
+  const chart = useJson<Page>(`/ui/api/expiry${query({ within, limit: CHART_LIMIT })}`, indexing);
   const first = (cursors.length - 1) * PAGE_SIZE;
   const counts = table.data?.counts;
 
@@ -51,6 +52,7 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
           <span class="health health-ok">{counts.ok} ok</span>
         </p>
       ) : null}
+      <Indexing progress={table.data?.indexing} />
       {table.error ? <ErrorBox error={table.error} /> : chart.error ? <ErrorBox error={chart.error} /> : null}
       {chart.data && chart.data.items.length > 0 ? (
         <>

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DashboardSession, RepositoryPage, RepositorySort } from '../../../src/app/dashboard/dashboard-api.js';
 import { query } from '../api.js';
-import { ErrorBox, Formats, Health, Time } from '../format.js';
+import { ErrorBox, Formats, Health, Indexing, Time } from '../format.js';
 import { useDebounced, useJson } from '../hooks.js';
 import { Link, navigate, repositoryHref } from '../router.js';
 
@@ -38,6 +38,7 @@ export function RepositoriesPage({ session }: { session: DashboardSession }) {
   const cursor = cursors[cursors.length - 1];
   const { data, error, loading } = useJson<RepositoryPage>(
     `/ui/api/repositories${query({ q: settledQ, sort, order, cursor, limit: PAGE_SIZE })}`,
+    (page) => page.indexing !== undefined,
   );
   const first = (cursors.length - 1) * PAGE_SIZE;
 
@@ -68,6 +69,7 @@ export function RepositoriesPage({ session }: { session: DashboardSession }) {
         </div>
       </form>
       {error ? <ErrorBox error={error} /> : null}
+      <Indexing progress={data?.indexing} />
       <p aria-live="polite" class="count" data-testid="repo-count">
         {data
           ? data.total === 0
