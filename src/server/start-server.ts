@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
 import { StoreAuditSink } from '../adapters/audit/store-audit-sink.js';
+import { FsBlobStore } from '../adapters/blob-store/fs-blob-store.js';
 import { openStore } from '../adapters/storage/open-store.js';
 import { EmbeddedKeyService } from '../adapters/key-service/embedded-key-service.js';
 import { RemoteKeyService } from '../adapters/key-service/remote-key-service.js';
@@ -25,9 +26,10 @@ import { registryPolicy } from './registry-config.js';
 import { DashboardHttp } from './dashboard/dashboard-http.js';
 import { registerDashboardMetrics } from './dashboard/dashboard-metrics.js';
 import { UiAssets } from './dashboard/ui-assets.js';
+import { RegistrySignatureCertificates } from './dashboard/signature-certificates.js';
 import { createTrustHttpServer } from './http-server.js';
 import { KeyCreationGate } from './key-creation-limit.js';
-import { createEmbeddedRegistry, type RegistryHttp } from './registry/embedded-registry.js';
+import { createEmbeddedRegistry, registryDataDir, type RegistryHttp } from './registry/embedded-registry.js';
 import { ResponseCache } from './response-cache.js';
 import { metadataCaching } from './responses.js';
 import { UnauthenticatedWriteGuard } from './unauthenticated-writes.js';
@@ -147,7 +149,15 @@ export async function startServer(
   const dashboardViews = new DashboardViews({
     store,
     warnDays: config.dashboardWarnDays,
-    ...(registry ? { formats: new SignatureFormats(store.registry, () => registryName) } : {}),
+    ...(registry
+      ? {
+          formats: new SignatureFormats(
+            store.registry,
+            () => registryName,
+            new RegistrySignatureCertificates(await FsBlobStore.open(registryDataDir(config.dataDir))),
+          ),
+        }
+      : {}),
   });
   const dashboard = new DashboardHttp({
     views: dashboardViews,

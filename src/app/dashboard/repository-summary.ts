@@ -7,7 +7,7 @@
 import { signedTagsOf } from '../docker-trust/inspect.js';
 import { REPO_ADMIN } from '../docker-trust/roles.js';
 import type { RepositorySummary, SignatureFormat } from './dashboard-api.js';
-import type { RepositoryTrust } from './repository-trust.js';
+import type { Expiring, RepositoryTrust } from './repository-trust.js';
 import type { SignatureFormats } from './signature-formats.js';
 
 const FORMAT_ORDER: readonly SignatureFormat[] = ['dct', 'cosign', 'notation'];
@@ -18,7 +18,8 @@ export interface IndexedRepository {
   /** epoch ms, for sorting */
   updated: number;
   expires: number;
-  expiries: RepositoryTrust['expiries'];
+  /** its roles and root certificates, and the signing certificates of its cosign and Notation signatures */
+  expiries: Expiring[];
 }
 
 export async function summarize(trust: RepositoryTrust, formats: SignatureFormats | undefined): Promise<IndexedRepository> {
@@ -31,16 +32,16 @@ export async function summarize(trust: RepositoryTrust, formats: SignatureFormat
     for (const s of row.signers) signers.add(s);
   }
   const found = new Set<SignatureFormat>(set ? ['dct'] : []);
+  const expiries: Expiring[] = [...trust.expiries];
   if (formats && set && formats.repositoryOf(trust.gun) !== undefined) {
-    for (const list of (
-      await formats.of(
-        trust.gun,
-        rows.map((r) => r.digest),
-      )
-    ).values()) {
-      for (const f of list) found.add(f);
-    }
+    const signatures = await formats.find(
+      trust.gun,
+      rows.map((r) => r.digest),
+    );
+    for (const list of signatures.formats.values()) for (const f of list) found.add(f);
+    expiries.push(...signatures.certificates.map(({ kind, name, expires }) => ({ kind, name, expires })));
   }
+  // the repository's own expiry: its roles and root certificates (a signing certificate may expire: its signatures stay)
   const expires = trust.expiries.reduce((a, e) => Math.min(a, e.expires), Infinity);
   const summary: RepositorySummary = {
     gun: trust.gun,
@@ -52,5 +53,5 @@ export async function summarize(trust: RepositoryTrust, formats: SignatureFormat
     health: trust.health,
     ...(trust.healthReason !== undefined ? { healthReason: trust.healthReason } : {}),
   };
-  return { summary, updated: trust.updated, expires, expiries: trust.expiries };
+  return { summary, updated: trust.updated, expires, expiries };
 }

@@ -10,12 +10,12 @@ import type { TufStore } from '../../core/ports.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { loadRepository } from '../load-repository.js';
 import { earliestExpiry, skippedExpiredDelegation } from '../trust-export/expiry.js';
-import type { MetadataHealth } from './dashboard-api.js';
+import type { ExpiryKind, MetadataHealth } from './dashboard-api.js';
 import { StoreMetadataSource } from './store-metadata-source.js';
 
 /** One thing of a repository that expires (a role's metadata or a certificate). */
 export interface Expiring {
-  kind: 'timestamp' | 'snapshot' | 'targets' | 'delegation' | 'root' | 'root-certificate';
+  kind: ExpiryKind;
   /** the role, or the certificate key's ID */
   name: string;
   /** epoch ms */
