@@ -43,11 +43,11 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
     { timeout: 120_000 },
     async () => {
       await onPage(chromium, `${ui}/`, 'repositories', 'desktop', async (page) => {
-        await page.getByTestId('repo-row').first().waitFor();
         const all = allGuns();
+        // the first use builds the server's index: the page shows what is read so far, then the whole
+        await page.getByTestId('repo-count').getByText(`1–${PAGE} of ${all.length} repositories`, { exact: true }).waitFor();
         const first = await attributes(page, '[data-testid="repo-row"]', 'data-gun');
         assert.deepEqual(first, all.slice(0, PAGE), 'the first page: the first 50 by name');
-        assert.equal(await page.getByTestId('repo-count').innerText(), `1–${PAGE} of ${all.length} repositories`);
 
         await page.getByRole('button', { name: 'Next page' }).click();
         await page

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { pageProblems, screenshot, type Chromium, type ViewportName, type WatchedPage } from './chromium.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS_DIR, pageProblems, screenshot, type Chromium, type ViewportName, type WatchedPage } from './chromium.js';
 
 /**
  * Opens `url` in a new context at `viewport`, runs `check` on it, photographs it and asserts it
@@ -33,6 +35,7 @@ export async function onPage(
       throw err;
     }
     await screenshot(w.page, name, viewport);
+    rmSync(join(ARTIFACTS_DIR, `${name}-FAILED-${viewport}.png`), { force: true }); // an earlier run's
     const problems = (await pageProblems(w)).filter((p) => !expected?.test(p));
     assert.deepEqual(problems, [], `${name} (${viewport}) ran with problems`);
   } finally {
