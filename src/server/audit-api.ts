@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DctError } from '../core/errors.js';
-import type { AuditStore } from '../core/policy/audit-record.js';
+import type { AuditRecord, AuditStore } from '../core/policy/audit-record.js';
 import { parseAuditFilters, parseAuditPost } from '../core/policy/audit-record-parser.js';
 import { ApiError } from './api-errors.js';
 import { AuditStreams, type AuditStreamOptions } from './audit-streams.js';
@@ -48,9 +48,14 @@ export class AuditApi {
   }
 
   async page(query: URLSearchParams): Promise<PreparedResponse> {
-    const page = parseChangefeedPage(query, MAX_AUDIT_PAGE, '0');
-    const records = await this.store.page({ ...page, ...filters(query) });
+    const records = await this.records(query);
     return jsonResponse(JSON.stringify({ count: records.length, records }));
+  }
+
+  /** The records of a page (ascending by id), the query checked as `page` checks it. */
+  async records(query: URLSearchParams): Promise<AuditRecord[]> {
+    const page = parseChangefeedPage(query, MAX_AUDIT_PAGE, '0');
+    return this.store.page({ ...page, ...filters(query) });
   }
 
   /** The live follow; a refusal (bad query, too many streams) is thrown as an ApiError before anything is written. */

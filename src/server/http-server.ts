@@ -11,6 +11,9 @@
  * authorization hook: pages as prepared answers, live follows as streams, posts
  * as writes (write limit, unauthenticated-write guard).
  *
+ * The dashboard (`/ui/…`, dashboard/dashboard-http.ts) is answered before route matching: its
+ * page loads without a token, and its API runs the same bearer check itself.
+ *
  * With the embedded registry, paths the trust API does not know go to it
  * (`/v2/<name>/blobs|manifests|tags|referrers/…`, `/v2/_catalog`); its bodies
  * stream, so node's whole-request timeout is off and the trust API's own

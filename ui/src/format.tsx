@@ -1,4 +1,5 @@
 /** Small views shared by the pages: times relative to the server's clock, format badges, health text. */
+import { Fragment } from 'preact';
 import type { IndexingProgress, MetadataHealth, SignatureFormat } from '../../src/app/dashboard/dashboard-api.js';
 
 let skewMs = 0;
@@ -90,5 +91,24 @@ export function Indexing({ progress }: { progress: IndexingProgress | undefined 
     <p role="status" class="indexing" data-testid="indexing">
       The server is indexing its repositories ({progress.repositories} read so far): this list is partial and fills in by itself.
     </p>
+  );
+}
+
+/** A GUN that may wrap after its slashes on a narrow screen (and nowhere else while it fits). */
+export function Gun({ gun }: { gun: string }) {
+  const parts = gun.split('/');
+  return (
+    <>
+      {parts.map((p, i) => (
+        <Fragment key={i}>
+          {p}
+          {i < parts.length - 1 ? (
+            <>
+              /<wbr />
+            </>
+          ) : null}
+        </Fragment>
+      ))}
+    </>
   );
 }

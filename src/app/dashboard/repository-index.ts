@@ -79,8 +79,7 @@ export class RepositoryIndex {
 
   /** Builds the index on first use, then waits for pending re-reads. */
   async current(): Promise<void> {
-    this.building ??= this.build();
-    await this.building;
+    await this.startBuild();
     while (this.refreshing) await this.refreshing;
   }
 
@@ -89,10 +88,10 @@ export class RepositoryIndex {
    * page is answered from the repositories read so far (see `progress`) while the build goes on.
    */
   async settle(maxWaitMs: number): Promise<void> {
-    this.building ??= this.build();
+    const building = this.startBuild();
     if (!this.ready) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.building, new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]);
+      await Promise.race([building, new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]);
       clearTimeout(timer);
       if (!this.ready) return;
     }
@@ -102,6 +101,24 @@ export class RepositoryIndex {
   /** While the first build runs: how many repositories were read so far (undefined once built). */
   get progress(): number | undefined {
     return this.ready ? undefined : this.entries.size;
+  }
+
+  /** The first build, started once; a failed one (the store unreachable) is forgotten, so the next use starts again. */
+  private startBuild(): Promise<void> {
+    if (!this.building) {
+      const building = this.build();
+      this.building = building;
+      building.catch(async () => {
+        if (this.building !== building) return;
+        this.building = undefined;
+        this.entries.clear();
+        this.touch();
+        const unwatch = this.unwatch;
+        this.unwatch = undefined;
+        await unwatch?.().catch(() => undefined);
+      });
+    }
+    return this.building;
   }
 
   private async build(): Promise<void> {
@@ -143,7 +160,12 @@ export class RepositoryIndex {
         while (this.dirty.size > 0 && !this.closed) {
           const gun = this.dirty.values().next().value as string;
           this.dirty.delete(gun);
-          await this.read(gun);
+          try {
+            await this.read(gun);
+          } catch {
+            // the store failed: the entry stays as it was until the repository changes again
+            continue;
+          }
           this.touch();
         }
       } finally {

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { DashboardSession } from '../../app/dashboard/dashboard-api.js';
+import type { DashboardSession, DecisionPage } from '../../app/dashboard/dashboard-api.js';
 import { DctError } from '../../core/errors.js';
 import { ApiError } from '../api-errors.js';
 import { AuditApi } from '../audit-api.js';
@@ -40,6 +40,8 @@ export interface DashboardHttpOptions {
 }
 
 const API = '/ui/api/';
+/** decisions of a page when the query names no `records` */
+const DEFAULT_DECISIONS = 100;
 
 export class DashboardHttp {
   constructor(private readonly opts: DashboardHttpOptions) {}
@@ -144,9 +146,13 @@ export class DashboardHttp {
           await audit.follow(req, res, query, token?.expiresAt);
           return 200;
         }
-        const page = await audit.page(query);
-        page.headers['Cache-Control'] = 'no-store';
-        return this.send(res, page, req);
+        // newest first: by default the latest page, read backwards
+        const paging = new URLSearchParams(query);
+        if (!paging.has('change_id')) paging.set('change_id', '-1');
+        if (!paging.has('records')) paging.set('records', String(-DEFAULT_DECISIONS));
+        const records = (await audit.records(paging)).reverse();
+        const page: DecisionPage = { count: records.length, records };
+        return this.json(res, req, page);
       } catch (err) {
         // the feed's own parameter checks: the dashboard's code
         if (err instanceof ApiError && err.code === 'INVALID_PARAMETERS')

@@ -82,4 +82,27 @@ describe('the dashboard repository index', () => {
     assert.equal(c.reads() - reads, 2, 'only the two changed repositories were read again');
     await views.close();
   });
+
+  it('forgets a build the store failed: the next use builds again', async () => {
+    const memory = await storeOf(2);
+    let failures = 1;
+    const flaky = new Proxy(memory, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name === 'listRepositories' && failures > 0) {
+          return async () => {
+            failures--;
+            throw new Error('the database is down');
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const views = new DashboardViews({ store: flaky, warnDays: 14 });
+    await assert.rejects(views.repositories({ sort: 'name', order: 'asc', limit: 10 }), /the database is down/);
+    await new Promise((r) => setImmediate(r));
+    const page = await views.repositories({ sort: 'name', order: 'asc', limit: 10 });
+    assert.equal(page.total, 2);
+    await views.close();
+  });
 });

@@ -14,12 +14,21 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { SqliteStore } from '../../../src/adapters/storage/sqlite-store.js';
-import type { RepositoryDetail, RepositoryPage, ExpiryPage, DashboardSession } from '../../../src/app/dashboard/dashboard-api.js';
+import type {
+  DashboardSession,
+  DecisionPage,
+  ExpiryPage,
+  RepositoryDetail,
+  RepositoryPage,
+} from '../../../src/app/dashboard/dashboard-api.js';
+import type { AuditRecord } from '../../../src/core/policy/audit-record.js';
 import { loadConfig } from '../../../src/server/config.js';
 import { startServer, type RunningServer } from '../../../src/server/start-server.js';
 import { interopSkip } from '../../support/interop.js';
 import { selfSignedEcCertArgs } from '../../support/openssl.js';
 import { ensureReferenceTools } from '../../support/reference-stack.js';
+import { auditRecord } from '../../adapters/audit/audit-store-contract.js';
+import { EventStream, postJson, waitUntil } from '../audit-support.js';
 import { b64, bcryptLine, call } from '../auth-support.js';
 
 const unavailable = await ensureReferenceTools();
@@ -262,6 +271,53 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
     assert.match(metrics.body, /^dct_trust_earliest_expiry_seconds\{kind="timestamp"\} \d+$/m);
   });
 
+  it('decisions: the audit feed newest first, filtered, and followed live (a denial within a second)', { timeout: 60_000 }, async () => {
+    const poster = await token('admin', 'repository:_dct/audit:push');
+    const post = (n: number, overrides: Partial<AuditRecord>) =>
+      postJson(`${server.url}/_dct/audit`, { records: [auditRecord(n, overrides)] }, { Authorization: `Bearer ${poster}` }, server.caFile);
+    assert.equal((await post(1, { verdict: 'allow' })).status, 201);
+    assert.equal((await post(2, { verdict: 'deny', admitted: false, point: 'admission' })).status, 201);
+    const newest = await json<DecisionPage>('/ui/api/decisions');
+    assert.deepEqual(
+      newest.records.map((r) => r.context['n']),
+      ['2', '1'],
+      'newest first',
+    );
+    // the next (older) page: before the oldest id shown
+    const ids = newest.records.map((r) => r.id as number);
+    const older = await json<DecisionPage>(`/ui/api/decisions?change_id=${ids[1]}&records=-10`);
+    assert.deepEqual(older.records, []);
+    const one = await json<DecisionPage>(`/ui/api/decisions?change_id=${ids[0]}&records=-10`);
+    assert.deepEqual(
+      one.records.map((r) => r.context['n']),
+      ['1'],
+    );
+    const denied = await json<DecisionPage>('/ui/api/decisions?verdict=deny');
+    assert.deepEqual(
+      denied.records.map((r) => [r.context['n'], r.point, r.source]),
+      [['2', 'admission', 'user:admin']],
+    );
+    const bad = await get('/ui/api/decisions?verdict=maybe');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /"code":"DASHBOARD_BAD_QUERY".*verdict: must be one of allow, deny/);
+    const stream = await EventStream.open(
+      `${server.url}/ui/api/decisions?change_id=-1&verdict=deny`,
+      { Authorization: `Bearer ${await token('admin')}` },
+      server.caFile,
+    );
+    try {
+      assert.equal(stream.status, 200);
+      const sent = Date.now();
+      await post(3, { verdict: 'deny', admitted: false, image: 'a/app:v3' });
+      await post(4, { verdict: 'allow' });
+      await waitUntil(() => stream.events.length >= 1, 'the denial on the live follow', 1000);
+      assert.ok(Date.now() - sent < 1000);
+      assert.equal((JSON.parse(stream.events[0]?.data ?? '{}') as AuditRecord).image, 'a/app:v3');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('shows a user who may pull only a/* only those; needs a token; is read-only', { timeout: 60_000 }, async () => {
     const page = await json<RepositoryPage>('/ui/api/repositories?limit=500', 'viewer');
     assert.deepEqual(
@@ -284,6 +340,13 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
     assert.match(session.realm ?? '', /\/auth\/token$/);
     const post = await call(`${server.url}/ui/api/repositories`, { ca: server.caFile as string, method: 'POST', headers: {} });
     assert.equal(post.status, 405);
+    const redirect = await get('/ui', '');
+    assert.deepEqual([redirect.status, redirect.headers.location], [308, '/ui/']);
+    // the page loads without a token (UiAssets: 200 with dist/ui built, 503 naming `npm run build` without)
+    const uiPage = await get('/ui/', '');
+    assert.ok(uiPage.status === 200 || uiPage.status === 503, `GET /ui/ answered ${uiPage.status}`);
+    const head = await call(`${server.url}/ui/api/session`, { ca: server.caFile as string, method: 'HEAD' });
+    assert.deepEqual([head.status, head.body], [200, '']);
     const unknown = await get('/ui/api/nothing');
     assert.equal(unknown.status, 404);
     assert.equal((JSON.parse(unknown.body) as { errors: Array<{ code: string }> }).errors[0]?.code, 'DASHBOARD_NOT_FOUND');

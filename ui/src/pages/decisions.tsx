@@ -8,7 +8,9 @@ import { ErrorBox, shortDigest, Time } from '../format.js';
 import { useDebounced } from '../hooks.js';
 
 const POINTS = ['admission', 'registry', 'verify', 'pull', 'pin', 'docker'] as const;
-const SHOWN = 200;
+/** records kept on the page (the newest; older ones drop off as new ones come) */
+const SHOWN = 1000;
+const PAGE = 50;
 
 type Outcome = 'allowed' | 'warned' | 'denied';
 
@@ -32,23 +34,44 @@ export function DecisionsPage() {
   const [records, setRecords] = useState<AuditRecord[]>([]);
   const [error, setError] = useState<unknown>();
   const [state, setState] = useState<StreamState>('connecting');
+  // whether the feed may hold records older than the oldest shown
+  const [older, setOlder] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const filter = { verdict, point, image: settledImage };
+
+  const merge = (more: AuditRecord[]) =>
+    setRecords((old) => {
+      const byId = new Map<number | string, AuditRecord>();
+      for (const r of [...more, ...old]) byId.set(r.id ?? `${r.at} ${r.image}`, r);
+      return [...byId.values()].sort((a, b) => (b.id ?? 0) - (a.id ?? 0)).slice(0, SHOWN);
+    });
+
+  const loadOlder = async () => {
+    const oldest = records[records.length - 1]?.id;
+    if (oldest === undefined) return;
+    setLoadingOlder(true);
+    try {
+      const page = await getJson<DecisionPage>(`/ui/api/decisions${query({ ...filter, change_id: oldest, records: -PAGE })}`);
+      merge(page.records);
+      setOlder(page.records.length === PAGE);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
 
   useEffect(() => {
     const ctl = new AbortController();
-    const filter = { verdict, point, image: settledImage };
     setRecords([]);
     setError(undefined);
-    const merge = (more: AuditRecord[]) =>
-      setRecords((old) => {
-        const byId = new Map<number | string, AuditRecord>();
-        for (const r of [...more, ...old]) byId.set(r.id ?? `${r.at} ${r.image}`, r);
-        return [...byId.values()].sort((a, b) => (b.id ?? 0) - (a.id ?? 0)).slice(0, SHOWN);
-      });
+    setOlder(false);
     void (async () => {
       let from = -1;
       try {
-        const page = await getJson<DecisionPage>(`/ui/api/decisions${query({ ...filter, change_id: -1, records: -50 })}`, ctl.signal);
+        const page = await getJson<DecisionPage>(`/ui/api/decisions${query({ ...filter, change_id: -1, records: -PAGE })}`, ctl.signal);
         merge(page.records);
+        setOlder(page.records.length === PAGE);
         from = Math.max(0, ...page.records.map((r) => r.id ?? 0));
       } catch (e) {
         if (ctl.signal.aborted) return;
@@ -112,6 +135,13 @@ export function DecisionsPage() {
           ))}
         </ol>
       </div>
+      {older ? (
+        <p>
+          <button type="button" disabled={loadingOlder} onClick={() => void loadOlder()}>
+            {loadingOlder ? 'Loading…' : 'Older decisions'}
+          </button>
+        </p>
+      ) : null}
     </section>
   );
 }

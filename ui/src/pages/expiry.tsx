@@ -1,16 +1,22 @@
 /** Expiry: what expires when (timeline and table), the ones inside the warning window highlighted. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { DashboardSession, ExpiryPage as Page } from '../../../src/app/dashboard/dashboard-api.js';
 import { query } from '../api.js';
-import { ErrorBox, Indexing, Time } from '../format.js';
+import { ErrorBox, Gun, Indexing, Time } from '../format.js';
 import { useJson } from '../hooks.js';
 import { Link, repositoryHref } from '../router.js';
-import { ExpiryChart } from './expiry-chart.js';
+
+type Chart = (typeof import('./expiry-chart.js'))['ExpiryChart'];
 
 const PAGE_SIZE = 100;
 const CHART_LIMIT = 500; // the API's largest page
 
 export function ExpiryPage({ session }: { session: DashboardSession }) {
+  // the chart library loads with this page only, not with the dashboard's first page
+  const [ExpiryChart, setExpiryChart] = useState<Chart>();
+  useEffect(() => {
+    void import('./expiry-chart.js').then((m) => setExpiryChart(() => m.ExpiryChart));
+  }, []);
   const windows = [...new Set([session.warnDays, 30, 90, 365])].sort((a, b) => a - b);
   const [within, setWithin] = useState<number | undefined>(90);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -54,7 +60,7 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
       ) : null}
       <Indexing progress={table.data?.indexing} />
       {table.error ? <ErrorBox error={table.error} /> : chart.error ? <ErrorBox error={chart.error} /> : null}
-      {chart.data && chart.data.items.length > 0 ? (
+      {ExpiryChart && chart.data && chart.data.items.length > 0 ? (
         <>
           <ExpiryChart items={chart.data.items} warnDays={session.warnDays} />
           {chart.data.total > chart.data.items.length ? (
@@ -101,7 +107,9 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
                       </span>
                     </td>
                     <th scope="row" data-label="Repository">
-                      <Link href={repositoryHref(i.gun)}>{i.gun}</Link>
+                      <Link href={repositoryHref(i.gun)}>
+                        <Gun gun={i.gun} />
+                      </Link>
                     </th>
                     <td data-label="Kind">{i.kind}</td>
                     <td data-label="Name">

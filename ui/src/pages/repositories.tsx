@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DashboardSession, RepositoryPage, RepositorySort } from '../../../src/app/dashboard/dashboard-api.js';
 import { query } from '../api.js';
-import { ErrorBox, Formats, Health, Indexing, Time } from '../format.js';
+import { ErrorBox, Formats, Gun, Health, Indexing, Time } from '../format.js';
 import { useDebounced, useJson } from '../hooks.js';
 import { Link, navigate, repositoryHref } from '../router.js';
 
@@ -98,7 +98,9 @@ export function RepositoriesPage({ session }: { session: DashboardSession }) {
               {data.items.map((r) => (
                 <tr key={r.gun} data-testid="repo-row" data-gun={r.gun} class={r.health === 'ok' ? undefined : r.health}>
                   <th scope="row" data-label="Repository">
-                    <Link href={repositoryHref(r.gun)}>{r.gun}</Link>
+                    <Link href={repositoryHref(r.gun)}>
+                      <Gun gun={r.gun} />
+                    </Link>
                   </th>
                   <td data-label="Tags">{r.tags}</td>
                   <td data-label="Signers">{r.signers.length ? r.signers.join(', ') : <span class="muted">none</span>}</td>

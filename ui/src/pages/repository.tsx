@@ -1,7 +1,7 @@
 /** One repository: tag → digest → signers (with formats), the key/role tree and the version history. */
 import type { DashboardSession, RepositoryDetail, RoleNode } from '../../../src/app/dashboard/dashboard-api.js';
 import { ApiError, gunPath } from '../api.js';
-import { ErrorBox, Formats, Health, shortDigest, Time } from '../format.js';
+import { ErrorBox, Formats, Gun, Health, shortDigest, Time } from '../format.js';
 import { useJson } from '../hooks.js';
 import { BASE, Link } from '../router.js';
 
@@ -13,7 +13,7 @@ export function RepositoryPage({ gun, session }: { gun: string; session: Dashboa
         <Link href={`${BASE}repositories`}>Repositories</Link> /
       </p>
       <h1 id="repo-title" class="gun">
-        {gun}
+        <Gun gun={gun} />
       </h1>
       {error ? (
         error instanceof ApiError && error.status === 404 ? (
