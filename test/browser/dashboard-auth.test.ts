@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { interopSkip, missingTool } from '../support/interop.js';
 import { run } from '../support/reference-stack.js';
 import { bcryptLine } from '../server/auth-support.js';
-import { chromiumMissing, launchChromium, type Chromium } from './chromium.js';
+import { chromiumMissing, launchChromium, screenshot, type Chromium } from './chromium.js';
 import { freePort, startDashboardServer, type DashboardServer } from './dashboard-server.js';
 import { ensureUiBuilt, NOTARY_ENV } from './dashboard-world.js';
 import { attributes, onPage } from './page-checks.js';
@@ -106,7 +106,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
       await onPage(
         chromium,
         `${server.url}/ui/`,
-        `repositories-${user}`,
+        `repository-refused-${user}`,
         'desktop',
         async (page) => {
           await signIn(page, user, USERS[user]);
@@ -114,6 +114,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
           assert.equal(await page.getByTestId('user').innerText(), user);
           assert.deepEqual(await attributes(page, '[data-testid="repo-row"]', 'data-gun'), [repos[user]]);
           assert.equal(await page.getByTestId('repo-count').innerText(), '1–1 of 1 repositories');
+          await screenshot(page, `repositories-${user}-list`, 'desktop');
           // the other user's repository is not found either, even by its address
           const other = user === 'alice' ? repos.bob : repos.alice;
           await page.goto(`${server.url}/ui/repositories/${other}`);
