@@ -159,6 +159,8 @@ export async function startServer(
         }
       : {}),
   });
+  // (workers of one SQLite file hear each other's changes only as peers)
+  peers?.subscribe((gun) => dashboardViews.index.changed(gun));
   const dashboard = new DashboardHttp({
     views: dashboardViews,
     service: config.authService,

@@ -147,8 +147,10 @@ export class RepositoryIndex {
     if (this.dirty.size > 0) this.refresh();
   }
 
-  private changed(gun: string): void {
-    if (this.closed) return;
+  /** A change the store's `watch` does not report (another worker process on the same SQLite file). */
+  changed(gun: string): void {
+    // nothing is kept for an index never used (its first build reads everything anyway)
+    if (this.closed || this.building === undefined) return;
     this.dirty.add(gun);
     if (this.ready) this.refresh();
   }
