@@ -9,7 +9,9 @@
  *   cold: a webhook with its decision cache off (`--cache-ttl 0`): every review decides again
  *     (registry reads and signature checks). Each round times, one review at a time on one
  *     keep-alive connection, a Pod of each single image and the kubectl Pod of 8 containers of
- *     the 8 images (order reversed every other round). Ratio = median over rounds of
+ *     the 8 images (order reversed every other round), after `--warmup` untimed rounds (V8
+ *     compiles dct's code over the first ~1,000 decisions of a new process, on the same pinned
+ *     core: 3 rounds left most of it in the timed ones). Ratio = median over rounds of
  *     (8-container Pod / slowest single-image Pod of the same round). Goal ≤ 1.5×: the eight
  *     decisions run in parallel.
  *   cold over a network (`--registry-rtt MS`): the same, the webhook reaching the registry through
@@ -21,7 +23,7 @@
  *     `--connections` keep-alive connections. Goals: p99 < 5 ms and ≥ 2,000 reviews/s on one
  *     core. The cache's hit counter (/metrics) shows that the reviews were served from it.
  *
- * Usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)]
+ * Usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--warmup N (60)] [--duration S (10)]
  *        [--connections N (8)] [--log-level LEVEL (info)] [--cpu-prof DIR] [--registry-rtt MS (0: off)]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,8 @@ import { buildDct, run, type DctBuild } from './server/processes.js';
 export interface Options {
   format: 'text' | 'json';
   rounds: number;
+  /** untimed cold rounds first (the JIT, the connections) */
+  warmup: number;
   durationS: number;
   connections: number;
   /** the webhooks' `--log-level` (info: one JSON line per review, as deployed) */
@@ -56,10 +60,10 @@ export interface Options {
 }
 
 const USAGE =
-  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--duration S (10)] [--connections N (8)] [--log-level L (info)] [--cpu-prof DIR] [--registry-rtt MS]';
+  'usage: npm run bench:admission -- [--format text|json] [--rounds N (15)] [--warmup N (60)] [--duration S (10)] [--connections N (8)] [--log-level L (info)] [--cpu-prof DIR] [--registry-rtt MS]';
 
 export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { format: 'text', rounds: 15, durationS: 10, connections: 8, logLevel: 'info', registryRttMs: 0 };
+  const opts: Options = { format: 'text', rounds: 15, warmup: 60, durationS: 10, connections: 8, logLevel: 'info', registryRttMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const num = () => {
@@ -73,6 +77,7 @@ export function parseArgs(argv: readonly string[]): Options {
       opts.format = f;
     } else if (arg === '--json') opts.format = 'json';
     else if (arg === '--rounds') opts.rounds = num();
+    else if (arg === '--warmup') opts.warmup = num();
     else if (arg === '--duration') opts.durationS = num();
     else if (arg === '--connections') opts.connections = num();
     else if (arg === '--registry-rtt') opts.registryRttMs = num();
@@ -123,14 +128,21 @@ export interface ColdResult {
   ratio: number;
 }
 
-async function measureCold(client: ReviewClient, images: PushedImage[], rounds: number): Promise<ColdResult> {
+async function measureCold(
+  client: ReviewClient,
+  images: PushedImage[],
+  rounds: number,
+  warmup: number,
+  warmedUp: () => void = () => undefined,
+): Promise<ColdResult> {
   const pod = reviewBody(images.map((i) => i.image));
   const singles = images.map((i) => reviewBody([i.image]));
   // warm-up: the JIT and the connection (every review decides again: the cache is off)
-  for (let w = 0; w < 3; w++) {
+  for (let w = 0; w < warmup; w++) {
     admitted((await client.send('/mutate', pod)).body, 'the 8-container Pod', images.length);
     for (const [i, body] of singles.entries()) admitted((await client.send('/mutate', body)).body, images[i]?.image ?? '', 1);
   }
+  warmedUp();
   const times: number[][] = images.map(() => []);
   const podTimes: number[] = [];
   const ratios: number[] = [];
@@ -249,14 +261,18 @@ async function main(): Promise<void> {
       return { p, client };
     };
 
-    log(`cold: --cache-ttl 0, ${opts.rounds} rounds …`);
+    log(`cold: --cache-ttl 0, ${opts.warmup} warm-up rounds, ${opts.rounds} rounds …`);
     const cold = await start('0', 'cold');
     const coldCpu0 = cpuMsOf(cold.p.pid);
-    const coldResult = await measureCold(cold.client, images, opts.rounds).catch((err: Error) => {
+    let coldCpuWarm = coldCpu0;
+    const coldResult = await measureCold(cold.client, images, opts.rounds, opts.warmup, () => {
+      coldCpuWarm = cpuMsOf(cold.p.pid);
+    }).catch((err: Error) => {
       throw new Error(`${err.message}\nthe webhook's log ends with:\n${readFileSync(join(dir, 'cold.log'), 'utf8').slice(-3000)}`);
     });
-    // every round decides 16 times (8 single-image Pods, one Pod of 8), and so do the 3 warm-up rounds
-    const coldCpuPerDecisionMs = (cpuMsOf(cold.p.pid) - coldCpu0) / ((opts.rounds + 3) * 2 * images.length);
+    // every round decides 16 times (8 single-image Pods, one Pod of 8), the warm-up rounds too
+    const coldCpuPerDecisionMs = (cpuMsOf(cold.p.pid) - coldCpuWarm) / (opts.rounds * 2 * images.length);
+    const warmupCpuPerDecisionMs = (coldCpuWarm - coldCpu0) / (opts.warmup * 2 * images.length);
     const registryPort = world.server.host.split(':')[1] as string;
     const leftOpen = await openConnections(cold.p.pid, registryPort);
     cold.client.close();
@@ -268,7 +284,7 @@ async function main(): Promise<void> {
       const farCold = await start('0', 'cold-far');
       const [near, via] = [world.server.host, far.host];
       const farImages = images.map((i) => ({ ...i, image: i.image.replace(near, via), name: i.name.replace(near, via) }));
-      farResult = await measureCold(farCold.client, farImages, opts.rounds);
+      farResult = await measureCold(farCold.client, farImages, opts.rounds, opts.warmup);
       farCold.client.close();
       await farCold.p.stop();
     }
@@ -322,7 +338,12 @@ async function main(): Promise<void> {
           {
             options: opts,
             conditions,
-            cold: { ...coldResult, cpuPerDecisionMs: coldCpuPerDecisionMs, registryConnectionsLeftOpen: leftOpen },
+            cold: {
+              ...coldResult,
+              cpuPerDecisionMs: coldCpuPerDecisionMs,
+              warmupCpuPerDecisionMs,
+              registryConnectionsLeftOpen: leftOpen,
+            },
             ...(farResult ? { coldOverNetwork: { registryRttMs: opts.registryRttMs, ...farResult } } : {}),
             warm: { ...wrkSummary, cacheHits: hits, cpuPerReviewMs: warmCpuPerReviewMs },
             goals,
@@ -337,15 +358,16 @@ async function main(): Promise<void> {
     const lines = [
       `bench:admission  ${conditions.cores} cores, webhook ${pin ? 'pinned to core 0, wrk to core 1' : 'not pinned (no taskset or one core)'}, node ${conditions.node}, --log-level ${opts.logLevel}, load average ${conditions.loadAverage.join(' ')}`,
       '',
-      `cold (cache off), ${coldResult.rounds} rounds, medians per single-image Pod: ` +
+      `cold (cache off), ${coldResult.rounds} rounds after ${opts.warmup} warm-up rounds, medians per single-image Pod: ` +
         Object.entries(coldResult.singleMs)
           .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
           .join(', ') +
         ' ms',
       `webhook CPU time (user + system), load-independent: ${coldCpuPerDecisionMs.toFixed(1)} ms per cold image decision ` +
+        `(${warmupCpuPerDecisionMs.toFixed(1)} ms in the warm-up rounds, V8 still compiling) ` +
         `(8 decisions on one core ≥ ${(8 * coldCpuPerDecisionMs).toFixed(0)} ms); ${warmCpuPerReviewMs.toFixed(3)} ms per warm review ` +
         `(at most ${(1000 / warmCpuPerReviewMs).toFixed(0)} reviews/s per core)`,
-      `connections to the registry the cold webhook still held after ${coldResult.rounds + 3} rounds: ${leftOpen}`,
+      `connections to the registry the cold webhook still held after ${coldResult.rounds + opts.warmup} rounds: ${leftOpen}`,
       '',
       '| measure | value | goal | |',
       '|---|---|---|---|',

@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureReferenceTools, startReferenceStack } from '../test/support/reference-stack.js';
 import { makeDockerStyleRepository } from './docker-style-repository.js';
+import { median, parseBenchFlags } from './shared/command-line.js';
 import { buildDct, log, run, type DctBuild } from './server/processes.js';
 
 interface Options {
@@ -28,25 +29,17 @@ interface Options {
   cpuProf: string | undefined;
 }
 
+const USAGE = 'usage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)] [--cpu-prof DIR]';
+
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 5, tags: 10_000, cpuProf: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${arg} needs a positive integer`);
-      return v;
-    };
-    if (arg === '--json') opts.json = true;
-    else if (arg === '--rounds') opts.rounds = num();
-    else if (arg === '--tags') opts.tags = num();
-    else if (arg === '--cpu-prof' && argv[i + 1] !== undefined) opts.cpuProf = resolve(argv[++i] as string);
-    else
-      throw new Error(
-        `unknown option ${arg}\nusage: npm run bench:client -- [--json] [--rounds N (5)] [--tags N (10000)] [--cpu-prof DIR]`,
-      );
-  }
-  return opts;
+  const flags = parseBenchFlags(argv, { count: ['rounds', 'tags'], text: ['cpu-prof'], switch: ['json'] }, USAGE);
+  const cpuProf = flags.texts.get('cpu-prof');
+  return {
+    json: flags.switches.has('json'),
+    rounds: flags.counts.get('rounds') ?? 5,
+    tags: flags.counts.get('tags') ?? 10_000,
+    cpuProf: cpuProf === undefined ? undefined : resolve(cpuProf),
+  };
 }
 
 const PASS = 'bench-client-pass';
@@ -56,12 +49,6 @@ interface Tool {
   /** runs the command with the given (empty or warm) state dir; returns its stdout */
   run(stateDir: string, cache: 'cold' | 'warm'): Promise<string>;
   prepare(stateDir: string): void;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

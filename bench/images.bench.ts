@@ -28,6 +28,7 @@ import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureReferenceTools, startReferenceStack } from '../test/support/reference-stack.js';
 import { generateTestImage } from '../test/support/test-images.js';
+import { median, parseBenchFlags } from './shared/command-line.js';
 import { buildDct, ensureDebianTools, log, run, type DctBuild } from './server/processes.js';
 
 interface Options {
@@ -40,21 +41,13 @@ interface Options {
 const USAGE = 'usage: npm run bench:images -- [--json] [--rounds N (3)] [--size-mb N (512)] [--layers N (8)]';
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 3, sizeMb: 512, layers: 8 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${arg} needs a positive integer`);
-      return v;
-    };
-    if (arg === '--json') opts.json = true;
-    else if (arg === '--rounds') opts.rounds = num();
-    else if (arg === '--size-mb') opts.sizeMb = num();
-    else if (arg === '--layers') opts.layers = num();
-    else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
-  return opts;
+  const flags = parseBenchFlags(argv, { count: ['rounds', 'size-mb', 'layers'], switch: ['json'] }, USAGE);
+  return {
+    json: flags.switches.has('json'),
+    rounds: flags.counts.get('rounds') ?? 3,
+    sizeMb: flags.counts.get('size-mb') ?? 512,
+    layers: flags.counts.get('layers') ?? 8,
+  };
 }
 
 const MiB = 1024 * 1024;
@@ -158,12 +151,6 @@ function layoutBlobBytes(dir: string): { count: number; bytes: number } {
 function linkedBlobs(registryData: string, repo: string): Set<string> {
   const dir = join(registryData, 'docker', 'registry', 'v2', 'repositories', repo, '_layers', 'sha256');
   return new Set(existsSync(dir) ? readdirSync(dir).map((hex) => `sha256:${hex}`) : []);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureReferenceTools, startReferenceStack, type ReferenceStack } from '../test/support/reference-stack.js';
 import { makeDockerStyleRepository } from './docker-style-repository.js';
+import { median, parseBenchFlags } from './shared/command-line.js';
 import { buildDct, run, startDct, type DctBuild, type DctProcess } from './server/processes.js';
 
 type ServerName = 'notary' | 'dct';
@@ -33,34 +34,19 @@ interface Options {
 const USAGE = 'usage: npm run bench:migration -- [--json] [--rounds N (5)] [--tags N (10000)] [--servers notary,dct]';
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { json: false, rounds: 5, tags: 10_000, servers: ['notary', 'dct'] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${arg} needs a positive integer`);
-      return v;
-    };
-    if (arg === '--json') opts.json = true;
-    else if (arg === '--rounds') opts.rounds = num();
-    else if (arg === '--tags') opts.tags = num();
-    else if (arg === '--servers') {
-      const list = (argv[++i] ?? '').split(',');
-      if (list.some((s) => s !== 'notary' && s !== 'dct') || list.length === 0) throw new Error(`--servers takes notary,dct\n${USAGE}`);
-      opts.servers = list as ServerName[];
-    } else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
-  return opts;
+  const flags = parseBenchFlags(argv, { count: ['rounds', 'tags'], text: ['servers'], switch: ['json'] }, USAGE);
+  const servers = (flags.texts.get('servers') ?? 'notary,dct').split(',');
+  if (servers.some((s) => s !== 'notary' && s !== 'dct')) throw new Error(`--servers takes notary,dct\n${USAGE}`);
+  return {
+    json: flags.switches.has('json'),
+    rounds: flags.counts.get('rounds') ?? 5,
+    tags: flags.counts.get('tags') ?? 10_000,
+    servers: servers as ServerName[],
+  };
 }
 
 function log(message: string): void {
   process.stderr.write(`[bench:migration] ${message}\n`);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 const PASS = 'bench-migration-pass';

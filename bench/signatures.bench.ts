@@ -33,6 +33,7 @@ import { RegistryClient } from '../src/adapters/registry/registry-client.js';
 import { checkLegacySignature } from '../src/app/cosign/check-signature.js';
 import { SIMPLE_SIGNING_MEDIA_TYPE, simpleSigningPayload } from '../src/core/cosign/simple-signing.js';
 import { buildDct, ensureDebianTools, freePort, log, onPath, type DctBuild } from './server/processes.js';
+import { median, parseBenchFlags } from './shared/command-line.js';
 
 export const DEFAULT_DCT_COMMAND = '{dct} cosign verify --key {key} --insecure-ignore-tlog=true --allow-http-registry {image}';
 const SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -51,25 +52,14 @@ const USAGE =
   "usage: npm run bench:signatures -- [--json] [--rounds N (15)] [--signatures N (1000)] [--skip-process] [--dct-command 'TEMPLATE']";
 
 export function parseArgs(argv: readonly string[]): Options {
-  const opts: Options = { json: false, rounds: 15, signatures: 1000, skipProcess: false, dctCommand: DEFAULT_DCT_COMMAND };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const num = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new Error(`${arg} needs a positive integer`);
-      return v;
-    };
-    if (arg === '--json') opts.json = true;
-    else if (arg === '--rounds') opts.rounds = num();
-    else if (arg === '--signatures') opts.signatures = num();
-    else if (arg === '--skip-process') opts.skipProcess = true;
-    else if (arg === '--dct-command') {
-      const v = argv[++i];
-      if (v === undefined || v.trim() === '') throw new Error(`--dct-command needs a command line\n${USAGE}`);
-      opts.dctCommand = v;
-    } else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
-  return opts;
+  const flags = parseBenchFlags(argv, { count: ['rounds', 'signatures'], text: ['dct-command'], switch: ['json', 'skip-process'] }, USAGE);
+  return {
+    json: flags.switches.has('json'),
+    rounds: flags.counts.get('rounds') ?? 15,
+    signatures: flags.counts.get('signatures') ?? 1000,
+    skipProcess: flags.switches.has('skip-process'),
+    dctCommand: flags.texts.get('dct-command') ?? DEFAULT_DCT_COMMAND,
+  };
 }
 
 /** The command line of a template: whitespace-separated words, placeholders replaced word by word. */
@@ -122,12 +112,6 @@ export function makeSignatures(n: number, privateKey: KeyObject): CosignStyleSig
     return { payload, signature: sign('sha256', payload, privateKey).toString('base64'), digest };
   });
 }
-
-const median = (v: readonly number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 export async function benchInProcess(opts: {
   signatures: number;

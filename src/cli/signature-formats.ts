@@ -18,7 +18,6 @@ import type { CosignPolicy } from '../app/cosign/cosign-policy.js';
 import { NotationFormatVerifier } from '../app/notation/notation-format-verifier.js';
 import { trustPolicySource } from '../app/notation/trust-policy-source.js';
 import type { StringMatcher } from '../core/signatures/sigstore-verification.js';
-import { isDctError } from '../core/errors.js';
 import type { ImageReference } from '../core/image-reference.js';
 import type { FormatVerifier } from '../core/signatures/signature-report.js';
 import type { RegistryManifest } from '../app/signatures/signature-registry.js';
@@ -210,13 +209,8 @@ export function manifestReader(client: RegistryClient, known?: ReadonlyMap<strin
     async getManifest(repo, reference, accept): Promise<RegistryManifest | undefined> {
       const read = known?.get(`${repo}@${reference}`);
       if (read) return read;
-      try {
-        const got = await client.getManifest(repo, reference, accept ? { accept } : {});
-        return { bytes: got.bytes, mediaType: got.mediaType, digest: got.digest };
-      } catch (err) {
-        if (isDctError(err, 'MANIFEST_NOT_FOUND')) return undefined;
-        throw err;
-      }
+      const got = await client.findManifest(repo, reference, accept ? { accept } : {});
+      return got && { bytes: got.bytes, mediaType: got.mediaType, digest: got.digest };
     },
   };
 }

@@ -149,6 +149,7 @@ export async function startServer(
   const dashboardViews = new DashboardViews({
     store,
     warnDays: config.dashboardWarnDays,
+    serverHolds: async (keyId) => (await keys.getKey(keyId)) !== undefined,
     ...(registry
       ? {
           formats: new SignatureFormats(

@@ -14,9 +14,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Io } from '../../src/cli/cobra/command.js';
 import { runCosign } from '../../src/cli/commands/cosign/index.js';
-import { runDocker, type DockerIo } from '../../src/cli/commands/images/docker.js';
+import { runDocker } from '../../src/cli/commands/images/docker.js';
 import { runPin } from '../../src/cli/commands/images/pin.js';
 import { verifyByPolicy } from '../../src/cli/commands/images/verify-policy.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
@@ -26,12 +25,7 @@ import type { ImageDecision } from '../../src/core/policy/decision.js';
 import type { AuditRecord } from '../../src/core/policy/audit-record.js';
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { buildImage, pushImage, Raw, request, startTestServer, type TestServer } from '../server/registry/support.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { captureCli, succeeded, type CapturedIo, type CliRun as Run } from '../support/captured-cli.js';
 
 describe('dct verify|pull|pin|docker --policy --audit: one trust policy at every CLI enforcement point', () => {
   let server: TestServer;
@@ -47,25 +41,9 @@ describe('dct verify|pull|pin|docker --policy --audit: one trust policy at every
   const ELSEWHERE = () => `${server.host}/elsewhere/app`;
   let audits = 0;
 
-  const capture = async (f: (io: Io & DockerIo) => Promise<number>, extraEnv: Record<string, string> = {}): Promise<Run> => {
-    let out = '';
-    let err = '';
-    const io = {
-      out: (t: string) => void (out += t),
-      err: (t: string) => void (err += t),
-      readLine: async () => undefined,
-      readStdin: async () => Buffer.alloc(0),
-      env: { ...env, ...extraEnv },
-      cwd: home,
-      now: () => new Date(),
-      hints: false,
-    };
-    return { code: await f(io), out, err };
-  };
-  const ok = (r: Run, what: string): Run => {
-    assert.equal(r.code, 0, `${what}: ${r.out}${r.err}`);
-    return r;
-  };
+  const capture = (f: (io: CapturedIo) => Promise<number>, extraEnv: Record<string, string> = {}) =>
+    captureCli(f, { env: { ...env, ...extraEnv }, cwd: home });
+  const ok = succeeded;
   const cosign = (args: string[]) => capture((io) => runCosign(args, { io, env, stdin: process.stdin }));
   const notation = (args: string[]) => capture((io) => runNotation(args, { io, env }));
   const trustSign = async (ref: string, image: { digest: string; size: number }) =>

@@ -11,20 +11,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Io } from '../../src/cli/cobra/command.js';
 import { runCosign } from '../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
 import { runPolicyExplain } from '../../src/cli/commands/policy.js';
 import { runTrust } from '../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../src/cli/docker-trust/io.js';
 import type { ImageDecision } from '../../src/core/policy/decision.js';
 import { buildImage, pushImage, Raw, startTestServer, type TestServer } from '../server/registry/support.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { captureCli, succeeded, type CapturedIo } from '../support/captured-cli.js';
 
 describe('dct policy explain: DCT + cosign + Notation on one image, judged by the policy', () => {
   let server: TestServer;
@@ -33,24 +26,8 @@ describe('dct policy explain: DCT + cosign + Notation on one image, judged by th
   const image = buildImage('policy-every-format');
   const APP = () => `${server.host}/policy/app`;
 
-  const capture = async (f: (io: Io & TrustIo) => Promise<number>): Promise<Run> => {
-    let out = '';
-    let err = '';
-    const io = {
-      out: (t: string) => void (out += t),
-      err: (t: string) => void (err += t),
-      readLine: async () => undefined,
-      env,
-      cwd: home,
-      now: () => new Date(),
-      hints: false,
-    };
-    return { code: await f(io), out, err };
-  };
-  const ok = (r: Run, what: string): Run => {
-    assert.equal(r.code, 0, `${what}: ${r.out}${r.err}`);
-    return r;
-  };
+  const capture = (f: (io: CapturedIo) => Promise<number>) => captureCli(f, { env, cwd: home });
+  const ok = succeeded;
   const cosign = (args: string[]) => capture((io) => runCosign(args, { io, env, stdin: process.stdin }));
   const notation = (args: string[]) => capture((io) => runNotation(args, { io, env }));
   const explain = (ref: string, policy: string, format: 'text' | 'json' = 'json') =>

@@ -10,20 +10,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Io } from '../../src/cli/cobra/command.js';
 import { runCosign } from '../../src/cli/commands/cosign/index.js';
 import { runVerify, type VerifyRow } from '../../src/cli/commands/images/verify.js';
 import { runNotation } from '../../src/cli/commands/notation/index.js';
 import { runTrust } from '../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../src/cli/docker-trust/io.js';
 import { registryFormatFactories, signatureFormats, type RegistryFormatOptions } from '../../src/cli/signature-formats.js';
 import { buildImage, pushImage, Raw, startTestServer, type TestServer } from '../server/registry/support.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { captureCli, succeeded, type CapturedIo } from '../support/captured-cli.js';
 
 describe('dct verify: DCT, cosign (both layouts) and Notation on one image', () => {
   let server: TestServer;
@@ -35,24 +28,9 @@ describe('dct verify: DCT, cosign (both layouts) and Notation on one image', () 
   const unsigned = buildImage('no-format');
   const APP = () => `${host}/formats/app`;
 
-  const capture = async (f: (io: Io & TrustIo) => Promise<number>): Promise<Run> => {
-    let out = '';
-    let err = '';
-    const io = {
-      out: (t: string) => void (out += t),
-      err: (t: string) => void (err += t),
-      readLine: async () => undefined,
-      env,
-      cwd: env['HOME'] as string,
-      now: () => new Date(),
-      hints: false,
-    };
-    return { code: await f(io), out, err };
-  };
-  const ok = (r: Run, what: string): Run => {
-    assert.equal(r.code, 0, `${what}: ${r.out}${r.err}`);
-    return r;
-  };
+  const capture = (f: (io: CapturedIo) => Promise<number>) => captureCli(f, { env, cwd: env['HOME'] as string });
+  const ok = succeeded;
+
   const cosign = (args: string[]) => capture((io) => runCosign(args, { io, env, stdin: process.stdin }));
   const notation = (args: string[]) => capture((io) => runNotation(args, { io, env }));
   const verify = (images: string[], opts: RegistryFormatOptions) =>

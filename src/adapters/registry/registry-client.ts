@@ -139,7 +139,17 @@ export class RegistryClient {
     checkRepository(repo);
     const refDigest = checkReference(reference);
     const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
-    return this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]);
+    return this.readManifest(await this.askManifest('GET', repo, reference, opts), what, [[refDigest, 'the reference']]);
+  }
+
+  /** `getManifest`, or undefined on a 404 (MANIFEST_NOT_FOUND): for lookups that often find nothing, without making an error. */
+  async findManifest(repo: string, reference: string, opts: ManifestOptions = {}): Promise<FetchedManifest | undefined> {
+    checkRepository(repo);
+    const refDigest = checkReference(reference);
+    const res = await this.askManifest('GET', repo, reference, opts);
+    if (res.status === 404) return void (await discard(res));
+    const what = `the manifest ${repo}:${reference}`.replace(`:${refDigest}`, `@${refDigest}`);
+    return this.readManifest(res, what, [[refDigest, 'the reference']]);
   }
 
   /**
@@ -155,7 +165,9 @@ export class RegistryClient {
     const refDigest = checkReference(reference);
     const what = `manifest for ${this.host}/${repo}${refDigest !== undefined ? '@' : ':'}${reference}`;
     if (opts.headFirst === false) {
-      const got = await this.fetchManifest(repo, reference, opts, what, [[refDigest, 'the reference']]).catch(notAManifest);
+      const got = await this.askManifest('GET', repo, reference, opts)
+        .then((res) => this.readManifest(res, what, [[refDigest, 'the reference']]))
+        .catch(notAManifest);
       return { ...got, endpoint: await this.conn.baseUrl() };
     }
     const head = await this.askManifest('HEAD', repo, reference, opts);
@@ -166,7 +178,7 @@ export class RegistryClient {
     if (headSize !== undefined && headSize > this.maxManifest) throw manifestTooLarge(what, headSize, this.maxManifest);
     let got: FetchedManifest;
     try {
-      got = await this.fetchManifest(repo, refDigest ?? headDigest ?? reference, opts, what, [
+      got = await this.readManifest(await this.askManifest('GET', repo, refDigest ?? headDigest ?? reference, opts), what, [
         [refDigest, 'the reference'],
         [headDigest, 'the registry (HEAD)'],
       ]);
@@ -194,15 +206,12 @@ export class RegistryClient {
     });
   }
 
-  /** GET of a manifest, its bytes checked against the digests `expected` and the registry's. */
-  private async fetchManifest(
-    repo: string,
-    reference: string,
-    opts: ManifestOptions,
+  /** The answer to a GET of a manifest: its bytes checked against the digests `expected` and the registry's. */
+  private async readManifest(
+    res: TransportResponse,
     what: string,
     expected: ReadonlyArray<readonly [string | undefined, string]>,
   ): Promise<FetchedManifest> {
-    const res = await this.askManifest('GET', repo, reference, opts);
     if (res.status !== 200) throw await this.conn.failure(res, what, 'manifest');
     const bytes = await readBody(res, this.maxManifest, (n) => manifestTooLarge(what, n, this.maxManifest));
     for (const [digest, by] of [...expected, [servedDigest(res), 'the registry (GET) in Docker-Content-Digest'] as const]) {

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { SignatureRegistry, RegistryManifest } from '../../core/signatures/signature-registry.js';
-import { DctError, isDctError } from '../../core/errors.js';
+import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -24,13 +24,8 @@ export class RegistrySignatureStore implements SignatureRegistry {
   ) {}
 
   async getManifest(repo: string, reference: string, accept?: readonly string[]): Promise<RegistryManifest | undefined> {
-    try {
-      const m = await this.client.getManifest(repo, reference, { ...(accept ? { accept } : {}), actions: this.readActions });
-      return { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
-    } catch (err) {
-      if (isDctError(err, 'MANIFEST_NOT_FOUND')) return undefined;
-      throw err;
-    }
+    const m = await this.client.findManifest(repo, reference, { ...(accept ? { accept } : {}), actions: this.readActions });
+    return m && { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
   }
 
   async putManifest(

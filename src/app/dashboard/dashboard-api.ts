@@ -148,7 +148,12 @@ export interface ExpiryItem {
   /** the role or certificate it is about (`targets/releases`, a key id, a certificate subject) */
   name: string;
   expires: string;
+  /**
+   * expiring: inside the warning window (`warnDays`). A timestamp or snapshot whose key the server
+   * holds is renewed by the server before it lapses: it is always ok, and marked `renewedByServer`.
+   */
   status: 'expired' | 'expiring' | 'ok';
+  renewedByServer?: boolean;
 }
 
 export interface ExpiryPage {

@@ -8,11 +8,14 @@ import type { ExpiryPage, RepositoryDetail, RepositoryPage } from './dashboard-a
 import { ExpiryTimeline, type ExpiryQuery } from './expiry-timeline.js';
 import { repositoryDetail } from './repository-detail.js';
 import { RepositoryIndex, type RepositoryQuery } from './repository-index.js';
+import type { ServerHoldsKey } from './repository-trust.js';
 import type { SignatureFormats } from './signature-formats.js';
 
 export interface DashboardViewsOptions {
   store: TufStore;
   warnDays: number;
+  /** which keys the server holds: the timestamps and snapshots it renews are never "expiring" */
+  serverHolds?: ServerHoldsKey;
   /** the embedded registry's signature formats; absent when the registry is off */
   formats?: SignatureFormats;
   now?: () => Date;
@@ -29,6 +32,7 @@ export class DashboardViews {
       store: opts.store,
       warnDays: opts.warnDays,
       now: this.now,
+      ...(opts.serverHolds ? { serverHolds: opts.serverHolds } : {}),
       ...(opts.formats ? { formats: opts.formats } : {}),
     });
     this.timeline = new ExpiryTimeline(this.index, this.now);
@@ -55,6 +59,7 @@ export class DashboardViews {
     return repositoryDetail(this.opts.store, gun, {
       now: this.now(),
       warnDays: this.opts.warnDays,
+      ...(this.opts.serverHolds ? { serverHolds: this.opts.serverHolds } : {}),
       ...(this.opts.formats ? { formats: this.opts.formats } : {}),
     });
   }

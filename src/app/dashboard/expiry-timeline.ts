@@ -6,6 +6,7 @@
 import type { ExpiryItem, ExpiryKind, ExpiryPage } from './dashboard-api.js';
 import { decodeCursor, encodeCursor } from './page-cursor.js';
 import { FIRST_BUILD_WAIT_MS, type RepositoryIndex } from './repository-index.js';
+import { expiryStatus } from './repository-trust.js';
 
 export interface ExpiryQuery {
   /** only what expires within this many days (expired included); all when absent */
@@ -20,6 +21,7 @@ interface Row {
   kind: ExpiryKind;
   name: string;
   expires: number;
+  renewedByServer?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -48,15 +50,22 @@ export class ExpiryTimeline {
     if (!this.rows || this.generation !== this.index.generation) {
       const rows: Row[] = [];
       for (const e of this.index.all())
-        for (const x of e.expiries) rows.push({ gun: e.summary.gun, kind: x.kind, name: x.name, expires: x.expires });
+        for (const x of e.expiries)
+          rows.push({
+            gun: e.summary.gun,
+            kind: x.kind,
+            name: x.name,
+            expires: x.expires,
+            ...(x.renewedByServer ? { renewedByServer: true } : {}),
+          });
       this.rows = rows.sort(compare);
       this.generation = this.index.generation;
     }
     return this.rows;
   }
 
-  status(expires: number, now: number): ExpiryItem['status'] {
-    return expires <= now ? 'expired' : expires <= now + this.index.warnDays * DAY_MS ? 'expiring' : 'ok';
+  status(row: Pick<Row, 'expires' | 'renewedByServer'>, now: number): ExpiryItem['status'] {
+    return expiryStatus(row, now, this.index.warnDays);
   }
 
   async page(query: ExpiryQuery): Promise<ExpiryPage> {
@@ -73,12 +82,19 @@ export class ExpiryTimeline {
     for (const row of rows) {
       if (row.expires > until) break;
       if (query.visible && !query.visible(row.gun)) continue;
-      const status = this.status(row.expires, now);
+      const status = this.status(row, now);
       counts[status]++;
       total++;
       if (after && compare(row, after) <= 0) continue;
       if (items.length < query.limit) {
-        items.push({ gun: row.gun, kind: row.kind, name: row.name, expires: new Date(row.expires).toISOString(), status });
+        items.push({
+          gun: row.gun,
+          kind: row.kind,
+          name: row.name,
+          expires: new Date(row.expires).toISOString(),
+          status,
+          ...(row.renewedByServer ? { renewedByServer: true } : {}),
+        });
         last = row;
       } else more = true;
     }

@@ -14,15 +14,15 @@ import { isReleasedRole, signerNameOf } from '../docker-trust/roles.js';
 import type { RepositoryDetail, RoleKey, RoleNode, TagRow, TagSigner } from './dashboard-api.js';
 import { repositoryHistory } from './repository-history.js';
 import { summarize } from './repository-summary.js';
-import { certificateExpiry, readRepositoryTrust } from './repository-trust.js';
+import { certificateExpiry, readRepositoryTrust, type ServerHoldsKey } from './repository-trust.js';
 import type { SignatureFormats } from './signature-formats.js';
 
 export async function repositoryDetail(
   store: TufStore,
   gun: string,
-  opts: { now: Date; warnDays: number; formats?: SignatureFormats },
+  opts: { now: Date; warnDays: number; formats?: SignatureFormats; serverHolds?: ServerHoldsKey },
 ): Promise<RepositoryDetail | undefined> {
-  const trust = await readRepositoryTrust(store, gun, opts.now, opts.warnDays);
+  const trust = await readRepositoryTrust(store, gun, opts.now, opts.warnDays, opts.serverHolds);
   if (!trust) return undefined;
   const { summary } = await summarize(trust, opts.formats);
   const set = trust.set;

@@ -13,7 +13,7 @@ import type { TufStore } from '../../core/ports.js';
 import type { RepositoryPage, RepositorySort, RepositorySummary } from './dashboard-api.js';
 import { decodeCursor, encodeCursor } from './page-cursor.js';
 import { summarize, type IndexedRepository } from './repository-summary.js';
-import { healthOf, readRepositoryTrust } from './repository-trust.js';
+import { healthOf, readRepositoryTrust, type ServerHoldsKey } from './repository-trust.js';
 import type { SignatureFormats } from './signature-formats.js';
 
 export interface RepositoryIndexOptions {
@@ -22,6 +22,8 @@ export interface RepositoryIndexOptions {
   formats?: SignatureFormats;
   /** days ahead that count as expiring */
   warnDays: number;
+  /** which keys the server holds (the timestamps and snapshots it renews itself) */
+  serverHolds?: ServerHoldsKey;
   now?: () => Date;
   /** repositories listed per store page while building (default 1000) */
   pageSize?: number;
@@ -177,7 +179,7 @@ export class RepositoryIndex {
   }
 
   private async read(gun: string): Promise<void> {
-    const trust = await readRepositoryTrust(this.opts.store, gun, this.now(), this.opts.warnDays);
+    const trust = await readRepositoryTrust(this.opts.store, gun, this.now(), this.opts.warnDays, this.opts.serverHolds);
     if (!trust) this.entries.delete(gun);
     else this.entries.set(gun, await summarize(trust, this.opts.formats));
   }

@@ -20,7 +20,15 @@ export interface Expiring {
   name: string;
   /** epoch ms */
   expires: number;
+  /**
+   * a timestamp or snapshot whose key the server holds: the server re-signs it before it lapses
+   * (REFRESH_MARGIN_MS), so its expiry asks nothing of anyone and never makes a repository expiring
+   */
+  renewedByServer?: boolean;
 }
+
+/** Whether the server holds a private key (its key service), to tell which roles it renews. */
+export type ServerHoldsKey = (keyId: string) => Promise<boolean>;
 
 export interface RepositoryTrust {
   gun: string;
@@ -36,7 +44,13 @@ export interface RepositoryTrust {
 const DAY_MS = 86_400_000;
 
 /** Reads and verifies `gun`; undefined when the store holds no root for it. */
-export async function readRepositoryTrust(store: TufStore, gun: string, now: Date, warnDays: number): Promise<RepositoryTrust | undefined> {
+export async function readRepositoryTrust(
+  store: TufStore,
+  gun: string,
+  now: Date,
+  warnDays: number,
+  serverHolds?: ServerHoldsKey,
+): Promise<RepositoryTrust | undefined> {
   const source = new StoreMetadataSource(store, gun);
   let set: TrustedSet | undefined;
   let expiredWhy: string | undefined;
@@ -58,6 +72,7 @@ export async function readRepositoryTrust(store: TufStore, gun: string, now: Dat
     }
   }
   const expiries = expiriesOf(set);
+  if (serverHolds) await markRenewedByServer(set, expiries, serverHolds);
   const updated = source.latest?.getTime() ?? 0;
   return { gun, set, ...healthOf(expiries, now, warnDays, expiredWhy), updated, expiries };
 }
@@ -75,18 +90,47 @@ export function healthOf(
 ): { health: MetadataHealth; healthReason?: string } {
   const t = now.getTime();
   const what = (e: Expiring) => (e.kind === 'root-certificate' ? `root certificate ${e.name}` : e.name);
-  const expired = expiries.filter((e) => e.expires <= t).sort((a, b) => a.expires - b.expires);
+  const watched = expiries.filter((e) => !e.renewedByServer);
+  const expired = watched.filter((e) => e.expires <= t).sort((a, b) => a.expires - b.expires);
   if (expired.length > 0) {
     return { health: 'expired', healthReason: expired.map((e) => `${what(e)} expired at ${new Date(e.expires).toISOString()}`).join('; ') };
   }
   if (expiredWhy !== undefined) return { health: 'expired', healthReason: expiredWhy };
-  const soonest = expiries.reduce<Expiring | undefined>((a, e) => (a === undefined || e.expires < a.expires ? e : a), undefined);
+  const soonest = watched.reduce<Expiring | undefined>((a, e) => (a === undefined || e.expires < a.expires ? e : a), undefined);
   if (soonest && soonest.expires <= t + warnDays * DAY_MS) {
     const days = Math.max(0, Math.floor((soonest.expires - t) / DAY_MS));
     const at = new Date(soonest.expires).toISOString();
     return { health: 'expiring', healthReason: `${what(soonest)} expires at ${at} (in ${days} day${days === 1 ? '' : 's'})` };
   }
   return { health: 'ok' };
+}
+
+/**
+ * An expiry's status at `now` (epoch ms). What the server renews itself is ok: it re-signs it
+ * on the next read, even when the stored copy has lapsed because nobody read it.
+ */
+export function expiryStatus(
+  e: Pick<Expiring, 'expires' | 'renewedByServer'>,
+  now: number,
+  warnDays: number,
+): 'expired' | 'expiring' | 'ok' {
+  if (e.renewedByServer) return 'ok';
+  if (e.expires <= now) return 'expired';
+  return e.expires <= now + warnDays * DAY_MS ? 'expiring' : 'ok';
+}
+
+/** Marks the timestamp and snapshot whose keys the server holds (it re-signs them when they near expiry). */
+async function markRenewedByServer(set: TrustedSet, expiries: Expiring[], serverHolds: ServerHoldsKey): Promise<void> {
+  for (const e of expiries) {
+    if (e.kind !== 'timestamp' && e.kind !== 'snapshot') continue;
+    const keyIds = set.root.signed.roles[e.kind]?.keyids ?? [];
+    for (const id of keyIds) {
+      if (await serverHolds(id)) {
+        e.renewedByServer = true;
+        break;
+      }
+    }
+  }
 }
 
 /** The repository verified as of just before the earliest expiry of its files (expired data). */

@@ -18,6 +18,7 @@ import { DctError } from '../../core/errors.js';
 import type { ImageDecider } from '../../core/policy/decision.js';
 import type { PullSecretSource } from '../../core/policy/pull-credentials.js';
 import type { PolicyHandle, RunningWebhook } from '../../webhook/start-webhook.js';
+import { TRUST_BUNDLE_ENV } from '../docker-trust/trust-bundle-env.js';
 import { processOutput, type Output } from '../output.js';
 
 type Env = Record<string, string | undefined>;
@@ -124,7 +125,7 @@ export function registerAdmissionCommand(
     .action(async (opts: AdmissionOptions) => {
       const { host, port } = parseListen(opts.listen);
       // an air-gapped cluster: DCT's trust data from a bundle (re-read when the file changes)
-      const policyEnv = opts.trustBundle !== undefined ? { ...env, DCT_TRUST_BUNDLE: resolve(opts.trustBundle) } : env;
+      const policyEnv = opts.trustBundle !== undefined ? { ...env, [TRUST_BUNDLE_ENV]: resolve(opts.trustBundle) } : env;
       const settings = admissionSettings(opts, env);
       const loadPolicy = deps.loadPolicy ?? loadPolicyFile;
       await checkRegistryCredentials(env);

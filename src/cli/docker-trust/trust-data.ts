@@ -11,15 +11,16 @@ import { FileMetadataCache } from '../../adapters/metadata-cache.js';
 import type { TrustDataSource } from '../../app/images/trust-resolver.js';
 import { BundleTrustSource } from '../../app/trust-export/bundle-trust-source.js';
 import type { TrustIo } from './io.js';
+import { TRUST_BUNDLE_ENV } from './trust-bundle-env.js';
 import { dockerDirs, openTrustContext } from './trust-context.js';
 
-export const TRUST_BUNDLE_ENV = 'DCT_TRUST_BUNDLE';
+export { TRUST_BUNDLE_ENV };
 
 /** A repository's trust data and where it came from (a server URL, or the bundle). */
 export type LocatedTrustData = TrustDataSource & { location: string };
 
 /** The io a command runs with once `--trust-bundle FILE` is given (the flag wins over DCT_TRUST_BUNDLE). */
-export function withTrustBundle(io: TrustIo, flag: string | undefined): TrustIo {
+export function withTrustBundle<T extends TrustIo>(io: T, flag: string | undefined): T {
   if (flag === undefined) return io;
   return { ...io, env: { ...io.env, [TRUST_BUNDLE_ENV]: resolve(io.cwd, flag) } };
 }

@@ -43,7 +43,7 @@ export function registerDashboardMetrics(metrics: Registry, views: DashboardView
       const t = now().getTime();
       const counts = new Map<string, number>();
       for (const row of await views.timeline.all()) {
-        const key = `${row.kind} ${views.timeline.status(row.expires, t)}`;
+        const key = `${row.kind} ${views.timeline.status(row, t)}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       for (const [key, n] of counts) {

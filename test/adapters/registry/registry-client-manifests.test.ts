@@ -48,6 +48,26 @@ describe('RegistryClient (scripted registry)', () => {
       await assert.rejects(client().getManifest('team/app', 'v1'), code('DIGEST_MISMATCH', /Docker-Content-Digest/));
     });
 
+    it('findManifest: undefined for a 404, the same checks as getManifest otherwise', async () => {
+      reg.putManifest('team/app', 'v1', manifest, OCI_MEDIA_TYPES.manifest);
+      const c = client();
+      assert.equal(await c.findManifest('team/app', 'sha256-abc.sig'), undefined);
+      const got = await c.findManifest('team/app', 'v1');
+      assert.ok(got?.bytes.equals(manifest));
+      assert.equal(got?.digest, sha256(manifest));
+      assert.equal(await c.findManifest('team/app', 'gone'), undefined);
+      const other = sha256('other');
+      reg.manifests.set(`team/app:${other}`, { body: manifest, contentType: OCI_MEDIA_TYPES.manifest });
+      await assert.rejects(c.findManifest('team/app', other), code('DIGEST_MISMATCH', /the reference/));
+      reg.hook = (req, res) => {
+        if (!req.url?.includes('/manifests/')) return false;
+        res.writeHead(403, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'DENIED', message: 'no' }] }));
+        return true;
+      };
+      await assert.rejects(c.findManifest('team/app', 'v1'), code('REGISTRY_DENIED'));
+    });
+
     it('caps manifest size, declared or streamed', async () => {
       const big = Buffer.alloc(2000, 0x20);
       reg.putManifest('team/app', 'big', big, OCI_MEDIA_TYPES.manifest);

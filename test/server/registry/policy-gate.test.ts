@@ -17,11 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
-import type { Io } from '../../../src/cli/cobra/command.js';
 import { runCosign } from '../../../src/cli/commands/cosign/index.js';
 import { runNotation } from '../../../src/cli/commands/notation/index.js';
 import { runTrust } from '../../../src/cli/commands/trust/index.js';
-import type { TrustIo } from '../../../src/cli/docker-trust/io.js';
 import type { AuditRecord } from '../../../src/core/policy/audit-record.js';
 import { run } from '../../support/reference-stack.js';
 import { interopSkip, missingTool } from '../../support/interop.js';
@@ -37,6 +35,7 @@ import {
   type Reply,
   type TestServer,
 } from './support.js';
+import { captureCli, succeeded, type CapturedIo } from '../../support/captured-cli.js';
 
 const skopeoSkip = interopSkip(missingTool('skopeo'));
 
@@ -61,22 +60,9 @@ describe('dct server --policy: the pull gate judged by the trust policy (DCT, co
     multiOne: buildImage('gate-multi-one'),
   };
 
-  const capture = async (f: (io: Io & TrustIo) => Promise<number>): Promise<string> => {
-    let out = '';
-    let err = '';
-    const io = {
-      out: (t: string) => void (out += t),
-      err: (t: string) => void (err += t),
-      readLine: async () => undefined,
-      env,
-      cwd: home,
-      now: () => new Date(),
-      hints: false,
-    };
-    const code = await f(io);
-    assert.equal(code, 0, `${out}${err}`);
-    return out;
-  };
+  /** a command that must succeed: its stdout */
+  const capture = async (f: (io: CapturedIo) => Promise<number>): Promise<string> =>
+    succeeded(await captureCli(f, { env, cwd: home }), 'command').out;
   const cosign = (...args: string[]) => capture((io) => runCosign(args, { io, env, stdin: process.stdin }));
   const notation = (...args: string[]) => capture((io) => runNotation(args, { io, env }));
   const trust = (...args: string[]) => capture((io) => runTrust(args, io));

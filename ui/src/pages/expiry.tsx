@@ -105,6 +105,7 @@ export function ExpiryPage({ session }: { session: DashboardSession }) {
                         <span aria-hidden="true">{i.status === 'ok' ? '✓ ' : i.status === 'expiring' ? '! ' : '✕ '}</span>
                         {i.status}
                       </span>
+                      {i.renewedByServer ? <span class="renewed"> (renewed by the server)</span> : null}
                     </td>
                     <th scope="row" data-label="Repository">
                       <Link href={repositoryHref(i.gun)}>

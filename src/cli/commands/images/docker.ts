@@ -267,7 +267,7 @@ export async function runDocker(argvIn: readonly string[], io: DockerIo, options
     return 125;
   }
   const configured: DockerIo = p.configDir !== undefined ? { ...io, env: { ...io.env, DOCKER_CONFIG: resolve(io.cwd, p.configDir) } } : io;
-  const trustIo: DockerIo = { ...configured, ...withTrustBundle(configured, trustBundle) };
+  const trustIo = withTrustBundle(configured, trustBundle);
   const resolver = trustResolver(trustIo);
   let enforcement: PolicyEnforcement | undefined;
   let plan: DockerPlan;
