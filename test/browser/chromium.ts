@@ -90,6 +90,10 @@ export async function launchChromium(): Promise<Chromium> {
       if (m.type() === 'error') seen.push(`console error: ${m.text()}`);
     });
     page.on('pageerror', (e) => seen.push(`page error: ${e.message}`));
+    // the console says "Failed to load resource" without the address: this names it
+    page.on('response', (r) => {
+      if (r.status() >= 400) seen.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
+    });
     page.on('requestfailed', (r) => {
       const why = r.failure()?.errorText ?? '';
       // a page navigated away from, or a stream closed with its page, is not a failure of the page

@@ -14,9 +14,9 @@ import type { Page } from 'playwright-core';
 import { interopSkip, missingTool } from '../support/interop.js';
 import { run } from '../support/reference-stack.js';
 import { bcryptLine } from '../server/auth-support.js';
-import { chromiumMissing, launchChromium, type Chromium } from './chromium.js';
+import { chromiumMissing, launchChromium, screenshot, type Chromium } from './chromium.js';
 import { freePort, startDashboardServer, type DashboardServer } from './dashboard-server.js';
-import { NOTARY_ENV } from './dashboard-world.js';
+import { ensureUiBuilt, NOTARY_ENV } from './dashboard-world.js';
 import { attributes, onPage } from './page-checks.js';
 
 const missing = (await chromiumMissing()) ?? missingTool('notary');
@@ -30,6 +30,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
   const repos = {} as Record<User, string>;
 
   before(async () => {
+    await ensureUiBuilt();
     const port = await freePort();
     const host = `127.0.0.1:${port}`;
     writeFileSync(join(dir, 'htpasswd'), `${bcryptLine('alice', USERS.alice)}\n${bcryptLine('bob', USERS.bob)}\n`);
@@ -73,7 +74,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
 
   async function signIn(page: Page, user: string, password: string): Promise<void> {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByLabel('Username').fill(user);
+    await page.getByLabel('Username', { exact: true }).fill(user);
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
@@ -105,7 +106,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
       await onPage(
         chromium,
         `${server.url}/ui/`,
-        `repositories-${user}`,
+        `repository-refused-${user}`,
         'desktop',
         async (page) => {
           await signIn(page, user, USERS[user]);
@@ -113,12 +114,13 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
           assert.equal(await page.getByTestId('user').innerText(), user);
           assert.deepEqual(await attributes(page, '[data-testid="repo-row"]', 'data-gun'), [repos[user]]);
           assert.equal(await page.getByTestId('repo-count').innerText(), '1–1 of 1 repositories');
+          await screenshot(page, `repositories-${user}-list`, 'desktop');
           // the other user's repository is not found either, even by its address
           const other = user === 'alice' ? repos.bob : repos.alice;
           await page.goto(`${server.url}/ui/repositories/${other}`);
           await page.getByRole('alert').getByText('you may not pull it').waitFor();
         },
-        /status of 404/,
+        /status of 404|HTTP 404: GET \S+\/ui\/api\/repositories\//,
       );
     });
   }

@@ -3,8 +3,9 @@
  * embedded registry on, a pull gate on `gated/*`) holding trust data made by the real tools:
  *
  * - `acme/app`, by the real notary CLI: `init`, `add v1` (the Repo Admin, `targets`), `delegation
- *   add targets/bob` with bob's certificate (openssl), bob's key imported, `add v2 --roles
- *   targets/bob` (bob signs v2), each published;
+ *   add` of `targets/releases` and `targets/bob` with bob's certificate (openssl), bob's key
+ *   imported, `add v2 --roles targets/releases --roles targets/bob` (bob signs v2 as docker
+ *   trust sign would), `key rotate … targets`: five publishes;
  * - `you/app`, as a Docker Hub user leaves it (test/support/docker-hub-user.ts): an image pushed
  *   by `dct push` into the embedded registry, signed with `docker trust` (alice) when docker is
  *   on PATH, else by notary;
@@ -16,12 +17,13 @@
  *   client library (server-managed snapshot and timestamp), so that the list has pages.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NotaryClient } from '../../src/adapters/notary-http/notary-client.js';
 import { createRepository, targetFromContent } from '../../src/app/create-repository.js';
 import { dctOnPath, type DctOnPath } from '../support/dct-on-path.js';
+import { PROJECT_ROOT } from '../support/fixtures.js';
 import { makeDockerHubUser, trustCa, type DockerHubUser } from '../support/docker-hub-user.js';
 import { selfSignedEcCertArgs } from '../support/openssl.js';
 import { run, type RunResult } from '../support/reference-stack.js';
@@ -65,6 +67,7 @@ export interface WorldOptions {
 }
 
 export async function startDashboardWorld(opts: WorldOptions = {}): Promise<DashboardWorld> {
+  await ensureUiBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'dct-browser-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   const close = async () => {
@@ -101,7 +104,23 @@ export async function startDashboardWorld(opts: WorldOptions = {}): Promise<Dash
 
 type Notary = DashboardWorld['notary'];
 
-/** `acme/app`: v1 by the Repo Admin, then bob's delegation and v2 signed by bob, all by the real notary CLI. */
+/**
+ * The server serves the UI from dist/ui (`npm run build`, or `npm run build:ui` alone): built here
+ * when missing or older than a file of ui/ (the sources, so a test never runs a stale UI).
+ */
+export async function ensureUiBuilt(): Promise<void> {
+  const index = join(PROJECT_ROOT, 'dist', 'ui', 'index.html');
+  const sources = readdirSync(join(PROJECT_ROOT, 'ui'), { recursive: true, encoding: 'utf8' });
+  const newest = Math.max(...sources.map((f) => statSync(join(PROJECT_ROOT, 'ui', f)).mtimeMs));
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
+  await run('npm', ['run', 'build:ui'], { cwd: PROJECT_ROOT, timeoutMs: 300_000 });
+}
+
+/**
+ * `acme/app` by the real notary CLI: v1 by the Repo Admin; bob's certificate (openssl) made the
+ * key of `targets/releases` and `targets/bob` (one publish), bob's key imported, and v2 signed by
+ * bob into both roles, as `docker trust sign` signs; then the targets key rotated.
+ */
 async function makeBobRepository(dir: string, host: string, notary: Notary): Promise<string> {
   const gun = `${host}/acme/app`;
   const trust = join(dir, 'acme-trust');
@@ -112,9 +131,11 @@ async function makeBobRepository(dir: string, host: string, notary: Notary): Pro
   await notary(trust, ['init', '-p', gun]);
   await notary(trust, ['add', '-p', gun, 'v1', join(files, 'v1.txt')]);
   await run('openssl', selfSignedEcCertArgs(join(dir, 'bob.key'), join(dir, 'bob.crt'), 'bob', 365));
+  await notary(trust, ['delegation', 'add', gun, 'targets/releases', join(dir, 'bob.crt'), '--all-paths']);
   await notary(trust, ['delegation', 'add', '-p', gun, 'targets/bob', join(dir, 'bob.crt'), '--all-paths']);
   await notary(trust, ['key', 'import', join(dir, 'bob.key'), '--role', 'targets/bob']);
-  await notary(trust, ['add', '-p', gun, 'v2', join(files, 'v2.txt'), '--roles', 'targets/bob']);
+  await notary(trust, ['add', '-p', gun, 'v2', join(files, 'v2.txt'), '--roles', 'targets/releases', '--roles', 'targets/bob']);
+  await notary(trust, ['key', 'rotate', gun, 'targets']);
   return gun;
 }
 

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { pageProblems, screenshot, type Chromium, type ViewportName, type WatchedPage } from './chromium.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS_DIR, pageProblems, screenshot, type Chromium, type ViewportName, type WatchedPage } from './chromium.js';
 
 /**
  * Opens `url` in a new context at `viewport`, runs `check` on it, photographs it and asserts it
@@ -23,8 +25,17 @@ export async function onPage(
   const w = await chromium.open(viewport);
   try {
     await w.page.goto(url, { waitUntil: 'domcontentloaded' });
-    await check(w.page, w);
+    try {
+      await check(w.page, w);
+    } catch (err) {
+      // what the page looked like and what went wrong in it, next to the failure
+      await screenshot(w.page, `${name}-FAILED`, viewport).catch(() => undefined);
+      const seen = await pageProblems(w);
+      if (err instanceof Error && seen.length > 0) err.message += `\npage problems:\n  ${seen.join('\n  ')}`;
+      throw err;
+    }
     await screenshot(w.page, name, viewport);
+    rmSync(join(ARTIFACTS_DIR, `${name}-FAILED-${viewport}.png`), { force: true }); // an earlier run's
     const problems = (await pageProblems(w)).filter((p) => !expected?.test(p));
     assert.deepEqual(problems, [], `${name} (${viewport}) ran with problems`);
   } finally {
@@ -40,7 +51,10 @@ export async function texts(page: Page, selector: string): Promise<string[]> {
 /** The values of attribute `name` of the elements `selector` (a CSS selector or a locator) matches. */
 export async function attributes(page: Page, selector: string | Locator, name: string): Promise<string[]> {
   const locator = typeof selector === 'string' ? page.locator(selector) : selector;
-  return locator.evaluateAll<string[], undefined>(`(els) => els.map((e) => e.getAttribute(${JSON.stringify(name)}) ?? '')`);
+  return locator.evaluateAll(
+    (els: Array<{ getAttribute(n: string): string | null }>, n: string) => els.map((e) => e.getAttribute(n) ?? ''),
+    name,
+  );
 }
 
 /**
