@@ -86,6 +86,10 @@ export interface TagSigner {
   keyIds: string[];
 }
 
+/**
+ * A released tag: as docker reads a repository, the tags of `targets/releases`, else of `targets`
+ * (a tag signed only into another delegation is not released and is not listed).
+ */
 export interface TagRow {
   tag: string;
   digest: string;

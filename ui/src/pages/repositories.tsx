@@ -23,8 +23,13 @@ export function RepositoriesPage({ session }: { session: DashboardSession }) {
   const [q, setQ] = useState(params.get('q') ?? '');
   const [sort, setSort] = useState<RepositorySort>(isSort(params.get('sort')) ? (params.get('sort') as RepositorySort) : 'name');
   const [order, setOrder] = useState<'asc' | 'desc'>(params.get('order') === 'desc' ? 'desc' : 'asc');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const settledQ = useDebounced(q.trim(), 250);
+  // the cursors of the pages walked so far belong to one query: another query starts on its first page
+  // in the same render (a cursor of another query is refused by the API)
+  const listKey = `${settledQ}\n${sort}\n${order}`;
+  const [walked, setWalked] = useState<{ key: string; cursors: (string | undefined)[] }>({ key: listKey, cursors: [undefined] });
+  const cursors = walked.key === listKey ? walked.cursors : [undefined];
+  const setCursors = (f: (c: (string | undefined)[]) => (string | undefined)[]) => setWalked({ key: listKey, cursors: f(cursors) });
 
   // the search and sort live in the address, so a reload or a shared link shows the same list
   useEffect(() => {
@@ -32,7 +37,6 @@ export function RepositoriesPage({ session }: { session: DashboardSession }) {
       `${location.pathname}${query({ q: settledQ, sort: sort === 'name' ? undefined : sort, order: order === 'asc' ? undefined : order })}`,
       true,
     );
-    setCursors([undefined]);
   }, [settledQ, sort, order]);
 
   const cursor = cursors[cursors.length - 1];
