@@ -55,7 +55,7 @@ export interface RepositorySummary {
   formats: SignatureFormat[];
   /** last change of its trust data */
   updated: string;
-  /** the earliest expiry among its current roles */
+  /** the earliest expiry among its current roles and root certificates, but what the server renews itself */
   expires?: string;
   health: MetadataHealth;
   /** why health is not ok, in words */

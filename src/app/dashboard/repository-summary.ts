@@ -41,8 +41,9 @@ export async function summarize(trust: RepositoryTrust, formats: SignatureFormat
     for (const list of signatures.formats.values()) for (const f of list) found.add(f);
     expiries.push(...signatures.certificates.map(({ kind, name, expires }) => ({ kind, name, expires })));
   }
-  // the repository's own expiry: its roles and root certificates (a signing certificate may expire: its signatures stay)
-  const expires = trust.expiries.reduce((a, e) => Math.min(a, e.expires), Infinity);
+  // the repository's own expiry: its roles and root certificates (a signing certificate may expire: its signatures stay),
+  // but not what the server renews itself
+  const expires = trust.expiries.reduce((a, e) => (e.renewedByServer ? a : Math.min(a, e.expires)), Infinity);
   const summary: RepositorySummary = {
     gun: trust.gun,
     tags: tags.size,

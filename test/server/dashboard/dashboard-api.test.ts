@@ -194,6 +194,8 @@ describe('dashboard API on a real dct server with notary-made trust data', { ski
       const page = await json<RepositoryPage>('/ui/api/repositories?q=app');
       const b = page.items.find((r) => r.gun === 'b/app');
       assert.equal(b?.health, 'ok', b?.healthReason);
+      // its earliest expiry is what someone must renew (notary's 3-year targets and snapshot), not the server's timestamp
+      assert.ok(Date.parse(b?.expires ?? '') > Date.now() + 365 * 86_400_000, `earliest expiry ${b?.expires}`);
       const session = await json<DashboardSession>('/ui/api/session');
       assert.equal(session.warnDays, 14);
       assert.equal(session.user, 'admin');
