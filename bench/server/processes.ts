@@ -17,7 +17,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from '../../test/support/free-port.js';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,16 +94,7 @@ export async function ensureDebianTools(tools: Record<string, string>): Promise<
   if (still.length > 0) throw new Error(`bench:server: still missing after apt-get install: ${still.join(', ')}`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** VmRSS and VmHWM of a process, in MiB (Linux). */
 export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {

@@ -14,7 +14,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,6 +24,7 @@ import { NotaryServerSource } from '../../src/adapters/notary-http/notary-source
 import { PROJECT_ROOT } from '../support/fixtures.js';
 import { interopSkip } from '../support/interop.js';
 import { dropSchemas, POSTGRES_URL, postgresUnreachable } from '../support/postgres.js';
+import { freePort } from '../support/free-port.js';
 
 const PASSPHRASE = 'crash-safety-server-keys';
 const REPOSITORIES = 8;
@@ -52,17 +52,6 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function spawnServer(storage: string, dataDir: string): Promise<ServerProcess> {
   const port = await freePort();
