@@ -7,6 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import { derChildren, decodeOid, readDer, readDerExact, TAG, type DerNode } from '../der.js';
 import { DctError } from '../errors.js';
+import { PemEndLines } from '../pem-end-lines.js';
 import { certificateIssuerString, certificateSubjectString, isSelfIssued } from './distinguished-name.js';
 
 /**
@@ -43,17 +44,23 @@ function tooMany(): DctError {
 /** The bodies of the PEM blocks, found as Go's pem.Decode finds them (a block without its END line is skipped). */
 function pemBlocks(text: string): Buffer[] {
   const out: Buffer[] = [];
+  // (searched once for the whole text: from each BEGIN line, a search for its END or its line's end
+  // would read the rest of the text again, which a file of BEGIN lines without ENDs makes quadratic)
+  const ends = new PemEndLines(text);
+  // the first line end at or after pos (none anywhere: -1 for good)
+  let newline = text.indexOf('\n');
   let attempts = 0;
   for (let pos = text.indexOf('-----BEGIN '); pos >= 0; pos = text.indexOf('-----BEGIN ', pos)) {
     if (++attempts > MAX_CERTIFICATES_PER_FILE) throw tooMany();
     const typeEnd = text.indexOf('-----', pos + 11);
-    const lineEnd = text.indexOf('\n', pos);
+    if (newline >= 0 && newline < pos) newline = text.indexOf('\n', pos);
+    const lineEnd = newline;
     if (typeEnd < 0 || lineEnd < 0 || typeEnd > lineEnd) {
       pos += 11;
       continue;
     }
     const type = text.slice(pos + 11, typeEnd);
-    const end = text.indexOf(`-----END ${type}-----`, lineEnd);
+    const end = ends.find(type, lineEnd);
     if (end < 0) {
       pos += 11;
       continue;

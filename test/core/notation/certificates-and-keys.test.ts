@@ -170,8 +170,8 @@ describe('signingkeys.json', () => {
 });
 
 describe('certificate files: hostile input', () => {
-  it('many BEGIN lines without END, or thousands of certificates, are refused quickly', () => {
-    const started = Date.now();
+  // (BEGIN lines without END in bulk, with the hang guard: test/core/pem-blocks.test.ts)
+  it('many BEGIN lines without END, or thousands of certificates, are refused', () => {
     const begins = Buffer.from('-----BEGIN CERTIFICATE-----\n'.repeat(100000));
     assert.throws(
       () => parseCertificateFile(begins),
@@ -182,7 +182,6 @@ describe('certificate files: hostile input', () => {
       () => parseCertificateFile(Buffer.concat(Array.from({ length: 1001 }, () => der))),
       (e: unknown) => isDctError(e, 'NOTATION_CERTIFICATE_FILE_INVALID'),
     );
-    assert.ok(Date.now() - started < 5000);
   });
   it('a PEM block of another type is not a certificate', () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' });
