@@ -7,6 +7,7 @@
  */
 import type { FoundReference, SkipReason } from './pin-files.js';
 import { positionOf, splitLines, type Line } from './text-lines.js';
+import { yamlKeyOf } from './yaml-key.js';
 
 interface YamlLine extends Line {
   /** column of the first key character (after indentation and `- ` item markers); -1 for blank, comment, block scalar body */
@@ -21,8 +22,6 @@ interface YamlLine extends Line {
   afterColon?: number;
 }
 
-/** `key:` after indentation and `- ` item markers: a plain or quoted key followed by `: ` or the end of the line */
-const KEY_LINE = /^([ ]*)((?:-[ ]+)*)(?:"([^"]*)"|'([^']*)'|([^\s#"'{[\]},&*!|>%@`][^#]*?))[ ]*:(?=[ \t]|$)/;
 const BLOCK_SCALAR = /^[ \t]*[|>][-+0-9]*[ \t]*(#.*)?$/;
 
 function classifyYaml(text: string): YamlLine[] {
@@ -49,12 +48,11 @@ function classifyYaml(text: string): YamlLine[] {
     }
     const dashes = /^[ ]*((?:-[ ]+)*)/.exec(body)![1]!;
     const keyCol = indent + dashes.length;
-    const m = KEY_LINE.exec(body);
-    const key = m ? (m[3] ?? m[4] ?? m[5]) : undefined;
-    out.push({ ...l, keyCol, item: dashes.length > 0, marker: false, ...(m && key !== undefined ? { key, afterColon: m[0].length } : {}) });
+    const found = yamlKeyOf(body, keyCol, dashes.length > 0 ? indent + dashes.lastIndexOf('-') : -1);
+    out.push({ ...l, keyCol, item: dashes.length > 0, marker: false, ...(found ?? {}) });
     // a block scalar (`key: |`, `key: >-`, `- |`): its body is text, not YAML keys
-    if (m && BLOCK_SCALAR.test(body.slice(m[0].length))) blockIndent = keyCol;
-    else if (!m && BLOCK_SCALAR.test(body.slice(keyCol))) blockIndent = keyCol - 2;
+    if (found && BLOCK_SCALAR.test(body.slice(found.afterColon))) blockIndent = keyCol;
+    else if (!found && BLOCK_SCALAR.test(body.slice(keyCol))) blockIndent = keyCol - 2;
   }
   return out;
 }
