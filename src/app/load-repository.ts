@@ -7,12 +7,15 @@ import { CoreError, isDctError } from '../core/errors.js';
 import type { MetadataSource } from '../core/ports.js';
 import type { TrustPinning } from '../core/trust/root-validation.js';
 import { DEFAULT_SIZE_LIMITS, TrustedSet } from '../core/trust/trusted-set.js';
+import type { VerifiedSignatures } from '../core/tuf/verified-signatures.js';
 
 export interface LoadOptions {
   gun: string;
   now: Date;
   pinning?: TrustPinning;
   minimumVersions?: Record<string, number>;
+  /** signatures verified before over exactly the same bytes (a second pass over the same repository) */
+  verified?: VerifiedSignatures;
 }
 
 export interface LoadedRepository {

@@ -8,6 +8,7 @@
 import { isDctError } from '../../core/errors.js';
 import type { TufStore } from '../../core/ports.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
+import { VerifiedSignatures } from '../../core/tuf/verified-signatures.js';
 import { loadRepository } from '../load-repository.js';
 import { earliestExpiry, skippedExpiredDelegation } from '../trust-export/expiry.js';
 import type { ExpiryKind, MetadataHealth } from './dashboard-api.js';
@@ -52,20 +53,22 @@ export async function readRepositoryTrust(
   serverHolds?: ServerHoldsKey,
 ): Promise<RepositoryTrust | undefined> {
   const source = new StoreMetadataSource(store, gun);
+  // expired data is verified a second time (asOfValid): the same files, the same signatures
+  const verified = new VerifiedSignatures();
   let set: TrustedSet | undefined;
   let expiredWhy: string | undefined;
   try {
-    const loaded = await loadRepository(source, { gun, now });
+    const loaded = await loadRepository(source, { gun, now, verified });
     set = loaded.trusted;
     if (skippedExpiredDelegation(loaded.warnings)) {
       expiredWhy = loaded.warnings.find((w) => skippedExpiredDelegation([w]));
-      set = (await asOfValid(store, gun, source.served)) ?? set;
+      set = (await asOfValid(store, gun, source, verified)) ?? set;
     }
   } catch (err) {
     if (source.served.length === 0) return undefined;
     if (isDctError(err, 'EXPIRED')) {
       expiredWhy = (err as Error).message;
-      set = await asOfValid(store, gun, source.served);
+      set = await asOfValid(store, gun, source, verified);
     }
     if (!set) {
       return { gun, health: 'invalid', healthReason: (err as Error).message, updated: source.latest?.getTime() ?? 0, expiries: [] };
@@ -133,12 +136,22 @@ async function markRenewedByServer(set: TrustedSet, expiries: Expiring[], server
   }
 }
 
-/** The repository verified as of just before the earliest expiry of its files (expired data). */
-async function asOfValid(store: TufStore, gun: string, served: readonly Buffer[]): Promise<TrustedSet | undefined> {
-  const earliest = earliestExpiry(served);
+/**
+ * The repository verified again as of just before the earliest expiry of its files (expired
+ * data): from the files the first pass read (the store only for what it did not read, such as
+ * a delegation it skipped as expired), signatures it verified over the same bytes not again.
+ */
+async function asOfValid(
+  store: TufStore,
+  gun: string,
+  first: StoreMetadataSource,
+  verified: VerifiedSignatures,
+): Promise<TrustedSet | undefined> {
+  const earliest = earliestExpiry(first.served);
   if (!earliest) return undefined;
   try {
-    return (await loadRepository(new StoreMetadataSource(store, gun), { gun, now: new Date(earliest.getTime() - 1000) })).trusted;
+    const source = new StoreMetadataSource(store, gun, first);
+    return (await loadRepository(source, { gun, now: new Date(earliest.getTime() - 1000), verified })).trusted;
   } catch {
     return undefined;
   }

@@ -21,6 +21,7 @@ import { isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../tuf/
 import type { Snapshot } from '../tuf/snapshot.js';
 import type { Timestamp } from '../tuf/timestamp.js';
 import type { Targets } from '../tuf/targets.js';
+import type { VerifiedSignatures } from '../tuf/verified-signatures.js';
 import { verifyThreshold } from '../tuf/verify.js';
 import { applyPinning, validRootKeys, type TrustPinning } from './root-validation.js';
 
@@ -52,6 +53,8 @@ export interface TrustedSetOptions {
    * that expired): nothing but `updateRoot` is accepted until a fresh root is loaded.
    */
   allowExpiredRoot?: boolean;
+  /** signatures verified before over exactly the same bytes: not verified again (verified-signatures.ts) */
+  verified?: VerifiedSignatures;
 }
 
 /** A delegated role a client may follow from its parent. */
@@ -75,6 +78,7 @@ export class TrustedSet {
   private readonly limits: SizeLimits;
   private readonly maxVisited: number;
   private readonly minimumVersions: Map<string, number>;
+  private readonly memo: { memo: VerifiedSignatures } | Record<string, never>;
   private rootMd: Metadata<Root>;
   private timestampMd: Metadata<Timestamp> | undefined;
   private snapshotMd: Metadata<Snapshot> | undefined;
@@ -95,10 +99,11 @@ export class TrustedSet {
     this.limits = { ...DEFAULT_SIZE_LIMITS, ...options.limits };
     this.maxVisited = options.maxDelegationsVisited ?? 256;
     this.minimumVersions = new Map(Object.entries(options.minimumVersions ?? {}));
+    this.memo = options.verified ? { memo: options.verified } : {};
     checkSize(rootBytes, this.limits.root, 'root');
     const root = parseMetadata(rootBytes, 'root');
     const keys = applyPinning(validRootKeys(root.signed, this.gun, this.now, true), this.gun, options.pinning, this.now);
-    verifyThreshold(root, { keys, keyids: Object.keys(keys), threshold: root.signed.roles['root']!.threshold }, 'root');
+    verifyThreshold(root, { keys, keyids: Object.keys(keys), threshold: root.signed.roles['root']!.threshold }, 'root', this.memo);
     this.checkVersion('root', root.signed.version);
     if (!options.allowExpiredRoot) this.checkExpiry('root', root.signed);
     this.rootMd = root;
@@ -141,7 +146,12 @@ export class TrustedSet {
     }
     try {
       const oldKeys = validRootKeys(old, this.gun, this.now, false);
-      verifyThreshold(candidate, { keys: oldKeys, keyids: Object.keys(oldKeys), threshold: old.roles['root']!.threshold }, 'root');
+      verifyThreshold(
+        candidate,
+        { keys: oldKeys, keyids: Object.keys(oldKeys), threshold: old.roles['root']!.threshold },
+        'root',
+        this.memo,
+      );
     } catch (err) {
       throw new CoreError(
         'ROOT_ROTATION_FAILED',
@@ -155,6 +165,7 @@ export class TrustedSet {
         candidate,
         { keys: newKeys, keyids: Object.keys(newKeys), threshold: candidate.signed.roles['root']!.threshold },
         'root',
+        this.memo,
       );
     } catch (err) {
       throw new CoreError('ROOT_ROTATION_FAILED', 'could not rotate trust to a new trusted root: failed to validate integrity of roots', {
@@ -235,7 +246,7 @@ export class TrustedSet {
     }
     checkPinned(bytes, pin, this.limits.metadata, role);
     const md = parseMetadata(bytes, role) as Metadata<Targets>;
-    if (delegation) verifyThreshold(md, delegation, role, { literal: true });
+    if (delegation) verifyThreshold(md, delegation, role, { literal: true, ...this.memo });
     else this.verifyBaseRole(md, 'targets');
     this.checkVersion(role, md.signed.version);
     this.checkExpiry(role, md.signed);
@@ -344,7 +355,7 @@ export class TrustedSet {
   private verifyBaseRole(md: Metadata<RoleMetadata>, role: 'timestamp' | 'snapshot' | 'targets'): void {
     const root = this.rootMd.signed;
     const spec = root.roles[role]!;
-    verifyThreshold(md, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, role, { literal: true });
+    verifyThreshold(md, { keys: root.keys, keyids: spec.keyids, threshold: spec.threshold }, role, { literal: true, ...this.memo });
   }
 
   private checkVersion(role: string, version: number): void {

@@ -4,6 +4,7 @@ import type { PublicKey } from '../keys/public-key.js';
 import { verifySignature } from '../keys/signature.js';
 import { getOwn } from './json-reader.js';
 import type { Metadata } from './metadata.js';
+import type { VerifiedSignatures } from './verified-signatures.js';
 
 function isKeyMap(keys: RoleKeySet['keys']): keys is ReadonlyMap<string, PublicKey> {
   return keys instanceof Map;
@@ -27,6 +28,8 @@ export interface VerifyOptions {
    * be as strict as notary-server leaves it off.
    */
   literal?: boolean;
+  /** signatures verified before over exactly the same bytes (verified-signatures.ts) */
+  memo?: VerifiedSignatures;
 }
 
 /**
@@ -43,10 +46,12 @@ export function verifyThreshold(metadata: Metadata, role: RoleKeySet, roleName: 
   const lookup = (id: string): PublicKey | undefined => (isKeyMap(keys) ? keys.get(id) : getOwn(keys, id));
   const literal = opts.literal ? metadata.literalSignedBytes() : undefined;
   let canonical: Buffer | undefined;
+  const memo = opts.memo;
+  const check = memo ? memo.verify.bind(memo) : verifySignature;
   const verifies = (key: PublicKey, method: string, sig: Buffer): boolean => {
-    if (literal !== undefined && verifySignature(key, method, sig, literal)) return true;
+    if (literal !== undefined && check(key, method, sig, literal)) return true;
     canonical ??= metadata.signedBytes();
-    return (literal === undefined || !canonical.equals(literal)) && verifySignature(key, method, sig, canonical);
+    return (literal === undefined || !canonical.equals(literal)) && check(key, method, sig, canonical);
   };
   const valid = new Set<string>();
   for (const sig of metadata.signatures) {

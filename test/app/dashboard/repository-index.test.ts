@@ -105,4 +105,34 @@ describe('the dashboard repository index', () => {
     assert.equal(page.total, 2);
     await views.close();
   });
+
+  it('a long first build leaves the event loop to other work every few milliseconds', async () => {
+    const memory = await storeOf(200);
+    // each repository costs 3 ms of CPU, as verification does: the build takes 600 ms or more
+    const busy = new Proxy(memory, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (name === 'getCurrent') for (const until = performance.now() + 3; performance.now() < until;);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const views = new DashboardViews({ store: busy, warnDays: 14 });
+    const building = views.index.current();
+    // timers (as a request's I/O would) get their turn while the build goes on
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const start = performance.now();
+      await new Promise((r) => setTimeout(r, 0));
+      delays.push(performance.now() - start);
+    }
+    assert.equal(views.index.built, false, `the build was done before the timers ran (${delays.map((d) => d.toFixed(0)).join(', ')} ms)`);
+    assert.ok(views.index.progress !== undefined && views.index.progress > 0 && views.index.progress < 200);
+    assert.ok(Math.max(...delays) < 250, `a timer waited ${Math.max(...delays).toFixed(0)} ms`);
+    await building;
+    assert.equal(views.index.size, 200);
+    await views.close();
+  });
 });
