@@ -61,16 +61,3 @@ async function errorOf(res: Response): Promise<ApiError> {
   }
   return new ApiError(res.status, res.status === 401 ? 'Sign in to see this.' : `The server answered ${res.status} ${res.statusText}.`);
 }
-
-/** A query string of the defined, non-empty values. */
-export function query(params: Record<string, string | number | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-/** `/ui/api/repositories/<gun>` with each path segment escaped, the slashes kept. */
-export function gunPath(gun: string): string {
-  return gun.split('/').map(encodeURIComponent).join('/');
-}
