@@ -3,7 +3,8 @@
  * token issuer (an htpasswd file of two users) and per-repository rules — alice may push and
  * pull `team-a/*`, bob `team-b/*` — each repository made by the real notary CLI logged in as
  * its owner (NOTARY_AUTH). The dashboard asks for credentials, and after signing in each user
- * sees only the repositories they may pull.
+ * sees only the repositories they may pull; when its token is refused, several calls at once
+ * renew it with one request to the token realm.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { bcryptLine } from '../server/auth-support.js';
 import { chromiumMissing, launchChromium, screenshot, type Chromium } from './chromium.js';
 import { freePort, startDashboardServer, type DashboardServer } from './dashboard-server.js';
 import { ensureUiBuilt, NOTARY_ENV } from './dashboard-world.js';
-import { attributes, onPage } from './page-checks.js';
+import { attributes, onPage, sidewaysOverflow } from './page-checks.js';
 
 const missing = (await chromiumMissing()) ?? missingTool('notary');
 const USERS = { alice: 'alice-dashboard-pass', bob: 'bob-dashboard-pass' } as const;
@@ -84,6 +85,7 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
       await onPage(chromium, `${server.url}/ui/`, 'login', viewport, async (page) => {
         await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
         assert.equal(await page.getByTestId('repo-row').count(), 0);
+        if (viewport === 'narrow') assert.deepEqual(await sidewaysOverflow(page, 'main'), [], 'nothing sticks out at 375 px');
       });
     }
     const w = await chromium.open('desktop');
@@ -96,6 +98,45 @@ describe('the dashboard under token auth, in Chromium', { skip: interopSkip(miss
       // the refused login is a 401 the browser logs as a failed resource; nothing else may go wrong
       const others = w.problems().filter((p) => !/401/.test(p));
       assert.deepEqual(others, []);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('calls refused together (401) renew the token once, then show the page', { timeout: 60_000 }, async () => {
+    const w = await chromium.open('desktop');
+    try {
+      await w.page.goto(`${server.url}/ui/`);
+      await signIn(w.page, 'alice', USERS.alice);
+      await w.page.getByTestId('repo-row').first().waitFor();
+      const stale = await w.page.evaluate<string | null>("sessionStorage.getItem('dct.dashboard.token')");
+      assert.ok(stale, 'signed in: a token in the tab');
+      // from now on the server refuses that token, as it does once the token has expired
+      const challenge = `Bearer realm="${server.url}/auth/token",service="dct",error="invalid_token"`;
+      await w.page.route('**/ui/api/**', (route) =>
+        route.request().headers()['authorization'] === `Bearer ${stale}`
+          ? route.fulfill({
+              status: 401,
+              headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': challenge },
+              body: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'token expired' }] }),
+            })
+          : route.continue(),
+      );
+      const renewals: string[] = [];
+      w.page.on('request', (r) => {
+        if (new URL(r.url()).searchParams.get('account') === 'alice') renewals.push(r.url());
+      });
+      // the expiry page reads its table and its timeline at once: both are refused
+      await w.page.getByRole('link', { name: 'Expiry', exact: true }).click();
+      await w.page.getByTestId('expiry-row').first().waitFor();
+      assert.equal(renewals.length, 1, `one request to the token realm:\n${renewals.join('\n')}`);
+      assert.equal(await w.page.getByTestId('user').innerText(), 'alice', 'still signed in');
+      assert.notEqual(await w.page.evaluate<string | null>("sessionStorage.getItem('dct.dashboard.token')"), stale, 'a new token');
+      assert.deepEqual(
+        w.problems().filter((p) => !/HTTP 401: GET \S+\/ui\/api\/expiry/.test(p) && !/status of 401/.test(p)),
+        [],
+        'nothing went wrong but the refused calls',
+      );
     } finally {
       await w.close();
     }

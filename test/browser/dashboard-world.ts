@@ -14,7 +14,8 @@
  * - `gated/unsigned`: an image pushed unsigned (`dct push --disable-content-trust`); the pull
  *   gate refuses it, so a pull of it is a denied decision in the audit feed;
  * - `fill/repo-NNN`: `fillers` small repositories published through the Notary API by dct's
- *   client library (server-managed snapshot and timestamp), so that the list has pages.
+ *   client library (server-managed snapshot and timestamp), so that the list has pages;
+ * - `long/<a name of 60 characters>`, published the same way: a GUN wider than a phone screen.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,8 @@ export interface DashboardWorld {
   /** the unsigned image the pull gate refuses (`<host>/gated/unsigned:v1`) */
   gatedImage: string;
   fillers: string[];
+  /** GUN whose last segment does not fit across a 375 px screen in one line */
+  longRepo: string;
   /** runs the real notary CLI against the server with its own trust dir */
   notary(trustDir: string, args: readonly string[], env?: Record<string, string>): Promise<RunResult>;
   close(): Promise<void>;
@@ -94,8 +97,10 @@ export async function startDashboardWorld(opts: WorldOptions = {}): Promise<Dash
     const expiringRepo = await makeExpiringRepository(dir, host, notary);
     const dockerUser = await makeDockerHubUser({ dir: join(dir, 'docker-user'), source: server, registry: host, dctBin: dct.bin });
     const gatedImage = await pushUnsigned(dir, host, server, dct);
-    const fillers = await publishFillers(server, host, opts.fillers ?? 0);
-    return { server, dir, dct, bobRepo, dockerUser, expiringRepo, gatedImage, fillers, notary, close };
+    const fillers = Array.from({ length: opts.fillers ?? 0 }, (_, i) => `${host}/fill/repo-${String(i + 1).padStart(3, '0')}`);
+    const longRepo = `${host}/long/${LONG_NAME}`;
+    await publishThroughApi(server, [...fillers, longRepo]);
+    return { server, dir, dct, bobRepo, dockerUser, expiringRepo, gatedImage, fillers, longRepo, notary, close };
   } catch (err) {
     await close();
     throw err;
@@ -178,16 +183,17 @@ async function pushUnsigned(dir: string, host: string, server: DashboardServer, 
   return `${image}:v1`;
 }
 
-/** `count` repositories `fill/repo-NNN` with one tag each, published through the Notary API. */
-async function publishFillers(server: DashboardServer, host: string, count: number): Promise<string[]> {
+/** The last segment of the long GUN: 60 characters with no place to break a line. */
+const LONG_NAME = 'a_repository_name_too_long_for_one_line_on_a_phone_screen_60';
+
+/** Repositories `guns` with one tag each, published through the Notary API. */
+async function publishThroughApi(server: DashboardServer, guns: readonly string[]): Promise<void> {
   const client = new NotaryClient({ baseUrl: server.url, caFile: server.caFile, timeoutMs: 30_000 });
   const key = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
   const rootKey = key();
   const targetsKey = key();
-  const guns: string[] = [];
   try {
-    for (let i = 1; i <= count; i++) {
-      const gun = `${host}/fill/repo-${String(i).padStart(3, '0')}`;
+    for (const [i, gun] of guns.entries()) {
       const created = await createRepository({
         gun,
         now: new Date(),
@@ -195,13 +201,11 @@ async function publishFillers(server: DashboardServer, host: string, count: numb
         targetsKey,
         serverSnapshotKey: await client.getKey(gun, 'snapshot'),
         timestampKey: await client.getKey(gun, 'timestamp'),
-        targets: { latest: targetFromContent(Buffer.from(`filler ${i}\n`)) },
+        targets: { latest: targetFromContent(Buffer.from(`filler ${i + 1}\n`)) },
       });
       await client.publish(gun, created.files);
-      guns.push(gun);
     }
   } finally {
     client.close();
   }
-  return guns;
 }

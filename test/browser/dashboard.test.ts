@@ -2,22 +2,43 @@
  * The dashboard (issue 15) in headless Chromium against a real `dct server` whose trust data the
  * real notary and docker CLIs made (dashboard-world.ts): what each page shows, at 1280 px and
  * 375 px, with screenshots in test-artifacts/browser/, and no console error, failed request or
- * Content-Security-Policy violation on any page. Token auth: dashboard-auth.test.ts.
+ * Content-Security-Policy violation on any page; at 375 px nothing sticks out of its card and the
+ * page never scrolls sideways (long key IDs, digests, GUNs wrap or are cut with the whole value
+ * kept). Token auth: dashboard-auth.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { HttpAuditSink } from '../../src/adapters/audit/http-audit-sink.js';
 import { auditRecordOf } from '../../src/core/policy/audit-record.js';
 import { interopSkip, missingTool } from '../support/interop.js';
 import { run } from '../support/reference-stack.js';
 import { chromiumMissing, launchChromium, type Chromium } from './chromium.js';
 import { startDashboardWorld, type DashboardWorld } from './dashboard-world.js';
-import { appearance, attributes, onPage, texts } from './page-checks.js';
+import { appearance, attributes, onPage, sidewaysOverflow, texts } from './page-checks.js';
+
+/** a repository page's cards at 375 px: the page, each fact, each tag row, the role tree, the history */
+const REPOSITORY_CARDS = 'main, .facts > div, [data-testid="tag-row"], [data-testid="role-tree"], [data-testid="history"]';
+
+/**
+ * A health reason naming a key ID (64 hex digits) at 375 px: nothing of it sticks out of `cards`,
+ * the page does not scroll sideways, and the whole key ID is still there: shown (wrapped), or in
+ * the title of what shows it cut.
+ */
+async function assertKeyIdFits(page: Page, health: Locator, cards: string): Promise<void> {
+  const reason = (await health.getAttribute('title')) ?? '';
+  const keyId = /\b[0-9a-f]{64}\b/.exec(reason)?.[0];
+  assert.ok(keyId, `the health reason names a key ID: ${reason}`);
+  const shown = (await health.innerText()).replace(/\s+/g, '');
+  const titles = await attributes(page, health.locator('[title]'), 'title');
+  assert.ok(shown.includes(keyId) || titles.includes(keyId), `the whole key ID ${keyId} is shown or in a title: ${shown}`);
+  assert.deepEqual(await sidewaysOverflow(page, cards), [], 'nothing sticks out at 375 px');
+}
 
 const missing = (await chromiumMissing()) ?? missingTool('notary', 'openssl');
-/** the UI shows 50 repositories a page: 3 made by the tools and 50 fillers make two pages */
+/** the UI shows 50 repositories a page: 3 made by the tools, the long-named one and 50 fillers make two pages */
 const FILLERS = 50;
 const PAGE = 50;
 
@@ -36,7 +57,7 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
     await world?.close();
   });
 
-  const allGuns = () => [world.bobRepo, world.expiringRepo, world.dockerUser.image, ...world.fillers].sort();
+  const allGuns = () => [world.bobRepo, world.expiringRepo, world.dockerUser.image, world.longRepo, ...world.fillers].sort();
 
   it(
     'repositories: 50 a page, "Next page" shows the rest, search narrows, the expiring one is highlighted',
@@ -72,10 +93,20 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
       await onPage(chromium, `${ui}/repositories?q=acme%2F`, 'repositories-search', 'narrow', async (page) => {
         await page.getByTestId('repo-count').getByText('1–2 of 2 repositories').waitFor();
         assert.equal(await page.getByLabel('Search repositories').inputValue(), 'acme/', 'the search is read from the address');
+        // the expiring repository's health reason names its root certificate by its 64-hex key ID
+        const health = page.locator(`[data-testid="repo-row"][data-gun="${world.expiringRepo}"] [data-testid="health"]`);
+        await assertKeyIdFits(page, health, '[data-testid="repo-row"]');
       });
       await onPage(chromium, `${ui}/repositories`, 'repositories', 'narrow', async (page) => {
         await page.getByTestId('repo-row').first().waitFor();
         assert.equal(await page.getByTestId('repo-row').count(), PAGE);
+        assert.deepEqual(await sidewaysOverflow(page, 'main, [data-testid="repo-row"]'), [], 'nothing sticks out at 375 px');
+      });
+      await onPage(chromium, `${ui}/repositories?q=long%2F`, 'repositories-long-name', 'narrow', async (page) => {
+        await page.getByTestId('repo-count').getByText('1–1 of 1 repositories').waitFor();
+        const link = page.getByRole('link', { name: world.longRepo });
+        assert.equal((await link.innerText()).replace(/\s+/g, ''), world.longRepo, 'the whole GUN is shown');
+        assert.deepEqual(await sidewaysOverflow(page, 'main, [data-testid="repo-row"]'), [], 'nothing sticks out at 375 px');
       });
     },
   );
@@ -106,8 +137,21 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
           assert.equal(await history.count(), 5);
           assert.match(await history.first().getByTestId('rotation').innerText(), /key rotation: .*\btargets\b/);
           assert.equal(await page.getByTestId('rotation').count(), 1, 'one rotation');
+          if (viewport === 'narrow') assert.deepEqual(await sidewaysOverflow(page, REPOSITORY_CARDS), [], 'nothing sticks out at 375 px');
         });
       }
+      await onPage(chromium, `${ui}/repositories/${world.expiringRepo}`, 'repository-acme-expiring', 'narrow', async (page) => {
+        await page.getByTestId('tag-row').first().waitFor();
+        const health = page.locator('.facts [data-testid="health"]');
+        assert.match(await health.innerText(), /expiring/);
+        await assertKeyIdFits(page, health, REPOSITORY_CARDS);
+      });
+      await onPage(chromium, `${ui}/repositories/${world.longRepo}`, 'repository-long-name', 'narrow', async (page) => {
+        await page.getByTestId('tag-row').first().waitFor();
+        const title = page.getByRole('heading', { level: 1 });
+        assert.equal((await title.innerText()).replace(/\s+/g, ''), world.longRepo, 'the whole GUN is shown');
+        assert.deepEqual(await sidewaysOverflow(page, REPOSITORY_CARDS), [], 'nothing sticks out at 375 px');
+      });
       const docker = world.dockerUser;
       await onPage(chromium, `${ui}/repositories/${docker.image}`, 'repository-docker-trust', 'desktop', async (page) => {
         await page.getByTestId('tag-row').first().waitFor();
@@ -140,6 +184,9 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
           const counts = await page.getByTestId('expiry-counts').innerText();
           assert.match(counts, /\b0 expired\b/);
           assert.match(counts, /\b1 expiring\b/, 'only the root certificate of acme/expiring');
+          if (viewport === 'narrow') {
+            assert.deepEqual(await sidewaysOverflow(page, 'main, [data-testid="expiry-row"]'), [], 'nothing sticks out at 375 px');
+          }
         });
       }
     },
@@ -197,6 +244,7 @@ describe('the dashboard in Chromium, against trust data made by notary and docke
       await sink.flush();
       await onPage(chromium, `${ui}/decisions`, 'decisions', 'narrow', async (page) => {
         await page.getByTestId('decision').filter({ hasText: 'gated/unsigned' }).first().waitFor();
+        assert.deepEqual(await sidewaysOverflow(page, 'main, [data-testid="decision"]'), [], 'nothing sticks out at 375 px');
       });
     },
   );

@@ -83,3 +83,52 @@ export function appearance(page: Page, selector: string, text: string, timeoutMs
       }, timeoutMs);
     }))(${args})`);
 }
+
+/**
+ * What sticks out sideways at the page's viewport: the page itself when it scrolls sideways
+ * (`scrollWidth` wider than `innerWidth`), and, for each element `cardSelector` matches, every
+ * element or run of text inside it whose box reaches past the card's left or right edge (a long
+ * key ID, digest or GUN that neither wraps nor is cut). Empty when everything fits.
+ */
+export async function sidewaysOverflow(page: Page, cardSelector: string): Promise<string[]> {
+  return page.evaluate<string[]>(`((cardSelector) => {
+    const out = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > innerWidth) out.push('the page scrolls sideways: ' + root.scrollWidth + ' px wide in ' + innerWidth + ' px');
+    const name = (n) => {
+      const e = n.nodeType === Node.TEXT_NODE ? n.parentElement : n;
+      const id = e.getAttribute('data-testid') ? '[data-testid=' + e.getAttribute('data-testid') + ']' : '';
+      const cls = typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+      return e.tagName.toLowerCase() + id + cls + ' "' + (n.textContent || '').trim().slice(0, 60) + '"';
+    };
+    const hidden = (e, card) => {
+      for (; e && e !== card; e = e.parentElement) {
+        const r = e.getBoundingClientRect();
+        if (r.width <= 1 || r.height <= 1) return true;
+      }
+      return false;
+    };
+    for (const card of document.querySelectorAll(cardSelector)) {
+      const edge = card.getBoundingClientRect();
+      if (edge.width === 0) continue;
+      const walker = document.createTreeWalker(card, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        let box;
+        if (n.nodeType === Node.TEXT_NODE) {
+          if (!n.textContent.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(n);
+          box = range.getBoundingClientRect();
+        } else {
+          box = n.getBoundingClientRect();
+        }
+        // hidden, or inside what is visually hidden for screen readers (1 px, clipped)
+        if (box.width <= 1 || box.height <= 1 || hidden(n.nodeType === Node.TEXT_NODE ? n.parentElement : n, card)) continue;
+        if (box.left < edge.left - 0.5 || box.right > edge.right + 0.5) {
+          out.push(name(n) + ' reaches ' + Math.round(box.left) + '..' + Math.round(box.right) + ' px, outside ' + name(card) + ' at ' + Math.round(edge.left) + '..' + Math.round(edge.right) + ' px');
+        }
+      }
+    }
+    return out;
+  })(${JSON.stringify(cardSelector)})`);
+}

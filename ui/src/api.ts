@@ -1,9 +1,11 @@
 /**
  * Reads the dashboard's JSON API (src/app/dashboard/dashboard-api.ts) with the bearer token when there
- * is one; a 401 renews the token once and retries, else reports that signing in is needed.
+ * is one; a 401 renews the token (one renewal for all the calls that failed together, see
+ * token-renewal.ts) and retries, else reports that signing in is needed.
  */
 import type { DashboardSession } from '../../src/app/dashboard/dashboard-api.js';
-import { renew, token } from './auth.js';
+import { onTokenChange, renew, token } from './auth.js';
+import { lacksScope, tokenRenewal } from './token-renewal.js';
 
 export class ApiError extends Error {
   constructor(
@@ -18,29 +20,23 @@ export class ApiError extends Error {
 let session: DashboardSession | undefined;
 let onUnauthorized: () => void = () => {};
 
+const renewal = tokenRenewal(() => {
+  const s = session;
+  return s ? { token, renew: () => renew(s), onUnauthorized: () => onUnauthorized() } : undefined;
+});
+onTokenChange(() => renewal.forget());
+
 /** The session every later call renews its token with, and what to do when renewing fails. */
 export function configureApi(s: DashboardSession, unauthorized: () => void): void {
   session = s;
   onUnauthorized = unauthorized;
 }
 
-function headersWith(extra: Record<string, string> = {}): Record<string, string> {
-  const t = token();
-  return t ? { ...extra, Authorization: `Bearer ${t}` } : extra;
-}
-
-/** fetch() with the token; one renewal on a 401. */
-export async function apiFetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
-  const go = () => fetch(path, { ...init, headers: headersWith(init.headers), credentials: 'omit' });
-  let res = await go();
-  if (res.status === 401 && !lacksScope(res) && session && (await renew(session))) res = await go();
-  if (res.status === 401 && !lacksScope(res)) onUnauthorized();
-  return res;
-}
-
-/** A 401 for a valid token without the access asked (the decision feed): signing in again would not help. */
-export function lacksScope(res: Response): boolean {
-  return res.status === 401 && /error="insufficient_scope"/.test(res.headers.get('WWW-Authenticate') ?? '');
+/** fetch() with the token; on a 401, the token renewed (shared with the calls that failed together) and one retry. */
+export function apiFetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
+  return renewal.send((t) =>
+    fetch(path, { ...init, headers: t ? { ...init.headers, Authorization: `Bearer ${t}` } : (init.headers ?? {}), credentials: 'omit' }),
+  );
 }
 
 /** GET of a JSON route; a non-2xx answer throws ApiError with notary's error code and message. */
@@ -60,17 +56,4 @@ async function errorOf(res: Response): Promise<ApiError> {
     // not JSON
   }
   return new ApiError(res.status, res.status === 401 ? 'Sign in to see this.' : `The server answered ${res.status} ${res.statusText}.`);
-}
-
-/** A query string of the defined, non-empty values. */
-export function query(params: Record<string, string | number | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-/** `/ui/api/repositories/<gun>` with each path segment escaped, the slashes kept. */
-export function gunPath(gun: string): string {
-  return gun.split('/').map(encodeURIComponent).join('/');
 }

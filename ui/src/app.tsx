@@ -6,13 +6,15 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardSession } from '../../src/app/dashboard/dashboard-api.js';
 import { ApiError, configureApi, getJson } from './api.js';
 import { onTokenChange, signOut, token } from './auth.js';
-import { ErrorBox, setServerNow } from './format.js';
+import { ErrorBox } from './format.js';
+import { setServerNow } from './relative-time.js';
 import { DecisionsPage } from './pages/decisions.js';
 import { ExpiryPage } from './pages/expiry.js';
 import { LoginPage } from './pages/login.js';
 import { RepositoriesPage } from './pages/repositories.js';
 import { RepositoryPage } from './pages/repository.js';
-import { BASE, Link, routeOf, useLocation, type Route } from './router.js';
+import { Link, useLocation } from './router.js';
+import { BASE, routeOf, type Route } from './routes.js';
 
 const NAV: { href: string; label: string; pages: Route['page'][] }[] = [
   { href: `${BASE}repositories`, label: 'Repositories', pages: ['repositories', 'repository'] },

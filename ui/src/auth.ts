@@ -4,6 +4,7 @@
  * memory only, never stored). Without them a 401 asks the user to sign in again.
  */
 import type { DashboardSession } from '../../src/app/dashboard/dashboard-api.js';
+import { tokenOfAnswer, tokenRequest } from './token-request.js';
 
 const KEY = 'dct.dashboard.token';
 
@@ -50,8 +51,6 @@ export function signOut(): void {
   setToken(undefined);
 }
 
-export class SignInError extends Error {}
-
 /** Gets a token from the session's realm with Basic auth (the docker registry token flow). */
 export async function signIn(session: DashboardSession, user: string, password: string): Promise<void> {
   const got = await fetchToken(session, { user, password });
@@ -72,18 +71,9 @@ export async function renew(session: DashboardSession): Promise<boolean> {
 }
 
 async function fetchToken(session: DashboardSession, c: Credentials): Promise<string> {
-  if (!session.realm) throw new SignInError('The server names no token realm.');
-  const url = new URL(session.realm, location.href);
-  if (session.service) url.searchParams.set('service', session.service);
-  url.searchParams.set('account', c.user);
-  // the decision feed needs the audit feed's access; the issuer grants only what the user's rules allow
-  url.searchParams.set('scope', 'registry:catalog:*');
-  const basic = btoa(String.fromCharCode(...new TextEncoder().encode(`${c.user}:${c.password}`)));
-  const res = await fetch(url, { headers: { Authorization: `Basic ${basic}` }, credentials: 'omit', cache: 'no-store' });
-  if (res.status === 401) throw new SignInError('Wrong username or password.');
-  if (!res.ok) throw new SignInError(`The token realm answered ${res.status}.`);
-  const body = (await res.json()) as { token?: string; access_token?: string };
-  const t = body.token ?? body.access_token;
-  if (!t) throw new SignInError('The token realm answered no token.');
-  return t;
+  const { url, headers } = tokenRequest(session, c.user, c.password, location.href);
+  const res = await fetch(url, { headers, credentials: 'omit', cache: 'no-store' });
+  // the body matters only in a 2xx answer
+  const body: unknown = res.ok ? await res.json().catch(() => undefined) : undefined;
+  return tokenOfAnswer(res.status, body);
 }

@@ -4,12 +4,7 @@
  * 401 (apiFetch), and stops when `signal` aborts.
  */
 import { apiFetch } from './api.js';
-
-export interface StreamEvent {
-  id?: string;
-  event: string;
-  data: string;
-}
+import { sseParser, type StreamEvent } from './sse-parser.js';
 
 export type StreamState = 'connecting' | 'live' | 'retrying' | 'stopped';
 
@@ -46,39 +41,18 @@ export async function followEvents(
   onState('stopped');
 }
 
-/** The events of an SSE body (the text/event-stream format: fields per line, an empty line ends an event). */
+/** The events of an SSE body, until it ends or `signal` aborts. */
 async function* parse(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<StreamEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  const parser = sseParser();
   const stop = () => void reader.cancel().catch(() => {});
   signal.addEventListener('abort', stop, { once: true });
-  let buf = '';
-  let data: string[] = [];
-  let id: string | undefined;
-  let event = 'message';
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + (buf.startsWith('\r\n', nl) ? 2 : 1));
-        if (line === '') {
-          if (data.length) yield { ...(id !== undefined ? { id } : {}), event, data: data.join('\n') };
-          data = [];
-          event = 'message';
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'data') data.push(value);
-        else if (field === 'id') id = value;
-        else if (field === 'event') event = value;
-      }
+      yield* parser.push(decoder.decode(value, { stream: true }));
     }
   } finally {
     signal.removeEventListener('abort', stop);

@@ -1,35 +1,7 @@
-/** Small views shared by the pages: times relative to the server's clock, format badges, health text. */
+/** Small views shared by the pages: times (relative-time.ts), format badges, health text, GUNs. */
 import { Fragment } from 'preact';
 import type { IndexingProgress, MetadataHealth, SignatureFormat } from '../../src/app/dashboard/dashboard-api.js';
-
-let skewMs = 0;
-
-/** Aligns relative times on the server's clock (`DashboardSession.now`). */
-export function setServerNow(now: string): void {
-  const t = Date.parse(now);
-  if (!Number.isNaN(t)) skewMs = t - Date.now();
-}
-
-export function serverNow(): number {
-  return Date.now() + skewMs;
-}
-
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['year', 365 * 86_400_000],
-  ['month', 30 * 86_400_000],
-  ['day', 86_400_000],
-  ['hour', 3_600_000],
-  ['minute', 60_000],
-];
-const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-
-export function relative(iso: string | undefined): string {
-  if (!iso) return '—';
-  const diff = Date.parse(iso) - serverNow();
-  if (Number.isNaN(diff)) return iso;
-  for (const [unit, ms] of UNITS) if (Math.abs(diff) >= ms) return rtf.format(Math.round(diff / ms), unit);
-  return rtf.format(Math.round(diff / 1000), 'second');
-}
+import { relative } from './relative-time.js';
 
 /** A `<time>` showing the relative time, the exact UTC time as its title and datetime. */
 export function Time({ at }: { at: string | undefined }) {
@@ -68,11 +40,6 @@ export function Health({ health, reason }: { health: MetadataHealth | 'ok'; reas
       {reason && health !== 'ok' ? <span class="reason">: {reason}</span> : null}
     </span>
   );
-}
-
-export function shortDigest(d: string): string {
-  const hex = d.replace(/^sha256:/, '');
-  return hex.length > 16 ? `${hex.slice(0, 12)}…` : hex;
 }
 
 export function ErrorBox({ error }: { error: unknown }) {

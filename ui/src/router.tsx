@@ -1,41 +1,9 @@
 /**
- * Client-side routing under /ui/ with the History API: links are real `<a href>`s (open in a new tab,
- * keyboard, reload and deep links work: the server answers index.html for every page path).
+ * Client-side navigation under /ui/ with the History API (the pages and their paths: routes.ts):
+ * links are real `<a href>`s (open in a new tab, keyboard, reload and deep links work).
  */
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-
-export const BASE = '/ui/';
-
-export type Route =
-  | { page: 'repositories' }
-  | { page: 'repository'; gun: string }
-  | { page: 'expiry' }
-  | { page: 'decisions' }
-  | { page: 'missing'; path: string };
-
-export function routeOf(pathname: string): Route {
-  const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname.replace(/^\/ui$/, '');
-  const parts = rest.split('/').filter((p) => p !== '');
-  const [first] = parts;
-  if (first === undefined || (first === 'repositories' && parts.length === 1)) return { page: 'repositories' };
-  if (first === 'repositories') return { page: 'repository', gun: parts.slice(1).map(safeDecode).join('/') };
-  if (first === 'expiry' && parts.length === 1) return { page: 'expiry' };
-  if (first === 'decisions' && parts.length === 1) return { page: 'decisions' };
-  return { page: 'missing', path: pathname };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-export function repositoryHref(gun: string): string {
-  return `${BASE}repositories/${gun.split('/').map(encodeURIComponent).join('/')}`;
-}
 
 const listeners = new Set<() => void>();
 

@@ -2,9 +2,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DecisionPage } from '../../../src/app/dashboard/dashboard-api.js';
 import type { AuditRecord } from '../../../src/core/policy/audit-record.js';
-import { getJson, query } from '../api.js';
+import { getJson } from '../api.js';
+import { query } from '../api-paths.js';
 import { followEvents, type StreamState } from '../event-stream.js';
-import { ErrorBox, shortDigest, Time } from '../format.js';
+import { ErrorBox, Time } from '../format.js';
+import { shortDigest } from '../short-digest.js';
 import { useDebounced } from '../hooks.js';
 
 const POINTS = ['admission', 'registry', 'verify', 'pull', 'pin', 'docker'] as const;

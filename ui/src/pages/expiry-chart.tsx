@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ExpiryItem, ExpiryKind } from '../../../src/app/dashboard/dashboard-api.js';
-import { serverNow } from '../format.js';
+import { serverNow } from '../relative-time.js';
 
 export const KINDS: ExpiryKind[] = [
   'timestamp',

@@ -1,10 +1,11 @@
 /** Expiry: what expires when (timeline and table), the ones inside the warning window highlighted. */
 import { useEffect, useState } from 'preact/hooks';
 import type { DashboardSession, ExpiryPage as Page } from '../../../src/app/dashboard/dashboard-api.js';
-import { query } from '../api.js';
+import { query } from '../api-paths.js';
 import { ErrorBox, Gun, Indexing, Time } from '../format.js';
 import { useJson } from '../hooks.js';
-import { Link, repositoryHref } from '../router.js';
+import { Link } from '../router.js';
+import { repositoryHref } from '../routes.js';
 
 type Chart = (typeof import('./expiry-chart.js'))['ExpiryChart'];
 

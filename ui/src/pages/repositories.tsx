@@ -1,10 +1,11 @@
 /** Repositories: search, sort and server-side paging (the API's cursor) over every repository the user may pull. */
 import { useEffect, useState } from 'preact/hooks';
 import type { DashboardSession, RepositoryPage, RepositorySort } from '../../../src/app/dashboard/dashboard-api.js';
-import { query } from '../api.js';
+import { query } from '../api-paths.js';
 import { ErrorBox, Formats, Gun, Health, Indexing, Time } from '../format.js';
 import { useDebounced, useJson } from '../hooks.js';
-import { Link, navigate, repositoryHref } from '../router.js';
+import { Link, navigate } from '../router.js';
+import { repositoryHref } from '../routes.js';
 
 const PAGE_SIZE = 50;
 const SORTS: { value: RepositorySort; label: string }[] = [

@@ -1,9 +1,12 @@
 /** One repository: tag → digest → signers (with formats), the key/role tree and the version history. */
 import type { DashboardSession, RepositoryDetail, RoleNode } from '../../../src/app/dashboard/dashboard-api.js';
-import { ApiError, gunPath } from '../api.js';
-import { ErrorBox, Formats, Gun, Health, shortDigest, Time } from '../format.js';
+import { ApiError } from '../api.js';
+import { gunPath } from '../api-paths.js';
+import { ErrorBox, Formats, Gun, Health, Time } from '../format.js';
+import { shortDigest } from '../short-digest.js';
 import { useJson } from '../hooks.js';
-import { BASE, Link } from '../router.js';
+import { Link } from '../router.js';
+import { BASE } from '../routes.js';
 
 export function RepositoryPage({ gun, session }: { gun: string; session: DashboardSession }) {
   const { data, error, loading } = useJson<RepositoryDetail>(`/ui/api/repositories/${gunPath(gun)}`);
