@@ -8,9 +8,10 @@
  */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { isDctError } from '../core/errors.js';
-import { isCliFailure } from './cli-failure.js';
-import { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } from './invocation.js';
+import { enableCompileCache } from './compile-cache.js';
+
+// first, before any other module of dct loads: node's on-disk cache of compiled code
+enableCompileCache();
 
 /** dct's version (package.json), read when asked for. */
 const version = (): string =>
@@ -86,6 +87,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const { INVOKED_AS_ENV, notaryInvocation, pluginInvocation } = await import('./invocation.js');
   // a reader that stops early (`dct trust inspect … | head`) is not an error
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -127,7 +129,13 @@ export async function main(argv: string[]): Promise<number> {
     ]);
     return runPlugin(pluginArgs, processIo(), version(), runTrust);
   }
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-v')) {
+    // what commander prints for it, without loading commander and every command group
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   const { CommanderError } = await import('commander');
+  const [{ isCliFailure }, { isDctError }] = await Promise.all([import('./cli-failure.js'), import('../core/errors.js')]);
   try {
     await (await buildProgram(argv)).parseAsync(argv);
     return 0;

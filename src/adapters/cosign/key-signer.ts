@@ -5,7 +5,7 @@
  * `@sigstore/sign`'s Rekor witness; rekor.sigstore.dev unless told otherwise).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { bundleToJSON, type Bundle } from '@sigstore/bundle';
+import type { Bundle } from '@sigstore/bundle';
 import { DctError } from '../../core/errors.js';
 import type { SigningContent, SigningOptions, SigstoreSignature, SigstoreSigner } from '../../core/signatures/sigstore-signing.js';
 import './errors.js';
@@ -93,7 +93,7 @@ export class CosignKeySigner implements SigstoreSigner {
         );
       }
     }
-    return { bundle: compactBundleJson(bundle), signature, publicKeyPem: this.publicKeyPem };
+    return { bundle: await compactBundleJson(bundle), signature, publicKeyPem: this.publicKeyPem };
   }
 }
 
@@ -101,7 +101,9 @@ export class CosignKeySigner implements SigstoreSigner {
 const PROTO_HASH = { SHA2_256: 1, SHA2_384: 2, SHA2_512: 3 } as const;
 
 /** The bundle's JSON as protojson writes it: empty lists and empty strings left out. */
-export function compactBundleJson(bundle: Bundle): unknown {
+export async function compactBundleJson(bundle: Bundle): Promise<unknown> {
+  // @sigstore/bundle loads with the first signature, not with the command line
+  const { bundleToJSON } = await import('@sigstore/bundle');
   return prune(bundleToJSON(bundle));
 }
 

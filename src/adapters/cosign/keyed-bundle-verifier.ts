@@ -7,7 +7,7 @@
  * check, a certificate identity) goes to the `fallback` verifier (`@sigstore/verify`).
  */
 import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { assertBundle, bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import type { Bundle } from '@sigstore/bundle';
 import { DctError } from '../../core/errors.js';
 import type {
   BundleVerification,
@@ -30,7 +30,7 @@ export class KeyedBundleVerifier implements BundleVerifier {
     policy: SigstorePolicy,
     opts: BundleVerificationOptions = {},
   ): Promise<BundleVerification> {
-    const bundle = parseBundle(json);
+    const bundle = await parseBundle(json);
     // a message signature over a digest alone is checked pre-hashed by the fallback
     const digestOnly = !('bytes' in artifact) && bundle.content.$case === 'messageSignature';
     if (policy.kind === 'key' && opts.ignoreTlog && !(digestOnly && this.fallback))
@@ -55,10 +55,12 @@ export class KeyedBundleVerifier implements BundleVerifier {
   }
 }
 
-export function parseBundle(json: unknown): Bundle {
+/** `@sigstore/bundle` loads here, on the first bundle (a command that finds none never pays for it). */
+export async function parseBundle(json: unknown): Promise<Bundle> {
+  const sigstoreBundle: typeof import('@sigstore/bundle') = await import('@sigstore/bundle');
   try {
-    const bundle = bundleFromJSON(json);
-    assertBundle(bundle);
+    const bundle = sigstoreBundle.bundleFromJSON(json);
+    sigstoreBundle.assertBundle(bundle);
     return bundle;
   } catch (err) {
     throw new DctError('COSIGN_BUNDLE_MALFORMED', `invalid bundle: ${(err as Error).message}`, { cause: err });

@@ -66,7 +66,7 @@ export class KeylessSigner implements SigstoreSigner {
         },
       );
     }
-    const json = compactBundleJson(bundle) as { verificationMaterial?: { certificate?: { rawBytes?: string } } };
+    const json = (await compactBundleJson(bundle)) as { verificationMaterial?: { certificate?: { rawBytes?: string } } };
     const raw = json.verificationMaterial?.certificate?.rawBytes;
     const certificatePem = raw
       ? `-----BEGIN CERTIFICATE-----\n${(raw.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`

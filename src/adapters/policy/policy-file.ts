@@ -9,12 +9,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Document, LineCounter } from 'yaml';
 import { DctError } from '../../core/errors.js';
 import { compilePolicy, PolicyIssues, type PolicyIssue } from '../../core/policy/compile-policy.js';
 import { pathText, type PolicyPath, type TrustPolicy } from '../../core/policy/trust-policy.js';
+
+// yaml and ajv (both CommonJS) load when a policy is first read, not with every command that
+// may read one: together they are over a hundred modules, a tenth of a second of start-up
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
 
 /** Larger files are refused (POLICY_FILE_UNREADABLE). */
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -38,6 +45,7 @@ let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(policySchemaPath(), 'utf8')) as Record<string, unknown>;
+    const { Ajv } = require('ajv') as typeof import('ajv');
     validator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return validator;
@@ -65,6 +73,7 @@ export async function loadPolicyFile(file: string): Promise<LoadedPolicy> {
 /** Parses and validates policy text; `file` names it in errors and anchors relative key files. */
 export function parsePolicyText(text: string, file: string): TrustPolicy {
   const name = basename(file);
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -124,6 +133,7 @@ function schemaIssues(errors: readonly ErrorObject[]): PolicyIssue[] {
 
 /** The line of the field `path` names (1-based): its key, or its list item; a missing field: its parent's. */
 function lineOf(doc: Document, lines: LineCounter, path: PolicyPath): number {
+  const { isMap, isScalar, isSeq } = yaml();
   for (let n = path.length; n > 0; n--) {
     const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
     const last = path[n - 1];

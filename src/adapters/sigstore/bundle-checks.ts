@@ -13,7 +13,7 @@
  *   the envelope, not what it says).
  */
 import { createHash } from 'node:crypto';
-import { X509Certificate } from '@sigstore/core';
+import type { X509Certificate } from '@sigstore/core';
 import { DctError } from '../../core/errors.js';
 
 export const LIMITS = {
@@ -72,15 +72,16 @@ export function checkBundleShape(raw: unknown): void {
 /**
  * The bundle's chain (leaf first): every certificate parses, none repeats (a loop), each is
  * issued by the next one, and none is self-signed (the root comes from the trusted root,
- * never from the bundle). `certs` are DER.
+ * never from the bundle). `certs` are DER; `X509` is `@sigstore/core`'s certificate class (its
+ * caller loads the package on first use).
  */
-export function checkChain(certs: readonly Uint8Array[]): void {
+export function checkChain(certs: readonly Uint8Array[], X509: typeof X509Certificate): void {
   const invalid = (what: string): never => {
     throw new DctError('SIGSTORE_CERTIFICATE_INVALID', `the bundle's certificate chain ${what}`);
   };
   const parsed = certs.map((der, i) => {
     try {
-      return X509Certificate.parse(Buffer.from(der));
+      return X509.parse(Buffer.from(der));
     } catch (err) {
       return invalid(`has a certificate ${i} that does not parse: ${(err as Error).message}`);
     }

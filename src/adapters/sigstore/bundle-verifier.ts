@@ -23,7 +23,6 @@
  */
 import { createHash, createPublicKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
-import { RFC3161Timestamp } from '@sigstore/core';
 import type { SignedEntity, TrustMaterial } from '@sigstore/verify';
 import { DctError } from '../../core/errors.js';
 import type { SignerIdentity } from '../../core/signatures/signature-report.js';
@@ -54,17 +53,22 @@ export interface SigstoreVerifyOptions extends BundleVerificationOptions {
   now?: Date;
 }
 
+/** the Sigstore packages, loaded on the first verification (they are a tenth of a second of start-up) */
 type Libraries = {
   bundle: typeof import('@sigstore/bundle');
+  core: typeof import('@sigstore/core');
   verify: typeof import('@sigstore/verify');
   specs: typeof import('@sigstore/protobuf-specs');
 };
 
 let libraries: Promise<Libraries> | undefined;
 const loadLibraries = (): Promise<Libraries> =>
-  (libraries ??= Promise.all([import('@sigstore/bundle'), import('@sigstore/verify'), import('@sigstore/protobuf-specs')]).then(
-    ([bundle, verify, specs]) => ({ bundle, verify, specs }),
-  ));
+  (libraries ??= Promise.all([
+    import('@sigstore/bundle'),
+    import('@sigstore/core'),
+    import('@sigstore/verify'),
+    import('@sigstore/protobuf-specs'),
+  ]).then(([bundle, core, verify, specs]) => ({ bundle, core, verify, specs })));
 
 const HASH_NAMES: Record<number, string> = { 0: 'sha256', 1: 'sha256', 2: 'sha384', 3: 'sha512', 4: 'sha3-256', 5: 'sha3-384' };
 const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
@@ -100,7 +104,7 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     checkBundleShape(bundle);
     const parsed = parseBundle(lib, bundle);
     const chain = chainOf(parsed);
-    if (chain.length > 1) checkChain(chain);
+    if (chain.length > 1) checkChain(chain, lib.core.X509Certificate);
     checkProofsMatchCheckpoints(parsed.verificationMaterial.tlogEntries);
     const rootJson = opts.trustedRoot ?? (await this.defaultRoot());
     const root = this.trustedRoot(lib, rootJson);
@@ -190,7 +194,7 @@ export class SigstoreBundleVerifier implements BundleVerifier {
     }
     return {
       signer: signerOf(parsed, signerKey, identity),
-      ...signingTime(parsed),
+      ...signingTime(lib, parsed),
       content: parsed.content.$case === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature',
       ...(payload ? { payload } : {}),
       tlog: parsed.verificationMaterial.tlogEntries.map((e) => ({
@@ -332,7 +336,7 @@ function signerOf(
 const isoOfSeconds = (seconds: string): string => new Date(Number(seconds) * 1000).toISOString();
 
 /** The earliest verified log integrated time (entries with a promise), else the earliest RFC 3161 time. */
-function signingTime(bundle: Bundle): Pick<BundleVerification, 'signedAt' | 'timeSource'> {
+function signingTime(lib: Libraries, bundle: Bundle): Pick<BundleVerification, 'signedAt' | 'timeSource'> {
   const logged = bundle.verificationMaterial.tlogEntries
     .filter((e) => e.inclusionPromise && e.integratedTime && e.integratedTime !== '0')
     .map((e) => Number(e.integratedTime))
@@ -341,7 +345,7 @@ function signingTime(bundle: Bundle): Pick<BundleVerification, 'signedAt' | 'tim
   const stamped: number[] = [];
   for (const ts of bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []) {
     try {
-      stamped.push(RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp)).signingTime.getTime());
+      stamped.push(lib.core.RFC3161Timestamp.parse(Buffer.from(ts.signedTimestamp)).signingTime.getTime());
     } catch {
       /* verified already; an unreadable one cannot be here */
     }

@@ -7,7 +7,8 @@
  * no detached payload), written in the deterministic (length-first) key order notation writes.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { decode, encode, Tagged } from 'cborg';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Descriptor } from '../../../core/oci/descriptor.js';
 import { parseCertificateDer } from './jws-envelope.js';
 import { parsePayload, payloadBytes } from './payload.js';
@@ -29,6 +30,17 @@ const LABEL_CONTENT_TYPE = 3;
 const LABEL_X5CHAIN = 33;
 const TIME_HEADERS = new Set<string>([HEADER.signingTime, HEADER.authenticSigningTime, HEADER.expiry]);
 
+// cborg (an ES module, a score of files) loads with the first COSE envelope, not with every
+// command whose module graph reaches this one. Its package exports only an `import` entry, so it
+// is resolved as `import` would and the file required (require of an ES module: Node ≥ 20.19).
+let cborgModule: typeof import('cborg') | undefined;
+const cborg = (): typeof import('cborg') =>
+  (cborgModule ??= createRequire(import.meta.url)(fileURLToPath(import.meta.resolve('cborg'))) as typeof import('cborg'));
+const decode = (bytes: Uint8Array, options: import('cborg').DecodeOptions): unknown => cborg().decode(bytes, options);
+const encode: typeof import('cborg').encode = (...args) => cborg().encode(...args);
+/** `Tagged` is read on each use (`Tagged.preserve`, `instanceof`, `new`): never before the first envelope */
+const tagged = (): typeof import('cborg').Tagged => cborg().Tagged;
+
 const DECODE_OPTIONS = {
   useMaps: true,
   rejectDuplicateMapKeys: true,
@@ -40,7 +52,7 @@ const DECODE_OPTIONS = {
 
 function decodeCbor(bytes: Uint8Array, tag: number, what: string): unknown {
   try {
-    return decode(bytes, { ...DECODE_OPTIONS, tags: Tagged.preserve(tag) });
+    return decode(bytes, { ...DECODE_OPTIONS, tags: tagged().preserve(tag) });
   } catch (err) {
     throw malformed(`${what} is not valid CBOR: ${(err as Error).message.replace(/^CBOR decode error: /, '')}`, err);
   }
@@ -56,7 +68,7 @@ export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): U
 }
 
 function epochSeconds(value: unknown, key: string): Date {
-  if (!(value instanceof Tagged) || value.tag !== 1) throw malformed(`the protected header's "${key}" must be a CBOR epoch time (tag 1)`);
+  if (!(value instanceof tagged()) || value.tag !== 1) throw malformed(`the protected header's "${key}" must be a CBOR epoch time (tag 1)`);
   const secs: unknown = value.value;
   if (typeof secs !== 'number' || !Number.isSafeInteger(secs) || Math.abs(secs) > 253402300799)
     throw malformed(`the protected header's "${key}" is not a whole number of seconds`);
@@ -65,7 +77,8 @@ function epochSeconds(value: unknown, key: string): Date {
 
 export function parseCoseEnvelope(bytes: Uint8Array): EnvelopeContent {
   const message = decodeCbor(bytes, 18, 'the COSE envelope');
-  if (!(message instanceof Tagged) || message.tag !== 18) throw malformed('the COSE envelope is not a tagged COSE_Sign1 message (tag 18)');
+  if (!(message instanceof tagged()) || message.tag !== 18)
+    throw malformed('the COSE envelope is not a tagged COSE_Sign1 message (tag 18)');
   const parts: unknown = message.value;
   if (!Array.isArray(parts) || parts.length !== 4) throw malformed('the COSE_Sign1 message must be an array of 4 items');
   const [protectedBytes, unprotected, payload, signature] = parts as unknown[];
@@ -133,7 +146,7 @@ export interface CoseSignRequest {
   signingAgent?: string;
 }
 
-const seconds = (t: Date) => new Tagged(1, Math.floor(t.getTime() / 1000));
+const seconds = (t: Date) => new (tagged())(1, Math.floor(t.getTime() / 1000));
 
 export function encodeCoseProtectedHeader(
   algorithm: SignatureAlgorithm,
@@ -172,5 +185,5 @@ export function encodeCoseSign1(
   payload: Uint8Array,
   signature: Uint8Array,
 ): Buffer {
-  return Buffer.from(encode(new Tagged(18, [protectedBytes, unprotected, new Uint8Array(payload), new Uint8Array(signature)])));
+  return Buffer.from(encode(new (tagged())(18, [protectedBytes, unprotected, new Uint8Array(payload), new Uint8Array(signature)])));
 }

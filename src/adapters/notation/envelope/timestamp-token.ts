@@ -6,13 +6,22 @@
  * certificate of the policy's `tsa` trust store and be valid at the timestamp.
  */
 import { createHash, verify as verifySignature, constants, X509Certificate } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import { createRequire } from 'node:module';
+import type * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
 import { DctError } from '../../../core/errors.js';
 import { validateCertificateChain } from './certificate-chain.js';
 import { children, oidString, readNode } from './der-reader.js';
 
 export class TimestampError extends Error {}
+
+// pkijs and asn1js (ES modules, with some thirty modules under them) load with the first token
+// read, not with every command whose module graph reaches this one (require of an ES module:
+// Node ≥ 20.19)
+const require = createRequire(import.meta.url);
+let libraries: { asn1js: typeof asn1js; pkijs: typeof pkijs } | undefined;
+const lib = (): { asn1js: typeof asn1js; pkijs: typeof pkijs } =>
+  (libraries ??= { asn1js: require('asn1js') as typeof asn1js, pkijs: require('pkijs') as typeof pkijs });
 
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
@@ -59,6 +68,7 @@ export function parseTimestampToken(der: Uint8Array): TimestampToken {
 }
 
 function readTimestampToken(der: Uint8Array): TimestampToken {
+  const { asn1js, pkijs } = lib();
   const ber = asn1js.fromBER(new Uint8Array(der));
   if (ber.offset === -1 || ber.result.error !== '') throw new TimestampError(`cms: syntax error: ${ber.result.error || 'not ASN.1 DER'}`);
   if (ber.offset !== der.length) throw new TimestampError('cms: syntax error: trailing data after the timestamp token');
@@ -124,6 +134,7 @@ function validateTstInfo(info: pkijs.TSTInfo, message: Uint8Array): TimestampRan
 }
 
 function findSigner(token: TimestampToken, signer: pkijs.SignerInfo): X509Certificate | undefined {
+  const { asn1js, pkijs } = lib();
   const sid = signer.sid as unknown;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
     const issuer = Buffer.from(sid.issuer.toSchema().toBER());
@@ -150,6 +161,7 @@ function attributeValue(signer: pkijs.SignerInfo, oid: string): asn1js.AsnType |
 }
 
 function checkCmsSignature(token: TimestampToken, signer: pkijs.SignerInfo, cert: X509Certificate): void {
+  const { asn1js } = lib();
   const hash = HASHES[signer.digestAlgorithm.algorithmId];
   if (hash === undefined)
     throw new TimestampError(`failed to verify signed token: unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`);
