@@ -23,8 +23,16 @@ const HAS_SURROGATE = /[\ud800-\udfff]/;
 const TWO_POW_53 = 2 ** 53;
 const TWO_POW_63 = 2 ** 63;
 
+/**
+ * The deepest nesting of arrays and objects canonicalize writes. JSON.parse reads any depth, and
+ * writing recurses: deeper values (a million `[` in a target's `custom`, from a trust server or a
+ * client's upload) would overflow the stack. No metadata comes near it; Go's encoding/json refuses
+ * to read past 10,000 levels.
+ */
+export const MAX_CANONICAL_DEPTH = 1000;
+
 /** Returns the canonical JSON text of `value` (convert with Buffer.from(…, 'utf8') for bytes). */
-export function canonicalize(value: unknown): string {
+export function canonicalize(value: unknown, depth = 0): string {
   switch (typeof value) {
     case 'string':
       return canonicalString(value);
@@ -34,8 +42,11 @@ export function canonicalize(value: unknown): string {
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      if (Array.isArray(value)) return canonicalArray(value);
-      return canonicalObject(value as Record<string, unknown>);
+      if (depth >= MAX_CANONICAL_DEPTH) {
+        throw new CoreError('MALFORMED_JSON', `JSON nested deeper than ${MAX_CANONICAL_DEPTH} levels`);
+      }
+      if (Array.isArray(value)) return canonicalArray(value, depth + 1);
+      return canonicalObject(value as Record<string, unknown>, depth + 1);
     default:
       throw new CoreError('CANONICAL_JSON_UNSUPPORTED_VALUE', `canonical JSON: unsupported value of type ${typeof value}`);
   }
@@ -61,16 +72,16 @@ function canonicalNumber(n: number): string {
   return BigInt(n).toString();
 }
 
-function canonicalArray(values: unknown[]): string {
+function canonicalArray(values: unknown[], depth: number): string {
   let out = '[';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';
-    out += canonicalize(values[i]);
+    out += canonicalize(values[i], depth);
   }
   return out + ']';
 }
 
-function canonicalObject(obj: Record<string, unknown>): string {
+function canonicalObject(obj: Record<string, unknown>, depth: number): string {
   const keys = sortKeys(Object.keys(obj));
   let out = '{';
   let first = true;
@@ -79,7 +90,7 @@ function canonicalObject(obj: Record<string, unknown>): string {
     if (v === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += canonicalString(key) + ':' + canonicalize(v);
+    out += canonicalString(key) + ':' + canonicalize(v, depth);
   }
   return out + '}';
 }
@@ -178,4 +189,24 @@ export function parseJson(input: Uint8Array | string, what = 'JSON'): unknown {
   } catch (err) {
     throw new CoreError('MALFORMED_JSON', `${what} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Go's encoding/json maxNestingDepth: deeper JSON is not valid JSON to Go ("exceeded max depth"). */
+export const GO_MAX_JSON_DEPTH = 10_000;
+
+/** Whether valid JSON `text` nests arrays and objects deeper than `max` (one pass over the text, strings skipped). */
+export function jsonNestingExceeds(text: string, max: number): boolean {
+  // a text too short to nest that deep is not read again
+  if (text.length <= max * 2) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: to its closing quote (the text is valid JSON, so there is one)
+      for (i++; text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }

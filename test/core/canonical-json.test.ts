@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { canonicalBytes, canonicalize, compareCodePoints, goJsonString, htmlEscape } from '../../src/core/canonical-json.js';
+import {
+  canonicalBytes,
+  canonicalize,
+  compareCodePoints,
+  goJsonString,
+  htmlEscape,
+  jsonNestingExceeds,
+  MAX_CANONICAL_DEPTH,
+} from '../../src/core/canonical-json.js';
 import { isDctError } from '../../src/core/errors.js';
+import { parseMetadata } from '../../src/core/tuf/metadata.js';
 import { fixturePath } from '../support/fixtures.js';
 
 interface Vector {
@@ -86,5 +95,34 @@ describe('canonical JSON (docker/go canonical/json)', () => {
   it('writes strings as Go encoding/json does for envelopes', () => {
     assert.equal(goJsonString('a"b\\c<d>&\n\u0001\u2028'), '"a\\"b\\\\c\\u003cd\\u003e\\u0026\\n\\u0001\\u2028"');
     assert.equal(goJsonString('plain'), '"plain"');
+  });
+});
+
+describe('attack: JSON nested a million levels deep', () => {
+  const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+  it('canonicalize refuses it with MALFORMED_JSON, not a stack overflow', () => {
+    assert.throws(
+      () => canonicalize(JSON.parse(nested(1_000_000))),
+      (e: unknown) => isDctError(e, 'MALFORMED_JSON'),
+    );
+    assert.equal(canonicalize(JSON.parse(nested(MAX_CANONICAL_DEPTH))), nested(MAX_CANONICAL_DEPTH));
+  });
+
+  it("a target's custom field in metadata from a server: verifying its signed bytes is a MALFORMED_JSON refusal", () => {
+    const body = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","targets":{"v1":{"custom":${nested(100_000)},"hashes":{"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},"length":1}},"version":1},"signatures":[]}`;
+    const md = parseMetadata(Buffer.from(body), 'targets');
+    assert.throws(
+      () => md.signedBytes(),
+      (e: unknown) => isDctError(e, 'MALFORMED_JSON'),
+    );
+  });
+
+  it('jsonNestingExceeds counts brackets outside strings only (as Go counts its 10,000 levels)', () => {
+    assert.equal(jsonNestingExceeds(nested(10_000), 10_000), false);
+    assert.equal(jsonNestingExceeds(nested(10_001), 10_000), true);
+    const inString = JSON.stringify({ a: '['.repeat(30_000) + '\\"[' });
+    assert.equal(jsonNestingExceeds(inString, 10_000), false);
+    assert.equal(jsonNestingExceeds(`[${JSON.stringify('"[\\')},${nested(10_000)}]`, 10_000), true);
   });
 });

@@ -35,6 +35,12 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
       ['trailing garbage', '{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3},"signatures":[]} x'],
       ['a byte-order mark', '\ufeff{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3},"signatures":[]}'],
       ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+      // Go's encoding/json reads 10,000 levels: the real notary-server answers MALFORMED_JSON from targets
+      // nested 9,999 deep (10,001 with the envelope's two), and reads 5,000 (measured against notary 0.7)
+      [
+        'targets nested 9,999 levels deep (10,001 in all)',
+        `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":${'['.repeat(9_999)}${']'.repeat(9_999)}},"signatures":[]}`,
+      ],
     ];
     for (const [name, data] of envelopes) {
       it(`${name} → MALFORMED_JSON`, () =>
@@ -103,7 +109,8 @@ describe('dct server: bad input gets notary 4xx answers and changes nothing', ()
         'INVALID_UPDATE',
         update('ErrBadTargets', /targets/),
       );
-      const deep = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":${'['.repeat(50_000)}${']'.repeat(50_000)}},"signatures":[]}`;
+      // (5,000 levels: still JSON to Go, so notary reads it and refuses the targets)
+      const deep = `{"signed":{"_type":"Targets","expires":"2030-01-01T00:00:00Z","version":3,"targets":${'['.repeat(5_000)}${']'.repeat(5_000)}},"signatures":[]}`;
       await refused(
         'deeply nested',
         () => post(MANAGED, multipart([{ filename: 'targets', bytes: deep }])),

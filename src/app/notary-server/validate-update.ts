@@ -11,6 +11,7 @@
  * layer answers as notary's `VERSION`, the answer notary's storage gives).
  */
 import { createHash } from 'node:crypto';
+import { GO_MAX_JSON_DEPTH, jsonNestingExceeds } from '../../core/canonical-json.js';
 import { CoreError, DctError } from '../../core/errors.js';
 import { GoTime } from '../../core/go-time.js';
 import type { FileUpdate, KeyService, StoredFile, TufStore } from '../../core/ports.js';
@@ -168,11 +169,15 @@ function readUploads(uploads: ReadonlyArray<UploadedFile>): { parts: Map<string,
 }
 
 function parseUpload(role: string, data: Buffer): JsonDocument {
+  let doc: JsonDocument;
   try {
-    return readJsonDocument(data, role);
+    doc = readJsonDocument(data, role);
   } catch (err) {
     throw malformedJson(role, 'not valid JSON', err);
   }
+  // as notary-server's Go reads it: deeper than encoding/json's limit is malformed
+  if (jsonNestingExceeds(doc.text, GO_MAX_JSON_DEPTH)) throw malformedJson(role, 'not valid JSON: exceeded max depth');
+  return doc;
 }
 
 function envelopeVersion(role: string, doc: unknown): number {
