@@ -4,10 +4,19 @@
  * order (the caller builds objects in that order), map keys sorted (`sortedMap`), and
  * strings HTML-escaped (`<`, `>`, `&`, U+2028, U+2029 as `\u…`).
  */
+import { MAX_CANONICAL_DEPTH } from '../canonical-json.js';
+import { CoreError } from '../errors.js';
 
-/** Go's `json.Marshal` of a value whose objects are already in the order Go writes them. */
-export function goJson(value: unknown): string {
+/**
+ * Go's `json.Marshal` of a value whose objects are already in the order Go writes them. Writing
+ * recurses: a value nested deeper than canonical JSON's limit (a signed payload's `optional` read
+ * from a registry) is refused as MALFORMED_JSON rather than overflowing the stack.
+ */
+export function goJson(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return 'null';
+  if (typeof value === 'object' && depth >= MAX_CANONICAL_DEPTH) {
+    throw new CoreError('MALFORMED_JSON', `JSON nested deeper than ${MAX_CANONICAL_DEPTH} levels`);
+  }
   switch (typeof value) {
     case 'string':
       return goJsonString(value);
@@ -16,11 +25,11 @@ export function goJson(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => goJson(v)).join(',')}]`;
+      if (Array.isArray(value)) return `[${value.map((v) => goJson(v, depth + 1)).join(',')}]`;
       const parts: string[] = [];
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;
-        parts.push(`${goJsonString(k)}:${goJson(v)}`);
+        parts.push(`${goJsonString(k)}:${goJson(v, depth + 1)}`);
       }
       return `{${parts.join(',')}}`;
     }

@@ -54,6 +54,12 @@ describe('cosign simple-signing payload', () => {
   it('escapes control characters and U+2028 as Go', () => {
     assert.equal(goJson('a\u0001\n\u2028"'), '"a\\u0001\\n\\u2028\\""');
   });
+
+  it("attack: a payload's optional nested a million levels deep is refused as MALFORMED_JSON, not a stack overflow", () => {
+    const deep = JSON.parse(`{"critical":{},"optional":{"x":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}}`) as unknown;
+    assert.throws(() => goJson(deep), { code: 'MALFORMED_JSON' });
+    assert.equal(goJson(JSON.parse(`${'['.repeat(999)}${']'.repeat(999)}`)), `${'['.repeat(999)}${']'.repeat(999)}`);
+  });
 });
 
 describe('cosign legacy signature manifest', () => {
