@@ -1,5 +1,5 @@
 /** A folder of metadata files laid out as notary's cache: `<dir>/<role>.json`. */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DctError } from '../core/errors.js';
 import type { MetadataSource } from '../core/ports.js';
@@ -7,6 +7,22 @@ import { isValidRoleName } from '../core/tuf/roles.js';
 
 export class MetadataDirectory implements MetadataSource {
   constructor(readonly dir: string) {}
+
+  /**
+   * Refuses a folder that is not there, is no folder, or holds no `root.json`, naming the folder
+   * (IO_ERROR, MISSING_METADATA): without this, a mistyped path reads as "root trust data unavailable".
+   */
+  async assertHoldsRoot(): Promise<void> {
+    const hint = 'give the folder that holds root.json, timestamp.json, … (a notary or docker cache: <trust dir>/tuf/<gun>/metadata)';
+    try {
+      if (!(await stat(this.dir)).isDirectory()) throw new DctError('IO_ERROR', `${this.dir} is not a folder: ${hint}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DctError('IO_ERROR', `${this.dir}: no such folder; ${hint}`);
+      if (err instanceof DctError) throw err;
+      throw new DctError('IO_ERROR', `cannot read ${this.dir}: ${(err as Error).message}`, { cause: err });
+    }
+    if ((await this.read('root', 1)) === undefined) throw new DctError('MISSING_METADATA', `${this.dir} holds no root.json: ${hint}`);
+  }
 
   async read(role: string, maxBytes: number): Promise<Buffer | undefined> {
     if (!isValidRoleName(role)) throw new DctError('INVALID_ROLE_NAME', `${JSON.stringify(role)} is not a role name`);

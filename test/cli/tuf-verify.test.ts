@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -76,5 +77,25 @@ describe('dct tuf verify', () => {
       ),
       (err: { code: number; stderr: string }) => err.code === 1 && /CERTIFICATE_VALIDATION_FAILED/.test(err.stderr),
     );
+  });
+
+  it('names the folder when it is not there, is a file, or holds no root.json', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'dct-tuf-verify-'));
+    try {
+      const cases: Array<[string, RegExp]> = [
+        [join(empty, 'nope'), /nope: no such folder; give the folder that holds root\.json.*\[IO_ERROR\]/],
+        [fixturePath('notary-0.7', 'targets-only', 'server', 'root.json'), /root\.json is not a folder: .*\[IO_ERROR\]/],
+        [empty, /holds no root\.json: give the folder .*\[MISSING_METADATA\]/],
+      ];
+      for (const [dir, expected] of cases) {
+        await assert.rejects(dct('tuf', 'verify', dir, '--gun', 'example.com/x'), (err: { code: number; stderr: string }) => {
+          assert.equal(err.code, 1);
+          assert.match(err.stderr, expected);
+          return true;
+        });
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

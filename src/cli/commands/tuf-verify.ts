@@ -17,7 +17,9 @@ export function registerTufVerify(tuf: Command, out: Output): void {
     .action(async (dir: string, opts: { gun: string; at?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const now = opts.at ? GoTime.parse(opts.at).toDate() : new Date();
-      const { trusted, warnings } = await loadRepository(new MetadataDirectory(dir), { gun: opts.gun, now });
+      const folder = new MetadataDirectory(dir);
+      await folder.assertHoldsRoot();
+      const { trusted, warnings } = await loadRepository(folder, { gun: opts.gun, now });
       for (const w of warnings) out.warn(w);
       const targets = trusted.listTargets().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       if (format === 'json') {
