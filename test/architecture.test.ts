@@ -3,7 +3,8 @@
  * core is pure (node:crypto and itself only; no environment, no clock); adapters
  * never reach up; app reaches adapters only through ports; server and signer never
  * import the CLI; the CLI reaches them through their entry points; commands do not
- * import each other. The checker is also run on made-up files, to show it fails.
+ * import each other; no files import each other, directly or in a loop. The checker and
+ * the cycle finder are also run on made-up files, to show they fail.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -23,8 +24,56 @@ const SRC = join(PROJECT_ROOT, 'src');
 
 function sources(): SourceFile[] {
   return listFiles(SRC)
-    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => /\.tsx?$/.test(f))
     .map((f) => ({ path: f.split('\\').join('/'), text: readFileSync(join(SRC, f), 'utf8') }));
+}
+
+/**
+ * The import cycles among `files` (every relative import, type-only and `export … from` too):
+ * each strongly connected component of the import graph with two or more files, or a file that
+ * imports itself, as its sorted paths (Tarjan's algorithm).
+ */
+function importCycles(files: readonly SourceFile[]): string[][] {
+  const paths = new Set(files.map((f) => f.path));
+  const land = (from: string, spec: string): string | undefined => {
+    const target = resolveImport(from, spec);
+    if (target === undefined) return undefined;
+    return paths.has(target) ? target : paths.has(`${target}x`) ? `${target}x` : undefined;
+  };
+  const edges = new Map<string, string[]>();
+  for (const { path, text } of files) {
+    const targets = importsOf(text).flatMap((spec) => land(path, spec) ?? []);
+    edges.set(path, targets);
+  }
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v)!) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || edges.get(v)!.includes(v)) cycles.push(component.sort());
+  };
+  for (const path of [...paths].sort()) if (!index.has(path)) visit(path);
+  return cycles.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
 
 const show = (v: ReturnType<typeof checkDependencies>) => v.map((x) => `${x.file} imports ${x.spec}: ${x.rule}`).join('\n');
@@ -45,6 +94,15 @@ describe('architecture', () => {
     for (const exception of Object.keys(COMMAND_EXCEPTIONS)) assert.ok(edges.has(exception), `unused exception: ${exception}`);
     const targets = new Set([...edges].map((e) => e.split(' → ')[1]));
     for (const entry of Object.keys(CLI_ENTRY_POINTS)) assert.ok(targets.has(entry), `unused entry point: ${entry}`);
+  });
+
+  it('src has no import cycles (type-only imports count: they tie the concepts together)', () => {
+    const cycles = importCycles(files);
+    assert.equal(
+      cycles.length,
+      0,
+      `files that import each other, directly or in a loop:\n${cycles.map((c) => c.map((f) => `src/${f}`).join(' ↔ ')).join('\n')}`,
+    );
   });
 
   it('core reads no environment and no clock', () => {
@@ -121,6 +179,27 @@ describe('the dependency checker (made-up files)', () => {
         'adapters/d.ts ../app/use-case.js',
       ],
     );
+  });
+});
+
+describe('the import cycle finder (made-up files)', () => {
+  const file = (path: string, ...lines: string[]): SourceFile => ({ path, text: lines.join('\n') + '\nexport const y = 1;\n' });
+
+  it('finds a cycle of two files and one of three (through import type and export … from), and none in a chain', () => {
+    const files = [
+      file('core/a.ts', "import { b } from './b.js';"),
+      file('core/b.ts', "import type { A } from './a.js';"),
+      file('app/x.ts', "import { y } from './y.js';"),
+      file('app/y.ts', "import { z } from '../app/z.js';"),
+      file('app/z.ts', "export { x } from './x.js';"),
+      file('cli/one.ts', "import { two } from './two.js';", "import { readFile } from 'node:fs/promises';"),
+      file('cli/two.ts', "import { three } from './three.js';"),
+      file('cli/three.ts', "import { a } from '../core/a.js';", "import { x } from '../app/x.js';"),
+      file('cli/self.ts', "const me = await import('./self.js');"),
+    ];
+    assert.deepEqual(importCycles(files), [['app/x.ts', 'app/y.ts', 'app/z.ts'], ['cli/self.ts'], ['core/a.ts', 'core/b.ts']]);
+    const chain = files.filter((f) => f.path.startsWith('cli/') && f.path !== 'cli/self.ts');
+    assert.deepEqual(importCycles([...chain, file('core/a.ts'), file('app/x.ts', "import { y } from './missing.js';")]), []);
   });
 });
 

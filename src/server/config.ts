@@ -8,13 +8,12 @@ import { DctError } from '../core/errors.js';
 import { parseAccessRules, type AccessRule } from './auth/access-rules.js';
 import { ClientAddresses } from './client-address.js';
 import { notationConfigDir } from '../adapters/notation/config/config-dir.js';
-import type { PullGateRule } from './registry/pull-gate.js';
 import { DEFAULT_DASHBOARD_WARN_DAYS, validateDashboard } from './dashboard-config.js';
-import { isRegistryHost, validateRegistry } from './registry-config.js';
+import { isRegistryHost, validateRegistry, type RegistrySettings } from './registry-config.js';
 import { DEFAULT_READ_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_CONSISTENT_MAX_AGE, DEFAULT_CURRENT_MAX_AGE, MAX_CACHE_MAX_AGE } from './responses.js';
 
-export interface ServerConfig {
+export interface ServerConfig extends RegistrySettings {
   /** HOST:PORT */
   listen: string;
   /** sqlite:PATH | sqlite::memory: | postgres://… */
@@ -78,21 +77,6 @@ export interface ServerConfig {
   authTokenTtlSeconds: number;
   /** PEM certificates / public keys of external token issuers to accept (`rootcertbundle`) */
   authRootCertBundle?: string;
-  /** serve the embedded registry (OCI distribution API) next to the trust API */
-  registry: boolean;
-  /**
-   * the registry's public host[:port], the first part of its images' GUNs
-   * (`<registryName>/<repository>`); default: the listen address with the port it got
-   */
-  registryName?: string;
-  /** the pull gate: per GUN pattern, manifests are served only when signed */
-  pullGate: PullGateRule[];
-  /** the pull gate judges with this trust policy file (reloaded when it changes); excludes `pullGate` */
-  policy?: string;
-  /** with `policy`: notation's configuration directory, for the trust stores rules name (default: NOTATION_CONFIG, else notation's) */
-  notationConfig?: string;
-  /** with `policy`: cosign keyless verification's Sigstore trusted_root.json (default: the production root dct ships) */
-  cosignTrustedRoot?: string;
   /** largest blob the registry accepts, counting the bytes received over the whole upload session */
   maxBlobBytes: number;
   /** open registry upload sessions per repository (per process) */

@@ -4,12 +4,30 @@
  * with notation's configuration and Sigstore's root for the rules that need them), never both.
  */
 import { DctError } from '../core/errors.js';
-import type { ServerConfig } from './config.js';
 import type { RegistryPolicySettings } from './registry/policy-gate-wiring.js';
-import { parsePullGate } from './registry/pull-gate.js';
+import { parsePullGate, type PullGateRule } from './registry/pull-gate.js';
 
-/** Checks the registry's settings (and parses `pullGate`); throws INVALID_CONFIG. */
-export function validateRegistry(c: ServerConfig): void {
+/** The embedded registry's part of `ServerConfig`. */
+export interface RegistrySettings {
+  /** serve the embedded registry (OCI distribution API) next to the trust API */
+  registry: boolean;
+  /**
+   * the registry's public host[:port], the first part of its images' GUNs
+   * (`<registryName>/<repository>`); default: the listen address with the port it got
+   */
+  registryName?: string;
+  /** the pull gate: per GUN pattern, manifests are served only when signed */
+  pullGate: PullGateRule[];
+  /** the pull gate judges with this trust policy file (reloaded when it changes); excludes `pullGate` */
+  policy?: string;
+  /** with `policy`: notation's configuration directory, for the trust stores rules name (default: NOTATION_CONFIG, else notation's) */
+  notationConfig?: string;
+  /** with `policy`: cosign keyless verification's Sigstore trusted_root.json (default: the production root dct ships) */
+  cosignTrustedRoot?: string;
+}
+
+/** Checks the registry's settings (and parses `pullGate`); throws INVALID_CONFIG. The auth settings tell whether a pull gate can hold. */
+export function validateRegistry(c: RegistrySettings & { authHtpasswd?: string; authRules?: readonly unknown[] }): void {
   if (typeof c.registry !== 'boolean') throw new DctError('INVALID_CONFIG', 'registry must be true or false');
   c.pullGate = parsePullGate(c.pullGate);
   if (!c.registry && c.pullGate.length > 0)
@@ -43,7 +61,7 @@ export function validateRegistry(c: ServerConfig): void {
 }
 
 /** The embedded registry's policy settings, when the pull gate judges with the trust policy. */
-export function registryPolicy(c: ServerConfig): { policy: RegistryPolicySettings } | Record<string, never> {
+export function registryPolicy(c: RegistrySettings): { policy: RegistryPolicySettings } | Record<string, never> {
   if (c.policy === undefined) return {};
   const root = c.cosignTrustedRoot !== undefined ? { cosignTrustedRoot: c.cosignTrustedRoot } : {};
   return { policy: { file: c.policy, notationConfigDir: c.notationConfig ?? '.notation', ...root } };

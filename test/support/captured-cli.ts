@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Io } from '../../src/cli/cobra/command.js';
-import type { DockerIo } from '../../src/cli/commands/images/docker.js';
+import type { DockerIo } from '../../src/cli/commands/images/docker-plan.js';
 
 export interface CliRun {
   code: number;

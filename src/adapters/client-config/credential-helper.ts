@@ -8,7 +8,6 @@ import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { DctError } from '../../core/errors.js';
 import type { RegistryCredentials } from '../http/registry-auth.js';
-import type { DockerCredentialOptions } from './docker-credentials.js';
 import type { Env } from './docker-config-file.js';
 import { field, isObject } from './json-fields.js';
 
@@ -19,6 +18,14 @@ const NOT_FOUND_MESSAGE = 'credentials not found in native keychain';
 /** Runs a credential helper: `(program, stdin)` → exit code and stdout. */
 export type HelperRunner = (program: string, args: readonly string[], input: string) => Promise<{ code: number; stdout: string }>;
 
+/** How a credential helper is run (part of `DockerCredentialOptions`). */
+export interface CredentialHelperOptions {
+  env?: Env;
+  runHelper?: HelperRunner;
+  /** deadline for a credential helper (default 60 s: some show a dialog) */
+  helperTimeoutMs?: number;
+}
+
 /**
  * `docker-credential-<helper> get` with the server address on stdin. Undefined when
  * the helper has nothing for it; CREDENTIAL_HELPER_FAILED when it cannot be run or fails
@@ -27,7 +34,7 @@ export type HelperRunner = (program: string, args: readonly string[], input: str
 export async function credentialsFromHelper(
   helper: string,
   serverAddress: string,
-  opts: DockerCredentialOptions = {},
+  opts: CredentialHelperOptions = {},
 ): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) {
     throw new DctError('CREDENTIAL_HELPER_FAILED', `invalid credential helper name ${JSON.stringify(helper)} in the docker config`);

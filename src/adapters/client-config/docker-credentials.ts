@@ -5,7 +5,7 @@
  */
 import { DctError } from '../../core/errors.js';
 import type { RegistryCredentials } from '../http/registry-auth.js';
-import { credentialsFromHelper, detectDefaultStore, type HelperRunner } from './credential-helper.js';
+import { credentialsFromHelper, detectDefaultStore, type CredentialHelperOptions } from './credential-helper.js';
 import {
   authConfigKey,
   convertToHostname,
@@ -14,19 +14,14 @@ import {
   loadDockerConfig,
   type DockerAuthEntry,
   type DockerConfigFile,
-  type Env,
 } from './docker-config-file.js';
 import { field, isObject } from './json-fields.js';
 
-export interface DockerCredentialOptions {
-  env?: Env;
+export interface DockerCredentialOptions extends CredentialHelperOptions {
   /** default `dockerConfigDir(env)` */
   configDir?: string;
   /** an already loaded config.json (else it is read) */
   config?: DockerConfigFile;
-  runHelper?: HelperRunner;
-  /** deadline for a credential helper (default 60 s: some show a dialog) */
-  helperTimeoutMs?: number;
   /** docker picks the platform's credential helper when config.json has no credentials at all (default true) */
   detectDefaultStore?: boolean;
   /** problems docker would only warn about (a failing helper, a bad DOCKER_AUTH_CONFIG) */

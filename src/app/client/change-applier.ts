@@ -12,8 +12,8 @@ import { DctError } from '../../core/errors.js';
 import type { PublicKey } from '../../core/keys/public-key.js';
 import type { FileMeta } from '../../core/tuf/file-meta.js';
 import { isBaseRole, isDelegationRole, parentRole, pathsAllow, restrictPaths } from '../../core/tuf/roles.js';
-import { decodeDelegationJson, decodeFileMetaJson, decodeRootRoleJson } from './change-content-json.js';
-import { invalidRoleMessage, isWildDelegation, type NotaryChange, type RootRoleContent } from './notary-change.js';
+import { decodeDelegationJson, decodeFileMetaJson, decodeRootRoleJson, type RootRoleContent } from './change-content-json.js';
+import { invalidRoleMessage, isWildDelegation, type NotaryChange } from './notary-change.js';
 import type { RepositoryDraft } from './repository-draft.js';
 
 export interface ApplyOptions {

@@ -6,7 +6,24 @@ import { compareCodePoints, goJsonString, type JsonValue } from '../../core/cano
 import { DctError } from '../../core/errors.js';
 import { PublicKey } from '../../core/keys/public-key.js';
 import { fileMetaFromJSON, type FileMeta } from '../../core/tuf/file-meta.js';
-import type { DelegationContent, RootRoleContent } from './notary-change.js';
+
+/** A delegation change's content (notary `changelist.TUFDelegation`). */
+export interface DelegationContent {
+  newName?: string;
+  threshold?: number;
+  addKeys?: PublicKey[];
+  /** canonical key IDs */
+  removeKeys?: string[];
+  addPaths?: string[];
+  removePaths?: string[];
+  clearPaths?: boolean;
+}
+
+/** A root change's content (notary `changelist.TUFRootData`): the new keys of a base role. */
+export interface RootRoleContent {
+  role: string;
+  keys: PublicKey[];
+}
 
 /** `data.FileMeta` as Go's json.Marshal writes it; `customJson` is the raw custom JSON (compacted here). */
 export function encodeFileMetaJson(meta: FileMeta, customJson?: Buffer): string {

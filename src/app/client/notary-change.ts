@@ -15,7 +15,7 @@ import { DctError } from '../../core/errors.js';
 import type { PublicKey } from '../../core/keys/public-key.js';
 import type { FileMeta } from '../../core/tuf/file-meta.js';
 import { isDelegationRole } from '../../core/tuf/roles.js';
-import { encodeDelegationJson, encodeFileMetaJson, encodeRootRoleJson } from './change-content-json.js';
+import { encodeDelegationJson, encodeFileMetaJson, encodeRootRoleJson, type DelegationContent } from './change-content-json.js';
 
 export const CHANGE_ACTIONS = { create: 'create', update: 'update', delete: 'delete' } as const;
 export const CHANGE_TYPES = { target: 'target', delegation: 'delegation', role: 'role', witness: 'witness' } as const;
@@ -39,24 +39,6 @@ export interface Changelist {
   list(): Promise<NotaryChange[]>;
   add(change: NotaryChange): Promise<void>;
   clear(): Promise<void>;
-}
-
-/** A delegation change's content (notary `changelist.TUFDelegation`). */
-export interface DelegationContent {
-  newName?: string;
-  threshold?: number;
-  addKeys?: PublicKey[];
-  /** canonical key IDs */
-  removeKeys?: string[];
-  addPaths?: string[];
-  removePaths?: string[];
-  clearPaths?: boolean;
-}
-
-/** A root change's content (notary `changelist.TUFRootData`): the new keys of a base role. */
-export interface RootRoleContent {
-  role: string;
-  keys: PublicKey[];
 }
 
 /** notary AddTarget: one change per role (default `targets`). */

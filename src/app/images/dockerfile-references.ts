@@ -6,7 +6,7 @@
  * The images BuildKit reads besides: `COPY --from=IMAGE` and `RUN --mount=…,from=IMAGE,…`
  * (a stage name or index there is no image: not listed).
  */
-import type { FoundReference, SkipReason } from './pin-files.js';
+import type { FoundReference, SkipReason } from './found-reference.js';
 import { positionOf, splitLines, type Line } from './text-lines.js';
 
 export interface DockerfileArg {

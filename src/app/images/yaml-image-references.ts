@@ -5,7 +5,7 @@
  * scalar bodies (`|`, `>`) are skipped. Templated values (`{{ }}`, `$`) are reported; an
  * `image:` next to a `build:` key (compose builds that image) too.
  */
-import type { FoundReference, SkipReason } from './pin-files.js';
+import type { FoundReference, SkipReason } from './found-reference.js';
 import { positionOf, splitLines, type Line } from './text-lines.js';
 import { yamlKeyOf } from './yaml-key.js';
 

@@ -5,14 +5,8 @@
  * (the CLI passes the configuration directory's readers); the document is read once.
  */
 import type { TrustAnchors } from '../../core/notation/verification-types.js';
-import {
-  selectStatement,
-  statementActions,
-  statementLevel,
-  statementVerifyTimestamp,
-  type TrustPolicyDocument,
-  type TrustPolicyStatement,
-} from '../../core/notation/trust-policy.js';
+import type { TrustPolicyDocument, TrustPolicyStatement } from '../../core/notation/trust-policy-document.js';
+import { selectStatement, statementActions, statementLevel, statementVerifyTimestamp } from '../../core/notation/trust-policy.js';
 import type { TrustPolicySource } from './ports.js';
 
 export interface TrustPolicyReaders {

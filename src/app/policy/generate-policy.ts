@@ -9,7 +9,7 @@
  * statement scoped to the repositories. Pure: text and documents out, no I/O.
  */
 import { DctError } from '../../core/errors.js';
-import type { TrustPolicyDocument } from '../../core/notation/trust-policy.js';
+import type { TrustPolicyDocument } from '../../core/notation/trust-policy-document.js';
 import type { BundleTag } from '../../core/trust-bundle/manifest.js';
 
 /** One role that signs tags of a repository. */

@@ -11,7 +11,7 @@
  *   store or none does.
  */
 import { createPublicKey } from 'node:crypto';
-import type { TrustPolicyDocument, TrustPolicyStatement } from '../../core/notation/trust-policy.js';
+import type { TrustPolicyDocument, TrustPolicyStatement } from '../../core/notation/trust-policy-document.js';
 import type { TrustAnchors } from '../../core/notation/verification-types.js';
 import { NOTATION_TRUST_STORE_DETAIL } from '../../core/policy/requirement-evaluation.js';
 import type { SignatureRegistry } from '../../core/signatures/signature-registry.js';

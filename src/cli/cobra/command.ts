@@ -4,22 +4,7 @@
  * for byte as cobra (notary 0.7's version) prints them.
  */
 import { goQuote } from '../pflag/strconv.js';
-import type { Flags } from './flags.js';
-
-/** pflag's bool, string, stringSlice (`strings`: comma-separated, CSV-quoted), stringArray (each value whole), int, intSlice */
-export type FlagKind = 'bool' | 'string' | 'strings' | 'stringArray' | 'int' | 'ints';
-export type FlagValue = boolean | string | string[] | number | number[];
-
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  kind: FlagKind;
-  usage: string;
-  /** default value (shown in usage when not the zero value) */
-  def?: FlagValue;
-  /** not listed in usage (dct extensions such as --format) */
-  hidden?: boolean;
-}
+import type { FlagKind, Flags, FlagSpec, FlagValue } from './flags.js';
 
 export interface CommandSpec {
   /** `add [ GUN ] <target> <file>`: the first word is the name */

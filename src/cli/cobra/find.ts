@@ -4,7 +4,8 @@
  */
 import { CliFailure } from '../cli-failure.js';
 import { goQuote } from '../pflag/strconv.js';
-import type { Command, FlagSpec } from './command.js';
+import type { Command } from './command.js';
+import type { FlagSpec } from './flags.js';
 
 function takesValue(flags: FlagSpec[], token: string): boolean {
   if (token.startsWith('--')) {

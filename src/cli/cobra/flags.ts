@@ -1,12 +1,27 @@
 /**
- * cobra CLIs' flag values (pflag's bool, string, stringSlice, stringArray, int, intSlice) read
- * from a command line by the shared pflag tokenizer, with pflag's error texts.
+ * cobra CLIs' flags: how a command declares one (`FlagSpec`), and their values (pflag's bool,
+ * string, stringSlice, stringArray, int, intSlice) read from a command line by the shared pflag
+ * tokenizer, with pflag's error texts.
  */
 import { CliFailure } from '../cli-failure.js';
 import { readCsvLine } from '../pflag/csv.js';
 import { flagDisplayName, pflagMessage, scanFlags } from '../pflag/scan.js';
 import { goQuote, parseBool, parseInt64 } from '../pflag/strconv.js';
-import type { Command, FlagKind, FlagSpec, FlagValue } from './command.js';
+
+/** pflag's bool, string, stringSlice (`strings`: comma-separated, CSV-quoted), stringArray (each value whole), int, intSlice */
+export type FlagKind = 'bool' | 'string' | 'strings' | 'stringArray' | 'int' | 'ints';
+export type FlagValue = boolean | string | string[] | number | number[];
+
+export interface FlagSpec {
+  name: string;
+  short?: string;
+  kind: FlagKind;
+  usage: string;
+  /** default value (shown in usage when not the zero value) */
+  def?: FlagValue;
+  /** not listed in usage (dct extensions such as --format) */
+  hidden?: boolean;
+}
 
 export class Flags {
   constructor(
@@ -39,7 +54,8 @@ export class Flags {
   }
 }
 
-export function parseFlags(cmd: Command, args: string[]): { flags: Flags; positional: string[] } {
+/** `cmd` is the command the line names (a `Command`): its own and inherited flags are read. */
+export function parseFlags(cmd: { allFlags(): FlagSpec[] }, args: string[]): { flags: Flags; positional: string[] } {
   const specs = cmd.allFlags();
   const values = new Map<string, FlagValue>();
   const changed = new Set<string>();

@@ -7,7 +7,7 @@
  */
 import { DctError } from '../errors.js';
 import { isSubsetDN, parseDistinguishedName, type ParsedDN } from './distinguished-name.js';
-import type { SignatureVerification, TrustPolicyDocument, TrustPolicyStatement } from './trust-policy.js';
+import type { SignatureVerification, TrustPolicyDocument, TrustPolicyStatement } from './trust-policy-document.js';
 import { NOTATION_CHECKS, type CheckAction, type NotationCheck, type VerificationLevelName } from './verification-types.js';
 
 export const TRUST_STORE_TYPES = ['ca', 'signingAuthority', 'tsa'] as const;

@@ -7,35 +7,13 @@
  */
 import { DctError } from '../errors.js';
 import { VERIFICATION_LEVELS, type CheckAction, type NotationCheck, type VerificationLevelName } from './verification-types.js';
+import type { TrustPolicyDocument, TrustPolicyStatement } from './trust-policy-document.js';
 import { levelOf, validateRegistryScopeFormat, validateTrustPolicy } from './trust-policy-validation.js';
 
 export const TRUST_POLICY_LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-trust-policy';
 
 /** The largest trust policy or configuration file dct reads (notation has no limit; 4 MiB is far above any real one). */
 export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
-
-export interface SignatureVerification {
-  /** `strict`, `permissive`, `audit` or `skip` */
-  level: string;
-  override?: Record<string, string>;
-  /** `always` (the default) or `afterCertExpiry` */
-  verifyTimestamp?: string;
-}
-
-export interface TrustPolicyStatement {
-  name: string;
-  registryScopes: string[];
-  signatureVerification: SignatureVerification;
-  /** `<type>:<name>` with type `ca`, `signingAuthority` or `tsa` */
-  trustStores: string[];
-  /** `*` or `x509.subject:<DN>` */
-  trustedIdentities: string[];
-}
-
-export interface TrustPolicyDocument {
-  version: string;
-  trustPolicies: TrustPolicyStatement[];
-}
 
 /**
  * Decodes and validates a trust policy document. A document that is not JSON (or has a field of

@@ -3,7 +3,8 @@
  * annotations?, data?, platform?, artifactType?}`, validated as they are read.
  */
 import { digestOf, parseDigest, verifyBytes } from './digest.js';
-import { ociError, type OciErrorCode } from './errors.js';
+import type { OciErrorCode } from './errors.js';
+import { ociError } from './oci-error.js';
 import { isValidMediaType } from './media-types.js';
 import type { Platform } from './platform.js';
 

@@ -3,7 +3,7 @@
  * raw bytes, and checked. sha256 is what dct writes; sha384 and sha512 are verified too.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { ociError } from './errors.js';
+import { ociError } from './oci-error.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 

@@ -2,8 +2,6 @@
  * Stable error codes of the OCI core (`DctError.code`). Callers match on these; the
  * messages are for humans.
  */
-import { DctError } from '../errors.js';
-
 export const OCI_ERROR_CODES = {
   /** a digest string that is not `algorithm:encoded` as the OCI grammar allows */
   INVALID_DIGEST: 'INVALID_DIGEST',
@@ -28,7 +26,3 @@ export const OCI_ERROR_CODES = {
 } as const;
 
 export type OciErrorCode = (typeof OCI_ERROR_CODES)[keyof typeof OCI_ERROR_CODES];
-
-export function ociError(code: OciErrorCode, message: string, options?: { cause?: unknown }): DctError {
-  return new DctError(code, message, options);
-}

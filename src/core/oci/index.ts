@@ -3,6 +3,7 @@
  * raw bytes), platforms. Pure: node:crypto only.
  */
 export * from './errors.js';
+export * from './oci-error.js';
 export * from './media-types.js';
 export * from './digest.js';
 export * from './descriptor.js';

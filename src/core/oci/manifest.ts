@@ -6,7 +6,7 @@
  */
 import { digestOf, parseDigest } from './digest.js';
 import { parseDescriptor, type Descriptor } from './descriptor.js';
-import { ociError } from './errors.js';
+import { ociError } from './oci-error.js';
 import {
   DOCKER_MEDIA_TYPES,
   OCI_MEDIA_TYPES,

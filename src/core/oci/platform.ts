@@ -6,7 +6,7 @@
  * The core reads no environment: the caller passes the platform to default to (see
  * `platformOfNode` for Node's `process.platform`/`process.arch`).
  */
-import { ociError } from './errors.js';
+import { ociError } from './oci-error.js';
 
 export interface Platform {
   os: string;

@@ -1,6 +1,7 @@
 /**
  * What every handler of the embedded registry's API works with: the stores, the pull gate,
- * the upload session caps and the limits, as the router (registry-api.ts) resolved them.
+ * the upload session caps and the limits, as the router (registry-api.ts) resolved them; and who
+ * is asking.
  */
 import type { Logger } from 'pino';
 import type { FsBlobStore } from '../../adapters/blob-store/fs-blob-store.js';
@@ -20,4 +21,14 @@ export interface RegistryHandlerContext {
   readonly idleTimeoutMs: number;
   readonly maxPageSize: number;
   readonly maxBlobBytes: number;
+}
+
+/**
+ * Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits;
+ * `user` the authenticated one (audit records).
+ */
+export interface RegistryRequester {
+  publisher: boolean;
+  address?: string;
+  user?: string;
 }

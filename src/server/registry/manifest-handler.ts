@@ -6,8 +6,7 @@ import { isForeignLayerMediaType, OCI_MEDIA_TYPES } from '../../core/oci/media-t
 import type { ManifestReference, StoredManifest } from '../../core/ports.js';
 import { warningHeader } from './manifest-gate.js';
 import { RegistryApiError } from './registry-api-error.js';
-import type { RegistryRequester } from './registry-api.js';
-import type { RegistryHandlerContext } from './handler-context.js';
+import type { RegistryHandlerContext, RegistryRequester } from './handler-context.js';
 import { respond } from './registry-responses.js';
 import { checkDigest, firstHeaderValue, SHA256_DIGEST } from './request-checks.js';
 import { dropFromReferrersTag } from './referrers-tag.js';

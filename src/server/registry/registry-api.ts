@@ -17,7 +17,7 @@ import type { RegistryStore } from '../../core/ports.js';
 import { lingerOnClose } from '../lingering-close.js';
 import { BlobHandler } from './blob-handler.js';
 import { RegistryApiError } from './registry-api-error.js';
-import type { RegistryHandlerContext } from './handler-context.js';
+import type { RegistryHandlerContext, RegistryRequester } from './handler-context.js';
 import { ListHandler } from './list-handler.js';
 import type { ManifestGate } from './manifest-gate.js';
 import { ManifestHandler } from './manifest-handler.js';
@@ -44,16 +44,6 @@ export interface RegistryApiOptions {
   maxBlobBytes?: number;
   /** caps and idle expiry of upload sessions (none when absent) */
   uploads?: UploadSessions;
-}
-
-/**
- * Who is asking: `publisher` may push to the repository; `address` is the client of the per-client limits;
- * `user` the authenticated one (audit records).
- */
-export interface RegistryRequester {
-  publisher: boolean;
-  address?: string;
-  user?: string;
 }
 
 /** The router: checks the method and the name, hands the request to its resource's handler, and turns failures into registry errors. */

@@ -11,9 +11,9 @@ import {
   findReferences,
   pinnedForm,
   splitWritten,
-  type FoundReference,
   type PinFileKind,
 } from '../../../src/app/images/pin-files.js';
+import type { FoundReference } from '../../../src/app/images/found-reference.js';
 import { expandArgs, parseDockerfile } from '../../../src/app/images/dockerfile-references.js';
 import { findYamlReferences } from '../../../src/app/images/yaml-image-references.js';
 

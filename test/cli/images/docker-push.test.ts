@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runDocker, type DockerIo, type Exec } from '../../../src/cli/commands/images/docker.js';
+import type { DockerIo } from '../../../src/cli/commands/images/docker-plan.js';
+import { runDocker, type Exec } from '../../../src/cli/commands/images/docker.js';
 import { buildImage, pushImage, Raw, startTestServer, type TestServer } from '../../server/registry/support.js';
 
 interface Run {

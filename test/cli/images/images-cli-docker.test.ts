@@ -11,7 +11,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runDocker, type DockerIo } from '../../../src/cli/commands/images/docker.js';
+import type { DockerIo } from '../../../src/cli/commands/images/docker-plan.js';
+import { runDocker } from '../../../src/cli/commands/images/docker.js';
 import { APP, BASE, D1, D2, D3, D9, MISSING, notExist, useImagesServer, user } from './images-cli-world.js';
 
 describe('dct pin / docker / plugin (in process, against dct server)', () => {

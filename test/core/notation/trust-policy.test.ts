@@ -15,8 +15,8 @@ import {
   statementActions,
   statementLevel,
   statementVerifyTimestamp,
-  type TrustPolicyDocument,
 } from '../../../src/core/notation/trust-policy.js';
+import type { TrustPolicyDocument } from '../../../src/core/notation/trust-policy-document.js';
 import { VERIFICATION_LEVELS } from '../../../src/core/notation/verification-types.js';
 import { fixturePath, readFixture } from '../../support/fixtures.js';
 

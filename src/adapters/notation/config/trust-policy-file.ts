@@ -7,7 +7,8 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DctError, isDctError } from '../../../core/errors.js';
-import { decodeTrustPolicy, parseTrustPolicy, TRUST_POLICY_LINK, type TrustPolicyDocument } from '../../../core/notation/trust-policy.js';
+import type { TrustPolicyDocument } from '../../../core/notation/trust-policy-document.js';
+import { decodeTrustPolicy, parseTrustPolicy, TRUST_POLICY_LINK } from '../../../core/notation/trust-policy.js';
 import { fileKind, goFsError, isNotFound, readBounded } from './config-file.js';
 import { OCI_TRUST_POLICY_FILE, OLD_TRUST_POLICY_FILE } from './config-dir.js';
 

@@ -9,7 +9,7 @@ import type { X509Certificate } from 'node:crypto';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DctError, isDctError } from '../../../core/errors.js';
-import type { TrustPolicyStatement } from '../../../core/notation/trust-policy.js';
+import type { TrustPolicyStatement } from '../../../core/notation/trust-policy-document.js';
 import { statementTrustStores } from '../../../core/notation/trust-policy.js';
 import { isTrustStoreType, isValidFileName } from '../../../core/notation/trust-policy-validation.js';
 import { parseCertificateFile, rootCertificateProblem, trustedCertificatesProblem } from '../../../core/notation/trusted-certificates.js';

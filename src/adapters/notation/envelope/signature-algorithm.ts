@@ -4,7 +4,7 @@
  * 2048 → PS256, 3072 → PS384, 4096 → PS512; P-256 → ES256, P-384 → ES384, P-521 → ES512.
  */
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
-import { envelopeError } from './signer-info.js';
+import { envelopeError } from './envelope-error.js';
 
 export type SignatureAlgorithm = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 

@@ -4,10 +4,11 @@
  * signature covers (notation-core-go calls this the envelope content and its signer info).
  */
 import type { X509Certificate } from 'node:crypto';
-import { DctError } from '../../../core/errors.js';
 import type { Descriptor } from '../../../core/oci/descriptor.js';
-import type { NotationEnvelopeErrorCode } from '../errors.js';
 import type { SignatureAlgorithm } from './signature-algorithm.js';
+
+/** The envelope's errors, still reached through this file by most of the envelope's readers. */
+export { envelopeError, malformed } from './envelope-error.js';
 
 export const JWS_MEDIA_TYPE = 'application/jose+json';
 export const COSE_MEDIA_TYPE = 'application/cose';
@@ -65,12 +66,4 @@ export interface EnvelopeContent {
   signature: Uint8Array;
   /** the bytes the signature covers (JWS signing input, COSE Sig_structure) */
   signedBytes: Uint8Array;
-}
-
-export function envelopeError(code: NotationEnvelopeErrorCode, message: string, cause?: unknown): DctError {
-  return new DctError(code, message, cause === undefined ? undefined : { cause });
-}
-
-export function malformed(message: string, cause?: unknown): DctError {
-  return envelopeError('NOTATION_ENVELOPE_MALFORMED', message, cause);
 }

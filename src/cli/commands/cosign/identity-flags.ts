@@ -1,5 +1,5 @@
 /** cosign's keyless identity flags, with cosign's usage texts (verify, verify-attestation, verify-blob). */
-import type { FlagSpec } from '../../cobra/command.js';
+import type { FlagSpec } from '../../cobra/flags.js';
 
 export const CERTIFICATE_IDENTITY_FLAGS: readonly FlagSpec[] = [
   {

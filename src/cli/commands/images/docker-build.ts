@@ -10,14 +10,15 @@ import { copyFile, lstat, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { expandArgs, parseDockerfile } from '../../../app/images/dockerfile-references.js';
-import { applyReplacements, SKIP_TEXT, type FoundReference, type Replacement } from '../../../app/images/pin-files.js';
+import { SKIP_TEXT, type FoundReference } from '../../../app/images/found-reference.js';
+import { applyReplacements, type Replacement } from '../../../app/images/pin-files.js';
 import { parseImageReference, type ImageReference } from '../../../core/image-reference.js';
 import { CliFailure } from '../../cli-failure.js';
 import { goFileError } from '../../docker-trust/go-text.js';
 import { resolutionFailure } from '../../docker-trust/trust-resolution.js';
 import { lastFlag, type ParsedCommand } from './docker-args.js';
 import { trustedForm, type ImagePinner } from './docker-pinning.js';
-import type { DockerIo, DockerPlan } from './docker.js';
+import type { DockerIo, DockerPlan } from './docker-plan.js';
 
 /** How the instruction names the image, in messages. */
 const WORD: Record<FoundReference['kind'], string> = {

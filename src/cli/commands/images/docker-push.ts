@@ -15,7 +15,7 @@ import { reportSignFailure, signEventPrinter, signFailure } from '../../docker-t
 import { openTrustContext } from '../../docker-trust/trust-context.js';
 import { contentTrustEnabled, openRegistry } from '../../registry-access.js';
 import { boolFlag, type ParsedCommand } from './docker-args.js';
-import type { DockerPlan } from './docker.js';
+import type { DockerPlan } from './docker-plan.js';
 
 /** Signs what the registry holds for `image` (NAME:TAG) as docker push's trust step; the exit code. */
 async function signPushedTag(io: TrustIo, image: string): Promise<number> {

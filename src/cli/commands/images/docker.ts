@@ -39,16 +39,12 @@ import { resolutionFailure, trustResolver } from '../../docker-trust/trust-resol
 import { withTrustBundle } from '../../docker-trust/trust-data.js';
 import { POLICY_DENIED, PolicyEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { planBuild } from './docker-build.js';
+import type { DockerIo, DockerPlan } from './docker-plan.js';
 import { planPush } from './docker-push.js';
 import { dctPinner, policyPinner, trustedForm, type ImagePinner } from './docker-pinning.js';
 
 /** Set in docker's environment by `dct docker`; a `dct docker` that sees it refuses to run. */
 export const WRAPPED_ENV = 'DCT_DOCKER_WRAPPED';
-
-export interface DockerIo extends TrustIo {
-  /** all of stdin (for `docker build -` and `--file -`) */
-  readStdin(): Promise<Buffer>;
-}
 
 export interface ExecOptions {
   env: Record<string, string | undefined>;
@@ -89,21 +85,6 @@ export const spawnExec: Exec = (bin, args, opts) =>
     });
     child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
   });
-
-/** What `dct docker` will run: command lines (each stops the run when it fails). */
-export interface DockerPlan {
-  commands: string[][];
-  /** lines for stdout / stderr before each command (docker's trusted pull messages) */
-  before: Array<{ out?: string; err?: string }>;
-  /** stderr lines about the pinned Dockerfile (build) */
-  notes: string[];
-  /** temporary files to remove afterwards */
-  cleanup?: string;
-  /** false when dct consumed stdin */
-  stdin: boolean;
-  /** dct's own step once every command succeeded (push: signing), and its line for --dry-run */
-  after?: { line: string; run: () => Promise<number> };
-}
 
 const DIGEST_ID = /^(sha256:)?[a-f0-9]{64}$/;
 

@@ -8,12 +8,13 @@
  * A denied reference fails its file (POLICY_DENIED, the reasons), as an unsigned one does
  * without a policy; every decision goes to the audit feed (`--audit`).
  */
-import { pinnedForm, splitWritten, type FoundReference, type Replacement } from '../../../app/images/pin-files.js';
+import type { FoundReference } from '../../../app/images/found-reference.js';
+import { pinnedForm, splitWritten, type Replacement } from '../../../app/images/pin-files.js';
 import { parseReference } from '../../../app/images/trust-resolver.js';
 import { CliFailure } from '../../cli-failure.js';
 import { failureJson, resolutionFailure } from '../../docker-trust/trust-resolution.js';
 import { deniedFailure, type PolicyEnforcement } from '../../policy-enforcement.js';
-import type { PinnedReference } from './pin.js';
+import type { PinnedReference } from './pinned-reference.js';
 
 export async function pinReferenceByPolicy(
   f: FoundReference,

@@ -20,15 +20,14 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { SKIP_TEXT, type SkipReason } from '../../../app/images/found-reference.js';
 import {
   applyReplacements,
   detectKind,
   findReferences,
   pinnedForm,
-  SKIP_TEXT,
   type PinFileKind,
   type Replacement,
-  type SkipReason,
 } from '../../../app/images/pin-files.js';
 import { DctError } from '../../../core/errors.js';
 import { CliFailure } from '../../cli-failure.js';
@@ -39,28 +38,12 @@ import { parseReference, type TrustResolver } from '../../../app/images/trust-re
 import { failureJson, resolutionFailure, trustResolver } from '../../docker-trust/trust-resolution.js';
 import { AUDIT_ENV, POLICY_ENV, PolicyEnforcement, withEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { pinReferenceByPolicy } from './pin-policy.js';
+import type { PinnedReference } from './pinned-reference.js';
 
 export interface PinOptions extends EnforcementFlags {
   check: boolean;
   update: boolean;
   format: 'text' | 'json';
-}
-
-export type ReferenceStatus = 'pinned' | 'updated' | 'verified' | 'skipped' | 'failed';
-
-export interface PinnedReference {
-  line: number;
-  column: number;
-  original: string;
-  /** the text written in its place (pinned, updated) or the verified reference */
-  pinned: string | null;
-  status: ReferenceStatus;
-  digest?: string;
-  role?: string;
-  reason?: SkipReason;
-  /** the trust policy's decision (--policy) */
-  policy?: { rule: string | null; verdict: 'allow' | 'deny'; mode: string };
-  error?: { code: string; message: string; hint?: string };
 }
 
 export interface PinnedFile {

@@ -14,7 +14,7 @@ import type { TrustIo } from '../../docker-trust/io.js';
 import { decisionLine, POLICY_DENIED, PolicyEnforcement, withEnforcement, type EnforcementFlags } from '../../policy-enforcement.js';
 import { tabwrite } from '../../table.js';
 import { decisionText } from '../../decision-text.js';
-import type { VerifyFormat } from './verify.js';
+import type { VerifyFormat } from './verify-format.js';
 
 function signatureSummary(d: ImageDecision): string {
   if (d.reports.length === 0) return '-';

@@ -22,7 +22,6 @@ import type { Command } from 'commander';
 import { splitWritten } from '../../../app/images/pin-files.js';
 import { parseReference, type Resolved } from '../../../app/images/trust-resolver.js';
 import { verifyImageSignatures, type DigestSignatures, type VerificationFailure } from '../../../app/signatures/verify-image-signatures.js';
-import { DctError } from '../../../core/errors.js';
 import type { ImageReference } from '../../../core/image-reference.js';
 import type { SignatureReport, SignerIdentity } from '../../../core/signatures/signature-report.js';
 import { CliFailure } from '../../cli-failure.js';
@@ -33,9 +32,8 @@ import type { StringMatcher } from '../../../core/signatures/sigstore-verificati
 import { tabwrite } from '../../table.js';
 import { AUDIT_ENV, POLICY_ENV } from '../../policy-enforcement.js';
 import { TRUST_BUNDLE_ENV, withTrustBundle } from '../../docker-trust/trust-data.js';
+import { parseVerifyFormat, type VerifyFormat } from './verify-format.js';
 import { verifyByPolicy } from './verify-policy.js';
-
-export type VerifyFormat = 'text' | 'table' | 'json';
 
 export interface VerifyRow {
   /** the argument as given */
@@ -59,11 +57,6 @@ export interface VerifyRow {
   digests: DigestSignatures[];
   /** the image's manifest could not be read (its platforms were not checked) */
   manifestFailure?: VerificationFailure;
-}
-
-export function parseVerifyFormat(v: string): VerifyFormat {
-  if (v === 'text' || v === 'table' || v === 'json') return v;
-  throw new DctError('INVALID_ARGUMENT', `--format must be "text", "table" or "json", not ${JSON.stringify(v)}`);
 }
 
 function referenceOf(input: string, digest: string, tag: string | undefined): string {

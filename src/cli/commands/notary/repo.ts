@@ -4,7 +4,8 @@
  * with notary's arguments, outputs, error texts and order of checks.
  */
 import { rm } from 'node:fs/promises';
-import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
+import type { CommandSpec, Invocation } from '../../cobra/command.js';
+import type { FlagSpec } from '../../cobra/flags.js';
 import { CliFailure } from '../../cli-failure.js';
 import type { HostEnvironment } from './context.js';
 import { notaryTable } from './output.js';

@@ -25,7 +25,8 @@ import {
 import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { CliFailure } from '../../cli-failure.js';
-import type { CommandSpec, FlagSpec, Invocation, Io } from '../../cobra/command.js';
+import type { CommandSpec, Invocation, Io } from '../../cobra/command.js';
+import type { FlagSpec } from '../../cobra/flags.js';
 import { tabwrite } from '../../table.js';
 
 export interface NotationConfigDeps {

@@ -6,7 +6,8 @@ import { formatSignatureListing, listSignatures } from '../../../app/notation/li
 import { signArtifact } from '../../../app/notation/sign-artifact.js';
 import { DEFAULT_MAX_SIGNATURES, NotationVerificationError, verifyArtifact } from '../../../app/notation/verify-artifact.js';
 import { CliFailure } from '../../cli-failure.js';
-import type { CommandSpec, FlagSpec, Invocation } from '../../cobra/command.js';
+import type { CommandSpec, Invocation } from '../../cobra/command.js';
+import type { FlagSpec } from '../../cobra/flags.js';
 import { parseGoDuration } from './go-duration.js';
 import type { NotationServices } from './notation-services.js';
 import { parseLayoutReference } from './layout-reference.js';
