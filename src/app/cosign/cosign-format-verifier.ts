@@ -7,13 +7,13 @@
  * (the first that verifies wins); without any, every Fulcio identity of the trusted root is
  * accepted and reported as the signer (a key-signed signature then needs its key).
  */
-import { isDctError } from '../../core/errors.js';
+import { isDctError, type DctError } from '../../core/errors.js';
 import type { SignatureRegistry } from '../../core/signatures/signature-registry.js';
 import type { FormatVerifier, ImageSubject, SignatureLocation, SignatureReport } from '../../core/signatures/signature-report.js';
 import { checkBundle, checkLegacySignature } from './check-signature.js';
 import type { CosignImage } from './cosign-image.js';
 import type { CosignPolicy, CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload } from './find-signatures.js';
+import { findBundleReferrers, loadBundles, readLegacySignatures, type FoundReferrers, type LoadedBundles } from './find-signatures.js';
 import { isBundleMediaType } from '../../core/cosign/bundle-referrer.js';
 import { failed, report } from './verify-image.js';
 
@@ -59,14 +59,15 @@ export class CosignFormatVerifier implements FormatVerifier {
     const digest = subject.digest;
     const reports: SignatureReport[] = [];
 
-    let bundles: Awaited<ReturnType<typeof findBundleReferrers>> | undefined;
-    try {
-      bundles = await findBundleReferrers(image, digest);
-    } catch (err) {
-      if (!isDctError(err, 'COSIGN_TOO_MANY_SIGNATURES')) throw err;
-      reports.push(failed(digest, { via: 'referrers-api', reference: `${image.repository}@${digest}` }, err));
-    }
-    const loaded = bundles ? await loadBundles(image, digest, bundles) : { loaded: [], broken: [] };
+    // the referrers (and their bundles) and the legacy manifest (and its payloads) are read at
+    // the same time; what was read is then checked and reported in the order it always was
+    const [bundleSide, legacySide] = await Promise.allSettled([
+      readBundles(image, digest),
+      readLegacySignatures(image, digest, 'sig', (err) => !isDctError(err) || isTransport(err.code)),
+    ]);
+    if (bundleSide.status === 'rejected') throw bundleSide.reason;
+    const { tooMany, loaded } = bundleSide.value;
+    if (tooMany) reports.push(failed(digest, { via: 'referrers-api', reference: `${image.repository}@${digest}` }, tooMany));
     // a referrer that says it is a bundle and is not one is reported; other artifacts are not cosign's
     for (const b of loaded.broken) if (isBundleMediaType(b.descriptor.artifactType)) reports.push(failed(digest, b.foundAt, b.error));
     for (const b of loaded.loaded) {
@@ -80,18 +81,16 @@ export class CosignFormatVerifier implements FormatVerifier {
     }
 
     const legacyAt: SignatureLocation = { via: 'cosign-tag', reference: `${image.repository}:sha256-${digest.slice(7)}.sig` };
-    let legacy: Awaited<ReturnType<typeof findLegacySignatures>>;
-    try {
-      legacy = await findLegacySignatures(image, digest, 'sig');
-    } catch (err) {
+    if (legacySide.status === 'rejected') {
+      const err: unknown = legacySide.reason;
       if (!isDctError(err) || isTransport(err.code)) throw err;
       reports.push(failed(digest, legacyAt, err));
       return reports;
     }
-    for (const sig of legacy?.signatures ?? []) {
+    for (const { signature: sig, payload } of legacySide.value.payloads) {
       try {
-        const payload = await readPayload(image, sig.layer);
-        const checked = await this.underPolicies((o) => checkLegacySignature(sig, payload, digest, o));
+        if (payload.status === 'rejected') throw payload.reason;
+        const checked = await this.underPolicies((o) => checkLegacySignature(sig, payload.value, digest, o));
         reports.push(report(checked.claims.digest, legacyAt, checked, { layer: sig.layer.digest, layout: 'legacy' }));
       } catch (err) {
         if (!isDctError(err) || isTransport(err.code)) throw err;
@@ -100,6 +99,18 @@ export class CosignFormatVerifier implements FormatVerifier {
     }
     return reports;
   }
+}
+
+/** The bundle referrers of `digest`, loaded; too many of them is a report, not an error. */
+async function readBundles(image: CosignImage, digest: string): Promise<{ tooMany?: DctError; loaded: LoadedBundles }> {
+  let found: FoundReferrers;
+  try {
+    found = await findBundleReferrers(image, digest);
+  } catch (err) {
+    if (!isDctError(err, 'COSIGN_TOO_MANY_SIGNATURES')) throw err;
+    return { tooMany: err, loaded: { loaded: [], broken: [] } };
+  }
+  return { loaded: await loadBundles(image, digest, found) };
 }
 
 function isTransport(code: string): boolean {

@@ -2,7 +2,9 @@
  * Where cosign's signatures of a digest are found: Sigstore bundles among the digest's
  * referrers (OCI 1.1 referrers API, else the `sha256-<hex>` referrers tag), and the legacy
  * `sha256-<hex>.sig` / `.att` manifests. Each is read with a size cap and refused with a
- * code when it is not what it claims to be.
+ * code when it is not what it claims to be. The two layouts are read at the same time, and the
+ * bundles or payloads of one several at a time (`READ_CONCURRENCY`), with the outcome reading
+ * them one after another had: the same order, and the error of the first that fails.
  */
 import { isBundleMediaType, MAX_BUNDLE_BYTES, parseBundleReferrer, type BundleReferrer } from '../../core/cosign/bundle-referrer.js';
 import {
@@ -11,6 +13,7 @@ import {
   type LegacySignature,
   type LegacySuffix,
 } from '../../core/cosign/legacy-signatures.js';
+import { mapBounded, settleBounded } from '../../core/bounded-map.js';
 import { DctError, isDctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import { OCI_MEDIA_TYPES } from '../../core/oci/media-types.js';
@@ -19,6 +22,8 @@ import type { CosignImage } from './cosign-image.js';
 
 /** The most bundle referrers dct verifies for one digest. */
 export const MAX_BUNDLE_REFERRERS = 1000;
+/** How many bundle referrers, or legacy payloads, of one digest are read at once. */
+export const READ_CONCURRENCY = 8;
 /** The largest legacy payload (simple signing, DSSE envelope) dct reads. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
@@ -70,21 +75,29 @@ export interface LoadedBundles {
   broken: Array<{ descriptor: Descriptor; foundAt: SignatureLocation; error: DctError }>;
 }
 
-/** Every bundle among the referrers; those that are not one are set aside, as cosign ignores them. */
+/**
+ * Every bundle among the referrers, `READ_CONCURRENCY` read at a time, in the referrers' order;
+ * those that are not one are set aside, as cosign ignores them.
+ */
 export async function loadBundles(image: CosignImage, digest: string, found: FoundReferrers): Promise<LoadedBundles> {
-  const out: LoadedBundles = { loaded: [], broken: [] };
-  for (const descriptor of found.manifests) {
+  const read = await mapBounded(found.manifests, READ_CONCURRENCY, async (descriptor) => {
     try {
-      out.loaded.push({ ...(await loadBundle(image, descriptor, digest, found.via)), descriptor });
+      return { descriptor, loaded: await loadBundle(image, descriptor, digest, found.via) };
     } catch (err) {
       if (!isDctError(err, 'COSIGN_INVALID_BUNDLE_REFERRER') && !isDctError(err, 'DIGEST_MISMATCH') && !isDctError(err, 'SIZE_MISMATCH'))
         throw err;
-      out.broken.push({
-        descriptor,
-        foundAt: { via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${image.repository}@${descriptor.digest}` },
-        error: err,
-      });
+      return { descriptor, error: err };
     }
+  });
+  const out: LoadedBundles = { loaded: [], broken: [] };
+  for (const r of read) {
+    if (r.loaded) out.loaded.push({ ...r.loaded, descriptor: r.descriptor });
+    else
+      out.broken.push({
+        descriptor: r.descriptor,
+        foundAt: { via: found.via === 'tag' ? 'referrers-tag' : 'referrers-api', reference: `${image.repository}@${r.descriptor.digest}` },
+        error: r.error,
+      });
   }
   return out;
 }
@@ -106,6 +119,75 @@ export async function findLegacySignatures(image: CosignImage, digest: string, s
     signatures: parseLegacySignatureManifest(m.bytes, m.mediaType, name, suffix),
     foundAt: { via: 'cosign-tag', reference: name },
   };
+}
+
+export interface ReadLegacy {
+  found: FoundLegacy | undefined;
+  /** each signature with its payload, or the error reading it, in the manifest's order (see `readPayloads`) */
+  payloads: Array<{ signature: LegacySignature; payload: PromiseSettledResult<Buffer> }>;
+}
+
+/**
+ * The legacy manifest of `digest` (as `findLegacySignatures`) and its signatures' payloads
+ * (as `readPayloads`). Rejects only when the manifest cannot be read.
+ */
+export async function readLegacySignatures(
+  image: CosignImage,
+  digest: string,
+  suffix: LegacySuffix,
+  fatal: (err: unknown) => boolean,
+): Promise<ReadLegacy> {
+  const found = await findLegacySignatures(image, digest, suffix);
+  return { found, payloads: found ? await readPayloads(image, found.signatures, fatal) : [] };
+}
+
+export interface BothLayouts {
+  /** the bundle referrers, loaded (undefined when they were not looked for) */
+  bundles: LoadedBundles | undefined;
+  /** the legacy layout as read, or (thrown) the error reading its manifest */
+  legacy: () => ReadLegacy;
+}
+
+/**
+ * What `cosign verify` and `cosign verify-attestation` read of `digest`: its bundle referrers
+ * (with `newBundleFormat`) and at the same time its legacy manifest and payloads, used when
+ * there is no bundle. Settles when both sides have; rejects with the bundle side's error (as
+ * when the legacy side was read only after it); the legacy side's error is thrown by `legacy()`.
+ */
+export async function readBothLayouts(
+  image: CosignImage,
+  digest: string,
+  suffix: LegacySuffix,
+  newBundleFormat: boolean,
+): Promise<BothLayouts> {
+  const [bundles, legacy] = await Promise.allSettled([
+    newBundleFormat ? findBundleReferrers(image, digest).then((found) => loadBundles(image, digest, found)) : undefined,
+    // as their loops: a payload that cannot be read is a failed signature, unless the error is no DctError
+    readLegacySignatures(image, digest, suffix, (err) => !isDctError(err)),
+  ]);
+  if (bundles.status === 'rejected') throw bundles.reason;
+  return {
+    bundles: bundles.value,
+    legacy: () => {
+      if (legacy.status === 'rejected') throw legacy.reason;
+      return legacy.value;
+    },
+  };
+}
+
+/**
+ * The payloads of `signatures`, `READ_CONCURRENCY` at a time, each with its signature in their
+ * order, a payload that cannot be read as its error. After an error `fatal` accepts (one its
+ * caller throws, ending its loop there) no further payload is read: the list is then a prefix,
+ * ending at or after that signature.
+ */
+async function readPayloads(
+  image: CosignImage,
+  signatures: readonly LegacySignature[],
+  fatal: (err: unknown) => boolean,
+): Promise<ReadLegacy['payloads']> {
+  const outcomes = await settleBounded(signatures, READ_CONCURRENCY, (sig) => readPayload(image, sig.layer), fatal);
+  return outcomes.map((payload, i) => ({ signature: signatures[i] as LegacySignature, payload }));
 }
 
 /** A legacy layer's payload (checked against its descriptor by the registry port). */

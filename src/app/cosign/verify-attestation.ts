@@ -10,7 +10,7 @@ import type { SignatureReport, SignerIdentity } from '../../core/signatures/sign
 import { checkBundle, checkLegacyAttestation } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload } from './find-signatures.js';
+import { readBothLayouts } from './find-signatures.js';
 import { failed, report } from './verify-image.js';
 
 export interface VerifyAttestationInput extends CosignVerifyOptions {
@@ -43,9 +43,7 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
   const errors: Error[] = [];
   let layout: 'bundle' | 'legacy' = 'legacy';
   let tlogVerified = false;
-  const bundles = input.newBundleFormat
-    ? await loadBundles(input.image, digest, await findBundleReferrers(input.image, digest))
-    : undefined;
+  const { bundles, legacy: readLegacy } = await readBothLayouts(input.image, digest, 'att', input.newBundleFormat);
   if (bundles && bundles.loaded.length > 0) {
     layout = 'bundle';
     for (const b of bundles.broken) reports.push(failed(digest, b.foundAt, b.error));
@@ -67,11 +65,12 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
       }
     }
   } else {
-    const legacy = await findLegacySignatures(input.image, digest, 'att');
+    const { found: legacy, payloads } = readLegacy();
     if (legacy === undefined || legacy.signatures.length === 0) throw new DctError('COSIGN_NO_SIGNATURES', 'no signatures found');
-    for (const sig of legacy.signatures) {
+    for (const { signature: sig, payload: read } of payloads) {
       try {
-        const payload = await readPayload(input.image, sig.layer);
+        if (read.status === 'rejected') throw read.reason;
+        const payload = read.value;
         const checked = await checkLegacyAttestation(sig, payload, digest, input);
         tlogVerified ||= checked.tlogVerified;
         all.push({

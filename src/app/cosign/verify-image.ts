@@ -11,7 +11,7 @@ import type { SignatureLocation, SignatureReport, SignerIdentity } from '../../c
 import { checkBundle, checkLegacySignature, type SignatureFacts } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { findBundleReferrers, findLegacySignatures, loadBundles, readPayload, type LoadedBundles } from './find-signatures.js';
+import { readBothLayouts, type LoadedBundles, type ReadLegacy } from './find-signatures.js';
 
 export interface VerifyImageInput extends CosignVerifyOptions {
   image: CosignImage;
@@ -47,12 +47,10 @@ export interface ImageVerification {
 
 export async function verifyImage(input: VerifyImageInput): Promise<ImageVerification> {
   const { digest } = await resolveImage(input.image);
-  if (input.newBundleFormat) {
-    const bundles = await loadBundles(input.image, digest, await findBundleReferrers(input.image, digest));
-    // as cosign: referrers that are no bundle are ignored; with no bundle, the legacy layout is read
-    if (bundles.loaded.length > 0) return verifyBundles(input, digest, bundles);
-  }
-  return verifyLegacy(input, digest);
+  const { bundles, legacy } = await readBothLayouts(input.image, digest, 'sig', input.newBundleFormat);
+  // as cosign: referrers that are no bundle are ignored; with no bundle, the legacy layout is read
+  if (bundles && bundles.loaded.length > 0) return verifyBundles(input, digest, bundles);
+  return verifyLegacy(input, digest, legacy());
 }
 
 async function verifyBundles(input: VerifyImageInput, digest: string, bundles: LoadedBundles): Promise<ImageVerification> {
@@ -87,17 +85,17 @@ async function verifyBundles(input: VerifyImageInput, digest: string, bundles: L
   return { digest, layout: 'bundle', verified, tlogVerified, reports };
 }
 
-async function verifyLegacy(input: VerifyImageInput, digest: string): Promise<ImageVerification> {
-  const found = await findLegacySignatures(input.image, digest, 'sig');
+async function verifyLegacy(input: VerifyImageInput, digest: string, legacy: ReadLegacy): Promise<ImageVerification> {
+  const found = legacy.found;
   if (found === undefined || found.signatures.length === 0) throw new DctError('COSIGN_NO_SIGNATURES', 'no signatures found');
   const verified: VerifiedImageSignature[] = [];
   const reports: SignatureReport[] = [];
   const errors: Error[] = [];
   let tlogVerified = false;
-  for (const sig of found.signatures) {
+  for (const { signature: sig, payload } of legacy.payloads) {
     try {
-      const payload = await readPayload(input.image, sig.layer);
-      const checked = await checkLegacySignature(sig, payload, digest, input);
+      if (payload.status === 'rejected') throw payload.reason;
+      const checked = await checkLegacySignature(sig, payload.value, digest, input);
       tlogVerified ||= checked.tlogVerified;
       verified.push({
         layout: 'legacy',
