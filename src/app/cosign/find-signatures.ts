@@ -2,9 +2,10 @@
  * Where cosign's signatures of a digest are found: Sigstore bundles among the digest's
  * referrers (OCI 1.1 referrers API, else the `sha256-<hex>` referrers tag), and the legacy
  * `sha256-<hex>.sig` / `.att` manifests. Each is read with a size cap and refused with a
- * code when it is not what it claims to be. The two layouts are read at the same time, and the
- * bundles or payloads of one several at a time (`READ_CONCURRENCY`), with the outcome reading
- * them one after another had: the same order, and the error of the first that fails.
+ * code when it is not what it claims to be. The bundles or payloads of one layout are read several
+ * at a time (`READ_CONCURRENCY`), with the outcome reading them one after another had: the same
+ * order, and the error of the first that fails. dct's policy verifier reads both layouts at the
+ * same time (cosign-format-verifier.ts); `cosign verify` reads the legacy one only without bundles.
  */
 import { isBundleMediaType, MAX_BUNDLE_BYTES, parseBundleReferrer, type BundleReferrer } from '../../core/cosign/bundle-referrer.js';
 import {
@@ -141,38 +142,18 @@ export async function readLegacySignatures(
   return { found, payloads: found ? await readPayloads(image, found.signatures, fatal) : [] };
 }
 
-export interface BothLayouts {
-  /** the bundle referrers, loaded (undefined when they were not looked for) */
-  bundles: LoadedBundles | undefined;
-  /** the legacy layout as read, or (thrown) the error reading its manifest */
-  legacy: () => ReadLegacy;
+/**
+ * What `cosign verify` and `cosign verify-attestation` read first (with `newBundleFormat`): the
+ * bundle referrers of `digest`, loaded; undefined without `newBundleFormat`. As cosign, they read
+ * the legacy layout (`readLegacyLayout`) only when this finds no bundle: the same requests as cosign.
+ */
+export async function readBundleLayout(image: CosignImage, digest: string, newBundleFormat: boolean): Promise<LoadedBundles | undefined> {
+  return newBundleFormat ? loadBundles(image, digest, await findBundleReferrers(image, digest)) : undefined;
 }
 
-/**
- * What `cosign verify` and `cosign verify-attestation` read of `digest`: its bundle referrers
- * (with `newBundleFormat`) and at the same time its legacy manifest and payloads, used when
- * there is no bundle. Settles when both sides have; rejects with the bundle side's error (as
- * when the legacy side was read only after it); the legacy side's error is thrown by `legacy()`.
- */
-export async function readBothLayouts(
-  image: CosignImage,
-  digest: string,
-  suffix: LegacySuffix,
-  newBundleFormat: boolean,
-): Promise<BothLayouts> {
-  const [bundles, legacy] = await Promise.allSettled([
-    newBundleFormat ? findBundleReferrers(image, digest).then((found) => loadBundles(image, digest, found)) : undefined,
-    // as their loops: a payload that cannot be read is a failed signature, unless the error is no DctError
-    readLegacySignatures(image, digest, suffix, (err) => !isDctError(err)),
-  ]);
-  if (bundles.status === 'rejected') throw bundles.reason;
-  return {
-    bundles: bundles.value,
-    legacy: () => {
-      if (legacy.status === 'rejected') throw legacy.reason;
-      return legacy.value;
-    },
-  };
+/** The legacy layout as `cosign verify` reads it: a payload that cannot be read is a failed signature, unless its error is no DctError. */
+export function readLegacyLayout(image: CosignImage, digest: string, suffix: LegacySuffix): Promise<ReadLegacy> {
+  return readLegacySignatures(image, digest, suffix, (err) => !isDctError(err));
 }
 
 /**

@@ -10,7 +10,7 @@ import type { SignatureReport, SignerIdentity } from '../../core/signatures/sign
 import { checkBundle, checkLegacyAttestation } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { readBothLayouts } from './find-signatures.js';
+import { readBundleLayout, readLegacyLayout } from './find-signatures.js';
 import { failed, report } from './verify-image.js';
 
 export interface VerifyAttestationInput extends CosignVerifyOptions {
@@ -43,7 +43,7 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
   const errors: Error[] = [];
   let layout: 'bundle' | 'legacy' = 'legacy';
   let tlogVerified = false;
-  const { bundles, legacy: readLegacy } = await readBothLayouts(input.image, digest, 'att', input.newBundleFormat);
+  const bundles = await readBundleLayout(input.image, digest, input.newBundleFormat);
   if (bundles && bundles.loaded.length > 0) {
     layout = 'bundle';
     for (const b of bundles.broken) reports.push(failed(digest, b.foundAt, b.error));
@@ -65,7 +65,7 @@ export async function verifyAttestation(input: VerifyAttestationInput): Promise<
       }
     }
   } else {
-    const { found: legacy, payloads } = readLegacy();
+    const { found: legacy, payloads } = await readLegacyLayout(input.image, digest, 'att');
     if (legacy === undefined || legacy.signatures.length === 0) throw new DctError('COSIGN_NO_SIGNATURES', 'no signatures found');
     for (const { signature: sig, payload: read } of payloads) {
       try {

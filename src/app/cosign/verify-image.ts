@@ -11,7 +11,7 @@ import type { SignatureLocation, SignatureReport, SignerIdentity } from '../../c
 import { checkBundle, checkLegacySignature, type SignatureFacts } from './check-signature.js';
 import { resolveImage, type CosignImage } from './cosign-image.js';
 import type { CosignVerifyOptions } from './cosign-policy.js';
-import { readBothLayouts, type LoadedBundles, type ReadLegacy } from './find-signatures.js';
+import { readBundleLayout, readLegacyLayout, type LoadedBundles, type ReadLegacy } from './find-signatures.js';
 
 export interface VerifyImageInput extends CosignVerifyOptions {
   image: CosignImage;
@@ -47,10 +47,11 @@ export interface ImageVerification {
 
 export async function verifyImage(input: VerifyImageInput): Promise<ImageVerification> {
   const { digest } = await resolveImage(input.image);
-  const { bundles, legacy } = await readBothLayouts(input.image, digest, 'sig', input.newBundleFormat);
+  const bundles = await readBundleLayout(input.image, digest, input.newBundleFormat);
   // as cosign: referrers that are no bundle are ignored; with no bundle, the legacy layout is read
+  // (then, and only then: cosign asks for the `.sig` tag only when it found no bundle)
   if (bundles && bundles.loaded.length > 0) return verifyBundles(input, digest, bundles);
-  return verifyLegacy(input, digest, legacy());
+  return verifyLegacy(input, digest, await readLegacyLayout(input.image, digest, 'sig'));
 }
 
 async function verifyBundles(input: VerifyImageInput, digest: string, bundles: LoadedBundles): Promise<ImageVerification> {

@@ -16,7 +16,7 @@ import type { CosignVerifyOptions } from '../../../../src/app/cosign/cosign-poli
 import { READ_CONCURRENCY } from '../../../../src/app/cosign/find-signatures.js';
 import { signImage } from '../../../../src/app/cosign/sign-image.js';
 import { verifyAttestation } from '../../../../src/app/cosign/verify-attestation.js';
-import { verifyImage, type ImageVerification } from '../../../../src/app/cosign/verify-image.js';
+import { verifyImage } from '../../../../src/app/cosign/verify-image.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../../../../src/core/cosign/bundle-referrer.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../../../../src/core/cosign/intoto-statement.js';
 import {
@@ -134,22 +134,35 @@ describe('cosign lookups of one image overlap', () => {
     assert.deepEqual(unhandled, []);
   });
 
-  it('asks for the legacy .sig manifest while the referrers are unanswered (dct verify, cosign verify)', async () => {
-    for (const run of ['format', 'verifyImage'] as const) {
+  it('asks for the legacy .sig manifest while the referrers are unanswered (dct verify)', async () => {
+    const w = await world();
+    await w.sign(signer, 'bundle');
+    const work = w.verify('format');
+    await settled();
+    assert.ok(w.held.isHeld('referrers'));
+    assert.ok(w.held.isHeld(`manifest ${w.sigTag}`), w.held.requests.join(', '));
+    const outcome = await w.held.answerAll(work);
+    assert.equal(outcome.status, 'fulfilled');
+  });
+
+  it('cosign verify asks for the .sig tag only when the referrers hold no bundle, as cosign does', async () => {
+    for (const bundles of [true, false]) {
       const w = await world();
-      await w.sign(signer, 'bundle');
-      const work = w.verify(run);
+      if (bundles) await w.sign(signer, 'bundle');
+      else await w.sign(signer, 'legacy');
+      const work = w.cosignVerify();
       await settled();
-      if (run === 'verifyImage') w.held.release('manifest v1');
+      w.held.release('manifest v1');
       await settled();
-      assert.ok(w.held.isHeld('referrers'), run);
-      assert.ok(w.held.isHeld(`manifest ${w.sigTag}`), `${run}: ${w.held.requests.join(', ')}`);
+      assert.ok(w.held.isHeld('referrers'));
+      assert.ok(!w.held.requests.includes(`manifest ${w.sigTag}`), w.held.requests.join(', '));
       const outcome = await w.held.answerAll(work);
-      assert.equal(outcome.status, 'fulfilled', run);
+      assert.equal(outcome.status, 'fulfilled');
+      assert.equal(w.held.requests.includes(`manifest ${w.sigTag}`), !bundles, `bundles: ${bundles}: ${w.held.requests.join(', ')}`);
     }
   });
 
-  it('asks for the legacy .att manifest while the referrers are unanswered (cosign verify-attestation)', async () => {
+  it('cosign verify-attestation asks for the .att tag once the referrers gave no bundle, as cosign does', async () => {
     const w = await world();
     const statement = Buffer.from(
       JSON.stringify({
@@ -173,8 +186,9 @@ describe('cosign lookups of one image overlap', () => {
     w.held.release('manifest v1');
     await settled();
     assert.ok(w.held.isHeld('referrers'));
-    assert.ok(w.held.isHeld(`manifest ${legacySignatureTag(w.digest, 'att')}`), w.held.requests.join(', '));
+    assert.ok(!w.held.requests.includes(`manifest ${legacySignatureTag(w.digest, 'att')}`), w.held.requests.join(', '));
     const outcome = await w.held.answerAll(work, 'newest');
+    assert.ok(w.held.requests.includes(`manifest ${legacySignatureTag(w.digest, 'att')}`), w.held.requests.join(', '));
     assert.equal(outcome.status, 'fulfilled');
     const result = outcome.status === 'fulfilled' ? outcome.value : undefined;
     assert.equal(result?.layout, 'legacy');
@@ -265,8 +279,8 @@ describe('cosign lookups of one image overlap', () => {
         ['failed', 'COSIGN_BLOB_SIGNATURE_INVALID', 'referrers-api', at(n.bad), ''],
         ['verified', '', 'referrers-api', at(n.good2), ''],
       ]);
-      // the legacy manifest was read beside the referrers all the same
-      assert.ok(n.held.requests.includes(`manifest ${n.sigTag}`));
+      // with bundles found, cosign verify does not ask for the legacy manifest (as cosign)
+      assert.ok(!n.held.requests.includes(`manifest ${n.sigTag}`), n.held.requests.join(', '));
 
       // without a bundle (the only referrer does not exist), cosign verify reads the legacy layout
       const l = await mixed();
@@ -292,8 +306,9 @@ describe('cosign lookups of one image overlap', () => {
     await settled();
     w.held.release('manifest v1');
     await settled();
-    assert.ok(w.held.isHeld('referrers') && w.held.isHeld(`manifest ${w.sigTag}`), w.held.requests.join(', '));
+    assert.ok(w.held.isHeld('referrers'), w.held.requests.join(', '));
     const outcome = await w.held.answerAll(work, 'newest');
+    assert.ok(w.held.requests.includes(`manifest ${w.sigTag}`), w.held.requests.join(', '));
     assert.equal(outcome.status === 'rejected' ? (outcome.reason as DctError).code : outcome.status, 'COSIGN_NO_SIGNATURES');
     const reports = await w.held.answerAll(w.formatVerifier().verify(w.subject));
     assert.deepEqual(reports, { status: 'fulfilled', value: [] });
@@ -320,31 +335,40 @@ describe('cosign lookups of one image overlap', () => {
     }
 
     for (const first of ['referrers', 'legacy'] as const)
-      it(`both sides fail, the ${first} first: the referrers error, as before (dct verify, cosign verify)`, async () => {
-        for (const run of ['format', 'verifyImage'] as const) {
-          const w = await world();
-          const referrersDown = new DctError('REGISTRY_UNAUTHORIZED', 'referrers: 401');
-          w.held.failures.set('referrers', referrersDown);
-          w.held.failures.set(`manifest ${w.sigTag}`, new DctError('NETWORK_ERROR', '.sig: connection reset'));
-          const outcome = await race(w, w.verify(run), first === 'referrers' ? 'referrers' : `manifest ${w.sigTag}`);
-          assert.equal(outcome.status === 'rejected' ? outcome.reason : outcome.status, referrersDown, run);
-        }
+      it(`both sides fail, the ${first} first: the referrers error, as before (dct verify)`, async () => {
+        const w = await world();
+        const referrersDown = new DctError('REGISTRY_UNAUTHORIZED', 'referrers: 401');
+        w.held.failures.set('referrers', referrersDown);
+        w.held.failures.set(`manifest ${w.sigTag}`, new DctError('NETWORK_ERROR', '.sig: connection reset'));
+        const outcome = await race(w, w.verify('format'), first === 'referrers' ? 'referrers' : `manifest ${w.sigTag}`);
+        assert.equal(outcome.status === 'rejected' ? outcome.reason : outcome.status, referrersDown);
       });
 
-    it('the legacy manifest fails while a bundle is being read: dct verify throws it after the bundle; cosign verify does not need it', async () => {
-      for (const run of ['format', 'verifyImage'] as const) {
-        const w = await world();
-        const good = await w.sign(signer, 'bundle');
-        const sigDown = new DctError('NETWORK_ERROR', '.sig: connection reset');
-        w.held.failures.set(`manifest ${w.sigTag}`, sigDown);
-        const outcome = await race(w, w.verify(run), `manifest ${w.sigTag}`);
-        if (run === 'format') assert.equal(outcome.status === 'rejected' ? outcome.reason : outcome.status, sigDown);
-        else {
-          assert.equal(outcome.status, 'fulfilled');
-          const r = outcome.status === 'fulfilled' ? (outcome.value as ImageVerification) : undefined;
-          assert.deepEqual(summary(r?.reports ?? []), [['verified', '', 'referrers-api', at(good), '']]);
-        }
-      }
+    it('cosign verify: the referrers fail: that error, and the .sig tag is never asked for', async () => {
+      const w = await world();
+      const referrersDown = new DctError('REGISTRY_UNAUTHORIZED', 'referrers: 401');
+      w.held.failures.set('referrers', referrersDown);
+      const outcome = await w.held.answerAll(w.cosignVerify());
+      assert.equal(outcome.status === 'rejected' ? outcome.reason : outcome.status, referrersDown);
+      assert.ok(!w.held.requests.includes(`manifest ${w.sigTag}`), w.held.requests.join(', '));
+    });
+
+    it('the legacy manifest fails while a bundle is being read: dct verify throws it after the bundle; cosign verify does not ask for it', async () => {
+      const w = await world();
+      await w.sign(signer, 'bundle');
+      const sigDown = new DctError('NETWORK_ERROR', '.sig: connection reset');
+      w.held.failures.set(`manifest ${w.sigTag}`, sigDown);
+      const outcome = await race(w, w.verify('format'), `manifest ${w.sigTag}`);
+      assert.equal(outcome.status === 'rejected' ? outcome.reason : outcome.status, sigDown);
+
+      const c = await world();
+      const good = await c.sign(signer, 'bundle');
+      c.held.failures.set(`manifest ${c.sigTag}`, sigDown);
+      const verified = await c.held.answerAll(c.cosignVerify());
+      assert.equal(verified.status, 'fulfilled');
+      const r = verified.status === 'fulfilled' ? verified.value : undefined;
+      assert.deepEqual(summary(r?.reports ?? []), [['verified', '', 'referrers-api', at(good), '']]);
+      assert.ok(!c.held.requests.includes(`manifest ${c.sigTag}`), c.held.requests.join(', '));
     });
 
     it('a legacy manifest that is no signature manifest is a failed report beside the bundles (dct verify)', async () => {
