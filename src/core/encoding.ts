@@ -1,6 +1,6 @@
 /** Strict base64 / hex decoding and PEM blocks with Go-style headers. */
 import { CoreError } from './errors.js';
-import { PemEndLines } from './pem-end-lines.js';
+import { pemSpans } from './pem-spans.js';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
@@ -81,24 +81,10 @@ const BEGIN_LINE = /-----BEGIN ([^-\r\n]+)-----\r?\n/y;
 /**
  * All PEM blocks in `text`, headers included (OpenSSL refuses notary's `role:` headers; we do not):
  * each BEGIN line with the first END line of its type after it; a BEGIN line without one is passed
- * over. Linear in the text's length, however many blocks lack their END (pem-end-lines.ts).
+ * over. Linear in the text's length, however many blocks lack their END (pem-spans.ts).
  */
 export function decodePemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  const ends = new PemEndLines(text);
-  for (let pos = text.indexOf('-----BEGIN '); pos >= 0;) {
-    BEGIN_LINE.lastIndex = pos;
-    const m = BEGIN_LINE.exec(text);
-    const end = m ? ends.find(m[1] as string, pos + m[0].length) : -1;
-    if (!m || end < 0) {
-      pos = text.indexOf('-----BEGIN ', pos + 1);
-      continue;
-    }
-    const type = m[1] as string;
-    blocks.push(pemBlock(type, text.slice(pos + m[0].length, end)));
-    pos = text.indexOf('-----BEGIN ', end + type.length + 14);
-  }
-  return blocks;
+  return pemSpans(text, BEGIN_LINE).map((s) => pemBlock(s.type, text.slice(s.bodyStart, s.bodyEnd)));
 }
 
 function pemBlock(type: string, body: string): PemBlock {
