@@ -1,5 +1,6 @@
 /** Strict base64 / hex decoding and PEM blocks with Go-style headers. */
 import { CoreError } from './errors.js';
+import { splitPemBody } from './pem-body.js';
 import { pemSpans } from './pem-spans.js';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
@@ -88,28 +89,8 @@ export function decodePemBlocks(text: string): PemBlock[] {
 }
 
 function pemBlock(type: string, body: string): PemBlock {
-  const lines = body.split(/\r?\n/);
-  const headers: Record<string, string> = {};
-  let i = 0;
-  if (lines.some((l) => l.includes(':'))) {
-    for (; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.trim() === '') {
-        i++;
-        break;
-      }
-      const colon = line.indexOf(':');
-      if (colon < 0) {
-        // no header section after all
-        i = 0;
-        for (const k of Object.keys(headers)) delete headers[k];
-        break;
-      }
-      headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-    }
-  }
-  const encoded = lines.slice(i).join('').replace(/\s+/g, '');
-  return { type, headers, bytes: decodeBase64(encoded, `PEM block ${type}`) };
+  const { headers, dataLines } = splitPemBody(body, 'no-headers');
+  return { type, headers, bytes: decodeBase64(dataLines.join('').replace(/\s+/g, ''), `PEM block ${type}`) };
 }
 
 export function decodePem(text: string, what = 'PEM data'): PemBlock {

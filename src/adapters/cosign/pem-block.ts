@@ -3,6 +3,7 @@
  * the block is skipped, `Key: value` headers are allowed, the body must be clean base64), and
  * PEM encoding with 64-character lines as Go writes it.
  */
+import { splitPemBody } from '../../core/pem-body.js';
 import { PemEndLines } from '../../core/pem-end-lines.js';
 import { PemBodyLines } from './pem-body-lines.js';
 
@@ -36,27 +37,11 @@ export function decodePem(input: string | Buffer): PemBlock | undefined {
 }
 
 function parseBody(type: string, body: string): PemBlock | undefined {
-  const lines = body.split(/\r?\n/);
-  const headers: Record<string, string> = {};
-  let i = 0;
-  if (lines.some((l) => l.includes(':'))) {
-    for (; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.trim() === '') {
-        i++;
-        break;
-      }
-      const at = line.indexOf(':');
-      if (at < 0) return undefined;
-      headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-    }
-  }
-  const b64 = lines
-    .slice(i)
-    .map((l) => l.trim())
-    .join('');
+  const parts = splitPemBody(body, 'not-a-block');
+  if (!parts) return undefined;
+  const b64 = parts.dataLines.map((l) => l.trim()).join('');
   if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
-  return { type, headers, bytes: Buffer.from(b64, 'base64') };
+  return { type, headers: parts.headers, bytes: Buffer.from(b64, 'base64') };
 }
 
 /** A PEM block as Go's `pem.EncodeToMemory` writes it. */
