@@ -1,6 +1,7 @@
 /** Strict base64 / hex decoding and PEM blocks with Go-style headers. */
 import { CoreError } from './errors.js';
-import { PemEndLines } from './pem-end-lines.js';
+import { splitPemBody } from './pem-body.js';
+import { pemSpans } from './pem-spans.js';
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
@@ -81,49 +82,15 @@ const BEGIN_LINE = /-----BEGIN ([^-\r\n]+)-----\r?\n/y;
 /**
  * All PEM blocks in `text`, headers included (OpenSSL refuses notary's `role:` headers; we do not):
  * each BEGIN line with the first END line of its type after it; a BEGIN line without one is passed
- * over. Linear in the text's length, however many blocks lack their END (pem-end-lines.ts).
+ * over. Linear in the text's length, however many blocks lack their END (pem-spans.ts).
  */
 export function decodePemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  const ends = new PemEndLines(text);
-  for (let pos = text.indexOf('-----BEGIN '); pos >= 0;) {
-    BEGIN_LINE.lastIndex = pos;
-    const m = BEGIN_LINE.exec(text);
-    const end = m ? ends.find(m[1] as string, pos + m[0].length) : -1;
-    if (!m || end < 0) {
-      pos = text.indexOf('-----BEGIN ', pos + 1);
-      continue;
-    }
-    const type = m[1] as string;
-    blocks.push(pemBlock(type, text.slice(pos + m[0].length, end)));
-    pos = text.indexOf('-----BEGIN ', end + type.length + 14);
-  }
-  return blocks;
+  return pemSpans(text, BEGIN_LINE).map((s) => pemBlock(s.type, text.slice(s.bodyStart, s.bodyEnd)));
 }
 
 function pemBlock(type: string, body: string): PemBlock {
-  const lines = body.split(/\r?\n/);
-  const headers: Record<string, string> = {};
-  let i = 0;
-  if (lines.some((l) => l.includes(':'))) {
-    for (; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.trim() === '') {
-        i++;
-        break;
-      }
-      const colon = line.indexOf(':');
-      if (colon < 0) {
-        // no header section after all
-        i = 0;
-        for (const k of Object.keys(headers)) delete headers[k];
-        break;
-      }
-      headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-    }
-  }
-  const encoded = lines.slice(i).join('').replace(/\s+/g, '');
-  return { type, headers, bytes: decodeBase64(encoded, `PEM block ${type}`) };
+  const { headers, dataLines } = splitPemBody(body, 'no-headers');
+  return { type, headers, bytes: decodeBase64(dataLines.join('').replace(/\s+/g, ''), `PEM block ${type}`) };
 }
 
 export function decodePem(text: string, what = 'PEM data'): PemBlock {

@@ -7,6 +7,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DctError } from '../../core/errors.js';
+import { pemSpans } from '../../core/pem-spans.js';
 import type { TlsSettings } from '../http/registry-auth.js';
 
 export interface ClientCertificate {
@@ -82,12 +83,19 @@ export async function tlsFilesInDir(dir: string): Promise<TlsFiles> {
   return out;
 }
 
+/** The CERTIFICATE blocks of a `*.crt` file, BEGIN to END marker, in order (exported for tests). */
+export function certificateBlockTexts(text: string): string[] {
+  return pemSpans(text, CERTIFICATE_BEGIN).map((s) => text.slice(s.start, s.end));
+}
+
+const CERTIFICATE_BEGIN = /-----BEGIN (CERTIFICATE)-----/y;
+
 function certificateBlocks(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+  for (const block of certificateBlockTexts(text)) {
     try {
-      new X509Certificate(m[0]);
-      out.push(`${m[0]}\n`);
+      new X509Certificate(block);
+      out.push(`${block}\n`);
     } catch {
       // AppendCertsFromPEM skips what does not parse
     }

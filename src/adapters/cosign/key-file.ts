@@ -9,16 +9,15 @@
  * P-521, RSA of 2048 to 4096 bits, Ed25519. The error texts are cosign's.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, scryptSync, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { DctError } from '../../core/errors.js';
+import { lazyModule } from '../lazy-module.js';
 import './errors.js';
 import { decodePem, encodePem } from './pem-block.js';
 
 // @noble/ciphers (an ES module) loads with the first private key, not with every command that
 // reads public keys through this module's codec (require of an ES module: Node ≥ 20.19)
-const require = createRequire(import.meta.url);
-const xsalsa20poly1305 = (key: Uint8Array, nonce: Uint8Array) =>
-  (require('@noble/ciphers/salsa.js') as typeof import('@noble/ciphers/salsa.js')).xsalsa20poly1305(key, nonce);
+const salsa = lazyModule<typeof import('@noble/ciphers/salsa.js')>('@noble/ciphers/salsa.js', import.meta);
+const xsalsa20poly1305 = (key: Uint8Array, nonce: Uint8Array) => salsa().xsalsa20poly1305(key, nonce);
 
 export const SIGSTORE_PRIVATE_KEY_PEM_TYPE = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const COSIGN_PRIVATE_KEY_PEM_TYPE = 'ENCRYPTED COSIGN PRIVATE KEY';

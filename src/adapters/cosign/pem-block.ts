@@ -3,6 +3,9 @@
  * the block is skipped, `Key: value` headers are allowed, the body must be clean base64), and
  * PEM encoding with 64-character lines as Go writes it.
  */
+import { splitPemBody } from '../../core/pem-body.js';
+import { PemEndLines } from '../../core/pem-end-lines.js';
+import { PemBodyLines } from './pem-body-lines.js';
 
 export interface PemBlock {
   type: string;
@@ -12,43 +15,33 @@ export interface PemBlock {
 
 const BEGIN = /-----BEGIN ([^\r\n-]*)-----\r?\n/g;
 
-/** The first well-formed PEM block, or undefined when there is none (Go: `p == nil`). */
+/**
+ * The first well-formed PEM block, or undefined when there is none (Go: `p == nil`): the first
+ * BEGIN line whose body is a block; a BEGIN line without the END of its type ends the search.
+ * Linear in the text's length: END markers from PemEndLines, bodies judged by PemBodyLines.
+ */
 export function decodePem(input: string | Buffer): PemBlock | undefined {
   const text = typeof input === 'string' ? input : input.toString('latin1');
+  let ends: PemEndLines | undefined;
+  let bodies: PemBodyLines | undefined;
   BEGIN.lastIndex = 0;
   for (let m = BEGIN.exec(text); m; m = BEGIN.exec(text)) {
     const type = m[1] as string;
-    const endMarker = `-----END ${type}-----`;
-    const end = text.indexOf(endMarker, m.index + m[0].length);
+    const bodyStart = m.index + m[0].length;
+    const end = (ends ??= new PemEndLines(text)).find(type, bodyStart);
     if (end < 0) return undefined;
-    const block = parseBody(type, text.slice(m.index + m[0].length, end));
+    const block = (bodies ??= new PemBodyLines(text)).isBlock(bodyStart, end) ? parseBody(type, text.slice(bodyStart, end)) : undefined;
     if (block) return block;
   }
   return undefined;
 }
 
 function parseBody(type: string, body: string): PemBlock | undefined {
-  const lines = body.split(/\r?\n/);
-  const headers: Record<string, string> = {};
-  let i = 0;
-  if (lines.some((l) => l.includes(':'))) {
-    for (; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.trim() === '') {
-        i++;
-        break;
-      }
-      const at = line.indexOf(':');
-      if (at < 0) return undefined;
-      headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-    }
-  }
-  const b64 = lines
-    .slice(i)
-    .map((l) => l.trim())
-    .join('');
+  const parts = splitPemBody(body, 'not-a-block');
+  if (!parts) return undefined;
+  const b64 = parts.dataLines.map((l) => l.trim()).join('');
   if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return undefined;
-  return { type, headers, bytes: Buffer.from(b64, 'base64') };
+  return { type, headers: parts.headers, bytes: Buffer.from(b64, 'base64') };
 }
 
 /** A PEM block as Go's `pem.EncodeToMemory` writes it. */

@@ -9,19 +9,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Document, LineCounter } from 'yaml';
 import { DctError } from '../../core/errors.js';
 import { compilePolicy, PolicyIssues, type PolicyIssue } from '../../core/policy/compile-policy.js';
 import { pathText, type PolicyPath, type TrustPolicy } from '../../core/policy/trust-policy.js';
+import { lazyModule } from '../lazy-module.js';
 
 // yaml and ajv (both CommonJS) load when a policy is first read, not with every command that
 // may read one: together they are over a hundred modules, a tenth of a second of start-up
-const require = createRequire(import.meta.url);
-let yamlModule: typeof import('yaml') | undefined;
-const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
+const yaml = lazyModule<typeof import('yaml')>('yaml', import.meta);
+const ajv = lazyModule<typeof import('ajv')>('ajv', import.meta);
 
 /** Larger files are refused (POLICY_FILE_UNREADABLE). */
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -45,7 +44,7 @@ let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(policySchemaPath(), 'utf8')) as Record<string, unknown>;
-    const { Ajv } = require('ajv') as typeof import('ajv');
+    const { Ajv } = ajv();
     validator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return validator;

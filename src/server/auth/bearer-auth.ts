@@ -20,6 +20,7 @@
  * are remembered by their text for a short while so the read path stays cheap.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { pemSpans } from '../../core/pem-spans.js';
 import { ApiError } from '../api-errors.js';
 import { errorResponse, type PreparedResponse } from '../responses.js';
 import type { Route } from '../routes.js';
@@ -101,22 +102,29 @@ export class TokenError extends Error {
   }
 }
 
+/** a bundle's BEGIN marker: any type of capitals and spaces, not necessarily ending its line */
+const BUNDLE_BEGIN = /-----BEGIN ([A-Z ]+)-----/y;
+
+/** The blocks of a PEM bundle, BEGIN to END marker, in order (exported for tests). */
+export function bundleBlocks(pem: string): Array<{ type: string; pem: string }> {
+  return pemSpans(pem, BUNDLE_BEGIN).map((s) => ({ type: s.type, pem: pem.slice(s.start, s.end) }));
+}
+
 /** Keys and certificates from a PEM bundle (`rootcertbundle`): CERTIFICATE and PUBLIC KEY blocks. */
 export function parseTrustBundle(pem: string, source = 'bundle'): { keys: KeyObject[]; roots: X509Certificate[] } {
   const keys: KeyObject[] = [];
   const roots: X509Certificate[] = [];
-  for (const m of pem.matchAll(/-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g)) {
-    const block = m[0];
+  for (const { type, pem: block } of bundleBlocks(pem)) {
     try {
-      if (m[1] === 'CERTIFICATE') {
+      if (type === 'CERTIFICATE') {
         const cert = new X509Certificate(block);
         roots.push(cert);
         keys.push(cert.publicKey);
-      } else if (m[1] === 'PUBLIC KEY') {
+      } else if (type === 'PUBLIC KEY') {
         keys.push(createPublicKey(block));
       }
     } catch (err) {
-      throw new Error(`${source}: cannot parse a ${m[1]} block: ${(err as Error).message}`);
+      throw new Error(`${source}: cannot parse a ${type} block: ${(err as Error).message}`);
     }
   }
   if (keys.length === 0) throw new Error(`${source}: no CERTIFICATE or PUBLIC KEY block`);

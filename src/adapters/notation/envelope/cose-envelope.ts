@@ -7,9 +7,8 @@
  * no detached payload), written in the deterministic (length-first) key order notation writes.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type { Descriptor } from '../../../core/oci/descriptor.js';
+import { lazyModule } from '../../lazy-module.js';
 import { parseCertificateDer } from './jws-envelope.js';
 import { parsePayload, payloadBytes } from './payload.js';
 import { ALGORITHMS, algorithmOfCose, signBytes, type SignatureAlgorithm } from './signature-algorithm.js';
@@ -33,9 +32,7 @@ const TIME_HEADERS = new Set<string>([HEADER.signingTime, HEADER.authenticSignin
 // cborg (an ES module, a score of files) loads with the first COSE envelope, not with every
 // command whose module graph reaches this one. Its package exports only an `import` entry, so it
 // is resolved as `import` would and the file required (require of an ES module: Node ≥ 20.19).
-let cborgModule: typeof import('cborg') | undefined;
-const cborg = (): typeof import('cborg') =>
-  (cborgModule ??= createRequire(import.meta.url)(fileURLToPath(import.meta.resolve('cborg'))) as typeof import('cborg'));
+const cborg = lazyModule<typeof import('cborg')>('cborg', import.meta, { importOnly: true });
 const decode = (bytes: Uint8Array, options: import('cborg').DecodeOptions): unknown => cborg().decode(bytes, options);
 const encode: typeof import('cborg').encode = (...args) => cborg().encode(...args);
 /** `Tagged` is read on each use (`Tagged.preserve`, `instanceof`, `new`): never before the first envelope */

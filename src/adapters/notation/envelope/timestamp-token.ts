@@ -6,10 +6,10 @@
  * certificate of the policy's `tsa` trust store and be valid at the timestamp.
  */
 import { createHash, verify as verifySignature, constants, X509Certificate } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { DctError } from '../../../core/errors.js';
+import { lazyModule } from '../../lazy-module.js';
 import { validateCertificateChain } from './certificate-chain.js';
 import { children, oidString, readNode } from './der-reader.js';
 
@@ -18,10 +18,9 @@ export class TimestampError extends Error {}
 // pkijs and asn1js (ES modules, with some thirty modules under them) load with the first token
 // read, not with every command whose module graph reaches this one (require of an ES module:
 // Node ≥ 20.19)
-const require = createRequire(import.meta.url);
-let libraries: { asn1js: typeof asn1js; pkijs: typeof pkijs } | undefined;
-const lib = (): { asn1js: typeof asn1js; pkijs: typeof pkijs } =>
-  (libraries ??= { asn1js: require('asn1js') as typeof asn1js, pkijs: require('pkijs') as typeof pkijs });
+const asn1jsModule = lazyModule<typeof asn1js>('asn1js', import.meta);
+const pkijsModule = lazyModule<typeof pkijs>('pkijs', import.meta);
+const lib = (): { asn1js: typeof asn1js; pkijs: typeof pkijs } => ({ asn1js: asn1jsModule(), pkijs: pkijsModule() });
 
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
