@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { countingServer } from '../support/counting-server.js';
 import { fixturePath, PROJECT_ROOT } from '../support/fixtures.js';
+import { signingConfigAt } from '../support/signing-config.js';
 
 const work = mkdtempSync(join(tmpdir(), 'dct-sigstore-cli-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -115,20 +116,8 @@ describe('dct sigstore sign-bundle / update-trusted-root without the network', (
   it('sign-bundle with a signing config whose services cut every connection: one attempt, [SIGSTORE_SIGNING_FAILED], no bundle written', async () => {
     const dead = await countingServer('reset');
     try {
-      const service = { url: dead.url, majorApiVersion: 1, validFor: { start: '2020-01-01T00:00:00Z' }, operator: 'test' };
       const config = join(work, 'signing_config.json');
-      writeFileSync(
-        config,
-        JSON.stringify({
-          mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
-          caUrls: [service],
-          oidcUrls: [],
-          rekorTlogUrls: [service],
-          rekorTlogConfig: { selector: 'ANY' },
-          tsaUrls: [service],
-          tsaConfig: { selector: 'ANY' },
-        }),
-      );
+      writeFileSync(config, JSON.stringify(signingConfigAt(dead.url)));
       const out = join(work, 'out.sigstore.json');
       const r = await dct(['sign-bundle', '--identity-token', token, '--bundle', out, '--signing-config', config, join(CASES, 'a.txt')]);
       assert.notEqual(r.code, 0);

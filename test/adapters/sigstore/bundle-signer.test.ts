@@ -8,20 +8,7 @@ import { describe, it } from 'node:test';
 import { signBundle } from '../../../src/adapters/sigstore/bundle-signer.js';
 import { isDctError } from '../../../src/core/errors.js';
 import { countingServer } from '../../support/counting-server.js';
-
-/** A signing config (v0.2) whose Fulcio, Rekor and TSA are all `base`. */
-export function signingConfigAt(base: string): unknown {
-  const service = { url: base, majorApiVersion: 1, validFor: { start: '2020-01-01T00:00:00Z' }, operator: 'test' };
-  return {
-    mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
-    caUrls: [service],
-    oidcUrls: [],
-    rekorTlogUrls: [service],
-    rekorTlogConfig: { selector: 'ANY' },
-    tsaUrls: [service],
-    tsaConfig: { selector: 'ANY' },
-  };
-}
+import { signingConfigAt } from '../../support/signing-config.js';
 
 /** An unsigned JWT with the claims Fulcio's client reads. */
 export function fakeIdentityToken(): string {
