@@ -68,13 +68,18 @@ describe('bad input: a stable code, never a crash, a hang or a verdict of verifi
       await refused(verifier.verify(v, artifact, policy, opts), 'SIGSTORE_BUNDLE_MALFORMED');
   });
 
-  it('10,000 tlog entries are refused at once (SIGSTORE_BUNDLE_TOO_LARGE)', async () => {
+  it('10,000 tlog entries are refused before any of them is read (SIGSTORE_BUNDLE_TOO_LARGE)', async () => {
     const b = clone(happy) as Mutable;
-    const entry: unknown = b.verificationMaterial.tlogEntries[0];
+    let reads = 0;
+    const entry = new Proxy(b.verificationMaterial.tlogEntries[0] as object, {
+      get: (target, key, receiver) => {
+        reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
     b.verificationMaterial.tlogEntries = Array.from({ length: 10_000 }, () => entry);
-    const start = Date.now();
     await refused(verifier.verify(b, artifact, policy, opts), 'SIGSTORE_BUNDLE_TOO_LARGE', /10000 transparency log entries/);
-    assert.ok(Date.now() - start < 1000);
+    assert.equal(reads, 0, 'the count is checked before any entry is looked at');
   });
 
   it('too many timestamps, proof hashes or chain certificates; two DSSE signatures', async () => {

@@ -5,6 +5,7 @@
  * exemptions, dry runs, fail-closed on timeout and failure, one decision per distinct image, in parallel.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import {
   AdmissionController,
@@ -295,13 +296,10 @@ describe('admission: deciding', () => {
   it('8 containers of 8 images: 8 decisions, all at once', async () => {
     const decider = new DoubleDecider({ delayMs: 100 });
     const { c } = controller(decider);
-    const started = performance.now();
     const answer = await c.review('mutate', body(reviewOf(kubeObject('pod-eight.json'))));
-    const elapsed = performance.now() - started;
     assert.equal(answer.response.allowed, true);
     assert.equal(decider.calls.length, 8);
-    assert.equal(decider.maxActive, 8, 'the calls overlap');
-    assert.ok(elapsed < 700, `took ${elapsed} ms: not one after another (8 × 100 ms)`);
+    assert.equal(decider.maxActive, 8, 'all eight in progress at once, not one after another');
   });
 
   it('one decision per distinct image, however many containers use it', async () => {
@@ -316,22 +314,27 @@ describe('admission: deciding', () => {
     assert.equal(patchOf(answer).length, 9);
   });
 
-  it('a decision slower than the deadline is refused (fail-closed), naming the image; the decider is told to stop', async () => {
-    const decider = new DoubleDecider({ delayMs: 500 });
-    const { c, images } = controller(decider, { timeoutMs: 50 });
-    const started = performance.now();
-    const answer = await c.review('validate', body(reviewOf(kubeObject('job-migrate.json'))));
-    assert.ok(performance.now() - started < 400, 'answered at the deadline');
-    assert.equal(answer.response.allowed, false);
-    assert.match(
-      answer.response.status?.message ?? '',
-      /image registry\.example\.com\/shop\/migrate:3\.1: no decision within 50 ms .*\(fail-closed\)/,
-    );
-    assert.equal(images[0]?.verdict, 'error');
-    assert.equal(images[0]?.error?.code, 'ADMISSION_DECISION_TIMEOUT');
-    await new Promise((r) => setTimeout(r, 80));
-    assert.equal(decider.signals[0]?.aborted, true, 'the decision was aborted');
-  });
+  it(
+    'a decision slower than the deadline is refused (fail-closed), naming the image; the decider is told to stop',
+    { timeout: 30_000 },
+    async () => {
+      // a decider that never answers: only the deadline can answer the review (the test's limit is a hang detector)
+      const decider = new DoubleDecider({ decide: () => new Promise<never>(() => undefined) });
+      const { c, images } = controller(decider, { timeoutMs: 50 });
+      const answer = await c.review('validate', body(reviewOf(kubeObject('job-migrate.json'))));
+      assert.equal(answer.response.allowed, false);
+      assert.match(
+        answer.response.status?.message ?? '',
+        /image registry\.example\.com\/shop\/migrate:3\.1: no decision within 50 ms .*\(fail-closed\)/,
+      );
+      assert.equal(images[0]?.verdict, 'error');
+      assert.equal(images[0]?.error?.code, 'ADMISSION_DECISION_TIMEOUT');
+      const signal = decider.signals[0];
+      assert.ok(signal, 'the decider was given a signal');
+      // the decision is aborted (else this waits until the test's limit)
+      if (!signal.aborted) await once(signal, 'abort');
+    },
+  );
 
   it('fail-open admits with a warning instead', async () => {
     const { c } = controller(new DoubleDecider({ delayMs: 500 }), { timeoutMs: 50, failOpen: true });

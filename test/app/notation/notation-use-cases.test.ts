@@ -323,14 +323,12 @@ describe('notation verify: the loop over signatures', () => {
       image.digest.replace(':', '-'),
     );
     const before = registry.manifestGets;
-    const started = Date.now();
     const err = await refusal(
       verifyArtifact({ repository: repo, reference: ref('registry.test/app:v1'), policy: policy(), verifier: fakeVerifier(), now: NOW }),
     );
     assert.ok(isDctError(err, 'NOTATION_TOO_MANY_SIGNATURES'), String(err));
     assert.equal((err as NotationVerificationError).failures.length, 100);
-    assert.ok(registry.manifestGets - before <= 101);
-    assert.ok(Date.now() - started < 5000);
+    assert.ok(registry.manifestGets - before <= 101, `${registry.manifestGets - before} manifests fetched`);
     const listing = await listSignatures(repo, ref('registry.test/app:v1'), 3);
     assert.equal(listing.signatures.length, 3);
     assert.equal(listing.exceeded, true);

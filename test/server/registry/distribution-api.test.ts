@@ -454,34 +454,39 @@ describe('embedded registry: restarts, --no-registry', () => {
     }
   });
 
-  it('stalled bodies: a registry upload is dropped after the idle time (the bytes received stay), a trust API update still gets its 408', async () => {
-    const server = await startTestServer({ flags: { requestTimeoutMs: 300 } });
-    try {
-      const raw = new Raw(server.url);
-      const { port } = new URL(server.url);
-      const stall = (head: string): Promise<string> =>
-        new Promise((resolve) => {
-          const socket = connect(Number(port), '127.0.0.1', () => socket.write(head));
-          let answer = '';
-          socket.on('data', (d) => (answer += d.toString()));
-          socket.on('close', () => resolve(answer));
-          socket.on('error', () => resolve(answer));
-        });
-      const location = (await raw.call('/v2/stall/app/blobs/uploads/', { method: 'POST' })).headers.location as string;
-      const started = Date.now();
-      const dropped = await stall(`PATCH ${location} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789`);
-      assert.equal(dropped, '');
-      assert.ok(Date.now() - started < 5000, 'Date.now() - started < 5000');
-      assert.equal((await raw.call(location)).headers['range'], '0-9');
-      const trust = await stall(
-        `POST /v2/stall/app/_trust/tuf/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\n\r\n--b`,
-      );
-      assert.match(trust, /^HTTP\/1\.1 408 /);
-      assert.match(trust, /"code":"TIMEOUT"/);
-    } finally {
-      await server.close();
-    }
-  });
+  // the test's own limit only detects a hang (a stalled request nobody drops); at it the sockets and the server close
+  it(
+    'stalled bodies: a registry upload is dropped after the idle time (the bytes received stay), a trust API update still gets its 408',
+    { timeout: 60_000 },
+    async (t) => {
+      const server = await startTestServer({ flags: { requestTimeoutMs: 300 } });
+      t.signal.addEventListener('abort', () => void server.close(), { once: true });
+      try {
+        const raw = new Raw(server.url);
+        const { port } = new URL(server.url);
+        const stall = (head: string): Promise<string> =>
+          new Promise((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () => socket.write(head));
+            t.signal.addEventListener('abort', () => socket.destroy(), { once: true });
+            let answer = '';
+            socket.on('data', (d) => (answer += d.toString()));
+            socket.on('close', () => resolve(answer));
+            socket.on('error', () => resolve(answer));
+          });
+        const location = (await raw.call('/v2/stall/app/blobs/uploads/', { method: 'POST' })).headers.location as string;
+        const dropped = await stall(`PATCH ${location} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n0123456789`);
+        assert.equal(dropped, '', 'the upload is dropped without an answer');
+        assert.equal((await raw.call(location)).headers['range'], '0-9');
+        const trust = await stall(
+          `POST /v2/stall/app/_trust/tuf/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100\r\n\r\n--b`,
+        );
+        assert.match(trust, /^HTTP\/1\.1 408 /);
+        assert.match(trust, /"code":"TIMEOUT"/);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it('--no-registry: registry paths are route misses of the trust API again', async () => {
     const server = await startTestServer({ flags: { registry: false } });
