@@ -15,6 +15,7 @@
  * Writing: docker-archive-writer.ts.
  */
 import { Readable } from 'node:stream';
+import { settleBounded } from '../../core/bounded-map.js';
 import { parseImageReference } from '../../core/image-reference.js';
 import { DOCKER_MEDIA_TYPES, OCI_MEDIA_TYPES, parseDescriptor, type Descriptor, type Manifest } from '../../core/oci/index.js';
 import { ArchiveLayer, noop, type PushableBlob } from './archive-layer.js';
@@ -214,29 +215,20 @@ export class DockerArchive {
       for (const p of prepared) await p?.dispose();
     };
     try {
-      let next = 0;
-      let failed = false;
-      const worker = async () => {
-        for (;;) {
-          const i = next++;
-          const layer = layers[i];
-          if (layer === undefined || failed) return;
-          try {
-            prepared[i] = opts.compress
-              ? await layer.compressed({
-                  format,
-                  ...(opts.level !== undefined ? { level: opts.level } : {}),
-                  ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}),
-                })
-              : await layer.asIs(format);
-          } catch (err) {
-            failed = true;
-            throw err;
-          }
-        }
-      };
-      // every worker settled before anything is disposed: none is left writing a temp file
-      const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, layers.length)) }, worker));
+      // once a layer fails no further one starts, and every one started settles before anything
+      // is disposed: none is left writing a temp file
+      const settled = await settleBounded(layers, opts.concurrency ?? 4, (layer) =>
+        opts.compress
+          ? layer.compressed({
+              format,
+              ...(opts.level !== undefined ? { level: opts.level } : {}),
+              ...(opts.tmpDir !== undefined ? { tmpDir: opts.tmpDir } : {}),
+            })
+          : layer.asIs(format),
+      );
+      settled.forEach((s, i) => {
+        if (s.status === 'fulfilled') prepared[i] = s.value;
+      });
       for (const s of settled) if (s.status === 'rejected') throw s.reason;
     } catch (err) {
       await disposeAll();

@@ -5,6 +5,7 @@
  * re-serialised: the registry receives the manifest bytes the source holds, so
  * the digest that is signed afterwards is the digest that was pushed.
  */
+import { mapBounded } from '../../core/bounded-map.js';
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 
@@ -65,24 +66,22 @@ export async function pushImage<S>(
   const blobs = plan.items.filter((i) => i.kind !== 'index' && i.kind !== 'manifest' && !i.foreign);
   const counts = { uploaded: 0, mounted: 0, existed: 0 };
   const events = opts.events ?? {};
-  const queue = [...blobs];
-  const worker = async (): Promise<void> => {
-    for (let item = queue.shift(); item; item = queue.shift()) {
-      const source = item.source;
-      if (!source) throw new DctError('PUSH_SOURCE_MISSING', `no content for blob ${item.descriptor.digest}`);
-      const d = item.descriptor;
-      events.blob?.(d, 0, 'start');
-      const result = await registry.ensureBlob(repo, d, source, {
-        ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
-        onProgress: (sent) => events.blob?.(d, sent, 'progress'),
-      });
-      if (result === 'uploaded') counts.uploaded++;
-      else if (result === 'mounted') counts.mounted++;
-      else counts.existed++;
-      events.blob?.(d, d.size, result);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 3, blobs.length)) }, worker));
+  // once a blob fails no further one starts, and those under way are waited for: the caller
+  // disposes of the sources when this rejects, so none may still be reading them
+  await mapBounded(blobs, opts.concurrency ?? 3, async (item) => {
+    const source = item.source;
+    if (!source) throw new DctError('PUSH_SOURCE_MISSING', `no content for blob ${item.descriptor.digest}`);
+    const d = item.descriptor;
+    events.blob?.(d, 0, 'start');
+    const result = await registry.ensureBlob(repo, d, source, {
+      ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
+      onProgress: (sent) => events.blob?.(d, sent, 'progress'),
+    });
+    if (result === 'uploaded') counts.uploaded++;
+    else if (result === 'mounted') counts.mounted++;
+    else counts.existed++;
+    events.blob?.(d, d.size, result);
+  });
 
   for (const item of plan.items) {
     if (item.kind !== 'index' && item.kind !== 'manifest') continue;

@@ -20,6 +20,7 @@
  * are remembered by their text for a short while so the read path stays cheap.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { DctError } from '../../core/errors.js';
 import { pemSpans } from '../../core/pem-spans.js';
 import { ApiError } from '../api-errors.js';
 import { errorResponse, type PreparedResponse } from '../responses.js';
@@ -110,7 +111,10 @@ export function bundleBlocks(pem: string): Array<{ type: string; pem: string }> 
   return pemSpans(pem, BUNDLE_BEGIN).map((s) => ({ type: s.type, pem: pem.slice(s.start, s.end) }));
 }
 
-/** Keys and certificates from a PEM bundle (`rootcertbundle`): CERTIFICATE and PUBLIC KEY blocks. */
+/**
+ * Keys and certificates from a PEM bundle (`rootcertbundle`): CERTIFICATE and PUBLIC KEY blocks.
+ * INVALID_CONFIG naming `source` when it has none, or when one of them does not parse.
+ */
 export function parseTrustBundle(pem: string, source = 'bundle'): { keys: KeyObject[]; roots: X509Certificate[] } {
   const keys: KeyObject[] = [];
   const roots: X509Certificate[] = [];
@@ -124,10 +128,10 @@ export function parseTrustBundle(pem: string, source = 'bundle'): { keys: KeyObj
         keys.push(createPublicKey(block));
       }
     } catch (err) {
-      throw new Error(`${source}: cannot parse a ${type} block: ${(err as Error).message}`);
+      throw new DctError('INVALID_CONFIG', `${source}: cannot parse a ${type} block: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (keys.length === 0) throw new Error(`${source}: no CERTIFICATE or PUBLIC KEY block`);
+  if (keys.length === 0) throw new DctError('INVALID_CONFIG', `${source}: no CERTIFICATE or PUBLIC KEY block`);
   return { keys, roots };
 }
 
