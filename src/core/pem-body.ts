@@ -1,15 +1,13 @@
 /**
- * The header section of a PEM body, read one way for every PEM reader: the block readers of
- * encoding.ts (notary's reading) and of cosign (Go's `encoding/pem` as cosign reads it) differ
- * only in what a bad header line means, which each names.
+ * The header section of a PEM body as notary reads it (encoding.ts). cosign's reader follows
+ * Go's `encoding/pem` line by line instead (adapters/cosign/pem-block.ts).
  */
 
 /**
  * What a line of the header section that is neither blank nor `Name: value` makes of the body:
- * - `not-a-block`: the body is no block (cosign's reader goes on to the next BEGIN line);
- * - `no-headers`: there were no headers after all, every line of the body is base64 (notary).
+ * `no-headers`: there were no headers after all, every line of the body is base64 (notary).
  */
-export type BadPemHeaderLine = 'not-a-block' | 'no-headers';
+export type BadPemHeaderLine = 'no-headers';
 
 export interface PemBodyParts {
   /** the `Name: value` lines, names and values trimmed (a later name wins) */
@@ -23,9 +21,8 @@ export interface PemBodyParts {
  * Only a body with a `:` somewhere has a header section: its lines up to the first blank one
  * (all of them when none is blank).
  */
-export function splitPemBody(body: string, onBadHeaderLine: 'no-headers'): PemBodyParts;
-export function splitPemBody(body: string, onBadHeaderLine: BadPemHeaderLine): PemBodyParts | undefined;
-export function splitPemBody(body: string, onBadHeaderLine: BadPemHeaderLine): PemBodyParts | undefined {
+export function splitPemBody(body: string, onBadHeaderLine: BadPemHeaderLine): PemBodyParts {
+  void onBadHeaderLine;
   const lines = body.split(/\r?\n/);
   if (!body.includes(':')) return { headers: {}, dataLines: lines };
   const headers: Record<string, string> = {};
@@ -33,7 +30,7 @@ export function splitPemBody(body: string, onBadHeaderLine: BadPemHeaderLine): P
     const line = lines[i] as string;
     if (line.trim() === '') return { headers, dataLines: lines.slice(i + 1) };
     const colon = line.indexOf(':');
-    if (colon < 0) return onBadHeaderLine === 'no-headers' ? { headers: {}, dataLines: lines } : undefined;
+    if (colon < 0) return { headers: {}, dataLines: lines };
     headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
   }
   return { headers, dataLines: [] };

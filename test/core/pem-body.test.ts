@@ -1,26 +1,23 @@
-/** splitPemBody: the header section of a PEM body, and what each reader makes of a bad header line. */
+/** splitPemBody: the header section of a PEM body as notary reads it. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { splitPemBody } from '../../src/core/pem-body.js';
 
 describe('splitPemBody', () => {
   it('reads `Name: value` lines up to the blank line, names and values trimmed, CRLF or LF', () => {
-    for (const mode of ['no-headers', 'not-a-block'] as const) {
-      assert.deepEqual(splitPemBody('Proc-Type: 4,ENCRYPTED\r\n DEK-Info :  AES \r\n\r\nQUJD\r\nRA==\r\n', mode), {
-        headers: { 'Proc-Type': '4,ENCRYPTED', 'DEK-Info': 'AES' },
-        dataLines: ['QUJD', 'RA==', ''],
-      });
-      // no blank line: every line is a header, no base64
-      assert.deepEqual(splitPemBody('a: 1\nb: 2:3', mode), { headers: { a: '1', b: '2:3' }, dataLines: [] });
-      // a body without `:` has no header section; a blank first line ends an empty one
-      assert.deepEqual(splitPemBody('QUJD\n\nRA==', mode), { headers: {}, dataLines: ['QUJD', '', 'RA=='] });
-      assert.deepEqual(splitPemBody('\nk: v\n', mode), { headers: {}, dataLines: ['k: v', ''] });
-    }
+    assert.deepEqual(splitPemBody('Proc-Type: 4,ENCRYPTED\r\n DEK-Info :  AES \r\n\r\nQUJD\r\nRA==\r\n', 'no-headers'), {
+      headers: { 'Proc-Type': '4,ENCRYPTED', 'DEK-Info': 'AES' },
+      dataLines: ['QUJD', 'RA==', ''],
+    });
+    // no blank line: every line is a header, no base64
+    assert.deepEqual(splitPemBody('a: 1\nb: 2:3', 'no-headers'), { headers: { a: '1', b: '2:3' }, dataLines: [] });
+    // a body without `:` has no header section; a blank first line ends an empty one
+    assert.deepEqual(splitPemBody('QUJD\n\nRA==', 'no-headers'), { headers: {}, dataLines: ['QUJD', '', 'RA=='] });
+    assert.deepEqual(splitPemBody('\nk: v\n', 'no-headers'), { headers: {}, dataLines: ['k: v', ''] });
   });
 
-  it('a line neither blank nor `Name: value` in the header section: no block for cosign, no headers for notary', () => {
+  it('a line neither blank nor `Name: value` in the header section: no headers, every line base64', () => {
     const body = 'role: root\nQUJD\n\nRA==\n';
-    assert.equal(splitPemBody(body, 'not-a-block'), undefined);
     assert.deepEqual(splitPemBody(body, 'no-headers'), { headers: {}, dataLines: ['role: root', 'QUJD', '', 'RA==', ''] });
   });
 });

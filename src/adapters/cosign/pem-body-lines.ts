@@ -1,151 +1,70 @@
 /**
- * Which bodies of a PEM text decodePem (pem-block.ts) takes for a block, each answered in constant
- * time from what one pass over the text's lines found. decodePem tries the BEGIN lines in turn and
- * goes on to the next one when a body is not a block; that next BEGIN line may lie inside the body
- * it just read, so reading each body afresh costs the length of the text per BEGIN line: quadratic
- * in hostile text (cosign certificates and keys come from registries).
- *
- * A body (from just after its BEGIN line to its END marker) is a block when, split in lines and
- * each line trimmed:
- * - with no `:` anywhere, all its lines are the base64;
- * - with one, the lines up to the first blank one are `Name: value` headers (a non-blank line
- *   without `:` there: not a block) and the lines after it the base64 (none when no line is blank);
- * - and the base64, the lines joined, is padded standard base64: only `[A-Za-z0-9+/]`, then at most
- *   two `=`, in groups of four.
- * Bodies start at a line's start; the last line of a body ends at its END marker, maybe mid-line.
+ * The line rules of Go's `encoding/pem` reader, on text held as bytes (a latin1 string: one
+ * character a byte): where a line ends and what of it counts, and how a header name or value is
+ * trimmed.
  */
-const BASE64_LINE = /^[A-Za-z0-9+/]*=*$/;
 
-/** What a line (or the start of one, up to an END marker) contributes, trimmed. */
-interface LineFacts {
-  blank: boolean;
-  colon: boolean;
-  /** not `[A-Za-z0-9+/]*=*` */
-  bad: boolean;
-  length: number;
-  /** its trailing `=` */
-  padding: number;
-  /** has a base64 character other than `=` */
-  data: boolean;
+/** A line from `start`: its content `[start, contentEnd)` and where the next line starts. */
+export interface PemLine {
+  contentEnd: number;
+  next: number;
 }
 
-function lineFacts(line: string): LineFacts {
-  const t = line.trim();
-  const bad = !BASE64_LINE.test(t);
-  let padding = 0;
-  if (!bad) while (padding < t.length && t.charCodeAt(t.length - 1 - padding) === 0x3d) padding++;
-  return { blank: t === '', colon: line.includes(':'), bad, length: t.length, padding, data: t.length > padding };
+/**
+ * The line starting at `start` (Go's `getLine`): up to the next `\n` (or the text's end), less a
+ * `\r` just before that `\n`, less the spaces and tabs then at its end.
+ */
+export function pemLine(text: string, start: number): PemLine {
+  const nl = text.indexOf('\n', start);
+  let end = nl < 0 ? text.length : nl;
+  if (nl > start && text.charCodeAt(nl - 1) === 0x0d) end--;
+  while (end > start && isSpaceOrTab(text.charCodeAt(end - 1))) end--;
+  return { contentEnd: end, next: nl < 0 ? text.length : nl + 1 };
 }
 
-export class PemBodyLines {
-  /** where each line starts (the text split at `\n`) */
-  private readonly starts: number[] = [];
-  private readonly firstDash: Int32Array;
-  private readonly firstColon: Int32Array;
-  /** per line k: the first line ≥ k that … (the line count when none) */
-  private readonly nextHeaderStop: Int32Array; // has no `:` (blank lines included)
-  private readonly nextColon: Int32Array;
-  private readonly nextBad: Int32Array;
-  private readonly nextPadded: Int32Array;
-  /** per line k: the last line < k with base64 data, or -1 */
-  private readonly lastData: Int32Array;
-  /** per line k: the trimmed lengths and `=` of the lines before k */
-  private readonly lengthSum: Float64Array;
-  private readonly paddingSum: Float64Array;
-  private readonly blank: Uint8Array;
-  private readonly partial = new Map<number, LineFacts>();
+/**
+ * Whether the line from `start` holds only spaces and tabs (Go's `getLine` gives it empty), read
+ * only as far as its first other character.
+ */
+export function isBlankLineFrom(text: string, start: number): boolean {
+  let at = start;
+  while (at < text.length && isSpaceOrTab(text.charCodeAt(at))) at++;
+  if (at === text.length || text.charCodeAt(at) === 0x0a) return true;
+  return text.charCodeAt(at) === 0x0d && text.charCodeAt(at + 1) === 0x0a;
+}
 
-  constructor(private readonly text: string) {
-    for (let at = 0; ;) {
-      this.starts.push(at);
-      const nl = text.indexOf('\n', at);
-      if (nl < 0) break;
-      at = nl + 1;
-    }
-    const n = this.starts.length;
-    this.firstDash = new Int32Array(n);
-    this.firstColon = new Int32Array(n);
-    this.nextHeaderStop = new Int32Array(n + 1).fill(n);
-    this.nextColon = new Int32Array(n + 1).fill(n);
-    this.nextBad = new Int32Array(n + 1).fill(n);
-    this.nextPadded = new Int32Array(n + 1).fill(n);
-    this.lastData = new Int32Array(n + 1).fill(-1);
-    this.lengthSum = new Float64Array(n + 1);
-    this.paddingSum = new Float64Array(n + 1);
-    this.blank = new Uint8Array(n);
-    const facts: LineFacts[] = [];
-    for (let k = 0; k < n; k++) {
-      const start = this.starts[k] as number;
-      const end = k + 1 < n ? (this.starts[k + 1] as number) - 1 : text.length;
-      const line = text.slice(start, end);
-      const dash = line.indexOf('-');
-      const colon = line.indexOf(':');
-      this.firstDash[k] = dash < 0 ? end : start + dash;
-      this.firstColon[k] = colon < 0 ? end : start + colon;
-      const f = lineFacts(line);
-      facts.push(f);
-      this.blank[k] = f.blank ? 1 : 0;
-      this.lengthSum[k + 1] = (this.lengthSum[k] as number) + f.length;
-      this.paddingSum[k + 1] = (this.paddingSum[k] as number) + f.padding;
-      this.lastData[k + 1] = f.data ? k : (this.lastData[k] as number);
-    }
-    for (let k = n - 1; k >= 0; k--) {
-      const f = facts[k] as LineFacts;
-      this.nextHeaderStop[k] = !f.colon ? k : (this.nextHeaderStop[k + 1] as number);
-      this.nextColon[k] = f.colon ? k : (this.nextColon[k + 1] as number);
-      this.nextBad[k] = f.bad ? k : (this.nextBad[k + 1] as number);
-      this.nextPadded[k] = f.padding > 0 ? k : (this.nextPadded[k + 1] as number);
-    }
-  }
+function isSpaceOrTab(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
 
-  /** Whether `text.slice(bodyStart, bodyEnd)` is a block; `bodyStart` starts a line. */
-  isBlock(bodyStart: number, bodyEnd: number): boolean {
-    const first = this.lineOf(bodyStart);
-    const last = this.lineOf(bodyEnd);
-    const tail = this.partialLine(last, bodyEnd);
-    if ((this.nextColon[first] as number) >= last && !tail.colon) return this.isBase64(first, last, tail);
-    const stop = this.nextHeaderStop[first] as number;
-    if (stop < last) return this.blank[stop] === 1 && this.isBase64(stop + 1, last, tail);
-    // every whole line is a header: the last one is a header too, or blank, or it is not a block
-    return tail.blank || tail.colon;
-  }
+/** ASCII white space as Go's `unicode.IsSpace` has it */
+function isAsciiSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
 
-  /** Whether whole lines `from` to `last - 1` and then `tail` (`from` ≤ `last`) join to padded base64. */
-  private isBase64(from: number, last: number, tail: LineFacts): boolean {
-    if ((this.nextBad[from] as number) < last || tail.bad) return false;
-    const padding = (this.paddingSum[last] as number) - (this.paddingSum[from] as number) + tail.padding;
-    const length = (this.lengthSum[last] as number) - (this.lengthSum[from] as number) + tail.length;
-    if (padding > 2 || length % 4 !== 0) return false;
-    // no base64 data after the first `=`: none on a line after the first whole line with one
-    const firstPadded = this.nextPadded[from] as number;
-    const lastData = tail.data ? last : (this.lastData[last] as number);
-    return firstPadded >= last || lastData <= firstPadded;
-  }
+/**
+ * The UTF-8 bytes of the other white space Go's `bytes.TrimSpace` trims (U+0085, U+00A0, U+1680,
+ * U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), as latin1 strings.
+ */
+const UNICODE_SPACES = [0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000]
+  .concat(Array.from({ length: 11 }, (_, i) => 0x2000 + i))
+  .map((cp) => Buffer.from(String.fromCodePoint(cp), 'utf8').toString('latin1'));
 
-  /**
-   * The facts of line `k` up to `end`. With a `-` in that part (an END marker on the line before
-   * this one, say) it is neither blank nor base64, whatever else it holds; otherwise `end` is the
-   * line's first `-`, so each line is read in full at most once here.
-   */
-  private partialLine(k: number, end: number): LineFacts {
-    const start = this.starts[k] as number;
-    if ((this.firstDash[k] as number) < end) {
-      return { blank: false, colon: (this.firstColon[k] as number) < end, bad: true, length: 0, padding: 0, data: false };
-    }
-    let facts = this.partial.get(end);
-    if (!facts) this.partial.set(end, (facts = lineFacts(this.text.slice(start, end))));
-    return facts;
+/** `text.slice(start, end)` less white space at both ends, as Go's `bytes.TrimSpace` trims bytes. */
+export function trimGoSpace(text: string, start: number, end: number): string {
+  let from = start;
+  let to = end;
+  for (let step = 1; step > 0 && from < to;) {
+    step = isAsciiSpace(text.charCodeAt(from))
+      ? 1
+      : (UNICODE_SPACES.find((s) => to - from >= s.length && text.startsWith(s, from))?.length ?? 0);
+    from += step;
   }
-
-  /** the line holding position `at` */
-  private lineOf(at: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if ((this.starts[mid] as number) <= at) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+  for (let step = 1; step > 0 && from < to;) {
+    step = isAsciiSpace(text.charCodeAt(to - 1))
+      ? 1
+      : (UNICODE_SPACES.find((s) => to - from >= s.length && text.startsWith(s, to - s.length))?.length ?? 0);
+    to -= step;
   }
+  return text.slice(from, to);
 }
