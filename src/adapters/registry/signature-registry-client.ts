@@ -4,7 +4,7 @@
  * registry call dct makes.
  */
 import { Writable } from 'node:stream';
-import type { SignatureRegistry, RegistryManifest } from '../../core/signatures/signature-registry.js';
+import type { ReadOptions, SignatureRegistry, RegistryManifest } from '../../core/signatures/signature-registry.js';
 import { DctError } from '../../core/errors.js';
 import type { Descriptor } from '../../core/oci/descriptor.js';
 import type { RegistryClient } from './registry-client.js';
@@ -23,8 +23,17 @@ export class RegistrySignatureStore implements SignatureRegistry {
     private readonly readActions: string = 'pull',
   ) {}
 
-  async getManifest(repo: string, reference: string, accept?: readonly string[]): Promise<RegistryManifest | undefined> {
-    const m = await this.client.findManifest(repo, reference, { ...(accept ? { accept } : {}), actions: this.readActions });
+  async getManifest(
+    repo: string,
+    reference: string,
+    accept?: readonly string[],
+    opts: ReadOptions = {},
+  ): Promise<RegistryManifest | undefined> {
+    const m = await this.client.findManifest(repo, reference, {
+      ...(accept ? { accept } : {}),
+      actions: this.readActions,
+      ...signalOf(opts),
+    });
     return m && { bytes: m.bytes, mediaType: m.mediaType, digest: m.digest };
   }
 
@@ -38,7 +47,7 @@ export class RegistrySignatureStore implements SignatureRegistry {
     return { digest: put.digest, ...(put.ociSubject !== undefined ? { ociSubject: put.ociSubject } : {}) };
   }
 
-  async readBlob(repo: string, descriptor: Descriptor, maxBytes: number): Promise<Buffer> {
+  async readBlob(repo: string, descriptor: Descriptor, maxBytes: number, opts: ReadOptions = {}): Promise<Buffer> {
     if (descriptor.size > maxBytes)
       throw new DctError(
         'RESPONSE_TOO_LARGE',
@@ -51,7 +60,7 @@ export class RegistrySignatureStore implements SignatureRegistry {
         done();
       },
     });
-    await this.client.getBlob(repo, { digest: descriptor.digest, size: descriptor.size }, sink);
+    await this.client.getBlob(repo, { digest: descriptor.digest, size: descriptor.size }, sink, signalOf(opts));
     return Buffer.concat(chunks);
   }
 
@@ -62,9 +71,12 @@ export class RegistrySignatureStore implements SignatureRegistry {
   async referrers(
     repo: string,
     digest: string,
-    opts: { artifactType?: string; max?: number } = {},
+    opts: ReadOptions & { artifactType?: string; max?: number } = {},
   ): Promise<{ manifests: Descriptor[]; via: 'api' | 'tag' | 'none' }> {
-    const found = await this.client.referrers(repo, digest, opts.artifactType !== undefined ? { artifactType: opts.artifactType } : {});
+    const found = await this.client.referrers(repo, digest, {
+      ...(opts.artifactType !== undefined ? { artifactType: opts.artifactType } : {}),
+      ...signalOf(opts),
+    });
     const max = opts.max ?? DEFAULT_MAX_REFERRERS;
     if (found.manifests.length > max)
       throw new DctError(
@@ -74,7 +86,12 @@ export class RegistrySignatureStore implements SignatureRegistry {
     return found;
   }
 
-  async supportsReferrersApi(repo: string, digest: string): Promise<boolean> {
-    return (await this.client.referrers(repo, digest)).via === 'api';
+  async supportsReferrersApi(repo: string, digest: string, opts: ReadOptions = {}): Promise<boolean> {
+    return (await this.client.referrers(repo, digest, signalOf(opts))).via === 'api';
   }
+}
+
+/** The client's call options carrying the read's signal, if any. */
+function signalOf(opts: ReadOptions): { signal?: AbortSignal } {
+  return opts.signal ? { signal: opts.signal } : {};
 }

@@ -6,6 +6,8 @@
  * unreachable registry throws. Each signature is checked against the given policies in turn
  * (the first that verifies wins); without any, every Fulcio identity of the trusted root is
  * accepted and reported as the signer (a key-signed signature then needs its key).
+ * Aborted (`signal`): the requests in flight are aborted, no read or check starts after,
+ * and verify rejects with ABORTED once the reads started have settled.
  */
 import { isDctError, type DctError } from '../../core/errors.js';
 import type { SignatureRegistry } from '../../core/signatures/signature-registry.js';
@@ -16,6 +18,7 @@ import type { CosignPolicy, CosignVerifyOptions } from './cosign-policy.js';
 import { findBundleReferrers, loadBundles, readLegacySignatures, type FoundReferrers, type LoadedBundles } from './find-signatures.js';
 import { isBundleMediaType } from '../../core/cosign/bundle-referrer.js';
 import { failed, report } from './verify-image.js';
+import { abortable, abortableRegistry, checkAborted } from '../signatures/abortable-registry.js';
 
 /** How `dct verify` checks cosign signatures: the verification options, with the accepted signers. */
 export type CosignFormatOptions = Omit<CosignVerifyOptions, 'policy'> & { policies?: CosignPolicy[] };
@@ -46,8 +49,12 @@ export class CosignFormatVerifier implements FormatVerifier {
     throw last;
   }
 
-  async verify(subject: ImageSubject, _opts?: { signal?: AbortSignal }): Promise<SignatureReport[]> {
-    const registry = await this.registryFor(subject.registry);
+  async verify(subject: ImageSubject, opts: { signal?: AbortSignal } = {}): Promise<SignatureReport[]> {
+    return abortable(opts.signal, () => this.verifyUntil(subject, opts.signal));
+  }
+
+  private async verifyUntil(subject: ImageSubject, signal: AbortSignal | undefined): Promise<SignatureReport[]> {
+    const registry = abortableRegistry(await this.registryFor(subject.registry), signal);
     const host = subject.registry === 'docker.io' ? 'index.docker.io' : subject.registry;
     const image: CosignImage = {
       registry,
@@ -62,8 +69,8 @@ export class CosignFormatVerifier implements FormatVerifier {
     // the referrers (and their bundles) and the legacy manifest (and its payloads) are read at
     // the same time; what was read is then checked and reported in the order it always was
     const [bundleSide, legacySide] = await Promise.allSettled([
-      readBundles(image, digest),
-      readLegacySignatures(image, digest, 'sig', (err) => !isDctError(err) || isTransport(err.code)),
+      readBundles(image, digest, signal),
+      readLegacySignatures(image, digest, 'sig', (err) => !isDctError(err) || isTransport(err.code), signal),
     ]);
     if (bundleSide.status === 'rejected') throw bundleSide.reason;
     const { tooMany, loaded } = bundleSide.value;
@@ -71,6 +78,7 @@ export class CosignFormatVerifier implements FormatVerifier {
     // a referrer that says it is a bundle and is not one is reported; other artifacts are not cosign's
     for (const b of loaded.broken) if (isBundleMediaType(b.descriptor.artifactType)) reports.push(failed(digest, b.foundAt, b.error));
     for (const b of loaded.loaded) {
+      checkAborted(signal);
       try {
         const checked = await this.underPolicies((o) => checkBundle(b.bundle, digest, o));
         reports.push(report(digest, b.foundAt, checked, { predicateType: checked.statement.predicateType, layout: 'bundle' }));
@@ -88,6 +96,7 @@ export class CosignFormatVerifier implements FormatVerifier {
       return reports;
     }
     for (const { signature: sig, payload } of legacySide.value.payloads) {
+      checkAborted(signal);
       try {
         if (payload.status === 'rejected') throw payload.reason;
         const checked = await this.underPolicies((o) => checkLegacySignature(sig, payload.value, digest, o));
@@ -97,12 +106,17 @@ export class CosignFormatVerifier implements FormatVerifier {
         reports.push(failed(digest, legacyAt, err));
       }
     }
+    checkAborted(signal);
     return reports;
   }
 }
 
 /** The bundle referrers of `digest`, loaded; too many of them is a report, not an error. */
-async function readBundles(image: CosignImage, digest: string): Promise<{ tooMany?: DctError; loaded: LoadedBundles }> {
+async function readBundles(
+  image: CosignImage,
+  digest: string,
+  signal?: AbortSignal,
+): Promise<{ tooMany?: DctError; loaded: LoadedBundles }> {
   let found: FoundReferrers;
   try {
     found = await findBundleReferrers(image, digest);
@@ -110,9 +124,9 @@ async function readBundles(image: CosignImage, digest: string): Promise<{ tooMan
     if (!isDctError(err, 'COSIGN_TOO_MANY_SIGNATURES')) throw err;
     return { tooMany: err, loaded: { loaded: [], broken: [] } };
   }
-  return { loaded: await loadBundles(image, digest, found) };
+  return { loaded: await loadBundles(image, digest, found, signal) };
 }
 
 function isTransport(code: string): boolean {
-  return code === 'NETWORK_ERROR' || code === 'TIMEOUT' || code === 'REGISTRY_UNAUTHORIZED';
+  return code === 'NETWORK_ERROR' || code === 'TIMEOUT' || code === 'ABORTED' || code === 'REGISTRY_UNAUTHORIZED';
 }

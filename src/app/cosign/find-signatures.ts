@@ -53,13 +53,23 @@ export interface LoadedBundle {
   foundAt: SignatureLocation;
 }
 
-/** Reads one bundle referrer and its bundle. COSIGN_INVALID_BUNDLE_REFERRER when it is not one. */
-export async function loadBundle(image: CosignImage, d: Descriptor, digest: string, via: 'api' | 'tag' | 'none'): Promise<LoadedBundle> {
+/**
+ * Reads one bundle referrer and its bundle. COSIGN_INVALID_BUNDLE_REFERRER when it is not one.
+ * The bundle is not read once `signal` is aborted (that rejects with the signal's reason).
+ */
+export async function loadBundle(
+  image: CosignImage,
+  d: Descriptor,
+  digest: string,
+  via: 'api' | 'tag' | 'none',
+  signal?: AbortSignal,
+): Promise<LoadedBundle> {
   const name = `${image.repository}@${d.digest}`;
   const m = await image.registry.getManifest(image.repo, d.digest, [OCI_MEDIA_TYPES.manifest]);
   if (m === undefined)
     throw new DctError('COSIGN_INVALID_BUNDLE_REFERRER', `${name} is listed as a referrer of ${digest} but does not exist`);
   const referrer = parseBundleReferrer(m.bytes, m.mediaType, name, digest);
+  signal?.throwIfAborted();
   const bytes = await image.registry.readBlob(image.repo, referrer.bundle, MAX_BUNDLE_BYTES);
   let bundle: unknown;
   try {
@@ -78,18 +88,23 @@ export interface LoadedBundles {
 
 /**
  * Every bundle among the referrers, `READ_CONCURRENCY` read at a time, in the referrers' order;
- * those that are not one are set aside, as cosign ignores them.
+ * those that are not one are set aside, as cosign ignores them. None is read once `signal` is aborted.
  */
-export async function loadBundles(image: CosignImage, digest: string, found: FoundReferrers): Promise<LoadedBundles> {
-  const read = await mapBounded(found.manifests, READ_CONCURRENCY, async (descriptor) => {
-    try {
-      return { descriptor, loaded: await loadBundle(image, descriptor, digest, found.via) };
-    } catch (err) {
-      if (!isDctError(err, 'COSIGN_INVALID_BUNDLE_REFERRER') && !isDctError(err, 'DIGEST_MISMATCH') && !isDctError(err, 'SIZE_MISMATCH'))
-        throw err;
-      return { descriptor, error: err };
-    }
-  });
+export async function loadBundles(image: CosignImage, digest: string, found: FoundReferrers, signal?: AbortSignal): Promise<LoadedBundles> {
+  const read = await mapBounded(
+    found.manifests,
+    READ_CONCURRENCY,
+    async (descriptor) => {
+      try {
+        return { descriptor, loaded: await loadBundle(image, descriptor, digest, found.via, signal) };
+      } catch (err) {
+        if (!isDctError(err, 'COSIGN_INVALID_BUNDLE_REFERRER') && !isDctError(err, 'DIGEST_MISMATCH') && !isDctError(err, 'SIZE_MISMATCH'))
+          throw err;
+        return { descriptor, error: err };
+      }
+    },
+    signal,
+  );
   const out: LoadedBundles = { loaded: [], broken: [] };
   for (const r of read) {
     if (r.loaded) out.loaded.push({ ...r.loaded, descriptor: r.descriptor });
@@ -130,16 +145,17 @@ export interface ReadLegacy {
 
 /**
  * The legacy manifest of `digest` (as `findLegacySignatures`) and its signatures' payloads
- * (as `readPayloads`). Rejects only when the manifest cannot be read.
+ * (as `readPayloads`). Rejects only when the manifest cannot be read, or `signal` is aborted.
  */
 export async function readLegacySignatures(
   image: CosignImage,
   digest: string,
   suffix: LegacySuffix,
   fatal: (err: unknown) => boolean,
+  signal?: AbortSignal,
 ): Promise<ReadLegacy> {
   const found = await findLegacySignatures(image, digest, suffix);
-  return { found, payloads: found ? await readPayloads(image, found.signatures, fatal) : [] };
+  return { found, payloads: found ? await readPayloads(image, found.signatures, fatal, signal) : [] };
 }
 
 /**
@@ -160,14 +176,16 @@ export function readLegacyLayout(image: CosignImage, digest: string, suffix: Leg
  * The payloads of `signatures`, `READ_CONCURRENCY` at a time, each with its signature in their
  * order, a payload that cannot be read as its error. After an error `fatal` accepts (one its
  * caller throws, ending its loop there) no further payload is read: the list is then a prefix,
- * ending at or after that signature.
+ * ending at or after that signature. Once `signal` is aborted no payload is read: that rejects
+ * (with the signal's reason) after those being read have settled.
  */
 async function readPayloads(
   image: CosignImage,
   signatures: readonly LegacySignature[],
   fatal: (err: unknown) => boolean,
+  signal?: AbortSignal,
 ): Promise<ReadLegacy['payloads']> {
-  const outcomes = await settleBounded(signatures, READ_CONCURRENCY, (sig) => readPayload(image, sig.layer), fatal);
+  const outcomes = await settleBounded(signatures, READ_CONCURRENCY, (sig) => readPayload(image, sig.layer), fatal, signal);
   return outcomes.map((payload, i) => ({ signature: signatures[i] as LegacySignature, payload }));
 }
 

@@ -2,12 +2,15 @@
  * Notation as one of `dct verify`'s formats: every Notation signature of the image (at most
  * `maxSignatures`), each judged against the trust policy statement for the image, each with
  * its report (signer's subject DN and key, signing time and whose word it is, where it was found).
+ * Aborted (`signal`): the registry request in flight is aborted, no read or check starts after,
+ * and verify rejects with ABORTED.
  */
 import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
 import { DctError } from '../../core/errors.js';
 import type { TrustAnchors } from '../../core/notation/verification-types.js';
 import type { FormatVerifier, ImageSubject, SignatureReport } from '../../core/signatures/signature-report.js';
+import { abortable, abortableRegistry, checkAborted } from '../signatures/abortable-registry.js';
 import type { SignatureRegistry } from '../signatures/signature-registry.js';
 import { NotationRepository } from './notation-repository.js';
 import type { AppliedTrustPolicy, EnvelopeVerifier, TrustPolicySource } from './ports.js';
@@ -45,7 +48,11 @@ export class NotationFormatVerifier implements FormatVerifier {
   constructor(private readonly opts: NotationFormatVerifierOptions) {}
 
   async verify(subject: ImageSubject, opts: { signal?: AbortSignal } = {}): Promise<SignatureReport[]> {
-    const registry = await this.opts.openRegistry(subject);
+    return abortable(opts.signal, () => this.verifyUntil(subject, opts.signal));
+  }
+
+  private async verifyUntil(subject: ImageSubject, signal: AbortSignal | undefined): Promise<SignatureReport[]> {
+    const registry = abortableRegistry(await this.opts.openRegistry(subject), signal);
     const name = `${subject.registry}/${subject.repository}`;
     const repository = new NotationRepository(registry, subject.repository, name);
     const artifact = await repository.resolve({ digest: subject.digest });
@@ -81,9 +88,11 @@ export class NotationFormatVerifier implements FormatVerifier {
     const ctx = { repository, artifact, policy, anchors, verifier: this.opts.verifier, now };
     const reports: SignatureReport[] = [];
     for (const manifest of list.manifests) {
-      opts.signal?.throwIfAborted();
+      checkAborted(signal);
       reports.push(report(await evaluateSignature(ctx, manifest), subject.digest, { via, reference: `${name}@${manifest.digest}` }));
     }
+    // a read aborted under the last evaluation is no failed signature: the verification was aborted
+    checkAborted(signal);
     return reports;
   }
 }

@@ -18,6 +18,8 @@
  * - No trust data for the repository: no DCT signatures (`[]`). Trust data that does not
  *   verify: one failed report with the verification's code. Trust data that cannot be
  *   had (server unreachable): thrown, as the FormatVerifier port says.
+ * - Aborted (`signal`): rejects with ABORTED at once. The signal is handed to the trust source;
+ *   a read it shares with other verifications (TrustResolver reads a GUN once) goes on for them.
  */
 import { CORE_ERROR_CODES, DctError, isDctError } from '../../core/errors.js';
 import type { FormatVerifier, ImageSubject, SignatureReport } from '../../core/signatures/signature-report.js';
@@ -25,11 +27,15 @@ import { parentRole, pathsAllow } from '../../core/tuf/roles.js';
 import type { TrustedSet } from '../../core/trust/trusted-set.js';
 import { isReleasedRole, signerNameOf } from '../docker-trust/roles.js';
 import { ResolutionFailure } from '../images/trust-resolver.js';
+import { checkAborted, untilAborted } from './abortable-registry.js';
 
 /** Where the verified trust data comes from (a TrustResolver is one). */
 export interface DctTrustSource {
-  /** the verified trust data of a GUN (`registry/repository`); throws when it cannot be had or does not verify */
-  trusted(gun: string): Promise<TrustedSet>;
+  /**
+   * the verified trust data of a GUN (`registry/repository`); throws when it cannot be had or does not verify.
+   * `signal`: the caller gave up (a source may stop a read that is this caller's alone)
+   */
+  trusted(gun: string, opts?: { signal?: AbortSignal }): Promise<TrustedSet>;
 }
 
 export interface DctFormatVerifierOptions {
@@ -48,13 +54,16 @@ export class DctFormatVerifier implements FormatVerifier {
     private readonly opts: DctFormatVerifierOptions = {},
   ) {}
 
-  async verify(subject: ImageSubject): Promise<SignatureReport[]> {
+  async verify(subject: ImageSubject, opts: { signal?: AbortSignal } = {}): Promise<SignatureReport[]> {
+    const signal = opts.signal;
+    checkAborted(signal);
     const gun = `${subject.registry}/${subject.repository}`;
     const foundAt = { via: 'tuf' as const, reference: this.opts.location?.(gun) ?? gun };
     let set: TrustedSet;
     try {
-      set = await this.source.trusted(gun);
+      set = await untilAborted(this.source.trusted(gun, signal ? { signal } : {}), signal);
     } catch (err) {
+      checkAborted(signal);
       const cause = err instanceof ResolutionFailure ? err.cause : err;
       if (isDctError(cause, 'REPOSITORY_NOT_FOUND')) return [];
       if (isDctError(cause) && VERIFICATION_CODES.has(cause.code)) {

@@ -80,7 +80,7 @@ export async function verifyImageSignatures(subject: ImageSubject, opts: VerifyI
   let manifestFailure: VerificationFailure | undefined;
   if (opts.manifests) {
     try {
-      const platforms = await platformManifests(opts.manifests, subject, opts.maxPlatforms ?? DEFAULT_MAX_PLATFORMS);
+      const platforms = await platformManifests(opts.manifests, subject, opts.maxPlatforms ?? DEFAULT_MAX_PLATFORMS, opts.signal);
       if (platforms !== undefined) {
         top.kind = 'index';
         for (const d of platforms) {
@@ -140,8 +140,13 @@ function checkedReport(r: SignatureReport, digest: string): SignatureReport {
 }
 
 /** The manifests an index lists (attestation manifests of buildx left out), or undefined for a single manifest. */
-async function platformManifests(reader: ManifestReader, subject: ImageSubject, max: number): Promise<Descriptor[] | undefined> {
-  const got = await reader.getManifest(subject.repository, subject.digest, MANIFEST_ACCEPT);
+async function platformManifests(
+  reader: ManifestReader,
+  subject: ImageSubject,
+  max: number,
+  signal: AbortSignal | undefined,
+): Promise<Descriptor[] | undefined> {
+  const got = await reader.getManifest(subject.repository, subject.digest, MANIFEST_ACCEPT, signal ? { signal } : {});
   if (!got) throw new DctError('MANIFEST_NOT_FOUND', `${subject.registry}/${subject.repository}@${subject.digest} is not in the registry`);
   const manifest = parseManifest(got.bytes, { contentType: got.mediaType, expected: { digest: subject.digest } });
   if (manifest.kind !== 'index') return undefined;

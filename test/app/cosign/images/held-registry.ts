@@ -2,10 +2,12 @@
  * A SignatureRegistry for the tests of how cosign's lookups overlap: it answers from an
  * in-memory registry, but holds every answer until the test releases it, records the order
  * of the requests and the most held at once, can answer a request with an error instead,
- * and can list referrers of its own (a referrer that does not exist, a chosen order).
+ * and can list referrers of its own (a referrer that does not exist, a chosen order). A read
+ * given a signal is answered with ABORTED when the signal aborts, as the registry client's are.
  */
+import { DctError } from '../../../../src/core/errors.js';
 import type { Descriptor } from '../../../../src/core/oci/descriptor.js';
-import type { RegistryManifest, SignatureRegistry } from '../../../../src/core/signatures/signature-registry.js';
+import type { ReadOptions, RegistryManifest, SignatureRegistry } from '../../../../src/core/signatures/signature-registry.js';
 
 interface Held {
   label: string;
@@ -17,6 +19,8 @@ export class HeldRegistry implements SignatureRegistry {
   readonly requests: string[] = [];
   /** the requests not answered yet, oldest first */
   readonly held: Held[] = [];
+  /** the signal each request was made with (undefined: none), by request, in the order of `requests` */
+  readonly signals: Array<AbortSignal | undefined> = [];
   /** errors to answer requests with, by label */
   readonly failures = new Map<string, Error>();
   /** the referrers to list instead of the inner registry's */
@@ -74,18 +78,28 @@ export class HeldRegistry implements SignatureRegistry {
     }
   }
 
-  private hold<T>(label: string, answer: () => Promise<T>): Promise<T> {
+  private hold<T>(label: string, answer: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.requests.push(label);
+    this.signals.push(signal);
     for (const wake of this.onHold.splice(0)) wake();
     return new Promise<T>((resolve, reject) => {
-      this.held.push({
+      if (signal?.aborted) return reject(new DctError('ABORTED', `${label}: aborted`));
+      const held: Held = {
         label,
         release: () => {
+          signal?.removeEventListener('abort', onAbort);
           const failure = this.failures.get(label);
           if (failure) reject(failure);
           else answer().then(resolve, reject);
         },
-      });
+      };
+      const onAbort = () => {
+        const i = this.held.indexOf(held);
+        if (i >= 0) this.held.splice(i, 1);
+        reject(new DctError('ABORTED', `${label}: aborted`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.held.push(held);
       for (const [kind, accepts] of this.kinds) {
         const n = this.held.filter((h) => accepts(h.label)).length;
         if (n > (this.most.get(kind) ?? 0)) this.most.set(kind, n);
@@ -93,17 +107,20 @@ export class HeldRegistry implements SignatureRegistry {
     });
   }
 
-  getManifest(repo: string, reference: string, accept?: readonly string[]): Promise<RegistryManifest | undefined> {
-    return this.hold(`manifest ${reference}`, () => this.inner.getManifest(repo, reference, accept));
+  getManifest(repo: string, reference: string, accept?: readonly string[], opts?: ReadOptions): Promise<RegistryManifest | undefined> {
+    return this.hold(`manifest ${reference}`, () => this.inner.getManifest(repo, reference, accept), opts?.signal);
   }
 
-  readBlob(repo: string, descriptor: Descriptor, maxBytes: number): Promise<Buffer> {
-    return this.hold(`blob ${descriptor.digest}`, () => this.inner.readBlob(repo, descriptor, maxBytes));
+  readBlob(repo: string, descriptor: Descriptor, maxBytes: number, opts?: ReadOptions): Promise<Buffer> {
+    return this.hold(`blob ${descriptor.digest}`, () => this.inner.readBlob(repo, descriptor, maxBytes), opts?.signal);
   }
 
-  referrers(repo: string, digest: string, opts?: { artifactType?: string; max?: number }) {
-    return this.hold('referrers', async () =>
-      this.referrerList ? { manifests: this.referrerList, via: 'api' as const } : this.inner.referrers(repo, digest, opts),
+  referrers(repo: string, digest: string, opts: ReadOptions & { artifactType?: string; max?: number } = {}) {
+    const { signal, ...rest } = opts;
+    return this.hold(
+      'referrers',
+      async () => (this.referrerList ? { manifests: this.referrerList, via: 'api' as const } : this.inner.referrers(repo, digest, rest)),
+      signal,
     );
   }
 
