@@ -12,6 +12,7 @@
  * none, its service account's, as the ServiceAccount admission plugin would add them — are read
  * first and passed to every decision, tried before the webhook's own registry credentials.
  */
+import { setMaxListeners } from 'node:events';
 import { DctError, isDctError } from '../../core/errors.js';
 import type { ImageDecider, ImageDecision } from '../../core/policy/decision.js';
 import type { PullCredentials, PullSecretSource } from '../../core/policy/pull-credentials.js';
@@ -243,7 +244,7 @@ export class AdmissionController {
         secrets: workload.pullSecrets,
         ...(workload.pullSecrets.length === 0 ? { serviceAccount: workload.serviceAccount ?? 'default' } : {}),
       },
-      AbortSignal.timeout(this.settings.timeoutMs),
+      deadlineSignal(this.settings.timeoutMs),
     );
     if (found.problems.length > 0) record.pullSecretProblems = found.problems;
     return found.credentials;
@@ -299,12 +300,26 @@ export class AdmissionController {
     if (!decider) throw new DctError('ADMISSION_POLICY_NOT_LOADED', 'the policy is not loaded (see the webhook log for why)');
     // the decision itself is bounded too: a cached single flight must not hang for ever
     const decision = await decider.decide(image, {
-      signal: AbortSignal.timeout(this.settings.timeoutMs),
+      signal: deadlineSignal(this.settings.timeoutMs),
       ...(credentials ? { credentials } : {}),
     });
     if (decision.verdict !== 'allow' && decision.verdict !== 'deny') throw new Error(`the policy answered no verdict for ${image}`);
     return decision;
   }
+}
+
+/**
+ * How many listeners one decision's deadline signal may have before node warns of a leak: every
+ * request of the decision listens on it while it runs (a cosign lookup alone reads up to 8
+ * bundles and 8 payloads at once, beside the other formats), more than node's default of 10.
+ */
+const DEADLINE_SIGNAL_LISTENERS = 100;
+
+/** An AbortSignal that aborts after `ms`, with room for all of one decision's requests. */
+function deadlineSignal(ms: number): AbortSignal {
+  const signal = AbortSignal.timeout(ms);
+  setMaxListeners(DEADLINE_SIGNAL_LISTENERS, signal);
+  return signal;
 }
 
 function denialReason(d: ImageDecision): string {

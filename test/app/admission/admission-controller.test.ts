@@ -302,6 +302,39 @@ describe('admission: deciding', () => {
     assert.equal(decider.maxActive, 8, 'all eight in progress at once, not one after another');
   });
 
+  it('a decision whose reads all listen on its deadline signal raises no MaxListenersExceededWarning', async () => {
+    // a cosign decision reads up to 8 bundles and 8 payloads at once, each request listening on the signal
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const listening = new DoubleDecider({
+        decide: async (image) => decisionFor(image),
+      });
+      const decide = listening.decide.bind(listening);
+      listening.decide = async (image, o) => {
+        const handlers = Array.from({ length: 20 }, () => () => undefined);
+        for (const h of handlers) o?.signal?.addEventListener('abort', h);
+        try {
+          return await decide(image, o);
+        } finally {
+          for (const h of handlers) o?.signal?.removeEventListener('abort', h);
+        }
+      };
+      const { c } = controller(listening);
+      const answer = await c.review('mutate', body(reviewOf(kubeObject('pod-web.json'))));
+      assert.equal(answer.response.allowed, true);
+      assert.ok(listening.signals.length > 0, 'the decider got a signal');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('one decision per distinct image, however many containers use it', async () => {
     const pod = kubeObject('pod-web.json');
     const spec = pod['spec'] as { containers: { name: string; image: string }[]; initContainers?: unknown[] };
