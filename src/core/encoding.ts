@@ -89,7 +89,7 @@ export function decodePemBlocks(text: string): PemBlock[] {
 }
 
 function pemBlock(type: string, body: string): PemBlock {
-  const { headers, dataLines } = splitPemBody(body, 'no-headers');
+  const { headers, dataLines } = splitPemBody(body);
   return { type, headers, bytes: decodeBase64(dataLines.join('').replace(/\s+/g, ''), `PEM block ${type}`) };
 }
 

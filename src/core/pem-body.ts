@@ -3,12 +3,6 @@
  * Go's `encoding/pem` line by line instead (adapters/cosign/pem-block.ts).
  */
 
-/**
- * What a line of the header section that is neither blank nor `Name: value` makes of the body:
- * `no-headers`: there were no headers after all, every line of the body is base64 (notary).
- */
-export type BadPemHeaderLine = 'no-headers';
-
 export interface PemBodyParts {
   /** the `Name: value` lines, names and values trimmed (a later name wins) */
   headers: Record<string, string>;
@@ -19,10 +13,10 @@ export interface PemBodyParts {
 /**
  * A body (the text between a BEGIN line and its END marker) in its headers and base64 lines.
  * Only a body with a `:` somewhere has a header section: its lines up to the first blank one
- * (all of them when none is blank).
+ * (all of them when none is blank). A line there that is neither blank nor `Name: value` means
+ * there were no headers after all: every line of the body is base64.
  */
-export function splitPemBody(body: string, onBadHeaderLine: BadPemHeaderLine): PemBodyParts {
-  void onBadHeaderLine;
+export function splitPemBody(body: string): PemBodyParts {
   const lines = body.split(/\r?\n/);
   if (!body.includes(':')) return { headers: {}, dataLines: lines };
   const headers: Record<string, string> = {};
